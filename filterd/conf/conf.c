@@ -1,0 +1,668 @@
+/*++
+/* NAME
+/*	conf 3
+/* SUMMARY
+/*	load and check the configuration
+/* DESCRIPTION
+/*	See conf.h. Values are checked by validation callbacks while
+/*	libconfuse parses, so that an error names the file and line where
+/*	the bad value stands; cross references (a listener's bank) are
+/*	checked after parsing, against the line of the listen section.
+/*--*/
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conf_params.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+/* Built-in values of the "default" bank, for keys no file sets. */
+static const char *const conf_builtin_forward[] = {"127.0.0.1:10025"};
+
+#define CONF_MAX_SOURCES 64
+
+/*
+ * State of one conf_load() call. libconfuse gives its callbacks no user
+ * context, so it lives here; only the master loads configuration, one
+ * load at a time, and conf_load() resets it on entry and exit.
+ *
+ * libconfuse 3.3 miscounts lines after comments and rejects comments
+ * inside lists, so every file is read by us first: comments are blanked
+ * (newlines kept) and libconfuse parses a memfd copy. conf_sources maps
+ * each copy's /proc/self/fd path back to the real file for messages.
+ */
+static struct {
+	char first_error[1024];
+	struct {
+		char fdpath[40];
+		char *real;
+		int fd;
+	} sources[CONF_MAX_SOURCES];
+	int n_sources;
+} conf_state;
+
+/* conf_real_name - the real file behind a memfd copy's name */
+static const char *
+conf_real_name(const char *name)
+{
+	for (int i = 0; name && i < conf_state.n_sources; i++)
+		if (strcmp(conf_state.sources[i].fdpath, name) == 0)
+			return conf_state.sources[i].real;
+	return name;
+}
+
+/* conf_set_error - keep the first error */
+static void
+conf_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+conf_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (conf_state.first_error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(conf_state.first_error, sizeof(conf_state.first_error), fmt,
+		  ap);
+	va_end(ap);
+}
+
+/* conf_errfunc - keep the first libconfuse error as "file:line: text" */
+static void
+conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char text[768];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (cfg && cfg->filename)
+		conf_set_error("%s:%d: %s", conf_real_name(cfg->filename),
+			       cfg->line, text);
+	else
+		conf_set_error("%s", text);
+}
+
+/* conf_strip_comments - blank #, // and C comments outside quotes */
+void
+conf_strip_comments(char *text)
+{
+	char quote = 0;
+
+	for (char *p = text; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p && *p != '\n')
+				*p++ = ' ';
+			if (*p == 0)
+				break;
+		} else if (p[0] == '/' && p[1] == '*') {
+			char *end = strstr(p + 2, "*/");
+			char *stop = end ? end + 2 : p + strlen(p);
+
+			for (; p < stop; p++)
+				if (*p != '\n')
+					*p = ' ';
+			p--;
+		}
+	}
+}
+
+/* conf_source_open - a comment-free copy of a file; its path or NULL */
+static const char *
+conf_source_open(const char *real, char *why, size_t whysize)
+{
+	FILE *fp;
+	char *text = NULL;
+	size_t size = 0;
+	ssize_t n;
+	int fd, i = conf_state.n_sources;
+
+	if (i == CONF_MAX_SOURCES) {
+		snprintf(why, whysize, "%s: too many included files (%d)", real,
+			 i);
+		return NULL;
+	}
+	if ((fp = fopen(real, "r")) == NULL) {
+		snprintf(why, whysize, "%s: cannot open: %s", real,
+			 strerror(errno));
+		return NULL;
+	}
+	n = getdelim(&text, &size, 0, fp);
+	fclose(fp);
+	if (n < 0) {
+		free(text);
+		text = xstrdup("");
+		n = 0;
+	}
+	conf_strip_comments(text);
+	fd = memfd_create("filterd-conf", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)n) != n) {
+		snprintf(why, whysize, "%s: cannot copy: %s", real,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(text);
+		return NULL;
+	}
+	free(text);
+	conf_state.sources[i].fd = fd;
+	conf_state.sources[i].real = xstrdup(real);
+	snprintf(conf_state.sources[i].fdpath,
+		 sizeof(conf_state.sources[i].fdpath), "/proc/self/fd/%d", fd);
+	conf_state.n_sources++;
+	return conf_state.sources[i].fdpath;
+}
+
+/* conf_sources_close - forget the copies */
+static void
+conf_sources_close(void)
+{
+	for (int i = 0; i < conf_state.n_sources; i++) {
+		close(conf_state.sources[i].fd);
+		free(conf_state.sources[i].real);
+	}
+	conf_state.n_sources = 0;
+}
+
+/* conf_include - include("FILE"), relative to the including file */
+int
+conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	const char *fdpath;
+	char path[4096], why[4200];
+
+	if (argc != 1) {
+		cfg_error(cfg, "include takes one file name");
+		return 1;
+	}
+	if (argv[0][0] == '/') {
+		snprintf(path, sizeof(path), "%s", argv[0]);
+	} else {
+		char *dir = xstrdup(conf_real_name(cfg->filename));
+
+		snprintf(path, sizeof(path), "%s/%s", dirname(dir), argv[0]);
+		free(dir);
+	}
+	if ((fdpath = conf_source_open(path, why, sizeof(why))) == NULL) {
+		cfg_error(cfg, "include: %s", why);
+		return 1;
+	}
+	return cfg_include(cfg, opt, 1, &fdpath);
+}
+
+/* conf_doc - the documentation row of an option */
+static const struct conf_param_doc *
+conf_doc(const char *section, const char *name)
+{
+	for (const struct conf_param_doc *d = conf_param_docs; d->name; d++)
+		if (strcmp(d->name, name) == 0 &&
+		    ((section == NULL && d->section == NULL) ||
+		     (section && d->section && strcmp(section, d->section) == 0)))
+			return d;
+	return NULL;
+}
+
+/* conf_check_int - an integer within its documented range */
+static int
+conf_check_int(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const struct conf_param_doc *d = conf_doc(NULL, opt->name);
+	long v = cfg_opt_getnint(opt, 0);
+
+	if (d && d->min <= d->max && (v < d->min || v > d->max)) {
+		cfg_error(cfg, "parameter %s: %ld is out of range %ld..%ld",
+			  opt->name, v, d->min, d->max);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_check_facility - a syslog facility name */
+static int
+conf_check_facility(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (msg_facility_code(v) < 0) {
+		cfg_error(cfg, "parameter %s: unknown facility \"%s\"",
+			  opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_check_networks - every entry an address/bits */
+static int
+conf_check_networks(cfg_t *cfg, cfg_opt_t *opt)
+{
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		struct cidr net;
+		const char *why;
+		const char *v = cfg_opt_getnstr(opt, i);
+
+		if (cidr_parse(v, &net, &why) < 0) {
+			cfg_error(cfg, "parameter %s: \"%s\": %s", opt->name, v,
+				  why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* conf_check_hops - every entry a host:port */
+static int
+conf_check_hops(cfg_t *cfg, cfg_opt_t *opt)
+{
+	char host[256], port[16];
+
+	if (cfg_opt_size(opt) == 0) {
+		cfg_error(cfg, "parameter %s: empty list", opt->name);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		const char *v = cfg_opt_getnstr(opt, i);
+
+		if (inet_split_hostport(v, host, sizeof(host), port,
+					sizeof(port)) < 0) {
+			cfg_error(cfg,
+				  "parameter %s: \"%s\" is not host:port or "
+				  "[host]:port",
+				  opt->name, v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* conf_check_listen - the title is an address, the protocol known */
+static int
+conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	const char *proto = cfg_getstr(sec, "protocol");
+	char host[256], port[16];
+
+	if (inet_split_hostport(cfg_title(sec), host, sizeof(host), port,
+				sizeof(port)) < 0) {
+		cfg_error(cfg, "listen \"%s\": not ADDR:PORT or [ADDR]:PORT",
+			  cfg_title(sec));
+		return -1;
+	}
+	if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0) {
+		cfg_error(cfg, "listen \"%s\": protocol \"%s\" is not smtp or "
+			  "lmtp",
+			  cfg_title(sec), proto);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_strlist - copy a list option */
+static void
+conf_strlist(cfg_t *sec, const char *name, struct conf_strlist *out)
+{
+	out->n = cfg_size(sec, name);
+	out->v = xcalloc(out->n + 1, sizeof(char *));
+	for (size_t i = 0; i < out->n; i++)
+		out->v[i] = xstrdup(cfg_getnstr(sec, name, (unsigned)i));
+}
+
+/* conf_networks - parse a checked list of networks */
+static struct cidr *
+conf_networks(cfg_t *sec, const char *name, size_t *n)
+{
+	struct cidr *nets;
+	const char *why;
+
+	*n = cfg_size(sec, name);
+	nets = xcalloc(*n + 1, sizeof(*nets));
+	for (size_t i = 0; i < *n; i++)
+		if (cidr_parse(cfg_getnstr(sec, name, (unsigned)i), nets + i,
+			       &why) < 0)
+			msg_panic("conf_networks: unchecked value");
+	return nets;
+}
+
+/* conf_bank_read - copy one bank section, noting which keys it sets */
+static void
+conf_bank_read(cfg_t *sec, struct conf_bank *b)
+{
+	b->name = xstrdup(cfg_title(sec));
+	if (cfg_size(sec, "forward")) {
+		b->set |= CONF_BANK_FORWARD;
+		conf_strlist(sec, "forward", &b->forward);
+	}
+	if (cfg_size(sec, "notify")) {
+		b->set |= CONF_BANK_NOTIFY;
+		conf_strlist(sec, "notify", &b->notify);
+	}
+	if (cfg_size(sec, "release")) {
+		b->set |= CONF_BANK_RELEASE;
+		conf_strlist(sec, "release", &b->release);
+	}
+	if (cfg_size(sec, "originating")) {
+		b->set |= CONF_BANK_ORIGINATING;
+		b->originating = cfg_getbool(sec, "originating");
+	}
+	if (cfg_size(sec, "client_networks")) {
+		b->set |= CONF_BANK_CLIENT_NETWORKS;
+		b->client_networks = conf_networks(sec, "client_networks",
+						   &b->n_client_networks);
+	}
+}
+
+/* conf_builtin_list - fill an unset list with built-in values */
+static void
+conf_builtin_list(struct conf_strlist *l, const char *const *v, size_t n)
+{
+	l->n = n;
+	l->v = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		l->v[i] = xstrdup(v[i]);
+}
+
+/* conf_banks - the default bank first, then the others in file order */
+static void
+conf_banks(cfg_t *cfg, struct conf *c)
+{
+	size_t n = cfg_size(cfg, "bank");
+	cfg_t *def = cfg_gettsec(cfg, "bank", "default");
+	struct conf_bank *d;
+	size_t k = 1;
+
+	c->banks = xcalloc(n + 1, sizeof(*c->banks));
+	d = c->banks;
+	if (def)
+		conf_bank_read(def, d);
+	else
+		d->name = xstrdup("default");
+	for (size_t i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "bank", (unsigned)i);
+
+		if (sec != def)
+			conf_bank_read(sec, c->banks + k++);
+	}
+	c->n_banks = k;
+
+	/* The default bank answers every key: built-ins fill the gaps. */
+	if (!(d->set & CONF_BANK_FORWARD))
+		conf_builtin_list(&d->forward, conf_builtin_forward, 1);
+	if (!(d->set & CONF_BANK_NOTIFY))
+		conf_builtin_list(&d->notify, (const char *const *)d->forward.v,
+				  d->forward.n);
+	if (!(d->set & CONF_BANK_RELEASE))
+		conf_builtin_list(&d->release,
+				  (const char *const *)d->notify.v, d->notify.n);
+	d->set |= CONF_BANK_FORWARD | CONF_BANK_NOTIFY | CONF_BANK_RELEASE |
+		  CONF_BANK_ORIGINATING;
+}
+
+/* conf_bank_find - a bank by name, or NULL */
+const struct conf_bank *
+conf_bank_find(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_banks; i++)
+		if (strcmp(c->banks[i].name, name) == 0)
+			return c->banks + i;
+	return NULL;
+}
+
+/* conf_listens - listeners, each with its bank resolved */
+static int
+conf_listens(cfg_t *cfg, struct conf *c)
+{
+	size_t n = cfg_size(cfg, "listen");
+
+	c->n_listens = n ? n : 1;
+	c->listens = xcalloc(c->n_listens, sizeof(*c->listens));
+	if (n == 0) {
+		/* Embedded default: one SMTP listener, the default bank. */
+		c->listens[0].addr = xstrdup("127.0.0.1:10024");
+		strcpy(c->listens[0].host, "127.0.0.1");
+		strcpy(c->listens[0].port, "10024");
+		c->listens[0].bank = c->banks;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "listen", (unsigned)i);
+		struct conf_listen *l = c->listens + i;
+		const char *bank = cfg_getstr(sec, "bank");
+
+		l->addr = xstrdup(cfg_title(sec));
+		(void)inet_split_hostport(l->addr, l->host, sizeof(l->host),
+					  l->port, sizeof(l->port));
+		l->protocol = strcmp(cfg_getstr(sec, "protocol"), "lmtp") == 0
+				      ? CONF_PROTO_LMTP
+				      : CONF_PROTO_SMTP;
+		if ((l->bank = conf_bank_find(c, bank)) == NULL) {
+			conf_set_error("%s:%d: listen \"%s\": no bank \"%s\" is "
+				 "defined",
+				 sec->filename ? conf_real_name(sec->filename)
+					       : c->file,
+				 sec->line, l->addr, bank);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* conf_init_cfg - a libconfuse context with every check attached */
+static cfg_t *
+conf_init_cfg(void)
+{
+	static const char *const hop_lists[] = {"bank|forward", "bank|notify",
+						"bank|release"};
+	cfg_t *cfg = cfg_init(conf_params, CFGF_NONE);
+
+	cfg_set_error_function(cfg, conf_errfunc);
+	for (const struct conf_param_doc *d = conf_param_docs; d->name; d++)
+		if (d->section == NULL && d->min <= d->max)
+			cfg_set_validate_func(cfg, d->name, conf_check_int);
+	cfg_set_validate_func(cfg, "syslog_facility", conf_check_facility);
+	cfg_set_validate_func(cfg, "mynetworks", conf_check_networks);
+	cfg_set_validate_func(cfg, "bank|client_networks", conf_check_networks);
+	for (size_t i = 0; i < sizeof(hop_lists) / sizeof(*hop_lists); i++)
+		cfg_set_validate_func(cfg, hop_lists[i], conf_check_hops);
+	cfg_set_validate_func(cfg, "listen", conf_check_listen);
+	return cfg;
+}
+
+/* conf_from_cfg - the plain struct from a parsed context */
+static struct conf *
+conf_from_cfg(cfg_t *cfg, const char *file)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+
+	c->file = xstrdup(file ? file : "(embedded defaults)");
+	c->syslog_ident = xstrdup(cfg_getstr(cfg, "syslog_ident"));
+	c->syslog_facility = msg_facility_code(cfg_getstr(cfg,
+							  "syslog_facility"));
+	c->user = xstrdup(cfg_getstr(cfg, "user"));
+	c->run_dir = xstrdup(cfg_getstr(cfg, "run_dir"));
+	c->tmp_dir = xstrdup(cfg_getstr(cfg, "tmp_dir"));
+	c->myhostname = xstrdup(cfg_getstr(cfg, "myhostname"));
+	if (c->myhostname[0] == 0) {
+		char host[256] = "localhost";
+
+		(void)gethostname(host, sizeof(host) - 1);
+		free(c->myhostname);
+		c->myhostname = xstrdup(host);
+	}
+	c->min_servers = (int)cfg_getint(cfg, "min_servers");
+	c->max_servers = (int)cfg_getint(cfg, "max_servers");
+	c->max_requests = (int)cfg_getint(cfg, "max_requests");
+	c->child_timeout = (int)cfg_getint(cfg, "child_timeout");
+	c->message_size_limit = cfg_getint(cfg, "message_size_limit");
+	c->max_recipients = (int)cfg_getint(cfg, "max_recipients");
+	c->smtpd_timeout = (int)cfg_getint(cfg, "smtpd_timeout");
+	c->command_line_limit = (int)cfg_getint(cfg, "command_line_limit");
+	c->listen_backlog = (int)cfg_getint(cfg, "listen_backlog");
+	c->forward_connect_timeout = (int)cfg_getint(cfg,
+						     "forward_connect_timeout");
+	c->forward_timeout = (int)cfg_getint(cfg, "forward_timeout");
+	c->forward_data_timeout = (int)cfg_getint(cfg, "forward_data_timeout");
+	c->mynetworks = conf_networks(cfg, "mynetworks", &c->n_mynetworks);
+	conf_banks(cfg, c);
+	return c;
+}
+
+/* conf_parse - parse file (NULL: nothing) into cfg; CFG_SUCCESS or not */
+static int
+conf_parse(cfg_t *cfg, const char *file)
+{
+	const char *fdpath;
+	char why[4200];
+
+	if (file == NULL)
+		return cfg_parse_buf(cfg, "");
+	if ((fdpath = conf_source_open(file, why, sizeof(why))) == NULL) {
+		conf_set_error("%s", why);
+		return CFG_FILE_ERROR;
+	}
+	return cfg_parse(cfg, fdpath);
+}
+
+/* conf_load - read, check and convert the configuration */
+struct conf *
+conf_load(const char *file, char *errbuf, size_t errsize)
+{
+	cfg_t *cfg = conf_init_cfg();
+	struct conf *c = NULL;
+	int rc;
+
+	conf_state.first_error[0] = 0;
+	rc = conf_parse(cfg, file);
+	if (rc == CFG_SUCCESS) {
+		c = conf_from_cfg(cfg, file);
+		if (c->min_servers > c->max_servers)
+			conf_set_error("%s: min_servers %d exceeds max_servers "
+				       "%d",
+				       c->file, c->min_servers, c->max_servers);
+		else
+			(void)conf_listens(cfg, c);
+		if (conf_state.first_error[0])
+			conf_free(&c);
+	} else {
+		conf_set_error("%s: syntax error", file ? file : "(defaults)");
+	}
+	cfg_free(cfg);
+	conf_sources_close();
+	if (c == NULL)
+		snprintf(errbuf, errsize, "%s", conf_state.first_error);
+	return c;
+}
+
+/* conf_strlist_free - release a copied list */
+static void
+conf_strlist_free(struct conf_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* conf_free - release everything conf_load() made */
+void
+conf_free(struct conf **cp)
+{
+	struct conf *c = *cp;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_banks; i++) {
+		struct conf_bank *b = c->banks + i;
+
+		free(b->name);
+		conf_strlist_free(&b->forward);
+		conf_strlist_free(&b->notify);
+		conf_strlist_free(&b->release);
+		free(b->client_networks);
+	}
+	free(c->banks);
+	for (size_t i = 0; i < c->n_listens; i++)
+		free(c->listens[i].addr);
+	free(c->listens);
+	free(c->mynetworks);
+	free(c->file);
+	free(c->syslog_ident);
+	free(c->user);
+	free(c->run_dir);
+	free(c->tmp_dir);
+	free(c->myhostname);
+	free(c);
+	*cp = NULL;
+}
+
+/* conf_print_opt - one option with its documentation */
+static void
+conf_print_opt(FILE *fp, cfg_opt_t *opt, const char *section, int indent)
+{
+	const struct conf_param_doc *d = conf_doc(section, opt->name);
+
+	fprintf(fp, "%*s# %s", indent, "", d ? d->doc : "(undocumented)");
+	if (d && d->min <= d->max)
+		fprintf(fp, " [%ld..%ld]", d->min, d->max);
+	fputc('\n', fp);
+	if (opt->type == CFGT_SEC || opt->type == CFGT_FUNC ||
+	    (opt->flags & CFGF_NODEFAULT))
+		fprintf(fp, "%*s# %s (no default)\n", indent, "", opt->name);
+	else
+		cfg_opt_print_indent(opt, fp, indent);
+}
+
+/* conf_print_defaults - every option, documented, with its default */
+void
+conf_print_defaults(FILE *fp)
+{
+	cfg_t *cfg = conf_init_cfg();
+	static const char *const sections[] = {"listen", "bank"};
+
+	if (cfg_parse_buf(cfg, "") != CFG_SUCCESS)
+		msg_panic("conf_print_defaults: defaults do not parse");
+	for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
+		conf_print_opt(fp, opt, NULL, 0);
+	for (size_t s = 0; s < 2; s++) {
+		cfg_opt_t *sec = cfg_getopt(cfg, sections[s]);
+
+		fprintf(fp, "\n# %s section keys:\n", sections[s]);
+		for (cfg_opt_t *opt = sec->subopts; opt->name; opt++)
+			conf_print_opt(fp, opt, sections[s], 4);
+	}
+	cfg_free(cfg);
+}
+
+/* conf_print_changed - the top-level values that differ from defaults */
+int
+conf_print_changed(const char *file, FILE *fp)
+{
+	cfg_t *cfg = conf_init_cfg();
+	int rc;
+
+	conf_state.first_error[0] = 0;
+	rc = conf_parse(cfg, file);
+	if (rc == CFG_SUCCESS) {
+		for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
+			if ((opt->flags & CFGF_MODIFIED) &&
+			    opt->type != CFGT_FUNC)
+				cfg_opt_print(opt, fp);
+	} else {
+		msg_error("%s", conf_state.first_error);
+	}
+	cfg_free(cfg);
+	conf_sources_close();
+	return rc == CFG_SUCCESS ? 0 : -1;
+}

@@ -1,0 +1,127 @@
+/*++
+/* NAME
+/*	conf_params 3
+/* SUMMARY
+/*	THE parameter table
+/* DESCRIPTION
+/*	Each option appears twice, side by side: once in the libconfuse
+/*	table (type, default, flags) and once in conf_param_docs[] (range and
+/*	documentation). filterd -d prints them together.
+/*
+/*	Bank keys have no defaults in the table (CFGF_NODEFAULT): a bank
+/*	that leaves a key unset takes it from the banks below it (policy/
+/*	bank.c). The built-in defaults of the "default" bank are in conf.c.
+/*--*/
+
+#include "conf_params.h"
+
+static cfg_opt_t listen_opts[] = {
+	CFG_STR("protocol", "smtp", CFGF_NONE),
+	CFG_STR("bank", "default", CFGF_NONE),
+	CFG_END(),
+};
+
+static cfg_opt_t bank_opts[] = {
+	CFG_STR_LIST("forward", 0, CFGF_NODEFAULT),
+	CFG_STR_LIST("notify", 0, CFGF_NODEFAULT),
+	CFG_STR_LIST("release", 0, CFGF_NODEFAULT),
+	CFG_BOOL("originating", cfg_false, CFGF_NODEFAULT),
+	CFG_STR_LIST("client_networks", 0, CFGF_NODEFAULT),
+	CFG_END(),
+};
+
+cfg_opt_t conf_params[] = {
+	CFG_STR("syslog_ident", "filterd", CFGF_NONE),
+	CFG_STR("syslog_facility", "mail", CFGF_NONE),
+	CFG_STR("user", "filterd", CFGF_NONE),
+	CFG_STR("run_dir", "/run/filterd", CFGF_NONE),
+	CFG_STR("tmp_dir", "/run/filterd/tmp", CFGF_NONE),
+	CFG_STR("myhostname", "", CFGF_NONE),
+	CFG_INT("min_servers", 2, CFGF_NONE),
+	CFG_INT("max_servers", 10, CFGF_NONE),
+	CFG_INT("max_requests", 100, CFGF_NONE),
+	CFG_INT("child_timeout", 480, CFGF_NONE),
+	CFG_INT("message_size_limit", 52428800, CFGF_NONE),
+	CFG_INT("max_recipients", 1000, CFGF_NONE),
+	CFG_INT("smtpd_timeout", 300, CFGF_NONE),
+	CFG_INT("command_line_limit", 2048, CFGF_NONE),
+	CFG_INT("listen_backlog", 1024, CFGF_NONE),
+	CFG_INT("forward_connect_timeout", 10, CFGF_NONE),
+	CFG_INT("forward_timeout", 300, CFGF_NONE),
+	CFG_INT("forward_data_timeout", 300, CFGF_NONE),
+	CFG_STR_LIST("mynetworks", "{127.0.0.0/8, ::1/128}", CFGF_NONE),
+	CFG_SEC("listen", listen_opts,
+		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("bank", bank_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_FUNC("include", conf_include),
+	CFG_END(),
+};
+
+#define NO_RANGE 1, 0
+
+const struct conf_param_doc conf_param_docs[] = {
+	{0, "syslog_ident", NO_RANGE,
+	 "syslog ident, so that two instances on one host are told apart"},
+	{0, "syslog_facility", NO_RANGE,
+	 "syslog facility: mail, daemon, user or local0 .. local7"},
+	{0, "user", NO_RANGE,
+	 "unprivileged user the children run as when started as root; "
+	 "empty: do not change user"},
+	{0, "run_dir", NO_RANGE, "directory for run-time state"},
+	{0, "tmp_dir", NO_RANGE,
+	 "spool directory for messages in flight (tmpfs is best: the hop "
+	 "keeps no queue)"},
+	{0, "myhostname", NO_RANGE,
+	 "name in the greeting and in EHLO to next hops; empty: the host "
+	 "name"},
+	{0, "min_servers", 1, 1000, "children kept running at all times"},
+	{0, "max_servers", 1, 1000,
+	 "most children; match the front MTA's process limit for the "
+	 "filter transport"},
+	{0, "max_requests", 1, 1000000,
+	 "messages a child handles before it retires (at the end of a "
+	 "connection)"},
+	{0, "child_timeout", 10, 86400,
+	 "seconds a child may spend on one message; keep it below the front "
+	 "MTA's data_done_timeout"},
+	{0, "message_size_limit", 0, 2147483647,
+	 "largest message in bytes (SIZE); 0: no limit"},
+	{0, "max_recipients", 1, 100000,
+	 "recipients per message; more get 452 4.5.3"},
+	{0, "smtpd_timeout", 1, 3600,
+	 "seconds to wait for a client command or data before 421"},
+	{0, "command_line_limit", 512, 65536,
+	 "longest SMTP command line (RFC 5321 512 plus room for MAIL "
+	 "parameters and XFORWARD attributes)"},
+	{0, "listen_backlog", 16, 65535, "listen(2) backlog of each listener"},
+	{0, "forward_connect_timeout", 1, 600,
+	 "seconds to connect to a next hop before trying the next one"},
+	{0, "forward_timeout", 1, 3600,
+	 "seconds to wait for a next hop's reply to a command"},
+	{0, "forward_data_timeout", 1, 3600,
+	 "seconds to wait for a next hop's reply to the final dot"},
+	{0, "mynetworks", NO_RANGE,
+	 "networks allowed to send XFORWARD (address/bits)"},
+	{0, "listen", NO_RANGE,
+	 "listen \"ADDR:PORT\" { protocol = smtp|lmtp; bank = NAME }"},
+	{0, "bank", NO_RANGE,
+	 "bank NAME { ... }: a policy bank; keys it leaves unset come from "
+	 "the default bank"},
+	{0, "include", NO_RANGE,
+	 "include(\"FILE\"): read FILE here (relative to this file's "
+	 "directory)"},
+	{"listen", "protocol", NO_RANGE, "smtp or lmtp"},
+	{"listen", "bank", NO_RANGE, "the policy bank of this listener"},
+	{"bank", "forward", NO_RANGE,
+	 "next hops \"host:port\" for passed mail, tried in order"},
+	{"bank", "notify", NO_RANGE,
+	 "next hops for notifications and DSNs"},
+	{"bank", "release", NO_RANGE,
+	 "next hops for mail released from quarantine"},
+	{"bank", "originating", NO_RANGE,
+	 "mail from our own users (outbound): true or false"},
+	{"bank", "client_networks", NO_RANGE,
+	 "client addresses (XFORWARD ADDR, else the peer) that select this "
+	 "bank"},
+	{0, 0, 0, 0, 0},
+};

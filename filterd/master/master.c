@@ -1,0 +1,441 @@
+/*++
+/* NAME
+/*	master 3
+/* SUMMARY
+/*	the master process: listeners and the prefork pool
+/* DESCRIPTION
+/*	Signals reach the loop through a self-pipe. Children report busy
+/*	and idle over the status pipe. The child table is a plain array of
+/*	max_servers * 2 slots (old generations may linger while draining).
+/*--*/
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "master.h"
+#include "server_skel.h"
+#include "status.h"
+#include "util/inet.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+#define MASTER_SPAWN_THROTTLE 1	/* seconds to pause after a young death */
+#define MASTER_YOUNG 2		/* a child dead within this was young */
+
+struct master_child {
+	pid_t pid;
+	unsigned generation;
+	int busy;
+	time_t started;
+	time_t idle_since;
+};
+
+struct master_listener {
+	char *addr;
+	int fd;
+};
+
+struct master {
+	struct conf *conf;
+	const char *conf_file;
+	unsigned generation;
+	struct master_child *children;
+	size_t n_slots;
+	struct master_listener *listeners;	/* parallel to conf->listens */
+	int status_rd, status_wr;
+	time_t throttle_until;
+	int draining;
+};
+
+/* The self-pipe: written by signal handlers, read by the loop. */
+static int master_sig_pipe[2] = {-1, -1};
+
+/* master_on_signal - hand the signal number to the loop */
+static void
+master_on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	(void)write(master_sig_pipe[1], &c, 1);
+	errno = saved;
+}
+
+/* master_signals - route SIGHUP, SIGTERM, SIGINT, SIGCHLD to the pipe */
+static void
+master_signals(void)
+{
+	struct sigaction sa;
+	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD};
+
+	if (pipe2(master_sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		msg_fatal("pipe: %m");
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = master_on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* master_dir - make a directory the children can use */
+static void
+master_dir(const struct conf *c, const char *dir, mode_t mode)
+{
+	struct passwd *pw = NULL;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			(void)mkdir(path, 0755);
+			*p = '/';
+		}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		msg_fatal("mkdir %s: %m", path);
+	if (geteuid() == 0 && c->user[0]) {
+		if ((pw = getpwnam(c->user)) == NULL)
+			msg_fatal("parameter user: unknown user \"%s\"", c->user);
+		if (chown(path, pw->pw_uid, pw->pw_gid) < 0)
+			msg_fatal("chown %s: %m", path);
+	}
+}
+
+/* master_bind - a listener for each configured address; reuse old ones */
+static struct master_listener *
+master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
+{
+	struct master_listener *l = xcalloc(c->n_listens, sizeof(*l));
+	char err[512];
+
+	for (size_t i = 0; i < c->n_listens; i++) {
+		const struct conf_listen *cl = c->listens + i;
+
+		l[i].addr = xstrdup(cl->addr);
+		l[i].fd = -1;
+		for (size_t k = 0; k < n_old; k++)
+			if (old[k].fd >= 0 && strcmp(old[k].addr, cl->addr) == 0) {
+				l[i].fd = old[k].fd;
+				old[k].fd = -1;	/* moved */
+			}
+		if (l[i].fd >= 0)
+			continue;
+		l[i].fd = inet_listen(cl->host, cl->port, c->listen_backlog, err,
+				      sizeof(err));
+		if (l[i].fd < 0) {
+			msg_error("listen %s: %s", cl->addr, err);
+			for (size_t k = 0; k < i; k++)
+				if (l[k].fd >= 0)
+					close(l[k].fd);
+			free(l);
+			return NULL;
+		}
+		/* Children race for connections: accept must not block. */
+		(void)fcntl(l[i].fd, F_SETFL,
+			    fcntl(l[i].fd, F_GETFL) | O_NONBLOCK);
+	}
+	return l;
+}
+
+/* master_close_listeners - close and free a listener array */
+static void
+master_close_listeners(struct master_listener **lp, size_t n)
+{
+	struct master_listener *l = *lp;
+
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].fd >= 0)
+			close(l[i].fd);
+		free(l[i].addr);
+	}
+	free(l);
+	*lp = NULL;
+}
+
+/* master_spawn - start one child of the current generation */
+static void
+master_spawn(struct master *m)
+{
+	struct master_child *slot = NULL;
+	pid_t pid;
+
+	for (size_t i = 0; i < m->n_slots && slot == NULL; i++)
+		if (m->children[i].pid == 0)
+			slot = m->children + i;
+	if (slot == NULL)
+		return;
+	if ((pid = fork()) < 0) {
+		msg_warn("fork: %m");
+		m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
+		return;
+	}
+	if (pid == 0) {
+		int fds[m->conf->n_listens];
+		struct skel_child args = {m->conf, fds, m->status_wr};
+
+		close(master_sig_pipe[0]);
+		close(master_sig_pipe[1]);
+		close(m->status_rd);
+		for (size_t i = 0; i < m->conf->n_listens; i++)
+			fds[i] = m->listeners[i].fd;
+		skel_child_main(&args);
+	}
+	slot->pid = pid;
+	slot->generation = m->generation;
+	slot->busy = 0;
+	slot->started = slot->idle_since = time(NULL);
+}
+
+/* master_find - the slot of a child */
+static struct master_child *
+master_find(struct master *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->n_slots; i++)
+		if (m->children[i].pid == pid)
+			return m->children + i;
+	return NULL;
+}
+
+/* master_reap - collect dead children */
+static void
+master_reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct master_child *ch = master_find(m, pid);
+		int young = ch && time(NULL) - ch->started < MASTER_YOUNG;
+
+		if (WIFSIGNALED(status)) {
+			msg_warn("child %ld killed by signal %d%s", (long)pid,
+				 WTERMSIG(status),
+				 ch && ch->busy ? " with a message in hand: the "
+						  "front MTA keeps it and retries"
+						: "");
+		} else if (WEXITSTATUS(status) != 0) {
+			msg_warn("child %ld exited with status %d", (long)pid,
+				 WEXITSTATUS(status));
+		}
+		if ((WIFSIGNALED(status) || WEXITSTATUS(status) != 0) && young)
+			m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
+		if (ch)
+			memset(ch, 0, sizeof(*ch));
+	}
+}
+
+/* master_status - note busy/idle reports */
+static void
+master_status(struct master *m)
+{
+	struct status_msg msgs[64];
+	int n;
+
+	while ((n = status_recv(m->status_rd, msgs, 64)) > 0)
+		for (int i = 0; i < n; i++) {
+			struct master_child *ch = master_find(m, msgs[i].pid);
+
+			if (ch == NULL)
+				continue;
+			ch->busy = msgs[i].state == STATUS_BUSY;
+			if (!ch->busy)
+				ch->idle_since = time(NULL);
+		}
+}
+
+/* master_balance - keep min_servers..max_servers, one idle spare */
+static void
+master_balance(struct master *m)
+{
+	const struct conf *c = m->conf;
+	int total = 0, idle = 0;
+	time_t now = time(NULL);
+	struct master_child *longest_idle = NULL;
+
+	if (m->draining || now < m->throttle_until)
+		return;
+	for (size_t i = 0; i < m->n_slots; i++) {
+		struct master_child *ch = m->children + i;
+
+		if (ch->pid == 0 || ch->generation != m->generation)
+			continue;
+		total++;
+		if (!ch->busy) {
+			idle++;
+			if (longest_idle == NULL ||
+			    ch->idle_since < longest_idle->idle_since)
+				longest_idle = ch;
+		}
+	}
+	while (total < c->min_servers) {
+		master_spawn(m);
+		total++;
+		idle++;
+	}
+	if (idle == 0 && total < c->max_servers) {
+		master_spawn(m);
+		return;
+	}
+	/* Shrink slowly: one idle child at a time, idle for a while. */
+	if (idle > 2 && total > c->min_servers && longest_idle &&
+	    now - longest_idle->idle_since > 10) {
+		kill(longest_idle->pid, SIGTERM);
+		longest_idle->generation = m->generation - 1;
+	}
+}
+
+/* master_retire - tell every child of older generations to finish */
+static void
+master_retire(struct master *m)
+{
+	for (size_t i = 0; i < m->n_slots; i++)
+		if (m->children[i].pid &&
+		    m->children[i].generation != m->generation)
+			kill(m->children[i].pid, SIGTERM);
+}
+
+/* master_reload - a new configuration and a new generation */
+static void
+master_reload(struct master *m)
+{
+	char err[1024];
+	struct conf *nc = conf_load(m->conf_file, err, sizeof(err));
+	struct master_listener *nl;
+
+	if (nc == NULL) {
+		msg_error("reload rejected, configuration unchanged: %s", err);
+		return;
+	}
+	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
+		msg_error("reload rejected, configuration unchanged");
+		conf_free(&nc);
+		return;
+	}
+	master_close_listeners(&m->listeners, m->conf->n_listens);
+	m->listeners = nl;
+	master_dir(nc, nc->run_dir, 0755);
+	master_dir(nc, nc->tmp_dir, 0700);
+	msg_open(nc->syslog_ident, nc->syslog_facility, 1);
+	conf_free(&m->conf);
+	m->conf = nc;
+	m->generation++;
+	/* Old generations may still be draining: keep room for both. */
+	if ((size_t)nc->max_servers * 2 > m->n_slots) {
+		size_t n = (size_t)nc->max_servers * 2;
+
+		m->children = xrealloc(m->children, n * sizeof(*m->children));
+		memset(m->children + m->n_slots, 0,
+		       (n - m->n_slots) * sizeof(*m->children));
+		m->n_slots = n;
+	}
+	master_retire(m);
+	msg_info("reloaded %s: generation %u", m->conf_file, m->generation);
+}
+
+/* master_children - how many children are alive */
+static int
+master_children(const struct master *m)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < m->n_slots; i++)
+		n += m->children[i].pid != 0;
+	return n;
+}
+
+/* master_drain - stop listening, let children finish, wait for them */
+static void
+master_drain(struct master *m)
+{
+	time_t deadline = time(NULL) + m->conf->child_timeout + 5;
+
+	m->draining = 1;
+	master_close_listeners(&m->listeners, m->conf->n_listens);
+	m->generation++;
+	master_retire(m);
+	msg_info("stopping: waiting for %d children to finish",
+		 master_children(m));
+	while (master_children(m) > 0) {
+		if (time(NULL) > deadline) {
+			for (size_t i = 0; i < m->n_slots; i++)
+				if (m->children[i].pid)
+					kill(m->children[i].pid, SIGKILL);
+			deadline = time(NULL) + 5;
+		}
+		usleep(50000);
+		master_reap(m);
+	}
+}
+
+/* master_run - the master's life */
+int
+master_run(struct conf *conf, const char *conf_file)
+{
+	struct master m = {0};
+	int pfd[2];
+
+	m.conf = conf;
+	m.conf_file = conf_file;
+	m.generation = 1;
+	master_dir(conf, conf->run_dir, 0755);
+	master_dir(conf, conf->tmp_dir, 0700);
+	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
+		msg_fatal("cannot listen: see above");
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		msg_fatal("pipe: %m");
+	m.status_rd = pfd[0];
+	m.status_wr = pfd[1];
+	(void)fcntl(m.status_rd, F_SETFL, O_NONBLOCK);
+	m.n_slots = (size_t)conf->max_servers * 2;
+	m.children = xcalloc(m.n_slots, sizeof(*m.children));
+	master_signals();
+	for (size_t i = 0; i < conf->n_listens; i++)
+		msg_info("listening on %s (%s, bank %s)", conf->listens[i].addr,
+			 conf->listens[i].protocol == CONF_PROTO_LMTP ? "lmtp"
+								      : "smtp",
+			 conf->listens[i].bank->name);
+
+	for (;;) {
+		struct pollfd p[2] = {{master_sig_pipe[0], POLLIN, 0},
+				      {m.status_rd, POLLIN, 0}};
+		unsigned char sig;
+
+		master_balance(&m);
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			msg_fatal("poll: %m");
+		master_status(&m);
+		while (read(master_sig_pipe[0], &sig, 1) == 1) {
+			switch (sig) {
+			case SIGCHLD:
+				master_reap(&m);
+				break;
+			case SIGHUP:
+				master_reload(&m);
+				break;
+			case SIGTERM:
+			case SIGINT:
+				master_drain(&m);
+				msg_info("stopped");
+				conf_free(&m.conf);
+				free(m.children);
+				return 0;
+			}
+		}
+	}
+}

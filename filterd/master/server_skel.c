@@ -1,0 +1,150 @@
+/*++
+/* NAME
+/*	server_skel 3
+/* SUMMARY
+/*	the child process skeleton
+/*--*/
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "reinject/reinject.h"
+#include "server_skel.h"
+#include "smtp/session.h"
+#include "status.h"
+#include "util/msg.h"
+
+/* The child's process state: set by signal handlers, read by the loop. */
+static volatile sig_atomic_t skel_stop;
+
+/* skel_on_term - finish what is in hand, then exit */
+static void
+skel_on_term(int sig)
+{
+	(void)sig;
+	skel_stop = 1;
+}
+
+/* skel_signals - child signal dispositions */
+static void
+skel_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = skel_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* child_timeout: SIGALRM kills the child, dropping the connection. */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* skel_drop_privileges - become conf->user, for good */
+static void
+skel_drop_privileges(const struct conf *c)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || c->user[0] == 0)
+		return;
+	if ((pw = getpwnam(c->user)) == NULL)
+		msg_fatal("parameter user: unknown user \"%s\"", c->user);
+	if (setgroups(1, &pw->pw_gid) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		msg_fatal("cannot become user %s: %m", c->user);
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		msg_fatal("root privileges could be regained after dropping "
+			  "to %s",
+			  c->user);
+}
+
+/* skel_accept - wait for a connection on any listener; fd or -1 */
+static int
+skel_accept(const struct skel_child *args, size_t *which)
+{
+	const struct conf *c = args->conf;
+	struct pollfd pfd[c->n_listens];
+	int n;
+
+	for (size_t i = 0; i < c->n_listens; i++) {
+		pfd[i].fd = args->listen_fds[i];
+		pfd[i].events = POLLIN;
+	}
+	/* Poll in slices: a lost master or a stop is noticed in a second. */
+	n = poll(pfd, c->n_listens, 1000);
+	if (n <= 0)
+		return -1;
+	for (size_t i = 0; i < c->n_listens; i++) {
+		int fd;
+
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		/* Another child may have taken it: EAGAIN is normal. */
+		fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			*which = i;
+			return fd;
+		}
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			msg_warn("accept on %s: %m", c->listens[i].addr);
+	}
+	return -1;
+}
+
+/* skel_child_main - the life of a child */
+void
+skel_child_main(const struct skel_child *args)
+{
+	const struct conf *c = args->conf;
+	pid_t master = getppid();
+	struct session_ctx ctx = {0};
+	size_t which;
+
+	skel_signals();
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
+	skel_drop_privileges(c);
+	if (chdir(c->tmp_dir) < 0)
+		msg_fatal("chdir %s: %m", c->tmp_dir);
+	ctx.conf = c;
+	ctx.rj = reinject_create(c);
+	ctx.stop = &skel_stop;
+	ctx.max_messages = (unsigned long)c->max_requests;
+	status_send(args->status_fd, STATUS_IDLE);
+
+	while (!skel_stop && ctx.messages < ctx.max_messages) {
+		int fd = skel_accept(args, &which);
+
+		if (getppid() != master)
+			break;
+		if (fd < 0)
+			continue;
+		status_send(args->status_fd, STATUS_BUSY);
+		ctx.listen = c->listens + which;
+		session_run(&ctx, fd);
+		status_send(args->status_fd, STATUS_IDLE);
+	}
+	reinject_free(&ctx.rj);
+	exit(0);
+}

@@ -1,0 +1,43 @@
+#ifndef FILTERD_SERVER_SKEL_H
+#define FILTERD_SERVER_SKEL_H
+
+/*++
+/* NAME
+/*	server_skel 3h
+/* SUMMARY
+/*	the child process skeleton: privileges, accept loop, retirement
+/* SYNOPSIS
+/*	#include "master/server_skel.h"
+/* DESCRIPTION
+/*	skel_child_main() is what a child runs after fork(); it never
+/*	returns. It drops privileges (to conf->user when started as root,
+/*	verifying that root cannot be regained), arranges to die with the
+/*	master, then accepts connections on the listeners one at a time and
+/*	hands each to the protocol code (session_run), reporting busy and
+/*	idle to the master over the status pipe (status.h).
+/*
+/*	A child exits when told to (SIGTERM: at once when idle, after the
+/*	transaction in hand when busy), after max_requests messages (at the
+/*	end of the connection in hand), or when the master goes away.
+/*	A message is bounded by child_timeout (SIGALRM, default action): a
+/*	child killed that way drops its connection, so the front MTA keeps
+/*	the message and retries. The protocol code never forks or loops on
+/*	accept() (STYLE rule 3).
+/* PROCESS
+/*	children.
+/*--*/
+
+#include <stddef.h>
+
+struct conf;
+
+struct skel_child {
+	const struct conf *conf;
+	const int *listen_fds;		/* parallel to conf->listens */
+	int status_fd;			/* write end of the status pipe */
+};
+
+void skel_child_main(const struct skel_child *args)
+	__attribute__((noreturn));
+
+#endif

@@ -1,0 +1,88 @@
+/*++
+/* NAME
+/*	header_summary 3
+/* SUMMARY
+/*	the header fields the log line and the records name
+/*--*/
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "header_summary.h"
+#include "spool/spool.h"
+#include "txn/txn.h"
+#include "util/xalloc.h"
+
+#define HEADER_SUMMARY_MAX (256 * 1024)
+
+/* header_summary_find - value of the first NAME field, unfolded */
+char *
+header_summary_find(const char *hdr, size_t len, const char *name,
+		    char *out, size_t outsize)
+{
+	size_t nlen = strlen(name);
+	const char *p = hdr, *end = hdr + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = eol ? eol : end;
+
+		if (line_end == p || (line_end - p == 1 && *p == '\r'))
+			break;		/* empty line: end of the header */
+		if ((size_t)(line_end - p) > nlen && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			size_t n = 0;
+			const char *v = p + nlen + 1;
+
+			/* Copy this line and its continuation lines. */
+			for (;;) {
+				for (; v < line_end && n + 1 < outsize; v++)
+					if (*v != '\r' && *v != '\n')
+						out[n++] = *v == '\t' ? ' ' : *v;
+				if (!eol || eol + 1 >= end ||
+				    (eol[1] != ' ' && eol[1] != '\t'))
+					break;
+				v = eol + 1;
+				eol = memchr(v, '\n', (size_t)(end - v));
+				line_end = eol ? eol : end;
+			}
+			out[n] = 0;
+			/* Trim surrounding white space. */
+			while (n > 0 && out[n - 1] == ' ')
+				out[--n] = 0;
+			return out + strspn(out, " ");
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+/* header_summary_read - fill in the header summary of a spooled message */
+int
+header_summary_read(struct txn *t)
+{
+	size_t want = t->size < HEADER_SUMMARY_MAX ? (size_t)t->size
+						   : HEADER_SUMMARY_MAX;
+	char *hdr = xmalloc(want + 1);
+	char value[998];
+	const char *mid;
+	ssize_t n = pread(spool_fd(t->spool), hdr, want, 0);
+
+	if (n < 0) {
+		txn_set_error(t, TXN_ERR_SPOOL, "read spool: %s",
+			      strerror(errno));
+		free(hdr);
+		return -1;
+	}
+	mid = header_summary_find(hdr, (size_t)n, "Message-ID", value,
+				  sizeof(value));
+	if (mid && *mid)
+		t->message_id = pool_strdup(t->pool, mid);
+	free(hdr);
+	return 0;
+}

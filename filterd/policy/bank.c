@@ -1,0 +1,57 @@
+/*++
+/* NAME
+/*	bank 3
+/* SUMMARY
+/*	choose a message's policy banks and overlay them
+/*--*/
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bank.h"
+
+/* bank_overlay - let the keys b sets replace those in view */
+static void
+bank_overlay(struct bank_view *view, const struct conf_bank *b)
+{
+	if (b->set & CONF_BANK_FORWARD)
+		view->forward = &b->forward;
+	if (b->set & CONF_BANK_NOTIFY)
+		view->notify = &b->notify;
+	if (b->set & CONF_BANK_RELEASE)
+		view->release = &b->release;
+	if (b->set & CONF_BANK_ORIGINATING)
+		view->originating = b->originating;
+	if (strcmp(b->name, "default") != 0) {
+		size_t len = strlen(view->path);
+
+		snprintf(view->path + len, sizeof(view->path) - len, "%s%s",
+			 len ? "/" : "", b->name);
+	}
+}
+
+/* bank_select - the overlaid banks for one message */
+void
+bank_select(const struct conf *c, const struct conf_bank *listener_bank,
+	    const char *client_addr, struct bank_view *view)
+{
+	const struct conf_bank *def = c->banks;
+
+	memset(view, 0, sizeof(*view));
+	bank_overlay(view, def);
+	if (listener_bank && listener_bank != def)
+		bank_overlay(view, listener_bank);
+	for (size_t i = 1; client_addr && i < c->n_banks; i++) {
+		const struct conf_bank *b = c->banks + i;
+
+		if (b->n_client_networks &&
+		    cidr_list_match(b->client_networks, b->n_client_networks,
+				    client_addr)) {
+			if (b != listener_bank)
+				bank_overlay(view, b);
+			break;
+		}
+	}
+	if (view->path[0] == 0)
+		snprintf(view->path, sizeof(view->path), "default");
+}

@@ -1,0 +1,40 @@
+#ifndef FILTERD_BANK_H
+#define FILTERD_BANK_H
+
+/*++
+/* NAME
+/*	bank 3h
+/* SUMMARY
+/*	choose a message's policy banks and overlay them
+/* SYNOPSIS
+/*	#include "policy/bank.h"
+/* DESCRIPTION
+/*	bank_select() chooses the banks for one message the amavis way: the
+/*	default bank, then the bank of the listener the message arrived on,
+/*	then the first bank (in configuration order) whose client_networks
+/*	holds the client address (XFORWARD ADDR, else the peer). Each bank
+/*	overlays the ones before it: a key it leaves unset keeps the value
+/*	from below. The result is a struct bank_view whose pointers borrow
+/*	from the const configuration (valid as long as it is).
+/*
+/*	view->path names the banks above default, "/"-separated
+/*	("AUTHENTICATED/HOSTING"), or "default" when none applies; it is
+/*	what the log line and (later) msgs.policy show.
+/* PROCESS
+/*	children, milter process.
+/*--*/
+
+#include "conf/conf.h"
+
+struct bank_view {
+	char path[256];
+	const struct conf_strlist *forward;
+	const struct conf_strlist *notify;
+	const struct conf_strlist *release;
+	int originating;
+};
+
+void bank_select(const struct conf *c, const struct conf_bank *listener_bank,
+		 const char *client_addr, struct bank_view *view);
+
+#endif

@@ -1,0 +1,568 @@
+/*++
+/* NAME
+/*	reinject 3
+/* SUMMARY
+/*	hand a checked message to the bank's next hops, in order
+/* DESCRIPTION
+/*	See reinject.h. One attempt at one hop ends in one of three ways:
+/*	HOP_NEXT (nothing handed over: try the next hop), HOP_DONE (every
+/*	recipient has the hop's answer), HOP_TEMPFAIL (the data phase broke:
+/*	the message is temporarily failed, no other hop is tried).
+/*--*/
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "reinject.h"
+#include "smtp/cmd_parse.h"
+#include "spool/spool.h"
+#include "txn/txn.h"
+#include "util/buf.h"
+#include "util/inet.h"
+#include "util/msg.h"
+#include "util/stream.h"
+#include "util/xalloc.h"
+
+enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL };
+
+/* What a next hop said it supports, from its EHLO reply. */
+#define EXT_PIPELINING (1u << 0)
+#define EXT_8BITMIME (1u << 1)
+#define EXT_SMTPUTF8 (1u << 2)
+#define EXT_SIZE (1u << 3)
+#define EXT_DSN (1u << 4)
+
+static const char *const xforward_attrs[] = {"NAME",  "ADDR",  "PORT",
+					     "PROTO", "HELO",  "IDENT",
+					     "SOURCE"};
+
+struct reinject {
+	const struct conf *conf;
+	struct buf ehlo;	/* EHLO reply lines of the current hop */
+	char line[4096];	/* one reply line */
+};
+
+struct hop {
+	struct stream *s;
+	char name[300];		/* "smtp:[127.0.0.1]:10025" */
+	unsigned ext;
+	unsigned xforward;	/* bit i: xforward_attrs[i] offered */
+	char error[1200];	/* why this hop failed */
+};
+
+/* reinject_create - client state for one process or worker */
+struct reinject *
+reinject_create(const struct conf *conf)
+{
+	struct reinject *rj = xcalloc(1, sizeof(*rj));
+
+	rj->conf = conf;
+	buf_init(&rj->ehlo, 512);
+	return rj;
+}
+
+/* reinject_free - release the client state */
+void
+reinject_free(struct reinject **rjp)
+{
+	struct reinject *rj = *rjp;
+
+	if (rj == NULL)
+		return;
+	buf_release(&rj->ehlo);
+	free(rj);
+	*rjp = NULL;
+}
+
+/* reinject_parse_reply_line - "250 2.0.0 text" into its parts */
+void
+reinject_parse_reply_line(const char *line, struct reinject_reply *r)
+{
+	const char *p = line + 4;
+	size_t dlen;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->full, sizeof(r->full), "%s", line);
+	if (strlen(line) < 3 || !isdigit((unsigned char)line[0]) ||
+	    !isdigit((unsigned char)line[1]) ||
+	    !isdigit((unsigned char)line[2]) ||
+	    (line[3] != ' ' && line[3] != '-' && line[3] != 0)) {
+		r->code = -1;
+		return;
+	}
+	r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (line[3] == 0)
+		p = line + 3;
+	/* An enhanced status code "c.s.d" whose class matches the reply. */
+	dlen = strspn(p, "0123456789.");
+	if (dlen >= 5 && dlen < sizeof(r->dsn) && p[0] == line[0] &&
+	    p[1] == '.' && (p[dlen] == ' ' || p[dlen] == 0)) {
+		memcpy(r->dsn, p, dlen);
+		p += dlen + (p[dlen] == ' ');
+	} else {
+		snprintf(r->dsn, sizeof(r->dsn), "%c.0.0", line[0]);
+	}
+	snprintf(r->text, sizeof(r->text), "%s", p);
+}
+
+/* reinject_queued_as - the queue id in "... queued as ID", or NULL */
+const char *
+reinject_queued_as(const char *text, char *out, size_t size)
+{
+	const char *p = strstr(text, "queued as ");
+	size_t n;
+
+	if (p == NULL)
+		return NULL;
+	p += 10;
+	n = strcspn(p, " ;,)");
+	if (n == 0 || n >= size)
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = 0;
+	return out;
+}
+
+/* hop_fail - note why a hop is being given up */
+static enum hop_result
+hop_fail(struct hop *h, enum hop_result res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum hop_result
+hop_fail(struct hop *h, enum hop_result res, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->error, sizeof(h->error), fmt, ap);
+	va_end(ap);
+	return res;
+}
+
+/* hop_read_reply - read a (multi-line) reply; its code or -1 */
+static int
+hop_read_reply(struct reinject *rj, struct hop *h, struct reinject_reply *r,
+	       struct buf *lines)
+{
+	int too_long;
+
+	if (lines)
+		buf_reset(lines);
+	for (;;) {
+		if (stream_get_line(h->s, rj->line, sizeof(rj->line),
+				    &too_long) < 0) {
+			snprintf(h->error, sizeof(h->error),
+				 "%s: %s while reading a reply", h->name,
+				 stream_strerror(h->s));
+			return -1;
+		}
+		reinject_parse_reply_line(rj->line, r);
+		if (r->code < 0) {
+			snprintf(h->error, sizeof(h->error),
+				 "%s: malformed reply \"%.100s\"", h->name,
+				 rj->line);
+			return -1;
+		}
+		if (lines) {
+			buf_puts(lines, rj->line + 4);
+			buf_puts(lines, "\n");
+		}
+		if (rj->line[3] != '-')
+			return r->code;
+	}
+}
+
+/* hop_send - flush what is buffered; 0 or -1 with h->error */
+static int
+hop_send(struct hop *h)
+{
+	if (stream_flush(h->s) < 0) {
+		snprintf(h->error, sizeof(h->error), "%s: %s while sending",
+			 h->name, stream_strerror(h->s));
+		return -1;
+	}
+	return 0;
+}
+
+/* hop_parse_ehlo - note the extensions a hop offers */
+static void
+hop_parse_ehlo(struct hop *h, const char *lines)
+{
+	static const struct {
+		const char *kw;
+		unsigned bit;
+	} kws[] = {{"PIPELINING", EXT_PIPELINING}, {"8BITMIME", EXT_8BITMIME},
+		   {"SMTPUTF8", EXT_SMTPUTF8},	   {"SIZE", EXT_SIZE},
+		   {"DSN", EXT_DSN}};
+	const char *p = strchr(lines, '\n');	/* skip the greeting line */
+
+	while (p && *++p) {
+		size_t len = strcspn(p, " \n");
+
+		for (size_t i = 0; i < sizeof(kws) / sizeof(*kws); i++)
+			if (strlen(kws[i].kw) == len &&
+			    strncasecmp(p, kws[i].kw, len) == 0)
+				h->ext |= kws[i].bit;
+		if (len == 8 && strncasecmp(p, "XFORWARD", 8) == 0) {
+			const char *a = p + 8;
+
+			while (*a == ' ') {
+				size_t alen = strcspn(++a, " \n");
+
+				for (size_t i = 0; i < 7; i++)
+					if (strlen(xforward_attrs[i]) == alen &&
+					    strncasecmp(a, xforward_attrs[i],
+							alen) == 0)
+						h->xforward |= 1u << i;
+				a += alen;
+			}
+		}
+		p = strchr(p, '\n');
+	}
+}
+
+/* hop_open - connect, greeting, EHLO */
+static enum hop_result
+hop_open(struct reinject *rj, const char *spec, struct hop *h)
+{
+	const struct conf *c = rj->conf;
+	struct reinject_reply r;
+	char host[256], port[16], err[512];
+	int fd;
+
+	if (inet_split_hostport(spec, host, sizeof(host), port,
+				sizeof(port)) < 0)
+		msg_panic("hop_open: unchecked next hop \"%s\"", spec);
+	snprintf(h->name, sizeof(h->name), "smtp:[%s]:%s", host, port);
+	fd = inet_connect(host, port, c->forward_connect_timeout, err,
+			  sizeof(err));
+	if (fd < 0)
+		return hop_fail(h, HOP_NEXT, "%s", err);
+	h->s = stream_open(fd, 65536);
+	stream_set_timeout(h->s, c->forward_timeout);
+	if (hop_read_reply(rj, h, &r, NULL) < 0)
+		return HOP_NEXT;
+	if (r.code != 220)
+		return hop_fail(h, HOP_NEXT, "%s: greeting: %s", h->name,
+				r.full);
+	stream_printf(h->s, "EHLO %s\r\n", c->myhostname);
+	if (hop_send(h) < 0 || hop_read_reply(rj, h, &r, &rj->ehlo) < 0)
+		return HOP_NEXT;
+	if (r.code != 250)
+		return hop_fail(h, HOP_NEXT, "%s: EHLO: %s", h->name, r.full);
+	hop_parse_ehlo(h, rj->ehlo.data);
+	return HOP_DONE;
+}
+
+/* hop_xforward - pass the client attributes on, as Postfix does */
+static enum hop_result
+hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
+{
+	const struct txn_client *cl = &t->client;
+	char port[16], addr[128], enc[600];
+	const char *values[7];
+	struct reinject_reply r;
+	struct buf cmd;
+	int sent = 0;
+
+	if (h->xforward == 0)
+		return HOP_DONE;
+	snprintf(port, sizeof(port), "%d", cl->port);
+	snprintf(addr, sizeof(addr), "%s%s", strchr(cl->addr, ':') ? "IPv6:" : "",
+		 cl->addr);
+	values[0] = cl->name ? cl->name : "[UNAVAILABLE]";
+	values[1] = addr;
+	values[2] = port;
+	values[3] = cl->proto ? cl->proto : "[UNAVAILABLE]";
+	values[4] = cl->helo ? cl->helo : "[UNAVAILABLE]";
+	values[5] = cl->ident ? cl->ident : "[UNAVAILABLE]";
+	values[6] = cl->source ? cl->source : "[UNAVAILABLE]";
+	buf_init(&cmd, 256);
+	for (size_t i = 0; i < 7; i++) {
+		if (!(h->xforward & (1u << i)))
+			continue;
+		xtext_encode(values[i], enc, sizeof(enc));
+		/* Keep each command line well inside 512 octets. */
+		if (cmd.len > 0 && cmd.len + strlen(enc) + 20 > 500) {
+			stream_printf(h->s, "XFORWARD%s\r\n", cmd.data);
+			sent++;
+			buf_reset(&cmd);
+		}
+		buf_printf(&cmd, " %s=%s", xforward_attrs[i], enc);
+	}
+	if (cmd.len > 0) {
+		stream_printf(h->s, "XFORWARD%s\r\n", cmd.data);
+		sent++;
+	}
+	buf_release(&cmd);
+	if (hop_send(h) < 0)
+		return HOP_NEXT;
+	while (sent-- > 0) {
+		if (hop_read_reply(rj, h, &r, NULL) < 0)
+			return HOP_NEXT;
+		if (r.code != 250)
+			return hop_fail(h, HOP_NEXT, "%s: XFORWARD: %s", h->name,
+					r.full);
+	}
+	return HOP_DONE;
+}
+
+/* hop_envelope - MAIL, RCPT..., DATA; pipelined when offered */
+static enum hop_result
+hop_envelope(struct reinject *rj, struct hop *h, struct txn *t, off_t size,
+	     int *accepted)
+{
+	int pipelining = (h->ext & EXT_PIPELINING) != 0;
+	struct reinject_reply r, mail;
+	size_t n_pass = 0, n_temp = 0;
+
+	*accepted = 0;
+	if (t->smtputf8 && !(h->ext & EXT_SMTPUTF8))
+		return hop_fail(h, HOP_NEXT,
+				"%s: does not offer SMTPUTF8, which the "
+				"message needs",
+				h->name);
+	stream_printf(h->s, "MAIL FROM:<%s>", t->sender);
+	if (t->body_8bitmime && (h->ext & EXT_8BITMIME))
+		stream_puts(h->s, " BODY=8BITMIME");
+	if (t->smtputf8)
+		stream_puts(h->s, " SMTPUTF8");
+	if (h->ext & EXT_SIZE)
+		stream_printf(h->s, " SIZE=%lld", (long long)size);
+	if ((h->ext & EXT_DSN) && t->ret)
+		stream_printf(h->s, " RET=%s", t->ret);
+	if ((h->ext & EXT_DSN) && t->envid)
+		stream_printf(h->s, " ENVID=%s", t->envid);
+	stream_puts(h->s, "\r\n");
+	if (!pipelining) {
+		if (hop_send(h) < 0 || hop_read_reply(rj, h, &mail, NULL) < 0)
+			return HOP_NEXT;
+		if (mail.code / 100 != 2)
+			goto mail_refused;
+	}
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		struct txn_rcpt *rc = t->rcpts + i;
+
+		if (rc->destiny != TXN_D_PASS)
+			continue;
+		n_pass++;
+		stream_printf(h->s, "RCPT TO:<%s>", rc->addr);
+		if ((h->ext & EXT_DSN) && rc->params)
+			stream_printf(h->s, " %s", rc->params);
+		stream_puts(h->s, "\r\n");
+		if (!pipelining) {
+			if (hop_send(h) < 0 ||
+			    hop_read_reply(rj, h, &r, NULL) < 0)
+				return HOP_NEXT;
+			if (r.code / 100 == 2)
+				++*accepted;
+			else
+				txn_set_reply(&rc->reply, t->pool, r.code,
+					      r.dsn, r.text);
+			n_temp += r.code / 100 == 4;
+		}
+	}
+	if (!pipelining && *accepted == 0)
+		goto no_recipient;
+	stream_puts(h->s, "DATA\r\n");
+	if (hop_send(h) < 0)
+		return HOP_NEXT;
+	if (pipelining) {
+		if (hop_read_reply(rj, h, &mail, NULL) < 0)
+			return HOP_NEXT;
+		for (size_t i = 0; i < t->n_rcpts; i++) {
+			struct txn_rcpt *rc = t->rcpts + i;
+
+			if (rc->destiny != TXN_D_PASS)
+				continue;
+			if (hop_read_reply(rj, h, &r, NULL) < 0)
+				return HOP_NEXT;
+			if (mail.code / 100 != 2)
+				continue;
+			if (r.code / 100 == 2)
+				++*accepted;
+			else
+				txn_set_reply(&rc->reply, t->pool, r.code,
+					      r.dsn, r.text);
+			n_temp += r.code / 100 == 4;
+		}
+	}
+	if (hop_read_reply(rj, h, &r, NULL) < 0)
+		return HOP_NEXT;
+	if (mail.code / 100 != 2)
+		goto mail_refused;
+	if (*accepted == 0)
+		goto no_recipient;
+	if (r.code != 354)
+		return hop_fail(h, HOP_NEXT, "%s: DATA: %s", h->name, r.full);
+	return HOP_DONE;
+
+mail_refused:
+	if (mail.code / 100 == 4 || mail.code / 100 == 2)
+		return hop_fail(h, HOP_NEXT, "%s: MAIL: %s", h->name, mail.full);
+	/* A permanent refusal of the sender is every recipient's answer. */
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (t->rcpts[i].destiny == TXN_D_PASS)
+			txn_set_reply(&t->rcpts[i].reply, t->pool, mail.code,
+				      mail.dsn, mail.text);
+	return HOP_DONE;
+
+no_recipient:
+	/* Any recipient refused only for now: another hop may take it. */
+	if (n_temp > 0)
+		return hop_fail(h, HOP_NEXT, "%s: RCPT: every recipient "
+				"refused, %zu of %zu temporarily",
+				h->name, n_temp, n_pass);
+	return HOP_DONE;
+}
+
+/* hop_body - added headers, then the spool, dot-stuffed, then the dot */
+static int
+hop_body(struct hop *h, const struct txn *t)
+{
+	char chunk[65536];
+	int bol = 1, last_lf = 1;
+	off_t off = 0;
+
+	for (const struct txn_header *hd = t->add_headers; hd; hd = hd->next)
+		stream_printf(h->s, "%s\r\n", hd->line);
+	while (off < t->size) {
+		ssize_t n = pread(spool_fd(t->spool), chunk, sizeof(chunk), off);
+		const char *p = chunk, *end;
+
+		if (n <= 0) {
+			snprintf(h->error, sizeof(h->error),
+				 "read spool: %s",
+				 n < 0 ? strerror(errno) : "short file");
+			return -1;
+		}
+		off += n;
+		end = chunk + n;
+		while (p < end) {
+			const char *lf;
+
+			if (bol && *p == '.')
+				stream_write(h->s, ".", 1);
+			lf = memchr(p, '\n', (size_t)(end - p));
+			if (lf == NULL) {
+				stream_write(h->s, p, (size_t)(end - p));
+				bol = 0;
+				break;
+			}
+			stream_write(h->s, p, (size_t)(lf + 1 - p));
+			p = lf + 1;
+			bol = 1;
+		}
+		last_lf = chunk[n - 1] == '\n';
+	}
+	stream_puts(h->s, last_lf ? ".\r\n" : "\r\n.\r\n");
+	return hop_send(h);
+}
+
+/* hop_deliver - one attempt at one hop */
+static enum hop_result
+hop_deliver(struct reinject *rj, struct hop *h, const char *spec,
+	    struct txn *t)
+{
+	struct reinject_reply r;
+	enum hop_result res;
+	char qid[64];
+	off_t size = t->size;
+	int accepted;
+
+	for (const struct txn_header *hd = t->add_headers; hd; hd = hd->next)
+		size += (off_t)strlen(hd->line) + 2;
+	if ((res = hop_open(rj, spec, h)) != HOP_DONE)
+		return res;
+	if ((res = hop_xforward(rj, h, t)) != HOP_DONE)
+		return res;
+	if ((res = hop_envelope(rj, h, t, size, &accepted)) != HOP_DONE ||
+	    accepted == 0)
+		return res;
+	if (hop_body(h, t) < 0)
+		return HOP_TEMPFAIL;
+	stream_set_timeout(h->s, rj->conf->forward_data_timeout);
+	if (hop_read_reply(rj, h, &r, NULL) < 0)
+		return HOP_TEMPFAIL;
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		struct txn_rcpt *rc = t->rcpts + i;
+
+		if (rc->destiny == TXN_D_PASS && rc->reply.code == 0)
+			txn_set_reply(&rc->reply, t->pool, r.code, r.dsn,
+				      r.text);
+	}
+	if (r.code / 100 == 2)
+		t->queued_as = pool_strdup(
+			t->pool, reinject_queued_as(r.text, qid, sizeof(qid))
+					 ? qid
+					 : r.full);
+	return HOP_DONE;
+}
+
+/* hop_close - QUIT politely when the session is still sane */
+static void
+hop_close(struct reinject *rj, struct hop *h, int polite)
+{
+	struct reinject_reply r;
+
+	if (h->s == NULL)
+		return;
+	if (polite && stream_error(h->s) == STREAM_OK) {
+		stream_set_timeout(h->s, 5);
+		stream_puts(h->s, "QUIT\r\n");
+		if (hop_send(h) == 0)
+			(void)hop_read_reply(rj, h, &r, NULL);
+	}
+	stream_close(&h->s);
+}
+
+/* reinject_run - deliver to the first next hop that takes the message */
+int
+reinject_run(struct reinject *rj, struct txn *t)
+{
+	const struct conf_strlist *hops = t->bank.forward;
+	char last[1200] = "no next hop configured";
+	enum hop_result res = HOP_NEXT;
+	size_t n_pass = 0;
+
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		n_pass += t->rcpts[i].destiny == TXN_D_PASS;
+	for (size_t i = 0; n_pass > 0 && i < hops->n && res == HOP_NEXT; i++) {
+		struct hop h;
+
+		memset(&h, 0, sizeof(h));
+		/* Replies from a hop given up on do not count. */
+		for (size_t k = 0; k < t->n_rcpts; k++)
+			if (t->rcpts[k].destiny == TXN_D_PASS)
+				memset(&t->rcpts[k].reply, 0,
+				       sizeof(t->rcpts[k].reply));
+		res = hop_deliver(rj, &h, hops->v[i], t);
+		if (res == HOP_DONE) {
+			t->hop = pool_strdup(t->pool, h.name);
+			if (i > 0)
+				msg_info("%s: delivered to %s after %zu "
+					 "failed next hop(s)",
+					 t->id, h.name, i);
+		} else {
+			snprintf(last, sizeof(last), "%s", h.error);
+			msg_warn("%s: next hop %s failed: %s%s", t->id, h.name,
+				 h.error,
+				 res == HOP_NEXT && i + 1 < hops->n
+					 ? ", trying next"
+					 : "");
+		}
+		hop_close(rj, &h, res != HOP_TEMPFAIL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t->t_forward);
+	if (res == HOP_DONE || n_pass == 0)
+		return 0;
+	txn_set_error(t, TXN_ERR_FORWARD, "%s", last);
+	return -1;
+}

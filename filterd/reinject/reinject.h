@@ -1,0 +1,60 @@
+#ifndef FILTERD_REINJECT_H
+#define FILTERD_REINJECT_H
+
+/*++
+/* NAME
+/*	reinject 3h
+/* SUMMARY
+/*	hand a checked message to the bank's next hops, in order
+/* SYNOPSIS
+/*	#include "reinject/reinject.h"
+/* DESCRIPTION
+/*	reinject_create() makes the SMTP client state of one child (or one
+/*	milter worker); the caller owns it and releases it with
+/*	reinject_free().
+/*
+/*	reinject_run() sends the message in txn to the recipients whose
+/*	destiny is PASS, trying the bank's forward hops in order. A hop is
+/*	skipped for the next one when it cannot be reached, times out,
+/*	or answers 4xx (or anything but 2xx) before the message data is
+/*	sent: nothing has been handed over yet. Once the data is under way
+/*	there is no retry on another hop: a failure then is a temporary
+/*	failure of the message (the front MTA retries; at worst a
+/*	duplicate, never a loss).
+/*
+/*	On return, each PASS recipient's reply holds the next hop's answer
+/*	for it (its RCPT reply when that refused it, else the reply to the
+/*	final dot); txn->hop and txn->queued_as name where the message went.
+/*	Returns 0 when a hop gave an answer for every recipient; -1 with
+/*	TXN_ERR_FORWARD when no hop did (every recipient's outcome is then a
+/*	temporary failure).
+/*
+/*	The client passes XFORWARD on when the hop offers it, keeps
+/*	BODY=8BITMIME and SMTPUTF8 (a hop without SMTPUTF8 cannot take an
+/*	SMTPUTF8 message: next hop), passes DSN parameters when offered,
+/*	uses PIPELINING when offered, dot-stuffs, prepends txn->add_headers,
+/*	and writes in large buffers with TCP_NODELAY.
+/* PROCESS
+/*	children; milter process (release, notifications).
+/*--*/
+
+struct conf;
+struct txn;
+struct reinject;
+
+struct reinject *reinject_create(const struct conf *conf);
+void reinject_free(struct reinject **rjp);
+int reinject_run(struct reinject *rj, struct txn *t);
+
+/* The last reply line of a next hop, parsed: exposed for unit tests. */
+struct reinject_reply {
+	int code;
+	char dsn[16];
+	char text[1024];	/* the text after code and enhanced status */
+	char full[1100];	/* "250 2.0.0 Ok: queued as X" */
+};
+
+void reinject_parse_reply_line(const char *line, struct reinject_reply *r);
+const char *reinject_queued_as(const char *text, char *out, size_t size);
+
+#endif

@@ -1,0 +1,614 @@
+/*++
+/* NAME
+/*	session 3
+/* SUMMARY
+/*	one SMTP or LMTP client connection
+/* DESCRIPTION
+/*	See session.h. Commands dispatch through session_cmds[]. Replies
+/*	are buffered and flushed when no more client input is waiting
+/*	(PIPELINING), and always before a wait.
+/*
+/*	During DATA only the txn's error is recorded; it becomes a reply
+/*	once, at end of data (STYLE rule 9).
+/*--*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd_parse.h"
+#include "conf/conf.h"
+#include "data.h"
+#include "reply.h"
+#include "session.h"
+#include "spool/spool.h"
+#include "txn/txn.h"
+#include "util/buf.h"
+#include "util/inet.h"
+#include "util/msg.h"
+#include "util/stream.h"
+#include "util/xalloc.h"
+
+#define SESSION_ERROR_LIMIT 20
+#define SESSION_ADDR_MAX 512
+
+enum session_state {
+	SESSION_GREETED,	/* no HELO/EHLO/LHLO yet */
+	SESSION_READY,		/* no transaction */
+	SESSION_MAIL,		/* after MAIL */
+	SESSION_RCPT,		/* at least one RCPT */
+};
+
+/* XFORWARD attributes for the next transaction (decoded). */
+struct session_xforward {
+	char *name, *addr, *port, *proto, *helo, *ident, *source;
+};
+
+struct session {
+	struct session_ctx *ctx;
+	const struct conf *conf;
+	struct stream *s;
+	char peer_addr[64];
+	int peer_port;
+	int in_mynetworks;
+	int lmtp;
+	int esmtp;
+	char *helo;
+	enum session_state state;
+	struct session_xforward xf;
+	struct txn *txn;
+	int errors;
+	int quit;
+	char *line;
+	struct buf reply;
+};
+
+/* session_reply - queue one reply line */
+static void
+session_reply(struct session *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+session_reply(struct session *ss, const char *fmt, ...)
+{
+	va_list ap;
+	char line[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* Count client errors, not our own temporary failures. */
+	if (line[0] == '5')
+		ss->errors++;
+	stream_printf(ss->s, "%s\r\n", line);
+}
+
+/* session_xforward_reset - forget XFORWARD attributes */
+static void
+session_xforward_reset(struct session *ss)
+{
+	char **v[] = {&ss->xf.name, &ss->xf.addr,  &ss->xf.port,
+		      &ss->xf.proto, &ss->xf.helo, &ss->xf.ident,
+		      &ss->xf.source};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		free(*v[i]);
+		*v[i] = NULL;
+	}
+}
+
+/* session_reset - end any transaction (RSET, HELO, after DATA) */
+static void
+session_reset(struct session *ss)
+{
+	txn_free(&ss->txn);
+	session_xforward_reset(ss);
+	alarm(0);
+	if (ss->state > SESSION_READY)
+		ss->state = SESSION_READY;
+}
+
+/* cmd_helo - HELO, EHLO, LHLO */
+static void
+cmd_helo(struct session *ss, enum cmd_verb verb, char *arg)
+{
+	const struct conf *c = ss->conf;
+
+	if ((verb == CMD_LHLO) != ss->lmtp) {
+		session_reply(ss, "502 5.5.1 Error: this is an %s listener, "
+			      "use %s",
+			      ss->lmtp ? "LMTP" : "SMTP",
+			      ss->lmtp ? "LHLO" : "EHLO or HELO");
+		return;
+	}
+	if (*arg == 0) {
+		session_reply(ss, "501 5.5.4 Syntax: %s hostname",
+			      verb == CMD_HELO ? "HELO"
+			      : verb == CMD_EHLO ? "EHLO" : "LHLO");
+		return;
+	}
+	session_reset(ss);
+	free(ss->helo);
+	ss->helo = xstrdup(arg);
+	ss->state = SESSION_READY;
+	ss->esmtp = verb != CMD_HELO;
+	if (verb == CMD_HELO) {
+		session_reply(ss, "250 %s", c->myhostname);
+		return;
+	}
+	session_reply(ss, "250-%s", c->myhostname);
+	session_reply(ss, "250-PIPELINING");
+	if (c->message_size_limit > 0)
+		session_reply(ss, "250-SIZE %ld", c->message_size_limit);
+	else
+		session_reply(ss, "250-SIZE");
+	session_reply(ss, "250-8BITMIME");
+	session_reply(ss, "250-SMTPUTF8");
+	session_reply(ss, "250-DSN");
+	if (ss->in_mynetworks)
+		session_reply(ss, "250-XFORWARD NAME ADDR PORT PROTO HELO "
+			      "IDENT SOURCE");
+	session_reply(ss, "250 ENHANCEDSTATUSCODES");
+}
+
+/* cmd_xforward - client attributes from the front MTA */
+static void
+cmd_xforward(struct session *ss, char *arg)
+{
+	struct session_xforward xf = {0};
+	static const char *const names[] = {"NAME",  "ADDR",  "PORT", "PROTO",
+					    "HELO",  "IDENT", "SOURCE"};
+	char **slots[] = {&xf.name, &xf.addr,  &xf.port,  &xf.proto,
+			  &xf.helo, &xf.ident, &xf.source};
+	char *cursor = arg, *key, *value;
+	int n = 0;
+
+	if (!ss->in_mynetworks) {
+		session_reply(ss, "550 5.7.0 Error: insufficient authorization");
+		return;
+	}
+	if (ss->state == SESSION_GREETED) {
+		session_reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (ss->state > SESSION_READY) {
+		session_reply(ss, "503 5.5.1 Error: MAIL transaction in "
+			      "progress");
+		return;
+	}
+	while (cmd_next_param(&cursor, &key, &value)) {
+		size_t i;
+
+		for (i = 0; i < 7 && strcasecmp(key, names[i]) != 0; i++)
+			;
+		if (i == 7 || value == NULL || xtext_decode(value) < 0) {
+			session_reply(ss, "501 5.5.4 Bad XFORWARD attribute "
+				      "\"%.100s\"",
+				      key);
+			session_xforward_reset(ss);
+			return;
+		}
+		/* Postfix sends these for "do not know". */
+		if (strcmp(value, "[UNAVAILABLE]") == 0 ||
+		    strcmp(value, "[TEMPUNAVAIL]") == 0)
+			value = "";
+		if (i == 1 && strncasecmp(value, "IPv6:", 5) == 0)
+			value += 5;
+		free(*slots[i]);
+		*slots[i] = xstrdup(value);
+		n++;
+	}
+	if (n == 0) {
+		session_reply(ss, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+		return;
+	}
+	/* Attributes may come in several commands: merge them. */
+	{
+		char **dst[] = {&ss->xf.name, &ss->xf.addr,  &ss->xf.port,
+				&ss->xf.proto, &ss->xf.helo, &ss->xf.ident,
+				&ss->xf.source};
+
+		for (size_t i = 0; i < 7; i++)
+			if (*slots[i]) {
+				free(*dst[i]);
+				*dst[i] = *slots[i];
+			}
+	}
+	session_reply(ss, "250 2.0.0 Ok");
+}
+
+/* session_xf - an XFORWARD value, or NULL when absent or unknown */
+static const char *
+session_xf(struct txn *t, const char *v)
+{
+	return v && *v ? pool_strdup(t->pool, v) : NULL;
+}
+
+/* session_txn_begin - a new message with its client and bank */
+static struct txn *
+session_txn_begin(struct session *ss)
+{
+	struct txn *t = txn_create(ss->conf, ss->peer_addr, ss->peer_port);
+	struct txn_client *cl = &t->client;
+	struct cidr probe;
+	const char *why;
+
+	if (ss->xf.addr && cidr_parse(ss->xf.addr, &probe, &why) == 0) {
+		cl->addr = pool_strdup(t->pool, ss->xf.addr);
+		cl->port = ss->xf.port ? atoi(ss->xf.port) : 0;
+	}
+	cl->name = session_xf(t, ss->xf.name);
+	cl->helo = session_xf(t, ss->xf.helo ? ss->xf.helo : ss->helo);
+	cl->proto = session_xf(t, ss->xf.proto);
+	cl->ident = session_xf(t, ss->xf.ident);
+	cl->source = session_xf(t, ss->xf.source);
+	bank_select(ss->conf, ss->ctx->listen->bank, cl->addr, &t->bank);
+	return t;
+}
+
+/* cmd_mail - MAIL FROM:<sender> params */
+static void
+cmd_mail(struct session *ss, char *arg)
+{
+	const struct conf *c = ss->conf;
+	char addr[SESSION_ADDR_MAX];
+	const char *params;
+	char *cursor, *key, *value;
+	struct txn *t;
+
+	if (ss->state == SESSION_GREETED) {
+		session_reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (ss->state > SESSION_READY) {
+		session_reply(ss, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	switch (cmd_parse_path(arg, "FROM:", addr, sizeof(addr), &params)) {
+	case CMD_OK:
+		break;
+	case CMD_ERR_TOOLONG:
+		session_reply(ss, "501 5.1.7 Sender address too long");
+		return;
+	default:
+		session_reply(ss, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	t = session_txn_begin(ss);
+	t->sender = pool_strdup(t->pool, addr);
+	cursor = pool_strdup(t->pool, params);
+	while (cmd_next_param(&cursor, &key, &value)) {
+		if (!ss->esmtp) {
+			session_reply(ss, "555 5.5.4 Error: parameters need "
+				      "EHLO");
+			goto bad;
+		}
+		if (strcasecmp(key, "SIZE") == 0 && value &&
+		    strspn(value, "0123456789") == strlen(value) && *value) {
+			if (c->message_size_limit > 0 &&
+			    (strlen(value) > 18 ||
+			     atoll(value) > c->message_size_limit)) {
+				session_reply(ss, "552 5.3.4 Message size "
+					      "exceeds fixed limit");
+				goto bad;
+			}
+		} else if (strcasecmp(key, "BODY") == 0 && value &&
+			   (strcasecmp(value, "7BIT") == 0 ||
+			    strcasecmp(value, "8BITMIME") == 0)) {
+			t->body_8bitmime = strcasecmp(value, "8BITMIME") == 0;
+		} else if (strcasecmp(key, "SMTPUTF8") == 0 && value == NULL) {
+			t->smtputf8 = 1;
+		} else if (strcasecmp(key, "RET") == 0 && value &&
+			   (strcasecmp(value, "FULL") == 0 ||
+			    strcasecmp(value, "HDRS") == 0)) {
+			t->ret = value;
+		} else if (strcasecmp(key, "ENVID") == 0 && value && *value) {
+			t->envid = value;
+		} else if (strcasecmp(key, "AUTH") == 0 && value) {
+			/* Accepted and dropped, as an MTA without AUTH may. */
+		} else {
+			session_reply(ss, "555 5.5.4 Unsupported option: %.100s",
+				      key);
+			goto bad;
+		}
+	}
+	ss->txn = t;
+	ss->state = SESSION_MAIL;
+	/* The whole message, from here to our reply, has child_timeout. */
+	alarm((unsigned)c->child_timeout);
+	session_reply(ss, "250 2.1.0 Ok");
+	return;
+bad:
+	txn_free(&t);
+}
+
+/* cmd_rcpt - RCPT TO:<recipient> params */
+static void
+cmd_rcpt(struct session *ss, char *arg)
+{
+	char addr[SESSION_ADDR_MAX];
+	struct buf keep;
+	const char *params;
+	char *cursor, *key, *value;
+	struct txn *t = ss->txn;
+
+	if (ss->state < SESSION_MAIL) {
+		session_reply(ss, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (t->n_rcpts >= (size_t)ss->conf->max_recipients) {
+		session_reply(ss, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	switch (cmd_parse_path(arg, "TO:", addr, sizeof(addr), &params)) {
+	case CMD_OK:
+		if (addr[0])
+			break;
+		/* FALLTHROUGH */
+	case CMD_ERR_SYNTAX:
+		session_reply(ss, "501 5.1.3 Bad recipient address syntax");
+		return;
+	case CMD_ERR_TOOLONG:
+		session_reply(ss, "501 5.1.3 Recipient address too long");
+		return;
+	}
+	buf_init(&keep, 128);
+	cursor = pool_strdup(t->pool, params);
+	while (cmd_next_param(&cursor, &key, &value)) {
+		if (ss->esmtp && value &&
+		    (strcasecmp(key, "NOTIFY") == 0 ||
+		     strcasecmp(key, "ORCPT") == 0)) {
+			/* DSN parameters travel on to the next hop. */
+			buf_printf(&keep, "%s%s=%s", keep.len ? " " : "", key,
+				   value);
+			continue;
+		}
+		session_reply(ss, "555 5.5.4 Unsupported option: %.100s", key);
+		buf_release(&keep);
+		return;
+	}
+	txn_add_rcpt(t, addr, keep.data);
+	buf_release(&keep);
+	ss->state = SESSION_RCPT;
+	session_reply(ss, "250 2.1.5 Ok");
+}
+
+/* The DATA sink: content goes to the spool until the size limit. */
+struct session_data {
+	struct txn *txn;
+	long limit;
+	off_t size;
+};
+
+static void
+session_data_emit(void *ctx, const char *bytes, size_t n)
+{
+	struct session_data *d = ctx;
+
+	d->size += (off_t)n;
+	if (d->limit > 0 && d->size > d->limit) {
+		if (d->txn->error == TXN_OK)
+			txn_set_error(d->txn, TXN_ERR_SIZE,
+				      "message exceeds %ld bytes", d->limit);
+		return;
+	}
+	if (d->txn->error == TXN_OK)
+		spool_write(d->txn->spool, bytes, n);
+}
+
+/* session_receive - read the message into the spool; -1: client gone */
+static int
+session_receive(struct session *ss, struct txn *t)
+{
+	struct session_data d = {t, ss->conf->message_size_limit, 0};
+	struct data_decoder dec;
+	char err[512];
+	int done = 0;
+
+	data_decoder_init(&dec);
+	while (!done) {
+		const char *p;
+		ssize_t n = stream_peek(ss->s, &p);
+
+		if (n < 0)
+			return -1;
+		stream_consume(ss->s, data_decode(&dec, p, (size_t)n,
+						  session_data_emit, &d, &done));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t->t_data);
+	t->size = d.size;
+	if (t->error == TXN_OK && spool_commit(t->spool, err, sizeof(err)) < 0)
+		txn_set_error(t, TXN_ERR_SPOOL, "%s", err);
+	return 0;
+}
+
+/* session_finish - run the pipeline and reply for one message */
+static void
+session_finish(struct session *ss, struct txn *t)
+{
+	if (t->error == TXN_OK)
+		(void)txn_run(t, TXN_STAGES_ALL, ss->ctx->rj);
+	else
+		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
+	if (ss->lmtp) {
+		for (size_t i = 0; i < t->n_rcpts; i++) {
+			reply_recipient(t, i, &ss->reply);
+			session_reply(ss, "%s", ss->reply.data);
+		}
+	} else {
+		reply_message(t, &ss->reply);
+		session_reply(ss, "%s", ss->reply.data);
+	}
+}
+
+/* cmd_data - receive, check, forward, then reply */
+static void
+cmd_data(struct session *ss, char *arg)
+{
+	struct txn *t = ss->txn;
+	char err[512];
+
+	if (ss->state < SESSION_RCPT) {
+		session_reply(ss, ss->state == SESSION_MAIL
+					  ? "503 5.5.1 Error: need RCPT command"
+					  : "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (*arg) {
+		session_reply(ss, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	t->spool = spool_create(ss->conf->tmp_dir, t->id, err, sizeof(err));
+	if (t->spool == NULL) {
+		msg_error("%s: %s", t->id, err);
+		session_reply(ss, "451 4.3.0 Error: cannot spool the message");
+		return;
+	}
+	session_reply(ss, "354 End data with <CR><LF>.<CR><LF>");
+	if (stream_flush(ss->s) < 0)
+		goto lost;
+	if (session_receive(ss, t) < 0)
+		goto lost;
+	session_finish(ss, t);
+	ss->ctx->messages++;
+	session_reset(ss);
+	return;
+lost:
+	msg_info("%s: %s from [%s]:%d during DATA, message not accepted",
+		 t->id, stream_strerror(ss->s), ss->peer_addr, ss->peer_port);
+	if (stream_error(ss->s) == STREAM_TIMEOUT)
+		session_reply(ss, "421 4.4.2 %s Error: timeout exceeded",
+			      ss->conf->myhostname);
+	session_reset(ss);
+	ss->quit = 1;
+}
+
+/* session_dispatch - one command line */
+static void
+session_dispatch(struct session *ss, char *line)
+{
+	const char *arg;
+	enum cmd_verb verb = cmd_parse_verb(line, &arg);
+	char *a = (char *)arg;
+
+	switch (verb) {
+	case CMD_HELO:
+	case CMD_EHLO:
+	case CMD_LHLO:
+		cmd_helo(ss, verb, a);
+		break;
+	case CMD_XFORWARD:
+		cmd_xforward(ss, a);
+		break;
+	case CMD_MAIL:
+		cmd_mail(ss, a);
+		break;
+	case CMD_RCPT:
+		cmd_rcpt(ss, a);
+		break;
+	case CMD_DATA:
+		cmd_data(ss, a);
+		break;
+	case CMD_RSET:
+		session_reset(ss);
+		session_reply(ss, "250 2.0.0 Ok");
+		break;
+	case CMD_NOOP:
+		session_reply(ss, "250 2.0.0 Ok");
+		break;
+	case CMD_QUIT:
+		session_reply(ss, "221 2.0.0 Bye");
+		ss->quit = 1;
+		break;
+	case CMD_VRFY:
+		session_reply(ss, "502 5.5.1 VRFY command is disabled");
+		break;
+	case CMD_UNKNOWN:
+		session_reply(ss, "502 5.5.2 Error: command not recognized");
+		break;
+	}
+}
+
+/* session_stopping - told to stop, or done with our share of messages */
+static int
+session_stopping(const struct session *ss)
+{
+	return *ss->ctx->stop ||
+	       (ss->ctx->max_messages &&
+		ss->ctx->messages >= ss->ctx->max_messages);
+}
+
+/* session_run - serve one connection */
+void
+session_run(struct session_ctx *ctx, int fd)
+{
+	const struct conf *c = ctx->conf;
+	struct session ss = {0};
+	size_t line_size = (size_t)c->command_line_limit + 1;
+	int too_long;
+
+	ss.ctx = ctx;
+	ss.conf = c;
+	ss.lmtp = ctx->listen->protocol == CONF_PROTO_LMTP;
+	inet_peer(fd, ss.peer_addr, sizeof(ss.peer_addr), &ss.peer_port);
+	ss.in_mynetworks = cidr_list_match(c->mynetworks, c->n_mynetworks,
+					   ss.peer_addr);
+	ss.s = stream_open(fd, 65536);
+	stream_set_timeout(ss.s, c->smtpd_timeout);
+	ss.line = xmalloc(line_size);
+	buf_init(&ss.reply, 256);
+	session_reply(&ss, "220 %s %s filterd", c->myhostname,
+		      ss.lmtp ? "LMTP" : "ESMTP");
+
+	while (!ss.quit) {
+		ssize_t len;
+
+		/* Between transactions a stop request ends the session. */
+		stream_set_interrupt(ss.s, ss.state <= SESSION_READY
+						   ? (volatile const int *)ctx->stop
+						   : NULL);
+		if (stream_pending(ss.s) == 0 && stream_flush(ss.s) < 0)
+			break;
+		len = stream_get_line(ss.s, ss.line, line_size, &too_long);
+		if (len < 0) {
+			if (stream_error(ss.s) == STREAM_TIMEOUT) {
+				session_reply(&ss, "421 4.4.2 %s Error: timeout "
+					      "exceeded",
+					      c->myhostname);
+			} else if (stream_error(ss.s) == STREAM_INTERRUPTED) {
+				stream_clear_interrupt(ss.s);
+				session_reply(&ss, "421 4.3.2 %s Service "
+					      "shutting down",
+					      c->myhostname);
+			}
+			break;
+		}
+		if (session_stopping(&ss) && ss.state <= SESSION_READY &&
+		    cmd_parse_verb(ss.line, &(const char *){0}) != CMD_QUIT) {
+			session_reply(&ss, "421 4.3.2 %s Service shutting down",
+				      c->myhostname);
+			break;
+		}
+		if (too_long)
+			session_reply(&ss, "500 5.5.2 Error: command line too "
+				      "long");
+		else if (len == 0)
+			session_reply(&ss, "500 5.5.2 Error: bad syntax");
+		else
+			session_dispatch(&ss, ss.line);
+		if (ss.errors >= SESSION_ERROR_LIMIT) {
+			session_reply(&ss, "421 4.7.0 %s Error: too many errors",
+				      c->myhostname);
+			break;
+		}
+	}
+	(void)stream_flush(ss.s);
+	session_reset(&ss);
+	free(ss.helo);
+	free(ss.line);
+	buf_release(&ss.reply);
+	stream_close(&ss.s);
+}

@@ -1,0 +1,47 @@
+#ifndef FILTERD_SESSION_H
+#define FILTERD_SESSION_H
+
+/*++
+/* NAME
+/*	session 3h
+/* SUMMARY
+/*	one SMTP or LMTP client connection
+/* SYNOPSIS
+/*	#include "smtp/session.h"
+/* DESCRIPTION
+/*	session_run() serves one connection, accepted by the skeleton, until
+/*	QUIT, a lost connection, a timeout, or a stop request. It owns fd
+/*	(closes it). For each message it builds a struct txn, streams DATA
+/*	into a spool file (never the whole message in memory), runs the
+/*	pipeline (txn_run) and only then replies: 250 means a next hop
+/*	has the message (reply.c has the one mapping). An LMTP listener
+/*	replies once per recipient.
+/*
+/*	*stop is set by the skeleton's signal handler (SIGTERM, reload, or
+/*	max_requests reached): the session finishes the transaction in
+/*	hand, then answers the next command other than QUIT with 421 and
+/*	closes. An idle session (no transaction open) closes at once.
+/*
+/*	ctx->messages counts the transactions that reached end of data.
+/* PROCESS
+/*	children.
+/*--*/
+
+#include <signal.h>
+
+struct conf;
+struct conf_listen;
+struct reinject;
+
+struct session_ctx {
+	const struct conf *conf;
+	const struct conf_listen *listen;
+	struct reinject *rj;
+	volatile sig_atomic_t *stop;
+	unsigned long messages;
+	unsigned long max_messages;	/* stop after this many; 0: none */
+};
+
+void session_run(struct session_ctx *ctx, int fd);
+
+#endif

@@ -1,0 +1,214 @@
+/*++
+/* NAME
+/*	txn 3
+/* SUMMARY
+/*	one message and the stage driver
+/* DESCRIPTION
+/*	See txn.h. The stage table below is the pipeline: one function per
+/*	stage, in data-flow order. A stage that has no work yet (records:
+/*	the SQL issue) has no entry.
+/*--*/
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mailid.h"
+#include "mime/header_summary.h"
+#include "policy/decide.h"
+#include "reinject/reinject.h"
+#include "scan/scan_run.h"
+#include "spool/spool.h"
+#include "txn.h"
+#include "txn_log.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+/* txn_create - a fresh message context with its own pool and mail_id */
+struct txn *
+txn_create(const struct conf *conf, const char *peer_addr, int peer_port)
+{
+	struct pool *pool = pool_create(8192);
+	struct txn *t = pool_alloc(pool, sizeof(*t));
+
+	t->pool = pool;
+	t->conf = conf;
+	if (mailid_generate(t->id, t->secret_id) < 0)
+		msg_fatal("cannot read random bytes for a mail_id: %m");
+	t->peer_addr = pool_strdup(pool, peer_addr);
+	t->peer_port = peer_port;
+	t->client.addr = t->peer_addr;
+	t->client.port = peer_port;
+	t->sender = "";
+	t->add_tail = &t->add_headers;
+	clock_gettime(CLOCK_MONOTONIC, &t->t_start);
+	return t;
+}
+
+/* txn_free - release the message, its spool file and all its memory */
+void
+txn_free(struct txn **tp)
+{
+	struct txn *t = *tp;
+	struct pool *pool;
+
+	if (t == NULL)
+		return;
+	spool_remove(&t->spool);
+	pool = t->pool;
+	pool_destroy(&pool);
+	*tp = NULL;
+}
+
+/* txn_add_rcpt - append a recipient (the caller enforces limits) */
+void
+txn_add_rcpt(struct txn *t, const char *addr, const char *params)
+{
+	struct txn_rcpt *r;
+
+	if (t->n_rcpts == t->rcpt_cap) {
+		size_t cap = t->rcpt_cap ? t->rcpt_cap * 2 : 8;
+		struct txn_rcpt *v = pool_alloc(t->pool, cap * sizeof(*v));
+
+		if (t->n_rcpts)
+			memcpy(v, t->rcpts, t->n_rcpts * sizeof(*v));
+		t->rcpts = v;
+		t->rcpt_cap = cap;
+	}
+	r = t->rcpts + t->n_rcpts++;
+	memset(r, 0, sizeof(*r));
+	r->addr = pool_strdup(t->pool, addr);
+	r->params = params && *params ? pool_strdup(t->pool, params) : NULL;
+	r->destiny = TXN_D_PASS;
+}
+
+/* txn_add_header - a header field to prepend on forwarding */
+void
+txn_add_header(struct txn *t, const char *name, const char *value)
+{
+	struct txn_header *h = pool_alloc(t->pool, sizeof(*h));
+
+	h->line = pool_printf(t->pool, "%s: %s", name, value);
+	*t->add_tail = h;
+	t->add_tail = &h->next;
+}
+
+/* txn_set_error - record why the message cannot be passed */
+void
+txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (t->error == TXN_OK) {
+		t->error = err;
+		t->error_text = pool_strdup(t->pool, text);
+	}
+}
+
+/* txn_set_reply - fill in one SMTP reply from pool copies */
+void
+txn_set_reply(struct txn_reply *r, struct pool *pool, int code,
+	      const char *dsn, const char *text)
+{
+	r->code = code;
+	r->dsn = pool_strdup(pool, dsn);
+	r->text = pool_strdup(pool, text);
+}
+
+/* txn_ms - milliseconds between two instants (0 if either is unset) */
+long
+txn_ms(const struct timespec *from, const struct timespec *to)
+{
+	if (from->tv_sec == 0 || to->tv_sec == 0)
+		return 0;
+	return (to->tv_sec - from->tv_sec) * 1000 +
+	       (to->tv_nsec - from->tv_nsec) / 1000000;
+}
+
+/* txn_ccat_name - the amavis name of a content category */
+const char *
+txn_ccat_name(enum txn_ccat c)
+{
+	static const char *const names[] = {"CLEAN",	 "SPAMMY", "SPAM",
+					    "UNCHECKED", "BANNED", "INFECTED"};
+
+	return names[c];
+}
+
+/* txn_rcpt_status - 2, 4 or 5: see txn.h */
+int
+txn_rcpt_status(const struct txn *t, size_t i)
+{
+	const struct txn_reply *r = &t->rcpts[i].reply;
+
+	if (t->error)
+		return t->error == TXN_ERR_SIZE ? 5 : 4;
+	if (r->code < 200 || r->code > 599)
+		return 4;
+	return r->code / 100;
+}
+
+/* The pipeline after spooling, in data-flow order. */
+static int
+txn_stage_forward(struct txn *t, struct reinject *rj)
+{
+	return reinject_run(rj, t);
+}
+
+static int
+txn_stage_parse(struct txn *t, struct reinject *rj)
+{
+	(void)rj;
+	return header_summary_read(t);
+}
+
+static int
+txn_stage_scan(struct txn *t, struct reinject *rj)
+{
+	(void)rj;
+	return scan_run(t);
+}
+
+static int
+txn_stage_decide(struct txn *t, struct reinject *rj)
+{
+	(void)rj;
+	return decide_run(t);
+}
+
+static const struct {
+	enum txn_stage stage;
+	int (*run)(struct txn *, struct reinject *);
+} txn_stages[] = {
+	{TXN_STAGE_PARSE, txn_stage_parse},
+	{TXN_STAGE_SCAN, txn_stage_scan},
+	{TXN_STAGE_DECIDE, txn_stage_decide},
+	{TXN_STAGE_FORWARD, txn_stage_forward},
+};
+
+/* txn_run - carry a spooled message through the requested stages */
+int
+txn_run(struct txn *t, unsigned stages, struct reinject *rj)
+{
+	int rc = 0;
+
+	if (t->error)
+		rc = -1;
+	for (size_t i = 0;
+	     rc == 0 && i < sizeof(txn_stages) / sizeof(*txn_stages); i++) {
+		if (!(stages & TXN_STAGE_BIT(txn_stages[i].stage)))
+			continue;
+		rc = txn_stages[i].run(t, rj);
+		if (rc < 0 && t->error == TXN_OK)
+			msg_panic("%s: stage %d failed without an error",
+				  t->id, (int)txn_stages[i].stage);
+	}
+	/* The log line is written whatever happened. */
+	if (stages & TXN_STAGE_BIT(TXN_STAGE_LOG))
+		txn_log(t);
+	return rc;
+}

@@ -1,0 +1,185 @@
+#ifndef FILTERD_TXN_H
+#define FILTERD_TXN_H
+
+/*++
+/* NAME
+/*	txn 3h
+/* SUMMARY
+/*	one message and the stage driver that carries it through the pipeline
+/* SYNOPSIS
+/*	#include "txn/txn.h"
+/* DESCRIPTION
+/*	struct txn is everything filterd knows about one message: envelope,
+/*	client, policy bank, spool file, check results, per-recipient
+/*	outcomes and timings. A front end (smtp/session.c now, the milter
+/*	front end later) fills in the envelope and spools the message, then
+/*	calls txn_run() with the stages it wants; txn_run() calls one
+/*	function per stage in data-flow order. No stage calls the next, and
+/*	no stage keeps state outside the txn and the const configuration:
+/*	several txns may be in flight in one process (milter threads).
+/*
+/*	Memory: every string hanging off a txn comes from txn->pool and is
+/*	released by txn_free(), which also removes the spool file.
+/*
+/*	Failure: a stage that cannot do its job sets txn->error (and
+/*	txn->error_text, a pool string) and returns -1; txn_run() then stops
+/*	and the front end maps the error to a temporary failure. Per-recipient
+/*	results (next hop replies, policy rejects) are in rcpts[i].reply.
+/*	Nothing here ever turns an error into success.
+/*
+/*	txn_rcpt_status() classes recipient i's outcome as an SMTP reply
+/*	class: 2 (a next hop took it, or it was deliberately not
+/*	delivered), 4 (temporary failure: the message as a whole failed,
+/*	or no outcome was recorded) or 5 (refused). Front ends build their
+/*	replies on it, so there is one truth about what happened.
+/*
+/*	txn_create() makes a txn for one message on behalf of a session;
+/*	it takes a fresh mail_id (amavis style: 12 base64url characters of
+/*	md5(secret), with the 12-character secret_id).
+/* PROCESS
+/*	children and (later) the milter process.
+/*--*/
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "policy/bank.h"
+#include "util/pool.h"
+
+struct spool;
+struct reinject;
+
+enum txn_stage {
+	TXN_STAGE_SPOOL,	/* front end: receive into the spool file */
+	TXN_STAGE_PARSE,	/* header summary (MIME tree: checks issue) */
+	TXN_STAGE_SCAN,		/* scanners: virus, banned, spam */
+	TXN_STAGE_DECIDE,	/* per-recipient destiny from bank + results */
+	TXN_STAGE_RECORD,	/* quarantine and SQL records */
+	TXN_STAGE_FORWARD,	/* reinjection to the bank's next hops */
+	TXN_STAGE_LOG,		/* the summary log line */
+	TXN_STAGE_COUNT,
+};
+
+#define TXN_STAGES_ALL ((1u << TXN_STAGE_COUNT) - 1)
+#define TXN_STAGE_BIT(s) (1u << (s))
+
+/* What went wrong with a message as a whole: each maps to a 4xx or 5xx. */
+enum txn_error {
+	TXN_OK = 0,
+	TXN_ERR_SIZE,		/* over message_size_limit: 552 5.3.4 */
+	TXN_ERR_SPOOL,		/* cannot write or read the spool: 451 4.3.0 */
+	TXN_ERR_PARSE,		/* cannot parse for checking: 451 4.3.0 */
+	TXN_ERR_SCAN,		/* a check failed to run: 451 4.3.0 */
+	TXN_ERR_RECORD,		/* quarantine or SQL failed: 451 4.3.0 */
+	TXN_ERR_FORWARD,	/* no next hop took it: 451 4.4.x */
+	TXN_ERR_TIMEOUT,	/* child_timeout: 451 4.4.2 */
+};
+
+/* Content category, in amavis precedence order (highest first). */
+enum txn_ccat {
+	TXN_CCAT_CLEAN = 0,
+	TXN_CCAT_SPAMMY,
+	TXN_CCAT_SPAM,
+	TXN_CCAT_UNCHECKED,
+	TXN_CCAT_BANNED,
+	TXN_CCAT_VIRUS,
+};
+
+enum txn_destiny {
+	TXN_D_PASS,
+	TXN_D_DISCARD,
+	TXN_D_BOUNCE,
+	TXN_D_REJECT,
+};
+
+/* An SMTP reply: code, enhanced status, text (pool strings). */
+struct txn_reply {
+	int code;		/* 0: none yet */
+	const char *dsn;	/* "2.0.0" */
+	const char *text;
+};
+
+struct txn_rcpt {
+	const char *addr;	/* without angle brackets */
+	const char *params;	/* RCPT parameters to pass on (NOTIFY, ORCPT) */
+	enum txn_destiny destiny;
+	struct txn_reply reply; /* the outcome for this recipient */
+};
+
+/* The client as the front MTA saw it (XFORWARD), else our peer. */
+struct txn_client {
+	const char *addr;	/* numeric, never NULL */
+	int port;
+	const char *name;	/* XFORWARD NAME, may be NULL */
+	const char *helo;	/* XFORWARD HELO, else our client's HELO */
+	const char *proto;	/* XFORWARD PROTO */
+	const char *ident;	/* XFORWARD IDENT: the front queue id */
+	const char *source;	/* XFORWARD SOURCE: LOCAL or REMOTE */
+};
+
+/* A header field added on forwarding ("Name: value", no CRLF). */
+struct txn_header {
+	struct txn_header *next;
+	const char *line;
+};
+
+struct txn {
+	struct pool *pool;
+	const struct conf *conf;
+	struct bank_view bank;
+	char id[13];			/* mail_id */
+	char secret_id[13];
+
+	/* Envelope, as received. */
+	struct txn_client client;
+	const char *peer_addr;		/* the front MTA */
+	int peer_port;
+	const char *sender;		/* "" for the null sender */
+	int body_8bitmime;		/* BODY=8BITMIME */
+	int smtputf8;			/* SMTPUTF8 */
+	const char *ret;		/* RET= (DSN), or NULL */
+	const char *envid;		/* ENVID= (DSN), or NULL */
+	struct txn_rcpt *rcpts;
+	size_t n_rcpts;
+	size_t rcpt_cap;
+
+	/* Content. */
+	struct spool *spool;
+	off_t size;			/* bytes in the spool (CRLF form) */
+	const char *message_id;		/* Message-ID header, or NULL */
+	enum txn_ccat ccat;
+	struct txn_header *add_headers; /* prepended on forward, in order */
+	struct txn_header **add_tail;
+
+	/* Outcome. */
+	enum txn_error error;
+	const char *error_text;
+	const char *hop;		/* next hop that took it, "[h]:p" */
+	const char *queued_as;		/* from the next hop's final reply */
+
+	/* Timings (CLOCK_MONOTONIC), for the log and the scoreboard. */
+	struct timespec t_start;	/* MAIL FROM */
+	struct timespec t_data;		/* end of data received */
+	struct timespec t_scan;		/* checks done */
+	struct timespec t_forward;	/* next hop replied */
+};
+
+struct txn *txn_create(const struct conf *conf, const char *peer_addr,
+		       int peer_port);
+void txn_free(struct txn **tp);
+
+void txn_add_rcpt(struct txn *t, const char *addr, const char *params);
+void txn_add_header(struct txn *t, const char *name, const char *value);
+void txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void txn_set_reply(struct txn_reply *r, struct pool *pool, int code,
+		   const char *dsn, const char *text);
+long txn_ms(const struct timespec *from, const struct timespec *to);
+const char *txn_ccat_name(enum txn_ccat c);
+int txn_rcpt_status(const struct txn *t, size_t i);
+
+int txn_run(struct txn *t, unsigned stages, struct reinject *rj);
+
+#endif

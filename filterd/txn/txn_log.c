@@ -1,0 +1,96 @@
+/*++
+/* NAME
+/*	txn_log 3
+/* SUMMARY
+/*	the one summary line per message
+/*--*/
+
+#include <string.h>
+#include <time.h>
+
+#include "txn.h"
+#include "txn_log.h"
+#include "util/buf.h"
+#include "util/msg.h"
+
+/* txn_log_actions - the {...} words: what happened to the recipients */
+static void
+txn_log_actions(const struct txn *t, struct buf *out, int *passed)
+{
+	const char *dir = t->bank.originating ? "Outbound" : "Inbound";
+	int relayed = 0, rejected = 0, tempfailed = 0;
+
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		int status = txn_rcpt_status(t, i);
+
+		relayed |= status == 2;
+		rejected |= status == 5;
+		tempfailed |= status == 4;
+	}
+	*passed = relayed && !t->error;
+	buf_puts(out, "{");
+	if (relayed && !t->error)
+		buf_printf(out, "Relayed%s", dir);
+	if (rejected)
+		buf_printf(out, "%sRejected%s", out->data[out->len - 1] == '{'
+							 ? ""
+							 : ",",
+			   dir);
+	if (tempfailed || t->n_rcpts == 0)
+		buf_printf(out, "%sTempFailed%s",
+			   out->data[out->len - 1] == '{' ? "" : ",", dir);
+	buf_puts(out, "}");
+}
+
+/* txn_log_format - the summary line */
+void
+txn_log_format(const struct txn *t, struct buf *out)
+{
+	struct timespec now;
+	struct buf actions;
+	int passed;
+	const char *ccat;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	buf_init(&actions, 64);
+	txn_log_actions(t, &actions, &passed);
+	if (t->error == TXN_ERR_SIZE)
+		ccat = "OVERSIZED";
+	else if (t->error || !passed)
+		ccat = "MTA-BLOCKED";
+	else
+		ccat = txn_ccat_name(t->ccat);
+	buf_reset(out);
+	buf_printf(out, "%s: %s %s %s, %s%s [%s]:%d [%s] <%s> ->", t->id,
+		   passed ? "Passed" : "Blocked", ccat, actions.data,
+		   t->bank.path, t->bank.originating ? " LOCAL" : "",
+		   t->client.addr, t->client.port, t->peer_addr, t->sender);
+	buf_release(&actions);
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		buf_printf(out, "%s<%s>", i ? "," : " ", t->rcpts[i].addr);
+	if (t->client.ident)
+		buf_printf(out, ", Queue-ID: %s", t->client.ident);
+	if (t->message_id)
+		buf_printf(out, ", Message-ID: %s", t->message_id);
+	buf_printf(out, ", mail_id: %s, size: %lld", t->id, (long long)t->size);
+	if (t->queued_as)
+		buf_printf(out, ", queued_as: %s", t->queued_as);
+	buf_printf(out, ", %ld ms (receive %ld, scan %ld, forward %ld)",
+		   txn_ms(&t->t_start, &now), txn_ms(&t->t_start, &t->t_data),
+		   txn_ms(&t->t_data, &t->t_scan),
+		   txn_ms(&t->t_scan, &t->t_forward));
+	if (t->error)
+		buf_printf(out, ", error: %s", t->error_text);
+}
+
+/* txn_log - log the summary line */
+void
+txn_log(const struct txn *t)
+{
+	struct buf line;
+
+	buf_init(&line, 512);
+	txn_log_format(t, &line);
+	msg_info("%s", line.data);
+	buf_release(&line);
+}

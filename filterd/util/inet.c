@@ -1,0 +1,255 @@
+/*++
+/* NAME
+/*	inet 3
+/* SUMMARY
+/*	addresses, networks, listening and connecting sockets
+/*--*/
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "inet.h"
+
+/* inet_split_hostport - "host:port" or "[host]:port" into its parts */
+int
+inet_split_hostport(const char *spec, char *host, size_t hsize, char *port,
+		    size_t psize)
+{
+	const char *p = spec, *end, *colon;
+	size_t hlen;
+
+	if (strncasecmp(p, "smtp:", 5) == 0)
+		p += 5;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL || end[1] != ':')
+			return -1;
+		p++;
+		hlen = (size_t)(end - p);
+		colon = end + 1;
+	} else {
+		colon = strrchr(p, ':');
+		if (colon == NULL || memchr(p, ':', (size_t)(colon - p)))
+			return -1;
+		hlen = (size_t)(colon - p);
+	}
+	if (hlen == 0 || hlen >= hsize || colon[1] == 0 ||
+	    strlen(colon + 1) >= psize ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -1;
+	memcpy(host, p, hlen);
+	host[hlen] = 0;
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/* cidr_addr - textual address to family and bytes; 0 or -1 */
+static int
+cidr_addr(const char *text, int *family, unsigned char *addr)
+{
+	if (strncasecmp(text, "IPv6:", 5) == 0)
+		text += 5;
+	if (inet_pton(AF_INET, text, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, addr) == 1) {
+		static const unsigned char mapped[12] = {
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+		if (memcmp(addr, mapped, 12) == 0) {
+			memmove(addr, addr + 12, 4);
+			*family = AF_INET;
+		} else {
+			*family = AF_INET6;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* cidr_parse - "addr[/bits]" into a network */
+int
+cidr_parse(const char *text, struct cidr *net, const char **error_r)
+{
+	char tmp[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	int max;
+
+	memset(net, 0, sizeof(*net));
+	if (alen >= sizeof(tmp) || (memcpy(tmp, text, alen), tmp[alen] = 0,
+				    cidr_addr(tmp, &net->family, net->addr))) {
+		*error_r = "not an IPv4 or IPv6 address";
+		return -1;
+	}
+	max = net->family == AF_INET ? 32 : 128;
+	net->bits = max;
+	if (slash) {
+		char *end;
+		long bits = strtol(slash + 1, &end, 10);
+
+		if (slash[1] == 0 || *end || bits < 0 || bits > max) {
+			*error_r = "bad network mask length";
+			return -1;
+		}
+		net->bits = (int)bits;
+	}
+	return 0;
+}
+
+/* cidr_match - is addr inside net? */
+int
+cidr_match(const struct cidr *net, const char *addr)
+{
+	unsigned char a[16];
+	int family, full, rest;
+
+	if (cidr_addr(addr, &family, a) < 0 || family != net->family)
+		return 0;
+	full = net->bits / 8;
+	rest = net->bits % 8;
+	if (memcmp(a, net->addr, (size_t)full) != 0)
+		return 0;
+	if (rest) {
+		unsigned char mask = (unsigned char)(0xff << (8 - rest));
+
+		if ((a[full] & mask) != (net->addr[full] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* cidr_list_match - is addr inside any of n networks? */
+int
+cidr_list_match(const struct cidr *nets, size_t n, const char *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cidr_match(nets + i, addr))
+			return 1;
+	return 0;
+}
+
+/* inet_listen - bind and listen on host:port */
+int
+inet_listen(const char *host, const char *port, int backlog, char *errbuf,
+	    size_t errsize)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+	int fd, on = 1, rc;
+
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(errbuf, errsize, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, backlog) < 0) {
+		snprintf(errbuf, errsize, "%s:%s: %s", host, port,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* inet_connect_one - connect one address with a timeout */
+static int
+inet_connect_one(const struct addrinfo *ai, int timeout, int *err)
+{
+	struct pollfd pfd;
+	socklen_t len = sizeof(*err);
+	int fd, on = 1;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS) {
+			*err = errno;
+			close(fd);
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1) <= 0) {
+			*err = ETIMEDOUT;
+			close(fd);
+			return -1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &len) < 0 ||
+		    *err != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	/* The final dot must not wait for a delayed ACK (DESIGN.md). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	return fd;
+}
+
+/* inet_connect - connect to host:port, each address in turn */
+int
+inet_connect(const char *host, const char *port, int timeout, char *errbuf,
+	     size_t errsize)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *res, *ai;
+	int fd = -1, err = 0, rc;
+
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(errbuf, errsize, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && fd < 0; ai = ai->ai_next)
+		fd = inet_connect_one(ai, timeout, &err);
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(errbuf, errsize, "connect to [%s]:%s: %s", host, port,
+			 strerror(err));
+	return fd;
+}
+
+/* inet_peer - numeric address and port of the other end */
+void
+inet_peer(int fd, char *addr, size_t asize, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	snprintf(addr, asize, "0.0.0.0");
+	*port = 0;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (getnameinfo((struct sockaddr *)&ss, len, addr, (socklen_t)asize,
+			NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(addr, asize, "0.0.0.0");
+	if (ss.ss_family == AF_INET)
+		*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	/* Report IPv4-mapped IPv6 peers as plain IPv4. */
+	if (strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.'))
+		memmove(addr, addr + 7, strlen(addr + 7) + 1);
+}

@@ -1,0 +1,146 @@
+/*++
+/* NAME
+/*	msg 3
+/* SUMMARY
+/*	logging to syslog and standard error
+/* DESCRIPTION
+/*	See msg.h. %m is expanded by vsyslog() and by our own stderr sink,
+/*	both from the errno saved at entry.
+/*--*/
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+/* Process logging state (set by msg_open in the master, inherited). */
+static struct {
+	char ident[64];
+	int facility;
+	int use_syslog;
+	int to_stderr;
+} msg_sink = {"filterd", LOG_MAIL, 0, 1};
+
+static const struct {
+	const char *name;
+	int code;
+} msg_facilities[] = {
+	{"mail", LOG_MAIL},	{"daemon", LOG_DAEMON}, {"user", LOG_USER},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+};
+
+/* msg_facility_code - map a syslog facility name to its code */
+int
+msg_facility_code(const char *name)
+{
+	for (size_t i = 0; i < sizeof(msg_facilities) / sizeof(*msg_facilities);
+	     i++)
+		if (strcasecmp(name, msg_facilities[i].name) == 0)
+			return msg_facilities[i].code;
+	return -1;
+}
+
+/* msg_open - choose the sinks */
+void
+msg_open(const char *ident, int facility, int to_stderr)
+{
+	snprintf(msg_sink.ident, sizeof(msg_sink.ident), "%s", ident);
+	msg_sink.facility = facility;
+	msg_sink.to_stderr = to_stderr;
+	if (msg_sink.use_syslog)
+		closelog();
+	openlog(msg_sink.ident, LOG_PID | LOG_NDELAY, facility);
+	msg_sink.use_syslog = 1;
+}
+
+/* msg_expand_m - copy fmt, replacing %m by the text of err */
+static void
+msg_expand_m(char *out, size_t size, const char *fmt, int err)
+{
+	const char *text = strerror(err);
+	size_t n = 0;
+
+	for (const char *p = fmt; *p && n + 1 < size; p++) {
+		if (p[0] == '%' && p[1] == 'm') {
+			for (const char *t = text; *t && n + 2 < size; t++)
+				out[n++] = *t == '%' ? ' ' : *t;
+			p++;
+		} else if (p[0] == '%' && p[1] == '%' && n + 2 < size) {
+			out[n++] = *p++;
+			out[n++] = *p;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = 0;
+}
+
+/* msg_vlog - send one line to every sink */
+static void
+msg_vlog(int level, const char *tag, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char expanded[2048];
+	char line[8192];
+
+	msg_expand_m(expanded, sizeof(expanded), fmt, saved);
+	vsnprintf(line, sizeof(line), expanded, ap);
+	if (msg_sink.use_syslog)
+		syslog(msg_sink.facility | level, "%s%s", tag, line);
+	if (msg_sink.to_stderr)
+		fprintf(stderr, "%s[%ld]: %s%s\n", msg_sink.ident,
+			(long)getpid(), tag, line);
+	errno = saved;
+}
+
+#define MSG_BODY(level, tag)                                                  \
+	do {                                                                  \
+		va_list ap;                                                   \
+		va_start(ap, fmt);                                            \
+		msg_vlog(level, tag, fmt, ap);                                \
+		va_end(ap);                                                   \
+	} while (0)
+
+/* msg_info - informational message */
+void
+msg_info(const char *fmt, ...)
+{
+	MSG_BODY(LOG_INFO, "");
+}
+
+/* msg_warn - something is wrong, carry on */
+void
+msg_warn(const char *fmt, ...)
+{
+	MSG_BODY(LOG_WARNING, "warning: ");
+}
+
+/* msg_error - an operation failed */
+void
+msg_error(const char *fmt, ...)
+{
+	MSG_BODY(LOG_ERR, "error: ");
+}
+
+/* msg_fatal - the environment or configuration is wrong: exit */
+void
+msg_fatal(const char *fmt, ...)
+{
+	MSG_BODY(LOG_CRIT, "fatal: ");
+	exit(1);
+}
+
+/* msg_panic - a bug: abort with a core dump */
+void
+msg_panic(const char *fmt, ...)
+{
+	MSG_BODY(LOG_CRIT, "panic: ");
+	abort();
+}
