@@ -39,6 +39,7 @@ static void
 skel_signals(void)
 {
 	struct sigaction sa;
+	sigset_t none;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -48,12 +49,13 @@ skel_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A file size limit is a write error (EFBIG), handled like ENOSPC. */
+	sigaction(SIGXFSZ, &sa, NULL);
 	/* child_timeout: SIGALRM kills the child, dropping the connection. */
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
-	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }

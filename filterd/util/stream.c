@@ -139,8 +139,11 @@ stream_wait(struct stream *s, short events)
 	int left = s->timeout > 0 ? s->timeout * 1000 : -1;
 	int n, slice;
 
+	/* Only waiting for input is interrupted: output (a reply) is sent. */
+	volatile const int *interrupt = (events & POLLIN) ? s->interrupt : NULL;
+
 	for (;;) {
-		if (s->interrupt && *s->interrupt) {
+		if (interrupt && *interrupt) {
 			stream_fail(s, STREAM_INTERRUPTED, EINTR);
 			return -1;
 		}
@@ -149,7 +152,7 @@ stream_wait(struct stream *s, short events)
 		 * between the check above and poll() is seen within a second.
 		 */
 		slice = left;
-		if (s->interrupt && (left < 0 || left > 1000))
+		if (interrupt && (left < 0 || left > 1000))
 			slice = 1000;
 		n = poll(&pfd, 1, slice);
 		if (n > 0)

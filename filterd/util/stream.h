@@ -32,7 +32,7 @@
 /*	server flushes its replies when none are (SMTP PIPELINING).
 /*
 /*	stream_set_interrupt() names a flag (set by a signal handler): while
-/*	it is set, a wait that a signal interrupts fails with
+/*	it is set, a wait for input fails with
 /*	STREAM_INTERRUPTED instead of going on. NULL turns this off. The
 /*	error is not sticky: stream_clear_interrupt() forgets it.
 /*
