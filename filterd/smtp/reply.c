@@ -54,6 +54,10 @@ reply_recipient(const struct txn *t, size_t i, struct buf *out)
 		/* No outcome recorded: never pretend success. */
 		buf_printf(out, "451 4.3.0 id=%s - no outcome for <%s>", t->id,
 			   rc->addr);
+	} else if (rc->dsn_sent || rc->dsn_suppressed) {
+		buf_printf(out, "250 2.5.0 Ok, id=%s, DSN %s: %d %s %s", t->id,
+			   rc->dsn_sent ? "sent" : "suppressed", r->code, r->dsn,
+			   r->text);
 	} else if (rc->destiny == TXN_D_PASS && t->hop) {
 		buf_printf(out, "%d %s %s, id=%s, from MTA(%s): %d %s %s",
 			   r->code, r->dsn, r->code / 100 == 2 ? "Ok" : "Failed",
@@ -87,7 +91,10 @@ reply_message(const struct txn *t, struct buf *out)
 			reply_recipient(t, i, out);
 			return;
 		}
-		if (status == 2 && first_ok < 0)
+		/* Prefer a recipient a next hop took to one we bounced. */
+		if (status == 2 && (first_ok < 0 || (t->rcpts[first_ok].dsn_sent ||
+						     t->rcpts[first_ok]
+							     .dsn_suppressed)))
 			first_ok = (int)i;
 		if (status == 5 && first_perm < 0)
 			first_perm = (int)i;

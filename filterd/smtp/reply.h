@@ -19,10 +19,13 @@
 /*	(amavis one_response_for_all): any temporary failure wins; then
 /*	all accepted gives the first success; all refused the first
 /*	refusal. A mix of accepted and refused recipients cannot be told
-/*	to an SMTP client: it gets a temporary failure, so nothing is lost
+/*	to an SMTP client: the NOTIFY stage (dsn.c) then tells the sender
+/*	itself, and the recipients it told about count as handled; if it
+/*	could not, the message gets a temporary failure, so nothing is lost
 /*	(the accepted recipients may get the message again on retry; LMTP
 /*	avoids this). The result never says 2xx unless every recipient
-/*	was accepted by a next hop or deliberately not delivered.
+/*	was accepted by a next hop, deliberately not delivered, or covered
+/*	by a DSN that a next hop accepted.
 /*
 /*	Both write "CODE X.Y.Z text" (no CR LF) into out, replacing its
 /*	content.

@@ -429,8 +429,13 @@ session_receive(struct session *ss, struct txn *t)
 static void
 session_finish(struct session *ss, struct txn *t)
 {
+	/* LMTP tells each refusal to the front MTA: no DSN of our own. */
+	unsigned stages = ss->lmtp ? TXN_STAGES_ALL &
+					     ~TXN_STAGE_BIT(TXN_STAGE_NOTIFY)
+				   : TXN_STAGES_ALL;
+
 	if (t->error == TXN_OK)
-		(void)txn_run(t, TXN_STAGES_ALL, ss->ctx->rj);
+		(void)txn_run(t, stages, ss->ctx->rj);
 	else
 		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
 	if (ss->lmtp) {

@@ -16,6 +16,7 @@
 #include "mailid.h"
 #include "mime/header_summary.h"
 #include "policy/decide.h"
+#include "reinject/dsn.h"
 #include "reinject/reinject.h"
 #include "scan/scan_run.h"
 #include "spool/spool.h"
@@ -143,12 +144,15 @@ txn_ccat_name(enum txn_ccat c)
 int
 txn_rcpt_status(const struct txn *t, size_t i)
 {
-	const struct txn_reply *r = &t->rcpts[i].reply;
+	const struct txn_rcpt *rc = t->rcpts + i;
+	const struct txn_reply *r = &rc->reply;
 
 	if (t->error)
 		return t->error == TXN_ERR_SIZE ? 5 : 4;
 	if (r->code < 200 || r->code > 599)
 		return 4;
+	if (r->code / 100 == 5 && (rc->dsn_sent || rc->dsn_suppressed))
+		return 2;
 	return r->code / 100;
 }
 
@@ -180,6 +184,12 @@ txn_stage_decide(struct txn *t, struct reinject *rj)
 	return decide_run(t);
 }
 
+static int
+txn_stage_notify(struct txn *t, struct reinject *rj)
+{
+	return dsn_run(rj, t);
+}
+
 static const struct {
 	enum txn_stage stage;
 	int (*run)(struct txn *, struct reinject *);
@@ -188,6 +198,7 @@ static const struct {
 	{TXN_STAGE_SCAN, txn_stage_scan},
 	{TXN_STAGE_DECIDE, txn_stage_decide},
 	{TXN_STAGE_FORWARD, txn_stage_forward},
+	{TXN_STAGE_NOTIFY, txn_stage_notify},
 };
 
 /* txn_run - carry a spooled message through the requested stages */

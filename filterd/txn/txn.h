@@ -28,9 +28,10 @@
 /*	Nothing here ever turns an error into success.
 /*
 /*	txn_rcpt_status() classes recipient i's outcome as an SMTP reply
-/*	class: 2 (a next hop took it, or it was deliberately not
-/*	delivered), 4 (temporary failure: the message as a whole failed,
-/*	or no outcome was recorded) or 5 (refused). Front ends build their
+/*	class: 2 (a next hop took it, it was deliberately not delivered,
+/*	or it was refused and filterd itself sent the sender a DSN about
+/*	it), 4 (temporary failure: the message as a whole failed, or no
+/*	outcome was recorded) or 5 (refused). Front ends build their
 /*	replies on it, so there is one truth about what happened.
 /*
 /*	txn_create() makes a txn for one message on behalf of a session;
@@ -58,6 +59,7 @@ enum txn_stage {
 	TXN_STAGE_DECIDE,	/* per-recipient destiny from bank + results */
 	TXN_STAGE_RECORD,	/* quarantine and SQL records */
 	TXN_STAGE_FORWARD,	/* reinjection to the bank's next hops */
+	TXN_STAGE_NOTIFY,	/* DSNs for recipients refused for good */
 	TXN_STAGE_LOG,		/* the summary log line */
 	TXN_STAGE_COUNT,
 };
@@ -106,6 +108,8 @@ struct txn_rcpt {
 	const char *params;	/* RCPT parameters to pass on (NOTIFY, ORCPT) */
 	enum txn_destiny destiny;
 	struct txn_reply reply; /* the outcome for this recipient */
+	int dsn_sent;		/* a refusal we told the sender about */
+	int dsn_suppressed;	/* a refusal nobody can be told about */
 };
 
 /* The client as the front MTA saw it (XFORWARD), else our peer. */

@@ -13,32 +13,40 @@
 #include "util/buf.h"
 #include "util/msg.h"
 
+/* txn_log_word - one action word in the {...} list */
+static void
+txn_log_word(struct buf *out, int cond, const char *word, const char *dir)
+{
+	if (cond)
+		buf_printf(out, "%s%s%s",
+			   out->data[out->len - 1] == '{' ? "" : ",", word, dir);
+}
+
 /* txn_log_actions - the {...} words: what happened to the recipients */
 static void
 txn_log_actions(const struct txn *t, struct buf *out, int *passed)
 {
 	const char *dir = t->bank.originating ? "Outbound" : "Inbound";
-	int relayed = 0, rejected = 0, tempfailed = 0;
+	int relayed = 0, rejected = 0, tempfailed = 0, bounced = 0;
+	int nobounce = 0;
 
 	for (size_t i = 0; i < t->n_rcpts; i++) {
+		const struct txn_rcpt *rc = t->rcpts + i;
 		int status = txn_rcpt_status(t, i);
 
-		relayed |= status == 2;
+		bounced |= rc->dsn_sent;
+		nobounce |= rc->dsn_suppressed;
+		relayed |= status == 2 && !rc->dsn_sent && !rc->dsn_suppressed;
 		rejected |= status == 5;
 		tempfailed |= status == 4;
 	}
 	*passed = relayed && !t->error;
 	buf_puts(out, "{");
-	if (relayed && !t->error)
-		buf_printf(out, "Relayed%s", dir);
-	if (rejected)
-		buf_printf(out, "%sRejected%s", out->data[out->len - 1] == '{'
-							 ? ""
-							 : ",",
-			   dir);
-	if (tempfailed || t->n_rcpts == 0)
-		buf_printf(out, "%sTempFailed%s",
-			   out->data[out->len - 1] == '{' ? "" : ",", dir);
+	txn_log_word(out, *passed, "Relayed", dir);
+	txn_log_word(out, rejected, "Rejected", dir);
+	txn_log_word(out, bounced, "Bounced", dir);
+	txn_log_word(out, nobounce, "NoBounce", dir);
+	txn_log_word(out, tempfailed || t->n_rcpts == 0, "TempFailed", dir);
 	buf_puts(out, "}");
 }
 

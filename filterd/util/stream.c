@@ -25,7 +25,8 @@ struct stream {
 	int fd;
 	int timeout;
 	int saved_errno;
-	enum stream_err err;
+	enum stream_err rerr;		/* sticky: input side */
+	enum stream_err werr;		/* sticky: output side */
 	volatile const int *interrupt;
 	char *rbuf;
 	size_t rpos;
@@ -91,22 +92,22 @@ stream_set_interrupt(struct stream *s, volatile const int *flag)
 void
 stream_clear_interrupt(struct stream *s)
 {
-	if (s->err == STREAM_INTERRUPTED)
-		s->err = STREAM_OK;
+	if (s->rerr == STREAM_INTERRUPTED)
+		s->rerr = STREAM_OK;
 }
 
 /* stream_error - the first error, or STREAM_OK */
 enum stream_err
 stream_error(const struct stream *s)
 {
-	return s->err;
+	return s->rerr ? s->rerr : s->werr;
 }
 
 /* stream_strerror - text for the first error */
 const char *
 stream_strerror(const struct stream *s)
 {
-	switch (s->err) {
+	switch (stream_error(s)) {
 	case STREAM_OK:
 		return "no error";
 	case STREAM_EOF:
@@ -121,12 +122,15 @@ stream_strerror(const struct stream *s)
 	return "unknown error";
 }
 
-/* stream_fail - remember the first error */
+/* stream_fail - remember the first error of one direction */
 static void
-stream_fail(struct stream *s, enum stream_err err, int saved_errno)
+stream_fail(struct stream *s, short events, enum stream_err err,
+	    int saved_errno)
 {
-	if (s->err == STREAM_OK) {
-		s->err = err;
+	enum stream_err *slot = (events & POLLIN) ? &s->rerr : &s->werr;
+
+	if (*slot == STREAM_OK) {
+		*slot = err;
 		s->saved_errno = saved_errno;
 	}
 }
@@ -144,7 +148,7 @@ stream_wait(struct stream *s, short events)
 
 	for (;;) {
 		if (interrupt && *interrupt) {
-			stream_fail(s, STREAM_INTERRUPTED, EINTR);
+			stream_fail(s, events, STREAM_INTERRUPTED, EINTR);
 			return -1;
 		}
 		/*
@@ -158,13 +162,13 @@ stream_wait(struct stream *s, short events)
 		if (n > 0)
 			return 0;
 		if (n < 0 && errno != EINTR) {
-			stream_fail(s, STREAM_IO, errno);
+			stream_fail(s, events, STREAM_IO, errno);
 			return -1;
 		}
 		if (n == 0 && left >= 0) {
 			left -= slice;
 			if (left <= 0) {
-				stream_fail(s, STREAM_TIMEOUT, ETIMEDOUT);
+				stream_fail(s, events, STREAM_TIMEOUT, ETIMEDOUT);
 				return -1;
 			}
 		}
@@ -177,7 +181,7 @@ stream_fill(struct stream *s)
 {
 	ssize_t n;
 
-	if (s->err)
+	if (s->rerr)
 		return -1;
 	if (s->rpos < s->rlen)
 		return (ssize_t)(s->rlen - s->rpos);
@@ -191,11 +195,11 @@ stream_fill(struct stream *s)
 			return n;
 		}
 		if (n == 0) {
-			stream_fail(s, STREAM_EOF, 0);
+			stream_fail(s, POLLIN, STREAM_EOF, 0);
 			return -1;
 		}
 		if (errno != EINTR && errno != EAGAIN) {
-			stream_fail(s, STREAM_IO, errno);
+			stream_fail(s, POLLIN, STREAM_IO, errno);
 			return -1;
 		}
 	}
@@ -214,7 +218,7 @@ stream_get_line(struct stream *s, char *buf, size_t size, int *too_long)
 		size_t avail, take;
 
 		if (stream_fill(s) < 0) {
-			if (got_any && s->err == STREAM_EOF)
+			if (got_any && s->rerr == STREAM_EOF)
 				break;
 			return -1;
 		}
@@ -272,7 +276,7 @@ stream_pending(const struct stream *s)
 static void
 stream_send(struct stream *s, const char *data, size_t len)
 {
-	while (len > 0 && s->err == STREAM_OK) {
+	while (len > 0 && s->werr == STREAM_OK) {
 		ssize_t n = write(s->fd, data, len);
 
 		if (n > 0) {
@@ -281,7 +285,7 @@ stream_send(struct stream *s, const char *data, size_t len)
 		} else if (n < 0 && errno == EAGAIN) {
 			(void)stream_wait(s, POLLOUT);
 		} else if (n < 0 && errno != EINTR) {
-			stream_fail(s, STREAM_IO, errno);
+			stream_fail(s, POLLOUT, STREAM_IO, errno);
 		}
 	}
 }
@@ -290,19 +294,19 @@ stream_send(struct stream *s, const char *data, size_t len)
 int
 stream_flush(struct stream *s)
 {
-	if (s->wlen > 0 && s->err == STREAM_OK) {
+	if (s->wlen > 0 && s->werr == STREAM_OK) {
 		if (stream_wait(s, POLLOUT) == 0)
 			stream_send(s, s->wbuf, s->wlen);
 	}
 	s->wlen = 0;
-	return s->err == STREAM_OK ? 0 : -1;
+	return s->werr == STREAM_OK ? 0 : -1;
 }
 
 /* stream_write - buffer output; large writes go straight through */
 void
 stream_write(struct stream *s, const void *data, size_t len)
 {
-	if (s->err)
+	if (s->werr)
 		return;
 	if (s->wlen + len > s->size) {
 		if (stream_flush(s) < 0)

@@ -14,9 +14,12 @@
 /*	sets the caller's pointer to NULL.
 /*
 /*	Every read or write that has to wait does so for at most the
-/*	stream's timeout (seconds; 0 means no limit). The first failure is
-/*	remembered (stream_error()) and every later operation fails at once:
-/*	callers may issue many writes and check once, at stream_flush().
+/*	stream's timeout (seconds; 0 means no limit). The first failure of
+/*	each direction is remembered and every later operation in that
+/*	direction fails at once: callers may issue many writes and check
+/*	once, at stream_flush(). A failed read (timeout, EOF) does not stop
+/*	writes, so that a server can still say "421" to an idle client.
+/*	stream_error() gives the input side's error, else the output's.
 /*
 /*	stream_get_line() reads one line up to LF. It stores the line
 /*	without its CR LF (or bare LF) and a terminating NUL in buf, and

@@ -1,0 +1,1071 @@
+"""harness - run filterd between real mail peers on loopback.
+
+Integration tests start every peer themselves (filterd, smtp-sink,
+smtp-source, a private Postfix instance) with all files under one temporary
+directory, and stop each of them by pid at the end.  Nothing here kills by
+name, and every wait is bounded in time.
+
+Standard library only.  Environment:
+    FILTERD_BIN        absolute path of the filterd binary (default:
+                       <repo>/build/bin/filterd)
+    FILTERD_TEST_KEEP  when set to 1, temporary directories are kept (their
+                       path is printed) so that logs can be read afterwards.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+LOCALHOST = "127.0.0.1"
+
+SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
+POSTQUEUE = shutil.which("postqueue") or "/usr/sbin/postqueue"
+SWAKS = shutil.which("swaks") or "/usr/bin/swaks"
+
+IS_ROOT = os.geteuid() == 0
+
+
+def filterd_bin():
+    """filterd_bin - the binary under test; fail loudly when it is missing."""
+    path = os.environ.get("FILTERD_BIN") or os.path.join(REPO, "build", "bin",
+                                                         "filterd")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise RuntimeError("filterd binary not found or not executable: %s "
+                           "(set FILTERD_BIN)" % path)
+    return os.path.abspath(path)
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+def wait_until(pred, timeout=10.0, interval=0.05):
+    """wait_until - poll pred() until it is truthy or timeout seconds pass.
+
+    Returns pred's last value (falsy on timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def free_ports(count):
+    """free_ports - count distinct free TCP ports on 127.0.0.1.
+
+    All sockets stay bound until every port is chosen, so the ports are
+    distinct; the kernel may still hand one out again later, which is
+    unlikely on a test machine."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((LOCALHOST, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def free_port():
+    return free_ports(1)[0]
+
+
+def port_open(port, host=LOCALHOST):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(port, timeout=10.0, host=LOCALHOST, proc=None):
+    """wait_port - wait until something accepts on port (bounded).
+
+    When proc (a Popen) is given, stop waiting as soon as it has exited."""
+    def ready():
+        if proc is not None and proc.poll() is not None:
+            return "exited"
+        return port_open(port, host)
+    r = wait_until(ready, timeout, 0.05)
+    return r is True
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); treat it as gone.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def child_pids(ppid):
+    """child_pids - pids whose parent is ppid (read from /proc)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == ppid and fields[0] != "Z":
+            out.append(int(name))
+    return out
+
+
+def stop_popen(proc, timeout=10.0, sig=signal.SIGTERM):
+    """stop_popen - signal proc by pid, wait bounded, then SIGKILL.
+
+    Returns the exit status (negative: killed by that signal)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
+def kill_pid(pid, timeout=5.0):
+    """kill_pid - SIGTERM one pid, wait bounded, then SIGKILL it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        if wait_until(lambda: not pid_alive(pid), timeout, 0.05):
+            return
+
+
+def run(argv, timeout=30, check=False, **kw):
+    """run - run a command with a time limit, capturing its output."""
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s %s" % (
+            " ".join(argv), p.returncode, p.stdout.decode(errors="replace"),
+            p.stderr.decode(errors="replace")))
+    return p
+
+
+class TempDir:
+    """TempDir - one world-readable temporary directory per test class."""
+
+    def __init__(self, prefix="filterd-it-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.path, 0o755)
+
+    def sub(self, name, mode=0o755):
+        p = os.path.join(self.path, name)
+        os.makedirs(p, exist_ok=True)
+        os.chmod(p, mode)
+        return p
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def cleanup(self):
+        if os.environ.get("FILTERD_TEST_KEEP") == "1":
+            sys.stderr.write("kept %s\n" % self.path)
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# Message helpers
+# ---------------------------------------------------------------------------
+
+def dot_stuff(msg):
+    """dot_stuff - SMTP transparency (RFC 5321 4.5.2) for a CRLF message.
+
+    A '.' is doubled at the start of the message and after every LF (a bare
+    LF too; tests keep dots away from bare-LF lines to stay unambiguous)."""
+    out = re.sub(rb"(?m)^\.", b"..", msg)
+    return out
+
+
+def data_payload(msg):
+    """data_payload - bytes to send after 354: stuffed message + CRLF.CRLF.
+
+    A message that does not end with a line end gets CRLF before the dot."""
+    body = dot_stuff(msg)
+    if not body.endswith(b"\n"):
+        body += b"\r\n"
+    elif not body.endswith(b"\r\n"):
+        body = body[:-1] + b"\r\n"
+    return body + b".\r\n"
+
+
+def sink_view(msg):
+    """sink_view - what smtp-sink's dump holds for message msg.
+
+    msg is the content as the client meant it (before dot-stuffing).  The
+    dump turns CRLF into LF, drops bare CR, and a last line without line end
+    was ended by the CRLF of the terminator."""
+    if not msg.endswith(b"\n"):
+        msg += b"\r\n"
+    return msg.replace(b"\r\n", b"\n").replace(b"\r", b"")
+
+
+def strip_leading_received(body):
+    """strip_leading_received - drop leading Received: header fields."""
+    lines = body.split(b"\n")
+    i = 0
+    while i < len(lines) and lines[i].lower().startswith(b"received:"):
+        i += 1
+        while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+            i += 1
+    return b"\n".join(lines[i:])
+
+
+# ---------------------------------------------------------------------------
+# smtp-sink
+# ---------------------------------------------------------------------------
+
+def _angle(arg):
+    m = re.match(r"\s*<([^>]*)>", arg)
+    if m:
+        return m.group(1)
+    return arg.split()[0] if arg.split() else ""
+
+
+class Dump:
+    """Dump - one message captured by smtp-sink -d."""
+
+    def __init__(self, path, raw):
+        self.path = path
+        self.raw = raw
+        self.client_addr = None
+        self.proto = None
+        self.helo = None
+        self.mail_args = None
+        self.rcpt_args = []
+        self.complete = False
+        lines = raw.split(b"\n")
+        i = 0
+        while i < len(lines):
+            line = lines[i].decode("utf-8", "replace")
+            i += 1
+            if line.startswith("X-Client-Addr: "):
+                self.client_addr = line[15:]
+            elif line.startswith("X-Client-Proto: "):
+                self.proto = line[16:]
+            elif line.startswith("X-Helo-Args: "):
+                self.helo = line[13:]
+            elif line.startswith("X-Mail-Args: "):
+                self.mail_args = line[13:]
+            elif line.startswith("X-Rcpt-Args: "):
+                self.rcpt_args.append(line[13:])
+            elif line.startswith("Received: "):
+                while i < len(lines) and lines[i][:1] == b"\t":
+                    i += 1
+                break
+            else:
+                break
+        rest = b"\n".join(lines[i:])
+        # The dump ends with the message's last LF plus one empty line.
+        self.complete = rest.endswith(b"\n\n") or rest == b"\n"
+        self.body = rest[:-1] if self.complete else rest
+        self.sender = _angle(self.mail_args) if self.mail_args else None
+        self.rcpts = [_angle(a) for a in self.rcpt_args]
+
+    def __repr__(self):
+        return "<Dump %s from=%r to=%r %d bytes>" % (
+            os.path.basename(self.path), self.sender, self.rcpts,
+            len(self.body))
+
+
+class Sink:
+    """Sink - an smtp-sink that dumps each message to its own file."""
+
+    def __init__(self, tmp, name="sink", port=None, args=(), lmtp=False):
+        self.tmp = tmp
+        self.name = name
+        self.port = port or free_port()
+        self.args = list(args) + (["-L"] if lmtp else [])
+        self.dir = tmp.sub(name + "-dumps", 0o777)
+        self.proc = None
+        self.out = tmp.file(name + ".out")
+
+    @property
+    def addr(self):
+        return "%s:%d" % (LOCALHOST, self.port)
+
+    def start(self):
+        argv = [SMTP_SINK]
+        if IS_ROOT:
+            argv += ["-u", "nobody"]
+        argv += ["-d", os.path.join(self.dir, "%H%M%S.")] + self.args + [
+            "%s:%d" % (LOCALHOST, self.port), "100"]
+        with open(self.out, "ab") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=out,
+                                         stdin=subprocess.DEVNULL)
+        if not wait_port(self.port, 10, proc=self.proc):
+            raise RuntimeError("smtp-sink %s did not start: %s" % (
+                self.name, open(self.out, "rb").read()))
+        return self
+
+    def files(self):
+        try:
+            return sorted(os.path.join(self.dir, f)
+                          for f in os.listdir(self.dir))
+        except FileNotFoundError:
+            return []
+
+    def dumps(self, complete_only=True):
+        out = []
+        for p in self.files():
+            try:
+                with open(p, "rb") as f:
+                    d = Dump(p, f.read())
+            except FileNotFoundError:
+                continue
+            if d.complete or not complete_only:
+                out.append(d)
+        out.sort(key=lambda d: (os.path.getmtime(d.path)
+                                if os.path.exists(d.path) else 0, d.path))
+        return out
+
+    def count(self):
+        return len(self.dumps())
+
+    def wait_count(self, n, timeout=10.0):
+        """wait_count - wait until at least n complete dumps exist."""
+        return wait_until(lambda: self.count() >= n, timeout, 0.05) and \
+            self.count()
+
+    def stop(self):
+        return stop_popen(self.proc, 5)
+
+
+class Silent:
+    """Silent - a TCP listener that accepts connections but never speaks.
+
+    A next hop that times out.  Connections stay open until stop()."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((LOCALHOST, self.port))
+        self.sock.listen(16)
+
+    @property
+    def addr(self):
+        return "%s:%d" % (LOCALHOST, self.port)
+
+    def stop(self):
+        self.sock.close()
+
+
+class WireTransaction:
+    """WireTransaction - what a WireSink saw of one mail transaction."""
+
+    def __init__(self, helo, xforward):
+        self.helo = helo
+        self.xforward = list(xforward)
+        self.mail = None        # the MAIL command line, without CRLF
+        self.rcpts = []         # the RCPT command lines
+        self.data = None        # bytes after 354 up to (not incl.) ".\r\n"
+
+    @property
+    def sender(self):
+        m = re.match(rb"MAIL FROM:\s*<([^>]*)>", self.mail or b"", re.I)
+        return m.group(1).decode("utf-8", "replace") if m else None
+
+
+class WireSink:
+    """WireSink - a minimal SMTP next hop that keeps the exact wire bytes.
+
+    smtp-sink's dumps turn CRLF into LF and cannot advertise SMTPUTF8; this
+    one (Python threads, loopback only) records each transaction's DATA
+    bytes exactly as sent, still dot-stuffed, and advertises what it is
+    told to.  stop() closes everything and joins its threads (bounded)."""
+
+    EXTENSIONS = ("PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8",
+                  "ENHANCEDSTATUSCODES", "XFORWARD NAME ADDR PORT PROTO "
+                  "HELO IDENT SOURCE")
+
+    def __init__(self, port=None, extensions=EXTENSIONS):
+        import threading
+        self._threading = threading
+        self.port = port or free_port()
+        self.extensions = list(extensions)
+        self.transactions = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = []
+        self.conns = []
+        self.sock = None
+
+    @property
+    def addr(self):
+        return "%s:%d" % (LOCALHOST, self.port)
+
+    def start(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((LOCALHOST, self.port))
+        self.sock.listen(32)
+        self.sock.settimeout(0.2)
+        t = self._threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self.threads.append(t)
+        return self
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(30)
+            with self.lock:
+                self.conns.append(conn)
+            t = self._threading.Thread(target=self._serve, args=(conn,),
+                                       daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _serve(self, conn):
+        buf = b""
+        helo = None
+        xforward = []
+        tx = None
+        queued = 0
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+        try:
+            send("220 wire-sink ESMTP")
+            while not self.stopping.is_set():
+                while b"\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                line, buf = buf.split(b"\n", 1)
+                line = line.rstrip(b"\r")
+                verb = line.split(b" ", 1)[0].upper()
+                if verb in (b"EHLO", b"LHLO"):
+                    helo = line
+                    ext = ["wire-sink"] + self.extensions
+                    for i, e in enumerate(ext):
+                        send("250%s%s" % (" " if i == len(ext) - 1 else "-",
+                                          e))
+                elif verb == b"HELO":
+                    helo = line
+                    send("250 wire-sink")
+                elif verb == b"XFORWARD":
+                    xforward.append(line)
+                    send("250 2.0.0 Ok")
+                elif verb == b"MAIL":
+                    tx = WireTransaction(helo, xforward)
+                    tx.mail = line
+                    send("250 2.1.0 Ok")
+                elif verb == b"RCPT" and tx is not None:
+                    tx.rcpts.append(line)
+                    send("250 2.1.5 Ok")
+                elif verb == b"DATA" and tx is not None and tx.rcpts:
+                    send("354 End data with <CR><LF>.<CR><LF>")
+                    while not (buf.startswith(b".\r\n") or
+                               b"\r\n.\r\n" in buf):
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        buf += chunk
+                    if buf.startswith(b".\r\n"):
+                        tx.data, buf = b"", buf[3:]
+                    else:
+                        end = buf.index(b"\r\n.\r\n")
+                        tx.data, buf = buf[:end + 2], buf[end + 5:]
+                    queued += 1
+                    with self.lock:
+                        self.transactions.append(tx)
+                    send("250 2.0.0 Ok: queued as WIRE%d" % queued)
+                    tx = None
+                    xforward = []
+                elif verb in (b"RSET", b"NOOP"):
+                    if verb == b"RSET":
+                        tx = None
+                    send("250 2.0.0 Ok")
+                elif verb == b"QUIT":
+                    send("221 2.0.0 Bye")
+                    return
+                elif verb in (b"RCPT", b"DATA"):
+                    send("503 5.5.1 Error: bad sequence")
+                else:
+                    send("502 5.5.2 Error: command not recognized")
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def wait_count(self, n, timeout=10.0):
+        return wait_until(lambda: len(self.transactions) >= n, timeout)
+
+    def stop(self):
+        self.stopping.set()
+        if self.sock:
+            self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        for t in self.threads:
+            t.join(5)
+
+
+def crlf(msg):
+    """crlf - msg with every bare LF made CRLF (what goes on the wire)."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", msg)
+
+
+# ---------------------------------------------------------------------------
+# filterd
+# ---------------------------------------------------------------------------
+
+def _conf_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "{" + ", ".join(_conf_value(x) for x in v) + "}"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# "Passed CLEAN {RelayedInbound}", "Blocked MTA-BLOCKED {TempFailedInbound}"
+# and whatever other verdict/action sets filterd may log.
+LOG_RESULT_RE = re.compile(r"\b((?:Passed|Blocked) [A-Z][-A-Z]* \{[^}]*\})")
+PASSED = "Passed CLEAN {RelayedInbound}"
+BLOCKED = "Blocked MTA-BLOCKED {TempFailedInbound}"
+
+
+class LogLine:
+    """LogLine - the fields of one per-message summary line."""
+
+    def __init__(self, text):
+        self.text = text
+        m = LOG_RESULT_RE.search(text)
+        self.result = m.group(1) if m else None
+        self.passed = bool(self.result and
+                           self.result.startswith("Passed CLEAN"))
+        m = re.search(r"mail_id: ([^\s,]+)", text)
+        self.mail_id = m.group(1) if m else None
+        m = re.search(r"size: (\d+)", text)
+        self.size = int(m.group(1)) if m else None
+        m = re.search(r"queued_as: ([^,]*)", text)
+        self.queued_as = m.group(1).strip() if m else None
+        m = re.search(r"Queue-ID: ([^,\s]+)", text)
+        self.queue_id = m.group(1) if m else None
+        m = re.search(r"<([^<>]*)> -> ((?:<[^<>]*>,?)+)", text)
+        self.sender = m.group(1) if m else None
+        self.rcpts = re.findall(r"<([^<>]*)>", m.group(2)) if m else []
+        m = re.search(r"(\d+) ms\b", text)
+        self.ms = int(m.group(1)) if m else None
+
+    def __repr__(self):
+        return "<LogLine %r>" % self.text
+
+
+class Filterd:
+    """Filterd - one filterd master under test.
+
+    Keyword arguments become top-level configuration parameters.  listen is
+    a list of (port, protocol[, bank]); banks maps a bank name to its
+    parameters (forward = list of "host:port")."""
+
+    IDENT = "filterd-test"
+
+    def __init__(self, tmp, name="filterd", listen=None, banks=None, **conf):
+        self.tmp = tmp
+        self.name = name
+        self.dir = tmp.sub(name)
+        self.conf_path = os.path.join(self.dir, "filterd.conf")
+        self.log_path = os.path.join(self.dir, "stderr.log")
+        self.listen = listen or [(free_port(), "smtp", "default")]
+        self.banks = banks if banks is not None else {"default": {}}
+        self.params = {
+            "syslog_ident": self.IDENT,
+            "user": "nobody" if IS_ROOT else "",
+            "run_dir": os.path.join(self.dir, "run"),
+            "tmp_dir": os.path.join(self.dir, "tmp"),
+            "min_servers": 2,
+            "max_servers": 4,
+            "smtpd_timeout": 5,
+            "message_size_limit": 100000,
+            "max_recipients": 5,
+            "mynetworks": ["127.0.0.0/8"],
+        }
+        self.params.update(conf)
+        self.proc = None
+        self.exit_status = None
+        self.leftover_children = []
+
+    @property
+    def port(self):
+        return self.listen[0][0]
+
+    def conf_text(self):
+        out = []
+        for k, v in self.params.items():
+            if v is None:
+                continue
+            out.append("%s = %s" % (k, _conf_value(v)))
+        for entry in self.listen:
+            port, proto = entry[0], entry[1]
+            bank = entry[2] if len(entry) > 2 else "default"
+            out.append('listen "%s:%d" { protocol = "%s"  bank = "%s" }' % (
+                LOCALHOST, port, proto, bank))
+        for bank, opts in self.banks.items():
+            body = " ".join("%s = %s" % (k, _conf_value(v))
+                            for k, v in opts.items())
+            out.append("bank %s { %s }" % (bank, body))
+        return "\n".join(out) + "\n"
+
+    def write_conf(self):
+        with open(self.conf_path, "w") as f:
+            f.write(self.conf_text())
+        os.chmod(self.conf_path, 0o644)
+        return self.conf_path
+
+    def check_conf(self):
+        """check_conf - run filterd -t; returns CompletedProcess."""
+        self.write_conf()
+        return run([filterd_bin(), "-t", "-c", self.conf_path], timeout=20)
+
+    def start(self, wait=True):
+        self.write_conf()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [filterd_bin(), "-f", "-c", self.conf_path],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.exit_status = None
+        if wait and not wait_port(self.port, 10, proc=self.proc):
+            status = stop_popen(self.proc, 3, signal.SIGKILL)
+            raise RuntimeError(
+                "filterd did not start listening on %d (status %s):\n%s\n"
+                "config:\n%s" % (self.port, status, self.log_text(),
+                                 self.conf_text()))
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def children(self):
+        return child_pids(self.proc.pid) if self.running() else []
+
+    def stop(self, timeout=10.0):
+        """stop - SIGTERM the master, wait bounded, SIGKILL if needed.
+
+        Children still alive afterwards are recorded in leftover_children
+        (tests may assert on it) and then killed by pid."""
+        if self.proc is None:
+            return None
+        kids = self.children()
+        self.exit_status = stop_popen(self.proc, timeout)
+        self.leftover_children = [p for p in kids if wait_until(
+            lambda: not pid_alive(p), 3, 0.05) is False]
+        for p in self.leftover_children:
+            kill_pid(p)
+        return self.exit_status
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_lines(self):
+        return self.log_text().splitlines()
+
+    def message_lines(self):
+        """message_lines - the per-message summary lines, parsed."""
+        return [LogLine(l) for l in self.log_lines()
+                if LOG_RESULT_RE.search(l)]
+
+    def wait_messages(self, n, timeout=10.0):
+        return wait_until(lambda: len(self.message_lines()) >= n, timeout) \
+            and self.message_lines()
+
+
+# ---------------------------------------------------------------------------
+# A raw SMTP/LMTP client
+# ---------------------------------------------------------------------------
+
+class Reply:
+    """Reply - one (possibly multi-line) SMTP reply."""
+
+    def __init__(self, code, lines, raw):
+        self.code = code
+        self.lines = lines          # text after "NNN-" / "NNN "
+        self.raw = raw              # the bytes as received
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    @property
+    def enhanced(self):
+        m = re.match(r"([245]\.\d{1,3}\.\d{1,3})\b", self.lines[0]
+                     if self.lines else "")
+        return m.group(1) if m else None
+
+    def __repr__(self):
+        return "<Reply %r>" % self.raw.decode("utf-8", "replace")
+
+
+class SmtpError(Exception):
+    pass
+
+
+class SmtpClient:
+    """SmtpClient - speaks exact bytes and reads replies, with timeouts."""
+
+    def __init__(self, port, host=LOCALHOST, timeout=10.0, source=None):
+        self.timeout = timeout
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(source, 0) if source else None)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.transcript = []
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.transcript.append(b"C: " + data[:300])
+        self.sock.sendall(data)
+
+    def sendline(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + b"\r\n")
+
+    def _readline(self, deadline):
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SmtpError("timeout waiting for reply; got %r; "
+                                "transcript %r" % (self.buf,
+                                                   self.transcript[-6:]))
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise SmtpError("connection closed; pending %r; "
+                                "transcript %r" % (self.buf,
+                                                   self.transcript[-6:]))
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+    def reply(self, timeout=None):
+        """reply - read one reply; SmtpError on EOF or timeout."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        raw = b""
+        lines = []
+        code = None
+        for _ in range(1000):
+            line = self._readline(deadline)
+            raw += line
+            text = line.rstrip(b"\r\n").decode("utf-8", "replace")
+            if len(text) < 3 or not text[:3].isdigit():
+                raise SmtpError("malformed reply line %r" % line)
+            if code is None:
+                code = int(text[:3])
+            elif int(text[:3]) != code:
+                raise SmtpError("reply code changed inside reply: %r" % raw)
+            lines.append(text[4:])
+            if text[3:4] != "-":
+                break
+        self.transcript.append(b"S: " + raw[:300])
+        return Reply(code, lines, raw)
+
+    def cmd(self, line, timeout=None):
+        self.sendline(line)
+        return self.reply(timeout)
+
+    def greeting(self):
+        return self.reply()
+
+    def ehlo(self, name="client.example.org", verb="EHLO"):
+        r = self.cmd("%s %s" % (verb, name))
+        self.extensions = {}
+        if r.code == 250:
+            for l in r.lines[1:]:
+                parts = l.split()
+                if parts:
+                    self.extensions[parts[0].upper()] = parts[1:]
+        return r
+
+    def data(self, msg, timeout=None):
+        """data - DATA, the dot-stuffed message, the final dot.
+
+        Returns (354 reply, final reply)."""
+        r = self.cmd("DATA")
+        if r.code != 354:
+            return r, None
+        self.send(data_payload(msg))
+        return r, self.reply(timeout)
+
+    def replies(self, n, timeout=None):
+        return [self.reply(timeout) for _ in range(n)]
+
+    def at_eof(self, timeout=5.0):
+        """at_eof - True when the server closes the connection (bounded)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                return True
+            if not chunk:
+                return True
+            self.buf += chunk
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def send_message(port, sender, rcpts, msg, helo="EHLO", mail_params="",
+                 source=None, timeout=30.0):
+    """send_message - one complete transaction; returns the final reply(s).
+
+    For LMTP (helo="LHLO") a list of per-recipient replies is returned."""
+    with SmtpClient(port, timeout=timeout, source=source) as c:
+        g = c.greeting()
+        if g.code != 220:
+            raise SmtpError("greeting %r" % g)
+        r = c.ehlo(verb=helo)
+        if r.code != 250:
+            raise SmtpError("%s: %r" % (helo, r))
+        r = c.cmd("MAIL FROM:<%s>%s" % (sender, mail_params))
+        if r.code != 250:
+            raise SmtpError("MAIL: %r" % r)
+        ok = 0
+        for rcpt in rcpts:
+            r = c.cmd("RCPT TO:<%s>" % rcpt)
+            ok += r.code == 250
+        r354, final = c.data(msg, timeout)
+        if final is None:
+            raise SmtpError("DATA: %r" % r354)
+        if helo == "LHLO":
+            final = [final] + c.replies(ok - 1, timeout)
+        try:
+            c.cmd("QUIT", 5)
+        except (SmtpError, OSError):
+            pass
+        return final
+
+
+# ---------------------------------------------------------------------------
+# A private Postfix instance (see /work/shared/TEST-PEERS.md)
+# ---------------------------------------------------------------------------
+
+class Postfix:
+    """Postfix - a throw-away Postfix with its own config, queue and log.
+
+    front smtpd :front_port --content_filter--> filter_port (filterd)
+    reinjection smtpd :reinj_port --relay--> sink_port (smtp-sink)
+
+    reinj_rcpt_restrictions replaces the reinjection smtpd's
+    smtpd_recipient_restrictions (default: permit_mynetworks, reject)."""
+
+    def __init__(self, tmp, front_port, filter_port, reinj_port, sink_port,
+                 reinj_rcpt_restrictions=None, name="postfix"):
+        self.tmp = tmp
+        self.front_port = front_port
+        self.filter_port = filter_port
+        self.reinj_port = reinj_port
+        self.sink_port = sink_port
+        self.root = tmp.sub(name)
+        self.etc = os.path.join(self.root, "etc")
+        self.spool = os.path.join(self.root, "spool")
+        self.data = os.path.join(self.root, "data")
+        self.maillog = os.path.join(self.root, "maillog")
+        self.reinj_rcpt_restrictions = (reinj_rcpt_restrictions or
+                                        "permit_mynetworks, reject")
+        self.started = False
+
+    def setup(self):
+        for d in (self.etc, self.spool, self.data):
+            os.makedirs(d, exist_ok=True)
+        shutil.chown(self.data, "postfix")
+        with open("/etc/postfix/master.cf.proto") as f:
+            proto = f.read().splitlines()
+        out = []
+        replaced = False
+        for line in proto:
+            if re.match(r"smtp\s+inet\s", line):
+                out.append("127.0.0.1:%d inet n - n - - smtpd"
+                           % self.front_port)
+                replaced = True
+            else:
+                out.append(line)
+        if not replaced:
+            raise RuntimeError("no smtp inet line in master.cf.proto")
+        out += [
+            "scan      unix  -       -       n       -       4       smtp",
+            "  -o smtp_send_xforward_command=yes",
+            "  -o disable_mime_output_conversion=yes",
+            "127.0.0.1:%d inet n -   n       -       8       smtpd"
+            % self.reinj_port,
+            "  -o content_filter=",
+            "  -o receive_override_options=no_unknown_recipient_checks,"
+            "no_header_body_checks,no_milters",
+            # The value may hold spaces (inline: tables), so it lives in
+            # main.cf and is referenced here.
+            "  -o smtpd_recipient_restrictions=$filterd_test_reinj_rcpt",
+            "  -o mynetworks=127.0.0.0/8",
+            "  -o smtpd_authorized_xforward_hosts=127.0.0.0/8",
+        ]
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write("\n".join(out) + "\n")
+        T = self.root
+        main = [
+            "compatibility_level = 3.6",
+            "queue_directory = %s" % self.spool,
+            "data_directory = %s" % self.data,
+            "myhostname = front.example.test",
+            "inet_interfaces = 127.0.0.1",
+            "inet_protocols = ipv4",
+            "mynetworks = 127.0.0.0/8",
+            "mydestination =",
+            "relay_domains = example.net",
+            "relay_transport = smtp:[127.0.0.1]:%d" % self.sink_port,
+            "default_transport = smtp:[127.0.0.1]:%d" % self.sink_port,
+            "content_filter = scan:[127.0.0.1]:%d" % self.filter_port,
+            "smtp_dns_support_level = disabled",
+            "maillog_file = %s" % self.maillog,
+            "maillog_file_prefixes = %s" % T,
+            "filterd_test_reinj_rcpt = %s" % self.reinj_rcpt_restrictions,
+        ]
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            f.write("\n".join(main) + "\n")
+
+    def cmd(self, *args, timeout=30):
+        return run([POSTFIX, "-c", self.etc] + list(args), timeout=timeout)
+
+    def start(self):
+        self.setup()
+        p = self.cmd("start", timeout=60)
+        self.started = True
+        ok = p.returncode == 0 and wait_port(self.front_port, 15) and \
+            wait_port(self.reinj_port, 15)
+        if not ok:
+            raise RuntimeError("postfix did not start (%d): %s %s\n%s" % (
+                p.returncode, p.stdout.decode(errors="replace"),
+                p.stderr.decode(errors="replace"), self.log()))
+        return self
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.spool, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self):
+        if not self.started:
+            return
+        pid = self.master_pid()
+        self.cmd("stop", timeout=30)
+        if pid and not wait_until(lambda: not pid_alive(pid), 10, 0.1):
+            kill_pid(pid)
+        self.started = False
+
+    def log(self):
+        try:
+            with open(self.maillog, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def queue(self):
+        """queue - postqueue -p output (text)."""
+        p = run([POSTQUEUE, "-c", self.etc, "-p"], timeout=20)
+        return p.stdout.decode("utf-8", "replace")
+
+    def queue_ids(self):
+        ids = []
+        for line in self.queue().splitlines():
+            m = re.match(r"([0-9A-Za-z]{6,})[*!]?\s+\d+\s", line)
+            if m:
+                ids.append(m.group(1))
+        return ids
+
+    def flush(self):
+        return run([POSTQUEUE, "-c", self.etc, "-f"], timeout=20)
+
+
+def swaks(port, sender, rcpt, data_file, source=None, extra=()):
+    """swaks - send one message; returns (exit status, output, queue id)."""
+    argv = [SWAKS, "--server", "%s:%d" % (LOCALHOST, port), "--from",
+            sender, "--to", rcpt, "--data", "@" + data_file,
+            "--helo", "client.example.org", "--timeout", "20"]
+    if source:
+        argv += ["--local-interface", source]
+    argv += list(extra)
+    p = run(argv, timeout=60)
+    out = p.stdout.decode("utf-8", "replace") + \
+        p.stderr.decode("utf-8", "replace")
+    m = re.search(r"<[~-]\s+250 .*queued as (\S+)", out)
+    return p.returncode, out, (m.group(1) if m else None)
