@@ -58,6 +58,7 @@ int
 main(int argc, char **argv)
 {
 	const char *file = NULL;
+	char *abs_file = NULL;
 	int foreground = 0, check = 0, defaults = 0, changed = 0, ch;
 	struct conf *conf;
 	char err[1024];
@@ -97,6 +98,9 @@ main(int argc, char **argv)
 			usage();
 		return conf_print_changed(file, stdout) < 0 ? 1 : 0;
 	}
+	/* Reloads happen after daemon() changed to "/": keep the full path. */
+	if (file && (abs_file = realpath(file, NULL)) != NULL)
+		file = abs_file;
 	if ((conf = conf_load(file, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

@@ -60,8 +60,8 @@ conf_real_name(const char *name)
 }
 
 /* conf_set_error - keep the first error */
-static void
-conf_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void conf_set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static void
 conf_set_error(const char *fmt, ...)
@@ -211,7 +211,8 @@ conf_doc(const char *section, const char *name)
 	for (const struct conf_param_doc *d = conf_param_docs; d->name; d++)
 		if (strcmp(d->name, name) == 0 &&
 		    ((section == NULL && d->section == NULL) ||
-		     (section && d->section && strcmp(section, d->section) == 0)))
+		     (section && d->section &&
+		      strcmp(section, d->section) == 0)))
 			return d;
 	return NULL;
 }
@@ -303,7 +304,8 @@ conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 		return -1;
 	}
 	if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0) {
-		cfg_error(cfg, "listen \"%s\": protocol \"%s\" is not smtp or "
+		cfg_error(cfg,
+			  "listen \"%s\": protocol \"%s\" is not smtp or "
 			  "lmtp",
 			  cfg_title(sec), proto);
 		return -1;
@@ -405,8 +407,8 @@ conf_banks(cfg_t *cfg, struct conf *c)
 		conf_builtin_list(&d->notify, (const char *const *)d->forward.v,
 				  d->forward.n);
 	if (!(d->set & CONF_BANK_RELEASE))
-		conf_builtin_list(&d->release,
-				  (const char *const *)d->notify.v, d->notify.n);
+		conf_builtin_list(&d->release, (const char *const *)d->notify.v,
+				  d->notify.n);
 	d->set |= CONF_BANK_FORWARD | CONF_BANK_NOTIFY | CONF_BANK_RELEASE |
 		  CONF_BANK_ORIGINATING;
 }
@@ -449,11 +451,12 @@ conf_listens(cfg_t *cfg, struct conf *c)
 				      ? CONF_PROTO_LMTP
 				      : CONF_PROTO_SMTP;
 		if ((l->bank = conf_bank_find(c, bank)) == NULL) {
-			conf_set_error("%s:%d: listen \"%s\": no bank \"%s\" is "
-				 "defined",
-				 sec->filename ? conf_real_name(sec->filename)
-					       : c->file,
-				 sec->line, l->addr, bank);
+			conf_set_error(
+				"%s:%d: listen \"%s\": no bank \"%s\" is "
+				"defined",
+				sec->filename ? conf_real_name(sec->filename)
+					      : c->file,
+				sec->line, l->addr, bank);
 			return -1;
 		}
 	}
@@ -489,8 +492,8 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 
 	c->file = xstrdup(file ? file : "(embedded defaults)");
 	c->syslog_ident = xstrdup(cfg_getstr(cfg, "syslog_ident"));
-	c->syslog_facility = msg_facility_code(cfg_getstr(cfg,
-							  "syslog_facility"));
+	c->syslog_facility = msg_facility_code(
+		cfg_getstr(cfg, "syslog_facility"));
 	c->user = xstrdup(cfg_getstr(cfg, "user"));
 	c->run_dir = xstrdup(cfg_getstr(cfg, "run_dir"));
 	c->tmp_dir = xstrdup(cfg_getstr(cfg, "tmp_dir"));

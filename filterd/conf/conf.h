@@ -54,16 +54,16 @@ struct conf_strlist {
 struct conf_bank {
 	char *name;
 	unsigned set;
-	struct conf_strlist forward;	/* next hops, tried in order */
-	struct conf_strlist notify;	/* next hops for notifications, DSNs */
-	struct conf_strlist release;	/* next hops for quarantine release */
+	struct conf_strlist forward; /* next hops, tried in order */
+	struct conf_strlist notify;  /* next hops for notifications, DSNs */
+	struct conf_strlist release; /* next hops for quarantine release */
 	int originating;
 	struct cidr *client_networks;
 	size_t n_client_networks;
 };
 
 struct conf_listen {
-	char *addr;			/* as written: "127.0.0.1:10024" */
+	char *addr; /* as written: "127.0.0.1:10024" */
 	char host[256];
 	char port[16];
 	enum conf_protocol protocol;
@@ -100,8 +100,7 @@ struct conf {
 
 struct conf *conf_load(const char *file, char *errbuf, size_t errsize);
 void conf_free(struct conf **cp);
-const struct conf_bank *conf_bank_find(const struct conf *c,
-				       const char *name);
+const struct conf_bank *conf_bank_find(const struct conf *c, const char *name);
 void conf_print_defaults(FILE *fp);
 int conf_print_changed(const char *file, FILE *fp);
 

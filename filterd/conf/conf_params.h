@@ -19,10 +19,10 @@
 #include <confuse.h>
 
 struct conf_param_doc {
-	const char *section;		/* NULL for top level, or "listen", "bank" */
+	const char *section; /* NULL for top level, or "listen", "bank" */
 	const char *name;
 	long min;
-	long max;			/* integers only; min > max: no range */
+	long max; /* integers only; min > max: no range */
 	const char *doc;
 };
 

@@ -30,7 +30,7 @@
 #include "util/msg.h"
 #include "util/xalloc.h"
 
-#define MASTER_SPAWN_THROTTLE 1	/* seconds to pause after a young death */
+#define MASTER_SPAWN_THROTTLE 1 /* seconds to pause after a young death */
 #define MASTER_YOUNG 2		/* a child dead within this was young */
 
 struct master_child {
@@ -52,7 +52,7 @@ struct master {
 	unsigned generation;
 	struct master_child *children;
 	size_t n_slots;
-	struct master_listener *listeners;	/* parallel to conf->listens */
+	struct master_listener *listeners; /* parallel to conf->listens */
 	int status_rd, status_wr;
 	time_t throttle_until;
 	int draining;
@@ -109,7 +109,8 @@ master_dir(const struct conf *c, const char *dir, mode_t mode)
 		msg_fatal("mkdir %s: %m", path);
 	if (geteuid() == 0 && c->user[0]) {
 		if ((pw = getpwnam(c->user)) == NULL)
-			msg_fatal("parameter user: unknown user \"%s\"", c->user);
+			msg_fatal("parameter user: unknown user \"%s\"",
+				  c->user);
 		if (chown(path, pw->pw_uid, pw->pw_gid) < 0)
 			msg_fatal("chown %s: %m", path);
 	}
@@ -128,14 +129,15 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 		l[i].addr = xstrdup(cl->addr);
 		l[i].fd = -1;
 		for (size_t k = 0; k < n_old; k++)
-			if (old[k].fd >= 0 && strcmp(old[k].addr, cl->addr) == 0) {
+			if (old[k].fd >= 0 &&
+			    strcmp(old[k].addr, cl->addr) == 0) {
 				l[i].fd = old[k].fd;
-				old[k].fd = -1;	/* moved */
+				old[k].fd = -1; /* moved */
 			}
 		if (l[i].fd >= 0)
 			continue;
-		l[i].fd = inet_listen(cl->host, cl->port, c->listen_backlog, err,
-				      sizeof(err));
+		l[i].fd = inet_listen(cl->host, cl->port, c->listen_backlog,
+				      err, sizeof(err));
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
 			for (size_t k = 0; k < i; k++)
@@ -226,9 +228,10 @@ master_reap(struct master *m)
 		if (WIFSIGNALED(status)) {
 			msg_warn("child %ld killed by signal %d%s", (long)pid,
 				 WTERMSIG(status),
-				 ch && ch->busy ? " with a message in hand: the "
-						  "front MTA keeps it and retries"
-						: "");
+				 ch && ch->busy
+					 ? " with a message in hand: the "
+					   "front MTA keeps it and retries"
+					 : "");
 		} else if (WEXITSTATUS(status) != 0) {
 			msg_warn("child %ld exited with status %d", (long)pid,
 				 WEXITSTATUS(status));
@@ -383,6 +386,26 @@ master_drain(struct master *m)
 	}
 }
 
+/* master_pidfile - write (or with remove set, remove) run_dir/filterd.pid */
+static void
+master_pidfile(const struct conf *c, int remove)
+{
+	char path[4096];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/filterd.pid", c->run_dir);
+	if (remove) {
+		(void)unlink(path);
+		return;
+	}
+	if ((fp = fopen(path, "w")) == NULL) {
+		msg_warn("cannot write %s: %m", path);
+		return;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+}
+
 /* master_run - the master's life */
 int
 master_run(struct conf *conf, const char *conf_file)
@@ -397,6 +420,7 @@ master_run(struct conf *conf, const char *conf_file)
 	master_dir(conf, conf->tmp_dir, 0700);
 	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
 		msg_fatal("cannot listen: see above");
+	master_pidfile(conf, 0);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		msg_fatal("pipe: %m");
 	m.status_rd = pfd[0];
@@ -431,6 +455,7 @@ master_run(struct conf *conf, const char *conf_file)
 			case SIGTERM:
 			case SIGINT:
 				master_drain(&m);
+				master_pidfile(m.conf, 1);
 				msg_info("stopped");
 				conf_free(&m.conf);
 				free(m.children);

@@ -16,6 +16,8 @@
 /*	fewer when many idle, each dead child replaced (with a throttle when
 /*	children die young). It never parses mail.
 /*
+/*	The master's pid is in run_dir/filterd.pid while it runs.
+/*
 /*	SIGHUP re-reads the configuration file. A bad file is logged and
 /*	ignored (the running pool keeps going). A good one starts a new
 /*	generation: listeners that are still configured keep their socket

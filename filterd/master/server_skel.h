@@ -33,11 +33,10 @@ struct conf;
 
 struct skel_child {
 	const struct conf *conf;
-	const int *listen_fds;		/* parallel to conf->listens */
-	int status_fd;			/* write end of the status pipe */
+	const int *listen_fds; /* parallel to conf->listens */
+	int status_fd;	       /* write end of the status pipe */
 };
 
-void skel_child_main(const struct skel_child *args)
-	__attribute__((noreturn));
+void skel_child_main(const struct skel_child *args) __attribute__((noreturn));
 
 #endif

@@ -20,8 +20,8 @@
 
 /* header_summary_find - value of the first NAME field, unfolded */
 char *
-header_summary_find(const char *hdr, size_t len, const char *name,
-		    char *out, size_t outsize)
+header_summary_find(const char *hdr, size_t len, const char *name, char *out,
+		    size_t outsize)
 {
 	size_t nlen = strlen(name);
 	const char *p = hdr, *end = hdr + len;
@@ -31,7 +31,7 @@ header_summary_find(const char *hdr, size_t len, const char *name,
 		const char *line_end = eol ? eol : end;
 
 		if (line_end == p || (line_end - p == 1 && *p == '\r'))
-			break;		/* empty line: end of the header */
+			break; /* empty line: end of the header */
 		if ((size_t)(line_end - p) > nlen && p[nlen] == ':' &&
 		    strncasecmp(p, name, nlen) == 0) {
 			size_t n = 0;
@@ -39,9 +39,16 @@ header_summary_find(const char *hdr, size_t len, const char *name,
 
 			/* Copy this line and its continuation lines. */
 			for (;;) {
+				/* Unfolded, and safe to log: controls become '?'. */
 				for (; v < line_end && n + 1 < outsize; v++)
-					if (*v != '\r' && *v != '\n')
-						out[n++] = *v == '\t' ? ' ' : *v;
+					if (*v == '\t')
+						out[n++] = ' ';
+					else if (*v != '\r' && *v != '\n')
+						out[n++] =
+							(unsigned char)*v < 0x20 ||
+									*v == 0x7f
+								? '?'
+								: *v;
 				if (!eol || eol + 1 >= end ||
 				    (eol[1] != ' ' && eol[1] != '\t'))
 					break;

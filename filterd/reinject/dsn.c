@@ -6,8 +6,8 @@
 /*--*/
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -31,8 +31,8 @@ dsn_param(const char *params, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key);
 
-	for (const char *p = params; p && *p; p += strcspn(p, " "),
-			p += strspn(p, " ")) {
+	for (const char *p = params; p && *p;
+	     p += strcspn(p, " "), p += strspn(p, " ")) {
 		if (strncasecmp(p, key, klen) == 0 && p[klen] == '=') {
 			size_t n = strcspn(p + klen + 1, " ");
 
@@ -63,7 +63,8 @@ dsn_wanted(const struct txn *t, const struct txn_rcpt *rc)
 static int
 dsn_refused(const struct txn_rcpt *rc)
 {
-	return rc->reply.code / 100 == 5 && !rc->dsn_sent && !rc->dsn_suppressed;
+	return rc->reply.code / 100 == 5 && !rc->dsn_sent &&
+	       !rc->dsn_suppressed;
 }
 
 /* dsn_original_header - the header section of the message, CRLF form */
@@ -99,32 +100,33 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 		remote += 5;
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z",
 		 localtime_r(&now, &tm));
-	buf_printf(out,
-		   "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
-		   "To: <%s>\r\n"
-		   "Subject: Undelivered Mail Returned to Sender\r\n"
-		   "Date: %s\r\n"
-		   "Message-ID: <%s-%s@%s>\r\n"
-		   "Auto-Submitted: auto-replied\r\n"
-		   "MIME-Version: 1.0\r\n"
-		   "Content-Type: multipart/report; report-type=delivery-status;"
-		   "\r\n\tboundary=\"%s/%s\"\r\n"
-		   "Content-Transfer-Encoding: 8bit\r\n"
-		   "\r\n"
-		   "This is a MIME-encapsulated message.\r\n"
-		   "\r\n"
-		   "--%s/%s\r\n"
-		   "Content-Type: text/plain; charset=us-ascii\r\n"
-		   "\r\n"
-		   "This is the content filter at %s.\r\n"
-		   "\r\n"
-		   "Your message (mail_id %s) was delivered to some of its\r\n"
-		   "recipients, but the next mail server refused the ones\r\n"
-		   "below for good. It will not be delivered to them.\r\n"
-		   "\r\n",
-		   c->myhostname, t->sender, date, t->id, dsn_id,
-		   c->myhostname, dsn_id, c->myhostname, dsn_id,
-		   c->myhostname, c->myhostname, t->id);
+	buf_printf(
+		out,
+		"From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
+		"To: <%s>\r\n"
+		"Subject: Undelivered Mail Returned to Sender\r\n"
+		"Date: %s\r\n"
+		"Message-ID: <%s-%s@%s>\r\n"
+		"Auto-Submitted: auto-replied\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status;"
+		"\r\n\tboundary=\"%s/%s\"\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n"
+		"\r\n"
+		"This is a MIME-encapsulated message.\r\n"
+		"\r\n"
+		"--%s/%s\r\n"
+		"Content-Type: text/plain; charset=us-ascii\r\n"
+		"\r\n"
+		"This is the content filter at %s.\r\n"
+		"\r\n"
+		"Your message (mail_id %s) was delivered to some of its\r\n"
+		"recipients, but the next mail server refused the ones\r\n"
+		"below for good. It will not be delivered to them.\r\n"
+		"\r\n",
+		c->myhostname, t->sender, date, t->id, dsn_id, c->myhostname,
+		dsn_id, c->myhostname, dsn_id, c->myhostname, c->myhostname,
+		t->id);
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 
@@ -150,7 +152,8 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 
 		if (!dsn_refused(rc) || !dsn_wanted(t, rc))
 			continue;
-		buf_printf(out, "\r\nFinal-Recipient: rfc822; %s\r\n", rc->addr);
+		buf_printf(out, "\r\nFinal-Recipient: rfc822; %s\r\n",
+			   rc->addr);
 		if (dsn_param(rc->params, "ORCPT", value, sizeof(value)))
 			buf_printf(out, "Original-Recipient: %s\r\n", value);
 		buf_printf(out,
@@ -236,10 +239,11 @@ dsn_run(struct reinject *rj, struct txn *t)
 			wanted++;
 		} else {
 			rc->dsn_suppressed = 1;
-			msg_info("%s: <%s> refused by the next hop, no DSN (%s)",
-				 t->id, rc->addr,
-				 t->sender[0] ? "NOTIFY excludes FAILURE"
-					      : "null sender");
+			msg_info(
+				"%s: <%s> refused by the next hop, no DSN (%s)",
+				t->id, rc->addr,
+				t->sender[0] ? "NOTIFY excludes FAILURE"
+					     : "null sender");
 		}
 	}
 	if (wanted == 0 || dsn_send(rj, t) < 0)

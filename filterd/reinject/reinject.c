@@ -39,22 +39,21 @@ enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL };
 #define EXT_SIZE (1u << 3)
 #define EXT_DSN (1u << 4)
 
-static const char *const xforward_attrs[] = {"NAME",  "ADDR",  "PORT",
-					     "PROTO", "HELO",  "IDENT",
-					     "SOURCE"};
+static const char *const xforward_attrs[] = {"NAME", "ADDR",  "PORT",  "PROTO",
+					     "HELO", "IDENT", "SOURCE"};
 
 struct reinject {
 	const struct conf *conf;
-	struct buf ehlo;	/* EHLO reply lines of the current hop */
-	char line[4096];	/* one reply line */
+	struct buf ehlo; /* EHLO reply lines of the current hop */
+	char line[4096]; /* one reply line */
 };
 
 struct hop {
 	struct stream *s;
-	char name[300];		/* "smtp:[127.0.0.1]:10025" */
+	char name[300]; /* "smtp:[127.0.0.1]:10025" */
 	unsigned ext;
-	unsigned xforward;	/* bit i: xforward_attrs[i] offered */
-	char error[1200];	/* why this hop failed */
+	unsigned xforward; /* bit i: xforward_attrs[i] offered */
+	char error[1200];  /* why this hop failed */
 };
 
 /* reinject_create - client state for one process or worker */
@@ -97,7 +96,8 @@ reinject_parse_reply_line(const char *line, struct reinject_reply *r)
 		r->code = -1;
 		return;
 	}
-	r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+		  (line[2] - '0');
 	if (line[3] == 0)
 		p = line + 3;
 	/* An enhanced status code "c.s.d" whose class matches the reply. */
@@ -131,8 +131,8 @@ reinject_queued_as(const char *text, char *out, size_t size)
 }
 
 /* hop_fail - note why a hop is being given up */
-static enum hop_result
-hop_fail(struct hop *h, enum hop_result res, const char *fmt, ...)
+static enum hop_result hop_fail(struct hop *h, enum hop_result res,
+				const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static enum hop_result
@@ -198,10 +198,12 @@ hop_parse_ehlo(struct hop *h, const char *lines)
 	static const struct {
 		const char *kw;
 		unsigned bit;
-	} kws[] = {{"PIPELINING", EXT_PIPELINING}, {"8BITMIME", EXT_8BITMIME},
-		   {"SMTPUTF8", EXT_SMTPUTF8},	   {"SIZE", EXT_SIZE},
+	} kws[] = {{"PIPELINING", EXT_PIPELINING},
+		   {"8BITMIME", EXT_8BITMIME},
+		   {"SMTPUTF8", EXT_SMTPUTF8},
+		   {"SIZE", EXT_SIZE},
 		   {"DSN", EXT_DSN}};
-	const char *p = strchr(lines, '\n');	/* skip the greeting line */
+	const char *p = strchr(lines, '\n'); /* skip the greeting line */
 
 	while (p && *++p) {
 		size_t len = strcspn(p, " \n");
@@ -237,8 +239,8 @@ hop_open(struct reinject *rj, const char *spec, struct hop *h)
 	char host[256], port[16], err[512];
 	int fd;
 
-	if (inet_split_hostport(spec, host, sizeof(host), port,
-				sizeof(port)) < 0)
+	if (inet_split_hostport(spec, host, sizeof(host), port, sizeof(port)) <
+	    0)
 		msg_panic("hop_open: unchecked next hop \"%s\"", spec);
 	snprintf(h->name, sizeof(h->name), "smtp:[%s]:%s", host, port);
 	fd = inet_connect(host, port, c->forward_connect_timeout, err,
@@ -275,8 +277,8 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 	if (h->xforward == 0)
 		return HOP_DONE;
 	snprintf(port, sizeof(port), "%d", cl->port);
-	snprintf(addr, sizeof(addr), "%s%s", strchr(cl->addr, ':') ? "IPv6:" : "",
-		 cl->addr);
+	snprintf(addr, sizeof(addr), "%s%s",
+		 strchr(cl->addr, ':') ? "IPv6:" : "", cl->addr);
 	values[0] = cl->name ? cl->name : "[UNAVAILABLE]";
 	values[1] = addr;
 	values[2] = port;
@@ -308,8 +310,8 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 		if (hop_read_reply(rj, h, &r, NULL) < 0)
 			return HOP_NEXT;
 		if (r.code != 250)
-			return hop_fail(h, HOP_NEXT, "%s: XFORWARD: %s", h->name,
-					r.full);
+			return hop_fail(h, HOP_NEXT, "%s: XFORWARD: %s",
+					h->name, r.full);
 	}
 	return HOP_DONE;
 }
@@ -406,7 +408,8 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t, off_t size,
 
 mail_refused:
 	if (mail.code / 100 == 4 || mail.code / 100 == 2)
-		return hop_fail(h, HOP_NEXT, "%s: MAIL: %s", h->name, mail.full);
+		return hop_fail(h, HOP_NEXT, "%s: MAIL: %s", h->name,
+				mail.full);
 	/* A permanent refusal of the sender is every recipient's answer. */
 	for (size_t i = 0; i < t->n_rcpts; i++)
 		if (t->rcpts[i].destiny == TXN_D_PASS)
@@ -417,7 +420,8 @@ mail_refused:
 no_recipient:
 	/* Any recipient refused only for now: another hop may take it. */
 	if (n_temp > 0)
-		return hop_fail(h, HOP_NEXT, "%s: RCPT: every recipient "
+		return hop_fail(h, HOP_NEXT,
+				"%s: RCPT: every recipient "
 				"refused, %zu of %zu temporarily",
 				h->name, n_temp, n_pass);
 	return HOP_DONE;
@@ -434,12 +438,12 @@ hop_body(struct hop *h, const struct txn *t)
 	for (const struct txn_header *hd = t->add_headers; hd; hd = hd->next)
 		stream_printf(h->s, "%s\r\n", hd->line);
 	while (off < t->size) {
-		ssize_t n = pread(spool_fd(t->spool), chunk, sizeof(chunk), off);
+		ssize_t n = pread(spool_fd(t->spool), chunk, sizeof(chunk),
+				  off);
 		const char *p = chunk, *end;
 
 		if (n <= 0) {
-			snprintf(h->error, sizeof(h->error),
-				 "read spool: %s",
+			snprintf(h->error, sizeof(h->error), "read spool: %s",
 				 n < 0 ? strerror(errno) : "short file");
 			return -1;
 		}
@@ -468,8 +472,7 @@ hop_body(struct hop *h, const struct txn *t)
 
 /* hop_deliver - one attempt at one hop */
 static enum hop_result
-hop_deliver(struct reinject *rj, struct hop *h, const char *spec,
-	    struct txn *t)
+hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t)
 {
 	struct reinject_reply r;
 	enum hop_result res;

@@ -50,8 +50,8 @@ int reinject_run(struct reinject *rj, struct txn *t);
 struct reinject_reply {
 	int code;
 	char dsn[16];
-	char text[1024];	/* the text after code and enhanced status */
-	char full[1100];	/* "250 2.0.0 Ok: queued as X" */
+	char text[1024]; /* the text after code and enhanced status */
+	char full[1100]; /* "250 2.0.0 Ok: queued as X" */
 };
 
 void reinject_parse_reply_line(const char *line, struct reinject_reply *r);

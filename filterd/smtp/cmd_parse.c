@@ -16,10 +16,10 @@ static const struct {
 	const char *name;
 	enum cmd_verb verb;
 } cmd_table[] = {
-	{"HELO", CMD_HELO}, {"EHLO", CMD_EHLO}, {"LHLO", CMD_LHLO},
-	{"MAIL", CMD_MAIL}, {"RCPT", CMD_RCPT}, {"DATA", CMD_DATA},
-	{"RSET", CMD_RSET}, {"NOOP", CMD_NOOP}, {"QUIT", CMD_QUIT},
-	{"XFORWARD", CMD_XFORWARD},		{"VRFY", CMD_VRFY},
+	{"HELO", CMD_HELO},	    {"EHLO", CMD_EHLO}, {"LHLO", CMD_LHLO},
+	{"MAIL", CMD_MAIL},	    {"RCPT", CMD_RCPT}, {"DATA", CMD_DATA},
+	{"RSET", CMD_RSET},	    {"NOOP", CMD_NOOP}, {"QUIT", CMD_QUIT},
+	{"XFORWARD", CMD_XFORWARD}, {"VRFY", CMD_VRFY},
 };
 
 /* cmd_parse_verb - which command is this line? */
@@ -67,8 +67,8 @@ cmd_parse_path(const char *arg, const char *prefix, char *addr, size_t size,
 	} else {
 		/* A bare path, as sloppy clients send it. */
 		for (; *p && *p != ' '; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '<' ||
-			    *p == '>')
+			if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+			    *p == '<' || *p == '>')
 				return CMD_ERR_SYNTAX;
 			if (n + 1 >= size)
 				return CMD_ERR_TOOLONG;

@@ -52,9 +52,8 @@ enum cmd_result {
 };
 
 enum cmd_verb cmd_parse_verb(const char *line, const char **arg_r);
-enum cmd_result cmd_parse_path(const char *arg, const char *prefix,
-			       char *addr, size_t size,
-			       const char **params_r);
+enum cmd_result cmd_parse_path(const char *arg, const char *prefix, char *addr,
+			       size_t size, const char **params_r);
 int cmd_next_param(char **cursor, char **key, char **value);
 int xtext_decode(char *s);
 void xtext_encode(const char *s, char *out, size_t outsize);

@@ -53,7 +53,8 @@ data_decode(struct data_decoder *d, const char *in, size_t len,
 				/* Emit the whole run of text at once. */
 				size_t start = i;
 
-				while (i < len && in[i] != '\r' && in[i] != '\n')
+				while (i < len && in[i] != '\r' &&
+				       in[i] != '\n')
 					i++;
 				emit(ctx, in + start, i - start);
 				continue;

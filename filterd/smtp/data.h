@@ -32,7 +32,7 @@
 
 struct data_decoder {
 	int state;
-	int crlf;		/* the last line ended with CR LF */
+	int crlf; /* the last line ended with CR LF */
 };
 
 typedef void (*data_emit_fn)(void *ctx, const char *bytes, size_t n);

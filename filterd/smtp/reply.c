@@ -56,12 +56,13 @@ reply_recipient(const struct txn *t, size_t i, struct buf *out)
 			   rc->addr);
 	} else if (rc->dsn_sent || rc->dsn_suppressed) {
 		buf_printf(out, "250 2.5.0 Ok, id=%s, DSN %s: %d %s %s", t->id,
-			   rc->dsn_sent ? "sent" : "suppressed", r->code, r->dsn,
-			   r->text);
+			   rc->dsn_sent ? "sent" : "suppressed", r->code,
+			   r->dsn, r->text);
 	} else if (rc->destiny == TXN_D_PASS && t->hop) {
 		buf_printf(out, "%d %s %s, id=%s, from MTA(%s): %d %s %s",
-			   r->code, r->dsn, r->code / 100 == 2 ? "Ok" : "Failed",
-			   t->id, t->hop, r->code, r->dsn, r->text);
+			   r->code, r->dsn,
+			   r->code / 100 == 2 ? "Ok" : "Failed", t->id, t->hop,
+			   r->code, r->dsn, r->text);
 	} else {
 		buf_printf(out, "%d %s %s", r->code, r->dsn, r->text);
 	}
@@ -92,9 +93,9 @@ reply_message(const struct txn *t, struct buf *out)
 			return;
 		}
 		/* Prefer a recipient a next hop took to one we bounced. */
-		if (status == 2 && (first_ok < 0 || (t->rcpts[first_ok].dsn_sent ||
-						     t->rcpts[first_ok]
-							     .dsn_suppressed)))
+		if (status == 2 &&
+		    (first_ok < 0 || (t->rcpts[first_ok].dsn_sent ||
+				      t->rcpts[first_ok].dsn_suppressed)))
 			first_ok = (int)i;
 		if (status == 5 && first_perm < 0)
 			first_perm = (int)i;
@@ -108,5 +109,6 @@ reply_message(const struct txn *t, struct buf *out)
 			   t->id, t->rcpts[first_perm].addr);
 		return;
 	}
-	reply_recipient(t, (size_t)(first_ok >= 0 ? first_ok : first_perm), out);
+	reply_recipient(t, (size_t)(first_ok >= 0 ? first_ok : first_perm),
+			out);
 }

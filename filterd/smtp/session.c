@@ -36,10 +36,10 @@
 #define SESSION_ADDR_MAX 512
 
 enum session_state {
-	SESSION_GREETED,	/* no HELO/EHLO/LHLO yet */
-	SESSION_READY,		/* no transaction */
-	SESSION_MAIL,		/* after MAIL */
-	SESSION_RCPT,		/* at least one RCPT */
+	SESSION_GREETED, /* no HELO/EHLO/LHLO yet */
+	SESSION_READY,	 /* no transaction */
+	SESSION_MAIL,	 /* after MAIL */
+	SESSION_RCPT,	 /* at least one RCPT */
 };
 
 /* XFORWARD attributes for the next transaction (decoded). */
@@ -67,8 +67,7 @@ struct session {
 };
 
 /* session_reply - queue one reply line */
-static void
-session_reply(struct session *ss, const char *fmt, ...)
+static void session_reply(struct session *ss, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
@@ -90,9 +89,8 @@ session_reply(struct session *ss, const char *fmt, ...)
 static void
 session_xforward_reset(struct session *ss)
 {
-	char **v[] = {&ss->xf.name, &ss->xf.addr,  &ss->xf.port,
-		      &ss->xf.proto, &ss->xf.helo, &ss->xf.ident,
-		      &ss->xf.source};
+	char **v[] = {&ss->xf.name, &ss->xf.addr,  &ss->xf.port,  &ss->xf.proto,
+		      &ss->xf.helo, &ss->xf.ident, &ss->xf.source};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		free(*v[i]);
@@ -118,7 +116,8 @@ cmd_helo(struct session *ss, enum cmd_verb verb, char *arg)
 	const struct conf *c = ss->conf;
 
 	if ((verb == CMD_LHLO) != ss->lmtp) {
-		session_reply(ss, "502 5.5.1 Error: this is an %s listener, "
+		session_reply(ss,
+			      "502 5.5.1 Error: this is an %s listener, "
 			      "use %s",
 			      ss->lmtp ? "LMTP" : "SMTP",
 			      ss->lmtp ? "LHLO" : "EHLO or HELO");
@@ -126,8 +125,9 @@ cmd_helo(struct session *ss, enum cmd_verb verb, char *arg)
 	}
 	if (*arg == 0) {
 		session_reply(ss, "501 5.5.4 Syntax: %s hostname",
-			      verb == CMD_HELO ? "HELO"
-			      : verb == CMD_EHLO ? "EHLO" : "LHLO");
+			      verb == CMD_HELO	 ? "HELO"
+			      : verb == CMD_EHLO ? "EHLO"
+						 : "LHLO");
 		return;
 	}
 	session_reset(ss);
@@ -150,8 +150,18 @@ cmd_helo(struct session *ss, enum cmd_verb verb, char *arg)
 	session_reply(ss, "250-DSN");
 	if (ss->in_mynetworks)
 		session_reply(ss, "250-XFORWARD NAME ADDR PORT PROTO HELO "
-			      "IDENT SOURCE");
+				  "IDENT SOURCE");
 	session_reply(ss, "250 ENHANCEDSTATUSCODES");
+}
+
+/* session_has_control - control characters have no place in a value */
+static int
+session_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
 }
 
 /* cmd_xforward - client attributes from the front MTA */
@@ -159,15 +169,16 @@ static void
 cmd_xforward(struct session *ss, char *arg)
 {
 	struct session_xforward xf = {0};
-	static const char *const names[] = {"NAME",  "ADDR",  "PORT", "PROTO",
-					    "HELO",  "IDENT", "SOURCE"};
+	static const char *const names[] = {"NAME", "ADDR",  "PORT",  "PROTO",
+					    "HELO", "IDENT", "SOURCE"};
 	char **slots[] = {&xf.name, &xf.addr,  &xf.port,  &xf.proto,
 			  &xf.helo, &xf.ident, &xf.source};
 	char *cursor = arg, *key, *value;
 	int n = 0;
 
 	if (!ss->in_mynetworks) {
-		session_reply(ss, "550 5.7.0 Error: insufficient authorization");
+		session_reply(ss,
+			      "550 5.7.0 Error: insufficient authorization");
 		return;
 	}
 	if (ss->state == SESSION_GREETED) {
@@ -176,7 +187,7 @@ cmd_xforward(struct session *ss, char *arg)
 	}
 	if (ss->state > SESSION_READY) {
 		session_reply(ss, "503 5.5.1 Error: MAIL transaction in "
-			      "progress");
+				  "progress");
 		return;
 	}
 	while (cmd_next_param(&cursor, &key, &value)) {
@@ -184,8 +195,10 @@ cmd_xforward(struct session *ss, char *arg)
 
 		for (i = 0; i < 7 && strcasecmp(key, names[i]) != 0; i++)
 			;
-		if (i == 7 || value == NULL || xtext_decode(value) < 0) {
-			session_reply(ss, "501 5.5.4 Bad XFORWARD attribute "
+		if (i == 7 || value == NULL || xtext_decode(value) < 0 ||
+		    session_has_control(value)) {
+			session_reply(ss,
+				      "501 5.5.4 Bad XFORWARD attribute "
 				      "\"%.100s\"",
 				      key);
 			session_xforward_reset(ss);
@@ -202,12 +215,13 @@ cmd_xforward(struct session *ss, char *arg)
 		n++;
 	}
 	if (n == 0) {
-		session_reply(ss, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+		session_reply(ss,
+			      "501 5.5.4 Syntax: XFORWARD attribute=value...");
 		return;
 	}
 	/* Attributes may come in several commands: merge them. */
 	{
-		char **dst[] = {&ss->xf.name, &ss->xf.addr,  &ss->xf.port,
+		char **dst[] = {&ss->xf.name,  &ss->xf.addr, &ss->xf.port,
 				&ss->xf.proto, &ss->xf.helo, &ss->xf.ident,
 				&ss->xf.source};
 
@@ -283,7 +297,7 @@ cmd_mail(struct session *ss, char *arg)
 	while (cmd_next_param(&cursor, &key, &value)) {
 		if (!ss->esmtp) {
 			session_reply(ss, "555 5.5.4 Error: parameters need "
-				      "EHLO");
+					  "EHLO");
 			goto bad;
 		}
 		if (strcasecmp(key, "SIZE") == 0 && value &&
@@ -292,7 +306,7 @@ cmd_mail(struct session *ss, char *arg)
 			    (strlen(value) > 18 ||
 			     atoll(value) > c->message_size_limit)) {
 				session_reply(ss, "552 5.3.4 Message size "
-					      "exceeds fixed limit");
+						  "exceeds fixed limit");
 				goto bad;
 			}
 		} else if (strcasecmp(key, "BODY") == 0 && value &&
@@ -310,7 +324,8 @@ cmd_mail(struct session *ss, char *arg)
 		} else if (strcasecmp(key, "AUTH") == 0 && value) {
 			/* Accepted and dropped, as an MTA without AUTH may. */
 		} else {
-			session_reply(ss, "555 5.5.4 Unsupported option: %.100s",
+			session_reply(ss,
+				      "555 5.5.4 Unsupported option: %.100s",
 				      key);
 			goto bad;
 		}
@@ -415,8 +430,9 @@ session_receive(struct session *ss, struct txn *t)
 
 		if (n < 0)
 			return -1;
-		stream_consume(ss->s, data_decode(&dec, p, (size_t)n,
-						  session_data_emit, &d, &done));
+		stream_consume(ss->s,
+			       data_decode(&dec, p, (size_t)n,
+					   session_data_emit, &d, &done));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t->t_data);
 	t->size = d.size;
@@ -457,9 +473,10 @@ cmd_data(struct session *ss, char *arg)
 	char err[512];
 
 	if (ss->state < SESSION_RCPT) {
-		session_reply(ss, ss->state == SESSION_MAIL
-					  ? "503 5.5.1 Error: need RCPT command"
-					  : "503 5.5.1 Error: need MAIL command");
+		session_reply(ss,
+			      ss->state == SESSION_MAIL
+				      ? "503 5.5.1 Error: need RCPT command"
+				      : "503 5.5.1 Error: need MAIL command");
 		return;
 	}
 	if (*arg) {
@@ -482,8 +499,8 @@ cmd_data(struct session *ss, char *arg)
 	session_reset(ss);
 	return;
 lost:
-	msg_info("%s: %s from [%s]:%d during DATA, message not accepted",
-		 t->id, stream_strerror(ss->s), ss->peer_addr, ss->peer_port);
+	msg_info("%s: %s from [%s]:%d during DATA, message not accepted", t->id,
+		 stream_strerror(ss->s), ss->peer_addr, ss->peer_port);
 	if (stream_error(ss->s) == STREAM_TIMEOUT)
 		session_reply(ss, "421 4.4.2 %s Error: timeout exceeded",
 			      ss->conf->myhostname);
@@ -541,9 +558,8 @@ session_dispatch(struct session *ss, char *line)
 static int
 session_stopping(const struct session *ss)
 {
-	return *ss->ctx->stop ||
-	       (ss->ctx->max_messages &&
-		ss->ctx->messages >= ss->ctx->max_messages);
+	return *ss->ctx->stop || (ss->ctx->max_messages &&
+				  ss->ctx->messages >= ss->ctx->max_messages);
 }
 
 /* session_run - serve one connection */
@@ -572,20 +588,23 @@ session_run(struct session_ctx *ctx, int fd)
 		ssize_t len;
 
 		/* Between transactions a stop request ends the session. */
-		stream_set_interrupt(ss.s, ss.state <= SESSION_READY
-						   ? (volatile const int *)ctx->stop
-						   : NULL);
+		stream_set_interrupt(ss.s,
+				     ss.state <= SESSION_READY
+					     ? (volatile const int *)ctx->stop
+					     : NULL);
 		if (stream_pending(ss.s) == 0 && stream_flush(ss.s) < 0)
 			break;
 		len = stream_get_line(ss.s, ss.line, line_size, &too_long);
 		if (len < 0) {
 			if (stream_error(ss.s) == STREAM_TIMEOUT) {
-				session_reply(&ss, "421 4.4.2 %s Error: timeout "
+				session_reply(&ss,
+					      "421 4.4.2 %s Error: timeout "
 					      "exceeded",
 					      c->myhostname);
 			} else if (stream_error(ss.s) == STREAM_INTERRUPTED) {
 				stream_clear_interrupt(ss.s);
-				session_reply(&ss, "421 4.3.2 %s Service "
+				session_reply(&ss,
+					      "421 4.3.2 %s Service "
 					      "shutting down",
 					      c->myhostname);
 			}
@@ -599,13 +618,14 @@ session_run(struct session_ctx *ctx, int fd)
 		}
 		if (too_long)
 			session_reply(&ss, "500 5.5.2 Error: command line too "
-				      "long");
+					   "long");
 		else if (len == 0)
 			session_reply(&ss, "500 5.5.2 Error: bad syntax");
 		else
 			session_dispatch(&ss, ss.line);
 		if (ss.errors >= SESSION_ERROR_LIMIT) {
-			session_reply(&ss, "421 4.7.0 %s Error: too many errors",
+			session_reply(&ss,
+				      "421 4.7.0 %s Error: too many errors",
 				      c->myhostname);
 			break;
 		}

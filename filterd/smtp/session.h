@@ -39,7 +39,7 @@ struct session_ctx {
 	struct reinject *rj;
 	volatile sig_atomic_t *stop;
 	unsigned long messages;
-	unsigned long max_messages;	/* stop after this many; 0: none */
+	unsigned long max_messages; /* stop after this many; 0: none */
 };
 
 void session_run(struct session_ctx *ctx, int fd);

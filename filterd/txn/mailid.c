@@ -63,7 +63,7 @@ mailid_from_secret(const unsigned char secret[9], char mail_id[13])
 	char enc[32];
 
 	EVP_Digest(secret, 9, md, &mdlen, EVP_md5(), NULL);
-	mailid_encode(md, 15, enc);	/* 15 of md5's 16 bytes: 20 chars */
+	mailid_encode(md, 15, enc); /* 15 of md5's 16 bytes: 20 chars */
 	memcpy(mail_id, enc, 12);
 	mail_id[12] = 0;
 }

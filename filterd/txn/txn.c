@@ -112,8 +112,8 @@ txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 
 /* txn_set_reply - fill in one SMTP reply from pool copies */
 void
-txn_set_reply(struct txn_reply *r, struct pool *pool, int code,
-	      const char *dsn, const char *text)
+txn_set_reply(struct txn_reply *r, struct pool *pool, int code, const char *dsn,
+	      const char *text)
 {
 	r->code = code;
 	r->dsn = pool_strdup(pool, dsn);
@@ -215,8 +215,8 @@ txn_run(struct txn *t, unsigned stages, struct reinject *rj)
 			continue;
 		rc = txn_stages[i].run(t, rj);
 		if (rc < 0 && t->error == TXN_OK)
-			msg_panic("%s: stage %d failed without an error",
-				  t->id, (int)txn_stages[i].stage);
+			msg_panic("%s: stage %d failed without an error", t->id,
+				  (int)txn_stages[i].stage);
 	}
 	/* The log line is written whatever happened. */
 	if (stages & TXN_STAGE_BIT(TXN_STAGE_LOG))

@@ -53,14 +53,14 @@ struct spool;
 struct reinject;
 
 enum txn_stage {
-	TXN_STAGE_SPOOL,	/* front end: receive into the spool file */
-	TXN_STAGE_PARSE,	/* header summary (MIME tree: checks issue) */
-	TXN_STAGE_SCAN,		/* scanners: virus, banned, spam */
-	TXN_STAGE_DECIDE,	/* per-recipient destiny from bank + results */
-	TXN_STAGE_RECORD,	/* quarantine and SQL records */
-	TXN_STAGE_FORWARD,	/* reinjection to the bank's next hops */
-	TXN_STAGE_NOTIFY,	/* DSNs for recipients refused for good */
-	TXN_STAGE_LOG,		/* the summary log line */
+	TXN_STAGE_SPOOL,   /* front end: receive into the spool file */
+	TXN_STAGE_PARSE,   /* header summary (MIME tree: checks issue) */
+	TXN_STAGE_SCAN,	   /* scanners: virus, banned, spam */
+	TXN_STAGE_DECIDE,  /* per-recipient destiny from bank + results */
+	TXN_STAGE_RECORD,  /* quarantine and SQL records */
+	TXN_STAGE_FORWARD, /* reinjection to the bank's next hops */
+	TXN_STAGE_NOTIFY,  /* DSNs for recipients refused for good */
+	TXN_STAGE_LOG,	   /* the summary log line */
 	TXN_STAGE_COUNT,
 };
 
@@ -70,13 +70,13 @@ enum txn_stage {
 /* What went wrong with a message as a whole: each maps to a 4xx or 5xx. */
 enum txn_error {
 	TXN_OK = 0,
-	TXN_ERR_SIZE,		/* over message_size_limit: 552 5.3.4 */
-	TXN_ERR_SPOOL,		/* cannot write or read the spool: 451 4.3.0 */
-	TXN_ERR_PARSE,		/* cannot parse for checking: 451 4.3.0 */
-	TXN_ERR_SCAN,		/* a check failed to run: 451 4.3.0 */
-	TXN_ERR_RECORD,		/* quarantine or SQL failed: 451 4.3.0 */
-	TXN_ERR_FORWARD,	/* no next hop took it: 451 4.4.x */
-	TXN_ERR_TIMEOUT,	/* child_timeout: 451 4.4.2 */
+	TXN_ERR_SIZE,	 /* over message_size_limit: 552 5.3.4 */
+	TXN_ERR_SPOOL,	 /* cannot write or read the spool: 451 4.3.0 */
+	TXN_ERR_PARSE,	 /* cannot parse for checking: 451 4.3.0 */
+	TXN_ERR_SCAN,	 /* a check failed to run: 451 4.3.0 */
+	TXN_ERR_RECORD,	 /* quarantine or SQL failed: 451 4.3.0 */
+	TXN_ERR_FORWARD, /* no next hop took it: 451 4.4.x */
+	TXN_ERR_TIMEOUT, /* child_timeout: 451 4.4.2 */
 };
 
 /* Content category, in amavis precedence order (highest first). */
@@ -98,14 +98,14 @@ enum txn_destiny {
 
 /* An SMTP reply: code, enhanced status, text (pool strings). */
 struct txn_reply {
-	int code;		/* 0: none yet */
-	const char *dsn;	/* "2.0.0" */
+	int code;	 /* 0: none yet */
+	const char *dsn; /* "2.0.0" */
 	const char *text;
 };
 
 struct txn_rcpt {
-	const char *addr;	/* without angle brackets */
-	const char *params;	/* RCPT parameters to pass on (NOTIFY, ORCPT) */
+	const char *addr;   /* without angle brackets */
+	const char *params; /* RCPT parameters to pass on (NOTIFY, ORCPT) */
 	enum txn_destiny destiny;
 	struct txn_reply reply; /* the outcome for this recipient */
 	int dsn_sent;		/* a refusal we told the sender about */
@@ -114,13 +114,13 @@ struct txn_rcpt {
 
 /* The client as the front MTA saw it (XFORWARD), else our peer. */
 struct txn_client {
-	const char *addr;	/* numeric, never NULL */
+	const char *addr; /* numeric, never NULL */
 	int port;
-	const char *name;	/* XFORWARD NAME, may be NULL */
-	const char *helo;	/* XFORWARD HELO, else our client's HELO */
-	const char *proto;	/* XFORWARD PROTO */
-	const char *ident;	/* XFORWARD IDENT: the front queue id */
-	const char *source;	/* XFORWARD SOURCE: LOCAL or REMOTE */
+	const char *name;   /* XFORWARD NAME, may be NULL */
+	const char *helo;   /* XFORWARD HELO, else our client's HELO */
+	const char *proto;  /* XFORWARD PROTO */
+	const char *ident;  /* XFORWARD IDENT: the front queue id */
+	const char *source; /* XFORWARD SOURCE: LOCAL or REMOTE */
 };
 
 /* A header field added on forwarding ("Name: value", no CRLF). */
@@ -133,26 +133,26 @@ struct txn {
 	struct pool *pool;
 	const struct conf *conf;
 	struct bank_view bank;
-	char id[13];			/* mail_id */
+	char id[13]; /* mail_id */
 	char secret_id[13];
 
 	/* Envelope, as received. */
 	struct txn_client client;
-	const char *peer_addr;		/* the front MTA */
+	const char *peer_addr; /* the front MTA */
 	int peer_port;
-	const char *sender;		/* "" for the null sender */
-	int body_8bitmime;		/* BODY=8BITMIME */
-	int smtputf8;			/* SMTPUTF8 */
-	const char *ret;		/* RET= (DSN), or NULL */
-	const char *envid;		/* ENVID= (DSN), or NULL */
+	const char *sender; /* "" for the null sender */
+	int body_8bitmime;  /* BODY=8BITMIME */
+	int smtputf8;	    /* SMTPUTF8 */
+	const char *ret;    /* RET= (DSN), or NULL */
+	const char *envid;  /* ENVID= (DSN), or NULL */
 	struct txn_rcpt *rcpts;
 	size_t n_rcpts;
 	size_t rcpt_cap;
 
 	/* Content. */
 	struct spool *spool;
-	off_t size;			/* bytes in the spool (CRLF form) */
-	const char *message_id;		/* Message-ID header, or NULL */
+	off_t size;		/* bytes in the spool (CRLF form) */
+	const char *message_id; /* Message-ID header, or NULL */
 	enum txn_ccat ccat;
 	struct txn_header *add_headers; /* prepended on forward, in order */
 	struct txn_header **add_tail;
@@ -160,14 +160,14 @@ struct txn {
 	/* Outcome. */
 	enum txn_error error;
 	const char *error_text;
-	const char *hop;		/* next hop that took it, "[h]:p" */
-	const char *queued_as;		/* from the next hop's final reply */
+	const char *hop;       /* next hop that took it, "[h]:p" */
+	const char *queued_as; /* from the next hop's final reply */
 
 	/* Timings (CLOCK_MONOTONIC), for the log and the scoreboard. */
-	struct timespec t_start;	/* MAIL FROM */
-	struct timespec t_data;		/* end of data received */
-	struct timespec t_scan;		/* checks done */
-	struct timespec t_forward;	/* next hop replied */
+	struct timespec t_start;   /* MAIL FROM */
+	struct timespec t_data;	   /* end of data received */
+	struct timespec t_scan;	   /* checks done */
+	struct timespec t_forward; /* next hop replied */
 };
 
 struct txn *txn_create(const struct conf *conf, const char *peer_addr,

@@ -19,7 +19,8 @@ txn_log_word(struct buf *out, int cond, const char *word, const char *dir)
 {
 	if (cond)
 		buf_printf(out, "%s%s%s",
-			   out->data[out->len - 1] == '{' ? "" : ",", word, dir);
+			   out->data[out->len - 1] == '{' ? "" : ",", word,
+			   dir);
 }
 
 /* txn_log_actions - the {...} words: what happened to the recipients */

@@ -178,8 +178,8 @@ inet_connect_one(const struct addrinfo *ai, int timeout, int *err)
 	socklen_t len = sizeof(*err);
 	int fd, on = 1;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
+	fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		*err = errno;
 		return -1;

@@ -32,16 +32,16 @@ struct cidr {
 	int bits;
 };
 
-int inet_split_hostport(const char *spec, char *host, size_t hsize,
-			char *port, size_t psize);
+int inet_split_hostport(const char *spec, char *host, size_t hsize, char *port,
+			size_t psize);
 int cidr_parse(const char *text, struct cidr *net, const char **error_r);
 int cidr_match(const struct cidr *net, const char *addr);
 int cidr_list_match(const struct cidr *nets, size_t n, const char *addr);
 
 int inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 		size_t errsize);
-int inet_connect(const char *host, const char *port, int timeout,
-		 char *errbuf, size_t errsize);
+int inet_connect(const char *host, const char *port, int timeout, char *errbuf,
+		 size_t errsize);
 void inet_peer(int fd, char *addr, size_t asize, int *port);
 
 #endif

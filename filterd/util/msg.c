@@ -100,12 +100,12 @@ msg_vlog(int level, const char *tag, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-#define MSG_BODY(level, tag)                                                  \
-	do {                                                                  \
-		va_list ap;                                                   \
-		va_start(ap, fmt);                                            \
-		msg_vlog(level, tag, fmt, ap);                                \
-		va_end(ap);                                                   \
+#define MSG_BODY(level, tag)                                                   \
+	do {                                                                   \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		msg_vlog(level, tag, fmt, ap);                                 \
+		va_end(ap);                                                    \
 	} while (0)
 
 /* msg_info - informational message */

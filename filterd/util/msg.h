@@ -36,9 +36,7 @@ int msg_facility_code(const char *name);
 void msg_info(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_warn(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_error(const char *fmt, ...) MSG_PRINTF(1, 2);
-void msg_fatal(const char *fmt, ...) MSG_PRINTF(1, 2)
-	__attribute__((noreturn));
-void msg_panic(const char *fmt, ...) MSG_PRINTF(1, 2)
-	__attribute__((noreturn));
+void msg_fatal(const char *fmt, ...) MSG_PRINTF(1, 2) __attribute__((noreturn));
+void msg_panic(const char *fmt, ...) MSG_PRINTF(1, 2) __attribute__((noreturn));
 
 #endif

@@ -25,8 +25,8 @@ struct stream {
 	int fd;
 	int timeout;
 	int saved_errno;
-	enum stream_err rerr;		/* sticky: input side */
-	enum stream_err werr;		/* sticky: output side */
+	enum stream_err rerr; /* sticky: input side */
+	enum stream_err werr; /* sticky: output side */
 	volatile const int *interrupt;
 	char *rbuf;
 	size_t rpos;
@@ -168,7 +168,8 @@ stream_wait(struct stream *s, short events)
 		if (n == 0 && left >= 0) {
 			left -= slice;
 			if (left <= 0) {
-				stream_fail(s, events, STREAM_TIMEOUT, ETIMEDOUT);
+				stream_fail(s, events, STREAM_TIMEOUT,
+					    ETIMEDOUT);
 				return -1;
 			}
 		}
