@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -178,6 +179,79 @@ conf_sources_close(void)
 	conf_state.n_sources = 0;
 }
 
+/* conf_source_line - where WORD (with "TITLE", for a section) stands */
+static int
+conf_source_line(int fd, const char *word, const char *title, int last)
+{
+	struct stat st;
+	size_t wlen = strlen(word);
+	char *text, *line;
+	int n = 1, found = 0;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	text = xmalloc((size_t)st.st_size + 1);
+	if (pread(fd, text, (size_t)st.st_size, 0) != st.st_size) {
+		free(text);
+		return 0;
+	}
+	text[st.st_size] = 0;
+	/* The copies have no comments left: no match can be in one. */
+	for (line = text; line; n++) {
+		char *next = strchr(line, '\n');
+		char *p = line;
+
+		if (next)
+			*next++ = 0;
+		while ((p = strstr(p, word)) != NULL) {
+			const char *after = p + wlen + strspn(p + wlen, " \t");
+			int token = (p == line || p[-1] == ' ' ||
+				     p[-1] == '\t' || p[-1] == '{' ||
+				     p[-1] == '}');
+
+			p += wlen;
+			if (!token)
+				continue;
+			if (title ? (*after == '"' &&
+				     strncmp(after + 1, title, strlen(title)) ==
+					     0 &&
+				     after[1 + strlen(title)] == '"')
+				  : *after == '=') {
+				found = n;
+				if (!last)
+					goto done;
+			}
+		}
+		line = next;
+	}
+done:
+	free(text);
+	return found;
+}
+
+/* conf_where - "file:line" of WORD ["TITLE"] in the copy named name */
+static void
+conf_where(const char *name, const char *word, const char *title, int fallback,
+	   char *out, size_t size)
+{
+	for (int i = 0; i < conf_state.n_sources; i++) {
+		int line;
+
+		if (name ? strcmp(conf_state.sources[i].fdpath, name) != 0 : 0)
+			continue;
+		line = conf_source_line(conf_state.sources[i].fd, word, title,
+					title == NULL);
+		if (line) {
+			snprintf(out, size, "%s:%d", conf_state.sources[i].real,
+				 line);
+			if (name)
+				return;
+		}
+	}
+	if (name && out[0] == 0)
+		snprintf(out, size, "%s:%d", conf_real_name(name), fallback);
+}
+
 /* conf_include - include("FILE"), relative to the including file */
 int
 conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
@@ -295,22 +369,23 @@ conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
 	const char *proto = cfg_getstr(sec, "protocol");
-	char host[256], port[16];
+	char host[256], port[16], where[4200] = "", why[300];
 
 	if (inet_split_hostport(cfg_title(sec), host, sizeof(host), port,
-				sizeof(port)) < 0) {
-		cfg_error(cfg, "listen \"%s\": not ADDR:PORT or [ADDR]:PORT",
-			  cfg_title(sec));
-		return -1;
-	}
-	if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0) {
-		cfg_error(cfg,
-			  "listen \"%s\": protocol \"%s\" is not smtp or "
-			  "lmtp",
-			  cfg_title(sec), proto);
-		return -1;
-	}
-	return 0;
+				sizeof(port)) < 0)
+		snprintf(why, sizeof(why), "not ADDR:PORT or [ADDR]:PORT");
+	else if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0)
+		snprintf(why, sizeof(why),
+			 "protocol \"%.200s\" is not smtp or "
+			 "lmtp",
+			 proto);
+	else
+		return 0;
+	/* libconfuse is at the closing brace: name the listen line. */
+	conf_where(cfg->filename, "listen", cfg_title(sec), cfg->line, where,
+		   sizeof(where));
+	conf_set_error("%s: listen \"%s\": %s", where, cfg_title(sec), why);
+	return -1;
 }
 
 /* conf_strlist - copy a list option */
@@ -451,12 +526,13 @@ conf_listens(cfg_t *cfg, struct conf *c)
 				      ? CONF_PROTO_LMTP
 				      : CONF_PROTO_SMTP;
 		if ((l->bank = conf_bank_find(c, bank)) == NULL) {
-			conf_set_error(
-				"%s:%d: listen \"%s\": no bank \"%s\" is "
-				"defined",
-				sec->filename ? conf_real_name(sec->filename)
-					      : c->file,
-				sec->line, l->addr, bank);
+			char where[4200] = "";
+
+			conf_where(sec->filename, "listen", l->addr, sec->line,
+				   where, sizeof(where));
+			conf_set_error("%s: listen \"%s\": no bank \"%s\" is "
+				       "defined",
+				       where, l->addr, bank);
 			return -1;
 		}
 	}
@@ -551,11 +627,19 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 	rc = conf_parse(cfg, file);
 	if (rc == CFG_SUCCESS) {
 		c = conf_from_cfg(cfg, file);
-		if (c->min_servers > c->max_servers)
+		if (c->min_servers > c->max_servers) {
+			char where[4200] = "";
+
+			/* Name where they are set (max_servers if it is). */
+			conf_where(NULL, "min_servers", NULL, 0, where,
+				   sizeof(where));
+			conf_where(NULL, "max_servers", NULL, 0, where,
+				   sizeof(where));
 			conf_set_error("%s: min_servers %d exceeds max_servers "
 				       "%d",
-				       c->file, c->min_servers, c->max_servers);
-		else
+				       where[0] ? where : c->file,
+				       c->min_servers, c->max_servers);
+		} else
 			(void)conf_listens(cfg, c);
 		if (conf_state.first_error[0])
 			conf_free(&c);

@@ -51,15 +51,21 @@ cmd_parse_path(const char *arg, const char *prefix, char *addr, size_t size,
 	p += strspn(p, " ");
 	if (*p == '<') {
 		for (p++; *p; p++) {
-			if (*p == '"' && (n == 0 || addr[n - 1] != '\\'))
+			int escaped = quoted && *p == '\\' && p[1];
+
+			if (*p == '"')
 				quoted = !quoted;
 			else if (*p == '>' && !quoted)
 				break;
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return CMD_ERR_SYNTAX;
-			if (n + 1 >= size)
-				return CMD_ERR_TOOLONG;
-			addr[n++] = *p;
+			/* Inside quotes, a backslash takes the next byte along. */
+			for (int k = 0; k <= escaped; k++) {
+				if ((unsigned char)p[k] < 0x20 || p[k] == 0x7f)
+					return CMD_ERR_SYNTAX;
+				if (n + 1 >= size)
+					return CMD_ERR_TOOLONG;
+				addr[n++] = p[k];
+			}
+			p += escaped;
 		}
 		if (*p != '>')
 			return CMD_ERR_SYNTAX;

@@ -51,9 +51,9 @@ reply_recipient(const struct txn *t, size_t i, struct buf *out)
 	}
 	buf_reset(out);
 	if (txn_rcpt_status(t, i) == 4 && r->code / 100 != 4) {
-		/* No outcome recorded: never pretend success. */
-		buf_printf(out, "451 4.3.0 id=%s - no outcome for <%s>", t->id,
-			   rc->addr);
+		/* No outcome, or an odd one: never pretend success. */
+		buf_printf(out, "451 4.3.0 id=%s - no valid outcome for <%s>",
+			   t->id, rc->addr);
 	} else if (rc->dsn_sent || rc->dsn_suppressed) {
 		buf_printf(out, "250 2.5.0 Ok, id=%s, DSN %s: %d %s %s", t->id,
 			   rc->dsn_sent ? "sent" : "suppressed", r->code,

@@ -149,11 +149,12 @@ txn_rcpt_status(const struct txn *t, size_t i)
 
 	if (t->error)
 		return t->error == TXN_ERR_SIZE ? 5 : 4;
-	if (r->code < 200 || r->code > 599)
-		return 4;
-	if (r->code / 100 == 5 && (rc->dsn_sent || rc->dsn_suppressed))
+	/* Only a 2xx is success and only a 5xx a refusal: all else is 4. */
+	if (r->code / 100 == 2)
 		return 2;
-	return r->code / 100;
+	if (r->code / 100 == 5)
+		return rc->dsn_sent || rc->dsn_suppressed ? 2 : 5;
+	return 4;
 }
 
 /* The pipeline after spooling, in data-flow order. */

@@ -210,13 +210,14 @@ stream_fill(struct stream *s)
 ssize_t
 stream_get_line(struct stream *s, char *buf, size_t size, int *too_long)
 {
-	size_t len = 0;
+	size_t len = 0, dropped = 0;
+	char last_dropped = 0;
 	int got_any = 0;
 
 	*too_long = 0;
 	for (;;) {
 		char *start, *nl;
-		size_t avail, take;
+		size_t avail, take, keep;
 
 		if (stream_fill(s) < 0) {
 			if (got_any && s->rerr == STREAM_EOF)
@@ -228,20 +229,26 @@ stream_get_line(struct stream *s, char *buf, size_t size, int *too_long)
 		avail = s->rlen - s->rpos;
 		nl = memchr(start, '\n', avail);
 		take = nl ? (size_t)(nl - start) : avail;
-		if (len + take > size - 1) {
-			*too_long = 1;
-			take = len < size - 1 ? size - 1 - len : 0;
+		keep = len + take > size - 1 ? size - 1 - len : take;
+		memcpy(buf + len, start, keep);
+		len += keep;
+		if (keep < take) {
+			dropped += take - keep;
+			last_dropped = start[take - 1];
 		}
-		memcpy(buf + len, start, take);
-		len += take;
-		if (nl) {
-			s->rpos += (size_t)(nl - start) + 1;
+		s->rpos += nl ? take + 1 : take;
+		if (nl)
 			break;
-		}
-		s->rpos = s->rlen;
 	}
-	if (len > 0 && buf[len - 1] == '\r' && !*too_long)
+	/*
+	 * The CR of CR LF is not part of the line: a line that fills the
+	 * buffer exactly is not too long because its CR did not fit.
+	 */
+	if (dropped == 1 && last_dropped == '\r')
+		dropped = 0;
+	else if (dropped == 0 && len > 0 && buf[len - 1] == '\r')
 		len--;
+	*too_long = dropped > 0;
 	buf[len] = 0;
 	return (ssize_t)len;
 }
