@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -914,6 +915,44 @@ def send_message(port, sender, rcpts, msg, helo="EHLO", mail_params="",
         except (SmtpError, OSError):
             pass
         return final
+
+
+# ---------------------------------------------------------------------------
+# Test case scaffolding
+# ---------------------------------------------------------------------------
+
+def reject_rcpt_restrictions(rcpt, text):
+    """reject_rcpt_restrictions - smtpd_recipient_restrictions for a Postfix
+    next hop that refuses rcpt for good (554 5.7.1 text) and takes the rest."""
+    return ("check_recipient_access inline:{{%s=554 5.7.1 %s}}, "
+            "permit_mynetworks, reject" % (rcpt, text))
+
+
+class PeerTestCase(unittest.TestCase):
+    """PeerTestCase - one temporary directory per class, peers per test.
+
+    start(peer) starts a peer (Sink, Filterd, ...) and has it stopped, in
+    reverse order, when the test ends."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bin = filterd_bin()
+        cls.tmp = TempDir()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.peers = []
+
+    def tearDown(self):
+        for p in reversed(self.peers):
+            p.stop()
+
+    def start(self, peer):
+        self.peers.append(peer)
+        return peer.start()
 
 
 # ---------------------------------------------------------------------------

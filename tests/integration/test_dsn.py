@@ -17,8 +17,7 @@ SENDER = "sender@example.org"
 GOOD = "good@example.net"
 BAD = "bad@example.net"
 BAD_TEXT = "no such user here"
-REJECT_BAD = ("check_recipient_access inline:{{%s=554 5.7.1 %s}}, "
-              "permit_mynetworks, reject" % (BAD, BAD_TEXT))
+REJECT_BAD = h.reject_rcpt_restrictions(BAD, BAD_TEXT)
 MSG = (b"From: sender@example.org\r\nTo: good@example.net, bad@example.net\r\n"
        b"Subject: dsn test\r\nMessage-ID: <dsn-test@example.org>\r\n\r\n"
        b"hello\r\n")

@@ -19,27 +19,7 @@ MSG = (b"From: alice@example.org\r\nTo: bob@example.net\r\n"
        b"fallback body line 1\r\nline 2\r\n")
 
 
-class FallbackTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.bin = h.filterd_bin()
-        cls.tmp = h.TempDir()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def setUp(self):
-        self.peers = []
-
-    def tearDown(self):
-        for p in reversed(self.peers):
-            p.stop()
-
-    def start(self, peer):
-        self.peers.append(peer)
-        return peer.start()
+class FallbackTest(h.PeerTestCase):
 
     def sink(self, name, args=()):
         return self.start(h.Sink(self.tmp, name, args=args))

@@ -16,8 +16,7 @@ GOOD1 = "good1@example.net"
 BAD = "bad@example.net"
 GOOD2 = "good2@example.net"
 BAD_TEXT = "no such user here"
-REJECT_BAD = ("check_recipient_access inline:{{%s=554 5.7.1 %s}}, "
-              "permit_mynetworks, reject" % (BAD, BAD_TEXT))
+REJECT_BAD = h.reject_rcpt_restrictions(BAD, BAD_TEXT)
 
 MSG = (b"From: sender@example.org\r\nTo: good1@example.net, "
        b"bad@example.net, good2@example.net\r\nSubject: lmtp test\r\n"
@@ -91,17 +90,8 @@ class LmtpPostfixTest(unittest.TestCase):
         self.assertEqual(lines[0].rcpts, [GOOD1, BAD, GOOD2], lines[0])
 
 
-class LmtpSinkTest(unittest.TestCase):
+class LmtpSinkTest(h.PeerTestCase):
     """LMTP in, smtp-sink out: every recipient gets its own reply."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.bin = h.filterd_bin()
-        cls.tmp = h.TempDir()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
 
     def lmtp_send(self, fd, rcpts):
         return h.send_message(fd.port, SENDER, rcpts, MSG, helo="LHLO",

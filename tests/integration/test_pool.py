@@ -23,20 +23,13 @@ RCPT = "to@example.net"
 BODY = b"Subject: pool test\r\nMessage-ID: <pool@example.org>\r\n\r\nhello\r\n"
 
 
-class PoolTest(unittest.TestCase):
+class PoolTest(h.PeerTestCase):
+    """Each test gets its own directory: sinks and logs start empty."""
 
     def setUp(self):
+        super().setUp()
         self.tmp = h.TempDir()
-        self.peers = []
-
-    def tearDown(self):
-        for p in reversed(self.peers):
-            p.stop()
-        self.tmp.cleanup()
-
-    def start(self, peer):
-        self.peers.append(peer)
-        return peer.start()
+        self.addCleanup(self.tmp.cleanup)
 
     def filterd(self, sink_addr, **conf):
         fd = h.Filterd(self.tmp, banks={"default": {"forward": [sink_addr]}},

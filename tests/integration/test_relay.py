@@ -14,27 +14,7 @@ SENDER = "from@example.org"
 RCPT = "to@example.net"
 
 
-class RelayTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.bin = h.filterd_bin()
-        cls.tmp = h.TempDir()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def setUp(self):
-        self.peers = []
-
-    def tearDown(self):
-        for p in reversed(self.peers):
-            p.stop()
-
-    def start(self, peer):
-        self.peers.append(peer)
-        return peer.start()
+class RelayTest(h.PeerTestCase):
 
     def source(self, port, messages, sessions, extra=()):
         argv = [h.SMTP_SOURCE, "-c", "-m", str(messages), "-s",
