@@ -39,9 +39,6 @@ enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL };
 #define EXT_SIZE (1u << 3)
 #define EXT_DSN (1u << 4)
 
-static const char *const xforward_attrs[] = {"NAME", "ADDR",  "PORT",  "PROTO",
-					     "HELO", "IDENT", "SOURCE"};
-
 struct reinject {
 	const struct conf *conf;
 	struct buf ehlo; /* EHLO reply lines of the current hop */
@@ -52,7 +49,7 @@ struct hop {
 	struct stream *s;
 	char name[300]; /* "smtp:[127.0.0.1]:10025" */
 	unsigned ext;
-	unsigned xforward; /* bit i: xforward_attrs[i] offered */
+	unsigned xforward; /* bit i: cmd_xforward_names[i] offered */
 	char error[1200];  /* why this hop failed */
 };
 
@@ -218,9 +215,11 @@ hop_parse_ehlo(struct hop *h, const char *lines)
 			while (*a == ' ') {
 				size_t alen = strcspn(++a, " \n");
 
-				for (size_t i = 0; i < 7; i++)
-					if (strlen(xforward_attrs[i]) == alen &&
-					    strncasecmp(a, xforward_attrs[i],
+				for (size_t i = 0; i < XF_COUNT; i++)
+					if (strlen(cmd_xforward_names[i]) ==
+						    alen &&
+					    strncasecmp(a,
+							cmd_xforward_names[i],
 							alen) == 0)
 						h->xforward |= 1u << i;
 				a += alen;
@@ -269,7 +268,7 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 {
 	const struct txn_client *cl = &t->client;
 	char port[16], addr[128], enc[600];
-	const char *values[7];
+	const char *values[XF_COUNT];
 	struct reinject_reply r;
 	struct buf cmd;
 	int sent = 0;
@@ -279,15 +278,15 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 	snprintf(port, sizeof(port), "%d", cl->port);
 	snprintf(addr, sizeof(addr), "%s%s",
 		 strchr(cl->addr, ':') ? "IPv6:" : "", cl->addr);
-	values[0] = cl->name ? cl->name : "[UNAVAILABLE]";
-	values[1] = addr;
-	values[2] = port;
-	values[3] = cl->proto ? cl->proto : "[UNAVAILABLE]";
-	values[4] = cl->helo ? cl->helo : "[UNAVAILABLE]";
-	values[5] = cl->ident ? cl->ident : "[UNAVAILABLE]";
-	values[6] = cl->source ? cl->source : "[UNAVAILABLE]";
+	values[XF_NAME] = cl->name ? cl->name : "[UNAVAILABLE]";
+	values[XF_ADDR] = addr;
+	values[XF_PORT] = port;
+	values[XF_PROTO] = cl->proto ? cl->proto : "[UNAVAILABLE]";
+	values[XF_HELO] = cl->helo ? cl->helo : "[UNAVAILABLE]";
+	values[XF_IDENT] = cl->ident ? cl->ident : "[UNAVAILABLE]";
+	values[XF_SOURCE] = cl->source ? cl->source : "[UNAVAILABLE]";
 	buf_init(&cmd, 256);
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < XF_COUNT; i++) {
 		if (!(h->xforward & (1u << i)))
 			continue;
 		xtext_encode(values[i], enc, sizeof(enc));
@@ -297,7 +296,7 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 			sent++;
 			buf_reset(&cmd);
 		}
-		buf_printf(&cmd, " %s=%s", xforward_attrs[i], enc);
+		buf_printf(&cmd, " %s=%s", cmd_xforward_names[i], enc);
 	}
 	if (cmd.len > 0) {
 		stream_printf(h->s, "XFORWARD%s\r\n", cmd.data);

@@ -22,6 +22,9 @@ static const struct {
 	{"XFORWARD", CMD_XFORWARD}, {"VRFY", CMD_VRFY},
 };
 
+const char *const cmd_xforward_names[XF_COUNT] = {
+	"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"};
+
 /* cmd_parse_verb - which command is this line? */
 enum cmd_verb
 cmd_parse_verb(const char *line, const char **arg_r)

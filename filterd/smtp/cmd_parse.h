@@ -24,6 +24,9 @@
 /*	each call returns the next key (and its value or NULL) and advances
 /*	*cursor; it returns 0 when no parameter is left.
 /*
+/*	cmd_xforward_names[] names the XFORWARD attributes (server and
+/*	client side use the same list).
+/*
 /*	xtext_decode() decodes RFC 3461 xtext ("+2B") in place; -1 if bad.
 /*	xtext_encode() writes the xtext form of s into out (outsize bytes).
 /*--*/
@@ -44,6 +47,20 @@ enum cmd_verb {
 	CMD_XFORWARD,
 	CMD_VRFY,
 };
+
+/* XFORWARD attributes, in the order Postfix documents them. */
+enum cmd_xforward_attr {
+	XF_NAME,
+	XF_ADDR,
+	XF_PORT,
+	XF_PROTO,
+	XF_HELO,
+	XF_IDENT,
+	XF_SOURCE,
+	XF_COUNT,
+};
+
+extern const char *const cmd_xforward_names[XF_COUNT];
 
 enum cmd_result {
 	CMD_OK = 0,

@@ -42,9 +42,9 @@ enum session_state {
 	SESSION_RCPT,	 /* at least one RCPT */
 };
 
-/* XFORWARD attributes for the next transaction (decoded). */
+/* XFORWARD attributes for the next transaction (decoded), or NULL. */
 struct session_xforward {
-	char *name, *addr, *port, *proto, *helo, *ident, *source;
+	char *v[XF_COUNT];
 };
 
 struct session {
@@ -85,16 +85,13 @@ session_reply(struct session *ss, const char *fmt, ...)
 	stream_printf(ss->s, "%s\r\n", line);
 }
 
-/* session_xforward_reset - forget XFORWARD attributes */
+/* session_xforward_free - forget a set of XFORWARD attributes */
 static void
-session_xforward_reset(struct session *ss)
+session_xforward_free(struct session_xforward *xf)
 {
-	char **v[] = {&ss->xf.name, &ss->xf.addr,  &ss->xf.port,  &ss->xf.proto,
-		      &ss->xf.helo, &ss->xf.ident, &ss->xf.source};
-
-	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
-		free(*v[i]);
-		*v[i] = NULL;
+	for (size_t i = 0; i < XF_COUNT; i++) {
+		free(xf->v[i]);
+		xf->v[i] = NULL;
 	}
 }
 
@@ -103,7 +100,7 @@ static void
 session_reset(struct session *ss)
 {
 	txn_free(&ss->txn);
-	session_xforward_reset(ss);
+	session_xforward_free(&ss->xf);
 	alarm(0);
 	if (ss->state > SESSION_READY)
 		ss->state = SESSION_READY;
@@ -169,10 +166,6 @@ static void
 cmd_xforward(struct session *ss, char *arg)
 {
 	struct session_xforward xf = {0};
-	static const char *const names[] = {"NAME", "ADDR",  "PORT",  "PROTO",
-					    "HELO", "IDENT", "SOURCE"};
-	char **slots[] = {&xf.name, &xf.addr,  &xf.port,  &xf.proto,
-			  &xf.helo, &xf.ident, &xf.source};
 	char *cursor = arg, *key, *value;
 	int n = 0;
 
@@ -193,25 +186,27 @@ cmd_xforward(struct session *ss, char *arg)
 	while (cmd_next_param(&cursor, &key, &value)) {
 		size_t i;
 
-		for (i = 0; i < 7 && strcasecmp(key, names[i]) != 0; i++)
+		for (i = 0; i < XF_COUNT &&
+			    strcasecmp(key, cmd_xforward_names[i]) != 0;
+		     i++)
 			;
-		if (i == 7 || value == NULL || xtext_decode(value) < 0 ||
+		if (i == XF_COUNT || value == NULL || xtext_decode(value) < 0 ||
 		    session_has_control(value)) {
 			session_reply(ss,
 				      "501 5.5.4 Bad XFORWARD attribute "
 				      "\"%.100s\"",
 				      key);
-			session_xforward_reset(ss);
+			session_xforward_free(&xf);
 			return;
 		}
 		/* Postfix sends these for "do not know". */
 		if (strcmp(value, "[UNAVAILABLE]") == 0 ||
 		    strcmp(value, "[TEMPUNAVAIL]") == 0)
 			value = "";
-		if (i == 1 && strncasecmp(value, "IPv6:", 5) == 0)
+		if (i == XF_ADDR && strncasecmp(value, "IPv6:", 5) == 0)
 			value += 5;
-		free(*slots[i]);
-		*slots[i] = xstrdup(value);
+		free(xf.v[i]);
+		xf.v[i] = xstrdup(value);
 		n++;
 	}
 	if (n == 0) {
@@ -220,17 +215,11 @@ cmd_xforward(struct session *ss, char *arg)
 		return;
 	}
 	/* Attributes may come in several commands: merge them. */
-	{
-		char **dst[] = {&ss->xf.name,  &ss->xf.addr, &ss->xf.port,
-				&ss->xf.proto, &ss->xf.helo, &ss->xf.ident,
-				&ss->xf.source};
-
-		for (size_t i = 0; i < 7; i++)
-			if (*slots[i]) {
-				free(*dst[i]);
-				*dst[i] = *slots[i];
-			}
-	}
+	for (size_t i = 0; i < XF_COUNT; i++)
+		if (xf.v[i]) {
+			free(ss->xf.v[i]);
+			ss->xf.v[i] = xf.v[i];
+		}
 	session_reply(ss, "250 2.0.0 Ok");
 }
 
@@ -250,15 +239,17 @@ session_txn_begin(struct session *ss)
 	struct cidr probe;
 	const char *why;
 
-	if (ss->xf.addr && cidr_parse(ss->xf.addr, &probe, &why) == 0) {
-		cl->addr = pool_strdup(t->pool, ss->xf.addr);
-		cl->port = ss->xf.port ? atoi(ss->xf.port) : 0;
+	const char *const *xf = (const char *const *)ss->xf.v;
+
+	if (xf[XF_ADDR] && cidr_parse(xf[XF_ADDR], &probe, &why) == 0) {
+		cl->addr = pool_strdup(t->pool, xf[XF_ADDR]);
+		cl->port = xf[XF_PORT] ? atoi(xf[XF_PORT]) : 0;
 	}
-	cl->name = session_xf(t, ss->xf.name);
-	cl->helo = session_xf(t, ss->xf.helo ? ss->xf.helo : ss->helo);
-	cl->proto = session_xf(t, ss->xf.proto);
-	cl->ident = session_xf(t, ss->xf.ident);
-	cl->source = session_xf(t, ss->xf.source);
+	cl->name = session_xf(t, xf[XF_NAME]);
+	cl->helo = session_xf(t, xf[XF_HELO] ? xf[XF_HELO] : ss->helo);
+	cl->proto = session_xf(t, xf[XF_PROTO]);
+	cl->ident = session_xf(t, xf[XF_IDENT]);
+	cl->source = session_xf(t, xf[XF_SOURCE]);
 	bank_select(ss->conf, ss->ctx->listen->bank, cl->addr, &t->bank);
 	return t;
 }
