@@ -24,6 +24,7 @@
 
 #include "conf/conf.h"
 #include "master.h"
+#include "scoreboard.h"
 #include "server_skel.h"
 #include "status.h"
 #include "util/inet.h"
@@ -39,6 +40,7 @@ struct master_child {
 	int busy;
 	time_t started;
 	time_t idle_since;
+	int sb_index; /* its scoreboard slot */
 };
 
 struct master_listener {
@@ -56,6 +58,7 @@ struct master {
 	int status_rd, status_wr;
 	time_t throttle_until;
 	int draining;
+	struct scoreboard *sb;
 };
 
 /* The self-pipe: written by signal handlers, read by the loop. */
@@ -175,6 +178,7 @@ static void
 master_spawn(struct master *m)
 {
 	struct master_child *slot = NULL;
+	int sb_index;
 	pid_t pid;
 
 	for (size_t i = 0; i < m->n_slots && slot == NULL; i++)
@@ -182,14 +186,20 @@ master_spawn(struct master *m)
 			slot = m->children + i;
 	if (slot == NULL)
 		return;
+	if ((sb_index = sb_slot_reserve(m->sb, m->generation)) < 0) {
+		msg_warn("no free scoreboard slot: not starting a child");
+		return;
+	}
 	if ((pid = fork()) < 0) {
 		msg_warn("fork: %m");
+		sb_slot_release(m->sb, (unsigned)sb_index);
 		m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
 		return;
 	}
 	if (pid == 0) {
 		int fds[m->conf->n_listens];
-		struct skel_child args = {m->conf, fds, m->status_wr};
+		struct skel_child args = {m->conf, fds, m->status_wr,
+					  sb_slot(m->sb, (unsigned)sb_index)};
 
 		close(master_sig_pipe[0]);
 		close(master_sig_pipe[1]);
@@ -198,6 +208,8 @@ master_spawn(struct master *m)
 			fds[i] = m->listeners[i].fd;
 		skel_child_main(&args);
 	}
+	sb_slot_born(m->sb, (unsigned)sb_index, pid);
+	slot->sb_index = sb_index;
 	slot->pid = pid;
 	slot->generation = m->generation;
 	slot->busy = 0;
@@ -238,8 +250,12 @@ master_reap(struct master *m)
 		}
 		if ((WIFSIGNALED(status) || WEXITSTATUS(status) != 0) && young)
 			m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
-		if (ch)
+		if (WIFSIGNALED(status))
+			sb_header(m->sb)->child_kills++;
+		if (ch) {
+			sb_slot_release(m->sb, (unsigned)ch->sb_index);
 			memset(ch, 0, sizeof(*ch));
+		}
 	}
 }
 
@@ -313,6 +329,17 @@ master_retire(struct master *m)
 			kill(m->children[i].pid, SIGTERM);
 }
 
+/* master_scoreboard_conf - what readers need from the configuration */
+static void
+master_scoreboard_conf(struct master *m)
+{
+	struct sb_header *h = sb_header(m->sb);
+
+	h->child_timeout = (uint32_t)m->conf->child_timeout;
+	h->min_servers = (uint32_t)m->conf->min_servers;
+	h->max_servers = (uint32_t)m->conf->max_servers;
+}
+
 /* master_reload - a new configuration and a new generation */
 static void
 master_reload(struct master *m)
@@ -337,6 +364,7 @@ master_reload(struct master *m)
 	msg_open(nc->syslog_ident, nc->syslog_facility, 1);
 	conf_free(&m->conf);
 	m->conf = nc;
+	master_scoreboard_conf(m);
 	m->generation++;
 	/* Old generations may still be draining: keep room for both. */
 	if ((size_t)nc->max_servers * 2 > m->n_slots) {
@@ -406,6 +434,18 @@ master_pidfile(const struct conf *c, int remove)
 	fclose(fp);
 }
 
+/* master_scoreboard - create run_dir/scoreboard, before any fork */
+static void
+master_scoreboard(struct master *m)
+{
+	char path[4096], err[4200];
+
+	snprintf(path, sizeof(path), "%s/scoreboard", m->conf->run_dir);
+	if ((m->sb = sb_create(path, err, sizeof(err))) == NULL)
+		msg_fatal("scoreboard: %s", err);
+	master_scoreboard_conf(m);
+}
+
 /* master_run - the master's life */
 int
 master_run(struct conf *conf, const char *conf_file)
@@ -421,6 +461,7 @@ master_run(struct conf *conf, const char *conf_file)
 	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
 		msg_fatal("cannot listen: see above");
 	master_pidfile(conf, 0);
+	master_scoreboard(&m);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		msg_fatal("pipe: %m");
 	m.status_rd = pfd[0];
@@ -456,6 +497,7 @@ master_run(struct conf *conf, const char *conf_file)
 			case SIGINT:
 				master_drain(&m);
 				master_pidfile(m.conf, 1);
+				sb_close(&m.sb);
 				msg_info("stopped");
 				conf_free(&m.conf);
 				free(m.children);

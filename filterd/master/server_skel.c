@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "reinject/reinject.h"
+#include "scoreboard.h"
 #include "server_skel.h"
 #include "smtp/session.h"
 #include "status.h"
@@ -133,6 +134,8 @@ skel_child_main(const struct skel_child *args)
 	ctx.rj = reinject_create(c);
 	ctx.stop = &skel_stop;
 	ctx.max_messages = (unsigned long)c->max_requests;
+	ctx.slot = args->slot;
+	args->slot->pid = (int32_t)getpid();
 	status_send(args->status_fd, STATUS_IDLE);
 
 	while (!skel_stop && ctx.messages < ctx.max_messages) {
@@ -144,7 +147,9 @@ skel_child_main(const struct skel_child *args)
 			continue;
 		status_send(args->status_fd, STATUS_BUSY);
 		ctx.listen = c->listens + which;
+		sb_slot_state(ctx.slot, SB_GREETING);
 		session_run(&ctx, fd);
+		sb_slot_state(ctx.slot, SB_IDLE);
 		status_send(args->status_fd, STATUS_IDLE);
 	}
 	reinject_free(&ctx.rj);

@@ -30,11 +30,13 @@
 #include <stddef.h>
 
 struct conf;
+struct sb_slot;
 
 struct skel_child {
 	const struct conf *conf;
 	const int *listen_fds; /* parallel to conf->listens */
 	int status_fd;	       /* write end of the status pipe */
+	struct sb_slot *slot;  /* this child's scoreboard slot */
 };
 
 void skel_child_main(const struct skel_child *args) __attribute__((noreturn));

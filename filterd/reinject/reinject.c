@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "master/scoreboard.h"
 #include "reinject.h"
 #include "smtp/cmd_parse.h"
 #include "spool/spool.h"
@@ -490,6 +491,8 @@ hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t)
 		return res;
 	if (hop_body(h, t) < 0)
 		return HOP_TEMPFAIL;
+	if (t->slot)
+		t->slot->c.bytes_out += (uint64_t)size;
 	stream_set_timeout(h->s, rj->conf->forward_data_timeout);
 	if (hop_read_reply(rj, h, &r, NULL) < 0)
 		return HOP_TEMPFAIL;
@@ -546,8 +549,12 @@ reinject_run(struct reinject *rj, struct txn *t)
 				memset(&t->rcpts[k].reply, 0,
 				       sizeof(t->rcpts[k].reply));
 		res = hop_deliver(rj, &h, hops->v[i], t);
+		if (t->slot && res != HOP_DONE)
+			t->slot->c.nexthop_failures++;
 		if (res == HOP_DONE) {
 			t->hop = pool_strdup(t->pool, h.name);
+			if (t->slot && i > 0)
+				t->slot->c.nexthop_failovers++;
 			if (i > 0)
 				msg_info("%s: delivered to %s after %zu "
 					 "failed next hop(s)",

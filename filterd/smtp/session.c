@@ -22,6 +22,7 @@
 #include "cmd_parse.h"
 #include "conf/conf.h"
 #include "data.h"
+#include "master/scoreboard.h"
 #include "reply.h"
 #include "session.h"
 #include "spool/spool.h"
@@ -99,6 +100,10 @@ session_xforward_free(struct session_xforward *xf)
 static void
 session_reset(struct session *ss)
 {
+	if (ss->txn) {
+		sb_slot_message_done(ss->ctx->slot);
+		sb_slot_state(ss->ctx->slot, SB_GREETING);
+	}
 	txn_free(&ss->txn);
 	session_xforward_free(&ss->xf);
 	alarm(0);
@@ -323,6 +328,9 @@ cmd_mail(struct session *ss, char *arg)
 	}
 	ss->txn = t;
 	ss->state = SESSION_MAIL;
+	t->slot = ss->ctx->slot;
+	sb_slot_message(t->slot, t->id, t->client.ident);
+	sb_slot_state(t->slot, SB_RECEIVING);
 	/* The whole message, from here to our reply, has child_timeout. */
 	alarm((unsigned)c->child_timeout);
 	session_reply(ss, "250 2.1.0 Ok");
@@ -395,6 +403,8 @@ session_data_emit(void *ctx, const char *bytes, size_t n)
 	struct session_data *d = ctx;
 
 	d->size += (off_t)n;
+	if (d->txn->slot)
+		d->txn->slot->bytes = (uint64_t)d->size;
 	if (d->limit > 0 && d->size > d->limit) {
 		if (d->txn->error == TXN_OK)
 			txn_set_error(d->txn, TXN_ERR_SIZE,
@@ -445,6 +455,7 @@ session_finish(struct session *ss, struct txn *t)
 		(void)txn_run(t, stages, ss->ctx->rj);
 	else
 		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
+	sb_slot_state(t->slot, SB_REPLYING);
 	if (ss->lmtp) {
 		for (size_t i = 0; i < t->n_rcpts; i++) {
 			reply_recipient(t, i, &ss->reply);
@@ -487,6 +498,8 @@ cmd_data(struct session *ss, char *arg)
 		goto lost;
 	session_finish(ss, t);
 	ss->ctx->messages++;
+	if (ss->ctx->slot)
+		ss->ctx->slot->messages++;
 	session_reset(ss);
 	return;
 lost:

@@ -32,6 +32,7 @@
 struct conf;
 struct conf_listen;
 struct reinject;
+struct sb_slot;
 
 struct session_ctx {
 	const struct conf *conf;
@@ -40,6 +41,7 @@ struct session_ctx {
 	volatile sig_atomic_t *stop;
 	unsigned long messages;
 	unsigned long max_messages; /* stop after this many; 0: none */
+	struct sb_slot *slot;	    /* scoreboard slot, or NULL */
 };
 
 void session_run(struct session_ctx *ctx, int fd);

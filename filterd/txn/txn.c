@@ -22,6 +22,7 @@
 #include "spool/spool.h"
 #include "txn.h"
 #include "txn_log.h"
+#include "txn_stats.h"
 #include "util/msg.h"
 #include "util/xalloc.h"
 
@@ -193,13 +194,14 @@ txn_stage_notify(struct txn *t, struct reinject *rj)
 
 static const struct {
 	enum txn_stage stage;
+	enum sb_state state; /* what the scoreboard shows meanwhile */
 	int (*run)(struct txn *, struct reinject *);
 } txn_stages[] = {
-	{TXN_STAGE_PARSE, txn_stage_parse},
-	{TXN_STAGE_SCAN, txn_stage_scan},
-	{TXN_STAGE_DECIDE, txn_stage_decide},
-	{TXN_STAGE_FORWARD, txn_stage_forward},
-	{TXN_STAGE_NOTIFY, txn_stage_notify},
+	{TXN_STAGE_PARSE, SB_PARSING, txn_stage_parse},
+	{TXN_STAGE_SCAN, SB_VIRUS, txn_stage_scan},
+	{TXN_STAGE_DECIDE, SB_SPAM, txn_stage_decide},
+	{TXN_STAGE_FORWARD, SB_FORWARDING, txn_stage_forward},
+	{TXN_STAGE_NOTIFY, SB_FORWARDING, txn_stage_notify},
 };
 
 /* txn_run - carry a spooled message through the requested stages */
@@ -214,13 +216,16 @@ txn_run(struct txn *t, unsigned stages, struct reinject *rj)
 	     rc == 0 && i < sizeof(txn_stages) / sizeof(*txn_stages); i++) {
 		if (!(stages & TXN_STAGE_BIT(txn_stages[i].stage)))
 			continue;
+		sb_slot_state(t->slot, txn_stages[i].state);
 		rc = txn_stages[i].run(t, rj);
 		if (rc < 0 && t->error == TXN_OK)
 			msg_panic("%s: stage %d failed without an error", t->id,
 				  (int)txn_stages[i].stage);
 	}
-	/* The log line is written whatever happened. */
-	if (stages & TXN_STAGE_BIT(TXN_STAGE_LOG))
+	/* The outcome is logged and counted whatever happened. */
+	if (stages & TXN_STAGE_BIT(TXN_STAGE_LOG)) {
 		txn_log(t);
+		txn_stats_account(t);
+	}
 	return rc;
 }

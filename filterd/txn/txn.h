@@ -46,6 +46,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "master/scoreboard.h"
 #include "policy/bank.h"
 #include "util/pool.h"
 
@@ -162,6 +163,9 @@ struct txn {
 	const char *error_text;
 	const char *hop;       /* next hop that took it, "[h]:p" */
 	const char *queued_as; /* from the next hop's final reply */
+
+	/* Where this process reports progress and counts (may be NULL). */
+	struct sb_slot *slot;
 
 	/* Timings (CLOCK_MONOTONIC), for the log and the scoreboard. */
 	struct timespec t_start;   /* MAIL FROM */

@@ -182,9 +182,10 @@ class PoolTest(h.PeerTestCase):
     def test_spool_write_failure_is_a_4xx(self):
         """A full disk, simulated with a file size limit (EFBIG)."""
         sink = self.start(h.Sink(self.tmp))
-        fd = self.filterd(sink.addr, message_size_limit=1000000)
+        fd = self.filterd(sink.addr, message_size_limit=20000000)
         fd.write_conf()
-        limit = 64 * 1024
+        # Above the scoreboard file (about 1 MiB), below the message.
+        limit = 4 * 1024 * 1024
 
         def small_files():
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -195,7 +196,7 @@ class PoolTest(h.PeerTestCase):
                 stderr=log, stdin=subprocess.DEVNULL, preexec_fn=small_files)
         self.peers.append(fd)
         self.assertTrue(h.wait_port(fd.port, 10, proc=fd.proc))
-        big = b"Subject: big\r\n\r\n" + (b"x" * 76 + b"\r\n") * 2000
+        big = b"Subject: big\r\n\r\n" + (b"x" * 76 + b"\r\n") * 65000
         with h.SmtpClient(fd.port) as c:
             c.greeting()
             c.ehlo()

@@ -1,0 +1,63 @@
+/*++
+/* NAME
+/*	txn_stats 3
+/* SUMMARY
+/*	count a message's outcome in the scoreboard
+/*--*/
+
+#include <time.h>
+
+#include "master/scoreboard.h"
+#include "txn.h"
+#include "txn_stats.h"
+
+/* txn_stats_action - the scoreboard action of one recipient */
+static enum sb_action
+txn_stats_action(const struct txn *t, size_t i)
+{
+	const struct txn_rcpt *rc = t->rcpts + i;
+
+	switch (txn_rcpt_status(t, i)) {
+	case 2:
+		if (rc->dsn_sent)
+			return SB_ACT_BOUNCED;
+		if (rc->destiny == TXN_D_DISCARD || rc->dsn_suppressed)
+			return SB_ACT_DISCARDED;
+		return SB_ACT_PASSED;
+	case 5:
+		return SB_ACT_REJECTED;
+	default:
+		return SB_ACT_TEMPFAILED;
+	}
+}
+
+/* txn_stats_account - count one finished message */
+void
+txn_stats_account(const struct txn *t)
+{
+	struct sb_counters *c;
+	struct timespec now;
+	int seen[SB_ACT_COUNT] = {0};
+
+	if (t->slot == NULL)
+		return;
+	c = &t->slot->c;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c->msgs_in++;
+	c->bytes_in += (uint64_t)t->size;
+	c->msgs_ccat[t->ccat]++;
+	c->rcpts_ccat[t->ccat] += t->n_rcpts;
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		enum sb_action a = txn_stats_action(t, i);
+
+		c->rcpts_action[a]++;
+		if (!seen[a]++)
+			c->msgs_action[a]++;
+	}
+	if (t->n_rcpts == 0)
+		c->msgs_action[SB_ACT_TEMPFAILED]++;
+	sb_hist_add(c, SB_H_TOTAL, txn_ms(&t->t_start, &now));
+	sb_hist_add(c, SB_H_RECEIVE, txn_ms(&t->t_start, &t->t_data));
+	if (t->t_forward.tv_sec)
+		sb_hist_add(c, SB_H_FORWARD, txn_ms(&t->t_scan, &t->t_forward));
+}
