@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,10 +24,8 @@
 #include "conf.h"
 #include "conf_params.h"
 #include "util/msg.h"
+#include "util/re.h"
 #include "util/xalloc.h"
-
-/* Built-in values of the "default" bank, for keys no file sets. */
-static const char *const conf_builtin_forward[] = {"127.0.0.1:10025"};
 
 #define CONF_MAX_SOURCES 64
 
@@ -363,6 +362,54 @@ conf_check_hops(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* conf_destiny_code - a destiny name to its code, or -1 */
+static int
+conf_destiny_code(const char *name)
+{
+	static const char *const names[] = {"pass", "discard", "bounce",
+					    "reject", "tempfail"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* conf_check_destiny - a destiny name */
+static int
+conf_check_destiny(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (conf_destiny_code(v) < 0) {
+		cfg_error(cfg,
+			  "parameter %s: \"%s\" is not pass, discard, bounce, "
+			  "reject or tempfail",
+			  opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_check_regexes - every entry compiles */
+static int
+conf_check_regexes(cfg_t *cfg, cfg_opt_t *opt)
+{
+	char err[512];
+
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		struct re *re = re_compile(cfg_opt_getnstr(opt, i), err,
+					   sizeof(err));
+
+		if (re == NULL) {
+			cfg_error(cfg, "parameter %s: %s", opt->name, err);
+			return -1;
+		}
+		re_free(&re);
+	}
+	return 0;
+}
+
 /* conf_check_listen - the title is an address, the protocol known */
 static int
 conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
@@ -414,42 +461,139 @@ conf_networks(cfg_t *sec, const char *name, size_t *n)
 	return nets;
 }
 
+/* conf_relist - compile a checked list of patterns */
+static void
+conf_relist(cfg_t *sec, const char *name, struct conf_relist *out)
+{
+	char err[512];
+
+	out->n = cfg_size(sec, name);
+	out->v = xcalloc(out->n + 1, sizeof(*out->v));
+	for (size_t i = 0; i < out->n; i++)
+		if ((out->v[i] = re_compile(cfg_getnstr(sec, name, (unsigned)i),
+					    err, sizeof(err))) == NULL)
+			msg_panic("conf_relist: unchecked pattern: %s", err);
+}
+
+/* conf_key_read - one bank key from a section into its field */
+static void
+conf_key_read(cfg_t *sec, const struct conf_bank_key_def *k, void *field)
+{
+	switch (k->type) {
+	case CONF_BANK_HOPS:
+		conf_strlist(sec, k->name, field);
+		break;
+	case CONF_BANK_REGEXES:
+		conf_relist(sec, k->name, field);
+		break;
+	case CONF_BANK_BOOL:
+		*(int *)field = cfg_getbool(sec, k->name);
+		break;
+	case CONF_BANK_FLOAT:
+		*(double *)field = cfg_getfloat(sec, k->name);
+		break;
+	case CONF_BANK_STR:
+		*(char **)field = xstrdup(cfg_getstr(sec, k->name));
+		break;
+	case CONF_BANK_DESTINY:
+		*(int *)field = conf_destiny_code(cfg_getstr(sec, k->name));
+		break;
+	}
+}
+
+/* conf_key_builtin - a key's built-in value into its field */
+static void
+conf_key_builtin(const struct conf_bank_key_def *k, void *field)
+{
+	switch (k->type) {
+	case CONF_BANK_HOPS: {
+		struct conf_strlist *l = field;
+
+		l->n = k->builtin[0] != 0;
+		l->v = xcalloc(2, sizeof(char *));
+		if (l->n)
+			l->v[0] = xstrdup(k->builtin);
+		break;
+	}
+	case CONF_BANK_REGEXES: {
+		struct conf_relist *l = field;
+
+		l->n = 0;
+		l->v = xcalloc(1, sizeof(*l->v));
+		break;
+	}
+	case CONF_BANK_BOOL:
+		*(int *)field = strcmp(k->builtin, "true") == 0;
+		break;
+	case CONF_BANK_FLOAT:
+		*(double *)field = strtod(k->builtin, NULL);
+		break;
+	case CONF_BANK_STR:
+		*(char **)field = xstrdup(k->builtin);
+		break;
+	case CONF_BANK_DESTINY:
+		*(int *)field = conf_destiny_code(k->builtin);
+		break;
+	}
+}
+
+/* conf_key_free - release a key's value */
+static void
+conf_key_free(const struct conf_bank_key_def *k, void *field)
+{
+	switch (k->type) {
+	case CONF_BANK_HOPS: {
+		struct conf_strlist *l = field;
+
+		for (size_t i = 0; i < l->n; i++)
+			free(l->v[i]);
+		free(l->v);
+		break;
+	}
+	case CONF_BANK_REGEXES: {
+		struct conf_relist *l = field;
+
+		for (size_t i = 0; i < l->n; i++)
+			re_free(&l->v[i]);
+		free(l->v);
+		break;
+	}
+	case CONF_BANK_STR:
+		free(*(char **)field);
+		break;
+	default:
+		break;
+	}
+}
+
 /* conf_bank_read - copy one bank section, noting which keys it sets */
 static void
 conf_bank_read(cfg_t *sec, struct conf_bank *b)
 {
 	b->name = xstrdup(cfg_title(sec));
-	if (cfg_size(sec, "forward")) {
-		b->set |= CONF_BANK_FORWARD;
-		conf_strlist(sec, "forward", &b->forward);
-	}
-	if (cfg_size(sec, "notify")) {
-		b->set |= CONF_BANK_NOTIFY;
-		conf_strlist(sec, "notify", &b->notify);
-	}
-	if (cfg_size(sec, "release")) {
-		b->set |= CONF_BANK_RELEASE;
-		conf_strlist(sec, "release", &b->release);
-	}
-	if (cfg_size(sec, "originating")) {
-		b->set |= CONF_BANK_ORIGINATING;
-		b->originating = cfg_getbool(sec, "originating");
+	for (unsigned i = 0; conf_bank_key_defs[i].name; i++) {
+		const struct conf_bank_key_def *k = conf_bank_key_defs + i;
+
+		if (cfg_size(sec, k->name) == 0)
+			continue;
+		b->set |= CONF_BANK_BIT(i);
+		conf_key_read(sec, k, (char *)&b->v + k->offset);
 	}
 	if (cfg_size(sec, "client_networks")) {
-		b->set |= CONF_BANK_CLIENT_NETWORKS;
+		b->set |= CONF_BANK_BIT(CONF_BANK_CLIENT_NETWORKS);
 		b->client_networks = conf_networks(sec, "client_networks",
 						   &b->n_client_networks);
 	}
 }
 
-/* conf_builtin_list - fill an unset list with built-in values */
+/* conf_bank_dup_hops - a copy of a list of next hops */
 static void
-conf_builtin_list(struct conf_strlist *l, const char *const *v, size_t n)
+conf_bank_dup_hops(struct conf_strlist *to, const struct conf_strlist *from)
 {
-	l->n = n;
-	l->v = xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		l->v[i] = xstrdup(v[i]);
+	to->n = from->n;
+	to->v = xcalloc(from->n + 1, sizeof(char *));
+	for (size_t i = 0; i < from->n; i++)
+		to->v[i] = xstrdup(from->v[i]);
 }
 
 /* conf_banks - the default bank first, then the others in file order */
@@ -476,16 +620,19 @@ conf_banks(cfg_t *cfg, struct conf *c)
 	c->n_banks = k;
 
 	/* The default bank answers every key: built-ins fill the gaps. */
-	if (!(d->set & CONF_BANK_FORWARD))
-		conf_builtin_list(&d->forward, conf_builtin_forward, 1);
-	if (!(d->set & CONF_BANK_NOTIFY))
-		conf_builtin_list(&d->notify, (const char *const *)d->forward.v,
-				  d->forward.n);
-	if (!(d->set & CONF_BANK_RELEASE))
-		conf_builtin_list(&d->release, (const char *const *)d->notify.v,
-				  d->notify.n);
-	d->set |= CONF_BANK_FORWARD | CONF_BANK_NOTIFY | CONF_BANK_RELEASE |
-		  CONF_BANK_ORIGINATING;
+	for (unsigned i = 0; conf_bank_key_defs[i].name; i++) {
+		const struct conf_bank_key_def *kd = conf_bank_key_defs + i;
+
+		if (d->set & CONF_BANK_BIT(i))
+			continue;
+		if (i == CONF_BANK_NOTIFY)
+			conf_bank_dup_hops(&d->v.notify, &d->v.forward);
+		else if (i == CONF_BANK_RELEASE)
+			conf_bank_dup_hops(&d->v.release, &d->v.notify);
+		else
+			conf_key_builtin(kd, (char *)&d->v + kd->offset);
+		d->set |= CONF_BANK_BIT(i);
+	}
 }
 
 /* conf_bank_find - a bank by name, or NULL */
@@ -543,8 +690,6 @@ conf_listens(cfg_t *cfg, struct conf *c)
 static cfg_t *
 conf_init_cfg(void)
 {
-	static const char *const hop_lists[] = {"bank|forward", "bank|notify",
-						"bank|release"};
 	cfg_t *cfg = cfg_init(conf_params, CFGF_NONE);
 
 	cfg_set_error_function(cfg, conf_errfunc);
@@ -554,8 +699,21 @@ conf_init_cfg(void)
 	cfg_set_validate_func(cfg, "syslog_facility", conf_check_facility);
 	cfg_set_validate_func(cfg, "mynetworks", conf_check_networks);
 	cfg_set_validate_func(cfg, "bank|client_networks", conf_check_networks);
-	for (size_t i = 0; i < sizeof(hop_lists) / sizeof(*hop_lists); i++)
-		cfg_set_validate_func(cfg, hop_lists[i], conf_check_hops);
+	for (unsigned i = 0; conf_bank_key_defs[i].name; i++) {
+		static const cfg_validate_callback_t checks[] = {
+			[CONF_BANK_HOPS] = conf_check_hops,
+			[CONF_BANK_DESTINY] = conf_check_destiny,
+			[CONF_BANK_REGEXES] = conf_check_regexes,
+		};
+		const struct conf_bank_key_def *k = conf_bank_key_defs + i;
+		char path[64];
+
+		if (k->type >= sizeof(checks) / sizeof(*checks) ||
+		    checks[k->type] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "bank|%s", k->name);
+		cfg_set_validate_func(cfg, path, checks[k->type]);
+	}
 	cfg_set_validate_func(cfg, "listen", conf_check_listen);
 	return cfg;
 }
@@ -653,15 +811,6 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 	return c;
 }
 
-/* conf_strlist_free - release a copied list */
-static void
-conf_strlist_free(struct conf_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 /* conf_free - release everything conf_load() made */
 void
 conf_free(struct conf **cp)
@@ -674,9 +823,12 @@ conf_free(struct conf **cp)
 		struct conf_bank *b = c->banks + i;
 
 		free(b->name);
-		conf_strlist_free(&b->forward);
-		conf_strlist_free(&b->notify);
-		conf_strlist_free(&b->release);
+		for (unsigned k = 0; conf_bank_key_defs[k].name; k++)
+			if (b->set & CONF_BANK_BIT(k))
+				conf_key_free(
+					conf_bank_key_defs + k,
+					(char *)&b->v +
+						conf_bank_key_defs[k].offset);
 		free(b->client_networks);
 	}
 	free(c->banks);
@@ -699,8 +851,14 @@ static void
 conf_print_opt(FILE *fp, cfg_opt_t *opt, const char *section, int indent)
 {
 	const struct conf_param_doc *d = conf_doc(section, opt->name);
+	const char *doc = d ? d->doc : "(undocumented)";
 
-	fprintf(fp, "%*s# %s", indent, "", d ? d->doc : "(undocumented)");
+	for (unsigned i = 0; section && strcmp(section, "bank") == 0 &&
+			     conf_bank_key_defs[i].name;
+	     i++)
+		if (strcmp(conf_bank_key_defs[i].name, opt->name) == 0)
+			doc = conf_bank_key_defs[i].doc;
+	fprintf(fp, "%*s# %s", indent, "", doc);
 	if (d && d->min <= d->max)
 		fprintf(fp, " [%ld..%ld]", d->min, d->max);
 	fputc('\n', fp);

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "conf_bank_keys.h"
 #include "util/inet.h"
 
 enum conf_protocol {
@@ -39,26 +40,70 @@ enum conf_protocol {
 	CONF_PROTO_LMTP,
 };
 
-/* Bits of conf_bank.set: which keys a bank gives. */
-#define CONF_BANK_FORWARD (1u << 0)
-#define CONF_BANK_NOTIFY (1u << 1)
-#define CONF_BANK_RELEASE (1u << 2)
-#define CONF_BANK_ORIGINATING (1u << 3)
-#define CONF_BANK_CLIENT_NETWORKS (1u << 4)
-
 struct conf_strlist {
 	char **v;
 	size_t n;
 };
 
+struct re;
+
+struct conf_relist {
+	struct re **v;
+	size_t n;
+};
+
+/* What happens to a recipient of mail in a blocking category. */
+enum conf_destiny {
+	CONF_D_PASS,
+	CONF_D_DISCARD,
+	CONF_D_BOUNCE,
+	CONF_D_REJECT,
+	CONF_D_TEMPFAIL,
+};
+
+/*
+ * The keys a policy bank may set (conf_params.h has their table: name,
+ * type, built-in value, documentation). Overlaying banks copies a key
+ * from the bank that sets it, so this struct holds values only.
+ */
+struct conf_bank_values {
+	struct conf_strlist forward; /* next hops, tried in order */
+	struct conf_strlist notify;  /* next hops for DSNs and notices */
+	struct conf_strlist release; /* next hops for quarantine release */
+	int originating;
+	double spam_tag_level;
+	double spam_tag2_level;
+	double spam_kill_level;
+	double spam_dsn_cutoff_level;
+	char *spam_subject_tag;
+	int final_virus_destiny; /* enum conf_destiny */
+	int final_banned_destiny;
+	int final_spam_destiny;
+	int final_unchecked_destiny;
+	int bypass_virus_checks;
+	int bypass_spam_checks;
+	int bypass_banned_checks;
+	struct conf_relist banned_filename;
+	struct conf_relist banned_type;
+	int banned_double_extension;
+};
+
+/* Bank keys by number; bit CONF_BANK_BIT(k) of conf_bank.set says "set". */
+enum conf_bank_key {
+#define CONF_BANK_ENUM(key, name, type, builtin, doc) CONF_BANK_##key,
+	CONF_BANK_KEYS(CONF_BANK_ENUM)
+#undef CONF_BANK_ENUM
+		CONF_BANK_CLIENT_NETWORKS,
+	CONF_BANK_KEY_COUNT,
+};
+
+#define CONF_BANK_BIT(k) (1u << (k))
+
 struct conf_bank {
 	char *name;
 	unsigned set;
-	struct conf_strlist forward; /* next hops, tried in order */
-	struct conf_strlist notify;  /* next hops for notifications, DSNs */
-	struct conf_strlist release; /* next hops for quarantine release */
-	int originating;
-	struct cidr *client_networks;
+	struct conf_bank_values v;
+	struct cidr *client_networks; /* selects the bank; not overlaid */
 	size_t n_client_networks;
 };
 

@@ -8,11 +8,15 @@
 /*	table (type, default, flags) and once in conf_param_docs[] (range and
 /*	documentation). filterd -d prints them together.
 /*
-/*	Bank keys have no defaults in the table (CFGF_NODEFAULT): a bank
+/*	Bank keys come from one list, CONF_BANK_KEYS in conf_params.h, and
+/*	have no defaults in the libconfuse table (CFGF_NODEFAULT): a bank
 /*	that leaves a key unset takes it from the banks below it (policy/
-/*	bank.c). The built-in defaults of the "default" bank are in conf.c.
+/*	bank.c); the "default" bank takes the built-in value of the list.
 /*--*/
 
+#include <stddef.h>
+
+#include "conf.h"
 #include "conf_params.h"
 
 static cfg_opt_t listen_opts[] = {
@@ -21,13 +25,27 @@ static cfg_opt_t listen_opts[] = {
 	CFG_END(),
 };
 
+/* One libconfuse option per bank key, none with a default (overlay). */
+#define CONF_BANK_OPT_HOPS(n) CFG_STR_LIST(#n, 0, CFGF_NODEFAULT),
+#define CONF_BANK_OPT_REGEXES(n) CFG_STR_LIST(#n, 0, CFGF_NODEFAULT),
+#define CONF_BANK_OPT_BOOL(n) CFG_BOOL(#n, cfg_false, CFGF_NODEFAULT),
+#define CONF_BANK_OPT_FLOAT(n) CFG_FLOAT(#n, 0, CFGF_NODEFAULT),
+#define CONF_BANK_OPT_STR(n) CFG_STR(#n, 0, CFGF_NODEFAULT),
+#define CONF_BANK_OPT_DESTINY(n) CFG_STR(#n, 0, CFGF_NODEFAULT),
+#define CONF_BANK_OPT(key, name, type, builtin, doc) CONF_BANK_OPT_##type(name)
+
 static cfg_opt_t bank_opts[] = {
-	CFG_STR_LIST("forward", 0, CFGF_NODEFAULT),
-	CFG_STR_LIST("notify", 0, CFGF_NODEFAULT),
-	CFG_STR_LIST("release", 0, CFGF_NODEFAULT),
-	CFG_BOOL("originating", cfg_false, CFGF_NODEFAULT),
-	CFG_STR_LIST("client_networks", 0, CFGF_NODEFAULT),
+	CONF_BANK_KEYS(CONF_BANK_OPT)
+		CFG_STR_LIST("client_networks", 0, CFGF_NODEFAULT),
 	CFG_END(),
+};
+
+#define CONF_BANK_DEF(key, name, type, builtin, doc)                           \
+	{#name, CONF_BANK_##type, offsetof(struct conf_bank_values, name),     \
+	 builtin, doc},
+
+const struct conf_bank_key_def conf_bank_key_defs[] = {
+	CONF_BANK_KEYS(CONF_BANK_DEF){0, 0, 0, 0, 0},
 };
 
 cfg_opt_t conf_params[] = {
@@ -113,13 +131,6 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "directory)"},
 	{"listen", "protocol", NO_RANGE, "smtp or lmtp"},
 	{"listen", "bank", NO_RANGE, "the policy bank of this listener"},
-	{"bank", "forward", NO_RANGE,
-	 "next hops \"host:port\" for passed mail, tried in order"},
-	{"bank", "notify", NO_RANGE, "next hops for notifications and DSNs"},
-	{"bank", "release", NO_RANGE,
-	 "next hops for mail released from quarantine"},
-	{"bank", "originating", NO_RANGE,
-	 "mail from our own users (outbound): true or false"},
 	{"bank", "client_networks", NO_RANGE,
 	 "client addresses (XFORWARD ADDR, else the peer) that select this "
 	 "bank"},

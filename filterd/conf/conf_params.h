@@ -18,6 +18,8 @@
 
 #include <confuse.h>
 
+#include "conf_bank_keys.h"
+
 struct conf_param_doc {
 	const char *section; /* NULL for top level, or "listen", "bank" */
 	const char *name;

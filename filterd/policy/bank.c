@@ -14,14 +14,22 @@
 static void
 bank_overlay(struct bank_view *view, const struct conf_bank *b)
 {
-	if (b->set & CONF_BANK_FORWARD)
-		view->forward = &b->forward;
-	if (b->set & CONF_BANK_NOTIFY)
-		view->notify = &b->notify;
-	if (b->set & CONF_BANK_RELEASE)
-		view->release = &b->release;
-	if (b->set & CONF_BANK_ORIGINATING)
-		view->originating = b->originating;
+	for (unsigned i = 0; conf_bank_key_defs[i].name; i++) {
+		const struct conf_bank_key_def *k = conf_bank_key_defs + i;
+		static const size_t sizes[] = {
+			[CONF_BANK_HOPS] = sizeof(struct conf_strlist),
+			[CONF_BANK_BOOL] = sizeof(int),
+			[CONF_BANK_FLOAT] = sizeof(double),
+			[CONF_BANK_STR] = sizeof(char *),
+			[CONF_BANK_DESTINY] = sizeof(int),
+			[CONF_BANK_REGEXES] = sizeof(struct conf_relist),
+		};
+
+		/* A key is copied as a whole value: lists stay borrowed. */
+		if (b->set & CONF_BANK_BIT(i))
+			memcpy((char *)&view->v + k->offset,
+			       (const char *)&b->v + k->offset, sizes[k->type]);
+	}
 	if (strcmp(b->name, "default") != 0) {
 		size_t len = strlen(view->path);
 

@@ -28,10 +28,7 @@
 
 struct bank_view {
 	char path[256];
-	const struct conf_strlist *forward;
-	const struct conf_strlist *notify;
-	const struct conf_strlist *release;
-	int originating;
+	struct conf_bank_values v; /* borrowed from the configuration */
 };
 
 void bank_select(const struct conf *c, const struct conf_bank *listener_bank,

@@ -184,7 +184,7 @@ dsn_send(struct reinject *rj, struct txn *t)
 	int ok = 0;
 
 	d->bank = t->bank;
-	d->bank.forward = t->bank.notify;
+	d->bank.v.forward = t->bank.v.notify;
 	d->body_8bitmime = 1;
 	d->client.helo = t->conf->myhostname;
 	d->client.source = "LOCAL";

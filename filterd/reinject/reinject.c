@@ -532,7 +532,7 @@ hop_close(struct reinject *rj, struct hop *h, int polite)
 int
 reinject_run(struct reinject *rj, struct txn *t)
 {
-	const struct conf_strlist *hops = t->bank.forward;
+	const struct conf_strlist *hops = &t->bank.v.forward;
 	char last[1200] = "no next hop configured";
 	enum hop_result res = HOP_NEXT;
 	size_t n_pass = 0;

@@ -27,7 +27,7 @@ txn_log_word(struct buf *out, int cond, const char *word, const char *dir)
 static void
 txn_log_actions(const struct txn *t, struct buf *out, int *passed)
 {
-	const char *dir = t->bank.originating ? "Outbound" : "Inbound";
+	const char *dir = t->bank.v.originating ? "Outbound" : "Inbound";
 	int relayed = 0, rejected = 0, tempfailed = 0, bounced = 0;
 	int nobounce = 0;
 
@@ -72,7 +72,7 @@ txn_log_format(const struct txn *t, struct buf *out)
 	buf_reset(out);
 	buf_printf(out, "%s: %s %s %s, %s%s [%s]:%d [%s] <%s> ->", t->id,
 		   passed ? "Passed" : "Blocked", ccat, actions.data,
-		   t->bank.path, t->bank.originating ? " LOCAL" : "",
+		   t->bank.path, t->bank.v.originating ? " LOCAL" : "",
 		   t->client.addr, t->client.port, t->peer_addr, t->sender);
 	buf_release(&actions);
 	for (size_t i = 0; i < t->n_rcpts; i++)

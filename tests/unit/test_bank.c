@@ -167,8 +167,9 @@ test_loaded(void **state)
 	assert_ptr_equal(c->listens[0].bank, conf_bank_find(c, "default"));
 	assert_ptr_equal(c->listens[1].bank, conf_bank_find(c, "AUTH"));
 	assert_int_equal(conf_bank_find(c, "RELAY")->set,
-			 CONF_BANK_CLIENT_NETWORKS | CONF_BANK_ORIGINATING |
-				 CONF_BANK_RELEASE);
+			 CONF_BANK_BIT(CONF_BANK_CLIENT_NETWORKS) |
+				 CONF_BANK_BIT(CONF_BANK_ORIGINATING) |
+				 CONF_BANK_BIT(CONF_BANK_RELEASE));
 	assert_int_equal(conf_bank_find(c, "RELAY")->n_client_networks, 2);
 }
 
@@ -191,20 +192,17 @@ test_select(void **state)
 		memset(&v, 0x55, sizeof(v));
 		bank_select(c, lb, k->client, &v);
 		if (strcmp(v.path, k->path) != 0 ||
-		    !list_is(v.forward, k->forward) ||
-		    !list_is(v.notify, k->notify) ||
-		    !list_is(v.release, k->release) ||
-		    v.originating != k->originating) {
+		    !list_is(&v.v.forward, k->forward) ||
+		    !list_is(&v.v.notify, k->notify) ||
+		    !list_is(&v.v.release, k->release) ||
+		    v.v.originating != k->originating) {
 			print_error("%s: got path %s forward %s notify %s "
 				    "release %s originating %d\n",
 				    k->name, v.path,
-				    v.forward && v.forward->n ? v.forward->v[0]
-							      : "-",
-				    v.notify && v.notify->n ? v.notify->v[0]
-							    : "-",
-				    v.release && v.release->n ? v.release->v[0]
-							      : "-",
-				    v.originating);
+				    v.v.forward.n ? v.v.forward.v[0] : "-",
+				    v.v.notify.n ? v.v.notify.v[0] : "-",
+				    v.v.release.n ? v.v.release.v[0] : "-",
+				    v.v.originating);
 			failed++;
 		}
 	}
@@ -220,9 +218,10 @@ test_borrowed(void **state)
 	struct bank_view v;
 
 	bank_select(c, auth, "198.51.100.7", &v);
-	assert_ptr_equal(v.forward, &auth->forward);
-	assert_ptr_equal(v.notify, &c->banks[0].notify);
-	assert_ptr_equal(v.release, &conf_bank_find(c, "RELAY")->release);
+	assert_ptr_equal(v.v.forward.v, auth->v.forward.v);
+	assert_ptr_equal(v.v.notify.v, c->banks[0].v.notify.v);
+	assert_ptr_equal(v.v.release.v,
+			 conf_bank_find(c, "RELAY")->v.release.v);
 }
 
 int

@@ -130,18 +130,22 @@ test_defaults(void **state)
 	assert_string_equal(d->name, "default");
 	assert_ptr_equal(conf_bank_find(c, "default"), d);
 	assert_null(conf_bank_find(c, "NOPE"));
-	assert_int_equal(d->forward.n, 1);
-	assert_string_equal(d->forward.v[0], "127.0.0.1:10025");
-	assert_int_equal(d->notify.n, 1);
-	assert_string_equal(d->notify.v[0], "127.0.0.1:10025");
-	assert_int_equal(d->release.n, 1);
-	assert_string_equal(d->release.v[0], "127.0.0.1:10025");
-	assert_int_equal(d->originating, 0);
+	assert_int_equal(d->v.forward.n, 1);
+	assert_string_equal(d->v.forward.v[0], "127.0.0.1:10025");
+	assert_int_equal(d->v.notify.n, 1);
+	assert_string_equal(d->v.notify.v[0], "127.0.0.1:10025");
+	assert_int_equal(d->v.release.n, 1);
+	assert_string_equal(d->v.release.v[0], "127.0.0.1:10025");
+	assert_int_equal(d->v.originating, 0);
 	/* The default bank answers every key. */
-	assert_int_equal(d->set & (CONF_BANK_FORWARD | CONF_BANK_NOTIFY |
-				   CONF_BANK_RELEASE | CONF_BANK_ORIGINATING),
-			 CONF_BANK_FORWARD | CONF_BANK_NOTIFY |
-				 CONF_BANK_RELEASE | CONF_BANK_ORIGINATING);
+	assert_int_equal(d->set & (CONF_BANK_BIT(CONF_BANK_FORWARD) |
+				   CONF_BANK_BIT(CONF_BANK_NOTIFY) |
+				   CONF_BANK_BIT(CONF_BANK_RELEASE) |
+				   CONF_BANK_BIT(CONF_BANK_ORIGINATING)),
+			 CONF_BANK_BIT(CONF_BANK_FORWARD) |
+				 CONF_BANK_BIT(CONF_BANK_NOTIFY) |
+				 CONF_BANK_BIT(CONF_BANK_RELEASE) |
+				 CONF_BANK_BIT(CONF_BANK_ORIGINATING));
 	assert_int_equal(c->min_servers, 2);
 	assert_int_equal(c->max_servers, 10);
 	assert_int_equal(c->n_mynetworks, 2);
@@ -364,12 +368,12 @@ test_list_comments(void **state)
 	assert_true(cidr_list_match(c->mynetworks, 3, "192.168.9.9"));
 	assert_true(cidr_list_match(c->mynetworks, 3, "::1"));
 	assert_false(cidr_list_match(c->mynetworks, 3, "127.0.0.1"));
-	assert_int_equal(c->banks[0].forward.n, 2);
-	assert_string_equal(c->banks[0].forward.v[0], "127.0.0.1:10025");
-	assert_string_equal(c->banks[0].forward.v[1], "[::1]:10035");
+	assert_int_equal(c->banks[0].v.forward.n, 2);
+	assert_string_equal(c->banks[0].v.forward.v[0], "127.0.0.1:10025");
+	assert_string_equal(c->banks[0].v.forward.v[1], "[::1]:10035");
 	/* notify and release default to the forward list. */
-	assert_int_equal(c->banks[0].notify.n, 2);
-	assert_int_equal(c->banks[0].release.n, 2);
+	assert_int_equal(c->banks[0].v.notify.n, 2);
+	assert_int_equal(c->banks[0].v.release.n, 2);
 	conf_free(&c);
 }
 
@@ -409,8 +413,8 @@ test_include_relative(void **state)
 		fail_msg("load failed: %s", err);
 	assert_non_null(conf_bank_find(c, "AUTH"));
 	assert_non_null(conf_bank_find(c, "MORE"));
-	assert_int_equal(conf_bank_find(c, "AUTH")->originating, 1);
-	assert_string_equal(conf_bank_find(c, "MORE")->forward.v[0],
+	assert_int_equal(conf_bank_find(c, "AUTH")->v.originating, 1);
+	assert_string_equal(conf_bank_find(c, "MORE")->v.forward.v[0],
 			    "127.0.0.1:10099");
 	assert_int_equal(c->n_listens, 1);
 	assert_ptr_equal(c->listens[0].bank, conf_bank_find(c, "AUTH"));
@@ -446,9 +450,9 @@ test_bank_order(void **state)
 	assert_string_equal(c->banks[0].name, "default");
 	assert_string_equal(c->banks[1].name, "B");
 	assert_string_equal(c->banks[2].name, "A");
-	assert_int_equal(c->banks[1].set, CONF_BANK_ORIGINATING);
+	assert_int_equal(c->banks[1].set, CONF_BANK_BIT(CONF_BANK_ORIGINATING));
 	assert_int_equal(c->banks[2].set, 0);
-	assert_string_equal(c->banks[0].forward.v[0], "[::1]:25");
+	assert_string_equal(c->banks[0].v.forward.v[0], "[::1]:25");
 	assert_int_equal(c->listens[0].protocol, CONF_PROTO_LMTP);
 	assert_string_equal(c->listens[0].host, "::1");
 	assert_string_equal(c->listens[0].port, "10024");
