@@ -718,6 +718,24 @@ conf_init_cfg(void)
 	return cfg;
 }
 
+/* conf_sections - the clamav and spamd sections */
+static void
+conf_sections(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *av = cfg_getsec(cfg, "clamav");
+	cfg_t *sd = cfg_getsec(cfg, "spamd");
+
+	c->clamav.database = xstrdup(cfg_getstr(av, "database"));
+	c->clamav.max_filesize = cfg_getint(av, "max_filesize");
+	c->clamav.max_scansize = cfg_getint(av, "max_scansize");
+	c->clamav.max_recursion = (int)cfg_getint(av, "max_recursion");
+	c->clamav.max_files = (int)cfg_getint(av, "max_files");
+	c->clamav.max_scantime = (int)cfg_getint(av, "max_scantime");
+	c->spamd.address = xstrdup(cfg_getstr(sd, "address"));
+	c->spamd.timeout = (int)cfg_getint(sd, "timeout");
+	c->spamd.user = xstrdup(cfg_getstr(sd, "user"));
+}
+
 /* conf_from_cfg - the plain struct from a parsed context */
 static struct conf *
 conf_from_cfg(cfg_t *cfg, const char *file)
@@ -753,6 +771,23 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 	c->forward_timeout = (int)cfg_getint(cfg, "forward_timeout");
 	c->forward_data_timeout = (int)cfg_getint(cfg, "forward_data_timeout");
 	c->mynetworks = conf_networks(cfg, "mynetworks", &c->n_mynetworks);
+	conf_strlist(cfg, "local_domains", &c->local_domains);
+	c->virus_scanned_header = xstrdup(
+		cfg_getstr(cfg, "virus_scanned_header"));
+	if (c->virus_scanned_header[0] == 0) {
+		free(c->virus_scanned_header);
+		c->virus_scanned_header = xmalloc(strlen(c->myhostname) + 16);
+		sprintf(c->virus_scanned_header, "filterd at %s",
+			c->myhostname);
+	}
+	c->max_mime_depth = (int)cfg_getint(cfg, "max_mime_depth");
+	c->max_mime_parts = (int)cfg_getint(cfg, "max_mime_parts");
+	c->max_archive_depth = (int)cfg_getint(cfg, "max_archive_depth");
+	c->max_archive_files = (int)cfg_getint(cfg, "max_archive_files");
+	c->max_decoded_size = cfg_getint(cfg, "max_decoded_size");
+	c->spam_max_size = cfg_getint(cfg, "spam_max_size");
+	conf_strlist(cfg, "spam_rules", &c->spam_rules);
+	conf_sections(cfg, c);
 	conf_banks(cfg, c);
 	return c;
 }
@@ -836,6 +871,13 @@ conf_free(struct conf **cp)
 		free(c->listens[i].addr);
 	free(c->listens);
 	free(c->mynetworks);
+	conf_key_free(conf_bank_key_defs + CONF_BANK_FORWARD,
+		      &c->local_domains);
+	conf_key_free(conf_bank_key_defs + CONF_BANK_FORWARD, &c->spam_rules);
+	free(c->virus_scanned_header);
+	free(c->clamav.database);
+	free(c->spamd.address);
+	free(c->spamd.user);
 	free(c->file);
 	free(c->syslog_ident);
 	free(c->user);

@@ -137,6 +137,28 @@ struct conf {
 	int forward_data_timeout;
 	struct cidr *mynetworks;
 	size_t n_mynetworks;
+	struct conf_strlist local_domains;
+	char *virus_scanned_header;
+	int max_mime_depth;
+	int max_mime_parts;
+	int max_archive_depth;
+	int max_archive_files;
+	long max_decoded_size;
+	long spam_max_size;
+	struct conf_strlist spam_rules;
+	struct {
+		char *database; /* empty: no virus scanning */
+		long max_filesize;
+		long max_scansize;
+		int max_recursion;
+		int max_files;
+		int max_scantime;
+	} clamav;
+	struct {
+		char *address; /* empty: no spamd */
+		int timeout;
+		char *user;
+	} spamd;
 	struct conf_listen *listens;
 	size_t n_listens;
 	struct conf_bank *banks;

@@ -24,6 +24,7 @@
 
 #include "conf/conf.h"
 #include "master.h"
+#include "scan/checks.h"
 #include "scoreboard.h"
 #include "server_skel.h"
 #include "status.h"
@@ -59,6 +60,7 @@ struct master {
 	time_t throttle_until;
 	int draining;
 	struct scoreboard *sb;
+	struct checks *checks; /* engines of the current generation */
 };
 
 /* The self-pipe: written by signal handlers, read by the loop. */
@@ -199,7 +201,8 @@ master_spawn(struct master *m)
 	if (pid == 0) {
 		int fds[m->conf->n_listens];
 		struct skel_child args = {m->conf, fds, m->status_wr,
-					  sb_slot(m->sb, (unsigned)sb_index)};
+					  sb_slot(m->sb, (unsigned)sb_index),
+					  m->checks};
 
 		close(master_sig_pipe[0]);
 		close(master_sig_pipe[1]);
@@ -347,16 +350,27 @@ master_reload(struct master *m)
 	char err[1024];
 	struct conf *nc = conf_load(m->conf_file, err, sizeof(err));
 	struct master_listener *nl;
+	struct checks *nck;
 
 	if (nc == NULL) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
 		return;
 	}
-	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
-		msg_error("reload rejected, configuration unchanged");
+	/* New signatures and rules are built before anything changes. */
+	if ((nck = checks_create(nc, err, sizeof(err))) == NULL) {
+		msg_error("reload rejected, configuration unchanged: %s", err);
 		conf_free(&nc);
 		return;
 	}
+	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
+		msg_error("reload rejected, configuration unchanged");
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
+	/* Old children keep their copy of the old engines until they exit. */
+	checks_free(&m->checks);
+	m->checks = nck;
 	master_close_listeners(&m->listeners, m->conf->n_listens);
 	m->listeners = nl;
 	master_dir(nc, nc->run_dir, 0755);
@@ -451,6 +465,7 @@ int
 master_run(struct conf *conf, const char *conf_file)
 {
 	struct master m = {0};
+	char err[1024];
 	int pfd[2];
 
 	m.conf = conf;
@@ -458,6 +473,9 @@ master_run(struct conf *conf, const char *conf_file)
 	m.generation = 1;
 	master_dir(conf, conf->run_dir, 0755);
 	master_dir(conf, conf->tmp_dir, 0700);
+	/* Engines and rules are built once, here, before any child exists. */
+	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
+		msg_fatal("%s", err);
 	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
 		msg_fatal("cannot listen: see above");
 	master_pidfile(conf, 0);
@@ -498,6 +516,7 @@ master_run(struct conf *conf, const char *conf_file)
 				master_drain(&m);
 				master_pidfile(m.conf, 1);
 				sb_close(&m.sb);
+				checks_free(&m.checks);
 				msg_info("stopped");
 				conf_free(&m.conf);
 				free(m.children);

@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "reinject/reinject.h"
+#include "scan/checks.h"
 #include "scoreboard.h"
 #include "server_skel.h"
 #include "smtp/session.h"
@@ -135,6 +136,8 @@ skel_child_main(const struct skel_child *args)
 	ctx.stop = &skel_stop;
 	ctx.max_messages = (unsigned long)c->max_requests;
 	ctx.slot = args->slot;
+	ctx.checks = args->checks;
+	ctx.cctx = checks_ctx_create(args->checks);
 	args->slot->pid = (int32_t)getpid();
 	status_send(args->status_fd, STATUS_IDLE);
 
@@ -153,5 +156,6 @@ skel_child_main(const struct skel_child *args)
 		status_send(args->status_fd, STATUS_IDLE);
 	}
 	reinject_free(&ctx.rj);
+	checks_ctx_free(&ctx.cctx);
 	exit(0);
 }

@@ -31,12 +31,14 @@
 
 struct conf;
 struct sb_slot;
+struct checks;
 
 struct skel_child {
 	const struct conf *conf;
-	const int *listen_fds; /* parallel to conf->listens */
-	int status_fd;	       /* write end of the status pipe */
-	struct sb_slot *slot;  /* this child's scoreboard slot */
+	const int *listen_fds;	     /* parallel to conf->listens */
+	int status_fd;		     /* write end of the status pipe */
+	struct sb_slot *slot;	     /* this child's scoreboard slot */
+	const struct checks *checks; /* built in the master */
 };
 
 void skel_child_main(const struct skel_child *args) __attribute__((noreturn));

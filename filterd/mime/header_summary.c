@@ -90,6 +90,10 @@ header_summary_read(struct txn *t)
 				  sizeof(value));
 	if (mid && *mid)
 		t->message_id = pool_strdup(t->pool, mid);
+	mid = header_summary_find(hdr, (size_t)n, "Precedence", value,
+				  sizeof(value));
+	if (mid && *mid)
+		t->precedence = pool_strdup(t->pool, mid);
 	free(hdr);
 	return 0;
 }

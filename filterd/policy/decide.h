@@ -5,16 +5,38 @@
 /* NAME
 /*	decide 3h
 /* SUMMARY
-/*	per-recipient destiny from the content category and the bank
+/*	per-recipient destiny and header fields, amavis semantics
 /* DESCRIPTION
-/*	decide_run() gives each recipient of a checked message its destiny
-/*	(PASS, DISCARD, BOUNCE, REJECT). CLEAN and SPAMMY mail passes; the
-/*	blocking categories take the bank's final_*_destiny once banks carry
-/*	them (content-checks work). Returns 0.
+/*	decide_run() turns the content category of a checked message and
+/*	the bank's settings into each recipient's destiny:
+/*
+/*	VIRUS, BANNED, UNCHECKED, SPAM: final_virus_destiny,
+/*	final_banned_destiny, final_unchecked_destiny, final_spam_destiny;
+/*	SPAMMY and CLEAN: PASS. PASS forwards; DISCARD answers 250 2.7.0 and
+/*	forwards nothing; REJECT answers 554 5.7.0 with the reason; BOUNCE
+/*	answers like REJECT until the NOTIFY stage (dsn.c) has told the
+/*	sender (or decided, as amavis does, that nobody is to be told), and
+/*	then 250. TEMPFAIL (unchecked mail, by default) fails the message
+/*	with a 4xx: it is never passed unchecked.
+/*
+/*	For recipients that pass, it sets the header fields of their copy:
+/*	X-Spam-Flag, X-Spam-Score, X-Spam-Level and X-Spam-Status when the
+/*	spam checks ran, the recipient is local (local_domains; all when the
+/*	list is empty) and the score reaches spam_tag_level; and the subject
+/*	tag (spam_subject_tag) at spam_tag2_level. Recipients with the same
+/*	fields share one list, so the forwarder sends one copy per kind.
+/*
+/*	Returns 0, or -1 with TXN_ERR_SCAN for TEMPFAIL.
+/*
+/*	decide_local() tells whether an address is in local_domains.
+/* PROCESS
+/*	children, milter process.
 /*--*/
 
 struct txn;
+struct conf;
 
 int decide_run(struct txn *t);
+int decide_local(const struct conf *c, const char *addr);
 
 #endif

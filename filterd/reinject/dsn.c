@@ -46,25 +46,42 @@ dsn_param(const char *params, const char *key, char *out, size_t size)
 	return 0;
 }
 
-/* dsn_wanted - may the sender be told that this recipient failed? */
-static int
-dsn_wanted(const struct txn *t, const struct txn_rcpt *rc)
+/* dsn_why_not - why nobody is to be told, or NULL (amavis' rules) */
+static const char *
+dsn_why_not(const struct txn *t, const struct txn_rcpt *rc)
 {
 	char notify[128];
 
 	if (t->sender[0] == 0)
-		return 0;
-	if (dsn_param(rc->params, "NOTIFY", notify, sizeof(notify)))
-		return strcasestr(notify, "FAILURE") != NULL;
-	return 1;
+		return "null sender";
+	if (dsn_param(rc->params, "NOTIFY", notify, sizeof(notify)) &&
+	    strcasestr(notify, "FAILURE") == NULL)
+		return "NOTIFY excludes FAILURE";
+	if (rc->destiny != TXN_D_BOUNCE)
+		return NULL;
+	/* Viruses fake their senders: a DSN would be backscatter. */
+	if (t->ccat == TXN_CCAT_VIRUS)
+		return "virus, likely forged sender";
+	if (t->ccat == TXN_CCAT_SPAM &&
+	    t->spam_score >= t->bank.v.spam_dsn_cutoff_level)
+		return "spam above spam_dsn_cutoff_level";
+	if (t->precedence && (strcasecmp(t->precedence, "bulk") == 0 ||
+			      strcasecmp(t->precedence, "list") == 0 ||
+			      strcasecmp(t->precedence, "junk") == 0))
+		return "Precedence bulk, list or junk";
+	return NULL;
 }
 
-/* dsn_refused - recipient refused for good and not yet dealt with */
+/* dsn_candidate - a recipient the sender should hear about */
 static int
-dsn_refused(const struct txn_rcpt *rc)
+dsn_candidate(const struct txn_rcpt *rc, int mixed)
 {
-	return rc->reply.code / 100 == 5 && !rc->dsn_sent &&
-	       !rc->dsn_suppressed;
+	if (rc->dsn_sent || rc->dsn_suppressed)
+		return 0;
+	if (rc->destiny == TXN_D_BOUNCE)
+		return 1;
+	/* Refused by the next hop while others were accepted (SMTP). */
+	return mixed && rc->destiny == TXN_D_PASS && rc->reply.code / 100 == 5;
 }
 
 /* dsn_original_header - the header section of the message, CRLF form */
@@ -130,9 +147,11 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 
-		if (dsn_refused(rc) && dsn_wanted(t, rc))
-			buf_printf(out, "<%s>: %s said: %d %s %s\r\n", rc->addr,
-				   remote, rc->reply.code, rc->reply.dsn,
+		if (rc->dsn_pending)
+			buf_printf(out, "<%s>: %s%s%d %s %s\r\n", rc->addr,
+				   rc->destiny == TXN_D_BOUNCE ? "" : remote,
+				   rc->destiny == TXN_D_BOUNCE ? "" : " said: ",
+				   rc->reply.code, rc->reply.dsn,
 				   rc->reply.text);
 	}
 	buf_printf(out,
@@ -150,7 +169,7 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 
-		if (!dsn_refused(rc) || !dsn_wanted(t, rc))
+		if (!rc->dsn_pending)
 			continue;
 		buf_printf(out, "\r\nFinal-Recipient: rfc822; %s\r\n",
 			   rc->addr);
@@ -160,7 +179,7 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 			   "Action: failed\r\n"
 			   "Status: %s\r\n",
 			   rc->reply.dsn);
-		if (*remote)
+		if (*remote && rc->destiny != TXN_D_BOUNCE)
 			buf_printf(out, "Remote-MTA: dns; %s\r\n", remote);
 		buf_printf(out, "Diagnostic-Code: smtp; %d %s %s\r\n",
 			   rc->reply.code, rc->reply.dsn, rc->reply.text);
@@ -218,38 +237,50 @@ dsn_send(struct reinject *rj, struct txn *t)
 	return ok ? 0 : -1;
 }
 
-/* dsn_run - tell the sender about recipients refused for good */
+/* dsn_run - tell the sender about recipients not delivered for good */
 int
 dsn_run(struct reinject *rj, struct txn *t)
 {
-	size_t accepted = 0, wanted = 0;
+	size_t accepted = 0, pending = 0;
+	int mixed;
 
 	if (t->error)
 		return 0;
 	for (size_t i = 0; i < t->n_rcpts; i++)
-		accepted += txn_rcpt_status(t, i) == 2;
-	if (accepted == 0)
-		return 0;
+		accepted += t->rcpts[i].destiny == TXN_D_PASS &&
+			    txn_rcpt_status(t, i) == 2;
+	mixed = t->one_reply && accepted > 0;
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
+		const char *why_not;
 
-		if (!dsn_refused(rc))
+		if (!dsn_candidate(rc, mixed))
 			continue;
-		if (dsn_wanted(t, rc)) {
-			wanted++;
+		if ((why_not = dsn_why_not(t, rc)) == NULL) {
+			rc->dsn_pending = 1;
+			pending++;
 		} else {
 			rc->dsn_suppressed = 1;
-			msg_info(
-				"%s: <%s> refused by the next hop, no DSN (%s)",
-				t->id, rc->addr,
-				t->sender[0] ? "NOTIFY excludes FAILURE"
-					     : "null sender");
+			msg_info("%s: <%s> not delivered, no DSN (%s)", t->id,
+				 rc->addr, why_not);
 		}
 	}
-	if (wanted == 0 || dsn_send(rj, t) < 0)
+	if (pending == 0)
 		return 0;
+	if (dsn_send(rj, t) == 0) {
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (t->rcpts[i].dsn_pending)
+				t->rcpts[i].dsn_sent = 1;
+	} else {
+		/* A bounce that cannot be sent now: the front MTA keeps it. */
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (t->rcpts[i].dsn_pending &&
+			    t->rcpts[i].destiny == TXN_D_BOUNCE)
+				txn_set_reply(&t->rcpts[i].reply, t->pool, 451,
+					      "4.3.0",
+					      "cannot send the DSN now");
+	}
 	for (size_t i = 0; i < t->n_rcpts; i++)
-		if (dsn_refused(t->rcpts + i) && dsn_wanted(t, t->rcpts + i))
-			t->rcpts[i].dsn_sent = 1;
+		t->rcpts[i].dsn_pending = 0;
 	return 0;
 }

@@ -9,7 +9,12 @@
 /* SYNOPSIS
 /*	#include "reinject/dsn.h"
 /* DESCRIPTION
-/*	dsn_run() is the NOTIFY stage. When a next hop accepted some
+/*	dsn_run() is the NOTIFY stage. Recipients whose destiny is BOUNCE
+/*	get a DSN (unless amavis' rules say nobody is to be told: a virus,
+/*	whose sender is likely forged; spam at spam_dsn_cutoff_level;
+/*	Precedence bulk, list or junk), after which they count as handled
+/*	(250); if the DSN cannot be sent they are temporarily failed. And
+/*	when a next hop accepted some
 /*	recipients of a message and refused others for good, a one-reply
 /*	SMTP client (the front MTA) cannot be told both; like amavisd-new,
 /*	filterd then tells the sender itself: one multipart/report DSN

@@ -33,6 +33,8 @@
 
 enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL };
 
+#define HOP_HEADER_MAX (256 * 1024) /* header section we rewrite, at most */
+
 /* What a next hop said it supports, from its EHLO reply. */
 #define EXT_PIPELINING (1u << 0)
 #define EXT_8BITMIME (1u << 1)
@@ -52,6 +54,13 @@ struct hop {
 	unsigned ext;
 	unsigned xforward; /* bit i: cmd_xforward_names[i] offered */
 	char error[1200];  /* why this hop failed */
+};
+
+/* The recipients that get the same copy (same added fields). */
+struct hop_group {
+	unsigned char *member; /* per recipient: in this group */
+	const struct txn_header *headers;
+	const char *subject_tag;
 };
 
 /* reinject_create - client state for one process or worker */
@@ -318,8 +327,8 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 
 /* hop_envelope - MAIL, RCPT..., DATA; pipelined when offered */
 static enum hop_result
-hop_envelope(struct reinject *rj, struct hop *h, struct txn *t, off_t size,
-	     int *accepted)
+hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
+	     const struct hop_group *g, off_t size, int *accepted)
 {
 	int pipelining = (h->ext & EXT_PIPELINING) != 0;
 	struct reinject_reply r, mail;
@@ -352,7 +361,7 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t, off_t size,
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
 
-		if (rc->destiny != TXN_D_PASS)
+		if (!g->member[i])
 			continue;
 		n_pass++;
 		stream_printf(h->s, "RCPT TO:<%s>", rc->addr);
@@ -382,7 +391,7 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t, off_t size,
 		for (size_t i = 0; i < t->n_rcpts; i++) {
 			struct txn_rcpt *rc = t->rcpts + i;
 
-			if (rc->destiny != TXN_D_PASS)
+			if (!g->member[i])
 				continue;
 			if (hop_read_reply(rj, h, &r, NULL) < 0)
 				return HOP_NEXT;
@@ -412,7 +421,7 @@ mail_refused:
 				mail.full);
 	/* A permanent refusal of the sender is every recipient's answer. */
 	for (size_t i = 0; i < t->n_rcpts; i++)
-		if (t->rcpts[i].destiny == TXN_D_PASS)
+		if (g->member[i])
 			txn_set_reply(&t->rcpts[i].reply, t->pool, mail.code,
 				      mail.dsn, mail.text);
 	return HOP_DONE;
@@ -427,20 +436,88 @@ no_recipient:
 	return HOP_DONE;
 }
 
+/* hop_stuffed - write message bytes, dot-stuffing each line */
+static void
+hop_stuffed(struct hop *h, const char *p, size_t len, int *bol)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		const char *lf;
+
+		if (*bol && *p == '.')
+			stream_write(h->s, ".", 1);
+		lf = memchr(p, '\n', (size_t)(end - p));
+		if (lf == NULL) {
+			stream_write(h->s, p, (size_t)(end - p));
+			*bol = 0;
+			return;
+		}
+		stream_write(h->s, p, (size_t)(lf + 1 - p));
+		p = lf + 1;
+		*bol = 1;
+	}
+}
+
+/* hop_tagged_header - the header section with the subject tag; its end */
+static off_t
+hop_tagged_header(struct hop *h, const struct txn *t, const char *tag, int *bol)
+{
+	size_t want = t->size < HOP_HEADER_MAX ? (size_t)t->size
+					       : HOP_HEADER_MAX;
+	char *hdr = xmalloc(want + 1);
+	ssize_t n = pread(spool_fd(t->spool), hdr, want, 0);
+	const char *end, *p;
+	int tagged = 0;
+	off_t off;
+
+	hdr[n > 0 ? n : 0] = 0;
+	end = n > 0 ? strstr(hdr, "\r\n\r\n") : NULL;
+	if (end == NULL) {
+		/* No header section we can see whole: the copy goes untagged. */
+		free(hdr);
+		return 0;
+	}
+	end += 2;
+	for (p = hdr; p < end;) {
+		const char *crlf = strstr(p, "\r\n");
+		const char *eol = crlf ? crlf + 2 : end;
+
+		if (!tagged && strncasecmp(p, "Subject:", 8) == 0) {
+			const char *v = p + 8 + (p[8] == ' ');
+
+			stream_printf(h->s, "Subject: %s", tag);
+			hop_stuffed(h, v, (size_t)(eol - v), bol);
+			tagged = 1;
+		} else {
+			hop_stuffed(h, p, (size_t)(eol - p), bol);
+		}
+		p = eol;
+	}
+	if (!tagged)
+		stream_printf(h->s, "Subject: %s\r\n", tag);
+	off = end - hdr;
+	free(hdr);
+	return off;
+}
+
 /* hop_body - added headers, then the spool, dot-stuffed, then the dot */
 static int
-hop_body(struct hop *h, const struct txn *t)
+hop_body(struct hop *h, const struct txn *t, const struct hop_group *g)
 {
+	const struct txn_header *lists[2] = {t->add_headers, g->headers};
 	char chunk[65536];
 	int bol = 1, last_lf = 1;
 	off_t off = 0;
 
-	for (const struct txn_header *hd = t->add_headers; hd; hd = hd->next)
-		stream_printf(h->s, "%s\r\n", hd->line);
+	for (size_t i = 0; i < 2; i++)
+		for (const struct txn_header *hd = lists[i]; hd; hd = hd->next)
+			stream_printf(h->s, "%s\r\n", hd->line);
+	if (g->subject_tag)
+		off = hop_tagged_header(h, t, g->subject_tag, &bol);
 	while (off < t->size) {
 		ssize_t n = pread(spool_fd(t->spool), chunk, sizeof(chunk),
 				  off);
-		const char *p = chunk, *end;
 
 		if (n <= 0) {
 			snprintf(h->error, sizeof(h->error), "read spool: %s",
@@ -448,48 +525,47 @@ hop_body(struct hop *h, const struct txn *t)
 			return -1;
 		}
 		off += n;
-		end = chunk + n;
-		while (p < end) {
-			const char *lf;
-
-			if (bol && *p == '.')
-				stream_write(h->s, ".", 1);
-			lf = memchr(p, '\n', (size_t)(end - p));
-			if (lf == NULL) {
-				stream_write(h->s, p, (size_t)(end - p));
-				bol = 0;
-				break;
-			}
-			stream_write(h->s, p, (size_t)(lf + 1 - p));
-			p = lf + 1;
-			bol = 1;
-		}
+		hop_stuffed(h, chunk, (size_t)n, &bol);
 		last_lf = chunk[n - 1] == '\n';
 	}
 	stream_puts(h->s, last_lf ? ".\r\n" : "\r\n.\r\n");
 	return hop_send(h);
 }
 
-/* hop_deliver - one attempt at one hop */
+/* hop_copy_size - the bytes of a group's copy (for SIZE=) */
+static off_t
+hop_copy_size(const struct txn *t, const struct hop_group *g)
+{
+	const struct txn_header *lists[2] = {t->add_headers, g->headers};
+	off_t size = t->size;
+
+	for (size_t i = 0; i < 2; i++)
+		for (const struct txn_header *hd = lists[i]; hd; hd = hd->next)
+			size += (off_t)strlen(hd->line) + 2;
+	if (g->subject_tag)
+		size += (off_t)strlen(g->subject_tag) + 11;
+	return size;
+}
+
+/* hop_deliver - one attempt at one hop, for one group */
 static enum hop_result
-hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t)
+hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t,
+	    const struct hop_group *g)
 {
 	struct reinject_reply r;
 	enum hop_result res;
 	char qid[64];
-	off_t size = t->size;
+	off_t size = hop_copy_size(t, g);
 	int accepted;
 
-	for (const struct txn_header *hd = t->add_headers; hd; hd = hd->next)
-		size += (off_t)strlen(hd->line) + 2;
 	if ((res = hop_open(rj, spec, h)) != HOP_DONE)
 		return res;
 	if ((res = hop_xforward(rj, h, t)) != HOP_DONE)
 		return res;
-	if ((res = hop_envelope(rj, h, t, size, &accepted)) != HOP_DONE ||
+	if ((res = hop_envelope(rj, h, t, g, size, &accepted)) != HOP_DONE ||
 	    accepted == 0)
 		return res;
-	if (hop_body(h, t) < 0)
+	if (hop_body(h, t, g) < 0)
 		return HOP_TEMPFAIL;
 	if (t->slot)
 		t->slot->c.bytes_out += (uint64_t)size;
@@ -499,7 +575,7 @@ hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t)
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
 
-		if (rc->destiny == TXN_D_PASS && rc->reply.code == 0)
+		if (g->member[i] && rc->reply.code == 0)
 			txn_set_reply(&rc->reply, t->pool, r.code, r.dsn,
 				      r.text);
 	}
@@ -528,31 +604,34 @@ hop_close(struct reinject *rj, struct hop *h, int polite)
 	stream_close(&h->s);
 }
 
-/* reinject_run - deliver to the first next hop that takes the message */
-int
-reinject_run(struct reinject *rj, struct txn *t)
+/* reinject_group - deliver one group through the first hop that works */
+static enum hop_result
+reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
+	       char *last, size_t lastsize)
 {
 	const struct conf_strlist *hops = &t->bank.v.forward;
-	char last[1200] = "no next hop configured";
 	enum hop_result res = HOP_NEXT;
-	size_t n_pass = 0;
 
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		n_pass += t->rcpts[i].destiny == TXN_D_PASS;
-	for (size_t i = 0; n_pass > 0 && i < hops->n && res == HOP_NEXT; i++) {
+	snprintf(last, lastsize, "no next hop configured");
+	for (size_t i = 0; i < hops->n && res == HOP_NEXT; i++) {
 		struct hop h;
 
 		memset(&h, 0, sizeof(h));
 		/* Replies from a hop given up on do not count. */
 		for (size_t k = 0; k < t->n_rcpts; k++)
-			if (t->rcpts[k].destiny == TXN_D_PASS)
+			if (g->member[k])
 				memset(&t->rcpts[k].reply, 0,
 				       sizeof(t->rcpts[k].reply));
-		res = hop_deliver(rj, &h, hops->v[i], t);
+		res = hop_deliver(rj, &h, hops->v[i], t, g);
 		if (t->slot && res != HOP_DONE)
 			t->slot->c.nexthop_failures++;
 		if (res == HOP_DONE) {
-			t->hop = pool_strdup(t->pool, h.name);
+			const char *name = pool_strdup(t->pool, h.name);
+
+			t->hop = name;
+			for (size_t k = 0; k < t->n_rcpts; k++)
+				if (g->member[k])
+					t->rcpts[k].hop = name;
 			if (t->slot && i > 0)
 				t->slot->c.nexthop_failovers++;
 			if (i > 0)
@@ -560,7 +639,7 @@ reinject_run(struct reinject *rj, struct txn *t)
 					 "failed next hop(s)",
 					 t->id, h.name, i);
 		} else {
-			snprintf(last, sizeof(last), "%s", h.error);
+			snprintf(last, lastsize, "%s", h.error);
 			msg_warn("%s: next hop %s failed: %s%s", t->id, h.name,
 				 h.error,
 				 res == HOP_NEXT && i + 1 < hops->n
@@ -569,9 +648,57 @@ reinject_run(struct reinject *rj, struct txn *t)
 		}
 		hop_close(rj, &h, res != HOP_TEMPFAIL);
 	}
+	return res;
+}
+
+/* reinject_run - one copy per group of recipients, each to a next hop */
+int
+reinject_run(struct reinject *rj, struct txn *t)
+{
+	unsigned char *done = xcalloc(t->n_rcpts + 1, 1);
+	struct hop_group g = {xcalloc(t->n_rcpts + 1, 1), NULL, NULL};
+	char last[1200];
+	int delivered = 0, failed = 0;
+
+	for (size_t first = 0; first < t->n_rcpts; first++) {
+		const struct txn_rcpt *f = t->rcpts + first;
+
+		if (done[first] || f->destiny != TXN_D_PASS)
+			continue;
+		/* Everyone whose copy is the same as first's. */
+		memset(g.member, 0, t->n_rcpts);
+		g.headers = f->headers;
+		g.subject_tag = f->subject_tag;
+		for (size_t i = first; i < t->n_rcpts; i++) {
+			const struct txn_rcpt *rc = t->rcpts + i;
+
+			g.member[i] = !done[i] && rc->destiny == TXN_D_PASS &&
+				      rc->headers == f->headers &&
+				      rc->subject_tag == f->subject_tag;
+			done[i] |= g.member[i];
+		}
+		if (reinject_group(rj, t, &g, last, sizeof(last)) == HOP_DONE) {
+			delivered++;
+			continue;
+		}
+		failed++;
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (g.member[i])
+				txn_set_reply(
+					&t->rcpts[i].reply, t->pool, 451,
+					"4.4.1",
+					pool_printf(t->pool,
+						    "next hop unavailable: "
+						    "%s",
+						    last));
+	}
+	free(g.member);
+	free(done);
 	clock_gettime(CLOCK_MONOTONIC, &t->t_forward);
-	if (res == HOP_DONE || n_pass == 0)
-		return 0;
-	txn_set_error(t, TXN_ERR_FORWARD, "%s", last);
-	return -1;
+	/* Nothing went anywhere: the message as a whole is failed. */
+	if (failed > 0 && delivered == 0) {
+		txn_set_error(t, TXN_ERR_FORWARD, "%s", last);
+		return -1;
+	}
+	return 0;
 }

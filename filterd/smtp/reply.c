@@ -58,10 +58,10 @@ reply_recipient(const struct txn *t, size_t i, struct buf *out)
 		buf_printf(out, "250 2.5.0 Ok, id=%s, DSN %s: %d %s %s", t->id,
 			   rc->dsn_sent ? "sent" : "suppressed", r->code,
 			   r->dsn, r->text);
-	} else if (rc->destiny == TXN_D_PASS && t->hop) {
+	} else if (rc->destiny == TXN_D_PASS && rc->hop) {
 		buf_printf(out, "%d %s %s, id=%s, from MTA(%s): %d %s %s",
 			   r->code, r->dsn,
-			   r->code / 100 == 2 ? "Ok" : "Failed", t->id, t->hop,
+			   r->code / 100 == 2 ? "Ok" : "Failed", t->id, rc->hop,
 			   r->code, r->dsn, r->text);
 	} else {
 		buf_printf(out, "%d %s %s", r->code, r->dsn, r->text);

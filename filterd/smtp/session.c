@@ -329,6 +329,10 @@ cmd_mail(struct session *ss, char *arg)
 	ss->txn = t;
 	ss->state = SESSION_MAIL;
 	t->slot = ss->ctx->slot;
+	t->checks = ss->ctx->checks;
+	t->cctx = ss->ctx->cctx;
+	/* LMTP tells each refusal to the front MTA; SMTP has one reply. */
+	t->one_reply = !ss->lmtp;
 	sb_slot_message(t->slot, t->id, t->client.ident);
 	sb_slot_state(t->slot, SB_RECEIVING);
 	/* The whole message, from here to our reply, has child_timeout. */
@@ -446,13 +450,8 @@ session_receive(struct session *ss, struct txn *t)
 static void
 session_finish(struct session *ss, struct txn *t)
 {
-	/* LMTP tells each refusal to the front MTA: no DSN of our own. */
-	unsigned stages = ss->lmtp ? TXN_STAGES_ALL &
-					     ~TXN_STAGE_BIT(TXN_STAGE_NOTIFY)
-				   : TXN_STAGES_ALL;
-
 	if (t->error == TXN_OK)
-		(void)txn_run(t, stages, ss->ctx->rj);
+		(void)txn_run(t, TXN_STAGES_ALL, ss->ctx->rj);
 	else
 		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
 	sb_slot_state(t->slot, SB_REPLYING);

@@ -33,6 +33,8 @@ struct conf;
 struct conf_listen;
 struct reinject;
 struct sb_slot;
+struct checks;
+struct checks_ctx;
 
 struct session_ctx {
 	const struct conf *conf;
@@ -40,8 +42,10 @@ struct session_ctx {
 	struct reinject *rj;
 	volatile sig_atomic_t *stop;
 	unsigned long messages;
-	unsigned long max_messages; /* stop after this many; 0: none */
-	struct sb_slot *slot;	    /* scoreboard slot, or NULL */
+	unsigned long max_messages;  /* stop after this many; 0: none */
+	struct sb_slot *slot;	     /* scoreboard slot, or NULL */
+	const struct checks *checks; /* engines built in the master */
+	struct checks_ctx *cctx;     /* this child's matching state */
 };
 
 void session_run(struct session_ctx *ctx, int fd);

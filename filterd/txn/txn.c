@@ -56,6 +56,7 @@ txn_free(struct txn **tp)
 
 	if (t == NULL)
 		return;
+	mime_free(&t->mime);
 	spool_remove(&t->spool);
 	pool = t->pool;
 	pool_destroy(&pool);
@@ -169,7 +170,9 @@ static int
 txn_stage_parse(struct txn *t, struct reinject *rj)
 {
 	(void)rj;
-	return header_summary_read(t);
+	if (header_summary_read(t) < 0)
+		return -1;
+	return t->checks ? mime_parse(t) : 0;
 }
 
 static int

@@ -47,11 +47,14 @@
 
 #include "conf/conf.h"
 #include "master/scoreboard.h"
+#include "mime/mime_parse.h"
 #include "policy/bank.h"
 #include "util/pool.h"
 
 struct spool;
 struct reinject;
+struct checks;
+struct checks_ctx;
 
 enum txn_stage {
 	TXN_STAGE_SPOOL,   /* front end: receive into the spool file */
@@ -104,13 +107,25 @@ struct txn_reply {
 	const char *text;
 };
 
+/* A header field added on forwarding ("Name: value", no CRLF). */
+struct txn_header {
+	struct txn_header *next;
+	const char *line;
+};
+
 struct txn_rcpt {
 	const char *addr;   /* without angle brackets */
 	const char *params; /* RCPT parameters to pass on (NOTIFY, ORCPT) */
 	enum txn_destiny destiny;
 	struct txn_reply reply; /* the outcome for this recipient */
-	int dsn_sent;		/* a refusal we told the sender about */
-	int dsn_suppressed;	/* a refusal nobody can be told about */
+	const char *hop; /* next hop that answered for it, "smtp:[h]:p" */
+	int local;	 /* in local_domains: gets X-Spam-* fields */
+	/* What its copy gets on forwarding, besides txn->add_headers. */
+	const struct txn_header *headers;
+	const char *subject_tag;
+	int dsn_sent;	    /* a refusal we told the sender about */
+	int dsn_pending;    /* in the DSN being made (dsn.c only) */
+	int dsn_suppressed; /* a refusal nobody can be told about */
 };
 
 /* The client as the front MTA saw it (XFORWARD), else our peer. */
@@ -122,12 +137,6 @@ struct txn_client {
 	const char *proto;  /* XFORWARD PROTO */
 	const char *ident;  /* XFORWARD IDENT: the front queue id */
 	const char *source; /* XFORWARD SOURCE: LOCAL or REMOTE */
-};
-
-/* A header field added on forwarding ("Name: value", no CRLF). */
-struct txn_header {
-	struct txn_header *next;
-	const char *line;
 };
 
 struct txn {
@@ -150,11 +159,26 @@ struct txn {
 	size_t n_rcpts;
 	size_t rcpt_cap;
 
+	/* Checks: engines from the master, this process's matching state. */
+	const struct checks *checks;
+	struct checks_ctx *cctx;
+	int one_reply; /* the front end answers once (SMTP) */
+
 	/* Content. */
 	struct spool *spool;
 	off_t size;		/* bytes in the spool (CRLF form) */
 	const char *message_id; /* Message-ID header, or NULL */
+	const char *precedence; /* Precedence header, or NULL */
+	struct mime_summary mime;
 	enum txn_ccat ccat;
+	const char *virus; /* what the checks found, or NULL */
+	const char *banned;
+	const char *unchecked;
+	int virus_scanned; /* a virus scanner looked at it */
+	int spam_scanned;  /* the spam checks looked at it */
+	double spam_score;
+	const char *spam_hits; /* "GTUBE=1000,..." */
+	long ms_virus, ms_banned, ms_spam;
 	struct txn_header *add_headers; /* prepended on forward, in order */
 	struct txn_header **add_tail;
 

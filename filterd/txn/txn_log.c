@@ -29,21 +29,29 @@ txn_log_actions(const struct txn *t, struct buf *out, int *passed)
 {
 	const char *dir = t->bank.v.originating ? "Outbound" : "Inbound";
 	int relayed = 0, rejected = 0, tempfailed = 0, bounced = 0;
-	int nobounce = 0;
+	int nobounce = 0, discarded = 0;
 
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 		int status = txn_rcpt_status(t, i);
 
-		bounced |= rc->dsn_sent;
-		nobounce |= rc->dsn_suppressed;
-		relayed |= status == 2 && !rc->dsn_sent && !rc->dsn_suppressed;
-		rejected |= status == 5;
-		tempfailed |= status == 4;
+		if (status == 4)
+			tempfailed = 1;
+		else if (rc->dsn_sent)
+			bounced = 1;
+		else if (rc->dsn_suppressed)
+			nobounce = 1;
+		else if (rc->destiny == TXN_D_DISCARD)
+			discarded = 1;
+		else if (status == 5)
+			rejected = 1;
+		else
+			relayed = 1;
 	}
 	*passed = relayed && !t->error;
 	buf_puts(out, "{");
 	txn_log_word(out, *passed, "Relayed", dir);
+	txn_log_word(out, discarded, "Discarded", dir);
 	txn_log_word(out, rejected, "Rejected", dir);
 	txn_log_word(out, bounced, "Bounced", dir);
 	txn_log_word(out, nobounce, "NoBounce", dir);
@@ -65,6 +73,8 @@ txn_log_format(const struct txn *t, struct buf *out)
 	txn_log_actions(t, &actions, &passed);
 	if (t->error == TXN_ERR_SIZE)
 		ccat = "OVERSIZED";
+	else if (t->ccat != TXN_CCAT_CLEAN)
+		ccat = txn_ccat_name(t->ccat);
 	else if (t->error || !passed)
 		ccat = "MTA-BLOCKED";
 	else

@@ -90,6 +90,16 @@ pool_strndup(struct pool *p, const char *s, size_t n)
 	return d;
 }
 
+/* pool_memdup - copy n bytes and a terminating NUL into the pool */
+char *
+pool_memdup(struct pool *p, const void *data, size_t n)
+{
+	char *d = pool_alloc(p, n + 1);
+
+	memcpy(d, data, n);
+	return d;
+}
+
 /* pool_strdup - copy s into the pool */
 char *
 pool_strdup(struct pool *p, const char *s)

@@ -13,7 +13,8 @@
 /*	address of the caller's pointer and sets it to NULL.
 /*
 /*	pool_alloc() returns zeroed memory aligned for any type.
-/*	pool_printf() and pool_strdup() return NUL-terminated copies.
+/*	pool_printf() and pool_strdup() return NUL-terminated copies;
+/*	pool_memdup() copies n bytes (NULs too) and adds a NUL.
 /*	Allocation never fails (see xalloc).
 /*--*/
 
@@ -28,6 +29,7 @@ void pool_destroy(struct pool **pp);
 void *pool_alloc(struct pool *p, size_t size);
 char *pool_strdup(struct pool *p, const char *s);
 char *pool_strndup(struct pool *p, const char *s, size_t n);
+char *pool_memdup(struct pool *p, const void *data, size_t n);
 char *pool_printf(struct pool *p, const char *fmt, ...) MSG_PRINTF(2, 3);
 
 #endif

@@ -616,7 +616,8 @@ class Filterd:
 
     IDENT = "filterd-test"
 
-    def __init__(self, tmp, name="filterd", listen=None, banks=None, **conf):
+    def __init__(self, tmp, name="filterd", listen=None, banks=None, raw="",
+                 **conf):
         self.tmp = tmp
         self.name = name
         self.dir = tmp.sub(name)
@@ -637,6 +638,7 @@ class Filterd:
             "mynetworks": ["127.0.0.0/8"],
         }
         self.params.update(conf)
+        self.raw = raw              # configuration text added verbatim
         self.proc = None
         self.exit_status = None
         self.leftover_children = []
@@ -660,6 +662,8 @@ class Filterd:
             body = " ".join("%s = %s" % (k, _conf_value(v))
                             for k, v in opts.items())
             out.append("bank %s { %s }" % (bank, body))
+        if self.raw:
+            out.append(self.raw)
         return "\n".join(out) + "\n"
 
     def write_conf(self):

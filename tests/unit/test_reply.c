@@ -112,6 +112,8 @@ make_txn(const struct conf *conf, enum txn_error err, size_t n,
 				      outcome_reply[o[i]].text);
 		t->rcpts[i].dsn_sent = o[i] == O_554_DSN;
 		t->rcpts[i].dsn_suppressed = o[i] == O_554_SUP;
+		/* The forwarder names each recipient's next hop. */
+		t->rcpts[i].hop = hop;
 	}
 	t->hop = hop;
 	if (err != TXN_OK)

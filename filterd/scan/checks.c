@@ -1,0 +1,94 @@
+/*++
+/* NAME
+/*	checks 3
+/* SUMMARY
+/*	the content-check engines, built once in the master
+/*--*/
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "checks.h"
+#include "conf/conf.h"
+#include "mime/mime_parse.h"
+#include "rules.h"
+#include "scan_clamav.h"
+#include "util/msg.h"
+#include "util/re.h"
+#include "util/xalloc.h"
+
+/*
+ * A document-like extension, then an executable one (amavis' default
+ * double-extension rule, with the executables of its banned list).
+ */
+#define CHECKS_DOUBLE_EXT                                                      \
+	"(?i)\\.[^./]*[a-z][^./]*\\.\\s*(exe|vbs|pif|scr|bat|cmd|com|cpl|dll|" \
+	"js|jse|wsf|hta|lnk|msi)[.\\s]*$"
+
+/* checks_create - engines and patterns, in the master */
+struct checks *
+checks_create(const struct conf *c, char *errbuf, size_t errsize)
+{
+	struct checks *ck = xcalloc(1, sizeof(*ck));
+
+	mime_init();
+	if (c->clamav.database[0]) {
+		ck->clamav = scan_clamav_load(c, &ck->clamav_sigs, errbuf,
+					      errsize);
+		if (ck->clamav == NULL)
+			goto fail;
+		msg_info("clamav: %u signatures from %s", ck->clamav_sigs,
+			 c->clamav.database);
+	}
+	ck->rules = rules_load((const char *const *)c->spam_rules.v,
+			       c->spam_rules.n, errbuf, errsize);
+	if (ck->rules == NULL)
+		goto fail;
+	if ((ck->double_ext = re_compile(CHECKS_DOUBLE_EXT, errbuf, errsize)) ==
+	    NULL)
+		msg_panic("checks_create: %s", errbuf);
+	return ck;
+fail:
+	checks_free(&ck);
+	return NULL;
+}
+
+/* checks_free - release the engines */
+void
+checks_free(struct checks **cp)
+{
+	struct checks *ck = *cp;
+
+	if (ck == NULL)
+		return;
+	scan_clamav_free(&ck->clamav);
+	rules_free(&ck->rules);
+	re_free(&ck->double_ext);
+	free(ck);
+	*cp = NULL;
+}
+
+/* checks_ctx_create - matching state for one process */
+struct checks_ctx *
+checks_ctx_create(const struct checks *ck)
+{
+	struct checks_ctx *cx = xcalloc(1, sizeof(*cx));
+
+	cx->re = re_ctx_create();
+	cx->rules = rules_ctx_create(ck->rules);
+	return cx;
+}
+
+/* checks_ctx_free - release matching state */
+void
+checks_ctx_free(struct checks_ctx **cp)
+{
+	struct checks_ctx *cx = *cp;
+
+	if (cx == NULL)
+		return;
+	re_ctx_free(&cx->re);
+	rules_ctx_free(&cx->rules);
+	free(cx);
+	*cp = NULL;
+}

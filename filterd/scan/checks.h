@@ -1,0 +1,55 @@
+#ifndef FILTERD_CHECKS_H
+#define FILTERD_CHECKS_H
+
+/*++
+/* NAME
+/*	checks 3h
+/* SUMMARY
+/*	the content-check engines, built once in the master
+/* SYNOPSIS
+/*	#include "scan/checks.h"
+/* DESCRIPTION
+/*	checks_create() builds, in the master before it forks, everything
+/*	the checks need that is costly to make: the libclamav engine (when
+/*	clamav.database is set), the compiled spam rules, the built-in
+/*	patterns. The children share it copy-on-write and only read it. On
+/*	SIGHUP the master builds a new one and starts a new generation of
+/*	children; checks_free() releases the old one in the master (old
+/*	children keep their copy until they exit). Returns NULL with the
+/*	reason in errbuf.
+/*
+/*	checks_ctx_create() makes a process's (or thread's) matching state:
+/*	PCRE2 match data for the patterns and the rules. Children make one
+/*	after fork; checks_ctx_free() releases it.
+/* PROCESS
+/*	master (create, free), children and milter (use).
+/*--*/
+
+#include <stddef.h>
+
+struct conf;
+struct cl_engine;
+struct re;
+struct re_ctx;
+struct rules;
+struct rules_ctx;
+
+struct checks {
+	struct cl_engine *clamav; /* NULL: no virus check */
+	unsigned clamav_sigs;
+	struct rules *rules;   /* built-in spam rules (GTUBE at least) */
+	struct re *double_ext; /* "invoice.pdf.exe" */
+};
+
+struct checks_ctx {
+	struct re_ctx *re;
+	struct rules_ctx *rules;
+};
+
+struct checks *checks_create(const struct conf *c, char *errbuf,
+			     size_t errsize);
+void checks_free(struct checks **cp);
+struct checks_ctx *checks_ctx_create(const struct checks *ck);
+void checks_ctx_free(struct checks_ctx **cp);
+
+#endif

@@ -1,0 +1,1868 @@
+/*++
+/* NAME
+/*	rules 3
+/* SUMMARY
+/*	a SpamAssassin-subset rule engine on PCRE2
+/* DESCRIPTION
+/*	See rules.h. Loading builds an array of rules in definition order,
+/*	a name index, and the distinct header views the header rules need
+/*	("Subject", "From:addr", "ALL:raw"...). Meta expressions are
+/*	compiled to postfix programs at load time; at run time they are
+/*	evaluated on a stack sized at load time, so that no string is
+/*	parsed and nothing is allocated per message once the context has
+/*	grown to the largest message.
+/*
+/*	Per message, a header view is computed on first use and cached in
+/*	the context for the other rules that read it.
+/*--*/
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ctype.h>
+#include <errno.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules.h"
+#include "util/buf.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+/*
+ * The GTUBE string, in two halves so that no file of ours is itself the
+ * test pattern (a spam scanner would flag the source tree or binary).
+ */
+#define RULES_GTUBE_HEAD "XJS*C4JDBQADN1.NSBN3*2IDNEN*"
+#define RULES_GTUBE_TAIL "GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+/* JIT stack per child: PCRE2's default 32 KiB is too small for some. */
+#define RULES_JIT_STACK_MIN (32 * 1024)
+#define RULES_JIT_STACK_MAX (1024 * 1024)
+
+enum rules_kind {
+	RULES_HEADER,
+	RULES_BODY,
+	RULES_RAWBODY,
+	RULES_FULL,
+	RULES_URI,
+	RULES_META,
+};
+
+/* Header views: modifiers of a header rule's field name. */
+enum rules_hmod {
+	RULES_HMOD_VALUE,
+	RULES_HMOD_ADDR,
+	RULES_HMOD_NAME,
+};
+
+struct rules_hkey {
+	char *name; /* field name; NULL: ALL */
+	int raw;    /* :raw */
+	int tocc;   /* ToCc: To and Cc */
+	enum rules_hmod mod;
+};
+
+/* Meta programs: postfix operations. */
+enum rules_op {
+	RULES_OP_NUM,
+	RULES_OP_RULE,
+	RULES_OP_NOT,
+	RULES_OP_NEG,
+	RULES_OP_MUL,
+	RULES_OP_DIV,
+	RULES_OP_ADD,
+	RULES_OP_SUB,
+	RULES_OP_LT,
+	RULES_OP_LE,
+	RULES_OP_GT,
+	RULES_OP_GE,
+	RULES_OP_EQ,
+	RULES_OP_NE,
+	RULES_OP_AND,
+	RULES_OP_OR,
+};
+
+struct rules_op_code {
+	enum rules_op op;
+	long ref; /* RULES_OP_RULE: rule index or -1 (name index at load) */
+	double num;
+};
+
+struct rule {
+	char *name;
+	enum rules_kind kind;
+	const char *file; /* in rules->files */
+	int line;
+	double score;
+	int disabled;
+	const char *describe; /* in the attribute table */
+	pcre2_code *re;
+	int negate;		    /* header !~ */
+	int exists;		    /* header exists: */
+	long hkey;		    /* header view */
+	char *if_unset;		    /* header [if-unset: ...] */
+	struct rules_op_code *prog; /* meta */
+	size_t n_prog;
+	char **refs; /* meta: referenced names until resolved */
+	size_t n_refs;
+	int mark; /* cycle check */
+};
+
+/* score and describe lines, which may come before their rule. */
+struct rules_attr {
+	char *name;
+	double score;
+	int has_score;
+	char *describe;
+};
+
+/* An open-addressing index of borrowed names. */
+struct rules_map_slot {
+	const char *key;
+	size_t val;
+};
+
+struct rules_map {
+	struct rules_map_slot *slots;
+	size_t size;
+	size_t used;
+};
+
+struct rules {
+	struct rule *rule;
+	size_t n_rules;
+	size_t cap_rules;
+	struct rules_map by_name;
+	struct rules_attr *attr;
+	size_t n_attrs;
+	size_t cap_attrs;
+	struct rules_map attr_by_name;
+	struct rules_hkey *hkey;
+	size_t n_hkeys;
+	size_t cap_hkeys;
+	char **files;
+	size_t n_files;
+	size_t *meta_order; /* meta rules, dependencies first */
+	size_t n_meta;
+	size_t stack_max; /* deepest meta evaluation stack */
+	size_t n_active;
+	size_t skipped;
+};
+
+/* One header field: offsets into the text it was parsed from. */
+struct rules_field {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+struct rules_fields {
+	struct rules_field *f;
+	size_t n;
+	size_t cap;
+	size_t section_len; /* header section length (the raw view) */
+	int parsed;
+};
+
+enum rules_hstate {
+	RULES_HV_UNKNOWN,
+	RULES_HV_SET,
+	RULES_HV_UNSET,
+};
+
+struct rules_hval {
+	enum rules_hstate state;
+	const char *ext; /* a view of the input; else hbuf offset */
+	size_t off;
+	size_t len;
+};
+
+struct rules_ctx {
+	const struct rules *r;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+	unsigned char *hit;
+	struct rules_hval *hv;
+	struct buf hbuf;
+	struct rules_fields dec;
+	struct rules_fields raw;
+	double *stack;
+};
+
+/* State of one rules_load() call. */
+struct rules_loader {
+	struct rules *r;
+	const char *file;
+	int line;
+	int depth;	/* ifplugin/if nesting */
+	int block_line; /* where the outermost block opened */
+	char *errbuf;
+	size_t errsize;
+};
+
+/* rules_map_hash - FNV-1a */
+static size_t
+rules_map_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+/* rules_map_slot - the slot of key, or the empty slot where it would go */
+static struct rules_map_slot *
+rules_map_slot(const struct rules_map *m, const char *key)
+{
+	size_t i = rules_map_hash(key) & (m->size - 1);
+
+	while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+		i = (i + 1) & (m->size - 1);
+	return m->slots + i;
+}
+
+/* rules_map_get - look up key; 0 found, -1 not */
+static int
+rules_map_get(const struct rules_map *m, const char *key, size_t *val)
+{
+	struct rules_map_slot *s;
+
+	if (m->size == 0)
+		return -1;
+	s = rules_map_slot(m, key);
+	if (s->key == NULL)
+		return -1;
+	*val = s->val;
+	return 0;
+}
+
+/* rules_map_put - add or replace; key must outlive the map */
+static void
+rules_map_put(struct rules_map *m, const char *key, size_t val)
+{
+	struct rules_map_slot *s;
+
+	if (2 * (m->used + 1) > m->size) {
+		struct rules_map old = *m;
+
+		m->size = old.size ? 2 * old.size : 64;
+		m->slots = xcalloc(m->size, sizeof(*m->slots));
+		m->used = 0;
+		for (size_t i = 0; i < old.size; i++)
+			if (old.slots[i].key)
+				rules_map_put(m, old.slots[i].key,
+					      old.slots[i].val);
+		free(old.slots);
+	}
+	s = rules_map_slot(m, key);
+	if (s->key == NULL) {
+		s->key = key;
+		m->used++;
+	}
+	s->val = val;
+}
+
+static int rules_load_error(struct rules_loader *ld, const char *fmt, ...)
+	MSG_PRINTF(2, 3);
+
+/* rules_load_error - format "file:line: message" */
+static int
+rules_load_error(struct rules_loader *ld, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(ld->errbuf, ld->errsize, "%s:%d: %s", ld->file, ld->line, msg);
+	return -1;
+}
+
+/* rules_word - split off the next white-space separated word, or NULL */
+static char *
+rules_word(char **cursor)
+{
+	char *p = *cursor, *start;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == 0) {
+		*cursor = p;
+		return NULL;
+	}
+	start = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = 0;
+	*cursor = p;
+	return start;
+}
+
+/* rules_skip_space - the first non-blank character */
+static char *
+rules_skip_space(char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* rules_valid_name - SA rule names are word characters */
+static int
+rules_valid_name(const char *name)
+{
+	if (*name == 0)
+		return 0;
+	for (; *name; name++)
+		if (!isalnum((unsigned char)*name) && *name != '_')
+			return 0;
+	return 1;
+}
+
+/* rules_rule_name - the rule name word of a directive, checked */
+static char *
+rules_rule_name(struct rules_loader *ld, char **cursor, const char *what)
+{
+	char *name = rules_word(cursor);
+
+	if (name == NULL) {
+		rules_load_error(ld, "%s: missing rule name", what);
+		return NULL;
+	}
+	if (!rules_valid_name(name)) {
+		rules_load_error(ld, "%s: bad rule name \"%s\"", what, name);
+		return NULL;
+	}
+	return name;
+}
+
+/* rules_is_gtube - the built-in rule cannot be changed by files */
+static int
+rules_is_gtube(const char *name)
+{
+	return strcmp(name, "GTUBE") == 0;
+}
+
+/* rules_clear - release what one rule definition holds, except its name */
+static void
+rules_clear(struct rule *ru)
+{
+	if (ru->re)
+		pcre2_code_free(ru->re);
+	free(ru->if_unset);
+	free(ru->prog);
+	for (size_t i = 0; i < ru->n_refs; i++)
+		free(ru->refs[i]);
+	free(ru->refs);
+	ru->re = NULL;
+	ru->if_unset = NULL;
+	ru->prog = NULL;
+	ru->n_prog = 0;
+	ru->refs = NULL;
+	ru->n_refs = 0;
+	ru->negate = ru->exists = 0;
+	ru->hkey = -1;
+}
+
+/* rules_define - a new rule, or a redefinition in the old one's place */
+static struct rule *
+rules_define(struct rules_loader *ld, const char *name, enum rules_kind kind)
+{
+	struct rules *r = ld->r;
+	struct rule *ru;
+	size_t idx;
+
+	if (rules_map_get(&r->by_name, name, &idx) == 0) {
+		ru = r->rule + idx;
+		rules_clear(ru);
+	} else {
+		if (r->n_rules == r->cap_rules) {
+			r->cap_rules = r->cap_rules ? 2 * r->cap_rules : 64;
+			r->rule = xrealloc(r->rule,
+					   r->cap_rules * sizeof(*r->rule));
+		}
+		ru = r->rule + r->n_rules;
+		memset(ru, 0, sizeof(*ru));
+		ru->name = xstrdup(name);
+		ru->hkey = -1;
+		rules_map_put(&r->by_name, ru->name, r->n_rules++);
+	}
+	ru->kind = kind;
+	ru->file = ld->file;
+	ru->line = ld->line;
+	return ru;
+}
+
+/* rules_attr - the score/describe record of a name, created on demand */
+static struct rules_attr *
+rules_attr(struct rules *r, const char *name)
+{
+	struct rules_attr *a;
+	size_t idx;
+
+	if (rules_map_get(&r->attr_by_name, name, &idx) == 0)
+		return r->attr + idx;
+	if (r->n_attrs == r->cap_attrs) {
+		r->cap_attrs = r->cap_attrs ? 2 * r->cap_attrs : 64;
+		r->attr = xrealloc(r->attr, r->cap_attrs * sizeof(*r->attr));
+	}
+	a = r->attr + r->n_attrs;
+	memset(a, 0, sizeof(*a));
+	a->name = xstrdup(name);
+	rules_map_put(&r->attr_by_name, a->name, r->n_attrs++);
+	return a;
+}
+
+/* rules_compile - compile one pattern; NULL with an error reported */
+static pcre2_code *
+rules_compile(struct rules_loader *ld, const char *name, const char *pat,
+	      size_t len, uint32_t options)
+{
+	PCRE2_UCHAR why[256];
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	int err;
+
+	re = pcre2_compile((PCRE2_SPTR)pat, len, options, &err, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(err, why, sizeof(why));
+		rules_load_error(ld, "rule %s: bad regex: %s at offset %zu",
+				 name, (char *)why, (size_t)off);
+		return NULL;
+	}
+	/* Without JIT (unsupported CPU, no executable memory) PCRE2 falls
+	 * back to its interpreter: slower, still correct. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/* rules_regex - parse "/re/flags" or "m<delim>re<delim>flags" and compile */
+static pcre2_code *
+rules_regex(struct rules_loader *ld, const char *name, char *text,
+	    uint32_t options, char **rest)
+{
+	char open, close, *p = text, *start;
+	int depth = 1, bracket;
+	size_t len;
+
+	if (*p == '/') {
+		open = '/';
+		p++;
+	} else if (*p == 'm' && p[1] && ispunct((unsigned char)p[1]) &&
+		   p[1] != '\\') {
+		open = p[1];
+		p += 2;
+	} else {
+		rules_load_error(ld, "rule %s: regex expected", name);
+		return NULL;
+	}
+	switch (open) {
+	case '{':
+		close = '}';
+		break;
+	case '(':
+		close = ')';
+		break;
+	case '[':
+		close = ']';
+		break;
+	case '<':
+		close = '>';
+		break;
+	default:
+		close = open;
+		break;
+	}
+	bracket = close != open;
+	/*
+	 * As Perl does: the first unescaped closing delimiter ends the
+	 * pattern (bracket pairs nest). Escaped delimiters stay escaped,
+	 * which PCRE2 reads as the literal character.
+	 */
+	for (start = p; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (bracket && *p == open)
+			depth++;
+		else if (*p == close && --depth == 0)
+			break;
+	}
+	if (*p == 0) {
+		rules_load_error(ld, "rule %s: unterminated regex", name);
+		return NULL;
+	}
+	len = (size_t)(p - start);
+	*p++ = 0;
+	for (; *p && *p != ' ' && *p != '\t'; p++) {
+		switch (*p) {
+		case 'i':
+			options |= PCRE2_CASELESS;
+			break;
+		case 's':
+			options |= PCRE2_DOTALL;
+			break;
+		case 'm':
+			options |= PCRE2_MULTILINE;
+			break;
+		case 'x':
+			options |= PCRE2_EXTENDED;
+			break;
+		case 'g':
+		case 'o':
+			/* Perl-only: no meaning for a single yes/no match. */
+			break;
+		default:
+			rules_load_error(ld,
+					 "rule %s: unknown regex flag \"%c\"",
+					 name, *p);
+			return NULL;
+		}
+	}
+	*rest = rules_skip_space(p);
+	return rules_compile(ld, name, start, len, options);
+}
+
+/* rules_hkey - the index of a header view, added on first use */
+static long
+rules_hkey(struct rules *r, const char *name, int raw, int tocc,
+	   enum rules_hmod mod)
+{
+	struct rules_hkey *k;
+
+	for (size_t i = 0; i < r->n_hkeys; i++) {
+		k = r->hkey + i;
+		if (k->raw == raw && k->tocc == tocc && k->mod == mod &&
+		    ((k->name == NULL && name == NULL) ||
+		     (k->name && name && strcasecmp(k->name, name) == 0)))
+			return (long)i;
+	}
+	if (r->n_hkeys == r->cap_hkeys) {
+		r->cap_hkeys = r->cap_hkeys ? 2 * r->cap_hkeys : 32;
+		r->hkey = xrealloc(r->hkey, r->cap_hkeys * sizeof(*r->hkey));
+	}
+	k = r->hkey + r->n_hkeys;
+	k->name = name ? xstrdup(name) : NULL;
+	k->raw = raw;
+	k->tocc = tocc;
+	k->mod = mod;
+	return (long)r->n_hkeys++;
+}
+
+/* rules_header_spec - "Field[:mod...]" to a view; 0, 1 unsupported, -1 */
+static int
+rules_header_spec(struct rules_loader *ld, const char *name, char *spec,
+		  long *hkey)
+{
+	enum rules_hmod mod = RULES_HMOD_VALUE;
+	char *field = spec, *m, *next;
+	int raw = 0, tocc = 0;
+
+	m = strchr(spec, ':');
+	if (m)
+		*m++ = 0;
+	if (*field == 0) {
+		rules_load_error(ld, "rule %s: missing header name", name);
+		return -1;
+	}
+	for (; m; m = next) {
+		next = strchr(m, ':');
+		if (next)
+			*next++ = 0;
+		if (strcmp(m, "raw") == 0)
+			raw = 1;
+		else if (strcmp(m, "addr") == 0 && mod == RULES_HMOD_VALUE)
+			mod = RULES_HMOD_ADDR;
+		else if (strcmp(m, "name") == 0 && mod == RULES_HMOD_VALUE)
+			mod = RULES_HMOD_NAME;
+		else
+			return 1;
+	}
+	if (strcmp(field, "ALL") == 0) {
+		if (mod != RULES_HMOD_VALUE)
+			return 1;
+		field = NULL;
+	} else if (strcmp(field, "ToCc") == 0) {
+		tocc = 1;
+	}
+	*hkey = rules_hkey(ld->r, field, raw, tocc, mod);
+	return 0;
+}
+
+/* rules_parse_header - "header NAME Field =~ /re/ [if-unset: X]" */
+static int
+rules_parse_header(struct rules_loader *ld, char *p)
+{
+	char *name, *spec, *rest, *end = NULL;
+	pcre2_code *re;
+	struct rule *ru;
+	long hkey;
+	int negate, rc;
+
+	if ((name = rules_rule_name(ld, &p, "header")) == NULL)
+		return -1;
+	p = rules_skip_space(p);
+	if (*p == 0)
+		return rules_load_error(ld, "rule %s: missing header name",
+					name);
+	/* Header names end at white space or at the operator. */
+	spec = p;
+	while (*p && *p != ' ' && *p != '\t' && strncmp(p, "=~", 2) != 0 &&
+	       strncmp(p, "!~", 2) != 0)
+		p++;
+	if (strncmp(spec, "eval:", 5) == 0 || strncmp(spec, "rbleval:", 8) == 0)
+		return 1;
+	if (strncmp(spec, "exists:", 7) == 0) {
+		if (*rules_skip_space(p))
+			return rules_load_error(
+				ld, "rule %s: text after exists:", name);
+		*p = 0;
+		if ((rc = rules_header_spec(ld, name, spec + 7, &hkey)) != 0)
+			return rc;
+		if (rules_is_gtube(name))
+			return 0;
+		ru = rules_define(ld, name, RULES_HEADER);
+		ru->exists = 1;
+		ru->hkey = hkey;
+		return 0;
+	}
+	rest = rules_skip_space(p);
+	if (strncmp(rest, "=~", 2) == 0)
+		negate = 0;
+	else if (strncmp(rest, "!~", 2) == 0)
+		negate = 1;
+	else
+		return rules_load_error(ld, "rule %s: expected =~ or !~", name);
+	*p = 0;
+	rest = rules_skip_space(rest + 2);
+	if ((rc = rules_header_spec(ld, name, spec, &hkey)) != 0)
+		return rc;
+	if ((re = rules_regex(ld, name, rest, 0, &rest)) == NULL)
+		return -1;
+	if (*rest && strncmp(rest, "[if-unset:", 10) != 0) {
+		pcre2_code_free(re);
+		return rules_load_error(ld, "rule %s: text after regex", name);
+	}
+	if (*rest && (end = strrchr(rest, ']')) == NULL) {
+		pcre2_code_free(re);
+		return rules_load_error(ld, "rule %s: unterminated if-unset",
+					name);
+	}
+	if (rules_is_gtube(name)) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	ru = rules_define(ld, name, RULES_HEADER);
+	ru->re = re;
+	ru->negate = negate;
+	ru->hkey = hkey;
+	if (*rest) {
+		*end = 0;
+		ru->if_unset = xstrdup(rules_skip_space(rest + 10));
+		for (end = ru->if_unset + strlen(ru->if_unset);
+		     end > ru->if_unset && (end[-1] == ' ' || end[-1] == '\t');)
+			*--end = 0;
+	}
+	return 0;
+}
+
+/* rules_parse_pattern - "body|rawbody|full|uri NAME /re/flags" */
+static int
+rules_parse_pattern(struct rules_loader *ld, char *p, const char *what,
+		    enum rules_kind kind)
+{
+	uint32_t options = 0;
+	pcre2_code *re;
+	struct rule *ru;
+	char *name;
+
+	if ((name = rules_rule_name(ld, &p, what)) == NULL)
+		return -1;
+	p = rules_skip_space(p);
+	if (strncmp(p, "eval:", 5) == 0)
+		return 1;
+	/* SA matches body text per paragraph and rawbody per line. */
+	if (kind == RULES_BODY || kind == RULES_RAWBODY)
+		options |= PCRE2_MULTILINE;
+	if ((re = rules_regex(ld, name, p, options, &p)) == NULL)
+		return -1;
+	if (*p) {
+		pcre2_code_free(re);
+		return rules_load_error(ld, "rule %s: text after regex", name);
+	}
+	if (rules_is_gtube(name)) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	ru = rules_define(ld, name, kind);
+	ru->re = re;
+	return 0;
+}
+
+/* Meta expressions: a recursive-descent parser emitting postfix code. */
+
+enum rules_tok {
+	RULES_T_END,
+	RULES_T_NUM,
+	RULES_T_NAME,
+	RULES_T_LP,
+	RULES_T_RP,
+	RULES_T_NOT,
+	RULES_T_AND,
+	RULES_T_OR,
+	RULES_T_PLUS,
+	RULES_T_MINUS,
+	RULES_T_MUL,
+	RULES_T_DIV,
+	RULES_T_LT,
+	RULES_T_LE,
+	RULES_T_GT,
+	RULES_T_GE,
+	RULES_T_EQ,
+	RULES_T_NE,
+	RULES_T_BAD,
+};
+
+struct rules_meta_parser {
+	struct rules_loader *ld;
+	struct rule *ru;
+	const char *name;
+	const char *p;
+	enum rules_tok tok;
+	const char *tok_start;
+	size_t tok_len;
+	double num;
+	int depth;
+	size_t cap_prog;
+	size_t cap_refs;
+};
+
+/* Two-character operators first, so that "<=" is not "<" then "=". */
+static const struct {
+	const char *text;
+	enum rules_tok tok;
+} rules_meta_ops[] = {
+	{"&&", RULES_T_AND}, {"||", RULES_T_OR},   {"<=", RULES_T_LE},
+	{">=", RULES_T_GE},  {"==", RULES_T_EQ},   {"!=", RULES_T_NE},
+	{"(", RULES_T_LP},   {")", RULES_T_RP},	   {"!", RULES_T_NOT},
+	{"+", RULES_T_PLUS}, {"-", RULES_T_MINUS}, {"*", RULES_T_MUL},
+	{"/", RULES_T_DIV},  {"<", RULES_T_LT},	   {">", RULES_T_GT},
+};
+
+/* rules_meta_next - read the next token */
+static void
+rules_meta_next(struct rules_meta_parser *mp)
+{
+	const char *p = mp->p;
+	char num[64];
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	mp->tok_start = p;
+	if (*p == 0) {
+		mp->tok = RULES_T_END;
+		mp->tok_len = 0;
+		mp->p = p;
+		return;
+	}
+	if (isdigit((unsigned char)*p) ||
+	    (*p == '.' && isdigit((unsigned char)p[1]))) {
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == '.')
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+		mp->tok_len = (size_t)(p - mp->tok_start);
+		if (mp->tok_len >= sizeof(num)) {
+			mp->tok = RULES_T_BAD;
+		} else {
+			memcpy(num, mp->tok_start, mp->tok_len);
+			num[mp->tok_len] = 0;
+			mp->num = strtod(num, NULL);
+			mp->tok = RULES_T_NUM;
+		}
+		mp->p = p;
+		return;
+	}
+	if (isalpha((unsigned char)*p) || *p == '_') {
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		mp->tok = RULES_T_NAME;
+		mp->tok_len = (size_t)(p - mp->tok_start);
+		mp->p = p;
+		return;
+	}
+	/*
+	 * Operators: a two-character one, else a one-character one. A run
+	 * of punctuation that starts with neither ("&", "=~", "|") is
+	 * reported whole as an unknown operator.
+	 */
+	mp->p = p + 1;
+	mp->tok_len = 1;
+	for (size_t i = 0; i < sizeof(rules_meta_ops) / sizeof(*rules_meta_ops);
+	     i++) {
+		size_t n = strlen(rules_meta_ops[i].text);
+
+		if (strncmp(p, rules_meta_ops[i].text, n) == 0) {
+			mp->tok = rules_meta_ops[i].tok;
+			mp->tok_len = n;
+			mp->p = p + n;
+			return;
+		}
+	}
+	while (ispunct((unsigned char)*p) && *p != '(' && *p != ')' &&
+	       *p != '_')
+		p++;
+	if (p > mp->tok_start) {
+		mp->tok_len = (size_t)(p - mp->tok_start);
+		mp->p = p;
+	}
+	mp->tok = RULES_T_BAD;
+}
+
+/* rules_meta_bad - report the current token */
+static int
+rules_meta_bad(struct rules_meta_parser *mp)
+{
+	if (mp->tok == RULES_T_BAD)
+		return rules_load_error(
+			mp->ld, "meta rule %s: unknown operator \"%.*s\"",
+			mp->name, (int)mp->tok_len, mp->tok_start);
+	if (mp->tok == RULES_T_END)
+		return rules_load_error(mp->ld,
+					"meta rule %s: unexpected end of "
+					"expression",
+					mp->name);
+	return rules_load_error(mp->ld, "meta rule %s: syntax error at \"%s\"",
+				mp->name, mp->tok_start);
+}
+
+/* rules_meta_emit - append one operation */
+static void
+rules_meta_emit(struct rules_meta_parser *mp, enum rules_op op, long ref,
+		double num)
+{
+	struct rule *ru = mp->ru;
+
+	if (ru->n_prog == mp->cap_prog) {
+		mp->cap_prog = mp->cap_prog ? 2 * mp->cap_prog : 16;
+		ru->prog = xrealloc(ru->prog, mp->cap_prog * sizeof(*ru->prog));
+	}
+	ru->prog[ru->n_prog].op = op;
+	ru->prog[ru->n_prog].ref = ref;
+	ru->prog[ru->n_prog].num = num;
+	ru->n_prog++;
+}
+
+/* rules_meta_ref - remember a referenced name; its index in refs */
+static long
+rules_meta_ref(struct rules_meta_parser *mp)
+{
+	struct rule *ru = mp->ru;
+
+	for (size_t i = 0; i < ru->n_refs; i++)
+		if (strlen(ru->refs[i]) == mp->tok_len &&
+		    memcmp(ru->refs[i], mp->tok_start, mp->tok_len) == 0)
+			return (long)i;
+	if (ru->n_refs == mp->cap_refs) {
+		mp->cap_refs = mp->cap_refs ? 2 * mp->cap_refs : 8;
+		ru->refs = xrealloc(ru->refs, mp->cap_refs * sizeof(*ru->refs));
+	}
+	ru->refs[ru->n_refs] = xstrndup(mp->tok_start, mp->tok_len);
+	return (long)ru->n_refs++;
+}
+
+static int rules_meta_or(struct rules_meta_parser *mp);
+
+/* rules_meta_unary - ! - + primary */
+static int
+rules_meta_unary(struct rules_meta_parser *mp)
+{
+	enum rules_tok tok = mp->tok;
+	int rc = 0;
+
+	if (++mp->depth > RULES_META_DEPTH)
+		return rules_load_error(mp->ld,
+					"meta rule %s: expression nested too "
+					"deeply",
+					mp->name);
+	switch (tok) {
+	case RULES_T_NOT:
+	case RULES_T_MINUS:
+	case RULES_T_PLUS:
+		rules_meta_next(mp);
+		if ((rc = rules_meta_unary(mp)) < 0)
+			break;
+		if (tok == RULES_T_NOT)
+			rules_meta_emit(mp, RULES_OP_NOT, 0, 0);
+		else if (tok == RULES_T_MINUS)
+			rules_meta_emit(mp, RULES_OP_NEG, 0, 0);
+		break;
+	case RULES_T_NUM:
+		rules_meta_emit(mp, RULES_OP_NUM, 0, mp->num);
+		rules_meta_next(mp);
+		break;
+	case RULES_T_NAME:
+		rules_meta_emit(mp, RULES_OP_RULE, rules_meta_ref(mp), 0);
+		rules_meta_next(mp);
+		break;
+	case RULES_T_LP:
+		rules_meta_next(mp);
+		if ((rc = rules_meta_or(mp)) < 0)
+			break;
+		if (mp->tok != RULES_T_RP) {
+			if (mp->tok == RULES_T_END)
+				rc = rules_load_error(mp->ld,
+						      "meta rule %s: missing )",
+						      mp->name);
+			else
+				rc = rules_meta_bad(mp);
+			break;
+		}
+		rules_meta_next(mp);
+		break;
+	default:
+		rc = rules_meta_bad(mp);
+		break;
+	}
+	mp->depth--;
+	return rc;
+}
+
+/* Binary levels, loosest last; each is left-associative. */
+static const struct {
+	enum rules_tok tok;
+	enum rules_op op;
+	int level;
+} rules_meta_binary[] = {
+	{RULES_T_MUL, RULES_OP_MUL, 0},	 {RULES_T_DIV, RULES_OP_DIV, 0},
+	{RULES_T_PLUS, RULES_OP_ADD, 1}, {RULES_T_MINUS, RULES_OP_SUB, 1},
+	{RULES_T_LT, RULES_OP_LT, 2},	 {RULES_T_LE, RULES_OP_LE, 2},
+	{RULES_T_GT, RULES_OP_GT, 2},	 {RULES_T_GE, RULES_OP_GE, 2},
+	{RULES_T_EQ, RULES_OP_EQ, 3},	 {RULES_T_NE, RULES_OP_NE, 3},
+	{RULES_T_AND, RULES_OP_AND, 4},	 {RULES_T_OR, RULES_OP_OR, 5},
+};
+
+#define RULES_META_LEVELS 6
+
+/* rules_meta_level_op - the operation of tok at level, or -1 */
+static int
+rules_meta_level_op(enum rules_tok tok, int level)
+{
+	for (size_t i = 0;
+	     i < sizeof(rules_meta_binary) / sizeof(*rules_meta_binary); i++)
+		if (rules_meta_binary[i].tok == tok &&
+		    rules_meta_binary[i].level == level)
+			return (int)rules_meta_binary[i].op;
+	return -1;
+}
+
+/* rules_meta_level - operand (op operand)* at one precedence level */
+static int
+rules_meta_level(struct rules_meta_parser *mp, int level)
+{
+	int op;
+
+	if ((level == 0 ? rules_meta_unary(mp)
+			: rules_meta_level(mp, level - 1)) < 0)
+		return -1;
+	while ((op = rules_meta_level_op(mp->tok, level)) >= 0) {
+		rules_meta_next(mp);
+		if ((level == 0 ? rules_meta_unary(mp)
+				: rules_meta_level(mp, level - 1)) < 0)
+			return -1;
+		rules_meta_emit(mp, (enum rules_op)op, 0, 0);
+	}
+	return 0;
+}
+
+/* rules_meta_or - a whole expression */
+static int
+rules_meta_or(struct rules_meta_parser *mp)
+{
+	return rules_meta_level(mp, RULES_META_LEVELS - 1);
+}
+
+/* rules_meta_stack - the evaluation stack depth a program needs */
+static size_t
+rules_meta_stack(const struct rule *ru)
+{
+	size_t sp = 0, max = 0;
+
+	for (size_t i = 0; i < ru->n_prog; i++) {
+		switch (ru->prog[i].op) {
+		case RULES_OP_NUM:
+		case RULES_OP_RULE:
+			if (++sp > max)
+				max = sp;
+			break;
+		case RULES_OP_NOT:
+		case RULES_OP_NEG:
+			break;
+		default:
+			sp--;
+			break;
+		}
+	}
+	return max;
+}
+
+/* rules_parse_meta - "meta NAME expression" */
+static int
+rules_parse_meta(struct rules_loader *ld, char *p)
+{
+	struct rules_meta_parser mp;
+	struct rule tmp, *ru;
+	char *name;
+
+	if ((name = rules_rule_name(ld, &p, "meta")) == NULL)
+		return -1;
+	memset(&mp, 0, sizeof(mp));
+	memset(&tmp, 0, sizeof(tmp));
+	mp.ld = ld;
+	mp.ru = &tmp;
+	mp.name = name;
+	mp.p = p;
+	rules_meta_next(&mp);
+	if (mp.tok == RULES_T_END)
+		return rules_load_error(ld, "meta rule %s: empty expression",
+					name);
+	if (rules_meta_or(&mp) < 0 ||
+	    (mp.tok != RULES_T_END && rules_meta_bad(&mp) < 0)) {
+		rules_clear(&tmp);
+		return -1;
+	}
+	if (rules_is_gtube(name)) {
+		rules_clear(&tmp);
+		return 0;
+	}
+	ru = rules_define(ld, name, RULES_META);
+	ru->prog = tmp.prog;
+	ru->n_prog = tmp.n_prog;
+	ru->refs = tmp.refs;
+	ru->n_refs = tmp.n_refs;
+	return 0;
+}
+
+/* rules_parse_score - "score NAME s [s s s]" */
+static int
+rules_parse_score(struct rules_loader *ld, char *p)
+{
+	struct rules_attr *a;
+	char *name, *val, *end;
+	size_t len;
+	double score;
+
+	if ((name = rules_rule_name(ld, &p, "score")) == NULL)
+		return -1;
+	if ((val = rules_word(&p)) == NULL)
+		return rules_load_error(ld, "score %s: missing value", name);
+	/* Generated score files sometimes write "(1.5)". */
+	len = strlen(val);
+	if (len > 2 && val[0] == '(' && val[len - 1] == ')') {
+		val[len - 1] = 0;
+		val++;
+	}
+	errno = 0;
+	score = strtod(val, &end);
+	if (end == val || *end || errno)
+		return rules_load_error(ld, "score %s: bad value \"%s\"", name,
+					val);
+	if (rules_is_gtube(name))
+		return 0;
+	a = rules_attr(ld->r, name);
+	a->score = score;
+	a->has_score = 1;
+	return 0;
+}
+
+/* rules_parse_describe - "describe NAME text" */
+static int
+rules_parse_describe(struct rules_loader *ld, char *p)
+{
+	struct rules_attr *a;
+	char *name, *end;
+
+	if ((name = rules_rule_name(ld, &p, "describe")) == NULL)
+		return -1;
+	if (rules_is_gtube(name))
+		return 0;
+	p = rules_skip_space(p);
+	for (end = p + strlen(p);
+	     end > p && (end[-1] == ' ' || end[-1] == '\t');)
+		*--end = 0;
+	a = rules_attr(ld->r, name);
+	free(a->describe);
+	a->describe = xstrdup(p);
+	return 0;
+}
+
+/* rules_strip_comment - cut a comment: "#" first or after white space */
+static void
+rules_strip_comment(char *line)
+{
+	for (char *p = line; *p; p++) {
+		if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = 0;
+			break;
+		}
+	}
+}
+
+/* rules_parse_line - one line; 0 done, -1 error */
+static int
+rules_parse_line(struct rules_loader *ld, char *line)
+{
+	char *p = line, *word, *end;
+	int rc = 0;
+
+	rules_strip_comment(line);
+	for (end = line + strlen(line);
+	     end > line && isspace((unsigned char)end[-1]);)
+		*--end = 0;
+	if ((word = rules_word(&p)) == NULL)
+		return 0;
+	if (ld->depth > 0) {
+		if (strcasecmp(word, "ifplugin") == 0 ||
+		    strcasecmp(word, "if") == 0)
+			ld->depth++;
+		else if (strcasecmp(word, "endif") == 0)
+			ld->depth--;
+		ld->r->skipped++;
+		return 0;
+	}
+	if (strcasecmp(word, "ifplugin") == 0 || strcasecmp(word, "if") == 0) {
+		ld->depth = 1;
+		ld->block_line = ld->line;
+		rc = 1;
+	} else if (strcasecmp(word, "else") == 0) {
+		return rules_load_error(ld, "else without if or ifplugin");
+	} else if (strcasecmp(word, "endif") == 0) {
+		return rules_load_error(ld, "endif without if or ifplugin");
+	} else if (strcasecmp(word, "header") == 0) {
+		rc = rules_parse_header(ld, p);
+	} else if (strcasecmp(word, "body") == 0) {
+		rc = rules_parse_pattern(ld, p, "body", RULES_BODY);
+	} else if (strcasecmp(word, "rawbody") == 0) {
+		rc = rules_parse_pattern(ld, p, "rawbody", RULES_RAWBODY);
+	} else if (strcasecmp(word, "full") == 0) {
+		rc = rules_parse_pattern(ld, p, "full", RULES_FULL);
+	} else if (strcasecmp(word, "uri") == 0) {
+		rc = rules_parse_pattern(ld, p, "uri", RULES_URI);
+	} else if (strcasecmp(word, "meta") == 0) {
+		rc = rules_parse_meta(ld, p);
+	} else if (strcasecmp(word, "score") == 0) {
+		rc = rules_parse_score(ld, p);
+	} else if (strcasecmp(word, "describe") == 0) {
+		rc = rules_parse_describe(ld, p);
+	} else if (strcasecmp(word, "tflags") == 0) {
+		rc = 0;
+	} else {
+		rc = 1;
+	}
+	if (rc > 0)
+		ld->r->skipped++;
+	return rc < 0 ? -1 : 0;
+}
+
+/* rules_load_file - read one rule file */
+static int
+rules_load_file(struct rules_loader *ld, const char *file)
+{
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	FILE *fp;
+	int rc = 0;
+
+	ld->file = file;
+	ld->line = 0;
+	ld->depth = 0;
+	if ((fp = fopen(file, "r")) == NULL) {
+		snprintf(ld->errbuf, ld->errsize, "%s: %s", file,
+			 strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &size, fp)) >= 0) {
+		ld->line++;
+		if ((size_t)len > RULES_LINE_MAX) {
+			rc = rules_load_error(ld, "line longer than %d bytes",
+					      RULES_LINE_MAX);
+			break;
+		}
+		if (memchr(line, 0, (size_t)len)) {
+			rc = rules_load_error(ld, "NUL byte in line");
+			break;
+		}
+		if ((rc = rules_parse_line(ld, line)) < 0)
+			break;
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(ld->errbuf, ld->errsize, "%s: %s", file,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && ld->depth > 0) {
+		ld->line = ld->block_line;
+		rc = rules_load_error(ld, "if or ifplugin without endif");
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* rules_visit - depth-first dependency order of meta rules */
+static int
+rules_visit(struct rules_loader *ld, size_t idx)
+{
+	struct rules *r = ld->r;
+	struct rule *ru = r->rule + idx;
+
+	if (ru->mark == 2)
+		return 0;
+	if (ru->mark == 1) {
+		ld->file = ru->file;
+		ld->line = ru->line;
+		return rules_load_error(ld, "meta rule %s: dependency cycle",
+					ru->name);
+	}
+	ru->mark = 1;
+	for (size_t i = 0; i < ru->n_prog; i++) {
+		long ref = ru->prog[i].ref;
+
+		if (ru->prog[i].op == RULES_OP_RULE && ref >= 0 &&
+		    r->rule[ref].kind == RULES_META &&
+		    rules_visit(ld, (size_t)ref) < 0)
+			return -1;
+	}
+	ru->mark = 2;
+	r->meta_order[r->n_meta++] = idx;
+	return 0;
+}
+
+/* rules_finish - scores, meta references and order, after all files */
+static int
+rules_finish(struct rules_loader *ld)
+{
+	struct rules *r = ld->r;
+	size_t idx, depth;
+
+	for (size_t i = 0; i < r->n_rules; i++) {
+		struct rule *ru = r->rule + i;
+		struct rules_attr *a = NULL;
+
+		if (rules_map_get(&r->attr_by_name, ru->name, &idx) == 0)
+			a = r->attr + idx;
+		if (a && a->describe)
+			ru->describe = a->describe;
+		if (i == 0)
+			continue; /* GTUBE keeps its own */
+		if (a && a->has_score)
+			ru->score = a->score;
+		else if (strncmp(ru->name, "__", 2) == 0)
+			ru->score = 0;
+		else if (strncmp(ru->name, "T_", 2) == 0)
+			ru->score = 0.01;
+		else
+			ru->score = 1.0;
+		ru->disabled = a && a->has_score && a->score == 0 &&
+			       strncmp(ru->name, "__", 2) != 0;
+		if (ru->kind != RULES_META)
+			continue;
+		/* Names to indices: an unknown rule stays -1, i.e. 0. */
+		for (size_t k = 0; k < ru->n_prog; k++) {
+			struct rules_op_code *op = ru->prog + k;
+
+			if (op->op != RULES_OP_RULE)
+				continue;
+			if (rules_map_get(&r->by_name, ru->refs[op->ref],
+					  &idx) == 0)
+				op->ref = (long)idx;
+			else
+				op->ref = -1;
+		}
+		for (size_t k = 0; k < ru->n_refs; k++)
+			free(ru->refs[k]);
+		free(ru->refs);
+		ru->refs = NULL;
+		ru->n_refs = 0;
+		if ((depth = rules_meta_stack(ru)) > r->stack_max)
+			r->stack_max = depth;
+	}
+	r->meta_order = xcalloc(r->n_rules, sizeof(*r->meta_order));
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (r->rule[i].kind == RULES_META && rules_visit(ld, i) < 0)
+			return -1;
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (!r->rule[i].disabled)
+			r->n_active++;
+	return 0;
+}
+
+/* rules_gtube - the built-in rule, always first */
+static int
+rules_gtube(struct rules_loader *ld)
+{
+	struct rule *ru = rules_define(ld, "GTUBE", RULES_BODY);
+	struct rules_attr *a = rules_attr(ld->r, "GTUBE");
+	char gtube[sizeof(RULES_GTUBE_HEAD RULES_GTUBE_TAIL)];
+
+	/* Joined at run time: not even the binary holds the pattern. */
+	snprintf(gtube, sizeof(gtube), "%s%s", RULES_GTUBE_HEAD,
+		 RULES_GTUBE_TAIL);
+	ru->re = rules_compile(ld, "GTUBE", gtube, strlen(gtube),
+			       PCRE2_LITERAL);
+	if (ru->re == NULL)
+		return -1;
+	ru->score = RULES_GTUBE_SCORE;
+	a->describe = xstrdup("Generic Test for Unsolicited Bulk Email");
+	return 0;
+}
+
+/* rules_load - read and compile the rule files */
+struct rules *
+rules_load(const char *const *files, size_t n_files, char *errbuf,
+	   size_t errsize)
+{
+	struct rules *r = xcalloc(1, sizeof(*r));
+	struct rules_loader ld;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.r = r;
+	ld.errbuf = errbuf;
+	ld.errsize = errsize;
+	ld.file = "(built-in)";
+	r->files = xcalloc(n_files ? n_files : 1, sizeof(*r->files));
+	if (rules_gtube(&ld) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_files; i++) {
+		r->files[r->n_files++] = xstrdup(files[i]);
+		if (rules_load_file(&ld, r->files[i]) < 0)
+			goto fail;
+	}
+	if (rules_finish(&ld) < 0)
+		goto fail;
+	msg_info("loaded %zu rules from %zu files, skipped %zu unsupported "
+		 "lines",
+		 r->n_active, r->n_files, r->skipped);
+	return r;
+
+fail:
+	rules_free(&r);
+	return NULL;
+}
+
+/* rules_free - release the rule set */
+void
+rules_free(struct rules **rp)
+{
+	struct rules *r = *rp;
+
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_rules; i++) {
+		rules_clear(r->rule + i);
+		free(r->rule[i].name);
+	}
+	for (size_t i = 0; i < r->n_attrs; i++) {
+		free(r->attr[i].name);
+		free(r->attr[i].describe);
+	}
+	for (size_t i = 0; i < r->n_hkeys; i++)
+		free(r->hkey[i].name);
+	for (size_t i = 0; i < r->n_files; i++)
+		free(r->files[i]);
+	free(r->rule);
+	free(r->by_name.slots);
+	free(r->attr);
+	free(r->attr_by_name.slots);
+	free(r->hkey);
+	free(r->files);
+	free(r->meta_order);
+	free(r);
+	*rp = NULL;
+}
+
+/* rules_count - active rules, GTUBE included */
+size_t
+rules_count(const struct rules *r)
+{
+	return r->n_active;
+}
+
+/* rules_skipped - unsupported lines skipped while loading */
+size_t
+rules_skipped(const struct rules *r)
+{
+	return r->skipped;
+}
+
+/* rules_describe - the describe text of a rule, or NULL */
+const char *
+rules_describe(const struct rules *r, const char *name)
+{
+	size_t idx;
+
+	if (rules_map_get(&r->by_name, name, &idx) < 0)
+		return NULL;
+	return r->rule[idx].describe;
+}
+
+/* rules_ctx_create - one process's matching state */
+struct rules_ctx *
+rules_ctx_create(const struct rules *r)
+{
+	struct rules_ctx *c = xcalloc(1, sizeof(*c));
+
+	c->r = r;
+	/* One pair is enough: rules ask only whether a pattern matches. */
+	c->md = pcre2_match_data_create(1, NULL);
+	c->mctx = pcre2_match_context_create(NULL);
+	c->jit = pcre2_jit_stack_create(RULES_JIT_STACK_MIN,
+					RULES_JIT_STACK_MAX, NULL);
+	if (c->md == NULL || c->mctx == NULL || c->jit == NULL)
+		msg_fatal("rules_ctx_create: out of memory");
+	pcre2_jit_stack_assign(c->mctx, NULL, c->jit);
+	c->hit = xcalloc(r->n_rules, 1);
+	c->hv = xcalloc(r->n_hkeys ? r->n_hkeys : 1, sizeof(*c->hv));
+	c->stack = xcalloc(r->stack_max ? r->stack_max : 1, sizeof(*c->stack));
+	buf_init(&c->hbuf, 4096);
+	return c;
+}
+
+/* rules_ctx_free - release the matching state */
+void
+rules_ctx_free(struct rules_ctx **cp)
+{
+	struct rules_ctx *c = *cp;
+
+	if (c == NULL)
+		return;
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mctx);
+	pcre2_jit_stack_free(c->jit);
+	free(c->hit);
+	free(c->hv);
+	free(c->stack);
+	free(c->dec.f);
+	free(c->raw.f);
+	buf_release(&c->hbuf);
+	free(c);
+	*cp = NULL;
+}
+
+/* rules_fields_parse - index "Name: value" lines, with continuations */
+static void
+rules_fields_parse(struct rules_fields *fs, const char *text, size_t len,
+		   int stop_at_blank)
+{
+	const char *p = text, *end = text + len, *eol, *colon, *v;
+	struct rules_field *f;
+
+	fs->n = 0;
+	fs->parsed = 1;
+	fs->section_len = len;
+	while (p < end) {
+		const char *next;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		next = eol ? eol + 1 : end;
+		if (eol == NULL)
+			eol = end;
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		if (eol == p) {
+			if (stop_at_blank) {
+				fs->section_len = (size_t)(p - text);
+				break;
+			}
+			p = next;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			/* A folded line continues the previous field. */
+			if (fs->n > 0) {
+				f = fs->f + fs->n - 1;
+				f->value_len = (size_t)(eol - f->value);
+			}
+			p = next;
+			continue;
+		}
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon == NULL || colon == p) {
+			p = next; /* not a field ("From " line, garbage) */
+			continue;
+		}
+		if (fs->n == fs->cap) {
+			fs->cap = fs->cap ? 2 * fs->cap : 32;
+			fs->f = xrealloc(fs->f, fs->cap * sizeof(*fs->f));
+		}
+		f = fs->f + fs->n++;
+		f->name = p;
+		f->name_len = (size_t)(colon - p);
+		while (f->name_len > 0 && (p[f->name_len - 1] == ' ' ||
+					   p[f->name_len - 1] == '\t'))
+			f->name_len--;
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		f->value = v;
+		f->value_len = (size_t)(eol - v);
+		p = next;
+	}
+}
+
+/* rules_name_is - compare a field name, case-insensitively */
+static int
+rules_name_is(const struct rules_field *f, const char *name)
+{
+	return strlen(name) == f->name_len &&
+	       strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+/* rules_trim - trim white space off both ends of [*s, *e) */
+static void
+rules_trim(const char **s, const char **e)
+{
+	while (*s < *e && isspace((unsigned char)**s))
+		(*s)++;
+	while (*e > *s && isspace((unsigned char)(*e)[-1]))
+		(*e)--;
+}
+
+/* rules_mailbox - the address or display name of the first mailbox */
+static void
+rules_mailbox(const char *v, size_t len, enum rules_hmod mod, struct buf *out)
+{
+	const char *end = v + len, *p, *lt = NULL, *gt = NULL;
+	const char *cstart = NULL, *cend = NULL, *s, *e;
+	int quoted = 0, comment = 0;
+
+	/* Find the first mailbox's "<", its first comment and its end. */
+	for (p = v; p < end; p++) {
+		if (*p == '\\' && p + 1 < end && (quoted || comment)) {
+			p++;
+		} else if (quoted) {
+			if (*p == '"')
+				quoted = 0;
+		} else if (comment) {
+			if (*p == '(')
+				comment++;
+			else if (*p == ')' && --comment == 0 && cend == NULL)
+				cend = p;
+		} else if (*p == '"') {
+			quoted = 1;
+		} else if (*p == '(') {
+			comment = 1;
+			if (cstart == NULL)
+				cstart = p + 1;
+		} else if (*p == '<' && lt == NULL) {
+			lt = p;
+		} else if (*p == '>' && lt && gt == NULL) {
+			gt = p;
+		} else if (*p == ',' && (lt == NULL || gt)) {
+			break;
+		}
+	}
+	if (cstart && cend == NULL)
+		cend = p;
+	end = p;
+	if (mod == RULES_HMOD_ADDR) {
+		if (lt) {
+			s = lt + 1;
+			e = gt ? gt : end;
+			rules_trim(&s, &e);
+			buf_append(out, s, (size_t)(e - s));
+			return;
+		}
+		/* "user@host (Name)": the text outside comments. */
+		s = v;
+		e = cstart ? cstart - 1 : end;
+		rules_trim(&s, &e);
+		buf_append(out, s, (size_t)(e - s));
+		return;
+	}
+	if (lt) {
+		s = v;
+		e = lt;
+		rules_trim(&s, &e);
+		if (e - s >= 2 && *s == '"' && e[-1] == '"') {
+			for (s++, e--; s < e; s++) {
+				if (*s == '\\' && s + 1 < e)
+					s++;
+				buf_append(out, s, 1);
+			}
+			return;
+		}
+		if (s < e) {
+			buf_append(out, s, (size_t)(e - s));
+			return;
+		}
+	}
+	if (cstart) {
+		s = cstart;
+		e = cend;
+		rules_trim(&s, &e);
+		buf_append(out, s, (size_t)(e - s));
+	}
+}
+
+/* rules_header_value - compute a header view for this message */
+static struct rules_hval *
+rules_header_value(const struct rules *r, struct rules_ctx *c,
+		   const struct rules_input *in, long k)
+{
+	const struct rules_hkey *hk = r->hkey + k;
+	struct rules_hval *hv = c->hv + k;
+	struct rules_fields *fs;
+	int found = 0;
+
+	if (hv->state != RULES_HV_UNKNOWN)
+		return hv;
+	if (hk->raw && !c->raw.parsed)
+		rules_fields_parse(&c->raw, in->full ? in->full : "",
+				   in->full_len, 1);
+	if (!hk->raw && !c->dec.parsed)
+		rules_fields_parse(&c->dec, in->headers ? in->headers : "",
+				   in->headers_len, 0);
+	fs = hk->raw ? &c->raw : &c->dec;
+	hv->state = RULES_HV_SET;
+	if (hk->name == NULL) {
+		hv->ext = hk->raw ? (in->full ? in->full : "")
+				  : (in->headers ? in->headers : "");
+		hv->len = hk->raw ? fs->section_len : in->headers_len;
+		return hv;
+	}
+	hv->ext = NULL;
+	hv->off = c->hbuf.len;
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct rules_field *f = fs->f + i;
+
+		if (!(hk->tocc
+			      ? rules_name_is(f, "To") || rules_name_is(f, "Cc")
+			      : rules_name_is(f, hk->name)))
+			continue;
+		if (found++)
+			buf_append(&c->hbuf, "\n", 1);
+		if (hk->mod == RULES_HMOD_VALUE)
+			buf_append(&c->hbuf, f->value, f->value_len);
+		else
+			rules_mailbox(f->value, f->value_len, hk->mod,
+				      &c->hbuf);
+	}
+	hv->len = c->hbuf.len - hv->off;
+	if (!found)
+		hv->state = RULES_HV_UNSET;
+	return hv;
+}
+
+/* rules_match - does the pattern match? Failures count as no */
+static int
+rules_match(const struct rule *ru, struct rules_ctx *c, const char *s,
+	    size_t len, struct rules_result *out)
+{
+	int rc;
+
+	rc = pcre2_match(ru->re, (PCRE2_SPTR)(s ? s : ""), len, 0, 0, c->md,
+			 c->mctx);
+	if (rc >= 0)
+		return 1;
+	if (rc != PCRE2_ERROR_NOMATCH)
+		out->n_errors++;
+	return 0;
+}
+
+/* rules_header_hit - evaluate one header rule */
+static int
+rules_header_hit(const struct rules *r, const struct rule *ru,
+		 struct rules_ctx *c, const struct rules_input *in,
+		 struct rules_result *out)
+{
+	struct rules_hval *hv = rules_header_value(r, c, in, ru->hkey);
+	const char *s;
+	size_t len;
+	int rc;
+
+	if (ru->exists)
+		return hv->state == RULES_HV_SET;
+	if (hv->state == RULES_HV_UNSET) {
+		s = ru->if_unset ? ru->if_unset : "";
+		len = strlen(s);
+	} else {
+		s = hv->ext ? hv->ext : c->hbuf.data + hv->off;
+		len = hv->len;
+	}
+	rc = pcre2_match(ru->re, (PCRE2_SPTR)s, len, 0, 0, c->md, c->mctx);
+	if (rc >= 0)
+		return !ru->negate;
+	if (rc != PCRE2_ERROR_NOMATCH) {
+		out->n_errors++;
+		return 0;
+	}
+	return ru->negate;
+}
+
+/* rules_meta_eval - run a meta program over the hits so far */
+static double
+rules_meta_eval(const struct rule *ru, const unsigned char *hit, double *st)
+{
+	size_t sp = 0;
+	double a, b;
+
+	for (size_t i = 0; i < ru->n_prog; i++) {
+		const struct rules_op_code *op = ru->prog + i;
+
+		switch (op->op) {
+		case RULES_OP_NUM:
+			st[sp++] = op->num;
+			continue;
+		case RULES_OP_RULE:
+			st[sp++] = op->ref >= 0 && hit[op->ref] ? 1 : 0;
+			continue;
+		case RULES_OP_NOT:
+			st[sp - 1] = st[sp - 1] == 0 ? 1 : 0;
+			continue;
+		case RULES_OP_NEG:
+			st[sp - 1] = -st[sp - 1];
+			continue;
+		default:
+			break;
+		}
+		b = st[--sp];
+		a = st[sp - 1];
+		switch (op->op) {
+		case RULES_OP_MUL:
+			a = a * b;
+			break;
+		case RULES_OP_DIV:
+			a = b == 0 ? 0 : a / b;
+			break;
+		case RULES_OP_ADD:
+			a = a + b;
+			break;
+		case RULES_OP_SUB:
+			a = a - b;
+			break;
+		case RULES_OP_LT:
+			a = a < b;
+			break;
+		case RULES_OP_LE:
+			a = a <= b;
+			break;
+		case RULES_OP_GT:
+			a = a > b;
+			break;
+		case RULES_OP_GE:
+			a = a >= b;
+			break;
+		case RULES_OP_EQ:
+			a = a == b;
+			break;
+		case RULES_OP_NE:
+			a = a != b;
+			break;
+		case RULES_OP_AND:
+			a = a != 0 ? b : a;
+			break;
+		case RULES_OP_OR:
+			a = a != 0 ? a : b;
+			break;
+		default:
+			msg_panic("rules_meta_eval: rule %s: bad op %d",
+				  ru->name, (int)op->op);
+		}
+		st[sp - 1] = a;
+	}
+	return sp ? st[0] : 0;
+}
+
+/* rules_run - match one message */
+void
+rules_run(const struct rules *r, struct rules_ctx *c,
+	  const struct rules_input *in, struct rules_result *out)
+{
+	if (c->r != r)
+		msg_panic("rules_run: context of another rule set");
+	memset(c->hit, 0, r->n_rules);
+	memset(c->hv, 0, (r->n_hkeys ? r->n_hkeys : 1) * sizeof(*c->hv));
+	buf_reset(&c->hbuf);
+	c->dec.parsed = c->raw.parsed = 0;
+	out->score = 0;
+	out->n_hits = 0;
+	out->n_errors = 0;
+
+	for (size_t i = 0; i < r->n_rules; i++) {
+		const struct rule *ru = r->rule + i;
+		int hit = 0;
+
+		if (ru->disabled)
+			continue;
+		switch (ru->kind) {
+		case RULES_HEADER:
+			hit = rules_header_hit(r, ru, c, in, out);
+			break;
+		case RULES_BODY:
+			hit = rules_match(ru, c, in->body, in->body_len, out);
+			break;
+		case RULES_RAWBODY:
+			hit = rules_match(ru, c, in->rawbody, in->rawbody_len,
+					  out);
+			break;
+		case RULES_FULL:
+			hit = rules_match(ru, c, in->full, in->full_len, out);
+			break;
+		case RULES_URI:
+			for (size_t u = 0; u < in->n_uris && !hit; u++)
+				hit = rules_match(ru, c, in->uris[u],
+						  strlen(in->uris[u]), out);
+			break;
+		case RULES_META:
+			break;
+		}
+		c->hit[i] = (unsigned char)hit;
+	}
+	for (size_t m = 0; m < r->n_meta; m++) {
+		size_t i = r->meta_order[m];
+		const struct rule *ru = r->rule + i;
+
+		if (!ru->disabled)
+			c->hit[i] = rules_meta_eval(ru, c->hit, c->stack) != 0;
+	}
+	for (size_t i = 0; i < r->n_rules; i++) {
+		const struct rule *ru = r->rule + i;
+
+		if (!c->hit[i] || ru->score == 0)
+			continue;
+		if (out->n_hits == out->cap) {
+			out->cap = out->cap ? 2 * out->cap : 16;
+			out->hits = xrealloc(out->hits,
+					     out->cap * sizeof(*out->hits));
+		}
+		out->hits[out->n_hits].name = ru->name;
+		out->hits[out->n_hits].score = ru->score;
+		out->n_hits++;
+		out->score += ru->score;
+	}
+}
+
+/* rules_result_release - free the hit storage */
+void
+rules_result_release(struct rules_result *res)
+{
+	free(res->hits);
+	res->hits = NULL;
+	res->n_hits = res->cap = 0;
+	res->score = 0;
+}

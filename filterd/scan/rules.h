@@ -1,0 +1,153 @@
+#ifndef FILTERD_RULES_H
+#define FILTERD_RULES_H
+
+/*++
+/* NAME
+/*	rules 3h
+/* SUMMARY
+/*	a SpamAssassin-subset rule engine on PCRE2
+/* SYNOPSIS
+/*	#include "scan/rules.h"
+/* DESCRIPTION
+/*	filterd's built-in spam rules are read from SpamAssassin rule files
+/*	(the subset below), so existing rule files can be reused.
+/*
+/*	rules_load() reads the files in order and compiles every pattern
+/*	(with JIT where available). It runs once in the master, before
+/*	fork: the children share the compiled set copy-on-write and never
+/*	change it. It returns NULL on error, with "file:line: message" in
+/*	errbuf (just "file: message" when a file cannot be read), and logs
+/*	one summary line on success. rules_free() releases the set and
+/*	NULLs the caller's pointer. rules_count() tells how many rules are
+/*	active (not disabled by a zero score), the built-in GTUBE included;
+/*	rules_skipped() how many unsupported lines rules_load() skipped.
+/*
+/*	rules_ctx_create() makes one process's matching state (PCRE2
+/*	match_data, JIT stack, per-message scratch that grows to the largest
+/*	message seen and is then reused); each child creates one after fork
+/*	and frees it with rules_ctx_free(). A context belongs to the rule
+/*	set it was made for.
+/*
+/*	rules_run() matches one message. The input views are borrowed for
+/*	the call; any pointer may be NULL when its length is 0. It fills
+/*	*out: the score sum and the hits with a non-zero score, in rule
+/*	order (the order in which rules were first defined; GTUBE first).
+/*	out is caller-owned and reused across messages: start from a zeroed
+/*	struct rules_result and call rules_result_release() at the end. The
+/*	hit names point into the rule set and stay valid until rules_free().
+/*	out->n_errors counts matches that PCRE2 gave up (match or JIT stack
+/*	limit); they count as no hit.
+/*
+/*	rules_describe() gives a rule's describe text (owned by the set),
+/*	or NULL.
+/* SYNTAX
+/*	One directive per line; leading white space is allowed. A "#" at
+/*	the start of a line or after white space begins a comment (SA also
+/*	ends the line at any unescaped "#"; its rule files write "\#"
+/*	inside patterns, which PCRE2 reads as a literal "#").
+/*
+/*	header NAME Field =~ /re/flags [if-unset: TEXT]
+/*	header NAME Field !~ /re/flags [if-unset: TEXT]
+/*	header NAME exists:Field
+/*	    Field is a header name, "ALL" (the whole header section) or
+/*	    "ToCc" (To and Cc), with optional modifiers ":raw" (undecoded
+/*	    and folded, taken from the full message), ":addr" (the address
+/*	    of the first mailbox), ":name" (its display name). Several
+/*	    fields of that name are joined with "\n". A missing field is
+/*	    TEXT with if-unset, else the empty string (so "!~" hits). Other
+/*	    modifiers (SA 4 :first, :host, ...) make the line unsupported.
+/*	body, rawbody, full, uri NAME /re/flags
+/*	meta NAME expression
+/*	    Rule names (1 if hit, else 0; unknown names are 0), numbers,
+/*	    ! unary - * / + - < <= > >= == != && || and parentheses, with
+/*	    Perl's precedence and values (a && b is a ? b : a). x / 0 is
+/*	    0. A meta rule hits when its value is not 0. Dependency cycles
+/*	    are load errors.
+/*	score NAME s [s s s]
+/*	    The first value counts. Without a score line a rule scores 1.0,
+/*	    "__NAME" 0 and "T_NAME" 0.01 (as SA). Score 0 disables a rule
+/*	    (except a "__" rule): it is not run and is 0 to meta rules.
+/*	describe NAME text
+/*	tflags NAME ...	(ignored)
+/*
+/*	Regexes are written /re/, m/re/, m{re}, m(re), m[re], m<re>, m!re!,
+/*	m#re# or with any other punctuation after "m"; flags i s m x map to
+/*	PCRE2 options, g and o are ignored. Patterns are Perl syntax through
+/*	PCRE2, matched as bytes (no PCRE2_UTF: a pattern may not name a code
+/*	point above \xff, and "." is one byte).
+/*
+/*	A directive or rule form that is not listed (ifplugin, if, else,
+/*	endif, lang, priority, required_score, loadplugin, eval: rules,
+/*	mimeheader, askdns, uri_detail, ...) is skipped and counted, and so
+/*	is every line inside an ifplugin or if block (nesting aware; both
+/*	branches of an else are skipped). A later definition of a rule
+/*	name replaces the earlier one; score and describe may come before
+/*	or after the rule, in any file.
+/*
+/*	GTUBE is built in (body, score 1000, present with no files at all).
+/*	Files cannot redefine, rescore or disable it.
+/* MATCHING
+/*	Each rule hits at most once. header rules match the field value
+/*	(leading white space removed); full rules the whole raw message;
+/*	uri rules each URI in turn. Both as the pattern is written. body
+/*	and rawbody rules match the whole text at once with PCRE2_MULTILINE
+/*	added: SA matches them per paragraph or line, so "^" and "$" must
+/*	anchor at line boundaries; "." still does not cross a line. Meta
+/*	rules are evaluated after all others, in dependency order.
+/* LIMITS
+/*	Rule file lines are limited to RULES_LINE_MAX bytes, meta
+/*	expressions to RULES_META_DEPTH levels of nesting. Each match is
+/*	bounded by PCRE2's match limit.
+/* PROCESS
+/*	master (rules_load, rules_free); children (rules_ctx_*, rules_run).
+/*--*/
+
+#include <stddef.h>
+
+#define RULES_LINE_MAX 65536
+#define RULES_META_DEPTH 64
+#define RULES_GTUBE_SCORE 1000.0
+
+struct rules;
+struct rules_ctx;
+
+struct rules_input {
+	const char *headers; /* "Name: value\n" per field, unfolded, decoded */
+	size_t headers_len;
+	const char *body; /* decoded, rendered text parts, lines joined by \n */
+	size_t body_len;
+	const char *rawbody; /* decoded, not rendered */
+	size_t rawbody_len;
+	const char *full; /* the raw message as received */
+	size_t full_len;
+	const char *const *uris; /* URIs found in the body */
+	size_t n_uris;
+};
+
+struct rules_hit {
+	const char *name;
+	double score;
+};
+
+struct rules_result {
+	double score;
+	struct rules_hit *hits;
+	size_t n_hits;
+	size_t cap;
+	size_t n_errors;
+};
+
+struct rules *rules_load(const char *const *files, size_t n_files, char *errbuf,
+			 size_t errsize);
+void rules_free(struct rules **rp);
+size_t rules_count(const struct rules *r);
+size_t rules_skipped(const struct rules *r);
+const char *rules_describe(const struct rules *r, const char *name);
+
+struct rules_ctx *rules_ctx_create(const struct rules *r);
+void rules_ctx_free(struct rules_ctx **cp);
+void rules_run(const struct rules *r, struct rules_ctx *ctx,
+	       const struct rules_input *in, struct rules_result *out);
+void rules_result_release(struct rules_result *res);
+
+#endif
