@@ -136,6 +136,14 @@ banned_archive(struct banned *b, int fd, const char *path, int depth)
 
 		if (name == NULL)
 			name = archive_entry_pathname(e);
+		/* A member that declares more than we would ever decode is a
+		 * bomb, or at least cannot be checked: say so before reading. */
+		if (archive_entry_size_is_set(e) &&
+		    archive_entry_size(e) > c->max_decoded_size) {
+			banned_limit(b, "archive member exceeds "
+					"max_decoded_size");
+			break;
+		}
 		if (++b->members > c->max_archive_files) {
 			banned_limit(b, "archive members exceed "
 					"max_archive_files");

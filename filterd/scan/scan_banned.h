@@ -18,7 +18,9 @@
 /*	description of the first banned item ("application/zip,docs.zip,
 /*	invoice.exe"), SCAN_CLEAN, or SCAN_UNCHECKED with *desc saying which
 /*	limit was reached (max_archive_depth, max_archive_files,
-/*	max_decoded_size). *desc is a pool string.
+/*	max_decoded_size, or a member that declares more than that: a zip
+/*	bomb). It walks archives even when the bank has no banned rules,
+/*	for those limits. *desc is a pool string.
 /* PROCESS
 /*	children, milter process.
 /*--*/

@@ -91,8 +91,14 @@ scan_clamav(const struct cl_engine *e, int fd, const char **virname,
 	case CL_CLEAN:
 		return SCAN_CLEAN;
 	case CL_VIRUS:
-		if (*virname &&
-		    strncmp(*virname, "Heuristics.Limits.Exceeded", 26) == 0) {
+		/* A limit alert is not a virus, and a nameless alert is not
+		 * trusted either: both mean "not fully checked". */
+		if (*virname == NULL) {
+			snprintf(errbuf, errsize,
+				 "clamav: alert without a name");
+			return SCAN_UNCHECKED;
+		}
+		if (strncmp(*virname, "Heuristics.Limits.Exceeded", 26) == 0) {
 			snprintf(errbuf, errsize, "%s", *virname);
 			return SCAN_UNCHECKED;
 		}

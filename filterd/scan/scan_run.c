@@ -57,12 +57,9 @@ scan_run_virus(struct txn *t)
 static void
 scan_run_banned(struct txn *t)
 {
-	const struct conf_bank_values *v = &t->bank.v;
 	const char *desc;
 
-	if (v->banned_filename.n == 0 && v->banned_type.n == 0 &&
-	    !v->banned_double_extension)
-		return;
+	/* Run even without banned rules: the archive walk finds bombs. */
 	switch (scan_banned(t, t->checks->double_ext, t->cctx->re, &desc)) {
 	case SCAN_INFECTED:
 		t->banned = desc;

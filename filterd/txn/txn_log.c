@@ -80,8 +80,16 @@ txn_log_format(const struct txn *t, struct buf *out)
 	else
 		ccat = txn_ccat_name(t->ccat);
 	buf_reset(out);
-	buf_printf(out, "%s: %s %s %s, %s%s [%s]:%d [%s] <%s> ->", t->id,
-		   passed ? "Passed" : "Blocked", ccat, actions.data,
+	buf_printf(out, "%s: %s %s", t->id, passed ? "Passed" : "Blocked",
+		   ccat);
+	/* What was found, as amavis shows it: "INFECTED (Eicar-...)". */
+	if (t->ccat == TXN_CCAT_VIRUS || t->ccat == TXN_CCAT_BANNED ||
+	    t->ccat == TXN_CCAT_UNCHECKED)
+		buf_printf(out, " (%s)",
+			   t->ccat == TXN_CCAT_VIRUS	? t->virus
+			   : t->ccat == TXN_CCAT_BANNED ? t->banned
+							: t->unchecked);
+	buf_printf(out, " %s, %s%s [%s]:%d [%s] <%s> ->", actions.data,
 		   t->bank.path, t->bank.v.originating ? " LOCAL" : "",
 		   t->client.addr, t->client.port, t->peer_addr, t->sender);
 	buf_release(&actions);
@@ -91,13 +99,19 @@ txn_log_format(const struct txn *t, struct buf *out)
 		buf_printf(out, ", Queue-ID: %s", t->client.ident);
 	if (t->message_id)
 		buf_printf(out, ", Message-ID: %s", t->message_id);
-	buf_printf(out, ", mail_id: %s, size: %lld", t->id, (long long)t->size);
+	buf_printf(out, ", mail_id: %s", t->id);
+	if (t->spam_scanned)
+		buf_printf(out, ", Hits: %.3f, tests=[%s]", t->spam_score,
+			   t->spam_hits ? t->spam_hits : "");
+	buf_printf(out, ", size: %lld", (long long)t->size);
 	if (t->queued_as)
 		buf_printf(out, ", queued_as: %s", t->queued_as);
-	buf_printf(out, ", %ld ms (receive %ld, scan %ld, forward %ld)",
+	buf_printf(out,
+		   ", %ld ms (receive %ld, scan %ld [virus %ld, banned %ld, "
+		   "spam %ld], forward %ld)",
 		   txn_ms(&t->t_start, &now), txn_ms(&t->t_start, &t->t_data),
-		   txn_ms(&t->t_data, &t->t_scan),
-		   txn_ms(&t->t_scan, &t->t_forward));
+		   txn_ms(&t->t_data, &t->t_scan), t->ms_virus, t->ms_banned,
+		   t->ms_spam, txn_ms(&t->t_scan, &t->t_forward));
 	if (t->error)
 		buf_printf(out, ", error: %s", t->error_text);
 }

@@ -12,8 +12,12 @@
 /*
 /*	ID: Passed CLEAN {RelayedInbound}, BANK [client]:port [peer]
 /*	<sender> -> <rcpt>,..., Queue-ID: QID, Message-ID: <mid>,
-/*	mail_id: ID, size: N, queued_as: QID2, T ms (receive R, scan S,
+/*	mail_id: ID, Hits: 1.5, tests=[A=1,B=0.5], size: N, queued_as:
+/*	QID2, T ms (receive R, scan S [virus V, banned B, spam P],
 /*	forward F)
+/*
+/*	A virus, banned part or reason for UNCHECKED follows the category:
+/*	"Blocked INFECTED (Eicar-Test-Signature)".
 /*
 /*	"Blocked MTA-BLOCKED {TempFailedInbound}" when no next hop took it;
 /*	the direction word is Outbound for originating banks, which also

@@ -575,7 +575,8 @@ def _conf_value(v):
 
 # "Passed CLEAN {RelayedInbound}", "Blocked MTA-BLOCKED {TempFailedInbound}"
 # and whatever other verdict/action sets filterd may log.
-LOG_RESULT_RE = re.compile(r"\b((?:Passed|Blocked) [A-Z][-A-Z]* \{[^}]*\})")
+LOG_RESULT_RE = re.compile(
+    r"\b((?:Passed|Blocked) [A-Z][-A-Z]*(?: \(.*?\))? \{[^}]*\})")
 PASSED = "Passed CLEAN {RelayedInbound}"
 BLOCKED = "Blocked MTA-BLOCKED {TempFailedInbound}"
 

@@ -290,5 +290,130 @@ class ChecksTest(h.PeerTestCase):
         self.assertEqual(r.code, 250, r)
 
 
+def zip_bomb(size):
+    """A zip whose one member inflates to size bytes of zeros."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("zeros.bin", "w") as member:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(size >> 20):
+                member.write(chunk)
+    return buf.getvalue()
+
+
+def child_peak_kb(fd):
+    """The largest peak RSS (VmHWM, kB) among filterd's children."""
+    peak = 0
+    for pid in fd.children():
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except FileNotFoundError:
+            pass
+    return peak
+
+
+class ChecksBadInputTest(h.PeerTestCase):
+    """Hostile and broken input: checked or UNCHECKED, never a crash."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = h.TempDir()
+        self.addCleanup(self.tmp.cleanup)
+        self.db = self.tmp.sub("clamdb")
+        signature_db(self.db)
+        self.sink = self.start(h.Sink(self.tmp, "sink"))
+        self.fd = self.start(h.Filterd(
+            self.tmp, "fd", banks={"default": {"forward": [self.sink.addr]}},
+            min_servers=1, max_servers=1, message_size_limit=60000000,
+            smtpd_timeout=60, raw='clamav { database = "%s" }' % self.db))
+
+    def send(self, msg, subject):
+        return h.send_message(self.fd.port, SENDER, [RCPT], msg, timeout=60)
+
+    def assert_checked_or_unchecked(self, r, subject):
+        """250 (checked and passed) or 4xx UNCHECKED; never anything else,
+        and the one child is still there for the next message."""
+        if r.code // 100 == 4:
+            self.assertIn("UNCHECKED", r.text, r)
+        else:
+            self.assertEqual(r.code, 250, r)
+        r2 = self.send(message(b"next\r\n", "next"), "next")
+        self.assertEqual(r2.code, 250, (subject, r2))
+        self.assertFalse([l for l in self.fd.log_lines()
+                          if "killed by signal" in l], self.fd.log_text())
+
+    def test_zip_bomb(self):
+        msg = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"hi\r\n"),
+            attachment("bomb.zip", zip_bomb(200 << 20),
+                       b"application/zip")]), "bomb")
+        r = self.send(msg, "bomb")
+        self.assertEqual(r.code // 100, 4, r)
+        self.assertIn("UNCHECKED", r.text)
+        self.assertEqual(self.new_count(), 0)
+        self.assert_checked_or_unchecked(r, "bomb")
+
+    def new_count(self):
+        return len(self.sink.dumps())
+
+    def test_invalid_base64_part(self):
+        msg = message(multipart([
+            (b"Content-Type: application/octet-stream; name=\"x.bin\"\r\n"
+             b"Content-Transfer-Encoding: base64\r\n",
+             b"!!!! this is *not* base64 ~~~~\r\n====\r\n")]), "bad b64")
+        self.assert_checked_or_unchecked(self.send(msg, "bad b64"), "b64")
+
+    def test_50mb_single_line_body(self):
+        body = b"x" * (50 << 20) + b"\r\n"
+        r = self.send(message(body, "huge line"), "huge line")
+        self.assert_checked_or_unchecked(r, "huge line")
+        # Streamed, never held whole: far below the message's 50 MB.
+        self.assertLess(child_peak_kb(self.fd), 40 << 10,
+                        "a child's peak RSS grew with the message")
+
+    def test_header_without_colon(self):
+        msg = (b"From: sender@example.org\r\nThis line has no colon\r\n"
+               b"Subject: nocolon\r\nMessage-ID: <nocolon@example.org>\r\n"
+               b"\r\nbody\r\n")
+        self.assert_checked_or_unchecked(self.send(msg, "nocolon"),
+                                         "nocolon")
+
+    def test_message_without_body(self):
+        msg = (b"From: sender@example.org\r\nSubject: nobody\r\n"
+               b"Message-ID: <nobody@example.org>\r\n")
+        r = self.send(msg, "nobody")
+        self.assertEqual(r.code, 250, r)
+        self.assert_checked_or_unchecked(r, "nobody")
+
+    def test_names_in_broken_encodings(self):
+        msg = message(multipart([
+            (b"Content-Type: application/octet-stream\r\n"
+             b"Content-Disposition: attachment; "
+             b"filename*=utf-8''%FF%FE%C3%28bad\r\n", b"a\r\n"),
+            (b"Content-Type: application/octet-stream; "
+             b"name=\"=?x-unknown?Q?=E9t=E9?=.txt\"\r\n", b"b\r\n"),
+            (b"Content-Type: application/octet-stream; "
+             b"name=\"=?utf-8?B?!!!?=\"\r\n", b"c\r\n")]), "names")
+        self.assert_checked_or_unchecked(self.send(msg, "names"), "names")
+
+    def test_new_signatures_on_sighup(self):
+        """SIGHUP builds a new engine in the master; children rotate."""
+        marker = b"FILTERD-RELOAD-TEST-" + b"MARKER-7d1e2f"
+        r = self.send(message(marker + b"\r\n", "before"), "before")
+        self.assertEqual(r.code, 250, r)
+        with open(os.path.join(self.db, "reload.ndb"), "w") as f:
+            f.write("Filterd-Reload-Marker:0:*:%s\n" % marker.hex())
+        self.fd.signal(h.signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "clamav: 3 signatures" in self.fd.log_text() and
+            "generation 2" in self.fd.log_text(), 20), self.fd.log_text())
+        r = self.send(message(marker + b"\r\n", "after"), "after")
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        self.assertIn("VIRUS: Filterd-Reload-Marker", r.text)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
