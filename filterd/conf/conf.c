@@ -932,6 +932,23 @@ conf_print_defaults(FILE *fp)
 	cfg_free(cfg);
 }
 
+/* conf_opt_changed - set in the file (a single section: any key in it) */
+static int
+conf_opt_changed(cfg_opt_t *opt)
+{
+	if (opt->type == CFGT_FUNC)
+		return 0;
+	if (opt->type == CFGT_SEC && !(opt->flags & CFGF_MULTI)) {
+		cfg_t *sec = cfg_opt_getnsec(opt, 0);
+
+		for (cfg_opt_t *o = sec ? sec->opts : NULL; o && o->name; o++)
+			if (o->flags & CFGF_MODIFIED)
+				return 1;
+		return 0;
+	}
+	return (opt->flags & CFGF_MODIFIED) != 0;
+}
+
 /* conf_print_changed - the top-level values that differ from defaults */
 int
 conf_print_changed(const char *file, FILE *fp)
@@ -943,8 +960,7 @@ conf_print_changed(const char *file, FILE *fp)
 	rc = conf_parse(cfg, file);
 	if (rc == CFG_SUCCESS) {
 		for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
-			if ((opt->flags & CFGF_MODIFIED) &&
-			    opt->type != CFGT_FUNC)
+			if (conf_opt_changed(opt))
 				cfg_opt_print(opt, fp);
 	} else {
 		msg_error("%s", conf_state.first_error);
