@@ -303,3 +303,34 @@ mime_part_content(struct txn *t, const struct mime_part *p, long max,
 	*size = (long)n;
 	return fd;
 }
+
+/* mime_part_head - the first decoded bytes of a part, decoding no more */
+size_t
+mime_part_head(const struct mime_part *p, char *buf, size_t size)
+{
+	GMimeDataWrapper *content;
+	GMimeStream *raw, *decoded;
+	GMimeFilter *filter;
+	size_t got = 0;
+
+	if (!GMIME_IS_PART(p->object) ||
+	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
+		    NULL ||
+	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return 0;
+	g_mime_stream_reset(raw);
+	decoded = g_mime_stream_filter_new(raw);
+	filter = g_mime_filter_basic_new(
+		g_mime_data_wrapper_get_encoding(content), FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), filter);
+	g_object_unref(filter);
+	while (got < size) {
+		gssize n = g_mime_stream_read(decoded, buf + got, size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	g_object_unref(decoded);
+	return got;
+}

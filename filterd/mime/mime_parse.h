@@ -34,6 +34,9 @@
 /*	mime_is_archive() tells by declared type (may be NULL) or file name
 /*	whether content is an archive worth opening.
 /*
+/*	mime_part_head() decodes only the first size bytes of a part into
+/*	buf (for content type detection) and returns how many it got.
+/*
 /*	mime_init() initialises GMime once, in the master before fork.
 /*	Returns 0, or -1 with TXN_ERR_PARSE when the spool cannot be read.
 /* PROCESS
@@ -74,5 +77,6 @@ int mime_parse(struct txn *t);
 void mime_free(struct mime_summary *m);
 int mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		      long *size);
+size_t mime_part_head(const struct mime_part *p, char *buf, size_t size);
 
 #endif

@@ -5,6 +5,7 @@
 /*	the content-check engines, built once in the master
 /*--*/
 
+#include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,6 +48,13 @@ checks_create(const struct conf *c, char *errbuf, size_t errsize)
 	if ((ck->double_ext = re_compile(CHECKS_DOUBLE_EXT, errbuf, errsize)) ==
 	    NULL)
 		msg_panic("checks_create: %s", errbuf);
+	/* The magic database is mapped once here and shared by children. */
+	if ((ck->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR)) == NULL ||
+	    magic_load(ck->magic, NULL) < 0) {
+		snprintf(errbuf, errsize, "libmagic: %s",
+			 ck->magic ? magic_error(ck->magic) : "out of memory");
+		goto fail;
+	}
 	return ck;
 fail:
 	checks_free(&ck);
@@ -64,6 +72,8 @@ checks_free(struct checks **cp)
 	scan_clamav_free(&ck->clamav);
 	rules_free(&ck->rules);
 	re_free(&ck->double_ext);
+	if (ck->magic)
+		magic_close(ck->magic);
 	free(ck);
 	*cp = NULL;
 }

@@ -37,8 +37,9 @@ struct rules_ctx;
 struct checks {
 	struct cl_engine *clamav; /* NULL: no virus check */
 	unsigned clamav_sigs;
-	struct rules *rules;   /* built-in spam rules (GTUBE at least) */
-	struct re *double_ext; /* "invoice.pdf.exe" */
+	struct rules *rules;	 /* built-in spam rules (GTUBE at least) */
+	struct re *double_ext;	 /* "invoice.pdf.exe" */
+	struct magic_set *magic; /* libmagic: MIME types of content */
 };
 
 struct checks_ctx {

@@ -7,11 +7,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
 #include "txn/txn.h"
@@ -20,7 +22,7 @@
 
 struct banned {
 	struct txn *t;
-	const struct re *double_ext;
+	const struct checks *ck;
 	struct re_ctx *rc;
 	long decoded;	  /* bytes decoded so far */
 	int members;	  /* archive members seen */
@@ -47,8 +49,28 @@ banned_name(struct banned *b, const char *name)
 	if (name == NULL)
 		return 0;
 	return banned_any(b, &v->banned_filename, name) ||
-	       (v->banned_double_extension && b->double_ext &&
-		re_match(b->double_ext, b->rc, name, strlen(name)) == 1);
+	       (v->banned_double_extension &&
+		re_match(b->ck->double_ext, b->rc, name, strlen(name)) == 1);
+}
+
+#define BANNED_HEAD 4096 /* bytes libmagic looks at */
+
+/* banned_detected - the MIME type libmagic sees in some content */
+static const char *
+banned_detected(struct banned *b, const char *head, size_t len)
+{
+	const char *type = len ? magic_buffer(b->ck->magic, head, len) : NULL;
+
+	return type ? pool_strdup(b->t->pool, type) : NULL;
+}
+
+/* banned_type - is a declared or detected type banned? */
+static int
+banned_type(struct banned *b, const char *declared, const char *detected)
+{
+	const struct conf_relist *l = &b->t->bank.v.banned_type;
+
+	return banned_any(b, l, declared) || banned_any(b, l, detected);
 }
 
 /* banned_limit - note an UNCHECKED reason (the first one wins) */
@@ -169,13 +191,19 @@ banned_part(struct banned *b, const struct mime_part *p)
 {
 	const struct conf *c = b->t->conf;
 	const char *label = p->name ? p->name : "(no name)";
+	char head[BANNED_HEAD];
+	const char *detected = banned_detected(
+		b, head, mime_part_head(p, head, sizeof(head)));
 	long size;
 	int fd;
 
-	if (banned_name(b, p->name) ||
-	    banned_any(b, &b->t->bank.v.banned_type, p->type)) {
+	if (banned_name(b, p->name) || banned_type(b, p->type, detected)) {
 		b->verdict = SCAN_INFECTED;
-		b->desc = pool_printf(b->t->pool, "%s,%s", p->type, label);
+		b->desc = detected && strcmp(detected, p->type) != 0
+				  ? pool_printf(b->t->pool, "%s,%s,%s", p->type,
+						detected, label)
+				  : pool_printf(b->t->pool, "%s,%s", p->type,
+						label);
 		return;
 	}
 	if (!p->is_archive)
@@ -198,10 +226,10 @@ banned_part(struct banned *b, const struct mime_part *p)
 
 /* scan_banned - the verdict on a message's parts */
 enum scan_verdict
-scan_banned(struct txn *t, const struct re *double_ext, struct re_ctx *rc,
+scan_banned(struct txn *t, const struct checks *ck, struct re_ctx *rc,
 	    const char **desc)
 {
-	struct banned b = {t, double_ext, rc, 0, 0, NULL, SCAN_CLEAN};
+	struct banned b = {t, ck, rc, 0, 0, NULL, SCAN_CLEAN};
 
 	for (const struct mime_part *p = t->mime.parts;
 	     p && b.verdict == SCAN_CLEAN; p = p->next)

@@ -9,7 +9,10 @@
 /* DESCRIPTION
 /*	scan_banned() checks every MIME part of txn (mime_parse() ran) with
 /*	the bank's banned_filename and banned_type patterns and, when the
-/*	bank asks, for double extensions ("invoice.pdf.exe"). Parts that are
+/*	bank asks, for double extensions ("invoice.pdf.exe"). banned_type
+/*	is matched against the declared type and the type libmagic detects
+/*	in the first bytes of the content (an .exe sent as a PDF), of parts
+/*	and of archive members alike. Parts that are
 /*	archives (zip, rar, 7z, tar, gzip, ... read with libarchive) are
 /*	opened and their members' names checked the same way, archives in
 /*	archives down to max_archive_depth.
@@ -28,10 +31,10 @@
 #include "scan_result.h"
 
 struct txn;
-struct re;
+struct checks;
 struct re_ctx;
 
-enum scan_verdict scan_banned(struct txn *t, const struct re *double_ext,
+enum scan_verdict scan_banned(struct txn *t, const struct checks *ck,
 			      struct re_ctx *rc, const char **desc);
 
 #endif

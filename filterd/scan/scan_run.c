@@ -60,7 +60,7 @@ scan_run_banned(struct txn *t)
 	const char *desc;
 
 	/* Run even without banned rules: the archive walk finds bombs. */
-	switch (scan_banned(t, t->checks->double_ext, t->cctx->re, &desc)) {
+	switch (scan_banned(t, t->checks, t->cctx->re, &desc)) {
 	case SCAN_INFECTED:
 		t->banned = desc;
 		break;

@@ -101,6 +101,7 @@ class ChecksTest(h.PeerTestCase):
                               "lmtp"), ports))
         fwd = [cls.sink.addr]
         banned = {"banned_filename": ["(?i)\\.(exe|scr|pif)$"],
+                  "banned_type": ["^application/x-dosexec$"],
                   "banned_double_extension": True}
         cls.fd = h.Filterd(
             cls.tmp, "fd",
@@ -211,6 +212,37 @@ class ChecksTest(h.PeerTestCase):
         r = self.send("reject", msg)
         self.assertEqual(r.code, 554, r)
         self.assertIn("BANNED:", r.text)
+        self.assert_nothing_delivered()
+
+    def test_banned_detected_type_under_a_harmless_name(self):
+        """An executable sent as "report.pdf": libmagic sees what it is."""
+        exe = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+               + b"\x00" * 200)
+        msg = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"the report\r\n"),
+            attachment("report.pdf", exe, b"application/pdf")]),
+            "detected type")
+        r = self.send("reject", msg)
+        self.assertEqual(r.code, 554, r)
+        self.assertIn("BANNED: application/pdf,application/x-dosexec,"
+                      "report.pdf", r.text)
+        self.assert_nothing_delivered()
+
+    def test_banned_name_in_tar_gz(self):
+        import tarfile
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+            info = tarfile.TarInfo("setup/install.scr")
+            data = b"not really a screensaver"
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        msg = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"files\r\n"),
+            attachment("files.tar.gz", buf.getvalue(),
+                       b"application/gzip")]), "banned tar")
+        r = self.send("reject", msg)
+        self.assertEqual(r.code, 554, r)
+        self.assertIn("files.tar.gz,setup/install.scr", r.text)
         self.assert_nothing_delivered()
 
     def test_gtube_is_spam_tagged_and_passed(self):
