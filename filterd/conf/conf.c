@@ -537,19 +537,23 @@ conf_key_builtin(const struct conf_bank_key_def *k, void *field)
 	}
 }
 
+/* conf_strlist_release - free a copied list of strings */
+static void
+conf_strlist_release(struct conf_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 /* conf_key_free - release a key's value */
 static void
 conf_key_free(const struct conf_bank_key_def *k, void *field)
 {
 	switch (k->type) {
-	case CONF_BANK_HOPS: {
-		struct conf_strlist *l = field;
-
-		for (size_t i = 0; i < l->n; i++)
-			free(l->v[i]);
-		free(l->v);
+	case CONF_BANK_HOPS:
+		conf_strlist_release(field);
 		break;
-	}
 	case CONF_BANK_REGEXES: {
 		struct conf_relist *l = field;
 
