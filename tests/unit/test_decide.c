@@ -1,0 +1,704 @@
+/*++
+/* NAME
+/*	test_decide 1
+/* SUMMARY
+/*	unit tests for policy/decide.c: the destiny table
+/* DESCRIPTION
+/*	Each row builds a checked message by hand: a content category, the
+/*	bank's destiny for it, the spam score and levels, the recipients
+/*	and (for local_domains) a small configuration file. decide_run()
+/*	must give every recipient the row's destiny and reply, or fail the
+/*	message with TXN_ERR_SCAN (TEMPFAIL); recipients that pass get the
+/*	exact X-Spam-* fields and subject tag when they are local, and
+/*	recipients with the same fields share one list. txn_rcpt_status()
+/*	is then checked, after marking a DSN sent or suppressed when the
+/*	row says so.
+/*
+/*	In the category x destiny rows, the three final_*_destiny keys of
+/*	the other categories get a different destiny, so a row only passes
+/*	when decide_run() reads the right key.
+/*--*/
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf/conf.h"
+#include "policy/decide.h"
+#include "txn/txn.h"
+#include "util/buf.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
+#define MAX_RCPTS 4
+#define NO_FIELDS NULL
+
+#define STARS8 "********"
+#define STARS64 STARS8 STARS8 STARS8 STARS8 STARS8 STARS8 STARS8 STARS8
+
+/* What happens to the recipients after decide_run() (the NOTIFY stage). */
+enum mark {
+	MARK_NONE,
+	MARK_DSN_SENT,
+	MARK_DSN_SUPPRESSED,
+};
+
+struct decide_case {
+	const char *name;
+	enum txn_ccat ccat;
+	enum conf_destiny destiny; /* final_<ccat>_destiny */
+	int scanned;		   /* spam_scanned */
+	double score;
+	const char *hits;
+	int levels; /* use these levels, not the built-ins */
+	double tag_level, tag2_level;
+	const char *subject;	      /* spam_subject_tag; NULL: "" */
+	const char *local_domains;    /* a config file line; NULL: built-in */
+	const char *rcpts[MAX_RCPTS]; /* none: a@example.net, b@example.net */
+	enum mark mark;
+
+	/* want */
+	enum txn_error err; /* TXN_ERR_SCAN: decide_run() returns -1 */
+	enum txn_destiny destiny_want;
+	int code; /* 0: no reply recorded */
+	const char *dsn;
+	const char *text;   /* in the reply text, or in error_text */
+	const char *why;    /* in the reply text too */
+	const char *fields; /* local copies: "Name: value" lines, LF-joined */
+	const char *tag;    /* local copies' subject tag */
+	int local[MAX_RCPTS];
+	int status; /* txn_rcpt_status() of every recipient */
+};
+
+/* Reasons decide.c gives for each category (virus etc. below). */
+#define WHY_VIRUS "VIRUS: Eicar-Test-Signature"
+#define WHY_BANNED "BANNED: application/zip,invoice.zip,invoice.pdf.exe"
+#define WHY_UNCHECKED "UNCHECKED: MIME nesting too deep"
+#define WHY_SPAM "SPAM, score=12.500"
+
+/* Spam fields at the built-in levels (2.0, 6.31). */
+#define F_SPAM                                                                 \
+	"X-Spam-Flag: YES\nX-Spam-Score: 12.500\nX-Spam-Level: "               \
+	"************\nX-Spam-Status: Yes, score=12.500 tagged_above=2 "       \
+	"required=6.31\r\n tests=[BODY_RULE=12.5]"
+#define F_SPAMMY                                                               \
+	"X-Spam-Flag: YES\nX-Spam-Score: 7.000\nX-Spam-Level: *******\n"       \
+	"X-Spam-Status: Yes, score=7.000 tagged_above=2 required=6.31\r\n "    \
+	"tests=[BODY_RULE=7]"
+
+/*
+ * The matrix: category c (score s, hits h) with destiny d. DISCARD,
+ * BOUNCE and REJECT record a reply; TEMPFAIL fails the message.
+ */
+#define ROW_PASS(c, s, h, f)                                                   \
+	{                                                                      \
+		.name = #c " pass", .ccat = c, .destiny = CONF_D_PASS,         \
+		.scanned = 1, .score = s, .hits = h,                           \
+		.destiny_want = TXN_D_PASS, .fields = f, .local = {1, 1},      \
+		.status = 4                                                    \
+	}
+#define ROW_DISCARD(c, s, h, w)                                                \
+	{                                                                      \
+		.name = #c " discard", .ccat = c, .destiny = CONF_D_DISCARD,   \
+		.scanned = 1, .score = s, .hits = h,                           \
+		.destiny_want = TXN_D_DISCARD, .code = 250, .dsn = "2.7.0",    \
+		.text = "Ok, discarded, id=", .why = w, .local = {1, 1},       \
+		.status = 2                                                    \
+	}
+#define ROW_BOUNCE(c, s, h, w)                                                 \
+	{                                                                      \
+		.name = #c " bounce", .ccat = c, .destiny = CONF_D_BOUNCE,     \
+		.scanned = 1, .score = s, .hits = h,                           \
+		.destiny_want = TXN_D_BOUNCE, .code = 554, .dsn = "5.7.0",     \
+		.text = "Bounce, id=", .why = w, .local = {1, 1}, .status = 5  \
+	}
+#define ROW_REJECT(c, s, h, w)                                                 \
+	{                                                                      \
+		.name = #c " reject", .ccat = c, .destiny = CONF_D_REJECT,     \
+		.scanned = 1, .score = s, .hits = h,                           \
+		.destiny_want = TXN_D_REJECT, .code = 554, .dsn = "5.7.0",     \
+		.text = "Reject, id=", .why = w, .local = {1, 1}, .status = 5  \
+	}
+#define ROW_TEMPFAIL(c, s, h, w)                                               \
+	{                                                                      \
+		.name = #c " tempfail", .ccat = c, .destiny = CONF_D_TEMPFAIL, \
+		.scanned = 1, .score = s, .hits = h, .err = TXN_ERR_SCAN,      \
+		.text = w, .status = 4                                         \
+	}
+/* CLEAN and SPAMMY pass whatever the bank says. */
+#define ROW_ALWAYS(c, d, s, h, f)                                              \
+	{                                                                      \
+		.name = #c " with destiny " #d, .ccat = c, .destiny = d,       \
+		.scanned = 1, .score = s, .hits = h,                           \
+		.destiny_want = TXN_D_PASS, .fields = f, .local = {1, 1},      \
+		.status = 4                                                    \
+	}
+
+static const struct decide_case decide_cases[] = {
+	/* Every blocking category with every destiny. */
+	ROW_PASS(TXN_CCAT_VIRUS, 0.5, "R=0.5", NO_FIELDS),
+	ROW_DISCARD(TXN_CCAT_VIRUS, 0.5, "R=0.5", WHY_VIRUS),
+	ROW_BOUNCE(TXN_CCAT_VIRUS, 0.5, "R=0.5", WHY_VIRUS),
+	ROW_REJECT(TXN_CCAT_VIRUS, 0.5, "R=0.5", WHY_VIRUS),
+	ROW_TEMPFAIL(TXN_CCAT_VIRUS, 0.5, "R=0.5", WHY_VIRUS),
+	ROW_PASS(TXN_CCAT_BANNED, 0.5, "R=0.5", NO_FIELDS),
+	ROW_DISCARD(TXN_CCAT_BANNED, 0.5, "R=0.5", WHY_BANNED),
+	ROW_BOUNCE(TXN_CCAT_BANNED, 0.5, "R=0.5", WHY_BANNED),
+	ROW_REJECT(TXN_CCAT_BANNED, 0.5, "R=0.5", WHY_BANNED),
+	ROW_TEMPFAIL(TXN_CCAT_BANNED, 0.5, "R=0.5", WHY_BANNED),
+	ROW_PASS(TXN_CCAT_UNCHECKED, 0.5, "R=0.5", NO_FIELDS),
+	ROW_DISCARD(TXN_CCAT_UNCHECKED, 0.5, "R=0.5", WHY_UNCHECKED),
+	ROW_BOUNCE(TXN_CCAT_UNCHECKED, 0.5, "R=0.5", WHY_UNCHECKED),
+	ROW_REJECT(TXN_CCAT_UNCHECKED, 0.5, "R=0.5", WHY_UNCHECKED),
+	ROW_TEMPFAIL(TXN_CCAT_UNCHECKED, 0.5, "R=0.5", WHY_UNCHECKED),
+	ROW_PASS(TXN_CCAT_SPAM, 12.5, "BODY_RULE=12.5", F_SPAM),
+	ROW_DISCARD(TXN_CCAT_SPAM, 12.5, "BODY_RULE=12.5", WHY_SPAM),
+	ROW_BOUNCE(TXN_CCAT_SPAM, 12.5, "BODY_RULE=12.5", WHY_SPAM),
+	ROW_REJECT(TXN_CCAT_SPAM, 12.5, "BODY_RULE=12.5", WHY_SPAM),
+	ROW_TEMPFAIL(TXN_CCAT_SPAM, 12.5, "BODY_RULE=12.5", WHY_SPAM),
+	ROW_ALWAYS(TXN_CCAT_CLEAN, CONF_D_PASS, 0.5, "R=0.5", NO_FIELDS),
+	ROW_ALWAYS(TXN_CCAT_CLEAN, CONF_D_DISCARD, 0.5, "R=0.5", NO_FIELDS),
+	ROW_ALWAYS(TXN_CCAT_CLEAN, CONF_D_BOUNCE, 0.5, "R=0.5", NO_FIELDS),
+	ROW_ALWAYS(TXN_CCAT_CLEAN, CONF_D_REJECT, 0.5, "R=0.5", NO_FIELDS),
+	ROW_ALWAYS(TXN_CCAT_CLEAN, CONF_D_TEMPFAIL, 0.5, "R=0.5", NO_FIELDS),
+	ROW_ALWAYS(TXN_CCAT_SPAMMY, CONF_D_PASS, 7, "BODY_RULE=7", F_SPAMMY),
+	ROW_ALWAYS(TXN_CCAT_SPAMMY, CONF_D_DISCARD, 7, "BODY_RULE=7", F_SPAMMY),
+	ROW_ALWAYS(TXN_CCAT_SPAMMY, CONF_D_BOUNCE, 7, "BODY_RULE=7", F_SPAMMY),
+	ROW_ALWAYS(TXN_CCAT_SPAMMY, CONF_D_REJECT, 7, "BODY_RULE=7", F_SPAMMY),
+	ROW_ALWAYS(TXN_CCAT_SPAMMY, CONF_D_TEMPFAIL, 7, "BODY_RULE=7",
+		   F_SPAMMY),
+
+	/* A blocked copy gets no fields and no tag, even when spammy. */
+	{.name = "spam discarded: no fields, no tag",
+	 .ccat = TXN_CCAT_SPAM,
+	 .destiny = CONF_D_DISCARD,
+	 .scanned = 1,
+	 .score = 12.5,
+	 .hits = "BODY_RULE=12.5",
+	 .subject = "***SPAM*** ",
+	 .destiny_want = TXN_D_DISCARD,
+	 .code = 250,
+	 .dsn = "2.7.0",
+	 .text = "discarded",
+	 .why = WHY_SPAM,
+	 .local = {1, 1},
+	 .status = 2},
+
+	/* Spam levels. */
+	{.name = "below spam_tag_level: no fields",
+	 .ccat = TXN_CCAT_CLEAN,
+	 .scanned = 1,
+	 .score = 1.999,
+	 .hits = "R=1.999",
+	 .destiny_want = TXN_D_PASS,
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "at spam_tag_level: fields, flag NO",
+	 .ccat = TXN_CCAT_CLEAN,
+	 .scanned = 1,
+	 .score = 2,
+	 .hits = "R=2",
+	 .subject = "***SPAM*** ",
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 2.000\nX-Spam-Level: **\n"
+		   "X-Spam-Status: No, score=2.000 tagged_above=2 "
+		   "required=6.31\r\n tests=[R=2]",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "just below spam_tag2_level: flag NO, no tag",
+	 .ccat = TXN_CCAT_CLEAN,
+	 .scanned = 1,
+	 .score = 6.3,
+	 .hits = "R=6.3",
+	 .subject = "***SPAM*** ",
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 6.300\nX-Spam-Level: "
+		   "******\nX-Spam-Status: No, score=6.300 tagged_above=2 "
+		   "required=6.31\r\n tests=[R=6.3]",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "at spam_tag2_level: flag YES and the subject tag",
+	 .ccat = TXN_CCAT_SPAMMY,
+	 .scanned = 1,
+	 .score = 6.31,
+	 .hits = "R=6.31",
+	 .subject = "***SPAM*** ",
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: YES\nX-Spam-Score: 6.310\nX-Spam-Level: "
+		   "******\nX-Spam-Status: Yes, score=6.310 tagged_above=2 "
+		   "required=6.31\r\n tests=[R=6.31]",
+	 .tag = "***SPAM*** ",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "spam passed with the subject tag",
+	 .ccat = TXN_CCAT_SPAM,
+	 .destiny = CONF_D_PASS,
+	 .scanned = 1,
+	 .score = 12.5,
+	 .hits = "BODY_RULE=12.5",
+	 .subject = "[SPAM] ",
+	 .destiny_want = TXN_D_PASS,
+	 .fields = F_SPAM,
+	 .tag = "[SPAM] ",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "tag levels from the bank; hits folded; stars capped at 64",
+	 .ccat = TXN_CCAT_SPAM,
+	 .destiny = CONF_D_PASS,
+	 .scanned = 1,
+	 .score = 2000,
+	 .hits = "GTUBE=1000,SPAMD=1000",
+	 .levels = 1,
+	 .tag_level = -999,
+	 .tag2_level = 5,
+	 .subject = "***SPAM*** ",
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: YES\nX-Spam-Score: 2000.000\nX-Spam-Level: "
+		   "" STARS64 "\nX-Spam-Status: Yes, score=2000.000 "
+		   "tagged_above=-999 required=5\r\n tests=[GTUBE=1000,\r\n "
+		   "SPAMD=1000]",
+	 .tag = "***SPAM*** ",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "64.9: 64 stars, whole points only",
+	 .ccat = TXN_CCAT_SPAM,
+	 .scanned = 1,
+	 .score = 64.9,
+	 .hits = "",
+	 .levels = 1,
+	 .tag_level = 1,
+	 .tag2_level = 64.95,
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 64.900\nX-Spam-Level: "
+		   "" STARS64
+		   "\nX-Spam-Status: No, score=64.900 tagged_above=1 "
+		   "required=64.95\r\n tests=[]",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "negative score above a low tag level: no stars",
+	 .ccat = TXN_CCAT_CLEAN,
+	 .scanned = 1,
+	 .score = -1.5,
+	 .hits = "ALL_TRUSTED=-1.5",
+	 .levels = 1,
+	 .tag_level = -999,
+	 .tag2_level = 6.31,
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: -1.500\nX-Spam-Level: \n"
+		   "X-Spam-Status: No, score=-1.500 tagged_above=-999 "
+		   "required=6.31\r\n tests=[ALL_TRUSTED=-1.5]",
+	 .local = {1, 1},
+	 .status = 4},
+	{.name = "spam checks did not run: no fields, whatever the level",
+	 .ccat = TXN_CCAT_CLEAN,
+	 .scanned = 0,
+	 .score = 0,
+	 .levels = 1,
+	 .tag_level = -999,
+	 .tag2_level = -999,
+	 .subject = "***SPAM*** ",
+	 .destiny_want = TXN_D_PASS,
+	 .local = {1, 1},
+	 .status = 4},
+
+	/* Local and non-local recipients (decide_local). */
+	{.name = "empty local_domains: every recipient is local",
+	 .ccat = TXN_CCAT_SPAMMY,
+	 .scanned = 1,
+	 .score = 7,
+	 .hits = "BODY_RULE=7",
+	 .subject = "***SPAM*** ",
+	 .local_domains = "local_domains = {}",
+	 .rcpts = {"a@example.com", "b@elsewhere.example", "postmaster"},
+	 .destiny_want = TXN_D_PASS,
+	 .fields = F_SPAMMY,
+	 .tag = "***SPAM*** ",
+	 .local = {1, 1, 1},
+	 .status = 4},
+	{.name = "exact domain, case-insensitive, not its subdomains",
+	 .ccat = TXN_CCAT_SPAMMY,
+	 .scanned = 1,
+	 .score = 7,
+	 .hits = "BODY_RULE=7",
+	 .subject = "***SPAM*** ",
+	 .local_domains = "local_domains = {\"example.com\"}",
+	 .rcpts = {"a@example.com", "b@sub.example.com", "C@EXAMPLE.COM",
+		   "d@example.com.evil"},
+	 .destiny_want = TXN_D_PASS,
+	 .fields = F_SPAMMY,
+	 .tag = "***SPAM*** ",
+	 .local = {1, 0, 1, 0},
+	 .status = 4},
+	{.name = "dot domain: the domain and its subdomains",
+	 .ccat = TXN_CCAT_SPAMMY,
+	 .scanned = 1,
+	 .score = 7,
+	 .hits = "BODY_RULE=7",
+	 .subject = "***SPAM*** ",
+	 .local_domains = "local_domains = {\".example.com\"}",
+	 .rcpts = {"a@example.com", "b@Deep.Sub.Example.COM",
+		   "c@badexample.com", "d@example.org"},
+	 .destiny_want = TXN_D_PASS,
+	 .fields = F_SPAMMY,
+	 .tag = "***SPAM*** ",
+	 .local = {1, 1, 0, 0},
+	 .status = 4},
+	{.name = "several domains; an address without a domain is not local",
+	 .ccat = TXN_CCAT_CLEAN,
+	 .scanned = 1,
+	 .score = 3,
+	 .hits = "R=3",
+	 .local_domains = "local_domains = {\"example.net\", \".example.org\"}",
+	 .rcpts = {"postmaster", "a@mx.example.org", "b@EXAMPLE.NET",
+		   "c@mx.example.net"},
+	 .destiny_want = TXN_D_PASS,
+	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 3.000\nX-Spam-Level: ***\n"
+		   "X-Spam-Status: No, score=3.000 tagged_above=2 "
+		   "required=6.31\r\n tests=[R=3]",
+	 .local = {0, 1, 1, 0},
+	 .status = 4},
+	{.name = "non-local recipients of blocked mail are refused too",
+	 .ccat = TXN_CCAT_VIRUS,
+	 .destiny = CONF_D_REJECT,
+	 .local_domains = "local_domains = {\"example.com\"}",
+	 .rcpts = {"a@example.com", "b@elsewhere.example"},
+	 .destiny_want = TXN_D_REJECT,
+	 .code = 554,
+	 .dsn = "5.7.0",
+	 .text = "Reject, id=",
+	 .why = WHY_VIRUS,
+	 .local = {1, 0},
+	 .status = 5},
+
+	/* txn_rcpt_status after the NOTIFY stage. */
+	{.name = "bounce, DSN sent: 2",
+	 .ccat = TXN_CCAT_BANNED,
+	 .destiny = CONF_D_BOUNCE,
+	 .mark = MARK_DSN_SENT,
+	 .destiny_want = TXN_D_BOUNCE,
+	 .code = 554,
+	 .dsn = "5.7.0",
+	 .text = "Bounce, id=",
+	 .why = WHY_BANNED,
+	 .local = {1, 1},
+	 .status = 2},
+	{.name = "bounce, DSN suppressed: 2",
+	 .ccat = TXN_CCAT_VIRUS,
+	 .destiny = CONF_D_BOUNCE,
+	 .mark = MARK_DSN_SUPPRESSED,
+	 .destiny_want = TXN_D_BOUNCE,
+	 .code = 554,
+	 .dsn = "5.7.0",
+	 .text = "Bounce, id=",
+	 .why = WHY_VIRUS,
+	 .local = {1, 1},
+	 .status = 2},
+	{.name = "discard stays 2 after the NOTIFY stage",
+	 .ccat = TXN_CCAT_VIRUS,
+	 .destiny = CONF_D_DISCARD,
+	 .mark = MARK_DSN_SUPPRESSED,
+	 .destiny_want = TXN_D_DISCARD,
+	 .code = 250,
+	 .dsn = "2.7.0",
+	 .text = "discarded",
+	 .why = WHY_VIRUS,
+	 .local = {1, 1},
+	 .status = 2},
+};
+
+struct fixture {
+	struct conf *conf; /* embedded defaults */
+	char dir[64];	   /* for configuration files */
+	struct buf fields;
+};
+
+/* setup - the embedded default configuration and a scratch directory */
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[512];
+
+	if (f == NULL || (f->conf = conf_load(NULL, err, sizeof(err))) == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/filterd-test-decide-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	buf_init(&f->fields, 512);
+	*state = f;
+	return 0;
+}
+
+/* teardown - release it */
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	buf_release(&f->fields);
+	conf_free(&f->conf);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* load_conf - a configuration file holding just text; NULL on error */
+static struct conf *
+load_conf(struct fixture *f, const char *text)
+{
+	char path[sizeof(f->dir) + 16], err[1024];
+	struct conf *c;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/main.conf", f->dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		return NULL;
+	fprintf(fp, "%s\n", text);
+	if (fclose(fp) != 0)
+		return NULL;
+	c = conf_load(path, err, sizeof(err));
+	unlink(path);
+	if (c == NULL)
+		print_error("conf_load \"%s\": %s\n", text, err);
+	return c;
+}
+
+/* other_destiny - a destiny that is not d (for the other categories) */
+static enum conf_destiny
+other_destiny(enum conf_destiny d)
+{
+	return d == CONF_D_REJECT ? CONF_D_DISCARD : CONF_D_REJECT;
+}
+
+/* make_txn - the row's message, checked, with the bank's values set */
+static struct txn *
+make_txn(const struct conf *conf, const struct decide_case *c)
+{
+	struct txn *t = txn_create(conf, "127.0.0.1", 1);
+	struct conf_bank_values *v = &t->bank.v;
+	enum conf_destiny other = other_destiny(c->destiny);
+	static const char *const two[] = {"a@example.net", "b@example.net"};
+
+	assert_non_null(t);
+	*v = conf->banks[0].v;
+	/* The row's category reads c->destiny; the others a different one. */
+	v->final_virus_destiny = c->ccat == TXN_CCAT_VIRUS ? c->destiny : other;
+	v->final_banned_destiny = c->ccat == TXN_CCAT_BANNED ? c->destiny
+							     : other;
+	v->final_unchecked_destiny = c->ccat == TXN_CCAT_UNCHECKED ? c->destiny
+								   : other;
+	v->final_spam_destiny = c->ccat == TXN_CCAT_SPAM ? c->destiny : other;
+	if (c->ccat == TXN_CCAT_CLEAN || c->ccat == TXN_CCAT_SPAMMY)
+		v->final_virus_destiny = v->final_banned_destiny =
+			v->final_unchecked_destiny = v->final_spam_destiny =
+				c->destiny;
+	if (c->levels) {
+		v->spam_tag_level = c->tag_level;
+		v->spam_tag2_level = c->tag2_level;
+	}
+	v->spam_subject_tag = (char *)(c->subject ? c->subject : "");
+
+	if (c->rcpts[0] == NULL) {
+		for (size_t i = 0; i < N_ELEMS(two); i++)
+			txn_add_rcpt(t, two[i], NULL);
+	} else {
+		for (size_t i = 0; i < MAX_RCPTS && c->rcpts[i]; i++)
+			txn_add_rcpt(t, c->rcpts[i], NULL);
+	}
+	t->ccat = c->ccat;
+	t->virus = "Eicar-Test-Signature";
+	t->banned = "application/zip,invoice.zip,invoice.pdf.exe";
+	t->unchecked = "MIME nesting too deep";
+	t->spam_scanned = c->scanned;
+	t->spam_score = c->score;
+	t->spam_hits = c->hits;
+	return t;
+}
+
+/* fields_text - a header list as "Name: value" lines joined by LF */
+static const char *
+fields_text(struct fixture *f, const struct txn_header *h)
+{
+	buf_reset(&f->fields);
+	for (; h; h = h->next)
+		buf_printf(&f->fields, "%s%s", f->fields.len ? "\n" : "",
+			   h->line);
+	return f->fields.data;
+}
+
+/* same - two optional strings are equal */
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* check_rcpt - one recipient after decide_run(); 0 or -1 (reported) */
+static int
+check_rcpt(struct fixture *f, const struct decide_case *c, const struct txn *t,
+	   size_t i)
+{
+	const struct txn_rcpt *rc = t->rcpts + i;
+	const char *fields = rc->headers ? fields_text(f, rc->headers) : NULL;
+	int pass = !c->err && c->destiny_want == TXN_D_PASS;
+	const char *want_fields = pass && c->local[i] ? c->fields : NULL;
+	const char *want_tag = pass && c->local[i] ? c->tag : NULL;
+	int rc_failed = 0;
+
+	/* TEMPFAIL fails the message before any recipient is looked at. */
+	if (!c->err && rc->local != c->local[i]) {
+		print_error("%s: %s: local %d, want %d\n", c->name, rc->addr,
+			    rc->local, c->local[i]);
+		rc_failed = -1;
+	}
+	if (!c->err && rc->destiny != c->destiny_want) {
+		print_error("%s: %s: destiny %d, want %d\n", c->name, rc->addr,
+			    (int)rc->destiny, (int)c->destiny_want);
+		rc_failed = -1;
+	}
+	if (rc->reply.code != c->code ||
+	    (c->code && (!same(rc->reply.dsn, c->dsn) ||
+			 !strstr(rc->reply.text, c->text) ||
+			 !strstr(rc->reply.text, c->why) ||
+			 !strstr(rc->reply.text, t->id)))) {
+		print_error(
+			"%s: %s: reply %d %s %s, want %d %s \"%s\" \"%s\"\n",
+			c->name, rc->addr, rc->reply.code,
+			rc->reply.dsn ? rc->reply.dsn : "-",
+			rc->reply.text ? rc->reply.text : "-", c->code,
+			c->dsn ? c->dsn : "-", c->text ? c->text : "-",
+			c->why ? c->why : "-");
+		rc_failed = -1;
+	}
+	if (!same(fields, want_fields)) {
+		print_error("%s: %s: fields\n[%s]\nwant\n[%s]\n", c->name,
+			    rc->addr, fields ? fields : "(none)",
+			    want_fields ? want_fields : "(none)");
+		rc_failed = -1;
+	}
+	if (!same(rc->subject_tag, want_tag)) {
+		print_error("%s: %s: subject tag \"%s\", want \"%s\"\n",
+			    c->name, rc->addr,
+			    rc->subject_tag ? rc->subject_tag : "(none)",
+			    want_tag ? want_tag : "(none)");
+		rc_failed = -1;
+	}
+	return rc_failed;
+}
+
+/* check_case - one row; 0 or -1 (reported) */
+static int
+check_case(struct fixture *f, const struct decide_case *c)
+{
+	struct conf *own = NULL;
+	struct txn *t;
+	int ret, failed = 0;
+
+	if (c->local_domains && (own = load_conf(f, c->local_domains)) == NULL)
+		return -1;
+	t = make_txn(own ? own : f->conf, c);
+	ret = decide_run(t);
+	if (ret != (c->err ? -1 : 0) || t->error != c->err ||
+	    (c->err && !strstr(t->error_text, c->text))) {
+		print_error("%s: decide_run %d, error %d \"%s\"; want %d, "
+			    "error %d \"%s\"\n",
+			    c->name, ret, (int)t->error,
+			    t->error_text ? t->error_text : "", c->err ? -1 : 0,
+			    (int)c->err, c->err ? c->text : "");
+		failed = -1;
+	}
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (check_rcpt(f, c, t, i) < 0)
+			failed = -1;
+	/* The forwarder sends one copy per list: same fields, same list. */
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		for (size_t j = i + 1; j < t->n_rcpts; j++)
+			if (t->rcpts[i].local == t->rcpts[j].local &&
+			    t->rcpts[i].headers != t->rcpts[j].headers) {
+				print_error("%s: %s and %s: separate lists\n",
+					    c->name, t->rcpts[i].addr,
+					    t->rcpts[j].addr);
+				failed = -1;
+			}
+	/* The NOTIFY stage, then the one truth the front ends answer on. */
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		t->rcpts[i].dsn_sent = c->mark == MARK_DSN_SENT;
+		t->rcpts[i].dsn_suppressed = c->mark == MARK_DSN_SUPPRESSED;
+		if (txn_rcpt_status(t, i) != c->status) {
+			print_error("%s: %s: txn_rcpt_status %d, want %d\n",
+				    c->name, t->rcpts[i].addr,
+				    txn_rcpt_status(t, i), c->status);
+			failed = -1;
+		}
+	}
+	txn_free(&t);
+	conf_free(&own);
+	return failed;
+}
+
+/* test_table - the destiny table */
+static void
+test_table(void **state)
+{
+	struct fixture *f = *state;
+	int failed = 0;
+
+	for (size_t i = 0; i < N_ELEMS(decide_cases); i++)
+		failed += check_case(f, decide_cases + i) < 0;
+	assert_int_equal(failed, 0);
+}
+
+/* test_bounce_until_notified - BOUNCE is 5 until the DSN stage says */
+static void
+test_bounce_until_notified(void **state)
+{
+	struct fixture *f = *state;
+	static const struct decide_case c = {
+		.name = "bounce",
+		.ccat = TXN_CCAT_SPAM,
+		.destiny = CONF_D_BOUNCE,
+		.scanned = 1,
+		.score = 12.5,
+	};
+	struct txn *t = make_txn(f->conf, &c);
+
+	assert_int_equal(decide_run(t), 0);
+	assert_int_equal(txn_rcpt_status(t, 0), 5);
+	assert_int_equal(txn_rcpt_status(t, 1), 5);
+	t->rcpts[0].dsn_sent = 1;
+	assert_int_equal(txn_rcpt_status(t, 0), 2);
+	assert_int_equal(txn_rcpt_status(t, 1), 5);
+	t->rcpts[1].dsn_suppressed = 1;
+	assert_int_equal(txn_rcpt_status(t, 1), 2);
+	txn_free(&t);
+}
+
+/* Built-in configuration: every recipient is local. */
+static void
+test_local_builtin(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(f->conf->local_domains.n, 0);
+	assert_int_equal(decide_local(f->conf, "a@example.com"), 1);
+	assert_int_equal(decide_local(f->conf, "postmaster"), 1);
+	assert_int_equal(decide_local(f->conf, ""), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_bounce_until_notified),
+		cmocka_unit_test(test_local_builtin),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
