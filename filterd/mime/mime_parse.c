@@ -213,6 +213,26 @@ mime_headers(struct mime_walk *w, GMimeMessage *msg)
 	buf_release(&out);
 }
 
+/* mime_summary_fields - From, Subject and Date, decoded, for the records */
+static void
+mime_summary_fields(struct txn *t, GMimeMessage *msg)
+{
+	static const char *const names[] = {"From", "Subject", "Date"};
+	const char **fields[] = {&t->from, &t->subject, &t->date};
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		const char *v = g_mime_header_list_get_header(hl, names[i])
+					? g_mime_header_get_value(
+						  g_mime_header_list_get_header(
+							  hl, names[i]))
+					: NULL;
+
+		if (v)
+			*fields[i] = pool_strdup(t->pool, v);
+	}
+}
+
 /* mime_parse - the MIME tree of the spooled message */
 int
 mime_parse(struct txn *t)
@@ -244,6 +264,7 @@ mime_parse(struct txn *t)
 		m->unchecked = "no parsable message";
 	} else {
 		m->message = msg;
+		mime_summary_fields(t, msg);
 		if (w.views)
 			mime_headers(&w, msg);
 		if (g_mime_message_get_mime_part(msg))

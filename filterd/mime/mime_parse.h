@@ -14,7 +14,8 @@
 /*	txn->mime: one struct mime_part per part, in document order, with
 /*	its depth, declared type, file name (from Content-Disposition or
 /*	Content-Type, RFC 2231 and encoded words decoded), and whether it
-/*	is text or an archive; and, when the message is no larger than
+/*	is text or an archive; the decoded From, Subject and Date
+/*	(txn->from, subject, date); and, when the message is no larger than
 /*	spam_max_size, the views the spam rules read: decoded header fields
 /*	and the decoded, UTF-8 text of the text parts.
 /*

@@ -169,6 +169,9 @@ struct txn {
 	off_t size;		/* bytes in the spool (CRLF form) */
 	const char *message_id; /* Message-ID header, or NULL */
 	const char *precedence; /* Precedence header, or NULL */
+	const char *from;	/* From, Subject, Date: decoded, or NULL */
+	const char *subject;
+	const char *date;
 	struct mime_summary mime;
 	enum txn_ccat ccat;
 	const char *virus; /* what the checks found, or NULL */

@@ -100,6 +100,8 @@ txn_log_format(const struct txn *t, struct buf *out)
 	if (t->message_id)
 		buf_printf(out, ", Message-ID: %s", t->message_id);
 	buf_printf(out, ", mail_id: %s", t->id);
+	if (t->mime.malformed)
+		buf_puts(out, ", MIME: malformed");
 	if (t->spam_scanned)
 		buf_printf(out, ", Hits: %.3f, tests=[%s]", t->spam_score,
 			   t->spam_hits ? t->spam_hits : "");
