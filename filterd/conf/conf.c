@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "conf_params.h"
+#include "db/dsn.h"
 #include "util/msg.h"
 #include "util/re.h"
 #include "util/xalloc.h"
@@ -391,6 +392,48 @@ conf_check_destiny(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* conf_quarantine_code - a quarantine method name to its code, or -1 */
+static int
+conf_quarantine_code(const char *name)
+{
+	static const char *const names[] = {"none", "local", "sql"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* conf_check_quarantine - a quarantine method name */
+static int
+conf_check_quarantine(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (conf_quarantine_code(v) < 0) {
+		cfg_error(cfg, "parameter %s: \"%s\" is not local, sql or none",
+			  opt->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_check_dsns - every entry a mysql:// DSN */
+static int
+conf_check_dsns(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct db_dsn dsn;
+	char err[256];
+
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++)
+		if (db_dsn_parse(cfg_opt_getnstr(opt, i), &dsn, err,
+				 sizeof(err)) < 0) {
+			cfg_error(cfg, "parameter %s: %s", opt->name, err);
+			return -1;
+		}
+	return 0;
+}
+
 /* conf_check_regexes - every entry compiles */
 static int
 conf_check_regexes(cfg_t *cfg, cfg_opt_t *opt)
@@ -498,6 +541,9 @@ conf_key_read(cfg_t *sec, const struct conf_bank_key_def *k, void *field)
 	case CONF_BANK_DESTINY:
 		*(int *)field = conf_destiny_code(cfg_getstr(sec, k->name));
 		break;
+	case CONF_BANK_QUARANTINE:
+		*(int *)field = conf_quarantine_code(cfg_getstr(sec, k->name));
+		break;
 	}
 }
 
@@ -533,6 +579,9 @@ conf_key_builtin(const struct conf_bank_key_def *k, void *field)
 		break;
 	case CONF_BANK_DESTINY:
 		*(int *)field = conf_destiny_code(k->builtin);
+		break;
+	case CONF_BANK_QUARANTINE:
+		*(int *)field = conf_quarantine_code(k->builtin);
 		break;
 	}
 }
@@ -708,6 +757,7 @@ conf_init_cfg(void)
 			[CONF_BANK_HOPS] = conf_check_hops,
 			[CONF_BANK_DESTINY] = conf_check_destiny,
 			[CONF_BANK_REGEXES] = conf_check_regexes,
+			[CONF_BANK_QUARANTINE] = conf_check_quarantine,
 		};
 		const struct conf_bank_key_def *k = conf_bank_key_defs + i;
 		char path[64];
@@ -719,6 +769,8 @@ conf_init_cfg(void)
 		cfg_set_validate_func(cfg, path, checks[k->type]);
 	}
 	cfg_set_validate_func(cfg, "listen", conf_check_listen);
+	cfg_set_validate_func(cfg, "sql|storage", conf_check_dsns);
+	cfg_set_validate_func(cfg, "sql|lookup", conf_check_dsns);
 	return cfg;
 }
 
@@ -728,6 +780,7 @@ conf_sections(cfg_t *cfg, struct conf *c)
 {
 	cfg_t *av = cfg_getsec(cfg, "clamav");
 	cfg_t *sd = cfg_getsec(cfg, "spamd");
+	cfg_t *sq = cfg_getsec(cfg, "sql");
 
 	c->clamav.database = xstrdup(cfg_getstr(av, "database"));
 	c->clamav.max_filesize = cfg_getint(av, "max_filesize");
@@ -738,6 +791,13 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	c->spamd.address = xstrdup(cfg_getstr(sd, "address"));
 	c->spamd.timeout = (int)cfg_getint(sd, "timeout");
 	c->spamd.user = xstrdup(cfg_getstr(sd, "user"));
+	conf_strlist(sq, "storage", &c->sql.storage);
+	conf_strlist(sq, "lookup", &c->sql.lookup);
+	c->sql.retry_interval = (int)cfg_getint(sq, "retry_interval");
+	c->sql.connect_timeout = (int)cfg_getint(sq, "connect_timeout");
+	c->sql.log_failure_tempfail = strcasecmp(cfg_getstr(sq, "log_failure"),
+						 "pass") != 0;
+	c->quarantine_dir = xstrdup(cfg_getstr(cfg, "quarantine_dir"));
 }
 
 /* conf_from_cfg - the plain struct from a parsed context */
@@ -774,6 +834,7 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 						     "forward_connect_timeout");
 	c->forward_timeout = (int)cfg_getint(cfg, "forward_timeout");
 	c->forward_data_timeout = (int)cfg_getint(cfg, "forward_data_timeout");
+	c->forward_cache_time = (int)cfg_getint(cfg, "forward_cache_time");
 	c->mynetworks = conf_networks(cfg, "mynetworks", &c->n_mynetworks);
 	conf_strlist(cfg, "local_domains", &c->local_domains);
 	c->virus_scanned_header = xstrdup(
@@ -881,6 +942,9 @@ conf_free(struct conf **cp)
 	free(c->virus_scanned_header);
 	free(c->clamav.database);
 	free(c->spamd.address);
+	conf_strlist_release(&c->sql.storage);
+	conf_strlist_release(&c->sql.lookup);
+	free(c->quarantine_dir);
 	free(c->spamd.user);
 	free(c->file);
 	free(c->syslog_ident);

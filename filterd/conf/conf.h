@@ -52,6 +52,13 @@ struct conf_relist {
 	size_t n;
 };
 
+/* Where blocked mail is kept. */
+enum conf_quarantine {
+	CONF_Q_NONE,
+	CONF_Q_LOCAL,
+	CONF_Q_SQL,
+};
+
 /* What happens to a recipient of mail in a blocking category. */
 enum conf_destiny {
 	CONF_D_PASS,
@@ -85,6 +92,10 @@ struct conf_bank_values {
 	int bypass_banned_checks;
 	struct conf_relist banned_filename;
 	struct conf_relist banned_type;
+	int virus_quarantine; /* enum conf_quarantine */
+	int banned_quarantine;
+	int spam_quarantine;
+	int unchecked_quarantine;
 	int banned_double_extension;
 };
 
@@ -135,6 +146,7 @@ struct conf {
 	int forward_connect_timeout;
 	int forward_timeout;
 	int forward_data_timeout;
+	int forward_cache_time;
 	struct cidr *mynetworks;
 	size_t n_mynetworks;
 	struct conf_strlist local_domains;
@@ -154,6 +166,14 @@ struct conf {
 		int max_files;
 		int max_scantime;
 	} clamav;
+	char *quarantine_dir;
+	struct {
+		struct conf_strlist storage; /* DSNs, tried in order */
+		struct conf_strlist lookup;
+		int retry_interval; /* seconds before a failed DSN again */
+		int connect_timeout;
+		int log_failure_tempfail; /* log rows failing: 4xx, else pass */
+	} sql;
 	struct {
 		char *address; /* empty: no spamd */
 		int timeout;

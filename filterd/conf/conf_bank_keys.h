@@ -66,6 +66,14 @@
 	X(BANNED_TYPE, banned_type, REGEXES, "",                               \
 	  "PCRE2 patterns: a part whose declared or detected MIME type "       \
 	  "matches is banned")                                                 \
+	X(VIRUS_QUARANTINE, virus_quarantine, QUARANTINE, "local",             \
+	  "where blocked mail with a virus is kept: local, sql or none")       \
+	X(BANNED_QUARANTINE, banned_quarantine, QUARANTINE, "local",           \
+	  "where blocked mail with a banned part is kept: local, sql or none") \
+	X(SPAM_QUARANTINE, spam_quarantine, QUARANTINE, "local",               \
+	  "where blocked SPAM is kept: local, sql or none")                    \
+	X(UNCHECKED_QUARANTINE, unchecked_quarantine, QUARANTINE, "none",      \
+	  "where blocked UNCHECKED mail is kept: local, sql or none")          \
 	X(BANNED_DOUBLE_EXTENSION, banned_double_extension, BOOL, "false",     \
 	  "ban names like invoice.pdf.exe (a document extension, then an "     \
 	  "executable one)")
@@ -77,6 +85,7 @@ enum conf_bank_type {
 	CONF_BANK_STR,
 	CONF_BANK_DESTINY,
 	CONF_BANK_REGEXES,
+	CONF_BANK_QUARANTINE,
 };
 
 struct conf_bank_key_def {

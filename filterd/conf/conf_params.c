@@ -35,6 +35,15 @@ static cfg_opt_t clamav_opts[] = {
 	CFG_END(),
 };
 
+static cfg_opt_t sql_opts[] = {
+	CFG_STR_LIST("storage", "{}", CFGF_NONE),
+	CFG_STR_LIST("lookup", "{}", CFGF_NONE),
+	CFG_INT("retry_interval", 60, CFGF_NONE),
+	CFG_INT("connect_timeout", 5, CFGF_NONE),
+	CFG_STR("log_failure", "tempfail", CFGF_NONE),
+	CFG_END(),
+};
+
 static cfg_opt_t spamd_opts[] = {
 	CFG_STR("address", "", CFGF_NONE),
 	CFG_INT("timeout", 30, CFGF_NONE),
@@ -49,6 +58,7 @@ static cfg_opt_t spamd_opts[] = {
 #define CONF_BANK_OPT_FLOAT(n) CFG_FLOAT(#n, 0, CFGF_NODEFAULT),
 #define CONF_BANK_OPT_STR(n) CFG_STR(#n, 0, CFGF_NODEFAULT),
 #define CONF_BANK_OPT_DESTINY(n) CFG_STR(#n, 0, CFGF_NODEFAULT),
+#define CONF_BANK_OPT_QUARANTINE(n) CFG_STR(#n, 0, CFGF_NODEFAULT),
 #define CONF_BANK_OPT(key, name, type, builtin, doc) CONF_BANK_OPT_##type(name)
 
 static cfg_opt_t bank_opts[] = {
@@ -84,6 +94,7 @@ cfg_opt_t conf_params[] = {
 	CFG_INT("forward_connect_timeout", 10, CFGF_NONE),
 	CFG_INT("forward_timeout", 300, CFGF_NONE),
 	CFG_INT("forward_data_timeout", 300, CFGF_NONE),
+	CFG_INT("forward_cache_time", 10, CFGF_NONE),
 	CFG_STR_LIST("mynetworks", "{127.0.0.0/8, ::1/128}", CFGF_NONE),
 	CFG_STR_LIST("local_domains", "{}", CFGF_NONE),
 	CFG_STR("virus_scanned_header", "", CFGF_NONE),
@@ -96,6 +107,8 @@ cfg_opt_t conf_params[] = {
 	CFG_STR_LIST("spam_rules", "{}", CFGF_NONE),
 	CFG_SEC("clamav", clamav_opts, CFGF_NONE),
 	CFG_SEC("spamd", spamd_opts, CFGF_NONE),
+	CFG_SEC("sql", sql_opts, CFGF_NONE),
+	CFG_STR("quarantine_dir", "/var/lib/filterd/quarantine", CFGF_NONE),
 	CFG_SEC("listen", listen_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("bank", bank_opts,
@@ -147,6 +160,9 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "seconds to wait for a next hop's reply to a command"},
 	{0, "forward_data_timeout", 1, 3600,
 	 "seconds to wait for a next hop's reply to the final dot"},
+	{0, "forward_cache_time", 0, 3600,
+	 "seconds a next-hop session is kept open for the next message "
+	 "(probed with RSET); 0: close after each message"},
 	{0, "mynetworks", NO_RANGE,
 	 "networks allowed to send XFORWARD (address/bits)"},
 	{0, "local_domains", NO_RANGE,
@@ -186,6 +202,23 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"clamav", "max_files", NO_RANGE, "libclamav CL_ENGINE_MAX_FILES"},
 	{"clamav", "max_scantime", NO_RANGE,
 	 "libclamav CL_ENGINE_MAX_SCANTIME (ms)"},
+	{0, "sql", NO_RANGE,
+	 "sql { storage = {DSN, ...} lookup = {DSN, ...} }: MariaDB/MySQL "
+	 "records and quarantine; each list is tried in order"},
+	{0, "quarantine_dir", NO_RANGE,
+	 "directory of the local quarantine (one file per message)"},
+	{"sql", "storage", NO_RANGE,
+	 "DSNs for msgs, msgrcpt, maddr, quarantine: "
+	 "mysql://user:password@host:port/db or "
+	 "mysql://user:password@unix(/socket)/db"},
+	{"sql", "lookup", NO_RANGE,
+	 "DSNs for per-recipient policy lookups (users, policy, wblist)"},
+	{"sql", "retry_interval", NO_RANGE,
+	 "seconds before a DSN that failed is tried again (failback)"},
+	{"sql", "connect_timeout", NO_RANGE, "seconds to connect to a DSN"},
+	{"sql", "log_failure", NO_RANGE,
+	 "when only the log rows cannot be written: tempfail (4xx) or pass "
+	 "(and log loudly)"},
 	{"spamd", "address", NO_RANGE, "spamd's host:port or unix socket"},
 	{"spamd", "timeout", NO_RANGE, "seconds for the whole spamd exchange"},
 	{"spamd", "user", NO_RANGE, "User: sent to spamd (empty: none)"},

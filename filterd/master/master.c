@@ -375,6 +375,7 @@ master_reload(struct master *m)
 	m->listeners = nl;
 	master_dir(nc, nc->run_dir, 0755);
 	master_dir(nc, nc->tmp_dir, 0700);
+	master_dir(nc, nc->quarantine_dir, 0750);
 	msg_open(nc->syslog_ident, nc->syslog_facility, 1);
 	conf_free(&m->conf);
 	m->conf = nc;
@@ -473,6 +474,7 @@ master_run(struct conf *conf, const char *conf_file)
 	m.generation = 1;
 	master_dir(conf, conf->run_dir, 0755);
 	master_dir(conf, conf->tmp_dir, 0700);
+	master_dir(conf, conf->quarantine_dir, 0750);
 	/* Engines and rules are built once, here, before any child exists. */
 	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
 		msg_fatal("%s", err);

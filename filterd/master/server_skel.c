@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "db/db.h"
 #include "reinject/reinject.h"
 #include "scan/checks.h"
 #include "scoreboard.h"
@@ -138,6 +139,10 @@ skel_child_main(const struct skel_child *args)
 	ctx.slot = args->slot;
 	ctx.checks = args->checks;
 	ctx.cctx = checks_ctx_create(args->checks);
+	/* SQL connections are made after fork, by the child, when used. */
+	if (c->sql.storage.n)
+		ctx.storage = db_create(&c->sql.storage, c->sql.retry_interval,
+					c->sql.connect_timeout);
 	args->slot->pid = (int32_t)getpid();
 	status_send(args->status_fd, STATUS_IDLE);
 
@@ -157,5 +162,6 @@ skel_child_main(const struct skel_child *args)
 	}
 	reinject_free(&ctx.rj);
 	checks_ctx_free(&ctx.cctx);
+	db_free(&ctx.storage);
 	exit(0);
 }

@@ -23,6 +23,7 @@ bank_overlay(struct bank_view *view, const struct conf_bank *b)
 			[CONF_BANK_STR] = sizeof(char *),
 			[CONF_BANK_DESTINY] = sizeof(int),
 			[CONF_BANK_REGEXES] = sizeof(struct conf_relist),
+			[CONF_BANK_QUARANTINE] = sizeof(int),
 		};
 
 		/* A key is copied as a whole value: lists stay borrowed. */

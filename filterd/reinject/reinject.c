@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -46,6 +47,10 @@ struct reinject {
 	const struct conf *conf;
 	struct buf ehlo; /* EHLO reply lines of the current hop */
 	char line[4096]; /* one reply line */
+	/* The session kept open after the last message (connection cache). */
+	struct hop *cached;
+	char cached_spec[300];
+	time_t cached_at;
 };
 
 struct hop {
@@ -62,6 +67,9 @@ struct hop_group {
 	const struct txn_header *headers;
 	const char *subject_tag;
 };
+
+static void reinject_uncache(struct reinject *rj);
+static void hop_close(struct reinject *rj, struct hop *h, int polite);
 
 /* reinject_create - client state for one process or worker */
 struct reinject *
@@ -82,6 +90,7 @@ reinject_free(struct reinject **rjp)
 
 	if (rj == NULL)
 		return;
+	reinject_uncache(rj);
 	buf_release(&rj->ehlo);
 	free(rj);
 	*rjp = NULL;
@@ -547,6 +556,46 @@ hop_copy_size(const struct txn *t, const struct hop_group *g)
 	return size;
 }
 
+/* reinject_uncache - QUIT and forget the kept session */
+static void
+reinject_uncache(struct reinject *rj)
+{
+	if (rj->cached == NULL)
+		return;
+	hop_close(rj, rj->cached, 1);
+	free(rj->cached);
+	rj->cached = NULL;
+}
+
+/*
+ * hop_reuse - take the kept session to spec, if it is recent and still
+ * answers RSET (amavis' connection cache): no connect, no EHLO.
+ */
+static int
+hop_reuse(struct reinject *rj, const char *spec, struct hop *h)
+{
+	struct reinject_reply r;
+
+	if (rj->cached == NULL)
+		return 0;
+	if (strcmp(rj->cached_spec, spec) != 0 ||
+	    time(NULL) - rj->cached_at > rj->conf->forward_cache_time) {
+		reinject_uncache(rj);
+		return 0;
+	}
+	*h = *rj->cached;
+	free(rj->cached);
+	rj->cached = NULL;
+	stream_set_timeout(h->s, rj->conf->forward_timeout);
+	stream_puts(h->s, "RSET\r\n");
+	if (hop_send(h) == 0 && hop_read_reply(rj, h, &r, NULL) == 250)
+		return 1;
+	/* The next hop closed it meanwhile: a fresh session, quietly. */
+	stream_close(&h->s);
+	h->error[0] = 0;
+	return 0;
+}
+
 /* hop_deliver - one attempt at one hop, for one group */
 static enum hop_result
 hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t,
@@ -558,7 +607,8 @@ hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t,
 	off_t size = hop_copy_size(t, g);
 	int accepted;
 
-	if ((res = hop_open(rj, spec, h)) != HOP_DONE)
+	if (!hop_reuse(rj, spec, h) &&
+	    (res = hop_open(rj, spec, h)) != HOP_DONE)
 		return res;
 	if ((res = hop_xforward(rj, h, t)) != HOP_DONE)
 		return res;
@@ -604,6 +654,18 @@ hop_close(struct reinject *rj, struct hop *h, int polite)
 	stream_close(&h->s);
 }
 
+/* hop_cache - keep a healthy session for the next message */
+static void
+hop_cache(struct reinject *rj, struct hop *h, const char *spec)
+{
+	reinject_uncache(rj);
+	rj->cached = xmalloc(sizeof(*h));
+	*rj->cached = *h;
+	h->s = NULL;
+	snprintf(rj->cached_spec, sizeof(rj->cached_spec), "%s", spec);
+	rj->cached_at = time(NULL);
+}
+
 /* reinject_group - deliver one group through the first hop that works */
 static enum hop_result
 reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
@@ -646,7 +708,11 @@ reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
 					 ? ", trying next"
 					 : "");
 		}
-		hop_close(rj, &h, res != HOP_TEMPFAIL);
+		if (res == HOP_DONE && stream_error(h.s) == STREAM_OK &&
+		    rj->conf->forward_cache_time > 0)
+			hop_cache(rj, &h, hops->v[i]);
+		else
+			hop_close(rj, &h, res != HOP_TEMPFAIL);
 	}
 	return res;
 }

@@ -29,6 +29,11 @@
 /*	TXN_ERR_FORWARD when no hop did (every recipient's outcome is then a
 /*	temporary failure).
 /*
+/*	After a message the session to the next hop is kept open for the
+/*	next one (forward_cache_time seconds at most) and probed with RSET
+/*	before use, as amavis' connection cache does; a session that no
+/*	longer answers is replaced by a fresh one without error.
+/*
 /*	The client passes XFORWARD on when the hop offers it, keeps
 /*	BODY=8BITMIME and SMTPUTF8 (a hop without SMTPUTF8 cannot take an
 /*	SMTPUTF8 message: next hop), passes DSN parameters when offered,

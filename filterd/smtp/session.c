@@ -331,6 +331,7 @@ cmd_mail(struct session *ss, char *arg)
 	t->slot = ss->ctx->slot;
 	t->checks = ss->ctx->checks;
 	t->cctx = ss->ctx->cctx;
+	t->storage = ss->ctx->storage;
 	/* LMTP tells each refusal to the front MTA; SMTP has one reply. */
 	t->one_reply = !ss->lmtp;
 	sb_slot_message(t->slot, t->id, t->client.ident);

@@ -35,6 +35,7 @@ struct reinject;
 struct sb_slot;
 struct checks;
 struct checks_ctx;
+struct db;
 
 struct session_ctx {
 	const struct conf *conf;
@@ -46,6 +47,7 @@ struct session_ctx {
 	struct sb_slot *slot;	     /* scoreboard slot, or NULL */
 	const struct checks *checks; /* engines built in the master */
 	struct checks_ctx *cctx;     /* this child's matching state */
+	struct db *storage;	     /* sql.storage, or NULL */
 };
 
 void session_run(struct session_ctx *ctx, int fd);

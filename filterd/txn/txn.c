@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db/week.h"
 #include "mailid.h"
 #include "mime/header_summary.h"
 #include "policy/decide.h"
+#include "quarantine/quar.h"
 #include "reinject/dsn.h"
 #include "reinject/reinject.h"
 #include "scan/scan_run.h"
@@ -43,6 +45,9 @@ txn_create(const struct conf *conf, const char *peer_addr, int peer_port)
 	t->client.port = peer_port;
 	t->sender = "";
 	t->add_tail = &t->add_headers;
+	t->arrival = time(NULL);
+	t->partition_tag = db_iso_week(t->arrival);
+	t->quar_type = ' ';
 	clock_gettime(CLOCK_MONOTONIC, &t->t_start);
 	return t;
 }
@@ -190,6 +195,13 @@ txn_stage_decide(struct txn *t, struct reinject *rj)
 }
 
 static int
+txn_stage_record(struct txn *t, struct reinject *rj)
+{
+	(void)rj;
+	return quar_record(t);
+}
+
+static int
 txn_stage_notify(struct txn *t, struct reinject *rj)
 {
 	return dsn_run(rj, t);
@@ -203,6 +215,7 @@ static const struct {
 	{TXN_STAGE_PARSE, SB_PARSING, txn_stage_parse},
 	{TXN_STAGE_SCAN, SB_VIRUS, txn_stage_scan},
 	{TXN_STAGE_DECIDE, SB_SPAM, txn_stage_decide},
+	{TXN_STAGE_RECORD, SB_SQL, txn_stage_record},
 	{TXN_STAGE_FORWARD, SB_FORWARDING, txn_stage_forward},
 	{TXN_STAGE_NOTIFY, SB_FORWARDING, txn_stage_notify},
 };
@@ -227,6 +240,8 @@ txn_run(struct txn *t, unsigned stages, struct reinject *rj)
 	}
 	/* The outcome is logged and counted whatever happened. */
 	if (stages & TXN_STAGE_BIT(TXN_STAGE_LOG)) {
+		if (t->recorded)
+			quar_outcome(t);
 		txn_log(t);
 		txn_stats_account(t);
 	}

@@ -55,6 +55,7 @@ struct spool;
 struct reinject;
 struct checks;
 struct checks_ctx;
+struct db;
 
 enum txn_stage {
 	TXN_STAGE_SPOOL,   /* front end: receive into the spool file */
@@ -162,7 +163,15 @@ struct txn {
 	/* Checks: engines from the master, this process's matching state. */
 	const struct checks *checks;
 	struct checks_ctx *cctx;
-	int one_reply; /* the front end answers once (SMTP) */
+	int one_reply;	    /* the front end answers once (SMTP) */
+	struct db *storage; /* sql.storage of this process, or NULL */
+
+	/* Records and quarantine. */
+	time_t arrival;	      /* wall clock at MAIL FROM */
+	int partition_tag;    /* ISO 8601 week of the arrival */
+	char quar_type;	      /* ' ', 'F' (local file) or 'Q' (SQL) */
+	const char *quar_loc; /* file name or "mail_id[pt]" */
+	int recorded;	      /* the msgs/msgrcpt rows are in SQL */
 
 	/* Content. */
 	struct spool *spool;

@@ -1113,3 +1113,142 @@ def swaks(port, sender, rcpt, data_file, source=None, extra=()):
         p.stderr.decode("utf-8", "replace")
     m = re.search(r"<[~-]\s+250 .*queued as (\S+)", out)
     return p.returncode, out, (m.group(1) if m else None)
+
+
+# ---------------------------------------------------------------------------
+# A private MariaDB server (see /work/shared/TEST-PEERS.md)
+# ---------------------------------------------------------------------------
+
+MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+MARIADB_INSTALL_DB = (shutil.which("mariadb-install-db") or
+                      "/usr/bin/mariadb-install-db")
+MARIADB = shutil.which("mariadb") or "/usr/bin/mariadb"
+
+
+def sql_quote(s):
+    """sql_quote - s as an SQL string literal."""
+    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class MariaDB:
+    """MariaDB - a throw-away mariadbd with its data directory, socket, pid
+    file and error log under tmp, listening on a free loopback port.
+
+    start() installs the system tables, starts mariadbd (as user mysql when
+    run as root), waits (bounded) until it answers, and creates `database`
+    with `user` identified by `password` for both 127.0.0.1 (TCP) and
+    localhost (the socket). sql(query) runs statements as root over the
+    socket with the mariadb client and returns the rows as lists of
+    strings. dsn() gives the mysql:// DSN for filterd. stop() stops the
+    server by pid."""
+
+    def __init__(self, tmp, name="mariadb", database="filterd",
+                 user="filterd", password="secret"):
+        self.root = os.path.join(tmp.path, name)
+        self.datadir = os.path.join(self.root, "data")
+        self.socket = os.path.join(self.root, "sock")
+        self.pidfile = os.path.join(self.root, "pid")
+        self.errlog = os.path.join(self.root, "err.log")
+        self.database = database
+        self.user = user
+        self.password = password
+        self.port = None
+        self.proc = None
+
+    def log(self):
+        try:
+            with open(self.errlog, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            return "exited"
+        if not (os.path.exists(self.socket) and port_open(self.port)):
+            return False
+        p = run([MARIADB, "--no-defaults", "--socket=" + self.socket,
+                 "-uroot", "-e", "SELECT 1"], timeout=10)
+        return p.returncode == 0
+
+    def start(self, timeout=60):
+        os.makedirs(self.root)
+        os.chmod(self.root, 0o755)
+        as_mysql = ["--user=mysql"] if IS_ROOT else []
+        if IS_ROOT:
+            shutil.chown(self.root, "mysql", "mysql")
+        run([MARIADB_INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
+             "--auth-root-authentication-method=normal"] + as_mysql,
+            timeout=120, check=True)
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
+             "--socket=" + self.socket, "--port=%d" % self.port,
+             "--bind-address=" + LOCALHOST, "--pid-file=" + self.pidfile,
+             "--log-error=" + self.errlog, "--innodb-buffer-pool-size=64M"]
+            + as_mysql, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if wait_until(self._ready, timeout, 0.2) is not True:
+            self.stop()
+            raise RuntimeError("mariadbd did not start:\n%s"
+                               % self.log()[-3000:])
+        self.sql("CREATE USER %s@'127.0.0.1' IDENTIFIED BY %s; "
+                 "CREATE USER %s@'localhost' IDENTIFIED BY %s"
+                 % (sql_quote(self.user), sql_quote(self.password),
+                    sql_quote(self.user), sql_quote(self.password)))
+        self.create_database(self.database)
+        return self
+
+    def create_database(self, name, grant=True):
+        """create_database - a new database; user gets ALL on it."""
+        q = "CREATE DATABASE `%s`" % name
+        if grant:
+            for host in ("127.0.0.1", "localhost"):
+                q += "; GRANT ALL ON `%s`.* TO %s@'%s'" % (
+                    name, sql_quote(self.user), host)
+        self.sql(q)
+        return name
+
+    def client(self, args, database=None, user="root", password=None,
+               stdin=None, timeout=60):
+        """client - run the mariadb client over the socket (a run())."""
+        argv = [MARIADB, "--no-defaults", "--socket=" + self.socket,
+                "--default-character-set=utf8mb4", "-u" + user]
+        if password is not None:
+            argv.append("-p" + password)
+        argv += list(args)
+        if database:
+            argv.append(database)
+        return run(argv, timeout=timeout, input=stdin)
+
+    def sql(self, query, database=None, check=True):
+        """sql - run statements as root; the rows of the last result, each
+        a list of strings (NULL as None)."""
+        p = self.client(["--batch", "--skip-column-names", "--raw", "-e",
+                         query], database)
+        if check and p.returncode != 0:
+            raise RuntimeError("mariadb: %s\n%s" % (
+                p.stderr.decode(errors="replace"), query[:2000]))
+        rows = []
+        for line in p.stdout.decode("utf-8", "replace").splitlines():
+            rows.append([None if v == "NULL" else v
+                         for v in line.split("\t")])
+        return rows
+
+    def dsn(self, database=None, user=None, password=None, socket=False):
+        """dsn - mysql://user:password@127.0.0.1:port/database (or over
+        unix(socket)), user and password percent-encoded."""
+        from urllib.parse import quote
+        user = quote(user or self.user, safe="")
+        password = quote(self.password if password is None else password,
+                         safe="")
+        where = ("unix(%s)" % self.socket if socket
+                 else "%s:%d" % (LOCALHOST, self.port))
+        return "mysql://%s:%s@%s/%s" % (user, password, where,
+                                        database or self.database)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        # mariadbd shuts down cleanly on SIGTERM; give it time, then KILL.
+        stop_popen(self.proc, timeout=30)
+        self.proc = None

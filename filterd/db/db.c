@@ -1,0 +1,257 @@
+/*++
+/* NAME
+/*	db 3
+/* SUMMARY
+/*	MariaDB/MySQL connections over a DSN list, with failover and failback
+/*--*/
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "db.h"
+#include "dsn.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+#define DB_IO_TIMEOUT 30 /* seconds for a query's read or write */
+
+struct db_member {
+	char *text; /* the DSN as configured (for logs: no password) */
+	struct db_dsn dsn;
+	MYSQL *conn;
+	time_t rest_until; /* do not try before this */
+};
+
+struct db {
+	struct db_member *m;
+	size_t n;
+	int current; /* -1: none yet */
+	int retry_interval;
+	int connect_timeout;
+	unsigned long failovers;
+};
+
+/* db_create - a DSN list; nothing is connected yet */
+struct db *
+db_create(const struct conf_strlist *dsns, int retry_interval,
+	  int connect_timeout)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	char err[256];
+
+	db->m = xcalloc(dsns->n + 1, sizeof(*db->m));
+	db->n = dsns->n;
+	db->current = -1;
+	db->retry_interval = retry_interval;
+	db->connect_timeout = connect_timeout;
+	for (size_t i = 0; i < dsns->n; i++) {
+		if (db_dsn_parse(dsns->v[i], &db->m[i].dsn, err, sizeof(err)) <
+		    0)
+			msg_panic("db_create: unchecked DSN: %s", err);
+		db_dsn_describe(&db->m[i].dsn, err, sizeof(err));
+		db->m[i].text = xstrdup(err);
+	}
+	return db;
+}
+
+/* db_close_member - drop one connection */
+static void
+db_close_member(struct db_member *m)
+{
+	if (m->conn)
+		mysql_close(m->conn);
+	m->conn = NULL;
+}
+
+/* db_free - close everything */
+void
+db_free(struct db **dbp)
+{
+	struct db *db = *dbp;
+
+	if (db == NULL)
+		return;
+	for (size_t i = 0; i < db->n; i++) {
+		db_close_member(db->m + i);
+		free(db->m[i].text);
+	}
+	free(db->m);
+	free(db);
+	*dbp = NULL;
+}
+
+/* db_connect - connect one member; 0 or -1 with errbuf */
+static int
+db_connect(struct db *db, struct db_member *m, char *errbuf, size_t errsize)
+{
+	const struct db_dsn *d = &m->dsn;
+	unsigned int ct = (unsigned)db->connect_timeout, io = DB_IO_TIMEOUT;
+	MYSQL *c = mysql_init(NULL);
+
+	if (c == NULL)
+		msg_fatal("mysql_init: out of memory");
+	mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &io);
+	mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(c, d->socket[0] ? NULL : d->host, d->user,
+			       d->password, d->database, (unsigned)d->port,
+			       d->socket[0] ? d->socket : NULL, 0) == NULL ||
+	    mysql_autocommit(c, 0) != 0) {
+		snprintf(errbuf, errsize, "%s: %s", m->text, mysql_error(c));
+		mysql_close(c);
+		return -1;
+	}
+	m->conn = c;
+	return 0;
+}
+
+/* db_connection - the first DSN that works, in order */
+MYSQL *
+db_connection(struct db *db, char *errbuf, size_t errsize)
+{
+	time_t now = time(NULL);
+	char why[512] = "";
+
+	snprintf(errbuf, errsize, "no DSN configured");
+	for (size_t i = 0; i < db->n; i++) {
+		struct db_member *m = db->m + i;
+
+		if (m->conn == NULL) {
+			if (now < m->rest_until)
+				continue;
+			if (db_connect(db, m, why, sizeof(why)) < 0) {
+				msg_warn("sql: %s", why);
+				m->rest_until = now + db->retry_interval;
+				snprintf(errbuf, errsize, "%s", why);
+				continue;
+			}
+		}
+		if (db->current != (int)i) {
+			if (db->current >= 0) {
+				db->failovers++;
+				msg_info("sql: now using %s%s", m->text,
+					 (int)i < db->current ? " again"
+							      : " (failover)");
+			}
+			/* A later DSN is not kept while an earlier one is up. */
+			for (size_t k = i + 1; k < db->n; k++)
+				db_close_member(db->m + k);
+			db->current = (int)i;
+		}
+		return m->conn;
+	}
+	if (why[0] == 0 && db->n > 0)
+		snprintf(errbuf, errsize,
+			 "every DSN is resting after a failure");
+	return NULL;
+}
+
+/* db_failed - the current connection broke: close it, let it rest */
+void
+db_failed(struct db *db, const char *why)
+{
+	struct db_member *m;
+
+	if (db->current < 0)
+		return;
+	m = db->m + db->current;
+	msg_warn("sql: %s failed: %s", m->text, why);
+	db_close_member(m);
+	m->rest_until = time(NULL) + db->retry_interval;
+}
+
+/* db_is_connection_error - does this error mean the server is gone? */
+int
+db_is_connection_error(unsigned err)
+{
+	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
+	       err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
+	       err == CR_COMMANDS_OUT_OF_SYNC || err == 1053 /* shutdown */ ||
+	       err == 1927 /* connection killed */;
+}
+
+/* db_current - which DSN is in use, or -1 */
+int
+db_current(const struct db *db)
+{
+	return db->current;
+}
+
+/* db_failovers - how often service moved */
+unsigned long
+db_failovers(const struct db *db)
+{
+	return db->failovers;
+}
+
+/* db_run - one prepared statement, bound and executed */
+unsigned
+db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
+       const struct db_param *params, size_t n, unsigned long long *insert_id,
+       char *errbuf, size_t errsize)
+{
+	MYSQL_BIND bind[n ? n : 1];
+	unsigned err;
+
+	if (*stmt == NULL) {
+		if ((*stmt = mysql_stmt_init(c)) == NULL) {
+			snprintf(errbuf, errsize, "mysql_stmt_init: %s",
+				 mysql_error(c));
+			return mysql_errno(c) ? mysql_errno(c) : 2008;
+		}
+		if (mysql_stmt_prepare(*stmt, sql, strlen(sql)) != 0)
+			goto fail;
+	}
+	memset(bind, 0, sizeof(bind));
+	for (size_t i = 0; i < n; i++) {
+		const struct db_param *p = params + i;
+
+		switch (p->type) {
+		case DB_STR:
+			bind[i].buffer_type = p->p ? MYSQL_TYPE_STRING
+						   : MYSQL_TYPE_NULL;
+			bind[i].buffer = (void *)p->p;
+			bind[i].buffer_length = p->p ? strlen(p->p) : 0;
+			break;
+		case DB_BLOB:
+			bind[i].buffer_type = MYSQL_TYPE_BLOB;
+			bind[i].buffer = (void *)p->p;
+			bind[i].buffer_length = p->len;
+			break;
+		case DB_INT:
+			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			bind[i].buffer = (void *)&p->i;
+			break;
+		case DB_DOUBLE:
+			bind[i].buffer_type = MYSQL_TYPE_DOUBLE;
+			bind[i].buffer = (void *)&p->d;
+			break;
+		}
+	}
+	if ((n && mysql_stmt_bind_param(*stmt, bind) != 0) ||
+	    mysql_stmt_execute(*stmt) != 0)
+		goto fail;
+	if (insert_id)
+		*insert_id = mysql_stmt_insert_id(*stmt);
+	return 0;
+fail:
+	err = mysql_stmt_errno(*stmt);
+	snprintf(errbuf, errsize, "%s", mysql_stmt_error(*stmt));
+	db_stmt_close(stmt);
+	return err ? err : 2000;
+}
+
+/* db_stmt_close - release a cached statement */
+void
+db_stmt_close(MYSQL_STMT **stmt)
+{
+	if (*stmt)
+		mysql_stmt_close(*stmt);
+	*stmt = NULL;
+}

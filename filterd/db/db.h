@@ -1,0 +1,80 @@
+#ifndef FILTERD_DB_H
+#define FILTERD_DB_H
+
+/*++
+/* NAME
+/*	db 3h
+/* SUMMARY
+/*	MariaDB/MySQL connections over a DSN list, with failover and failback
+/* SYNOPSIS
+/*	#include "db/db.h"
+/* DESCRIPTION
+/*	A struct db is a list of DSNs (sql.storage or sql.lookup) tried in
+/*	order, as Postfix does with "hosts = db1 db2". db_create() only
+/*	records the list; connections are made after fork, by the process
+/*	that uses them, and never inherited (STYLE rule 17).
+/*
+/*	db_connection() returns a live connection: the first DSN of the list
+/*	that is not resting, connecting to it if needed. A DSN that failed
+/*	rests for retry_interval seconds; after that it is tried again before
+/*	the later ones, so service fails back to the first DSN when it
+/*	returns. Returns NULL with the reason in errbuf when every DSN is
+/*	down or resting.
+/*
+/*	db_failed() tells the db that the connection db_connection() gave
+/*	broke in use (a query failed with a connection error): it is closed
+/*	and its DSN rests; the caller may ask for the next connection and
+/*	retry its transaction there. db_is_connection_error() tells such
+/*	errors from errors of the statement itself.
+/*
+/*	db_current() names the DSN in use (0-based), for logs and tests;
+/*	db_failovers() counts the times service moved to another DSN.
+/* PROCESS
+/*	children, milter process, filterd-sql.
+/*--*/
+
+#include <stddef.h>
+
+struct conf_strlist;
+struct db;
+typedef struct st_mysql MYSQL;
+
+struct db *db_create(const struct conf_strlist *dsns, int retry_interval,
+		     int connect_timeout);
+void db_free(struct db **dbp);
+MYSQL *db_connection(struct db *db, char *errbuf, size_t errsize);
+void db_failed(struct db *db, const char *why);
+int db_is_connection_error(unsigned err);
+int db_current(const struct db *db);
+unsigned long db_failovers(const struct db *db);
+
+/* A parameter of a prepared statement (db_run). */
+enum db_param_type {
+	DB_STR,	   /* p, NUL-terminated (NULL: SQL NULL) */
+	DB_BLOB,   /* p, len bytes */
+	DB_INT,	   /* i */
+	DB_DOUBLE, /* d */
+};
+
+struct db_param {
+	enum db_param_type type;
+	const void *p;
+	unsigned long len;
+	long long i;
+	double d;
+};
+
+/*
+ * db_run() executes sql with params on c through a prepared statement.
+ * *stmt caches the statement between calls (NULL at first; the caller
+ * closes it with db_stmt_close() when done). Returns 0; or the MySQL
+ * error number (> 0) with the text in errbuf. *insert_id, when not NULL,
+ * gets the statement's insert id.
+ */
+typedef struct st_mysql_stmt MYSQL_STMT;
+
+unsigned db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
+		const struct db_param *params, size_t n,
+		unsigned long long *insert_id, char *errbuf, size_t errsize);
+void db_stmt_close(MYSQL_STMT **stmt);
+#endif

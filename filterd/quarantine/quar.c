@@ -1,0 +1,517 @@
+/*++
+/* NAME
+/*	quar 3
+/* SUMMARY
+/*	keeping blocked mail: local files or SQL, and the log records
+/* DESCRIPTION
+/*	The SQL writes follow amavisd-new's tables and codes (sql/README.md)
+/*	so that its quarantine front ends read them: msgs.content V B U S Y C,
+/*	msgrcpt.ds P R B D T, quar_type F or Q, quar_loc "mail_id[pt]".
+/*--*/
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "db/db.h"
+#include "quar.h"
+#include "spool/spool.h"
+#include "txn/txn.h"
+#include "util/buf.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+#define QUAR_CHUNK 16384 /* amavis' sql_quarantine_chunksize_max */
+
+/* quar_method - how this message is to be kept, and what to call it */
+static int
+quar_method(const struct txn *t, const char **kind)
+{
+	const struct conf_bank_values *v = &t->bank.v;
+	int blocked = 0;
+
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		blocked |= t->rcpts[i].destiny != TXN_D_PASS;
+	*kind = NULL;
+	if (!blocked)
+		return CONF_Q_NONE;
+	switch (t->ccat) {
+	case TXN_CCAT_VIRUS:
+		*kind = "virus";
+		return v->virus_quarantine;
+	case TXN_CCAT_BANNED:
+		*kind = "banned";
+		return v->banned_quarantine;
+	case TXN_CCAT_SPAM:
+		*kind = "spam";
+		return v->spam_quarantine;
+	case TXN_CCAT_UNCHECKED:
+		*kind = "unchecked";
+		return v->unchecked_quarantine;
+	default:
+		return CONF_Q_NONE;
+	}
+}
+
+/* quar_text - the X-Envelope-* fields in front of a quarantined copy */
+void
+quar_text(const struct txn *t, struct buf *out)
+{
+	buf_printf(out, "X-Envelope-From: <%s>\r\nX-Envelope-To:", t->sender);
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		buf_printf(out, "%s<%s>", i ? ",\r\n " : " ", t->rcpts[i].addr);
+	buf_puts(out, "\r\nX-Envelope-To-Blocked:");
+	for (size_t i = 0, n = 0; i < t->n_rcpts; i++)
+		if (t->rcpts[i].destiny != TXN_D_PASS)
+			buf_printf(out, "%s<%s>", n++ ? ",\r\n " : " ",
+				   t->rcpts[i].addr);
+	buf_printf(out, "\r\nX-Quarantine-ID: <%s>\r\n", t->id);
+}
+
+/* quar_read - the quarantined copy, piece by piece: fields, then spool */
+static ssize_t
+quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
+	  size_t len)
+{
+	size_t got = 0;
+
+	if ((size_t)off < head->len) {
+		got = head->len - (size_t)off < len ? head->len - (size_t)off
+						    : len;
+		memcpy(dst, head->data + off, got);
+	}
+	if (got < len && off + (off_t)got >= (off_t)head->len) {
+		off_t soff = off + (off_t)got - (off_t)head->len;
+		ssize_t n = soff < t->size ? pread(spool_fd(t->spool),
+						   dst + got, len - got, soff)
+					   : 0;
+
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* quar_local - write and fsync quarantine_dir/X/KIND-ID */
+static int
+quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
+{
+	char dir[4096], path[4200], chunk[65536];
+	struct buf head;
+	off_t off = 0;
+	ssize_t n;
+	int fd, dfd, rc = -1;
+
+	snprintf(dir, sizeof(dir), "%s/%c", t->conf->quarantine_dir, t->id[0]);
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s-%s", dir, kind, t->id);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) <
+	    0) {
+		snprintf(err, errsize, "create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&head, 512);
+	quar_text(t, &head);
+	while ((n = quar_read(t, &head, off, chunk, sizeof(chunk))) > 0) {
+		if (write(fd, chunk, (size_t)n) != n)
+			break;
+		off += n;
+	}
+	/* The quarantine is the only copy: it must be on disk before 250. */
+	if (n != 0 || fsync(fd) < 0 || close(fd) < 0) {
+		snprintf(err, errsize, "write %s: %s", path, strerror(errno));
+		(void)unlink(path);
+	} else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		rc = fsync(dfd);
+		close(dfd);
+		if (rc < 0)
+			snprintf(err, errsize, "fsync %s: %s", dir,
+				 strerror(errno));
+	}
+	buf_release(&head);
+	if (rc == 0) {
+		t->quar_type = 'F';
+		t->quar_loc = pool_printf(t->pool, "%c/%s-%s", t->id[0], kind,
+					  t->id);
+	}
+	return rc;
+}
+
+/* quar_content_code - amavis' one-letter content category */
+static const char *
+quar_content_code(const struct txn *t)
+{
+	static const char *const codes[] = {"C", "Y", "S", "U", "B", "V"};
+
+	return codes[t->ccat];
+}
+
+/* quar_ds - amavis' delivery status of a recipient */
+static const char *
+quar_ds(const struct txn *t, size_t i, int after)
+{
+	const struct txn_rcpt *rc = t->rcpts + i;
+
+	switch (rc->destiny) {
+	case TXN_D_DISCARD:
+		return "D";
+	case TXN_D_BOUNCE:
+		return "B";
+	case TXN_D_REJECT:
+		return "R";
+	default:
+		if (!after)
+			return "P";
+		switch (txn_rcpt_status(t, i)) {
+		case 2:
+			return "P";
+		case 5:
+			return "R";
+		default:
+			return "T";
+		}
+	}
+}
+
+/* quar_domain - "mail.example.com" as amavis stores it: "com.example.mail" */
+static char *
+quar_domain(struct txn *t, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const char *d = at ? at + 1 : "";
+	size_t len = strlen(d);
+	char *out = pool_alloc(t->pool, len + 1), *o = out;
+	const char *end = d + len;
+
+	while (end > d) {
+		const char *dot = end;
+
+		while (dot > d && dot[-1] != '.')
+			dot--;
+		if (o != out)
+			*o++ = '.';
+		for (const char *p = dot; p < end; p++)
+			*o++ = (char)tolower((unsigned char)*p);
+		end = dot > d ? dot - 1 : d;
+	}
+	*o = 0;
+	return out;
+}
+
+/* Statements of one transaction, cached while it lasts. */
+struct quar_tx {
+	MYSQL *c;
+	MYSQL_STMT *adr, *msg, *rcp, *quar;
+	char err[512];
+};
+
+#define QP_STR(s)                                                              \
+	{                                                                      \
+		DB_STR, (s), 0, 0, 0                                           \
+	}
+#define QP_INT(n)                                                              \
+	{                                                                      \
+		DB_INT, NULL, 0, (n), 0                                        \
+	}
+#define QP_DBL(x)                                                              \
+	{                                                                      \
+		DB_DOUBLE, NULL, 0, 0, (x)                                     \
+	}
+
+/* quar_addr - the maddr id of an address in this partition */
+static unsigned
+quar_addr(struct quar_tx *x, struct txn *t, const char *addr,
+	  unsigned long long *id)
+{
+	struct db_param p[] = {QP_INT(t->partition_tag), QP_STR(addr),
+			       QP_STR(quar_domain(t, addr))};
+
+	return db_run(x->c, &x->adr,
+		      "INSERT INTO maddr (partition_tag, email, domain) "
+		      "VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "
+		      "id = LAST_INSERT_ID(id)",
+		      p, 3, id, x->err, sizeof(x->err));
+}
+
+/* quar_sql_chunks - the quarantined copy into the quarantine table */
+static unsigned
+quar_sql_chunks(struct quar_tx *x, struct txn *t)
+{
+	char *chunk = xmalloc(QUAR_CHUNK);
+	struct buf head;
+	off_t off = 0;
+	unsigned err = 0;
+	ssize_t n;
+
+	buf_init(&head, 512);
+	quar_text(t, &head);
+	for (long long ind = 1;
+	     err == 0 && (n = quar_read(t, &head, off, chunk, QUAR_CHUNK)) > 0;
+	     ind++) {
+		struct db_param p[] = {
+			QP_INT(t->partition_tag),
+			QP_STR(t->id),
+			QP_INT(ind),
+			{DB_BLOB, chunk, (unsigned long)n, 0, 0}};
+
+		err = db_run(x->c, &x->quar,
+			     "INSERT INTO quarantine (partition_tag, mail_id, "
+			     "chunk_ind, mail_text) VALUES (?, ?, ?, ?)",
+			     p, 4, NULL, x->err, sizeof(x->err));
+		off += n;
+	}
+	free(chunk);
+	buf_release(&head);
+	return err;
+}
+
+/* quar_sql_rows - msgs, msgrcpt and maddr rows (and the quarantine) */
+static unsigned
+quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
+{
+	unsigned long long sid, rid;
+	char iso[32], quar_type[2] = {t->quar_type, 0};
+	struct tm tm;
+	unsigned err;
+
+	strftime(iso, sizeof(iso), "%Y%m%dT%H%M%SZ",
+		 gmtime_r(&t->arrival, &tm));
+	if ((err = quar_addr(x, t, t->sender, &sid)) != 0)
+		return err;
+	{
+		struct db_param p[] = {
+			QP_INT(t->partition_tag),
+			QP_STR(t->id),
+			QP_STR(t->secret_id),
+			QP_STR(t->id),
+			QP_INT(t->arrival),
+			QP_STR(iso),
+			QP_INT((long long)sid),
+			QP_STR(strcmp(t->bank.path, "default") ? t->bank.path
+							       : ""),
+			QP_STR(t->client.addr),
+			QP_INT(t->size),
+			QP_STR(t->bank.v.originating ? "Y" : "N"),
+			QP_STR(quar_content_code(t)),
+			QP_STR(quar_type),
+			QP_STR(t->quar_loc ? t->quar_loc : ""),
+			QP_STR("N"),
+			QP_DBL(t->spam_score),
+			QP_STR(t->message_id ? t->message_id : ""),
+			QP_STR(t->from ? t->from : ""),
+			QP_STR(t->subject ? t->subject : ""),
+			QP_STR(t->conf->myhostname),
+		};
+
+		err = db_run(x->c, &x->msg,
+			     "INSERT INTO msgs (partition_tag, mail_id, "
+			     "secret_id, am_id, time_num, time_iso, sid, "
+			     "policy, client_addr, size, originating, "
+			     "content, quar_type, quar_loc, dsn_sent, "
+			     "spam_level, message_id, from_addr, subject, "
+			     "host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			     "?, ?, ?, ?, ?, LEFT(?, 255), LEFT(?, 255), "
+			     "LEFT(?, 255), ?)",
+			     p, sizeof(p) / sizeof(*p), NULL, x->err,
+			     sizeof(x->err));
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		struct txn_rcpt *rc = t->rcpts + i;
+		char resp[600] = "";
+
+		if (rc->reply.code)
+			snprintf(resp, sizeof(resp), "%d %s %s", rc->reply.code,
+				 rc->reply.dsn, rc->reply.text);
+		if ((err = quar_addr(x, t, rc->addr, &rid)) != 0)
+			return err;
+		{
+			struct db_param p[] = {
+				QP_INT(t->partition_tag),
+				QP_STR(t->id),
+				QP_INT((long long)i + 1),
+				QP_INT((long long)rid),
+				QP_STR(rc->local ? "Y" : "N"),
+				QP_STR(quar_content_code(t)),
+				QP_STR(quar_ds(t, i, 0)),
+				QP_STR(" "),
+				QP_STR("N"),
+				QP_STR("N"),
+				QP_DBL(t->spam_score),
+				QP_STR(resp),
+			};
+
+			err = db_run(
+				x->c, &x->rcp,
+				"INSERT INTO msgrcpt (partition_tag, "
+				"mail_id, rseqnum, rid, is_local, content, "
+				"ds, rs, bl, wl, bspam_level, smtp_resp) "
+				"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+				"LEFT(?, 255))",
+				p, sizeof(p) / sizeof(*p), NULL, x->err,
+				sizeof(x->err));
+			if (err)
+				return err;
+		}
+	}
+	return with_quarantine ? quar_sql_chunks(x, t) : 0;
+}
+
+/* quar_tx_close - release the statements of one attempt */
+static void
+quar_tx_close(struct quar_tx *x)
+{
+	db_stmt_close(&x->adr);
+	db_stmt_close(&x->msg);
+	db_stmt_close(&x->rcp);
+	db_stmt_close(&x->quar);
+}
+
+/* quar_sql - one transaction, failing over to the next DSN if need be */
+static int
+quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct quar_tx x = {0};
+		unsigned rc;
+
+		if ((x.c = db_connection(t->storage, err, errsize)) == NULL)
+			return -1;
+		if (with_quarantine) {
+			t->quar_type = 'Q';
+			t->quar_loc = pool_printf(t->pool, "%s[%d]", t->id,
+						  t->partition_tag);
+		}
+		rc = quar_sql_rows(&x, t, with_quarantine);
+		if (rc == 0 && mysql_commit(x.c) != 0) {
+			rc = mysql_errno(x.c);
+			snprintf(x.err, sizeof(x.err), "commit: %s",
+				 mysql_error(x.c));
+		}
+		quar_tx_close(&x);
+		if (rc == 0) {
+			t->recorded = 1;
+			return 0;
+		}
+		snprintf(err, errsize, "%s", x.err);
+		if (t->slot)
+			t->slot->c.sql_failures++;
+		if (!db_is_connection_error(rc)) {
+			(void)mysql_rollback(x.c);
+			return -1;
+		}
+		/* The server went away mid-transaction: try the next DSN. */
+		db_failed(t->storage, x.err);
+		if (t->slot)
+			t->slot->c.sql_failovers++;
+	}
+	return -1;
+}
+
+/* quar_record - the RECORD stage */
+int
+quar_record(struct txn *t)
+{
+	const char *kind;
+	int method = quar_method(t, &kind);
+	char err[1024];
+
+	if (method == CONF_Q_LOCAL &&
+	    quar_local(t, kind, err, sizeof(err)) < 0) {
+		txn_set_error(t, TXN_ERR_RECORD, "cannot quarantine: %s", err);
+		return -1;
+	}
+	if (method == CONF_Q_SQL && t->storage == NULL) {
+		txn_set_error(t, TXN_ERR_RECORD,
+			      "cannot quarantine: no sql storage configured");
+		return -1;
+	}
+	if (t->storage == NULL)
+		return 0;
+	if (quar_sql(t, method == CONF_Q_SQL, err, sizeof(err)) == 0)
+		return 0;
+	if (method == CONF_Q_SQL) {
+		txn_set_error(t, TXN_ERR_RECORD, "cannot quarantine in SQL: %s",
+			      err);
+		return -1;
+	}
+	if (t->conf->sql.log_failure_tempfail) {
+		txn_set_error(t, TXN_ERR_RECORD, "cannot log to SQL: %s", err);
+		return -1;
+	}
+	msg_error("%s: SQL LOG NOT WRITTEN (sql.log_failure = pass): %s", t->id,
+		  err);
+	return 0;
+}
+
+/* quar_outcome - what each recipient got, once the mail has gone */
+void
+quar_outcome(struct txn *t)
+{
+	MYSQL_STMT *upd = NULL, *msg = NULL;
+	char err[512] = "", resp[600];
+	const char *dsn = "N";
+	MYSQL *c;
+	unsigned rc = 0;
+
+	if (!t->recorded ||
+	    (c = db_connection(t->storage, err, sizeof(err))) == NULL)
+		return;
+	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
+		const struct txn_rcpt *r = t->rcpts + i;
+		struct db_param p[] = {QP_STR(quar_ds(t, i, 1)), QP_STR(resp),
+				       QP_INT(t->partition_tag), QP_STR(t->id),
+				       QP_INT((long long)i + 1)};
+
+		if (r->dsn_sent)
+			dsn = "Y";
+		else if (r->dsn_suppressed && *dsn != 'Y')
+			dsn = "q";
+		snprintf(resp, sizeof(resp), "%d %s %s", r->reply.code,
+			 r->reply.dsn ? r->reply.dsn : "",
+			 r->reply.text ? r->reply.text : "");
+		rc = db_run(
+			c, &upd,
+			"UPDATE msgrcpt SET ds = ?, smtp_resp = LEFT(?, 255) "
+			"WHERE partition_tag = ? AND mail_id = ? AND "
+			"rseqnum = ?",
+			p, 5, NULL, err, sizeof(err));
+	}
+	if (rc == 0) {
+		struct db_param p[] = {QP_STR(dsn), QP_INT(t->partition_tag),
+				       QP_STR(t->id)};
+
+		rc = db_run(c, &msg,
+			    "UPDATE msgs SET dsn_sent = ? WHERE "
+			    "partition_tag = ? AND mail_id = ?",
+			    p, 3, NULL, err, sizeof(err));
+	}
+	if (rc == 0 && mysql_commit(c) != 0) {
+		rc = mysql_errno(c);
+		snprintf(err, sizeof(err), "%s", mysql_error(c));
+	}
+	db_stmt_close(&upd);
+	db_stmt_close(&msg);
+	if (rc) {
+		msg_warn("%s: the delivery outcome was not written to SQL: %s",
+			 t->id, err);
+		if (db_is_connection_error(rc))
+			db_failed(t->storage, err);
+		else
+			(void)mysql_rollback(c);
+	}
+}

@@ -1,0 +1,262 @@
+"""test_sql - records and quarantine in a real MariaDB, with failover.
+
+Each test starts its own private MariaDB server(s) (mariadb-install-db into
+a temporary directory, mariadbd on loopback and a private socket) and loads
+the schema with filterd-sql init. filterd writes amavisd-new's tables:
+one msgs row per message, one msgrcpt row per recipient, maddr rows, and
+the quarantined message in 16 KiB chunks."""
+
+import datetime
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from test_checks import (EICAR, attachment, message, multipart,  # noqa: E402
+                         signature_db)
+
+SENDER = "sender@example.org"
+RCPTS = ["one@example.net", "two@example.net"]
+
+
+def sql_tool():
+    return os.path.join(os.path.dirname(h.filterd_bin()), "filterd-sql")
+
+
+def iso_week(ts=None):
+    d = datetime.datetime.utcfromtimestamp(ts or time.time())
+    return d.isocalendar()[1]
+
+
+def restart(db, timeout=60):
+    """Start a stopped MariaDB again on its data directory and port."""
+    as_mysql = ["--user=mysql"] if h.IS_ROOT else []
+    db.proc = subprocess.Popen(
+        [h.MARIADBD, "--no-defaults", "--datadir=" + db.datadir,
+         "--socket=" + db.socket, "--port=%d" % db.port,
+         "--bind-address=" + h.LOCALHOST, "--pid-file=" + db.pidfile,
+         "--log-error=" + db.errlog, "--innodb-buffer-pool-size=64M"]
+        + as_mysql, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if h.wait_until(db._ready, timeout, 0.2) is not True:
+        raise RuntimeError("mariadbd did not restart:\n%s" % db.log()[-2000:])
+
+
+def q(db, query):
+    """Rows of a query on the filterd database of db."""
+    return db.sql(query, database=db.database)
+
+
+def virus_message(size=40000):
+    """A message over two quarantine chunks with EICAR attached."""
+    filler = (b"A line of text to make the message longer than one "
+              b"quarantine chunk.\r\n") * (size // 70)
+    return message(multipart([
+        (b"Content-Type: text/plain\r\n", filler),
+        attachment("eicar.com", EICAR)]), "sql virus")
+
+
+class SqlTest(h.PeerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = h.TempDir()
+        self.addCleanup(self.tmp.cleanup)
+        self.sink = self.start(h.Sink(self.tmp, "sink"))
+        self.clamdb = self.tmp.sub("clamdb")
+        signature_db(self.clamdb)
+
+    def database(self, name="db"):
+        db = self.start(h.MariaDB(self.tmp, name))
+        p = h.run([sql_tool(), "-d", db.dsn(), "init"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return db
+
+    def filterd(self, dsns, bank=None, sql_extra="", **conf):
+        bank = dict(bank or {})
+        bank.setdefault("forward", [self.sink.addr])
+        raw = 'clamav { database = "%s" }\n' % self.clamdb
+        if dsns:
+            raw += "sql { storage = {%s} retry_interval = 2 %s }\n" % (
+                ", ".join('"%s"' % d for d in dsns), sql_extra)
+        return self.start(h.Filterd(
+            self.tmp, "fd", banks={"default": bank}, raw=raw,
+            quarantine_dir=os.path.join(self.tmp.path, "quarantine"),
+            **conf))
+
+    def send(self, fd, msg, rcpts=RCPTS):
+        return h.send_message(fd.port, SENDER, rcpts, msg, timeout=30)
+
+    def test_clean_message_rows(self):
+        db = self.database()
+        fd = self.filterd([db.dsn()])
+        r = self.send(fd, message(b"clean body\r\n", "sql clean"))
+        self.assertEqual(r.code, 250, r)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        rows = q(db, "SELECT partition_tag, content, size, originating, "
+                      "quar_type, message_id, subject FROM msgs WHERE "
+                      "mail_id = '%s'" % mail_id)
+        self.assertEqual(len(rows), 1, rows)
+        pt, content, size, orig, qtype, mid, subject = rows[0]
+        self.assertEqual(int(pt), iso_week())
+        self.assertEqual((content, orig, qtype.strip()), ("C", "N", ""))
+        self.assertEqual(mid, "<sql-clean@example.org>")
+        self.assertEqual(subject, "sql clean")
+        self.assertGreater(int(size), 0)
+        rcpts = q(db, "SELECT m.email, r.ds, r.is_local, r.smtp_resp FROM "
+                       "msgrcpt r JOIN maddr m ON m.id = r.rid AND "
+                       "m.partition_tag = r.partition_tag WHERE "
+                       "r.mail_id = '%s' ORDER BY r.rseqnum" % mail_id)
+        self.assertEqual([x[0] for x in rcpts], RCPTS)
+        for email, ds, local, resp in rcpts:
+            self.assertEqual(ds, "P")
+            self.assertTrue(resp.startswith("250 "), resp)
+        sender = q(db, "SELECT m.email, m.domain FROM msgs s JOIN maddr m "
+                        "ON m.id = s.sid AND m.partition_tag = "
+                        "s.partition_tag WHERE s.mail_id = '%s'" % mail_id)
+        self.assertEqual(sender, [[SENDER, "org.example"]])
+
+    def test_virus_quarantined_in_sql_reassembles(self):
+        db = self.database()
+        fd = self.filterd([db.dsn()], {"virus_quarantine": "sql"})
+        msg = virus_message()
+        r = self.send(fd, msg)
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        mail_id = r.text.split("id=")[1].split(" ")[0]
+        self.assertEqual(self.sink.count(), 0)
+        row = q(db, "SELECT content, quar_type, quar_loc, partition_tag "
+                     "FROM msgs WHERE mail_id = '%s'" % mail_id)
+        self.assertEqual(row, [["V", "Q", "%s[%d]" % (mail_id, iso_week()),
+                                str(iso_week())]])
+        ds = q(db, "SELECT ds FROM msgrcpt WHERE mail_id = '%s'" % mail_id)
+        self.assertEqual(ds, [["D"], ["D"]])
+        # Reassemble the chunks: the client tool prints blobs as hex.
+        chunks = q(db, "SELECT chunk_ind, HEX(mail_text) FROM quarantine "
+                        "WHERE mail_id = '%s' ORDER BY chunk_ind" % mail_id)
+        self.assertGreaterEqual(len(chunks), 3)
+        self.assertEqual([int(c[0]) for c in chunks],
+                         list(range(1, len(chunks) + 1)))
+        text = b"".join(bytes.fromhex(c[1]) for c in chunks)
+        head = ("X-Envelope-From: <%s>\r\nX-Envelope-To: <%s>,\r\n <%s>\r\n"
+                "X-Envelope-To-Blocked: <%s>,\r\n <%s>\r\n"
+                "X-Quarantine-ID: <%s>\r\n" % (SENDER, RCPTS[0], RCPTS[1],
+                                               RCPTS[0], RCPTS[1], mail_id))
+        self.assertEqual(text, head.encode() + msg,
+                         "the quarantine is not the message byte for byte")
+
+    def test_local_quarantine_without_sql(self):
+        fd = self.filterd([])
+        msg = virus_message(2000)
+        r = self.send(fd, msg)
+        self.assertEqual(r.code, 250, r)
+        mail_id = r.text.split("id=")[1].split(" ")[0]
+        path = os.path.join(self.tmp.path, "quarantine", mail_id[0],
+                            "virus-" + mail_id)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"X-Envelope-From: <%s>" %
+                                        SENDER.encode()))
+        self.assertTrue(data.endswith(msg))
+        self.assertIn(b"X-Quarantine-ID: <%s>" % mail_id.encode(), data)
+
+    def test_failover_and_failback(self):
+        first, second = self.database("first"), self.database("second")
+        # One child, so that one connection list sees every message (each
+        # child keeps its own connections and its own resting times).
+        fd = self.filterd([first.dsn(), second.dsn()], min_servers=1,
+                          max_servers=1)
+
+        def count(db):
+            return int(q(db, "SELECT COUNT(*) FROM msgs")[0][0])
+
+        for i in range(3):
+            self.assertEqual(self.send(fd, message(b"a\r\n", "fo%d" % i))
+                             .code, 250)
+        self.assertEqual((count(first), count(second)), (3, 0))
+        first.stop()
+        for i in range(3):
+            r = self.send(fd, message(b"b\r\n", "fo-b%d" % i))
+            self.assertEqual(r.code, 250, r)
+        self.assertEqual(count(second), 3)
+        restart(first)
+        time.sleep(2.5)  # past retry_interval: the first DSN is due again
+        for i in range(3):
+            self.assertEqual(self.send(fd, message(b"c\r\n", "fo-c%d" % i))
+                             .code, 250)
+        self.assertEqual((count(first), count(second)), (6, 3))
+        self.assertEqual(self.sink.wait_count(9, 10), 9)
+
+    def test_log_failure_tempfail_and_pass(self):
+        db = self.database()
+        fd = self.filterd([db.dsn()])
+        db.stop()
+        r = self.send(fd, message(b"x\r\n", "down"))
+        self.assertEqual((r.code, r.enhanced), (451, "4.3.0"), r)
+        self.assertIn("cannot log to SQL", r.text)
+        self.assertEqual(self.sink.count(), 0)
+        fd.stop()
+        self.peers.remove(fd)
+        fd2 = self.filterd([db.dsn()], sql_extra='log_failure = "pass"')
+        r = self.send(fd2, message(b"x\r\n", "down pass"))
+        self.assertEqual(r.code, 250, r)
+        self.assertIn("SQL LOG NOT WRITTEN", fd2.log_text())
+        self.assertEqual(self.sink.wait_count(1, 10), 1)
+
+
+@unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")
+class SqlDownBehindPostfixTest(h.PeerTestCase):
+    """SQL down while a quarantine is due: 4xx, the front MTA keeps the
+    message, and once SQL is back the retry is quarantined and the sender
+    gets the DSN (bounce) at the sink."""
+
+    def test_quarantine_due_while_sql_down(self):
+        tmp = self.tmp
+        sink = self.start(h.Sink(tmp, "sink"))
+        db = self.start(h.MariaDB(tmp, "db"))
+        p = h.run([sql_tool(), "-d", db.dsn(), "init"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        clamdb = tmp.sub("clamdb")
+        signature_db(clamdb)
+        front, filt, reinj = h.free_ports(3)
+        postfix = h.Postfix(tmp, front, filt, reinj, sink.port)
+        self.peers.append(postfix)
+        postfix.start()
+        fd = self.start(h.Filterd(
+            tmp, "fd", listen=[(filt, "smtp", "default")],
+            banks={"default": {
+                "forward": ["127.0.0.1:%d" % reinj],
+                "final_banned_destiny": "bounce",
+                "banned_filename": ["(?i)\\.exe$"],
+                "banned_quarantine": "sql"}},
+            raw='clamav { database = "%s" }\nsql { storage = {"%s"} '
+                'retry_interval = 1 }' % (clamdb, db.dsn())))
+        db.stop()
+        msg = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"tool attached\r\n"),
+            attachment("tool.exe", b"MZ not really")]), "sql down")
+        r = h.send_message(front, SENDER, ["rcpt@example.net"], msg,
+                           timeout=30)
+        self.assertEqual(r.code, 250, r)   # the front MTA took it
+        self.assertTrue(h.wait_until(
+            lambda: "cannot quarantine in SQL" in fd.log_text(), 30),
+            fd.log_text()[-2000:])
+        self.assertTrue(postfix.queue_ids(), "the message left the queue")
+        self.assertEqual(sink.count(), 0)
+        restart(db)
+        time.sleep(1.5)
+        postfix.flush()
+        self.assertTrue(sink.wait_count(1, 30), postfix.log()[-2000:])
+        dsn = sink.dumps()[0]
+        self.assertEqual((dsn.sender, dsn.rcpts), ("", [SENDER]))
+        self.assertIn(b"BANNED", dsn.body)
+        rows = q(db, "SELECT content, quar_type FROM msgs WHERE "
+                      "subject = 'sql down'")
+        self.assertEqual(rows, [["B", "Q"]])
+        self.assertTrue(h.wait_until(lambda: not postfix.queue_ids(), 10))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
