@@ -99,6 +99,13 @@ db_connect(struct db *db, struct db_member *m, char *errbuf, size_t errsize)
 	mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &io);
 	mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &io);
 	mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* A host means TCP, even "localhost" (which the library would
+	 * otherwise quietly take as its default socket). */
+	if (d->socket[0] == 0) {
+		unsigned int tcp = MYSQL_PROTOCOL_TCP;
+
+		mysql_options(c, MYSQL_OPT_PROTOCOL, &tcp);
+	}
 	if (mysql_real_connect(c, d->socket[0] ? NULL : d->host, d->user,
 			       d->password, d->database, (unsigned)d->port,
 			       d->socket[0] ? d->socket : NULL, 0) == NULL ||
@@ -254,4 +261,62 @@ db_stmt_close(MYSQL_STMT **stmt)
 	if (*stmt)
 		mysql_stmt_close(*stmt);
 	*stmt = NULL;
+}
+
+/* db_select - rows of a prepared SELECT, as strings */
+unsigned
+db_select(MYSQL *c, const char *sql, const struct db_param *params, size_t n,
+	  int (*row)(void *ctx, const char *const *values, size_t n), void *ctx,
+	  char *errbuf, size_t errsize)
+{
+	MYSQL_STMT *stmt = NULL;
+	MYSQL_RES *meta;
+	unsigned err, cols;
+
+	if ((err = db_run(c, &stmt, sql, params, n, NULL, errbuf, errsize)))
+		return err;
+	if ((meta = mysql_stmt_result_metadata(stmt)) == NULL) {
+		db_stmt_close(&stmt);
+		return 0;
+	}
+	cols = mysql_num_fields(meta);
+	mysql_free_result(meta);
+	{
+		MYSQL_BIND bind[cols];
+		char(*buf)[DB_FIELD_MAX] = xcalloc(cols, DB_FIELD_MAX);
+		unsigned long len[cols];
+		my_bool null[cols];
+		const char *values[cols];
+		int rc;
+
+		memset(bind, 0, sizeof(bind));
+		for (unsigned i = 0; i < cols; i++) {
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = buf[i];
+			bind[i].buffer_length = DB_FIELD_MAX - 1;
+			bind[i].length = len + i;
+			bind[i].is_null = null + i;
+		}
+		if (mysql_stmt_bind_result(stmt, bind) != 0 ||
+		    mysql_stmt_store_result(stmt) != 0) {
+			err = mysql_stmt_errno(stmt);
+			snprintf(errbuf, errsize, "%s", mysql_stmt_error(stmt));
+		}
+		while (err == 0 && ((rc = mysql_stmt_fetch(stmt)) == 0 ||
+				    rc == MYSQL_DATA_TRUNCATED)) {
+			for (unsigned i = 0; i < cols; i++) {
+				size_t l = len[i] < DB_FIELD_MAX - 1
+						   ? len[i]
+						   : DB_FIELD_MAX - 1;
+
+				buf[i][l] = 0;
+				values[i] = null[i] ? NULL : buf[i];
+			}
+			if (row(ctx, values, cols))
+				break;
+		}
+		free(buf);
+	}
+	db_stmt_close(&stmt);
+	return err;
 }

@@ -77,4 +77,18 @@ unsigned db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 		const struct db_param *params, size_t n,
 		unsigned long long *insert_id, char *errbuf, size_t errsize);
 void db_stmt_close(MYSQL_STMT **stmt);
+
+/*
+ * db_select() executes a SELECT through a prepared statement and calls
+ * row(ctx, values, n) for each result row, values[i] a NUL-terminated
+ * string or NULL for SQL NULL (each at most DB_FIELD_MAX - 1 bytes, cut
+ * beyond). row() returns 0 to go on, 1 to stop. Returns 0 or the MySQL
+ * error number with the text in errbuf.
+ */
+#define DB_FIELD_MAX 256
+
+unsigned db_select(MYSQL *c, const char *sql, const struct db_param *params,
+		   size_t n,
+		   int (*row)(void *ctx, const char *const *values, size_t n),
+		   void *ctx, char *errbuf, size_t errsize);
 #endif

@@ -143,6 +143,9 @@ skel_child_main(const struct skel_child *args)
 	if (c->sql.storage.n)
 		ctx.storage = db_create(&c->sql.storage, c->sql.retry_interval,
 					c->sql.connect_timeout);
+	if (c->sql.lookup.n)
+		ctx.lookup = db_create(&c->sql.lookup, c->sql.retry_interval,
+				       c->sql.connect_timeout);
 	args->slot->pid = (int32_t)getpid();
 	status_send(args->status_fd, STATUS_IDLE);
 
@@ -163,5 +166,6 @@ skel_child_main(const struct skel_child *args)
 	reinject_free(&ctx.rj);
 	checks_ctx_free(&ctx.cctx);
 	db_free(&ctx.storage);
+	db_free(&ctx.lookup);
 	exit(0);
 }

@@ -5,11 +5,13 @@
 /*	per-recipient destiny and header fields, amavis semantics
 /*--*/
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "decide.h"
+#include "lookup.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 
@@ -40,15 +42,91 @@ decide_local(const struct conf *c, const char *addr)
 	return 0;
 }
 
-/* decide_spam_headers - the X-Spam-* fields of a local copy */
-static struct txn_header *
-decide_spam_headers(struct txn *t)
+/* A recipient's spam levels: the bank's, unless its SQL policy says. */
+struct decide_levels {
+	double tag, tag2, kill, dsn_cutoff;
+	const char *subject_tag;
+};
+
+/* decide_levels - the bank's levels with the recipient's overrides */
+static void
+decide_levels(const struct txn *t, const struct txn_rcpt *rc,
+	      struct decide_levels *lv)
 {
 	const struct conf_bank_values *v = &t->bank.v;
+	const struct lookup_policy *p = rc->pol;
+
+	lv->tag = p && !isnan(p->tag) ? p->tag : v->spam_tag_level;
+	lv->tag2 = p && !isnan(p->tag2) ? p->tag2 : v->spam_tag2_level;
+	lv->kill = p && !isnan(p->kill) ? p->kill : v->spam_kill_level;
+	lv->dsn_cutoff = p && !isnan(p->dsn_cutoff) ? p->dsn_cutoff
+						    : v->spam_dsn_cutoff_level;
+	lv->subject_tag = p && p->subject_tag ? p->subject_tag
+					      : v->spam_subject_tag;
+}
+
+/* decide_flag - a bank flag, unless the recipient's policy sets it */
+static int
+decide_flag(int bank, int pol)
+{
+	return pol >= 0 ? pol : bank;
+}
+
+/*
+ * decide_ccat - one recipient's category and spam score: the message's,
+ * or, when SQL gives the recipient settings of its own, the category the
+ * findings make under them (bypassed checks ignored, its levels, its
+ * white and black lists).
+ */
+static enum txn_ccat
+decide_ccat(const struct txn *t, struct txn_rcpt *rc,
+	    const struct decide_levels *lv)
+{
+	const struct conf_bank_values *v = &t->bank.v;
+	const struct lookup_policy *p = rc->pol;
+
+	rc->score = t->spam_score + (p ? p->wb_score : 0);
+	/* Without settings of its own, a recipient has the message's. */
+	if (p == NULL)
+		return t->ccat;
+	/* amavis: a whitelisted sender gets -10 and never reaches tag2
+	 * or kill; a blacklisted one counts as kill. */
+	if (p->whitelisted)
+		rc->score -= 10;
+	if (t->virus &&
+	    !decide_flag(v->bypass_virus_checks, p ? p->bypass_virus : -1))
+		return TXN_CCAT_VIRUS;
+	if (t->banned &&
+	    !decide_flag(v->bypass_banned_checks, p ? p->bypass_banned : -1))
+		return TXN_CCAT_BANNED;
+	if (t->unchecked)
+		return TXN_CCAT_UNCHECKED;
+	if (!t->spam_scanned ||
+	    decide_flag(v->bypass_spam_checks, p ? p->bypass_spam : -1) ||
+	    (p && p->whitelisted))
+		return TXN_CCAT_CLEAN;
+	if ((p && p->blacklisted) || rc->score >= lv->kill)
+		return TXN_CCAT_SPAM;
+	if (rc->score >= lv->tag2)
+		return TXN_CCAT_SPAMMY;
+	return TXN_CCAT_CLEAN;
+}
+
+/* decide_spammy - at tag2, unless the sender is whitelisted */
+static int
+decide_spammy(const struct txn_rcpt *rc, const struct decide_levels *lv)
+{
+	return rc->score >= lv->tag2 && !(rc->pol && rc->pol->whitelisted);
+}
+
+/* decide_spam_headers - the X-Spam-* fields of a local copy */
+static struct txn_header *
+decide_spam_headers(struct txn *t, double score, int spammy,
+		    const struct decide_levels *lv)
+{
 	struct txn_header *list = NULL, **tail = &list;
-	int spammy = t->spam_score >= v->spam_tag2_level;
 	char level[DECIDE_LEVEL_MAX + 1];
-	int stars = (int)t->spam_score;
+	int stars = (int)score;
 	struct buf tests;
 	const char *fields[4][2];
 
@@ -68,15 +146,14 @@ decide_spam_headers(struct txn *t)
 	fields[0][0] = "X-Spam-Flag";
 	fields[0][1] = spammy ? "YES" : "NO";
 	fields[1][0] = "X-Spam-Score";
-	fields[1][1] = pool_printf(t->pool, "%.3f", t->spam_score);
+	fields[1][1] = pool_printf(t->pool, "%.3f", score);
 	fields[2][0] = "X-Spam-Level";
 	fields[2][1] = pool_strdup(t->pool, level);
 	fields[3][0] = "X-Spam-Status";
 	fields[3][1] = pool_printf(
 		t->pool,
 		"%s, score=%.3f tagged_above=%g required=%g\r\n tests=[%s]",
-		spammy ? "Yes" : "No", t->spam_score, v->spam_tag_level,
-		v->spam_tag2_level, tests.data);
+		spammy ? "Yes" : "No", score, lv->tag, lv->tag2, tests.data);
 	buf_release(&tests);
 	for (size_t i = 0; i < 4; i++) {
 		struct txn_header *h = pool_alloc(t->pool, sizeof(*h));
@@ -89,58 +166,102 @@ decide_spam_headers(struct txn *t)
 	return list;
 }
 
-/* decide_destiny - the bank's destiny for the category, and why */
+/* decide_destiny - the bank's destiny for a category, and why */
 static int
-decide_destiny(struct txn *t, const char **what)
+decide_destiny(struct txn *t, enum txn_ccat ccat, const struct lookup_policy *p,
+	       const char **what)
 {
 	const struct conf_bank_values *v = &t->bank.v;
 
-	switch (t->ccat) {
+	switch (ccat) {
 	case TXN_CCAT_VIRUS:
 		*what = pool_printf(t->pool, "VIRUS: %s", t->virus);
-		return v->final_virus_destiny;
+		return p && p->virus_lover == 1 ? CONF_D_PASS
+						: v->final_virus_destiny;
 	case TXN_CCAT_BANNED:
 		*what = pool_printf(t->pool, "BANNED: %s", t->banned);
-		return v->final_banned_destiny;
+		return p && p->banned_lover == 1 ? CONF_D_PASS
+						 : v->final_banned_destiny;
 	case TXN_CCAT_UNCHECKED:
 		*what = pool_printf(t->pool, "UNCHECKED: %s", t->unchecked);
-		return v->final_unchecked_destiny;
+		return p && p->unchecked_lover == 1
+			       ? CONF_D_PASS
+			       : v->final_unchecked_destiny;
 	case TXN_CCAT_SPAM:
 		*what = pool_printf(t->pool, "SPAM, score=%.3f", t->spam_score);
-		return v->final_spam_destiny;
+		return p && p->spam_lover == 1 ? CONF_D_PASS
+					       : v->final_spam_destiny;
 	default:
 		*what = NULL;
 		return CONF_D_PASS;
 	}
 }
 
-/* decide_run - every recipient's destiny and header fields */
+/* Header lists made so far: recipients with the same fields share one. */
+struct decide_made {
+	double score, tag, tag2;
+	const struct txn_header *list;
+};
+
+/* decide_headers - a recipient's spam fields, shared when the same */
+static const struct txn_header *
+decide_headers(struct txn *t, const struct txn_rcpt *rc,
+	       const struct decide_levels *lv, struct decide_made *made,
+	       size_t *n_made)
+{
+	int spammy = decide_spammy(rc, lv);
+
+	if (!t->spam_scanned || !rc->local || rc->score < lv->tag ||
+	    decide_flag(t->bank.v.bypass_spam_checks,
+			rc->pol ? rc->pol->bypass_spam : -1))
+		return NULL;
+	for (size_t i = 0; i < *n_made; i++)
+		if (made[i].score == rc->score && made[i].tag == lv->tag &&
+		    made[i].tag2 == lv->tag2)
+			return made[i].list;
+	made[*n_made].score = rc->score;
+	made[*n_made].tag = lv->tag;
+	made[*n_made].tag2 = lv->tag2;
+	made[*n_made].list = decide_spam_headers(t, rc->score, spammy, lv);
+	return made[(*n_made)++].list;
+}
+
+/* decide_run - every recipient's category, destiny and header fields */
 int
 decide_run(struct txn *t)
 {
-	const struct conf_bank_values *v = &t->bank.v;
-	struct txn_header *spam_headers = NULL;
-	const char *what, *tag = NULL;
-	int destiny = decide_destiny(t, &what);
+	struct decide_made *made = pool_alloc(t->pool,
+					      (t->n_rcpts + 1) * sizeof(*made));
+	size_t n_made = 0;
+	enum txn_ccat worst = TXN_CCAT_CLEAN;
 
-	if (destiny == CONF_D_TEMPFAIL) {
-		txn_set_error(t, TXN_ERR_SCAN, "%s", what);
-		return -1;
-	}
-	if (t->spam_scanned && t->spam_score >= v->spam_tag_level)
-		spam_headers = decide_spam_headers(t);
-	if (t->spam_scanned && t->spam_score >= v->spam_tag2_level &&
-	    v->spam_subject_tag[0])
-		tag = v->spam_subject_tag;
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
+		struct decide_levels lv;
+		const char *what;
+		int destiny;
 
 		rc->local = decide_local(t->conf, rc->addr);
+		decide_levels(t, rc, &lv);
+		rc->ccat = decide_ccat(t, rc, &lv);
+		if (rc->ccat > worst)
+			worst = rc->ccat;
+		destiny = decide_destiny(t, rc->ccat, rc->pol, &what);
 		switch (destiny) {
+		case CONF_D_TEMPFAIL:
+			/* Unchecked mail is never passed as checked. */
+			t->ccat = rc->ccat;
+			txn_set_error(t, TXN_ERR_SCAN, "%s", what);
+			return -1;
 		case CONF_D_PASS:
 			rc->destiny = TXN_D_PASS;
-			rc->headers = rc->local ? spam_headers : NULL;
-			rc->subject_tag = rc->local ? tag : NULL;
+			rc->headers = decide_headers(t, rc, &lv, made, &n_made);
+			rc->subject_tag =
+				rc->local && lv.subject_tag[0] &&
+						rc->ccat >= TXN_CCAT_SPAMMY &&
+						rc->ccat <= TXN_CCAT_SPAM
+					? lv.subject_tag
+					: NULL;
 			break;
 		case CONF_D_DISCARD:
 			rc->destiny = TXN_D_DISCARD;
@@ -163,5 +284,8 @@ decide_run(struct txn *t)
 			break;
 		}
 	}
+	/* The message's category is the worst of its recipients'. */
+	if (t->n_rcpts)
+		t->ccat = worst;
 	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include "conf/conf.h"
 #include "db/db.h"
+#include "policy/lookup.h"
 #include "quar.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
@@ -152,11 +153,11 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 
 /* quar_content_code - amavis' one-letter content category */
 static const char *
-quar_content_code(const struct txn *t)
+quar_content_code(enum txn_ccat ccat)
 {
 	static const char *const codes[] = {"C", "Y", "S", "U", "B", "V"};
 
-	return codes[t->ccat];
+	return codes[ccat];
 }
 
 /* quar_ds - amavis' delivery status of a recipient */
@@ -305,7 +306,7 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 			QP_STR(t->client.addr),
 			QP_INT(t->size),
 			QP_STR(t->bank.v.originating ? "Y" : "N"),
-			QP_STR(quar_content_code(t)),
+			QP_STR(quar_content_code(t->ccat)),
 			QP_STR(quar_type),
 			QP_STR(t->quar_loc ? t->quar_loc : ""),
 			QP_STR("N"),
@@ -346,12 +347,14 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 				QP_INT((long long)i + 1),
 				QP_INT((long long)rid),
 				QP_STR(rc->local ? "Y" : "N"),
-				QP_STR(quar_content_code(t)),
+				QP_STR(quar_content_code(rc->ccat)),
 				QP_STR(quar_ds(t, i, 0)),
 				QP_STR(" "),
-				QP_STR("N"),
-				QP_STR("N"),
-				QP_DBL(t->spam_score),
+				QP_STR(rc->pol && rc->pol->blacklisted ? "Y"
+								       : "N"),
+				QP_STR(rc->pol && rc->pol->whitelisted ? "Y"
+								       : "N"),
+				QP_DBL(rc->score),
 				QP_STR(resp),
 			};
 

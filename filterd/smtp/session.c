@@ -332,6 +332,7 @@ cmd_mail(struct session *ss, char *arg)
 	t->checks = ss->ctx->checks;
 	t->cctx = ss->ctx->cctx;
 	t->storage = ss->ctx->storage;
+	t->lookup = ss->ctx->lookup;
 	/* LMTP tells each refusal to the front MTA; SMTP has one reply. */
 	t->one_reply = !ss->lmtp;
 	sb_slot_message(t->slot, t->id, t->client.ident);

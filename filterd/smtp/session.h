@@ -48,6 +48,7 @@ struct session_ctx {
 	const struct checks *checks; /* engines built in the master */
 	struct checks_ctx *cctx;     /* this child's matching state */
 	struct db *storage;	     /* sql.storage, or NULL */
+	struct db *lookup;	     /* sql.lookup, or NULL */
 };
 
 void session_run(struct session_ctx *ctx, int fd);

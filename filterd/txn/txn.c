@@ -17,6 +17,7 @@
 #include "mailid.h"
 #include "mime/header_summary.h"
 #include "policy/decide.h"
+#include "policy/lookup.h"
 #include "quarantine/quar.h"
 #include "reinject/dsn.h"
 #include "reinject/reinject.h"
@@ -181,6 +182,13 @@ txn_stage_parse(struct txn *t, struct reinject *rj)
 }
 
 static int
+txn_stage_lookup(struct txn *t, struct reinject *rj)
+{
+	(void)rj;
+	return lookup_run(t);
+}
+
+static int
 txn_stage_scan(struct txn *t, struct reinject *rj)
 {
 	(void)rj;
@@ -213,6 +221,7 @@ static const struct {
 	int (*run)(struct txn *, struct reinject *);
 } txn_stages[] = {
 	{TXN_STAGE_PARSE, SB_PARSING, txn_stage_parse},
+	{TXN_STAGE_LOOKUP, SB_SQL, txn_stage_lookup},
 	{TXN_STAGE_SCAN, SB_VIRUS, txn_stage_scan},
 	{TXN_STAGE_DECIDE, SB_SPAM, txn_stage_decide},
 	{TXN_STAGE_RECORD, SB_SQL, txn_stage_record},

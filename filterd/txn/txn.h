@@ -56,10 +56,12 @@ struct reinject;
 struct checks;
 struct checks_ctx;
 struct db;
+struct lookup_policy;
 
 enum txn_stage {
 	TXN_STAGE_SPOOL,   /* front end: receive into the spool file */
-	TXN_STAGE_PARSE,   /* header summary (MIME tree: checks issue) */
+	TXN_STAGE_PARSE,   /* header summary and MIME tree */
+	TXN_STAGE_LOOKUP,  /* per-recipient policy from SQL */
 	TXN_STAGE_SCAN,	   /* scanners: virus, banned, spam */
 	TXN_STAGE_DECIDE,  /* per-recipient destiny from bank + results */
 	TXN_STAGE_RECORD,  /* quarantine and SQL records */
@@ -124,6 +126,10 @@ struct txn_rcpt {
 	/* What its copy gets on forwarding, besides txn->add_headers. */
 	const struct txn_header *headers;
 	const char *subject_tag;
+	/* Its own view of the checks (decide.c), from its policy. */
+	const struct lookup_policy *pol; /* SQL settings, or NULL */
+	enum txn_ccat ccat;
+	double score;
 	int dsn_sent;	    /* a refusal we told the sender about */
 	int dsn_pending;    /* in the DSN being made (dsn.c only) */
 	int dsn_suppressed; /* a refusal nobody can be told about */
@@ -165,6 +171,7 @@ struct txn {
 	struct checks_ctx *cctx;
 	int one_reply;	    /* the front end answers once (SMTP) */
 	struct db *storage; /* sql.storage of this process, or NULL */
+	struct db *lookup;  /* sql.lookup of this process, or NULL */
 
 	/* Records and quarantine. */
 	time_t arrival;	      /* wall clock at MAIL FROM */

@@ -1180,15 +1180,24 @@ class MariaDB:
         run([MARIADB_INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
              "--auth-root-authentication-method=normal"] + as_mysql,
             timeout=120, check=True)
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
-             "--socket=" + self.socket, "--port=%d" % self.port,
-             "--bind-address=" + LOCALHOST, "--pid-file=" + self.pidfile,
-             "--log-error=" + self.errlog, "--innodb-buffer-pool-size=64M"]
-            + as_mysql, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if wait_until(self._ready, timeout, 0.2) is not True:
+        # The free port may be taken by someone else before mariadbd binds
+        # it: then mariadbd exits at once, and another port is tried.
+        for attempt in range(3):
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
+                 "--socket=" + self.socket, "--port=%d" % self.port,
+                 "--bind-address=" + LOCALHOST, "--pid-file=" + self.pidfile,
+                 "--log-error=" + self.errlog,
+                 "--innodb-buffer-pool-size=64M"] + as_mysql,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ready = wait_until(self._ready, timeout, 0.2)
+            if ready is True:
+                break
             self.stop()
+            if ready != "exited":
+                break
+        if ready is not True:
             raise RuntimeError("mariadbd did not start:\n%s"
                                % self.log()[-3000:])
         self.sql("CREATE USER %s@'127.0.0.1' IDENTIFIED BY %s; "

@@ -258,5 +258,124 @@ class SqlDownBehindPostfixTest(h.PeerTestCase):
         self.assertTrue(h.wait_until(lambda: not postfix.queue_ids(), 10))
 
 
+GTUBE = (b"XJS*C4JDBQADN1.NSBN3*2IDNEN*" +
+         b"GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X")
+
+
+class SqlLookupTest(h.PeerTestCase):
+    """Per-recipient policy and white/black lists (amavis' tables)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sink = h.Sink(cls.tmp, "sink").start()
+        cls.db = h.MariaDB(cls.tmp, "db").start()
+        p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
+        assert p.returncode == 0, p.stderr
+        q(cls.db, """
+          INSERT INTO policy (id, policy_name, spam_lover, spam_kill_level)
+            VALUES (2, 'lover', 'Y', 2000);
+          INSERT INTO policy (id, policy_name, spam_tag2_level,
+                              spam_kill_level, spam_subject_tag2)
+            VALUES (3, 'strict', 4, 5, '[SPAM] ');
+          INSERT INTO users (id, priority, policy_id, email) VALUES
+            (10, 9, 2, 'vip@example.net'),
+            (11, 5, 3, '@example.net');
+          INSERT INTO mailaddr (id, priority, email) VALUES
+            (20, 9, 'friend@example.org'), (21, 9, 'enemy@example.org');
+          INSERT INTO wblist (rid, sid, wb) VALUES (11, 20, 'W'),
+            (11, 21, 'B');
+          COMMIT;""")
+        rules = os.path.join(cls.tmp.path, "rules.cf")
+        with open(rules, "w") as f:
+            f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
+                    "score FIVEPOINTFIVE 5.5\n")
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", spam_rules=[rules], banks={"default": {
+                "forward": [cls.sink.addr], "spam_tag_level": -999.0,
+                "final_spam_destiny": "discard"}},
+            raw='sql { storage = {"%s"} lookup = {"%s"} }' % (
+                cls.db.dsn(), cls.db.dsn()))
+        cls.fd.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fd.stop()
+        cls.db.stop()
+        cls.sink.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.seen = {d.path for d in self.sink.dumps()}
+
+    def new(self, n):
+        h.wait_until(lambda: len(self.new_dumps()) >= n, 10)
+        return self.new_dumps()
+
+    def new_dumps(self):
+        return [d for d in self.sink.dumps() if d.path not in self.seen]
+
+    def rcpt_rows(self, mail_id):
+        return q(self.db, "SELECT m.email, r.ds, r.content, r.wl, r.bl FROM "
+                 "msgrcpt r JOIN maddr m ON m.id = r.rid AND "
+                 "m.partition_tag = r.partition_tag WHERE r.mail_id = '%s' "
+                 "ORDER BY r.rseqnum" % mail_id)
+
+    def test_spam_lover_and_strict_recipient(self):
+        r = h.send_message(self.fd.port, "someone@example.org",
+                           ["vip@example.net", "user@example.net"],
+                           message(GTUBE + b"\r\n", "lover"), timeout=30)
+        self.assertEqual(r.code, 250, r)
+        dumps = self.new(1)
+        self.assertEqual([d.rcpts for d in dumps], [["vip@example.net"]])
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        rows = self.rcpt_rows(mail_id)
+        self.assertEqual(rows[0][:2], ["vip@example.net", "P"])
+        self.assertEqual(rows[1][:3], ["user@example.net", "D", "S"])
+
+    def test_recipient_levels_and_subject_tag(self):
+        """A rule worth 5.5. The strict policy (@example.net: tag2 4,
+        kill 5) makes it SPAM: discarded. The vip's own policy sets only
+        spam_lover and kill 2000; its NULL fields fall through to the less
+        specific @example.net row (amavis), so it is SPAMMY at tag2 4 and
+        passes with that policy's subject tag."""
+        r = h.send_message(self.fd.port, "someone@example.org",
+                           ["vip@example.net", "user@example.net"],
+                           message(b"fivepointfive offer\r\n", "levels"),
+                           timeout=30)
+        self.assertEqual(r.code, 250, r)
+        dumps = self.new(1)
+        self.assertEqual([d.rcpts for d in dumps], [["vip@example.net"]])
+        self.assertIn(b"Subject: [SPAM] levels", dumps[0].body)
+        self.assertIn(b"X-Spam-Flag: YES", dumps[0].body)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        rows = self.rcpt_rows(mail_id)
+        self.assertEqual([x[1:3] for x in rows], [["P", "Y"], ["D", "S"]])
+
+    def test_whitelisted_sender_passes(self):
+        r = h.send_message(self.fd.port, "friend@example.org",
+                           ["user@example.net"],
+                           message(GTUBE + b"\r\n", "friend"), timeout=30)
+        self.assertEqual(r.code, 250, r)
+        d = self.new(1)[0]
+        self.assertIn(b"X-Spam-Flag: NO", d.body)
+        self.assertNotIn(b"[SPAM]", d.body)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        self.assertEqual(self.rcpt_rows(mail_id)[0][1:],
+                         ["P", "C", "Y", "N"])
+
+    def test_blacklisted_sender_is_spam(self):
+        r = h.send_message(self.fd.port, "enemy@example.org",
+                           ["user@example.net"],
+                           message(b"perfectly clean\r\n", "enemy"),
+                           timeout=30)
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        self.assertEqual(self.new_dumps(), [])
+        mail_id = r.text.split("id=")[1].split(" ")[0]
+        self.assertEqual(self.rcpt_rows(mail_id)[0][1:],
+                         ["D", "S", "N", "Y"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
