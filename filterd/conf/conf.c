@@ -795,6 +795,7 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	conf_strlist(sq, "lookup", &c->sql.lookup);
 	c->sql.retry_interval = (int)cfg_getint(sq, "retry_interval");
 	c->sql.connect_timeout = (int)cfg_getint(sq, "connect_timeout");
+	c->sql.penpals_halflife = (int)cfg_getint(sq, "penpals_halflife");
 	c->sql.log_failure_tempfail = strcasecmp(cfg_getstr(sq, "log_failure"),
 						 "pass") != 0;
 	c->quarantine_dir = xstrdup(cfg_getstr(cfg, "quarantine_dir"));

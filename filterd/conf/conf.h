@@ -82,6 +82,7 @@ struct conf_bank_values {
 	double spam_tag2_level;
 	double spam_kill_level;
 	double spam_dsn_cutoff_level;
+	double penpals_bonus_score;
 	char *spam_subject_tag;
 	int final_virus_destiny; /* enum conf_destiny */
 	int final_banned_destiny;
@@ -173,6 +174,7 @@ struct conf {
 		int retry_interval; /* seconds before a failed DSN again */
 		int connect_timeout;
 		int log_failure_tempfail; /* log rows failing: 4xx, else pass */
+		int penpals_halflife;	  /* days */
 	} sql;
 	struct {
 		char *address; /* empty: no spamd */

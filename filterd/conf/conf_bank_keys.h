@@ -42,6 +42,9 @@
 	  "spam score from which mail is SPAM: final_spam_destiny applies")    \
 	X(SPAM_DSN_CUTOFF_LEVEL, spam_dsn_cutoff_level, FLOAT, "10",           \
 	  "no DSN for spam scoring this much or more")                         \
+	X(PENPALS_BONUS_SCORE, penpals_bonus_score, FLOAT, "0",                \
+	  "score taken off replies to mail the recipient sent (pen pals; "     \
+	  "needs sql.storage); 0: off")                                        \
 	X(SPAM_SUBJECT_TAG, spam_subject_tag, STR, "",                         \
 	  "text put before the Subject of SPAMMY mail (e.g. \"***SPAM*** \")") \
 	X(FINAL_VIRUS_DESTINY, final_virus_destiny, DESTINY, "discard",        \

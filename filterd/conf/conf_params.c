@@ -41,6 +41,7 @@ static cfg_opt_t sql_opts[] = {
 	CFG_INT("retry_interval", 60, CFGF_NONE),
 	CFG_INT("connect_timeout", 5, CFGF_NONE),
 	CFG_STR("log_failure", "tempfail", CFGF_NONE),
+	CFG_INT("penpals_halflife", 7, CFGF_NONE),
 	CFG_END(),
 };
 
@@ -216,6 +217,8 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"sql", "retry_interval", NO_RANGE,
 	 "seconds before a DSN that failed is tried again (failback)"},
 	{"sql", "connect_timeout", NO_RANGE, "seconds to connect to a DSN"},
+	{"sql", "penpals_halflife", NO_RANGE,
+	 "days after which a pen pal's bonus is half (amavis: 7)"},
 	{"sql", "log_failure", NO_RANGE,
 	 "when only the log rows cannot be written: tempfail (4xx) or pass "
 	 "(and log loudly)"},

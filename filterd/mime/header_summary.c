@@ -69,6 +69,29 @@ header_summary_find(const char *hdr, size_t len, const char *name, char *out,
 	return NULL;
 }
 
+/* header_summary_refs - the <message-ids> of In-Reply-To and References */
+static void
+header_summary_refs(struct txn *t, const char *hdr, size_t len)
+{
+	static const char *const fields[] = {"In-Reply-To", "References"};
+	char value[4096];
+
+	for (size_t f = 0; f < 2; f++) {
+		const char *v = header_summary_find(hdr, len, fields[f], value,
+						    sizeof(value));
+
+		while (v && t->n_refs < TXN_REFS_MAX) {
+			const char *lt = strchr(v, '<'), *gt;
+
+			if (lt == NULL || (gt = strchr(lt, '>')) == NULL)
+				break;
+			t->refs[t->n_refs++] = pool_strndup(
+				t->pool, lt, (size_t)(gt - lt + 1));
+			v = gt + 1;
+		}
+	}
+}
+
 /* header_summary_read - fill in the header summary of a spooled message */
 int
 header_summary_read(struct txn *t)
@@ -90,6 +113,7 @@ header_summary_read(struct txn *t)
 				  sizeof(value));
 	if (mid && *mid)
 		t->message_id = pool_strdup(t->pool, mid);
+	header_summary_refs(t, hdr, (size_t)n);
 	mid = header_summary_find(hdr, (size_t)n, "Precedence", value,
 				  sizeof(value));
 	if (mid && *mid)

@@ -85,13 +85,14 @@ decide_ccat(const struct txn *t, struct txn_rcpt *rc,
 	const struct conf_bank_values *v = &t->bank.v;
 	const struct lookup_policy *p = rc->pol;
 
-	rc->score = t->spam_score + (p ? p->wb_score : 0);
-	/* Without settings of its own, a recipient has the message's. */
-	if (p == NULL)
+	rc->score = t->spam_score + (p ? p->wb_score : 0) + rc->penpal;
+	/* Without settings (or a pen pal bonus) of its own, a recipient has
+	 * the message's category. */
+	if (p == NULL && rc->penpal == 0)
 		return t->ccat;
 	/* amavis: a whitelisted sender gets -10 and never reaches tag2
 	 * or kill; a blacklisted one counts as kill. */
-	if (p->whitelisted)
+	if (p && p->whitelisted)
 		rc->score -= 10;
 	if (t->virus &&
 	    !decide_flag(v->bypass_virus_checks, p ? p->bypass_virus : -1))
@@ -122,7 +123,7 @@ decide_spammy(const struct txn_rcpt *rc, const struct decide_levels *lv)
 /* decide_spam_headers - the X-Spam-* fields of a local copy */
 static struct txn_header *
 decide_spam_headers(struct txn *t, double score, int spammy,
-		    const struct decide_levels *lv)
+		    const struct decide_levels *lv, double penpal)
 {
 	struct txn_header *list = NULL, **tail = &list;
 	char level[DECIDE_LEVEL_MAX + 1];
@@ -143,6 +144,9 @@ decide_spam_headers(struct txn *t, double score, int spammy,
 			buf_puts(&tests, ",\r\n ");
 		else
 			buf_append(&tests, p, 1);
+	if (penpal != 0)
+		buf_printf(&tests, "%sAM.PENPAL=%.3f",
+			   tests.len ? ",\r\n " : "", penpal);
 	fields[0][0] = "X-Spam-Flag";
 	fields[0][1] = spammy ? "YES" : "NO";
 	fields[1][0] = "X-Spam-Score";
@@ -199,7 +203,7 @@ decide_destiny(struct txn *t, enum txn_ccat ccat, const struct lookup_policy *p,
 
 /* Header lists made so far: recipients with the same fields share one. */
 struct decide_made {
-	double score, tag, tag2;
+	double score, tag, tag2, penpal;
 	const struct txn_header *list;
 };
 
@@ -217,12 +221,14 @@ decide_headers(struct txn *t, const struct txn_rcpt *rc,
 		return NULL;
 	for (size_t i = 0; i < *n_made; i++)
 		if (made[i].score == rc->score && made[i].tag == lv->tag &&
-		    made[i].tag2 == lv->tag2)
+		    made[i].tag2 == lv->tag2 && made[i].penpal == rc->penpal)
 			return made[i].list;
 	made[*n_made].score = rc->score;
+	made[*n_made].penpal = rc->penpal;
 	made[*n_made].tag = lv->tag;
 	made[*n_made].tag2 = lv->tag2;
-	made[*n_made].list = decide_spam_headers(t, rc->score, spammy, lv);
+	made[*n_made].list = decide_spam_headers(t, rc->score, spammy, lv,
+						 rc->penpal);
 	return made[(*n_made)++].list;
 }
 

@@ -15,6 +15,7 @@
 #include <mysql.h>
 
 #include "db/db.h"
+#include "decide.h"
 #include "lookup.h"
 #include "txn/txn.h"
 #include "util/buf.h"
@@ -270,4 +271,80 @@ lookup_run(struct txn *t)
 		}
 	}
 	return 0;
+}
+
+/* The newest matching mail, for lookup_penpals. */
+static int
+lookup_penpal_row(void *ctx, const char *const *v, size_t n)
+{
+	long long *when = ctx;
+
+	if (n > 0 && v[0])
+		*when = atoll(v[0]);
+	return 1;
+}
+
+/* lookup_penpals - the pen pal bonus of each local recipient */
+void
+lookup_penpals(struct txn *t)
+{
+	double bonus = t->bank.v.penpals_bonus_score;
+	double halflife = t->conf->sql.penpals_halflife * 86400.0;
+	struct db_param params[3 + TXN_REFS_MAX];
+	char err[512];
+	struct buf sql;
+	MYSQL *c;
+
+	if (bonus <= 0 || t->storage == NULL || t->n_refs == 0 ||
+	    t->ccat == TXN_CCAT_VIRUS || !t->spam_scanned ||
+	    t->spam_score < 1.0 || t->sender[0] == 0)
+		return;
+	if ((c = db_connection(t->storage, err, sizeof(err))) == NULL) {
+		msg_warn("%s: pen pals not looked up: %s", t->id, err);
+		return;
+	}
+	buf_init(&sql, 512);
+	buf_puts(&sql, "SELECT msgs.time_num FROM msgs JOIN msgrcpt ON "
+		       "msgrcpt.partition_tag = msgs.partition_tag AND "
+		       "msgrcpt.mail_id = msgs.mail_id JOIN maddr s ON "
+		       "s.partition_tag = msgs.partition_tag AND s.id = "
+		       "msgs.sid JOIN maddr r ON r.partition_tag = "
+		       "msgrcpt.partition_tag AND r.id = msgrcpt.rid WHERE "
+		       "s.email = ? AND r.email = ? AND msgs.content != 'V' "
+		       "AND msgrcpt.ds = 'P' AND msgs.message_id IN (");
+	lookup_in(&sql, t->n_refs);
+	buf_puts(&sql, ") ORDER BY msgs.time_num DESC LIMIT 1");
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		struct txn_rcpt *rc = t->rcpts + i;
+		long long when = 0;
+		unsigned e;
+
+		if (!decide_local(t->conf, rc->addr) ||
+		    strcasecmp(rc->addr, t->sender) == 0)
+			continue;
+		params[0] = (struct db_param){DB_STR, rc->addr, 0, 0, 0};
+		params[1] = (struct db_param){DB_STR, t->sender, 0, 0, 0};
+		for (size_t k = 0; k < t->n_refs; k++)
+			params[2 + k] = (struct db_param){DB_STR, t->refs[k], 0,
+							  0, 0};
+		e = db_select(c, sql.data, params, 2 + t->n_refs,
+			      lookup_penpal_row, &when, err, sizeof(err));
+		(void)mysql_commit(c);
+		if (e) {
+			msg_warn("%s: pen pals not looked up: %s", t->id, err);
+			if (db_is_connection_error(e))
+				db_failed(t->storage, err);
+			break;
+		}
+		if (when > 0) {
+			double age = (double)(t->arrival - when);
+
+			rc->penpal = -bonus *
+				     pow(2.0, -(age > 0 ? age : 0) / halflife);
+			msg_info("%s: <%s> replies to mail from <%s>: pen pal "
+				 "bonus %.3f",
+				 t->id, t->sender, rc->addr, rc->penpal);
+		}
+	}
+	buf_release(&sql);
 }

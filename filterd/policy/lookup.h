@@ -23,6 +23,16 @@
 /*	A lookup that cannot be made on any DSN fails the stage
 /*	(TXN_ERR_RECORD, 451): policy that cannot be read is not guessed.
 /*
+/*	lookup_penpals() gives pen pals their bonus (amavis): when the bank's
+/*	penpals_bonus_score is set and sql.storage too, a local recipient of
+/*	mail that is not a virus and scores at least 1.0 is looked up in
+/*	msgs/msgrcpt: did that recipient send, to this sender, a message
+/*	whose Message-ID this one names in In-Reply-To or References, and
+/*	was it passed? Then its score drops by the bonus, halved for every
+/*	sql.penpals_halflife days since (rcpt.penpal). The query joins maddr
+/*	by address, so it finds mail in earlier partitions too. An SQL
+/*	failure only loses the bonus (logged).
+/*
 /*	lookup_keys() gives the keys of an address, most specific first, as
 /*	pool strings; it returns their number (at most LOOKUP_KEYS_MAX).
 /* PROCESS
@@ -48,6 +58,7 @@ struct lookup_policy {
 };
 
 int lookup_run(struct txn *t);
+void lookup_penpals(struct txn *t);
 size_t lookup_keys(struct pool *pool, const char *addr, const char **keys);
 
 #endif

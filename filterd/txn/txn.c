@@ -199,6 +199,7 @@ static int
 txn_stage_decide(struct txn *t, struct reinject *rj)
 {
 	(void)rj;
+	lookup_penpals(t);
 	return decide_run(t);
 }
 

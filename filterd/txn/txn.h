@@ -71,6 +71,8 @@ enum txn_stage {
 	TXN_STAGE_COUNT,
 };
 
+#define TXN_REFS_MAX 20 /* message ids kept from In-Reply-To/References */
+
 #define TXN_STAGES_ALL ((1u << TXN_STAGE_COUNT) - 1)
 #define TXN_STAGE_BIT(s) (1u << (s))
 
@@ -130,6 +132,7 @@ struct txn_rcpt {
 	const struct lookup_policy *pol; /* SQL settings, or NULL */
 	enum txn_ccat ccat;
 	double score;
+	double penpal;	    /* pen pal bonus (negative), or 0 */
 	int dsn_sent;	    /* a refusal we told the sender about */
 	int dsn_pending;    /* in the DSN being made (dsn.c only) */
 	int dsn_suppressed; /* a refusal nobody can be told about */
@@ -182,10 +185,12 @@ struct txn {
 
 	/* Content. */
 	struct spool *spool;
-	off_t size;		/* bytes in the spool (CRLF form) */
-	const char *message_id; /* Message-ID header, or NULL */
-	const char *precedence; /* Precedence header, or NULL */
-	const char *from;	/* From, Subject, Date: decoded, or NULL */
+	off_t size;			/* bytes in the spool (CRLF form) */
+	const char *message_id;		/* Message-ID header, or NULL */
+	const char *precedence;		/* Precedence header, or NULL */
+	const char *refs[TXN_REFS_MAX]; /* In-Reply-To, References ids */
+	size_t n_refs;
+	const char *from; /* From, Subject, Date: decoded, or NULL */
 	const char *subject;
 	const char *date;
 	struct mime_summary mime;

@@ -376,6 +376,45 @@ class SqlLookupTest(h.PeerTestCase):
         self.assertEqual(self.rcpt_rows(mail_id)[0][1:],
                          ["D", "S", "N", "Y"])
 
+    def test_pen_pal_reply_gets_the_bonus(self):
+        """Our user writes to a stranger; the stranger's reply (it names
+        the first message in In-Reply-To) would be SPAM for the strict
+        policy (5.5 >= kill 5) but the pen pal bonus of 3 lets it pass."""
+        fd = self.start(h.Filterd(
+            self.tmp, "fd-penpal", spam_rules=[os.path.join(
+                self.tmp.path, "rules.cf")],
+            banks={"default": {
+                "forward": [self.sink.addr], "spam_tag_level": -999.0,
+                "final_spam_destiny": "discard",
+                "penpals_bonus_score": 3.0}},
+            raw='sql { storage = {"%s"} lookup = {"%s"} }' % (
+                self.db.dsn(), self.db.dsn())))
+        first = (b"From: user@example.net\r\nTo: pal@remote.example\r\n"
+                 b"Subject: question\r\nMessage-ID: <q1@example.net>\r\n"
+                 b"\r\nHow are you?\r\n")
+        r = h.send_message(fd.port, "user@example.net",
+                           ["pal@remote.example"], first, timeout=30)
+        self.assertEqual(r.code, 250, r)
+        reply = (b"From: pal@remote.example\r\nTo: user@example.net\r\n"
+                 b"Subject: Re: question\r\nMessage-ID: <a1@remote."
+                 b"example>\r\nIn-Reply-To: <q1@example.net>\r\n"
+                 b"References: <q0@example.net> <q1@example.net>\r\n\r\n"
+                 b"fivepointfive fine thanks\r\n")
+        r = h.send_message(fd.port, "pal@remote.example",
+                           ["user@example.net"], reply, timeout=30)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        got = [d for d in self.new(2) if d.rcpts == ["user@example.net"]]
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"AM.PENPAL=-3.000", got[0].body)
+        self.assertIn("pen pal bonus -3.000", fd.log_text())
+        # A message that names no earlier mail gets no bonus: discarded.
+        r = h.send_message(fd.port, "pal@remote.example",
+                           ["user@example.net"],
+                           reply.replace(b"In-Reply-To", b"X-Not-Reply")
+                           .replace(b"References", b"X-Not-Refs"),
+                           timeout=30)
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
