@@ -799,6 +799,7 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	c->sql.log_failure_tempfail = strcasecmp(cfg_getstr(sq, "log_failure"),
 						 "pass") != 0;
 	c->quarantine_dir = xstrdup(cfg_getstr(cfg, "quarantine_dir"));
+	c->quarantine_gzip = cfg_getbool(cfg, "quarantine_gzip");
 }
 
 /* conf_from_cfg - the plain struct from a parsed context */

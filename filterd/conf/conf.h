@@ -168,6 +168,7 @@ struct conf {
 		int max_scantime;
 	} clamav;
 	char *quarantine_dir;
+	int quarantine_gzip;
 	struct {
 		struct conf_strlist storage; /* DSNs, tried in order */
 		struct conf_strlist lookup;

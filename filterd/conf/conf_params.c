@@ -110,6 +110,7 @@ cfg_opt_t conf_params[] = {
 	CFG_SEC("spamd", spamd_opts, CFGF_NONE),
 	CFG_SEC("sql", sql_opts, CFGF_NONE),
 	CFG_STR("quarantine_dir", "/var/lib/filterd/quarantine", CFGF_NONE),
+	CFG_BOOL("quarantine_gzip", cfg_false, CFGF_NONE),
 	CFG_SEC("listen", listen_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("bank", bank_opts,
@@ -208,6 +209,8 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "records and quarantine; each list is tried in order"},
 	{0, "quarantine_dir", NO_RANGE,
 	 "directory of the local quarantine (one file per message)"},
+	{0, "quarantine_gzip", NO_RANGE,
+	 "gzip local quarantine files (amavis quar_type Z)"},
 	{"sql", "storage", NO_RANGE,
 	 "DSNs for msgs, msgrcpt, maddr, quarantine: "
 	 "mysql://user:password@host:port/db or "

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "conf/conf.h"
 #include "db/db.h"
@@ -103,37 +104,45 @@ quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 	return (ssize_t)got;
 }
 
-/* quar_local - write and fsync quarantine_dir/X/KIND-ID */
+/* quar_local - write and fsync quarantine_dir/X/KIND-ID[.gz] */
 static int
 quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 {
+	int gz = t->conf->quarantine_gzip;
 	char dir[4096], path[4200], chunk[65536];
 	struct buf head;
+	gzFile z = NULL;
 	off_t off = 0;
 	ssize_t n;
-	int fd, dfd, rc = -1;
+	int fd, dfd, rc = -1, bad = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%c", t->conf->quarantine_dir, t->id[0]);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s-%s", dir, kind, t->id);
+	snprintf(path, sizeof(path), "%s/%s-%s%s", dir, kind, t->id,
+		 gz ? ".gz" : "");
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) <
 	    0) {
 		snprintf(err, errsize, "create %s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (gz && (z = gzdopen(dup(fd), "wb")) == NULL)
+		bad = 1;
 	buf_init(&head, 512);
 	quar_text(t, &head);
-	while ((n = quar_read(t, &head, off, chunk, sizeof(chunk))) > 0) {
-		if (write(fd, chunk, (size_t)n) != n)
-			break;
+	while (!bad &&
+	       (n = quar_read(t, &head, off, chunk, sizeof(chunk))) > 0) {
+		bad = z ? gzwrite(z, chunk, (unsigned)n) != n
+			: write(fd, chunk, (size_t)n) != n;
 		off += n;
 	}
+	bad |= n != 0 || (z && gzclose(z) != Z_OK);
 	/* The quarantine is the only copy: it must be on disk before 250. */
-	if (n != 0 || fsync(fd) < 0 || close(fd) < 0) {
-		snprintf(err, errsize, "write %s: %s", path, strerror(errno));
+	if (bad || fsync(fd) < 0 || close(fd) < 0) {
+		snprintf(err, errsize, "write %s: %s", path,
+			 errno ? strerror(errno) : "compression failed");
 		(void)unlink(path);
 	} else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
 		rc = fsync(dfd);
@@ -144,9 +153,9 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 	}
 	buf_release(&head);
 	if (rc == 0) {
-		t->quar_type = 'F';
-		t->quar_loc = pool_printf(t->pool, "%c/%s-%s", t->id[0], kind,
-					  t->id);
+		t->quar_type = gz ? 'Z' : 'F';
+		t->quar_loc = pool_printf(t->pool, "%c/%s-%s%s", t->id[0], kind,
+					  t->id, gz ? ".gz" : "");
 	}
 	return rc;
 }

@@ -162,6 +162,20 @@ class SqlTest(h.PeerTestCase):
         self.assertTrue(data.endswith(msg))
         self.assertIn(b"X-Quarantine-ID: <%s>" % mail_id.encode(), data)
 
+    def test_local_quarantine_gzip(self):
+        import gzip
+        fd = self.filterd([], quarantine_gzip=True)
+        msg = virus_message(2000)
+        r = self.send(fd, msg)
+        self.assertEqual(r.code, 250, r)
+        mail_id = r.text.split("id=")[1].split(" ")[0]
+        path = os.path.join(self.tmp.path, "quarantine", mail_id[0],
+                            "virus-%s.gz" % mail_id)
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.endswith(msg))
+        self.assertIn(b"X-Quarantine-ID: <%s>" % mail_id.encode(), data)
+
     def test_failover_and_failback(self):
         first, second = self.database("first"), self.database("second")
         # One child, so that one connection list sees every message (each
