@@ -505,21 +505,28 @@ sql_migrate(MYSQL *c, size_t i, char *err, size_t errsize)
 	return 0;
 }
 
+/* sql_too_new - refuse a schema newer than the migrations we carry */
+static int
+sql_too_new(long long v, char *err, size_t errsize)
+{
+	if (v <= (long long)sql_migration_count)
+		return 0;
+	snprintf(err, errsize,
+		 "schema version %lld is newer than this filterd-sql knows "
+		 "(%zu): use a newer filterd-sql",
+		 v, sql_migration_count);
+	return -1;
+}
+
 /* sql_init - create or complete the schema */
 static int
 sql_init(MYSQL *c, struct buf *out, char *err, size_t errsize)
 {
 	long long v, now;
 
-	if (sql_version(c, &v, err, errsize) < 0)
+	if (sql_version(c, &v, err, errsize) < 0 ||
+	    sql_too_new(v, err, errsize) < 0)
 		return -1;
-	if (v > (long long)sql_migration_count) {
-		snprintf(err, errsize,
-			 "schema version %lld is newer than this filterd-sql "
-			 "knows (%zu): use a newer filterd-sql",
-			 v, sql_migration_count);
-		return -1;
-	}
 	/* Refuse to build around tables of another layout (amavisd-new). */
 	if (v == 0 && sql_check_foreign(c, err, errsize) < 0)
 		return -1;
@@ -558,14 +565,7 @@ sql_ready(MYSQL *c, char *err, size_t errsize)
 			 "filterd-sql init");
 		return -1;
 	}
-	if (v > (long long)sql_migration_count) {
-		snprintf(err, errsize,
-			 "schema version %lld is newer than this filterd-sql "
-			 "knows (%zu): use a newer filterd-sql",
-			 v, sql_migration_count);
-		return -1;
-	}
-	return 0;
+	return sql_too_new(v, err, errsize);
 }
 
 /* sql_has_rows - does partition pWW of table hold a row? */
