@@ -788,6 +788,7 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	c->clamav.max_recursion = (int)cfg_getint(av, "max_recursion");
 	c->clamav.max_files = (int)cfg_getint(av, "max_files");
 	c->clamav.max_scantime = (int)cfg_getint(av, "max_scantime");
+	c->clamav.disable_cache = cfg_getbool(av, "disable_cache");
 	c->spamd.address = xstrdup(cfg_getstr(sd, "address"));
 	c->spamd.timeout = (int)cfg_getint(sd, "timeout");
 	c->spamd.user = xstrdup(cfg_getstr(sd, "user"));

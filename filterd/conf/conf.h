@@ -166,6 +166,7 @@ struct conf {
 		int max_recursion;
 		int max_files;
 		int max_scantime;
+		int disable_cache;
 	} clamav;
 	char *quarantine_dir;
 	int quarantine_gzip;

@@ -32,6 +32,7 @@ static cfg_opt_t clamav_opts[] = {
 	CFG_INT("max_recursion", 16, CFGF_NONE),
 	CFG_INT("max_files", 10000, CFGF_NONE),
 	CFG_INT("max_scantime", 120000, CFGF_NONE),
+	CFG_BOOL("disable_cache", cfg_false, CFGF_NONE),
 	CFG_END(),
 };
 
@@ -204,6 +205,8 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"clamav", "max_files", NO_RANGE, "libclamav CL_ENGINE_MAX_FILES"},
 	{"clamav", "max_scantime", NO_RANGE,
 	 "libclamav CL_ENGINE_MAX_SCANTIME (ms)"},
+	{"clamav", "disable_cache", NO_RANGE,
+	 "turn off libclamav's cache of clean files (benchmarks)"},
 	{0, "sql", NO_RANGE,
 	 "sql { storage = {DSN, ...} lookup = {DSN, ...} }: MariaDB/MySQL "
 	 "records and quarantine; each list is tried in order"},

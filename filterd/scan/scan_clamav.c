@@ -17,6 +17,12 @@
 static int
 scan_clamav_limits(struct cl_engine *e, const struct conf *c)
 {
+	/* Its per-scan temporary files belong with ours (tmpfs), not /tmp. */
+	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, c->tmp_dir) != CL_SUCCESS)
+		return 1;
+	if (c->clamav.disable_cache &&
+	    cl_engine_set_num(e, CL_ENGINE_DISABLE_CACHE, 1) != CL_SUCCESS)
+		return 1;
 	return cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE,
 				 c->clamav.max_filesize) != CL_SUCCESS ||
 	       cl_engine_set_num(e, CL_ENGINE_MAX_SCANSIZE,

@@ -176,9 +176,16 @@ static int
 txn_stage_parse(struct txn *t, struct reinject *rj)
 {
 	(void)rj;
+	const struct conf_bank_values *v = &t->bank.v;
+
 	if (header_summary_read(t) < 0)
 		return -1;
-	return t->checks ? mime_parse(t) : 0;
+	/* The MIME tree serves the banned and spam checks and the records;
+	 * the virus check reads the raw spool. */
+	if (t->checks == NULL || (v->bypass_banned_checks &&
+				  v->bypass_spam_checks && t->storage == NULL))
+		return 0;
+	return mime_parse(t);
 }
 
 static int
