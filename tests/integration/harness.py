@@ -1099,6 +1099,21 @@ class Postfix:
     def flush(self):
         return run([POSTQUEUE, "-c", self.etc, "-f"], timeout=20)
 
+    def flush_until(self, pred, timeout=40.0, every=3.0):
+        """flush_until - postqueue -f every few seconds until pred() holds.
+
+        A flush only moves mail that is already deferred; one that comes
+        while the message is still in the active queue does nothing for
+        it, and the retry would wait for Postfix's backoff. Returns pred's
+        last value (falsy on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.flush()
+            value = wait_until(pred, min(every, max(0.0, deadline -
+                                                    time.monotonic())))
+            if value or time.monotonic() >= deadline:
+                return value
+
 
 def swaks(port, sender, rcpt, data_file, source=None, extra=()):
     """swaks - send one message; returns (exit status, output, queue id)."""

@@ -336,8 +336,8 @@ class StuckChildTest(unittest.TestCase):
         self.assertEqual(self.sink.count(), 0)
 
         # Flushed, it goes through the new child, exactly once.
-        self.postfix.flush()
-        self.assertEqual(self.sink.wait_count(1, 40), 1,
+        self.postfix.flush_until(lambda: self.sink.count() >= 1, 40)
+        self.assertEqual(self.sink.wait_count(1, 5), 1,
                          "not delivered after flush; queue:\n%s\nlog:\n%s" % (
                              self.postfix.queue(), self.postfix.log()[-3000:]))
         self.assertTrue(h.wait_until(

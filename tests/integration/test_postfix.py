@@ -141,8 +141,8 @@ class PostfixTest(unittest.TestCase):
                          "delivered while filterd was down")
 
         self.fd.start()
-        self.postfix.flush()
-        self.wait_arrival("second", 30)
+        self.postfix.flush_until(lambda: self.dumps_with("second"), 40)
+        self.wait_arrival("second", 5)
         self.check_log_line(self.log_line_for(qid))
         self.assertTrue(h.wait_until(lambda: qid not in
                                      self.postfix.queue_ids(), 10),

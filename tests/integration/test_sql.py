@@ -261,8 +261,8 @@ class SqlDownBehindPostfixTest(h.PeerTestCase):
         self.assertEqual(sink.count(), 0)
         restart(db)
         time.sleep(1.5)
-        postfix.flush()
-        self.assertTrue(sink.wait_count(1, 30), postfix.log()[-2000:])
+        postfix.flush_until(lambda: sink.count() >= 1, 40)
+        self.assertTrue(sink.wait_count(1, 5), postfix.log()[-2000:])
         dsn = sink.dumps()[0]
         self.assertEqual((dsn.sender, dsn.rcpts), ("", [SENDER]))
         self.assertIn(b"BANNED", dsn.body)
