@@ -176,11 +176,24 @@ banned_archive(struct banned *b, int fd, const char *path, int depth)
 			b->desc = pool_printf(b->t->pool, "%s,%s", path, name);
 			break;
 		}
-		if (name && mime_is_archive(NULL, name))
+		if (name && mime_is_archive(NULL, name)) {
 			banned_nested(
 				b, a,
 				pool_printf(b->t->pool, "%s,%s", path, name),
 				depth);
+		} else if (b->t->bank.v.banned_type.n) {
+			/* What the member is, whatever its name says. */
+			char head[BANNED_HEAD];
+			la_ssize_t n = archive_read_data(a, head, sizeof(head));
+			const char *type = banned_detected(
+				b, head, n > 0 ? (size_t)n : 0);
+
+			if (banned_type(b, NULL, type)) {
+				b->verdict = SCAN_INFECTED;
+				b->desc = pool_printf(b->t->pool, "%s,%s,%s",
+						      path, type, name);
+			}
+		}
 	}
 	archive_read_free(a);
 }

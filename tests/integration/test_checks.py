@@ -228,6 +228,19 @@ class ChecksTest(h.PeerTestCase):
                       "report.pdf", r.text)
         self.assert_nothing_delivered()
 
+    def test_banned_detected_type_inside_a_zip(self):
+        """The member is named notes.txt; its content is an executable."""
+        exe = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+               + b"\x00" * 200)
+        msg = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"notes\r\n"),
+            attachment("notes.zip", zipped("notes.txt", exe),
+                       b"application/zip")]), "detected in zip")
+        r = self.send("reject", msg)
+        self.assertEqual(r.code, 554, r)
+        self.assertIn("notes.zip,application/x-dosexec,notes.txt", r.text)
+        self.assert_nothing_delivered()
+
     def test_banned_name_in_tar_gz(self):
         import tarfile
         buf = io.BytesIO()
