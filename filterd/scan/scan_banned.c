@@ -205,8 +205,12 @@ banned_part(struct banned *b, const struct mime_part *p)
 	const struct conf *c = b->t->conf;
 	const char *label = p->name ? p->name : "(no name)";
 	char head[BANNED_HEAD];
-	const char *detected = banned_detected(
-		b, head, mime_part_head(p, head, sizeof(head)));
+	/* Detection costs: only when a banned_type rule can use it. */
+	const char *detected =
+		b->t->bank.v.banned_type.n
+			? banned_detected(b, head,
+					  mime_part_head(p, head, sizeof(head)))
+			: NULL;
 	long size;
 	int fd;
 
