@@ -152,6 +152,7 @@ struct rules {
 	size_t stack_max; /* deepest meta evaluation stack */
 	size_t n_active;
 	size_t skipped;
+	int need_full; /* a full or :raw header rule is enabled */
 };
 
 /* One header field: offsets into the text it was parsed from. */
@@ -1306,9 +1307,17 @@ rules_finish(struct rules_loader *ld)
 	for (size_t i = 0; i < r->n_rules; i++)
 		if (r->rule[i].kind == RULES_META && rules_visit(ld, i) < 0)
 			return -1;
-	for (size_t i = 0; i < r->n_rules; i++)
-		if (!r->rule[i].disabled)
-			r->n_active++;
+	for (size_t i = 0; i < r->n_rules; i++) {
+		const struct rule *ru = r->rule + i;
+
+		if (ru->disabled)
+			continue;
+		r->n_active++;
+		if (ru->kind == RULES_FULL ||
+		    (ru->kind == RULES_HEADER && ru->hkey >= 0 &&
+		     r->hkey[ru->hkey].raw))
+			r->need_full = 1;
+	}
 	return 0;
 }
 
@@ -1865,4 +1874,11 @@ rules_result_release(struct rules_result *res)
 	res->hits = NULL;
 	res->n_hits = res->cap = 0;
 	res->score = 0;
+}
+
+/* rules_need_full - does any enabled rule read the raw message? */
+int
+rules_need_full(const struct rules *r)
+{
+	return r->need_full;
 }

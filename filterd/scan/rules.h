@@ -94,6 +94,9 @@
 /*	added: SA matches them per paragraph or line, so "^" and "$" must
 /*	anchor at line boundaries; "." still does not cross a line. Meta
 /*	rules are evaluated after all others, in dependency order.
+/*	rules_need_full() tells whether any rule reads the raw message (a
+/*	full rule, or a header rule with :raw), so that callers only fill
+/*	rules_input.full when it is used.
 /* LIMITS
 /*	Rule file lines are limited to RULES_LINE_MAX bytes, meta
 /*	expressions to RULES_META_DEPTH levels of nesting. Each match is
@@ -142,6 +145,7 @@ struct rules *rules_load(const char *const *files, size_t n_files, char *errbuf,
 void rules_free(struct rules **rp);
 size_t rules_count(const struct rules *r);
 size_t rules_skipped(const struct rules *r);
+int rules_need_full(const struct rules *r);
 const char *rules_describe(const struct rules *r, const char *name);
 
 struct rules_ctx *rules_ctx_create(const struct rules *r);

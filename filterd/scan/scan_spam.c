@@ -97,7 +97,8 @@ scan_spam(struct txn *t)
 	in.body_len = t->mime.text_len;
 	in.rawbody = t->mime.text;
 	in.rawbody_len = t->mime.text_len;
-	in.full = scan_spam_full(t);
+	/* The raw message in memory only when some rule reads it. */
+	in.full = rules_need_full(ck->rules) ? scan_spam_full(t) : NULL;
 	in.full_len = in.full ? (size_t)t->size : 0;
 	in.uris = uris;
 	in.n_uris = scan_spam_uris(t, t->mime.text, t->mime.text_len, uris,

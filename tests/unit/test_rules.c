@@ -646,6 +646,36 @@ test_gtube(void **state)
 	rules_result_release(&res);
 }
 
+/* need_full_cases - which rule sets read the raw message */
+static const struct need_full_case {
+	const char *text;
+	int need;
+} need_full_cases[] = {
+	{"body A /x/\nrawbody B /y/\nheader C Subject =~ /z/\n", 0},
+	{"full A /x/\n", 1},
+	{"header A Subject:raw =~ /x/\n", 1},
+	{"full A /x/\nscore A 0\n", 0},
+	{"header A Subject:raw =~ /x/\nscore A 0\n", 0},
+};
+
+/* test_need_full - only an enabled full or :raw rule needs the message */
+static void
+test_need_full(void **state)
+{
+	char path[PATH_MAX], err[256];
+	struct rules *r;
+
+	(void)state;
+	for (size_t i = 0;
+	     i < sizeof(need_full_cases) / sizeof(need_full_cases[0]); i++) {
+		r = load_text(need_full_cases[i].text, path, sizeof(path), err,
+			      sizeof(err));
+		assert_non_null(r);
+		assert_int_equal(rules_need_full(r), need_full_cases[i].need);
+		rules_free(&r);
+	}
+}
+
 /* test_ctx_reuse - one context, several messages: nothing carries over */
 static void
 test_ctx_reuse(void **state)
@@ -869,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_two_files),
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_gtube),
+		cmocka_unit_test(test_need_full),
 		cmocka_unit_test(test_ctx_reuse),
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_match_limit),
