@@ -7,11 +7,11 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -83,29 +83,45 @@ skel_drop_privileges(const struct conf *c)
 			  c->user);
 }
 
-/* skel_accept - wait for a connection on any listener; fd or -1 */
+/*
+ * skel_listen_set - an epoll set of the listeners, each added with
+ * EPOLLEXCLUSIVE: a new connection wakes one idle child, not all of them
+ * (with poll(2) every idle child woke for every connection, and all but
+ * one went back to sleep empty-handed).
+ */
 static int
-skel_accept(const struct skel_child *args, size_t *which)
+skel_listen_set(const struct skel_child *args)
 {
 	const struct conf *c = args->conf;
-	struct pollfd pfd[c->n_listens];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		msg_fatal("epoll_create1: %m");
+	for (size_t i = 0; i < c->n_listens; i++) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+					 .data.u64 = i};
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, args->listen_fds[i], &ev) < 0)
+			msg_fatal("epoll_ctl %s: %m", c->listens[i].addr);
+	}
+	return ep;
+}
+
+/* skel_accept - wait for a connection on any listener; fd or -1 */
+static int
+skel_accept(const struct skel_child *args, int ep, size_t *which)
+{
+	const struct conf *c = args->conf;
+	struct epoll_event ev[c->n_listens];
 	int n;
 
-	for (size_t i = 0; i < c->n_listens; i++) {
-		pfd[i].fd = args->listen_fds[i];
-		pfd[i].events = POLLIN;
-	}
-	/* Poll in slices: a lost master or a stop is noticed in a second. */
-	n = poll(pfd, c->n_listens, 1000);
-	if (n <= 0)
-		return -1;
-	for (size_t i = 0; i < c->n_listens; i++) {
-		int fd;
-
-		if (!(pfd[i].revents & POLLIN))
-			continue;
+	/* Wait in slices: a lost master or a stop is noticed in a second. */
+	n = epoll_wait(ep, ev, (int)c->n_listens, 1000);
+	for (int k = 0; k < n; k++) {
+		size_t i = (size_t)ev[k].data.u64;
 		/* Another child may have taken it: EAGAIN is normal. */
-		fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(args->listen_fds[i], NULL, NULL, SOCK_CLOEXEC);
+
 		if (fd >= 0) {
 			*which = i;
 			return fd;
@@ -124,6 +140,7 @@ skel_child_main(const struct skel_child *args)
 	pid_t master = getppid();
 	struct session_ctx ctx = {0};
 	size_t which;
+	int ep;
 
 	skel_signals();
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -147,10 +164,11 @@ skel_child_main(const struct skel_child *args)
 		ctx.lookup = db_create(&c->sql.lookup, c->sql.retry_interval,
 				       c->sql.connect_timeout);
 	args->slot->pid = (int32_t)getpid();
+	ep = skel_listen_set(args);
 	status_send(args->status_fd, STATUS_IDLE);
 
 	while (!skel_stop && ctx.messages < ctx.max_messages) {
-		int fd = skel_accept(args, &which);
+		int fd = skel_accept(args, ep, &which);
 
 		if (getppid() != master)
 			break;
@@ -163,6 +181,7 @@ skel_child_main(const struct skel_child *args)
 		sb_slot_state(ctx.slot, SB_IDLE);
 		status_send(args->status_fd, STATUS_IDLE);
 	}
+	close(ep);
 	reinject_free(&ctx.rj);
 	checks_ctx_free(&ctx.cctx);
 	db_free(&ctx.storage);

@@ -4,9 +4,9 @@
 /* SUMMARY
 /*	buffered socket and file I/O with deadlines and a sticky error
 /* DESCRIPTION
-/*	See stream.h. Waiting uses poll(2) on the descriptor; the descriptor
-/*	may be blocking or not, since we only read or write after poll says
-/*	it is ready.
+/*	See stream.h. The descriptor is made non-blocking. A read waits
+/*	with poll(2) first (input is rarely there yet); a write is tried at
+/*	once and waits only when the kernel's buffer is full (EAGAIN).
 /*--*/
 
 #include <errno.h>
@@ -302,10 +302,8 @@ stream_send(struct stream *s, const char *data, size_t len)
 int
 stream_flush(struct stream *s)
 {
-	if (s->wlen > 0 && s->werr == STREAM_OK) {
-		if (stream_wait(s, POLLOUT) == 0)
-			stream_send(s, s->wbuf, s->wlen);
-	}
+	if (s->wlen > 0)
+		stream_send(s, s->wbuf, s->wlen);
 	s->wlen = 0;
 	return s->werr == STREAM_OK ? 0 : -1;
 }
