@@ -7,7 +7,14 @@
 /*	See reinject.h. One attempt at one hop ends in one of three ways:
 /*	HOP_NEXT (nothing handed over: try the next hop), HOP_DONE (every
 /*	recipient has the hop's answer), HOP_TEMPFAIL (the data phase broke:
-/*	the message is temporarily failed, no other hop is tried).
+/*	the message is temporarily failed, no other hop is tried). Inside
+/*	hop_deliver() a fourth, HOP_STALE, says that a kept session turned
+/*	out to be closed before it answered anything: a fresh one is opened.
+/*
+/*	With PIPELINING, a kept session's RSET probe and the XFORWARD
+/*	commands go out in one write with MAIL, RCPT and DATA, and their
+/*	answers are read first (hop_pending): one round trip per message
+/*	before the data, as Postfix's own client does with XFORWARD.
 /*--*/
 
 #include <ctype.h>
@@ -32,7 +39,7 @@
 #include "util/stream.h"
 #include "util/xalloc.h"
 
-enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL };
+enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL, HOP_STALE };
 
 #define HOP_HEADER_MAX (256 * 1024) /* header section we rewrite, at most */
 
@@ -58,6 +65,8 @@ struct hop {
 	char name[300]; /* "smtp:[127.0.0.1]:10025" */
 	unsigned ext;
 	unsigned xforward; /* bit i: cmd_xforward_names[i] offered */
+	int probe;	   /* RSET sent, its answer not read yet */
+	int xf_pending;	   /* XFORWARD answers not read yet */
 	char error[1200];  /* why this hop failed */
 };
 
@@ -281,6 +290,28 @@ hop_open(struct reinject *rj, const char *spec, struct hop *h)
 	return HOP_DONE;
 }
 
+/* hop_pending - the answers owed to a pipelined RSET and XFORWARD */
+static enum hop_result
+hop_pending(struct reinject *rj, struct hop *h)
+{
+	struct reinject_reply r;
+
+	if (h->probe) {
+		/* No answer to the probe: the hop had closed the session. */
+		if (hop_read_reply(rj, h, &r, NULL) != 250)
+			return HOP_STALE;
+		h->probe = 0;
+	}
+	for (; h->xf_pending > 0; h->xf_pending--) {
+		if (hop_read_reply(rj, h, &r, NULL) < 0)
+			return HOP_NEXT;
+		if (r.code != 250)
+			return hop_fail(h, HOP_NEXT, "%s: XFORWARD: %s",
+					h->name, r.full);
+	}
+	return HOP_DONE;
+}
+
 /* hop_xforward - pass the client attributes on, as Postfix does */
 static enum hop_result
 hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
@@ -288,7 +319,6 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 	const struct txn_client *cl = &t->client;
 	char port[16], addr[128], enc[600];
 	const char *values[XF_COUNT];
-	struct reinject_reply r;
 	struct buf cmd;
 	int sent = 0;
 
@@ -322,16 +352,12 @@ hop_xforward(struct reinject *rj, struct hop *h, const struct txn *t)
 		sent++;
 	}
 	buf_release(&cmd);
+	h->xf_pending = sent;
+	if (h->ext & EXT_PIPELINING)
+		return HOP_DONE; /* answered with MAIL's, in hop_pending */
 	if (hop_send(h) < 0)
 		return HOP_NEXT;
-	while (sent-- > 0) {
-		if (hop_read_reply(rj, h, &r, NULL) < 0)
-			return HOP_NEXT;
-		if (r.code != 250)
-			return hop_fail(h, HOP_NEXT, "%s: XFORWARD: %s",
-					h->name, r.full);
-	}
-	return HOP_DONE;
+	return hop_pending(rj, h);
 }
 
 /* hop_envelope - MAIL, RCPT..., DATA; pipelined when offered */
@@ -393,8 +419,12 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
 		goto no_recipient;
 	stream_puts(h->s, "DATA\r\n");
 	if (hop_send(h) < 0)
-		return HOP_NEXT;
+		return h->probe ? HOP_STALE : HOP_NEXT;
 	if (pipelining) {
+		enum hop_result res = hop_pending(rj, h);
+
+		if (res != HOP_DONE)
+			return res;
 		if (hop_read_reply(rj, h, &mail, NULL) < 0)
 			return HOP_NEXT;
 		for (size_t i = 0; i < t->n_rcpts; i++) {
@@ -567,9 +597,18 @@ reinject_uncache(struct reinject *rj)
 	rj->cached = NULL;
 }
 
+/* hop_forget - drop a session that turned out to be closed, quietly */
+static void
+hop_forget(struct hop *h)
+{
+	stream_close(&h->s);
+	memset(h, 0, sizeof(*h));
+}
+
 /*
  * hop_reuse - take the kept session to spec, if it is recent and still
- * answers RSET (amavis' connection cache): no connect, no EHLO.
+ * answers RSET (amavis' connection cache): no connect, no EHLO. With
+ * PIPELINING the answer to RSET is read later, with MAIL's.
  */
 static int
 hop_reuse(struct reinject *rj, const char *spec, struct hop *h)
@@ -588,11 +627,14 @@ hop_reuse(struct reinject *rj, const char *spec, struct hop *h)
 	rj->cached = NULL;
 	stream_set_timeout(h->s, rj->conf->forward_timeout);
 	stream_puts(h->s, "RSET\r\n");
+	if (h->ext & EXT_PIPELINING) {
+		h->probe = 1;
+		return 1;
+	}
 	if (hop_send(h) == 0 && hop_read_reply(rj, h, &r, NULL) == 250)
 		return 1;
 	/* The next hop closed it meanwhile: a fresh session, quietly. */
-	stream_close(&h->s);
-	h->error[0] = 0;
+	hop_forget(h);
 	return 0;
 }
 
@@ -607,13 +649,18 @@ hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t,
 	off_t size = hop_copy_size(t, g);
 	int accepted;
 
-	if (!hop_reuse(rj, spec, h) &&
-	    (res = hop_open(rj, spec, h)) != HOP_DONE)
-		return res;
-	if ((res = hop_xforward(rj, h, t)) != HOP_DONE)
-		return res;
-	if ((res = hop_envelope(rj, h, t, g, size, &accepted)) != HOP_DONE ||
-	    accepted == 0)
+	/* A kept session can only be found stale once: then a fresh one. */
+	for (int fresh = 0;; fresh = 1) {
+		if ((fresh || !hop_reuse(rj, spec, h)) &&
+		    (res = hop_open(rj, spec, h)) != HOP_DONE)
+			return res;
+		if ((res = hop_xforward(rj, h, t)) == HOP_DONE)
+			res = hop_envelope(rj, h, t, g, size, &accepted);
+		if (res != HOP_STALE)
+			break;
+		hop_forget(h);
+	}
+	if (res != HOP_DONE || accepted == 0)
 		return res;
 	if (hop_body(h, t, g) < 0)
 		return HOP_TEMPFAIL;

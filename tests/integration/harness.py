@@ -414,7 +414,9 @@ class WireSink:
     smtp-sink's dumps turn CRLF into LF and cannot advertise SMTPUTF8; this
     one (Python threads, loopback only) records each transaction's DATA
     bytes exactly as sent, still dot-stuffed, and advertises what it is
-    told to.  stop() closes everything and joins its threads (bounded)."""
+    told to.  batches lists, per read from a client, the verbs of the
+    commands that read brought (what a client pipelined in one write, on
+    loopback).  stop() closes everything and joins its threads (bounded)."""
 
     EXTENSIONS = ("PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8",
                   "ENHANCEDSTATUSCODES", "XFORWARD NAME ADDR PORT PROTO "
@@ -426,6 +428,7 @@ class WireSink:
         self.port = port or free_port()
         self.extensions = list(extensions)
         self.transactions = []
+        self.batches = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads = []
@@ -469,6 +472,7 @@ class WireSink:
         xforward = []
         tx = None
         queued = 0
+        batch = []
 
         def send(line):
             conn.sendall(line.encode() + b"\r\n")
@@ -480,9 +484,13 @@ class WireSink:
                     if not chunk:
                         return
                     buf += chunk
+                    batch = []
+                    with self.lock:
+                        self.batches.append(batch)
                 line, buf = buf.split(b"\n", 1)
                 line = line.rstrip(b"\r")
                 verb = line.split(b" ", 1)[0].upper()
+                batch.append(verb.decode(errors="replace"))
                 if verb in (b"EHLO", b"LHLO"):
                     helo = line
                     ext = ["wire-sink"] + self.extensions

@@ -42,6 +42,28 @@ class ReuseTest(h.PeerTestCase):
                          "5 messages from one child took %d next-hop "
                          "sessions" % len(sink.conns))
 
+    def test_probe_and_xforward_ride_with_the_envelope(self):
+        """With PIPELINING, a kept session's RSET probe and XFORWARD go out
+        in one write with MAIL, RCPT and DATA: one round trip before the
+        data, and the client attributes still reach the next hop."""
+        sink = self.start(h.WireSink())
+        fd = self.one_child(sink)
+        self.send(fd, 3)
+        self.assertTrue(h.wait_until(lambda: len(sink.transactions) == 3, 10))
+        self.assertEqual(len(sink.conns), 1)
+        with sink.lock:
+            batches = [b for b in sink.batches if "MAIL" in b]
+        self.assertEqual(len(batches), 3, batches)
+        # the first message opened the session: no probe
+        self.assertEqual(batches[0][0], "XFORWARD", batches[0])
+        for b in batches[1:]:
+            self.assertEqual(b[0], "RSET", b)
+            self.assertEqual(b[-3:], ["MAIL", "RCPT", "DATA"], b)
+            self.assertIn("XFORWARD", b)
+        for tx in sink.transactions:
+            self.assertTrue(any(b"ADDR=127.0.0.1" in x for x in tx.xforward),
+                            tx.xforward)
+
     def test_cache_off_means_one_session_per_message(self):
         sink = self.start(h.WireSink())
         fd = self.one_child(sink, forward_cache_time=0)
