@@ -184,6 +184,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 	} else if (GMIME_IS_PART(obj)) {
 		const char *name = g_mime_part_get_filename(GMIME_PART(obj));
 
+		p->is_leaf = 1;
 		p->name = name ? pool_strdup(w->t->pool, name) : NULL;
 		p->is_text = strncmp(p->type, "text/", 5) == 0 &&
 			     p->name == NULL;
@@ -354,4 +355,31 @@ mime_part_head(const struct mime_part *p, char *buf, size_t size)
 	}
 	g_object_unref(decoded);
 	return got;
+}
+
+/* mime_part_span - where unencoded part content lies in the spool */
+int
+mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
+{
+	GMimeDataWrapper *content;
+	GMimeStream *raw;
+
+	if (!GMIME_IS_PART(p->object) ||
+	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
+		    NULL ||
+	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return -1;
+	switch (g_mime_data_wrapper_get_encoding(content)) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		break;
+	default:
+		return -1;
+	}
+	/* A persisted part is a bounded window on the spool stream. */
+	*start = raw->bound_start;
+	*end = raw->bound_end < 0 ? size : raw->bound_end;
+	return *start >= 0 && *start <= *end && *end <= size ? 0 : -1;
 }

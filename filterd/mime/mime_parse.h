@@ -32,6 +32,12 @@
 /*	descriptor, or -1. The caller closes it; the file is already
 /*	unlinked.
 /*
+/*	mime_part_span() tells where a part's content lies in the spool
+/*	when it is stored as is (no Content-Transfer-Encoding, 7bit, 8bit or
+/*	binary): it sets [*start, *end) and returns 0; it returns -1 for
+/*	encoded content (base64, quoted-printable, uuencode) and for what is
+/*	not a leaf part.
+/*
 /*	mime_is_archive() tells by declared type (may be NULL) or file name
 /*	whether content is an archive worth opening.
 /*
@@ -56,6 +62,7 @@ struct mime_part {
 	const char *name; /* file name, or NULL */
 	int is_text;
 	int is_archive; /* by type or name: zip, rar, 7z, tar, ... */
+	int is_leaf;	/* content, not a multipart or message/rfc822 */
 	void *object;	/* the GMimePart, while txn->mime is alive */
 };
 
@@ -79,5 +86,7 @@ void mime_free(struct mime_summary *m);
 int mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		      long *size);
 size_t mime_part_head(const struct mime_part *p, char *buf, size_t size);
+int mime_part_span(const struct mime_part *p, off_t size, off_t *start,
+		   off_t *end);
 
 #endif

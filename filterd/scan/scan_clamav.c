@@ -6,8 +6,11 @@
 /*--*/
 
 #include <clamav.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "scan_clamav.h"
@@ -77,22 +80,24 @@ scan_clamav_free(struct cl_engine **ep)
 	*ep = NULL;
 }
 
-/* scan_clamav - scan the spool file */
-enum scan_verdict
-scan_clamav(const struct cl_engine *e, int fd, const char **virname,
-	    char *errbuf, size_t errsize)
+/* scan_clamav_options - every parser, or every one but mail's */
+static void
+scan_clamav_options(struct cl_scan_options *opt, int parse_mail)
 {
-	struct cl_scan_options opt;
-	unsigned long scanned = 0;
-	cl_error_t rc;
-
-	memset(&opt, 0, sizeof(opt));
-	opt.parse = ~0u; /* mail, archives, documents: everything */
+	memset(opt, 0, sizeof(*opt));
+	opt->parse = ~0u; /* mail, archives, documents: everything */
+	if (!parse_mail)
+		opt->parse &= ~(unsigned)CL_SCAN_PARSE_MAIL;
 	/* Tell limits apart from clean: an alert, not a silent pass. */
-	opt.general = CL_SCAN_GENERAL_HEURISTICS;
-	opt.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX;
-	*virname = NULL;
-	rc = cl_scandesc(fd, NULL, virname, &scanned, e, &opt);
+	opt->general = CL_SCAN_GENERAL_HEURISTICS;
+	opt->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+}
+
+/* scan_clamav_verdict - libclamav's answer as a verdict */
+static enum scan_verdict
+scan_clamav_verdict(cl_error_t rc, const char **virname, char *errbuf,
+		    size_t errsize)
+{
 	switch (rc) {
 	case CL_CLEAN:
 		return SCAN_CLEAN;
@@ -113,4 +118,148 @@ scan_clamav(const struct cl_engine *e, int fd, const char **virname,
 		snprintf(errbuf, errsize, "clamav: %s", cl_strerror(rc));
 		return SCAN_ERROR;
 	}
+}
+
+/* scan_clamav - scan a whole file from its descriptor */
+enum scan_verdict
+scan_clamav(const struct cl_engine *e, int fd, int parse_mail,
+	    const char **virname, char *errbuf, size_t errsize)
+{
+	struct cl_scan_options opt;
+	unsigned long scanned = 0;
+
+	scan_clamav_options(&opt, parse_mail);
+	*virname = NULL;
+	return scan_clamav_verdict(
+		cl_scandesc(fd, NULL, virname, &scanned, e, &opt), virname,
+		errbuf, errsize);
+}
+
+/* A window [base, base + len) of a descriptor, read by libclamav's fmap. */
+struct scan_span {
+	int fd;
+	off_t base;
+	off_t len;
+};
+
+/* scan_span_pread - libclamav's read callback: offsets are the window's */
+static off_t
+scan_span_pread(void *handle, void *buf, size_t count, off_t offset)
+{
+	const struct scan_span *sp = handle;
+
+	if (offset >= sp->len)
+		return 0;
+	if ((off_t)count > sp->len - offset)
+		count = (size_t)(sp->len - offset);
+	return pread(sp->fd, buf, count, sp->base + offset);
+}
+
+/* scan_clamav_span - scan bytes [off, off + len) of fd as a file */
+enum scan_verdict
+scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
+		 const char **virname, char *errbuf, size_t errsize)
+{
+	struct scan_span sp = {fd, off, len};
+	struct cl_scan_options opt;
+	unsigned long scanned = 0;
+	cl_fmap_t *map;
+	cl_error_t rc;
+
+	*virname = NULL;
+	/* The window is a file of its own: libclamav maps from offset 0. */
+	if ((map = cl_fmap_open_handle(&sp, 0, (size_t)len, scan_span_pread,
+				       1)) == NULL) {
+		snprintf(errbuf, errsize, "clamav: cannot map %lld bytes",
+			 (long long)len);
+		return SCAN_ERROR;
+	}
+	scan_clamav_options(&opt, 1);
+	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, NULL);
+	cl_fmap_close(map);
+	return scan_clamav_verdict(rc, virname, errbuf, errsize);
+}
+
+/*
+ * Lines that make libclamav's mail parser find more than the MIME parts:
+ * content encoded inside text (uuencode, BinHex, yEnc) and messages
+ * quoted in text (bounces, forwards), which it unpacks and scans.
+ */
+static const char *const scan_clamav_markers[] = {
+	"begin ",
+	"begin-base64",
+	"(This file must be converted",
+	"=ybegin",
+	"From ",
+	">From ",
+	"From:",
+	"Received:",
+	"Return-Path:",
+	"Content-Type:",
+	"Content-Transfer-Encoding:",
+	"MIME-Version:",
+	"Message-ID:",
+};
+
+/* scan_clamav_line_marked - does a line start with a marker? */
+static int
+scan_clamav_line_marked(const char *line, size_t len)
+{
+	for (size_t i = 0;
+	     i < sizeof(scan_clamav_markers) / sizeof(*scan_clamav_markers);
+	     i++) {
+		size_t m = strlen(scan_clamav_markers[i]);
+
+		if (len >= m &&
+		    strncasecmp(line, scan_clamav_markers[i], m) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* scan_clamav_text_marked - see scan_clamav.h */
+int
+scan_clamav_text_marked(int fd, off_t off, off_t len)
+{
+	char buf[65536 + 64];
+	size_t have = 0; /* bytes of the current line's start kept in buf */
+	int bol = 1;
+
+	while (len > 0) {
+		size_t want = sizeof(buf) - 64;
+		ssize_t n;
+
+		if ((off_t)want > len)
+			want = (size_t)len;
+		if ((n = pread(fd, buf + have, want, off)) <= 0)
+			return -1;
+		off += n;
+		len -= n;
+		n += (ssize_t)have;
+		have = 0;
+		for (ssize_t i = 0; i < n;) {
+			const char *lf;
+			size_t left = (size_t)(n - i);
+
+			if (bol) {
+				/* A line start cut by the buffer: keep it. */
+				if (left < 64 && len > 0 &&
+				    memchr(buf + i, '\n', left) == NULL) {
+					memmove(buf, buf + i, left);
+					have = left;
+					break;
+				}
+				if (scan_clamav_line_marked(buf + i, left))
+					return 1;
+			}
+			lf = memchr(buf + i, '\n', left);
+			if (lf == NULL) {
+				bol = 0;
+				break;
+			}
+			i = lf + 1 - buf;
+			bol = 1;
+		}
+	}
+	return 0;
 }

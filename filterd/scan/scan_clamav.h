@@ -14,17 +14,28 @@
 /*	in errbuf. scan_clamav_free() releases an engine (the master, after
 /*	a reload has built its successor).
 /*
-/*	scan_clamav() scans the spooled message from its descriptor, with
-/*	every parser on (mail, archives, documents), as clamscan would. It
-/*	returns SCAN_INFECTED with the signature name in *virname (static
-/*	engine memory), SCAN_CLEAN, SCAN_UNCHECKED when a scan limit was
-/*	reached (libclamav's Heuristics.Limits.Exceeded), or SCAN_ERROR with
-/*	errbuf set.
+/*	scan_clamav() scans a whole file from its descriptor with every
+/*	parser on (archives, documents, and mail when parse_mail is set), as
+/*	clamscan would. scan_clamav_span() scans the bytes [off, off + len)
+/*	of a descriptor as a file of its own (a MIME part stored as is in
+/*	the spool), with every parser on. Both return SCAN_INFECTED with the
+/*	signature name in *virname (static engine memory), SCAN_CLEAN,
+/*	SCAN_UNCHECKED when a scan limit was reached (libclamav's
+/*	Heuristics.Limits.Exceeded) or an alert had no name, or SCAN_ERROR
+/*	with errbuf set.
+/*
+/*	scan_clamav_text_marked() tells whether text [off, off + len) of a
+/*	descriptor has a line libclamav's mail parser would act on beyond
+/*	the MIME structure: content encoded inside the text (uuencode,
+/*	BinHex, yEnc) or a message quoted in it (header lines). It returns 1
+/*	if so, 0 if not, -1 when the text cannot be read. A message whose
+/*	text has such a line is scanned by libclamav's own mail parser.
 /* PROCESS
 /*	master (load), children and milter (scan).
 /*--*/
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "scan_result.h"
 
@@ -34,8 +45,12 @@ struct conf;
 struct cl_engine *scan_clamav_load(const struct conf *c, unsigned *sigs,
 				   char *errbuf, size_t errsize);
 void scan_clamav_free(struct cl_engine **ep);
-enum scan_verdict scan_clamav(const struct cl_engine *e, int fd,
+enum scan_verdict scan_clamav(const struct cl_engine *e, int fd, int parse_mail,
 			      const char **virname, char *errbuf,
 			      size_t errsize);
+enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
+				   off_t len, const char **virname,
+				   char *errbuf, size_t errsize);
+int scan_clamav_text_marked(int fd, off_t off, off_t len);
 
 #endif

@@ -8,6 +8,16 @@
 /*	and shown on the scoreboard; their verdicts combine into one
 /*	content category in amavis' precedence: VIRUS > BANNED > UNCHECKED
 /*	> SPAM > SPAMMY > CLEAN. A check the bank bypasses does not run.
+/*
+/*	The virus check uses the MIME tree filterd has already parsed when
+/*	it can: libclamav scans the raw message without its own mail parser
+/*	(signatures on the message as a whole), then each leaf part as a
+/*	file, from the spool when the part is stored as is, else decoded
+/*	into a temporary file. libclamav's mail parser does more than MIME
+/*	for text (uuencode, BinHex, quoted messages) and for HTML (phishing
+/*	URL checks): a message with an HTML part, with text libclamav would
+/*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
+/*	cleanly is scanned whole with libclamav's own mail parser, as before.
 /*--*/
 
 #include <stddef.h>
@@ -17,6 +27,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "mime/mime_parse.h"
 #include "scan_banned.h"
 #include "scan_clamav.h"
 #include "scan_run.h"
@@ -33,17 +44,123 @@ scan_run_unchecked(struct txn *t, const char *why)
 		t->unchecked = pool_strdup(t->pool, why);
 }
 
-/* scan_run_virus - libclamav over the spool file */
+/* A leaf part's content for libclamav: a window on the spool or a file. */
+struct scan_run_part {
+	int fd;	   /* spool, or a temporary file with the decoded content */
+	off_t off; /* where the content starts in fd */
+	off_t len;
+};
+
+/*
+ * scan_run_part_open - where part p's content is, decoding it into a
+ * temporary file when it is encoded; 0, or -1 when it cannot be had
+ */
+static int
+scan_run_part_open(struct txn *t, const struct mime_part *p,
+		   struct scan_run_part *c)
+{
+	off_t start, end;
+	long size;
+
+	if (mime_part_span(p, t->size, &start, &end) == 0) {
+		*c = (struct scan_run_part){spool_fd(t->spool), start,
+					    end - start};
+		return 0;
+	}
+	/* One byte over the limit lets libclamav see it is over. */
+	c->fd = mime_part_content(t, p, t->conf->clamav.max_filesize + 1,
+				  &size);
+	c->off = 0;
+	c->len = size;
+	return c->fd < 0 ? -1 : 0;
+}
+
+/* scan_run_part_close - drop a temporary file */
+static void
+scan_run_part_close(struct txn *t, struct scan_run_part *c)
+{
+	if (c->fd >= 0 && c->fd != spool_fd(t->spool))
+		close(c->fd);
+	c->fd = -1;
+}
+
+/*
+ * scan_run_parts_plain - can the parts filterd parsed stand in for
+ * libclamav's mail parser? Parsed cleanly, no HTML, no text that
+ * libclamav would unpack further. Opens the text parts' content as it
+ * looks (kept in cs for the scan).
+ */
+static int
+scan_run_parts_plain(struct txn *t, struct scan_run_part *cs)
+{
+	const struct mime_summary *m = &t->mime;
+	size_t i = 0;
+
+	if (m->message == NULL || m->unchecked || m->malformed)
+		return 0;
+	for (const struct mime_part *p = m->parts; p; p = p->next, i++) {
+		if (!p->is_leaf || strncmp(p->type, "text/", 5) != 0)
+			continue;
+		if (strcmp(p->type, "text/html") == 0 ||
+		    scan_run_part_open(t, p, cs + i) < 0 ||
+		    scan_clamav_text_marked(cs[i].fd, cs[i].off, cs[i].len) !=
+			    0)
+			return 0;
+	}
+	return 1;
+}
+
+/* scan_run_virus_parts - the raw message, then each leaf part */
+static enum scan_verdict
+scan_run_virus_parts(struct txn *t, struct scan_run_part *cs,
+		     const char **virname, char *err, size_t errsize)
+{
+	const struct cl_engine *e = t->checks->clamav;
+	int fd = spool_fd(t->spool);
+	enum scan_verdict v;
+	size_t i = 0;
+
+	(void)lseek(fd, 0, SEEK_SET);
+	v = scan_clamav(e, fd, 0, virname, err, errsize);
+	for (const struct mime_part *p = t->mime.parts; p && v == SCAN_CLEAN;
+	     p = p->next, i++) {
+		if (!p->is_leaf)
+			continue;
+		if (cs[i].fd < 0 && scan_run_part_open(t, p, cs + i) < 0) {
+			snprintf(err, errsize, "cannot decode MIME part %zu",
+				 i + 1);
+			return SCAN_ERROR;
+		}
+		if (cs[i].len > 0)
+			v = scan_clamav_span(e, cs[i].fd, cs[i].off, cs[i].len,
+					     virname, err, errsize);
+		scan_run_part_close(t, cs + i);
+	}
+	return v;
+}
+
+/* scan_run_virus - libclamav over the message and its parts */
 static void
 scan_run_virus(struct txn *t)
 {
 	const char *virname;
 	char err[512];
 	int fd = spool_fd(t->spool);
+	size_t n = t->mime.n_parts;
+	struct scan_run_part *cs = pool_alloc(t->pool, (n + 1) * sizeof(*cs));
 	enum scan_verdict v;
 
-	(void)lseek(fd, 0, SEEK_SET);
-	v = scan_clamav(t->checks->clamav, fd, &virname, err, sizeof(err));
+	for (size_t i = 0; i < n; i++)
+		cs[i].fd = -1;
+	if (scan_run_parts_plain(t, cs)) {
+		v = scan_run_virus_parts(t, cs, &virname, err, sizeof(err));
+	} else {
+		(void)lseek(fd, 0, SEEK_SET);
+		v = scan_clamav(t->checks->clamav, fd, 1, &virname, err,
+				sizeof(err));
+	}
+	for (size_t i = 0; i < n; i++)
+		scan_run_part_close(t, cs + i);
 	t->virus_scanned = v == SCAN_CLEAN || v == SCAN_INFECTED;
 	if (v == SCAN_INFECTED)
 		t->virus = pool_strdup(t->pool, virname);

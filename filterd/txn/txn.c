@@ -21,6 +21,7 @@
 #include "quarantine/quar.h"
 #include "reinject/dsn.h"
 #include "reinject/reinject.h"
+#include "scan/checks.h"
 #include "scan/scan_run.h"
 #include "spool/spool.h"
 #include "txn.h"
@@ -180,10 +181,11 @@ txn_stage_parse(struct txn *t, struct reinject *rj)
 
 	if (header_summary_read(t) < 0)
 		return -1;
-	/* The MIME tree serves the banned and spam checks and the records;
-	 * the virus check reads the raw spool. */
-	if (t->checks == NULL || (v->bypass_banned_checks &&
-				  v->bypass_spam_checks && t->storage == NULL))
+	/* The MIME tree serves every check and the records. */
+	if (t->checks == NULL ||
+	    (v->bypass_banned_checks && v->bypass_spam_checks &&
+	     (v->bypass_virus_checks || t->checks->clamav == NULL) &&
+	     t->storage == NULL))
 		return 0;
 	return mime_parse(t);
 }

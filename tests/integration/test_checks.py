@@ -8,6 +8,7 @@ message must be missing at the sink, every passed one must be there with
 the header fields amavis would add."""
 
 import base64
+import binascii
 import email
 import hashlib
 import io
@@ -26,6 +27,9 @@ GTUBE = (b"XJS*C4JDBQADN1.NSBN3*2IDNEN*" +
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
 OTHER = "other@elsewhere.example"
+# A signature anchored at offset 0: it matches a MIME part that starts with
+# these bytes when the part is scanned as a file of its own.
+PART_MARK = b"FILTERD-PART-START-MARK"
 
 
 def message(body, subject="test", extra_headers=b""):
@@ -85,6 +89,13 @@ def signature_db(db):
                 (hashlib.md5(EICAR).hexdigest(), len(EICAR)))
     with open(os.path.join(db, "test.ndb"), "w") as f:
         f.write("Eicar-Test-Signature-Body:0:*:%s\n" % EICAR.hex())
+        f.write("Filterd-Part-Start:0:0:%s\n" % PART_MARK.hex())
+
+
+def uuencoded(name, data):
+    lines = [binascii.b2a_uu(data[i:i + 45]) for i in range(0, len(data), 45)]
+    return (b"begin 644 " + name.encode() + b"\n" + b"".join(lines) +
+            b"`\nend\n").replace(b"\n", b"\r\n")
 
 
 class ChecksTest(h.PeerTestCase):
@@ -175,6 +186,47 @@ class ChecksTest(h.PeerTestCase):
         self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
         self.assert_nothing_delivered()
         self.assertIn("{RejectedInbound}", self.log_line("eicar-b64"))
+
+    def test_uuencoded_eicar_in_text_is_found(self):
+        """uuencode inside a text body is not MIME: libclamav's own mail
+        parser unpacks it, so such a message goes to it whole."""
+        body = b"the file, as promised:\r\n\r\n" + \
+            uuencoded("eicar.com", EICAR) + b"bye\r\n"
+        r = self.send("discard", message(body, "eicar uu"))
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assert_nothing_delivered()
+        self.assertIn("Blocked INFECTED", self.log_line("eicar-uu"))
+
+    def test_eicar_in_base64_text_body(self):
+        """A single text part in base64: decoded, then scanned."""
+        r = self.send("discard", message(
+            b64(b"hello\r\n" + EICAR + b"\r\n"), "eicar b64 text",
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"
+            b"Content-Transfer-Encoding: base64\r\n"))
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assert_nothing_delivered()
+
+    def test_part_is_scanned_as_a_file_of_its_own(self):
+        """An unencoded part is scanned from the spool as a file: a
+        signature anchored at offset 0 matches where the part starts and
+        nowhere else."""
+        def with_part(body, subject):
+            return message(multipart([
+                (b"Content-Type: text/plain\r\n", b"hello\r\n"),
+                (b"Content-Type: application/octet-stream\r\n", body)]),
+                subject)
+        r = self.send("discard", with_part(PART_MARK + b" data\r\n",
+                                           "part start"))
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        self.assertIn("VIRUS: Filterd-Part-Start", r.text)
+        self.assert_nothing_delivered()
+        r = self.send("discard", with_part(b"x" + PART_MARK + b"\r\n",
+                                           "part later"))
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        self.assertIn("Passed CLEAN", self.log_line("part-later"))
+        self.assertEqual(len(self.new_dumps(wait_for=1)), 1)
 
     def test_eicar_in_zip_in_rfc822_bounce_is_suppressed(self):
         """A virus's sender is likely forged: BOUNCE sends no DSN."""
