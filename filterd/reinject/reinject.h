@@ -32,7 +32,9 @@
 /*	After a message the session to the next hop is kept open for the
 /*	next one (forward_cache_time seconds at most) and probed with RSET
 /*	before use, as amavis' connection cache does; a session that no
-/*	longer answers is replaced by a fresh one without error.
+/*	longer answers is replaced by a fresh one without error. With
+/*	PIPELINING the probe and XFORWARD travel in one write with MAIL,
+/*	RCPT and DATA.
 /*
 /*	The client passes XFORWARD on when the hop offers it, keeps
 /*	BODY=8BITMIME and SMTPUTF8 (a hop without SMTPUTF8 cannot take an
