@@ -6,7 +6,6 @@
 /*--*/
 
 #include <clamav.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
