@@ -15,6 +15,9 @@
 #include "scan_clamav.h"
 #include "util/msg.h"
 
+/* Content larger than this is read through libclamav's aging map. */
+#define SCAN_CLAMAV_AGING_MIN (1024 * 1024)
+
 /* scan_clamav_limits - the configured scan limits */
 static int
 scan_clamav_limits(struct cl_engine *e, const struct conf *c)
@@ -119,21 +122,6 @@ scan_clamav_verdict(cl_error_t rc, const char **virname, char *errbuf,
 	}
 }
 
-/* scan_clamav - scan a whole file from its descriptor */
-enum scan_verdict
-scan_clamav(const struct cl_engine *e, int fd, int parse_mail,
-	    const char **virname, char *errbuf, size_t errsize)
-{
-	struct cl_scan_options opt;
-	unsigned long scanned = 0;
-
-	scan_clamav_options(&opt, parse_mail);
-	*virname = NULL;
-	return scan_clamav_verdict(
-		cl_scandesc(fd, NULL, virname, &scanned, e, &opt), virname,
-		errbuf, errsize);
-}
-
 /* A window [base, base + len) of a descriptor, read by libclamav's fmap. */
 struct scan_span {
 	int fd;
@@ -157,7 +145,8 @@ scan_span_pread(void *handle, void *buf, size_t count, off_t offset)
 /* scan_clamav_span - scan bytes [off, off + len) of fd as a file */
 enum scan_verdict
 scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
-		 const char **virname, char *errbuf, size_t errsize)
+		 int parse_mail, const char **virname, char *errbuf,
+		 size_t errsize)
 {
 	struct scan_span sp = {fd, off, len};
 	struct cl_scan_options opt;
@@ -166,14 +155,19 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 	cl_error_t rc;
 
 	*virname = NULL;
-	/* The window is a file of its own: libclamav maps from offset 0. */
+	/*
+	 * The window is a file of its own: libclamav maps from offset 0.
+	 * It caches what it reads in heap memory, or, with aging, in an
+	 * anonymous mapping whose old pages it gives back: a cost per scan
+	 * (mmap, munmap) that pays only when the content is large.
+	 */
 	if ((map = cl_fmap_open_handle(&sp, 0, (size_t)len, scan_span_pread,
-				       1)) == NULL) {
+				       len > SCAN_CLAMAV_AGING_MIN)) == NULL) {
 		snprintf(errbuf, errsize, "clamav: cannot map %lld bytes",
 			 (long long)len);
 		return SCAN_ERROR;
 	}
-	scan_clamav_options(&opt, 1);
+	scan_clamav_options(&opt, parse_mail);
 	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, NULL);
 	cl_fmap_close(map);
 	return scan_clamav_verdict(rc, virname, errbuf, errsize);

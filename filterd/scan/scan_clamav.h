@@ -14,15 +14,14 @@
 /*	in errbuf. scan_clamav_free() releases an engine (the master, after
 /*	a reload has built its successor).
 /*
-/*	scan_clamav() scans a whole file from its descriptor with every
-/*	parser on (archives, documents, and mail when parse_mail is set), as
-/*	clamscan would. scan_clamav_span() scans the bytes [off, off + len)
-/*	of a descriptor as a file of its own (a MIME part stored as is in
-/*	the spool), with every parser on. Both return SCAN_INFECTED with the
-/*	signature name in *virname (static engine memory), SCAN_CLEAN,
-/*	SCAN_UNCHECKED when a scan limit was reached (libclamav's
-/*	Heuristics.Limits.Exceeded) or an alert had no name, or SCAN_ERROR
-/*	with errbuf set.
+/*	scan_clamav_span() scans the bytes [off, off + len) of a descriptor
+/*	(the spooled message, a MIME part stored as is in it, a decoded
+/*	part) as a file of its own, read with pread(2), with every parser on
+/*	(archives, documents, and mail when parse_mail is set), as clamscan
+/*	would. It returns SCAN_INFECTED with the signature name in *virname
+/*	(static engine memory), SCAN_CLEAN, SCAN_UNCHECKED when a scan limit
+/*	was reached (libclamav's Heuristics.Limits.Exceeded) or an alert had
+/*	no name, or SCAN_ERROR with errbuf set.
 /*
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond
@@ -45,12 +44,10 @@ struct conf;
 struct cl_engine *scan_clamav_load(const struct conf *c, unsigned *sigs,
 				   char *errbuf, size_t errsize);
 void scan_clamav_free(struct cl_engine **ep);
-enum scan_verdict scan_clamav(const struct cl_engine *e, int fd, int parse_mail,
-			      const char **virname, char *errbuf,
-			      size_t errsize);
 enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
-				   off_t len, const char **virname,
-				   char *errbuf, size_t errsize);
+				   off_t len, int parse_mail,
+				   const char **virname, char *errbuf,
+				   size_t errsize);
 int scan_clamav_text_marked(int fd, off_t off, off_t len);
 
 #endif

@@ -116,12 +116,11 @@ scan_run_virus_parts(struct txn *t, struct scan_run_part *cs,
 		     const char **virname, char *err, size_t errsize)
 {
 	const struct cl_engine *e = t->checks->clamav;
-	int fd = spool_fd(t->spool);
 	enum scan_verdict v;
 	size_t i = 0;
 
-	(void)lseek(fd, 0, SEEK_SET);
-	v = scan_clamav(e, fd, 0, virname, err, errsize);
+	v = scan_clamav_span(e, spool_fd(t->spool), 0, t->size, 0, virname, err,
+			     errsize);
 	for (const struct mime_part *p = t->mime.parts; p && v == SCAN_CLEAN;
 	     p = p->next, i++) {
 		if (!p->is_leaf)
@@ -133,7 +132,7 @@ scan_run_virus_parts(struct txn *t, struct scan_run_part *cs,
 		}
 		if (cs[i].len > 0)
 			v = scan_clamav_span(e, cs[i].fd, cs[i].off, cs[i].len,
-					     virname, err, errsize);
+					     1, virname, err, errsize);
 		scan_run_part_close(t, cs + i);
 	}
 	return v;
@@ -145,7 +144,6 @@ scan_run_virus(struct txn *t)
 {
 	const char *virname;
 	char err[512];
-	int fd = spool_fd(t->spool);
 	size_t n = t->mime.n_parts;
 	struct scan_run_part *cs = pool_alloc(t->pool, (n + 1) * sizeof(*cs));
 	enum scan_verdict v;
@@ -155,9 +153,8 @@ scan_run_virus(struct txn *t)
 	if (scan_run_parts_plain(t, cs)) {
 		v = scan_run_virus_parts(t, cs, &virname, err, sizeof(err));
 	} else {
-		(void)lseek(fd, 0, SEEK_SET);
-		v = scan_clamav(t->checks->clamav, fd, 1, &virname, err,
-				sizeof(err));
+		v = scan_clamav_span(t->checks->clamav, spool_fd(t->spool), 0,
+				     t->size, 1, &virname, err, sizeof(err));
 	}
 	for (size_t i = 0; i < n; i++)
 		scan_run_part_close(t, cs + i);

@@ -471,6 +471,20 @@ class ChecksBadInputTest(h.PeerTestCase):
         self.assertLess(child_peak_kb(self.fd), 40 << 10,
                         "a child's peak RSS grew with the message")
 
+    def test_24mb_body_scanned_in_bounded_memory(self):
+        # Under clamav.max_filesize (25 MiB), so libclamav reads all of it,
+        # twice (the message, then its one text part): through its aging
+        # map, which gives pages back, never a whole copy on the heap.
+        r = self.send(message(b"small\r\n", "small"), "small")
+        self.assertEqual(r.code, 250, r)
+        before = child_peak_kb(self.fd)
+        body = (b"y" * 1022 + b"\r\n") * (24 << 10)
+        r = self.send(message(body, "big body"), "big body")
+        self.assertEqual(r.code, 250, r)
+        self.assertIn("Passed CLEAN", self.fd.log_text())
+        self.assertLess(child_peak_kb(self.fd) - before, 20 << 10,
+                        "a child's peak RSS grew by a copy of the message")
+
     def test_header_without_colon(self):
         msg = (b"From: sender@example.org\r\nThis line has no colon\r\n"
                b"Subject: nocolon\r\nMessage-ID: <nocolon@example.org>\r\n"
