@@ -120,7 +120,8 @@ skel_accept(const struct skel_child *args, int ep, size_t *which)
 	for (int k = 0; k < n; k++) {
 		size_t i = (size_t)ev[k].data.u64;
 		/* Another child may have taken it: EAGAIN is normal. */
-		int fd = accept4(args->listen_fds[i], NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(args->listen_fds[i], NULL, NULL,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd >= 0) {
 			*which = i;
@@ -137,7 +138,7 @@ void
 skel_child_main(const struct skel_child *args)
 {
 	const struct conf *c = args->conf;
-	pid_t master = getppid();
+	pid_t master = getppid(), self = getpid();
 	struct session_ctx ctx = {0};
 	size_t which;
 	int ep;
@@ -163,23 +164,25 @@ skel_child_main(const struct skel_child *args)
 	if (c->sql.lookup.n)
 		ctx.lookup = db_create(&c->sql.lookup, c->sql.retry_interval,
 				       c->sql.connect_timeout);
-	args->slot->pid = (int32_t)getpid();
+	args->slot->pid = (int32_t)self;
 	ep = skel_listen_set(args);
-	status_send(args->status_fd, STATUS_IDLE);
+	status_send(args->status_fd, self, STATUS_IDLE);
 
 	while (!skel_stop && ctx.messages < ctx.max_messages) {
 		int fd = skel_accept(args, ep, &which);
 
-		if (getppid() != master)
-			break;
-		if (fd < 0)
+		/* A busy child learns of a lost master from PDEATHSIG. */
+		if (fd < 0) {
+			if (getppid() != master)
+				break;
 			continue;
-		status_send(args->status_fd, STATUS_BUSY);
+		}
+		status_send(args->status_fd, self, STATUS_BUSY);
 		ctx.listen = c->listens + which;
 		sb_slot_state(ctx.slot, SB_GREETING);
 		session_run(&ctx, fd);
 		sb_slot_state(ctx.slot, SB_IDLE);
-		status_send(args->status_fd, STATUS_IDLE);
+		status_send(args->status_fd, self, STATUS_IDLE);
 	}
 	close(ep);
 	reinject_free(&ctx.rj);

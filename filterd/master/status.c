@@ -12,9 +12,9 @@
 
 /* status_send - tell the master our state */
 void
-status_send(int fd, enum status_state state)
+status_send(int fd, pid_t pid, enum status_state state)
 {
-	struct status_msg m = {getpid(), (int)state};
+	struct status_msg m = {pid, (int)state};
 
 	while (write(fd, &m, sizeof(m)) < 0 && errno == EINTR)
 		;

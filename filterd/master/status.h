@@ -11,8 +11,8 @@
 /*	pipe shared by all children. A message is a fixed-size record,
 /*	smaller than PIPE_BUF, so each write is atomic.
 /*
-/*	status_send() writes one record (errors are ignored: a master that
-/*	is gone is noticed elsewhere). status_recv() reads as many whole
+/*	status_send() writes one record for the child pid (errors are
+/*	ignored: a master that is gone is noticed elsewhere). status_recv() reads as many whole
 /*	records as are waiting into out[0..max) and returns their number,
 /*	0 when none, -1 at EOF or error.
 /*--*/
@@ -29,7 +29,7 @@ struct status_msg {
 	int state;
 };
 
-void status_send(int fd, enum status_state state);
+void status_send(int fd, pid_t pid, enum status_state state);
 int status_recv(int fd, struct status_msg *out, int max);
 
 #endif

@@ -103,10 +103,10 @@ session_reset(struct session *ss)
 	if (ss->txn) {
 		sb_slot_message_done(ss->ctx->slot);
 		sb_slot_state(ss->ctx->slot, SB_GREETING);
+		alarm(0); /* set at MAIL, only ever with a transaction */
 	}
 	txn_free(&ss->txn);
 	session_xforward_free(&ss->xf);
-	alarm(0);
 	if (ss->state > SESSION_READY)
 		ss->state = SESSION_READY;
 }

@@ -33,7 +33,9 @@ spool_create(const char *dir, const char *id, char *errbuf, size_t errsize)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, id);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* Non-blocking means nothing to a file, but the stream asks it. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK,
+		  0600);
 	if (fd < 0) {
 		snprintf(errbuf, errsize, "create %s: %s", path,
 			 strerror(errno));

@@ -10,7 +10,6 @@
 /*--*/
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,11 +42,8 @@ stream_open(int fd, size_t bufsize)
 	struct stream *s = xcalloc(1, sizeof(*s));
 
 	s->fd = fd;
-	/* Non-blocking, so that a write can wait for the deadline too. */
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	/* Each buffer is made on first use: a spool file never reads. */
 	s->size = bufsize ? bufsize : 65536;
-	s->rbuf = xmalloc(s->size);
-	s->wbuf = xmalloc(s->size);
 	return s;
 }
 
@@ -187,6 +183,8 @@ stream_fill(struct stream *s)
 	if (s->rpos < s->rlen)
 		return (ssize_t)(s->rlen - s->rpos);
 	s->rpos = s->rlen = 0;
+	if (s->rbuf == NULL)
+		s->rbuf = xmalloc(s->size);
 	for (;;) {
 		if (stream_wait(s, POLLIN) < 0)
 			return -1;
@@ -322,6 +320,8 @@ stream_write(struct stream *s, const void *data, size_t len)
 			return;
 		}
 	}
+	if (s->wbuf == NULL)
+		s->wbuf = xmalloc(s->size);
 	memcpy(s->wbuf + s->wlen, data, len);
 	s->wlen += len;
 }

@@ -11,7 +11,10 @@
 /* DESCRIPTION
 /*	All socket I/O goes through a stream (STYLE rule 14). A stream owns
 /*	its file descriptor: stream_close() closes it, frees the stream and
-/*	sets the caller's pointer to NULL.
+/*	sets the caller's pointer to NULL. The descriptor must be
+/*	non-blocking (accept4() or socket() with SOCK_NONBLOCK, open() with
+/*	O_NONBLOCK) so that a write, too, waits no longer than the timeout;
+/*	the stream does not spend a system call checking.
 /*
 /*	Every read or write that has to wait does so for at most the
 /*	stream's timeout (seconds; 0 means no limit). The first failure of

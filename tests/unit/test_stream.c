@@ -10,6 +10,7 @@
 /*--*/
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -44,6 +45,8 @@ pair_open(struct fixture *f, size_t bufsize)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
+	/* The stream's end only: the test's end blocks. */
+	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	f->s = stream_open(sv[0], bufsize);
 	f->peer = sv[1];
 	return f->s ? 0 : -1;
