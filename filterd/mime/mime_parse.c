@@ -244,17 +244,17 @@ mime_parse(struct txn *t)
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
-	int fd = dup(spool_fd(t->spool));
+	int fd = spool_fd(t->spool);
 
-	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+	/* Everyone else reads the spool with pread: the offset is GMime's. */
+	if (lseek(fd, 0, SEEK_SET) < 0) {
 		txn_set_error(t, TXN_ERR_PARSE, "spool: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	w.views = t->size <= t->conf->spam_max_size;
 	buf_init(&w.text, 4096);
-	stream = g_mime_stream_fs_new(fd); /* owns fd now */
+	stream = g_mime_stream_fs_new(fd);
+	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	opts = g_mime_parser_options_new();

@@ -10,7 +10,8 @@
 /*	#include "mime/mime_parse.h"
 /* DESCRIPTION
 /*	mime_parse() parses the spool file with GMime, which reads it from
-/*	the descriptor and keeps part contents on disk, and fills in
+/*	the spool's descriptor (it moves its offset: the others use pread)
+/*	and keeps part contents on disk, and fills in
 /*	txn->mime: one struct mime_part per part, in document order, with
 /*	its depth, declared type, file name (from Content-Disposition or
 /*	Content-Type, RFC 2231 and encoded words decoded), and whether it
