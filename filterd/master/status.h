@@ -12,9 +12,9 @@
 /*	smaller than PIPE_BUF, so each write is atomic.
 /*
 /*	status_send() writes one record for the child pid (errors are
-/*	ignored: a master that is gone is noticed elsewhere). status_recv() reads as many whole
-/*	records as are waiting into out[0..max) and returns their number,
-/*	0 when none, -1 at EOF or error.
+/*	ignored: a master that is gone is noticed elsewhere). status_recv()
+/*	reads as many whole records as are waiting into out[0..max) and
+/*	returns their number, 0 when none, -1 at EOF or error.
 /*--*/
 
 #include <sys/types.h>

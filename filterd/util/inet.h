@@ -21,7 +21,8 @@
 /*	the descriptor or -1 with the reason in errbuf. inet_connect()
 /*	connects with a timeout to each address of host in turn, sets
 /*	TCP_NODELAY and returns the descriptor, non-blocking, or -1 with the
-/*	reason in errbuf. inet_peer() gives the peer's numeric address and port.
+/*	reason in errbuf. inet_peer() gives the peer's numeric address and
+/*	port.
 /*--*/
 
 #include <stddef.h>
