@@ -84,6 +84,20 @@ def free_port():
     return free_ports(1)[0]
 
 
+def refusing_ports(test, count):
+    """refusing_ports - count ports on 127.0.0.1 that refuse connections
+    until the test ends: bound, never listening, so no other test run in
+    parallel can be handed one and answer on it (as a port that was only
+    free a moment ago can)."""
+    ports = []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((LOCALHOST, 0))
+        test.addCleanup(s.close)
+        ports.append(s.getsockname()[1])
+    return ports
+
+
 def port_open(port, host=LOCALHOST):
     try:
         with socket.create_connection((host, port), timeout=0.5):

@@ -88,7 +88,7 @@ class DsnTest(unittest.TestCase):
         self.assertIn("sender notified: DSN", log)
 
     def test_dsn_not_deliverable_means_4xx(self):
-        dead = h.free_port()
+        dead, = h.refusing_ports(self, 1)
         fd = self.filterd("fd-nodsn", ["127.0.0.1:%d" % dead])
         replies = h.send_message(fd.port, SENDER, [GOOD, BAD], MSG,
                                  timeout=30)

@@ -59,7 +59,7 @@ class FallbackTest(h.PeerTestCase):
                          "mail_id in reply and log differ")
 
     def test_first_hop_refuses_connection(self):
-        dead = h.free_port()
+        dead, = h.refusing_ports(self, 1)
         s2 = self.sink("s2-refused")
         fd = self.filterd("fd-refused", ["127.0.0.1:%d" % dead, s2.addr])
         self.assert_relayed_via(fd, self.send(fd), s2)
@@ -102,13 +102,13 @@ class FallbackTest(h.PeerTestCase):
                              % s.name)
 
     def test_all_hops_refuse_connection(self):
-        d1, d2 = h.free_ports(2)
+        d1, d2 = h.refusing_ports(self, 2)
         fd = self.filterd("fd-alldead", ["127.0.0.1:%d" % d1,
                                          "127.0.0.1:%d" % d2])
         self.check_all_down(fd, [])
 
     def test_all_hops_fail_each_differently(self):
-        dead = h.free_port()
+        dead, = h.refusing_ports(self, 1)
         s1 = self.sink("s1-all", ["-Q", "connect"])
         s2 = self.sink("s2-all", ["-r", "mail"])
         s3 = self.sink("s3-all", ["-r", "rcpt"])

@@ -115,7 +115,7 @@ class LmtpSinkTest(h.PeerTestCase):
         self.assertEqual(dumps[0].body, h.sink_view(MSG))
 
     def test_all_hops_down(self):
-        d1, d2 = h.free_ports(2)
+        d1, d2 = h.refusing_ports(self, 2)
         fd = h.Filterd(self.tmp, "fd-down",
                        listen=[(h.free_port(), "lmtp", "default")],
                        banks={"default": {"forward": [
