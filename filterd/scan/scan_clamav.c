@@ -155,6 +155,9 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 	cl_error_t rc;
 
 	*virname = NULL;
+	/* Nothing to scan: libclamav would not even map it. */
+	if (len == 0)
+		return SCAN_CLEAN;
 	/*
 	 * The window is a file of its own: libclamav maps from offset 0.
 	 * It caches what it reads in heap memory, or, with aging, in an

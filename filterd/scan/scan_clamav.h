@@ -18,10 +18,11 @@
 /*	(the spooled message, a MIME part stored as is in it, a decoded
 /*	part) as a file of its own, read with pread(2), with every parser on
 /*	(archives, documents, and mail when parse_mail is set), as clamscan
-/*	would. It returns SCAN_INFECTED with the signature name in *virname
-/*	(static engine memory), SCAN_CLEAN, SCAN_UNCHECKED when a scan limit
-/*	was reached (libclamav's Heuristics.Limits.Exceeded) or an alert had
-/*	no name, or SCAN_ERROR with errbuf set.
+/*	would; an empty window is clean. It returns SCAN_INFECTED with the
+/*	signature name in *virname (static engine memory), SCAN_CLEAN,
+/*	SCAN_UNCHECKED when a scan limit was reached (libclamav's
+/*	Heuristics.Limits.Exceeded) or an alert had no name, or SCAN_ERROR
+/*	with errbuf set.
 /*
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond

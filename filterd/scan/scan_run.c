@@ -130,9 +130,8 @@ scan_run_virus_parts(struct txn *t, struct scan_run_part *cs,
 				 i + 1);
 			return SCAN_ERROR;
 		}
-		if (cs[i].len > 0)
-			v = scan_clamav_span(e, cs[i].fd, cs[i].off, cs[i].len,
-					     1, virname, err, errsize);
+		v = scan_clamav_span(e, cs[i].fd, cs[i].off, cs[i].len, 1,
+				     virname, err, errsize);
 		scan_run_part_close(t, cs + i);
 	}
 	return v;

@@ -485,6 +485,23 @@ class ChecksBadInputTest(h.PeerTestCase):
         self.assertLess(child_peak_kb(self.fd) - before, 20 << 10,
                         "a child's peak RSS grew by a copy of the message")
 
+    def test_zero_byte_message(self):
+        # DATA, then the dot at once. Postfix never sends one (cleanup
+        # adds Received:), and GMime finds no message in it: UNCHECKED,
+        # tempfailed, as before; the virus check scans nothing instead of
+        # failing on an empty window.
+        with h.SmtpClient(self.fd.port, timeout=30) as c:
+            c.greeting()
+            c.ehlo()
+            self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER).code, 250)
+            self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).code, 250)
+            self.assertEqual(c.cmd("DATA").code, 354)
+            r = c.cmd(".")
+        self.assertEqual(r.code, 451, r)
+        self.assertIn("UNCHECKED: no parsable message", r.text)
+        self.assertNotIn("virus scan", self.fd.log_text())
+        self.assert_checked_or_unchecked(r, "zero bytes")
+
     def test_header_without_colon(self):
         msg = (b"From: sender@example.org\r\nThis line has no colon\r\n"
                b"Subject: nocolon\r\nMessage-ID: <nocolon@example.org>\r\n"
