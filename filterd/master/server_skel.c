@@ -144,10 +144,11 @@ skel_child_main(const struct skel_child *args)
 	int ep;
 
 	skel_signals();
+	/* After the drop: a change of credentials clears the death signal. */
+	skel_drop_privileges(c);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
 		_exit(0);
-	skel_drop_privileges(c);
 	if (chdir(c->tmp_dir) < 0)
 		msg_fatal("chdir %s: %m", c->tmp_dir);
 	ctx.conf = c;

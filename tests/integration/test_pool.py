@@ -179,6 +179,31 @@ class PoolTest(h.PeerTestCase):
         self.assertEqual(fd.proc.returncode, 0)
         self.assertFalse(h.port_open(fd.port))
 
+    def test_lost_master_ends_its_children(self):
+        # The master dies (SIGKILL: no drain). Its children, running as
+        # the configured user, get the parent-death signal: the busy one
+        # finishes the message in hand (250, at the sink) and closes the
+        # session at the next command; the idle one exits. Nobody keeps
+        # the listening socket from a restarted filterd.
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=2,
+                                     max_servers=2))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 2, 10))
+        kids = fd.children()
+        c = self.open_data(fd.port)
+        fd.proc.kill()
+        fd.proc.wait(10)
+        r = self.finish_data(c)
+        self.assertEqual(r.code, 250, r)
+        self.assertEqual(sink.wait_count(1, 10), 1)
+        r = c.cmd("MAIL FROM:<%s>" % SENDER)
+        self.assertEqual(r.code, 421, r)
+        self.assertIn("4.3.2", r.text)
+        c.close()
+        self.assertTrue(h.wait_until(
+            lambda: not any(h.pid_alive(p) for p in kids), 10),
+            "children outlived their master")
+
     def test_spool_write_failure_is_a_4xx(self):
         """A full disk, simulated with a file size limit (EFBIG)."""
         sink = self.start(h.Sink(self.tmp))
