@@ -1211,10 +1211,19 @@ class MariaDB:
     def start(self, timeout=60):
         os.makedirs(self.root)
         os.chmod(self.root, 0o755)
+        # A tmpdir of its own: at start-up a server removes every #sql*
+        # file in its tmpdir, and with /tmp shared it removed the temporary
+        # tables of the instance another test had running (ctest -j2:
+        # "Unknown table 'mysql.tmp_user_sys'", information_schema queries
+        # failing without an error text).
+        tmpdir = os.path.join(self.root, "tmp")
+        os.makedirs(tmpdir)
         as_mysql = ["--user=mysql"] if IS_ROOT else []
         if IS_ROOT:
             shutil.chown(self.root, "mysql", "mysql")
+            shutil.chown(tmpdir, "mysql", "mysql")
         run([MARIADB_INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
+             "--tmpdir=" + tmpdir,
              "--auth-root-authentication-method=normal"] + as_mysql,
             timeout=120, check=True)
         # The free port may be taken by someone else before mariadbd binds
@@ -1223,6 +1232,7 @@ class MariaDB:
             self.port = free_port()
             self.proc = subprocess.Popen(
                 [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
+                 "--tmpdir=" + tmpdir,
                  "--socket=" + self.socket, "--port=%d" % self.port,
                  "--bind-address=" + LOCALHOST, "--pid-file=" + self.pidfile,
                  "--log-error=" + self.errlog,
