@@ -335,6 +335,26 @@ test_write_error(void **state)
 	assert_int_equal(stream_error(f->s), STREAM_IO);
 }
 
+/*
+ * test_write_timeout - a peer that reads nothing: once the socket buffer
+ * is full the write waits for the deadline, not for ever (the stream's
+ * descriptor is non-blocking, as stream.h asks).
+ */
+static void
+test_write_timeout(void **state)
+{
+	struct fixture *f = *state;
+	static char block[65536];
+	time_t start = time(NULL);
+
+	stream_set_timeout(f->s, 1);
+	for (int i = 0; i < 256 && stream_error(f->s) == STREAM_OK; i++)
+		stream_write(f->s, block, sizeof(block));
+	assert_int_equal(stream_flush(f->s), -1);
+	assert_int_equal(stream_error(f->s), STREAM_TIMEOUT);
+	assert_true(time(NULL) - start <= 5);
+}
+
 /* test_directions - a failed write does not stop reads */
 static void
 test_directions(void **state)
@@ -576,6 +596,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_partial_line_timeout,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_timeout, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_write_error, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_directions, setup,
