@@ -168,6 +168,27 @@ def stop_popen(proc, timeout=10.0, sig=signal.SIGTERM):
     return proc.returncode
 
 
+def stop_tree(proc, kids, timeout=10.0):
+    """stop_tree - stop_popen(proc), then wait (bounded) for the children
+    it had, kids, and kill by pid those still alive; returns (exit status,
+    the pids that had to be killed)."""
+    status = stop_popen(proc, timeout)
+    left = [p for p in kids
+            if wait_until(lambda: not pid_alive(p), 3, 0.05) is False]
+    for p in left:
+        kill_pid(p)
+    return status, left
+
+
+def read_text(path):
+    """read_text - a log file as text ("" while it does not exist)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def kill_pid(pid, timeout=5.0):
     """kill_pid - SIGTERM one pid, wait bounded, then SIGKILL it."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -731,20 +752,12 @@ class Filterd:
         (tests may assert on it) and then killed by pid."""
         if self.proc is None:
             return None
-        kids = self.children()
-        self.exit_status = stop_popen(self.proc, timeout)
-        self.leftover_children = [p for p in kids if wait_until(
-            lambda: not pid_alive(p), 3, 0.05) is False]
-        for p in self.leftover_children:
-            kill_pid(p)
+        self.exit_status, self.leftover_children = stop_tree(
+            self.proc, self.children(), timeout)
         return self.exit_status
 
     def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def log_lines(self):
         return self.log_text().splitlines()
@@ -959,16 +972,32 @@ class PeerTestCase(unittest.TestCase):
     """PeerTestCase - one temporary directory per class, peers per test.
 
     start(peer) starts a peer (Sink, Filterd, ...) and has it stopped, in
-    reverse order, when the test ends."""
+    reverse order, when the test ends. start_for_class(peer, ...) starts
+    peers that serve every test of the class, stopped in reverse order
+    with the class, also when one of them fails to start (unittest does
+    not call tearDownClass after a failed setUpClass)."""
 
     @classmethod
     def setUpClass(cls):
         cls.bin = filterd_bin()
         cls.tmp = TempDir()
+        cls.class_peers = []
 
     @classmethod
     def tearDownClass(cls):
+        for p in reversed(cls.class_peers):
+            p.stop()
         cls.tmp.cleanup()
+
+    @classmethod
+    def start_for_class(cls, *peers):
+        for p in peers:
+            cls.class_peers.append(p)
+            try:
+                p.start()
+            except Exception:
+                cls.tearDownClass()
+                raise
 
     def setUp(self):
         self.peers = []
@@ -1099,11 +1128,7 @@ class Postfix:
         self.started = False
 
     def log(self):
-        try:
-            with open(self.maillog, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.maillog)
 
     def queue(self):
         """queue - postqueue -p output (text)."""
@@ -1193,11 +1218,7 @@ class MariaDB:
         self.proc = None
 
     def log(self):
-        try:
-            with open(self.errlog, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return read_text(self.errlog)
 
     def _ready(self):
         if self.proc.poll() is not None:

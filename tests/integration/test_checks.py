@@ -106,7 +106,7 @@ class ChecksTest(h.PeerTestCase):
         db = cls.tmp.sub("clamdb")
         signature_db(db)
         cls.db = db
-        cls.sink = h.Sink(cls.tmp, "sink").start()
+        cls.sink = h.Sink(cls.tmp, "sink")
         ports = h.free_ports(5)
         cls.ports = dict(zip(("discard", "reject", "bounce", "pass",
                               "lmtp"), ports))
@@ -134,17 +134,7 @@ class ChecksTest(h.PeerTestCase):
             local_domains=["example.net"],
             message_size_limit=5000000,
             raw='clamav { database = "%s" }' % db)
-        try:
-            cls.fd.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fd.stop()
-        cls.sink.stop()
-        super().tearDownClass()
+        cls.start_for_class(cls.sink, cls.fd)
 
     def setUp(self):
         super().setUp()

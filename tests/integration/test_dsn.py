@@ -24,27 +24,17 @@ MSG = (b"From: sender@example.org\r\nTo: good@example.net, bad@example.net\r\n"
 
 
 @unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")
-class DsnTest(unittest.TestCase):
+class DsnTest(h.PeerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = h.TempDir()
+        super().setUpClass()
         front, dead_filter, cls.reinj = h.free_ports(3)
-        cls.sink = h.Sink(cls.tmp, "sink").start()
+        cls.sink = h.Sink(cls.tmp, "sink")
         cls.postfix = h.Postfix(cls.tmp, front, dead_filter, cls.reinj,
                                 cls.sink.port,
                                 reinj_rcpt_restrictions=REJECT_BAD)
-        try:
-            cls.postfix.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.postfix.stop()
-        cls.sink.stop()
-        cls.tmp.cleanup()
+        cls.start_for_class(cls.sink, cls.postfix)
 
     def filterd(self, name, notify):
         fd = h.Filterd(self.tmp, name, banks={"default": {

@@ -26,33 +26,20 @@ MSG = (b"From: sender@example.org\r\nTo: good1@example.net, "
 
 
 @unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")
-class LmtpPostfixTest(unittest.TestCase):
+class LmtpPostfixTest(h.PeerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.bin = h.filterd_bin()
-        cls.tmp = h.TempDir()
+        super().setUpClass()
         front, dead_filter, reinj, lmtp = h.free_ports(4)
-        cls.sink = h.Sink(cls.tmp, "sink").start()
+        cls.sink = h.Sink(cls.tmp, "sink")
         cls.postfix = h.Postfix(cls.tmp, front, dead_filter, reinj,
                                 cls.sink.port,
                                 reinj_rcpt_restrictions=REJECT_BAD)
         cls.fd = h.Filterd(cls.tmp, "fd", listen=[(lmtp, "lmtp", "default")],
                            banks={"default": {
                                "forward": ["127.0.0.1:%d" % reinj]}})
-        try:
-            cls.postfix.start()
-            cls.fd.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fd.stop()
-        cls.postfix.stop()
-        cls.sink.stop()
-        cls.tmp.cleanup()
+        cls.start_for_class(cls.sink, cls.postfix, cls.fd)
 
     def test_per_recipient_replies(self):
         c = h.SmtpClient(self.fd.port, timeout=30)

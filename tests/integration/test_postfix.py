@@ -38,31 +38,18 @@ def message(tag):
 
 
 @unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")
-class PostfixTest(unittest.TestCase):
+class PostfixTest(h.PeerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.bin = h.filterd_bin()
-        cls.tmp = h.TempDir()
+        super().setUpClass()
         front, filt, reinj = h.free_ports(3)
-        cls.sink = h.Sink(cls.tmp, "sink").start()
+        cls.sink = h.Sink(cls.tmp, "sink")
         cls.postfix = h.Postfix(cls.tmp, front, filt, reinj, cls.sink.port)
         cls.fd = h.Filterd(cls.tmp, "fd", listen=[(filt, "smtp", "default")],
                            banks={"default": {
                                "forward": ["127.0.0.1:%d" % reinj]}})
-        try:
-            cls.postfix.start()
-            cls.fd.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fd.stop()
-        cls.postfix.stop()
-        cls.sink.stop()
-        cls.tmp.cleanup()
+        cls.start_for_class(cls.sink, cls.postfix, cls.fd)
 
     def send(self, tag):
         path = self.tmp.file(tag + ".eml")

@@ -53,13 +53,12 @@ def tricky_msg():
     ])
 
 
-class ProtocolTest(unittest.TestCase):
+class ProtocolTest(h.PeerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.bin = h.filterd_bin()
-        cls.tmp = h.TempDir()
-        cls.sink = h.Sink(cls.tmp, "sink").start()
+        super().setUpClass()
+        cls.sink = h.Sink(cls.tmp, "sink")
         smtp_port, lmtp_port = h.free_ports(2)
         cls.fd = h.Filterd(cls.tmp, "fd",
                            listen=[(smtp_port, "smtp", "default"),
@@ -67,19 +66,9 @@ class ProtocolTest(unittest.TestCase):
                            banks={"default": {"forward": [cls.sink.addr]}},
                            smtpd_timeout=SMTPD_TIMEOUT,
                            message_size_limit=LIMIT, max_recipients=5)
-        try:
-            cls.fd.start()
-        except Exception:
-            cls.sink.stop()
-            raise
+        cls.start_for_class(cls.sink, cls.fd)
         cls.smtp_port = smtp_port
         cls.lmtp_port = lmtp_port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fd.stop()
-        cls.sink.stop()
-        cls.tmp.cleanup()
 
     # -- helpers ----------------------------------------------------------
 

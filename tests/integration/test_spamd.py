@@ -115,18 +115,10 @@ class Spamd:
             return None
         kids = h.child_pids(self.proc.pid) if self.proc.poll() is None \
             else []
-        status = h.stop_popen(self.proc, 10)
-        for p in kids:
-            if not h.wait_until(lambda: not h.pid_alive(p), 3, 0.05):
-                h.kill_pid(p)
-        return status
+        return h.stop_tree(self.proc, kids)[0]
 
     def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return h.read_text(self.log_path)
 
 
 def spam_status_tests(value):

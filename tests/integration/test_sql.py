@@ -282,8 +282,9 @@ class SqlLookupTest(h.PeerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sink = h.Sink(cls.tmp, "sink").start()
-        cls.db = h.MariaDB(cls.tmp, "db").start()
+        cls.sink = h.Sink(cls.tmp, "sink")
+        cls.db = h.MariaDB(cls.tmp, "db")
+        cls.start_for_class(cls.sink, cls.db)
         p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
         assert p.returncode == 0, p.stderr
         q(cls.db, """
@@ -310,14 +311,7 @@ class SqlLookupTest(h.PeerTestCase):
                 "final_spam_destiny": "discard"}},
             raw='sql { storage = {"%s"} lookup = {"%s"} }' % (
                 cls.db.dsn(), cls.db.dsn()))
-        cls.fd.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fd.stop()
-        cls.db.stop()
-        cls.sink.stop()
-        super().tearDownClass()
+        cls.start_for_class(cls.fd)
 
     def setUp(self):
         super().setUp()

@@ -45,24 +45,15 @@ def iso_week(t):
         t, datetime.timezone.utc).isocalendar()[1]
 
 
-class SqlToolTest(unittest.TestCase):
+class SqlToolTest(h.PeerTestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.bin = sql_bin()
-        cls.tmp = h.TempDir()
         cls.db = h.MariaDB(cls.tmp, password=PASSWORD)
-        try:
-            cls.db.start()
-        except Exception:
-            cls.tmp.cleanup()
-            raise
+        cls.start_for_class(cls.db)
         cls.n = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.db.stop()
-        cls.tmp.cleanup()
 
     # -- helpers ----------------------------------------------------------
 
