@@ -6,15 +6,13 @@
 /*--*/
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "header_summary.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
-#include "util/xalloc.h"
+#include "util/buf.h"
 
 #define HEADER_SUMMARY_MAX (256 * 1024)
 
@@ -96,28 +94,26 @@ header_summary_refs(struct txn *t, const char *hdr, size_t len)
 int
 header_summary_read(struct txn *t)
 {
-	size_t want = t->size < HEADER_SUMMARY_MAX ? (size_t)t->size
-						   : HEADER_SUMMARY_MAX;
-	char *hdr = xmalloc(want + 1);
+	struct buf hdr;
 	char value[998];
 	const char *mid;
-	ssize_t n = pread(spool_fd(t->spool), hdr, want, 0);
 
-	if (n < 0) {
+	buf_init(&hdr, 4096);
+	if (spool_header(t->spool, HEADER_SUMMARY_MAX, &hdr) < 0) {
 		txn_set_error(t, TXN_ERR_SPOOL, "read spool: %s",
 			      strerror(errno));
-		free(hdr);
+		buf_release(&hdr);
 		return -1;
 	}
-	mid = header_summary_find(hdr, (size_t)n, "Message-ID", value,
+	mid = header_summary_find(hdr.data, hdr.len, "Message-ID", value,
 				  sizeof(value));
 	if (mid && *mid)
 		t->message_id = pool_strdup(t->pool, mid);
-	header_summary_refs(t, hdr, (size_t)n);
-	mid = header_summary_find(hdr, (size_t)n, "Precedence", value,
+	header_summary_refs(t, hdr.data, hdr.len);
+	mid = header_summary_find(hdr.data, hdr.len, "Precedence", value,
 				  sizeof(value));
 	if (mid && *mid)
 		t->precedence = pool_strdup(t->pool, mid);
-	free(hdr);
+	buf_release(&hdr);
 	return 0;
 }

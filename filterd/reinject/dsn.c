@@ -21,7 +21,6 @@
 #include "txn/txn.h"
 #include "util/buf.h"
 #include "util/msg.h"
-#include "util/xalloc.h"
 
 #define DSN_HEADER_MAX (64 * 1024)
 
@@ -88,19 +87,11 @@ dsn_candidate(const struct txn_rcpt *rc, int mixed)
 static void
 dsn_original_header(const struct txn *t, struct buf *out)
 {
-	size_t want = t->size < DSN_HEADER_MAX ? (size_t)t->size
-					       : DSN_HEADER_MAX;
-	char *hdr = xmalloc(want + 1);
-	ssize_t n = t->spool ? pread(spool_fd(t->spool), hdr, want, 0) : 0;
-	const char *end;
+	size_t len = out->len;
 
-	if (n < 0)
-		n = 0;
-	hdr[n] = 0;
-	/* Up to the empty line that ends the header. */
-	end = strstr(hdr, "\r\n\r\n");
-	buf_append(out, hdr, end ? (size_t)(end - hdr) + 2 : (size_t)n);
-	free(hdr);
+	/* Unreadable: the DSN goes without the original's header. */
+	if (t->spool && spool_header(t->spool, DSN_HEADER_MAX, out) < 0)
+		buf_truncate(out, len);
 }
 
 /* dsn_format - the text of the DSN for t's refused recipients */

@@ -502,23 +502,19 @@ hop_stuffed(struct hop *h, const char *p, size_t len, int *bol)
 static off_t
 hop_tagged_header(struct hop *h, const struct txn *t, const char *tag, int *bol)
 {
-	size_t want = t->size < HOP_HEADER_MAX ? (size_t)t->size
-					       : HOP_HEADER_MAX;
-	char *hdr = xmalloc(want + 1);
-	ssize_t n = pread(spool_fd(t->spool), hdr, want, 0);
+	struct buf hdr;
 	const char *end, *p;
 	int tagged = 0;
 	off_t off;
 
-	hdr[n > 0 ? n : 0] = 0;
-	end = n > 0 ? strstr(hdr, "\r\n\r\n") : NULL;
-	if (end == NULL) {
+	buf_init(&hdr, 4096);
+	if (spool_header(t->spool, HOP_HEADER_MAX, &hdr) != 1) {
 		/* No header section we can see whole: the copy goes untagged. */
-		free(hdr);
+		buf_release(&hdr);
 		return 0;
 	}
-	end += 2;
-	for (p = hdr; p < end;) {
+	end = hdr.data + hdr.len;
+	for (p = hdr.data; p < end;) {
 		const char *crlf = strstr(p, "\r\n");
 		const char *eol = crlf ? crlf + 2 : end;
 
@@ -535,8 +531,8 @@ hop_tagged_header(struct hop *h, const struct txn *t, const char *tag, int *bol)
 	}
 	if (!tagged)
 		stream_printf(h->s, "Subject: %s\r\n", tag);
-	off = end - hdr;
-	free(hdr);
+	off = (off_t)hdr.len;
+	buf_release(&hdr);
 	return off;
 }
 

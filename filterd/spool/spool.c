@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "util/buf.h"
 #include "util/stream.h"
 #include "util/xalloc.h"
 
@@ -79,6 +80,39 @@ off_t
 spool_size(const struct spool *sp)
 {
 	return sp->size;
+}
+
+/* spool_header - the header section, read in steps; see spool.h */
+int
+spool_header(const struct spool *sp, size_t max, struct buf *out)
+{
+	size_t start = out->len, want = 8192;
+	off_t off = 0;
+
+	while ((size_t)off < max && off < sp->size) {
+		size_t seen = out->len - start;
+		char chunk[65536];
+		const char *end;
+		ssize_t n;
+
+		if (want > max - (size_t)off)
+			want = max - (size_t)off;
+		if ((n = pread(stream_fd(sp->out), chunk, want, off)) <= 0)
+			return -1;
+		buf_append(out, chunk, (size_t)n);
+		off += n;
+		/* The empty line may straddle two reads: look 3 bytes back. */
+		seen = seen > 3 ? seen - 3 : 0;
+		end = memmem(out->data + start + seen, out->len - start - seen,
+			     "\r\n\r\n", 4);
+		if (end) {
+			buf_truncate(out, (size_t)(end - out->data) + 2);
+			return 1;
+		}
+		/* Headers are mostly small; a large one is read in large steps. */
+		want = sizeof(chunk);
+	}
+	return 0;
 }
 
 /* spool_remove - unlink and close */

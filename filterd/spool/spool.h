@@ -18,12 +18,20 @@
 /*	errors are sticky and reported once, by spool_commit(), which
 /*	flushes (0 or -1 with errno-style text in errbuf). After the commit
 /*	the content is read with pread(2) on spool_fd(), from any offset.
+/*
+/*	spool_header() appends the header section of the committed message
+/*	to out: the bytes up to and including the CR LF before the empty
+/*	line, reading no more than max bytes, in steps (a small header costs
+/*	a small read). It returns 1 when it found the empty line, 0 when it
+/*	did not (out then has the first max bytes, or the whole message when
+/*	shorter), -1 when the spool cannot be read.
 /*	spool_remove() unlinks and closes, and sets the pointer to NULL.
 /*--*/
 
 #include <stddef.h>
 #include <sys/types.h>
 
+struct buf;
 struct spool;
 
 struct spool *spool_create(const char *dir, const char *id, char *errbuf,
@@ -33,6 +41,7 @@ int spool_commit(struct spool *sp, char *errbuf, size_t errsize)
 	__attribute__((warn_unused_result));
 int spool_fd(const struct spool *sp);
 off_t spool_size(const struct spool *sp);
+int spool_header(const struct spool *sp, size_t max, struct buf *out);
 void spool_remove(struct spool **spp);
 
 #endif

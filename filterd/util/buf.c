@@ -36,8 +36,17 @@ buf_release(struct buf *b)
 void
 buf_reset(struct buf *b)
 {
-	b->len = 0;
-	b->data[0] = 0;
+	buf_truncate(b, 0);
+}
+
+/* buf_truncate - keep the first len bytes */
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len > b->len)
+		msg_panic("buf_truncate: %zu > %zu", len, b->len);
+	b->len = len;
+	b->data[len] = 0;
 }
 
 /* buf_reserve - make room for len more bytes and the NUL */

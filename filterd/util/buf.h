@@ -26,6 +26,7 @@ struct buf {
 void buf_init(struct buf *b, size_t size);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
+void buf_truncate(struct buf *b, size_t len);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) MSG_PRINTF(2, 3);
