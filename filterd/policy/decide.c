@@ -252,6 +252,7 @@ decide_run(struct txn *t)
 		rc->ccat = decide_ccat(t, rc, &lv);
 		if (rc->ccat > worst)
 			worst = rc->ccat;
+		rc->dsn_cutoff = lv.dsn_cutoff;
 		destiny = decide_destiny(t, rc->ccat, rc->pol, &what);
 		switch (destiny) {
 		case CONF_D_TEMPFAIL:
@@ -260,7 +261,7 @@ decide_run(struct txn *t)
 			txn_set_error(t, TXN_ERR_SCAN, "%s", what);
 			return -1;
 		case CONF_D_PASS:
-			rc->destiny = TXN_D_PASS;
+			rcpt_policy(t, rc, RCPT_PENDING, NULL);
 			rc->headers = decide_headers(t, rc, &lv, made, &n_made);
 			rc->subject_tag =
 				rc->local && lv.subject_tag[0] &&
@@ -270,23 +271,13 @@ decide_run(struct txn *t)
 					: NULL;
 			break;
 		case CONF_D_DISCARD:
-			rc->destiny = TXN_D_DISCARD;
-			txn_set_reply(&rc->reply, t->pool, 250, "2.7.0",
-				      pool_printf(t->pool,
-						  "Ok, discarded, id=%s - %s",
-						  t->id, what));
+			rcpt_policy(t, rc, RCPT_DISCARDED, what);
 			break;
 		case CONF_D_BOUNCE:
-			rc->destiny = TXN_D_BOUNCE;
-			txn_set_reply(&rc->reply, t->pool, 554, "5.7.0",
-				      pool_printf(t->pool, "Bounce, id=%s - %s",
-						  t->id, what));
+			rcpt_policy(t, rc, RCPT_BOUNCING, what);
 			break;
 		default:
-			rc->destiny = TXN_D_REJECT;
-			txn_set_reply(&rc->reply, t->pool, 554, "5.7.0",
-				      pool_printf(t->pool, "Reject, id=%s - %s",
-						  t->id, what));
+			rcpt_policy(t, rc, RCPT_REJECTED, what);
 			break;
 		}
 	}

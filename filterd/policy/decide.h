@@ -8,16 +8,17 @@
 /*	per-recipient destiny and header fields, amavis semantics
 /* DESCRIPTION
 /*	decide_run() turns the content category of a checked message and
-/*	the bank's settings into each recipient's destiny:
+/*	the bank's settings into each recipient's destiny, recorded as its
+/*	outcome through rcpt_policy() (txn/rcpt.h):
 /*
 /*	VIRUS, BANNED, UNCHECKED, SPAM: final_virus_destiny,
 /*	final_banned_destiny, final_unchecked_destiny, final_spam_destiny;
-/*	SPAMMY and CLEAN: PASS. PASS forwards; DISCARD answers 250 2.7.0 and
-/*	forwards nothing; REJECT answers 554 5.7.0 with the reason; BOUNCE
-/*	answers like REJECT until the NOTIFY stage (dsn.c) has told the
-/*	sender (or decided, as amavis does, that nobody is to be told), and
-/*	then 250. TEMPFAIL (unchecked mail, by default) fails the message
-/*	with a 4xx: it is never passed unchecked.
+/*	SPAMMY and CLEAN: PASS. PASS leaves the recipient PENDING, to be
+/*	forwarded; DISCARD makes it DISCARDED (250 2.7.0, nothing
+/*	forwarded); REJECT makes it REJECTED (554 5.7.0 with the reason);
+/*	BOUNCE makes it BOUNCING, for the NOTIFY stage (dsn.c) to tell the
+/*	sender (or decide, as amavis does, that nobody is to be told).
+/*	TEMPFAIL fails the message with a 4xx: it is never passed unchecked.
 /*
 /*	For recipients that pass, it sets the header fields of their copy:
 /*	X-Spam-Flag, X-Spam-Score, X-Spam-Level and X-Spam-Status when the

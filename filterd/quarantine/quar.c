@@ -42,7 +42,7 @@ quar_method(const struct txn *t, const char **kind)
 	int blocked = 0;
 
 	for (size_t i = 0; i < t->n_rcpts; i++)
-		blocked |= t->rcpts[i].destiny != TXN_D_PASS;
+		blocked |= t->rcpts[i].by == RCPT_BY_POLICY;
 	*kind = NULL;
 	if (!blocked)
 		return CONF_Q_NONE;
@@ -73,7 +73,7 @@ quar_text(const struct txn *t, struct buf *out)
 		buf_printf(out, "%s<%s>", i ? ",\r\n " : " ", t->rcpts[i].addr);
 	buf_puts(out, "\r\nX-Envelope-To-Blocked:");
 	for (size_t i = 0, n = 0; i < t->n_rcpts; i++)
-		if (t->rcpts[i].destiny != TXN_D_PASS)
+		if (t->rcpts[i].by == RCPT_BY_POLICY)
 			buf_printf(out, "%s<%s>", n++ ? ",\r\n " : " ",
 				   t->rcpts[i].addr);
 	buf_printf(out, "\r\nX-Quarantine-ID: <%s>\r\n", t->id);
@@ -169,30 +169,28 @@ quar_content_code(enum txn_ccat ccat)
 	return codes[ccat];
 }
 
-/* quar_ds - amavis' delivery status of a recipient */
+/* quar_ds - amavis' delivery status of a recipient (msgrcpt.ds) */
 static const char *
-quar_ds(const struct txn *t, size_t i, int after)
+quar_ds(const struct txn *t, size_t i)
 {
 	const struct txn_rcpt *rc = t->rcpts + i;
 
-	switch (rc->destiny) {
-	case TXN_D_DISCARD:
+	if (t->error)
+		return "T";
+	switch (rc->state) {
+	case RCPT_PENDING: /* to be forwarded: what the record expects */
+	case RCPT_DELIVERED:
+		return "P";
+	case RCPT_DISCARDED:
 		return "D";
-	case TXN_D_BOUNCE:
+	case RCPT_BOUNCING:
+	case RCPT_BOUNCED:
+	case RCPT_NOBOUNCE:
 		return "B";
-	case TXN_D_REJECT:
+	case RCPT_REJECTED:
 		return "R";
 	default:
-		if (!after)
-			return "P";
-		switch (txn_rcpt_status(t, i)) {
-		case 2:
-			return "P";
-		case 5:
-			return "R";
-		default:
-			return "T";
-		}
+		return "T";
 	}
 }
 
@@ -357,7 +355,7 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 				QP_INT((long long)rid),
 				QP_STR(rc->local ? "Y" : "N"),
 				QP_STR(quar_content_code(rc->ccat)),
-				QP_STR(quar_ds(t, i, 0)),
+				QP_STR(quar_ds(t, i)),
 				QP_STR(" "),
 				QP_STR(rc->pol && rc->pol->blacklisted ? "Y"
 								       : "N"),
@@ -485,13 +483,13 @@ quar_outcome(struct txn *t)
 		return;
 	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
 		const struct txn_rcpt *r = t->rcpts + i;
-		struct db_param p[] = {QP_STR(quar_ds(t, i, 1)), QP_STR(resp),
+		struct db_param p[] = {QP_STR(quar_ds(t, i)), QP_STR(resp),
 				       QP_INT(t->partition_tag), QP_STR(t->id),
 				       QP_INT((long long)i + 1)};
 
-		if (r->dsn_sent)
+		if (r->state == RCPT_BOUNCED)
 			dsn = "Y";
-		else if (r->dsn_suppressed && *dsn != 'Y')
+		else if (r->state == RCPT_NOBOUNCE && *dsn != 'Y')
 			dsn = "q";
 		snprintf(resp, sizeof(resp), "%d %s %s", r->reply.code,
 			 r->reply.dsn ? r->reply.dsn : "",

@@ -18,6 +18,7 @@
 #include "reinject.h"
 #include "smtp/cmd_parse.h"
 #include "spool/spool.h"
+#include "txn/rcpt.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -56,13 +57,12 @@ dsn_why_not(const struct txn *t, const struct txn_rcpt *rc)
 	if (dsn_param(rc->params, "NOTIFY", notify, sizeof(notify)) &&
 	    strcasestr(notify, "FAILURE") == NULL)
 		return "NOTIFY excludes FAILURE";
-	if (rc->destiny != TXN_D_BOUNCE)
+	if (rc->by != RCPT_BY_POLICY)
 		return NULL;
 	/* Viruses fake their senders: a DSN would be backscatter. */
-	if (t->ccat == TXN_CCAT_VIRUS)
+	if (rc->ccat == TXN_CCAT_VIRUS)
 		return "virus, likely forged sender";
-	if (t->ccat == TXN_CCAT_SPAM &&
-	    t->spam_score >= t->bank.v.spam_dsn_cutoff_level)
+	if (rc->ccat == TXN_CCAT_SPAM && rc->score >= rc->dsn_cutoff)
 		return "spam above spam_dsn_cutoff_level";
 	if (t->precedence && (strcasecmp(t->precedence, "bulk") == 0 ||
 			      strcasecmp(t->precedence, "list") == 0 ||
@@ -71,16 +71,37 @@ dsn_why_not(const struct txn *t, const struct txn_rcpt *rc)
 	return NULL;
 }
 
-/* dsn_candidate - a recipient the sender should hear about */
-static int
-dsn_candidate(const struct txn_rcpt *rc, int mixed)
+/*
+ * dsn_put - the one writer of text from the message or a peer into the
+ * DSN: printable ASCII on one line (anything else becomes "?"), at most
+ * max bytes, so that no such text can end a line, start a field or a
+ * MIME part, or grow a line past what SMTP carries.
+ */
+static void
+dsn_put(struct buf *out, const char *s, size_t max)
 {
-	if (rc->dsn_sent || rc->dsn_suppressed)
-		return 0;
-	if (rc->destiny == TXN_D_BOUNCE)
-		return 1;
-	/* Refused by the next hop while others were accepted (SMTP). */
-	return mixed && rc->destiny == TXN_D_PASS && rc->reply.code / 100 == 5;
+	size_t n = 0;
+
+	for (; s && *s && n < max; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		buf_append(out, c >= 0x20 && c < 0x7f ? (const char *)s : "?",
+			   1);
+	}
+	if (s && *s)
+		buf_puts(out, "...");
+}
+
+#define DSN_TEXT_MAX 900 /* a reason or reply, within a 998-octet line */
+
+/* dsn_reply - "code x.y.z text" of a recipient, made safe */
+static void
+dsn_reply(struct buf *out, const struct txn_rcpt *rc)
+{
+	buf_printf(out, "%d ", rc->reply.code);
+	dsn_put(out, rc->reply.dsn, 16);
+	buf_puts(out, " ");
+	dsn_put(out, rc->reply.text, DSN_TEXT_MAX);
 }
 
 /* dsn_original_header - the header section of the message, CRLF form */
@@ -94,7 +115,37 @@ dsn_original_header(const struct txn *t, struct buf *out)
 		buf_truncate(out, len);
 }
 
-/* dsn_format - the text of the DSN for t's refused recipients */
+/* dsn_why - the first paragraph: what happened, in plain words */
+static void
+dsn_why(const struct txn *t, struct buf *out)
+{
+	int policy = 0, hop = 0, delivered = 0;
+
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		const struct txn_rcpt *rc = t->rcpts + i;
+
+		delivered |= rc->state == RCPT_DELIVERED;
+		if (rc->state == RCPT_BOUNCING) {
+			policy |= rc->by == RCPT_BY_POLICY;
+			hop |= rc->by == RCPT_BY_HOP;
+		}
+	}
+	buf_printf(out,
+		   "Your message (mail_id %s) could not be delivered to the\r\n"
+		   "recipients below, and it will not be.\r\n",
+		   t->id);
+	if (policy)
+		buf_puts(out, "The content filter blocked it for those marked "
+			      "\"blocked\".\r\n");
+	if (hop)
+		buf_puts(out, "The next mail server refused it for those "
+			      "marked \"refused\".\r\n");
+	if (delivered)
+		buf_puts(out, "It was delivered to its other recipients.\r\n");
+	buf_puts(out, "\r\n");
+}
+
+/* dsn_format - the text of the DSN for t's BOUNCING recipients */
 void
 dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 {
@@ -108,10 +159,13 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 		remote += 5;
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z",
 		 localtime_r(&now, &tm));
+	buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n",
+		   c->myhostname);
+	buf_puts(out, "To: <");
+	dsn_put(out, t->sender, DSN_TEXT_MAX);
 	buf_printf(
 		out,
-		"From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
-		"To: <%s>\r\n"
+		">\r\n"
 		"Subject: Undelivered Mail Returned to Sender\r\n"
 		"Date: %s\r\n"
 		"Message-ID: <%s-%s@%s>\r\n"
@@ -127,23 +181,26 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 		"Content-Type: text/plain; charset=us-ascii\r\n"
 		"\r\n"
 		"This is the content filter at %s.\r\n"
-		"\r\n"
-		"Your message (mail_id %s) was delivered to some of its\r\n"
-		"recipients, but the next mail server refused the ones\r\n"
-		"below for good. It will not be delivered to them.\r\n"
 		"\r\n",
-		c->myhostname, t->sender, date, t->id, dsn_id, c->myhostname,
-		dsn_id, c->myhostname, dsn_id, c->myhostname, c->myhostname,
-		t->id);
+		date, t->id, dsn_id, c->myhostname, dsn_id, c->myhostname,
+		dsn_id, c->myhostname, c->myhostname);
+	dsn_why(t, out);
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 
-		if (rc->dsn_pending)
-			buf_printf(out, "<%s>: %s%s%d %s %s\r\n", rc->addr,
-				   rc->destiny == TXN_D_BOUNCE ? "" : remote,
-				   rc->destiny == TXN_D_BOUNCE ? "" : " said: ",
-				   rc->reply.code, rc->reply.dsn,
-				   rc->reply.text);
+		if (rc->state != RCPT_BOUNCING)
+			continue;
+		buf_puts(out, "<");
+		dsn_put(out, rc->addr, DSN_TEXT_MAX);
+		if (rc->by == RCPT_BY_POLICY) {
+			buf_puts(out, ">: blocked: ");
+		} else {
+			buf_puts(out, ">: refused: ");
+			dsn_put(out, remote, 300);
+			buf_puts(out, " said: ");
+		}
+		dsn_reply(out, rc);
+		buf_puts(out, "\r\n");
 	}
 	buf_printf(out,
 		   "\r\n--%s/%s\r\n"
@@ -154,26 +211,36 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 		   dsn_id, c->myhostname, c->myhostname, t->id);
 	if (t->envid) {
 		snprintf(value, sizeof(value), "%s", t->envid);
-		if (xtext_decode(value) == 0)
-			buf_printf(out, "Original-Envelope-Id: %s\r\n", value);
+		if (xtext_decode(value) == 0) {
+			buf_puts(out, "Original-Envelope-Id: ");
+			dsn_put(out, value, DSN_TEXT_MAX);
+			buf_puts(out, "\r\n");
+		}
 	}
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 
-		if (!rc->dsn_pending)
+		if (rc->state != RCPT_BOUNCING)
 			continue;
-		buf_printf(out, "\r\nFinal-Recipient: rfc822; %s\r\n",
-			   rc->addr);
-		if (dsn_param(rc->params, "ORCPT", value, sizeof(value)))
-			buf_printf(out, "Original-Recipient: %s\r\n", value);
-		buf_printf(out,
-			   "Action: failed\r\n"
-			   "Status: %s\r\n",
-			   rc->reply.dsn);
-		if (*remote && rc->destiny != TXN_D_BOUNCE)
-			buf_printf(out, "Remote-MTA: dns; %s\r\n", remote);
-		buf_printf(out, "Diagnostic-Code: smtp; %d %s %s\r\n",
-			   rc->reply.code, rc->reply.dsn, rc->reply.text);
+		buf_puts(out, "\r\nFinal-Recipient: rfc822; ");
+		dsn_put(out, rc->addr, DSN_TEXT_MAX);
+		buf_puts(out, "\r\n");
+		if (dsn_param(rc->params, "ORCPT", value, sizeof(value))) {
+			buf_puts(out, "Original-Recipient: ");
+			dsn_put(out, value, DSN_TEXT_MAX);
+			buf_puts(out, "\r\n");
+		}
+		buf_puts(out, "Action: failed\r\nStatus: ");
+		dsn_put(out, rc->reply.dsn, 16);
+		buf_puts(out, "\r\n");
+		if (*remote && rc->by == RCPT_BY_HOP) {
+			buf_puts(out, "Remote-MTA: dns; ");
+			dsn_put(out, remote, 300);
+			buf_puts(out, "\r\n");
+		}
+		buf_puts(out, "Diagnostic-Code: smtp; ");
+		dsn_reply(out, rc);
+		buf_puts(out, "\r\n");
 	}
 	buf_printf(out,
 		   "\r\n--%s/%s\r\n"
@@ -186,11 +253,10 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 
 /* dsn_send - build and forward the DSN; 0 when a notify hop took it */
 static int
-dsn_send(struct reinject *rj, struct txn *t)
+dsn_send(struct reinject *rj, struct txn *t, char *err, size_t errsize)
 {
 	struct txn *d = txn_create(t->conf, "127.0.0.1", 0);
 	struct buf text;
-	char err[512];
 	int ok = 0;
 
 	d->bank = t->bank;
@@ -201,17 +267,17 @@ dsn_send(struct reinject *rj, struct txn *t)
 	txn_add_rcpt(d, t->sender, NULL);
 	buf_init(&text, 4096);
 	dsn_format(t, d->id, &text);
-	d->spool = spool_create(t->conf->tmp_dir, d->id, err, sizeof(err));
+	d->spool = spool_create(t->conf->tmp_dir, d->id, err, errsize);
 	if (d->spool) {
 		spool_write(d->spool, text.data, text.len);
 		d->size = spool_size(d->spool);
-		if (spool_commit(d->spool, err, sizeof(err)) == 0 &&
-		    reinject_run(rj, d) == 0 && txn_rcpt_status(d, 0) == 2)
+		if (spool_commit(d->spool, err, errsize) == 0 &&
+		    reinject_run(rj, d) == 0 && rcpt_class(d, d->rcpts) == 2)
 			ok = 1;
 		else if (d->error_text)
-			snprintf(err, sizeof(err), "%s", d->error_text);
+			snprintf(err, errsize, "%s", d->error_text);
 		else
-			snprintf(err, sizeof(err), "%d %s %s",
+			snprintf(err, errsize, "%d %s %s",
 				 d->rcpts[0].reply.code, d->rcpts[0].reply.dsn,
 				 d->rcpts[0].reply.text);
 	}
@@ -232,46 +298,37 @@ dsn_send(struct reinject *rj, struct txn *t)
 int
 dsn_run(struct reinject *rj, struct txn *t)
 {
-	size_t accepted = 0, pending = 0;
-	int mixed;
+	size_t pending = 0;
+	char err[512];
 
-	if (t->error)
+	rcpt_settle(t);
+	if (!rcpt_bounce_due(t))
 		return 0;
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		accepted += t->rcpts[i].destiny == TXN_D_PASS &&
-			    txn_rcpt_status(t, i) == 2;
-	mixed = t->one_reply && accepted > 0;
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
 		const char *why_not;
 
-		if (!dsn_candidate(rc, mixed))
+		if (rc->state != RCPT_BOUNCING)
 			continue;
 		if ((why_not = dsn_why_not(t, rc)) == NULL) {
-			rc->dsn_pending = 1;
 			pending++;
-		} else {
-			rc->dsn_suppressed = 1;
-			msg_info("%s: <%s> not delivered, no DSN (%s)", t->id,
-				 rc->addr, why_not);
+			continue;
 		}
+		rcpt_nobounce(rc);
+		msg_info("%s: <%s> not delivered, no DSN (%s)", t->id, rc->addr,
+			 why_not);
 	}
 	if (pending == 0)
 		return 0;
-	if (dsn_send(rj, t) == 0) {
+	if (dsn_send(rj, t, err, sizeof(err)) == 0) {
 		for (size_t i = 0; i < t->n_rcpts; i++)
-			if (t->rcpts[i].dsn_pending)
-				t->rcpts[i].dsn_sent = 1;
-	} else {
-		/* A bounce that cannot be sent now: the front MTA keeps it. */
-		for (size_t i = 0; i < t->n_rcpts; i++)
-			if (t->rcpts[i].dsn_pending &&
-			    t->rcpts[i].destiny == TXN_D_BOUNCE)
-				txn_set_reply(&t->rcpts[i].reply, t->pool, 451,
-					      "4.3.0",
-					      "cannot send the DSN now");
+			if (t->rcpts[i].state == RCPT_BOUNCING)
+				rcpt_bounced(t->rcpts + i);
+		return 0;
 	}
+	/* A bounce that cannot be sent now: the front MTA keeps it. */
 	for (size_t i = 0; i < t->n_rcpts; i++)
-		t->rcpts[i].dsn_pending = 0;
+		if (t->rcpts[i].state == RCPT_BOUNCING)
+			rcpt_bounce_failed(t, t->rcpts + i, err);
 	return 0;
 }

@@ -9,29 +9,34 @@
 /* SYNOPSIS
 /*	#include "reinject/dsn.h"
 /* DESCRIPTION
-/*	dsn_run() is the NOTIFY stage. Recipients whose destiny is BOUNCE
-/*	get a DSN (unless amavis' rules say nobody is to be told: a virus,
-/*	whose sender is likely forged; spam at spam_dsn_cutoff_level;
-/*	Precedence bulk, list or junk), after which they count as handled
-/*	(250); if the DSN cannot be sent they are temporarily failed. And
-/*	when a next hop accepted some
-/*	recipients of a message and refused others for good, a one-reply
-/*	SMTP client (the front MTA) cannot be told both; like amavisd-new,
-/*	filterd then tells the sender itself: one multipart/report DSN
-/*	(with the original header) for the refused recipients, sent from
-/*	the null sender through the bank's notify hops. When that DSN is
-/*	accepted, those recipients count as handled (dsn_sent) and the
-/*	message can get its 250; when it is not, nothing changes and the
-/*	message is temporarily failed as a whole: no refusal is ever lost.
+/*	dsn_run() is the NOTIFY stage. It first lets rcpt_settle() turn
+/*	refusals that one SMTP reply cannot carry (beside accepted
+/*	recipients) into bounces, then tells the sender about every
+/*	BOUNCING recipient (txn/rcpt.h) in one RFC 3464 multipart/report
+/*	DSN from the null sender, through the bank's notify hops: a policy
+/*	bounce ("the content filter blocked it") or a next hop's refusal
+/*	("the next mail server refused it"), saying the message went to
+/*	the other recipients only when it did. When a notify hop accepts
+/*	the DSN the recipients are BOUNCED; when none does they are
+/*	DEFERRED, and the front MTA retries the message: no refusal is
+/*	ever lost.
 /*
-/*	No DSN is sent, as an MTA would not send one, for mail from the null
-/*	sender or for a recipient whose NOTIFY excludes FAILURE
-/*	(dsn_suppressed). When every recipient was refused there is nothing
-/*	to do here: the front MTA gets the refusal and bounces itself.
+/*	Nobody is told (NOBOUNCE), as an MTA or amavisd-new would not tell
+/*	them: mail from the null sender, a recipient whose NOTIFY excludes
+/*	FAILURE, and for policy bounces a virus (its sender is likely
+/*	forged), spam at the recipient's spam_dsn_cutoff_level, and
+/*	Precedence bulk, list or junk.
+/*
+/*	Nothing is sent while the one reply of an SMTP message will be a
+/*	4xx anyway (rcpt_bounce_due): the message is retried as a whole.
+/*
+/*	Every text that comes from the message or a peer (addresses,
+/*	reasons, a next hop's reply) is written through one writer that
+/*	keeps it on one line of printable ASCII.
 /*
 /*	Returns 0: a DSN that cannot be sent is not an error of the stage.
-/*	dsn_format() writes the DSN text for a message into a buffer (for
-/*	tests); dsn_id names it.
+/*	dsn_format() writes the DSN text for a message's BOUNCING
+/*	recipients into a buffer (for tests); dsn_id names it.
 /* PROCESS
 /*	children (front ends that give one reply per message).
 /*--*/

@@ -32,6 +32,7 @@
 #include "reinject.h"
 #include "smtp/cmd_parse.h"
 #include "spool/spool.h"
+#include "txn/rcpt.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 #include "util/inet.h"
@@ -410,8 +411,8 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
 			if (r.code / 100 == 2)
 				++*accepted;
 			else
-				txn_set_reply(&rc->reply, t->pool, r.code,
-					      r.dsn, r.text);
+				rcpt_hop_reply(t, rc, h->name, r.code, r.dsn,
+					       r.text);
 			n_temp += r.code / 100 == 4;
 		}
 	}
@@ -439,8 +440,8 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
 			if (r.code / 100 == 2)
 				++*accepted;
 			else
-				txn_set_reply(&rc->reply, t->pool, r.code,
-					      r.dsn, r.text);
+				rcpt_hop_reply(t, rc, h->name, r.code, r.dsn,
+					       r.text);
 			n_temp += r.code / 100 == 4;
 		}
 	}
@@ -461,8 +462,8 @@ mail_refused:
 	/* A permanent refusal of the sender is every recipient's answer. */
 	for (size_t i = 0; i < t->n_rcpts; i++)
 		if (g->member[i])
-			txn_set_reply(&t->rcpts[i].reply, t->pool, mail.code,
-				      mail.dsn, mail.text);
+			rcpt_hop_reply(t, t->rcpts + i, h->name, mail.code,
+				       mail.dsn, mail.text);
 	return HOP_DONE;
 
 no_recipient:
@@ -668,9 +669,8 @@ hop_deliver(struct reinject *rj, struct hop *h, const char *spec, struct txn *t,
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
 
-		if (g->member[i] && rc->reply.code == 0)
-			txn_set_reply(&rc->reply, t->pool, r.code, r.dsn,
-				      r.text);
+		if (g->member[i] && rc->state == RCPT_PENDING)
+			rcpt_hop_reply(t, rc, h->name, r.code, r.dsn, r.text);
 	}
 	if (r.code / 100 == 2)
 		t->queued_as = pool_strdup(
@@ -725,8 +725,7 @@ reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
 		/* Replies from a hop given up on do not count. */
 		for (size_t k = 0; k < t->n_rcpts; k++)
 			if (g->member[k])
-				memset(&t->rcpts[k].reply, 0,
-				       sizeof(t->rcpts[k].reply));
+				rcpt_hop_forget(t->rcpts + k);
 		res = hop_deliver(rj, &h, hops->v[i], t, g);
 		if (t->slot && res != HOP_DONE)
 			t->slot->c.nexthop_failures++;
@@ -734,9 +733,6 @@ reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
 			const char *name = pool_strdup(t->pool, h.name);
 
 			t->hop = name;
-			for (size_t k = 0; k < t->n_rcpts; k++)
-				if (g->member[k])
-					t->rcpts[k].hop = name;
 			if (t->slot && i > 0)
 				t->slot->c.nexthop_failovers++;
 			if (i > 0)
@@ -772,7 +768,7 @@ reinject_run(struct reinject *rj, struct txn *t)
 	for (size_t first = 0; first < t->n_rcpts; first++) {
 		const struct txn_rcpt *f = t->rcpts + first;
 
-		if (done[first] || f->destiny != TXN_D_PASS)
+		if (done[first] || f->state != RCPT_PENDING)
 			continue;
 		/* Everyone whose copy is the same as first's. */
 		memset(g.member, 0, t->n_rcpts);
@@ -781,7 +777,7 @@ reinject_run(struct reinject *rj, struct txn *t)
 		for (size_t i = first; i < t->n_rcpts; i++) {
 			const struct txn_rcpt *rc = t->rcpts + i;
 
-			g.member[i] = !done[i] && rc->destiny == TXN_D_PASS &&
+			g.member[i] = !done[i] && rc->state == RCPT_PENDING &&
 				      rc->headers == f->headers &&
 				      rc->subject_tag == f->subject_tag;
 			done[i] |= g.member[i];
@@ -792,14 +788,10 @@ reinject_run(struct reinject *rj, struct txn *t)
 		}
 		failed++;
 		for (size_t i = 0; i < t->n_rcpts; i++)
-			if (g.member[i])
-				txn_set_reply(
-					&t->rcpts[i].reply, t->pool, 451,
-					"4.4.1",
-					pool_printf(t->pool,
-						    "next hop unavailable: "
-						    "%s",
-						    last));
+			if (g.member[i]) {
+				rcpt_hop_forget(t->rcpts + i);
+				rcpt_hop_unavailable(t, t->rcpts + i, last);
+			}
 	}
 	free(g.member);
 	free(done);

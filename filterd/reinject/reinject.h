@@ -13,21 +13,21 @@
 /*	milter worker); the caller owns it and releases it with
 /*	reinject_free().
 /*
-/*	reinject_run() sends the message in txn to the recipients whose
-/*	destiny is PASS, trying the bank's forward hops in order. A hop is
-/*	skipped for the next one when it cannot be reached, times out,
-/*	or answers 4xx (or anything but 2xx) before the message data is
-/*	sent: nothing has been handed over yet. Once the data is under way
-/*	there is no retry on another hop: a failure then is a temporary
-/*	failure of the message (the front MTA retries; at worst a
-/*	duplicate, never a loss).
+/*	reinject_run() sends the message in txn to the recipients the
+/*	policy passed (RCPT_PENDING, txn/rcpt.h), trying the bank's forward
+/*	hops in order. A hop is skipped for the next one when it cannot be
+/*	reached, times out, or answers 4xx (or anything but 2xx) before the
+/*	message data is sent: nothing has been handed over yet. Once the
+/*	data is under way there is no retry on another hop: a failure then
+/*	is a temporary failure of the message (the front MTA retries; at
+/*	worst a duplicate, never a loss).
 /*
-/*	On return, each PASS recipient's reply holds the next hop's answer
-/*	for it (its RCPT reply when that refused it, else the reply to the
-/*	final dot); txn->hop and txn->queued_as name where the message went.
-/*	Returns 0 when a hop gave an answer for every recipient; -1 with
-/*	TXN_ERR_FORWARD when no hop did (every recipient's outcome is then a
-/*	temporary failure).
+/*	On return each of those recipients has the outcome the next hop
+/*	gave it (rcpt_hop_reply: its RCPT reply when that refused it, else
+/*	the reply to the final dot), or is DEFERRED when no hop took it;
+/*	txn->hop and txn->queued_as name where the message went. Returns 0
+/*	when a hop gave an answer for some copy; -1 with TXN_ERR_FORWARD
+/*	when no copy went anywhere.
 /*
 /*	After a message the session to the next hop is kept open for the
 /*	next one (forward_cache_time seconds at most) and probed with RSET

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reply.h"
+#include "txn/rcpt.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 
@@ -50,21 +51,33 @@ reply_recipient(const struct txn *t, size_t i, struct buf *out)
 		return;
 	}
 	buf_reset(out);
-	if (txn_rcpt_status(t, i) == 4 && r->code / 100 != 4) {
-		/* No outcome, or an odd one: never pretend success. */
-		buf_printf(out, "451 4.3.0 id=%s - no valid outcome for <%s>",
-			   t->id, rc->addr);
-	} else if (rc->dsn_sent || rc->dsn_suppressed) {
+	switch (rc->state) {
+	case RCPT_BOUNCED:
+	case RCPT_NOBOUNCE:
 		buf_printf(out, "250 2.5.0 Ok, id=%s, DSN %s: %d %s %s", t->id,
-			   rc->dsn_sent ? "sent" : "suppressed", r->code,
-			   r->dsn, r->text);
-	} else if (rc->destiny == TXN_D_PASS && rc->hop) {
-		buf_printf(out, "%d %s %s, id=%s, from MTA(%s): %d %s %s",
-			   r->code, r->dsn,
-			   r->code / 100 == 2 ? "Ok" : "Failed", t->id, rc->hop,
+			   rc->state == RCPT_BOUNCED ? "sent" : "suppressed",
 			   r->code, r->dsn, r->text);
-	} else {
+		break;
+	case RCPT_DELIVERED:
+	case RCPT_REJECTED:
+	case RCPT_DEFERRED:
+		if (rc->by == RCPT_BY_HOP && rc->hop) {
+			buf_printf(out,
+				   "%d %s %s, id=%s, from MTA(%s): %d %s %s",
+				   r->code, r->dsn,
+				   r->code / 100 == 2 ? "Ok" : "Failed", t->id,
+				   rc->hop, r->code, r->dsn, r->text);
+			break;
+		}
+		/* FALLTHROUGH */
+	case RCPT_DISCARDED:
 		buf_printf(out, "%d %s %s", r->code, r->dsn, r->text);
+		break;
+	default:
+		/* No final outcome: never pretend success. */
+		buf_printf(out, "451 4.3.0 id=%s - no final outcome for <%s>",
+			   t->id, rc->addr);
+		break;
 	}
 }
 
@@ -79,36 +92,40 @@ reply_code(const struct buf *reply)
 void
 reply_message(const struct txn *t, struct buf *out)
 {
-	int first_ok = -1, first_perm = -1;
+	int first[6] = {-1, -1, -1, -1, -1, -1}; /* by class */
+	int delivered = -1;
 
 	if (t->error || t->n_rcpts == 0) {
 		reply_error(t, out);
 		return;
 	}
 	for (size_t i = 0; i < t->n_rcpts; i++) {
-		int status = txn_rcpt_status(t, i);
+		int c = rcpt_class(t, t->rcpts + i);
 
-		if (status == 4) {
-			reply_recipient(t, i, out);
-			return;
-		}
-		/* Prefer a recipient a next hop took to one we bounced. */
-		if (status == 2 &&
-		    (first_ok < 0 || (t->rcpts[first_ok].dsn_sent ||
-				      t->rcpts[first_ok].dsn_suppressed)))
-			first_ok = (int)i;
-		if (status == 5 && first_perm < 0)
-			first_perm = (int)i;
+		/* Of the temporary failures, a real one explains best. */
+		if (first[c] < 0 ||
+		    (c == 4 && t->rcpts[i].state == RCPT_DEFERRED &&
+		     t->rcpts[first[c]].state != RCPT_DEFERRED))
+			first[c] = (int)i;
+		if (delivered < 0 && t->rcpts[i].state == RCPT_DELIVERED)
+			delivered = (int)i;
 	}
-	if (first_ok >= 0 && first_perm >= 0) {
-		buf_reset(out);
-		buf_printf(out,
-			   "451 4.5.0 id=%s - next hop refused some "
-			   "recipients (<%s>): temporary failure for all, "
-			   "use LMTP for per-recipient replies",
-			   t->id, t->rcpts[first_perm].addr);
+	if (first[4] >= 0) {
+		reply_recipient(t, (size_t)first[4], out);
 		return;
 	}
-	reply_recipient(t, (size_t)(first_ok >= 0 ? first_ok : first_perm),
+	if (first[2] >= 0 && first[5] >= 0) {
+		buf_reset(out);
+		buf_printf(out,
+			   "451 4.3.0 id=%s - <%s> refused while others were "
+			   "accepted, and no DSN was arranged",
+			   t->id, t->rcpts[first[5]].addr);
+		return;
+	}
+	if (first[5] >= 0) {
+		reply_recipient(t, (size_t)first[5], out);
+		return;
+	}
+	reply_recipient(t, (size_t)(delivered >= 0 ? delivered : first[2]),
 			out);
 }

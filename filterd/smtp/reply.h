@@ -11,21 +11,20 @@
 /* DESCRIPTION
 /*	reply_recipient() gives the reply for recipient i of a message
 /*	that has been through the pipeline: a temporary failure when the
-/*	message as a whole failed (txn->error), else that recipient's own
-/*	outcome (the next hop's answer, wrapped as amavis does: "from
-/*	MTA(smtp:[h]:p): 250 2.0.0 Ok"). LMTP sends one per recipient.
+/*	message as a whole failed (txn->error), else the reply of that
+/*	recipient's outcome (txn/rcpt.h), the next hop's answer wrapped as
+/*	amavis does: "from MTA(smtp:[h]:p): 250 2.0.0 Ok". LMTP sends one
+/*	per recipient. A recipient without a final outcome (PENDING, a
+/*	bounce not yet sent) gets a 4xx.
 /*
 /*	reply_message() gives the one SMTP reply for the whole message
 /*	(amavis one_response_for_all): any temporary failure wins; then
-/*	all accepted gives the first success; all refused the first
-/*	refusal. A mix of accepted and refused recipients cannot be told
-/*	to an SMTP client: the NOTIFY stage (dsn.c) then tells the sender
-/*	itself, and the recipients it told about count as handled; if it
-/*	could not, the message gets a temporary failure, so nothing is lost
-/*	(the accepted recipients may get the message again on retry; LMTP
-/*	avoids this). The result never says 2xx unless every recipient
-/*	was accepted by a next hop, deliberately not delivered, or covered
-/*	by a DSN that a next hop accepted.
+/*	all refused gives the first refusal; else the first recipient a
+/*	next hop took (or, when none, the first one handled otherwise).
+/*	Refusals beside accepted recipients have been turned into bounces
+/*	by rcpt_settle() before this is asked; a mix that is still there
+/*	gets a 4xx, so nothing is lost. The result never says 2xx unless
+/*	every recipient's class (rcpt_class) is 2.
 /*
 /*	Both write "CODE X.Y.Z text" (no CR LF) into out, replacing its
 /*	content.

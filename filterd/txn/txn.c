@@ -89,7 +89,7 @@ txn_add_rcpt(struct txn *t, const char *addr, const char *params)
 	memset(r, 0, sizeof(*r));
 	r->addr = pool_strdup(t->pool, addr);
 	r->params = params && *params ? pool_strdup(t->pool, params) : NULL;
-	r->destiny = TXN_D_PASS;
+	r->state = RCPT_PENDING;
 }
 
 /* txn_add_header - a header field to prepend on forwarding */
@@ -119,16 +119,6 @@ txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 	}
 }
 
-/* txn_set_reply - fill in one SMTP reply from pool copies */
-void
-txn_set_reply(struct txn_reply *r, struct pool *pool, int code, const char *dsn,
-	      const char *text)
-{
-	r->code = code;
-	r->dsn = pool_strdup(pool, dsn);
-	r->text = pool_strdup(pool, text);
-}
-
 /* txn_ms - milliseconds between two instants (0 if either is unset) */
 long
 txn_ms(const struct timespec *from, const struct timespec *to)
@@ -147,23 +137,6 @@ txn_ccat_name(enum txn_ccat c)
 					    "UNCHECKED", "BANNED", "INFECTED"};
 
 	return names[c];
-}
-
-/* txn_rcpt_status - 2, 4 or 5: see txn.h */
-int
-txn_rcpt_status(const struct txn *t, size_t i)
-{
-	const struct txn_rcpt *rc = t->rcpts + i;
-	const struct txn_reply *r = &rc->reply;
-
-	if (t->error)
-		return t->error == TXN_ERR_SIZE ? 5 : 4;
-	/* Only a 2xx is success and only a 5xx a refusal: all else is 4. */
-	if (r->code / 100 == 2)
-		return 2;
-	if (r->code / 100 == 5)
-		return rc->dsn_sent || rc->dsn_suppressed ? 2 : 5;
-	return 4;
 }
 
 /* The pipeline after spooling, in data-flow order. */

@@ -27,12 +27,9 @@
 /*	results (next hop replies, policy rejects) are in rcpts[i].reply.
 /*	Nothing here ever turns an error into success.
 /*
-/*	txn_rcpt_status() classes recipient i's outcome as an SMTP reply
-/*	class: 2 (a next hop took it, it was deliberately not delivered,
-/*	or it was refused and filterd itself sent the sender a DSN about
-/*	it), 4 (temporary failure: the message as a whole failed, or no
-/*	outcome was recorded) or 5 (refused). Front ends build their
-/*	replies on it, so there is one truth about what happened.
+/*	What happened to each recipient is recorded by rcpt.c alone,
+/*	through explicit transitions (rcpt.h); everyone else reads
+/*	txn_rcpt.state and rcpt_class(), so there is one truth about it.
 /*
 /*	txn_create() makes a txn for one message on behalf of a session;
 /*	it takes a fresh mail_id (amavis style: 12 base64url characters of
@@ -49,6 +46,7 @@
 #include "master/scoreboard.h"
 #include "mime/mime_parse.h"
 #include "policy/bank.h"
+#include "rcpt.h"
 #include "util/pool.h"
 
 struct spool;
@@ -98,13 +96,6 @@ enum txn_ccat {
 	TXN_CCAT_VIRUS,
 };
 
-enum txn_destiny {
-	TXN_D_PASS,
-	TXN_D_DISCARD,
-	TXN_D_BOUNCE,
-	TXN_D_REJECT,
-};
-
 /* An SMTP reply: code, enhanced status, text (pool strings). */
 struct txn_reply {
 	int code;	 /* 0: none yet */
@@ -121,8 +112,10 @@ struct txn_header {
 struct txn_rcpt {
 	const char *addr;   /* without angle brackets */
 	const char *params; /* RCPT parameters to pass on (NOTIFY, ORCPT) */
-	enum txn_destiny destiny;
-	struct txn_reply reply; /* the outcome for this recipient */
+	/* Its outcome: written by rcpt.c only (rcpt.h). */
+	enum rcpt_state state;
+	enum rcpt_by by;	/* who refused or deferred it */
+	struct txn_reply reply; /* the reply that describes the outcome */
 	const char *hop; /* next hop that answered for it, "smtp:[h]:p" */
 	int local;	 /* in local_domains: gets X-Spam-* fields */
 	/* What its copy gets on forwarding, besides txn->add_headers. */
@@ -132,10 +125,8 @@ struct txn_rcpt {
 	const struct lookup_policy *pol; /* SQL settings, or NULL */
 	enum txn_ccat ccat;
 	double score;
-	double penpal;	    /* pen pal bonus (negative), or 0 */
-	int dsn_sent;	    /* a refusal we told the sender about */
-	int dsn_pending;    /* in the DSN being made (dsn.c only) */
-	int dsn_suppressed; /* a refusal nobody can be told about */
+	double penpal;	   /* pen pal bonus (negative), or 0 */
+	double dsn_cutoff; /* no DSN for spam at or above this score */
 };
 
 /* The client as the front MTA saw it (XFORWARD), else our peer. */
@@ -172,7 +163,7 @@ struct txn {
 	/* Checks: engines from the master, this process's matching state. */
 	const struct checks *checks;
 	struct checks_ctx *cctx;
-	int one_reply;	    /* the front end answers once (SMTP) */
+	int one_reply;	    /* the front end answers once (SMTP): rcpt.h */
 	struct db *storage; /* sql.storage of this process, or NULL */
 	struct db *lookup;  /* sql.lookup of this process, or NULL */
 
@@ -230,11 +221,8 @@ void txn_add_rcpt(struct txn *t, const char *addr, const char *params);
 void txn_add_header(struct txn *t, const char *name, const char *value);
 void txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void txn_set_reply(struct txn_reply *r, struct pool *pool, int code,
-		   const char *dsn, const char *text);
 long txn_ms(const struct timespec *from, const struct timespec *to);
 const char *txn_ccat_name(enum txn_ccat c);
-int txn_rcpt_status(const struct txn *t, size_t i);
 
 int txn_run(struct txn *t, unsigned stages, struct reinject *rj);
 

@@ -33,17 +33,18 @@ txn_log_actions(const struct txn *t, struct buf *out, int *passed)
 
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
-		int status = txn_rcpt_status(t, i);
 
-		if (status == 4)
+		if (rcpt_class(t, rc) == 4)
 			tempfailed = 1;
-		else if (rc->dsn_sent)
+		else if (t->error)
+			rejected = 1; /* too big: the front MTA is told 5xx */
+		else if (rc->state == RCPT_BOUNCED)
 			bounced = 1;
-		else if (rc->dsn_suppressed)
+		else if (rc->state == RCPT_NOBOUNCE)
 			nobounce = 1;
-		else if (rc->destiny == TXN_D_DISCARD)
+		else if (rc->state == RCPT_DISCARDED)
 			discarded = 1;
-		else if (status == 5)
+		else if (rc->state == RCPT_REJECTED)
 			rejected = 1;
 		else
 			relayed = 1;

@@ -17,11 +17,11 @@ txn_stats_action(const struct txn *t, size_t i)
 {
 	const struct txn_rcpt *rc = t->rcpts + i;
 
-	switch (txn_rcpt_status(t, i)) {
+	switch (rcpt_class(t, rc)) {
 	case 2:
-		if (rc->dsn_sent)
+		if (rc->state == RCPT_BOUNCED)
 			return SB_ACT_BOUNCED;
-		if (rc->destiny == TXN_D_DISCARD || rc->dsn_suppressed)
+		if (rc->state == RCPT_DISCARDED || rc->state == RCPT_NOBOUNCE)
 			return SB_ACT_DISCARDED;
 		return SB_ACT_PASSED;
 	case 5:

@@ -71,6 +71,9 @@ class DsnTest(h.PeerTestCase):
         self.assertIn("Status: 5.7.1", body)
         self.assertIn("Diagnostic-Code: smtp; 554 5.7.1", body)
         self.assertIn(BAD_TEXT, body)
+        self.assertIn("The next mail server refused it", body)
+        self.assertIn("It was delivered to its other recipients.", body)
+        self.assertNotIn("content filter blocked", body)
         self.assertIn("Message-ID: <dsn-test@example.org>", body)
         self.assertNotIn("Final-Recipient: rfc822; %s" % GOOD, body)
         log = fd.log_text()
@@ -83,8 +86,9 @@ class DsnTest(h.PeerTestCase):
         replies = h.send_message(fd.port, SENDER, [GOOD, BAD], MSG,
                                  timeout=30)
         final = replies
-        self.assertEqual((final.code, final.enhanced), (451, "4.5.0"),
+        self.assertEqual((final.code, final.enhanced), (451, "4.3.0"),
                          replies)
+        self.assertIn("cannot send the DSN now", final.text)
         self.assertIn("cannot send DSN", fd.log_text())
 
     def test_null_sender_gets_no_dsn(self):

@@ -424,5 +424,135 @@ class SqlLookupTest(h.PeerTestCase):
         self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
 
 
+class SqlMixedPolicyTest(h.PeerTestCase):
+    """Recipients whose policies disagree, over SMTP (one reply).
+
+    A spam lover and a strict recipient get the same spam; the bank says
+    final_spam_destiny = reject. LMTP can refuse the strict one alone;
+    SMTP cannot, and a 451 would make the front MTA retry for days,
+    delivering a new copy to the lover each time. Like amavisd-new,
+    filterd turns the reject into a bounce (its own DSN, or none when
+    amavis' rules suppress it) and answers 250 once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sink = h.Sink(cls.tmp, "sink")
+        cls.db = h.MariaDB(cls.tmp, "db")
+        cls.start_for_class(cls.sink, cls.db)
+        p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
+        assert p.returncode == 0, p.stderr
+        q(cls.db, """
+          INSERT INTO policy (id, policy_name, spam_lover, spam_kill_level)
+            VALUES (2, 'lover', 'Y', 2000);
+          INSERT INTO policy (id, policy_name, spam_tag2_level,
+                              spam_kill_level)
+            VALUES (3, 'strict', 4, 5);
+          INSERT INTO users (id, priority, policy_id, email) VALUES
+            (10, 9, 2, 'vip@example.net'),
+            (11, 5, 3, '@example.net');
+          COMMIT;""")
+        rules = os.path.join(cls.tmp.path, "rules.cf")
+        with open(rules, "w") as f:
+            f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
+                    "score FIVEPOINTFIVE 5.5\n")
+        sql = 'sql { storage = {"%s"} lookup = {"%s"} }' % (
+            cls.db.dsn(), cls.db.dsn())
+        bank = {"forward": [cls.sink.addr], "notify": [cls.sink.addr],
+                "final_spam_destiny": "reject"}
+        cls.fd = h.Filterd(cls.tmp, "fd", spam_rules=[rules],
+                           listen=[(h.free_port(), "smtp", "default"),
+                                   (h.free_port(), "lmtp", "default")],
+                           banks={"default": bank}, raw=sql)
+        cls.start_for_class(cls.fd)
+
+    def setUp(self):
+        super().setUp()
+        self.seen = {d.path for d in self.sink.dumps()}
+
+    def new_dumps(self, n):
+        h.wait_until(lambda: len(self._new()) >= n, 10)
+        return self._new()
+
+    def _new(self):
+        return [d for d in self.sink.dumps() if d.path not in self.seen]
+
+    def rows(self, mail_id):
+        return q(self.db, "SELECT m.email, r.ds FROM msgrcpt r JOIN maddr m "
+                 "ON m.id = r.rid AND m.partition_tag = r.partition_tag "
+                 "WHERE r.mail_id = '%s' ORDER BY r.rseqnum" % mail_id)
+
+    def log_line(self, mail_id):
+        lines = [l for l in self.fd.log_lines()
+                 if l.find(mail_id + ": ") >= 0 and ("Passed" in l or
+                                                    "Blocked" in l)]
+        self.assertEqual(len(lines), 1, lines)
+        return lines[0]
+
+    def test_reject_becomes_a_dsn_and_250(self):
+        """Score 5.5 is under spam_dsn_cutoff_level (10): the sender is
+        told by a DSN that says the content filter blocked it."""
+        r = h.send_message(self.fd.port, "someone@example.org",
+                           ["vip@example.net", "user@example.net"],
+                           message(b"fivepointfive offer\r\n", "mixed"),
+                           timeout=30)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        dumps = self.new_dumps(2)
+        copies = [d for d in dumps if d.rcpts == ["vip@example.net"]]
+        dsns = [d for d in dumps if d.rcpts == ["someone@example.org"]]
+        self.assertEqual((len(copies), len(dsns)), (1, 1), dumps)
+        self.assertEqual(dsns[0].sender, "")
+        body = dsns[0].body
+        self.assertIn(b"Final-Recipient: rfc822; user@example.net", body)
+        self.assertIn(b"Action: failed", body)
+        self.assertIn(b"The content filter blocked it", body)
+        self.assertIn(b"It was delivered to its other recipients.", body)
+        self.assertNotIn(b"refused", body)
+        self.assertNotIn(b"vip@example.net>:", body)
+        self.assertEqual(self.rows(mail_id), [["vip@example.net", "P"],
+                                              ["user@example.net", "B"]])
+        line = self.log_line(mail_id)
+        self.assertIn("RelayedInbound", line)
+        self.assertIn("BouncedInbound", line)
+        self.assertNotIn("TempFailed", line)
+
+    def test_suppressed_bounce_is_250_without_dsn(self):
+        """GTUBE scores over spam_dsn_cutoff_level: nobody is told (a
+        DSN to a spammer's forged sender is backscatter); still 250."""
+        r = h.send_message(self.fd.port, "someone@example.org",
+                           ["vip@example.net", "user@example.net"],
+                           message(GTUBE + b"\r\n", "gtube mixed"),
+                           timeout=30)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        dumps = self.new_dumps(1)
+        time.sleep(0.5)
+        dumps = self._new()
+        self.assertEqual([d.rcpts for d in dumps], [["vip@example.net"]])
+        self.assertEqual(self.rows(mail_id), [["vip@example.net", "P"],
+                                              ["user@example.net", "B"]])
+        line = self.log_line(mail_id)
+        self.assertIn("NoBounceInbound", line)
+        self.assertNotIn("TempFailed", line)
+
+    def test_lmtp_refuses_the_strict_recipient_alone(self):
+        with h.SmtpClient(self.fd.listen[1][0]) as c:
+            c.greeting()
+            c.ehlo(verb="LHLO")
+            self.assertEqual(c.cmd("MAIL FROM:<someone@example.org>").code,
+                             250)
+            for rcpt in ("vip@example.net", "user@example.net"):
+                self.assertEqual(c.cmd("RCPT TO:<%s>" % rcpt).code, 250)
+            first = c.data(message(b"fivepointfive offer\r\n",
+                                   "lmtp mixed"))[1]
+            replies = [first] + c.replies(1)
+        self.assertEqual([x.code for x in replies], [250, 554], replies)
+        dumps = self.new_dumps(1)
+        time.sleep(0.5)
+        self.assertEqual([d.rcpts for d in self._new()],
+                         [["vip@example.net"]])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -7,10 +7,10 @@
 /*	Each row builds a checked message by hand: a content category, the
 /*	bank's destiny for it, the spam score and levels, the recipients
 /*	and (for local_domains) a small configuration file. decide_run()
-/*	must give every recipient the row's destiny and reply, or fail the
+/*	must give every recipient the row's outcome and reply, or fail the
 /*	message with TXN_ERR_SCAN (TEMPFAIL); recipients that pass get the
 /*	exact X-Spam-* fields and subject tag when they are local, and
-/*	recipients with the same fields share one list. txn_rcpt_status()
+/*	recipients with the same fields share one list. rcpt_class()
 /*	is then checked, after marking a DSN sent or suppressed when the
 /*	row says so.
 /*
@@ -65,7 +65,7 @@ struct decide_case {
 
 	/* want */
 	enum txn_error err; /* TXN_ERR_SCAN: decide_run() returns -1 */
-	enum txn_destiny destiny_want;
+	enum rcpt_state state_want;
 	int code; /* 0: no reply recorded */
 	const char *dsn;
 	const char *text;   /* in the reply text, or in error_text */
@@ -73,7 +73,7 @@ struct decide_case {
 	const char *fields; /* local copies: "Name: value" lines, LF-joined */
 	const char *tag;    /* local copies' subject tag */
 	int local[MAX_RCPTS];
-	int status; /* txn_rcpt_status() of every recipient */
+	int status; /* rcpt_class() of every recipient */
 };
 
 /* Reasons decide.c gives for each category (virus etc. below). */
@@ -100,14 +100,14 @@ struct decide_case {
 	{                                                                      \
 		.name = #c " pass", .ccat = c, .destiny = CONF_D_PASS,         \
 		.scanned = 1, .score = s, .hits = h,                           \
-		.destiny_want = TXN_D_PASS, .fields = f, .local = {1, 1},      \
+		.state_want = RCPT_PENDING, .fields = f, .local = {1, 1},      \
 		.status = 4                                                    \
 	}
 #define ROW_DISCARD(c, s, h, w)                                                \
 	{                                                                      \
 		.name = #c " discard", .ccat = c, .destiny = CONF_D_DISCARD,   \
 		.scanned = 1, .score = s, .hits = h,                           \
-		.destiny_want = TXN_D_DISCARD, .code = 250, .dsn = "2.7.0",    \
+		.state_want = RCPT_DISCARDED, .code = 250, .dsn = "2.7.0",     \
 		.text = "Ok, discarded, id=", .why = w, .local = {1, 1},       \
 		.status = 2                                                    \
 	}
@@ -115,14 +115,14 @@ struct decide_case {
 	{                                                                      \
 		.name = #c " bounce", .ccat = c, .destiny = CONF_D_BOUNCE,     \
 		.scanned = 1, .score = s, .hits = h,                           \
-		.destiny_want = TXN_D_BOUNCE, .code = 554, .dsn = "5.7.0",     \
-		.text = "Bounce, id=", .why = w, .local = {1, 1}, .status = 5  \
+		.state_want = RCPT_BOUNCING, .code = 554, .dsn = "5.7.0",      \
+		.text = "Bounce, id=", .why = w, .local = {1, 1}, .status = 4  \
 	}
 #define ROW_REJECT(c, s, h, w)                                                 \
 	{                                                                      \
 		.name = #c " reject", .ccat = c, .destiny = CONF_D_REJECT,     \
 		.scanned = 1, .score = s, .hits = h,                           \
-		.destiny_want = TXN_D_REJECT, .code = 554, .dsn = "5.7.0",     \
+		.state_want = RCPT_REJECTED, .code = 554, .dsn = "5.7.0",      \
 		.text = "Reject, id=", .why = w, .local = {1, 1}, .status = 5  \
 	}
 #define ROW_TEMPFAIL(c, s, h, w)                                               \
@@ -136,7 +136,7 @@ struct decide_case {
 	{                                                                      \
 		.name = #c " with destiny " #d, .ccat = c, .destiny = d,       \
 		.scanned = 1, .score = s, .hits = h,                           \
-		.destiny_want = TXN_D_PASS, .fields = f, .local = {1, 1},      \
+		.state_want = RCPT_PENDING, .fields = f, .local = {1, 1},      \
 		.status = 4                                                    \
 	}
 
@@ -182,7 +182,7 @@ static const struct decide_case decide_cases[] = {
 	 .score = 12.5,
 	 .hits = "BODY_RULE=12.5",
 	 .subject = "***SPAM*** ",
-	 .destiny_want = TXN_D_DISCARD,
+	 .state_want = RCPT_DISCARDED,
 	 .code = 250,
 	 .dsn = "2.7.0",
 	 .text = "discarded",
@@ -196,7 +196,7 @@ static const struct decide_case decide_cases[] = {
 	 .scanned = 1,
 	 .score = 1.999,
 	 .hits = "R=1.999",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .local = {1, 1},
 	 .status = 4},
 	{.name = "at spam_tag_level: fields, flag NO",
@@ -205,7 +205,7 @@ static const struct decide_case decide_cases[] = {
 	 .score = 2,
 	 .hits = "R=2",
 	 .subject = "***SPAM*** ",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 2.000\nX-Spam-Level: **\n"
 		   "X-Spam-Status: No, score=2.000 tagged_above=2 "
 		   "required=6.31\r\n tests=[R=2]",
@@ -217,7 +217,7 @@ static const struct decide_case decide_cases[] = {
 	 .score = 6.3,
 	 .hits = "R=6.3",
 	 .subject = "***SPAM*** ",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 6.300\nX-Spam-Level: "
 		   "******\nX-Spam-Status: No, score=6.300 tagged_above=2 "
 		   "required=6.31\r\n tests=[R=6.3]",
@@ -229,7 +229,7 @@ static const struct decide_case decide_cases[] = {
 	 .score = 6.31,
 	 .hits = "R=6.31",
 	 .subject = "***SPAM*** ",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: YES\nX-Spam-Score: 6.310\nX-Spam-Level: "
 		   "******\nX-Spam-Status: Yes, score=6.310 tagged_above=2 "
 		   "required=6.31\r\n tests=[R=6.31]",
@@ -243,7 +243,7 @@ static const struct decide_case decide_cases[] = {
 	 .score = 12.5,
 	 .hits = "BODY_RULE=12.5",
 	 .subject = "[SPAM] ",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = F_SPAM,
 	 .tag = "[SPAM] ",
 	 .local = {1, 1},
@@ -258,7 +258,7 @@ static const struct decide_case decide_cases[] = {
 	 .tag_level = -999,
 	 .tag2_level = 5,
 	 .subject = "***SPAM*** ",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: YES\nX-Spam-Score: 2000.000\nX-Spam-Level: "
 		   "" STARS64 "\nX-Spam-Status: Yes, score=2000.000 "
 		   "tagged_above=-999 required=5\r\n tests=[GTUBE=1000,\r\n "
@@ -274,7 +274,7 @@ static const struct decide_case decide_cases[] = {
 	 .levels = 1,
 	 .tag_level = 1,
 	 .tag2_level = 64.95,
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 64.900\nX-Spam-Level: "
 		   "" STARS64
 		   "\nX-Spam-Status: No, score=64.900 tagged_above=1 "
@@ -289,7 +289,7 @@ static const struct decide_case decide_cases[] = {
 	 .levels = 1,
 	 .tag_level = -999,
 	 .tag2_level = 6.31,
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: -1.500\nX-Spam-Level: \n"
 		   "X-Spam-Status: No, score=-1.500 tagged_above=-999 "
 		   "required=6.31\r\n tests=[ALL_TRUSTED=-1.5]",
@@ -303,7 +303,7 @@ static const struct decide_case decide_cases[] = {
 	 .tag_level = -999,
 	 .tag2_level = -999,
 	 .subject = "***SPAM*** ",
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .local = {1, 1},
 	 .status = 4},
 
@@ -316,7 +316,7 @@ static const struct decide_case decide_cases[] = {
 	 .subject = "***SPAM*** ",
 	 .local_domains = "local_domains = {}",
 	 .rcpts = {"a@example.com", "b@elsewhere.example", "postmaster"},
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = F_SPAMMY,
 	 .tag = "***SPAM*** ",
 	 .local = {1, 1, 1},
@@ -330,7 +330,7 @@ static const struct decide_case decide_cases[] = {
 	 .local_domains = "local_domains = {\"example.com\"}",
 	 .rcpts = {"a@example.com", "b@sub.example.com", "C@EXAMPLE.COM",
 		   "d@example.com.evil"},
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = F_SPAMMY,
 	 .tag = "***SPAM*** ",
 	 .local = {1, 0, 1, 0},
@@ -344,7 +344,7 @@ static const struct decide_case decide_cases[] = {
 	 .local_domains = "local_domains = {\".example.com\"}",
 	 .rcpts = {"a@example.com", "b@Deep.Sub.Example.COM",
 		   "c@badexample.com", "d@example.org"},
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = F_SPAMMY,
 	 .tag = "***SPAM*** ",
 	 .local = {1, 1, 0, 0},
@@ -357,7 +357,7 @@ static const struct decide_case decide_cases[] = {
 	 .local_domains = "local_domains = {\"example.net\", \".example.org\"}",
 	 .rcpts = {"postmaster", "a@mx.example.org", "b@EXAMPLE.NET",
 		   "c@mx.example.net"},
-	 .destiny_want = TXN_D_PASS,
+	 .state_want = RCPT_PENDING,
 	 .fields = "X-Spam-Flag: NO\nX-Spam-Score: 3.000\nX-Spam-Level: ***\n"
 		   "X-Spam-Status: No, score=3.000 tagged_above=2 "
 		   "required=6.31\r\n tests=[R=3]",
@@ -368,7 +368,7 @@ static const struct decide_case decide_cases[] = {
 	 .destiny = CONF_D_REJECT,
 	 .local_domains = "local_domains = {\"example.com\"}",
 	 .rcpts = {"a@example.com", "b@elsewhere.example"},
-	 .destiny_want = TXN_D_REJECT,
+	 .state_want = RCPT_REJECTED,
 	 .code = 554,
 	 .dsn = "5.7.0",
 	 .text = "Reject, id=",
@@ -376,12 +376,12 @@ static const struct decide_case decide_cases[] = {
 	 .local = {1, 0},
 	 .status = 5},
 
-	/* txn_rcpt_status after the NOTIFY stage. */
+	/* rcpt_class after the NOTIFY stage. */
 	{.name = "bounce, DSN sent: 2",
 	 .ccat = TXN_CCAT_BANNED,
 	 .destiny = CONF_D_BOUNCE,
 	 .mark = MARK_DSN_SENT,
-	 .destiny_want = TXN_D_BOUNCE,
+	 .state_want = RCPT_BOUNCING,
 	 .code = 554,
 	 .dsn = "5.7.0",
 	 .text = "Bounce, id=",
@@ -392,7 +392,7 @@ static const struct decide_case decide_cases[] = {
 	 .ccat = TXN_CCAT_VIRUS,
 	 .destiny = CONF_D_BOUNCE,
 	 .mark = MARK_DSN_SUPPRESSED,
-	 .destiny_want = TXN_D_BOUNCE,
+	 .state_want = RCPT_BOUNCING,
 	 .code = 554,
 	 .dsn = "5.7.0",
 	 .text = "Bounce, id=",
@@ -403,7 +403,7 @@ static const struct decide_case decide_cases[] = {
 	 .ccat = TXN_CCAT_VIRUS,
 	 .destiny = CONF_D_DISCARD,
 	 .mark = MARK_DSN_SUPPRESSED,
-	 .destiny_want = TXN_D_DISCARD,
+	 .state_want = RCPT_DISCARDED,
 	 .code = 250,
 	 .dsn = "2.7.0",
 	 .text = "discarded",
@@ -546,7 +546,7 @@ check_rcpt(struct fixture *f, const struct decide_case *c, const struct txn *t,
 {
 	const struct txn_rcpt *rc = t->rcpts + i;
 	const char *fields = rc->headers ? fields_text(f, rc->headers) : NULL;
-	int pass = !c->err && c->destiny_want == TXN_D_PASS;
+	int pass = !c->err && c->state_want == RCPT_PENDING;
 	const char *want_fields = pass && c->local[i] ? c->fields : NULL;
 	const char *want_tag = pass && c->local[i] ? c->tag : NULL;
 	int rc_failed = 0;
@@ -557,9 +557,10 @@ check_rcpt(struct fixture *f, const struct decide_case *c, const struct txn *t,
 			    rc->local, c->local[i]);
 		rc_failed = -1;
 	}
-	if (!c->err && rc->destiny != c->destiny_want) {
-		print_error("%s: %s: destiny %d, want %d\n", c->name, rc->addr,
-			    (int)rc->destiny, (int)c->destiny_want);
+	if (!c->err && rc->state != c->state_want) {
+		print_error("%s: %s: state %s, want %s\n", c->name, rc->addr,
+			    rcpt_state_name(rc->state),
+			    rcpt_state_name(c->state_want));
 		rc_failed = -1;
 	}
 	if (rc->reply.code != c->code ||
@@ -628,12 +629,16 @@ check_case(struct fixture *f, const struct decide_case *c)
 			}
 	/* The NOTIFY stage, then the one truth the front ends answer on. */
 	for (size_t i = 0; i < t->n_rcpts; i++) {
-		t->rcpts[i].dsn_sent = c->mark == MARK_DSN_SENT;
-		t->rcpts[i].dsn_suppressed = c->mark == MARK_DSN_SUPPRESSED;
-		if (txn_rcpt_status(t, i) != c->status) {
-			print_error("%s: %s: txn_rcpt_status %d, want %d\n",
-				    c->name, t->rcpts[i].addr,
-				    txn_rcpt_status(t, i), c->status);
+		struct txn_rcpt *rc = t->rcpts + i;
+
+		if (rc->state == RCPT_BOUNCING && c->mark == MARK_DSN_SENT)
+			rcpt_bounced(rc);
+		if (rc->state == RCPT_BOUNCING &&
+		    c->mark == MARK_DSN_SUPPRESSED)
+			rcpt_nobounce(rc);
+		if (rcpt_class(t, rc) != c->status) {
+			print_error("%s: %s: rcpt_class %d, want %d\n", c->name,
+				    rc->addr, rcpt_class(t, rc), c->status);
 			failed = -1;
 		}
 	}
@@ -654,7 +659,7 @@ test_table(void **state)
 	assert_int_equal(failed, 0);
 }
 
-/* test_bounce_until_notified - BOUNCE is 5 until the DSN stage says */
+/* test_bounce_until_notified - BOUNCE is 4 until the DSN stage says */
 static void
 test_bounce_until_notified(void **state)
 {
@@ -669,13 +674,13 @@ test_bounce_until_notified(void **state)
 	struct txn *t = make_txn(f->conf, &c);
 
 	assert_int_equal(decide_run(t), 0);
-	assert_int_equal(txn_rcpt_status(t, 0), 5);
-	assert_int_equal(txn_rcpt_status(t, 1), 5);
-	t->rcpts[0].dsn_sent = 1;
-	assert_int_equal(txn_rcpt_status(t, 0), 2);
-	assert_int_equal(txn_rcpt_status(t, 1), 5);
-	t->rcpts[1].dsn_suppressed = 1;
-	assert_int_equal(txn_rcpt_status(t, 1), 2);
+	assert_int_equal(rcpt_class(t, t->rcpts), 4);
+	assert_int_equal(rcpt_class(t, t->rcpts + 1), 4);
+	rcpt_bounced(t->rcpts);
+	assert_int_equal(rcpt_class(t, t->rcpts), 2);
+	assert_int_equal(rcpt_class(t, t->rcpts + 1), 4);
+	rcpt_nobounce(t->rcpts + 1);
+	assert_int_equal(rcpt_class(t, t->rcpts + 1), 2);
 	txn_free(&t);
 }
 

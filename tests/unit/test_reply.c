@@ -5,13 +5,12 @@
 /*	unit tests for smtp/reply.c: a failure never becomes a 250
 /* DESCRIPTION
 /*	Transactions are built by hand (txn_create() with the embedded
-/*	default configuration): recipients, their recorded replies, the
-/*	next hop and the message's error. A table holds the named cases;
-/*	test_exhaustive then runs every combination of up to three
-/*	recipients, each {no reply, 250, 451, 554, 554 with a DSN sent,
-/*	554 with the DSN suppressed}, with every txn error and with and
-/*	without a next hop, against an independent model of the rules in
-/*	reply.h and txn.h.
+/*	default configuration): recipients, their outcomes recorded
+/*	through txn/rcpt.h, the next hop and the message's error. A table
+/*	holds the named cases; test_exhaustive then runs every combination
+/*	of up to three recipients, each of ten outcomes, with every txn
+/*	error and with and without a next hop, against an independent
+/*	model of the rules in reply.h and rcpt.h.
 /*--*/
 
 #include <setjmp.h>
@@ -26,6 +25,7 @@
 
 #include "conf/conf.h"
 #include "smtp/reply.h"
+#include "txn/rcpt.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 
@@ -33,14 +33,18 @@
 #define HOP "smtp:[127.0.0.1]:10025"
 #define MAX_RCPTS 3
 
-/* What a recipient's recorded reply is. */
+/* A recipient's recorded outcome (txn/rcpt.h), and how it got there. */
 enum outcome {
-	O_NONE, /* nothing recorded */
-	O_250,
-	O_451,
-	O_554,
-	O_554_DSN, /* refused; filterd sent the sender a DSN */
-	O_554_SUP, /* refused; nobody to tell (null sender) */
+	O_NONE,	   /* PENDING: nothing recorded */
+	O_250,	   /* DELIVERED by the next hop */
+	O_451,	   /* DEFERRED by the next hop */
+	O_554,	   /* REJECTED by the next hop */
+	O_554_DSN, /* refused; filterd sent the sender a DSN (BOUNCED) */
+	O_554_SUP, /* refused; nobody to tell (NOBOUNCE) */
+	O_DISCARD, /* DISCARDED by policy */
+	O_REJECT,  /* REJECTED by policy */
+	O_BOUNCE,  /* BOUNCING: a DSN not sent yet */
+	O_UNAVAIL, /* DEFERRED: no next hop took it */
 	O_COUNT,
 };
 
@@ -55,7 +59,29 @@ static const struct {
 	{554, "5.7.1", "Recipient address rejected"},
 	{550, "5.1.1", "User unknown"},
 	{553, "5.1.3", "Bad address syntax"},
+	{250, "2.7.0", NULL},
+	{554, "5.7.0", NULL},
+	{451, "4.3.0", NULL},
+	{451, "4.4.1", NULL},
 };
+
+/* outcome_class - the reply class an outcome stands for */
+static int
+outcome_class(enum outcome o)
+{
+	switch (o) {
+	case O_250:
+	case O_554_DSN:
+	case O_554_SUP:
+	case O_DISCARD:
+		return 2;
+	case O_554:
+	case O_REJECT:
+		return 5;
+	default:
+		return 4;
+	}
+}
 
 static const enum txn_error all_errors[] = {
 	TXN_OK,	      TXN_ERR_SIZE,   TXN_ERR_SPOOL,   TXN_ERR_PARSE,
@@ -93,6 +119,46 @@ teardown(void **state)
 	return 0;
 }
 
+/* set_outcome - bring recipient rc to outcome o through rcpt.h */
+static void
+set_outcome(struct txn *t, struct txn_rcpt *rc, enum outcome o, const char *hop)
+{
+	const char *h = hop ? hop : "smtp:[192.0.2.1]:25";
+
+	switch (o) {
+	case O_NONE:
+		break;
+	case O_250:
+	case O_451:
+	case O_554:
+		rcpt_hop_reply(t, rc, h, outcome_reply[o].code,
+			       outcome_reply[o].dsn, outcome_reply[o].text);
+		break;
+	case O_554_DSN:
+	case O_554_SUP:
+		rcpt_policy(t, rc, RCPT_BOUNCING, "SPAM, score=7.000");
+		if (o == O_554_DSN)
+			rcpt_bounced(rc);
+		else
+			rcpt_nobounce(rc);
+		break;
+	case O_DISCARD:
+		rcpt_policy(t, rc, RCPT_DISCARDED, "VIRUS: Eicar");
+		break;
+	case O_REJECT:
+		rcpt_policy(t, rc, RCPT_REJECTED, "BANNED: x.exe");
+		break;
+	case O_BOUNCE:
+		rcpt_policy(t, rc, RCPT_BOUNCING, "BANNED: x.exe");
+		break;
+	case O_UNAVAIL:
+		rcpt_hop_unavailable(t, rc, "connect: refused");
+		break;
+	default:
+		fail();
+	}
+}
+
 /* make_txn - a message with n recipients, their outcomes, error, hop */
 static struct txn *
 make_txn(const struct conf *conf, enum txn_error err, size_t n,
@@ -105,15 +171,7 @@ make_txn(const struct conf *conf, enum txn_error err, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		snprintf(addr, sizeof(addr), "rcpt%zu@example.com", i);
 		txn_add_rcpt(t, addr, NULL);
-		if (o[i] != O_NONE)
-			txn_set_reply(&t->rcpts[i].reply, t->pool,
-				      outcome_reply[o[i]].code,
-				      outcome_reply[o[i]].dsn,
-				      outcome_reply[o[i]].text);
-		t->rcpts[i].dsn_sent = o[i] == O_554_DSN;
-		t->rcpts[i].dsn_suppressed = o[i] == O_554_SUP;
-		/* The forwarder names each recipient's next hop. */
-		t->rcpts[i].hop = hop;
+		set_outcome(t, t->rcpts + i, o[i], hop);
 	}
 	t->hop = hop;
 	if (err != TXN_OK)
@@ -213,14 +271,54 @@ static const struct reply_case reply_cases[] = {
 	 "451 4.",
 	 NULL,
 	 {"250 2.0.0 ", "451 4."}},
-	{"mixed 2xx/5xx (SMTP: 451 4.5.0; LMTP: each)",
+	{"mixed 2xx/5xx not settled (SMTP: 451; LMTP: each)",
 	 TXN_OK,
 	 2,
 	 {O_250, O_554},
 	 HOP,
-	 "451 4.5.0 ",
+	 "451 4.3.0 ",
 	 "rcpt1@example.com",
 	 {"250 2.0.0 ", "554 5.7.1 "}},
+	{"policy discard + delivered",
+	 TXN_OK,
+	 2,
+	 {O_DISCARD, O_250},
+	 HOP,
+	 "250 2.0.0 ",
+	 "from MTA(" HOP "): 250",
+	 {"250 2.7.0 Ok, discarded, id=", "250 2.0.0 "}},
+	{"policy reject, alone",
+	 TXN_OK,
+	 1,
+	 {O_REJECT},
+	 NULL,
+	 "554 5.7.0 Reject, id=",
+	 "BANNED: x.exe",
+	 {"554 5.7.0 Reject, id="}},
+	{"bounce not sent yet",
+	 TXN_OK,
+	 2,
+	 {O_BOUNCE, O_250},
+	 HOP,
+	 "451 4.3.0 ",
+	 "no final outcome",
+	 {"451 4.3.0 ", "250 2.0.0 "}},
+	{"no next hop took it",
+	 TXN_OK,
+	 1,
+	 {O_UNAVAIL},
+	 NULL,
+	 "451 4.4.1 id=",
+	 "next hop unavailable: connect: refused",
+	 {"451 4.4.1 id="}},
+	{"a real tempfail explains better than a pending bounce",
+	 TXN_OK,
+	 2,
+	 {O_BOUNCE, O_UNAVAIL},
+	 NULL,
+	 "451 4.4.1 ",
+	 NULL,
+	 {"451 4.3.0 ", "451 4.4.1 "}},
 	{"no recipients", TXN_OK, 0, {O_NONE}, HOP, "451 4.", NULL, {NULL}},
 	{"size",
 	 TXN_ERR_SIZE,
@@ -308,7 +406,7 @@ static const struct reply_case reply_cases[] = {
 	 2,
 	 {O_554_DSN, O_554},
 	 HOP,
-	 "451 4.5.0 ",
+	 "451 4.3.0 ",
 	 NULL,
 	 {"250 2.5.0 ", "554 5.7.1 "}},
 	{"DSN does not cover a tempfail",
@@ -396,15 +494,19 @@ model_message(enum txn_error err, size_t n, const enum outcome *o)
 	if (err != TXN_OK || n == 0)
 		return model_rcpt(err, O_NONE);
 	for (size_t i = 0; i < n; i++) {
-		ok += o[i] == O_250 || o[i] == O_554_DSN || o[i] == O_554_SUP;
-		perm += o[i] == O_554;
-		temp += o[i] == O_NONE || o[i] == O_451;
+		ok += outcome_class(o[i]) == 2;
+		perm += outcome_class(o[i]) == 5;
+		temp += outcome_class(o[i]) == 4;
 	}
 	if (temp)
 		return 451;
 	if (ok && perm)
 		return 451;
-	return ok ? 250 : 554;
+	if (perm)
+		for (size_t i = 0; i < n; i++)
+			if (outcome_class(o[i]) == 5)
+				return outcome_reply[o[i]].code;
+	return 250;
 }
 
 /* check_combination - one combination against the model; 0 or -1 */
@@ -434,8 +536,7 @@ check_combination(struct fixture *f, enum txn_error err, size_t n,
 		int all_taken = err == TXN_OK && n > 0, relayed = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			all_taken &= o[i] == O_250 || o[i] == O_554_DSN ||
-				     o[i] == O_554_SUP;
+			all_taken &= outcome_class(o[i]) == 2;
 			relayed += o[i] == O_250;
 		}
 		/* The next hop's acceptance is the reply when there is one. */
@@ -443,22 +544,6 @@ check_combination(struct fixture *f, enum txn_error err, size_t n,
 		    (hop && relayed &&
 		     !strstr(f->out.data, "from MTA(" HOP "): 250"))) {
 			print_error("%s: 2xx \"%s\"\n", what, f->out.data);
-			rc = -1;
-		}
-	}
-	if (err == TXN_OK && n > 0) {
-		int ok = 0, perm = 0, temp = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			ok += o[i] == O_250 || o[i] == O_554_DSN ||
-			      o[i] == O_554_SUP;
-			perm += o[i] == O_554;
-			temp += o[i] == O_NONE || o[i] == O_451;
-		}
-		/* 2xx and 5xx only: the special 4.5.0 reply. */
-		if (!temp && ok && perm &&
-		    strncmp(f->out.data, "451 4.5.0 ", 10) != 0) {
-			print_error("%s: mixed: \"%s\"\n", what, f->out.data);
 			rc = -1;
 		}
 	}
@@ -479,9 +564,9 @@ check_combination(struct fixture *f, enum txn_error err, size_t n,
 			rc = -1;
 		}
 		/* One truth: the status class agrees with the reply. */
-		if (txn_rcpt_status(t, i) != want_r / 100) {
-			print_error("%s: txn_rcpt_status(%zu) = %d, want %d\n",
-				    what, i, txn_rcpt_status(t, i),
+		if (rcpt_class(t, t->rcpts + i) != want_r / 100) {
+			print_error("%s: rcpt_class(%zu) = %d, want %d\n", what,
+				    i, rcpt_class(t, t->rcpts + i),
 				    want_r / 100);
 			rc = -1;
 		}
@@ -520,8 +605,8 @@ test_exhaustive(void **state)
 					runs++;
 				}
 			}
-	/* 8 errors x 2 hops x (1 + 6 + 36 + 216) combinations. */
-	assert_int_equal(runs, 8 * 2 * 259);
+	/* 8 errors x 2 hops x (1 + 10 + 100 + 1000) combinations. */
+	assert_int_equal(runs, 8 * 2 * 1111);
 	assert_int_equal(failed, 0);
 }
 
@@ -555,8 +640,9 @@ test_odd_codes(void **state)
 			size_t odd = n - 1;
 			int code;
 
-			txn_set_reply(&t->rcpts[odd].reply, t->pool, c->code,
-				      c->dsn, "strange");
+			rcpt_hop_forget(t->rcpts + odd);
+			rcpt_hop_reply(t, t->rcpts + odd, HOP, c->code, c->dsn,
+				       "strange");
 			reply_message(t, &f->out);
 			code = well_formed(&f->out);
 			if (code / 100 != 4) {
@@ -572,9 +658,10 @@ test_odd_codes(void **state)
 					    c->name, f->out.data);
 				failed++;
 			}
-			if (txn_rcpt_status(t, odd) != 4) {
-				print_error("%s: txn_rcpt_status %d, want 4\n",
-					    c->name, txn_rcpt_status(t, odd));
+			if (rcpt_class(t, t->rcpts + odd) != 4) {
+				print_error("%s: rcpt_class %d, want 4\n",
+					    c->name,
+					    rcpt_class(t, t->rcpts + odd));
 				failed++;
 			}
 			txn_free(&t);
