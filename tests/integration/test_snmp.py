@@ -274,5 +274,31 @@ class SnmpTest(unittest.TestCase):
         self.assertEqual(self.agent.poll(), None)
 
 
+class InstalledMibTest(unittest.TestCase):
+    """README's snmpwalk line names the MIB where cmake --install puts
+    it, and an object the MIB has."""
+
+    SNMPTRANSLATE = shutil.which("snmptranslate") or "/usr/bin/snmptranslate"
+    README_MIB = ("-M +/usr/local/share/filterd/mib:"
+                  "/usr/local/share/filterd/mib/ietf -m +FILTERD-MIB")
+
+    def test_readme_path_is_installed(self):
+        with open(os.path.join(h.REPO, "README.md")) as f:
+            readme = f.read()
+        self.assertIn(self.README_MIB, readme)
+        self.assertIn("FILTERD-MIB::filterdMIB", readme)
+        build = os.path.dirname(os.path.dirname(h.filterd_bin()))
+        with h.TempDir() as tmp:
+            p = h.run(["cmake", "--install", build, "--prefix", tmp.path],
+                      timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            mibs = self.README_MIB.replace("/usr/local", tmp.path).split()
+            p = h.run([self.SNMPTRANSLATE] + mibs +
+                      ["-On", "FILTERD-MIB::filterdMIB"], timeout=20)
+            self.assertEqual((p.returncode, p.stdout.decode().strip()),
+                             (0, "." + ROOT),
+                             p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
