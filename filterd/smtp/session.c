@@ -30,6 +30,7 @@
 #include "util/buf.h"
 #include "util/inet.h"
 #include "util/msg.h"
+#include "util/safe.h"
 #include "util/stream.h"
 #include "util/xalloc.h"
 
@@ -67,6 +68,41 @@ struct session {
 	struct buf reply;
 };
 
+/*
+ * One reply line: at most 512 octets with its CR LF (RFC 5321 4.5.3.1.5).
+ * The formatted text may be longer (SESSION_RAW_MAX); the escaper then
+ * cuts its tail and marks the cut, so the code and the id= in front stay.
+ */
+#define SESSION_REPLY_MAX 512
+#define SESSION_RAW_MAX (2 * SESSION_REPLY_MAX)
+
+/* session_vreply - queue one reply line, made safe */
+static void
+session_vreply(struct session *ss, const char *fmt, va_list ap)
+{
+	char raw[SESSION_RAW_MAX];
+	char line[SESSION_REPLY_MAX - 1]; /* the text, its NUL for CR LF */
+	int n;
+
+	/*
+	 * The one writer of replies: whatever a caller's arguments hold
+	 * (file names, a next hop's reply), the client gets exactly one
+	 * line of printable ASCII, so no text can pass for a reply of its
+	 * own. A multi-line reply is one call per line ("250-...").
+	 */
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (n < 0)
+		n = snprintf(raw, sizeof(raw), "451 4.3.0 Error: bad reply");
+	/* Count client errors, not our own temporary failures. */
+	if (raw[0] == '5')
+		ss->errors++;
+	(void)safe_reply_text(line, sizeof(line), raw,
+			      (size_t)n < sizeof(raw) ? (size_t)n
+						      : sizeof(raw) - 1);
+	stream_puts(ss->s, line);
+	stream_puts(ss->s, "\r\n");
+}
+
 /* session_reply - queue one reply line */
 static void session_reply(struct session *ss, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -75,15 +111,10 @@ static void
 session_reply(struct session *ss, const char *fmt, ...)
 {
 	va_list ap;
-	char line[2048];
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	session_vreply(ss, fmt, ap);
 	va_end(ap);
-	/* Count client errors, not our own temporary failures. */
-	if (line[0] == '5')
-		ss->errors++;
-	stream_printf(ss->s, "%s\r\n", line);
 }
 
 /* session_xforward_free - forget a set of XFORWARD attributes */
