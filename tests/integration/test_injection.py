@@ -299,5 +299,40 @@ class InjectionTest(EdgeCase):
         self.assert_log_safe()
 
 
+class ErrorLimitTest(EdgeCase):
+
+    RCPTS = ["r%02d@example.net" % i for i in range(25)]
+
+    def refused_twice(self, listener, msg, code):
+        c = self.client(listener, "LHLO")
+        for n in range(2):
+            self.transaction(c, self.RCPTS, msg)
+            replies = c.replies(len(self.RCPTS), 30)
+            self.assertEqual([r.code for r in replies],
+                             [code] * len(self.RCPTS),
+                             "message %d: %r" % (n + 1, replies))
+        r = c.cmd("NOOP")
+        self.assertEqual(r.code, 250, r)
+        self.assertEqual(c.cmd("QUIT").code, 221)
+
+    def test_policy_rejects_are_not_client_errors(self):
+        self.refused_twice("lmtp_rej",
+                           banned_zip_message("a.scr", "many rejects"), 554)
+
+    def test_next_hop_refusals_are_not_client_errors(self):
+        self.refused_twice("lmtp_hop", plain_message("many refusals"), 550)
+
+    def test_client_errors_still_end_the_session(self):
+        c = self.client("smtp_rej", "EHLO")
+        for i in range(19):
+            r = c.cmd("BOGUS %d" % i)
+            self.assertEqual(r.code, 502, r)
+        r = c.cmd("BOGUS last")
+        self.assertEqual(r.code, 502, r)
+        r = c.reply()
+        self.assertEqual(r.code, 421, r)
+        self.assertTrue(c.at_eof(5), "not closed after 421")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
