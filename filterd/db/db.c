@@ -263,6 +263,45 @@ db_stmt_close(MYSQL_STMT **stmt)
 	*stmt = NULL;
 }
 
+/* db_stmt_failed - the statement's error, never 0, with its text */
+static unsigned
+db_stmt_failed(MYSQL_STMT *stmt, const char *what, char *errbuf, size_t errsize)
+{
+	unsigned err = mysql_stmt_errno(stmt);
+
+	snprintf(errbuf, errsize, "%s: %s", what,
+		 err ? mysql_stmt_error(stmt) : "unknown error");
+	return err ? err : CR_UNKNOWN_ERROR;
+}
+
+/*
+ * db_select_long - a value longer than its bound buffer, read whole
+ *
+ * MYSQL_DATA_TRUNCATED leaves the first DB_FIELD_MAX - 1 bytes in the
+ * buffer and the full length in len: the rest is read with
+ * mysql_stmt_fetch_column() into *big (freed by the caller), so no
+ * caller ever sees a value cut short (a subject tag cut inside a UTF-8
+ * character, an address that matches what it should not).
+ */
+static unsigned
+db_select_long(MYSQL_STMT *stmt, unsigned col, unsigned long len, char **big,
+	       char *errbuf, size_t errsize)
+{
+	MYSQL_BIND b;
+	unsigned long got = 0;
+
+	*big = xmalloc(len + 1);
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_STRING;
+	b.buffer = *big;
+	b.buffer_length = len;
+	b.length = &got;
+	if (mysql_stmt_fetch_column(stmt, &b, col, 0) != 0)
+		return db_stmt_failed(stmt, "fetch column", errbuf, errsize);
+	(*big)[len] = 0;
+	return 0;
+}
+
 /* db_select - rows of a prepared SELECT, as strings */
 unsigned
 db_select(MYSQL *c, const char *sql, const struct db_param *params, size_t n,
@@ -284,12 +323,13 @@ db_select(MYSQL *c, const char *sql, const struct db_param *params, size_t n,
 	{
 		MYSQL_BIND bind[cols];
 		char(*buf)[DB_FIELD_MAX] = xcalloc(cols, DB_FIELD_MAX);
+		char *big[cols];
 		unsigned long len[cols];
 		my_bool null[cols];
 		const char *values[cols];
-		int rc;
 
 		memset(bind, 0, sizeof(bind));
+		memset(big, 0, sizeof(big));
 		for (unsigned i = 0; i < cols; i++) {
 			bind[i].buffer_type = MYSQL_TYPE_STRING;
 			bind[i].buffer = buf[i];
@@ -298,21 +338,39 @@ db_select(MYSQL *c, const char *sql, const struct db_param *params, size_t n,
 			bind[i].is_null = null + i;
 		}
 		if (mysql_stmt_bind_result(stmt, bind) != 0 ||
-		    mysql_stmt_store_result(stmt) != 0) {
-			err = mysql_stmt_errno(stmt);
-			snprintf(errbuf, errsize, "%s", mysql_stmt_error(stmt));
-		}
-		while (err == 0 && ((rc = mysql_stmt_fetch(stmt)) == 0 ||
-				    rc == MYSQL_DATA_TRUNCATED)) {
-			for (unsigned i = 0; i < cols; i++) {
-				size_t l = len[i] < DB_FIELD_MAX - 1
-						   ? len[i]
-						   : DB_FIELD_MAX - 1;
+		    mysql_stmt_store_result(stmt) != 0)
+			err = db_stmt_failed(stmt, "store result", errbuf,
+					     errsize);
+		while (err == 0) {
+			int rc = mysql_stmt_fetch(stmt);
+			int stop;
 
-				buf[i][l] = 0;
-				values[i] = null[i] ? NULL : buf[i];
+			if (rc == MYSQL_NO_DATA)
+				break;
+			/* A failed fetch is an error, never "no more rows":
+			 * a lookup must not read as "no policy" (fail closed). */
+			if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+				err = db_stmt_failed(stmt, "fetch", errbuf,
+						     errsize);
+				break;
 			}
-			if (row(ctx, values, cols))
+			for (unsigned i = 0; i < cols && err == 0; i++) {
+				values[i] = null[i] ? NULL : buf[i];
+				if (null[i])
+					continue;
+				if (len[i] < DB_FIELD_MAX)
+					buf[i][len[i]] = 0;
+				else if ((err = db_select_long(stmt, i, len[i],
+							       big + i, errbuf,
+							       errsize)) == 0)
+					values[i] = big[i];
+			}
+			stop = err == 0 && row(ctx, values, cols);
+			for (unsigned i = 0; i < cols; i++) {
+				free(big[i]);
+				big[i] = NULL;
+			}
+			if (stop)
 				break;
 		}
 		free(buf);

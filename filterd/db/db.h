@@ -81,9 +81,13 @@ void db_stmt_close(MYSQL_STMT **stmt);
 /*
  * db_select() executes a SELECT through a prepared statement and calls
  * row(ctx, values, n) for each result row, values[i] a NUL-terminated
- * string or NULL for SQL NULL (each at most DB_FIELD_MAX - 1 bytes, cut
- * beyond). row() returns 0 to go on, 1 to stop. Returns 0 or the MySQL
- * error number with the text in errbuf.
+ * string or NULL for SQL NULL, valid until row() returns. A value is
+ * never cut: one longer than DB_FIELD_MAX - 1 bytes (the buffer bound
+ * per column) is read again whole. row() returns 0 to go on, 1 to stop.
+ * Returns 0 when every row was read (or row() stopped); otherwise the
+ * MySQL error number (> 0, also when the library gives none) with the
+ * text in errbuf, whatever rows row() already saw: a fetch that fails
+ * part way is an error, not the end of the rows.
  */
 #define DB_FIELD_MAX 256
 

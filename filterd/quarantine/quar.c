@@ -104,17 +104,24 @@ quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 	return (ssize_t)got;
 }
 
-/* quar_local - write and fsync quarantine_dir/X/KIND-ID[.gz] */
+/*
+ * quar_local - write and fsync quarantine_dir/X/KIND-ID[.gz]
+ *
+ * Every way out closes what was opened, and a copy that is not complete
+ * and on disk is removed: the front MTA gets a 451 and retries, so a
+ * partial file would only be a stray.
+ */
 static int
 quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 {
 	int gz = t->conf->quarantine_gzip;
 	char dir[4096], path[4200], chunk[65536];
+	const char *why = NULL; /* what failed, NULL while all is well */
 	struct buf head;
 	gzFile z = NULL;
 	off_t off = 0;
-	ssize_t n;
-	int fd, dfd, rc = -1, bad = 0;
+	ssize_t n = 0;
+	int fd, zfd, dfd, saved = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%c", t->conf->quarantine_dir, t->id[0]);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
@@ -128,36 +135,69 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 		snprintf(err, errsize, "create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (gz && (z = gzdopen(dup(fd), "wb")) == NULL)
-		bad = 1;
+	/* gzclose() closes the descriptor zlib has; fd stays ours to fsync. */
+	if (gz) {
+		if ((zfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+			why = "dup";
+			saved = errno;
+		} else if ((z = gzdopen(zfd, "wb")) == NULL) {
+			why = "gzdopen"; /* zlib leaves zfd open */
+			saved = errno;
+			(void)close(zfd);
+		}
+	}
 	buf_init(&head, 512);
 	quar_text(t, &head);
-	while (!bad &&
+	while (why == NULL &&
 	       (n = quar_read(t, &head, off, chunk, sizeof(chunk))) > 0) {
-		bad = z ? gzwrite(z, chunk, (unsigned)n) != n
-			: write(fd, chunk, (size_t)n) != n;
+		errno = 0;
+		if (z ? gzwrite(z, chunk, (unsigned)n) != n
+		      : write(fd, chunk, (size_t)n) != n) {
+			why = z ? "compress" : "write";
+			saved = errno;
+		}
 		off += n;
 	}
-	bad |= n != 0 || (z && gzclose(z) != Z_OK);
-	/* The quarantine is the only copy: it must be on disk before 250. */
-	if (bad || fsync(fd) < 0 || close(fd) < 0) {
-		snprintf(err, errsize, "write %s: %s", path,
-			 errno ? strerror(errno) : "compression failed");
-		(void)unlink(path);
-	} else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
-		rc = fsync(dfd);
-		close(dfd);
-		if (rc < 0)
-			snprintf(err, errsize, "fsync %s: %s", dir,
-				 strerror(errno));
-	}
 	buf_release(&head);
-	if (rc == 0) {
-		t->quar_type = gz ? 'Z' : 'F';
-		t->quar_loc = pool_printf(t->pool, "%c/%s-%s%s", t->id[0], kind,
-					  t->id, gz ? ".gz" : "");
+	if (why == NULL && n < 0) {
+		why = "read spool for";
+		saved = errno;
 	}
-	return rc;
+	if (z) {
+		errno = 0;
+		if (gzclose(z) != Z_OK && why == NULL) {
+			why = "compress";
+			saved = errno;
+		}
+	}
+	/* The quarantine is the only copy: it must be on disk before 250. */
+	if (why == NULL && fsync(fd) < 0) {
+		why = "fsync";
+		saved = errno;
+	}
+	if (close(fd) < 0 && why == NULL) {
+		why = "close";
+		saved = errno;
+	}
+	if (why == NULL) {
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    fsync(dfd) < 0) {
+			why = "fsync directory of";
+			saved = errno;
+		}
+		if (dfd >= 0)
+			(void)close(dfd);
+	}
+	if (why) {
+		snprintf(err, errsize, "%s %s: %s", why, path,
+			 saved ? strerror(saved) : "failed");
+		(void)unlink(path);
+		return -1;
+	}
+	t->quar_type = gz ? 'Z' : 'F';
+	t->quar_loc = pool_printf(t->pool, "%c/%s-%s%s", t->id[0], kind, t->id,
+				  gz ? ".gz" : "");
+	return 0;
 }
 
 /* quar_content_code - amavis' one-letter content category */

@@ -8,8 +8,13 @@
 /*	BOL	at the beginning of a line
 /*	TEXT	inside a line
 /*	CR	inside a line, a CR seen and not yet emitted
-/*	DOT	a line began with a dot, which has been dropped
+/*	DOT	a line began with a dot, not emitted yet
 /*	DOTCR	the line so far is "." CR
+/*
+/*	A leading dot is dropped only when other characters follow it on
+/*	the line (RFC 5321 4.5.2). A line that is just "." either ends the
+/*	data (after CR LF, ended by CR LF) or is content and keeps its dot:
+/*	"." after a bare LF, or "." ended by a bare LF.
 /*
 /*	Runs of plain text are emitted as one span, straight from the input.
 /*--*/
@@ -88,7 +93,14 @@ data_decode(struct data_decoder *d, const char *in, size_t len,
 			if (c == '\r') {
 				d->state = DATA_DOTCR;
 				i++;
+			} else if (c == '\n') {
+				/* "." LF: a line of its own, never the end. */
+				emit(ctx, ".\r\n", 3);
+				d->crlf = 0;
+				d->state = DATA_BOL;
+				i++;
 			} else {
+				/* Text follows: the dot was stuffing. */
 				d->state = DATA_TEXT;
 			}
 			continue;
@@ -98,7 +110,15 @@ data_decode(struct data_decoder *d, const char *in, size_t len,
 				d->state = DATA_BOL;
 				return i + 1;
 			}
-			/* "." CR x, or ".\r\n" after a bare LF: content. */
+			if (c == '\n') {
+				/* "." CR LF after a bare LF: content. */
+				emit(ctx, ".\r\n", 3);
+				d->crlf = 1;
+				d->state = DATA_BOL;
+				i++;
+				continue;
+			}
+			/* "." CR x: the dot was stuffing, the CR is content. */
 			d->state = DATA_CR;
 			continue;
 		}

@@ -15,7 +15,9 @@
 /*	- The content ends at CR LF "." CR LF (RFC 5321 4.1.1.4). Only
 /*	  that exact sequence ends it: "\n.\n" and other bare-LF variants
 /*	  do not (no SMTP smuggling through this hop).
-/*	- A leading dot is removed from every other line (4.5.2).
+/*	- A leading dot is removed from every other line that has more
+/*	  after it (4.5.2). A line that is just "." but does not end the
+/*	  content (after a bare LF, or ended by one) is content: "." stays.
 /*	- Every line is emitted with CR LF; a bare LF becomes CR LF. A
 /*	  bare CR, NUL and 8-bit bytes are content and pass unchanged, as
 /*	  do lines of any length.

@@ -30,6 +30,7 @@
 #include "util/buf.h"
 #include "util/inet.h"
 #include "util/msg.h"
+#include "util/safe.h"
 #include "util/stream.h"
 #include "util/xalloc.h"
 
@@ -67,6 +68,38 @@ struct session {
 	struct buf reply;
 };
 
+/*
+ * One reply line: at most 512 octets with its CR LF (RFC 5321 4.5.3.1.5).
+ * The formatted text may be longer (SESSION_RAW_MAX); the escaper then
+ * cuts its tail and marks the cut, so the code and the id= in front stay.
+ */
+#define SESSION_REPLY_MAX 512
+#define SESSION_RAW_MAX (2 * SESSION_REPLY_MAX)
+
+/* session_vreply - queue one reply line, made safe */
+static void
+session_vreply(struct session *ss, const char *fmt, va_list ap)
+{
+	char raw[SESSION_RAW_MAX];
+	char line[SESSION_REPLY_MAX - 1]; /* the text, its NUL for CR LF */
+	int n;
+
+	/*
+	 * The one writer of replies: whatever a caller's arguments hold
+	 * (file names, a next hop's reply), the client gets exactly one
+	 * line of printable ASCII, so no text can pass for a reply of its
+	 * own. A multi-line reply is one call per line ("250-...").
+	 */
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (n < 0)
+		n = snprintf(raw, sizeof(raw), "451 4.3.0 Error: bad reply");
+	(void)safe_reply_text(line, sizeof(line), raw,
+			      (size_t)n < sizeof(raw) ? (size_t)n
+						      : sizeof(raw) - 1);
+	stream_puts(ss->s, line);
+	stream_puts(ss->s, "\r\n");
+}
+
 /* session_reply - queue one reply line */
 static void session_reply(struct session *ss, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -75,15 +108,33 @@ static void
 session_reply(struct session *ss, const char *fmt, ...)
 {
 	va_list ap;
-	char line[2048];
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	session_vreply(ss, fmt, ap);
 	va_end(ap);
-	/* Count client errors, not our own temporary failures. */
-	if (line[0] == '5')
-		ss->errors++;
-	stream_printf(ss->s, "%s\r\n", line);
+}
+
+/*
+ * session_error - queue the reply to a client error, and count it
+ *
+ * Only the client's own mistakes (syntax, sequence, unknown command or
+ * parameter, a command it may not use) count toward SESSION_ERROR_LIMIT.
+ * What happened to a message or a recipient (a policy reject, a next
+ * hop's refusal, a size limit) is news for the client, not its error: a
+ * cached session carries many messages and must not end for them.
+ */
+static void session_error(struct session *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+session_error(struct session *ss, const char *fmt, ...)
+{
+	va_list ap;
+
+	ss->errors++;
+	va_start(ap, fmt);
+	session_vreply(ss, fmt, ap);
+	va_end(ap);
 }
 
 /* session_xforward_free - forget a set of XFORWARD attributes */
@@ -118,7 +169,7 @@ cmd_helo(struct session *ss, enum cmd_verb verb, char *arg)
 	const struct conf *c = ss->conf;
 
 	if ((verb == CMD_LHLO) != ss->lmtp) {
-		session_reply(ss,
+		session_error(ss,
 			      "502 5.5.1 Error: this is an %s listener, "
 			      "use %s",
 			      ss->lmtp ? "LMTP" : "SMTP",
@@ -126,7 +177,7 @@ cmd_helo(struct session *ss, enum cmd_verb verb, char *arg)
 		return;
 	}
 	if (*arg == 0) {
-		session_reply(ss, "501 5.5.4 Syntax: %s hostname",
+		session_error(ss, "501 5.5.4 Syntax: %s hostname",
 			      verb == CMD_HELO	 ? "HELO"
 			      : verb == CMD_EHLO ? "EHLO"
 						 : "LHLO");
@@ -175,16 +226,16 @@ cmd_xforward(struct session *ss, char *arg)
 	int n = 0;
 
 	if (!ss->in_mynetworks) {
-		session_reply(ss,
+		session_error(ss,
 			      "550 5.7.0 Error: insufficient authorization");
 		return;
 	}
 	if (ss->state == SESSION_GREETED) {
-		session_reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
+		session_error(ss, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
 	if (ss->state > SESSION_READY) {
-		session_reply(ss, "503 5.5.1 Error: MAIL transaction in "
+		session_error(ss, "503 5.5.1 Error: MAIL transaction in "
 				  "progress");
 		return;
 	}
@@ -197,7 +248,7 @@ cmd_xforward(struct session *ss, char *arg)
 			;
 		if (i == XF_COUNT || value == NULL || xtext_decode(value) < 0 ||
 		    session_has_control(value)) {
-			session_reply(ss,
+			session_error(ss,
 				      "501 5.5.4 Bad XFORWARD attribute "
 				      "\"%.100s\"",
 				      key);
@@ -215,7 +266,7 @@ cmd_xforward(struct session *ss, char *arg)
 		n++;
 	}
 	if (n == 0) {
-		session_reply(ss,
+		session_error(ss,
 			      "501 5.5.4 Syntax: XFORWARD attribute=value...");
 		return;
 	}
@@ -270,21 +321,21 @@ cmd_mail(struct session *ss, char *arg)
 	struct txn *t;
 
 	if (ss->state == SESSION_GREETED) {
-		session_reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
+		session_error(ss, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
 	if (ss->state > SESSION_READY) {
-		session_reply(ss, "503 5.5.1 Error: nested MAIL command");
+		session_error(ss, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
 	switch (cmd_parse_path(arg, "FROM:", addr, sizeof(addr), &params)) {
 	case CMD_OK:
 		break;
 	case CMD_ERR_TOOLONG:
-		session_reply(ss, "501 5.1.7 Sender address too long");
+		session_error(ss, "501 5.1.7 Sender address too long");
 		return;
 	default:
-		session_reply(ss, "501 5.1.7 Bad sender address syntax");
+		session_error(ss, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
 	t = session_txn_begin(ss);
@@ -292,7 +343,7 @@ cmd_mail(struct session *ss, char *arg)
 	cursor = pool_strdup(t->pool, params);
 	while (cmd_next_param(&cursor, &key, &value)) {
 		if (!ss->esmtp) {
-			session_reply(ss, "555 5.5.4 Error: parameters need "
+			session_error(ss, "555 5.5.4 Error: parameters need "
 					  "EHLO");
 			goto bad;
 		}
@@ -320,7 +371,7 @@ cmd_mail(struct session *ss, char *arg)
 		} else if (strcasecmp(key, "AUTH") == 0 && value) {
 			/* Accepted and dropped, as an MTA without AUTH may. */
 		} else {
-			session_reply(ss,
+			session_error(ss,
 				      "555 5.5.4 Unsupported option: %.100s",
 				      key);
 			goto bad;
@@ -356,7 +407,7 @@ cmd_rcpt(struct session *ss, char *arg)
 	struct txn *t = ss->txn;
 
 	if (ss->state < SESSION_MAIL) {
-		session_reply(ss, "503 5.5.1 Error: need MAIL command");
+		session_error(ss, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
 	if (t->n_rcpts >= (size_t)ss->conf->max_recipients) {
@@ -369,10 +420,10 @@ cmd_rcpt(struct session *ss, char *arg)
 			break;
 		/* FALLTHROUGH */
 	case CMD_ERR_SYNTAX:
-		session_reply(ss, "501 5.1.3 Bad recipient address syntax");
+		session_error(ss, "501 5.1.3 Bad recipient address syntax");
 		return;
 	case CMD_ERR_TOOLONG:
-		session_reply(ss, "501 5.1.3 Recipient address too long");
+		session_error(ss, "501 5.1.3 Recipient address too long");
 		return;
 	}
 	buf_init(&keep, 128);
@@ -386,7 +437,7 @@ cmd_rcpt(struct session *ss, char *arg)
 				   value);
 			continue;
 		}
-		session_reply(ss, "555 5.5.4 Unsupported option: %.100s", key);
+		session_error(ss, "555 5.5.4 Unsupported option: %.100s", key);
 		buf_release(&keep);
 		return;
 	}
@@ -476,14 +527,14 @@ cmd_data(struct session *ss, char *arg)
 	char err[512];
 
 	if (ss->state < SESSION_RCPT) {
-		session_reply(ss,
+		session_error(ss,
 			      ss->state == SESSION_MAIL
 				      ? "503 5.5.1 Error: need RCPT command"
 				      : "503 5.5.1 Error: need MAIL command");
 		return;
 	}
 	if (*arg) {
-		session_reply(ss, "501 5.5.4 Syntax: DATA");
+		session_error(ss, "501 5.5.4 Syntax: DATA");
 		return;
 	}
 	t->spool = spool_create(ss->conf->tmp_dir, t->id, err, sizeof(err));
@@ -551,10 +602,10 @@ session_dispatch(struct session *ss, char *line)
 		ss->quit = 1;
 		break;
 	case CMD_VRFY:
-		session_reply(ss, "502 5.5.1 VRFY command is disabled");
+		session_error(ss, "502 5.5.1 VRFY command is disabled");
 		break;
 	case CMD_UNKNOWN:
-		session_reply(ss, "502 5.5.2 Error: command not recognized");
+		session_error(ss, "502 5.5.2 Error: command not recognized");
 		break;
 	}
 }
@@ -622,10 +673,10 @@ session_run(struct session_ctx *ctx, int fd)
 			break;
 		}
 		if (too_long)
-			session_reply(&ss, "500 5.5.2 Error: command line too "
+			session_error(&ss, "500 5.5.2 Error: command line too "
 					   "long");
 		else if (len == 0)
-			session_reply(&ss, "500 5.5.2 Error: bad syntax");
+			session_error(&ss, "500 5.5.2 Error: bad syntax");
 		else
 			session_dispatch(&ss, ss.line);
 		if (ss.errors >= SESSION_ERROR_LIMIT) {

@@ -4,8 +4,15 @@
 /* SUMMARY
 /*	logging to syslog and standard error
 /* DESCRIPTION
-/*	See msg.h. %m is expanded by vsyslog() and by our own stderr sink,
-/*	both from the errno saved at entry.
+/*	See msg.h. %m is expanded here, from the errno saved at entry, so
+/*	both sinks get the same text.
+/*
+/*	msg_vlog() is the one writer of log lines: the formatted line goes
+/*	through safe_log_text() before any sink sees it, so a file name or
+/*	a peer's reply in an argument cannot start a line of its own (CR,
+/*	LF), move the cursor of whoever reads the log (controls), or hand
+/*	syslog invalid UTF-8. Escaping is done on the whole line rather than
+/*	on each argument: no caller has to remember it.
 /*--*/
 
 #include <errno.h>
@@ -17,6 +24,16 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "safe.h"
+
+/*
+ * A log line holds at most MSG_LINE_MAX - 1 bytes after escaping. The
+ * formatted line may be longer (MSG_RAW_MAX): the escaper then cuts it
+ * and marks the cut (each input byte gives at least one output byte, so
+ * it always stops before the end of a line vsnprintf had to cut).
+ */
+#define MSG_LINE_MAX 8192
+#define MSG_RAW_MAX (2 * MSG_LINE_MAX)
 
 /* Process logging state (set by msg_open in the master, inherited). */
 static struct {
@@ -82,16 +99,26 @@ msg_expand_m(char *out, size_t size, const char *fmt, int err)
 	out[n] = 0;
 }
 
-/* msg_vlog - send one line to every sink */
+/* msg_vlog - send one line, made safe, to every sink */
 static void
 msg_vlog(int level, const char *tag, const char *fmt, va_list ap)
 {
 	int saved = errno;
 	char expanded[2048];
-	char line[8192];
+	char raw[MSG_RAW_MAX];
+	char line[MSG_LINE_MAX];
+	int n;
 
+	/* No allocation here: xmalloc() itself logs when it fails. */
 	msg_expand_m(expanded, sizeof(expanded), fmt, saved);
-	vsnprintf(line, sizeof(line), expanded, ap);
+	n = vsnprintf(raw, sizeof(raw), expanded, ap);
+	if (n < 0) {
+		snprintf(raw, sizeof(raw), "(log format error: %s)", fmt);
+		n = (int)strlen(raw);
+	}
+	(void)safe_log_text(line, sizeof(line), raw,
+			    (size_t)n < sizeof(raw) ? (size_t)n
+						    : sizeof(raw) - 1);
 	if (msg_sink.use_syslog)
 		syslog(msg_sink.facility | level, "%s%s", tag, line);
 	if (msg_sink.to_stderr)
