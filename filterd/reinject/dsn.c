@@ -22,6 +22,7 @@
 #include "txn/txn.h"
 #include "util/buf.h"
 #include "util/msg.h"
+#include "util/safe.h"
 
 #define DSN_HEADER_MAX (64 * 1024)
 
@@ -71,28 +72,26 @@ dsn_why_not(const struct txn *t, const struct txn_rcpt *rc)
 	return NULL;
 }
 
+#define DSN_TEXT_MAX 900 /* a reason or reply, within a 998-octet line */
+
 /*
  * dsn_put - the one writer of text from the message or a peer into the
- * DSN: printable ASCII on one line (anything else becomes "?"), at most
- * max bytes, so that no such text can end a line, start a field or a
- * MIME part, or grow a line past what SMTP carries.
+ * DSN: one line of printable ASCII (util/safe.h escapes the rest), at
+ * most max bytes, so that no such text can end a line, start a field or
+ * a MIME part, or grow a line past what SMTP carries.
  */
 static void
 dsn_put(struct buf *out, const char *s, size_t max)
 {
-	size_t n = 0;
+	char line[DSN_TEXT_MAX + 1];
 
-	for (; s && *s && n < max; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-
-		buf_append(out, c >= 0x20 && c < 0x7f ? (const char *)s : "?",
-			   1);
-	}
-	if (s && *s)
-		buf_puts(out, "...");
+	if (s == NULL)
+		return;
+	if (max + 1 > sizeof(line))
+		max = sizeof(line) - 1;
+	(void)safe_reply_text(line, max + 1, s, strlen(s));
+	buf_puts(out, line);
 }
-
-#define DSN_TEXT_MAX 900 /* a reason or reply, within a 998-octet line */
 
 /* dsn_reply - "code x.y.z text" of a recipient, made safe */
 static void

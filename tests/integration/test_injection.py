@@ -157,7 +157,7 @@ class EdgeCase(h.PeerTestCase):
         cls.hop = RefusingHop(HOP_TEXT)
         cls.data_hop = RefusingHop(HOP_TEXT, "DATA")
         names = ("smtp_rej", "lmtp_rej", "smtp_hop", "lmtp_hop",
-                 "smtp_data_hop")
+                 "smtp_data_hop", "smtp_bounce")
         cls.ports = dict(zip(names, h.free_ports(len(names))))
         banned = {"banned_filename": ["(?i)\\.(exe|scr|pif)$"],
                   "banned_double_extension": True}
@@ -167,12 +167,15 @@ class EdgeCase(h.PeerTestCase):
                     (cls.ports["lmtp_rej"], "lmtp", "REJ"),
                     (cls.ports["smtp_hop"], "smtp", "HOP"),
                     (cls.ports["lmtp_hop"], "lmtp", "HOP"),
-                    (cls.ports["smtp_data_hop"], "smtp", "DATAHOP")],
+                    (cls.ports["smtp_data_hop"], "smtp", "DATAHOP"),
+                    (cls.ports["smtp_bounce"], "smtp", "BOUNCE")],
             banks={
                 "default": dict(forward=[cls.sink.addr], **banned),
                 "REJ": dict(final_banned_destiny="reject"),
                 "HOP": dict(forward=[cls.hop.addr]),
                 "DATAHOP": dict(forward=[cls.data_hop.addr]),
+                "BOUNCE": dict(final_banned_destiny="bounce",
+                               notify=[cls.sink.addr]),
             },
             max_recipients=30,
             message_size_limit=5000000,
@@ -297,6 +300,36 @@ class InjectionTest(EdgeCase):
             lambda: HOP_TEXT_SAFE.decode() in self.fd.log_text(), 5),
             self.fd.log_text()[-2000:])
         self.assert_log_safe()
+
+    def test_dsn_carries_a_forged_name_escaped(self):
+        """A policy bounce: the DSN names the banned member; its CR LF
+        must not start a field or a MIME part in the DSN we write."""
+        name = ("notes\r\nBcc: victim@example.com\r\n\r\n--fake\r\n"
+                "Content-Type: text/html\r\n\r\nx\x7fy.scr")
+        seen = {d.path for d in self.sink.dumps()}
+        c = self.client("smtp_bounce", "EHLO")
+        self.transaction(c, [RCPT], banned_zip_message(name, "forged dsn"))
+        lines = self.rest_of_session(c)
+        self.assertTrue(lines[0].startswith(b"250 2.5.0 "), lines)
+        self.assertIn(b"DSN sent", lines[0])
+        self.assertTrue(h.wait_until(
+            lambda: [d for d in self.sink.dumps() if d.path not in seen], 10))
+        dsn = [d for d in self.sink.dumps() if d.path not in seen]
+        self.assertEqual([d.rcpts for d in dsn], [[SENDER]])
+        body = dsn[0].body
+        ours = body.split(b"Content-Type: text/rfc822-headers")[0]
+        for line in ours.replace(b"\r\n", b"\n").split(b"\n"):
+            self.assertFalse(line.startswith(b"Bcc:"), line)
+            self.assertFalse(line.startswith(b"--fake"), line)
+            self.assertFalse(line.startswith(b"Content-Type: text/html"),
+                             line)
+            self.assertLessEqual(len(line), 998, line[:120])
+            bad = [b for b in line if (b < 0x20 and b != 9) or b >= 0x7f]
+            self.assertEqual(bad, [], "unsafe bytes in %r" % line)
+        self.assertIn(b"notes\\r\\nBcc: victim@example.com\\r\\n", ours)
+        self.assertIn(b"x\\x7fy.scr", ours)
+        self.assertIn(b"The content filter blocked it", ours)
+        self.assertNotIn(b"delivered to its other recipients", ours)
 
 
 class ErrorLimitTest(EdgeCase):

@@ -165,7 +165,7 @@ blocked_txn(const struct conf *conf)
 
 	txn_add_rcpt(t, "rcpt@example.net", NULL);
 	t->sender = "sender@example.org";
-	t->rcpts[0].destiny = TXN_D_DISCARD;
+	rcpt_policy(t, t->rcpts, RCPT_DISCARDED, "VIRUS: Eicar-Test-Signature");
 	t->ccat = TXN_CCAT_VIRUS;
 	t->bank.v.virus_quarantine = CONF_Q_LOCAL;
 	t->spool = spool_create("/tmp", t->id, err, sizeof(err));
