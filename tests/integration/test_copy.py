@@ -1,0 +1,202 @@
+"""test_copy - the copy of a message that filterd forwards (issue 11).
+
+What the next hop receives, compared byte for byte (a WireSink keeps the
+exact DATA bytes): spam fields from outside removed for local recipients
+(items 7, amavisd-new's remove_existing_spam_headers), the subject tag
+applied to a header section of any size, every field filterd adds well
+formed whatever its value (configuration, rule names)."""
+
+import email
+import email.policy
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+GTUBE = (b"XJS*C4JDBQADN1.NSBN3*2IDNEN*" +
+         b"GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X")
+SENDER = "sender@example.org"
+LOCAL = "rcpt@example.net"
+OTHER = "other@elsewhere.example"
+
+# Spam rules whose names make a long X-Spam-Status: many rules with
+# 40-character names (over 4 KiB together) and one name of 1,200 octets,
+# longer than a header line may be (RFC 5322 2.1.1: 998).
+MANY_RULES = ["R%03d_%s" % (i, "X" * 35) for i in range(150)]
+LONG_RULE = "LONG_" + "Y" * 1195
+RULE_MARK = b"filterd-copy-many-rules-marker"
+
+
+def rules_text():
+    out = []
+    for name in MANY_RULES + [LONG_RULE]:
+        out.append("body %s /%s/" % (name, RULE_MARK.decode()))
+        out.append("score %s 0.001" % name)
+    return "\n".join(out) + "\n"
+
+
+def message(subject, body=b"hello\r\n", extra=b""):
+    return (b"From: sender@example.org\r\nTo: rcpt@example.net\r\n"
+            b"Subject: " + subject + b"\r\n" + extra +
+            b"Message-ID: <" + re.sub(rb"\W", b"-", subject) +
+            b"@example.org>\r\n\r\n" + body)
+
+
+def unstuff(data):
+    """unstuff - a WireSink transaction's DATA bytes as the message."""
+    if data.startswith(b".."):
+        data = data[1:]
+    return data.replace(b"\r\n..", b"\r\n.")
+
+
+def header_of(msg):
+    end = msg.find(b"\r\n\r\n")
+    return msg if end < 0 else msg[:end + 2]
+
+
+def fields(header):
+    """fields - the header section as a list of fields, each with its
+    continuation lines (bytes, CRLF kept)."""
+    out = []
+    for line in header.split(b"\r\n")[:-1]:
+        if line[:1] in (b" ", b"\t") and out:
+            out[-1] += line + b"\r\n"
+        else:
+            out.append(line + b"\r\n")
+    return out
+
+
+def drop_fields(msg, names):
+    """drop_fields - msg without its leading fields named in names."""
+    fs = fields(header_of(msg))
+    i = 0
+    while i < len(fs) and fs[i].split(b":", 1)[0].lower() in names:
+        i += 1
+    return msg[sum(len(f) for f in fs[:i]):]
+
+
+OUR_SPAM_FIELDS = (b"x-spam-flag", b"x-spam-score", b"x-spam-level",
+                   b"x-spam-status")
+
+
+class CopyTest(h.PeerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        rules = cls.tmp.file("rules.cf")
+        with open(rules, "w") as f:
+            f.write(rules_text())
+        cls.sink = h.WireSink()
+        cls.ports = dict(zip(("main", "taginj"), h.free_ports(2)))
+        cls.fd = h.Filterd(
+            cls.tmp, "fd",
+            listen=[(cls.ports["main"], "smtp", "default"),
+                    (cls.ports["taginj"], "smtp", "TAGINJ")],
+            banks={"default": dict(forward=[cls.sink.addr],
+                                   spam_tag_level=-999.0,
+                                   spam_subject_tag="***SPAM*** ")},
+            local_domains=["example.net"],
+            message_size_limit=5000000,
+            spam_rules=[rules],
+            # A tag from a bank file: libconfuse turns the escapes into
+            # CR LF, as an operator's typo or a generated file could.
+            raw='bank TAGINJ { spam_subject_tag = '
+                '"***SPAM***\\r\\nBcc: victim@example.com\\r\\n " }')
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, msg, rcpts=(LOCAL,), listener="main"):
+        before = len(self.sink.transactions)
+        r = h.send_message(self.ports[listener], SENDER, list(rcpts), msg,
+                           timeout=30)
+        self.assertEqual(r.code, 250, r)
+        self.assertTrue(self.sink.wait_count(before + 1, 10))
+        h.wait_until(lambda: False, 0.2)  # a second copy, if any
+        with self.sink.lock:
+            new = self.sink.transactions[before:]
+        return {tuple(re.findall(rb"<([^>]*)>", b"".join(tx.rcpts))):
+                unstuff(tx.data) for tx in new}
+
+    def test_forged_spam_fields_removed_for_local_recipients(self):
+        forged = (b"X-Spam-Flag: NO\r\n"
+                  b"X-Spam-Score: -50\r\n"
+                  b"x-spam-level: \r\n"
+                  b"X-Spam-Status: No, score=-50.0 required=5.0\r\n"
+                  b"\ttests=[USER_IN_WHITELIST] autolearn=no\r\n"
+                  b"  whitelisted\r\n"
+                  b"X-Virus-Scanned: by a forger\r\n"
+                  b"X-Spam-Report:\r\n * -50 USER_IN_WHITELIST\r\n")
+        msg = message(b"forged spam fields", extra=forged)
+        copies = self.send(msg, rcpts=(LOCAL, OTHER))
+        self.assertEqual(sorted(copies), sorted([(LOCAL.encode(),),
+                                                 (OTHER.encode(),)]))
+        local = copies[(LOCAL.encode(),)]
+        hdr = header_of(local)
+        names = [f.split(b":", 1)[0].lower() for f in fields(hdr)]
+        for n in OUR_SPAM_FIELDS:
+            self.assertEqual(names.count(n), 1, hdr)
+        for text in (b"-50", b"whitelisted", b"USER_IN_WHITELIST",
+                     b"forger", b"X-Spam-Report"):
+            self.assertNotIn(text, hdr)
+        # Below our own fields, the original without the forged ones,
+        # byte for byte.
+        self.assertEqual(drop_fields(local, OUR_SPAM_FIELDS),
+                         message(b"forged spam fields"))
+        # A recipient outside local_domains gets the message as sent.
+        self.assertEqual(copies[(OTHER.encode(),)], msg)
+
+    def test_subject_tag_beyond_256k_of_header(self):
+        """The subject tag does not depend on the header's size: 300 KiB
+        of fields (one of them 100 KiB on one line, so fields straddle
+        every read of the spool) before the Subject."""
+        filler = b"".join(b"X-Filler-%05d: %s\r\n" % (i, b"f" * 60)
+                          for i in range(3000))
+        filler += b"X-Long: " + b"L" * 100000 + b"\r\n"
+        msg = (b"From: sender@example.org\r\n" + filler +
+               b"Subject: big header\r\n\r\n" + GTUBE + b"\r\n")
+        self.assertGreater(len(msg), 300 * 1024)
+        copy = self.send(msg)[(LOCAL.encode(),)]
+        subject = re.findall(rb"\r\nSubject:[^\r]*\r\n", copy)
+        self.assertEqual(subject, [b"\r\nSubject: ***SPAM*** big header\r\n"])
+        self.assertTrue(drop_fields(copy, OUR_SPAM_FIELDS) == msg.replace(
+            b"Subject: big", b"Subject: ***SPAM*** big"),
+            "the copy differs from the message beyond its Subject")
+
+    def test_subject_tag_cannot_add_a_field(self):
+        msg = message(b"tag injection", GTUBE + b"\r\n")
+        copy = self.send(msg, listener="taginj")[(LOCAL.encode(),)]
+        hdr = header_of(copy)
+        parsed = email.message_from_bytes(copy, policy=email.policy.compat32)
+        self.assertIsNone(parsed["Bcc"], hdr)
+        self.assertFalse(re.search(rb"(?im)^bcc", hdr), hdr)
+        subject = [f for f in fields(hdr) if f.startswith(b"Subject:")]
+        self.assertEqual(len(subject), 1, hdr)
+        self.assertTrue(subject[0].startswith(b"Subject: ***SPAM***"),
+                        subject)
+        self.assertTrue(subject[0].endswith(b"tag injection\r\n"), subject)
+        # Everything else is the original, as sent.
+        self.assertEqual(drop_fields(copy, OUR_SPAM_FIELDS),
+                         msg.replace(b"Subject: tag injection\r\n",
+                                     subject[0]))
+
+    def test_long_spam_status_is_folded(self):
+        msg = message(b"many rules", RULE_MARK + b"\r\n")
+        copy = self.send(msg)[(LOCAL.encode(),)]
+        hdr = header_of(copy)
+        for line in hdr.split(b"\r\n"):
+            self.assertLessEqual(len(line), 998, line[:80])
+        self.assertNotIn(b"\r\n\r\n", hdr)
+        status = [f for f in fields(hdr) if f.startswith(b"X-Spam-Status:")]
+        self.assertEqual(len(status), 1)
+        self.assertGreater(len(status[0]), 4096)
+        flat = re.sub(rb"\s+", b"", status[0])
+        for name in MANY_RULES + [LONG_RULE]:
+            self.assertIn(name.encode() + b"=0.001", flat)
+        self.assertEqual(drop_fields(copy, OUR_SPAM_FIELDS), msg)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
