@@ -14,7 +14,10 @@
 /*	With PIPELINING, a kept session's RSET probe and the XFORWARD
 /*	commands go out in one write with MAIL, RCPT and DATA, and their
 /*	answers are read first (hop_pending): one round trip per message
-/*	before the data, as Postfix's own client does with XFORWARD.
+/*	before the data, as Postfix's own client does with XFORWARD. Such a
+/*	hop may also answer the pipelined DATA with 354 when it took no
+/*	recipient: that session is in the data state and is dropped, not
+/*	kept, not ended with a dot, not sent QUIT (struct hop.in_data).
 /*--*/
 
 #include <ctype.h>
@@ -66,6 +69,7 @@ struct hop {
 	unsigned xforward; /* bit i: cmd_xforward_names[i] offered */
 	int probe;	   /* RSET sent, its answer not read yet */
 	int xf_pending;	   /* XFORWARD answers not read yet */
+	int in_data;	   /* 354 answered, no data will follow */
 	char error[1200];  /* why this hop failed */
 };
 
@@ -446,6 +450,14 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
 	}
 	if (hop_read_reply(rj, h, &r, NULL) < 0)
 		return HOP_NEXT;
+	/*
+	 * A pipelining hop may answer DATA with 354 though it took no
+	 * recipient: it then waits for message text. That session is never
+	 * kept (the next message's commands would be taken as text) nor
+	 * ended with a dot (an empty message) or QUIT: it is dropped.
+	 */
+	if (r.code / 100 == 3 && (mail.code / 100 != 2 || *accepted == 0))
+		h->in_data = 1;
 	if (mail.code / 100 != 2)
 		goto mail_refused;
 	if (*accepted == 0)
@@ -617,7 +629,7 @@ hop_close(struct reinject *rj, struct hop *h, int polite)
 
 	if (h->s == NULL)
 		return;
-	if (polite && stream_error(h->s) == STREAM_OK) {
+	if (polite && !h->in_data && stream_error(h->s) == STREAM_OK) {
 		stream_set_timeout(h->s, 5);
 		stream_puts(h->s, "QUIT\r\n");
 		if (hop_send(h) == 0)
@@ -680,7 +692,8 @@ reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
 					 ? ", trying next"
 					 : "");
 		}
-		if (res == HOP_DONE && stream_error(h.s) == STREAM_OK &&
+		if (res == HOP_DONE && !h.in_data &&
+		    stream_error(h.s) == STREAM_OK &&
 		    rj->conf->forward_cache_time > 0)
 			hop_cache(rj, &h, hops->v[i]);
 		else

@@ -4,13 +4,16 @@ What the next hop receives, compared byte for byte (a WireSink keeps the
 exact DATA bytes): spam fields from outside removed for local recipients
 (items 7, amavisd-new's remove_existing_spam_headers), the subject tag
 applied to a header section of any size, every field filterd adds well
-formed whatever its value (configuration, rule names)."""
+formed whatever its value (configuration, rule names), and a next hop
+that answers 354 with no recipient accepted (item 8e)."""
 
 import email
 import email.policy
 import os
 import re
+import socket
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -196,6 +199,168 @@ class CopyTest(h.PeerTestCase):
         for name in MANY_RULES + [LONG_RULE]:
             self.assertIn(name.encode() + b"=0.001", flat)
         self.assertEqual(drop_fields(copy, OUR_SPAM_FIELDS), msg)
+
+
+class ScriptedHop:
+    """ScriptedHop - a next hop that refuses recipients named refuse*@
+    and still answers 354 to DATA when it accepted none (a pipelining
+    server may). It keeps, per session, the bytes it read in the data
+    state and how that ended: ".\r\n" (a message, empty or not) or the
+    client closing the connection."""
+
+    def __init__(self):
+        self.port = h.free_port()
+        self.lock = threading.Lock()
+        self.sessions = []       # list of lists of (data, ended_by_dot)
+        self.delivered = []      # data of messages taken (accepted rcpts)
+        self.stopping = threading.Event()
+        self.threads = []
+        self.conns = []
+
+    @property
+    def addr(self):
+        return "%s:%d" % (h.LOCALHOST, self.port)
+
+    def start(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((h.LOCALHOST, self.port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self.threads.append(t)
+        return self
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(30)
+            datas = []
+            with self.lock:
+                self.conns.append(conn)
+                self.sessions.append(datas)
+            t = threading.Thread(target=self._serve, args=(conn, datas),
+                                 daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _serve(self, conn, datas):
+        buf = b""
+        accepted = 0
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+        try:
+            send("220 scripted ESMTP")
+            while True:
+                while b"\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                line, buf = buf.split(b"\n", 1)
+                verb = line.rstrip(b"\r").split(b" ", 1)[0].upper()
+                if verb == b"EHLO":
+                    send("250-scripted")
+                    send("250-PIPELINING")
+                    send("250 8BITMIME")
+                elif verb == b"MAIL":
+                    accepted = 0
+                    send("250 2.1.0 Ok")
+                elif verb == b"RCPT":
+                    if b"<refuse" in line.lower():
+                        send("550 5.1.1 No such user")
+                    else:
+                        accepted += 1
+                        send("250 2.1.5 Ok")
+                elif verb == b"DATA":
+                    send("354 End data with <CR><LF>.<CR><LF>")
+                    data = buf
+                    buf = b""
+                    while not (data.startswith(b".\r\n") or
+                               b"\r\n.\r\n" in data):
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            with self.lock:
+                                datas.append((data, False))
+                            return
+                        data += chunk
+                    if data.startswith(b".\r\n"):
+                        data, buf = b"", data[3:]
+                    else:
+                        end = data.index(b"\r\n.\r\n")
+                        data, buf = data[:end + 2], data[end + 5:]
+                    with self.lock:
+                        datas.append((data, True))
+                        if accepted:
+                            self.delivered.append(data)
+                    send("250 2.0.0 Ok: queued" if accepted else
+                         "554 5.5.1 Error: no valid recipients")
+                    accepted = 0
+                elif verb in (b"RSET", b"NOOP", b"XFORWARD"):
+                    accepted = 0 if verb == b"RSET" else accepted
+                    send("250 2.0.0 Ok")
+                elif verb == b"QUIT":
+                    send("221 2.0.0 Bye")
+                    return
+                else:
+                    send("502 5.5.2 Error: command not recognized")
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stopping.set()
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        for t in self.threads:
+            t.join(5)
+
+
+class DataWithoutRecipientTest(h.PeerTestCase):
+
+    def test_354_without_recipient_does_not_poison_the_session(self):
+        """Item 8e: the next hop refuses every RCPT but answers 354 to the
+        pipelined DATA. That session is in the data state: it must not be
+        kept for the next message (whose commands would become message
+        text), nor ended with a dot (an empty message)."""
+        hop = self.start(ScriptedHop())
+        fd = self.start(h.Filterd(
+            self.tmp, "fd354", banks={"default": {"forward": [hop.addr]}},
+            min_servers=1, max_servers=1, forward_timeout=5))
+        r = h.send_message(fd.port, SENDER, ["refuse@example.net"],
+                           message(b"first"), timeout=30)
+        self.assertEqual((r.code, r.enhanced), (550, "5.1.1"), r)
+        second = message(b"second")
+        r = h.send_message(fd.port, SENDER, ["ok@example.net"], second,
+                           timeout=30)
+        self.assertEqual(r.code, 250, r)
+        self.assertTrue(h.wait_until(lambda: hop.delivered, 5))
+        with hop.lock:
+            sessions = [list(s) for s in hop.sessions]
+            delivered = list(hop.delivered)
+        self.assertEqual([unstuff(d) for d in delivered], [second])
+        for datas in sessions:
+            for data, dot in datas:
+                self.assertNotIn(b"MAIL FROM", data, sessions)
+                self.assertNotIn(b"RSET", data, sessions)
+                self.assertFalse(dot and data == b"",
+                                 "an empty message was sent: %r" % sessions)
+        # The first session was given up in the data state, with no dot.
+        self.assertEqual(sessions[0], [(b"", False)], sessions)
+        self.assertNotIn("panic", fd.log_text())
 
 
 if __name__ == "__main__":
