@@ -496,7 +496,7 @@ hop_copy_spec(const struct txn *t, const struct hop_group *g,
 	spec->added[1] = g->headers;
 	spec->subject_tag = g->subject_tag;
 	spec->strip = g->strip;
-	spec->defang = 0;
+	spec->defang = t->defang;
 	spec->mail_id = t->id;
 }
 

@@ -46,7 +46,7 @@
 /*	(txn->add_headers, then the recipient's own), same subject tag,
 /*	same "local or not" (a local recipient's copy loses the X-Spam-*
 /*	and X-Virus-Scanned fields it came with). copy_write() (copy.h)
-/*	writes each group's copy.
+/*	writes each group's copy, defanged when txn->defang is set.
 /* PROCESS
 /*	children; milter process (release, notifications).
 /*--*/

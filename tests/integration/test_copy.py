@@ -4,8 +4,9 @@ What the next hop receives, compared byte for byte (a WireSink keeps the
 exact DATA bytes): spam fields from outside removed for local recipients
 (items 7, amavisd-new's remove_existing_spam_headers), the subject tag
 applied to a header section of any size, every field filterd adds well
-formed whatever its value (configuration, rule names), and a next hop
-that answers 354 with no recipient accepted (item 8e)."""
+formed whatever its value (configuration, rule names), a next hop that
+answers 354 with no recipient accepted (item 8e), and the defanged copy
+of a message with ambiguous MIME (item 5c)."""
 
 import email
 import email.policy
@@ -361,6 +362,57 @@ class DataWithoutRecipientTest(h.PeerTestCase):
         # The first session was given up in the data state, with no dot.
         self.assertEqual(sessions[0], [(b"", False)], sessions)
         self.assertNotIn("panic", fd.log_text())
+
+
+class DefangTest(h.PeerTestCase):
+    """Ambiguous MIME is forwarded defanged (item 5c). The checks that
+    set txn->defang come from another branch of issue 11: until it is
+    merged this test fails."""
+
+    def test_ambiguous_mime_is_defanged(self):
+        sink = self.start(h.WireSink())
+        fd = self.start(h.Filterd(
+            self.tmp, "fddefang", banks={"default": {
+                "forward": [sink.addr], "final_unchecked_destiny": "pass"}}))
+        original = (
+            b"From: sender@example.org\r\nTo: rcpt@example.net\r\n"
+            b"Subject: two boundaries\r\n"
+            b"Message-ID: <two-boundaries@example.org>\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=\"aaa\";\r\n"
+            b" boundary=\"bbb\"\r\n\r\n"
+            b"--aaa\r\nContent-Type: text/plain\r\n\r\nharmless\r\n"
+            b"--bbb\r\nContent-Type: application/octet-stream; "
+            b"name=\"x.exe\"\r\n\r\nMZ smuggled\r\n"
+            b"--bbb--\r\n--aaa--\r\n")
+        r = h.send_message(fd.port, SENDER, [LOCAL], original, timeout=30)
+        self.assertEqual(r.code, 250, r)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        self.assertTrue(sink.wait_count(1, 10))
+        copy = unstuff(sink.transactions[0].data)
+        top = header_of(copy)
+        names = [f.split(b":", 1)[0].lower() for f in fields(top)]
+        self.assertEqual(names.count(b"mime-version"), 1, top)
+        self.assertEqual(names.count(b"content-type"), 1, top)
+        self.assertNotIn(b"aaa", top)
+        self.assertNotIn(b"bbb", top)
+        for f in (b"From: sender@example.org\r\n",
+                  b"Subject: two boundaries\r\n",
+                  b"Message-ID: <two-boundaries@example.org>\r\n"):
+            self.assertIn(f, top)
+        msg = email.message_from_bytes(copy, policy=email.policy.compat32)
+        self.assertEqual(msg.get_content_type(), "multipart/mixed")
+        parts = msg.get_payload()
+        self.assertEqual(len(parts), 2, copy[:3000])
+        self.assertEqual(parts[0].get_content_type(), "text/plain")
+        self.assertIn(mail_id, parts[0].get_payload())
+        self.assertEqual(parts[1]["Content-Transfer-Encoding"], "base64")
+        self.assertEqual(parts[1].get_payload(decode=True), original)
+        for line in copy.split(b"\r\n"):
+            self.assertLessEqual(len(line), 998)
+        body = copy[len(top):]
+        boundary = msg.get_boundary().encode()
+        self.assertEqual(body.count(boundary), 3, body[:2000])
 
 
 if __name__ == "__main__":
