@@ -43,6 +43,10 @@
 /*	copy_size() is the size of that copy before dot-stuffing, or more
 /*	(an upper bound, for SIZE=).
 /*
+/*	Memory: spec, its lists and strings are borrowed for the call;
+/*	nothing the functions allocate outlives it, but what they append
+/*	to the caller's buffer.
+/*
 /*	copy_header_field() is the one writer of the header fields filterd
 /*	adds (spec->added, the subject tag through copy_field_text()). It
 /*	appends line ("Name: value", the value possibly folded with CR LF
