@@ -14,7 +14,10 @@
 /*	With PIPELINING, a kept session's RSET probe and the XFORWARD
 /*	commands go out in one write with MAIL, RCPT and DATA, and their
 /*	answers are read first (hop_pending): one round trip per message
-/*	before the data, as Postfix's own client does with XFORWARD.
+/*	before the data, as Postfix's own client does with XFORWARD. Such a
+/*	hop may also answer the pipelined DATA with 354 when it took no
+/*	recipient: that session is in the data state and is dropped, not
+/*	kept, not ended with a dot, not sent QUIT (struct hop.in_data).
 /*--*/
 
 #include <ctype.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "copy.h"
 #include "master/scoreboard.h"
 #include "reinject.h"
 #include "smtp/cmd_parse.h"
@@ -41,8 +45,6 @@
 #include "util/xalloc.h"
 
 enum hop_result { HOP_NEXT, HOP_DONE, HOP_TEMPFAIL, HOP_STALE };
-
-#define HOP_HEADER_MAX (256 * 1024) /* header section we rewrite, at most */
 
 /* What a next hop said it supports, from its EHLO reply. */
 #define EXT_PIPELINING (1u << 0)
@@ -68,6 +70,7 @@ struct hop {
 	unsigned xforward; /* bit i: cmd_xforward_names[i] offered */
 	int probe;	   /* RSET sent, its answer not read yet */
 	int xf_pending;	   /* XFORWARD answers not read yet */
+	int in_data;	   /* 354 answered, no data will follow */
 	char error[1200];  /* why this hop failed */
 };
 
@@ -76,6 +79,7 @@ struct hop_group {
 	unsigned char *member; /* per recipient: in this group */
 	const struct txn_header *headers;
 	const char *subject_tag;
+	int strip; /* local recipients: spam fields from outside removed */
 };
 
 static void reinject_uncache(struct reinject *rj);
@@ -447,6 +451,14 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
 	}
 	if (hop_read_reply(rj, h, &r, NULL) < 0)
 		return HOP_NEXT;
+	/*
+	 * A pipelining hop may answer DATA with 354 though it took no
+	 * recipient: it then waits for message text. That session is never
+	 * kept (the next message's commands would be taken as text) nor
+	 * ended with a dot (an empty message) or QUIT: it is dropped.
+	 */
+	if (r.code / 100 == 3 && (mail.code / 100 != 2 || *accepted == 0))
+		h->in_data = 1;
 	if (mail.code / 100 != 2)
 		goto mail_refused;
 	if (*accepted == 0)
@@ -476,111 +488,40 @@ no_recipient:
 	return HOP_DONE;
 }
 
-/* hop_stuffed - write message bytes, dot-stuffing each line */
+/* hop_copy_spec - what a group's copy is made of */
 static void
-hop_stuffed(struct hop *h, const char *p, size_t len, int *bol)
+hop_copy_spec(const struct txn *t, const struct hop_group *g,
+	      struct copy_spec *spec)
 {
-	const char *end = p + len;
-
-	while (p < end) {
-		const char *lf;
-
-		if (*bol && *p == '.')
-			stream_write(h->s, ".", 1);
-		lf = memchr(p, '\n', (size_t)(end - p));
-		if (lf == NULL) {
-			stream_write(h->s, p, (size_t)(end - p));
-			*bol = 0;
-			return;
-		}
-		stream_write(h->s, p, (size_t)(lf + 1 - p));
-		p = lf + 1;
-		*bol = 1;
-	}
+	spec->added[0] = t->add_headers;
+	spec->added[1] = g->headers;
+	spec->subject_tag = g->subject_tag;
+	spec->strip = g->strip;
+	spec->defang = t->defang;
+	spec->mail_id = t->id;
 }
 
-/* hop_tagged_header - the header section with the subject tag; its end */
-static off_t
-hop_tagged_header(struct hop *h, const struct txn *t, const char *tag, int *bol)
-{
-	struct buf hdr;
-	const char *end, *p;
-	int tagged = 0;
-	off_t off;
-
-	buf_init(&hdr, 4096);
-	if (spool_header(t->spool, HOP_HEADER_MAX, &hdr) != 1) {
-		/* No header section we can see whole: the copy goes untagged. */
-		buf_release(&hdr);
-		return 0;
-	}
-	end = hdr.data + hdr.len;
-	for (p = hdr.data; p < end;) {
-		const char *crlf = strstr(p, "\r\n");
-		const char *eol = crlf ? crlf + 2 : end;
-
-		if (!tagged && strncasecmp(p, "Subject:", 8) == 0) {
-			const char *v = p + 8 + (p[8] == ' ');
-
-			stream_printf(h->s, "Subject: %s", tag);
-			hop_stuffed(h, v, (size_t)(eol - v), bol);
-			tagged = 1;
-		} else {
-			hop_stuffed(h, p, (size_t)(eol - p), bol);
-		}
-		p = eol;
-	}
-	if (!tagged)
-		stream_printf(h->s, "Subject: %s\r\n", tag);
-	off = (off_t)hdr.len;
-	buf_release(&hdr);
-	return off;
-}
-
-/* hop_body - added headers, then the spool, dot-stuffed, then the dot */
+/* hop_body - the group's copy, dot-stuffed, then the dot */
 static int
 hop_body(struct hop *h, const struct txn *t, const struct hop_group *g)
 {
-	const struct txn_header *lists[2] = {t->add_headers, g->headers};
-	char chunk[65536];
-	int bol = 1, last_lf = 1;
-	off_t off = 0;
+	struct copy_spec spec;
 
-	for (size_t i = 0; i < 2; i++)
-		for (const struct txn_header *hd = lists[i]; hd; hd = hd->next)
-			stream_printf(h->s, "%s\r\n", hd->line);
-	if (g->subject_tag)
-		off = hop_tagged_header(h, t, g->subject_tag, &bol);
-	while (off < t->size) {
-		ssize_t n = pread(spool_fd(t->spool), chunk, sizeof(chunk),
-				  off);
-
-		if (n <= 0) {
-			snprintf(h->error, sizeof(h->error), "read spool: %s",
-				 n < 0 ? strerror(errno) : "short file");
-			return -1;
-		}
-		off += n;
-		hop_stuffed(h, chunk, (size_t)n, &bol);
-		last_lf = chunk[n - 1] == '\n';
-	}
-	stream_puts(h->s, last_lf ? ".\r\n" : "\r\n.\r\n");
+	hop_copy_spec(t, g, &spec);
+	if (copy_write(h->s, spool_fd(t->spool), t->size, &spec, h->error,
+		       sizeof(h->error)) < 0)
+		return -1;
 	return hop_send(h);
 }
 
-/* hop_copy_size - the bytes of a group's copy (for SIZE=) */
+/* hop_copy_size - the bytes of a group's copy (for SIZE=), or more */
 static off_t
 hop_copy_size(const struct txn *t, const struct hop_group *g)
 {
-	const struct txn_header *lists[2] = {t->add_headers, g->headers};
-	off_t size = t->size;
+	struct copy_spec spec;
 
-	for (size_t i = 0; i < 2; i++)
-		for (const struct txn_header *hd = lists[i]; hd; hd = hd->next)
-			size += (off_t)strlen(hd->line) + 2;
-	if (g->subject_tag)
-		size += (off_t)strlen(g->subject_tag) + 11;
-	return size;
+	hop_copy_spec(t, g, &spec);
+	return copy_size(t->size, &spec);
 }
 
 /* reinject_uncache - QUIT and forget the kept session */
@@ -688,7 +629,7 @@ hop_close(struct reinject *rj, struct hop *h, int polite)
 
 	if (h->s == NULL)
 		return;
-	if (polite && stream_error(h->s) == STREAM_OK) {
+	if (polite && !h->in_data && stream_error(h->s) == STREAM_OK) {
 		stream_set_timeout(h->s, 5);
 		stream_puts(h->s, "QUIT\r\n");
 		if (hop_send(h) == 0)
@@ -747,7 +688,8 @@ reinject_group(struct reinject *rj, struct txn *t, const struct hop_group *g,
 					 ? ", trying next"
 					 : "");
 		}
-		if (res == HOP_DONE && stream_error(h.s) == STREAM_OK &&
+		if (res == HOP_DONE && !h.in_data &&
+		    stream_error(h.s) == STREAM_OK &&
 		    rj->conf->forward_cache_time > 0)
 			hop_cache(rj, &h, hops->v[i]);
 		else
@@ -761,7 +703,7 @@ int
 reinject_run(struct reinject *rj, struct txn *t)
 {
 	unsigned char *done = xcalloc(t->n_rcpts + 1, 1);
-	struct hop_group g = {xcalloc(t->n_rcpts + 1, 1), NULL, NULL};
+	struct hop_group g = {xcalloc(t->n_rcpts + 1, 1), NULL, NULL, 0};
 	char last[1200];
 	int delivered = 0, failed = 0;
 
@@ -774,12 +716,14 @@ reinject_run(struct reinject *rj, struct txn *t)
 		memset(g.member, 0, t->n_rcpts);
 		g.headers = f->headers;
 		g.subject_tag = f->subject_tag;
+		g.strip = f->local;
 		for (size_t i = first; i < t->n_rcpts; i++) {
 			const struct txn_rcpt *rc = t->rcpts + i;
 
 			g.member[i] = !done[i] && rc->state == RCPT_PENDING &&
 				      rc->headers == f->headers &&
-				      rc->subject_tag == f->subject_tag;
+				      rc->subject_tag == f->subject_tag &&
+				      rc->local == f->local;
 			done[i] |= g.member[i];
 		}
 		if (reinject_group(rj, t, &g, last, sizeof(last)) == HOP_DONE) {

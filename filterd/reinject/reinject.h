@@ -39,8 +39,14 @@
 /*	The client passes XFORWARD on when the hop offers it, keeps
 /*	BODY=8BITMIME and SMTPUTF8 (a hop without SMTPUTF8 cannot take an
 /*	SMTPUTF8 message: next hop), passes DSN parameters when offered,
-/*	uses PIPELINING when offered, dot-stuffs, prepends txn->add_headers,
-/*	and writes in large buffers with TCP_NODELAY.
+/*	uses PIPELINING when offered, and writes in large buffers with
+/*	TCP_NODELAY.
+/*
+/*	Recipients that get the same copy form a group: same added fields
+/*	(txn->add_headers, then the recipient's own), same subject tag,
+/*	same "local or not" (a local recipient's copy loses the X-Spam-*
+/*	and X-Virus-Scanned fields it came with). copy_write() (copy.h)
+/*	writes each group's copy, defanged when txn->defang is set.
 /* PROCESS
 /*	children; milter process (release, notifications).
 /*--*/
