@@ -121,11 +121,19 @@ master_dir(const struct conf *c, const char *dir, mode_t mode)
 	}
 }
 
-/* master_bind - a listener for each configured address; reuse old ones */
+/*
+ * master_bind - a listener for each configured address, reusing the
+ * socket of an old listener with the same address. Nothing changes in old
+ * until every new address is bound: on failure the sockets bound here are
+ * closed, old is as it was (the running pool keeps its listeners) and the
+ * result is NULL. On success the reused sockets belong to the new array
+ * (their old[].fd is -1): closing old closes only the removed listeners.
+ */
 static struct master_listener *
 master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 {
 	struct master_listener *l = xcalloc(c->n_listens, sizeof(*l));
+	size_t *from = xcalloc(c->n_listens, sizeof(*from)); /* old k + 1 */
 	char err[512];
 
 	for (size_t i = 0; i < c->n_listens; i++) {
@@ -133,28 +141,40 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 
 		l[i].addr = xstrdup(cl->addr);
 		l[i].fd = -1;
-		for (size_t k = 0; k < n_old; k++)
-			if (old[k].fd >= 0 &&
+		for (size_t k = 0; k < n_old && l[i].fd < 0; k++) {
+			int taken = 0;
+
+			for (size_t j = 0; j < i; j++)
+				taken |= from[j] == k + 1;
+			if (!taken && old[k].fd >= 0 &&
 			    strcmp(old[k].addr, cl->addr) == 0) {
 				l[i].fd = old[k].fd;
-				old[k].fd = -1; /* moved */
+				from[i] = k + 1;
 			}
+		}
 		if (l[i].fd >= 0)
 			continue;
 		l[i].fd = inet_listen(cl->host, cl->port, c->listen_backlog,
 				      err, sizeof(err));
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
-			for (size_t k = 0; k < i; k++)
-				if (l[k].fd >= 0)
+			for (size_t k = 0; k <= i; k++) {
+				if (from[k] == 0 && l[k].fd >= 0)
 					close(l[k].fd);
+				free(l[k].addr);
+			}
 			free(l);
+			free(from);
 			return NULL;
 		}
 		/* Children race for connections: accept must not block. */
 		(void)fcntl(l[i].fd, F_SETFL,
 			    fcntl(l[i].fd, F_GETFL) | O_NONBLOCK);
 	}
+	for (size_t i = 0; i < c->n_listens; i++)
+		if (from[i])
+			old[from[i] - 1].fd = -1; /* moved */
+	free(from);
 	return l;
 }
 
