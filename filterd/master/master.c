@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "childdir.h"
 #include "conf/conf.h"
 #include "master.h"
 #include "scan/checks.h"
@@ -41,7 +43,8 @@ struct master_child {
 	int busy;
 	time_t started;
 	time_t idle_since;
-	int sb_index; /* its scoreboard slot */
+	int sb_index;  /* its scoreboard slot */
+	char *tmp_dir; /* where its private directory is (childdir.h) */
 };
 
 struct master_listener {
@@ -61,6 +64,9 @@ struct master {
 	int draining;
 	struct scoreboard *sb;
 	struct checks *checks; /* engines of the current generation */
+	int tmp_fd;	       /* tmp_dir, locked against another master */
+	dev_t tmp_dev;	       /* and which directory that is */
+	ino_t tmp_ino;
 };
 
 /* The self-pipe: written by signal handlers, read by the loop. */
@@ -178,6 +184,58 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 	return l;
 }
 
+/*
+ * master_tmp_open - open tmp_dir, not through a symbolic link, and lock it
+ * against another master: at start a master removes the private
+ * directories it finds there, and two masters sharing it would remove
+ * each other's. *fdp gets the locked descriptor, or -1 when dir is the
+ * directory m already holds (a second lock on it would conflict with our
+ * own). 0, or -1 with the reason in err.
+ */
+static int
+master_tmp_open(const struct master *m, const char *dir, int *fdp,
+		struct stat *st, char *err, size_t errsize)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	*fdp = -1;
+	if (fd < 0 || fstat(fd, st) < 0) {
+		snprintf(err, errsize, "tmp_dir %s: %s", dir,
+			 errno == ELOOP ? "a symbolic link" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (m->tmp_fd >= 0 && st->st_dev == m->tmp_dev &&
+	    st->st_ino == m->tmp_ino) {
+		close(fd);
+		return 0;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errsize, "tmp_dir %s: %s", dir,
+			 errno == EWOULDBLOCK
+				 ? "in use by another filterd master"
+				 : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* master_tmp_take - make an opened tmp_dir the master's own */
+static void
+master_tmp_take(struct master *m, int fd, const struct stat *st)
+{
+	if (fd < 0)
+		return;
+	if (m->tmp_fd >= 0)
+		close(m->tmp_fd);
+	m->tmp_fd = fd;
+	m->tmp_dev = st->st_dev;
+	m->tmp_ino = st->st_ino;
+}
+
 /* master_close_listeners - close and free a listener array */
 static void
 master_close_listeners(struct master_listener **lp, size_t n)
@@ -227,8 +285,20 @@ master_spawn(struct master *m)
 		close(master_sig_pipe[0]);
 		close(master_sig_pipe[1]);
 		close(m->status_rd);
+		close(m->tmp_fd);
 		for (size_t i = 0; i < m->conf->n_listens; i++)
 			fds[i] = m->listeners[i].fd;
+		/*
+		 * This process's copy of the configuration names its private
+		 * directory as tmp_dir: every file it makes goes there. The
+		 * skeleton makes it; the master removes it at the reaping.
+		 */
+		{
+			char *own = childdir_path(m->conf->tmp_dir, getpid());
+
+			free(m->conf->tmp_dir);
+			m->conf->tmp_dir = own;
+		}
 		skel_child_main(&args);
 	}
 	sb_slot_born(m->sb, (unsigned)sb_index, pid);
@@ -237,6 +307,7 @@ master_spawn(struct master *m)
 	slot->generation = m->generation;
 	slot->busy = 0;
 	slot->started = slot->idle_since = time(NULL);
+	slot->tmp_dir = xstrdup(m->conf->tmp_dir);
 }
 
 /* master_find - the slot of a child */
@@ -247,6 +318,20 @@ master_find(struct master *m, pid_t pid)
 		if (m->children[i].pid == pid)
 			return m->children + i;
 	return NULL;
+}
+
+/* master_child_gone - free the slot and the files of a reaped child */
+static void
+master_child_gone(struct master *m, struct master_child *ch, pid_t pid)
+{
+	char err[1024];
+
+	/* Whatever way it ended, nothing it was writing stays behind. */
+	if (childdir_remove(ch->tmp_dir, pid, err, sizeof(err)) < 0)
+		msg_warn("child %ld: %s", (long)pid, err);
+	free(ch->tmp_dir);
+	sb_slot_release(m->sb, (unsigned)ch->sb_index);
+	memset(ch, 0, sizeof(*ch));
 }
 
 /* master_reap - collect dead children */
@@ -275,10 +360,8 @@ master_reap(struct master *m)
 			m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
 		if (WIFSIGNALED(status))
 			sb_header(m->sb)->child_kills++;
-		if (ch) {
-			sb_slot_release(m->sb, (unsigned)ch->sb_index);
-			memset(ch, 0, sizeof(*ch));
-		}
+		if (ch)
+			master_child_gone(m, ch, pid);
 	}
 }
 
@@ -371,6 +454,8 @@ master_reload(struct master *m)
 	struct conf *nc = conf_load(m->conf_file, err, sizeof(err));
 	struct master_listener *nl;
 	struct checks *nck;
+	struct stat tmp_st;
+	int tmp_fd;
 
 	if (nc == NULL) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
@@ -382,8 +467,20 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	master_dir(nc, nc->run_dir, 0755);
+	master_dir(nc, nc->tmp_dir, 0700);
+	master_dir(nc, nc->quarantine_dir, 0750);
+	if (master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
+			    sizeof(err)) < 0) {
+		msg_error("reload rejected, configuration unchanged: %s", err);
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
 	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
 		msg_error("reload rejected, configuration unchanged");
+		if (tmp_fd >= 0)
+			close(tmp_fd);
 		checks_free(&nck);
 		conf_free(&nc);
 		return;
@@ -393,9 +490,8 @@ master_reload(struct master *m)
 	m->checks = nck;
 	master_close_listeners(&m->listeners, m->conf->n_listens);
 	m->listeners = nl;
-	master_dir(nc, nc->run_dir, 0755);
-	master_dir(nc, nc->tmp_dir, 0700);
-	master_dir(nc, nc->quarantine_dir, 0750);
+	/* Old children's directories are removed where they are. */
+	master_tmp_take(m, tmp_fd, &tmp_st);
 	msg_open(nc->syslog_ident, nc->syslog_facility, 1);
 	conf_free(&m->conf);
 	m->conf = nc;
@@ -487,7 +583,8 @@ master_run(struct conf *conf, const char *conf_file)
 {
 	struct master m = {0};
 	char err[1024];
-	int pfd[2];
+	struct stat st;
+	int pfd[2], fd, n;
 
 	m.conf = conf;
 	m.conf_file = conf_file;
@@ -500,6 +597,16 @@ master_run(struct conf *conf, const char *conf_file)
 		msg_fatal("%s", err);
 	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
 		msg_fatal("cannot listen: see above");
+	m.tmp_fd = -1;
+	if (master_tmp_open(&m, conf->tmp_dir, &fd, &st, err, sizeof(err)) < 0)
+		msg_fatal("%s", err);
+	master_tmp_take(&m, fd, &st);
+	/* Children of an earlier run that died with their master. */
+	if ((n = childdir_clean(m.tmp_fd, err, sizeof(err))) < 0)
+		msg_warn("tmp_dir %s: %s", conf->tmp_dir, err);
+	else if (n > 0)
+		msg_info("tmp_dir %s: removed %d directories of an earlier run",
+			 conf->tmp_dir, n);
 	master_pidfile(conf, 0);
 	master_scoreboard(&m);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -539,6 +646,7 @@ master_run(struct conf *conf, const char *conf_file)
 				master_pidfile(m.conf, 1);
 				sb_close(&m.sb);
 				checks_free(&m.checks);
+				close(m.tmp_fd);
 				msg_info("stopped");
 				conf_free(&m.conf);
 				free(m.children);

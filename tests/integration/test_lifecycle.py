@@ -183,7 +183,7 @@ class LifecycleCase(h.PeerTestCase):
         """The session of a dead child drops; it never says 250."""
         try:
             r = c.reply(timeout=25)
-        except h.SmtpError:
+        except (h.SmtpError, OSError):
             c.close()
             return
         c.close()
@@ -329,6 +329,204 @@ class PoisonTest(LifecycleCase):
         self.assertEqual(float(got["X-Spam-Score"]), 7.0)
         self.assertNotIn("panic", fd.log_text())
         self.assertNotIn("killed by signal", fd.log_text())
+
+
+class ChildDeathTest(LifecycleCase):
+    """After each kind of death, tmp_dir holds nothing of the dead child,
+    and its front end got no 250."""
+
+    def test_normal_operation_leaves_nothing(self):
+        sink = self.start(h.Sink(self.tmp))
+        db = self.tmp.sub("clamdb")
+        with open(os.path.join(db, "test.ndb"), "w") as f:
+            f.write("Lifecycle-Test:0:*:%s\n" % b"LIFECYCLE-MARK".hex())
+        fd = self.start(self.filterd(sink.addr, min_servers=2,
+                                     raw='clamav { database = "%s" }' % db))
+        attach = zipped("data.txt", b"zip content\n" * 1000)
+        msg = (b"Subject: zip\r\nMIME-Version: 1.0\r\nContent-Type: "
+               b"multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: "
+               b"text/plain\r\n\r\nsee\r\n--b\r\nContent-Type: "
+               b"application/zip; name=a.zip\r\nContent-Transfer-Encoding: "
+               b"base64\r\n\r\n" + base64.encodebytes(attach) +
+               b"\r\n--b--\r\n")
+        for body in (BODY, msg, BODY):
+            self.assertEqual(self.send_one(fd.port, body).code, 250)
+        self.assertEqual(sink.wait_count(3, 10), 3)
+        tmp_dir = fd.params["tmp_dir"]
+        live = {"child.%d" % p for p in fd.children()}
+        self.assertTrue(set(os.listdir(tmp_dir)) <= live,
+                        (os.listdir(tmp_dir), live))
+        self.assertEqual([p for p in tree(tmp_dir) if os.sep in p], [])
+        # A child's private directory is its own, and nobody else's.
+        for name in os.listdir(tmp_dir):
+            st = os.lstat(os.path.join(tmp_dir, name))
+            self.assertTrue(stat.S_ISDIR(st.st_mode), name)
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o700, name)
+        fd.stop()
+        self.assertEqual(fd.exit_status, 0)
+        self.assertEqual(tree(tmp_dir), [])
+
+    def test_sigkill_while_receiving(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1,
+                                     max_servers=1))
+        pid = self.only_child(fd)
+        c = self.open_data(fd.port)
+        os.kill(pid, signal.SIGKILL)
+        try:
+            c.send(BODY[30:] + b".\r\n")
+        except OSError:
+            pass  # the connection may be reset already
+        self.assert_no_250(c)
+        self.assert_tmp_clean(fd, pid)
+        self.assertEqual(sink.count(), 0)
+
+    def stalled(self, sig):
+        """A child killed with sig while it forwards to a stalled hop."""
+        hop = self.start(StallHop())
+        fd = self.start(self.filterd(hop.addr, min_servers=1, max_servers=1,
+                                     forward_timeout=300))
+        pid = self.only_child(fd)
+        c = self.open_data(fd.port)
+        c.send(BODY[30:] + b".\r\n")
+        self.assertTrue(hop.connected.wait(10), fd.log_text())
+        os.kill(pid, sig)
+        self.assert_no_250(c)
+        self.assertTrue(h.wait_until(
+            lambda: "child %d killed by signal %d" % (pid, sig)
+            in fd.log_text(), 10), fd.log_text())
+        self.assert_tmp_clean(fd, pid)
+        self.assertEqual(fd.message_lines(), [])
+
+    def test_sigkill_while_forwarding(self):
+        self.stalled(signal.SIGKILL)
+
+    def test_abort_while_forwarding(self):
+        self.stalled(signal.SIGABRT)
+
+    def test_sigkill_in_the_virus_scan(self):
+        """libclamav's per-scan temporary directory goes with the child."""
+        sink = self.start(h.Sink(self.tmp))
+        db = self.tmp.sub("clamdb")
+        with open(os.path.join(db, "test.ndb"), "w") as f:
+            f.write("Lifecycle-Test:0:*:%s\n" % b"LIFECYCLE-MARK".hex())
+        fd = self.start(self.filterd(
+            sink.addr, min_servers=1, max_servers=1,
+            message_size_limit=2000000,
+            raw='clamav { database = "%s" }' % db))
+        pid = self.only_child(fd)
+        tmp_dir = fd.params["tmp_dir"]
+        ino = Inotify()
+        self.addCleanup(ino.close)
+        ino.watch(tmp_dir)
+        h.wait_until(lambda: os.listdir(tmp_dir), 5)
+        for name in os.listdir(tmp_dir):
+            ino.watch(os.path.join(tmp_dir, name))
+        # Long to scan (inflated by libclamav), short on the wire.
+        attach = zipped("zeros.bin", b"\0" * (20 << 20))
+        msg = (b"Subject: scan\r\nMIME-Version: 1.0\r\nContent-Type: "
+               b"application/zip; name=z.zip\r\nContent-Transfer-Encoding: "
+               b"base64\r\n\r\n" + base64.encodebytes(attach))
+        c = h.SmtpClient(fd.port)
+        c.greeting()
+        c.ehlo()
+        c.cmd("MAIL FROM:<%s>" % SENDER)
+        c.cmd("RCPT TO:<%s>" % RCPT)
+        self.assertEqual(c.cmd("DATA").code, 354)
+        c.send(h.data_payload(msg))
+        # Stop the child while one of libclamav's directories exists
+        # (each scan makes one; a short scan may be over before SIGSTOP).
+        self.addCleanup(lambda: h.pid_alive(pid) and
+                        os.kill(pid, signal.SIGKILL))
+        seen, live = [], []
+        deadline = time.monotonic() + 20
+        while not live and time.monotonic() < deadline:
+            new = [p for p in ino.created() if "scantemp" in p]
+            if not new:
+                time.sleep(0.001)
+                continue
+            seen += new
+            os.kill(pid, signal.SIGSTOP)
+            live = [p for p in seen if os.path.lexists(p)]
+            if not live:
+                os.kill(pid, signal.SIGCONT)
+        self.assertTrue(live, "no temporary directory of libclamav seen "
+                        "while it existed: %s" % seen)
+        # It is the child's: under its private directory.
+        self.assertTrue(all(os.path.dirname(p) == os.path.join(
+            tmp_dir, "child.%d" % pid) for p in live), live)
+        os.kill(pid, signal.SIGKILL)
+        self.assert_no_250(c)
+        self.assert_tmp_clean(fd, pid)
+        self.assertEqual(sink.count(), 0)
+
+    def test_child_timeout_and_kill_stuck(self):
+        """Two children stalled at the next hop: one dies of SIGALRM at
+        child_timeout, the other, stopped, is killed by the nanny."""
+        hop = self.start(StallHop())
+        fd = self.start(self.filterd(hop.addr, min_servers=2, max_servers=2,
+                                     child_timeout=10, forward_timeout=300))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 2, 10))
+        c1 = self.open_data(fd.port)
+        c1.send(BODY[30:] + b".\r\n")
+        self.assertTrue(hop.connected.wait(10))
+        busy = set(fd.children())
+        c2 = self.open_data(fd.port)
+        c2.send(BODY[30:] + b".\r\n")
+        self.assertTrue(h.wait_until(lambda: len(hop.conns) == 2, 10))
+        # Which child has which session: the nanny knows.
+        p = h.run([nanny_bin(), "-c", fd.conf_path, "--json"], timeout=20)
+        kids = [k for k in json.loads(p.stdout)["children"]
+                if k["state"] == "forwarding"]
+        self.assertEqual(len(kids), 2, kids)
+        stopped = kids[1]["pid"]
+        other = kids[0]["pid"]
+        self.assertEqual({stopped, other}, busy | {stopped, other})
+        os.kill(stopped, signal.SIGSTOP)
+        self.addCleanup(lambda: h.pid_alive(stopped) and
+                        os.kill(stopped, signal.SIGKILL))
+        # The other one dies of child_timeout.
+        self.assertTrue(h.wait_until(
+            lambda: "child %d killed by signal %d" % (other, signal.SIGALRM)
+            in fd.log_text(), 20), fd.log_text())
+        p = h.run([nanny_bin(), "-c", fd.conf_path, "--kill-stuck",
+                   "--grace", "1"], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn(b"killed 1 stuck child", p.stdout)
+        for c in (c1, c2):
+            self.assert_no_250(c)
+        self.assert_tmp_clean(fd, stopped)
+        self.assert_tmp_clean(fd, other)
+        self.assertEqual(fd.message_lines(), [])
+
+    def test_leftovers_of_an_earlier_run_are_removed(self):
+        """A master killed with its children leaves their directories;
+        the next start removes them, following no symlink."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(sink.addr, min_servers=1, max_servers=1)
+        tmp_dir = fd.params["tmp_dir"]
+        outside = self.tmp.sub("outside")
+        with open(os.path.join(outside, "keep.txt"), "w") as f:
+            f.write("keep me\n")
+        old = os.path.join(tmp_dir, "child.999999")
+        os.makedirs(os.path.join(old, "a", "b"))
+        with open(os.path.join(old, "a", "b", "spool"), "w") as f:
+            f.write("an old message\n")
+        os.symlink(outside, os.path.join(old, "link-to-dir"))
+        os.symlink(os.path.join(outside, "keep.txt"),
+                   os.path.join(old, "a", "link-to-file"))
+        with open(os.path.join(tmp_dir, "not-ours"), "w") as f:
+            f.write("somebody else's\n")
+        self.start(fd)
+        pid = self.only_child(fd)
+        self.assertTrue(h.wait_until(
+            lambda: not os.path.lexists(old), 10), tree(tmp_dir))
+        self.assertEqual(sorted(os.listdir(tmp_dir)),
+                         sorted(["child.%d" % pid, "not-ours"]))
+        self.assertEqual(os.listdir(outside), ["keep.txt"])
+        with open(os.path.join(outside, "keep.txt")) as f:
+            self.assertEqual(f.read(), "keep me\n")
+        self.assertEqual(self.send_one(fd.port).code, 250)
 
 
 if __name__ == "__main__":
