@@ -102,12 +102,42 @@ master_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* master_dir - make a directory the children can use */
-static void
-master_dir(const struct conf *c, const char *dir, mode_t mode)
+/*
+ * master_dir_error - why open(dir, O_DIRECTORY | O_NOFOLLOW) failed with
+ * errno: a symbolic link gives ELOOP or ENOTDIR, and is named as such.
+ */
+static const char *
+master_dir_error(const char *dir, int err)
 {
-	struct passwd *pw = NULL;
+	struct stat st;
+
+	if (err == ELOOP ||
+	    (err == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
+		return "a symbolic link, not a directory";
+	return strerror(err);
+}
+
+/* Who owns a directory the master makes. */
+enum master_owner {
+	MASTER_OWNER_MASTER,   /* run_dir: children write nothing there */
+	MASTER_OWNER_CHILDREN, /* tmp_dir, quarantine_dir */
+};
+
+/*
+ * master_dir - make dir (and its parents) with mode, owned as who says.
+ * The owner is set through a descriptor opened with O_NOFOLLOW: a
+ * symbolic link in place of dir (put there by whoever can write its
+ * parent) is refused, not followed to give away what it points to. 0, or
+ * -1 with the reason in err.
+ */
+static int
+master_dir(const struct conf *c, const char *dir, mode_t mode,
+	   enum master_owner who, char *err, size_t errsize)
+{
+	struct passwd *pw;
+	struct stat st;
 	char path[4096];
+	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s", dir);
 	for (char *p = path + 1; *p; p++)
@@ -116,15 +146,60 @@ master_dir(const struct conf *c, const char *dir, mode_t mode)
 			(void)mkdir(path, 0755);
 			*p = '/';
 		}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		msg_fatal("mkdir %s: %m", path);
-	if (geteuid() == 0 && c->user[0]) {
-		if ((pw = getpwnam(c->user)) == NULL)
-			msg_fatal("parameter user: unknown user \"%s\"",
-				  c->user);
-		if (chown(path, pw->pw_uid, pw->pw_gid) < 0)
-			msg_fatal("chown %s: %m", path);
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
 	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errsize, "%s: %s", dir,
+			 master_dir_error(dir, errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (geteuid() == 0 && c->user[0]) {
+		if ((pw = getpwnam(c->user)) == NULL) {
+			snprintf(err, errsize,
+				 "parameter user: unknown user \"%s\"",
+				 c->user);
+			rc = -1;
+		} else if (who == MASTER_OWNER_CHILDREN &&
+			   (st.st_uid != pw->pw_uid ||
+			    st.st_gid != pw->pw_gid) &&
+			   fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
+			snprintf(err, errsize, "chown %s: %s", dir,
+				 strerror(errno));
+			rc = -1;
+		} else if (who == MASTER_OWNER_MASTER &&
+			   st.st_uid == pw->pw_uid && pw->pw_uid != 0 &&
+			   fchown(fd, 0, (gid_t)-1) < 0) {
+			/* Earlier versions gave run_dir to the children. */
+			snprintf(err, errsize, "chown %s: %s", dir,
+				 strerror(errno));
+			rc = -1;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * master_dirs - run_dir, the master's (the children write nothing there:
+ * the scoreboard is made by the master, they use its mapping), tmp_dir
+ * and quarantine_dir, the children's. 0, or -1 with the reason in err.
+ */
+static int
+master_dirs(const struct conf *c, char *err, size_t errsize)
+{
+	if (master_dir(c, c->run_dir, 0755, MASTER_OWNER_MASTER, err, errsize) <
+	    0)
+		return -1;
+	if (master_dir(c, c->tmp_dir, 0700, MASTER_OWNER_CHILDREN, err,
+		       errsize) < 0)
+		return -1;
+	return master_dir(c, c->quarantine_dir, 0750, MASTER_OWNER_CHILDREN,
+			  err, errsize);
 }
 
 /*
@@ -201,7 +276,7 @@ master_tmp_open(const struct master *m, const char *dir, int *fdp,
 	*fdp = -1;
 	if (fd < 0 || fstat(fd, st) < 0) {
 		snprintf(err, errsize, "tmp_dir %s: %s", dir,
-			 errno == ELOOP ? "a symbolic link" : strerror(errno));
+			 master_dir_error(dir, errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -467,10 +542,8 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
-	master_dir(nc, nc->run_dir, 0755);
-	master_dir(nc, nc->tmp_dir, 0700);
-	master_dir(nc, nc->quarantine_dir, 0750);
-	if (master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
+	if (master_dirs(nc, err, sizeof(err)) < 0 ||
+	    master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
 			    sizeof(err)) < 0) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
 		checks_free(&nck);
@@ -545,24 +618,34 @@ master_drain(struct master *m)
 	}
 }
 
-/* master_pidfile - write (or with remove set, remove) run_dir/filterd.pid */
+/*
+ * master_pidfile - write (or with remove set, remove) run_dir/filterd.pid.
+ * The pid goes into a new file (O_EXCL | O_NOFOLLOW) renamed over the
+ * name: a symbolic link found there is replaced, never written through,
+ * and a reader never sees a half-written file.
+ */
 static void
 master_pidfile(const struct conf *c, int remove)
 {
-	char path[4096];
-	FILE *fp;
+	char path[4096], tmp[4200], text[32];
+	int fd, len;
 
 	snprintf(path, sizeof(path), "%s/filterd.pid", c->run_dir);
 	if (remove) {
 		(void)unlink(path);
 		return;
 	}
-	if ((fp = fopen(path, "w")) == NULL) {
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	(void)unlink(tmp);
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0 || write(fd, text, (size_t)len) != len || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
 		msg_warn("cannot write %s: %m", path);
-		return;
+		if (fd >= 0)
+			(void)unlink(tmp);
 	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
 }
 
 /* master_scoreboard - create run_dir/scoreboard, before any fork */
@@ -589,9 +672,8 @@ master_run(struct conf *conf, const char *conf_file)
 	m.conf = conf;
 	m.conf_file = conf_file;
 	m.generation = 1;
-	master_dir(conf, conf->run_dir, 0755);
-	master_dir(conf, conf->tmp_dir, 0700);
-	master_dir(conf, conf->quarantine_dir, 0750);
+	if (master_dirs(conf, err, sizeof(err)) < 0)
+		msg_fatal("%s", err);
 	/* Engines and rules are built once, here, before any child exists. */
 	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
 		msg_fatal("%s", err);

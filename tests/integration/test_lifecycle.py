@@ -529,5 +529,59 @@ class ChildDeathTest(LifecycleCase):
         self.assertEqual(self.send_one(fd.port).code, 250)
 
 
+@unittest.skipUnless(h.IS_ROOT, "needs root: the children change user")
+class SymlinkTest(LifecycleCase):
+    """Root creates and changes nothing through a symlink."""
+
+    def test_pid_file_symlink_is_not_followed(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(sink.addr)
+        run_dir = fd.params["run_dir"]
+        os.makedirs(run_dir)
+        victim = self.tmp.file("victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.symlink(victim, os.path.join(run_dir, "filterd.pid"))
+        self.start(fd)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        pidfile = os.path.join(run_dir, "filterd.pid")
+        self.assertFalse(os.path.islink(pidfile))
+        with open(pidfile) as f:
+            self.assertEqual(int(f.read()), fd.proc.pid)
+
+    def test_run_dir_is_not_the_childrens(self):
+        """Also when an earlier version gave it to them."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(sink.addr)
+        nobody = pwd.getpwnam("nobody")
+        os.makedirs(fd.params["run_dir"])
+        os.chown(fd.params["run_dir"], nobody.pw_uid, nobody.pw_gid)
+        self.start(fd)
+        st = os.lstat(fd.params["run_dir"])
+        self.assertEqual(st.st_uid, 0)
+        self.assertEqual(stat.S_IMODE(st.st_mode) & 0o022, 0)
+        st = os.lstat(fd.params["tmp_dir"])
+        self.assertEqual(st.st_uid, nobody.pw_uid)
+
+    def test_tmp_dir_symlink_is_not_chowned_on_reload(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr))
+        tmp_dir = fd.params["tmp_dir"]
+        target = self.tmp.sub("root-owned", 0o755)
+        os.chown(target, 0, 0)
+        os.rename(tmp_dir, tmp_dir + ".moved")
+        os.symlink(target, tmp_dir)
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text() or
+            "generation 2" in fd.log_text(), 10), fd.log_text())
+        time.sleep(0.5)
+        st = os.stat(target)
+        self.assertEqual((st.st_uid, st.st_gid), (0, 0))
+        self.assertIn("reload rejected, configuration unchanged: %s: a "
+                      "symbolic link" % tmp_dir, fd.log_text())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
