@@ -64,6 +64,7 @@ struct master {
 	int draining;
 	struct scoreboard *sb;
 	struct checks *checks; /* engines of the current generation */
+	int to_stderr;	       /* log to stderr too (foreground) */
 	int tmp_fd;	       /* tmp_dir, locked against another master */
 	dev_t tmp_dev;	       /* and which directory that is */
 	ino_t tmp_ino;
@@ -565,7 +566,7 @@ master_reload(struct master *m)
 	m->listeners = nl;
 	/* Old children's directories are removed where they are. */
 	master_tmp_take(m, tmp_fd, &tmp_st);
-	msg_open(nc->syslog_ident, nc->syslog_facility, 1);
+	msg_open(nc->syslog_ident, nc->syslog_facility, m->to_stderr);
 	conf_free(&m->conf);
 	m->conf = nc;
 	master_scoreboard_conf(m);
@@ -660,9 +661,33 @@ master_scoreboard(struct master *m)
 	master_scoreboard_conf(m);
 }
 
+/*
+ * master_ready - tell the process that started a daemon (main.c) that we
+ * listen and have loaded the engines: it exits 0 on that byte, and 1 if
+ * the pipe closes without it (we died first, having said why on the
+ * standard error we share). Then let go of that standard error.
+ */
+static void
+master_ready(struct master *m, int ready_fd)
+{
+	int null;
+
+	if (ready_fd < 0)
+		return;
+	while (write(ready_fd, "R", 1) < 0 && errno == EINTR)
+		;
+	close(ready_fd);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	msg_open(m->conf->syslog_ident, m->conf->syslog_facility, 0);
+}
+
 /* master_run - the master's life */
 int
-master_run(struct conf *conf, const char *conf_file)
+master_run(struct conf *conf, const char *conf_file, int ready_fd)
 {
 	struct master m = {0};
 	char err[1024];
@@ -672,11 +697,11 @@ master_run(struct conf *conf, const char *conf_file)
 	m.conf = conf;
 	m.conf_file = conf_file;
 	m.generation = 1;
+	m.to_stderr = ready_fd < 0;
 	if (master_dirs(conf, err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
-	/* Engines and rules are built once, here, before any child exists. */
-	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
-		msg_fatal("%s", err);
+	/* Listeners first: a second instance fails at once, not after the
+	 * signatures have loaded. */
 	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
 		msg_fatal("cannot listen: see above");
 	m.tmp_fd = -1;
@@ -689,6 +714,9 @@ master_run(struct conf *conf, const char *conf_file)
 	else if (n > 0)
 		msg_info("tmp_dir %s: removed %d directories of an earlier run",
 			 conf->tmp_dir, n);
+	/* Engines and rules are built once, here, before any child exists. */
+	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
+		msg_fatal("%s", err);
 	master_pidfile(conf, 0);
 	master_scoreboard(&m);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -704,6 +732,7 @@ master_run(struct conf *conf, const char *conf_file)
 			 conf->listens[i].protocol == CONF_PROTO_LMTP ? "lmtp"
 								      : "smtp",
 			 conf->listens[i].bank->name);
+	master_ready(&m, ready_fd);
 
 	for (;;) {
 		struct pollfd p[2] = {{master_sig_pipe[0], POLLIN, 0},

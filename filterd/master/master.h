@@ -39,6 +39,14 @@
 /*	ones are closed, old children are told to finish the message in
 /*	hand and exit, new ones start with the new configuration.
 /*
+/*	With ready_fd >= 0 (a daemon, see filterd(8)), master_run() writes
+/*	one byte to it and closes it once every listener is bound, the
+/*	engines are loaded, the pid file is written and the signal handlers
+/*	are in place, then points standard output and error at /dev/null
+/*	and logs to syslog only; a failure before that exits 1 with the
+/*	reason on standard error (msg_fatal). With ready_fd -1 it logs to
+/*	standard error too, for good.
+/*
 /*	SIGTERM or SIGINT drains: listeners close, children finish the
 /*	message in hand (bounded by child_timeout) and exit, then the
 /*	master exits. master_run() returns the exit status.
@@ -48,6 +56,6 @@
 
 struct conf;
 
-int master_run(struct conf *conf, const char *conf_file);
+int master_run(struct conf *conf, const char *conf_file, int ready_fd);
 
 #endif

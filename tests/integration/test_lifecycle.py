@@ -583,5 +583,93 @@ class SymlinkTest(LifecycleCase):
                       "symbolic link" % tmp_dir, fd.log_text())
 
 
+class DaemonTest(LifecycleCase):
+    """Without -f: exit 1 with the reason on stderr when the start fails,
+    exit 0 only once it listens."""
+
+    def daemon(self, fd, timeout=60):
+        fd.write_conf()
+        self.addCleanup(self.stop_daemon, fd.conf_path)
+        return h.run([h.filterd_bin(), "-c", fd.conf_path], timeout=timeout)
+
+    def stop_daemon(self, conf_path):
+        """stop_daemon - stop, by pid, the daemon started with conf_path
+        (its path is this test's own) and the children it left."""
+        for pid in self.daemon_pids(conf_path):
+            kids = h.child_pids(pid)
+            h.kill_pid(pid)
+            for k in kids:
+                h.kill_pid(k)
+
+    @staticmethod
+    def daemon_pids(conf_path):
+        out = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % name, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if conf_path.encode() in argv and h.pid_alive(int(name)):
+                out.append(int(name))
+        return out
+
+    def busy_port(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.bind((h.LOCALHOST, 0))
+        s.listen(1)
+        return s.getsockname()[1]
+
+    def test_busy_port_exits_1(self):
+        port = self.busy_port()
+        fd = self.filterd("127.0.0.1:1", listen=[(port, "smtp")])
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"listen 127.0.0.1:%d" % port, p.stderr)
+
+    def test_bad_clamav_database_exits_1(self):
+        db = self.tmp.sub("baddb")
+        with open(os.path.join(db, "bad.ndb"), "w") as f:
+            f.write("this is not a signature\n")
+        fd = self.filterd("127.0.0.1:1",
+                          raw='clamav { database = "%s" }' % db)
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"clamav database", p.stderr)
+        self.assertFalse(h.port_open(fd.port))
+
+    def test_busy_port_fails_before_the_engines_load(self):
+        port = self.busy_port()
+        db = self.tmp.sub("baddb")
+        with open(os.path.join(db, "bad.ndb"), "w") as f:
+            f.write("this is not a signature\n")
+        fd = self.filterd("127.0.0.1:1", listen=[(port, "smtp")],
+                          raw='clamav { database = "%s" }' % db)
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"listen 127.0.0.1:%d" % port, p.stderr)
+        self.assertNotIn(b"clamav", p.stderr)
+
+    def test_good_start_exits_0_and_serves(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(sink.addr, min_servers=1)
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # Listening before the caller got 0, not some time later.
+        self.assertTrue(h.port_open(fd.port))
+        with open(os.path.join(fd.params["run_dir"], "filterd.pid")) as f:
+            pid = int(f.read())
+        self.assertTrue(h.pid_alive(pid))
+        self.assertTrue(h.wait_until(lambda: h.child_pids(pid), 10))
+        self.assertEqual(self.send_one(fd.port).code, 250)
+        self.assertEqual(sink.wait_count(1, 10), 1)
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(h.wait_until(lambda: not h.pid_alive(pid), 15))
+        self.assertFalse(h.port_open(fd.port))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
