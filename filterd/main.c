@@ -20,13 +20,22 @@
 /*	-d	print every parameter with its documentation and default
 /*	-n	print the top-level parameters the file changes
 /*	-V	print the version
+/*
+/*	Without -f, filterd detaches and its caller's exit status says
+/*	whether it started: 0 once it listens on every address and has
+/*	loaded its engines, 1 (the reason on standard error) when it could
+/*	not, e.g. a listening address in use or a signature database that
+/*	does not load.
 /* DIAGNOSTICS
 /*	Exit status 0 on success, 1 on a configuration or start-up error.
 /*--*/
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -46,12 +55,51 @@ usage(void)
 	exit(1);
 }
 
-/* daemonize - detach from the terminal */
-static void
-daemonize(void)
+/*
+ * daemon_start - detach: fork, and in the parent wait until the child
+ * says it is ready (it listens and has loaded the engines) before exiting
+ * 0; when the child dies first, exit 1: it has told why on the standard
+ * error they share. Returns, in the child (a new session, in "/", input
+ * from /dev/null), the write end of the pipe for master_run(). The child
+ * is the daemon itself: the pid file and its children see its final pid.
+ */
+static int
+daemon_start(void)
 {
-	if (daemon(0, 0) < 0)
-		msg_fatal("daemon: %m");
+	int p[2], null, status;
+	ssize_t n;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		msg_fatal("pipe: %m");
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		msg_fatal("fork: %m");
+	if (pid > 0) {
+		close(p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1)
+			_exit(0);
+		if (waitpid(pid, &status, 0) == pid && WIFSIGNALED(status))
+			fprintf(stderr,
+				"filterd: killed by signal %d while starting\n",
+				WTERMSIG(status));
+		_exit(1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		msg_fatal("setsid: %m");
+	if (chdir("/") < 0)
+		msg_fatal("chdir /: %m");
+	if ((null = open("/dev/null", O_RDONLY)) < 0 ||
+	    dup2(null, STDIN_FILENO) < 0)
+		msg_fatal("/dev/null: %m");
+	if (null != STDIN_FILENO)
+		close(null);
+	return p[1];
 }
 
 int
@@ -60,6 +108,7 @@ main(int argc, char **argv)
 	const char *file = NULL;
 	char *abs_file = NULL;
 	int foreground = 0, check = 0, defaults = 0, changed = 0, ch;
+	int ready_fd;
 	struct conf *conf;
 	char err[1024];
 
@@ -98,7 +147,7 @@ main(int argc, char **argv)
 			usage();
 		return conf_print_changed(file, stdout) < 0 ? 1 : 0;
 	}
-	/* Reloads happen after daemon() changed to "/": keep the full path. */
+	/* Reloads happen after the daemon changed to "/": keep the full path. */
 	if (file && (abs_file = realpath(file, NULL)) != NULL)
 		file = abs_file;
 	if ((conf = conf_load(file, err, sizeof(err))) == NULL) {
@@ -109,9 +158,9 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return 0;
 	}
-	msg_open(conf->syslog_ident, conf->syslog_facility, foreground);
-	if (!foreground)
-		daemonize();
+	/* Until it is ready, a daemon too says on stderr why it failed. */
+	msg_open(conf->syslog_ident, conf->syslog_facility, 1);
+	ready_fd = foreground ? -1 : daemon_start();
 	msg_info("starting filterd %s with %s", FILTERD_VERSION, conf->file);
-	return master_run(conf, file);
+	return master_run(conf, file, ready_fd);
 }

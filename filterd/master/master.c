@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "childdir.h"
 #include "conf/conf.h"
 #include "master.h"
 #include "scan/checks.h"
@@ -41,7 +43,8 @@ struct master_child {
 	int busy;
 	time_t started;
 	time_t idle_since;
-	int sb_index; /* its scoreboard slot */
+	int sb_index;  /* its scoreboard slot */
+	char *tmp_dir; /* where its private directory is (childdir.h) */
 };
 
 struct master_listener {
@@ -61,6 +64,10 @@ struct master {
 	int draining;
 	struct scoreboard *sb;
 	struct checks *checks; /* engines of the current generation */
+	int to_stderr;	       /* log to stderr too (foreground) */
+	int tmp_fd;	       /* tmp_dir, locked against another master */
+	dev_t tmp_dev;	       /* and which directory that is */
+	ino_t tmp_ino;
 };
 
 /* The self-pipe: written by signal handlers, read by the loop. */
@@ -96,12 +103,42 @@ master_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* master_dir - make a directory the children can use */
-static void
-master_dir(const struct conf *c, const char *dir, mode_t mode)
+/*
+ * master_dir_error - why open(dir, O_DIRECTORY | O_NOFOLLOW) failed with
+ * errno: a symbolic link gives ELOOP or ENOTDIR, and is named as such.
+ */
+static const char *
+master_dir_error(const char *dir, int err)
 {
-	struct passwd *pw = NULL;
+	struct stat st;
+
+	if (err == ELOOP ||
+	    (err == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
+		return "a symbolic link, not a directory";
+	return strerror(err);
+}
+
+/* Who owns a directory the master makes. */
+enum master_owner {
+	MASTER_OWNER_MASTER,   /* run_dir: children write nothing there */
+	MASTER_OWNER_CHILDREN, /* tmp_dir, quarantine_dir */
+};
+
+/*
+ * master_dir - make dir (and its parents) with mode, owned as who says.
+ * The owner is set through a descriptor opened with O_NOFOLLOW: a
+ * symbolic link in place of dir (put there by whoever can write its
+ * parent) is refused, not followed to give away what it points to. 0, or
+ * -1 with the reason in err.
+ */
+static int
+master_dir(const struct conf *c, const char *dir, mode_t mode,
+	   enum master_owner who, char *err, size_t errsize)
+{
+	struct passwd *pw;
+	struct stat st;
 	char path[4096];
+	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s", dir);
 	for (char *p = path + 1; *p; p++)
@@ -110,22 +147,75 @@ master_dir(const struct conf *c, const char *dir, mode_t mode)
 			(void)mkdir(path, 0755);
 			*p = '/';
 		}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		msg_fatal("mkdir %s: %m", path);
-	if (geteuid() == 0 && c->user[0]) {
-		if ((pw = getpwnam(c->user)) == NULL)
-			msg_fatal("parameter user: unknown user \"%s\"",
-				  c->user);
-		if (chown(path, pw->pw_uid, pw->pw_gid) < 0)
-			msg_fatal("chown %s: %m", path);
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
 	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errsize, "%s: %s", dir,
+			 master_dir_error(dir, errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (geteuid() == 0 && c->user[0]) {
+		if ((pw = getpwnam(c->user)) == NULL) {
+			snprintf(err, errsize,
+				 "parameter user: unknown user \"%s\"",
+				 c->user);
+			rc = -1;
+		} else if (who == MASTER_OWNER_CHILDREN &&
+			   (st.st_uid != pw->pw_uid ||
+			    st.st_gid != pw->pw_gid) &&
+			   fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
+			snprintf(err, errsize, "chown %s: %s", dir,
+				 strerror(errno));
+			rc = -1;
+		} else if (who == MASTER_OWNER_MASTER &&
+			   st.st_uid == pw->pw_uid && pw->pw_uid != 0 &&
+			   fchown(fd, 0, (gid_t)-1) < 0) {
+			/* Earlier versions gave run_dir to the children. */
+			snprintf(err, errsize, "chown %s: %s", dir,
+				 strerror(errno));
+			rc = -1;
+		}
+	}
+	close(fd);
+	return rc;
 }
 
-/* master_bind - a listener for each configured address; reuse old ones */
+/*
+ * master_dirs - run_dir, the master's (the children write nothing there:
+ * the scoreboard is made by the master, they use its mapping), tmp_dir
+ * and quarantine_dir, the children's. 0, or -1 with the reason in err.
+ */
+static int
+master_dirs(const struct conf *c, char *err, size_t errsize)
+{
+	if (master_dir(c, c->run_dir, 0755, MASTER_OWNER_MASTER, err, errsize) <
+	    0)
+		return -1;
+	if (master_dir(c, c->tmp_dir, 0700, MASTER_OWNER_CHILDREN, err,
+		       errsize) < 0)
+		return -1;
+	return master_dir(c, c->quarantine_dir, 0750, MASTER_OWNER_CHILDREN,
+			  err, errsize);
+}
+
+/*
+ * master_bind - a listener for each configured address, reusing the
+ * socket of an old listener with the same address. Nothing changes in old
+ * until every new address is bound: on failure the sockets bound here are
+ * closed, old is as it was (the running pool keeps its listeners) and the
+ * result is NULL. On success the reused sockets belong to the new array
+ * (their old[].fd is -1): closing old closes only the removed listeners.
+ */
 static struct master_listener *
 master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 {
 	struct master_listener *l = xcalloc(c->n_listens, sizeof(*l));
+	size_t *from = xcalloc(c->n_listens, sizeof(*from)); /* old k + 1 */
 	char err[512];
 
 	for (size_t i = 0; i < c->n_listens; i++) {
@@ -133,29 +223,93 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 
 		l[i].addr = xstrdup(cl->addr);
 		l[i].fd = -1;
-		for (size_t k = 0; k < n_old; k++)
-			if (old[k].fd >= 0 &&
+		for (size_t k = 0; k < n_old && l[i].fd < 0; k++) {
+			int taken = 0;
+
+			for (size_t j = 0; j < i; j++)
+				taken |= from[j] == k + 1;
+			if (!taken && old[k].fd >= 0 &&
 			    strcmp(old[k].addr, cl->addr) == 0) {
 				l[i].fd = old[k].fd;
-				old[k].fd = -1; /* moved */
+				from[i] = k + 1;
 			}
+		}
 		if (l[i].fd >= 0)
 			continue;
 		l[i].fd = inet_listen(cl->host, cl->port, c->listen_backlog,
 				      err, sizeof(err));
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
-			for (size_t k = 0; k < i; k++)
-				if (l[k].fd >= 0)
+			for (size_t k = 0; k <= i; k++) {
+				if (from[k] == 0 && l[k].fd >= 0)
 					close(l[k].fd);
+				free(l[k].addr);
+			}
 			free(l);
+			free(from);
 			return NULL;
 		}
 		/* Children race for connections: accept must not block. */
 		(void)fcntl(l[i].fd, F_SETFL,
 			    fcntl(l[i].fd, F_GETFL) | O_NONBLOCK);
 	}
+	for (size_t i = 0; i < c->n_listens; i++)
+		if (from[i])
+			old[from[i] - 1].fd = -1; /* moved */
+	free(from);
 	return l;
+}
+
+/*
+ * master_tmp_open - open tmp_dir, not through a symbolic link, and lock it
+ * against another master: at start a master removes the private
+ * directories it finds there, and two masters sharing it would remove
+ * each other's. *fdp gets the locked descriptor, or -1 when dir is the
+ * directory m already holds (a second lock on it would conflict with our
+ * own). 0, or -1 with the reason in err.
+ */
+static int
+master_tmp_open(const struct master *m, const char *dir, int *fdp,
+		struct stat *st, char *err, size_t errsize)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	*fdp = -1;
+	if (fd < 0 || fstat(fd, st) < 0) {
+		snprintf(err, errsize, "tmp_dir %s: %s", dir,
+			 master_dir_error(dir, errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (m->tmp_fd >= 0 && st->st_dev == m->tmp_dev &&
+	    st->st_ino == m->tmp_ino) {
+		close(fd);
+		return 0;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errsize, "tmp_dir %s: %s", dir,
+			 errno == EWOULDBLOCK
+				 ? "in use by another filterd master"
+				 : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* master_tmp_take - make an opened tmp_dir the master's own */
+static void
+master_tmp_take(struct master *m, int fd, const struct stat *st)
+{
+	if (fd < 0)
+		return;
+	if (m->tmp_fd >= 0)
+		close(m->tmp_fd);
+	m->tmp_fd = fd;
+	m->tmp_dev = st->st_dev;
+	m->tmp_ino = st->st_ino;
 }
 
 /* master_close_listeners - close and free a listener array */
@@ -207,8 +361,20 @@ master_spawn(struct master *m)
 		close(master_sig_pipe[0]);
 		close(master_sig_pipe[1]);
 		close(m->status_rd);
+		close(m->tmp_fd);
 		for (size_t i = 0; i < m->conf->n_listens; i++)
 			fds[i] = m->listeners[i].fd;
+		/*
+		 * This process's copy of the configuration names its private
+		 * directory as tmp_dir: every file it makes goes there. The
+		 * skeleton makes it; the master removes it at the reaping.
+		 */
+		{
+			char *own = childdir_path(m->conf->tmp_dir, getpid());
+
+			free(m->conf->tmp_dir);
+			m->conf->tmp_dir = own;
+		}
 		skel_child_main(&args);
 	}
 	sb_slot_born(m->sb, (unsigned)sb_index, pid);
@@ -217,6 +383,7 @@ master_spawn(struct master *m)
 	slot->generation = m->generation;
 	slot->busy = 0;
 	slot->started = slot->idle_since = time(NULL);
+	slot->tmp_dir = xstrdup(m->conf->tmp_dir);
 }
 
 /* master_find - the slot of a child */
@@ -227,6 +394,20 @@ master_find(struct master *m, pid_t pid)
 		if (m->children[i].pid == pid)
 			return m->children + i;
 	return NULL;
+}
+
+/* master_child_gone - free the slot and the files of a reaped child */
+static void
+master_child_gone(struct master *m, struct master_child *ch, pid_t pid)
+{
+	char err[1024];
+
+	/* Whatever way it ended, nothing it was writing stays behind. */
+	if (childdir_remove(ch->tmp_dir, pid, err, sizeof(err)) < 0)
+		msg_warn("child %ld: %s", (long)pid, err);
+	free(ch->tmp_dir);
+	sb_slot_release(m->sb, (unsigned)ch->sb_index);
+	memset(ch, 0, sizeof(*ch));
 }
 
 /* master_reap - collect dead children */
@@ -255,10 +436,8 @@ master_reap(struct master *m)
 			m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
 		if (WIFSIGNALED(status))
 			sb_header(m->sb)->child_kills++;
-		if (ch) {
-			sb_slot_release(m->sb, (unsigned)ch->sb_index);
-			memset(ch, 0, sizeof(*ch));
-		}
+		if (ch)
+			master_child_gone(m, ch, pid);
 	}
 }
 
@@ -351,6 +530,8 @@ master_reload(struct master *m)
 	struct conf *nc = conf_load(m->conf_file, err, sizeof(err));
 	struct master_listener *nl;
 	struct checks *nck;
+	struct stat tmp_st;
+	int tmp_fd;
 
 	if (nc == NULL) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
@@ -362,8 +543,18 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	if (master_dirs(nc, err, sizeof(err)) < 0 ||
+	    master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
+			    sizeof(err)) < 0) {
+		msg_error("reload rejected, configuration unchanged: %s", err);
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
 	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
 		msg_error("reload rejected, configuration unchanged");
+		if (tmp_fd >= 0)
+			close(tmp_fd);
 		checks_free(&nck);
 		conf_free(&nc);
 		return;
@@ -373,10 +564,9 @@ master_reload(struct master *m)
 	m->checks = nck;
 	master_close_listeners(&m->listeners, m->conf->n_listens);
 	m->listeners = nl;
-	master_dir(nc, nc->run_dir, 0755);
-	master_dir(nc, nc->tmp_dir, 0700);
-	master_dir(nc, nc->quarantine_dir, 0750);
-	msg_open(nc->syslog_ident, nc->syslog_facility, 1);
+	/* Old children's directories are removed where they are. */
+	master_tmp_take(m, tmp_fd, &tmp_st);
+	msg_open(nc->syslog_ident, nc->syslog_facility, m->to_stderr);
 	conf_free(&m->conf);
 	m->conf = nc;
 	master_scoreboard_conf(m);
@@ -429,24 +619,34 @@ master_drain(struct master *m)
 	}
 }
 
-/* master_pidfile - write (or with remove set, remove) run_dir/filterd.pid */
+/*
+ * master_pidfile - write (or with remove set, remove) run_dir/filterd.pid.
+ * The pid goes into a new file (O_EXCL | O_NOFOLLOW) renamed over the
+ * name: a symbolic link found there is replaced, never written through,
+ * and a reader never sees a half-written file.
+ */
 static void
 master_pidfile(const struct conf *c, int remove)
 {
-	char path[4096];
-	FILE *fp;
+	char path[4096], tmp[4200], text[32];
+	int fd, len;
 
 	snprintf(path, sizeof(path), "%s/filterd.pid", c->run_dir);
 	if (remove) {
 		(void)unlink(path);
 		return;
 	}
-	if ((fp = fopen(path, "w")) == NULL) {
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	(void)unlink(tmp);
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0 || write(fd, text, (size_t)len) != len || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
 		msg_warn("cannot write %s: %m", path);
-		return;
+		if (fd >= 0)
+			(void)unlink(tmp);
 	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
 }
 
 /* master_scoreboard - create run_dir/scoreboard, before any fork */
@@ -461,25 +661,62 @@ master_scoreboard(struct master *m)
 	master_scoreboard_conf(m);
 }
 
+/*
+ * master_ready - tell the process that started a daemon (main.c) that we
+ * listen and have loaded the engines: it exits 0 on that byte, and 1 if
+ * the pipe closes without it (we died first, having said why on the
+ * standard error we share). Then let go of that standard error.
+ */
+static void
+master_ready(struct master *m, int ready_fd)
+{
+	int null;
+
+	if (ready_fd < 0)
+		return;
+	while (write(ready_fd, "R", 1) < 0 && errno == EINTR)
+		;
+	close(ready_fd);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	msg_open(m->conf->syslog_ident, m->conf->syslog_facility, 0);
+}
+
 /* master_run - the master's life */
 int
-master_run(struct conf *conf, const char *conf_file)
+master_run(struct conf *conf, const char *conf_file, int ready_fd)
 {
 	struct master m = {0};
 	char err[1024];
-	int pfd[2];
+	struct stat st;
+	int pfd[2], fd, n;
 
 	m.conf = conf;
 	m.conf_file = conf_file;
 	m.generation = 1;
-	master_dir(conf, conf->run_dir, 0755);
-	master_dir(conf, conf->tmp_dir, 0700);
-	master_dir(conf, conf->quarantine_dir, 0750);
+	m.to_stderr = ready_fd < 0;
+	if (master_dirs(conf, err, sizeof(err)) < 0)
+		msg_fatal("%s", err);
+	/* Listeners first: a second instance fails at once, not after the
+	 * signatures have loaded. */
+	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
+		msg_fatal("cannot listen: see above");
+	m.tmp_fd = -1;
+	if (master_tmp_open(&m, conf->tmp_dir, &fd, &st, err, sizeof(err)) < 0)
+		msg_fatal("%s", err);
+	master_tmp_take(&m, fd, &st);
+	/* Children of an earlier run that died with their master. */
+	if ((n = childdir_clean(m.tmp_fd, err, sizeof(err))) < 0)
+		msg_warn("tmp_dir %s: %s", conf->tmp_dir, err);
+	else if (n > 0)
+		msg_info("tmp_dir %s: removed %d directories of an earlier run",
+			 conf->tmp_dir, n);
 	/* Engines and rules are built once, here, before any child exists. */
 	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
 		msg_fatal("%s", err);
-	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
-		msg_fatal("cannot listen: see above");
 	master_pidfile(conf, 0);
 	master_scoreboard(&m);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -495,6 +732,7 @@ master_run(struct conf *conf, const char *conf_file)
 			 conf->listens[i].protocol == CONF_PROTO_LMTP ? "lmtp"
 								      : "smtp",
 			 conf->listens[i].bank->name);
+	master_ready(&m, ready_fd);
 
 	for (;;) {
 		struct pollfd p[2] = {{master_sig_pipe[0], POLLIN, 0},
@@ -519,6 +757,7 @@ master_run(struct conf *conf, const char *conf_file)
 				master_pidfile(m.conf, 1);
 				sb_close(&m.sb);
 				checks_free(&m.checks);
+				close(m.tmp_fd);
 				msg_info("stopped");
 				conf_free(&m.conf);
 				free(m.children);

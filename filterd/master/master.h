@@ -10,20 +10,42 @@
 /*	#include "master/master.h"
 /* DESCRIPTION
 /*	master_run() takes ownership of a loaded configuration, prepares
-/*	run_dir and tmp_dir, binds every listener (before any child
-/*	exists, with a large backlog), and then keeps the pool: at least
-/*	min_servers children, more (up to max_servers) while none is idle,
-/*	fewer when many idle, each dead child replaced (with a throttle when
-/*	children die young). It never parses mail.
+/*	run_dir, tmp_dir and quarantine_dir, binds every listener (before
+/*	any child exists, with a large backlog), and then keeps the pool: at
+/*	least min_servers children, more (up to max_servers) while none is
+/*	idle, fewer when many idle, each dead child replaced (with a
+/*	throttle when children die young). It never parses mail.
 /*
-/*	The master's pid is in run_dir/filterd.pid while it runs.
+/*	run_dir is the master's (root's when started as root; the children
+/*	write nothing there); tmp_dir and quarantine_dir are the children's
+/*	user's. None of them may be a symbolic link: the master sets owners
+/*	through descriptors opened with O_NOFOLLOW. Each child works in a
+/*	private directory under tmp_dir that the master removes, with all
+/*	in it, when it reaps the child (childdir.h); at start it removes
+/*	those an earlier run left. tmp_dir is locked (flock) against a
+/*	second master.
+/*
+/*	The master's pid is in run_dir/filterd.pid while it runs (a new
+/*	file renamed into place: a symbolic link there is replaced).
 /*
 /*	SIGHUP re-reads the configuration file. A bad file is logged and
-/*	ignored (the running pool keeps going). A good one starts a new
-/*	generation: listeners that are still configured keep their socket
-/*	(no connection attempt is refused during a reload), old children are
-/*	told to finish the message in hand and exit, new ones start with
-/*	the new configuration.
+/*	ignored (the running pool keeps going), and so is a reload that
+/*	cannot be carried out: a signature database that does not load, a
+/*	directory that cannot be made, a new listener that cannot be bound.
+/*	Such a rejected reload changes nothing: every listener, child,
+/*	counter and the generation stay as they were. A good one starts a
+/*	new generation: listeners that are still configured keep their
+/*	socket (no connection attempt is refused during a reload), removed
+/*	ones are closed, old children are told to finish the message in
+/*	hand and exit, new ones start with the new configuration.
+/*
+/*	With ready_fd >= 0 (a daemon, see filterd(8)), master_run() writes
+/*	one byte to it and closes it once every listener is bound, the
+/*	engines are loaded, the pid file is written and the signal handlers
+/*	are in place, then points standard output and error at /dev/null
+/*	and logs to syslog only; a failure before that exits 1 with the
+/*	reason on standard error (msg_fatal). With ready_fd -1 it logs to
+/*	standard error too, for good.
 /*
 /*	SIGTERM or SIGINT drains: listeners close, children finish the
 /*	message in hand (bounded by child_timeout) and exit, then the
@@ -34,6 +56,6 @@
 
 struct conf;
 
-int master_run(struct conf *conf, const char *conf_file);
+int master_run(struct conf *conf, const char *conf_file, int ready_fd);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -149,6 +150,17 @@ skel_child_main(const struct skel_child *args)
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
 		_exit(0);
+	/*
+	 * conf->tmp_dir is this child's private directory (childdir.h),
+	 * made here, as the user, so that it is ours. Everything we write
+	 * for a message goes there, libclamav's per-scan directories too:
+	 * with no CL_ENGINE_TMPDIR it reads TMPDIR at each scan. The master
+	 * removes the directory when it reaps us, however we ended.
+	 */
+	if (mkdir(c->tmp_dir, 0700) < 0)
+		msg_fatal("mkdir %s: %m", c->tmp_dir);
+	if (setenv("TMPDIR", c->tmp_dir, 1) < 0)
+		msg_fatal("setenv TMPDIR: %m");
 	if (chdir(c->tmp_dir) < 0)
 		msg_fatal("chdir %s: %m", c->tmp_dir);
 	ctx.conf = c;

@@ -16,6 +16,11 @@
 /*	hands each to the protocol code (session_run), reporting busy and
 /*	idle to the master over the status pipe (status.h).
 /*
+/*	conf->tmp_dir names the child's private directory (childdir.h):
+/*	the skeleton makes it (mode 0700, after the change of user), points
+/*	TMPDIR at it (libclamav's per-scan directories) and makes it the
+/*	working directory. The master removes it when it reaps the child.
+/*
 /*	A child exits when told to (SIGTERM: at once when idle, after the
 /*	transaction in hand when busy), after max_requests messages (at the
 /*	end of the connection in hand), or when the master goes away.

@@ -22,9 +22,14 @@
 static int
 scan_clamav_limits(struct cl_engine *e, const struct conf *c)
 {
-	/* Its per-scan temporary files belong with ours (tmpfs), not /tmp. */
-	if (cl_engine_set_str(e, CL_ENGINE_TMPDIR, c->tmp_dir) != CL_SUCCESS)
-		return 1;
+	/*
+	 * No CL_ENGINE_TMPDIR: libclamav then makes its per-scan temporary
+	 * directories in $TMPDIR, read at each scan (libclamav 1.4, seen
+	 * with strace), which each child sets to its private directory
+	 * under tmp_dir (tmpfs, not /tmp; server_skel.c). One engine-wide
+	 * directory would be shared by all children, and what a killed
+	 * child left there could not be told apart from a live one's.
+	 */
 	if (c->clamav.disable_cache &&
 	    cl_engine_set_num(e, CL_ENGINE_DISABLE_CACHE, 1) != CL_SUCCESS)
 		return 1;

@@ -333,21 +333,33 @@ stream_puts(struct stream *s, const char *str)
 	stream_write(s, str, strlen(str));
 }
 
-/* stream_printf - buffer formatted text */
+/*
+ * stream_printf - buffer formatted text, of any length: its arguments may
+ * come from message content (an X-Spam-Status field of hundreds of rule
+ * names), so no size may abort or cut it. Short text is formatted on the
+ * stack; longer text once more, on the heap.
+ */
 void
 stream_printf(struct stream *s, const char *fmt, ...)
 {
-	char tmp[4096];
-	va_list ap;
+	char small[1024], *text = small;
+	va_list ap, again;
 	int len;
 
 	va_start(ap, fmt);
-	len = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_copy(again, ap);
+	len = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if (len >= 0 && (size_t)len >= sizeof(small)) {
+		text = xmalloc((size_t)len + 1);
+		len = vsnprintf(text, (size_t)len + 1, fmt, again);
+	}
+	va_end(again);
+	/* Only EOVERFLOW (over INT_MAX bytes): a write error, not a crash. */
 	if (len < 0)
-		msg_panic("stream_printf: bad format \"%s\"", fmt);
-	if ((size_t)len >= sizeof(tmp))
-		msg_panic("stream_printf: %d bytes exceed %zu", len,
-			  sizeof(tmp));
-	stream_write(s, tmp, (size_t)len);
+		stream_fail(s, POLLOUT, STREAM_IO, errno);
+	else
+		stream_write(s, text, (size_t)len);
+	if (text != small)
+		free(text);
 }

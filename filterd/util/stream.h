@@ -43,7 +43,8 @@
 /*	error is not sticky: stream_clear_interrupt() forgets it.
 /*
 /*	stream_write(), stream_puts() and stream_printf() buffer output;
-/*	stream_flush() sends it and returns 0 or -1.
+/*	stream_flush() sends it and returns 0 or -1. None of them has a
+/*	length limit: text longer than the buffer is sent as it comes.
 /* DIAGNOSTICS
 /*	stream_error() returns STREAM_OK or the first error;
 /*	stream_strerror() names it.

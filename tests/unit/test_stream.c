@@ -587,6 +587,100 @@ test_printf(void **state)
 	assert_int_equal(stream_fd(f->s) >= 0, 1);
 }
 
+struct collector {
+	int fd;
+	char *data; /* every byte read until EOF */
+	size_t len;
+};
+
+/* collector_main - read the peer end until EOF, keeping every byte */
+static void *
+collector_main(void *arg)
+{
+	struct collector *c = arg;
+	char buf[8192];
+	ssize_t n;
+
+	for (;;) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		c->data = realloc(c->data, c->len + (size_t)n);
+		if (c->data == NULL)
+			break;
+		memcpy(c->data + c->len, buf, (size_t)n);
+		c->len += (size_t)n;
+	}
+	return NULL;
+}
+
+/*
+ * Long formatted output: text that message content can make as long as it
+ * likes (X-Spam-Status with hundreds of rule names) is written whole,
+ * whatever the stream's buffer size, after and before buffered output.
+ */
+static const struct {
+	const char *name;
+	size_t len;	/* length of the %s argument */
+	size_t bufsize; /* stream buffer; 0: default */
+} printf_cases[] = {
+	{"short", 10, 0},
+	{"just under 4 KiB", 4093, 0},
+	{"4 KiB", 4096, 0},
+	{"over 4 KiB", 5000, 0},
+	{"over 64 KiB", 70000, 0},
+	{"1 MiB", 1024 * 1024, 0},
+	{"over a small buffer", 5000, 16},
+	{"over 64 KiB, small buffer", 70000, 16},
+};
+
+/* test_printf_long - stream_printf has no length limit */
+static void
+test_printf_long(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(printf_cases); i++) {
+		size_t len = printf_cases[i].len, want_len;
+		struct collector c = {0};
+		struct fixture f;
+		char *arg = malloc(len + 1), *want;
+		pthread_t tid;
+
+		assert_non_null(arg);
+		for (size_t k = 0; k < len; k++)
+			arg[k] = (char)('a' + k % 26);
+		arg[len] = 0;
+		if (pair_open(&f, printf_cases[i].bufsize) < 0)
+			fail_msg("socketpair: %s", strerror(errno));
+		stream_set_timeout(f.s, 10);
+		c.fd = f.peer;
+		assert_int_equal(pthread_create(&tid, NULL, collector_main, &c),
+				 0);
+		stream_puts(f.s, "before ");
+		stream_printf(f.s, "X-Long: %s|%zu\r\n", arg, len);
+		stream_puts(f.s, "after\r\n");
+		assert_int_equal(stream_flush(f.s), 0);
+		stream_close(&f.s);
+		assert_int_equal(pthread_join(tid, NULL), 0);
+		close(f.peer);
+		want_len = strlen("before X-Long: ") + len + 32 +
+			   strlen("after");
+		want = malloc(want_len);
+		assert_non_null(want);
+		want_len = (size_t)snprintf(
+			want, want_len, "before X-Long: %s|%zu\r\nafter\r\n",
+			arg, len);
+		if (c.len != want_len || memcmp(c.data, want, want_len) != 0)
+			fail_msg("%s: got %zu bytes, want %zu",
+				 printf_cases[i].name, c.len, want_len);
+		free(want);
+		free(c.data);
+		free(arg);
+	}
+}
+
 int
 main(void)
 {
@@ -611,6 +705,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_bulk, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_printf, setup, teardown),
+		cmocka_unit_test(test_printf_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
