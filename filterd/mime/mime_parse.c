@@ -20,7 +20,13 @@
 #include "util/msg.h"
 #include "util/xalloc.h"
 
-/* State of one parse, given to GMime's warning callback. */
+/*
+ * State of one parse, and the data of GMime's warning callback. GMime
+ * copies the parser options, callback data included, into the header
+ * lists of the message it makes and warns through them whenever it
+ * decodes a value again, long after the parse: so this lives in the
+ * txn's pool and the options in txn->mime, both as long as the message.
+ */
 struct mime_walk {
 	struct txn *t;
 	struct mime_summary *m;
@@ -239,7 +245,7 @@ int
 mime_parse(struct txn *t)
 {
 	struct mime_summary *m = &t->mime;
-	struct mime_walk w = {t, m, &m->parts, {0}, 0};
+	struct mime_walk *w = pool_alloc(t->pool, sizeof(*w));
 	GMimeParserOptions *opts;
 	GMimeStream *stream;
 	GMimeParser *parser;
@@ -251,14 +257,15 @@ mime_parse(struct txn *t)
 		txn_set_error(t, TXN_ERR_PARSE, "spool: %s", strerror(errno));
 		return -1;
 	}
-	w.views = t->size <= t->conf->spam_max_size;
-	buf_init(&w.text, 4096);
+	*w = (struct mime_walk){t, m, &m->parts, {0}, 0};
+	w->views = t->size <= t->conf->spam_max_size;
+	buf_init(&w->text, 4096);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
-	opts = g_mime_parser_options_new();
-	g_mime_parser_options_set_warning_callback(opts, mime_warning, &w);
+	m->options = opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(opts, mime_warning, w);
 	msg = g_mime_parser_construct_message(parser, opts);
 	if (msg == NULL) {
 		m->malformed = 1;
@@ -266,30 +273,32 @@ mime_parse(struct txn *t)
 	} else {
 		m->message = msg;
 		mime_summary_fields(t, msg);
-		if (w.views)
-			mime_headers(&w, msg);
+		if (w->views)
+			mime_headers(w, msg);
 		if (g_mime_message_get_mime_part(msg))
-			mime_walk_object(&w, g_mime_message_get_mime_part(msg),
+			mime_walk_object(w, g_mime_message_get_mime_part(msg),
 					 0);
 	}
-	if (w.views) {
-		m->text = pool_memdup(t->pool, w.text.data, w.text.len);
-		m->text_len = w.text.len;
+	if (w->views) {
+		m->text = pool_memdup(t->pool, w->text.data, w->text.len);
+		m->text_len = w->text.len;
 	}
-	buf_release(&w.text);
-	g_mime_parser_options_free(opts);
+	buf_release(&w->text);
 	g_object_unref(parser);
 	g_object_unref(stream);
 	return 0;
 }
 
-/* mime_free - release what GMime holds for a message */
+/* mime_free - release what GMime holds for a message, then its options */
 void
 mime_free(struct mime_summary *m)
 {
 	if (m->message)
 		g_object_unref(m->message);
 	m->message = NULL;
+	if (m->options)
+		g_mime_parser_options_free(m->options);
+	m->options = NULL;
 }
 
 /* mime_part_content - one part decoded into an unlinked temp file */

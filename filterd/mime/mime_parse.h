@@ -28,6 +28,13 @@
 /*	make the message UNCHECKED (mime.unchecked says why): it is never
 /*	passed as if it had been checked.
 /*
+/*	Memory: GMime keeps a copy of the parser options, with the warning
+/*	callback and its data, in the header lists of the message, and warns
+/*	through it whenever it decodes a value again, after mime_parse() has
+/*	returned. The options and the callback's data (in txn->pool) live as
+/*	long as the message: mime_free() releases the message, then the
+/*	options; txn_free() calls it before it releases the pool.
+/*
 /*	mime_part_content() decodes one part into a new file in tmp_dir
 /*	(for archive inspection), at most max bytes; it returns the open
 /*	descriptor, or -1. The caller closes it; the file is already
@@ -73,6 +80,7 @@ struct mime_summary {
 	int malformed;	       /* GMime warned */
 	const char *unchecked; /* why the message cannot be checked */
 	void *message;	       /* the GMimeMessage (released by mime_free) */
+	void *options;	       /* its GMimeParserOptions (mime_free) */
 	/* Views for the spam rules (NULL when over spam_max_size). */
 	char *headers; /* "Name: decoded value\n" per field */
 	size_t headers_len;
