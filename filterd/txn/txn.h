@@ -198,6 +198,7 @@ struct txn {
 	const char *virus; /* what the checks found, or NULL */
 	const char *banned;
 	const char *unchecked;
+	int defang; /* forward a defanged copy (ambiguous MIME) */
 	int virus_scanned; /* a virus scanner looked at it */
 	int spam_scanned;  /* the spam checks looked at it */
 	double spam_score;

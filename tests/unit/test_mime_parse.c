@@ -11,7 +11,10 @@
 /*	callback writes to must live as long as the message: a warning
 /*	raised after mime_parse() returned still lands on the txn's
 /*	summary, and mime_free() releases everything.
-
+/*
+/*	Ambiguous MIME is told apart from the limits: the reason is our own
+/*	text, the walk goes on (the parts are still checked), and a message
+/*	within the limits has mime.unchecked NULL.
 /*--*/
 
 #include <setjmp.h>
@@ -96,6 +99,38 @@ test_warning_after_parse(void **state)
 	txn_free(&t);
 }
 
+/* test_ambiguous - two boundary= values: our reason, and the walk */
+static void
+test_ambiguous(void **state)
+{
+	static const char text[] =
+		"From: a@example.org\r\n"
+		"Subject: ambiguous\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"one\"; "
+		"boundary=\"X-Evil: yes\"\r\n"
+		"\r\n"
+		"--one\r\n"
+		"Content-Type: application/octet-stream; name=\"evil.exe\"\r\n"
+		"\r\n"
+		"MZ\r\n"
+		"--one--\r\n";
+	struct txn *t = parsed(text);
+	int named = 0;
+
+	(void)state;
+	assert_true(t->mime.malformed);
+	assert_non_null(t->mime.ambiguous);
+	assert_null(t->mime.unchecked);
+	assert_string_equal(t->mime.ambiguous,
+			    "ambiguous MIME (conflicting parameter at offset "
+			    "60)");
+	for (const struct mime_part *p = t->mime.parts; p; p = p->next)
+		named += p->name && strcmp(p->name, "evil.exe") == 0;
+	assert_int_equal(named, 1);
+	txn_free(&t);
+}
+
 /* test_plain - nothing odd: no reason at all */
 static void
 test_plain(void **state)
@@ -105,6 +140,7 @@ test_plain(void **state)
 
 	(void)state;
 	assert_false(t->mime.malformed);
+	assert_null(t->mime.ambiguous);
 	assert_null(t->mime.unchecked);
 	txn_free(&t);
 }
@@ -133,6 +169,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_warning_after_parse),
+		cmocka_unit_test(test_ambiguous),
 		cmocka_unit_test(test_plain),
 	};
 
