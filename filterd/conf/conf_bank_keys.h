@@ -53,10 +53,10 @@
 	  "pass, discard, bounce or reject mail with a banned part")           \
 	X(FINAL_SPAM_DESTINY, final_spam_destiny, DESTINY, "pass",             \
 	  "pass, discard, bounce or reject SPAM (at spam_kill_level)")         \
-	X(FINAL_UNCHECKED_DESTINY, final_unchecked_destiny, DESTINY,           \
-	  "tempfail",                                                          \
-	  "tempfail, pass, discard, bounce or reject mail that could not be "  \
-	  "checked (limits, scanner error)")                                   \
+	X(FINAL_UNCHECKED_DESTINY, final_unchecked_destiny, DESTINY, "pass",   \
+	  "pass (with X-Amavis-Alert), discard, bounce, reject or tempfail "   \
+	  "mail whose content cannot be checked (limits, encrypted or broken " \
+	  "archives, ambiguous MIME); a failed check is always a tempfail")    \
 	X(BYPASS_VIRUS_CHECKS, bypass_virus_checks, BOOL, "false",             \
 	  "skip the virus check")                                              \
 	X(BYPASS_SPAM_CHECKS, bypass_spam_checks, BOOL, "false",               \

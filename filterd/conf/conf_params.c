@@ -27,7 +27,7 @@ static cfg_opt_t listen_opts[] = {
 
 static cfg_opt_t clamav_opts[] = {
 	CFG_STR("database", "", CFGF_NONE),
-	CFG_INT("max_filesize", 26214400, CFGF_NONE),
+	CFG_INT("max_filesize", 52428800, CFGF_NONE),
 	CFG_INT("max_scansize", 104857600, CFGF_NONE),
 	CFG_INT("max_recursion", 16, CFGF_NONE),
 	CFG_INT("max_files", 10000, CFGF_NONE),
@@ -148,7 +148,8 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "seconds a child may spend on one message; keep it below the front "
 	 "MTA's data_done_timeout"},
 	{0, "message_size_limit", 0, 2147483647,
-	 "largest message in bytes (SIZE); 0: no limit"},
+	 "largest message in bytes (SIZE); 0: no limit; raise "
+	 "clamav.max_filesize and max_scansize with it"},
 	{0, "max_recipients", 1, 100000,
 	 "recipients per message; more get 452 4.5.3"},
 	{0, "smtpd_timeout", 1, 3600,
@@ -197,9 +198,14 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"clamav", "database", NO_RANGE,
 	 "signature directory (cl_load); empty: no virus scanning"},
 	{"clamav", "max_filesize", NO_RANGE,
-	 "libclamav CL_ENGINE_MAX_FILESIZE"},
+	 "libclamav CL_ENGINE_MAX_FILESIZE: the message, each part and each "
+	 "file unpacked from them is scanned up to this many bytes, the rest "
+	 "is UNCHECKED; keep it at least message_size_limit (the default is "
+	 "equal) so that what the hop accepts is scanned whole"},
 	{"clamav", "max_scansize", NO_RANGE,
-	 "libclamav CL_ENGINE_MAX_SCANSIZE"},
+	 "libclamav CL_ENGINE_MAX_SCANSIZE: bytes one scan reads, the "
+	 "message and all it unpacks to; past it the rest is UNCHECKED; keep "
+	 "it at least twice message_size_limit (the default)"},
 	{"clamav", "max_recursion", NO_RANGE,
 	 "libclamav CL_ENGINE_MAX_RECURSION"},
 	{"clamav", "max_files", NO_RANGE, "libclamav CL_ENGINE_MAX_FILES"},

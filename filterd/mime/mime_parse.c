@@ -20,13 +20,32 @@
 #include "util/msg.h"
 #include "util/xalloc.h"
 
-/* State of one parse, given to GMime's warning callback. */
+/*
+ * State of one parse, and the data of GMime's warning callback. GMime
+ * copies the parser options, callback data included, into the header
+ * lists of the message it makes and warns through them whenever it
+ * decodes a value again, long after the parse: so this lives in the
+ * txn's pool and the options in txn->mime, both as long as the message.
+ */
 struct mime_walk {
 	struct txn *t;
 	struct mime_summary *m;
 	struct mime_part **tail;
 	struct buf text;
 	int views;
+};
+
+/* What makes MIME ambiguous, in our words (never the message's). */
+static const struct {
+	GMimeParserWarning code;
+	const char *what;
+} mime_ambiguities[] = {
+	{GMIME_CRIT_CONFLICTING_HEADER, "conflicting header"},
+	{GMIME_CRIT_CONFLICTING_PARAMETER, "conflicting parameter"},
+	{GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, "multipart without a boundary"},
+	{GMIME_CRIT_NESTING_OVERFLOW, "nesting overflow"},
+	{GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT,
+	 "part without headers or content"},
 };
 
 static const char *const mime_archive_types[] = {
@@ -81,22 +100,34 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	struct mime_walk *w = data;
 
 	w->m->malformed = 1;
-	switch (code) {
-	case GMIME_CRIT_CONFLICTING_HEADER:
-	case GMIME_CRIT_CONFLICTING_PARAMETER:
-	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
-	case GMIME_CRIT_NESTING_OVERFLOW:
-	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-		/* Parsers could disagree on what is in it (amavis: CC_UNCHECKED,3). */
-		if (w->m->unchecked == NULL)
-			w->m->unchecked = pool_printf(
+	/* Two different Subject: fields make a bad header, not ambiguous
+	 * MIME: only the fields that shape the MIME structure count. */
+	if (code == GMIME_CRIT_CONFLICTING_HEADER &&
+	    (item == NULL || (g_ascii_strncasecmp(item, "Content-", 8) != 0 &&
+			      g_ascii_strcasecmp(item, "MIME-Version") != 0)))
+		return;
+	/* Where, for mime_readings(): the name is message text, kept to
+	 * find its bytes again, never shown. */
+	if ((code == GMIME_CRIT_CONFLICTING_HEADER ||
+	     code == GMIME_CRIT_CONFLICTING_PARAMETER) &&
+	    item && *item && offset >= 0 &&
+	    w->m->n_conflicts < MIME_READINGS_MAX) {
+		struct mime_conflict *c = pool_alloc(w->t->pool, sizeof(*c));
+
+		c->offset = (off_t)offset;
+		c->name = pool_strdup(w->t->pool, item);
+		c->param = code == GMIME_CRIT_CONFLICTING_PARAMETER;
+		c->next = w->m->conflicts;
+		w->m->conflicts = c;
+		w->m->n_conflicts++;
+	}
+	/* Parsers could disagree on what is in it (amavis: CC_UNCHECKED,3). */
+	for (size_t i = 0; i < G_N_ELEMENTS(mime_ambiguities); i++)
+		if (code == mime_ambiguities[i].code && w->m->ambiguous == NULL)
+			w->m->ambiguous = pool_printf(
 				w->t->pool,
 				"ambiguous MIME (%s at offset %lld)",
-				item ? item : "?", (long long)offset);
-		break;
-	default:
-		break;
-	}
+				mime_ambiguities[i].what, (long long)offset);
 }
 
 /* mime_text - decoded, UTF-8 content of a text part, into the view */
@@ -234,16 +265,52 @@ mime_summary_fields(struct txn *t, GMimeMessage *msg)
 	}
 }
 
-/* mime_parse - the MIME tree of the spooled message */
-int
-mime_parse(struct txn *t)
+/*
+ * mime_read - the MIME tree of the message on fd into m; with views,
+ * the decoded header fields and text for the spam rules too
+ */
+static void
+mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 {
-	struct mime_summary *m = &t->mime;
-	struct mime_walk w = {t, m, &m->parts, {0}, 0};
+	struct mime_walk *w = pool_alloc(t->pool, sizeof(*w));
 	GMimeParserOptions *opts;
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
+
+	*w = (struct mime_walk){t, m, &m->parts, {0}, views};
+	buf_init(&w->text, views ? 4096 : 16);
+	stream = g_mime_stream_fs_new(fd);
+	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_persist_stream(parser, TRUE);
+	m->options = opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(opts, mime_warning, w);
+	msg = g_mime_parser_construct_message(parser, opts);
+	if (msg == NULL) {
+		m->malformed = 1;
+		m->unchecked = "no parsable message";
+	} else {
+		m->message = msg;
+		if (views)
+			mime_headers(w, msg);
+		if (g_mime_message_get_mime_part(msg))
+			mime_walk_object(w, g_mime_message_get_mime_part(msg),
+					 0);
+	}
+	if (views) {
+		m->text = pool_memdup(t->pool, w->text.data, w->text.len);
+		m->text_len = w->text.len;
+	}
+	buf_release(&w->text);
+	g_object_unref(parser);
+	g_object_unref(stream);
+}
+
+/* mime_parse - the MIME tree of the spooled message */
+int
+mime_parse(struct txn *t)
+{
 	int fd = spool_fd(t->spool);
 
 	/* Everyone else reads the spool with pread: the offset is GMime's. */
@@ -251,45 +318,275 @@ mime_parse(struct txn *t)
 		txn_set_error(t, TXN_ERR_PARSE, "spool: %s", strerror(errno));
 		return -1;
 	}
-	w.views = t->size <= t->conf->spam_max_size;
-	buf_init(&w.text, 4096);
-	stream = g_mime_stream_fs_new(fd);
-	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
-	parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_persist_stream(parser, TRUE);
-	opts = g_mime_parser_options_new();
-	g_mime_parser_options_set_warning_callback(opts, mime_warning, &w);
-	msg = g_mime_parser_construct_message(parser, opts);
-	if (msg == NULL) {
-		m->malformed = 1;
-		m->unchecked = "no parsable message";
-	} else {
-		m->message = msg;
-		mime_summary_fields(t, msg);
-		if (w.views)
-			mime_headers(&w, msg);
-		if (g_mime_message_get_mime_part(msg))
-			mime_walk_object(&w, g_mime_message_get_mime_part(msg),
-					 0);
-	}
-	if (w.views) {
-		m->text = pool_memdup(t->pool, w.text.data, w.text.len);
-		m->text_len = w.text.len;
-	}
-	buf_release(&w.text);
-	g_mime_parser_options_free(opts);
-	g_object_unref(parser);
-	g_object_unref(stream);
+	mime_read(t, fd, &t->mime, t->size <= t->conf->spam_max_size);
+	if (t->mime.message)
+		mime_summary_fields(t, t->mime.message);
 	return 0;
 }
 
-/* mime_free - release what GMime holds for a message */
+/* mime_pread - len bytes at off, all of them; 0, or -1 (errno) */
+static int
+mime_pread(int fd, char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* mime_blank - does a blank line start at buf[i]? */
+static int
+mime_blank(const char *buf, size_t len, size_t i)
+{
+	return buf[i] == '\n' ||
+	       (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n');
+}
+
+/* mime_next_line - where the line after the one at i starts */
+static size_t
+mime_next_line(const char *buf, size_t len, size_t i)
+{
+	const char *lf = memchr(buf + i, '\n', len - i);
+
+	return lf ? (size_t)(lf - buf) + 1 : len;
+}
+
+/* mime_name_at - does name start at buf[i], followed by WSP* and one of end? */
+static int
+mime_name_at(const char *buf, size_t len, size_t i, const char *name,
+	     const char *end)
+{
+	size_t nl = strlen(name);
+
+	if (i + nl >= len || g_ascii_strncasecmp(buf + i, name, nl) != 0)
+		return 0;
+	for (i += nl; i < len && (buf[i] == ' ' || buf[i] == '\t'); i++)
+		;
+	return i < len && buf[i] != '\0' && strchr(end, buf[i]) != NULL;
+}
+
+/*
+ * mime_places - where each occurrence of a conflicting header field
+ * (in the header block around the conflict) or parameter (in the field
+ * at the conflict) starts, as offsets in buf
+ */
+static size_t
+mime_places(const char *buf, size_t len, size_t at,
+	    const struct mime_conflict *c, size_t *pos, size_t max)
+{
+	size_t n = 0, start, end, i;
+
+	while (at > 0 && buf[at - 1] != '\n')
+		at--;
+	/* The header block: back to a blank line, on to the next one. */
+	for (start = at; start > 0;) {
+		size_t prev = start - 1;
+
+		while (prev > 0 && buf[prev - 1] != '\n')
+			prev--;
+		if (mime_blank(buf, len, prev))
+			break;
+		start = prev;
+	}
+	for (end = at; end < len && !mime_blank(buf, len, end);)
+		end = mime_next_line(buf, len, end);
+	if (!c->param) {
+		for (i = start; i < end && n < max;
+		     i = mime_next_line(buf, end, i))
+			if (mime_name_at(buf, end, i, c->name, ":"))
+				pos[n++] = i;
+		return n;
+	}
+	/* The field at the conflict, from its first line: its name, then
+	 * its parameters. */
+	while (at > start && (buf[at] == ' ' || buf[at] == '\t')) {
+		at--;
+		while (at > start && buf[at - 1] != '\n')
+			at--;
+	}
+	for (end = mime_next_line(buf, len, at);
+	     end < len && (buf[end] == ' ' || buf[end] == '\t');)
+		end = mime_next_line(buf, len, end);
+	for (i = at; i < end && buf[i] != ':'; i++)
+		;
+	for (int quoted = 0; i < end && n < max; i++) {
+		if (quoted) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				quoted = 0;
+		} else if (buf[i] == '"') {
+			quoted = 1;
+		} else if (buf[i - 1] != '\0' &&
+			   strchr("; \t\r\n", buf[i - 1]) &&
+			   mime_name_at(buf, end, i, c->name, "=*")) {
+			pos[n++] = i;
+		}
+	}
+	return n;
+}
+
+/*
+ * mime_variant - a copy of the spool in which every place but the
+ * keep-th has its first letter changed, so that GMime sees one reading
+ */
+static int
+mime_variant(struct txn *t, const off_t *place, size_t n, size_t keep)
+{
+	int in = spool_fd(t->spool);
+	char path[4096], chunk[65536];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s.readXXXXXX", t->conf->tmp_dir,
+		 t->id);
+	if ((fd = mkstemp(path)) < 0)
+		return -1;
+	(void)unlink(path);
+	for (off_t off = 0; off < t->size;) {
+		size_t want = t->size - off < (off_t)sizeof(chunk)
+				      ? (size_t)(t->size - off)
+				      : sizeof(chunk);
+
+		if (mime_pread(in, chunk, want, off) < 0 ||
+		    write(fd, chunk, want) != (ssize_t)want)
+			goto fail;
+		off += (off_t)want;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c;
+
+		if (i == keep)
+			continue;
+		if (mime_pread(in, &c, 1, place[i]) < 0)
+			goto fail;
+		c = c == 'X' || c == 'x' ? 'Y' : 'X';
+		if (pwrite(fd, &c, 1, place[i]) != 1)
+			goto fail;
+	}
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		return fd;
+fail:
+	err = errno ? errno : EIO;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* mime_readings - see mime_parse.h */
+int
+mime_readings(struct txn *t,
+	      int (*each)(struct txn *t, int fd, struct mime_summary *m,
+			  void *ctx),
+	      void *ctx)
+{
+	size_t made = 0;
+	char *buf = NULL;
+	int rc = 0;
+
+	for (const struct mime_conflict *c = t->mime.conflicts;
+	     c && rc == 0 && made < MIME_READINGS_MAX; c = c->next) {
+		off_t from = c->offset > MIME_BLOCK_MAX
+				     ? c->offset - MIME_BLOCK_MAX
+				     : 0;
+		size_t len = (size_t)(t->size - from), n;
+		size_t pos[MIME_READINGS_MAX];
+		off_t place[MIME_READINGS_MAX];
+
+		if (c->offset < 0 || c->offset >= t->size)
+			continue;
+		if (len > 2 * MIME_BLOCK_MAX)
+			len = 2 * MIME_BLOCK_MAX;
+		if (buf == NULL)
+			buf = xmalloc(2 * MIME_BLOCK_MAX);
+		if (mime_pread(spool_fd(t->spool), buf, len, from) < 0) {
+			rc = -1;
+			break;
+		}
+		n = mime_places(buf, len, (size_t)(c->offset - from), c, pos,
+				MIME_READINGS_MAX);
+		for (size_t i = 0; i < n; i++)
+			place[i] = from + (off_t)pos[i];
+		for (size_t k = 0;
+		     n > 1 && k < n && rc == 0 && made < MIME_READINGS_MAX;
+		     k++, made++) {
+			struct mime_summary m = {0};
+			int fd = mime_variant(t, place, n, k);
+
+			if (fd < 0) {
+				rc = -1;
+				break;
+			}
+			mime_read(t, fd, &m, 0);
+			rc = each(t, fd, &m, ctx);
+			mime_free(&m);
+			close(fd);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+/* mime_free - release what GMime holds for a message, then its options */
 void
 mime_free(struct mime_summary *m)
 {
 	if (m->message)
 		g_object_unref(m->message);
 	m->message = NULL;
+	if (m->options)
+		g_mime_parser_options_free(m->options);
+	m->options = NULL;
+}
+
+/* mime_part_decoded - a stream of a part's decoded content, or NULL */
+static GMimeStream *
+mime_part_decoded(const struct mime_part *p)
+{
+	GMimeDataWrapper *content;
+	GMimeStream *raw, *decoded;
+	GMimeFilter *filter;
+
+	if (!GMIME_IS_PART(p->object) ||
+	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
+		    NULL ||
+	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return NULL;
+	g_mime_stream_reset(raw);
+	decoded = g_mime_stream_filter_new(raw);
+	filter = g_mime_filter_basic_new(
+		g_mime_data_wrapper_get_encoding(content), FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), filter);
+	g_object_unref(filter);
+	return decoded;
+}
+
+/*
+ * mime_part_read - up to size decoded bytes into buf: how many, or -1
+ * when the spool cannot be read. A bounded stream says -1 at its end
+ * too: only a read that fails before the end is an error.
+ */
+static ssize_t
+mime_part_read(GMimeStream *s, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size && !g_mime_stream_eos(s)) {
+		gssize n = g_mime_stream_read(s, buf + got, size - got);
+
+		if (n < 0)
+			return g_mime_stream_eos(s) ? (ssize_t)got : -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
 }
 
 /* mime_part_content - one part decoded into an unlinked temp file */
@@ -297,64 +594,72 @@ int
 mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		  long *size)
 {
-	GMimeDataWrapper *content;
-	GMimeStream *out;
-	char path[4096];
-	gint64 n;
-	int fd;
+	GMimeStream *in;
+	char path[4096], chunk[65536];
+	long left = max;
+	int fd, err;
 
 	*size = 0;
-	if (!GMIME_IS_PART(p->object) ||
-	    (content = g_mime_part_get_content(GMIME_PART(p->object))) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s.partXXXXXX", t->conf->tmp_dir,
-		 t->id);
-	if ((fd = mkstemp(path)) < 0)
-		return -1;
-	(void)unlink(path);
-	out = g_mime_stream_fs_new(dup(fd));
-	/* Bounded: a decompression or decoding bomb stops at max bytes. */
-	g_mime_stream_set_bounds(out, 0, max);
-	n = g_mime_data_wrapper_write_to_stream(content, out);
-	g_mime_stream_flush(out);
-	g_object_unref(out);
-	if (n < 0 || lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
+	if ((in = mime_part_decoded(p)) == NULL) {
+		errno = EINVAL;
 		return -1;
 	}
-	*size = (long)n;
+	snprintf(path, sizeof(path), "%s/%s.partXXXXXX", t->conf->tmp_dir,
+		 t->id);
+	if ((fd = mkstemp(path)) < 0) {
+		err = errno;
+		g_object_unref(in);
+		errno = err;
+		return -1;
+	}
+	(void)unlink(path);
+	/* Bounded: a decoding bomb stops at max bytes. */
+	while (left > 0) {
+		size_t want = left < (long)sizeof(chunk) ? (size_t)left
+							 : sizeof(chunk);
+		ssize_t n = mime_part_read(in, chunk, want);
+
+		if (n <= 0) {
+			if (n < 0)
+				goto fail;
+			break;
+		}
+		for (ssize_t done = 0, w; done < n; done += w)
+			if ((w = write(fd, chunk + done, (size_t)(n - done))) <
+			    0)
+				goto fail;
+		left -= n;
+		*size += n;
+	}
+	g_object_unref(in);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
 	return fd;
+fail:
+	err = errno ? errno : EIO;
+	g_object_unref(in);
+	close(fd);
+	*size = 0;
+	errno = err;
+	return -1;
 }
 
 /* mime_part_head - the first decoded bytes of a part, decoding no more */
 size_t
 mime_part_head(const struct mime_part *p, char *buf, size_t size)
 {
-	GMimeDataWrapper *content;
-	GMimeStream *raw, *decoded;
-	GMimeFilter *filter;
-	size_t got = 0;
+	GMimeStream *in = mime_part_decoded(p);
+	ssize_t got;
 
-	if (!GMIME_IS_PART(p->object) ||
-	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
-		    NULL ||
-	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+	if (in == NULL)
 		return 0;
-	g_mime_stream_reset(raw);
-	decoded = g_mime_stream_filter_new(raw);
-	filter = g_mime_filter_basic_new(
-		g_mime_data_wrapper_get_encoding(content), FALSE);
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), filter);
-	g_object_unref(filter);
-	while (got < size) {
-		gssize n = g_mime_stream_read(decoded, buf + got, size - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	g_object_unref(decoded);
-	return got;
+	got = mime_part_read(in, buf, size);
+	g_object_unref(in);
+	return got > 0 ? (size_t)got : 0;
 }
 
 /* mime_part_span - where unencoded part content lies in the spool */
@@ -364,11 +669,15 @@ mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
 	GMimeDataWrapper *content;
 	GMimeStream *raw;
 
-	if (!GMIME_IS_PART(p->object) ||
-	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
-		    NULL ||
-	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+	if (!GMIME_IS_PART(p->object))
 		return -1;
+	/* No content at all: nothing, stored as is. */
+	if ((content = g_mime_part_get_content(GMIME_PART(p->object))) ==
+		    NULL ||
+	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL) {
+		*start = *end = 0;
+		return 0;
+	}
 	switch (g_mime_data_wrapper_get_encoding(content)) {
 	case GMIME_CONTENT_ENCODING_DEFAULT:
 	case GMIME_CONTENT_ENCODING_7BIT:

@@ -22,25 +22,51 @@
 /*
 /*	Malformed MIME is parsed as well as GMime can and flagged
 /*	(mime.malformed). Ambiguous MIME that different parsers would read
-/*	differently (conflicting headers or parameters such as two boundary=
-/*	values, a multipart without a boundary, headerless parts, nesting
-/*	overflow), more than max_mime_depth levels or max_mime_parts parts
-/*	make the message UNCHECKED (mime.unchecked says why): it is never
-/*	passed as if it had been checked.
+/*	differently (conflicting Content-* or MIME-Version fields, conflicting
+/*	parameters such as two boundary= values, a multipart without a
+/*	boundary, headerless parts, nesting overflow; two different Subject:
+/*	fields are merely malformed) is named in mime.ambiguous, in our own words ("ambiguous
+/*	MIME (conflicting parameter at offset 60)"), never the message's;
+/*	its parts are still walked, so that they can be checked as GMime
+/*	reads them. More than max_mime_depth levels or max_mime_parts parts
+/*	stop the walk and name the limit in mime.unchecked; so does a
+/*	message GMime cannot parse at all. Either makes the message
+/*	UNCHECKED: it is never passed as if it had been checked.
 /*
-/*	mime_part_content() decodes one part into a new file in tmp_dir
-/*	(for archive inspection), at most max bytes; it returns the open
-/*	descriptor, or -1. The caller closes it; the file is already
-/*	unlinked.
+/*	mime_readings() gives the other readings of ambiguous MIME whose
+/*	ambiguity is a header field or parameter given more than once with
+/*	different values (two boundary= values: CVE-2024-28054): for each
+/*	occurrence, a copy of the message in tmp_dir where the others have
+/*	their name's first letter changed, so that GMime sees that one only,
+/*	parsed into a summary (no views) that each() gets with the copy's
+/*	descriptor; both are released when each() returns. At most
+/*	MIME_READINGS_MAX readings, with the header bytes MIME_BLOCK_MAX
+/*	either side of each conflict. each() returns 0 to go on, another
+/*	value to stop, which mime_readings() returns; it returns 0 when all
+/*	were read, or -1 with errno when the spool cannot be read or a copy
+/*	cannot be made.
+/*
+/*	Memory: GMime keeps a copy of the parser options, with the warning
+/*	callback and its data, in the header lists of the message, and warns
+/*	through it whenever it decodes a value again, after mime_parse() has
+/*	returned. The options and the callback's data (in txn->pool) live as
+/*	long as the message: mime_free() releases the message, then the
+/*	options; txn_free() calls it before it releases the pool.
+/*
+/*	mime_part_content() decodes one part into a new file in tmp_dir, at
+/*	most max bytes (longer content is cut there: ask for one byte more
+/*	than a limit to tell); it returns the open descriptor, or -1 with
+/*	errno set when the spool cannot be read or the file cannot be made
+/*	or written. The caller closes it; the file is already unlinked.
 /*
 /*	mime_part_span() tells where a part's content lies in the spool
 /*	when it is stored as is (no Content-Transfer-Encoding, 7bit, 8bit or
 /*	binary): it sets [*start, *end) and returns 0; it returns -1 for
 /*	encoded content (base64, quoted-printable, uuencode) and for what is
-/*	not a leaf part.
+/*	not a leaf part. A leaf part without content is an empty window.
 /*
 /*	mime_is_archive() tells by declared type (may be NULL) or file name
-/*	whether content is an archive worth opening.
+/*	whether content says it is an archive (scan_sniff tells by content).
 /*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
@@ -62,17 +88,32 @@ struct mime_part {
 	const char *type; /* declared, lower case: "application/zip" */
 	const char *name; /* file name, or NULL */
 	int is_text;
-	int is_archive; /* by type or name: zip, rar, 7z, tar, ... */
+	int is_archive; /* by declared type or name: zip, rar, 7z, tar, ... */
 	int is_leaf;	/* content, not a multipart or message/rfc822 */
 	void *object;	/* the GMimePart, while txn->mime is alive */
 };
+
+/* A header field or parameter given twice, with different values. */
+struct mime_conflict {
+	struct mime_conflict *next;
+	off_t offset;	  /* where GMime saw it: the field's start */
+	const char *name; /* message text: to find the bytes, never shown */
+	int param;	  /* a parameter of that field, else the field */
+};
+
+#define MIME_READINGS_MAX 8	   /* other readings of one message */
+#define MIME_BLOCK_MAX (64 * 1024) /* header bytes looked at, each side */
 
 struct mime_summary {
 	struct mime_part *parts;
 	size_t n_parts;
 	int malformed;	       /* GMime warned */
 	const char *unchecked; /* why the message cannot be checked */
-	void *message;	       /* the GMimeMessage (released by mime_free) */
+	const char *ambiguous; /* why parsers could read it otherwise */
+	struct mime_conflict *conflicts; /* what they could read otherwise */
+	size_t n_conflicts;
+	void *message; /* the GMimeMessage (released by mime_free) */
+	void *options; /* its GMimeParserOptions (mime_free) */
 	/* Views for the spam rules (NULL when over spam_max_size). */
 	char *headers; /* "Name: decoded value\n" per field */
 	size_t headers_len;
@@ -83,6 +124,10 @@ struct mime_summary {
 void mime_init(void);
 int mime_is_archive(const char *type, const char *name);
 int mime_parse(struct txn *t);
+int mime_readings(struct txn *t,
+		  int (*each)(struct txn *t, int fd, struct mime_summary *m,
+			      void *ctx),
+		  void *ctx);
 void mime_free(struct mime_summary *m);
 int mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		      long *size);

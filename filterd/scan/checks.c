@@ -5,6 +5,7 @@
 /*	the content-check engines, built once in the master
 /*--*/
 
+#include <locale.h>
 #include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,14 @@ checks_create(const struct conf *c, char *errbuf, size_t errsize)
 			 ck->magic ? magic_error(ck->magic) : "out of memory");
 		goto fail;
 	}
+	/* libarchive converts member names to the thread's locale. */
+	if ((ck->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) ==
+		    (locale_t)0 &&
+	    (ck->utf8 = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0)) ==
+		    (locale_t)0)
+		msg_warn(
+			"no UTF-8 locale (C.UTF-8): archives with member names "
+			"outside ASCII will be UNCHECKED");
 	return ck;
 fail:
 	checks_free(&ck);
@@ -74,6 +83,8 @@ checks_free(struct checks **cp)
 	re_free(&ck->double_ext);
 	if (ck->magic)
 		magic_close(ck->magic);
+	if (ck->utf8)
+		freelocale(ck->utf8);
 	free(ck);
 	*cp = NULL;
 }

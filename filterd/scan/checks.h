@@ -12,7 +12,9 @@
 /*	checks_create() builds, in the master before it forks, everything
 /*	the checks need that is costly to make: the libclamav engine (when
 /*	clamav.database is set), the compiled spam rules, the built-in
-/*	patterns. The children share it copy-on-write and only read it. On
+/*	patterns, a UTF-8 locale object for archive member names (used with
+/*	uselocale(3), never setlocale). The children share it copy-on-write
+/*	and only read it. On
 /*	SIGHUP the master builds a new one and starts a new generation of
 /*	children; checks_free() releases the old one in the master (old
 /*	children keep their copy until they exit). Returns NULL with the
@@ -25,6 +27,7 @@
 /*	master (create, free), children and milter (use).
 /*--*/
 
+#include <locale.h>
 #include <stddef.h>
 
 struct conf;
@@ -40,6 +43,7 @@ struct checks {
 	struct rules *rules;	 /* built-in spam rules (GTUBE at least) */
 	struct re *double_ext;	 /* "invoice.pdf.exe" */
 	struct magic_set *magic; /* libmagic: MIME types of content */
+	locale_t utf8; /* C.UTF-8 for libarchive's names, or (locale_t)0 */
 };
 
 struct checks_ctx {

@@ -3,10 +3,35 @@
 /*	scan_banned 3
 /* SUMMARY
 /*	banned file names and types, inside archives too
+/* DESCRIPTION
+/*	Archives are found by content: the decoded head of every leaf part
+/*	and of every archive member is compared with scan_sniff's table of
+/*	what libarchive can open (a few comparisons; libmagic only runs for
+/*	banned_type rules, as before). A declared archive type or name
+/*	still opens the part too. Each archive is walked with libarchive:
+/*	member names are checked, the head of each member is read for its
+/*	type and for archives within, which are extracted to a temporary
+/*	file and walked in turn.
+/*
+/*	What cannot be walked is UNCHECKED, never CLEAN: encrypted members
+/*	or headers (logged UNCHECKED-ENCRYPTED, as amavis does), content that
+/*	says it is an archive but does not open, a libarchive warning or
+/*	error from a header or a member's data (corrupt, truncated), the
+/*	limits. A temporary file that cannot be made or written, or a part
+/*	that cannot be decoded, is a failure (SCAN_ERROR).
+/*
+/*	filterd never calls setlocale(3): in the C locale libarchive cannot
+/*	convert UTF-8 member names and warns. The walk runs in a C.UTF-8
+/*	locale of its thread only (uselocale(3); the locale object is made
+/*	once, in checks_create), so UTF-8 names are read as they are and
+/*	that warning does not occur; other names come as their bytes.
 /*--*/
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
 #include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +41,15 @@
 #include "checks.h"
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
+#include "scan_sniff.h"
 #include "txn/txn.h"
 #include "util/msg.h"
 #include "util/re.h"
+
+/* Why something was not checked: our text, never the message's. */
+#define BANNED_ENCRYPTED "encrypted archive"
+#define BANNED_BROKEN "archive that cannot be walked"
+#define BANNED_UNOPENED "archive that cannot be opened"
 
 struct banned {
 	struct txn *t;
@@ -28,6 +59,7 @@ struct banned {
 	int members;	  /* archive members seen */
 	const char *desc; /* the verdict's description */
 	enum scan_verdict verdict;
+	char head[SCAN_SNIFF_MAX]; /* the head of the part or member at hand */
 };
 
 /* banned_any - does any pattern of a list match s? */
@@ -53,8 +85,6 @@ banned_name(struct banned *b, const char *name)
 		re_match(b->ck->double_ext, b->rc, name, strlen(name)) == 1);
 }
 
-#define BANNED_HEAD 4096 /* bytes libmagic looks at */
-
 /* banned_detected - the MIME type libmagic sees in some content */
 static const char *
 banned_detected(struct banned *b, const char *head, size_t len)
@@ -73,18 +103,53 @@ banned_type(struct banned *b, const char *declared, const char *detected)
 	return banned_any(b, l, declared) || banned_any(b, l, detected);
 }
 
-/* banned_limit - note an UNCHECKED reason (the first one wins) */
+/* banned_going - nothing decided yet that ends the walk */
+static int
+banned_going(const struct banned *b)
+{
+	return b->verdict == SCAN_CLEAN || b->verdict == SCAN_UNCHECKED;
+}
+
+/* banned_unchecked - note an UNCHECKED reason (the first one wins) */
 static void
-banned_limit(struct banned *b, const char *why)
+banned_unchecked(struct banned *b, const char *why)
 {
 	if (b->verdict == SCAN_CLEAN) {
 		b->verdict = SCAN_UNCHECKED;
-		b->desc = pool_strdup(b->t->pool, why);
+		b->desc = why;
 	}
 }
 
+/* banned_error - the check failed: it decides nothing */
+static void
+banned_error(struct banned *b, const char *what)
+{
+	b->verdict = SCAN_ERROR;
+	b->desc = pool_printf(b->t->pool, "%s: %s", what, strerror(errno));
+}
+
+/* banned_found - a banned item: the walk ends */
+static void
+banned_found(struct banned *b, const char *desc)
+{
+	b->verdict = SCAN_INFECTED;
+	b->desc = desc;
+}
+
+/* banned_decoded - count decoded bytes; 0 when over max_decoded_size */
+static int
+banned_decoded(struct banned *b, long n)
+{
+	b->decoded += n;
+	if (b->decoded > b->t->conf->max_decoded_size) {
+		banned_unchecked(b, "decoded content exceeds max_decoded_size");
+		return 0;
+	}
+	return 1;
+}
+
 static void banned_archive(struct banned *b, int fd, const char *path,
-			   int depth);
+			   int depth, int sniffed);
 
 /* banned_temp - an unlinked temp file for decoded content */
 static int
@@ -100,9 +165,29 @@ banned_temp(struct banned *b)
 	return fd;
 }
 
-/* banned_nested - an archive inside an archive: extract, then look in */
+/* banned_write - all of buf to fd; 0, or -1 with errno */
+static int
+banned_write(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * banned_nested - an archive inside an archive: its head (got bytes,
+ * in b->head) and the rest of the member into a file, then look in;
+ * counted: its size was counted as decoded already
+ */
 static void
-banned_nested(struct banned *b, struct archive *a, const char *path, int depth)
+banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
+	      int depth, int sniffed, int counted)
 {
 	const struct conf *c = b->t->conf;
 	char chunk[65536];
@@ -110,92 +195,209 @@ banned_nested(struct banned *b, struct archive *a, const char *path, int depth)
 	int fd;
 
 	if (depth + 1 > c->max_archive_depth) {
-		banned_limit(b, "archives nested deeper than "
-				"max_archive_depth");
+		banned_unchecked(b, "archives nested deeper than "
+				    "max_archive_depth");
 		return;
 	}
 	if ((fd = banned_temp(b)) < 0) {
-		banned_limit(b, "cannot make a temporary file");
+		banned_error(b, "cannot make a temporary file");
+		return;
+	}
+	if (banned_write(fd, b->head, got) < 0) {
+		banned_error(b, "cannot write a temporary file");
+		close(fd);
 		return;
 	}
 	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
-		b->decoded += n;
-		if (b->decoded > c->max_decoded_size) {
-			banned_limit(b, "decoded content exceeds "
-					"max_decoded_size");
+		if (!counted && !banned_decoded(b, n)) {
 			close(fd);
 			return;
 		}
-		if (write(fd, chunk, (size_t)n) != n) {
-			banned_limit(b, "cannot write a temporary file");
+		if (banned_write(fd, chunk, (size_t)n) < 0) {
+			banned_error(b, "cannot write a temporary file");
 			close(fd);
 			return;
 		}
 	}
-	if (lseek(fd, 0, SEEK_SET) == 0)
-		banned_archive(b, fd, path, depth + 1);
+	if (n < 0) {
+		/* The member cannot be read to its end: corrupt, truncated. */
+		banned_unchecked(b, BANNED_BROKEN);
+	} else if (lseek(fd, 0, SEEK_SET) < 0) {
+		banned_error(b, "cannot read a temporary file");
+	} else {
+		banned_archive(b, fd, path, depth + 1, sniffed);
+	}
 	close(fd);
 }
 
-/* banned_archive - check the member names of an archive on fd */
-static void
-banned_archive(struct banned *b, int fd, const char *path, int depth)
+/*
+ * banned_member_head - the first bytes of the member at hand into
+ * b->head, read further for ISO 9660 when they are all zeros; how many,
+ * or -1 when libarchive cannot read the member
+ */
+static la_ssize_t
+banned_member_head(struct archive *a, char *head)
+{
+	size_t got = 0, want = SCAN_SNIFF_HEAD;
+
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, head + got, want - got);
+
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
+		if (n > 0 && got < want)
+			continue;
+		if (want == SCAN_SNIFF_HEAD && scan_sniff_more(head, got)) {
+			want = SCAN_SNIFF_MAX;
+			continue;
+		}
+		return (la_ssize_t)got;
+	}
+}
+
+/*
+ * banned_costly - does getting past a member decompress it? A stream
+ * compressed as a whole (tar.gz) or a solid archive (7z, rar): skipping
+ * costs as much as reading, so it counts as decoded, read or not.
+ */
+static int
+banned_costly(struct archive *a)
+{
+	switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+	case ARCHIVE_FORMAT_7ZIP:
+	case ARCHIVE_FORMAT_RAR:
+	case ARCHIVE_FORMAT_RAR_V5:
+		return 1;
+	default:
+		return archive_filter_count(a) > 1;
+	}
+}
+
+/*
+ * banned_member - one archive member, its name read (NULL: a compressed
+ * file's one member, which has none); 0 ends the walk
+ */
+static int
+banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
+	      const char *name, const char *path, int depth)
 {
 	const struct conf *c = b->t->conf;
+	const char *label = name ? name : "(data)";
+	const char *sniffed, *type;
+	int counted = 0;
+	la_ssize_t got;
+
+	/* A member that declares more than we would ever decode is a
+	 * bomb, or at least cannot be checked: say so before reading. */
+	if (archive_entry_size_is_set(e) &&
+	    archive_entry_size(e) > c->max_decoded_size) {
+		banned_unchecked(b, "archive member exceeds max_decoded_size");
+		return 0;
+	}
+	if (++b->members > c->max_archive_files) {
+		banned_unchecked(b, "archive members exceed max_archive_files");
+		return 0;
+	}
+	if (banned_costly(a) && archive_entry_size_is_set(e)) {
+		if (!banned_decoded(b, (long)archive_entry_size(e)))
+			return 0;
+		counted = 1;
+	}
+	if (banned_name(b, name)) {
+		banned_found(b, pool_printf(b->t->pool, "%s,%s", path, label));
+		return 0;
+	}
+	/* Its name is checked; its content cannot be read. */
+	if (archive_entry_is_encrypted(e)) {
+		banned_unchecked(b, BANNED_ENCRYPTED);
+		return 1;
+	}
+	/* What the member is, whatever its name says. */
+	if ((got = banned_member_head(a, b->head)) < 0) {
+		banned_unchecked(b, archive_read_has_encrypted_entries(a) > 0
+					    ? BANNED_ENCRYPTED
+					    : BANNED_BROKEN);
+		return 0;
+	}
+	if (!counted && !banned_decoded(b, got))
+		return 0;
+	if (b->t->bank.v.banned_type.n) {
+		type = banned_detected(b, b->head, (size_t)got);
+		if (banned_type(b, NULL, type)) {
+			banned_found(b, pool_printf(b->t->pool, "%s,%s,%s",
+						    path, type, label));
+			return 0;
+		}
+	}
+	sniffed = scan_sniff_archive(b->head, (size_t)got);
+	if (sniffed || mime_is_archive(NULL, name))
+		banned_nested(b, a, (size_t)got,
+			      pool_printf(b->t->pool, "%s,%s", path, label),
+			      depth, sniffed != NULL, counted);
+	return banned_going(b);
+}
+
+/* banned_why - why a walk stopped: encryption, or otherwise */
+static const char *
+banned_why(struct archive *a, const char *otherwise)
+{
+	return archive_read_has_encrypted_entries(a) > 0 ? BANNED_ENCRYPTED
+							 : otherwise;
+}
+
+/*
+ * banned_archive - check the members of an archive on fd. sniffed: its
+ * content says it is an archive, so one that does not open is UNCHECKED
+ * (a declared type or name alone may be wrong).
+ */
+static void
+banned_archive(struct banned *b, int fd, const char *path, int depth,
+	       int sniffed)
+{
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
+	locale_t was = (locale_t)0;
 
+	if (b->ck->utf8)
+		was = uselocale(b->ck->utf8);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
-	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+	/* A compressed file that holds no archive: one member, "data". */
+	archive_read_support_format_raw(a);
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
+	    (archive_format(a) == ARCHIVE_FORMAT_RAW &&
+	     archive_filter_count(a) < 2)) {
 		/* Not an archive after all: the virus scan still saw it. */
-		archive_read_free(a);
-		return;
+		if (sniffed)
+			banned_unchecked(b, banned_why(a, BANNED_UNOPENED));
+		goto done;
 	}
-	while (b->verdict == SCAN_CLEAN &&
-	       archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname_utf8(e);
+	while (banned_going(b)) {
+		int r = archive_read_next_header(a, &e);
+		const char *name;
 
-		if (name == NULL)
-			name = archive_entry_pathname(e);
-		/* A member that declares more than we would ever decode is a
-		 * bomb, or at least cannot be checked: say so before reading. */
-		if (archive_entry_size_is_set(e) &&
-		    archive_entry_size(e) > c->max_decoded_size) {
-			banned_limit(b, "archive member exceeds "
-					"max_decoded_size");
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			/* Corrupt, truncated, encrypted headers, ... */
+			banned_unchecked(b, banned_why(a, BANNED_BROKEN));
 			break;
 		}
-		if (++b->members > c->max_archive_files) {
-			banned_limit(b, "archive members exceed "
-					"max_archive_files");
+		if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
+			name = NULL; /* "data": no name of its own */
+		} else if ((name = archive_entry_pathname_utf8(e)) == NULL &&
+			   (name = archive_entry_pathname(e)) == NULL) {
+			banned_unchecked(b, "archive member without a name");
+			continue;
+		}
+		if (!banned_member(b, a, e, name, path, depth))
 			break;
-		}
-		if (banned_name(b, name)) {
-			b->verdict = SCAN_INFECTED;
-			b->desc = pool_printf(b->t->pool, "%s,%s", path, name);
-			break;
-		}
-		if (name && mime_is_archive(NULL, name)) {
-			banned_nested(
-				b, a,
-				pool_printf(b->t->pool, "%s,%s", path, name),
-				depth);
-		} else if (b->t->bank.v.banned_type.n) {
-			/* What the member is, whatever its name says. */
-			char head[BANNED_HEAD];
-			la_ssize_t n = archive_read_data(a, head, sizeof(head));
-			const char *type = banned_detected(
-				b, head, n > 0 ? (size_t)n : 0);
-
-			if (banned_type(b, NULL, type)) {
-				b->verdict = SCAN_INFECTED;
-				b->desc = pool_printf(b->t->pool, "%s,%s,%s",
-						      path, type, name);
-			}
-		}
 	}
+done:
 	archive_read_free(a);
+	if (b->ck->utf8)
+		uselocale(was);
 }
 
 /* banned_part - one MIME part, and what is inside it */
@@ -204,53 +406,68 @@ banned_part(struct banned *b, const struct mime_part *p)
 {
 	const struct conf *c = b->t->conf;
 	const char *label = p->name ? p->name : "(no name)";
-	char head[BANNED_HEAD];
-	/* Detection costs: only when a banned_type rule can use it. */
-	const char *detected =
-		b->t->bank.v.banned_type.n
-			? banned_detected(b, head,
-					  mime_part_head(p, head, sizeof(head)))
-			: NULL;
-	long size;
+	const char *detected = NULL, *sniffed;
+	size_t got;
+	long max, size;
 	int fd;
 
+	/* Containers have names and types; leaves have content too. */
+	got = p->is_leaf ? mime_part_head(p, b->head, SCAN_SNIFF_HEAD) : 0;
+	if (scan_sniff_more(b->head, got))
+		got = mime_part_head(p, b->head, SCAN_SNIFF_MAX);
+	/* Detection costs: only when a banned_type rule can use it. */
+	if (b->t->bank.v.banned_type.n)
+		detected = banned_detected(b, b->head, got);
 	if (banned_name(b, p->name) || banned_type(b, p->type, detected)) {
-		b->verdict = SCAN_INFECTED;
-		b->desc = detected && strcmp(detected, p->type) != 0
-				  ? pool_printf(b->t->pool, "%s,%s,%s", p->type,
-						detected, label)
-				  : pool_printf(b->t->pool, "%s,%s", p->type,
-						label);
+		banned_found(b, detected && strcmp(detected, p->type) != 0
+					? pool_printf(b->t->pool, "%s,%s,%s",
+						      p->type, detected, label)
+					: pool_printf(b->t->pool, "%s,%s",
+						      p->type, label));
 		return;
 	}
-	if (!p->is_archive)
+	sniffed = scan_sniff_archive(b->head, got);
+	if ((!sniffed && !p->is_archive) || !p->is_leaf || got == 0)
 		return;
 	if (c->max_archive_depth < 1) {
-		banned_limit(b, "archives not opened (max_archive_depth 0)");
+		banned_unchecked(b,
+				 "archives not opened (max_archive_depth 0)");
 		return;
 	}
-	fd = mime_part_content(b->t, p, c->max_decoded_size - b->decoded,
-			       &size);
+	/* One byte over what is left tells that the part is over it. */
+	max = c->max_decoded_size - b->decoded;
+	fd = mime_part_content(b->t, p, max < LONG_MAX ? max + 1 : max, &size);
 	if (fd < 0) {
-		banned_limit(b, "cannot decode an archive part");
+		banned_error(b, "cannot decode a MIME part");
 		return;
 	}
-	b->decoded += size;
-	banned_archive(b, fd, pool_printf(b->t->pool, "%s,%s", p->type, label),
-		       1);
+	if (banned_decoded(b, size))
+		banned_archive(b, fd,
+			       pool_printf(b->t->pool, "%s,%s", p->type, label),
+			       1, sniffed != NULL);
 	close(fd);
 }
 
 /* scan_banned - the verdict on a message's parts */
 enum scan_verdict
-scan_banned(struct txn *t, const struct checks *ck, struct re_ctx *rc,
-	    const char **desc)
+scan_banned(struct txn *t, const struct mime_summary *m,
+	    const struct checks *ck, struct re_ctx *rc, const char **desc)
 {
-	struct banned b = {t, ck, rc, 0, 0, NULL, SCAN_CLEAN};
+	struct banned *b = pool_alloc(t->pool, sizeof(*b));
 
-	for (const struct mime_part *p = t->mime.parts;
-	     p && b.verdict == SCAN_CLEAN; p = p->next)
-		banned_part(&b, p);
-	*desc = b.desc;
-	return b.verdict;
+	b->t = t;
+	b->ck = ck;
+	b->rc = rc;
+	b->decoded = 0;
+	b->members = 0;
+	b->desc = NULL;
+	b->verdict = SCAN_CLEAN;
+	for (const struct mime_part *p = m->parts; p && banned_going(b);
+	     p = p->next)
+		banned_part(b, p);
+	if (b->verdict == SCAN_UNCHECKED &&
+	    strcmp(b->desc, BANNED_ENCRYPTED) == 0)
+		msg_info("%s: UNCHECKED-ENCRYPTED, %s", t->id, b->desc);
+	*desc = b->desc;
+	return b->verdict;
 }

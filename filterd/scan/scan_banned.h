@@ -7,23 +7,35 @@
 /* SUMMARY
 /*	banned file names and types, inside archives too
 /* DESCRIPTION
-/*	scan_banned() checks every MIME part of txn (mime_parse() ran) with
-/*	the bank's banned_filename and banned_type patterns and, when the
-/*	bank asks, for double extensions ("invoice.pdf.exe"). banned_type
-/*	is matched against the declared type and the type libmagic detects
-/*	in the first bytes of the content (an .exe sent as a PDF), of parts
-/*	and of archive members alike. Parts that are
-/*	archives (zip, rar, 7z, tar, gzip, ... read with libarchive) are
-/*	opened and their members' names checked the same way, archives in
-/*	archives down to max_archive_depth.
+/*	scan_banned() checks every MIME part of m (txn->mime after
+/*	mime_parse(), or another reading of it) with the bank's
+/*	banned_filename and banned_type patterns and, when the bank asks,
+/*	for double extensions ("invoice.pdf.exe"). banned_type is matched
+/*	against the declared type and the type libmagic detects in the first
+/*	bytes of the content (an .exe sent as a PDF), of parts and of archive
+/*	members alike.
+/*
+/*	Archives are found by content (scan_sniff: the decoded head of every
+/*	leaf part and archive member), whatever their name or declared type,
+/*	and also by declared type or name. They are opened with libarchive
+/*	(zip, rar, 7z, tar, cab, iso, ... and what gzip, bzip2, xz, zstd
+/*	and the like compress) and their members' names checked the same
+/*	way, archives in archives down to max_archive_depth.
 /*
 /*	It returns SCAN_INFECTED with *desc set to an amavis-style
 /*	description of the first banned item ("application/zip,docs.zip,
-/*	invoice.exe"), SCAN_CLEAN, or SCAN_UNCHECKED with *desc saying which
-/*	limit was reached (max_archive_depth, max_archive_files,
-/*	max_decoded_size, or a member that declares more than that: a zip
-/*	bomb). It walks archives even when the bank has no banned rules,
-/*	for those limits. *desc is a pool string.
+/*	invoice.exe"); SCAN_CLEAN; SCAN_UNCHECKED with *desc saying what
+/*	could not be checked: an encrypted archive (logged
+/*	UNCHECKED-ENCRYPTED), an archive that cannot be opened or walked
+/*	(corrupt, truncated, a libarchive warning or error), a limit
+/*	(max_archive_depth, max_archive_files, max_decoded_size, a member
+/*	that declares more than that: a zip bomb); or SCAN_ERROR with *desc
+/*	saying what failed (a part that cannot be decoded, a temporary file
+/*	that cannot be made or written). A banned item found anywhere wins
+/*	over UNCHECKED. *desc is a pool string: our own text for UNCHECKED
+/*	and ERROR; names from the message in a banned item's description.
+/*	It walks archives even when the bank has no banned rules, for those
+/*	limits.
 /* PROCESS
 /*	children, milter process.
 /*--*/
@@ -32,9 +44,11 @@
 
 struct txn;
 struct checks;
+struct mime_summary;
 struct re_ctx;
 
-enum scan_verdict scan_banned(struct txn *t, const struct checks *ck,
-			      struct re_ctx *rc, const char **desc);
+enum scan_verdict scan_banned(struct txn *t, const struct mime_summary *m,
+			      const struct checks *ck, struct re_ctx *rc,
+			      const char **desc);
 
 #endif

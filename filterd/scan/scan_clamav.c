@@ -18,6 +18,30 @@
 /* Content larger than this is read through libclamav's aging map. */
 #define SCAN_CLAMAV_AGING_MIN (1024 * 1024)
 
+/*
+ * scan_clamav_agree - say so when the hop accepts more than libclamav
+ * reads: such messages and parts are scanned only as far as the limit
+ * goes, and are UNCHECKED.
+ */
+static void
+scan_clamav_agree(const struct conf *c)
+{
+	long msl = c->message_size_limit;
+
+	if (c->clamav.max_filesize > 0 &&
+	    (msl == 0 || c->clamav.max_filesize < msl))
+		msg_warn("clamav.max_filesize %ld is below message_size_limit "
+			 "%ld%s: larger messages and parts are scanned only "
+			 "that far, and are UNCHECKED",
+			 c->clamav.max_filesize, msl, msl ? "" : " (none)");
+	if (c->clamav.max_scansize > 0 &&
+	    (msl == 0 || c->clamav.max_scansize / 2 < msl))
+		msg_warn("clamav.max_scansize %ld is below twice "
+			 "message_size_limit %ld%s: what a message unpacks to "
+			 "may be scanned only that far, and be UNCHECKED",
+			 c->clamav.max_scansize, msl, msl ? "" : " (none)");
+}
+
 /* scan_clamav_limits - the configured scan limits */
 static int
 scan_clamav_limits(struct cl_engine *e, const struct conf *c)
@@ -72,6 +96,7 @@ scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
 		snprintf(errbuf, errsize, "clamav compile: %s",
 			 cl_strerror(rc));
 	} else {
+		scan_clamav_agree(c);
 		return e;
 	}
 	cl_engine_free(e);
@@ -109,19 +134,24 @@ scan_clamav_verdict(cl_error_t rc, const char **virname, char *errbuf,
 	case CL_CLEAN:
 		return SCAN_CLEAN;
 	case CL_VIRUS:
-		/* A limit alert is not a virus, and a nameless alert is not
-		 * trusted either: both mean "not fully checked". */
-		if (*virname == NULL) {
+		/*
+		 * A limit alert is not a virus: the content is UNCHECKED.
+		 * libclamav 1.4 names it only through a virus-found callback
+		 * when a whole file is over max_filesize; scan_clamav_span()
+		 * never hands it one, but a nameless alert is a limit too.
+		 */
+		if (*virname == NULL || **virname == '\0') {
 			snprintf(errbuf, errsize,
-				 "clamav: alert without a name");
+				 "clamav: Heuristics.Limits.Exceeded");
 			return SCAN_UNCHECKED;
 		}
 		if (strncmp(*virname, "Heuristics.Limits.Exceeded", 26) == 0) {
-			snprintf(errbuf, errsize, "%s", *virname);
+			snprintf(errbuf, errsize, "clamav: %s", *virname);
 			return SCAN_UNCHECKED;
 		}
 		return SCAN_INFECTED;
 	default:
+		/* The engine failed: nothing was decided about the content. */
 		snprintf(errbuf, errsize, "clamav: %s", cl_strerror(rc));
 		return SCAN_ERROR;
 	}
@@ -153,9 +183,11 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 		 int parse_mail, const char **virname, char *errbuf,
 		 size_t errsize)
 {
+	long long max = cl_engine_get_num(e, CL_ENGINE_MAX_FILESIZE, NULL);
 	struct scan_span sp = {fd, off, len};
 	struct cl_scan_options opt;
 	unsigned long scanned = 0;
+	enum scan_verdict v;
 	cl_fmap_t *map;
 	cl_error_t rc;
 
@@ -164,21 +196,36 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 	if (len == 0)
 		return SCAN_CLEAN;
 	/*
+	 * Over max_filesize libclamav would skip the whole of it: scan as
+	 * far as the limit goes instead, as it does inside archives.
+	 */
+	if (max > 0 && len > max)
+		sp.len = (off_t)max;
+	/*
 	 * The window is a file of its own: libclamav maps from offset 0.
 	 * It caches what it reads in heap memory, or, with aging, in an
 	 * anonymous mapping whose old pages it gives back: a cost per scan
 	 * (mmap, munmap) that pays only when the content is large.
 	 */
-	if ((map = cl_fmap_open_handle(&sp, 0, (size_t)len, scan_span_pread,
-				       len > SCAN_CLAMAV_AGING_MIN)) == NULL) {
+	if ((map = cl_fmap_open_handle(&sp, 0, (size_t)sp.len, scan_span_pread,
+				       sp.len > SCAN_CLAMAV_AGING_MIN)) ==
+	    NULL) {
 		snprintf(errbuf, errsize, "clamav: cannot map %lld bytes",
-			 (long long)len);
+			 (long long)sp.len);
 		return SCAN_ERROR;
 	}
 	scan_clamav_options(&opt, parse_mail);
 	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, NULL);
 	cl_fmap_close(map);
-	return scan_clamav_verdict(rc, virname, errbuf, errsize);
+	v = scan_clamav_verdict(rc, virname, errbuf, errsize);
+	if (v == SCAN_CLEAN && sp.len < len) {
+		snprintf(errbuf, errsize,
+			 "clamav: Heuristics.Limits.Exceeded.MaxFileSize (%lld "
+			 "bytes, the first %lld scanned)",
+			 (long long)len, (long long)sp.len);
+		v = SCAN_UNCHECKED;
+	}
+	return v;
 }
 
 /*

@@ -18,11 +18,23 @@
 /*	(the spooled message, a MIME part stored as is in it, a decoded
 /*	part) as a file of its own, read with pread(2), with every parser on
 /*	(archives, documents, and mail when parse_mail is set), as clamscan
-/*	would; an empty window is clean. It returns SCAN_INFECTED with the
-/*	signature name in *virname (static engine memory), SCAN_CLEAN,
-/*	SCAN_UNCHECKED when a scan limit was reached (libclamav's
-/*	Heuristics.Limits.Exceeded) or an alert had no name, or SCAN_ERROR
-/*	with errbuf set.
+/*	would; an empty window is clean. Content over clamav.max_filesize is
+/*	scanned as far as the limit goes (its first max_filesize bytes), as
+/*	libclamav does with what it unpacks. It returns SCAN_INFECTED with
+/*	the signature name in *virname (static engine memory), SCAN_CLEAN,
+/*	SCAN_UNCHECKED when something was left unscanned (content over
+/*	max_filesize, or a limit libclamav reports as
+/*	Heuristics.Limits.Exceeded.*: scan size, recursion, files, scan
+/*	time) with the reason in errbuf, or SCAN_ERROR when the engine
+/*	failed (a libclamav error code: memory, temporary files, reading
+/*	the descriptor) with errbuf set. errbuf holds our text and
+/*	libclamav's, never the content's.
+/*
+/*	scan_clamav_load() warns when the limits do not agree with
+/*	message_size_limit: clamav.max_filesize below it (a message or part
+/*	the hop accepts would be scanned only in part) or
+/*	clamav.max_scansize below twice it (the message and what it
+/*	unpacks to, in one scan).
 /*
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond

@@ -8,10 +8,13 @@
 /*	what one check says about a message
 /* DESCRIPTION
 /*	SCAN_CLEAN: nothing found. SCAN_INFECTED: the check found what it
-/*	looks for (a virus, a banned part). SCAN_UNCHECKED: the check could
-/*	not look at everything (a limit). SCAN_ERROR: the check failed to
-/*	run. A message is never passed as clean on UNCHECKED or ERROR: the
-/*	bank's final_unchecked_destiny decides.
+/*	looks for (a virus, a banned part). SCAN_UNCHECKED: the content
+/*	cannot be checked, or not all of it (a limit, an encrypted or broken
+/*	archive): the message is UNCHECKED and the bank's
+/*	final_unchecked_destiny decides. SCAN_ERROR: the check failed (an
+/*	engine error, a file that cannot be read, made or written) and
+/*	decided nothing: the message fails with TXN_ERR_SCAN and is retried.
+/*	A message is never passed as clean on either.
 /*--*/
 
 enum scan_verdict {

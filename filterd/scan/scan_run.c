@@ -9,6 +9,17 @@
 /*	content category in amavis' precedence: VIRUS > BANNED > UNCHECKED
 /*	> SPAM > SPAMMY > CLEAN. A check the bank bypasses does not run.
 /*
+/*	What cannot be checked and what failed are told apart. Content
+/*	that cannot be checked (over a scan limit, an encrypted or broken
+/*	archive, ambiguous MIME, MIME over its limits) is UNCHECKED, with a
+/*	reason in our own words: the bank's final_unchecked_destiny decides,
+/*	and a passed copy carries "X-Amavis-Alert: UNCHECKED, <reason>". A
+/*	check that failed (a libclamav error, a spool that cannot be read, a
+/*	part that cannot be decoded, a temporary file that cannot be made or
+/*	written) decides nothing about the content: the message fails
+/*	(TXN_ERR_SCAN, 451 4.3.0), whatever the bank says, and is retried.
+/*	The spam checks never fail the message: spamd degrades on its own.
+/*
 /*	The virus check uses the MIME tree filterd has already parsed when
 /*	it can: libclamav scans the raw message without its own mail parser
 /*	(signatures on the message as a whole), then each leaf part as a
@@ -18,8 +29,16 @@
 /*	URL checks): a message with an HTML part, with text libclamav would
 /*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
 /*	cleanly is scanned whole with libclamav's own mail parser, as before.
+/*	MIME that was not parsed cleanly (ambiguous MIME above all) is also
+/*	scanned part by part as GMime read it: two readings, so that what
+/*	one parser misses the other still sees.
+/*
+/*	Ambiguous MIME also sets txn->defang: the copy that goes on is
+/*	defanged (amavisd-new 2.13 does the same).
 /*--*/
 
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +63,15 @@ scan_run_unchecked(struct txn *t, const char *why)
 		t->unchecked = pool_strdup(t->pool, why);
 }
 
+/* scan_run_fail - a check failed: the message fails, to be retried */
+static int
+scan_run_fail(struct txn *t, const char *check, const char *why)
+{
+	msg_warn("%s: %s failed: %s", t->id, check, why);
+	txn_set_error(t, TXN_ERR_SCAN, "%s: %s", check, why);
+	return -1;
+}
+
 /* A leaf part's content for libclamav: a window on the spool or a file. */
 struct scan_run_part {
 	int fd;	   /* spool, or a temporary file with the decoded content */
@@ -51,35 +79,59 @@ struct scan_run_part {
 	off_t len;
 };
 
+/* One reading of the message: its bytes, its parts as GMime read them. */
+struct scan_run_msg {
+	int fd; /* the spool, or a copy read otherwise (ambiguous MIME) */
+	const struct mime_summary *m;
+	struct scan_run_part *cs; /* one per part, fd -1 until opened */
+};
+
+/* What the virus scans of one message came to. */
+struct scan_run_av {
+	enum scan_verdict v; /* CLEAN, UNCHECKED, then INFECTED or ERROR */
+	const char *virname; /* INFECTED: pool copy */
+	char why[512];	     /* UNCHECKED (the first reason), ERROR */
+};
+
 /*
  * scan_run_part_open - where part p's content is, decoding it into a
- * temporary file when it is encoded; 0, or -1 when it cannot be had
+ * temporary file when it is encoded; 0, or -1 with av->why set
  */
 static int
-scan_run_part_open(struct txn *t, const struct mime_part *p,
-		   struct scan_run_part *c)
+scan_run_part_open(struct txn *t, const struct scan_run_msg *rm,
+		   const struct mime_part *p, size_t i, struct scan_run_av *av)
 {
+	struct scan_run_part *c = rm->cs + i;
+	long max = t->conf->clamav.max_filesize;
 	off_t start, end;
 	long size;
 
 	if (mime_part_span(p, t->size, &start, &end) == 0) {
-		*c = (struct scan_run_part){spool_fd(t->spool), start,
-					    end - start};
+		*c = (struct scan_run_part){rm->fd, start, end - start};
 		return 0;
 	}
 	/* One byte over the limit lets libclamav see it is over. */
-	c->fd = mime_part_content(t, p, t->conf->clamav.max_filesize + 1,
-				  &size);
+	c->fd = mime_part_content(
+		t, p, max > 0 && max < LONG_MAX ? max + 1 : LONG_MAX, &size);
 	c->off = 0;
 	c->len = size;
-	return c->fd < 0 ? -1 : 0;
+	if (c->fd < 0) {
+		snprintf(av->why, sizeof(av->why),
+			 "cannot decode MIME part %zu: %s", i + 1,
+			 strerror(errno));
+		av->v = SCAN_ERROR;
+		return -1;
+	}
+	return 0;
 }
 
 /* scan_run_part_close - drop a temporary file */
 static void
-scan_run_part_close(struct txn *t, struct scan_run_part *c)
+scan_run_part_close(const struct scan_run_msg *rm, size_t i)
 {
-	if (c->fd >= 0 && c->fd != spool_fd(t->spool))
+	struct scan_run_part *c = rm->cs + i;
+
+	if (c->fd >= 0 && c->fd != rm->fd)
 		close(c->fd);
 	c->fd = -1;
 }
@@ -88,101 +140,178 @@ scan_run_part_close(struct txn *t, struct scan_run_part *c)
  * scan_run_parts_plain - can the parts filterd parsed stand in for
  * libclamav's mail parser? Parsed cleanly, no HTML, no text that
  * libclamav would unpack further. Opens the text parts' content as it
- * looks (kept in cs for the scan).
+ * looks (kept for the scan). 1 or 0, or -1 with av->why set when a part
+ * cannot be read.
  */
 static int
-scan_run_parts_plain(struct txn *t, struct scan_run_part *cs)
+scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
+		     struct scan_run_av *av)
 {
-	const struct mime_summary *m = &t->mime;
+	const struct mime_summary *m = rm->m;
 	size_t i = 0;
 
-	if (m->message == NULL || m->unchecked || m->malformed)
+	if (m->message == NULL || m->unchecked || m->malformed || m->ambiguous)
 		return 0;
 	for (const struct mime_part *p = m->parts; p; p = p->next, i++) {
+		const struct scan_run_part *c = rm->cs + i;
+		int marked;
+
 		if (!p->is_leaf || strncmp(p->type, "text/", 5) != 0)
 			continue;
-		if (strcmp(p->type, "text/html") == 0 ||
-		    scan_run_part_open(t, p, cs + i) < 0 ||
-		    scan_clamav_text_marked(cs[i].fd, cs[i].off, cs[i].len) !=
-			    0)
+		if (strcmp(p->type, "text/html") == 0)
+			return 0;
+		if (scan_run_part_open(t, rm, p, i, av) < 0)
+			return -1;
+		errno = 0;
+		if ((marked = scan_clamav_text_marked(c->fd, c->off, c->len)) <
+		    0) {
+			snprintf(av->why, sizeof(av->why),
+				 "cannot read MIME part %zu: %s", i + 1,
+				 errno ? strerror(errno) : "short read");
+			av->v = SCAN_ERROR;
+			return -1;
+		}
+		if (marked)
 			return 0;
 	}
 	return 1;
 }
 
-/* scan_run_virus_parts - the raw message, then each leaf part */
-static enum scan_verdict
-scan_run_virus_parts(struct txn *t, struct scan_run_part *cs,
-		     const char **virname, char *err, size_t errsize)
+/*
+ * scan_run_span - one libclamav scan into the message's verdict; 1 when
+ * the scans are done (INFECTED or ERROR), else 0. Content over a limit
+ * is UNCHECKED and the scans go on: the rest may hold a virus.
+ */
+static int
+scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
+	      off_t len, int parse_mail)
 {
-	const struct cl_engine *e = t->checks->clamav;
+	const char *virname;
+	char why[512];
 	enum scan_verdict v;
+
+	v = scan_clamav_span(t->checks->clamav, fd, off, len, parse_mail,
+			     &virname, why, sizeof(why));
+	switch (v) {
+	case SCAN_CLEAN:
+		return 0;
+	case SCAN_UNCHECKED:
+		if (av->v == SCAN_CLEAN) {
+			av->v = SCAN_UNCHECKED;
+			snprintf(av->why, sizeof(av->why), "%s", why);
+		}
+		return 0;
+	case SCAN_INFECTED:
+		av->v = SCAN_INFECTED;
+		av->virname = pool_strdup(t->pool, virname);
+		return 1;
+	default:
+		av->v = SCAN_ERROR;
+		snprintf(av->why, sizeof(av->why), "%s", why);
+		return 1;
+	}
+}
+
+/* scan_run_virus_parts - each leaf part as a file of its own */
+static void
+scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
+		     struct scan_run_av *av)
+{
 	size_t i = 0;
 
-	v = scan_clamav_span(e, spool_fd(t->spool), 0, t->size, 0, virname, err,
-			     errsize);
-	for (const struct mime_part *p = t->mime.parts; p && v == SCAN_CLEAN;
-	     p = p->next, i++) {
+	for (const struct mime_part *p = rm->m->parts; p; p = p->next, i++) {
+		const struct scan_run_part *c = rm->cs + i;
+		int done;
+
 		if (!p->is_leaf)
 			continue;
-		if (cs[i].fd < 0 && scan_run_part_open(t, p, cs + i) < 0) {
-			snprintf(err, errsize, "cannot decode MIME part %zu",
-				 i + 1);
-			return SCAN_ERROR;
-		}
-		v = scan_clamav_span(e, cs[i].fd, cs[i].off, cs[i].len, 1,
-				     virname, err, errsize);
-		scan_run_part_close(t, cs + i);
+		if (c->fd < 0 && scan_run_part_open(t, rm, p, i, av) < 0)
+			return;
+		done = scan_run_span(t, av, c->fd, c->off, c->len, 1);
+		scan_run_part_close(rm, i);
+		if (done)
+			return;
 	}
-	return v;
+}
+
+/* scan_run_virus_reading - libclamav over one reading of the message */
+static void
+scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
+		       struct scan_run_av *av)
+{
+	size_t n = m->n_parts;
+	struct scan_run_msg rm = {
+		fd, m, pool_alloc(t->pool, (n + 1) * sizeof(*rm.cs))};
+	int plain;
+
+	for (size_t i = 0; i < n; i++)
+		rm.cs[i].fd = -1;
+	plain = scan_run_parts_plain(t, &rm, av);
+	if (plain > 0) {
+		/* The message as a whole without the mail parser, then parts. */
+		if (!scan_run_span(t, av, fd, 0, t->size, 0))
+			scan_run_virus_parts(t, &rm, av);
+	} else if (plain == 0) {
+		/* libclamav's reading, then GMime's when they may differ. */
+		if (!scan_run_span(t, av, fd, 0, t->size, 1) && m->message &&
+		    (m->malformed || m->ambiguous || fd != spool_fd(t->spool)))
+			scan_run_virus_parts(t, &rm, av);
+	}
+	for (size_t i = 0; i < n; i++)
+		scan_run_part_close(&rm, i);
 }
 
 /* scan_run_virus - libclamav over the message and its parts */
-static void
+static int
 scan_run_virus(struct txn *t)
 {
-	const char *virname;
-	char err[512];
-	size_t n = t->mime.n_parts;
-	struct scan_run_part *cs = pool_alloc(t->pool, (n + 1) * sizeof(*cs));
-	enum scan_verdict v;
+	struct scan_run_av av = {SCAN_CLEAN, NULL, ""};
 
-	for (size_t i = 0; i < n; i++)
-		cs[i].fd = -1;
-	if (scan_run_parts_plain(t, cs)) {
-		v = scan_run_virus_parts(t, cs, &virname, err, sizeof(err));
-	} else {
-		v = scan_clamav_span(t->checks->clamav, spool_fd(t->spool), 0,
-				     t->size, 1, &virname, err, sizeof(err));
+	scan_run_virus_reading(t, spool_fd(t->spool), &t->mime, &av);
+	t->virus_scanned = av.v == SCAN_CLEAN || av.v == SCAN_INFECTED;
+	switch (av.v) {
+	case SCAN_ERROR:
+		return scan_run_fail(t, "virus scan", av.why);
+	case SCAN_INFECTED:
+		t->virus = av.virname;
+		break;
+	case SCAN_UNCHECKED:
+		scan_run_unchecked(t, av.why);
+		break;
+	default:
+		break;
 	}
-	for (size_t i = 0; i < n; i++)
-		scan_run_part_close(t, cs + i);
-	t->virus_scanned = v == SCAN_CLEAN || v == SCAN_INFECTED;
-	if (v == SCAN_INFECTED)
-		t->virus = pool_strdup(t->pool, virname);
-	else if (v != SCAN_CLEAN) {
-		msg_warn("%s: virus scan: %s", t->id, err);
-		scan_run_unchecked(t, err);
-	}
+	return 0;
 }
 
 /* scan_run_banned - names and types of parts and archive members */
-static void
+static int
 scan_run_banned(struct txn *t)
 {
 	const char *desc;
 
 	/* Run even without banned rules: the archive walk finds bombs. */
-	switch (scan_banned(t, t->checks, t->cctx->re, &desc)) {
+	switch (scan_banned(t, &t->mime, t->checks, t->cctx->re, &desc)) {
 	case SCAN_INFECTED:
 		t->banned = desc;
 		break;
 	case SCAN_CLEAN:
 		break;
-	default:
-		scan_run_unchecked(t, desc ? desc : "banned check failed");
+	case SCAN_UNCHECKED:
+		scan_run_unchecked(t, desc);
 		break;
+	default:
+		return scan_run_fail(t, "banned check", desc);
 	}
+	return 0;
+}
+
+/* scan_run_spam - the spam checks: spamd degrades, nothing fails */
+static int
+scan_run_spam(struct txn *t)
+{
+	scan_spam(t);
+	return 0;
 }
 
 /* scan_run_virus_wanted - a virus engine, and the bank does not bypass */
@@ -204,10 +333,59 @@ scan_run_spam_wanted(const struct txn *t)
 	return !t->bank.v.bypass_spam_checks;
 }
 
+/*
+ * scan_run_reading - another reading of ambiguous MIME (mime_readings):
+ * what the virus and banned checks find there counts as found in the
+ * message; 1 when something was, -1 when a check failed, else 0
+ */
+static int
+scan_run_reading(struct txn *t, int fd, struct mime_summary *m, void *ctx)
+{
+	struct scan_run_av av = {SCAN_CLEAN, NULL, ""};
+	const char *desc;
+
+	(void)ctx;
+	if (scan_run_virus_wanted(t)) {
+		scan_run_virus_reading(t, fd, m, &av);
+		if (av.v == SCAN_ERROR)
+			return scan_run_fail(t, "virus scan", av.why);
+		if (av.v == SCAN_INFECTED) {
+			t->virus = av.virname;
+			return 1;
+		}
+	}
+	if (scan_run_banned_wanted(t)) {
+		switch (scan_banned(t, m, t->checks, t->cctx->re, &desc)) {
+		case SCAN_INFECTED:
+			t->banned = desc;
+			return 1;
+		case SCAN_ERROR:
+			return scan_run_fail(t, "banned check", desc);
+		default:
+			break;
+		}
+	}
+	/* Limits reached there: the message is UNCHECKED already. */
+	return 0;
+}
+
+/* scan_run_readings - the other readings of ambiguous MIME, if any */
+static int
+scan_run_readings(struct txn *t)
+{
+	if (t->mime.conflicts == NULL || t->virus || t->banned ||
+	    (!scan_run_virus_wanted(t) && !scan_run_banned_wanted(t)))
+		return 0;
+	if (mime_readings(t, scan_run_reading, NULL) >= 0)
+		return 0;
+	return t->error ? -1
+			: scan_run_fail(t, "ambiguous MIME", strerror(errno));
+}
+
 /* The checks, in order: whether each runs, how it is timed and shown. */
 static const struct {
 	int (*wanted)(const struct txn *);
-	void (*run)(struct txn *);
+	int (*run)(struct txn *); /* 0, or -1 with txn->error set */
 	enum sb_state state;
 	enum sb_hist hist;
 	size_t ms_offset;
@@ -216,7 +394,7 @@ static const struct {
 	 offsetof(struct txn, ms_virus)},
 	{scan_run_banned_wanted, scan_run_banned, SB_VIRUS, SB_H_BANNED,
 	 offsetof(struct txn, ms_banned)},
-	{scan_run_spam_wanted, scan_spam, SB_SPAM, SB_H_SPAM,
+	{scan_run_spam_wanted, scan_run_spam, SB_SPAM, SB_H_SPAM,
 	 offsetof(struct txn, ms_spam)},
 };
 
@@ -243,10 +421,21 @@ scan_run_category(const struct txn *t)
 int
 scan_run(struct txn *t)
 {
+	const struct mime_summary *m = &t->mime;
+	int rc = 0;
+
+	/* Parsers may read it otherwise: whoever gets it, defanged. */
+	if (m->ambiguous) {
+		t->defang = 1;
+		msg_info("%s: defang: %s", t->id, m->ambiguous);
+	}
 	if (t->checks) {
-		if (t->mime.unchecked)
-			scan_run_unchecked(t, t->mime.unchecked);
+		if (m->ambiguous)
+			scan_run_unchecked(t, m->ambiguous);
+		if (m->unchecked)
+			scan_run_unchecked(t, m->unchecked);
 		for (size_t i = 0;
+		     rc == 0 &&
 		     i < sizeof(scan_run_checks) / sizeof(*scan_run_checks);
 		     i++) {
 			struct timespec a, b;
@@ -256,7 +445,7 @@ scan_run(struct txn *t)
 				continue;
 			sb_slot_state(t->slot, scan_run_checks[i].state);
 			clock_gettime(CLOCK_MONOTONIC, &a);
-			scan_run_checks[i].run(t);
+			rc = scan_run_checks[i].run(t);
 			clock_gettime(CLOCK_MONOTONIC, &b);
 			ms = txn_ms(&a, &b);
 			*(long *)((char *)t +
@@ -265,11 +454,19 @@ scan_run(struct txn *t)
 				sb_hist_add(&t->slot->c,
 					    scan_run_checks[i].hist, ms);
 		}
-		if (t->virus_scanned)
+		if (rc == 0)
+			rc = scan_run_readings(t);
+		if (rc == 0 && t->virus_scanned)
 			txn_add_header(t, "X-Virus-Scanned",
 				       t->conf->virus_scanned_header);
+		/* What was not checked, in our words (amavis' field). */
+		if (rc == 0 && t->unchecked)
+			txn_add_header(t, "X-Amavis-Alert",
+				       pool_printf(t->pool, "UNCHECKED, %s",
+						   t->unchecked));
 	}
-	t->ccat = scan_run_category(t);
+	if (rc == 0)
+		t->ccat = scan_run_category(t);
 	clock_gettime(CLOCK_MONOTONIC, &t->t_scan);
-	return 0;
+	return rc;
 }

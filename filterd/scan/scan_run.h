@@ -9,10 +9,14 @@
 /* DESCRIPTION
 /*	scan_run() runs every configured scanner on the spooled message and
 /*	combines their results into txn->ccat (the highest category wins)
-/*	and the trace header fields. It sets txn->t_scan when done.
-/*	A scanner that cannot give an answer makes the message UNCHECKED
-/*	or, where the bank says so, fails the stage (TXN_ERR_SCAN): a
-/*	message is never passed as clean unchecked.
+/*	and the trace header fields (X-Virus-Scanned when the virus scan saw
+/*	everything, "X-Amavis-Alert: UNCHECKED, <reason>" when something was
+/*	not checked; the reason is our own text, never the message's). It
+/*	sets txn->defang for ambiguous MIME and txn->t_scan when done.
+/*	Content that cannot be checked makes the message UNCHECKED, for the
+/*	bank's final_unchecked_destiny to decide. A check that fails returns
+/*	-1 with TXN_ERR_SCAN (451 4.3.0): a message is never passed as clean
+/*	unchecked, nor passed at all on a failure.
 /*
 /*	Scanners are backends (struct scanner): the engine or rule set is
 /*	built once in the master (parent_init, before fork) and used by the

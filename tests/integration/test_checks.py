@@ -108,7 +108,7 @@ class ChecksTest(h.PeerTestCase):
         cls.db = db
         cls.sink = h.Sink(cls.tmp, "sink")
         ports = h.free_ports(5)
-        cls.ports = dict(zip(("discard", "reject", "bounce", "pass",
+        cls.ports = dict(zip(("discard", "reject", "bounce", "tempfail",
                               "lmtp"), ports))
         fwd = [cls.sink.addr]
         banned = {"banned_filename": ["(?i)\\.(exe|scr|pif)$"],
@@ -119,7 +119,7 @@ class ChecksTest(h.PeerTestCase):
             listen=[(cls.ports["discard"], "smtp", "default"),
                     (cls.ports["reject"], "smtp", "REJ"),
                     (cls.ports["bounce"], "smtp", "BNC"),
-                    (cls.ports["pass"], "smtp", "PASSUNCHECKED"),
+                    (cls.ports["tempfail"], "smtp", "TFUNCHECKED"),
                     (cls.ports["lmtp"], "lmtp", "default")],
             banks={
                 "default": dict(forward=fwd, spam_tag_level=-999.0,
@@ -129,7 +129,7 @@ class ChecksTest(h.PeerTestCase):
                 "BNC": dict(final_virus_destiny="bounce",
                             final_banned_destiny="bounce",
                             final_spam_destiny="bounce"),
-                "PASSUNCHECKED": dict(final_unchecked_destiny="pass"),
+                "TFUNCHECKED": dict(final_unchecked_destiny="tempfail"),
             },
             local_domains=["example.net"],
             message_size_limit=5000000,
@@ -343,7 +343,18 @@ class ChecksTest(h.PeerTestCase):
         self.assertEqual(by_rcpt[OTHER]["Subject"], "two copies")
         self.assertIn("X-Virus-Scanned", by_rcpt[OTHER])
 
-    def test_ambiguous_mime_is_unchecked_and_tempfailed(self):
+    def assert_passed_unchecked(self, r, subject, reason):
+        """Passed as amavisd-new passes UNCHECKED mail: marked."""
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        dumps = self.new_dumps(wait_for=1)
+        self.assertEqual(len(dumps), 1, dumps)
+        self.seen.update(d.path for d in dumps)
+        alert = email.message_from_bytes(dumps[0].body)["X-Amavis-Alert"]
+        self.assertEqual(alert, "UNCHECKED, " + reason)
+        self.assertIn("Passed UNCHECKED (%s)" % reason,
+                      self.log_line(subject))
+
+    def test_ambiguous_mime_is_unchecked_and_passed(self):
         msg = (b"From: a@example.org\r\nSubject: ambiguous\r\n"
                b"Message-ID: <ambiguous@example.org>\r\nMIME-Version: 1.0\r\n"
                b"Content-Type: multipart/mixed; boundary=\"one\"; "
@@ -351,13 +362,14 @@ class ChecksTest(h.PeerTestCase):
                b"\r\n\r\nA\r\n--two\r\nContent-Type: text/plain\r\n\r\n"
                b"B\r\n--one--\r\n")
         r = self.send("discard", msg)
-        self.assertEqual(r.code // 100, 4, r)
-        self.assertIn("UNCHECKED", r.text)
+        self.assert_passed_unchecked(
+            r, "ambiguous",
+            "ambiguous MIME (conflicting parameter at offset 97)")
+        # A bank that tempfails unchecked mail still does.
+        r = self.send("tempfail", msg)
+        self.assertEqual((r.code, r.enhanced), (451, "4.3.0"), r)
+        self.assertIn("UNCHECKED: ambiguous MIME", r.text)
         self.assert_nothing_delivered()
-        # A bank that passes unchecked mail lets it through, marked.
-        r = self.send("pass", msg)
-        self.assertEqual(r.code, 250, r)
-        self.assertEqual(len(self.new_dumps(wait_for=1)), 1)
 
     def test_deep_nesting_is_unchecked(self):
         body = b"bottom\r\n"
@@ -369,13 +381,10 @@ class ChecksTest(h.PeerTestCase):
         msg = (b"From: a@example.org\r\nSubject: deep\r\nMessage-ID: "
                b"<deep@example.org>\r\nMIME-Version: 1.0\r\n" + body)
         r = self.send("discard", msg)
-        self.assertEqual(r.code // 100, 4, r)
-        self.assertIn("UNCHECKED", r.text)
-        self.assert_nothing_delivered()
+        self.assert_passed_unchecked(r, "deep", "MIME nesting deeper than 20")
         # The child survived: the next message goes through.
         r = self.send("discard", message(b"after\r\n", "after deep"))
         self.assertEqual(r.code, 250, r)
-
 
 def zip_bomb(size):
     """A zip whose one member inflates to size bytes of zeros."""
@@ -421,12 +430,10 @@ class ChecksBadInputTest(h.PeerTestCase):
         return h.send_message(self.fd.port, SENDER, [RCPT], msg, timeout=60)
 
     def assert_checked_or_unchecked(self, r, subject):
-        """250 (checked and passed) or 4xx UNCHECKED; never anything else,
-        and the one child is still there for the next message."""
-        if r.code // 100 == 4:
-            self.assertIn("UNCHECKED", r.text, r)
-        else:
-            self.assertEqual(r.code, 250, r)
+        """250: checked and passed, or passed UNCHECKED (the default);
+        never a failure, and the one child is still there for the next
+        message."""
+        self.assertEqual(r.code, 250, r)
         r2 = self.send(message(b"next\r\n", "next"), "next")
         self.assertEqual(r2.code, 250, (subject, r2))
         self.assertFalse([l for l in self.fd.log_lines()
@@ -438,9 +445,10 @@ class ChecksBadInputTest(h.PeerTestCase):
             attachment("bomb.zip", zip_bomb(200 << 20),
                        b"application/zip")]), "bomb")
         r = self.send(msg, "bomb")
-        self.assertEqual(r.code // 100, 4, r)
-        self.assertIn("UNCHECKED", r.text)
-        self.assertEqual(self.new_count(), 0)
+        self.assertEqual(r.code, 250, r)
+        self.assertTrue(h.wait_until(lambda: self.new_count() == 1, 10))
+        self.assertIn("UNCHECKED, archive member exceeds max_decoded_size",
+                      self.sink.dumps()[0].body.decode())
         self.assert_checked_or_unchecked(r, "bomb")
 
     def new_count(self):
@@ -462,7 +470,7 @@ class ChecksBadInputTest(h.PeerTestCase):
                         "a child's peak RSS grew with the message")
 
     def test_24mb_body_scanned_in_bounded_memory(self):
-        # Under clamav.max_filesize (25 MiB), so libclamav reads all of it,
+        # Under clamav.max_filesize (50 MiB), so libclamav reads all of it,
         # twice (the message, then its one text part): through its aging
         # map, which gives pages back, never a whole copy on the heap.
         r = self.send(message(b"small\r\n", "small"), "small")
@@ -478,8 +486,8 @@ class ChecksBadInputTest(h.PeerTestCase):
     def test_zero_byte_message(self):
         # DATA, then the dot at once. Postfix never sends one (cleanup
         # adds Received:), and GMime finds no message in it: UNCHECKED,
-        # tempfailed, as before; the virus check scans nothing instead of
-        # failing on an empty window.
+        # passed as such (it will never become checkable); the virus
+        # check scans nothing instead of failing on an empty window.
         with h.SmtpClient(self.fd.port, timeout=30) as c:
             c.greeting()
             c.ehlo()
@@ -487,9 +495,13 @@ class ChecksBadInputTest(h.PeerTestCase):
             self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).code, 250)
             self.assertEqual(c.cmd("DATA").code, 354)
             r = c.cmd(".")
-        self.assertEqual(r.code, 451, r)
-        self.assertIn("UNCHECKED: no parsable message", r.text)
+        self.assertEqual(r.code, 250, r)
+        self.assertIn("Passed UNCHECKED (no parsable message)",
+                      self.fd.log_text())
         self.assertNotIn("virus scan", self.fd.log_text())
+        self.assertTrue(h.wait_until(lambda: self.new_count() == 1, 10))
+        self.assertIn("X-Amavis-Alert: UNCHECKED, no parsable message",
+                      self.sink.dumps()[0].body.decode())
         self.assert_checked_or_unchecked(r, "zero bytes")
 
     def test_header_without_colon(self):

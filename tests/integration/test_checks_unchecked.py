@@ -1,0 +1,349 @@
+"""test_checks_unchecked - what cannot be checked, and what failed.
+
+Content that cannot be checked (over a scan limit, ambiguous MIME; the
+archives are in test_checks_archives) is UNCHECKED: by default passed, as
+amavisd-new does, with "X-Amavis-Alert: UNCHECKED, <reason>". A check that
+fails (a libclamav error, a temporary file that cannot be written) is a
+temporary failure of the message, 451 4.3.0, whatever the bank says about
+UNCHECKED. The shipped limits scan what the hop accepts.
+
+Every peer is real: smtp-sink, filterd with libclamav and a test signature
+database built here (test_checks.signature_db), real zip and tar archives.
+The scanner failures are real too: a file size limit (RLIMIT_FSIZE, which
+filterd inherits) makes libclamav's or filterd's own temporary files fail
+to grow past 2 MiB, as a full tmp_dir would, while the small spool files
+of the test messages are written."""
+
+import email
+import io
+import os
+import re
+import resource
+import sys
+import unittest
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from test_checks import (EICAR, RCPT, SENDER, attachment,  # noqa: E402
+                         message, multipart, signature_db)
+
+BANNED = {"banned_filename": ["(?i)\\.(exe|scr|pif)$"],
+          "banned_type": ["^application/x-dosexec$"],
+          "banned_double_extension": True}
+# Our own reason texts: words, numbers, punctuation; never message text.
+ALERT_RE = re.compile(r"^UNCHECKED, [A-Za-z0-9 .,:;()=_/+-]+$")
+
+
+def zip_of(members, method=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def with_attachment(name, data, ctype, subject):
+    return message(multipart([
+        (b"Content-Type: text/plain\r\n", b"see the attachment\r\n"),
+        attachment(name, data, ctype)]), subject)
+
+
+def ambiguous(first, second, subject):
+    """Two boundary= values: GMime reads one, another parser the other."""
+    return (b"From: a@example.org\r\nTo: rcpt@example.net\r\nSubject: " +
+            subject.encode() + b"\r\nMessage-ID: <" +
+            subject.replace(" ", "-").encode() +
+            b"@example.org>\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=\"one\"; "
+            b"boundary=\"two\"\r\n\r\n--one\r\n" + first[0] + b"\r\n" +
+            first[1] + b"\r\n--two\r\n" + second[0] + b"\r\n" + second[1] +
+            b"\r\n--two--\r\n--one--\r\n")
+
+
+PLAIN = (b"Content-Type: text/plain\r\n", b"just text\r\n")
+
+
+class UncheckedTestCase(h.PeerTestCase):
+    """Shared helpers: a sink, what arrived there, the log line."""
+
+    def setUp(self):
+        super().setUp()
+        self.seen = {d.path for d in self.sink.dumps()}
+
+    def new_dumps(self, wait_for=0):
+        if wait_for:
+            h.wait_until(lambda: len(self.new_dumps()) >= wait_for, 20)
+        return [d for d in self.sink.dumps() if d.path not in self.seen]
+
+    def log_line(self, subject):
+        tag = "<%s@example.org>" % subject.replace(" ", "-")
+        lines = [l for l in self.fd.log_lines()
+                 if tag in l and h.LOG_RESULT_RE.search(l)]
+        self.assertTrue(lines, self.fd.log_text()[-3000:])
+        return lines[-1]
+
+    def delivered(self, subject):
+        """The one new copy at the sink, parsed."""
+        dumps = self.new_dumps(wait_for=1)
+        self.assertEqual(len(dumps), 1, (subject, dumps))
+        return email.message_from_bytes(dumps[0].body)
+
+    def assert_passed_unchecked(self, r, subject, reason):
+        """250, delivered with our alert header, logged Passed UNCHECKED."""
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        msg = self.delivered(subject)
+        alert = msg["X-Amavis-Alert"]
+        self.assertIsNotNone(alert, msg)
+        self.assertRegex(alert, ALERT_RE)
+        self.assertIn(reason, alert)
+        line = self.log_line(subject)
+        self.assertIn("Passed UNCHECKED (", line)
+        self.assertIn(reason, line)
+        return msg
+
+
+class AmbiguousMimeTest(UncheckedTestCase):
+    """Ambiguous MIME (CVE-2024-28054): UNCHECKED, defanged, and still
+    checked for viruses and banned parts as far as it can be read."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = cls.tmp.sub("clamdb")
+        signature_db(cls.db)
+        cls.sink = h.Sink(cls.tmp, "sink")
+        ports = h.free_ports(2)
+        cls.ports = dict(zip(("default", "reject"), ports))
+        fwd = [cls.sink.addr]
+        cls.fd = h.Filterd(
+            cls.tmp, "fd",
+            listen=[(cls.ports["default"], "smtp", "default"),
+                    (cls.ports["reject"], "smtp", "REJ")],
+            banks={
+                "default": dict(forward=fwd, **BANNED),
+                "REJ": dict(final_virus_destiny="reject",
+                            final_banned_destiny="reject"),
+            },
+            message_size_limit=5000000,
+            raw='clamav { database = "%s" }' % cls.db)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, listener, msg):
+        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
+                              timeout=30)
+
+    def test_ambiguous_mime_is_unchecked_and_defanged(self):
+        msg = ambiguous(PLAIN, PLAIN, "ambiguous")
+        r = self.send("default", msg)
+        msg = self.assert_passed_unchecked(r, "ambiguous", "ambiguous MIME (")
+        line = self.log_line("ambiguous")
+        mail_id = re.search(r"mail_id: (\S+),", line).group(1)
+        self.assertTrue([l for l in self.fd.log_lines()
+                         if "%s: defang: ambiguous MIME (" % mail_id in l],
+                        self.fd.log_text()[-2000:])
+
+    def test_ambiguous_mime_reason_is_our_own_text(self):
+        """The conflicting header's name and the boundary values come from
+        the message: none of it reaches the reason."""
+        msg = (b"From: a@example.org\r\nSubject: hostile\r\nMessage-ID: "
+               b"<hostile@example.org>\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/mixed; boundary=\"EVIL\"; "
+               b"boundary=\"X-Forged: yes\"\r\n\r\n--EVIL\r\n"
+               b"Content-Type: text/plain\r\n\r\nA\r\n--EVIL--\r\n")
+        r = self.send("default", msg)
+        self.assertEqual(r.code, 250, r)
+        alert = self.delivered("hostile")["X-Amavis-Alert"]
+        self.assertRegex(alert, ALERT_RE)
+        self.assertNotIn("EVIL", alert)
+        self.assertNotIn("Forged", alert)
+        self.assertNotIn("boundary", alert)
+
+    def test_ambiguous_mime_is_still_banned_checked(self):
+        msg = ambiguous(PLAIN, attachment("evil.exe", b"MZ"), "ambig exe")
+        r = self.send("reject", msg)
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("BANNED:", r.text)
+        self.assertIn("evil.exe", r.text)
+
+    def test_ambiguous_mime_is_virus_checked_in_either_reading(self):
+        eicar = attachment("eicar.txt", EICAR, b"text/plain")
+        for subject, first, second in (("ambig v1", eicar, PLAIN),
+                                       ("ambig v2", PLAIN, eicar)):
+            r = self.send("reject", ambiguous(first, second, subject))
+            self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                             (subject, r))
+            self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+
+    def test_two_content_type_fields_are_read_both_ways(self):
+        """Two Content-Type fields: a text/plain body for one parser, a
+        multipart with a base64 attachment for another."""
+        body = (b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n" +
+                b"\r\n".join(attachment("e.txt", EICAR, b"text/plain")) +
+                b"\r\n--b--\r\n")
+        mp = b"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+        tp = b"Content-Type: text/plain\r\n"
+        for subject, fields in (("two types 1", tp + mp),
+                                ("two types 2", mp + tp)):
+            msg = (b"From: a@example.org\r\nSubject: " + subject.encode() +
+                   b"\r\nMIME-Version: 1.0\r\n" + fields +
+                   b"Content-Transfer-Encoding: 7bit\r\n\r\n" + body)
+            r = self.send("reject", msg)
+            self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                             (subject, r))
+            self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+
+    def test_two_subject_fields_are_not_ambiguous_mime(self):
+        """Fields that do not shape the MIME structure: a bad header, not
+        ambiguous MIME; the message is checked and passed as it is."""
+        msg = (b"From: a@example.org\r\nSubject: one\r\nSubject: two\r\n"
+               b"Message-ID: <two-subjects@example.org>\r\n\r\nhi\r\n")
+        r = self.send("default", msg)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        self.assertIsNone(self.delivered("two subjects")["X-Amavis-Alert"])
+        self.assertIn("Passed CLEAN", self.log_line("two subjects"))
+
+
+class LargeMailTest(UncheckedTestCase):
+    """The shipped limits: what the hop accepts, it can scan."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = cls.tmp.sub("clamdb")
+        signature_db(cls.db)
+        cls.sink = h.Sink(cls.tmp, "sink")
+        # message_size_limit and clamav's limits as shipped.
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": {"forward": [cls.sink.addr]}},
+            min_servers=1, max_servers=1, message_size_limit=None,
+            smtpd_timeout=60, raw='clamav { database = "%s" }' % cls.db)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def test_31mb_message_with_22mb_attachment(self):
+        msg = with_attachment("data.bin", os.urandom(22 << 20),
+                              b"application/octet-stream", "large mail")
+        self.assertGreater(len(msg), 31000000)
+        r = h.send_message(self.fd.port, SENDER, [RCPT], msg, timeout=120)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        got = self.delivered("large mail")
+        self.assertTrue(got["X-Virus-Scanned"], got.keys())
+        self.assertIsNone(got["X-Amavis-Alert"])
+        self.assertIn("Passed CLEAN", self.log_line("large mail"))
+        self.assertNotIn("is below message_size_limit", self.fd.log_text())
+
+
+class ScanLimitTest(UncheckedTestCase):
+    """Content over clamav.max_filesize is scanned as far as the limit goes:
+    what is found there counts; the rest is UNCHECKED, never an error."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = cls.tmp.sub("clamdb")
+        signature_db(cls.db)
+        cls.sink = h.Sink(cls.tmp, "sink")
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": {"forward": [cls.sink.addr]}},
+            message_size_limit=5000000, smtpd_timeout=60,
+            raw='clamav { database = "%s"  max_filesize = 1048576 }' % cls.db)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, msg):
+        return h.send_message(self.fd.port, SENDER, [RCPT], msg, timeout=60)
+
+    def test_load_warns_when_limits_disagree(self):
+        self.assertIn("clamav.max_filesize 1048576 is below "
+                      "message_size_limit 5000000", self.fd.log_text())
+
+    def test_virus_at_the_start_of_an_oversized_part_is_found(self):
+        r = self.send(with_attachment(
+            "big.bin", EICAR + os.urandom(2 << 20),
+            b"application/octet-stream", "big virus"))
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+    def test_clean_oversized_part_is_unchecked_and_passed(self):
+        r = self.send(with_attachment(
+            "big.bin", os.urandom(2 << 20), b"application/octet-stream",
+            "big clean"))
+        msg = self.assert_passed_unchecked(r, "big clean", "MaxFileSize")
+        self.assertIsNone(msg["X-Virus-Scanned"])
+
+
+FSIZE = 2 << 20  # the file size limit of ScanFailureTest's filterd
+
+
+class ScanFailureTest(UncheckedTestCase):
+    """A check that fails is a temporary failure, even where the bank
+    passes what cannot be checked: a failure is not content."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = cls.tmp.sub("clamdb")
+        signature_db(cls.db)
+        cls.sink = h.Sink(cls.tmp, "sink")
+        ports = h.free_ports(2)
+        cls.ports = dict(zip(("pass", "novirus"), ports))
+        fwd = [cls.sink.addr]
+        cls.fd = h.Filterd(
+            cls.tmp, "fd",
+            listen=[(cls.ports["pass"], "smtp", "default"),
+                    (cls.ports["novirus"], "smtp", "NOVIRUS")],
+            banks={"default": dict(forward=fwd,
+                                   final_unchecked_destiny="pass"),
+                   "NOVIRUS": dict(forward=fwd,
+                                   final_unchecked_destiny="pass",
+                                   bypass_virus_checks=True)},
+            min_servers=1, max_servers=1, message_size_limit=500000,
+            raw='clamav { database = "%s" }' % cls.db)
+        cls.start_for_class(cls.sink)
+        # filterd and its children inherit the limit; this process (which
+        # ignores SIGXFSZ, as filterd does) has it only while it starts.
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE, hard))
+        try:
+            cls.start_for_class(cls.fd)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+    def send(self, listener, msg):
+        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
+                              timeout=30)
+
+    def assert_tempfailed(self, r, text):
+        self.assertEqual((r.code, r.enhanced), (451, "4.3.0"), r)
+        self.assertIn(text, r.text)
+        self.assertNotIn("UNCHECKED", r.text)
+        self.assertEqual(self.new_dumps(), [])
+        # The child is still there, and the next message passes.
+        r = self.send("pass", message(b"after\r\n", "after failure"))
+        self.assertEqual(r.code, 250, r)
+
+    def test_libclamav_error_is_a_temporary_failure(self):
+        # libclamav inflates the member into a temporary file: 8 MiB of
+        # zeros, 8 KiB in the message.
+        z = zip_of([("zeros.bin", b"\0" * (4 * FSIZE))])
+        r = self.send("pass", with_attachment(
+            "zeros.zip", z, b"application/zip", "clamav fails"))
+        self.assert_tempfailed(r, "virus scan: clamav: ")
+
+    def test_archive_extraction_error_is_a_temporary_failure(self):
+        # The banned check extracts the inner zip (8 MiB, stored) into a
+        # temporary file to look inside it.
+        inner = zip_of([("zeros.bin", b"\0" * (4 * FSIZE))],
+                       zipfile.ZIP_STORED)
+        outer = zip_of([("inner.zip", inner)])
+        r = self.send("novirus", with_attachment(
+            "outer.zip", outer, b"application/zip", "banned fails"))
+        self.assert_tempfailed(r, "banned check: ")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
