@@ -309,7 +309,8 @@ static enum copy_mode
 copy_classify(const char *p, size_t n, const struct copy_spec *spec, int tagged)
 {
 	if (spec->strip && (copy_prefixed(p, n, "X-Spam-") ||
-			    copy_named(p, n, "X-Virus-Scanned")))
+			    copy_named(p, n, "X-Virus-Scanned") ||
+			    copy_named(p, n, "X-Amavis-Alert")))
 		return COPY_DROP;
 	if (spec->defang && (copy_named(p, n, "MIME-Version") ||
 			     copy_prefixed(p, n, "Content-")))

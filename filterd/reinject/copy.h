@@ -20,8 +20,9 @@
 /*	keeps none of it in memory: a header section or a line of any size
 /*	is fine, a field may straddle two reads. On the way it
 /* .IP \(bu
-/*	removes every X-Spam-* and X-Virus-Scanned field, each with its
-/*	continuation lines, when spec->strip is set (amavisd-new's
+/*	removes every X-Spam-*, X-Virus-Scanned and X-Amavis-Alert field
+/*	(the fields filterd itself adds, which a forger would copy), each
+/*	with its continuation lines, when spec->strip is set (amavisd-new's
 /*	remove_existing_spam_headers, for local recipients);
 /* .IP \(bu
 /*	puts spec->subject_tag before the value of the first Subject field,
@@ -81,8 +82,8 @@ struct txn_header;
 struct copy_spec {
 	const struct txn_header *added[2]; /* lists of fields put first */
 	const char *subject_tag;	   /* NULL: none */
-	int strip;	     /* remove X-Spam-*, X-Virus-Scanned */
-	int defang;	     /* wrap the original (ambiguous MIME) */
+	int strip;  /* remove X-Spam-*, X-Virus-Scanned, X-Amavis-Alert */
+	int defang; /* wrap the original (ambiguous MIME) */
 	const char *mail_id; /* named in a defanged copy */
 };
 

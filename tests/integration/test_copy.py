@@ -132,6 +132,7 @@ class CopyTest(h.PeerTestCase):
                   b"\ttests=[USER_IN_WHITELIST] autolearn=no\r\n"
                   b"  whitelisted\r\n"
                   b"X-Virus-Scanned: by a forger\r\n"
+                  b"X-Amavis-Alert: nothing to see, forged\r\n"
                   b"X-Spam-Report:\r\n * -50 USER_IN_WHITELIST\r\n")
         msg = message(b"forged spam fields", extra=forged)
         copies = self.send(msg, rcpts=(LOCAL, OTHER))
@@ -143,7 +144,7 @@ class CopyTest(h.PeerTestCase):
         for n in OUR_SPAM_FIELDS:
             self.assertEqual(names.count(n), 1, hdr)
         for text in (b"-50", b"whitelisted", b"USER_IN_WHITELIST",
-                     b"forger", b"X-Spam-Report"):
+                     b"forger", b"nothing to see", b"X-Spam-Report"):
             self.assertNotIn(text, hdr)
         # Below our own fields, the original without the forged ones,
         # byte for byte.
