@@ -69,6 +69,28 @@ scan_clamav_limits(struct cl_engine *e, const struct conf *c)
 				 c->clamav.max_scantime) != CL_SUCCESS;
 }
 
+/*
+ * scan_clamav_msg - libclamav's own messages, through the one log writer
+ * (they may quote what a scanned file holds), not straight to stderr
+ */
+static void
+scan_clamav_msg(enum cl_msg severity, const char *fullmsg, const char *text,
+		void *context)
+{
+	size_t len = strlen(text);
+
+	(void)fullmsg;
+	(void)context;
+	if (severity < CL_MSG_WARN)
+		return;
+	/* Its lines end in a newline of their own. */
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	msg_warn("libclamav %s: %.*s",
+		 severity >= CL_MSG_ERROR ? "error" : "warning", (int)len,
+		 text);
+}
+
 /* scan_clamav_load - a compiled engine with the configured signatures */
 struct cl_engine *
 scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
@@ -78,6 +100,7 @@ scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
 	cl_error_t rc;
 
 	*sigs = 0;
+	cl_set_clcb_msg(scan_clamav_msg);
 	if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS) {
 		snprintf(errbuf, errsize, "cl_init: %s", cl_strerror(rc));
 		return NULL;

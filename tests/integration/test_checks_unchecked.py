@@ -333,6 +333,10 @@ class ScanFailureTest(UncheckedTestCase):
         r = self.send("pass", with_attachment(
             "zeros.zip", z, b"application/zip", "clamav fails"))
         self.assert_tempfailed(r, "virus scan: clamav: ")
+        # libclamav's own complaint goes through filterd's log writer.
+        log = self.fd.log_text()
+        self.assertIn("warning: libclamav error: ", log)
+        self.assertNotIn("LibClamAV Error", log)
 
     def test_archive_extraction_error_is_a_temporary_failure(self):
         # The banned check extracts the inner zip (8 MiB, stored) into a
