@@ -443,27 +443,18 @@ class WireTransaction:
         return m.group(1).decode("utf-8", "replace") if m else None
 
 
-class WireSink:
-    """WireSink - a minimal SMTP next hop that keeps the exact wire bytes.
+class ScriptedServer:
+    """ScriptedServer - a TCP peer on loopback whose behaviour a test
+    scripts: one thread accepts, one thread per connection runs
+    serve(conn) (a subclass's; the connection is closed after it, and an
+    OSError ends it quietly). stop() closes the listener and every
+    connection and joins the threads (bounded). Standard library only."""
 
-    smtp-sink's dumps turn CRLF into LF and cannot advertise SMTPUTF8; this
-    one (Python threads, loopback only) records each transaction's DATA
-    bytes exactly as sent, still dot-stuffed, and advertises what it is
-    told to.  batches lists, per read from a client, the verbs of the
-    commands that read brought (what a client pipelined in one write, on
-    loopback).  stop() closes everything and joins its threads (bounded)."""
-
-    EXTENSIONS = ("PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8",
-                  "ENHANCEDSTATUSCODES", "XFORWARD NAME ADDR PORT PROTO "
-                  "HELO IDENT SOURCE")
-
-    def __init__(self, port=None, extensions=EXTENSIONS):
+    def __init__(self, port=None, backlog=32):
         import threading
         self._threading = threading
         self.port = port or free_port()
-        self.extensions = list(extensions)
-        self.transactions = []
-        self.batches = []
+        self.backlog = backlog
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads = []
@@ -478,12 +469,15 @@ class WireSink:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((LOCALHOST, self.port))
-        self.sock.listen(32)
+        self.sock.listen(self.backlog)
         self.sock.settimeout(0.2)
-        t = self._threading.Thread(target=self._accept, daemon=True)
+        self._thread(self._accept)
+        return self
+
+    def _thread(self, target, *args):
+        t = self._threading.Thread(target=target, args=args, daemon=True)
         t.start()
         self.threads.append(t)
-        return self
 
     def _accept(self):
         while not self.stopping.is_set():
@@ -496,92 +490,18 @@ class WireSink:
             conn.settimeout(30)
             with self.lock:
                 self.conns.append(conn)
-            t = self._threading.Thread(target=self._serve, args=(conn,),
-                                       daemon=True)
-            t.start()
-            self.threads.append(t)
+            self._thread(self._run, conn)
 
-    def _serve(self, conn):
-        buf = b""
-        helo = None
-        xforward = []
-        tx = None
-        queued = 0
-        batch = []
-
-        def send(line):
-            conn.sendall(line.encode() + b"\r\n")
+    def _run(self, conn):
         try:
-            send("220 wire-sink ESMTP")
-            while not self.stopping.is_set():
-                while b"\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                    batch = []
-                    with self.lock:
-                        self.batches.append(batch)
-                line, buf = buf.split(b"\n", 1)
-                line = line.rstrip(b"\r")
-                verb = line.split(b" ", 1)[0].upper()
-                batch.append(verb.decode(errors="replace"))
-                if verb in (b"EHLO", b"LHLO"):
-                    helo = line
-                    ext = ["wire-sink"] + self.extensions
-                    for i, e in enumerate(ext):
-                        send("250%s%s" % (" " if i == len(ext) - 1 else "-",
-                                          e))
-                elif verb == b"HELO":
-                    helo = line
-                    send("250 wire-sink")
-                elif verb == b"XFORWARD":
-                    xforward.append(line)
-                    send("250 2.0.0 Ok")
-                elif verb == b"MAIL":
-                    tx = WireTransaction(helo, xforward)
-                    tx.mail = line
-                    send("250 2.1.0 Ok")
-                elif verb == b"RCPT" and tx is not None:
-                    tx.rcpts.append(line)
-                    send("250 2.1.5 Ok")
-                elif verb == b"DATA" and tx is not None and tx.rcpts:
-                    send("354 End data with <CR><LF>.<CR><LF>")
-                    while not (buf.startswith(b".\r\n") or
-                               b"\r\n.\r\n" in buf):
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        buf += chunk
-                    if buf.startswith(b".\r\n"):
-                        tx.data, buf = b"", buf[3:]
-                    else:
-                        end = buf.index(b"\r\n.\r\n")
-                        tx.data, buf = buf[:end + 2], buf[end + 5:]
-                    queued += 1
-                    with self.lock:
-                        self.transactions.append(tx)
-                    send("250 2.0.0 Ok: queued as WIRE%d" % queued)
-                    tx = None
-                    xforward = []
-                elif verb in (b"RSET", b"NOOP"):
-                    if verb == b"RSET":
-                        tx = None
-                    send("250 2.0.0 Ok")
-                elif verb == b"QUIT":
-                    send("221 2.0.0 Bye")
-                    return
-                elif verb in (b"RCPT", b"DATA"):
-                    send("503 5.5.1 Error: bad sequence")
-                else:
-                    send("502 5.5.2 Error: command not recognized")
+            self.serve(conn)
         except OSError:
-            return
+            pass
         finally:
             conn.close()
 
-    def wait_count(self, n, timeout=10.0):
-        return wait_until(lambda: len(self.transactions) >= n, timeout)
+    def serve(self, conn):
+        raise NotImplementedError
 
     def stop(self):
         self.stopping.set()
@@ -595,6 +515,103 @@ class WireSink:
                     pass
         for t in self.threads:
             t.join(5)
+
+
+class WireSink(ScriptedServer):
+    """WireSink - a minimal SMTP next hop that keeps the exact wire bytes.
+
+    smtp-sink's dumps turn CRLF into LF and cannot advertise SMTPUTF8; this
+    one records each transaction's DATA bytes exactly as sent, still
+    dot-stuffed, and advertises what it is told to.  batches lists, per
+    read from a client, the verbs of the commands that read brought (what
+    a client pipelined in one write, on loopback)."""
+
+    EXTENSIONS = ("PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8",
+                  "ENHANCEDSTATUSCODES", "XFORWARD NAME ADDR PORT PROTO "
+                  "HELO IDENT SOURCE")
+
+    def __init__(self, port=None, extensions=EXTENSIONS):
+        super().__init__(port)
+        self.extensions = list(extensions)
+        self.transactions = []
+        self.batches = []
+
+    def serve(self, conn):
+        buf = b""
+        helo = None
+        xforward = []
+        tx = None
+        queued = 0
+        batch = []
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+        send("220 wire-sink ESMTP")
+        while not self.stopping.is_set():
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+                batch = []
+                with self.lock:
+                    self.batches.append(batch)
+            line, buf = buf.split(b"\n", 1)
+            line = line.rstrip(b"\r")
+            verb = line.split(b" ", 1)[0].upper()
+            batch.append(verb.decode(errors="replace"))
+            if verb in (b"EHLO", b"LHLO"):
+                helo = line
+                ext = ["wire-sink"] + self.extensions
+                for i, e in enumerate(ext):
+                    send("250%s%s" % (" " if i == len(ext) - 1 else "-",
+                                      e))
+            elif verb == b"HELO":
+                helo = line
+                send("250 wire-sink")
+            elif verb == b"XFORWARD":
+                xforward.append(line)
+                send("250 2.0.0 Ok")
+            elif verb == b"MAIL":
+                tx = WireTransaction(helo, xforward)
+                tx.mail = line
+                send("250 2.1.0 Ok")
+            elif verb == b"RCPT" and tx is not None:
+                tx.rcpts.append(line)
+                send("250 2.1.5 Ok")
+            elif verb == b"DATA" and tx is not None and tx.rcpts:
+                send("354 End data with <CR><LF>.<CR><LF>")
+                while not (buf.startswith(b".\r\n") or
+                           b"\r\n.\r\n" in buf):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                if buf.startswith(b".\r\n"):
+                    tx.data, buf = b"", buf[3:]
+                else:
+                    end = buf.index(b"\r\n.\r\n")
+                    tx.data, buf = buf[:end + 2], buf[end + 5:]
+                queued += 1
+                with self.lock:
+                    self.transactions.append(tx)
+                send("250 2.0.0 Ok: queued as WIRE%d" % queued)
+                tx = None
+                xforward = []
+            elif verb in (b"RSET", b"NOOP"):
+                if verb == b"RSET":
+                    tx = None
+                send("250 2.0.0 Ok")
+            elif verb == b"QUIT":
+                send("221 2.0.0 Bye")
+                return
+            elif verb in (b"RCPT", b"DATA"):
+                send("503 5.5.1 Error: bad sequence")
+            else:
+                send("502 5.5.2 Error: command not recognized")
+
+    def wait_count(self, n, timeout=10.0):
+        return wait_until(lambda: len(self.transactions) >= n, timeout)
 
 
 def crlf(msg):
@@ -1160,6 +1177,38 @@ class Postfix:
                                                     time.monotonic())))
             if value or time.monotonic() >= deadline:
                 return value
+
+
+class SinkWatch:
+    """SinkWatch - a test mixin for classes with a sink (self.sink): setUp
+    notes the dumps already there; new_dumps() gives the ones since,
+    waiting (bounded) for wait_for of them when asked."""
+
+    def setUp(self):
+        super().setUp()
+        self.seen = {d.path for d in self.sink.dumps()}
+
+    def new_dumps(self, wait_for=0, timeout=20):
+        def new():
+            return [d for d in self.sink.dumps() if d.path not in self.seen]
+        if wait_for:
+            wait_until(lambda: len(new()) >= wait_for, timeout)
+        return new()
+
+
+def open_data(port, sender, rcpt, first):
+    """open_data - a session that has sent DATA and the bytes first of a
+    message (the caller sends the rest, or not)."""
+    c = SmtpClient(port)
+    for cmd, want in ((None, 220), ("EHLO client.example.org", 250),
+                      ("MAIL FROM:<%s>" % sender, 250),
+                      ("RCPT TO:<%s>" % rcpt, 250), ("DATA", 354)):
+        r = c.greeting() if cmd is None else c.cmd(cmd)
+        if r.code != want:
+            c.close()
+            raise AssertionError("%s: %r, want %d" % (cmd, r, want))
+    c.send(first)
+    return c
 
 
 def swaks(port, sender, rcpt, data_file, source=None, extra=()):

@@ -24,7 +24,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from test_checks import (RCPT, SENDER, b64, message,  # noqa: E402
-                         multipart, signature_db, zipped)
+                         multipart, zipped)
 from test_checks_unchecked import (BANNED, UncheckedTestCase,  # noqa: E402
                                    with_attachment, zip_of)
 
@@ -108,11 +108,7 @@ class ArchiveContentTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = cls.tmp.sub("clamdb")
-        signature_db(cls.db)
-        cls.sink = h.Sink(cls.tmp, "sink")
-        ports = h.free_ports(3)
-        cls.ports = dict(zip(("default", "reject", "tempfail"), ports))
+        cls.start_peers(("default", "reject", "tempfail"))
         fwd = [cls.sink.addr]
         cls.fd = h.Filterd(
             cls.tmp, "fd",

@@ -64,17 +64,17 @@ def ambiguous(first, second, subject):
 PLAIN = (b"Content-Type: text/plain\r\n", b"just text\r\n")
 
 
-class UncheckedTestCase(h.PeerTestCase):
+class UncheckedTestCase(h.SinkWatch, h.PeerTestCase):
     """Shared helpers: a sink, what arrived there, the log line."""
 
-    def setUp(self):
-        super().setUp()
-        self.seen = {d.path for d in self.sink.dumps()}
-
-    def new_dumps(self, wait_for=0):
-        if wait_for:
-            h.wait_until(lambda: len(self.new_dumps()) >= wait_for, 20)
-        return [d for d in self.sink.dumps() if d.path not in self.seen]
+    @classmethod
+    def start_peers(cls, names):
+        """A test signature database, a sink, and a port per name (for
+        the class's filterd, which the caller starts)."""
+        cls.db = cls.tmp.sub("clamdb")
+        signature_db(cls.db)
+        cls.sink = h.Sink(cls.tmp, "sink")
+        cls.ports = dict(zip(names, h.free_ports(len(names))))
 
     def log_line(self, subject):
         tag = "<%s@example.org>" % subject.replace(" ", "-")
@@ -110,11 +110,7 @@ class AmbiguousMimeTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = cls.tmp.sub("clamdb")
-        signature_db(cls.db)
-        cls.sink = h.Sink(cls.tmp, "sink")
-        ports = h.free_ports(2)
-        cls.ports = dict(zip(("default", "reject"), ports))
+        cls.start_peers(("default", "reject"))
         fwd = [cls.sink.addr]
         cls.fd = h.Filterd(
             cls.tmp, "fd",
@@ -214,9 +210,7 @@ class LargeMailTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = cls.tmp.sub("clamdb")
-        signature_db(cls.db)
-        cls.sink = h.Sink(cls.tmp, "sink")
+        cls.start_peers(())
         # message_size_limit and clamav's limits as shipped.
         cls.fd = h.Filterd(
             cls.tmp, "fd", banks={"default": {"forward": [cls.sink.addr]}},
@@ -244,9 +238,7 @@ class ScanLimitTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = cls.tmp.sub("clamdb")
-        signature_db(cls.db)
-        cls.sink = h.Sink(cls.tmp, "sink")
+        cls.start_peers(())
         cls.fd = h.Filterd(
             cls.tmp, "fd", banks={"default": {"forward": [cls.sink.addr]}},
             message_size_limit=5000000, smtpd_timeout=60,
@@ -286,11 +278,7 @@ class ScanFailureTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = cls.tmp.sub("clamdb")
-        signature_db(cls.db)
-        cls.sink = h.Sink(cls.tmp, "sink")
-        ports = h.free_ports(2)
-        cls.ports = dict(zip(("pass", "novirus"), ports))
+        cls.start_peers(("pass", "novirus"))
         fwd = [cls.sink.addr]
         cls.fd = h.Filterd(
             cls.tmp, "fd",

@@ -12,9 +12,7 @@ import email
 import email.policy
 import os
 import re
-import socket
 import sys
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -203,7 +201,7 @@ class CopyTest(h.PeerTestCase):
         self.assertEqual(drop_fields(copy, OUR_SPAM_FIELDS), msg)
 
 
-class ScriptedHop:
+class ScriptedHop(h.ScriptedServer):
     """ScriptedHop - a next hop that refuses recipients named refuse*@
     and still answers 354 to DATA when it accepted none (a pipelining
     server may). It keeps, per session, the bytes it read in the data
@@ -211,124 +209,73 @@ class ScriptedHop:
     client closing the connection."""
 
     def __init__(self):
-        self.port = h.free_port()
-        self.lock = threading.Lock()
+        super().__init__(backlog=8)
         self.sessions = []       # list of lists of (data, ended_by_dot)
         self.delivered = []      # data of messages taken (accepted rcpts)
-        self.stopping = threading.Event()
-        self.threads = []
-        self.conns = []
 
-    @property
-    def addr(self):
-        return "%s:%d" % (h.LOCALHOST, self.port)
-
-    def start(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((h.LOCALHOST, self.port))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(30)
-            datas = []
-            with self.lock:
-                self.conns.append(conn)
-                self.sessions.append(datas)
-            t = threading.Thread(target=self._serve, args=(conn, datas),
-                                 daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _serve(self, conn, datas):
+    def serve(self, conn):
+        datas = []
+        with self.lock:
+            self.sessions.append(datas)
         buf = b""
         accepted = 0
 
         def send(line):
             conn.sendall(line.encode() + b"\r\n")
-        try:
-            send("220 scripted ESMTP")
-            while True:
-                while b"\n" not in buf:
+        send("220 scripted ESMTP")
+        while True:
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            verb = line.rstrip(b"\r").split(b" ", 1)[0].upper()
+            if verb == b"EHLO":
+                send("250-scripted")
+                send("250-PIPELINING")
+                send("250 8BITMIME")
+            elif verb == b"MAIL":
+                accepted = 0
+                send("250 2.1.0 Ok")
+            elif verb == b"RCPT":
+                if b"<refuse" in line.lower():
+                    send("550 5.1.1 No such user")
+                else:
+                    accepted += 1
+                    send("250 2.1.5 Ok")
+            elif verb == b"DATA":
+                send("354 End data with <CR><LF>.<CR><LF>")
+                data = buf
+                buf = b""
+                while not (data.startswith(b".\r\n") or
+                           b"\r\n.\r\n" in data):
                     chunk = conn.recv(65536)
                     if not chunk:
+                        with self.lock:
+                            datas.append((data, False))
                         return
-                    buf += chunk
-                line, buf = buf.split(b"\n", 1)
-                verb = line.rstrip(b"\r").split(b" ", 1)[0].upper()
-                if verb == b"EHLO":
-                    send("250-scripted")
-                    send("250-PIPELINING")
-                    send("250 8BITMIME")
-                elif verb == b"MAIL":
-                    accepted = 0
-                    send("250 2.1.0 Ok")
-                elif verb == b"RCPT":
-                    if b"<refuse" in line.lower():
-                        send("550 5.1.1 No such user")
-                    else:
-                        accepted += 1
-                        send("250 2.1.5 Ok")
-                elif verb == b"DATA":
-                    send("354 End data with <CR><LF>.<CR><LF>")
-                    data = buf
-                    buf = b""
-                    while not (data.startswith(b".\r\n") or
-                               b"\r\n.\r\n" in data):
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            with self.lock:
-                                datas.append((data, False))
-                            return
-                        data += chunk
-                    if data.startswith(b".\r\n"):
-                        data, buf = b"", data[3:]
-                    else:
-                        end = data.index(b"\r\n.\r\n")
-                        data, buf = data[:end + 2], data[end + 5:]
-                    with self.lock:
-                        datas.append((data, True))
-                        if accepted:
-                            self.delivered.append(data)
-                    send("250 2.0.0 Ok: queued" if accepted else
-                         "554 5.5.1 Error: no valid recipients")
-                    accepted = 0
-                elif verb in (b"RSET", b"NOOP", b"XFORWARD"):
-                    accepted = 0 if verb == b"RSET" else accepted
-                    send("250 2.0.0 Ok")
-                elif verb == b"QUIT":
-                    send("221 2.0.0 Bye")
-                    return
+                    data += chunk
+                if data.startswith(b".\r\n"):
+                    data, buf = b"", data[3:]
                 else:
-                    send("502 5.5.2 Error: command not recognized")
-        except OSError:
-            return
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.stopping.set()
-        self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        for t in self.threads:
-            t.join(5)
+                    end = data.index(b"\r\n.\r\n")
+                    data, buf = data[:end + 2], data[end + 5:]
+                with self.lock:
+                    datas.append((data, True))
+                    if accepted:
+                        self.delivered.append(data)
+                send("250 2.0.0 Ok: queued" if accepted else
+                     "554 5.5.1 Error: no valid recipients")
+                accepted = 0
+            elif verb in (b"RSET", b"NOOP", b"XFORWARD"):
+                accepted = 0 if verb == b"RSET" else accepted
+                send("250 2.0.0 Ok")
+            elif verb == b"QUIT":
+                send("221 2.0.0 Bye")
+                return
+            else:
+                send("502 5.5.2 Error: command not recognized")
 
 
 class DataWithoutRecipientTest(h.PeerTestCase):

@@ -17,9 +17,7 @@ The ClamAV/banned setup is test_checks' (a signature DB built at run time);
 the refusing next hop is scripted here (Python threads, loopback only)."""
 
 import os
-import socket
 import sys
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,102 +32,48 @@ HOP_TEXT_SAFE = b"bad\\x01ctl\\x7fdel\\xffhigh\\rcr user"
 REPLY_MAX = 512  # octets of one reply line with its CR LF
 
 
-class RefusingHop:
+class RefusingHop(h.ScriptedServer):
     """RefusingHop - a next hop that refuses every recipient at RCPT with
     "550 5.1.1 " + text (raw bytes, as given), or with at="DATA" takes
     the recipients and answers DATA with "451 4.3.0 " + text; everything
     else is accepted as a plain SMTP server without extensions would."""
 
     def __init__(self, text, at="RCPT"):
+        super().__init__(backlog=16)
         self.text = text
         self.at = at
-        self.port = h.free_port()
-        self.sock = None
-        self.stopping = threading.Event()
-        self.threads = []
-        self.conns = []
-        self.lock = threading.Lock()
 
-    @property
-    def addr(self):
-        return "%s:%d" % (h.LOCALHOST, self.port)
-
-    def start(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((h.LOCALHOST, self.port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(30)
-            with self.lock:
-                self.conns.append(conn)
-            t = threading.Thread(target=self._serve, args=(conn,),
-                                 daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _serve(self, conn):
+    def serve(self, conn):
         buf = b""
-        try:
-            conn.sendall(b"220 refusing-hop ESMTP\r\n")
-            while not self.stopping.is_set():
-                while b"\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                line, buf = buf.split(b"\n", 1)
-                verb = line.strip().split(b" ", 1)[0].upper()
-                if verb in (b"EHLO", b"HELO", b"LHLO"):
-                    out = b"250 refusing-hop"
-                elif verb == b"MAIL":
-                    out = b"250 2.1.0 Ok"
-                elif verb == b"RCPT" and self.at == "RCPT":
-                    out = b"550 5.1.1 " + self.text
-                elif verb == b"RCPT":
-                    out = b"250 2.1.5 Ok"
-                elif verb == b"DATA" and self.at == "DATA":
-                    out = b"451 4.3.0 " + self.text
-                elif verb in (b"RSET", b"NOOP"):
-                    out = b"250 2.0.0 Ok"
-                elif verb == b"QUIT":
-                    conn.sendall(b"221 2.0.0 Bye\r\n")
+        conn.sendall(b"220 refusing-hop ESMTP\r\n")
+        while not self.stopping.is_set():
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
                     return
-                elif verb == b"DATA":
-                    out = b"554 5.5.1 Error: no valid recipients"
-                else:
-                    out = b"502 5.5.2 Error: command not recognized"
-                conn.sendall(out + b"\r\n")
-        except OSError:
-            return
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.stopping.set()
-        if self.sock:
-            self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        for t in self.threads:
-            t.join(5)
+                buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            verb = line.strip().split(b" ", 1)[0].upper()
+            if verb in (b"EHLO", b"HELO", b"LHLO"):
+                out = b"250 refusing-hop"
+            elif verb == b"MAIL":
+                out = b"250 2.1.0 Ok"
+            elif verb == b"RCPT" and self.at == "RCPT":
+                out = b"550 5.1.1 " + self.text
+            elif verb == b"RCPT":
+                out = b"250 2.1.5 Ok"
+            elif verb == b"DATA" and self.at == "DATA":
+                out = b"451 4.3.0 " + self.text
+            elif verb in (b"RSET", b"NOOP"):
+                out = b"250 2.0.0 Ok"
+            elif verb == b"QUIT":
+                conn.sendall(b"221 2.0.0 Bye\r\n")
+                return
+            elif verb == b"DATA":
+                out = b"554 5.5.1 Error: no valid recipients"
+            else:
+                out = b"502 5.5.2 Error: command not recognized"
+            conn.sendall(out + b"\r\n")
 
 
 def banned_zip_message(member, subject):

@@ -40,49 +40,18 @@ def nanny_bin():
     return os.path.join(os.path.dirname(h.filterd_bin()), "filterd-nanny")
 
 
-class StallHop:
+class StallHop(h.ScriptedServer):
     """StallHop - a next hop that accepts and never speaks; connected is
     set when filterd has connected (the child is then forwarding, its
     spool file written)."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((h.LOCALHOST, 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
+        super().__init__(backlog=8)
         self.connected = threading.Event()
-        self.stopping = threading.Event()
-        self.conns = []
-        self.thread = None
 
-    @property
-    def addr(self):
-        return "%s:%d" % (h.LOCALHOST, self.port)
-
-    def start(self):
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-        return self
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.conns.append(conn)
-            self.connected.set()
-
-    def stop(self):
-        self.stopping.set()
-        if self.thread:
-            self.thread.join(5)
-        for c in self.conns:
-            c.close()
-        self.sock.close()
+    def serve(self, conn):
+        self.connected.set()
+        self.stopping.wait(60)
 
 
 class Inotify:
@@ -155,13 +124,8 @@ class LifecycleCase(h.PeerTestCase):
 
     def open_data(self, port):
         """A session that has sent DATA and the first half of a message."""
-        c = h.SmtpClient(port)
-        self.assertEqual(c.greeting().code, 220)
-        self.assertEqual(c.ehlo().code, 250)
-        self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER).code, 250)
-        self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).code, 250)
-        self.assertEqual(c.cmd("DATA").code, 354)
-        c.send(BODY[:30])
+        c = h.open_data(port, SENDER, RCPT, BODY[:30])
+        self.addCleanup(c.close)
         return c
 
     def send_one(self, port, body=BODY):

@@ -38,13 +38,8 @@ class PoolTest(h.PeerTestCase):
 
     def open_data(self, port):
         """A session that has sent DATA and the first half of a message."""
-        c = h.SmtpClient(port)
-        self.assertEqual(c.greeting().code, 220)
-        self.assertEqual(c.ehlo().code, 250)
-        self.assertEqual(c.cmd("MAIL FROM:<%s>" % SENDER).code, 250)
-        self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).code, 250)
-        self.assertEqual(c.cmd("DATA").code, 354)
-        c.send(BODY[:30])
+        c = h.open_data(port, SENDER, RCPT, BODY[:30])
+        self.addCleanup(c.close)
         return c
 
     def finish_data(self, c):

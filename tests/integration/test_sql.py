@@ -50,6 +50,26 @@ def q(db, query):
     return db.sql(query, database=db.database)
 
 
+def start_sink_and_db(cls, rows):
+    """start_sink_and_db - a sink and a private MariaDB for a test class,
+    with the schema (filterd-sql init) and the rows of the SQL text."""
+    cls.sink = h.Sink(cls.tmp, "sink")
+    cls.db = h.MariaDB(cls.tmp, "db")
+    cls.start_for_class(cls.sink, cls.db)
+    p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
+    assert p.returncode == 0, p.stderr
+    q(cls.db, rows)
+
+
+def five_point_five_rules(tmp):
+    """five_point_five_rules - a rules file: "fivepointfive" scores 5.5."""
+    rules = os.path.join(tmp.path, "rules.cf")
+    with open(rules, "w") as f:
+        f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
+                "score FIVEPOINTFIVE 5.5\n")
+    return rules
+
+
 def virus_message(size=40000):
     """A message over two quarantine chunks with EICAR attached."""
     filler = (b"A line of text to make the message longer than one "
@@ -276,18 +296,13 @@ GTUBE = (b"XJS*C4JDBQADN1.NSBN3*2IDNEN*" +
          b"GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X")
 
 
-class SqlLookupTest(h.PeerTestCase):
+class SqlLookupTest(h.SinkWatch, h.PeerTestCase):
     """Per-recipient policy and white/black lists (amavis' tables)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sink = h.Sink(cls.tmp, "sink")
-        cls.db = h.MariaDB(cls.tmp, "db")
-        cls.start_for_class(cls.sink, cls.db)
-        p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
-        assert p.returncode == 0, p.stderr
-        q(cls.db, """
+        start_sink_and_db(cls, """
           INSERT INTO policy (id, policy_name, spam_lover, spam_kill_level)
             VALUES (2, 'lover', 'Y', 2000);
           INSERT INTO policy (id, policy_name, spam_tag2_level,
@@ -301,10 +316,7 @@ class SqlLookupTest(h.PeerTestCase):
           INSERT INTO wblist (rid, sid, wb) VALUES (11, 20, 'W'),
             (11, 21, 'B');
           COMMIT;""")
-        rules = os.path.join(cls.tmp.path, "rules.cf")
-        with open(rules, "w") as f:
-            f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
-                    "score FIVEPOINTFIVE 5.5\n")
+        rules = five_point_five_rules(cls.tmp)
         cls.fd = h.Filterd(
             cls.tmp, "fd", spam_rules=[rules], banks={"default": {
                 "forward": [cls.sink.addr], "spam_tag_level": -999.0,
@@ -312,17 +324,6 @@ class SqlLookupTest(h.PeerTestCase):
             raw='sql { storage = {"%s"} lookup = {"%s"} }' % (
                 cls.db.dsn(), cls.db.dsn()))
         cls.start_for_class(cls.fd)
-
-    def setUp(self):
-        super().setUp()
-        self.seen = {d.path for d in self.sink.dumps()}
-
-    def new(self, n):
-        h.wait_until(lambda: len(self.new_dumps()) >= n, 10)
-        return self.new_dumps()
-
-    def new_dumps(self):
-        return [d for d in self.sink.dumps() if d.path not in self.seen]
 
     def rcpt_rows(self, mail_id):
         return q(self.db, "SELECT m.email, r.ds, r.content, r.wl, r.bl FROM "
@@ -335,7 +336,7 @@ class SqlLookupTest(h.PeerTestCase):
                            ["vip@example.net", "user@example.net"],
                            message(GTUBE + b"\r\n", "lover"), timeout=30)
         self.assertEqual(r.code, 250, r)
-        dumps = self.new(1)
+        dumps = self.new_dumps(1)
         self.assertEqual([d.rcpts for d in dumps], [["vip@example.net"]])
         mail_id = r.text.split("id=")[1].split(",")[0]
         rows = self.rcpt_rows(mail_id)
@@ -353,7 +354,7 @@ class SqlLookupTest(h.PeerTestCase):
                            message(b"fivepointfive offer\r\n", "levels"),
                            timeout=30)
         self.assertEqual(r.code, 250, r)
-        dumps = self.new(1)
+        dumps = self.new_dumps(1)
         self.assertEqual([d.rcpts for d in dumps], [["vip@example.net"]])
         self.assertIn(b"Subject: [SPAM] levels", dumps[0].body)
         self.assertIn(b"X-Spam-Flag: YES", dumps[0].body)
@@ -366,7 +367,7 @@ class SqlLookupTest(h.PeerTestCase):
                            ["user@example.net"],
                            message(GTUBE + b"\r\n", "friend"), timeout=30)
         self.assertEqual(r.code, 250, r)
-        d = self.new(1)[0]
+        d = self.new_dumps(1)[0]
         self.assertIn(b"X-Spam-Flag: NO", d.body)
         self.assertNotIn(b"[SPAM]", d.body)
         mail_id = r.text.split("id=")[1].split(",")[0]
@@ -411,7 +412,7 @@ class SqlLookupTest(h.PeerTestCase):
         r = h.send_message(fd.port, "pal@remote.example",
                            ["user@example.net"], reply, timeout=30)
         self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
-        got = [d for d in self.new(2) if d.rcpts == ["user@example.net"]]
+        got = [d for d in self.new_dumps(2) if d.rcpts == ["user@example.net"]]
         self.assertEqual(len(got), 1)
         self.assertIn(b"AM.PENPAL=-3.000", got[0].body)
         self.assertIn("pen pal bonus -3.000", fd.log_text())
@@ -424,7 +425,7 @@ class SqlLookupTest(h.PeerTestCase):
         self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
 
 
-class SqlMixedPolicyTest(h.PeerTestCase):
+class SqlMixedPolicyTest(h.SinkWatch, h.PeerTestCase):
     """Recipients whose policies disagree, over SMTP (one reply).
 
     A spam lover and a strict recipient get the same spam; the bank says
@@ -437,12 +438,7 @@ class SqlMixedPolicyTest(h.PeerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sink = h.Sink(cls.tmp, "sink")
-        cls.db = h.MariaDB(cls.tmp, "db")
-        cls.start_for_class(cls.sink, cls.db)
-        p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
-        assert p.returncode == 0, p.stderr
-        q(cls.db, """
+        start_sink_and_db(cls, """
           INSERT INTO policy (id, policy_name, spam_lover, spam_kill_level)
             VALUES (2, 'lover', 'Y', 2000);
           INSERT INTO policy (id, policy_name, spam_tag2_level,
@@ -452,10 +448,7 @@ class SqlMixedPolicyTest(h.PeerTestCase):
             (10, 9, 2, 'vip@example.net'),
             (11, 5, 3, '@example.net');
           COMMIT;""")
-        rules = os.path.join(cls.tmp.path, "rules.cf")
-        with open(rules, "w") as f:
-            f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
-                    "score FIVEPOINTFIVE 5.5\n")
+        rules = five_point_five_rules(cls.tmp)
         sql = 'sql { storage = {"%s"} lookup = {"%s"} }' % (
             cls.db.dsn(), cls.db.dsn())
         bank = {"forward": [cls.sink.addr], "notify": [cls.sink.addr],
@@ -465,17 +458,6 @@ class SqlMixedPolicyTest(h.PeerTestCase):
                                    (h.free_port(), "lmtp", "default")],
                            banks={"default": bank}, raw=sql)
         cls.start_for_class(cls.fd)
-
-    def setUp(self):
-        super().setUp()
-        self.seen = {d.path for d in self.sink.dumps()}
-
-    def new_dumps(self, n):
-        h.wait_until(lambda: len(self._new()) >= n, 10)
-        return self._new()
-
-    def _new(self):
-        return [d for d in self.sink.dumps() if d.path not in self.seen]
 
     def rows(self, mail_id):
         return q(self.db, "SELECT m.email, r.ds FROM msgrcpt r JOIN maddr m "
@@ -528,7 +510,7 @@ class SqlMixedPolicyTest(h.PeerTestCase):
         mail_id = r.text.split("id=")[1].split(",")[0]
         dumps = self.new_dumps(1)
         time.sleep(0.5)
-        dumps = self._new()
+        dumps = self.new_dumps()
         self.assertEqual([d.rcpts for d in dumps], [["vip@example.net"]])
         self.assertEqual(self.rows(mail_id), [["vip@example.net", "P"],
                                               ["user@example.net", "B"]])
@@ -550,7 +532,7 @@ class SqlMixedPolicyTest(h.PeerTestCase):
         self.assertEqual([x.code for x in replies], [250, 554], replies)
         dumps = self.new_dumps(1)
         time.sleep(0.5)
-        self.assertEqual([d.rcpts for d in self._new()],
+        self.assertEqual([d.rcpts for d in self.new_dumps()],
                          [["vip@example.net"]])
 
 

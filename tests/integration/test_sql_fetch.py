@@ -17,7 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from test_checks import message  # noqa: E402
-from test_sql import q, sql_tool  # noqa: E402
+from test_sql import q, start_sink_and_db  # noqa: E402
 
 TAG = "\U0001F600" * 64  # 64 characters, 256 bytes in UTF-8
 
@@ -27,12 +27,7 @@ class SqlFetchTest(h.PeerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sink = h.Sink(cls.tmp, "sink")
-        cls.db = h.MariaDB(cls.tmp, "db")
-        cls.start_for_class(cls.sink, cls.db)
-        p = h.run([sql_tool(), "-d", cls.db.dsn(), "init"], timeout=60)
-        assert p.returncode == 0, p.stderr
-        q(cls.db, """
+        start_sink_and_db(cls, """
           INSERT INTO policy (id, policy_name, spam_tag2_level,
                               spam_kill_level, spam_subject_tag2)
             VALUES (4, 'long tag', -999, 1000, '%s');
