@@ -49,6 +49,19 @@ safe_utf8_len(const unsigned char *p, size_t avail)
 	/* C1 controls (U+0080-U+009F) are escaped like other controls. */
 	if (p[0] == 0xc2 && p[1] < 0xa0)
 		return 0;
+	/*
+	 * So are the characters that break a line or reorder what follows
+	 * them on screen (a name "\u202Eexe.txt" shows as "txt.exe"): LRM,
+	 * RLM, U+2028, U+2029, the embeddings and overrides U+202A-U+202E,
+	 * the isolates U+2066-U+2069, and the Arabic letter mark U+061C.
+	 */
+	if (n == 3 && p[0] == 0xe2 &&
+	    ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+			       (p[2] >= 0xa8 && p[2] <= 0xae))) ||
+	     (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+		return 0;
+	if (n == 2 && p[0] == 0xd8 && p[1] == 0x9c)
+		return 0;
 	return n;
 }
 

@@ -32,8 +32,11 @@
 /*	safe_log_text() keeps printable ASCII and well-formed UTF-8 (RFC
 /*	3629: no overlong forms, no surrogates, nothing past U+10FFFF), so
 /*	that non-ASCII names stay readable; it escapes controls, DEL, the
-/*	C1 controls U+0080-U+009F (some terminals act on them) byte by
-/*	byte, and each byte that is not part of a well-formed sequence.
+/*	C1 controls U+0080-U+009F (some terminals act on them), the
+/*	characters that break a line or reorder the text after them (U+2028,
+/*	U+2029, bidirectional marks, embeddings, overrides and isolates)
+/*	byte by byte, and each byte that is not part of a well-formed
+/*	sequence.
 /*
 /*	Bounds: out receives at most size - 1 bytes and a NUL. When the
 /*	whole of in does not fit, out is cut between two pieces, never

@@ -68,6 +68,23 @@ static const struct safe_case safe_cases[] = {
 	{"NBSP kept", LOG, S("\xc2\xa0"), 64, "\xc2\xa0", 2},
 	{"C1 control escaped", LOG, S("\xc2\x85\xc2\x9b"), 64,
 	 "\\xc2\\x85\\xc2\\x9b", 4},
+	{"line separators escaped", LOG,
+	 S("a\xe2\x80\xa8"
+	   "b\xe2\x80\xa9"),
+	 64,
+	 "a\\xe2\\x80\\xa8"
+	 "b\\xe2\\x80\\xa9",
+	 8},
+	{"bidi overrides escaped", LOG,
+	 S("\xe2\x80\xae"
+	   "exe.txt\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c"),
+	 64,
+	 "\\xe2\\x80\\xae"
+	 "exe.txt\\xe2\\x81\\xa6\\xe2\\x80\\x8f\\xd8\\x9c",
+	 18},
+	{"neighbours of the bidi controls kept", LOG,
+	 S("\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b"), 64,
+	 "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b", 14},
 	{"lone continuation", LOG, S("a\x80z"), 64, "a\\x80z", 3},
 	{"0xff", LOG, S("\xff\xfe"), 64, "\\xff\\xfe", 2},
 	{"F5 lead", LOG, S("\xf5\x80\x80\x80"), 64, "\\xf5\\x80\\x80\\x80", 4},
