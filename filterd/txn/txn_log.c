@@ -109,6 +109,18 @@ txn_log_format(const struct txn *t, struct buf *out)
 	buf_printf(out, ", size: %lld", (long long)t->size);
 	if (t->queued_as)
 		buf_printf(out, ", queued_as: %s", t->queued_as);
+	/* What a next hop said when it took none of a recipient. */
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		const struct txn_rcpt *rc = t->rcpts + i;
+
+		if (rc->by == RCPT_BY_HOP && rc->state != RCPT_DELIVERED &&
+		    rc->reply.code) {
+			buf_printf(out, ", refused: <%s> %d %s %s", rc->addr,
+				   rc->reply.code, rc->reply.dsn,
+				   rc->reply.text);
+			break;
+		}
+	}
 	buf_printf(out,
 		   ", %ld ms (receive %ld, scan %ld [virus %ld, banned %ld, "
 		   "spam %ld], forward %ld)",

@@ -229,6 +229,12 @@ class InjectionTest(EdgeCase):
             self.assert_safe_line(line)
         h.wait_until(lambda: "hop-bytes" in self.fd.log_text(), 5)
         self.assert_log_safe()
+        # The summary line says what the next hop answered.
+        line = [l for l in self.fd.log_lines()
+                if "hop-bytes" in l and h.LOG_RESULT_RE.search(l)][-1]
+        self.assertIn("{RejectedInbound}", line)
+        self.assertIn(", refused: <%s> 550 5.1.1 %s" % (
+            RCPT, HOP_TEXT_SAFE.decode()), line)
 
     def test_next_hop_data_reply_bytes_are_escaped_in_log(self):
         """A refusal of DATA is logged (and named in our 451)."""
