@@ -234,6 +234,55 @@ class DsnAttack(AttackCase):
         self.assertNotEqual(replies[0].code // 100, 4, replies)
 
 
+class NextHopAttack(AttackCase):
+
+    def test_data_refused_for_good_is_passed_on(self):
+        """ATTACK: a next hop that refuses DATA for good (554: a Postfix
+        reinjection smtpd with smtpd_data_restrictions, say
+        reject_multi_recipient_bounce) has refused every recipient for
+        good, as a 5xx to MAIL does (which is passed on); filterd turns
+        it into "451 4.4.1 next hop unavailable", so the front MTA
+        retries the message for days before it bounces it. README: "If
+        every recipient was refused for good (by the next hop ...), that
+        5xx is passed on"."""
+        hop = self.start(ScriptHop(
+            lambda verb, line, tx: "554 5.5.3 <DATA>: Data command "
+            "rejected: Multi-recipient bounce" if verb == "DATA" else None))
+        fd = self.filterd(banks={"default": {"forward": [hop.addr]}})
+        r = h.send_message(fd.port, "", [GOOD, BAD], MSG)
+        self.assertEqual(r.code // 100, 5, r)
+        self.assertEqual(hop.delivered, [])
+
+
+class MasterAttack(AttackCase):
+
+    def test_reload_that_moves_run_dir_leaves_no_pid_file(self):
+        """ATTACK: a reload may change run_dir; the master keeps its pid
+        file and scoreboard in the old one, and at SIGTERM removes
+        new run_dir/filterd.pid, which was never written: the stopped
+        daemon leaves old run_dir/filterd.pid behind with a pid that will
+        be reused, and while it runs the pid file and the scoreboard are
+        not where its configuration says (filterd-nanny -c finds none)."""
+        hop = self.start(ScriptHop())
+        fd = self.filterd(banks={"default": {"forward": [hop.addr]}})
+        old = fd.params["run_dir"]
+        self.assertTrue(h.wait_until(
+            lambda: os.path.exists(os.path.join(old, "filterd.pid")), 10))
+        new = old + "-moved"
+        fd.params["run_dir"] = new
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload" in fd.log_text(), 10), fd.log_text())
+        r = h.send_message(fd.port, SENDER, [GOOD], MSG)
+        self.assertEqual(r.code, 250, r)
+        fd.stop()
+        self.assertEqual(fd.exit_status, 0)
+        left = [d for d in (old, new)
+                if os.path.exists(os.path.join(d, "filterd.pid"))]
+        self.assertEqual(left, [], "pid file left by a stopped filterd")
+
+
 def sql_tool():
     return os.path.join(os.path.dirname(h.filterd_bin()), "filterd-sql")
 
