@@ -283,6 +283,40 @@ class MasterAttack(AttackCase):
         self.assertEqual(left, [], "pid file left by a stopped filterd")
 
 
+class CounterAttack(AttackCase):
+
+    def test_quarantined_mail_is_counted(self):
+        """ATTACK: FILTERD-MIB and filterd-nanny --json publish
+        msgs_action.quarantined / rcpts_action.quarantined ("kept in
+        quarantine"), but nothing ever counts them (txn_stats.c has no
+        path to SB_ACT_QUARANTINED): a virus discarded into the local
+        quarantine shows as 0 quarantined while its file is on disk."""
+        sink = self.start(h.Sink(self.tmp))
+        clamdb = self.tmp.sub("clamdb")
+        with open(os.path.join(clamdb, "test.ndb"), "w") as f:
+            f.write("Atk2-Test:0:*:%s\n" % b"ATTACK2-VIRUS-MARK".hex())
+        qdir = os.path.join(self.tmp.path, "quarantine")
+        fd = self.filterd(
+            banks={"default": {"forward": [sink.addr]}},
+            quarantine_dir=qdir, raw='clamav { database = "%s" }' % clamdb)
+        r = h.send_message(fd.port, SENDER, [GOOD],
+                           b"Subject: v\r\n\r\nATTACK2-VIRUS-MARK\r\n")
+        self.assertEqual(r.code, 250, r)
+        self.assertIn("discarded", r.text)
+        files = [f for _, _, fs in os.walk(qdir) for f in fs]
+        self.assertEqual(len(files), 1, files)
+        nanny = os.path.join(os.path.dirname(h.filterd_bin()),
+                             "filterd-nanny")
+        p = h.run([nanny, "-c", fd.conf_path, "--json"], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        import json
+        counters = json.loads(p.stdout.decode().splitlines()[0])["counters"]
+        self.assertEqual(counters["msgs_action"].get("quarantined"), 1,
+                         counters["msgs_action"])
+        self.assertEqual(counters["rcpts_action"].get("quarantined"), 1,
+                         counters["rcpts_action"])
+
+
 def sql_tool():
     return os.path.join(os.path.dirname(h.filterd_bin()), "filterd-sql")
 
