@@ -234,6 +234,40 @@ class DsnAttack(AttackCase):
         self.assertNotEqual(replies[0].code // 100, 4, replies)
 
 
+class OutboundVirusAttack(AttackCase):
+
+    def test_outbound_virus_bounce_tells_our_sender(self):
+        """ATTACK: policy-banks/authenticated.conf and default.conf say of
+        originating (outbound) mail: "the sender, not the recipient, is
+        told about a virus or banned attachment". dsn_why_not()
+        suppresses every virus DSN as "likely forged sender" without
+        looking at originating, so our own authenticated user, whose
+        outbound mail filterd refused (final_virus_destiny = bounce), is
+        told nothing: 250 2.5.0 "DSN suppressed", the mail silently gone.
+        The reason for suppressing (viruses forge their senders) does not
+        hold for mail our own user sent through an originating bank."""
+        sink = self.start(h.Sink(self.tmp))
+        clamdb = self.tmp.sub("clamdb")
+        with open(os.path.join(clamdb, "test.ndb"), "w") as f:
+            f.write("Atk2-Test:0:*:%s\n" % b"ATTACK2-VIRUS-MARK".hex())
+        fd = self.filterd(
+            banks={"default": {"forward": [sink.addr],
+                               "notify": [sink.addr],
+                               "originating": True,
+                               "final_virus_destiny": "bounce"}},
+            quarantine_dir=os.path.join(self.tmp.path, "q"),
+            raw='clamav { database = "%s" }' % clamdb)
+        user = "user@our-isp.example"
+        r = h.send_message(fd.port, user, ["friend@example.com"],
+                           b"Subject: v\r\n\r\nATTACK2-VIRUS-MARK\r\n")
+        self.assertEqual(r.code, 250, r)
+        self.assertTrue(sink.wait_count(1, 5),
+                        "no DSN to our sender: %r\n%s" % (
+                            r, fd.log_text()[-800:]))
+        dsn = sink.dumps()[0]
+        self.assertEqual((dsn.sender, dsn.rcpts), ("", [user]))
+
+
 class NextHopAttack(AttackCase):
 
     def test_data_refused_for_good_is_passed_on(self):
