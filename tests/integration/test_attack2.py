@@ -288,6 +288,40 @@ class NextHopAttack(AttackCase):
         self.assertEqual(hop.delivered, [])
 
 
+    def test_endless_ehlo_reply_costs_bounded_memory(self):
+        """ATTACK: hop_read_reply() keeps every line of the EHLO reply in
+        rj->ehlo, with no limit, and the buffer stays with the child: a
+        next hop (broken, or an attacker who got its address) that sends
+        20 MB of "250-" lines grows the child by 20 MB for its whole
+        life, and more is only bounded by child_timeout times the
+        bandwidth (Postfix's client stops storing reply text past
+        line_length_limit for this reason). Only the keywords are needed."""
+        hop = self.start(ScriptHop())
+        fd = self.filterd(banks={"default": {"forward": [hop.addr]}},
+                          min_servers=1, max_servers=1,
+                          forward_cache_time=0)
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 1, 10))
+        pid = fd.children()[0]
+        # A first message warms the child up; the next session's EHLO
+        # reply is 20 MB.
+        r = h.send_message(fd.port, SENDER, [GOOD], MSG, timeout=60)
+        self.assertEqual(r.code, 250, r)
+        hop.ext = ["X" * 4000] * 5000 + list(ScriptHop.EXT)
+
+        def hwm_kb():
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        before = hwm_kb()
+        r = h.send_message(fd.port, SENDER, [GOOD], MSG, timeout=60)
+        self.assertEqual(r.code, 250, r)
+        self.assertEqual(fd.children(), [pid])
+        grown = hwm_kb() - before
+        self.assertLess(grown, 4 * 1024,
+                        "child grew by %d kB for one EHLO reply" % grown)
+
+
 class MasterAttack(AttackCase):
 
     def test_reload_that_moves_run_dir_leaves_no_pid_file(self):
