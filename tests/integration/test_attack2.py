@@ -234,6 +234,46 @@ class DsnAttack(AttackCase):
         self.assertNotEqual(replies[0].code // 100, 4, replies)
 
 
+GTUBE = (b"XJS*C4JDBQADN1.NSBN3*2IDNEN*"
+         b"GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X")
+
+
+class UncheckedMasksSpamAttack(AttackCase):
+
+    def test_unchecked_content_does_not_let_spam_through(self):
+        """ATTACK: the category is the highest that applies, and UNCHECKED
+        ranks above SPAM; its destiny is now "pass" by default. So spam
+        that also carries something uncheckable (two boundary= values,
+        which any sender can write, or an encrypted zip) is UNCHECKED
+        and passes, though the spam check finished (GTUBE, score 1000)
+        and the bank says final_spam_destiny = discard; it even loses the
+        spam subject tag. A check that finished must not be overruled by
+        one that could not: a recipient is blocked by the highest of the
+        message's categories whose destiny blocks (amavisd-new's
+        blocking_ccat), so this message is blocked as SPAM."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(banks={"default": {
+            "forward": [sink.addr], "final_spam_destiny": "discard"}},
+            quarantine_dir=os.path.join(self.tmp.path, "q"))
+        # The control: plain GTUBE is discarded.
+        plain = (b"From: a@example.org\r\nSubject: spam\r\n\r\n" + GTUBE +
+                 b"\r\n")
+        r = h.send_message(fd.port, SENDER, [GOOD], plain)
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        msg = (b"From: a@example.org\r\nSubject: spam\r\n"
+               b"MIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/mixed; boundary=\"one\"; "
+               b"boundary=\"two\"\r\n\r\n--one\r\n"
+               b"Content-Type: text/plain\r\n\r\n" + GTUBE +
+               b"\r\n--one--\r\n")
+        r = h.send_message(fd.port, SENDER, [GOOD], msg)
+        time.sleep(0.5)
+        self.assertEqual(sink.count(), 0,
+                         "spam passed as UNCHECKED: %r\n%s" % (
+                             r, fd.log_text()[-600:]))
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+
+
 class OutboundVirusAttack(AttackCase):
 
     def test_outbound_virus_bounce_tells_our_sender(self):
