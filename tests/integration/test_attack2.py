@@ -37,7 +37,9 @@ class ScriptHop:
     default answer, or "CLOSE" to drop the connection without a word.
     tx is the transaction so far (dict: mail, rcpts accepted, data).
     after_dot(tx) gives the reply to the final dot the same way.
-    delivered lists the transactions whose dot got a 2xx."""
+    after_dot may also return "CLOSE": the hop keeps the message and
+    drops the connection without a word. delivered lists the transactions
+    the hop kept (a 2xx to the dot, or "CLOSE")."""
 
     EXT = ("PIPELINING", "SIZE 10240000", "8BITMIME", "DSN",
            "ENHANCEDSTATUSCODES")
