@@ -200,7 +200,8 @@ hop_read_reply(struct reinject *rj, struct hop *h, struct reinject_reply *r,
 				 rj->line);
 			return -1;
 		}
-		if (lines) {
+		/* The text a peer can make endless is kept up to a limit. */
+		if (lines && lines->len < sizeof(rj->line) * 16) {
 			buf_puts(lines, rj->line + 4);
 			buf_puts(lines, "\n");
 		}
