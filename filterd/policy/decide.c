@@ -72,45 +72,47 @@ decide_flag(int bank, int pol)
 	return pol >= 0 ? pol : bank;
 }
 
+/* What a recipient's findings are, under its own settings. */
+struct decide_found {
+	int in[TXN_CCAT_VIRUS + 1]; /* by category: the findings make it */
+};
+
 /*
- * decide_ccat - one recipient's category and spam score: the message's,
- * or, when SQL gives the recipient settings of its own, the category the
- * findings make under them (bypassed checks ignored, its levels, its
- * white and black lists).
+ * decide_found - the categories one recipient's findings fall in, and
+ * its spam score: the checks' findings under its settings when SQL
+ * gives it some (bypassed checks ignored, its levels, its white and
+ * black lists), else under the bank's. A message can be several things
+ * at once (spam that also holds what could not be checked): each counts.
  */
-static enum txn_ccat
-decide_ccat(const struct txn *t, struct txn_rcpt *rc,
-	    const struct decide_levels *lv)
+static void
+decide_found(const struct txn *t, struct txn_rcpt *rc,
+	     const struct decide_levels *lv, struct decide_found *f)
 {
 	const struct conf_bank_values *v = &t->bank.v;
 	const struct lookup_policy *p = rc->pol;
+	int spam_checked;
 
+	memset(f, 0, sizeof(*f));
 	rc->score = t->spam_score + (p ? p->wb_score : 0) + rc->penpal;
-	/* Without settings (or a pen pal bonus) of its own, a recipient has
-	 * the message's category. */
-	if (p == NULL && rc->penpal == 0)
-		return t->ccat;
 	/* amavis: a whitelisted sender gets -10 and never reaches tag2
 	 * or kill; a blacklisted one counts as kill. */
 	if (p && p->whitelisted)
 		rc->score -= 10;
-	if (t->virus &&
-	    !decide_flag(v->bypass_virus_checks, p ? p->bypass_virus : -1))
-		return TXN_CCAT_VIRUS;
-	if (t->banned &&
-	    !decide_flag(v->bypass_banned_checks, p ? p->bypass_banned : -1))
-		return TXN_CCAT_BANNED;
-	if (t->unchecked)
-		return TXN_CCAT_UNCHECKED;
-	if (!t->spam_scanned ||
-	    decide_flag(v->bypass_spam_checks, p ? p->bypass_spam : -1) ||
-	    (p && p->whitelisted))
-		return TXN_CCAT_CLEAN;
-	if ((p && p->blacklisted) || rc->score >= lv->kill)
-		return TXN_CCAT_SPAM;
-	if (rc->score >= lv->tag2)
-		return TXN_CCAT_SPAMMY;
-	return TXN_CCAT_CLEAN;
+	f->in[TXN_CCAT_VIRUS] = t->virus &&
+				!decide_flag(v->bypass_virus_checks,
+					     p ? p->bypass_virus : -1);
+	f->in[TXN_CCAT_BANNED] = t->banned &&
+				 !decide_flag(v->bypass_banned_checks,
+					      p ? p->bypass_banned : -1);
+	f->in[TXN_CCAT_UNCHECKED] = t->unchecked != NULL;
+	spam_checked = t->spam_scanned &&
+		       !decide_flag(v->bypass_spam_checks,
+				    p ? p->bypass_spam : -1) &&
+		       !(p && p->whitelisted);
+	f->in[TXN_CCAT_SPAM] = spam_checked &&
+			       ((p && p->blacklisted) || rc->score >= lv->kill);
+	f->in[TXN_CCAT_SPAMMY] = spam_checked && rc->score >= lv->tag2;
+	f->in[TXN_CCAT_CLEAN] = 1;
 }
 
 /* decide_spammy - at tag2, unless the sender is whitelisted */
@@ -173,7 +175,7 @@ decide_spam_headers(struct txn *t, double score, int spammy,
 /* decide_destiny - the bank's destiny for a category, and why */
 static int
 decide_destiny(struct txn *t, enum txn_ccat ccat, const struct lookup_policy *p,
-	       const char **what)
+	       double score, const char **what)
 {
 	const struct conf_bank_values *v = &t->bank.v;
 
@@ -192,7 +194,7 @@ decide_destiny(struct txn *t, enum txn_ccat ccat, const struct lookup_policy *p,
 			       ? CONF_D_PASS
 			       : v->final_unchecked_destiny;
 	case TXN_CCAT_SPAM:
-		*what = pool_printf(t->pool, "SPAM, score=%.3f", t->spam_score);
+		*what = pool_printf(t->pool, "SPAM, score=%.3f", score);
 		return p && p->spam_lover == 1 ? CONF_D_PASS
 					       : v->final_spam_destiny;
 	default:
@@ -232,6 +234,43 @@ decide_headers(struct txn *t, const struct txn_rcpt *rc,
 	return made[(*n_made)++].list;
 }
 
+/*
+ * decide_blocking - the destiny of a recipient and the category it is
+ * for: the highest category it falls in whose destiny does not pass it
+ * (amavisd-new's blocking category), so that what one check could not
+ * see never overrules what another did find; else pass, for its highest
+ * category.
+ */
+static int
+decide_blocking(struct txn *t, struct txn_rcpt *rc,
+		const struct decide_found *f, const char **what)
+{
+	static const enum txn_ccat order[] = {
+		TXN_CCAT_VIRUS, TXN_CCAT_BANNED, TXN_CCAT_UNCHECKED,
+		TXN_CCAT_SPAM,	TXN_CCAT_SPAMMY, TXN_CCAT_CLEAN,
+	};
+	int first = -1;
+
+	*what = NULL;
+	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
+		const char *why;
+		int d;
+
+		if (!f->in[order[i]])
+			continue;
+		if (first < 0)
+			first = (int)order[i];
+		d = decide_destiny(t, order[i], rc->pol, rc->score, &why);
+		if (d != CONF_D_PASS) {
+			rc->ccat = order[i];
+			*what = why;
+			return d;
+		}
+	}
+	rc->ccat = (enum txn_ccat)first;
+	return CONF_D_PASS;
+}
+
 /* decide_run - every recipient's category, destiny and header fields */
 int
 decide_run(struct txn *t)
@@ -244,16 +283,17 @@ decide_run(struct txn *t)
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		struct txn_rcpt *rc = t->rcpts + i;
 		struct decide_levels lv;
+		struct decide_found f;
 		const char *what;
 		int destiny;
 
 		rc->local = decide_local(t->conf, rc->addr);
 		decide_levels(t, rc, &lv);
-		rc->ccat = decide_ccat(t, rc, &lv);
+		decide_found(t, rc, &lv, &f);
+		rc->dsn_cutoff = lv.dsn_cutoff;
+		destiny = decide_blocking(t, rc, &f, &what);
 		if (rc->ccat > worst)
 			worst = rc->ccat;
-		rc->dsn_cutoff = lv.dsn_cutoff;
-		destiny = decide_destiny(t, rc->ccat, rc->pol, &what);
 		switch (destiny) {
 		case CONF_D_TEMPFAIL:
 			/* Unchecked mail is never passed as checked. */
@@ -263,12 +303,10 @@ decide_run(struct txn *t)
 		case CONF_D_PASS:
 			rcpt_policy(t, rc, RCPT_PENDING, NULL);
 			rc->headers = decide_headers(t, rc, &lv, made, &n_made);
-			rc->subject_tag =
-				rc->local && lv.subject_tag[0] &&
-						rc->ccat >= TXN_CCAT_SPAMMY &&
-						rc->ccat <= TXN_CCAT_SPAM
-					? lv.subject_tag
-					: NULL;
+			rc->subject_tag = rc->local && lv.subject_tag[0] &&
+							  f.in[TXN_CCAT_SPAMMY]
+						  ? lv.subject_tag
+						  : NULL;
 			break;
 		case CONF_D_DISCARD:
 			rcpt_policy(t, rc, RCPT_DISCARDED, what);

@@ -13,7 +13,11 @@
 /*
 /*	VIRUS, BANNED, UNCHECKED, SPAM: final_virus_destiny,
 /*	final_banned_destiny, final_unchecked_destiny, final_spam_destiny;
-/*	SPAMMY and CLEAN: PASS. PASS leaves the recipient PENDING, to be
+/*	SPAMMY and CLEAN: PASS. A message may fall in several categories
+/*	(spam that also holds something that could not be checked): the
+/*	destiny is that of the highest one that does not pass (amavisd-new's
+/*	blocking category), and the recipient's category is that one, or,
+/*	when everything passes, the highest. PASS leaves the recipient PENDING, to be
 /*	forwarded; DISCARD makes it DISCARDED (250 2.7.0, nothing
 /*	forwarded); REJECT makes it REJECTED (554 5.7.0 with the reason);
 /*	BOUNCE makes it BOUNCING, for the NOTIFY stage (dsn.c) to tell the

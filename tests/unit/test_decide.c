@@ -498,6 +498,9 @@ make_txn(const struct conf *conf, const struct decide_case *c)
 		v->final_virus_destiny = v->final_banned_destiny =
 			v->final_unchecked_destiny = v->final_spam_destiny =
 				c->destiny;
+	/* SPAMMY is at tag2 and under kill (built-in: both 6.31). */
+	if (c->ccat == TXN_CCAT_SPAMMY)
+		v->spam_kill_level = 10;
 	if (c->levels) {
 		v->spam_tag_level = c->tag_level;
 		v->spam_tag2_level = c->tag2_level;
@@ -511,10 +514,14 @@ make_txn(const struct conf *conf, const struct decide_case *c)
 		for (size_t i = 0; i < MAX_RCPTS && c->rcpts[i]; i++)
 			txn_add_rcpt(t, c->rcpts[i], NULL);
 	}
+	/* What the checks found: the row's category, and no other. */
 	t->ccat = c->ccat;
-	t->virus = "Eicar-Test-Signature";
-	t->banned = "application/zip,invoice.zip,invoice.pdf.exe";
-	t->unchecked = "MIME nesting too deep";
+	t->virus = c->ccat == TXN_CCAT_VIRUS ? "Eicar-Test-Signature" : NULL;
+	t->banned = c->ccat == TXN_CCAT_BANNED
+			    ? "application/zip,invoice.zip,invoice.pdf.exe"
+			    : NULL;
+	t->unchecked = c->ccat == TXN_CCAT_UNCHECKED ? "MIME nesting too deep"
+						     : NULL;
 	t->spam_scanned = c->scanned;
 	t->spam_score = c->score;
 	t->spam_hits = c->hits;
@@ -684,6 +691,54 @@ test_bounce_until_notified(void **state)
 	txn_free(&t);
 }
 
+/*
+ * test_blocking_category - several categories at once: the highest one
+ * whose destiny does not pass decides, so what one check could not see
+ * never lets through what another found (amavis' blocking category).
+ */
+static void
+test_blocking_category(void **state)
+{
+	struct fixture *f = *state;
+	static const struct decide_case c = {
+		.name = "unchecked spam",
+		.ccat = TXN_CCAT_UNCHECKED,
+		.destiny = CONF_D_PASS,
+		.scanned = 1,
+		.score = 1000,
+	};
+	struct txn *t = make_txn(f->conf, &c);
+
+	/* UNCHECKED passes (the row), SPAM is discarded. */
+	t->bank.v.final_spam_destiny = CONF_D_DISCARD;
+	assert_int_equal(decide_run(t), 0);
+	assert_int_equal(t->rcpts[0].state, RCPT_DISCARDED);
+	assert_int_equal(t->rcpts[0].ccat, TXN_CCAT_SPAM);
+	assert_non_null(strstr(t->rcpts[0].reply.text, "SPAM, score=1000"));
+	assert_int_equal(t->ccat, TXN_CCAT_SPAM);
+	txn_free(&t);
+
+	/* Everything passes: the highest category is the recipient's. */
+	t = make_txn(f->conf, &c);
+	t->bank.v.final_spam_destiny = CONF_D_PASS;
+	assert_int_equal(decide_run(t), 0);
+	assert_int_equal(t->rcpts[0].state, RCPT_PENDING);
+	assert_int_equal(t->rcpts[0].ccat, TXN_CCAT_UNCHECKED);
+	txn_free(&t);
+
+	/* A virus passed on, a banned part in the same message is not. */
+	t = make_txn(f->conf, &c);
+	t->virus = "Eicar-Test-Signature";
+	t->banned = "application/zip,a.zip,a.exe";
+	t->spam_score = 0;
+	t->bank.v.final_virus_destiny = CONF_D_PASS;
+	t->bank.v.final_banned_destiny = CONF_D_REJECT;
+	assert_int_equal(decide_run(t), 0);
+	assert_int_equal(t->rcpts[0].state, RCPT_REJECTED);
+	assert_int_equal(t->rcpts[0].ccat, TXN_CCAT_BANNED);
+	txn_free(&t);
+}
+
 /* Built-in configuration: every recipient is local. */
 static void
 test_local_builtin(void **state)
@@ -702,6 +757,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_bounce_until_notified),
+		cmocka_unit_test(test_blocking_category),
 		cmocka_unit_test(test_local_builtin),
 	};
 
