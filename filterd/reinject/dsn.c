@@ -60,8 +60,9 @@ dsn_why_not(const struct txn *t, const struct txn_rcpt *rc)
 		return "NOTIFY excludes FAILURE";
 	if (rc->by != RCPT_BY_POLICY)
 		return NULL;
-	/* Viruses fake their senders: a DSN would be backscatter. */
-	if (rc->ccat == TXN_CCAT_VIRUS)
+	/* Viruses fake their senders: a DSN would be backscatter. Not so
+	 * the senders of originating mail: they are our own users. */
+	if (rc->ccat == TXN_CCAT_VIRUS && !t->bank.v.originating)
 		return "virus, likely forged sender";
 	if (rc->ccat == TXN_CCAT_SPAM && rc->score >= rc->dsn_cutoff)
 		return "spam above spam_dsn_cutoff_level";
@@ -250,13 +251,16 @@ dsn_format(const struct txn *t, const char *dsn_id, struct buf *out)
 	buf_printf(out, "\r\n--%s/%s--\r\n", dsn_id, c->myhostname);
 }
 
-/* dsn_send - build and forward the DSN; 0 when a notify hop took it */
+/*
+ * dsn_send - build and forward the DSN: 2 when a notify hop took it, 5
+ * when it was refused for good (nobody can be told), 4 otherwise
+ */
 static int
 dsn_send(struct reinject *rj, struct txn *t, char *err, size_t errsize)
 {
 	struct txn *d = txn_create(t->conf, "127.0.0.1", 0);
 	struct buf text;
-	int ok = 0;
+	int class = 4;
 
 	d->bank = t->bank;
 	d->bank.v.forward = t->bank.v.notify;
@@ -271,26 +275,30 @@ dsn_send(struct reinject *rj, struct txn *t, char *err, size_t errsize)
 		spool_write(d->spool, text.data, text.len);
 		d->size = spool_size(d->spool);
 		if (spool_commit(d->spool, err, errsize) == 0 &&
-		    reinject_run(rj, d) == 0 && rcpt_class(d, d->rcpts) == 2)
-			ok = 1;
-		else if (d->error_text)
+		    reinject_run(rj, d) == 0)
+			class = rcpt_class(d, d->rcpts);
+		if (class != 2 && d->error_text)
 			snprintf(err, errsize, "%s", d->error_text);
-		else
+		else if (class != 2 && d->rcpts[0].reply.code)
 			snprintf(err, errsize, "%d %s %s",
 				 d->rcpts[0].reply.code, d->rcpts[0].reply.dsn,
 				 d->rcpts[0].reply.text);
 	}
-	if (ok)
+	if (class == 2)
 		msg_info("%s: sender notified: DSN %s to <%s>, queued_as: %s",
 			 t->id, d->id, t->sender,
 			 d->queued_as ? d->queued_as : "?");
+	else if (class == 5)
+		msg_warn("%s: DSN %s to <%s> refused for good: %s; nobody "
+			 "can be told",
+			 t->id, d->id, t->sender, err);
 	else
 		msg_warn("%s: cannot send DSN %s to <%s>: %s; the message "
 			 "is temporarily failed instead",
 			 t->id, d->id, t->sender, err);
 	buf_release(&text);
 	txn_free(&d);
-	return ok ? 0 : -1;
+	return class;
 }
 
 /* dsn_run - tell the sender about recipients not delivered for good */
@@ -298,7 +306,7 @@ int
 dsn_run(struct reinject *rj, struct txn *t)
 {
 	size_t pending = 0;
-	char err[512];
+	char err[512] = "";
 
 	rcpt_settle(t);
 	if (!rcpt_bounce_due(t))
@@ -319,15 +327,25 @@ dsn_run(struct reinject *rj, struct txn *t)
 	}
 	if (pending == 0)
 		return 0;
-	if (dsn_send(rj, t, err, sizeof(err)) == 0) {
+	switch (dsn_send(rj, t, err, sizeof(err))) {
+	case 2:
 		for (size_t i = 0; i < t->n_rcpts; i++)
 			if (t->rcpts[i].state == RCPT_BOUNCING)
 				rcpt_bounced(t->rcpts + i);
-		return 0;
+		break;
+	case 5:
+		/* A DSN that can never be delivered: as an MTA drops a double
+		 * bounce; a retry would only repeat it, and the delivery. */
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (t->rcpts[i].state == RCPT_BOUNCING)
+				rcpt_nobounce(t->rcpts + i);
+		break;
+	default:
+		/* A bounce that cannot be sent now: the front MTA keeps it. */
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (t->rcpts[i].state == RCPT_BOUNCING)
+				rcpt_bounce_failed(t, t->rcpts + i, err);
+		break;
 	}
-	/* A bounce that cannot be sent now: the front MTA keeps it. */
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		if (t->rcpts[i].state == RCPT_BOUNCING)
-			rcpt_bounce_failed(t, t->rcpts + i, err);
 	return 0;
 }

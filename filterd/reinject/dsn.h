@@ -17,15 +17,18 @@
 /*	bounce ("the content filter blocked it") or a next hop's refusal
 /*	("the next mail server refused it"), saying the message went to
 /*	the other recipients only when it did. When a notify hop accepts
-/*	the DSN the recipients are BOUNCED; when none does they are
-/*	DEFERRED, and the front MTA retries the message: no refusal is
-/*	ever lost.
+/*	the DSN the recipients are BOUNCED; when one refuses it for good
+/*	(5xx: the sender cannot be reached) they are NOBOUNCE, as an MTA
+/*	drops a double bounce, since a retry would only repeat it; when the
+/*	DSN cannot be sent now they are DEFERRED, and the front MTA retries
+/*	the message: no refusal is lost while it could still be told.
 /*
 /*	Nobody is told (NOBOUNCE), as an MTA or amavisd-new would not tell
 /*	them: mail from the null sender, a recipient whose NOTIFY excludes
 /*	FAILURE, and for policy bounces a virus (its sender is likely
-/*	forged), spam at the recipient's spam_dsn_cutoff_level, and
-/*	Precedence bulk, list or junk.
+/*	forged; not in originating mail, whose sender is our own user),
+/*	spam at the recipient's spam_dsn_cutoff_level, and Precedence
+/*	bulk, list or junk.
 /*
 /*	Nothing is sent while the one reply of an SMTP message will be a
 /*	4xx anyway (rcpt_bounce_due): the message is retried as a whole.
