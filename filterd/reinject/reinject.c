@@ -464,6 +464,16 @@ hop_envelope(struct reinject *rj, struct hop *h, struct txn *t,
 		goto mail_refused;
 	if (*accepted == 0)
 		goto no_recipient;
+	if (r.code / 100 == 5) {
+		/* DATA refused for good: the answer for every recipient it
+		 * had taken, as a refusal of MAIL is. Nothing was sent. */
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (g->member[i] && t->rcpts[i].state == RCPT_PENDING)
+				rcpt_hop_reply(t, t->rcpts + i, h->name, r.code,
+					       r.dsn, r.text);
+		*accepted = 0;
+		return HOP_DONE;
+	}
 	if (r.code != 354)
 		return hop_fail(h, HOP_NEXT, "%s: DATA: %s", h->name, r.full);
 	return HOP_DONE;

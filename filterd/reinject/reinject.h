@@ -16,8 +16,10 @@
 /*	reinject_run() sends the message in txn to the recipients the
 /*	policy passed (RCPT_PENDING, txn/rcpt.h), trying the bank's forward
 /*	hops in order. A hop is skipped for the next one when it cannot be
-/*	reached, times out, or answers 4xx (or anything but 2xx) before the
-/*	message data is sent: nothing has been handed over yet. Once the
+/*	reached, times out, or refuses for now (4xx, or a reply that is no
+/*	answer) before the message data is sent: nothing has been handed
+/*	over yet. A 5xx to MAIL, RCPT or DATA is the recipients' answer (a
+/*	refusal for good), not a reason to try another hop. Once the
 /*	data is under way there is no retry on another hop: a failure then
 /*	is a temporary failure of the message (the front MTA retries; at
 /*	worst a duplicate, never a loss).
