@@ -537,6 +537,18 @@ master_reload(struct master *m)
 		msg_error("reload rejected, configuration unchanged: %s", err);
 		return;
 	}
+	/*
+	 * The pid file and the scoreboard (which every child has mapped and
+	 * the nanny and the SNMP agent find by run_dir) stay where the
+	 * master made them; moving them under running children is not worth
+	 * it. Postfix too wants a restart for such parameters.
+	 */
+	if (strcmp(nc->run_dir, m->conf->run_dir) != 0) {
+		msg_error("reload rejected, configuration unchanged: run_dir "
+			  "cannot change on reload; restart filterd");
+		conf_free(&nc);
+		return;
+	}
 	/* New signatures and rules are built before anything changes. */
 	if ((nck = checks_create(nc, err, sizeof(err))) == NULL) {
 		msg_error("reload rejected, configuration unchanged: %s", err);

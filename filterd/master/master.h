@@ -31,7 +31,11 @@
 /*	SIGHUP re-reads the configuration file. A bad file is logged and
 /*	ignored (the running pool keeps going), and so is a reload that
 /*	cannot be carried out: a signature database that does not load, a
-/*	directory that cannot be made, a new listener that cannot be bound.
+/*	directory that cannot be made, a new listener that cannot be bound,
+/*	a new run_dir (the pid file and the scoreboard, which the children
+/*	have mapped, stay where they are: a restart moves them; a new
+/*	tmp_dir or quarantine_dir is taken, old children finishing in the
+/*	old one).
 /*	Such a rejected reload changes nothing: every listener, child,
 /*	counter and the generation stay as they were. A good one starts a
 /*	new generation: listeners that are still configured keep their

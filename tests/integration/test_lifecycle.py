@@ -235,6 +235,48 @@ class ReloadTest(LifecycleCase):
         self.assertTrue(h.wait_until(
             lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
 
+    def test_reload_that_moves_run_dir_is_rejected(self):
+        """The pid file and the scoreboard stay where the master made
+        them: a reload that names another run_dir is rejected, changes
+        nothing (the new directory is not even made) and says why; a
+        later good reload goes through, and the stopped master leaves no
+        pid file."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=2,
+                                     max_servers=4))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 2, 10))
+        before = sorted(fd.children())
+        old = fd.params["run_dir"]
+        pidfile = os.path.join(old, "filterd.pid")
+        new = old + "-moved"
+        fd.params["run_dir"] = new
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertIn("reload rejected, configuration unchanged: run_dir "
+                      "cannot change on reload; restart filterd",
+                      fd.log_text())
+        time.sleep(0.5)
+        self.assertFalse(os.path.exists(new))
+        self.assertEqual(sorted(fd.children()), before)
+        self.assertNotIn("generation 2", fd.log_text())
+        with open(pidfile) as f:
+            self.assertEqual(int(f.read()), fd.proc.pid)
+        self.assertTrue(os.path.exists(os.path.join(old, "scoreboard")))
+        r = self.send_one(fd.port)
+        self.assertEqual(r.code, 250, r)
+        # Back to the old run_dir: an ordinary reload.
+        fd.params["run_dir"] = old
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
+        fd.stop()
+        self.assertEqual(fd.exit_status, 0)
+        self.assertFalse(os.path.exists(pidfile))
+        self.assertFalse(os.path.exists(new))
+
     def test_reload_keeps_kept_and_closes_removed_listeners(self):
         sink = self.start(h.Sink(self.tmp))
         kept, removed, added = h.free_ports(3)
