@@ -464,9 +464,12 @@ quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 			(void)mysql_rollback(x.c);
 			return -1;
 		}
-		/* The server went away mid-transaction: try the next DSN. */
-		db_failed(t->storage, x.err);
-		if (t->slot)
+		/*
+		 * The server went away mid-transaction: try again on a new
+		 * connection (the same DSN when this one had been idle, else
+		 * the next DSN).
+		 */
+		if (db_failed(t->storage, x.err) && t->slot)
 			t->slot->c.sql_failovers++;
 	}
 	return -1;
