@@ -23,7 +23,9 @@
 /*	private directory under tmp_dir that the master removes, with all
 /*	in it, when it reaps the child (childdir.h); at start it removes
 /*	those an earlier run left. tmp_dir is locked (flock) against a
-/*	second master.
+/*	second master. When it reaps a child that had a message in hand,
+/*	it also removes the quarantine copy the child may have been writing
+/*	under a temporary name (quar_local_leftover(), quar.h).
 /*
 /*	The master's pid is in run_dir/filterd.pid while it runs (a new
 /*	file renamed into place: a symbolic link there is replaced).

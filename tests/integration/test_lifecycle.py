@@ -387,6 +387,42 @@ class ChildDeathTest(LifecycleCase):
         self.assert_tmp_clean(fd, pid)
         self.assertEqual(sink.count(), 0)
 
+    def test_sigkill_leaves_no_quarantine_tmp_copy(self):
+        """Where quarantine_dir has no O_TMPFILE (NFS), a child writes its
+        quarantine copy as X/.tmp.MAIL_ID.PID and renames it; killed
+        meanwhile, it leaves that file, and the master removes it when it
+        reaps the child. This file system has O_TMPFILE, so the copy is
+        put there by hand for the child's message in hand (its mail_id,
+        from the nanny): what is checked is the master's part, and that
+        it removes that child's file alone."""
+        sink = self.start(h.Sink(self.tmp))
+        qdir = os.path.join(self.tmp.path, "quarantine")
+        fd = self.start(self.filterd(sink.addr, min_servers=1,
+                                     max_servers=1, quarantine_dir=qdir))
+        pid = self.only_child(fd)
+        c = self.open_data(fd.port)
+        p = h.run([nanny_bin(), "-c", fd.conf_path, "--json"], timeout=20)
+        kids = [k for k in json.loads(p.stdout)["children"]
+                if k["pid"] == pid]
+        self.assertEqual(len(kids), 1, p.stdout)
+        mail_id = kids[0]["mail_id"]
+        self.assertRegex(mail_id, r"^[A-Za-z0-9_-]{12}$")
+        sub = os.path.join(qdir, mail_id[0])
+        os.makedirs(sub, exist_ok=True)
+        partial = os.path.join(sub, ".tmp.%s.%d" % (mail_id, pid))
+        other = os.path.join(sub, ".tmp.%s.%d" % (mail_id, pid + 1))
+        for path in (partial, other):
+            with open(path, "wb") as f:
+                f.write(b"\x1f\x8b partial copy")
+        os.kill(pid, signal.SIGKILL)
+        self.assert_no_250(c)
+        self.assert_tmp_clean(fd, pid)
+        self.assertFalse(os.path.exists(partial),
+                         "the dead child's partial quarantine copy stays")
+        self.assertTrue(os.path.exists(other))
+        self.assertNotIn("quarantine leftover", fd.log_text())
+        self.assertEqual(sink.count(), 0)
+
     def stalled(self, sig):
         """A child killed with sig while it forwards to a stalled hop."""
         hop = self.start(StallHop())
