@@ -24,6 +24,7 @@ struct db_member {
 	char *text; /* the DSN as configured (for logs: no password) */
 	struct db_dsn dsn;
 	MYSQL *conn;
+	int fresh;	   /* conn was made by the last db_connection() */
 	time_t rest_until; /* do not try before this */
 };
 
@@ -129,7 +130,9 @@ db_connection(struct db *db, char *errbuf, size_t errsize)
 	for (size_t i = 0; i < db->n; i++) {
 		struct db_member *m = db->m + i;
 
-		if (m->conn == NULL) {
+		if (m->conn != NULL) {
+			m->fresh = 0; /* reused: it may have gone stale */
+		} else {
 			if (now < m->rest_until)
 				continue;
 			if (db_connect(db, m, why, sizeof(why)) < 0) {
@@ -138,6 +141,7 @@ db_connection(struct db *db, char *errbuf, size_t errsize)
 				snprintf(errbuf, errsize, "%s", why);
 				continue;
 			}
+			m->fresh = 1;
 		}
 		if (db->current != (int)i) {
 			if (db->current >= 0) {
@@ -159,18 +163,36 @@ db_connection(struct db *db, char *errbuf, size_t errsize)
 	return NULL;
 }
 
-/* db_failed - the current connection broke: close it, let it rest */
-void
+/*
+ * db_failed - the current connection broke: close it; let its DSN rest
+ * unless the connection was an old one
+ *
+ * A connection kept from earlier use breaks on its next query when the
+ * server closed it meanwhile (wait_timeout, a restart, KILL, a proxy):
+ * that says nothing about the server now, so the next db_connection()
+ * connects to the same DSN at once. Only a connection made for this use
+ * that fails (or a connect that fails, in db_connection()) makes the DSN
+ * rest. Each connection gets that one chance, so a server that takes
+ * connections and drops every query still rests after one retry.
+ */
+int
 db_failed(struct db *db, const char *why)
 {
 	struct db_member *m;
 
 	if (db->current < 0)
-		return;
+		return 0;
 	m = db->m + db->current;
+	if (m->conn != NULL && !m->fresh) {
+		msg_warn("sql: %s: connection lost: %s; reconnecting", m->text,
+			 why);
+		db_close_member(m);
+		return 0;
+	}
 	msg_warn("sql: %s failed: %s", m->text, why);
 	db_close_member(m);
 	m->rest_until = time(NULL) + db->retry_interval;
+	return 1;
 }
 
 /* db_is_connection_error - does this error mean the server is gone? */

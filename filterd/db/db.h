@@ -22,10 +22,18 @@
 /*	down or resting.
 /*
 /*	db_failed() tells the db that the connection db_connection() gave
-/*	broke in use (a query failed with a connection error): it is closed
-/*	and its DSN rests; the caller may ask for the next connection and
-/*	retry its transaction there. db_is_connection_error() tells such
-/*	errors from errors of the statement itself.
+/*	broke in use (a query failed with a connection error): it is closed.
+/*	When db_connection() had reused it (kept from earlier use: the
+/*	server may have closed it while it was idle, after wait_timeout, a
+/*	restart or a KILL), its DSN does not rest: the next db_connection()
+/*	connects to the same DSN again at once, and db_failed() returns 0.
+/*	When it had been made for this use, the DSN rests for
+/*	retry_interval and db_failed() returns 1 (the next connection is a
+/*	failover, if another DSN is up). Either way the caller may ask for
+/*	the next connection and retry its transaction there; a DSN rests
+/*	only when a fresh connect, or a query on a fresh connection, fails.
+/*	db_is_connection_error() tells such errors from errors of the
+/*	statement itself.
 /*
 /*	db_current() names the DSN in use (0-based), for logs and tests;
 /*	db_failovers() counts the times service moved to another DSN.
@@ -43,7 +51,7 @@ struct db *db_create(const struct conf_strlist *dsns, int retry_interval,
 		     int connect_timeout);
 void db_free(struct db **dbp);
 MYSQL *db_connection(struct db *db, char *errbuf, size_t errsize);
-void db_failed(struct db *db, const char *why);
+int db_failed(struct db *db, const char *why);
 int db_is_connection_error(unsigned err);
 int db_current(const struct db *db);
 unsigned long db_failovers(const struct db *db);

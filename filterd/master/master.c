@@ -26,6 +26,7 @@
 #include "childdir.h"
 #include "conf/conf.h"
 #include "master.h"
+#include "quarantine/quar.h"
 #include "scan/checks.h"
 #include "scoreboard.h"
 #include "server_skel.h"
@@ -43,8 +44,9 @@ struct master_child {
 	int busy;
 	time_t started;
 	time_t idle_since;
-	int sb_index;  /* its scoreboard slot */
-	char *tmp_dir; /* where its private directory is (childdir.h) */
+	int sb_index;	/* its scoreboard slot */
+	char *tmp_dir;	/* where its private directory is (childdir.h) */
+	char *quar_dir; /* its quarantine_dir (quar_local_leftover) */
 };
 
 struct master_listener {
@@ -384,6 +386,7 @@ master_spawn(struct master *m)
 	slot->busy = 0;
 	slot->started = slot->idle_since = time(NULL);
 	slot->tmp_dir = xstrdup(m->conf->tmp_dir);
+	slot->quar_dir = xstrdup(m->conf->quarantine_dir);
 }
 
 /* master_find - the slot of a child */
@@ -400,12 +403,20 @@ master_find(struct master *m, pid_t pid)
 static void
 master_child_gone(struct master *m, struct master_child *ch, pid_t pid)
 {
-	char err[1024];
+	const struct sb_slot *s = sb_slot(m->sb, (unsigned)ch->sb_index);
+	char err[1024], mail_id[sizeof(s->mail_id)];
 
 	/* Whatever way it ended, nothing it was writing stays behind. */
 	if (childdir_remove(ch->tmp_dir, pid, err, sizeof(err)) < 0)
 		msg_warn("child %ld: %s", (long)pid, err);
+	/* Nor a quarantine copy it was writing under a temporary name. */
+	memcpy(mail_id, s->mail_id, sizeof(mail_id));
+	mail_id[sizeof(mail_id) - 1] = 0;
+	if (quar_local_leftover(ch->quar_dir, mail_id, pid, err, sizeof(err)) <
+	    0)
+		msg_warn("child %ld: quarantine leftover: %s", (long)pid, err);
 	free(ch->tmp_dir);
+	free(ch->quar_dir);
 	sb_slot_release(m->sb, (unsigned)ch->sb_index);
 	memset(ch, 0, sizeof(*ch));
 }
@@ -535,6 +546,18 @@ master_reload(struct master *m)
 
 	if (nc == NULL) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
+		return;
+	}
+	/*
+	 * The pid file and the scoreboard (which every child has mapped and
+	 * the nanny and the SNMP agent find by run_dir) stay where the
+	 * master made them; moving them under running children is not worth
+	 * it. Postfix too wants a restart for such parameters.
+	 */
+	if (strcmp(nc->run_dir, m->conf->run_dir) != 0) {
+		msg_error("reload rejected, configuration unchanged: run_dir "
+			  "cannot change on reload; restart filterd");
+		conf_free(&nc);
 		return;
 	}
 	/* New signatures and rules are built before anything changes. */

@@ -23,7 +23,9 @@
 /*	private directory under tmp_dir that the master removes, with all
 /*	in it, when it reaps the child (childdir.h); at start it removes
 /*	those an earlier run left. tmp_dir is locked (flock) against a
-/*	second master.
+/*	second master. When it reaps a child that had a message in hand,
+/*	it also removes the quarantine copy the child may have been writing
+/*	under a temporary name (quar_local_leftover(), quar.h).
 /*
 /*	The master's pid is in run_dir/filterd.pid while it runs (a new
 /*	file renamed into place: a symbolic link there is replaced).
@@ -31,7 +33,11 @@
 /*	SIGHUP re-reads the configuration file. A bad file is logged and
 /*	ignored (the running pool keeps going), and so is a reload that
 /*	cannot be carried out: a signature database that does not load, a
-/*	directory that cannot be made, a new listener that cannot be bound.
+/*	directory that cannot be made, a new listener that cannot be bound,
+/*	a new run_dir (the pid file and the scoreboard, which the children
+/*	have mapped, stay where they are: a restart moves them; a new
+/*	tmp_dir or quarantine_dir is taken, old children finishing in the
+/*	old one).
 /*	Such a rejected reload changes nothing: every listener, child,
 /*	counter and the generation stay as they were. A good one starts a
 /*	new generation: listeners that are still configured keep their

@@ -105,34 +105,93 @@ quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 }
 
 /*
+ * quar_tmp_name - ".tmp.MAIL_ID.PID": where a copy is written when the
+ * file system has no O_TMPFILE (quar_local_leftover removes it)
+ */
+static void
+quar_tmp_name(char *buf, size_t size, const char *mail_id, long pid)
+{
+	snprintf(buf, size, "%s%s.%ld", QUAR_TMP_PREFIX, mail_id, pid);
+}
+
+/*
+ * quar_open - a file for the copy in the directory dfd: unnamed
+ * (O_TMPFILE) where the file system can, so that a child killed while
+ * writing leaves nothing; else tmp, a name of its own, created. Returns
+ * the descriptor, with *named set when tmp was created; -1 on error.
+ */
+static int
+quar_open(int dfd, const char *tmp, int *named)
+{
+	int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+
+	*named = 0;
+	if (fd >= 0 ||
+	    (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	fd = openat(dfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	*named = fd >= 0;
+	return fd;
+}
+
+/*
+ * quar_name - give the written and fsynced copy its quarantine name: an
+ * unnamed file is linked in through /proc/self/fd (linkat with
+ * AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH); a named one is renamed.
+ * Like O_EXCL before, linkat never replaces a file of that name.
+ */
+static int
+quar_name(int dfd, int fd, int named, const char *tmp, const char *name)
+{
+	char proc[64];
+
+	if (named)
+		return renameat(dfd, tmp, dfd, name);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW);
+}
+
+/*
  * quar_local - write and fsync quarantine_dir/X/KIND-ID[.gz]
  *
- * Every way out closes what was opened, and a copy that is not complete
- * and on disk is removed: the front MTA gets a 451 and retries, so a
- * partial file would only be a stray.
+ * The copy gets its name only once it is whole and on disk: it is
+ * written to an unnamed file (O_TMPFILE) or, where the file system has
+ * none, to X/.tmp.ID.PID, then linked or renamed into place, and the
+ * directory is fsynced. A child killed while writing (SIGKILL, SIGALRM
+ * at child_timeout, --kill-stuck) leaves nothing a quarantine front end
+ * would list: an unnamed file goes with its last descriptor, and the
+ * master removes a .tmp file when it reaps the child. Every way out
+ * closes what was opened and removes what was named: the front MTA
+ * gets a 451 and retries, so a partial file would only be a stray.
  */
 static int
 quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 {
 	int gz = t->conf->quarantine_gzip;
-	char dir[4096], path[4200], chunk[65536];
+	char dir[4096], name[256], tmp[128], chunk[65536];
 	const char *why = NULL; /* what failed, NULL while all is well */
 	struct buf head;
 	gzFile z = NULL;
 	off_t off = 0;
 	ssize_t n = 0;
-	int fd, zfd, dfd, saved = 0;
+	int fd, zfd, dfd, named, linked = 0, saved = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%c", t->conf->quarantine_dir, t->id[0]);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s-%s%s", dir, kind, t->id,
-		 gz ? ".gz" : "");
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) <
-	    0) {
-		snprintf(err, errsize, "create %s: %s", path, strerror(errno));
+	snprintf(name, sizeof(name), "%s-%s%s", kind, t->id, gz ? ".gz" : "");
+	quar_tmp_name(tmp, sizeof(tmp), t->id, (long)getpid());
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errsize, "open %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((fd = quar_open(dfd, tmp, &named)) < 0) {
+		snprintf(err, errsize, "create %s/%s: %s", dir, name,
+			 strerror(errno));
+		(void)close(dfd);
 		return -1;
 	}
 	/* gzclose() closes the descriptor zlib has; fd stays ours to fsync. */
@@ -175,29 +234,93 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 		why = "fsync";
 		saved = errno;
 	}
+	if (why == NULL) {
+		if (quar_name(dfd, fd, named, tmp, name) < 0) {
+			why = named ? "rename into" : "link into";
+			saved = errno;
+		} else {
+			linked = 1;
+			named = 0; /* tmp is the quarantine name now */
+		}
+	}
 	if (close(fd) < 0 && why == NULL) {
 		why = "close";
 		saved = errno;
 	}
-	if (why == NULL) {
-		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-		    fsync(dfd) < 0) {
-			why = "fsync directory of";
-			saved = errno;
-		}
-		if (dfd >= 0)
-			(void)close(dfd);
+	if (why == NULL && fsync(dfd) < 0) {
+		why = "fsync directory of";
+		saved = errno;
 	}
 	if (why) {
-		snprintf(err, errsize, "%s %s: %s", why, path,
+		snprintf(err, errsize, "%s %s/%s: %s", why, dir, name,
 			 saved ? strerror(saved) : "failed");
-		(void)unlink(path);
+		if (named)
+			(void)unlinkat(dfd, tmp, 0);
+		if (linked)
+			(void)unlinkat(dfd, name, 0);
+	}
+	(void)close(dfd);
+	if (why)
+		return -1;
+	t->quar_type = gz ? 'Z' : 'F';
+	t->quar_loc = pool_printf(t->pool, "%c/%s", t->id[0], name);
+	return 0;
+}
+
+/* quar_mail_id_ok - 12 characters of the mail_id alphabet (base64url) */
+static int
+quar_mail_id_ok(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len != 12)
+		return 0;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789-_") == len;
+}
+
+/* quar_local_leftover - remove the .tmp copy a dead child left */
+int
+quar_local_leftover(const char *quarantine_dir, const char *mail_id, pid_t pid,
+		    char *errbuf, size_t errsize)
+{
+	char sub[2] = {mail_id[0], 0}, tmp[128];
+	int qfd, xfd, rc = 0;
+
+	if (mail_id[0] == 0)
+		return 0;
+	if (!quar_mail_id_ok(mail_id)) {
+		snprintf(errbuf, errsize, "not a mail_id: refused");
 		return -1;
 	}
-	t->quar_type = gz ? 'Z' : 'F';
-	t->quar_loc = pool_printf(t->pool, "%c/%s-%s%s", t->id[0], kind, t->id,
-				  gz ? ".gz" : "");
-	return 0;
+	quar_tmp_name(tmp, sizeof(tmp), mail_id, (long)pid);
+	/* Opened as root in directories the children own: no link is
+	 * followed, and unlinkat removes a link, never its target. */
+	qfd = open(quarantine_dir,
+		   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (qfd < 0) {
+		snprintf(errbuf, errsize, "open %s: %s", quarantine_dir,
+			 strerror(errno));
+		return -1;
+	}
+	xfd = openat(qfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (xfd < 0) {
+		if (errno != ENOENT) {
+			snprintf(errbuf, errsize, "open %s/%s: %s",
+				 quarantine_dir, sub, strerror(errno));
+			rc = -1;
+		}
+	} else if (unlinkat(xfd, tmp, 0) == 0) {
+		rc = 1;
+	} else if (errno != ENOENT) {
+		snprintf(errbuf, errsize, "unlink %s/%s/%s: %s", quarantine_dir,
+			 sub, tmp, strerror(errno));
+		rc = -1;
+	}
+	if (xfd >= 0)
+		(void)close(xfd);
+	(void)close(qfd);
+	return rc;
 }
 
 /* quar_content_code - amavis' one-letter content category */
@@ -464,9 +587,12 @@ quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 			(void)mysql_rollback(x.c);
 			return -1;
 		}
-		/* The server went away mid-transaction: try the next DSN. */
-		db_failed(t->storage, x.err);
-		if (t->slot)
+		/*
+		 * The server went away mid-transaction: try again on a new
+		 * connection (the same DSN when this one had been idle, else
+		 * the next DSN).
+		 */
+		if (db_failed(t->storage, x.err) && t->slot)
 			t->slot->c.sql_failovers++;
 	}
 	return -1;

@@ -33,11 +33,31 @@
 /*	recipient got (msgrcpt.ds and smtp_resp); a failure there is logged
 /*	only, since the mail has been delivered.
 /*
+/*	A local quarantine file gets its name only when it is whole and on
+/*	disk: it is written unnamed (O_TMPFILE) and linked into place, or,
+/*	on a file system without O_TMPFILE (NFS, for one), written as
+/*	X/.tmp.MAIL_ID.PID and renamed; then the directory is fsynced. A
+/*	process killed while writing leaves no file under a quarantine name.
+/*
 /*	quar_text() writes what a quarantine holds for t into out, without
 /*	the message itself (the X-Envelope-* fields), for tests.
+/*
+/*	quar_local_leftover() is for the master, when it reaps a child
+/*	that had mail_id in hand (from its scoreboard slot: "" for none):
+/*	it removes quarantine_dir/X/.tmp.MAIL_ID.PID, the copy the child
+/*	may have been writing without O_TMPFILE. It follows no symbolic
+/*	link (the directories are the children's) and refuses a mail_id
+/*	that is not 12 base64url characters. Returns 1 when it removed
+/*	the file, 0 when there was none, -1 with the reason in errbuf.
 /* PROCESS
-/*	children, milter process.
+/*	quar_record(), quar_outcome(), quar_text(): children, milter
+/*	process. quar_local_leftover(): master.
 /*--*/
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define QUAR_TMP_PREFIX ".tmp."
 
 struct txn;
 struct buf;
@@ -45,5 +65,7 @@ struct buf;
 int quar_record(struct txn *t);
 void quar_outcome(struct txn *t);
 void quar_text(const struct txn *t, struct buf *out);
+int quar_local_leftover(const char *quarantine_dir, const char *mail_id,
+			pid_t pid, char *errbuf, size_t errsize);
 
 #endif

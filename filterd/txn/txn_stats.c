@@ -31,6 +31,26 @@ txn_stats_action(const struct txn *t, size_t i)
 	}
 }
 
+/*
+ * txn_stats_quarantined - was a copy of the message kept in quarantine?
+ * A local file gets its quar_type (F, or Z gzipped) only once it is
+ * written and fsynced; an SQL quarantine is 'Q' from the first attempt
+ * and written only when its transaction was committed (recorded).
+ */
+static int
+txn_stats_quarantined(const struct txn *t)
+{
+	switch (t->quar_type) {
+	case 'F':
+	case 'Z':
+		return 1;
+	case 'Q':
+		return t->recorded;
+	default:
+		return 0;
+	}
+}
+
 /* txn_stats_account - count one finished message */
 void
 txn_stats_account(const struct txn *t)
@@ -56,6 +76,18 @@ txn_stats_account(const struct txn *t)
 	}
 	if (t->n_rcpts == 0)
 		c->msgs_action[SB_ACT_TEMPFAILED]++;
+	/*
+	 * Quarantine is kept beside the action, not instead of it: a
+	 * recipient whose copy was discarded into quarantine counts as
+	 * discarded and as quarantined (FILTERD-MIB). The copy is kept for
+	 * the recipients the policy blocked (its X-Envelope-To-Blocked).
+	 */
+	if (txn_stats_quarantined(t)) {
+		c->msgs_action[SB_ACT_QUARANTINED]++;
+		for (size_t i = 0; i < t->n_rcpts; i++)
+			if (t->rcpts[i].by == RCPT_BY_POLICY)
+				c->rcpts_action[SB_ACT_QUARANTINED]++;
+	}
 	sb_hist_add(c, SB_H_TOTAL, txn_ms(&t->t_start, &now));
 	sb_hist_add(c, SB_H_RECEIVE, txn_ms(&t->t_start, &t->t_data));
 	if (t->t_forward.tv_sec)

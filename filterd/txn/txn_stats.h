@@ -12,7 +12,11 @@
 /*	messages and recipients by content category and by action, bytes
 /*	in, and the total, receive and forward latency histograms. A
 /*	message counts once for each action that any of its recipients
-/*	got. Scanners and the forwarder count their own figures (their
+/*	got. A message whose copy was kept in quarantine (a local file
+/*	written, or an SQL quarantine committed) also counts once as
+/*	quarantined, and each recipient the policy blocked counts as
+/*	quarantined besides its own action (discarded, bounced, ...).
+/*	Scanners and the forwarder count their own figures (their
 /*	latencies, bytes out, next-hop failures) where they happen.
 /*--*/
 

@@ -235,6 +235,48 @@ class ReloadTest(LifecycleCase):
         self.assertTrue(h.wait_until(
             lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
 
+    def test_reload_that_moves_run_dir_is_rejected(self):
+        """The pid file and the scoreboard stay where the master made
+        them: a reload that names another run_dir is rejected, changes
+        nothing (the new directory is not even made) and says why; a
+        later good reload goes through, and the stopped master leaves no
+        pid file."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=2,
+                                     max_servers=4))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 2, 10))
+        before = sorted(fd.children())
+        old = fd.params["run_dir"]
+        pidfile = os.path.join(old, "filterd.pid")
+        new = old + "-moved"
+        fd.params["run_dir"] = new
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertIn("reload rejected, configuration unchanged: run_dir "
+                      "cannot change on reload; restart filterd",
+                      fd.log_text())
+        time.sleep(0.5)
+        self.assertFalse(os.path.exists(new))
+        self.assertEqual(sorted(fd.children()), before)
+        self.assertNotIn("generation 2", fd.log_text())
+        with open(pidfile) as f:
+            self.assertEqual(int(f.read()), fd.proc.pid)
+        self.assertTrue(os.path.exists(os.path.join(old, "scoreboard")))
+        r = self.send_one(fd.port)
+        self.assertEqual(r.code, 250, r)
+        # Back to the old run_dir: an ordinary reload.
+        fd.params["run_dir"] = old
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
+        fd.stop()
+        self.assertEqual(fd.exit_status, 0)
+        self.assertFalse(os.path.exists(pidfile))
+        self.assertFalse(os.path.exists(new))
+
     def test_reload_keeps_kept_and_closes_removed_listeners(self):
         sink = self.start(h.Sink(self.tmp))
         kept, removed, added = h.free_ports(3)
@@ -343,6 +385,42 @@ class ChildDeathTest(LifecycleCase):
             pass  # the connection may be reset already
         self.assert_no_250(c)
         self.assert_tmp_clean(fd, pid)
+        self.assertEqual(sink.count(), 0)
+
+    def test_sigkill_leaves_no_quarantine_tmp_copy(self):
+        """Where quarantine_dir has no O_TMPFILE (NFS), a child writes its
+        quarantine copy as X/.tmp.MAIL_ID.PID and renames it; killed
+        meanwhile, it leaves that file, and the master removes it when it
+        reaps the child. This file system has O_TMPFILE, so the copy is
+        put there by hand for the child's message in hand (its mail_id,
+        from the nanny): what is checked is the master's part, and that
+        it removes that child's file alone."""
+        sink = self.start(h.Sink(self.tmp))
+        qdir = os.path.join(self.tmp.path, "quarantine")
+        fd = self.start(self.filterd(sink.addr, min_servers=1,
+                                     max_servers=1, quarantine_dir=qdir))
+        pid = self.only_child(fd)
+        c = self.open_data(fd.port)
+        p = h.run([nanny_bin(), "-c", fd.conf_path, "--json"], timeout=20)
+        kids = [k for k in json.loads(p.stdout)["children"]
+                if k["pid"] == pid]
+        self.assertEqual(len(kids), 1, p.stdout)
+        mail_id = kids[0]["mail_id"]
+        self.assertRegex(mail_id, r"^[A-Za-z0-9_-]{12}$")
+        sub = os.path.join(qdir, mail_id[0])
+        os.makedirs(sub, exist_ok=True)
+        partial = os.path.join(sub, ".tmp.%s.%d" % (mail_id, pid))
+        other = os.path.join(sub, ".tmp.%s.%d" % (mail_id, pid + 1))
+        for path in (partial, other):
+            with open(path, "wb") as f:
+                f.write(b"\x1f\x8b partial copy")
+        os.kill(pid, signal.SIGKILL)
+        self.assert_no_250(c)
+        self.assert_tmp_clean(fd, pid)
+        self.assertFalse(os.path.exists(partial),
+                         "the dead child's partial quarantine copy stays")
+        self.assertTrue(os.path.exists(other))
+        self.assertNotIn("quarantine leftover", fd.log_text())
         self.assertEqual(sink.count(), 0)
 
     def stalled(self, sig):

@@ -16,6 +16,13 @@
 /*	more rows", so a failed lookup read as "no policy"); a value longer
 /*	than the bound buffer (MYSQL_DATA_TRUNCATED) reaches the callback
 /*	whole, read with mysql_stmt_fetch_column().
+/*
+/*	db_connection() and db_failed() over two DSNs, with
+/*	mysql_real_connect() scripted per DSN (up or down): a reused
+/*	connection that breaks is reconnected to the same DSN at once (a
+/*	server that closed an idle connection is not a dead server); a
+/*	DSN rests only when a fresh connect, or a fresh connection, fails;
+/*	failover to the second DSN and failback keep working.
 /*--*/
 
 #include <setjmp.h>
@@ -30,6 +37,7 @@
 #include <errmsg.h>
 #include <mysql.h>
 
+#include "conf/conf.h"
 #include "db/db.h"
 #include "util/buf.h"
 
@@ -338,11 +346,181 @@ test_table(void **state)
 	mysql_close(c);
 }
 
+/* The two DSNs of the connection cases, told apart by their port. */
+#define DSN_PORT 3301
+static const char *const conn_dsns[] = {
+	"mysql://filterd:secret@127.0.0.1:3301/filterd",
+	"mysql://filterd:secret@127.0.0.1:3302/filterd",
+};
+
+/* Which DSN servers take connections, and how many were made. */
+static struct {
+	int up[2];
+	unsigned connects[2];
+} servers;
+
+MYSQL *__real_mysql_real_connect(MYSQL *c, const char *host, const char *user,
+				 const char *pw, const char *db,
+				 unsigned int port, const char *sock,
+				 unsigned long flags);
+MYSQL *__wrap_mysql_real_connect(MYSQL *c, const char *host, const char *user,
+				 const char *pw, const char *db,
+				 unsigned int port, const char *sock,
+				 unsigned long flags);
+my_bool __wrap_mysql_autocommit(MYSQL *c, my_bool on);
+
+/* __wrap_mysql_real_connect - the scripted server of that port */
+MYSQL *
+__wrap_mysql_real_connect(MYSQL *c, const char *host, const char *user,
+			  const char *pw, const char *db, unsigned int port,
+			  const char *sock, unsigned long flags)
+{
+	unsigned i = port - DSN_PORT;
+
+	(void)host, (void)user, (void)pw, (void)db, (void)sock, (void)flags;
+	assert_true(i < 2);
+	if (!servers.up[i])
+		return NULL; /* the handle's error stays empty: fine here */
+	servers.connects[i]++;
+	return c;
+}
+
+/* __wrap_mysql_autocommit - nothing to tell a scripted server */
+my_bool
+__wrap_mysql_autocommit(MYSQL *c, my_bool on)
+{
+	(void)c, (void)on;
+	return 0;
+}
+
+/* One step of a connection case. */
+enum conn_op {
+	OP_END,
+	OP_UP,	  /* server arg is up */
+	OP_DOWN,  /* server arg is down */
+	OP_GET,	  /* db_connection(): want DSN arg (-1: none) */
+	OP_BROKE, /* db_failed(): want it to return arg (1: rested) */
+};
+
+struct conn_step {
+	enum conn_op op;
+	int arg;
+	unsigned connects[2]; /* for OP_GET: connects made so far, per DSN */
+};
+
+#define CONN_STEPS_MAX 12
+
+struct conn_case {
+	const char *name;
+	struct conn_step steps[CONN_STEPS_MAX];
+};
+
+static const struct conn_case conn_cases[] = {
+	{"idle connection closed by the server: reconnected at once",
+	 {{OP_UP, 0, {0}},
+	  {OP_GET, 0, {1, 0}},
+	  {OP_GET, 0, {1, 0}}, /* reused, as between messages */
+	  {OP_BROKE, 0, {0}},  /* no rest */
+	  {OP_GET, 0, {2, 0}}, /* the same DSN, a new connection */
+	  {OP_GET, 0, {2, 0}},
+	  {OP_BROKE, 0, {0}}, /* that one too, once reused */
+	  {OP_GET, 0, {3, 0}}}},
+	{"fresh connection that breaks: the DSN rests",
+	 {{OP_UP, 0, {0}},
+	  {OP_GET, 0, {1, 0}},
+	  {OP_BROKE, 1, {0}},
+	  {OP_GET, -1, {1, 0}}}},
+	{"reconnected, then broken again: rests after one retry",
+	 {{OP_UP, 0, {0}},
+	  {OP_GET, 0, {1, 0}},
+	  {OP_GET, 0, {1, 0}},
+	  {OP_BROKE, 0, {0}},
+	  {OP_GET, 0, {2, 0}},
+	  {OP_BROKE, 1, {0}},
+	  {OP_GET, -1, {2, 0}}}},
+	{"server gone: the reconnect fails over to the second DSN",
+	 {{OP_UP, 0, {0}},
+	  {OP_UP, 1, {0}},
+	  {OP_GET, 0, {1, 0}},
+	  {OP_GET, 0, {1, 0}},
+	  {OP_DOWN, 0, {0}},
+	  {OP_BROKE, 0, {0}},
+	  {OP_GET, 1, {1, 1}}, /* connect to the first failed: it rests */
+	  {OP_GET, 1, {1, 1}},
+	  {OP_UP, 0, {0}},
+	  {OP_GET, 1, {1, 1}}}}, /* still resting: no failback yet */
+	{"first DSN down from the start",
+	 {{OP_UP, 1, {0}},
+	  {OP_GET, 1, {0, 1}},
+	  {OP_GET, 1, {0, 1}},
+	  {OP_BROKE, 0, {0}},
+	  {OP_GET, 1, {0, 2}}}},
+};
+
+/* test_connections - every scripted connection case */
+static void
+test_connections(void **state)
+{
+	char *v[] = {(char *)conn_dsns[0], (char *)conn_dsns[1]};
+	struct conf_strlist dsns = {v, 2};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(conn_cases); i++) {
+		const struct conn_case *cc = conn_cases + i;
+		struct db *db = db_create(&dsns, 60, 1);
+
+		memset(&servers, 0, sizeof(servers));
+		for (size_t k = 0; k < CONN_STEPS_MAX; k++) {
+			const struct conn_step *s = cc->steps + k;
+			char err[256] = "";
+			MYSQL *c;
+			int got;
+
+			switch (s->op) {
+			case OP_END:
+				k = CONN_STEPS_MAX;
+				break;
+			case OP_UP:
+			case OP_DOWN:
+				servers.up[s->arg] = s->op == OP_UP;
+				break;
+			case OP_GET:
+				c = db_connection(db, err, sizeof(err));
+				got = c ? db_current(db) : -1;
+				if (got != s->arg ||
+				    servers.connects[0] != s->connects[0] ||
+				    servers.connects[1] != s->connects[1])
+					fail_msg("%s, step %zu: DSN %d (want "
+						 "%d), connects %u,%u (want "
+						 "%u,%u) %s",
+						 cc->name, k, got, s->arg,
+						 servers.connects[0],
+						 servers.connects[1],
+						 s->connects[0], s->connects[1],
+						 err);
+				if (c == NULL && err[0] == 0)
+					fail_msg("%s, step %zu: no reason",
+						 cc->name, k);
+				break;
+			case OP_BROKE:
+				got = db_failed(db, "Lost connection");
+				if (got != s->arg)
+					fail_msg("%s, step %zu: db_failed() "
+						 "returned %d, want %d",
+						 cc->name, k, got, s->arg);
+				break;
+			}
+		}
+		db_free(&db);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_table, setup),
+		cmocka_unit_test(test_connections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,19 @@
 /*	fails with TXN_ERR_RECORD (a 451 to the front MTA), no file is left
 /*	in quarantine_dir, and no descriptor stays open. One that can is a
 /*	complete file: the X-Envelope-* fields, then the message.
+/*
+/*	openat() is wrapped too, so that O_TMPFILE can be refused as a file
+/*	system without it refuses it (EOPNOTSUPP, EISDIR, EINVAL): the
+/*	copy is then written under X/.tmp.MAIL_ID.PID and renamed, with the
+/*	same name and content as with O_TMPFILE and no .tmp file left.
+/*	quar_local_leftover(), the master's removal of such a file after a
+/*	child died writing it, removes that child's file alone, follows no
+/*	symbolic link and refuses what is not a mail_id.
 /*--*/
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +66,33 @@ __wrap_gzdopen(int fd, const char *mode)
 	return __real_gzdopen(fd, mode);
 }
 
+static int tmpfile_errno; /* O_TMPFILE refused with this, when not 0 */
+static int tmpfile_calls;
+
+int __real_openat(int dfd, const char *path, int flags, ...);
+int __wrap_openat(int dfd, const char *path, int flags, ...);
+
+/* __wrap_openat - libc's, or a file system that has no O_TMPFILE */
+int
+__wrap_openat(int dfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	va_start(ap, flags);
+	if (flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE)
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		tmpfile_calls++;
+		if (tmpfile_errno) {
+			errno = tmpfile_errno;
+			return -1;
+		}
+	}
+	return __real_openat(dfd, path, flags, mode);
+}
+
 struct fixture {
 	struct conf *conf;
 	char dir[64]; /* quarantine_dir */
@@ -77,6 +114,8 @@ setup(void **state)
 	f->conf->quarantine_dir = xstrdup(f->dir);
 	gzdopen_fails = 0;
 	gzdopen_calls = 0;
+	tmpfile_errno = 0;
+	tmpfile_calls = 0;
 	*state = f;
 	return 0;
 }
@@ -254,6 +293,174 @@ test_written(void **state)
 	}
 }
 
+/* check_loc - quar_loc is "X/virus-ID[.gz]", with O_TMPFILE or without */
+static void
+check_loc(const struct txn *t, int gz)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%c/virus-%s%s", t->id[0], t->id,
+		 gz ? ".gz" : "");
+	assert_string_equal(t->quar_loc, want);
+}
+
+/* test_written_unnamed - with O_TMPFILE: asked for, and the same file */
+static void
+test_written_unnamed(void **state)
+{
+	struct fixture *f = *state;
+	struct txn *t;
+
+	t = blocked_txn(f->conf);
+	assert_int_equal(quar_record(t), 0);
+	assert_int_equal(tmpfile_calls, 1);
+	check_written(f, t, 0);
+	check_loc(t, 0);
+	txn_free(&t);
+}
+
+/* test_fallback_written - no O_TMPFILE: the same file, nothing else */
+static void
+test_fallback_written(void **state)
+{
+	static const int refusals[] = {EOPNOTSUPP, EISDIR, EINVAL};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(*refusals); i++)
+		for (int gz = 0; gz <= 1; gz++) {
+			struct txn *t;
+			int before;
+
+			f->conf->quarantine_gzip = gz;
+			tmpfile_errno = refusals[i];
+			tmpfile_calls = 0;
+			t = blocked_txn(f->conf);
+			before = open_fds();
+			assert_int_equal(quar_record(t), 0);
+			assert_int_equal(tmpfile_calls, 1);
+			assert_int_equal(t->error, TXN_OK);
+			assert_int_equal(open_fds(), before);
+			/* One file (no .tmp beside it), under its name. */
+			check_written(f, t, gz);
+			check_loc(t, gz);
+			txn_free(&t);
+			remove_tree(f->dir);
+			assert_int_equal(mkdir(f->dir, 0700), 0);
+		}
+}
+
+/* test_fallback_fails - no O_TMPFILE and gzdopen fails: no .tmp left */
+static void
+test_fallback_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct txn *t;
+	int before;
+
+	f->conf->quarantine_gzip = 1;
+	tmpfile_errno = EOPNOTSUPP;
+	gzdopen_fails = 1;
+	t = blocked_txn(f->conf);
+	before = open_fds();
+	assert_int_equal(quar_record(t), -1);
+	assert_int_equal(open_fds(), before);
+	assert_int_equal(files_in(f->dir), 0);
+	assert_int_equal(t->error, TXN_ERR_RECORD);
+	txn_free(&t);
+}
+
+/* test_other_error - an O_TMPFILE error that is no refusal: a 451 */
+static void
+test_other_error(void **state)
+{
+	struct fixture *f = *state;
+	struct txn *t;
+
+	tmpfile_errno = ENOSPC;
+	t = blocked_txn(f->conf);
+	assert_int_equal(quar_record(t), -1);
+	assert_int_equal(files_in(f->dir), 0);
+	assert_int_equal(t->error, TXN_ERR_RECORD);
+	assert_non_null(strstr(t->error_text, "No space left"));
+	txn_free(&t);
+}
+
+/* put_file - dir/name with some text */
+static void
+put_file(const char *dir, const char *name)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	fputs("partial\n", fp);
+	fclose(fp);
+}
+
+/* there - dir/name exists (lstat) */
+static int
+there(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* test_leftover - the master removes a dead child's .tmp copy only */
+static void
+test_leftover(void **state)
+{
+	struct fixture *f = *state;
+	const char *id = "Ab3-_xYz9QrS";
+	char x[128], outside[128], link[160], err[256];
+
+	snprintf(x, sizeof(x), "%s/A", f->dir);
+	assert_int_equal(mkdir(x, 0700), 0);
+	put_file(x, ".tmp.Ab3-_xYz9QrS.4242");	   /* the dead child's */
+	put_file(x, ".tmp.Ab3-_xYz9QrS.4243");	   /* another process's */
+	put_file(x, "virus-Ab3-_xYz9QrS.gz");	   /* a quarantined copy */
+	put_file(x, ".tmp.Bb3-_xYz9QrS.4242.old"); /* not its name */
+	assert_int_equal(
+		quar_local_leftover(f->dir, id, 4242, err, sizeof(err)), 1);
+	assert_false(there(x, ".tmp.Ab3-_xYz9QrS.4242"));
+	assert_true(there(x, ".tmp.Ab3-_xYz9QrS.4243"));
+	assert_true(there(x, "virus-Ab3-_xYz9QrS.gz"));
+	assert_true(there(x, ".tmp.Bb3-_xYz9QrS.4242.old"));
+	/* Gone already, no message in hand, no such directory: nothing. */
+	assert_int_equal(
+		quar_local_leftover(f->dir, id, 4242, err, sizeof(err)), 0);
+	assert_int_equal(
+		quar_local_leftover(f->dir, "", 4242, err, sizeof(err)), 0);
+	assert_int_equal(quar_local_leftover(f->dir, "Zb3-_xYz9QrS", 4242, err,
+					     sizeof(err)),
+			 0);
+	/* What a child may have scribbled in its slot is no path. */
+	assert_int_equal(quar_local_leftover(f->dir, "../../etc/pa", 4242, err,
+					     sizeof(err)),
+			 -1);
+	assert_int_equal(quar_local_leftover(f->dir, "A/../../x/yz", 4242, err,
+					     sizeof(err)),
+			 -1);
+	assert_int_equal(
+		quar_local_leftover(f->dir, "Ab3", 4242, err, sizeof(err)), -1);
+	/* X a symbolic link (to where root could remove a file): refused. */
+	snprintf(outside, sizeof(outside), "%s.outside", f->dir);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	put_file(outside, ".tmp.Cb3-_xYz9QrS.4242");
+	snprintf(link, sizeof(link), "%s/C", f->dir);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(quar_local_leftover(f->dir, "Cb3-_xYz9QrS", 4242, err,
+					     sizeof(err)),
+			 -1);
+	assert_true(there(outside, ".tmp.Cb3-_xYz9QrS.4242"));
+	remove_tree(outside);
+}
+
 int
 main(void)
 {
@@ -261,6 +468,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_gzdopen_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_written_unnamed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_written, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_leftover, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
