@@ -260,6 +260,26 @@ class UnknownEncodingTest(AttackBase):
                 if r.code == 250:
                     self.assert_not_passed_clean(r, copies)
 
+    def test_virus_in_base64_without_its_padding(self):
+        """ATTACK: EICAR base64-encoded with its final "=" left out was
+        passed CLEAN: GMime's decoder drops the last, incomplete group
+        (EICAR's last two bytes), so neither the hash nor the body
+        signature matches what libclamav is given; libclamav's own mail
+        parser (with a text/html part beside it) decodes the group and
+        finds the virus, as lenient mail programs do. The fast path must
+        not see less of a part than the parser it stands in for."""
+        import base64
+        body = base64.b64encode(EICAR).rstrip(b"=") + b"\r\n"
+        for first in (b"text/html", b"text/plain"):
+            with self.subTest(first=first):
+                r, copies = self.send(message(multipart([
+                    (b"Content-Type: " + first + b"\r\n", b"hi\r\n"),
+                    (b"Content-Type: application/octet-stream; "
+                     b"name=\"a.bin\"\r\nContent-Transfer-Encoding: base64"
+                     b"\r\n", body)]), "no padding"))
+                if r.code == 250:
+                    self.assert_not_passed_clean(r, copies)
+
 
 class ShippedBankTest(h.PeerTestCase):
     """The shipped policy-banks/default.conf, as a listener bank overlays
