@@ -341,6 +341,42 @@ test_every_byte(void **state)
 	}
 }
 
+/*
+ * test_log_bidi_and_separators - ATTACK: a file name can hold U+202E
+ * (RIGHT-TO-LEFT OVERRIDE), the other bidi embeddings, overrides and
+ * isolates (U+202A-U+202E, U+2066-U+2069), and U+2028/U+2029 (LINE and
+ * PARAGRAPH SEPARATOR). safe_log_text() kept them as well-formed UTF-8,
+ * so a banned name "inv<RLO>fdp.exe" went into the log line as is: a
+ * viewer that honours them shows the rest of the line reversed
+ * ("invexe.pdf ...", Trojan Source, CVE-2021-42574) or breaks it in two,
+ * which is what the log writer exists to prevent. They must be escaped
+ * like the C1 controls are.
+ */
+static void
+test_log_bidi_and_separators(void **state)
+{
+	static const char *const seqs[] = {
+		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad",
+		"\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8",
+		"\xe2\x81\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9",
+	};
+	static const char *const names[] = {
+		"U+202A", "U+202B", "U+202C", "U+202D", "U+202E", "U+2066",
+		"U+2067", "U+2068", "U+2069", "U+2028", "U+2029",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(seqs); i++) {
+		char in[32], out[64];
+
+		snprintf(in, sizeof(in), "inv%sfdp.exe", seqs[i]);
+		(void)safe_log_text(out, sizeof(out), in, strlen(in));
+		if (strstr(out, seqs[i]) != NULL)
+			fail_msg("%s kept raw in a log line: \"%s\"", names[i],
+				 out);
+	}
+}
+
 int
 main(void)
 {
@@ -349,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_size_zero),
 		cmocka_unit_test(test_every_size),
 		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_log_bidi_and_separators),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
