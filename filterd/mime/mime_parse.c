@@ -130,6 +130,314 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 				mime_ambiguities[i].what, (long long)offset);
 }
 
+/* The Content-Transfer-Encoding names GMime knows, exactly. */
+static const struct {
+	const char *name;
+	GMimeContentEncoding encoding;
+} mime_encodings[] = {
+	{"7bit", GMIME_CONTENT_ENCODING_7BIT},
+	{"8bit", GMIME_CONTENT_ENCODING_8BIT},
+	{"7-bit", GMIME_CONTENT_ENCODING_7BIT},
+	{"8-bit", GMIME_CONTENT_ENCODING_8BIT},
+	{"binary", GMIME_CONTENT_ENCODING_BINARY},
+	{"base64", GMIME_CONTENT_ENCODING_BASE64},
+	{"quoted-printable", GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE},
+	{"uuencode", GMIME_CONTENT_ENCODING_UUENCODE},
+	{"x-uuencode", GMIME_CONTENT_ENCODING_UUENCODE},
+	{"x-uue", GMIME_CONTENT_ENCODING_UUENCODE},
+};
+
+/* mime_encoding_named - the encoding called s[0..len), or -1 */
+static int
+mime_encoding_named(const char *s, size_t len)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(mime_encodings); i++)
+		if (strlen(mime_encodings[i].name) == len &&
+		    g_ascii_strncasecmp(s, mime_encodings[i].name, len) == 0)
+			return (int)mime_encodings[i].encoding;
+	return -1;
+}
+
+/* mime_lwsp - white space of a raw header value, folding included */
+static int
+mime_lwsp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * mime_encoding_exact - the encoding a raw Content-Transfer-Encoding
+ * value names, white space around it aside; -1 for anything else
+ */
+static int
+mime_encoding_exact(const char *raw)
+{
+	size_t len = strlen(raw);
+
+	while (len > 0 && mime_lwsp(raw[len - 1]))
+		len--;
+	while (len > 0 && mime_lwsp(*raw))
+		raw++, len--;
+	return mime_encoding_named(raw, len);
+}
+
+/*
+ * mime_encoding_first - the encoding the first token of a raw value
+ * names (quotes and what follows the token aside: "base64;",
+ * "\"base64\""), as lenient mail programs read it; -1 when none
+ */
+static int
+mime_encoding_first(const char *raw)
+{
+	size_t len = 0;
+
+	while (mime_lwsp(*raw))
+		raw++;
+	if (*raw == '"' || *raw == '\'')
+		raw++;
+	while (g_ascii_isalnum(raw[len]) || raw[len] == '-')
+		len++;
+	return mime_encoding_named(raw, len);
+}
+
+/* mime_identity - content as it is stored */
+static int
+mime_identity(int encoding)
+{
+	switch (encoding) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Lenient base64, as mail programs decode it: what is not in the
+ * alphabet is skipped; padding ends a group, whose whole bytes count;
+ * an incomplete last group gives its whole bytes too (GMime's decoder
+ * drops it). Also what makes a reading unsure, for the walk.
+ */
+struct mime_b64 {
+	guint32 bits;  /* of the group at hand */
+	int n;	       /* its characters, 0..3 */
+	int gmime;     /* characters and padding mod 4: GMime's group */
+	int padded;    /* padding since the last character */
+	int after_pad; /* a character after padding: readers differ */
+	int lone;      /* a group of one character: no whole byte */
+};
+
+/* mime_b64_flush - the whole bytes of the group at hand, into out */
+static size_t
+mime_b64_flush(struct mime_b64 *s, unsigned char *out)
+{
+	size_t n = 0;
+
+	if (s->n == 1)
+		s->lone = 1;
+	if (s->n >= 2)
+		out[n++] = (unsigned char)(s->bits >> (s->n == 2 ? 4 : 10));
+	if (s->n == 3)
+		out[n++] = (unsigned char)(s->bits >> 2);
+	s->n = 0;
+	s->bits = 0;
+	return n;
+}
+
+/* mime_b64_step - decode len bytes into out (3 * len / 4 + 2 bytes) */
+static size_t
+mime_b64_step(struct mime_b64 *s, const unsigned char *in, size_t len,
+	      unsigned char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int r;
+
+		if (in[i] == '=') {
+			o += mime_b64_flush(s, out + o);
+			s->padded = 1;
+			s->gmime = (s->gmime + 1) % 4;
+			continue;
+		}
+		if (g_ascii_isupper(in[i]))
+			r = in[i] - 'A';
+		else if (g_ascii_islower(in[i]))
+			r = in[i] - 'a' + 26;
+		else if (g_ascii_isdigit(in[i]))
+			r = in[i] - '0' + 52;
+		else if (in[i] == '+' || in[i] == '/')
+			r = in[i] == '+' ? 62 : 63;
+		else
+			continue;
+		if (s->padded)
+			s->after_pad = 1;
+		s->padded = 0;
+		s->gmime = (s->gmime + 1) % 4;
+		s->bits = s->bits << 6 | (guint32)r;
+		if (++s->n == 4) {
+			out[o++] = (unsigned char)(s->bits >> 16);
+			out[o++] = (unsigned char)(s->bits >> 8);
+			out[o++] = (unsigned char)s->bits;
+			s->n = 0;
+			s->bits = 0;
+		}
+	}
+	return o;
+}
+
+/*
+ * A part's decoded content: GMime's decoders, but our lenient base64
+ * (GMime's drops an incomplete last group).
+ */
+struct mime_decoder {
+	GMimeStream *raw;      /* the content as stored */
+	GMimeStream *filtered; /* GMime's decoder on it; NULL for base64 */
+	struct mime_b64 b64;
+	int end; /* base64: the stored content is read */
+	unsigned char out[3 * 4096 / 4 + 4]; /* base64 decoded, not yet read */
+	size_t out_len, out_pos;
+};
+
+/* mime_decoder_open - decode p's content; 0, or -1 when it has none */
+static int
+mime_decoder_open(struct mime_decoder *d, const struct mime_part *p)
+{
+	GMimeDataWrapper *content;
+	GMimeFilter *filter;
+
+	memset(d, 0, sizeof(*d));
+	if (!GMIME_IS_PART(p->object) ||
+	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
+		    NULL ||
+	    (d->raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return -1;
+	g_object_ref(d->raw);
+	g_mime_stream_reset(d->raw);
+	if (p->encoding == GMIME_CONTENT_ENCODING_BASE64)
+		return 0;
+	d->filtered = g_mime_stream_filter_new(d->raw);
+	filter = g_mime_filter_basic_new(p->encoding, FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(d->filtered), filter);
+	g_object_unref(filter);
+	return 0;
+}
+
+/* mime_decoder_close - release what open took */
+static void
+mime_decoder_close(struct mime_decoder *d)
+{
+	if (d->filtered)
+		g_object_unref(d->filtered);
+	if (d->raw)
+		g_object_unref(d->raw);
+	d->filtered = d->raw = NULL;
+}
+
+/*
+ * mime_stream_read - up to size bytes of s into buf: how many, or -1
+ * when the spool cannot be read. A bounded stream says -1 at its end
+ * too: only a read that fails before the end is an error.
+ */
+static ssize_t
+mime_stream_read(GMimeStream *s, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size && !g_mime_stream_eos(s)) {
+		gssize n = g_mime_stream_read(s, buf + got, size - got);
+
+		if (n < 0)
+			return g_mime_stream_eos(s) ? (ssize_t)got : -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* mime_decoder_read - up to size decoded bytes: how many, or -1 */
+static ssize_t
+mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	if (d->filtered)
+		return mime_stream_read(d->filtered, buf, size);
+	while (got < size) {
+		unsigned char in[4096];
+		ssize_t n;
+
+		if (d->out_pos < d->out_len) {
+			size_t k = MIN(size - got, d->out_len - d->out_pos);
+
+			memcpy(buf + got, d->out + d->out_pos, k);
+			d->out_pos += k;
+			got += k;
+			continue;
+		}
+		if (d->end)
+			break;
+		if ((n = mime_stream_read(d->raw, (char *)in, sizeof(in))) < 0)
+			return -1;
+		d->out_pos = 0;
+		d->out_len = mime_b64_step(&d->b64, in, (size_t)n, d->out);
+		if (n == 0) {
+			d->out_len += mime_b64_flush(&d->b64, d->out);
+			d->end = 1;
+		}
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * mime_part_copy - p decoded into fd from off on, at most max bytes
+ * (longer content is cut there); 0, or -1 with errno
+ */
+static int
+mime_part_copy(const struct mime_part *p, int fd, off_t off, long max,
+	       long *size)
+{
+	struct mime_decoder d;
+	char chunk[65536];
+	long left = max;
+	int err;
+
+	*size = 0;
+	if (mime_decoder_open(&d, p) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Bounded: a decoding bomb stops at max bytes. */
+	while (left > 0) {
+		size_t want = left < (long)sizeof(chunk) ? (size_t)left
+							 : sizeof(chunk);
+		ssize_t n = mime_decoder_read(&d, chunk, want);
+
+		if (n <= 0) {
+			if (n < 0)
+				goto fail;
+			break;
+		}
+		for (ssize_t done = 0, w; done < n; done += w)
+			if ((w = pwrite(fd, chunk + done, (size_t)(n - done),
+					off + *size + done)) < 0)
+				goto fail;
+		left -= n;
+		*size += n;
+	}
+	mime_decoder_close(&d);
+	return 0;
+fail:
+	err = errno ? errno : EIO;
+	mime_decoder_close(&d);
+	errno = err;
+	return -1;
+}
+
 /* mime_text - decoded, UTF-8 content of a text part, into the view */
 static void
 mime_text(struct mime_walk *w, GMimePart *part)
@@ -164,6 +472,91 @@ mime_text(struct mime_walk *w, GMimePart *part)
 	g_object_unref(mem);
 }
 
+/* mime_undecoded - a part cannot be decoded for sure (the first reason) */
+static void
+mime_undecoded(struct mime_walk *w, const char *what)
+{
+	w->m->decoded_otherwise = 1;
+	if (w->m->undecoded == NULL)
+		w->m->undecoded = pool_printf(w->t->pool, "%s (MIME part %zu)",
+					      what, w->m->n_parts);
+}
+
+/*
+ * mime_walk_encoding - how p's content is decoded: as lenient mail
+ * programs read its Content-Transfer-Encoding, which GMime may not
+ */
+static void
+mime_walk_encoding(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int gmime = p->is_leaf ? (int)g_mime_part_get_content_encoding(
+					 GMIME_PART(obj))
+			       : GMIME_CONTENT_ENCODING_DEFAULT;
+	int ours = gmime, odd = 0;
+
+	for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+				       "Content-Transfer-Encoding") != 0 ||
+		    raw == NULL)
+			continue;
+		/* The last one counts, as for GMime. */
+		if ((ours = mime_encoding_exact(raw)) < 0) {
+			odd = 1;
+			ours = mime_encoding_first(raw);
+		}
+	}
+	p->encoding = gmime;
+	if (odd)
+		w->m->decoded_otherwise = 1;
+	if (ours < 0) {
+		mime_undecoded(w, "unknown Content-Transfer-Encoding");
+	} else if (!p->is_leaf) {
+		/* RFC 2045 forbids it; GMime ignores it, others may not. */
+		if (!mime_identity(ours))
+			mime_undecoded(w, "encoded MIME container");
+	} else if (ours != gmime &&
+		   !(mime_identity(ours) && mime_identity(gmime))) {
+		p->encoding = ours;
+		p->as_stored = mime_identity(gmime);
+	}
+}
+
+/*
+ * mime_walk_base64 - what in base64 content lenient decoders may read
+ * otherwise than GMime, or than each other
+ */
+static void
+mime_walk_base64(struct mime_walk *w, struct mime_part *p)
+{
+	struct mime_decoder d;
+	char scratch[65536];
+	ssize_t n;
+
+	if (p->encoding != GMIME_CONTENT_ENCODING_BASE64 ||
+	    mime_decoder_open(&d, p) < 0)
+		return;
+	while ((n = mime_decoder_read(&d, scratch, sizeof(scratch))) > 0)
+		;
+	if (n < 0) {
+		if (w->m->failed == NULL)
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read MIME part %zu: %s",
+				w->m->n_parts, strerror(errno ? errno : EIO));
+	} else if (d.b64.after_pad) {
+		mime_undecoded(w, "base64 with data after its padding");
+	} else if (d.b64.lone) {
+		mime_undecoded(w, "base64 ending in a lone character");
+	} else if (d.b64.gmime != 0) {
+		/* GMime drops the last group; we decode its whole bytes. */
+		w->m->decoded_otherwise = 1;
+	}
+	mime_decoder_close(&d);
+}
+
 /* mime_walk_object - one object of the tree, depth-first */
 static void
 mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
@@ -172,7 +565,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 	struct mime_part *p;
 	char *type;
 
-	if (w->m->unchecked)
+	if (w->m->unchecked || w->m->failed)
 		return;
 	if (depth > c->max_mime_depth) {
 		w->m->unchecked = pool_printf(w->t->pool,
@@ -195,9 +588,11 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 		*q = (char)g_ascii_tolower(*q);
 	p->depth = depth;
 	p->object = obj;
+	p->is_leaf = GMIME_IS_PART(obj);
 	*w->tail = p;
 	w->tail = &p->next;
 	w->m->n_parts++;
+	mime_walk_encoding(w, obj, p);
 
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(
@@ -212,14 +607,14 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
 			mime_walk_object(w, g_mime_multipart_get_part(mp, i),
 					 depth + 1);
-	} else if (GMIME_IS_PART(obj)) {
+	} else if (p->is_leaf) {
 		const char *name = g_mime_part_get_filename(GMIME_PART(obj));
 
-		p->is_leaf = 1;
 		p->name = name ? pool_strdup(w->t->pool, name) : NULL;
 		p->is_text = strncmp(p->type, "text/", 5) == 0 &&
 			     p->name == NULL;
 		p->is_archive = mime_is_archive(p->type, p->name);
+		mime_walk_base64(w, p);
 		if (w->views && p->is_text)
 			mime_text(w, GMIME_PART(obj));
 	}
@@ -547,124 +942,49 @@ mime_free(struct mime_summary *m)
 	m->options = NULL;
 }
 
-/* mime_part_decoded - a stream of a part's decoded content, or NULL */
-static GMimeStream *
-mime_part_decoded(const struct mime_part *p)
-{
-	GMimeDataWrapper *content;
-	GMimeStream *raw, *decoded;
-	GMimeFilter *filter;
-
-	if (!GMIME_IS_PART(p->object) ||
-	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
-		    NULL ||
-	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
-		return NULL;
-	g_mime_stream_reset(raw);
-	decoded = g_mime_stream_filter_new(raw);
-	filter = g_mime_filter_basic_new(
-		g_mime_data_wrapper_get_encoding(content), FALSE);
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), filter);
-	g_object_unref(filter);
-	return decoded;
-}
-
-/*
- * mime_part_read - up to size decoded bytes into buf: how many, or -1
- * when the spool cannot be read. A bounded stream says -1 at its end
- * too: only a read that fails before the end is an error.
- */
-static ssize_t
-mime_part_read(GMimeStream *s, char *buf, size_t size)
-{
-	size_t got = 0;
-
-	while (got < size && !g_mime_stream_eos(s)) {
-		gssize n = g_mime_stream_read(s, buf + got, size - got);
-
-		if (n < 0)
-			return g_mime_stream_eos(s) ? (ssize_t)got : -1;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* mime_part_content - one part decoded into an unlinked temp file */
 int
 mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		  long *size)
 {
-	GMimeStream *in;
-	char path[4096], chunk[65536];
-	long left = max;
+	char path[4096];
 	int fd, err;
 
 	*size = 0;
-	if ((in = mime_part_decoded(p)) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
 	snprintf(path, sizeof(path), "%s/%s.partXXXXXX", t->conf->tmp_dir,
 		 t->id);
-	if ((fd = mkstemp(path)) < 0) {
-		err = errno;
-		g_object_unref(in);
-		errno = err;
+	if ((fd = mkstemp(path)) < 0)
 		return -1;
-	}
 	(void)unlink(path);
-	/* Bounded: a decoding bomb stops at max bytes. */
-	while (left > 0) {
-		size_t want = left < (long)sizeof(chunk) ? (size_t)left
-							 : sizeof(chunk);
-		ssize_t n = mime_part_read(in, chunk, want);
-
-		if (n <= 0) {
-			if (n < 0)
-				goto fail;
-			break;
-		}
-		for (ssize_t done = 0, w; done < n; done += w)
-			if ((w = write(fd, chunk + done, (size_t)(n - done))) <
-			    0)
-				goto fail;
-		left -= n;
-		*size += n;
-	}
-	g_object_unref(in);
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		err = errno;
+	if (mime_part_copy(p, fd, 0, max, size) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		err = errno ? errno : EIO;
 		close(fd);
+		*size = 0;
 		errno = err;
 		return -1;
 	}
 	return fd;
-fail:
-	err = errno ? errno : EIO;
-	g_object_unref(in);
-	close(fd);
-	*size = 0;
-	errno = err;
-	return -1;
 }
 
 /* mime_part_head - the first decoded bytes of a part, decoding no more */
 size_t
 mime_part_head(const struct mime_part *p, char *buf, size_t size)
 {
-	GMimeStream *in = mime_part_decoded(p);
+	struct mime_decoder d;
 	ssize_t got;
 
-	if (in == NULL)
+	if (mime_decoder_open(&d, p) < 0)
 		return 0;
-	got = mime_part_read(in, buf, size);
-	g_object_unref(in);
+	got = mime_decoder_read(&d, buf, size);
+	mime_decoder_close(&d);
 	return got > 0 ? (size_t)got : 0;
 }
 
-/* mime_part_span - where unencoded part content lies in the spool */
+/* mime_part_stored - where part content lies in the spool, as stored */
 int
-mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
+mime_part_stored(const struct mime_part *p, off_t size, off_t *start,
+		 off_t *end)
 {
 	GMimeDataWrapper *content;
 	GMimeStream *raw;
@@ -678,17 +998,17 @@ mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
 		*start = *end = 0;
 		return 0;
 	}
-	switch (g_mime_data_wrapper_get_encoding(content)) {
-	case GMIME_CONTENT_ENCODING_DEFAULT:
-	case GMIME_CONTENT_ENCODING_7BIT:
-	case GMIME_CONTENT_ENCODING_8BIT:
-	case GMIME_CONTENT_ENCODING_BINARY:
-		break;
-	default:
-		return -1;
-	}
 	/* A persisted part is a bounded window on the spool stream. */
 	*start = raw->bound_start;
 	*end = raw->bound_end < 0 ? size : raw->bound_end;
 	return *start >= 0 && *start <= *end && *end <= size ? 0 : -1;
+}
+
+/* mime_part_span - where unencoded part content lies in the spool */
+int
+mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
+{
+	if (!mime_identity(p->encoding))
+		return -1;
+	return mime_part_stored(p, size, start, end);
 }

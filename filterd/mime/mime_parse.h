@@ -33,6 +33,19 @@
 /*	message GMime cannot parse at all. Either makes the message
 /*	UNCHECKED: it is never passed as if it had been checked.
 /*
+/*	Parts are decoded as lenient mail programs decode them, which is
+/*	not always as GMime does. A Content-Transfer-Encoding that is not
+/*	exactly a name GMime knows (extra tokens, quotes, folding: GMime
+/*	reads "base64;" as no encoding) is read by its first token; base64
+/*	whose last group is incomplete (GMime drops it) is decoded to its
+/*	last whole byte. Either sets mime.decoded_otherwise: what libclamav
+/*	sees of the parts is not what its own mail parser would see. Where
+/*	no such reading is sure (an encoding that is no name we know even
+/*	by its first token, base64 with data after its padding or ending
+/*	in a lone character, an encoded multipart or message), mime.undecoded
+/*	says why, in our words: the message is UNCHECKED. A part that cannot
+/*	be read to tell is named in mime.failed: the checks fail (retried).
+/*
 /*	mime_readings() gives the other readings of ambiguous MIME whose
 /*	ambiguity is a header field or parameter given more than once with
 /*	different values (two boundary= values: CVE-2024-28054): for each
@@ -53,7 +66,8 @@
 /*	long as the message: mime_free() releases the message, then the
 /*	options; txn_free() calls it before it releases the pool.
 /*
-/*	mime_part_content() decodes one part into a new file in tmp_dir, at
+/*	mime_part_content() decodes one part (with part->encoding, see
+/*	above) into a new file in tmp_dir, at
 /*	most max bytes (longer content is cut there: ask for one byte more
 /*	than a limit to tell); it returns the open descriptor, or -1 with
 /*	errno set when the spool cannot be read or the file cannot be made
@@ -64,6 +78,8 @@
 /*	binary): it sets [*start, *end) and returns 0; it returns -1 for
 /*	encoded content (base64, quoted-printable, uuencode) and for what is
 /*	not a leaf part. A leaf part without content is an empty window.
+/*	mime_part_stored() gives the same window whatever the encoding:
+/*	GMime's reading of a part marked as_stored.
 /*
 /*	mime_is_archive() tells by declared type (may be NULL) or file name
 /*	whether content says it is an archive (scan_sniff tells by content).
@@ -90,6 +106,8 @@ struct mime_part {
 	int is_text;
 	int is_archive; /* by declared type or name: zip, rar, 7z, tar, ... */
 	int is_leaf;	/* content, not a multipart or message/rfc822 */
+	int encoding;	/* how its content is decoded: GMimeContentEncoding */
+	int as_stored;	/* GMime reads its content as stored: a reading too */
 	void *object;	/* the GMimePart, while txn->mime is alive */
 };
 
@@ -112,8 +130,11 @@ struct mime_summary {
 	const char *ambiguous; /* why parsers could read it otherwise */
 	struct mime_conflict *conflicts; /* what they could read otherwise */
 	size_t n_conflicts;
-	void *message; /* the GMimeMessage (released by mime_free) */
-	void *options; /* its GMimeParserOptions (mime_free) */
+	void *message;	       /* the GMimeMessage (released by mime_free) */
+	void *options;	       /* its GMimeParserOptions (mime_free) */
+	int decoded_otherwise; /* a part decoded otherwise than by GMime */
+	const char *undecoded; /* why a part cannot be decoded for sure */
+	const char *failed;    /* a part cannot be read */
 	/* Views for the spam rules (NULL when over spam_max_size). */
 	char *headers; /* "Name: decoded value\n" per field */
 	size_t headers_len;
@@ -134,5 +155,7 @@ int mime_part_content(struct txn *t, const struct mime_part *p, long max,
 size_t mime_part_head(const struct mime_part *p, char *buf, size_t size);
 int mime_part_span(const struct mime_part *p, off_t size, off_t *start,
 		   off_t *end);
+int mime_part_stored(const struct mime_part *p, off_t size, off_t *start,
+		     off_t *end);
 
 #endif

@@ -15,6 +15,10 @@
 /*	Ambiguous MIME is told apart from the limits: the reason is our own
 /*	text, the walk goes on (the parts are still checked), and a message
 /*	within the limits has mime.unchecked NULL.
+/*
+/*	Parts are decoded as lenient mail programs decode them: an odd
+/*	Content-Transfer-Encoding by its first token, base64 to its last
+/*	whole byte; what no reading is sure for is named in mime.undecoded.
 /*--*/
 
 #include <setjmp.h>
@@ -35,6 +39,7 @@
 #include "txn/txn.h"
 
 static struct conf *conf;
+static char tmp_dir[] = "/tmp/test_mime_parse.XXXXXX";
 
 /* parsed - a txn whose spool holds text, after mime_parse() */
 static struct txn *
@@ -145,6 +150,180 @@ test_plain(void **state)
 	txn_free(&t);
 }
 
+/* part - the n-th part (from 0) of a parsed message */
+static const struct mime_part *
+part(const struct txn *t, size_t n)
+{
+	const struct mime_part *p = t->mime.parts;
+
+	while (p && n-- > 0)
+		p = p->next;
+	assert_non_null(p);
+	return p;
+}
+
+/* content - a part's decoded content, as a NUL-terminated pool string */
+static const char *
+content(struct txn *t, const struct mime_part *p)
+{
+	char buf[4096];
+	long size;
+	int fd = mime_part_content(t, p, sizeof(buf) - 1, &size);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_int_equal(n, size);
+	close(fd);
+	buf[n] = '\0';
+	return pool_strdup(t->pool, buf);
+}
+
+/* with_part - a message of one text part and one part (headers, body) */
+static char *
+with_part(const char *headers, const char *body)
+{
+	return g_strdup_printf(
+		"From: a@example.org\r\n"
+		"Subject: part\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+		"\r\n"
+		"--b\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"hello\r\n"
+		"--b\r\n"
+		"%s"
+		"\r\n"
+		"%s\r\n"
+		"--b--\r\n",
+		headers, body);
+}
+
+/* test_encodings - an odd Content-Transfer-Encoding, read leniently */
+static void
+test_encodings(void **state)
+{
+	static const struct {
+		const char *cte;
+		int encoding;	 /* how we decode the part */
+		int as_stored;	 /* GMime reads it as stored */
+		int otherwise;	 /* mime.decoded_otherwise */
+		int undecoded;	 /* mime.undecoded set */
+		const char *got; /* the decoded content */
+	} cases[] = {
+		{"base64", GMIME_CONTENT_ENCODING_BASE64, 0, 0, 0, "ABC"},
+		{" BASE64 ", GMIME_CONTENT_ENCODING_BASE64, 0, 0, 0, "ABC"},
+		{"\r\n base64", GMIME_CONTENT_ENCODING_BASE64, 0, 0, 0, "ABC"},
+		{"base64;", GMIME_CONTENT_ENCODING_BASE64, 1, 1, 0, "ABC"},
+		{"\"base64\"", GMIME_CONTENT_ENCODING_BASE64, 1, 1, 0, "ABC"},
+		{"base64 x", GMIME_CONTENT_ENCODING_BASE64, 0, 1, 0, "ABC"},
+		{"7bit;", GMIME_CONTENT_ENCODING_DEFAULT, 0, 1, 0, "QUJD"},
+		{"x-base64", GMIME_CONTENT_ENCODING_DEFAULT, 0, 1, 1, "QUJD"},
+		{"b\r\n ase64", GMIME_CONTENT_ENCODING_DEFAULT, 0, 1, 1,
+		 "QUJD"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *h = g_strdup_printf(
+			"Content-Type: application/octet-stream\r\n"
+			"Content-Transfer-Encoding: %s\r\n",
+			cases[i].cte);
+		char *text = with_part(h, "QUJD");
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+
+		print_message("Content-Transfer-Encoding: %s\n", cases[i].cte);
+		assert_int_equal(p->encoding, cases[i].encoding);
+		assert_int_equal(p->as_stored, cases[i].as_stored);
+		assert_int_equal(t->mime.decoded_otherwise, cases[i].otherwise);
+		assert_int_equal(t->mime.undecoded != NULL, cases[i].undecoded);
+		if (cases[i].undecoded)
+			assert_string_equal(t->mime.undecoded,
+					    "unknown Content-Transfer-Encoding "
+					    "(MIME part 3)");
+		assert_string_equal(content(t, p), cases[i].got);
+		assert_false(t->mime.malformed);
+		txn_free(&t);
+		g_free(text);
+		g_free(h);
+	}
+}
+
+/* test_base64_ends - base64 decoded to its last whole byte */
+static void
+test_base64_ends(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *got;
+		int otherwise;
+		const char *undecoded;
+	} cases[] = {
+		{"QUJDRA==", "ABCD", 0, NULL},
+		{"QUJD\r\nRA==\r\n", "ABCD", 0, NULL},
+		{"QUJDRA", "ABCD", 1, NULL},   /* GMime: "ABC" */
+		{"QUJDRA=", "ABCD", 1, NULL},  /* GMime: "ABC" */
+		{"QUJDREU", "ABCDE", 1, NULL}, /* GMime: "ABC" */
+		{"QUJD====", "ABC", 0, NULL},  /* GMime: "ABC\0" */
+		{"QUJDR", "ABC", 1,
+		 "base64 ending in a lone character (MIME part 3)"},
+		{"QQ==QUJD", "AABC", 1,
+		 "base64 with data after its padding (MIME part 3)"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = with_part(
+			"Content-Type: application/octet-stream\r\n"
+			"Content-Transfer-Encoding: base64\r\n",
+			cases[i].body);
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+
+		print_message("base64 %s\n", cases[i].body);
+		assert_string_equal(content(t, p), cases[i].got);
+		assert_int_equal(t->mime.decoded_otherwise, cases[i].otherwise);
+		if (cases[i].undecoded)
+			assert_string_equal(t->mime.undecoded,
+					    cases[i].undecoded);
+		else
+			assert_null(t->mime.undecoded);
+		/* The head is the same bytes, however little is asked. */
+		{
+			char head[3];
+			size_t n = mime_part_head(p, head, sizeof(head));
+
+			assert_int_equal(n, 3);
+			assert_memory_equal(head, cases[i].got, 3);
+		}
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_encoded_container - a multipart sent base64: no sure reading */
+static void
+test_encoded_container(void **state)
+{
+	struct txn *t = parsed(
+		"From: a@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n"
+		"\r\n"
+		"LS1iDQpDb250ZW50LVR5cGU6IHRleHQvcGxhaW4NCg0KaGkNCi0tYi0tDQo="
+		"\r\n");
+
+	(void)state;
+	assert_true(t->mime.decoded_otherwise);
+	assert_string_equal(t->mime.undecoded,
+			    "encoded MIME container (MIME part 1)");
+	txn_free(&t);
+}
+
 static int
 setup(void **state)
 {
@@ -153,7 +332,11 @@ setup(void **state)
 	(void)state;
 	mime_init();
 	conf = conf_load(NULL, err, sizeof(err));
-	return conf == NULL;
+	if (conf == NULL || mkdtemp(tmp_dir) == NULL)
+		return -1;
+	free(conf->tmp_dir);
+	conf->tmp_dir = strdup(tmp_dir);
+	return 0;
 }
 
 static int
@@ -161,7 +344,7 @@ teardown(void **state)
 {
 	(void)state;
 	conf_free(&conf);
-	return 0;
+	return rmdir(tmp_dir);
 }
 
 int
@@ -171,6 +354,9 @@ main(void)
 		cmocka_unit_test(test_warning_after_parse),
 		cmocka_unit_test(test_ambiguous),
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_base64_ends),
+		cmocka_unit_test(test_encoded_container),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,120 @@
+"""test_checks_decode - parts as mail programs decode them.
+
+What a recipient's mail program shows and saves is what the checks must
+see: a part under a Content-Transfer-Encoding GMime does not know exactly
+("base64;"), base64 cut short or run on past its padding. Each test
+failed before filterd decoded them so.
+
+Peers are real: filterd with libclamav and the signature database of
+test_checks, banned names and types, every destiny "reject" but
+UNCHECKED's ("pass", with the X-Amavis-Alert header), and a WireSink next
+hop that keeps the exact bytes of each copy."""
+
+import base64
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
+                         multipart, signature_db, zipped)
+
+SENDER = "sender@example.org"
+RCPT = "rcpt@example.net"
+TEXT = (b"Content-Type: text/plain\r\n", b"see attachment\r\n")
+
+
+class DecodeBase(h.PeerTestCase):
+    """filterd (libclamav, banned names) in front of a WireSink."""
+
+    CONF = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        db = cls.tmp.sub("clamdb")
+        signature_db(db)
+        cls.sink = h.WireSink()
+        cls.port = h.free_port()
+        bank = dict(forward=[cls.sink.addr], final_virus_destiny="reject",
+                    final_banned_destiny="reject",
+                    final_unchecked_destiny="pass",
+                    banned_filename=["(?i)\\.(exe|scr|pif)$"],
+                    banned_type=["^application/x-dosexec$"],
+                    banned_double_extension=True)
+        conf = dict(local_domains=["example.net"], message_size_limit=5000000)
+        conf.update(cls.CONF)
+        cls.fd = h.Filterd(cls.tmp, "fd",
+                           listen=[(cls.port, "smtp", "default")],
+                           banks={"default": bank},
+                           raw='clamav { database = "%s" }' % db, **conf)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, msg):
+        """send - one message to RCPT; (final reply, copies delivered)."""
+        n = len(self.sink.transactions)
+        r = h.send_message(self.port, SENDER, [RCPT], msg, timeout=60)
+        if r.code == 250:
+            self.sink.wait_count(n + 1, 10)
+        return r, self.sink.transactions[n:]
+
+    def assert_blocked(self, r, copies, what, text):
+        """Rejected as what ("BANNED", "VIRUS"), the reply naming text."""
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.fd.log_text()[-600:]))
+        self.assertIn(what + ":", r.text)
+        self.assertIn(text, r.text)
+        self.assertEqual(copies, [])
+
+    def assert_unchecked(self, r, copies, why):
+        """Passed with the alert saying why it is UNCHECKED."""
+        self.assertEqual(r.code, 250, r)
+        self.assertEqual(len(copies), 1)
+        head = copies[0].data.split(b"\r\n\r\n", 1)[0]
+        self.assertIn(b"X-Amavis-Alert: UNCHECKED, " + why.encode(), head,
+                      self.fd.log_text()[-600:])
+
+
+def part_with(cte, body, ctype=b"application/octet-stream"):
+    return (b"Content-Type: " + ctype + b"\r\n"
+            b"Content-Transfer-Encoding: " + cte + b"\r\n", body)
+
+
+class EncodingTest(DecodeBase):
+
+    def test_banned_zip_behind_an_odd_encoding(self):
+        """A zip holding run.exe under "Content-Transfer-Encoding:
+        base64;" was passed CLEAN: GMime took the base64 text as the
+        content, so no archive was found in it. Mail programs read the
+        first token and save the zip."""
+        z = b64(zipped("run.exe", b"MZ hello"))
+        for cte in (b"base64;", b"\"base64\"", b"base64 (zip)"):
+            with self.subTest(cte=cte):
+                r, copies = self.send(message(multipart([
+                    TEXT, part_with(cte, z)]), "odd cte zip"))
+                self.assert_blocked(r, copies, "BANNED", "run.exe")
+
+    def test_unknown_encoding_is_unchecked(self):
+        """An encoding that is no name we know, even by its first token,
+        cannot be decoded as a mail program would: UNCHECKED, not CLEAN."""
+        for cte in (b"x-base64", b"b\r\n ase64"):
+            with self.subTest(cte=cte):
+                r, copies = self.send(message(multipart([
+                    TEXT, part_with(cte, b64(b"hello"))]), "unknown cte"))
+                self.assert_unchecked(
+                    r, copies, "unknown Content-Transfer-Encoding (MIME "
+                    "part 3)")
+
+    def test_base64_past_its_padding_is_unchecked(self):
+        """Decoders disagree on base64 that goes on after its padding
+        (some stop, some go on, some skip the "="): no reading is sure."""
+        body = base64.b64encode(b"a") + base64.b64encode(b"hello") + b"\r\n"
+        r, copies = self.send(message(multipart([
+            TEXT, part_with(b"base64", body)]), "past padding"))
+        self.assert_unchecked(
+            r, copies, "base64 with data after its padding (MIME part 3)")
+
+
+if __name__ == "__main__":
+    unittest.main()
