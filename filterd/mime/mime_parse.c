@@ -483,6 +483,45 @@ mime_undecoded(struct mime_walk *w, const char *what)
 }
 
 /*
+ * mime_walk_names - every file name obj declares, decoded: filename=
+ * of Content-Disposition, then name= of Content-Type; none empty
+ */
+static void
+mime_walk_names(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
+{
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(
+		obj);
+	GMimeParamList *lists[] = {
+		cd ? g_mime_content_disposition_get_parameters(cd) : NULL,
+		g_mime_content_type_get_parameters(
+			g_mime_object_get_content_type(obj))};
+	static const char *const keys[] = {"filename", "name"};
+	size_t max = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
+		max += lists[i] ? (size_t)g_mime_param_list_length(lists[i])
+				: 0;
+	p->names = pool_alloc(w->t->pool, (max + 1) * sizeof(*p->names));
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+		for (int j = 0;
+		     lists[i] && j < g_mime_param_list_length(lists[i]); j++) {
+			GMimeParam *pa = g_mime_param_list_get_parameter_at(
+				lists[i], j);
+			const char *v = g_mime_param_get_value(pa);
+
+			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
+					       keys[i]) != 0 ||
+			    v == NULL || *v == '\0' ||
+			    (p->n_names &&
+			     strcmp(p->names[p->n_names - 1], v) == 0))
+				continue;
+			p->names[p->n_names++] = pool_strdup(w->t->pool, v);
+		}
+	}
+	p->name = p->n_names ? p->names[0] : NULL;
+}
+
+/*
  * mime_walk_encoding - how p's content is decoded: as lenient mail
  * programs read its Content-Transfer-Encoding, which GMime may not
  */
@@ -592,6 +631,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 	*w->tail = p;
 	w->tail = &p->next;
 	w->m->n_parts++;
+	mime_walk_names(w, obj, p);
 	mime_walk_encoding(w, obj, p);
 
 	if (GMIME_IS_MESSAGE_PART(obj)) {
@@ -608,12 +648,11 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 			mime_walk_object(w, g_mime_multipart_get_part(mp, i),
 					 depth + 1);
 	} else if (p->is_leaf) {
-		const char *name = g_mime_part_get_filename(GMIME_PART(obj));
-
-		p->name = name ? pool_strdup(w->t->pool, name) : NULL;
 		p->is_text = strncmp(p->type, "text/", 5) == 0 &&
 			     p->name == NULL;
-		p->is_archive = mime_is_archive(p->type, p->name);
+		p->is_archive = mime_is_archive(p->type, NULL);
+		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
+			p->is_archive = mime_is_archive(NULL, p->names[i]);
 		mime_walk_base64(w, p);
 		if (w->views && p->is_text)
 			mime_text(w, GMIME_PART(obj));

@@ -13,9 +13,10 @@
 /*	the spool's descriptor (it moves its offset: the others use pread)
 /*	and keeps part contents on disk, and fills in
 /*	txn->mime: one struct mime_part per part, in document order, with
-/*	its depth, declared type, file name (from Content-Disposition or
-/*	Content-Type, RFC 2231 and encoded words decoded), and whether it
-/*	is text or an archive; the decoded From, Subject and Date
+/*	its depth, declared type, every file name it declares (filename= of
+/*	Content-Disposition and name= of Content-Type, RFC 2231 and encoded
+/*	words decoded: mail programs show and save by either), and whether
+/*	it is text or an archive; the decoded From, Subject and Date
 /*	(txn->from, subject, date); and, when the message is no larger than
 /*	spam_max_size, the views the spam rules read: decoded header fields
 /*	and the decoded, UTF-8 text of the text parts.
@@ -101,10 +102,12 @@ struct txn;
 struct mime_part {
 	struct mime_part *next;
 	int depth;
-	const char *type; /* declared, lower case: "application/zip" */
-	const char *name; /* file name, or NULL */
+	const char *type;   /* declared, lower case: "application/zip" */
+	const char *name;   /* the first of names, or NULL */
+	const char **names; /* every file name it declares, none empty */
+	size_t n_names;
 	int is_text;
-	int is_archive; /* by declared type or name: zip, rar, 7z, tar, ... */
+	int is_archive; /* by declared type or a name: zip, rar, 7z, tar, ... */
 	int is_leaf;	/* content, not a multipart or message/rfc822 */
 	int encoding;	/* how its content is decoded: GMimeContentEncoding */
 	int as_stored;	/* GMime reads its content as stored: a reading too */

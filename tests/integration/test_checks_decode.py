@@ -1,9 +1,11 @@
-"""test_checks_decode - parts as mail programs decode them.
+"""test_checks_decode - parts as mail programs decode and name them.
 
 What a recipient's mail program shows and saves is what the checks must
 see: a part under a Content-Transfer-Encoding GMime does not know exactly
-("base64;"), base64 cut short or run on past its padding. Each test
-failed before filterd decoded them so.
+("base64;"), base64 cut short or run on past its padding, and every name
+a part declares (Content-Disposition filename= and Content-Type name=,
+RFC 2231 included). Each test failed before filterd decoded and named
+them so.
 
 Peers are real: filterd with libclamav and the signature database of
 test_checks, banned names and types, every destiny "reject" but
@@ -114,6 +116,27 @@ class EncodingTest(DecodeBase):
             TEXT, part_with(b"base64", body)]), "past padding"))
         self.assert_unchecked(
             r, copies, "base64 with data after its padding (MIME part 3)")
+
+
+class NamesTest(DecodeBase):
+
+    def test_rfc2231_content_type_name_is_checked(self):
+        """name*= (RFC 2231) in Content-Type beside a harmless filename=
+        was never checked; mail programs may save by it."""
+        part = (b"Content-Type: application/octet-stream; "
+                b"name*=utf-8''r%C3%BCn.exe\r\n"
+                b"Content-Disposition: attachment; filename=\"a.txt\"\r\n"
+                b"Content-Transfer-Encoding: base64\r\n", b64(b"hello"))
+        r, copies = self.send(message(multipart([TEXT, part]), "2231"))
+        self.assert_blocked(r, copies, "BANNED", "n.exe")
+
+    def test_reason_names_the_name_that_matched(self):
+        part = (b"Content-Type: application/octet-stream; name=\"a.txt\"\r\n"
+                b"Content-Disposition: attachment; filename=\"run.scr\"\r\n"
+                b"Content-Transfer-Encoding: base64\r\n", b64(b"hello"))
+        r, copies = self.send(message(multipart([TEXT, part]), "which"))
+        self.assert_blocked(r, copies, "BANNED", "run.scr")
+        self.assertNotIn("a.txt", r.text)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 /*	Parts are decoded as lenient mail programs decode them: an odd
 /*	Content-Transfer-Encoding by its first token, base64 to its last
 /*	whole byte; what no reading is sure for is named in mime.undecoded.
+/*	Every name a part declares is kept.
 /*--*/
 
 #include <setjmp.h>
@@ -201,6 +202,51 @@ with_part(const char *headers, const char *body)
 		headers, body);
 }
 
+/* test_names - every name a part declares, decoded, none empty */
+static void
+test_names(void **state)
+{
+	static const struct {
+		const char *headers;
+		const char *names[3];
+	} cases[] = {
+		{"Content-Type: application/octet-stream; name=\"run.exe\"\r\n"
+		 "Content-Disposition: attachment; filename=\"run.txt\"\r\n",
+		 {"run.txt", "run.exe"}},
+		{"Content-Type: application/octet-stream; name=\"run.exe\"\r\n"
+		 "Content-Disposition: attachment; filename=\"\"\r\n",
+		 {"run.exe"}},
+		{"Content-Type: application/octet-stream; "
+		 "name*=utf-8''r%C3%BCn.exe\r\n"
+		 "Content-Disposition: attachment; filename=\"a.txt\"\r\n",
+		 {"a.txt", "r\xc3\xbcn.exe"}},
+		{"Content-Type: application/octet-stream; "
+		 "name=\"=?utf-8?B?cnVuLmV4ZQ==?=\"\r\n",
+		 {"run.exe"}},
+		{"Content-Type: application/octet-stream\r\n", {NULL}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = with_part(cases[i].headers, "x");
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+		size_t n = 0;
+
+		while (n < 3 && cases[i].names[n])
+			n++;
+		assert_int_equal(p->n_names, n);
+		for (size_t k = 0; k < n; k++)
+			assert_string_equal(p->names[k], cases[i].names[k]);
+		if (n)
+			assert_string_equal(p->name, cases[i].names[0]);
+		else
+			assert_null(p->name);
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
 /* test_encodings - an odd Content-Transfer-Encoding, read leniently */
 static void
 test_encodings(void **state)
@@ -354,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_warning_after_parse),
 		cmocka_unit_test(test_ambiguous),
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_base64_ends),
 		cmocka_unit_test(test_encoded_container),
