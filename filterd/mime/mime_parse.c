@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <gmime/gmime.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,19 +93,90 @@ mime_is_archive(const char *type, const char *name)
 	return 0;
 }
 
+/* The head of a part looked at to tell whether it is a mail message. */
+#define SNIFF_MAIL_HEAD 4096
+
+/* Header fields that say "a mail message" when it starts with them. */
+static const char *const mime_mail_fields[] = {
+	"From",		"Received",   "Return-Path", "MIME-Version",
+	"Content-Type", "Message-ID", "Date",	     "Subject",
+	"To",		"Sender",     "Reply-To",    "Delivered-To"};
+
+/*
+ * mime_is_mail - does head start as a mail message does: an optional
+ * mbox "From " line, then header fields (a cut last line aside) up to
+ * a blank line or the end of head, one of them a mail's?
+ */
+int
+mime_is_mail(const char *head, size_t len)
+{
+	size_t i = 0;
+	int fields = 0, mail = 0;
+
+	if (len >= 5 && memcmp(head, "From ", 5) == 0) {
+		const char *lf = memchr(head, '\n', len);
+
+		i = lf ? (size_t)(lf - head) + 1 : len;
+	}
+	while (i < len && head[i] != '\n' &&
+	       !(head[i] == '\r' && i + 1 < len && head[i + 1] == '\n')) {
+		const char *lf = memchr(head + i, '\n', len - i);
+		size_t end = lf ? (size_t)(lf - head) + 1 : len, n = i, nl;
+
+		if (head[i] == ' ' || head[i] == '\t') {
+			if (fields == 0)
+				return 0;
+			i = end;
+			continue;
+		}
+		while (n < end && head[n] > ' ' && head[n] < 127 &&
+		       head[n] != ':')
+			n++;
+		nl = n - i;
+		/* White space before the colon: RFC 5322's obsolete syntax. */
+		while (n < end && (head[n] == ' ' || head[n] == '\t'))
+			n++;
+		if (nl == 0 || n >= end || head[n] != ':')
+			return lf == NULL && fields > 0 ? mail : 0;
+		fields++;
+		for (size_t k = 0; k < G_N_ELEMENTS(mime_mail_fields); k++)
+			if (strlen(mime_mail_fields[k]) == nl &&
+			    g_ascii_strncasecmp(head + i, mime_mail_fields[k],
+						nl) == 0)
+				mail = 1;
+		i = end;
+	}
+	return mail;
+}
+
+/*
+ * mime_ambiguity - what makes MIME ambiguous in a warning, in our words,
+ * or NULL. Two different Subject: fields make a bad header, not
+ * ambiguous MIME: only the fields that shape the MIME structure count.
+ */
+static const char *
+mime_ambiguity(GMimeParserWarning code, const gchar *item)
+{
+	if (code == GMIME_CRIT_CONFLICTING_HEADER &&
+	    (item == NULL || (g_ascii_strncasecmp(item, "Content-", 8) != 0 &&
+			      g_ascii_strcasecmp(item, "MIME-Version") != 0)))
+		return NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(mime_ambiguities); i++)
+		if (code == mime_ambiguities[i].code)
+			return mime_ambiguities[i].what;
+	return NULL;
+}
+
 /* mime_warning - GMime says the message is odd */
 static void
 mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	     gpointer data)
 {
 	struct mime_walk *w = data;
+	const char *what = mime_ambiguity(code, item);
 
 	w->m->malformed = 1;
-	/* Two different Subject: fields make a bad header, not ambiguous
-	 * MIME: only the fields that shape the MIME structure count. */
-	if (code == GMIME_CRIT_CONFLICTING_HEADER &&
-	    (item == NULL || (g_ascii_strncasecmp(item, "Content-", 8) != 0 &&
-			      g_ascii_strcasecmp(item, "MIME-Version") != 0)))
+	if (what == NULL)
 		return;
 	/* Where, for mime_readings(): the name is message text, kept to
 	 * find its bytes again, never shown. */
@@ -122,12 +194,30 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 		w->m->n_conflicts++;
 	}
 	/* Parsers could disagree on what is in it (amavis: CC_UNCHECKED,3). */
-	for (size_t i = 0; i < G_N_ELEMENTS(mime_ambiguities); i++)
-		if (code == mime_ambiguities[i].code && w->m->ambiguous == NULL)
-			w->m->ambiguous = pool_printf(
-				w->t->pool,
-				"ambiguous MIME (%s at offset %lld)",
-				mime_ambiguities[i].what, (long long)offset);
+	if (w->m->ambiguous == NULL)
+		w->m->ambiguous = pool_printf(
+			w->t->pool, "ambiguous MIME (%s at offset %lld)", what,
+			(long long)offset);
+}
+
+/*
+ * mime_warning_attached - GMime says an attached message is odd: its
+ * offsets are not the spool's, so there is no other reading to make,
+ * but mail programs may read it otherwise all the same
+ */
+static void
+mime_warning_attached(gint64 offset, GMimeParserWarning code, const gchar *item,
+		      gpointer data)
+{
+	struct mime_walk *w = data;
+	const char *what = mime_ambiguity(code, item);
+
+	(void)offset;
+	w->m->malformed = 1;
+	if (what && w->m->ambiguous == NULL)
+		w->m->ambiguous = pool_printf(
+			w->t->pool,
+			"ambiguous MIME (%s in an attached message)", what);
 }
 
 /* The Content-Transfer-Encoding names GMime knows, exactly. */
@@ -596,9 +686,134 @@ mime_walk_base64(struct mime_walk *w, struct mime_part *p)
 	mime_decoder_close(&d);
 }
 
-/* mime_walk_object - one object of the tree, depth-first */
+/* mime_name_ends - does a name of p end in ext (case aside)? */
+static int
+mime_name_ends(const struct mime_part *p, const char *ext)
+{
+	size_t el = strlen(ext);
+
+	for (size_t i = 0; i < p->n_names; i++) {
+		size_t nl = strlen(p->names[i]);
+
+		if (nl > el &&
+		    g_ascii_strcasecmp(p->names[i] + nl - el, ext) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * mime_walk_is_message - is leaf part p a message to open: one GMime
+ * did not (message/rfc822 with an encoding), named .eml, or content
+ * that starts as mail does?
+ */
+static int
+mime_walk_is_message(const struct mime_part *p)
+{
+	static const char *const types[] = {"message/rfc822", "message/rfc2822",
+					    "message/global", "message/news"};
+	char head[SNIFF_MAIL_HEAD];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+		if (strcmp(p->type, types[i]) == 0)
+			return 1;
+	if (mime_name_ends(p, ".eml"))
+		return 1;
+	return mime_is_mail(head, mime_part_head(p, head, sizeof(head)));
+}
+
+static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth,
+			     int attached);
+
+/*
+ * mime_attached_file - the summary's temporary file for attached
+ * messages (unlinked at once) and their parser options; 0, or -1 with
+ * mime.failed set
+ */
+static int
+mime_attached_file(struct mime_walk *w)
+{
+	struct mime_summary *m = w->m;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.msgXXXXXX", w->t->conf->tmp_dir,
+		 w->t->id);
+	if ((fd = mkstemp(path)) < 0) {
+		m->failed = pool_printf(w->t->pool,
+					"cannot make a temporary file: %s",
+					strerror(errno));
+		return -1;
+	}
+	(void)unlink(path);
+	m->attached = g_mime_stream_fs_new(fd); /* owns fd */
+	m->attached_options = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(m->attached_options,
+						   mime_warning_attached, w);
+	return 0;
+}
+
+/*
+ * mime_walk_attached - leaf part p holds a message: decode it into the
+ * summary's temporary file, parse it, walk its parts one level deeper
+ */
 static void
-mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
+mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
+{
+	const struct conf *c = w->t->conf;
+	struct mime_summary *m = w->m;
+	long left = c->max_decoded_size - m->attached_size, size;
+	off_t off = m->attached_size;
+	struct mime_attached *a;
+	GMimeStream *sub;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+
+	if (depth + 1 > c->max_mime_depth) {
+		m->unchecked = pool_printf(w->t->pool,
+					   "MIME nesting deeper than %d",
+					   c->max_mime_depth);
+		return;
+	}
+	if (m->attached == NULL && mime_attached_file(w) < 0)
+		return;
+	/* One byte over what is left tells that it is over. */
+	if (mime_part_copy(p, GMIME_STREAM_FS(m->attached)->fd, off,
+			   left < LONG_MAX ? left + 1 : left, &size) < 0) {
+		m->failed = pool_printf(w->t->pool,
+					"cannot decode an attached message: %s",
+					strerror(errno));
+		return;
+	}
+	if (size > left) {
+		m->unchecked = "attached messages exceed max_decoded_size";
+		return;
+	}
+	m->attached_size += size;
+	sub = g_mime_stream_substream(m->attached, off, off + size);
+	parser = g_mime_parser_new_with_stream(sub);
+	g_mime_parser_set_persist_stream(parser, TRUE);
+	msg = g_mime_parser_construct_message(parser, m->attached_options);
+	g_object_unref(parser);
+	g_object_unref(sub);
+	/* Nothing there a mail program could show either. */
+	if (msg == NULL)
+		return;
+	a = pool_alloc(w->t->pool, sizeof(*a));
+	a->message = msg;
+	a->next = m->attached_messages;
+	m->attached_messages = a;
+	if (g_mime_message_get_mime_part(msg))
+		mime_walk_object(w, g_mime_message_get_mime_part(msg),
+				 depth + 1, 1);
+}
+
+/*
+ * mime_walk_object - one object of the tree, depth-first; attached: in
+ * a message decoded from a part
+ */
+static void
+mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 {
 	const struct conf *c = w->t->conf;
 	struct mime_part *p;
@@ -627,6 +842,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 		*q = (char)g_ascii_tolower(*q);
 	p->depth = depth;
 	p->object = obj;
+	p->attached = attached;
 	p->is_leaf = GMIME_IS_PART(obj);
 	*w->tail = p;
 	w->tail = &p->next;
@@ -640,13 +856,13 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 
 		if (inner && g_mime_message_get_mime_part(inner))
 			mime_walk_object(w, g_mime_message_get_mime_part(inner),
-					 depth + 1);
+					 depth + 1, attached);
 	} else if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
 			mime_walk_object(w, g_mime_multipart_get_part(mp, i),
-					 depth + 1);
+					 depth + 1, attached);
 	} else if (p->is_leaf) {
 		p->is_text = strncmp(p->type, "text/", 5) == 0 &&
 			     p->name == NULL;
@@ -654,8 +870,11 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
 			p->is_archive = mime_is_archive(NULL, p->names[i]);
 		mime_walk_base64(w, p);
-		if (w->views && p->is_text)
+		/* The spam views are the message's own text. */
+		if (w->views && p->is_text && !attached)
 			mime_text(w, GMIME_PART(obj));
+		if (w->m->failed == NULL && mime_walk_is_message(p))
+			mime_walk_attached(w, p, depth);
 	}
 }
 
@@ -730,7 +949,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 			mime_headers(w, msg);
 		if (g_mime_message_get_mime_part(msg))
 			mime_walk_object(w, g_mime_message_get_mime_part(msg),
-					 0);
+					 0, 0);
 	}
 	if (views) {
 		m->text = pool_memdup(t->pool, w->text.data, w->text.len);
@@ -973,6 +1192,16 @@ mime_readings(struct txn *t,
 void
 mime_free(struct mime_summary *m)
 {
+	/* Attached messages first: their parts read the file. */
+	for (struct mime_attached *a = m->attached_messages; a; a = a->next)
+		g_object_unref(a->message);
+	m->attached_messages = NULL;
+	if (m->attached_options)
+		g_mime_parser_options_free(m->attached_options);
+	m->attached_options = NULL;
+	if (m->attached)
+		g_object_unref(m->attached);
+	m->attached = NULL;
 	if (m->message)
 		g_object_unref(m->message);
 	m->message = NULL;
@@ -1028,7 +1257,7 @@ mime_part_stored(const struct mime_part *p, off_t size, off_t *start,
 	GMimeDataWrapper *content;
 	GMimeStream *raw;
 
-	if (!GMIME_IS_PART(p->object))
+	if (!GMIME_IS_PART(p->object) || p->attached)
 		return -1;
 	/* No content at all: nothing, stored as is. */
 	if ((content = g_mime_part_get_content(GMIME_PART(p->object))) ==

@@ -34,6 +34,19 @@
 /*	message GMime cannot parse at all. Either makes the message
 /*	UNCHECKED: it is never passed as if it had been checked.
 /*
+/*	Attached messages are walked too. A leaf part that is a message
+/*	GMime did not parse as one (message/rfc822 sent base64 or
+/*	quoted-printable), that is named *.eml, or whose decoded head is
+/*	header fields of a mail (From:, Received:, MIME-Version:, ...) is
+/*	decoded into a temporary file in tmp_dir (unlinked at once; one
+/*	per summary, all such messages in it, at most max_decoded_size
+/*	bytes in all) and parsed with GMime: its parts follow the part in
+/*	the list, one level deeper, marked attached, and count against
+/*	max_mime_depth and max_mime_parts. Ambiguous MIME in them makes
+/*	the message ambiguous (without conflicts to read otherwise); they
+/*	add nothing to the spam views. What cannot be decoded or written
+/*	there is named in mime.failed (below).
+/*
 /*	Parts are decoded as lenient mail programs decode them, which is
 /*	not always as GMime does. A Content-Transfer-Encoding that is not
 /*	exactly a name GMime knows (extra tokens, quotes, folding: GMime
@@ -65,7 +78,9 @@
 /*	through it whenever it decodes a value again, after mime_parse() has
 /*	returned. The options and the callback's data (in txn->pool) live as
 /*	long as the message: mime_free() releases the message, then the
-/*	options; txn_free() calls it before it releases the pool.
+/*	options; txn_free() calls it before it releases the pool. So with
+/*	attached messages: their parts read the summary's temporary file,
+/*	which mime_free() closes after it released them and their options.
 /*
 /*	mime_part_content() decodes one part (with part->encoding, see
 /*	above) into a new file in tmp_dir, at
@@ -77,13 +92,16 @@
 /*	mime_part_span() tells where a part's content lies in the spool
 /*	when it is stored as is (no Content-Transfer-Encoding, 7bit, 8bit or
 /*	binary): it sets [*start, *end) and returns 0; it returns -1 for
-/*	encoded content (base64, quoted-printable, uuencode) and for what is
-/*	not a leaf part. A leaf part without content is an empty window.
-/*	mime_part_stored() gives the same window whatever the encoding:
-/*	GMime's reading of a part marked as_stored.
+/*	encoded content (base64, quoted-printable, uuencode), for what is
+/*	not a leaf part and for a part of an attached message (its content
+/*	is not in the spool). A leaf part without content is an empty
+/*	window. mime_part_stored() gives the same window whatever the
+/*	encoding: GMime's reading of a part marked as_stored.
 /*
 /*	mime_is_archive() tells by declared type (may be NULL) or file name
 /*	whether content says it is an archive (scan_sniff tells by content).
+/*	mime_is_mail() tells whether a head of decoded content starts as a
+/*	mail message does: header fields, one of them a mail's.
 /*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
@@ -109,9 +127,16 @@ struct mime_part {
 	int is_text;
 	int is_archive; /* by declared type or a name: zip, rar, 7z, tar, ... */
 	int is_leaf;	/* content, not a multipart or message/rfc822 */
+	int attached;	/* in an attached message filterd decoded */
 	int encoding;	/* how its content is decoded: GMimeContentEncoding */
 	int as_stored;	/* GMime reads its content as stored: a reading too */
 	void *object;	/* the GMimePart, while txn->mime is alive */
+};
+
+/* A message parsed from an attached one (mime_free releases it). */
+struct mime_attached {
+	struct mime_attached *next;
+	void *message; /* GMimeMessage */
 };
 
 /* A header field or parameter given twice, with different values. */
@@ -137,7 +162,13 @@ struct mime_summary {
 	void *options;	       /* its GMimeParserOptions (mime_free) */
 	int decoded_otherwise; /* a part decoded otherwise than by GMime */
 	const char *undecoded; /* why a part cannot be decoded for sure */
-	const char *failed;    /* a part cannot be read */
+	const char *failed;    /* a part cannot be read or decoded */
+	/* Attached messages: their temporary file (a GMimeStream), parser
+	 * options and messages, all released by mime_free. */
+	void *attached;
+	void *attached_options;
+	struct mime_attached *attached_messages;
+	long attached_size; /* bytes decoded into the file */
 	/* Views for the spam rules (NULL when over spam_max_size). */
 	char *headers; /* "Name: decoded value\n" per field */
 	size_t headers_len;
@@ -147,6 +178,7 @@ struct mime_summary {
 
 void mime_init(void);
 int mime_is_archive(const char *type, const char *name);
+int mime_is_mail(const char *head, size_t len);
 int mime_parse(struct txn *t);
 int mime_readings(struct txn *t,
 		  int (*each)(struct txn *t, int fd, struct mime_summary *m,

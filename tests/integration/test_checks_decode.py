@@ -2,10 +2,12 @@
 
 What a recipient's mail program shows and saves is what the checks must
 see: a part under a Content-Transfer-Encoding GMime does not know exactly
-("base64;"), base64 cut short or run on past its padding, and every name
-a part declares (Content-Disposition filename= and Content-Type name=,
-RFC 2231 included). Each test failed before filterd decoded and named
-them so.
+("base64;"), base64 cut short or run on past its padding, every name a
+part declares (Content-Disposition filename= and Content-Type name=,
+RFC 2231 included), and the parts of messages attached in a way GMime
+does not open (an .eml file, message/rfc822 sent base64, a part whose
+content is mail). Each test failed before filterd decoded, named and
+opened them so.
 
 Peers are real: filterd with libclamav and the signature database of
 test_checks, banned names and types, every destiny "reject" but
@@ -137,6 +139,88 @@ class NamesTest(DecodeBase):
         r, copies = self.send(message(multipart([TEXT, part]), "which"))
         self.assert_blocked(r, copies, "BANNED", "run.scr")
         self.assertNotIn("a.txt", r.text)
+
+
+def inner_message(parts, subject="inner"):
+    return message(multipart(parts, b"inner0"), subject)
+
+
+class AttachedTest(DecodeBase):
+
+    def test_zip_in_an_attached_eml(self):
+        """An archive inside an attached .eml: walked like any other."""
+        inner = inner_message([TEXT, attachment(
+            "docs.zip", zipped("run.exe", b"MZ"), b"application/zip")])
+        r, copies = self.send(message(multipart([
+            TEXT, attachment("fwd.eml", inner)]), "eml zip"))
+        self.assert_blocked(r, copies, "BANNED", "run.exe")
+
+    def test_mail_content_under_another_name(self):
+        """A part without a name whose content is a mail message (as
+        amavisd-new's file(1) tells): opened."""
+        inner = inner_message([TEXT, attachment("run.pif", b"hello")])
+        r, copies = self.send(message(multipart([
+            TEXT, (b"Content-Type: application/octet-stream\r\n"
+                   b"Content-Transfer-Encoding: base64\r\n", b64(inner))]),
+            "sniffed"))
+        self.assert_blocked(r, copies, "BANNED", "run.pif")
+
+    def test_attached_in_attached(self):
+        """message/rfc822 sent quoted-printable, holding an .eml."""
+        inner = inner_message([TEXT, attachment("run.exe", b"hello")])
+        middle = inner_message([TEXT, attachment("a.eml", inner)], "middle")
+        qp = middle.replace(b"=", b"=3D")
+        r, copies = self.send(message(multipart([
+            TEXT, (b"Content-Type: message/rfc822\r\n"
+                   b"Content-Transfer-Encoding: quoted-printable\r\n", qp)]),
+            "nested"))
+        self.assert_blocked(r, copies, "BANNED", "run.exe")
+
+    def test_virus_in_an_attached_eml_is_still_found(self):
+        """libclamav still gets the .eml whole, with its mail parser, and
+        each of its parts."""
+        inner = inner_message([TEXT, attachment("eicar.com", EICAR)])
+        for name in ("fwd.eml", "fwd.dat"):
+            with self.subTest(name=name):
+                r, copies = self.send(message(multipart([
+                    TEXT, attachment(name, inner)]), "eml virus"))
+                self.assert_blocked(r, copies, "VIRUS",
+                                    "Eicar-Test-Signature")
+
+    def test_clean_attached_message_passes_clean(self):
+        inner = inner_message([TEXT, attachment("a.pdf", b"%PDF-1.4")])
+        r, copies = self.send(message(multipart([
+            TEXT, attachment("fwd.eml", inner)]), "eml clean"))
+        self.assertEqual(r.code, 250, r)
+        head = copies[0].data.split(b"\r\n\r\n", 1)[0]
+        self.assertNotIn(b"X-Amavis-Alert", head)
+        self.assertIn("Passed CLEAN", self.fd.log_text())
+
+    def test_nothing_left_in_tmp_dir(self):
+        """Attached messages are decoded into files unlinked at creation:
+        between messages, tmp_dir holds only the children's empty
+        directories."""
+        inner = inner_message([TEXT, attachment("a.pdf", b"%PDF-1.4")])
+        r, _ = self.send(message(multipart([
+            TEXT, attachment("fwd.eml", inner)]), "tmp"))
+        self.assertEqual(r.code, 250, r)
+        tmp_dir = self.fd.params["tmp_dir"]
+        left = [os.path.join(root, f) for root, _, files in os.walk(tmp_dir)
+                for f in files]
+        self.assertEqual(left, [])
+
+
+class AttachedLimitTest(DecodeBase):
+    """Attached messages count against max_decoded_size."""
+
+    CONF = {"max_decoded_size": 4096}
+
+    def test_attached_messages_over_max_decoded_size(self):
+        inner = inner_message([TEXT, attachment("a.pdf", b"x" * 6000)])
+        r, copies = self.send(message(multipart([
+            TEXT, attachment("fwd.eml", inner)]), "big eml"))
+        self.assert_unchecked(r, copies,
+                              "attached messages exceed max_decoded_size")
 
 
 if __name__ == "__main__":

@@ -19,9 +19,12 @@
 /*	Parts are decoded as lenient mail programs decode them: an odd
 /*	Content-Transfer-Encoding by its first token, base64 to its last
 /*	whole byte; what no reading is sure for is named in mime.undecoded.
-/*	Every name a part declares is kept.
+/*	Every name a part declares is kept. Attached messages (encoded
+/*	message/rfc822, *.eml, content that starts as mail) are walked as
+/*	children of their part, within the limits, leaving no file behind.
 /*--*/
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +181,21 @@ content(struct txn *t, const struct mime_part *p)
 	close(fd);
 	buf[n] = '\0';
 	return pool_strdup(t->pool, buf);
+}
+
+/* tmp_files - how many files tmp_dir holds */
+static int
+tmp_files(void)
+{
+	DIR *d = opendir(tmp_dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 /* with_part - a message of one text part and one part (headers, body) */
@@ -370,6 +388,213 @@ test_encoded_container(void **state)
 	txn_free(&t);
 }
 
+/* test_is_mail - does a head start as a mail message does? */
+static void
+test_is_mail(void **state)
+{
+	static const struct {
+		const char *head;
+		int mail;
+	} cases[] = {
+		{"From: a@example.org\r\nSubject: x\r\n\r\nbody", 1},
+		{"Received: from x\r\n\tby y\r\nX-A: b\r\n\r\n", 1},
+		{"From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a\n\n", 1},
+		{"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi", 1},
+		{"Subject : obsolete\r\n\r\n", 1},
+		{"X-Only: one\r\nX-Other: two\r\n\r\n", 0},
+		{"hello\r\nFrom: a@example.org\r\n", 0},
+		{"From: a@example.org\r\nnot a field\r\n", 0},
+		{" From: folded first\r\n", 0},
+		{"\r\nFrom: after a blank line\r\n", 0},
+		{"%PDF-1.4\r\n", 0},
+		{"", 0},
+		{"From: cut at the end\r\nReceived: from x by", 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		print_message("%s\n", cases[i].head);
+		assert_int_equal(
+			mime_is_mail(cases[i].head, strlen(cases[i].head)),
+			cases[i].mail);
+	}
+}
+
+/* An attached message holding a banned name, and a part to decode. */
+static const char inner_mail[] =
+	"From: b@example.org\r\n"
+	"Subject: inner\r\n"
+	"MIME-Version: 1.0\r\n"
+	"Content-Type: multipart/mixed; boundary=\"i\"\r\n"
+	"\r\n"
+	"--i\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"inner text\r\n"
+	"--i\r\n"
+	"Content-Type: application/octet-stream; name=\"run.exe\"\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"aGVsbG8=\r\n"
+	"--i--\r\n";
+
+/*
+ * assert_inner - the attached message's parts follow part n, deeper;
+ * attached: part n is in an attached message itself
+ */
+static void
+assert_inner(struct txn *t, size_t n, int attached)
+{
+	const struct mime_part *p = part(t, n), *exe = part(t, n + 3);
+	off_t start, end;
+
+	assert_true(p->is_leaf);
+	assert_int_equal(p->attached, attached);
+	assert_string_equal(part(t, n + 1)->type, "multipart/mixed");
+	assert_int_equal(part(t, n + 1)->depth, p->depth + 1);
+	assert_true(part(t, n + 1)->attached);
+	assert_string_equal(content(t, part(t, n + 2)), "inner text");
+	assert_string_equal(exe->name, "run.exe");
+	assert_int_equal(exe->depth, p->depth + 2);
+	assert_true(exe->attached);
+	/* Not in the spool: only decoded, from the attached file. */
+	assert_int_equal(mime_part_span(exe, t->size, &start, &end), -1);
+	assert_int_equal(mime_part_stored(exe, t->size, &start, &end), -1);
+	assert_string_equal(content(t, exe), "hello");
+	assert_null(t->mime.unchecked);
+	assert_null(t->mime.failed);
+	assert_null(t->mime.ambiguous);
+	/* Unlinked at creation: nothing in tmp_dir, even while in use. */
+	assert_int_equal(tmp_files(), 0);
+}
+
+/* test_attached - encoded message/rfc822, .eml, content like mail */
+static void
+test_attached(void **state)
+{
+	gchar *b64 = g_base64_encode((const guchar *)inner_mail,
+				     strlen(inner_mail));
+	char *texts[] = {
+		with_part("Content-Type: message/rfc822\r\n"
+			  "Content-Transfer-Encoding: base64\r\n",
+			  b64),
+		with_part("Content-Type: application/octet-stream; "
+			  "name=\"fwd.eml\"\r\n",
+			  inner_mail),
+		with_part("Content-Type: application/octet-stream\r\n"
+			  "Content-Transfer-Encoding: base64\r\n",
+			  b64),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+		struct txn *t = parsed(texts[i]);
+
+		assert_inner(t, 2, 0);
+		assert_int_equal(t->mime.n_parts, 6);
+		/* The spam views hold the message's own text only. */
+		assert_null(strstr(t->mime.text, "inner text"));
+		txn_free(&t);
+		g_free(texts[i]);
+	}
+	g_free(b64);
+}
+
+/* test_attached_nested - an attached message in an attached message */
+static void
+test_attached_nested(void **state)
+{
+	char *middle = g_strdup_printf(
+		"From: c@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"m\"\r\n"
+		"\r\n"
+		"--m\r\n"
+		"Content-Type: application/octet-stream; name=\"a.eml\"\r\n"
+		"\r\n"
+		"%s\r\n"
+		"--m--\r\n",
+		inner_mail);
+	char *text = with_part("Content-Type: application/octet-stream; "
+			       "name=\"b.eml\"\r\n",
+			       middle);
+	struct txn *t = parsed(text);
+
+	(void)state;
+	/* b.eml (2), its multipart (3), a.eml (4), then the inner. */
+	assert_string_equal(part(t, 4)->name, "a.eml");
+	assert_int_equal(part(t, 4)->depth, 3);
+	assert_inner(t, 4, 1);
+	txn_free(&t);
+	/* One level too many. */
+	conf->max_mime_depth = 4;
+	t = parsed(text);
+	assert_string_equal(t->mime.unchecked, "MIME nesting deeper than 4");
+	txn_free(&t);
+	conf->max_mime_depth = 20;
+	/* More than max_decoded_size in attached messages, in all. */
+	conf->max_decoded_size = (long)strlen(middle) + 10;
+	t = parsed(text);
+	assert_string_equal(t->mime.unchecked,
+			    "attached messages exceed max_decoded_size");
+	txn_free(&t);
+	conf->max_decoded_size = 104857600;
+	assert_int_equal(tmp_files(), 0);
+	g_free(text);
+	g_free(middle);
+}
+
+/* test_attached_ambiguous - ambiguous MIME in an attached message */
+static void
+test_attached_ambiguous(void **state)
+{
+	char *text = with_part(
+		"Content-Type: message/rfc822\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n",
+		"From: b@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=3D\"one\"; "
+		"boundary=3D\"two\"\r\n"
+		"\r\n"
+		"--one\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"x\r\n"
+		"--one--\r\n");
+	struct txn *t = parsed(text);
+
+	(void)state;
+	assert_true(t->mime.malformed);
+	assert_string_equal(t->mime.ambiguous,
+			    "ambiguous MIME (conflicting parameter in an "
+			    "attached message)");
+	/* Its offsets are not the spool's: no other reading from them. */
+	assert_null(t->mime.conflicts);
+	txn_free(&t);
+	g_free(text);
+}
+
+/* test_failed - an attached message with nowhere to go: a failure */
+static void
+test_failed(void **state)
+{
+	char *text = with_part("Content-Type: application/octet-stream; "
+			       "name=\"fwd.eml\"\r\n",
+			       inner_mail);
+	char *was = conf->tmp_dir;
+	struct txn *t;
+
+	(void)state;
+	conf->tmp_dir = "/nonexistent/test_mime_parse";
+	t = parsed(text);
+	conf->tmp_dir = was;
+	assert_non_null(t->mime.failed);
+	assert_string_equal(t->mime.failed, "cannot make a temporary file: "
+					    "No such file or directory");
+	txn_free(&t);
+	g_free(text);
+}
+
 static int
 setup(void **state)
 {
@@ -404,6 +629,11 @@ main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_base64_ends),
 		cmocka_unit_test(test_encoded_container),
+		cmocka_unit_test(test_is_mail),
+		cmocka_unit_test(test_attached),
+		cmocka_unit_test(test_attached_nested),
+		cmocka_unit_test(test_attached_ambiguous),
+		cmocka_unit_test(test_failed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
