@@ -34,6 +34,7 @@ struct mime_walk {
 	struct mime_part **tail;
 	struct buf text;
 	int views;
+	int stop; /* max_mime_parts reached: no more parts */
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -562,6 +563,17 @@ mime_text(struct mime_walk *w, GMimePart *part)
 	g_object_unref(mem);
 }
 
+/*
+ * mime_limit - a limit was reached (the first one is named): what is
+ * past it is left out, not what comes after it
+ */
+static void
+mime_limit(struct mime_walk *w, const char *why)
+{
+	if (w->m->unchecked == NULL)
+		w->m->unchecked = why;
+}
+
 /* mime_undecoded - a part cannot be decoded for sure (the first reason) */
 static void
 mime_undecoded(struct mime_walk *w, const char *what)
@@ -770,9 +782,9 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	GMimeMessage *msg;
 
 	if (depth + 1 > c->max_mime_depth) {
-		m->unchecked = pool_printf(w->t->pool,
-					   "MIME nesting deeper than %d",
-					   c->max_mime_depth);
+		mime_limit(w, pool_printf(w->t->pool,
+					  "MIME nesting deeper than %d",
+					  c->max_mime_depth));
 		return;
 	}
 	if (m->attached == NULL && mime_attached_file(w) < 0)
@@ -786,7 +798,7 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 		return;
 	}
 	if (size > left) {
-		m->unchecked = "attached messages exceed max_decoded_size";
+		mime_limit(w, "attached messages exceed max_decoded_size");
 		return;
 	}
 	m->attached_size += size;
@@ -819,18 +831,19 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 	struct mime_part *p;
 	char *type;
 
-	if (w->m->unchecked || w->m->failed)
+	if (w->stop || w->m->failed)
 		return;
+	/* Too deep: this one is left out, its siblings are walked. */
 	if (depth > c->max_mime_depth) {
-		w->m->unchecked = pool_printf(w->t->pool,
-					      "MIME nesting deeper than %d",
-					      c->max_mime_depth);
+		mime_limit(w, pool_printf(w->t->pool,
+					  "MIME nesting deeper than %d",
+					  c->max_mime_depth));
 		return;
 	}
 	if ((int)w->m->n_parts >= c->max_mime_parts) {
-		w->m->unchecked = pool_printf(w->t->pool,
-					      "more than %d MIME parts",
-					      c->max_mime_parts);
+		mime_limit(w, pool_printf(w->t->pool, "more than %d MIME parts",
+					  c->max_mime_parts));
+		w->stop = 1;
 		return;
 	}
 	p = pool_alloc(w->t->pool, sizeof(*p));
@@ -931,7 +944,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m, &m->parts, {0}, views};
+	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);

@@ -29,9 +29,11 @@
 /*	fields are merely malformed) is named in mime.ambiguous, in our own words ("ambiguous
 /*	MIME (conflicting parameter at offset 60)"), never the message's;
 /*	its parts are still walked, so that they can be checked as GMime
-/*	reads them. More than max_mime_depth levels or max_mime_parts parts
-/*	stop the walk and name the limit in mime.unchecked; so does a
-/*	message GMime cannot parse at all. Either makes the message
+/*	reads them. A part more than max_mime_depth levels deep is left
+/*	out, with what is in it, and the walk goes on with the next one (a
+/*	part after it is still checked); more than max_mime_parts parts
+/*	stop the walk. The first limit reached is named in mime.unchecked;
+/*	so is a message GMime cannot parse at all. Either makes the message
 /*	UNCHECKED: it is never passed as if it had been checked.
 /*
 /*	Attached messages are walked too. A leaf part that is a message
@@ -40,9 +42,10 @@
 /*	header fields of a mail (From:, Received:, MIME-Version:, ...) is
 /*	decoded into a temporary file in tmp_dir (unlinked at once; one
 /*	per summary, all such messages in it, at most max_decoded_size
-/*	bytes in all) and parsed with GMime: its parts follow the part in
-/*	the list, one level deeper, marked attached, and count against
-/*	max_mime_depth and max_mime_parts. Ambiguous MIME in them makes
+/*	bytes in all: one that does not fit is left out, UNCHECKED) and
+/*	parsed with GMime: its parts follow the part in the list, one level
+/*	deeper, marked attached, and count against max_mime_depth and
+/*	max_mime_parts. Ambiguous MIME in them makes
 /*	the message ambiguous (without conflicts to read otherwise); they
 /*	add nothing to the spam views. What cannot be decoded or written
 /*	there is named in mime.failed (below).

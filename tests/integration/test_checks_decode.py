@@ -211,7 +211,8 @@ class AttachedTest(DecodeBase):
 
 
 class AttachedLimitTest(DecodeBase):
-    """Attached messages count against max_decoded_size."""
+    """Attached messages count against max_decoded_size; a limit reached
+    in one part does not hide the parts after it."""
 
     CONF = {"max_decoded_size": 4096}
 
@@ -221,6 +222,30 @@ class AttachedLimitTest(DecodeBase):
             TEXT, attachment("fwd.eml", inner)]), "big eml"))
         self.assert_unchecked(r, copies,
                               "attached messages exceed max_decoded_size")
+
+    def test_banned_name_after_a_message_over_the_limit(self):
+        """The walk stopped at the first limit: run.exe after an attached
+        message over max_decoded_size was passed UNCHECKED, not BANNED."""
+        inner = inner_message([TEXT, attachment("a.pdf", b"x" * 6000)])
+        r, copies = self.send(message(multipart([
+            TEXT, attachment("fwd.eml", inner),
+            attachment("run.exe", b"hello")]), "after big eml"))
+        self.assert_blocked(r, copies, "BANNED", "run.exe")
+
+    def test_banned_name_after_nesting_too_deep(self):
+        """The same for a part nested deeper than max_mime_depth (GMime
+        itself goes 1024 levels deep): run.exe after it was UNCHECKED."""
+        part = b"Content-Type: text/plain\r\n\r\nbottom\r\n"
+        for i in range(25):
+            b = b"n%d" % i
+            part = (b"Content-Type: multipart/mixed; boundary=\"" + b +
+                    b"\"\r\n\r\n--" + b + b"\r\n" + part + b"\r\n--" + b +
+                    b"--\r\n")
+        head, body = part.split(b"\r\n\r\n", 1)
+        deep = (head + b"\r\n", body)
+        r, copies = self.send(message(multipart([
+            TEXT, deep, attachment("run.exe", b"hello")]), "after deep"))
+        self.assert_blocked(r, copies, "BANNED", "run.exe")
 
 
 if __name__ == "__main__":
