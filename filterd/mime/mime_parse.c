@@ -529,19 +529,24 @@ fail:
 	return -1;
 }
 
-/* mime_text - decoded, UTF-8 content of a text part, into the view */
+/*
+ * mime_text - decoded, UTF-8 content of a text part, into the view:
+ * decoded as the checks decode it, as mail programs show it
+ */
 static void
-mime_text(struct mime_walk *w, GMimePart *part)
+mime_text(struct mime_walk *w, const struct mime_part *p)
 {
-	GMimeDataWrapper *content = g_mime_part_get_content(part);
 	GMimeContentType *ct;
 	const char *charset;
+	struct mime_decoder d;
 	GMimeStream *mem, *filtered;
 	GByteArray *bytes;
+	char chunk[4096];
+	ssize_t n;
 
-	if (content == NULL)
+	if (mime_decoder_open(&d, p) < 0)
 		return;
-	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(p->object));
 	charset = g_mime_content_type_get_parameter(ct, "charset");
 	mem = g_mime_stream_mem_new();
 	filtered = g_mime_stream_filter_new(mem);
@@ -554,7 +559,10 @@ mime_text(struct mime_walk *w, GMimePart *part)
 			g_object_unref(f);
 		}
 	}
-	g_mime_data_wrapper_write_to_stream(content, filtered);
+	/* A part that cannot be read is the virus check's to report. */
+	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+		g_mime_stream_write(filtered, chunk, (size_t)n);
+	mime_decoder_close(&d);
 	g_mime_stream_flush(filtered);
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	buf_append(&w->text, bytes->data, bytes->len);
@@ -885,7 +893,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		mime_walk_base64(w, p);
 		/* The spam views are the message's own text. */
 		if (w->views && p->is_text && !attached)
-			mime_text(w, GMIME_PART(obj));
+			mime_text(w, p);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, depth);
 	}

@@ -120,6 +120,23 @@ class EncodingTest(DecodeBase):
             r, copies, "base64 with data after its padding (MIME part 3)")
 
 
+class SpamViewTest(DecodeBase):
+
+    def test_gtube_behind_an_odd_encoding(self):
+        """The spam rules read the text of a part under "base64;" as
+        GMime left it, base64, so GTUBE there was passed as not spam;
+        mail programs show the decoded text."""
+        gtube = (b"XJS*C4JDBQADN1.NSBN3*2IDNEN*" +
+                 b"GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n")
+        r, copies = self.send(message(multipart([
+            TEXT, part_with(b"base64;", b64(gtube), b"text/plain")]),
+            "odd cte gtube"))
+        self.assertEqual(len(copies), 1, r)
+        head = copies[0].data.split(b"\r\n\r\n", 1)[0]
+        self.assertIn(b"X-Spam-Flag: YES", head)
+        self.assertIn(b"GTUBE=1000", head)
+
+
 class NamesTest(DecodeBase):
 
     def test_rfc2231_content_type_name_is_checked(self):
