@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <gmime/gmime.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct mime_walk {
 	struct mime_part **tail;
 	struct buf text;
 	int views;
+	int stop; /* max_mime_parts reached: no more parts */
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -92,19 +94,90 @@ mime_is_archive(const char *type, const char *name)
 	return 0;
 }
 
+/* The head of a part looked at to tell whether it is a mail message. */
+#define SNIFF_MAIL_HEAD 4096
+
+/* Header fields that say "a mail message" when it starts with them. */
+static const char *const mime_mail_fields[] = {
+	"From",		"Received",   "Return-Path", "MIME-Version",
+	"Content-Type", "Message-ID", "Date",	     "Subject",
+	"To",		"Sender",     "Reply-To",    "Delivered-To"};
+
+/*
+ * mime_is_mail - does head start as a mail message does: an optional
+ * mbox "From " line, then header fields (a cut last line aside) up to
+ * a blank line or the end of head, one of them a mail's?
+ */
+int
+mime_is_mail(const char *head, size_t len)
+{
+	size_t i = 0;
+	int fields = 0, mail = 0;
+
+	if (len >= 5 && memcmp(head, "From ", 5) == 0) {
+		const char *lf = memchr(head, '\n', len);
+
+		i = lf ? (size_t)(lf - head) + 1 : len;
+	}
+	while (i < len && head[i] != '\n' &&
+	       !(head[i] == '\r' && i + 1 < len && head[i + 1] == '\n')) {
+		const char *lf = memchr(head + i, '\n', len - i);
+		size_t end = lf ? (size_t)(lf - head) + 1 : len, n = i, nl;
+
+		if (head[i] == ' ' || head[i] == '\t') {
+			if (fields == 0)
+				return 0;
+			i = end;
+			continue;
+		}
+		while (n < end && head[n] > ' ' && head[n] < 127 &&
+		       head[n] != ':')
+			n++;
+		nl = n - i;
+		/* White space before the colon: RFC 5322's obsolete syntax. */
+		while (n < end && (head[n] == ' ' || head[n] == '\t'))
+			n++;
+		if (nl == 0 || n >= end || head[n] != ':')
+			return lf == NULL && fields > 0 ? mail : 0;
+		fields++;
+		for (size_t k = 0; k < G_N_ELEMENTS(mime_mail_fields); k++)
+			if (strlen(mime_mail_fields[k]) == nl &&
+			    g_ascii_strncasecmp(head + i, mime_mail_fields[k],
+						nl) == 0)
+				mail = 1;
+		i = end;
+	}
+	return mail;
+}
+
+/*
+ * mime_ambiguity - what makes MIME ambiguous in a warning, in our words,
+ * or NULL. Two different Subject: fields make a bad header, not
+ * ambiguous MIME: only the fields that shape the MIME structure count.
+ */
+static const char *
+mime_ambiguity(GMimeParserWarning code, const gchar *item)
+{
+	if (code == GMIME_CRIT_CONFLICTING_HEADER &&
+	    (item == NULL || (g_ascii_strncasecmp(item, "Content-", 8) != 0 &&
+			      g_ascii_strcasecmp(item, "MIME-Version") != 0)))
+		return NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(mime_ambiguities); i++)
+		if (code == mime_ambiguities[i].code)
+			return mime_ambiguities[i].what;
+	return NULL;
+}
+
 /* mime_warning - GMime says the message is odd */
 static void
 mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	     gpointer data)
 {
 	struct mime_walk *w = data;
+	const char *what = mime_ambiguity(code, item);
 
 	w->m->malformed = 1;
-	/* Two different Subject: fields make a bad header, not ambiguous
-	 * MIME: only the fields that shape the MIME structure count. */
-	if (code == GMIME_CRIT_CONFLICTING_HEADER &&
-	    (item == NULL || (g_ascii_strncasecmp(item, "Content-", 8) != 0 &&
-			      g_ascii_strcasecmp(item, "MIME-Version") != 0)))
+	if (what == NULL)
 		return;
 	/* Where, for mime_readings(): the name is message text, kept to
 	 * find its bytes again, never shown. */
@@ -122,27 +195,358 @@ mime_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 		w->m->n_conflicts++;
 	}
 	/* Parsers could disagree on what is in it (amavis: CC_UNCHECKED,3). */
-	for (size_t i = 0; i < G_N_ELEMENTS(mime_ambiguities); i++)
-		if (code == mime_ambiguities[i].code && w->m->ambiguous == NULL)
-			w->m->ambiguous = pool_printf(
-				w->t->pool,
-				"ambiguous MIME (%s at offset %lld)",
-				mime_ambiguities[i].what, (long long)offset);
+	if (w->m->ambiguous == NULL)
+		w->m->ambiguous = pool_printf(
+			w->t->pool, "ambiguous MIME (%s at offset %lld)", what,
+			(long long)offset);
 }
 
-/* mime_text - decoded, UTF-8 content of a text part, into the view */
+/*
+ * mime_warning_attached - GMime says an attached message is odd: its
+ * offsets are not the spool's, so there is no other reading to make,
+ * but mail programs may read it otherwise all the same
+ */
 static void
-mime_text(struct mime_walk *w, GMimePart *part)
+mime_warning_attached(gint64 offset, GMimeParserWarning code, const gchar *item,
+		      gpointer data)
 {
-	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	struct mime_walk *w = data;
+	const char *what = mime_ambiguity(code, item);
+
+	(void)offset;
+	w->m->malformed = 1;
+	if (what && w->m->ambiguous == NULL)
+		w->m->ambiguous = pool_printf(
+			w->t->pool,
+			"ambiguous MIME (%s in an attached message)", what);
+}
+
+/* The Content-Transfer-Encoding names GMime knows, exactly. */
+static const struct {
+	const char *name;
+	GMimeContentEncoding encoding;
+} mime_encodings[] = {
+	{"7bit", GMIME_CONTENT_ENCODING_7BIT},
+	{"8bit", GMIME_CONTENT_ENCODING_8BIT},
+	{"7-bit", GMIME_CONTENT_ENCODING_7BIT},
+	{"8-bit", GMIME_CONTENT_ENCODING_8BIT},
+	{"binary", GMIME_CONTENT_ENCODING_BINARY},
+	{"base64", GMIME_CONTENT_ENCODING_BASE64},
+	{"quoted-printable", GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE},
+	{"uuencode", GMIME_CONTENT_ENCODING_UUENCODE},
+	{"x-uuencode", GMIME_CONTENT_ENCODING_UUENCODE},
+	{"x-uue", GMIME_CONTENT_ENCODING_UUENCODE},
+};
+
+/* mime_encoding_named - the encoding called s[0..len), or -1 */
+static int
+mime_encoding_named(const char *s, size_t len)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(mime_encodings); i++)
+		if (strlen(mime_encodings[i].name) == len &&
+		    g_ascii_strncasecmp(s, mime_encodings[i].name, len) == 0)
+			return (int)mime_encodings[i].encoding;
+	return -1;
+}
+
+/* mime_lwsp - white space of a raw header value, folding included */
+static int
+mime_lwsp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * mime_encoding_exact - the encoding a raw Content-Transfer-Encoding
+ * value names, white space around it aside; -1 for anything else
+ */
+static int
+mime_encoding_exact(const char *raw)
+{
+	size_t len = strlen(raw);
+
+	while (len > 0 && mime_lwsp(raw[len - 1]))
+		len--;
+	while (len > 0 && mime_lwsp(*raw))
+		raw++, len--;
+	return mime_encoding_named(raw, len);
+}
+
+/*
+ * mime_encoding_first - the encoding the first token of a raw value
+ * names (quotes and what follows the token aside: "base64;",
+ * "\"base64\""), as lenient mail programs read it; -1 when none
+ */
+static int
+mime_encoding_first(const char *raw)
+{
+	size_t len = 0;
+
+	while (mime_lwsp(*raw))
+		raw++;
+	if (*raw == '"' || *raw == '\'')
+		raw++;
+	while (g_ascii_isalnum(raw[len]) || raw[len] == '-')
+		len++;
+	return mime_encoding_named(raw, len);
+}
+
+/* mime_identity - content as it is stored */
+static int
+mime_identity(int encoding)
+{
+	switch (encoding) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Lenient base64, as mail programs decode it: what is not in the
+ * alphabet is skipped; padding ends a group, whose whole bytes count;
+ * an incomplete last group gives its whole bytes too (GMime's decoder
+ * drops it). Also what makes a reading unsure, for the walk.
+ */
+struct mime_b64 {
+	guint32 bits;  /* of the group at hand */
+	int n;	       /* its characters, 0..3 */
+	int gmime;     /* characters and padding mod 4: GMime's group */
+	int padded;    /* padding since the last character */
+	int after_pad; /* a character after padding: readers differ */
+	int lone;      /* a group of one character: no whole byte */
+};
+
+/* mime_b64_flush - the whole bytes of the group at hand, into out */
+static size_t
+mime_b64_flush(struct mime_b64 *s, unsigned char *out)
+{
+	size_t n = 0;
+
+	if (s->n == 1)
+		s->lone = 1;
+	if (s->n >= 2)
+		out[n++] = (unsigned char)(s->bits >> (s->n == 2 ? 4 : 10));
+	if (s->n == 3)
+		out[n++] = (unsigned char)(s->bits >> 2);
+	s->n = 0;
+	s->bits = 0;
+	return n;
+}
+
+/* mime_b64_step - decode len bytes into out (3 * len / 4 + 2 bytes) */
+static size_t
+mime_b64_step(struct mime_b64 *s, const unsigned char *in, size_t len,
+	      unsigned char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int r;
+
+		if (in[i] == '=') {
+			o += mime_b64_flush(s, out + o);
+			s->padded = 1;
+			s->gmime = (s->gmime + 1) % 4;
+			continue;
+		}
+		if (g_ascii_isupper(in[i]))
+			r = in[i] - 'A';
+		else if (g_ascii_islower(in[i]))
+			r = in[i] - 'a' + 26;
+		else if (g_ascii_isdigit(in[i]))
+			r = in[i] - '0' + 52;
+		else if (in[i] == '+' || in[i] == '/')
+			r = in[i] == '+' ? 62 : 63;
+		else
+			continue;
+		if (s->padded)
+			s->after_pad = 1;
+		s->padded = 0;
+		s->gmime = (s->gmime + 1) % 4;
+		s->bits = s->bits << 6 | (guint32)r;
+		if (++s->n == 4) {
+			out[o++] = (unsigned char)(s->bits >> 16);
+			out[o++] = (unsigned char)(s->bits >> 8);
+			out[o++] = (unsigned char)s->bits;
+			s->n = 0;
+			s->bits = 0;
+		}
+	}
+	return o;
+}
+
+/*
+ * A part's decoded content: GMime's decoders, but our lenient base64
+ * (GMime's drops an incomplete last group).
+ */
+struct mime_decoder {
+	GMimeStream *raw;      /* the content as stored */
+	GMimeStream *filtered; /* GMime's decoder on it; NULL for base64 */
+	struct mime_b64 b64;
+	int end; /* base64: the stored content is read */
+	unsigned char out[3 * 4096 / 4 + 4]; /* base64 decoded, not yet read */
+	size_t out_len, out_pos;
+};
+
+/* mime_decoder_open - decode p's content; 0, or -1 when it has none */
+static int
+mime_decoder_open(struct mime_decoder *d, const struct mime_part *p)
+{
+	GMimeDataWrapper *content;
+	GMimeFilter *filter;
+
+	memset(d, 0, sizeof(*d));
+	if (!GMIME_IS_PART(p->object) ||
+	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
+		    NULL ||
+	    (d->raw = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return -1;
+	g_object_ref(d->raw);
+	g_mime_stream_reset(d->raw);
+	if (p->encoding == GMIME_CONTENT_ENCODING_BASE64)
+		return 0;
+	d->filtered = g_mime_stream_filter_new(d->raw);
+	filter = g_mime_filter_basic_new(p->encoding, FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(d->filtered), filter);
+	g_object_unref(filter);
+	return 0;
+}
+
+/* mime_decoder_close - release what open took */
+static void
+mime_decoder_close(struct mime_decoder *d)
+{
+	if (d->filtered)
+		g_object_unref(d->filtered);
+	if (d->raw)
+		g_object_unref(d->raw);
+	d->filtered = d->raw = NULL;
+}
+
+/*
+ * mime_stream_read - up to size bytes of s into buf: how many, or -1
+ * when the spool cannot be read. A bounded stream says -1 at its end
+ * too: only a read that fails before the end is an error.
+ */
+static ssize_t
+mime_stream_read(GMimeStream *s, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size && !g_mime_stream_eos(s)) {
+		gssize n = g_mime_stream_read(s, buf + got, size - got);
+
+		if (n < 0)
+			return g_mime_stream_eos(s) ? (ssize_t)got : -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* mime_decoder_read - up to size decoded bytes: how many, or -1 */
+static ssize_t
+mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	if (d->filtered)
+		return mime_stream_read(d->filtered, buf, size);
+	while (got < size) {
+		unsigned char in[4096];
+		ssize_t n;
+
+		if (d->out_pos < d->out_len) {
+			size_t k = MIN(size - got, d->out_len - d->out_pos);
+
+			memcpy(buf + got, d->out + d->out_pos, k);
+			d->out_pos += k;
+			got += k;
+			continue;
+		}
+		if (d->end)
+			break;
+		if ((n = mime_stream_read(d->raw, (char *)in, sizeof(in))) < 0)
+			return -1;
+		d->out_pos = 0;
+		d->out_len = mime_b64_step(&d->b64, in, (size_t)n, d->out);
+		if (n == 0) {
+			d->out_len += mime_b64_flush(&d->b64, d->out);
+			d->end = 1;
+		}
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * mime_part_copy - p decoded into fd from off on, at most max bytes
+ * (longer content is cut there); 0, or -1 with errno
+ */
+static int
+mime_part_copy(const struct mime_part *p, int fd, off_t off, long max,
+	       long *size)
+{
+	struct mime_decoder d;
+	char chunk[65536];
+	long left = max;
+	int err;
+
+	*size = 0;
+	if (mime_decoder_open(&d, p) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Bounded: a decoding bomb stops at max bytes. */
+	while (left > 0) {
+		size_t want = left < (long)sizeof(chunk) ? (size_t)left
+							 : sizeof(chunk);
+		ssize_t n = mime_decoder_read(&d, chunk, want);
+
+		if (n <= 0) {
+			if (n < 0)
+				goto fail;
+			break;
+		}
+		for (ssize_t done = 0, w; done < n; done += w)
+			if ((w = pwrite(fd, chunk + done, (size_t)(n - done),
+					off + *size + done)) < 0)
+				goto fail;
+		left -= n;
+		*size += n;
+	}
+	mime_decoder_close(&d);
+	return 0;
+fail:
+	err = errno ? errno : EIO;
+	mime_decoder_close(&d);
+	errno = err;
+	return -1;
+}
+
+/*
+ * mime_text - decoded, UTF-8 content of a text part, into the view:
+ * decoded as the checks decode it, as mail programs show it
+ */
+static void
+mime_text(struct mime_walk *w, const struct mime_part *p)
+{
 	GMimeContentType *ct;
 	const char *charset;
+	struct mime_decoder d;
 	GMimeStream *mem, *filtered;
 	GByteArray *bytes;
+	char chunk[4096];
+	ssize_t n;
 
-	if (content == NULL)
+	if (mime_decoder_open(&d, p) < 0)
 		return;
-	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(p->object));
 	charset = g_mime_content_type_get_parameter(ct, "charset");
 	mem = g_mime_stream_mem_new();
 	filtered = g_mime_stream_filter_new(mem);
@@ -155,7 +559,10 @@ mime_text(struct mime_walk *w, GMimePart *part)
 			g_object_unref(f);
 		}
 	}
-	g_mime_data_wrapper_write_to_stream(content, filtered);
+	/* A part that cannot be read is the virus check's to report. */
+	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+		g_mime_stream_write(filtered, chunk, (size_t)n);
+	mime_decoder_close(&d);
 	g_mime_stream_flush(filtered);
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	buf_append(&w->text, bytes->data, bytes->len);
@@ -164,26 +571,287 @@ mime_text(struct mime_walk *w, GMimePart *part)
 	g_object_unref(mem);
 }
 
-/* mime_walk_object - one object of the tree, depth-first */
+/*
+ * mime_limit - a limit was reached (the first one is named): what is
+ * past it is left out, not what comes after it
+ */
 static void
-mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
+mime_limit(struct mime_walk *w, const char *why)
+{
+	if (w->m->unchecked == NULL)
+		w->m->unchecked = why;
+}
+
+/* mime_undecoded - a part cannot be decoded for sure (the first reason) */
+static void
+mime_undecoded(struct mime_walk *w, const char *what)
+{
+	w->m->decoded_otherwise = 1;
+	if (w->m->undecoded == NULL)
+		w->m->undecoded = pool_printf(w->t->pool, "%s (MIME part %zu)",
+					      what, w->m->n_parts);
+}
+
+/*
+ * mime_walk_names - every file name obj declares, decoded: filename=
+ * of Content-Disposition, then name= of Content-Type; none empty
+ */
+static void
+mime_walk_names(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
+{
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(
+		obj);
+	GMimeParamList *lists[] = {
+		cd ? g_mime_content_disposition_get_parameters(cd) : NULL,
+		g_mime_content_type_get_parameters(
+			g_mime_object_get_content_type(obj))};
+	static const char *const keys[] = {"filename", "name"};
+	size_t max = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
+		max += lists[i] ? (size_t)g_mime_param_list_length(lists[i])
+				: 0;
+	p->names = pool_alloc(w->t->pool, (max + 1) * sizeof(*p->names));
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+		for (int j = 0;
+		     lists[i] && j < g_mime_param_list_length(lists[i]); j++) {
+			GMimeParam *pa = g_mime_param_list_get_parameter_at(
+				lists[i], j);
+			const char *v = g_mime_param_get_value(pa);
+
+			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
+					       keys[i]) != 0 ||
+			    v == NULL || *v == '\0' ||
+			    (p->n_names &&
+			     strcmp(p->names[p->n_names - 1], v) == 0))
+				continue;
+			p->names[p->n_names++] = pool_strdup(w->t->pool, v);
+		}
+	}
+	p->name = p->n_names ? p->names[0] : NULL;
+}
+
+/*
+ * mime_walk_encoding - how p's content is decoded: as lenient mail
+ * programs read its Content-Transfer-Encoding, which GMime may not
+ */
+static void
+mime_walk_encoding(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int gmime = p->is_leaf ? (int)g_mime_part_get_content_encoding(
+					 GMIME_PART(obj))
+			       : GMIME_CONTENT_ENCODING_DEFAULT;
+	int ours = gmime, odd = 0;
+
+	for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h),
+				       "Content-Transfer-Encoding") != 0 ||
+		    raw == NULL)
+			continue;
+		/* The last one counts, as for GMime. */
+		if ((ours = mime_encoding_exact(raw)) < 0) {
+			odd = 1;
+			ours = mime_encoding_first(raw);
+		}
+	}
+	p->encoding = gmime;
+	if (odd)
+		w->m->decoded_otherwise = 1;
+	if (ours < 0) {
+		mime_undecoded(w, "unknown Content-Transfer-Encoding");
+	} else if (!p->is_leaf) {
+		/* RFC 2045 forbids it; GMime ignores it, others may not. */
+		if (!mime_identity(ours))
+			mime_undecoded(w, "encoded MIME container");
+	} else if (ours != gmime &&
+		   !(mime_identity(ours) && mime_identity(gmime))) {
+		p->encoding = ours;
+		p->as_stored = mime_identity(gmime);
+	}
+}
+
+/*
+ * mime_walk_base64 - what in base64 content lenient decoders may read
+ * otherwise than GMime, or than each other
+ */
+static void
+mime_walk_base64(struct mime_walk *w, struct mime_part *p)
+{
+	struct mime_decoder d;
+	char scratch[65536];
+	ssize_t n;
+
+	if (p->encoding != GMIME_CONTENT_ENCODING_BASE64 ||
+	    mime_decoder_open(&d, p) < 0)
+		return;
+	while ((n = mime_decoder_read(&d, scratch, sizeof(scratch))) > 0)
+		;
+	if (n < 0) {
+		if (w->m->failed == NULL)
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read MIME part %zu: %s",
+				w->m->n_parts, strerror(errno ? errno : EIO));
+	} else if (d.b64.after_pad) {
+		mime_undecoded(w, "base64 with data after its padding");
+	} else if (d.b64.lone) {
+		mime_undecoded(w, "base64 ending in a lone character");
+	} else if (d.b64.gmime != 0) {
+		/* GMime drops the last group; we decode its whole bytes. */
+		w->m->decoded_otherwise = 1;
+	}
+	mime_decoder_close(&d);
+}
+
+/* mime_name_ends - does a name of p end in ext (case aside)? */
+static int
+mime_name_ends(const struct mime_part *p, const char *ext)
+{
+	size_t el = strlen(ext);
+
+	for (size_t i = 0; i < p->n_names; i++) {
+		size_t nl = strlen(p->names[i]);
+
+		if (nl > el &&
+		    g_ascii_strcasecmp(p->names[i] + nl - el, ext) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * mime_walk_is_message - is leaf part p a message to open: one GMime
+ * did not (message/rfc822 with an encoding), named .eml, or content
+ * that starts as mail does?
+ */
+static int
+mime_walk_is_message(const struct mime_part *p)
+{
+	static const char *const types[] = {"message/rfc822", "message/rfc2822",
+					    "message/global", "message/news"};
+	char head[SNIFF_MAIL_HEAD];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+		if (strcmp(p->type, types[i]) == 0)
+			return 1;
+	if (mime_name_ends(p, ".eml"))
+		return 1;
+	return mime_is_mail(head, mime_part_head(p, head, sizeof(head)));
+}
+
+static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth,
+			     int attached);
+
+/*
+ * mime_attached_file - the summary's temporary file for attached
+ * messages (unlinked at once) and their parser options; 0, or -1 with
+ * mime.failed set
+ */
+static int
+mime_attached_file(struct mime_walk *w)
+{
+	struct mime_summary *m = w->m;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.msgXXXXXX", w->t->conf->tmp_dir,
+		 w->t->id);
+	if ((fd = mkstemp(path)) < 0) {
+		m->failed = pool_printf(w->t->pool,
+					"cannot make a temporary file: %s",
+					strerror(errno));
+		return -1;
+	}
+	(void)unlink(path);
+	m->attached = g_mime_stream_fs_new(fd); /* owns fd */
+	m->attached_options = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(m->attached_options,
+						   mime_warning_attached, w);
+	return 0;
+}
+
+/*
+ * mime_walk_attached - leaf part p holds a message: decode it into the
+ * summary's temporary file, parse it, walk its parts one level deeper
+ */
+static void
+mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
+{
+	const struct conf *c = w->t->conf;
+	struct mime_summary *m = w->m;
+	long left = c->max_decoded_size - m->attached_size, size;
+	off_t off = m->attached_size;
+	struct mime_attached *a;
+	GMimeStream *sub;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+
+	if (depth + 1 > c->max_mime_depth) {
+		mime_limit(w, pool_printf(w->t->pool,
+					  "MIME nesting deeper than %d",
+					  c->max_mime_depth));
+		return;
+	}
+	if (m->attached == NULL && mime_attached_file(w) < 0)
+		return;
+	/* One byte over what is left tells that it is over. */
+	if (mime_part_copy(p, GMIME_STREAM_FS(m->attached)->fd, off,
+			   left < LONG_MAX ? left + 1 : left, &size) < 0) {
+		m->failed = pool_printf(w->t->pool,
+					"cannot decode an attached message: %s",
+					strerror(errno));
+		return;
+	}
+	if (size > left) {
+		mime_limit(w, "attached messages exceed max_decoded_size");
+		return;
+	}
+	m->attached_size += size;
+	sub = g_mime_stream_substream(m->attached, off, off + size);
+	parser = g_mime_parser_new_with_stream(sub);
+	g_mime_parser_set_persist_stream(parser, TRUE);
+	msg = g_mime_parser_construct_message(parser, m->attached_options);
+	g_object_unref(parser);
+	g_object_unref(sub);
+	/* Nothing there a mail program could show either. */
+	if (msg == NULL)
+		return;
+	a = pool_alloc(w->t->pool, sizeof(*a));
+	a->message = msg;
+	a->next = m->attached_messages;
+	m->attached_messages = a;
+	if (g_mime_message_get_mime_part(msg))
+		mime_walk_object(w, g_mime_message_get_mime_part(msg),
+				 depth + 1, 1);
+}
+
+/*
+ * mime_walk_object - one object of the tree, depth-first; attached: in
+ * a message decoded from a part
+ */
+static void
+mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 {
 	const struct conf *c = w->t->conf;
 	struct mime_part *p;
 	char *type;
 
-	if (w->m->unchecked)
+	if (w->stop || w->m->failed)
 		return;
+	/* Too deep: this one is left out, its siblings are walked. */
 	if (depth > c->max_mime_depth) {
-		w->m->unchecked = pool_printf(w->t->pool,
-					      "MIME nesting deeper than %d",
-					      c->max_mime_depth);
+		mime_limit(w, pool_printf(w->t->pool,
+					  "MIME nesting deeper than %d",
+					  c->max_mime_depth));
 		return;
 	}
 	if ((int)w->m->n_parts >= c->max_mime_parts) {
-		w->m->unchecked = pool_printf(w->t->pool,
-					      "more than %d MIME parts",
-					      c->max_mime_parts);
+		mime_limit(w, pool_printf(w->t->pool, "more than %d MIME parts",
+					  c->max_mime_parts));
+		w->stop = 1;
 		return;
 	}
 	p = pool_alloc(w->t->pool, sizeof(*p));
@@ -195,9 +863,13 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 		*q = (char)g_ascii_tolower(*q);
 	p->depth = depth;
 	p->object = obj;
+	p->attached = attached;
+	p->is_leaf = GMIME_IS_PART(obj);
 	*w->tail = p;
 	w->tail = &p->next;
 	w->m->n_parts++;
+	mime_walk_names(w, obj, p);
+	mime_walk_encoding(w, obj, p);
 
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(
@@ -205,23 +877,25 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth)
 
 		if (inner && g_mime_message_get_mime_part(inner))
 			mime_walk_object(w, g_mime_message_get_mime_part(inner),
-					 depth + 1);
+					 depth + 1, attached);
 	} else if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
 			mime_walk_object(w, g_mime_multipart_get_part(mp, i),
-					 depth + 1);
-	} else if (GMIME_IS_PART(obj)) {
-		const char *name = g_mime_part_get_filename(GMIME_PART(obj));
-
-		p->is_leaf = 1;
-		p->name = name ? pool_strdup(w->t->pool, name) : NULL;
+					 depth + 1, attached);
+	} else if (p->is_leaf) {
 		p->is_text = strncmp(p->type, "text/", 5) == 0 &&
 			     p->name == NULL;
-		p->is_archive = mime_is_archive(p->type, p->name);
-		if (w->views && p->is_text)
-			mime_text(w, GMIME_PART(obj));
+		p->is_archive = mime_is_archive(p->type, NULL);
+		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
+			p->is_archive = mime_is_archive(NULL, p->names[i]);
+		mime_walk_base64(w, p);
+		/* The spam views are the message's own text. */
+		if (w->views && p->is_text && !attached)
+			mime_text(w, p);
+		if (w->m->failed == NULL && mime_walk_is_message(p))
+			mime_walk_attached(w, p, depth);
 	}
 }
 
@@ -278,7 +952,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m, &m->parts, {0}, views};
+	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
@@ -296,7 +970,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 			mime_headers(w, msg);
 		if (g_mime_message_get_mime_part(msg))
 			mime_walk_object(w, g_mime_message_get_mime_part(msg),
-					 0);
+					 0, 0);
 	}
 	if (views) {
 		m->text = pool_memdup(t->pool, w->text.data, w->text.len);
@@ -539,6 +1213,16 @@ mime_readings(struct txn *t,
 void
 mime_free(struct mime_summary *m)
 {
+	/* Attached messages first: their parts read the file. */
+	for (struct mime_attached *a = m->attached_messages; a; a = a->next)
+		g_object_unref(a->message);
+	m->attached_messages = NULL;
+	if (m->attached_options)
+		g_mime_parser_options_free(m->attached_options);
+	m->attached_options = NULL;
+	if (m->attached)
+		g_object_unref(m->attached);
+	m->attached = NULL;
 	if (m->message)
 		g_object_unref(m->message);
 	m->message = NULL;
@@ -547,129 +1231,54 @@ mime_free(struct mime_summary *m)
 	m->options = NULL;
 }
 
-/* mime_part_decoded - a stream of a part's decoded content, or NULL */
-static GMimeStream *
-mime_part_decoded(const struct mime_part *p)
-{
-	GMimeDataWrapper *content;
-	GMimeStream *raw, *decoded;
-	GMimeFilter *filter;
-
-	if (!GMIME_IS_PART(p->object) ||
-	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
-		    NULL ||
-	    (raw = g_mime_data_wrapper_get_stream(content)) == NULL)
-		return NULL;
-	g_mime_stream_reset(raw);
-	decoded = g_mime_stream_filter_new(raw);
-	filter = g_mime_filter_basic_new(
-		g_mime_data_wrapper_get_encoding(content), FALSE);
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), filter);
-	g_object_unref(filter);
-	return decoded;
-}
-
-/*
- * mime_part_read - up to size decoded bytes into buf: how many, or -1
- * when the spool cannot be read. A bounded stream says -1 at its end
- * too: only a read that fails before the end is an error.
- */
-static ssize_t
-mime_part_read(GMimeStream *s, char *buf, size_t size)
-{
-	size_t got = 0;
-
-	while (got < size && !g_mime_stream_eos(s)) {
-		gssize n = g_mime_stream_read(s, buf + got, size - got);
-
-		if (n < 0)
-			return g_mime_stream_eos(s) ? (ssize_t)got : -1;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* mime_part_content - one part decoded into an unlinked temp file */
 int
 mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		  long *size)
 {
-	GMimeStream *in;
-	char path[4096], chunk[65536];
-	long left = max;
+	char path[4096];
 	int fd, err;
 
 	*size = 0;
-	if ((in = mime_part_decoded(p)) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
 	snprintf(path, sizeof(path), "%s/%s.partXXXXXX", t->conf->tmp_dir,
 		 t->id);
-	if ((fd = mkstemp(path)) < 0) {
-		err = errno;
-		g_object_unref(in);
-		errno = err;
+	if ((fd = mkstemp(path)) < 0)
 		return -1;
-	}
 	(void)unlink(path);
-	/* Bounded: a decoding bomb stops at max bytes. */
-	while (left > 0) {
-		size_t want = left < (long)sizeof(chunk) ? (size_t)left
-							 : sizeof(chunk);
-		ssize_t n = mime_part_read(in, chunk, want);
-
-		if (n <= 0) {
-			if (n < 0)
-				goto fail;
-			break;
-		}
-		for (ssize_t done = 0, w; done < n; done += w)
-			if ((w = write(fd, chunk + done, (size_t)(n - done))) <
-			    0)
-				goto fail;
-		left -= n;
-		*size += n;
-	}
-	g_object_unref(in);
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		err = errno;
+	if (mime_part_copy(p, fd, 0, max, size) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		err = errno ? errno : EIO;
 		close(fd);
+		*size = 0;
 		errno = err;
 		return -1;
 	}
 	return fd;
-fail:
-	err = errno ? errno : EIO;
-	g_object_unref(in);
-	close(fd);
-	*size = 0;
-	errno = err;
-	return -1;
 }
 
 /* mime_part_head - the first decoded bytes of a part, decoding no more */
 size_t
 mime_part_head(const struct mime_part *p, char *buf, size_t size)
 {
-	GMimeStream *in = mime_part_decoded(p);
+	struct mime_decoder d;
 	ssize_t got;
 
-	if (in == NULL)
+	if (mime_decoder_open(&d, p) < 0)
 		return 0;
-	got = mime_part_read(in, buf, size);
-	g_object_unref(in);
+	got = mime_decoder_read(&d, buf, size);
+	mime_decoder_close(&d);
 	return got > 0 ? (size_t)got : 0;
 }
 
-/* mime_part_span - where unencoded part content lies in the spool */
+/* mime_part_stored - where part content lies in the spool, as stored */
 int
-mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
+mime_part_stored(const struct mime_part *p, off_t size, off_t *start,
+		 off_t *end)
 {
 	GMimeDataWrapper *content;
 	GMimeStream *raw;
 
-	if (!GMIME_IS_PART(p->object))
+	if (!GMIME_IS_PART(p->object) || p->attached)
 		return -1;
 	/* No content at all: nothing, stored as is. */
 	if ((content = g_mime_part_get_content(GMIME_PART(p->object))) ==
@@ -678,17 +1287,17 @@ mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
 		*start = *end = 0;
 		return 0;
 	}
-	switch (g_mime_data_wrapper_get_encoding(content)) {
-	case GMIME_CONTENT_ENCODING_DEFAULT:
-	case GMIME_CONTENT_ENCODING_7BIT:
-	case GMIME_CONTENT_ENCODING_8BIT:
-	case GMIME_CONTENT_ENCODING_BINARY:
-		break;
-	default:
-		return -1;
-	}
 	/* A persisted part is a bounded window on the spool stream. */
 	*start = raw->bound_start;
 	*end = raw->bound_end < 0 ? size : raw->bound_end;
 	return *start >= 0 && *start <= *end && *end <= size ? 0 : -1;
+}
+
+/* mime_part_span - where unencoded part content lies in the spool */
+int
+mime_part_span(const struct mime_part *p, off_t size, off_t *start, off_t *end)
+{
+	if (!mime_identity(p->encoding))
+		return -1;
+	return mime_part_stored(p, size, start, end);
 }

@@ -13,9 +13,10 @@
 /*	the spool's descriptor (it moves its offset: the others use pread)
 /*	and keeps part contents on disk, and fills in
 /*	txn->mime: one struct mime_part per part, in document order, with
-/*	its depth, declared type, file name (from Content-Disposition or
-/*	Content-Type, RFC 2231 and encoded words decoded), and whether it
-/*	is text or an archive; the decoded From, Subject and Date
+/*	its depth, declared type, every file name it declares (filename= of
+/*	Content-Disposition and name= of Content-Type, RFC 2231 and encoded
+/*	words decoded: mail programs show and save by either), and whether
+/*	it is text or an archive; the decoded From, Subject and Date
 /*	(txn->from, subject, date); and, when the message is no larger than
 /*	spam_max_size, the views the spam rules read: decoded header fields
 /*	and the decoded, UTF-8 text of the text parts.
@@ -28,10 +29,39 @@
 /*	fields are merely malformed) is named in mime.ambiguous, in our own words ("ambiguous
 /*	MIME (conflicting parameter at offset 60)"), never the message's;
 /*	its parts are still walked, so that they can be checked as GMime
-/*	reads them. More than max_mime_depth levels or max_mime_parts parts
-/*	stop the walk and name the limit in mime.unchecked; so does a
-/*	message GMime cannot parse at all. Either makes the message
+/*	reads them. A part more than max_mime_depth levels deep is left
+/*	out, with what is in it, and the walk goes on with the next one (a
+/*	part after it is still checked); more than max_mime_parts parts
+/*	stop the walk. The first limit reached is named in mime.unchecked;
+/*	so is a message GMime cannot parse at all. Either makes the message
 /*	UNCHECKED: it is never passed as if it had been checked.
+/*
+/*	Attached messages are walked too. A leaf part that is a message
+/*	GMime did not parse as one (message/rfc822 sent base64 or
+/*	quoted-printable), that is named *.eml, or whose decoded head is
+/*	header fields of a mail (From:, Received:, MIME-Version:, ...) is
+/*	decoded into a temporary file in tmp_dir (unlinked at once; one
+/*	per summary, all such messages in it, at most max_decoded_size
+/*	bytes in all: one that does not fit is left out, UNCHECKED) and
+/*	parsed with GMime: its parts follow the part in the list, one level
+/*	deeper, marked attached, and count against max_mime_depth and
+/*	max_mime_parts. Ambiguous MIME in them makes
+/*	the message ambiguous (without conflicts to read otherwise); they
+/*	add nothing to the spam views. What cannot be decoded or written
+/*	there is named in mime.failed (below).
+/*
+/*	Parts are decoded as lenient mail programs decode them, which is
+/*	not always as GMime does. A Content-Transfer-Encoding that is not
+/*	exactly a name GMime knows (extra tokens, quotes, folding: GMime
+/*	reads "base64;" as no encoding) is read by its first token; base64
+/*	whose last group is incomplete (GMime drops it) is decoded to its
+/*	last whole byte. Either sets mime.decoded_otherwise: what libclamav
+/*	sees of the parts is not what its own mail parser would see. Where
+/*	no such reading is sure (an encoding that is no name we know even
+/*	by its first token, base64 with data after its padding or ending
+/*	in a lone character, an encoded multipart or message), mime.undecoded
+/*	says why, in our words: the message is UNCHECKED. A part that cannot
+/*	be read to tell is named in mime.failed: the checks fail (retried).
 /*
 /*	mime_readings() gives the other readings of ambiguous MIME whose
 /*	ambiguity is a header field or parameter given more than once with
@@ -51,9 +81,12 @@
 /*	through it whenever it decodes a value again, after mime_parse() has
 /*	returned. The options and the callback's data (in txn->pool) live as
 /*	long as the message: mime_free() releases the message, then the
-/*	options; txn_free() calls it before it releases the pool.
+/*	options; txn_free() calls it before it releases the pool. So with
+/*	attached messages: their parts read the summary's temporary file,
+/*	which mime_free() closes after it released them and their options.
 /*
-/*	mime_part_content() decodes one part into a new file in tmp_dir, at
+/*	mime_part_content() decodes one part (with part->encoding, see
+/*	above) into a new file in tmp_dir, at
 /*	most max bytes (longer content is cut there: ask for one byte more
 /*	than a limit to tell); it returns the open descriptor, or -1 with
 /*	errno set when the spool cannot be read or the file cannot be made
@@ -62,11 +95,16 @@
 /*	mime_part_span() tells where a part's content lies in the spool
 /*	when it is stored as is (no Content-Transfer-Encoding, 7bit, 8bit or
 /*	binary): it sets [*start, *end) and returns 0; it returns -1 for
-/*	encoded content (base64, quoted-printable, uuencode) and for what is
-/*	not a leaf part. A leaf part without content is an empty window.
+/*	encoded content (base64, quoted-printable, uuencode), for what is
+/*	not a leaf part and for a part of an attached message (its content
+/*	is not in the spool). A leaf part without content is an empty
+/*	window. mime_part_stored() gives the same window whatever the
+/*	encoding: GMime's reading of a part marked as_stored.
 /*
 /*	mime_is_archive() tells by declared type (may be NULL) or file name
 /*	whether content says it is an archive (scan_sniff tells by content).
+/*	mime_is_mail() tells whether a head of decoded content starts as a
+/*	mail message does: header fields, one of them a mail's.
 /*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
@@ -85,12 +123,23 @@ struct txn;
 struct mime_part {
 	struct mime_part *next;
 	int depth;
-	const char *type; /* declared, lower case: "application/zip" */
-	const char *name; /* file name, or NULL */
+	const char *type;   /* declared, lower case: "application/zip" */
+	const char *name;   /* the first of names, or NULL */
+	const char **names; /* every file name it declares, none empty */
+	size_t n_names;
 	int is_text;
-	int is_archive; /* by declared type or name: zip, rar, 7z, tar, ... */
+	int is_archive; /* by declared type or a name: zip, rar, 7z, tar, ... */
 	int is_leaf;	/* content, not a multipart or message/rfc822 */
+	int attached;	/* in an attached message filterd decoded */
+	int encoding;	/* how its content is decoded: GMimeContentEncoding */
+	int as_stored;	/* GMime reads its content as stored: a reading too */
 	void *object;	/* the GMimePart, while txn->mime is alive */
+};
+
+/* A message parsed from an attached one (mime_free releases it). */
+struct mime_attached {
+	struct mime_attached *next;
+	void *message; /* GMimeMessage */
 };
 
 /* A header field or parameter given twice, with different values. */
@@ -112,8 +161,17 @@ struct mime_summary {
 	const char *ambiguous; /* why parsers could read it otherwise */
 	struct mime_conflict *conflicts; /* what they could read otherwise */
 	size_t n_conflicts;
-	void *message; /* the GMimeMessage (released by mime_free) */
-	void *options; /* its GMimeParserOptions (mime_free) */
+	void *message;	       /* the GMimeMessage (released by mime_free) */
+	void *options;	       /* its GMimeParserOptions (mime_free) */
+	int decoded_otherwise; /* a part decoded otherwise than by GMime */
+	const char *undecoded; /* why a part cannot be decoded for sure */
+	const char *failed;    /* a part cannot be read or decoded */
+	/* Attached messages: their temporary file (a GMimeStream), parser
+	 * options and messages, all released by mime_free. */
+	void *attached;
+	void *attached_options;
+	struct mime_attached *attached_messages;
+	long attached_size; /* bytes decoded into the file */
 	/* Views for the spam rules (NULL when over spam_max_size). */
 	char *headers; /* "Name: decoded value\n" per field */
 	size_t headers_len;
@@ -123,6 +181,7 @@ struct mime_summary {
 
 void mime_init(void);
 int mime_is_archive(const char *type, const char *name);
+int mime_is_mail(const char *head, size_t len);
 int mime_parse(struct txn *t);
 int mime_readings(struct txn *t,
 		  int (*each)(struct txn *t, int fd, struct mime_summary *m,
@@ -134,5 +193,7 @@ int mime_part_content(struct txn *t, const struct mime_part *p, long max,
 size_t mime_part_head(const struct mime_part *p, char *buf, size_t size);
 int mime_part_span(const struct mime_part *p, off_t size, off_t *start,
 		   off_t *end);
+int mime_part_stored(const struct mime_part *p, off_t size, off_t *start,
+		     off_t *end);
 
 #endif

@@ -4,6 +4,10 @@
 /* SUMMARY
 /*	banned file names and types, inside archives too
 /* DESCRIPTION
+/*	Every file name a part declares is checked (Content-Disposition
+/*	filename= and Content-Type name=), and the parts of attached
+/*	messages mime_parse opened, as parts.
+/*
 /*	Archives are found by content: the decoded head of every leaf part
 /*	and of every archive member is compared with scan_sniff's table of
 /*	what libarchive can open (a few comparisons; libmagic only runs for
@@ -406,7 +410,7 @@ banned_part(struct banned *b, const struct mime_part *p)
 {
 	const struct conf *c = b->t->conf;
 	const char *label = p->name ? p->name : "(no name)";
-	const char *detected = NULL, *sniffed;
+	const char *detected = NULL, *sniffed, *hit = NULL;
 	size_t got;
 	long max, size;
 	int fd;
@@ -418,12 +422,17 @@ banned_part(struct banned *b, const struct mime_part *p)
 	/* Detection costs: only when a banned_type rule can use it. */
 	if (b->t->bank.v.banned_type.n)
 		detected = banned_detected(b, b->head, got);
-	if (banned_name(b, p->name) || banned_type(b, p->type, detected)) {
+	/* Every name it declares: mail programs show and save by either. */
+	for (size_t i = 0; i < p->n_names && hit == NULL; i++)
+		if (banned_name(b, p->names[i]))
+			hit = p->names[i];
+	if (hit || banned_type(b, p->type, detected)) {
+		hit = hit ? hit : label;
 		banned_found(b, detected && strcmp(detected, p->type) != 0
 					? pool_printf(b->t->pool, "%s,%s,%s",
-						      p->type, detected, label)
+						      p->type, detected, hit)
 					: pool_printf(b->t->pool, "%s,%s",
-						      p->type, label));
+						      p->type, hit));
 		return;
 	}
 	sniffed = scan_sniff_archive(b->head, got);

@@ -8,9 +8,12 @@
 /*	banned file names and types, inside archives too
 /* DESCRIPTION
 /*	scan_banned() checks every MIME part of m (txn->mime after
-/*	mime_parse(), or another reading of it) with the bank's
-/*	banned_filename and banned_type patterns and, when the bank asks,
-/*	for double extensions ("invoice.pdf.exe"). banned_type is matched
+/*	mime_parse(), or another reading of it; the parts of attached
+/*	messages too) with the bank's banned_filename and banned_type
+/*	patterns and, when the bank asks, for double extensions
+/*	("invoice.pdf.exe"). banned_filename is matched against every name
+/*	a part declares (filename= and name=); the description names the
+/*	one that matched. banned_type is matched
 /*	against the declared type and the type libmagic detects in the first
 /*	bytes of the content (an .exe sent as a PDF), of parts and of archive
 /*	members alike.

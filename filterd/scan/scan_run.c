@@ -28,10 +28,16 @@
 /*	for text (uuencode, BinHex, quoted messages) and for HTML (phishing
 /*	URL checks): a message with an HTML part, with text libclamav would
 /*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
-/*	cleanly is scanned whole with libclamav's own mail parser, as before.
-/*	MIME that was not parsed cleanly (ambiguous MIME above all) is also
-/*	scanned part by part as GMime read it: two readings, so that what
-/*	one parser misses the other still sees.
+/*	cleanly, or with a part decoded otherwise than GMime would (an odd
+/*	Content-Transfer-Encoding, base64 cut short: mail programs differ)
+/*	is scanned whole with libclamav's own mail parser, as before.
+/*	MIME that was not parsed cleanly (ambiguous MIME above all) or that
+/*	was decoded otherwise is also scanned part by part as we read it
+/*	(a part whose encoding GMime did not know, also as stored): two
+/*	readings, so that what one parser misses the other still sees. A
+/*	part no reading is sure for (mime.undecoded) makes the message
+/*	UNCHECKED; an attached message that cannot be decoded (mime.failed)
+/*	fails it.
 /*
 /*	Ambiguous MIME also sets txn->defang: the copy that goes on is
 /*	defanged (amavisd-new 2.13 does the same).
@@ -138,8 +144,9 @@ scan_run_part_close(const struct scan_run_msg *rm, size_t i)
 
 /*
  * scan_run_parts_plain - can the parts filterd parsed stand in for
- * libclamav's mail parser? Parsed cleanly, no HTML, no text that
- * libclamav would unpack further. Opens the text parts' content as it
+ * libclamav's mail parser? Parsed cleanly, every part decoded as GMime
+ * decodes it (mime.decoded_otherwise: a mail program may read it
+ * otherwise), no HTML, no text that libclamav would unpack further. Opens the text parts' content as it
  * looks (kept for the scan). 1 or 0, or -1 with av->why set when a part
  * cannot be read.
  */
@@ -150,7 +157,8 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
 	const struct mime_summary *m = rm->m;
 	size_t i = 0;
 
-	if (m->message == NULL || m->unchecked || m->malformed || m->ambiguous)
+	if (m->message == NULL || m->unchecked || m->malformed ||
+	    m->ambiguous || m->decoded_otherwise)
 		return 0;
 	for (const struct mime_part *p = m->parts; p; p = p->next, i++) {
 		const struct scan_run_part *c = rm->cs + i;
@@ -212,7 +220,10 @@ scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
 	}
 }
 
-/* scan_run_virus_parts - each leaf part as a file of its own */
+/*
+ * scan_run_virus_parts - each leaf part as a file of its own; a part
+ * GMime reads as stored and we decode (an odd encoding) both ways
+ */
 static void
 scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 		     struct scan_run_av *av)
@@ -221,6 +232,7 @@ scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 
 	for (const struct mime_part *p = rm->m->parts; p; p = p->next, i++) {
 		const struct scan_run_part *c = rm->cs + i;
+		off_t start, end;
 		int done;
 
 		if (!p->is_leaf)
@@ -229,6 +241,10 @@ scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 			return;
 		done = scan_run_span(t, av, c->fd, c->off, c->len, 1);
 		scan_run_part_close(rm, i);
+		if (!done && p->as_stored &&
+		    mime_part_stored(p, t->size, &start, &end) == 0)
+			done = scan_run_span(t, av, rm->fd, start, end - start,
+					     1);
 		if (done)
 			return;
 	}
@@ -254,7 +270,8 @@ scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
 	} else if (plain == 0) {
 		/* libclamav's reading, then GMime's when they may differ. */
 		if (!scan_run_span(t, av, fd, 0, t->size, 1) && m->message &&
-		    (m->malformed || m->ambiguous || fd != spool_fd(t->spool)))
+		    (m->malformed || m->ambiguous || m->decoded_otherwise ||
+		     fd != spool_fd(t->spool)))
 			scan_run_virus_parts(t, &rm, av);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -345,6 +362,8 @@ scan_run_reading(struct txn *t, int fd, struct mime_summary *m, void *ctx)
 	const char *desc;
 
 	(void)ctx;
+	if (m->failed)
+		return scan_run_fail(t, "MIME", m->failed);
 	if (scan_run_virus_wanted(t)) {
 		scan_run_virus_reading(t, fd, m, &av);
 		if (av.v == SCAN_ERROR)
@@ -434,6 +453,10 @@ scan_run(struct txn *t)
 			scan_run_unchecked(t, m->ambiguous);
 		if (m->unchecked)
 			scan_run_unchecked(t, m->unchecked);
+		if (m->undecoded)
+			scan_run_unchecked(t, m->undecoded);
+		if (m->failed)
+			rc = scan_run_fail(t, "MIME", m->failed);
 		for (size_t i = 0;
 		     rc == 0 &&
 		     i < sizeof(scan_run_checks) / sizeof(*scan_run_checks);

@@ -15,8 +15,16 @@
 /*	Ambiguous MIME is told apart from the limits: the reason is our own
 /*	text, the walk goes on (the parts are still checked), and a message
 /*	within the limits has mime.unchecked NULL.
+/*
+/*	Parts are decoded as lenient mail programs decode them: an odd
+/*	Content-Transfer-Encoding by its first token, base64 to its last
+/*	whole byte; what no reading is sure for is named in mime.undecoded.
+/*	Every name a part declares is kept. Attached messages (encoded
+/*	message/rfc822, *.eml, content that starts as mail) are walked as
+/*	children of their part, within the limits, leaving no file behind.
 /*--*/
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +43,7 @@
 #include "txn/txn.h"
 
 static struct conf *conf;
+static char tmp_dir[] = "/tmp/test_mime_parse.XXXXXX";
 
 /* parsed - a txn whose spool holds text, after mime_parse() */
 static struct txn *
@@ -145,6 +154,447 @@ test_plain(void **state)
 	txn_free(&t);
 }
 
+/* part - the n-th part (from 0) of a parsed message */
+static const struct mime_part *
+part(const struct txn *t, size_t n)
+{
+	const struct mime_part *p = t->mime.parts;
+
+	while (p && n-- > 0)
+		p = p->next;
+	assert_non_null(p);
+	return p;
+}
+
+/* content - a part's decoded content, as a NUL-terminated pool string */
+static const char *
+content(struct txn *t, const struct mime_part *p)
+{
+	char buf[4096];
+	long size;
+	int fd = mime_part_content(t, p, sizeof(buf) - 1, &size);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_int_equal(n, size);
+	close(fd);
+	buf[n] = '\0';
+	return pool_strdup(t->pool, buf);
+}
+
+/* tmp_files - how many files tmp_dir holds */
+static int
+tmp_files(void)
+{
+	DIR *d = opendir(tmp_dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* with_part - a message of one text part and one part (headers, body) */
+static char *
+with_part(const char *headers, const char *body)
+{
+	return g_strdup_printf(
+		"From: a@example.org\r\n"
+		"Subject: part\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+		"\r\n"
+		"--b\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"hello\r\n"
+		"--b\r\n"
+		"%s"
+		"\r\n"
+		"%s\r\n"
+		"--b--\r\n",
+		headers, body);
+}
+
+/* test_names - every name a part declares, decoded, none empty */
+static void
+test_names(void **state)
+{
+	static const struct {
+		const char *headers;
+		const char *names[3];
+	} cases[] = {
+		{"Content-Type: application/octet-stream; name=\"run.exe\"\r\n"
+		 "Content-Disposition: attachment; filename=\"run.txt\"\r\n",
+		 {"run.txt", "run.exe"}},
+		{"Content-Type: application/octet-stream; name=\"run.exe\"\r\n"
+		 "Content-Disposition: attachment; filename=\"\"\r\n",
+		 {"run.exe"}},
+		{"Content-Type: application/octet-stream; "
+		 "name*=utf-8''r%C3%BCn.exe\r\n"
+		 "Content-Disposition: attachment; filename=\"a.txt\"\r\n",
+		 {"a.txt", "r\xc3\xbcn.exe"}},
+		{"Content-Type: application/octet-stream; "
+		 "name=\"=?utf-8?B?cnVuLmV4ZQ==?=\"\r\n",
+		 {"run.exe"}},
+		{"Content-Type: application/octet-stream\r\n", {NULL}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = with_part(cases[i].headers, "x");
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+		size_t n = 0;
+
+		while (n < 3 && cases[i].names[n])
+			n++;
+		assert_int_equal(p->n_names, n);
+		for (size_t k = 0; k < n; k++)
+			assert_string_equal(p->names[k], cases[i].names[k]);
+		if (n)
+			assert_string_equal(p->name, cases[i].names[0]);
+		else
+			assert_null(p->name);
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_encodings - an odd Content-Transfer-Encoding, read leniently */
+static void
+test_encodings(void **state)
+{
+	static const struct {
+		const char *cte;
+		int encoding;	 /* how we decode the part */
+		int as_stored;	 /* GMime reads it as stored */
+		int otherwise;	 /* mime.decoded_otherwise */
+		int undecoded;	 /* mime.undecoded set */
+		const char *got; /* the decoded content */
+	} cases[] = {
+		{"base64", GMIME_CONTENT_ENCODING_BASE64, 0, 0, 0, "ABC"},
+		{" BASE64 ", GMIME_CONTENT_ENCODING_BASE64, 0, 0, 0, "ABC"},
+		{"\r\n base64", GMIME_CONTENT_ENCODING_BASE64, 0, 0, 0, "ABC"},
+		{"base64;", GMIME_CONTENT_ENCODING_BASE64, 1, 1, 0, "ABC"},
+		{"\"base64\"", GMIME_CONTENT_ENCODING_BASE64, 1, 1, 0, "ABC"},
+		{"base64 x", GMIME_CONTENT_ENCODING_BASE64, 0, 1, 0, "ABC"},
+		{"7bit;", GMIME_CONTENT_ENCODING_DEFAULT, 0, 1, 0, "QUJD"},
+		{"x-base64", GMIME_CONTENT_ENCODING_DEFAULT, 0, 1, 1, "QUJD"},
+		{"b\r\n ase64", GMIME_CONTENT_ENCODING_DEFAULT, 0, 1, 1,
+		 "QUJD"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *h = g_strdup_printf(
+			"Content-Type: application/octet-stream\r\n"
+			"Content-Transfer-Encoding: %s\r\n",
+			cases[i].cte);
+		char *text = with_part(h, "QUJD");
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+
+		print_message("Content-Transfer-Encoding: %s\n", cases[i].cte);
+		assert_int_equal(p->encoding, cases[i].encoding);
+		assert_int_equal(p->as_stored, cases[i].as_stored);
+		assert_int_equal(t->mime.decoded_otherwise, cases[i].otherwise);
+		assert_int_equal(t->mime.undecoded != NULL, cases[i].undecoded);
+		if (cases[i].undecoded)
+			assert_string_equal(t->mime.undecoded,
+					    "unknown Content-Transfer-Encoding "
+					    "(MIME part 3)");
+		assert_string_equal(content(t, p), cases[i].got);
+		assert_false(t->mime.malformed);
+		txn_free(&t);
+		g_free(text);
+		g_free(h);
+	}
+}
+
+/* test_base64_ends - base64 decoded to its last whole byte */
+static void
+test_base64_ends(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *got;
+		int otherwise;
+		const char *undecoded;
+	} cases[] = {
+		{"QUJDRA==", "ABCD", 0, NULL},
+		{"QUJD\r\nRA==\r\n", "ABCD", 0, NULL},
+		{"QUJDRA", "ABCD", 1, NULL},   /* GMime: "ABC" */
+		{"QUJDRA=", "ABCD", 1, NULL},  /* GMime: "ABC" */
+		{"QUJDREU", "ABCDE", 1, NULL}, /* GMime: "ABC" */
+		{"QUJD====", "ABC", 0, NULL},  /* GMime: "ABC\0" */
+		{"QUJDR", "ABC", 1,
+		 "base64 ending in a lone character (MIME part 3)"},
+		{"QQ==QUJD", "AABC", 1,
+		 "base64 with data after its padding (MIME part 3)"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = with_part(
+			"Content-Type: application/octet-stream\r\n"
+			"Content-Transfer-Encoding: base64\r\n",
+			cases[i].body);
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+
+		print_message("base64 %s\n", cases[i].body);
+		assert_string_equal(content(t, p), cases[i].got);
+		assert_int_equal(t->mime.decoded_otherwise, cases[i].otherwise);
+		if (cases[i].undecoded)
+			assert_string_equal(t->mime.undecoded,
+					    cases[i].undecoded);
+		else
+			assert_null(t->mime.undecoded);
+		/* The head is the same bytes, however little is asked. */
+		{
+			char head[3];
+			size_t n = mime_part_head(p, head, sizeof(head));
+
+			assert_int_equal(n, 3);
+			assert_memory_equal(head, cases[i].got, 3);
+		}
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_encoded_container - a multipart sent base64: no sure reading */
+static void
+test_encoded_container(void **state)
+{
+	struct txn *t = parsed(
+		"From: a@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n"
+		"\r\n"
+		"LS1iDQpDb250ZW50LVR5cGU6IHRleHQvcGxhaW4NCg0KaGkNCi0tYi0tDQo="
+		"\r\n");
+
+	(void)state;
+	assert_true(t->mime.decoded_otherwise);
+	assert_string_equal(t->mime.undecoded,
+			    "encoded MIME container (MIME part 1)");
+	txn_free(&t);
+}
+
+/* test_is_mail - does a head start as a mail message does? */
+static void
+test_is_mail(void **state)
+{
+	static const struct {
+		const char *head;
+		int mail;
+	} cases[] = {
+		{"From: a@example.org\r\nSubject: x\r\n\r\nbody", 1},
+		{"Received: from x\r\n\tby y\r\nX-A: b\r\n\r\n", 1},
+		{"From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a\n\n", 1},
+		{"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi", 1},
+		{"Subject : obsolete\r\n\r\n", 1},
+		{"X-Only: one\r\nX-Other: two\r\n\r\n", 0},
+		{"hello\r\nFrom: a@example.org\r\n", 0},
+		{"From: a@example.org\r\nnot a field\r\n", 0},
+		{" From: folded first\r\n", 0},
+		{"\r\nFrom: after a blank line\r\n", 0},
+		{"%PDF-1.4\r\n", 0},
+		{"", 0},
+		{"From: cut at the end\r\nReceived: from x by", 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		print_message("%s\n", cases[i].head);
+		assert_int_equal(
+			mime_is_mail(cases[i].head, strlen(cases[i].head)),
+			cases[i].mail);
+	}
+}
+
+/* An attached message holding a banned name, and a part to decode. */
+static const char inner_mail[] =
+	"From: b@example.org\r\n"
+	"Subject: inner\r\n"
+	"MIME-Version: 1.0\r\n"
+	"Content-Type: multipart/mixed; boundary=\"i\"\r\n"
+	"\r\n"
+	"--i\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"inner text\r\n"
+	"--i\r\n"
+	"Content-Type: application/octet-stream; name=\"run.exe\"\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"aGVsbG8=\r\n"
+	"--i--\r\n";
+
+/*
+ * assert_inner - the attached message's parts follow part n, deeper;
+ * attached: part n is in an attached message itself
+ */
+static void
+assert_inner(struct txn *t, size_t n, int attached)
+{
+	const struct mime_part *p = part(t, n), *exe = part(t, n + 3);
+	off_t start, end;
+
+	assert_true(p->is_leaf);
+	assert_int_equal(p->attached, attached);
+	assert_string_equal(part(t, n + 1)->type, "multipart/mixed");
+	assert_int_equal(part(t, n + 1)->depth, p->depth + 1);
+	assert_true(part(t, n + 1)->attached);
+	assert_string_equal(content(t, part(t, n + 2)), "inner text");
+	assert_string_equal(exe->name, "run.exe");
+	assert_int_equal(exe->depth, p->depth + 2);
+	assert_true(exe->attached);
+	/* Not in the spool: only decoded, from the attached file. */
+	assert_int_equal(mime_part_span(exe, t->size, &start, &end), -1);
+	assert_int_equal(mime_part_stored(exe, t->size, &start, &end), -1);
+	assert_string_equal(content(t, exe), "hello");
+	assert_null(t->mime.unchecked);
+	assert_null(t->mime.failed);
+	assert_null(t->mime.ambiguous);
+	/* Unlinked at creation: nothing in tmp_dir, even while in use. */
+	assert_int_equal(tmp_files(), 0);
+}
+
+/* test_attached - encoded message/rfc822, .eml, content like mail */
+static void
+test_attached(void **state)
+{
+	gchar *b64 = g_base64_encode((const guchar *)inner_mail,
+				     strlen(inner_mail));
+	char *texts[] = {
+		with_part("Content-Type: message/rfc822\r\n"
+			  "Content-Transfer-Encoding: base64\r\n",
+			  b64),
+		with_part("Content-Type: application/octet-stream; "
+			  "name=\"fwd.eml\"\r\n",
+			  inner_mail),
+		with_part("Content-Type: application/octet-stream\r\n"
+			  "Content-Transfer-Encoding: base64\r\n",
+			  b64),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+		struct txn *t = parsed(texts[i]);
+
+		assert_inner(t, 2, 0);
+		assert_int_equal(t->mime.n_parts, 6);
+		/* The spam views hold the message's own text only. */
+		assert_null(strstr(t->mime.text, "inner text"));
+		txn_free(&t);
+		g_free(texts[i]);
+	}
+	g_free(b64);
+}
+
+/* test_attached_nested - an attached message in an attached message */
+static void
+test_attached_nested(void **state)
+{
+	char *middle = g_strdup_printf(
+		"From: c@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=\"m\"\r\n"
+		"\r\n"
+		"--m\r\n"
+		"Content-Type: application/octet-stream; name=\"a.eml\"\r\n"
+		"\r\n"
+		"%s\r\n"
+		"--m--\r\n",
+		inner_mail);
+	char *text = with_part("Content-Type: application/octet-stream; "
+			       "name=\"b.eml\"\r\n",
+			       middle);
+	struct txn *t = parsed(text);
+
+	(void)state;
+	/* b.eml (2), its multipart (3), a.eml (4), then the inner. */
+	assert_string_equal(part(t, 4)->name, "a.eml");
+	assert_int_equal(part(t, 4)->depth, 3);
+	assert_inner(t, 4, 1);
+	txn_free(&t);
+	/* One level too many. */
+	conf->max_mime_depth = 4;
+	t = parsed(text);
+	assert_string_equal(t->mime.unchecked, "MIME nesting deeper than 4");
+	txn_free(&t);
+	conf->max_mime_depth = 20;
+	/* More than max_decoded_size in attached messages, in all. */
+	conf->max_decoded_size = (long)strlen(middle) + 10;
+	t = parsed(text);
+	assert_string_equal(t->mime.unchecked,
+			    "attached messages exceed max_decoded_size");
+	txn_free(&t);
+	conf->max_decoded_size = 104857600;
+	assert_int_equal(tmp_files(), 0);
+	g_free(text);
+	g_free(middle);
+}
+
+/* test_attached_ambiguous - ambiguous MIME in an attached message */
+static void
+test_attached_ambiguous(void **state)
+{
+	char *text = with_part(
+		"Content-Type: message/rfc822\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n",
+		"From: b@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=3D\"one\"; "
+		"boundary=3D\"two\"\r\n"
+		"\r\n"
+		"--one\r\n"
+		"Content-Type: text/plain\r\n"
+		"\r\n"
+		"x\r\n"
+		"--one--\r\n");
+	struct txn *t = parsed(text);
+
+	(void)state;
+	assert_true(t->mime.malformed);
+	assert_string_equal(t->mime.ambiguous,
+			    "ambiguous MIME (conflicting parameter in an "
+			    "attached message)");
+	/* Its offsets are not the spool's: no other reading from them. */
+	assert_null(t->mime.conflicts);
+	txn_free(&t);
+	g_free(text);
+}
+
+/* test_failed - an attached message with nowhere to go: a failure */
+static void
+test_failed(void **state)
+{
+	char *text = with_part("Content-Type: application/octet-stream; "
+			       "name=\"fwd.eml\"\r\n",
+			       inner_mail);
+	char *was = conf->tmp_dir;
+	struct txn *t;
+
+	(void)state;
+	conf->tmp_dir = "/nonexistent/test_mime_parse";
+	t = parsed(text);
+	conf->tmp_dir = was;
+	assert_non_null(t->mime.failed);
+	assert_string_equal(t->mime.failed, "cannot make a temporary file: "
+					    "No such file or directory");
+	txn_free(&t);
+	g_free(text);
+}
+
 static int
 setup(void **state)
 {
@@ -153,7 +603,11 @@ setup(void **state)
 	(void)state;
 	mime_init();
 	conf = conf_load(NULL, err, sizeof(err));
-	return conf == NULL;
+	if (conf == NULL || mkdtemp(tmp_dir) == NULL)
+		return -1;
+	free(conf->tmp_dir);
+	conf->tmp_dir = strdup(tmp_dir);
+	return 0;
 }
 
 static int
@@ -161,7 +615,7 @@ teardown(void **state)
 {
 	(void)state;
 	conf_free(&conf);
-	return 0;
+	return rmdir(tmp_dir);
 }
 
 int
@@ -171,6 +625,15 @@ main(void)
 		cmocka_unit_test(test_warning_after_parse),
 		cmocka_unit_test(test_ambiguous),
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_base64_ends),
+		cmocka_unit_test(test_encoded_container),
+		cmocka_unit_test(test_is_mail),
+		cmocka_unit_test(test_attached),
+		cmocka_unit_test(test_attached_nested),
+		cmocka_unit_test(test_attached_ambiguous),
+		cmocka_unit_test(test_failed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
