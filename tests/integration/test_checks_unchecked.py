@@ -268,6 +268,60 @@ class ScanLimitTest(UncheckedTestCase):
         self.assertIsNone(msg["X-Virus-Scanned"])
 
 
+def many_parts(n, extra, subject):
+    """n small text parts and then extra, as one multipart message."""
+    return message(multipart(
+        [(b"Content-Type: text/plain\r\n", b"part %d\r\n" % i)
+         for i in range(n)] + extra), subject)
+
+
+class MimeBoundsTest(UncheckedTestCase):
+    """What GMime would build is bounded before it builds it: past the
+    bound the message is UNCHECKED without the parse (one pass over the
+    spool), and libclamav's own mail parser still scans it whole."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_peers(("default", "reject"))
+        fwd = [cls.sink.addr]
+        cls.fd = h.Filterd(
+            cls.tmp, "fd",
+            listen=[(cls.ports["default"], "smtp", "default"),
+                    (cls.ports["reject"], "smtp", "REJ")],
+            banks={"default": dict(forward=fwd, **BANNED),
+                   "REJ": dict(final_virus_destiny="reject",
+                               final_banned_destiny="reject")},
+            max_mime_parts=5, message_size_limit=5000000,
+            raw='clamav { database = "%s" }' % cls.db)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, listener, msg):
+        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
+                              timeout=30)
+
+    def test_parts_past_the_bound_are_unchecked_unparsed(self):
+        # 5 parts allow 2 * 5 + 1000 lines that begin with "--".
+        r = self.send("default", many_parts(1100, [], "many parts"))
+        self.assert_passed_unchecked(
+            r, "many parts", "more than 5 MIME parts: over 1010 boundary "
+            "lines")
+
+    def test_parts_within_the_bound_are_parsed(self):
+        r = self.send("default", many_parts(400, [], "some parts"))
+        # GMime's walk tells the exact limit.
+        self.assert_passed_unchecked(r, "some parts", "more than 5 MIME "
+                                     "parts")
+        self.assertNotIn("boundary lines", self.log_line("some parts"))
+
+    def test_virus_past_the_part_bound_is_found(self):
+        eicar = attachment("eicar.bin", EICAR)
+        r = self.send("reject", many_parts(1100, [eicar], "parts virus"))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+
 FSIZE = 2 << 20  # the file size limit of ScanFailureTest's filterd
 
 
