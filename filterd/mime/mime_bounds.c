@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -28,15 +29,102 @@ mime_bounds_init(struct mime_bounds *b, const struct conf *conf)
 	*b = (struct mime_bounds){0};
 	b->max_parts = conf->max_mime_parts;
 	b->max_delimiters = 2 * (long)conf->max_mime_parts + MIME_BOUNDS_SLACK;
+	b->max_field = conf->max_header_field_size;
+	/* The message begins with its header section. */
+	b->in_header = 1;
+}
+
+/* mime_bounds_section - a header section begins (or none: in_header 0) */
+static void
+mime_bounds_section(struct mime_bounds *b, int in_header, int delimited)
+{
+	b->in_header = in_header;
+	b->delimited = delimited;
+	b->has_type = b->type_open = b->inner = 0;
+	b->field_len = 0;
+}
+
+/* mime_bounds_token - an RFC 2045 token character? */
+static int
+mime_bounds_token(char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/*
+ * mime_bounds_type - a Content-Type value may begin at v (up to end,
+ * which is where the line was cut when cut): is it of type message?
+ */
+static void
+mime_bounds_type(struct mime_bounds *b, const char *v, const char *end, int cut)
+{
+	const char *q;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	/* Nothing yet: the value is on a continuation line (or in doubt). */
+	b->type_open = v == end && !cut;
+	if (b->type_open)
+		return;
+	for (q = v; q < end && mime_bounds_token(*q); q++)
+		;
+	/* In doubt (cut, or a comment or quote first): a header follows. */
+	if ((q == end && cut) || q == v ||
+	    ((size_t)(q - v) == 7 && strncasecmp(v, "message", 7) == 0))
+		b->inner = 1;
+}
+
+/* mime_bounds_field - a header field begins on [h, end): Content-Type? */
+static void
+mime_bounds_field(struct mime_bounds *b, const char *h, const char *end,
+		  int cut)
+{
+	const char *c = h + 12;
+
+	if (end - h < 12 || strncasecmp(h, "Content-Type", 12) != 0)
+		return;
+	/* Blanks may come before the colon (GMime allows them). */
+	while (c < end && (*c == ' ' || *c == '\t'))
+		c++;
+	if (c == end && cut) {
+		b->has_type = b->inner = 1; /* in doubt */
+	} else if (c < end && *c == ':') {
+		b->has_type = 1;
+		mime_bounds_type(b, c + 1, end, cut);
+	}
 }
 
 /* mime_bounds_line - the line under way has ended: what was it? */
 static void
 mime_bounds_line(struct mime_bounds *b)
 {
-	if (b->line_len >= 2 && b->head[0] == '-' && b->head[1] == '-' &&
-	    ++b->delimiters > b->max_delimiters)
-		b->verdict = MIME_BOUNDS_PARTS;
+	int cut = b->line_len > sizeof(b->head);
+	const char *h = b->head;
+	const char *end = h + (cut ? sizeof(b->head) : b->line_len);
+
+	/* The text of the line, without its line ending. */
+	if (!cut && end > h && end[-1] == '\n')
+		end--;
+	if (!cut && end > h && end[-1] == '\r')
+		end--;
+	if (end - h >= 2 && h[0] == '-' && h[1] == '-') {
+		if (++b->delimiters > b->max_delimiters)
+			b->verdict = MIME_BOUNDS_PARTS;
+		/* GMime reads the lines after a delimiter as its header. */
+		mime_bounds_section(b, 1, 1);
+	} else if (!b->in_header) {
+		/* Content. */
+	} else if (end == h && !cut) {
+		/* A blank line ends the section: an inner message's follows. */
+		mime_bounds_section(
+			b, b->inner || (b->delimited && !b->has_type), 0);
+	} else if (h[0] == ' ' || h[0] == '\t') {
+		if (b->type_open)
+			mime_bounds_type(b, h, end, cut);
+	} else {
+		b->type_open = 0;
+		mime_bounds_field(b, h, end, cut);
+	}
 	b->line_len = 0;
 }
 
@@ -50,6 +138,12 @@ mime_bounds_feed(struct mime_bounds *b, const char *data, size_t len)
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((lf ? lf + 1 : end) - p);
 
+		/* A field begins with a line that is not folded (RFC 5322
+		 * 2.2.3); blank and "--" lines end it at their end anyway. */
+		if (b->line_len == 0 && *p != ' ' && *p != '\t')
+			b->field_len = 0;
+		if (b->in_header && (b->field_len += (long)n) > b->max_field)
+			b->verdict = MIME_BOUNDS_FIELD;
 		for (size_t i = 0; b->line_len + i < sizeof(b->head) && i < n;
 		     i++)
 			b->head[b->line_len + i] = p[i];
@@ -76,6 +170,9 @@ const char *
 mime_bounds_why(const struct mime_bounds *b, struct pool *pool)
 {
 	switch (b->verdict) {
+	case MIME_BOUNDS_FIELD:
+		return pool_printf(pool, "a header field longer than %ld bytes",
+				   b->max_field);
 	case MIME_BOUNDS_PARTS:
 		return pool_printf(pool,
 				   "more than %ld MIME parts: over %ld "

@@ -27,6 +27,22 @@
 /*	diffs), so the bound is 2 * max_mime_parts + MIME_BOUNDS_SLACK such
 /*	lines.
 /*
+/*	Header fields: with a warning callback set (mime_parse needs it for
+/*	ambiguous MIME), GMime decodes every field it parses, at some 60
+/*	bytes of memory per byte of a field of short words (a 20 MB field:
+/*	1.2 GB). A field, continuation lines included, longer than
+/*	max_header_field_size in a header section GMime would parse makes
+/*	the message UNCHECKED. Those sections are: the message's own, from
+/*	its first line; one after each line that begins with "--" (a part's
+/*	header, when the line is a delimiter); and the content after a
+/*	header section with a Content-Type of type message (an inner
+/*	message's header) or, after a delimiter, with none (the parts of a
+/*	multipart/digest are message/rfc822 by default). A section ends at
+/*	a blank line. Where in doubt (a Content-Type whose type does not
+/*	show in the first MIME_BOUNDS_HEAD bytes of its line) the content
+/*	is taken for a header section too: reading more lines as header
+/*	than GMime does can only make the bound stricter.
+/*
 /*	mime_bounds_init() sets up a count with the limits of conf;
 /*	mime_bounds_feed() takes the message's bytes in pieces of any size,
 /*	in order, and mime_bounds_end() its end. Both return MIME_BOUNDS_OK
@@ -54,19 +70,32 @@ struct txn;
 
 #define MIME_BOUNDS_SLACK 1000	       /* "--" lines of text, not parts */
 #define MIME_BOUNDS_CHUNK (256 * 1024) /* bytes one pread asks for */
+#define MIME_BOUNDS_HEAD 128	       /* bytes of a line kept to classify it */
 
 enum mime_bounds_verdict {
 	MIME_BOUNDS_OK = 0,
 	MIME_BOUNDS_PARTS, /* more delimiter lines than max_mime_parts allow */
+	MIME_BOUNDS_FIELD, /* a header field over max_header_field_size */
 };
 
 /* A count under way: set up by mime_bounds_init(), read by no one else. */
 struct mime_bounds {
+	/* Limits. */
 	long max_parts;	     /* max_mime_parts */
 	long max_delimiters; /* what max_mime_parts allows, with the slack */
-	long delimiters;     /* lines that begin with "--" so far */
-	char head[2];	     /* the first bytes of the line under way */
-	size_t line_len;     /* its bytes so far */
+	long max_field;	     /* max_header_field_size */
+	/* Counts. */
+	long delimiters; /* lines that begin with "--" so far */
+	long field_len;	 /* the header field under way, folded lines too */
+	/* The line under way. */
+	char head[MIME_BOUNDS_HEAD]; /* its first bytes */
+	size_t line_len;	     /* its bytes so far */
+	/* The header section under way, if any. */
+	int in_header; /* the line belongs to a header section */
+	int delimited; /* the section began after a "--" line */
+	int has_type;  /* it has a Content-Type field */
+	int type_open; /* whose value has not begun yet (folded) */
+	int inner;     /* what follows it is a header section too */
 	enum mime_bounds_verdict verdict;
 };
 

@@ -292,7 +292,8 @@ class MimeBoundsTest(UncheckedTestCase):
             banks={"default": dict(forward=fwd, **BANNED),
                    "REJ": dict(final_virus_destiny="reject",
                                final_banned_destiny="reject")},
-            max_mime_parts=5, message_size_limit=5000000,
+            max_mime_parts=5, max_header_field_size=2048,
+            message_size_limit=5000000,
             raw='clamav { database = "%s" }' % cls.db)
         cls.start_for_class(cls.sink, cls.fd)
 
@@ -321,6 +322,28 @@ class MimeBoundsTest(UncheckedTestCase):
         self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
         self.assertEqual(self.new_dumps(), [])
 
+
+    def test_long_header_field_is_unchecked_unparsed(self):
+        words = b"X-Words: " + b"x " * 1100 + b"\r\n"
+        r = self.send("default", message(b"hi\r\n", "long field", words))
+        self.assert_passed_unchecked(
+            r, "long field", "a header field longer than 2048 bytes")
+
+    def test_long_folded_field_in_a_part_is_unchecked(self):
+        folded = b"X-Words: x\r\n" + b" folded\r\n" * 300
+        part = (b"Content-Type: text/plain\r\n" + folded, b"hi\r\n")
+        r = self.send("default", message(multipart([PLAIN, part]),
+                                         "long part field"))
+        self.assert_passed_unchecked(
+            r, "long part field", "a header field longer than 2048 bytes")
+
+    def test_virus_beside_a_long_header_field_is_found(self):
+        words = b"X-Words: " + b"x " * 1100 + b"\r\n"
+        r = self.send("reject", message(multipart([
+            PLAIN, attachment("eicar.bin", EICAR)]), "field virus", words))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
 
 FSIZE = 2 << 20  # the file size limit of ScanFailureTest's filterd
 

@@ -31,6 +31,9 @@
 #include "util/pool.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
+#define SP10 "          "
+#define SP100 SP10 SP10 SP10 SP10 SP10 SP10 SP10 SP10 SP10 SP10
+#define SP120 SP100 SP10 SP10
 
 static struct conf *conf;
 
@@ -41,6 +44,7 @@ struct bounds_case {
 	int count;
 	const char *tail;
 	int max_parts;
+	long max_field;
 	enum mime_bounds_verdict want;
 	const char *why; /* mime_bounds_why(), or NULL */
 };
@@ -48,32 +52,106 @@ struct bounds_case {
 /* 2 parts allow 2 * 2 + MIME_BOUNDS_SLACK = 1004 lines that begin "--". */
 static const struct bounds_case bounds_cases[] = {
 	{"a small message", "From: a@example.org\r\nSubject: x\r\n\r\n",
-	 "hello\r\n", 3, "", 2, MIME_BOUNDS_OK, NULL},
-	{"an empty message", "", "", 0, "", 2, MIME_BOUNDS_OK, NULL},
+	 "hello\r\n", 3, "", 2, 0, MIME_BOUNDS_OK, NULL},
+	{"an empty message", "", "", 0, "", 2, 0, MIME_BOUNDS_OK, NULL},
 	{"delimiters up to the bound",
 	 "Content-Type: multipart/mixed; "
 	 "boundary=b\r\n\r\n",
-	 "--b\r\n\r\nx\r\n", 1003, "--b--\r\n", 2, MIME_BOUNDS_OK, NULL},
+	 "--b\r\n\r\nx\r\n", 1003, "--b--\r\n", 2, 0, MIME_BOUNDS_OK, NULL},
 	{"one delimiter past the bound",
 	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n",
-	 "--b\r\n\r\nx\r\n", 1004, "--b--\r\n", 2, MIME_BOUNDS_PARTS,
+	 "--b\r\n\r\nx\r\n", 1004, "--b--\r\n", 2, 0, MIME_BOUNDS_PARTS,
 	 "more than 2 MIME parts: over 1004 boundary lines"},
-	{"LF only", "Subject: x\n\n", "--b\n\nx\n", 1005, "", 2,
+	{"LF only", "Subject: x\n\n", "--b\n\nx\n", 1005, "", 2, 0,
 	 MIME_BOUNDS_PARTS, "more than 2 MIME parts: over 1004 boundary lines"},
 	{"a last line without its LF counts", "Subject: x\n\n", "--b\nx\n",
-	 1004, "--b--", 2, MIME_BOUNDS_PARTS, NULL},
+	 1004, "--b--", 2, 0, MIME_BOUNDS_PARTS, NULL},
 	{"signatures count: a boundary may be \" \"", "Subject: x\r\n\r\n",
-	 "-- \r\n", 1005, "", 2, MIME_BOUNDS_PARTS, NULL},
+	 "-- \r\n", 1005, "", 2, 0, MIME_BOUNDS_PARTS, NULL},
 	{"text in between does not", "Subject: x\r\n\r\n",
-	 "x--\r\n -- \r\n-\r\n\r\n", 5000, "", 2, MIME_BOUNDS_OK, NULL},
+	 "x--\r\n -- \r\n-\r\n\r\n", 5000, "", 2, 0, MIME_BOUNDS_OK, NULL},
 	{"a line of dashes longer than a piece", "Subject: x\r\n\r\n",
-	 "------------------------------------------\r\n", 1005, "", 2,
+	 "------------------------------------------\r\n", 1005, "", 2, 0,
 	 MIME_BOUNDS_PARTS, NULL},
 	{"the default: 1000 parts, 3000 lines", "Subject: x\r\n\r\n", "--b\r\n",
-	 3000, "", 1000, MIME_BOUNDS_OK, NULL},
+	 3000, "", 1000, 0, MIME_BOUNDS_OK, NULL},
 	{"the default: one more", "Subject: x\r\n\r\n", "--b\r\n", 3001, "",
-	 1000, MIME_BOUNDS_PARTS,
+	 1000, 0, MIME_BOUNDS_PARTS,
 	 "more than 1000 MIME parts: over 3000 boundary lines"},
+
+	/* Header fields: 0 in max_field is 1024 (the lowest allowed). */
+	{"a field up to the bound, CR LF included", "Subject: x\r\nX-Long: ",
+	 "x ", 506, "yz\r\n\r\nbody\r\n", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"one byte past it", "Subject: x\r\nX-Long: ", "x ", 506,
+	 "yzw\r\n\r\nbody\r\n", 1000, 0, MIME_BOUNDS_FIELD,
+	 "a header field longer than 1024 bytes"},
+	{"continuation lines are the field's", "Subject: x\r\nX-Long: x\r\n",
+	 " folded\r\n", 200, "\r\nbody\r\n", 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"many short fields are not one long one", "Subject: x\r\n",
+	 "X-Short: folded\r\n and again\r\n", 200, "\r\nbody\r\n", 1000, 0,
+	 MIME_BOUNDS_OK, NULL},
+	{"a field of 1 MB, LF only", "Subject: x\nX-Long: ", "x ", 500000,
+	 "\n\nbody\n", 1000, 1048576, MIME_BOUNDS_OK, NULL},
+	{"a field over 1 MB, LF only", "Subject: x\nX-Long: ", "x ", 524288,
+	 "\n\nbody\n", 1000, 1048576, MIME_BOUNDS_FIELD,
+	 "a header field longer than 1048576 bytes"},
+	{"a long line of content is not a field", "Subject: x\r\n\r\n", "x ",
+	 5000, "\r\n", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"a long line after a blank first line is content", "\r\n", "x ", 5000,
+	 "\r\n", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"a part's header",
+	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	 "--b\r\nContent-Type: text/plain\r\nX-Long: ",
+	 "x ", 5000, "\r\n\r\nbody\r\n--b--\r\n", 1000, 0, MIME_BOUNDS_FIELD,
+	 NULL},
+	{"a part's content",
+	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	 "--b\r\nContent-Type: text/plain\r\n\r\n",
+	 "x ", 5000, "\r\n--b--\r\n", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"a part's content after a long, folded Content-Type",
+	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	 "Content-Type:\r\n text/plain; name=\r\n \"",
+	 "n", 300, "\"\r\n\r\nx x x x x\r\n--b--\r\n", 1000, 0, MIME_BOUNDS_OK,
+	 NULL},
+	{"an inner message's header",
+	 "Content-Type: message/rfc822\r\n\r\n"
+	 "Subject: inner\r\nX-Long: ",
+	 "x ", 5000, "\r\n\r\nbody\r\n", 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"an inner message's, type folded and in capitals",
+	 "Content-Type:\r\n\t MESSAGE/RFC822\r\n\r\nX-Long: ", "x ", 5000,
+	 "\r\n\r\nbody\r\n", 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"an inner message's, two levels down",
+	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	 "Content-Type: message/rfc822\r\n\r\nContent-Type: message/news"
+	 "\r\n\r\nX-Long: ",
+	 "x ", 5000, "\r\n\r\nbody\r\n--b--\r\n", 1000, 0, MIME_BOUNDS_FIELD,
+	 NULL},
+	{"a type in doubt: a comment first",
+	 "Content-Type: (c) text/plain\r\n"
+	 "\r\nX-Long: ",
+	 "x ", 5000, "\r\n", 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"a type in doubt: blanks past the kept head",
+	 "Content-Type:" SP120 "text/plain\r\n\r\nX-Long: ", "x ", 5000, "\r\n",
+	 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"a name in doubt: blanks past the kept head",
+	 "Content-Type" SP120 ": text/plain\r\n\r\nX-Long: ", "x ", 5000,
+	 "\r\n", 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"a type within the head is not in doubt",
+	 "Content-Type:" SP100 "text/plain\r\n\r\nX-Long: ", "x ", 5000, "\r\n",
+	 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"a text type is not in doubt",
+	 "Content-Type: text/plain\r\n\r\n"
+	 "X-Long: ",
+	 "x ", 5000, "\r\n", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"a digest's part without a type holds a message",
+	 "Content-Type: multipart/digest; boundary=b\r\n\r\n--b\r\n\r\n"
+	 "Subject: inner\r\nX-Long: ",
+	 "x ", 5000,
+	 "\r\n\r\nbody\r\n"
+	 "--b--\r\n",
+	 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	{"a long field name", "Subject: x\r\nX-", "L", 2000, ": x\r\n\r\n",
+	 1000, 0, MIME_BOUNDS_FIELD, NULL},
 };
 
 /* bounds_text - a row's message, in a new buffer */
@@ -124,6 +202,7 @@ test_bounds(void **state)
 		char *text = bounds_text(c, &len);
 
 		lim.max_mime_parts = c->max_parts;
+		lim.max_header_field_size = c->max_field ? c->max_field : 1024;
 		for (size_t k = 0; k < N_ELEMS(pieces); k++) {
 			struct mime_bounds b;
 			enum mime_bounds_verdict v = bounds_count(
