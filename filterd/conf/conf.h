@@ -155,6 +155,7 @@ struct conf {
 	int max_mime_depth;
 	int max_mime_parts;
 	long max_header_field_size;
+	long max_header_fields;
 	int max_archive_depth;
 	int max_archive_files;
 	long max_decoded_size;

@@ -30,6 +30,7 @@ mime_bounds_init(struct mime_bounds *b, const struct conf *conf)
 	b->max_parts = conf->max_mime_parts;
 	b->max_delimiters = 2 * (long)conf->max_mime_parts + MIME_BOUNDS_SLACK;
 	b->max_field = conf->max_header_field_size;
+	b->max_fields = conf->max_header_fields;
 	/* The message begins with its header section. */
 	b->in_header = 1;
 }
@@ -74,24 +75,36 @@ mime_bounds_type(struct mime_bounds *b, const char *v, const char *end, int cut)
 		b->inner = 1;
 }
 
-/* mime_bounds_field - a header field begins on [h, end): Content-Type? */
+/*
+ * mime_bounds_field - a line of a header section, not folded, on
+ * [h, end) (cut there when cut): a field GMime keeps (a name without
+ * blanks or controls, blanks, a colon: else it drops the line)? Is it
+ * Content-Type?
+ */
 static void
 mime_bounds_field(struct mime_bounds *b, const char *h, const char *end,
 		  int cut)
 {
-	const char *c = h + 12;
+	const char *c = h, *name_end;
 
-	if (end - h < 12 || strncasecmp(h, "Content-Type", 12) != 0)
-		return;
-	/* Blanks may come before the colon (GMime allows them). */
+	while (c < end && *c != ':' && *c != ' ' && *c != '\t' &&
+	       (unsigned char)*c >= 0x20 && *c != 0x7f)
+		c++;
+	name_end = c;
 	while (c < end && (*c == ' ' || *c == '\t'))
 		c++;
-	if (c == end && cut) {
-		b->has_type = b->inner = 1; /* in doubt */
-	} else if (c < end && *c == ':') {
+	/* No colon: GMime drops the line. Cut before one: in doubt. */
+	if (c == end ? !cut : *c != ':')
+		return;
+	if (name_end - h == 12 && strncasecmp(h, "Content-Type", 12) == 0) {
 		b->has_type = 1;
-		mime_bounds_type(b, c + 1, end, cut);
+		if (c == end)
+			b->inner = 1; /* in doubt */
+		else
+			mime_bounds_type(b, c + 1, end, cut);
 	}
+	if (++b->fields > b->max_fields)
+		b->verdict = MIME_BOUNDS_FIELDS;
 }
 
 /* mime_bounds_line - the line under way has ended: what was it? */
@@ -173,6 +186,9 @@ mime_bounds_why(const struct mime_bounds *b, struct pool *pool)
 	case MIME_BOUNDS_FIELD:
 		return pool_printf(pool, "a header field longer than %ld bytes",
 				   b->max_field);
+	case MIME_BOUNDS_FIELDS:
+		return pool_printf(pool, "more than %ld header fields",
+				   b->max_fields);
 	case MIME_BOUNDS_PARTS:
 		return pool_printf(pool,
 				   "more than %ld MIME parts: over %ld "

@@ -20,6 +20,8 @@ import os
 import re
 import resource
 import sys
+import threading
+import time
 import unittest
 import zipfile
 
@@ -344,6 +346,65 @@ class MimeBoundsTest(UncheckedTestCase):
         self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
         self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
         self.assertEqual(self.new_dumps(), [])
+
+    def test_many_header_fields_are_unchecked_unparsed(self):
+        fields = b"X-A: x\r\n" * 10001
+        r = self.send("default", message(b"hi\r\n", "many fields", fields))
+        self.assert_passed_unchecked(r, "many fields",
+                                     "more than 10000 header fields")
+
+
+class MimeBoundsMemoryTest(UncheckedTestCase):
+    """What the header of a hostile message costs a child, with the
+    shipped limits."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_peers(())
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": dict(
+                forward=[cls.sink.addr], bypass_virus_checks=True)},
+            max_requests=1, message_size_limit=30000000)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def peak_mb(self, msg):
+        """The largest VmHWM of a child while it takes msg (MB)."""
+        peak = {}
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                for pid in self.fd.children():
+                    try:
+                        with open("/proc/%d/status" % pid) as f:
+                            for l in f:
+                                if l.startswith("VmHWM:"):
+                                    peak[pid] = int(l.split()[1]) // 1024
+                    except OSError:
+                        pass
+                time.sleep(0.02)
+        t = threading.Thread(target=watch, daemon=True)
+        t.start()
+        try:
+            r = h.send_message(self.fd.port, SENDER, [RCPT], msg,
+                               timeout=120)
+        finally:
+            stop.set()
+            t.join(5)
+        return r, max(peak.values() or [0])
+
+    def test_many_header_fields_cost_memory_in_proportion(self):
+        """20 MB of short header fields made a child use 1.5 GB: GMime
+        keeps some 600 bytes per field it parses."""
+        msg = message(b"hi\r\n", "fields cost", b"X-A: x\r\n" * 2500000)
+        r, peak = self.peak_mb(msg)
+        self.assertEqual(r.code, 250, r)
+        self.assertLess(peak, 10 * len(msg) // 1000000 + 40,
+                        "child peak %d MB for a %d MB message" % (
+                            peak, len(msg) // 1000000))
+        self.assertIn("more than 10000 header fields",
+                      self.log_line("fields cost"))
 
 FSIZE = 2 << 20  # the file size limit of ScanFailureTest's filterd
 

@@ -152,6 +152,24 @@ static const struct bounds_case bounds_cases[] = {
 	 1000, 0, MIME_BOUNDS_FIELD, NULL},
 	{"a long field name", "Subject: x\r\nX-", "L", 2000, ": x\r\n\r\n",
 	 1000, 0, MIME_BOUNDS_FIELD, NULL},
+	/* Header fields by number: 10000 in every row. */
+	{"fields up to the bound", "", "X-A: x\r\n", 10000, "\r\nbody\r\n",
+	 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"one more", "", "X-A: x\r\n", 10001, "\r\nbody\r\n", 1000, 0,
+	 MIME_BOUNDS_FIELDS, "more than 10000 header fields"},
+	{"blanks before the colon", "", "X-A : x\n", 10001, "\nbody\n", 1000, 0,
+	 MIME_BOUNDS_FIELDS, NULL},
+	{"folded lines are one field", "", "X-A: x\r\n y\r\n", 10000,
+	 "\r\nbody\r\n", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"lines GMime drops do not count", "Subject: x\r\n\r\n-- \r\n",
+	 "Jane Doe, +1 555 0100\r\n", 20000, "\r\n", 1000, 0, MIME_BOUNDS_OK,
+	 NULL},
+	{"nor do lines of content", "Subject: x\r\n\r\n", "X-A: x\r\n", 20000,
+	 "", 1000, 0, MIME_BOUNDS_OK, NULL},
+	{"the parts' fields count too",
+	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n",
+	 "--b\r\nContent-Type: text/plain\r\nX-A: x\r\n\r\nx\r\n", 5000,
+	 "--b--\r\n", 10000, 0, MIME_BOUNDS_FIELDS, NULL},
 };
 
 /* bounds_text - a row's message, in a new buffer */
@@ -203,6 +221,7 @@ test_bounds(void **state)
 
 		lim.max_mime_parts = c->max_parts;
 		lim.max_header_field_size = c->max_field ? c->max_field : 1024;
+		lim.max_header_fields = 10000;
 		for (size_t k = 0; k < N_ELEMS(pieces); k++) {
 			struct mime_bounds b;
 			enum mime_bounds_verdict v = bounds_count(
