@@ -190,6 +190,17 @@ bounds_text(const struct bounds_case *c, size_t *len)
 	return s;
 }
 
+/* bounds_case_named - the row of that name */
+static const struct bounds_case *
+bounds_case_named(const char *name)
+{
+	for (size_t i = 0; i < N_ELEMS(bounds_cases); i++)
+		if (strcmp(bounds_cases[i].name, name) == 0)
+			return bounds_cases + i;
+	fail_msg("no row %s", name);
+	return NULL;
+}
+
 /* bounds_count - feed text in pieces of piece bytes (0: whole) */
 static enum mime_bounds_verdict
 bounds_count(struct mime_bounds *b, const struct conf *c, const char *text,
@@ -262,7 +273,8 @@ spooled(struct conf *c, const char *text, size_t len)
 static void
 test_parse_past_bound(void **state)
 {
-	const struct bounds_case *c = bounds_cases + 3;
+	const struct bounds_case *c = bounds_case_named("one delimiter past "
+							"the bound");
 	struct conf lim = *conf;
 	size_t len;
 	char *text = bounds_text(c, &len);
