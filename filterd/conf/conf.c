@@ -850,6 +850,8 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 	}
 	c->max_mime_depth = (int)cfg_getint(cfg, "max_mime_depth");
 	c->max_mime_parts = (int)cfg_getint(cfg, "max_mime_parts");
+	c->max_header_field_size = cfg_getint(cfg, "max_header_field_size");
+	c->max_header_fields = cfg_getint(cfg, "max_header_fields");
 	c->max_archive_depth = (int)cfg_getint(cfg, "max_archive_depth");
 	c->max_archive_files = (int)cfg_getint(cfg, "max_archive_files");
 	c->max_decoded_size = cfg_getint(cfg, "max_decoded_size");

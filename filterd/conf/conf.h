@@ -154,6 +154,8 @@ struct conf {
 	char *virus_scanned_header;
 	int max_mime_depth;
 	int max_mime_parts;
+	long max_header_field_size;
+	long max_header_fields;
 	int max_archive_depth;
 	int max_archive_files;
 	long max_decoded_size;

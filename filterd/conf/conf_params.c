@@ -102,6 +102,8 @@ cfg_opt_t conf_params[] = {
 	CFG_STR("virus_scanned_header", "", CFGF_NONE),
 	CFG_INT("max_mime_depth", 20, CFGF_NONE),
 	CFG_INT("max_mime_parts", 1000, CFGF_NONE),
+	CFG_INT("max_header_field_size", 262144, CFGF_NONE),
+	CFG_INT("max_header_fields", 10000, CFGF_NONE),
 	CFG_INT("max_archive_depth", 4, CFGF_NONE),
 	CFG_INT("max_archive_files", 1000, CFGF_NONE),
 	CFG_INT("max_decoded_size", 104857600, CFGF_NONE),
@@ -178,6 +180,15 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "MIME nesting deeper than this leaves a message UNCHECKED"},
 	{0, "max_mime_parts", 1, 1000000,
 	 "more MIME parts than this leave a message UNCHECKED"},
+	{0, "max_header_field_size", 1024, 1073741824,
+	 "a header field (with its continuation lines) longer than this, in "
+	 "the message's header or a part's, leaves the message UNCHECKED "
+	 "without parsing its MIME; parsing costs up to 60 times a field's "
+	 "size (Postfix cuts fields at header_size_limit, 102400)"},
+	{0, "max_header_fields", 10, 10000000,
+	 "more header fields than this, the message's and its parts' "
+	 "together, leave the message UNCHECKED without parsing its MIME "
+	 "(parsing keeps some 600 bytes per field)"},
 	{0, "max_archive_depth", 0, 100,
 	 "archives nested deeper than this are not opened (UNCHECKED)"},
 	{0, "max_archive_files", 1, 10000000,

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "mime_bounds.h"
 #include "mime_parse.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
@@ -986,7 +987,11 @@ int
 mime_parse(struct txn *t)
 {
 	int fd = spool_fd(t->spool);
+	int over;
 
+	/* GMime builds the whole tree first: bound it before (mime_bounds.h). */
+	if ((over = mime_bounds_spool(t)) != 0)
+		return over < 0 ? -1 : 0;
 	/* Everyone else reads the spool with pread: the offset is GMime's. */
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		txn_set_error(t, TXN_ERR_PARSE, "spool: %s", strerror(errno));

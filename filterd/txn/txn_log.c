@@ -3,6 +3,11 @@
 /*	txn_log 3
 /* SUMMARY
 /*	the one summary line per message
+/* DESCRIPTION
+/*	Each field that a message or a peer can fill is escaped here, as
+/*	the log writer would, and cut to its own bound with a visible
+/*	"..." (safe_log_text), so that the line's own fields (envelope,
+/*	mail_id, size, timings) always fit in one log line.
 /*--*/
 
 #include <string.h>
@@ -12,6 +17,36 @@
 #include "txn_log.h"
 #include "util/buf.h"
 #include "util/msg.h"
+#include "util/safe.h"
+
+/* txn_log_text - content, escaped and cut to at most max bytes */
+static void
+txn_log_text(struct buf *out, const char *text, size_t max)
+{
+	char cut[TXN_LOG_FIELD_MAX + 1];
+
+	if (max > TXN_LOG_FIELD_MAX)
+		max = TXN_LOG_FIELD_MAX;
+	(void)safe_log_text(cut, max + 1, text, strlen(text));
+	buf_puts(out, cut);
+}
+
+/* txn_log_rcpts - " <a>,<b>", as many as TXN_LOG_RCPTS allows */
+static void
+txn_log_rcpts(const struct txn *t, struct buf *out)
+{
+	size_t start = out->len;
+
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		if (out->len - start >= TXN_LOG_RCPTS) {
+			buf_printf(out, ",...(%zu more)", t->n_rcpts - i);
+			break;
+		}
+		buf_puts(out, i ? ",<" : " <");
+		txn_log_text(out, t->rcpts[i].addr, TXN_LOG_ADDR);
+		buf_puts(out, ">");
+	}
+}
 
 /* txn_log_word - one action word in the {...} list */
 static void
@@ -85,39 +120,60 @@ txn_log_format(const struct txn *t, struct buf *out)
 		   ccat);
 	/* What was found, as amavis shows it: "INFECTED (Eicar-...)". */
 	if (t->ccat == TXN_CCAT_VIRUS || t->ccat == TXN_CCAT_BANNED ||
-	    t->ccat == TXN_CCAT_UNCHECKED)
-		buf_printf(out, " (%s)",
-			   t->ccat == TXN_CCAT_VIRUS	? t->virus
-			   : t->ccat == TXN_CCAT_BANNED ? t->banned
-							: t->unchecked);
-	buf_printf(out, " %s, %s%s [%s]:%d [%s] <%s> ->", actions.data,
-		   t->bank.path, t->bank.v.originating ? " LOCAL" : "",
-		   t->client.addr, t->client.port, t->peer_addr, t->sender);
+	    t->ccat == TXN_CCAT_UNCHECKED) {
+		buf_puts(out, " (");
+		txn_log_text(out,
+			     t->ccat == TXN_CCAT_VIRUS	  ? t->virus
+			     : t->ccat == TXN_CCAT_BANNED ? t->banned
+							  : t->unchecked,
+			     TXN_LOG_REASON);
+		buf_puts(out, ")");
+	}
+	/* The bank path is ours (configuration, at most 255 bytes). */
+	buf_printf(out, " %s, %s%s [", actions.data, t->bank.path,
+		   t->bank.v.originating ? " LOCAL" : "");
 	buf_release(&actions);
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		buf_printf(out, "%s<%s>", i ? "," : " ", t->rcpts[i].addr);
-	if (t->client.ident)
-		buf_printf(out, ", Queue-ID: %s", t->client.ident);
-	if (t->message_id)
-		buf_printf(out, ", Message-ID: %s", t->message_id);
+	txn_log_text(out, t->client.addr, TXN_LOG_ADDR);
+	buf_printf(out, "]:%d [", t->client.port);
+	txn_log_text(out, t->peer_addr, TXN_LOG_ADDR);
+	buf_puts(out, "] <");
+	txn_log_text(out, t->sender, TXN_LOG_ADDR);
+	buf_puts(out, "> ->");
+	txn_log_rcpts(t, out);
+	if (t->client.ident) {
+		buf_puts(out, ", Queue-ID: ");
+		txn_log_text(out, t->client.ident, TXN_LOG_ID);
+	}
+	if (t->message_id) {
+		buf_puts(out, ", Message-ID: ");
+		txn_log_text(out, t->message_id, TXN_LOG_MESSAGE_ID);
+	}
 	buf_printf(out, ", mail_id: %s", t->id);
 	if (t->mime.malformed)
 		buf_puts(out, ", MIME: malformed");
-	if (t->spam_scanned)
-		buf_printf(out, ", Hits: %.3f, tests=[%s]", t->spam_score,
-			   t->spam_hits ? t->spam_hits : "");
+	if (t->spam_scanned) {
+		buf_printf(out, ", Hits: %.3f, tests=[", t->spam_score);
+		txn_log_text(out, t->spam_hits ? t->spam_hits : "",
+			     TXN_LOG_HITS);
+		buf_puts(out, "]");
+	}
 	buf_printf(out, ", size: %lld", (long long)t->size);
-	if (t->queued_as)
-		buf_printf(out, ", queued_as: %s", t->queued_as);
+	if (t->queued_as) {
+		buf_puts(out, ", queued_as: ");
+		txn_log_text(out, t->queued_as, TXN_LOG_REPLY);
+	}
 	/* What a next hop said when it took none of a recipient. */
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		const struct txn_rcpt *rc = t->rcpts + i;
 
 		if (rc->by == RCPT_BY_HOP && rc->state != RCPT_DELIVERED &&
 		    rc->reply.code) {
-			buf_printf(out, ", refused: <%s> %d %s %s", rc->addr,
-				   rc->reply.code, rc->reply.dsn,
-				   rc->reply.text);
+			buf_puts(out, ", refused: <");
+			txn_log_text(out, rc->addr, TXN_LOG_ADDR);
+			buf_printf(out, "> %d ", rc->reply.code);
+			txn_log_text(out, rc->reply.dsn, TXN_LOG_DSN);
+			buf_puts(out, " ");
+			txn_log_text(out, rc->reply.text, TXN_LOG_REPLY);
 			break;
 		}
 	}
@@ -127,8 +183,11 @@ txn_log_format(const struct txn *t, struct buf *out)
 		   txn_ms(&t->t_start, &now), txn_ms(&t->t_start, &t->t_data),
 		   txn_ms(&t->t_data, &t->t_scan), t->ms_virus, t->ms_banned,
 		   t->ms_spam, txn_ms(&t->t_scan, &t->t_forward));
-	if (t->error)
-		buf_printf(out, ", error: %s", t->error_text);
+	if (t->error) {
+		buf_puts(out, ", error: ");
+		txn_log_text(out, t->error_text ? t->error_text : "",
+			     TXN_LOG_REPLY);
+	}
 }
 
 /* txn_log - log the summary line */

@@ -20,6 +20,8 @@ import os
 import re
 import resource
 import sys
+import threading
+import time
 import unittest
 import zipfile
 
@@ -267,6 +269,142 @@ class ScanLimitTest(UncheckedTestCase):
         msg = self.assert_passed_unchecked(r, "big clean", "MaxFileSize")
         self.assertIsNone(msg["X-Virus-Scanned"])
 
+
+def many_parts(n, extra, subject):
+    """n small text parts and then extra, as one multipart message."""
+    return message(multipart(
+        [(b"Content-Type: text/plain\r\n", b"part %d\r\n" % i)
+         for i in range(n)] + extra), subject)
+
+
+class MimeBoundsTest(UncheckedTestCase):
+    """What GMime would build is bounded before it builds it: past the
+    bound the message is UNCHECKED without the parse (one pass over the
+    spool), and libclamav's own mail parser still scans it whole."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_peers(("default", "reject"))
+        fwd = [cls.sink.addr]
+        cls.fd = h.Filterd(
+            cls.tmp, "fd",
+            listen=[(cls.ports["default"], "smtp", "default"),
+                    (cls.ports["reject"], "smtp", "REJ")],
+            banks={"default": dict(forward=fwd, **BANNED),
+                   "REJ": dict(final_virus_destiny="reject",
+                               final_banned_destiny="reject")},
+            max_mime_parts=5, max_header_field_size=2048,
+            message_size_limit=5000000,
+            raw='clamav { database = "%s" }' % cls.db)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, listener, msg):
+        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
+                              timeout=30)
+
+    def test_parts_past_the_bound_are_unchecked_unparsed(self):
+        # 5 parts allow 2 * 5 + 1000 lines that begin with "--".
+        r = self.send("default", many_parts(1100, [], "many parts"))
+        self.assert_passed_unchecked(
+            r, "many parts", "more than 5 MIME parts: over 1010 boundary "
+            "lines")
+
+    def test_parts_within_the_bound_are_parsed(self):
+        r = self.send("default", many_parts(400, [], "some parts"))
+        # GMime's walk tells the exact limit.
+        self.assert_passed_unchecked(r, "some parts", "more than 5 MIME "
+                                     "parts")
+        self.assertNotIn("boundary lines", self.log_line("some parts"))
+
+    def test_virus_past_the_part_bound_is_found(self):
+        eicar = attachment("eicar.bin", EICAR)
+        r = self.send("reject", many_parts(1100, [eicar], "parts virus"))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+
+    def test_long_header_field_is_unchecked_unparsed(self):
+        words = b"X-Words: " + b"x " * 1100 + b"\r\n"
+        r = self.send("default", message(b"hi\r\n", "long field", words))
+        self.assert_passed_unchecked(
+            r, "long field", "a header field longer than 2048 bytes")
+
+    def test_long_folded_field_in_a_part_is_unchecked(self):
+        folded = b"X-Words: x\r\n" + b" folded\r\n" * 300
+        part = (b"Content-Type: text/plain\r\n" + folded, b"hi\r\n")
+        r = self.send("default", message(multipart([PLAIN, part]),
+                                         "long part field"))
+        self.assert_passed_unchecked(
+            r, "long part field", "a header field longer than 2048 bytes")
+
+    def test_virus_beside_a_long_header_field_is_found(self):
+        words = b"X-Words: " + b"x " * 1100 + b"\r\n"
+        r = self.send("reject", message(multipart([
+            PLAIN, attachment("eicar.bin", EICAR)]), "field virus", words))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+    def test_many_header_fields_are_unchecked_unparsed(self):
+        fields = b"X-A: x\r\n" * 10001
+        r = self.send("default", message(b"hi\r\n", "many fields", fields))
+        self.assert_passed_unchecked(r, "many fields",
+                                     "more than 10000 header fields")
+
+
+class MimeBoundsMemoryTest(UncheckedTestCase):
+    """What the header of a hostile message costs a child, with the
+    shipped limits."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_peers(())
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": dict(
+                forward=[cls.sink.addr], bypass_virus_checks=True)},
+            max_requests=1, message_size_limit=30000000)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def peak_mb(self, msg):
+        """The largest VmHWM of a child while it takes msg (MB)."""
+        peak = {}
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                for pid in self.fd.children():
+                    try:
+                        with open("/proc/%d/status" % pid) as f:
+                            for l in f:
+                                if l.startswith("VmHWM:"):
+                                    peak[pid] = int(l.split()[1]) // 1024
+                    except OSError:
+                        pass
+                time.sleep(0.02)
+        t = threading.Thread(target=watch, daemon=True)
+        t.start()
+        try:
+            r = h.send_message(self.fd.port, SENDER, [RCPT], msg,
+                               timeout=120)
+        finally:
+            stop.set()
+            t.join(5)
+        return r, max(peak.values() or [0])
+
+    def test_many_header_fields_cost_memory_in_proportion(self):
+        """20 MB of short header fields made a child use 1.5 GB: GMime
+        keeps some 600 bytes per field it parses."""
+        msg = message(b"hi\r\n", "fields cost", b"X-A: x\r\n" * 2500000)
+        r, peak = self.peak_mb(msg)
+        self.assertEqual(r.code, 250, r)
+        self.assertLess(peak, 10 * len(msg) // 1000000 + 40,
+                        "child peak %d MB for a %d MB message" % (
+                            peak, len(msg) // 1000000))
+        self.assertIn("more than 10000 header fields",
+                      self.log_line("fields cost"))
 
 FSIZE = 2 << 20  # the file size limit of ScanFailureTest's filterd
 
