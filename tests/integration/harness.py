@@ -62,18 +62,37 @@ def wait_until(pred, timeout=10.0, interval=0.05):
         time.sleep(interval)
 
 
+# Ports for the servers tests start, below the kernel's ephemeral range
+# (32768-60999 on Linux): a port bind(0) hands out is one any process's
+# next connect() may take as its local port, and one another test run in
+# parallel is handed next. Random ports here, each tried by bind, collide
+# only if two tests pick the same one in the same instant.
+TEST_PORTS = (10000, 30000)
+
+
+def _bound_test_port():
+    """A socket bound to a free port of TEST_PORTS (not listening)."""
+    import random
+    for _ in range(1000):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((LOCALHOST, random.randrange(*TEST_PORTS)))
+            return s
+        except OSError:
+            s.close()
+    raise RuntimeError("no free port in %d-%d" % TEST_PORTS)
+
+
 def free_ports(count):
-    """free_ports - count distinct free TCP ports on 127.0.0.1.
+    """free_ports - count distinct free TCP ports on 127.0.0.1, for
+    servers the test starts (TEST_PORTS).
 
     All sockets stay bound until every port is chosen, so the ports are
-    distinct; the kernel may still hand one out again later, which is
-    unlikely on a test machine."""
+    distinct."""
     socks = []
     try:
         for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((LOCALHOST, 0))
-            socks.append(s)
+            socks.append(_bound_test_port())
         return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
@@ -91,8 +110,7 @@ def refusing_ports(test, count):
     free a moment ago can)."""
     ports = []
     for _ in range(count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind((LOCALHOST, 0))
+        s = _bound_test_port()
         test.addCleanup(s.close)
         ports.append(s.getsockname()[1])
     return ports
