@@ -1,0 +1,99 @@
+"""test_attack3 - second-round review of issue 11's fixes (attacker 3).
+
+Every test here was written by an outside reviewer as an attack and failed
+on the code it was written against; each docstring starts with "ATTACK:"
+and says what filterd did and what the product promises instead. They
+assert the promise, so they pass once the defect is fixed.
+
+Peers are real: filterd with libclamav and a test signature database
+(test_checks.signature_db), and a WireSink next hop that keeps the exact
+bytes of each copy."""
+
+import os
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from test_attack_content import AttackBase  # noqa: E402
+from test_checks import b64, message, multipart  # noqa: E402
+
+SENDER = "sender@example.org"
+RCPT = "rcpt@example.net"
+
+
+def peak_mb(test, msg, rcpts=("x@elsewhere.example",)):
+    """The reply to msg and the largest VmHWM (MB) of a child meanwhile."""
+    peak = {}
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for pid in test.fd.children():
+                try:
+                    with open("/proc/%d/status" % pid) as f:
+                        for line in f:
+                            if line.startswith("VmHWM:"):
+                                peak[pid] = int(line.split()[1]) // 1024
+                except OSError:
+                    pass
+            time.sleep(0.02)
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        r = h.send_message(test.port, SENDER, list(rcpts), msg, timeout=120)
+    finally:
+        stop.set()
+        t.join(5)
+    return r, max(peak.values() or [0])
+
+
+class AttachedMemoryAttack(AttackBase):
+    """What an attached message costs a child: mime_bounds counts the
+    spool only, the attached messages mime_parse decodes are given to
+    GMime unbounded."""
+
+    BANK = {"bypass_virus_checks": True}
+    CONF = {"message_size_limit": 30000000, "max_requests": 1}
+
+    def assert_bounded(self, msg):
+        r, peak = peak_mb(self, msg)
+        self.assertIn(r.code, (250, 451, 552, 554), r)
+        self.assertLess(peak, 10 * len(msg) // 1000000 + 40,
+                        "child peak %d MB for a %d MB message; %r" % (
+                            peak, len(msg) // 1000000, r))
+
+    def test_header_field_in_text_that_looks_like_mail(self):
+        """ATTACK: a text/plain part whose content starts "From: ..." is
+        opened as an attached message (mime_walk_is_message) and parsed
+        by GMime; its 10 MB header field is content to mime_bounds, so
+        the bound that keeps GMime's decoding (some 60 bytes per byte)
+        in check never sees it."""
+        inner = (b"From: a@example.org\r\nX-Words: " + b"x " * 5000000 +
+                 b"\r\n\r\nbody\r\n")
+        msg = message(multipart([(b"Content-Type: text/plain\r\n",
+                                  inner)]), "attached-field")
+        self.assert_bounded(msg)
+
+    def test_many_parts_in_a_base64_message_rfc822(self):
+        """ATTACK: a message/rfc822 part sent base64 holding 200,000
+        empty MIME parts: its delimiters are base64 in the spool, so
+        mime_bounds counts none of them, and GMime builds the whole tree
+        of the decoded message (some 2 KB a part) before the walk stops
+        at max_mime_parts."""
+        body = b"".join(b"--b1\r\nContent-Type: application/octet-stream"
+                        b"\r\n\r\nx\r\n" for _ in range(200000))
+        inner = (b"From: a@example.org\r\nMIME-Version: 1.0\r\n"
+                 b"Content-Type: multipart/mixed; boundary=b1\r\n\r\n" +
+                 body + b"--b1--\r\n")
+        msg = message(multipart([
+            (b"Content-Type: message/rfc822\r\n"
+             b"Content-Transfer-Encoding: base64\r\n", b64(inner))]),
+            "attached-parts")
+        self.assert_bounded(msg)
+
+
+if __name__ == "__main__":
+    unittest.main()
