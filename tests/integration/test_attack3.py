@@ -18,6 +18,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from test_attack_content import AttackBase  # noqa: E402
+from test_attack2 import GTUBE, AttackCase  # noqa: E402
 from test_checks import b64, message, multipart  # noqa: E402
 
 SENDER = "sender@example.org"
@@ -93,6 +94,38 @@ class AttachedMemoryAttack(AttackBase):
              b"Content-Transfer-Encoding: base64\r\n", b64(inner))]),
             "attached-parts")
         self.assert_bounded(msg)
+
+
+class BoundsMaskSpamAttack(AttackCase):
+    """Spam that also trips mime_bounds (a cheap thing for a sender)."""
+
+    def spam_passes(self, extra, body):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(banks={"default": {
+            "forward": [sink.addr], "final_spam_destiny": "discard"}},
+            quarantine_dir=os.path.join(self.tmp.path, "q"))
+        msg = (b"From: a@example.org\r\nSubject: spam\r\n" + extra +
+               b"\r\n" + GTUBE + b"\r\n" + body)
+        r = h.send_message(fd.port, SENDER, [RCPT], msg)
+        time.sleep(0.5)
+        self.assertEqual(sink.count(), 0,
+                         "spam passed as UNCHECKED: %r\n%s" % (
+                             r, fd.log_text()[-600:]))
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+
+    def test_spam_with_many_dash_lines_is_still_spam(self):
+        """ATTACK: 3,001 lines that begin with "--" (12 KB: a long
+        signature, a diff) make mime_bounds refuse the message to GMime;
+        mime_parse then leaves no spam views, scan_spam returns without
+        scoring (spam_scanned 0), and GTUBE (score 1000) is passed as
+        UNCHECKED though the bank says final_spam_destiny = discard: the
+        spam check (the built-in rules and spamd alike) is skipped by
+        anyone who adds a few KB of dashes."""
+        self.spam_passes(b"", b"--\r\n" * 3001)
+
+    def test_spam_with_many_header_fields_is_still_spam(self):
+        """ATTACK: the same with 10,001 short header fields (70 KB)."""
+        self.spam_passes(b"X-A: x\r\n" * 10001, b"")
 
 
 if __name__ == "__main__":
