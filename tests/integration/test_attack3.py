@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from test_attack_content import AttackBase  # noqa: E402
 from test_attack2 import GTUBE, AttackCase  # noqa: E402
-from test_checks import b64, message, multipart  # noqa: E402
+from test_checks import attachment, b64, message, multipart  # noqa: E402
 
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
@@ -96,8 +96,9 @@ class AttachedMemoryAttack(AttackBase):
         self.assert_bounded(msg)
 
 
-class BoundsMaskSpamAttack(AttackCase):
-    """Spam that also trips mime_bounds (a cheap thing for a sender)."""
+class BoundsMaskAttack(AttackCase):
+    """Spam or a banned part that also trips mime_bounds (a cheap thing
+    for a sender)."""
 
     def spam_passes(self, extra, body):
         sink = self.start(h.Sink(self.tmp))
@@ -126,6 +127,37 @@ class BoundsMaskSpamAttack(AttackCase):
     def test_spam_with_many_header_fields_is_still_spam(self):
         """ATTACK: the same with 10,001 short header fields (70 KB)."""
         self.spam_passes(b"X-A: x\r\n" * 10001, b"")
+
+
+    def test_banned_attachment_with_many_dash_lines_is_still_banned(self):
+        """ATTACK: the same trick for banned names: a part named
+        invoice.exe, then 3,001 "--" lines after the closing delimiter
+        (the epilogue, which no mail program shows). GMime never sees the
+        message, so the banned check has no parts to look at and finds
+        nothing; the message is UNCHECKED, whose default destiny passes
+        it, and the .exe that final_banned_destiny = reject refuses is
+        delivered (with an X-Amavis-Alert the recipient's program does
+        not show). A check that could not run must not let through what
+        the policy bans: the names are in the part headers of the first
+        few KB."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(banks={"default": {
+            "forward": [sink.addr], "final_banned_destiny": "reject",
+            "banned_filename": ["(?i)\\.exe$"]}},
+            quarantine_dir=os.path.join(self.tmp.path, "q"))
+        hdrs, body = multipart([
+            (b"Content-Type: text/plain\r\n", b"see attachment\r\n"),
+            attachment("invoice.exe", b"MZ" + b"\0" * 200)])
+        control = message((hdrs, body), "banned")
+        r = h.send_message(fd.port, SENDER, [RCPT], control)
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        msg = message((hdrs, body + b"--\r\n" * 3001), "banned")
+        r = h.send_message(fd.port, SENDER, [RCPT], msg)
+        time.sleep(0.5)
+        self.assertEqual(sink.count(), 0,
+                         "banned part passed as UNCHECKED: %r\n%s" % (
+                             r, fd.log_text()[-600:]))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
 
 
 if __name__ == "__main__":
