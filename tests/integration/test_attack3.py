@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from test_attack_content import AttackBase  # noqa: E402
 from test_attack2 import GTUBE, AttackCase  # noqa: E402
-from test_checks import attachment, b64, message, multipart  # noqa: E402
+from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
+                         multipart)
 
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
@@ -158,6 +159,42 @@ class BoundsMaskAttack(AttackCase):
                          "banned part passed as UNCHECKED: %r\n%s" % (
                              r, fd.log_text()[-600:]))
         self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+
+
+class QuotedPrintableAttack(AttackBase):
+    """Quoted-printable that GMime decodes otherwise than RFC 2045 says."""
+
+    def eicar_qp(self, soft, first=b"text/plain"):
+        """EICAR, quoted-printable, with a soft line break written soft
+        in its middle ("$" is plain QP text; "=" never occurs in it)."""
+        qp = EICAR[:30] + soft + EICAR[30:] + b"\r\n"
+        return message(multipart([
+            (b"Content-Type: " + first + b"\r\n", b"hi\r\n"),
+            (b"Content-Type: application/octet-stream; name=\"a.com\"\r\n"
+             b"Content-Transfer-Encoding: quoted-printable\r\n", qp)]),
+            "qp soft break")
+
+    def test_control_plain_soft_break(self):
+        """The control: "=" CR LF, a soft line break GMime knows."""
+        r, copies = self.send(self.eicar_qp(b"=\r\n"))
+        self.assertEqual(r.code, 554, r)
+        self.assertIn("VIRUS:", r.text)
+
+    def test_virus_behind_a_soft_break_with_trailing_blanks(self):
+        """ATTACK: RFC 2045 6.7 (3): "when decoding a Quoted-Printable
+        body, any trailing white space on a line must be deleted", so
+        "= " CR LF is a soft line break (Dovecot's qp-decoder, which
+        serves IMAP BINARY and Sieve, Python's quopri and MimeKit decode
+        it so). GMime keeps "= " and the line break as text; on the fast
+        path (parsed cleanly, no HTML) libclamav only gets GMime's
+        decoding of the part and the raw message, neither of which holds
+        EICAR whole, and the message is passed CLEAN. libclamav's own
+        mail parser is not run."""
+        for soft in (b"= \r\n", b"=\t\r\n", b"=  \t \r\n"):
+            with self.subTest(soft=soft):
+                r, copies = self.send(self.eicar_qp(soft))
+                if r.code == 250:
+                    self.assert_not_passed_clean(r, copies)
 
 
 if __name__ == "__main__":
