@@ -17,10 +17,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from test_attack_content import AttackBase  # noqa: E402
+from test_attack_content import AttackBase, mail_id  # noqa: E402
 from test_attack2 import GTUBE, AttackCase  # noqa: E402
 from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
-                         multipart)
+                         multipart, uuencoded)
 
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
@@ -195,6 +195,25 @@ class QuotedPrintableAttack(AttackBase):
                 r, copies = self.send(self.eicar_qp(soft))
                 if r.code == 250:
                     self.assert_not_passed_clean(r, copies)
+
+
+class InlineUuencodeAttack(AttackBase):
+
+    def test_banned_name_in_an_inline_uuencoded_file(self):
+        """ATTACK: "begin 644 invoice.exe" in a text/plain body is a file
+        to Thunderbird (it lists it as an attachment and saves it under
+        that name) and to amavisd-new (MIME::Parser extract_uuencode),
+        whose banned rules see its name. filterd's banned check looks at
+        MIME parts and archive members only, so the name is never
+        checked: the .exe that final_banned_destiny = reject refuses is
+        passed CLEAN. (libclamav unpacks it for the virus check, so the
+        content is seen; its name is not.)"""
+        body = (b"the file, as promised:\r\n\r\n" +
+                uuencoded("invoice.exe", b"MZ" + b"\0" * 100) + b"bye\r\n")
+        r, copies = self.send(message(body, "uu banned"))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.log_line(mail_id(r))))
+        self.assertIn("invoice.exe", r.text)
 
 
 if __name__ == "__main__":
