@@ -216,5 +216,53 @@ class InlineUuencodeAttack(AttackBase):
         self.assertIn("invoice.exe", r.text)
 
 
+class DelimiterAttack(AttackBase):
+    """Delimiter lines that GMime and libclamav's mail parser read
+    differently, in MIME that GMime parses cleanly: scan_run believes
+    one reading is enough then."""
+
+    VIRUS = (b"Content-Type: application/octet-stream; name=\"a.com\"\r\n"
+             b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(EICAR))
+
+    def msg(self, first, body, subject):
+        return message((b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;"
+                        b" boundary=b0\r\n", b"--b0\r\nContent-Type: " +
+                        first + b"\r\n\r\nhi\r\n" + body), subject)
+
+    def test_virus_after_a_delimiter_with_a_tab(self):
+        """ATTACK: "--b0" TAB CR LF is a delimiter (RFC 2046 5.1.1: the
+        boundary may be followed by transport padding, spaces and tabs);
+        GMime reads the part after it, and so do mail programs
+        (Thunderbird strips trailing white space before comparing).
+        libclamav's mail parser does not: with a text/html part beside
+        it, scan_run uses libclamav's reading only, and scans GMime's
+        parts only when GMime found the MIME malformed, ambiguous or
+        decoded otherwise, which this is not. EICAR in the a.com part is
+        passed CLEAN (with text/plain first, GMime's parts are scanned
+        and it is found: the control)."""
+        body = b"--b0\t\r\n" + self.VIRUS + b"--b0--\r\n"
+        for first in (b"text/plain", b"text/html"):
+            with self.subTest(first=first):
+                r, copies = self.send(self.msg(first, body, "tab delim"))
+                if r.code == 250:
+                    self.assert_not_passed_clean(r, copies)
+
+    def test_virus_in_a_part_after_the_close_delimiter(self):
+        """ATTACK: a part after the close delimiter "--b0--": GMime
+        keeps it as the epilogue (no part, no warning), libclamav's mail
+        parser reads it as a part and finds EICAR (with a text/html part
+        beside it: the control). On the fast path (text/plain only) the
+        raw message and GMime's parts are all libclamav is given, and the
+        message is passed CLEAN: the fast path sees less than the parser
+        it stands in for (the banned check never sees that part's name
+        either)."""
+        body = b"--b0--\r\n--b0\r\n" + self.VIRUS + b"--b0--\r\n"
+        for first in (b"text/html", b"text/plain"):
+            with self.subTest(first=first):
+                r, copies = self.send(self.msg(first, body, "epilogue"))
+                if r.code == 250:
+                    self.assert_not_passed_clean(r, copies)
+
+
 if __name__ == "__main__":
     unittest.main()
