@@ -264,5 +264,55 @@ class DelimiterAttack(AttackBase):
                     self.assert_not_passed_clean(r, copies)
 
 
+class PerRecipientBypassAttack(h.SinkWatch, h.PeerTestCase):
+    """A bank that bypasses the spam and banned checks, and a recipient
+    whose SQL policy says bypass_*_checks = 'N' (amavisd-new's opt-in:
+    a check runs when any recipient does not bypass it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from test_sql import start_sink_and_db
+        start_sink_and_db(cls, """
+          INSERT INTO policy (id, policy_name, bypass_spam_checks,
+                              bypass_banned_checks)
+            VALUES (2, 'opt-in', 'N', 'N');
+          INSERT INTO users (id, priority, policy_id, email) VALUES
+            (10, 9, 2, 'careful@example.net');
+          COMMIT;""")
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": {
+                "forward": [cls.sink.addr], "bypass_spam_checks": True,
+                "bypass_banned_checks": True,
+                "final_spam_destiny": "discard",
+                "final_banned_destiny": "discard",
+                "banned_filename": ["(?i)\\.exe$"]}},
+            raw='sql { lookup = {"%s"} }' % cls.db.dsn())
+        cls.start_for_class(cls.fd)
+
+    def test_recipient_that_does_not_bypass_gets_the_checks(self):
+        """ATTACK: decide_found() reads each recipient's bypass_* from
+        SQL (a recipient's 'N' overrides the bank's bypass), but
+        scan_run runs a check only when the *bank* does not bypass it
+        (scan_run_*_wanted). So for a recipient who opted in, GTUBE and
+        an invoice.exe attachment are never looked at: spam_scanned and
+        banned stay unset and both are delivered, as CLEAN, to the one
+        recipient whose policy asks for them to be discarded."""
+        for what, msg in (
+                ("spam", message(GTUBE + b"\r\n", "opt-in spam")),
+                ("banned", message(multipart([
+                    (b"Content-Type: text/plain\r\n", b"hi\r\n"),
+                    attachment("invoice.exe", b"MZ" + b"\0" * 100)]),
+                    "opt-in banned"))):
+            with self.subTest(what=what):
+                self.seen = {d.path for d in self.sink.dumps()}
+                r = h.send_message(self.fd.port, SENDER,
+                                   ["careful@example.net"], msg, timeout=30)
+                time.sleep(0.5)
+                self.assertEqual(self.new_dumps(), [], "%s delivered: %r" % (
+                    what, r))
+                self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+
+
 if __name__ == "__main__":
     unittest.main()
