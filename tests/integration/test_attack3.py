@@ -161,6 +161,40 @@ class BoundsMaskAttack(AttackCase):
         self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
 
 
+class SpamViewAttack(AttackCase):
+    """What the built-in spam rules are given to read."""
+
+    def test_spam_in_a_base64_attached_message_is_still_spam(self):
+        """ATTACK: spam forwarded as an attachment. Sent as
+        message/rfc822 (7bit), GMime parses it in place, its text is in
+        the spam views and GTUBE is discarded (the control). Sent base64,
+        the same attachment is opened by mime_walk_attached for the
+        virus and banned checks, but its parts are marked attached and
+        "add nothing to the spam views": the rules never see GTUBE and
+        the message is delivered CLEAN. Encoding the attachment is all
+        it takes to hide spam from the built-in rules (spamd, when one is
+        configured, gets the raw message)."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(banks={"default": {
+            "forward": [sink.addr], "final_spam_destiny": "discard"}},
+            quarantine_dir=os.path.join(self.tmp.path, "q"))
+        inner = (b"From: a@example.org\r\nSubject: offer\r\n\r\n" +
+                 GTUBE + b"\r\n")
+        for cte, body in ((b"7bit", inner), (b"base64", b64(inner))):
+            with self.subTest(cte=cte):
+                n = sink.count()
+                msg = message(multipart([
+                    (b"Content-Type: text/plain\r\n", b"fyi\r\n"),
+                    (b"Content-Type: message/rfc822\r\n"
+                     b"Content-Transfer-Encoding: " + cte + b"\r\n", body)]),
+                    "fwd spam")
+                r = h.send_message(fd.port, SENDER, [RCPT], msg)
+                time.sleep(0.5)
+                self.assertEqual(sink.count(), n, "spam delivered: %r\n%s" % (
+                    r, fd.log_text()[-400:]))
+                self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+
+
 class QuotedPrintableAttack(AttackBase):
     """Quoted-printable that GMime decodes otherwise than RFC 2045 says."""
 
