@@ -20,7 +20,7 @@ import harness as h  # noqa: E402
 from test_attack_content import AttackBase, mail_id  # noqa: E402
 from test_attack2 import GTUBE, AttackCase  # noqa: E402
 from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
-                         multipart, uuencoded)
+                         multipart, uuencoded, zipped)
 
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
@@ -231,7 +231,9 @@ class QuotedPrintableAttack(AttackBase):
                     self.assert_not_passed_clean(r, copies)
 
 
-class InlineUuencodeAttack(AttackBase):
+class BannedNameGapsAttack(AttackBase):
+    """Files a mail program shows by name that the banned check never
+    names."""
 
     def test_banned_name_in_an_inline_uuencoded_file(self):
         """ATTACK: "begin 644 invoice.exe" in a text/plain body is a file
@@ -245,6 +247,27 @@ class InlineUuencodeAttack(AttackBase):
         body = (b"the file, as promised:\r\n\r\n" +
                 uuencoded("invoice.exe", b"MZ" + b"\0" * 100) + b"bye\r\n")
         r, copies = self.send(message(body, "uu banned"))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.log_line(mail_id(r))))
+        self.assertIn("invoice.exe", r.text)
+
+    def test_banned_name_in_a_message_inside_a_zip(self):
+        """ATTACK: mime_parse now opens attached messages for the banned
+        check, but not one that is an archive member: docs.zip holding
+        fwd.eml, itself holding invoice.exe, is passed CLEAN (the member
+        names docs.zip lists are checked, not what fwd.eml holds). The
+        recipient opens the zip, then the .eml, and sees invoice.exe;
+        amavisd-new decodes an extracted member that file(1) calls mail
+        with its MIME decoder (its decoders list: 'mail' ->
+        do_mime_decode), so its banned rules see the name. (A virus there
+        is found: libclamav unpacks it all.)"""
+        inner = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"hi\r\n"),
+            attachment("invoice.exe", b"MZ" + b"\0" * 100)]), "inner")
+        r, copies = self.send(message(multipart([
+            (b"Content-Type: text/plain\r\n", b"hi\r\n"),
+            attachment("docs.zip", zipped("fwd.eml", inner),
+                       b"application/zip")]), "zip eml"))
         self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
                          "%r; %s" % (r, self.log_line(mail_id(r))))
         self.assertIn("invoice.exe", r.text)
