@@ -289,9 +289,8 @@ class DelimiterAttack(AttackBase):
     def test_virus_after_a_delimiter_with_a_tab(self):
         """ATTACK: "--b0" TAB CR LF is a delimiter (RFC 2046 5.1.1: the
         boundary may be followed by transport padding, spaces and tabs);
-        GMime reads the part after it, and so do mail programs
-        (Thunderbird strips trailing white space before comparing).
-        libclamav's mail parser does not: with a text/html part beside
+        GMime reads the part after it, as the RFC says a reader must.
+        libclamav's mail parser does not (it does with spaces): with a text/html part beside
         it, scan_run uses libclamav's reading only, and scans GMime's
         parts only when GMime found the MIME malformed, ambiguous or
         decoded otherwise, which this is not. EICAR in the a.com part is
