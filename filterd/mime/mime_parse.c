@@ -755,18 +755,14 @@ static int
 mime_attached_file(struct mime_walk *w)
 {
 	struct mime_summary *m = w->m;
-	char path[4096];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s.msgXXXXXX", w->t->conf->tmp_dir,
-		 w->t->id);
-	if ((fd = mkstemp(path)) < 0) {
+	if ((fd = txn_temp_file(w->t, "msg")) < 0) {
 		m->failed = pool_printf(w->t->pool,
 					"cannot make a temporary file: %s",
 					strerror(errno));
 		return -1;
 	}
-	(void)unlink(path);
 	m->attached = g_mime_stream_fs_new(fd); /* owns fd */
 	m->attached_options = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(m->attached_options,
@@ -1122,14 +1118,11 @@ static int
 mime_variant(struct txn *t, const off_t *place, size_t n, size_t keep)
 {
 	int in = spool_fd(t->spool);
-	char path[4096], chunk[65536];
+	char chunk[65536];
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/%s.readXXXXXX", t->conf->tmp_dir,
-		 t->id);
-	if ((fd = mkstemp(path)) < 0)
+	if ((fd = txn_temp_file(t, "read")) < 0)
 		return -1;
-	(void)unlink(path);
 	for (off_t off = 0; off < t->size;) {
 		size_t want = t->size - off < (off_t)sizeof(chunk)
 				      ? (size_t)(t->size - off)
@@ -1241,15 +1234,11 @@ int
 mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		  long *size)
 {
-	char path[4096];
 	int fd, err;
 
 	*size = 0;
-	snprintf(path, sizeof(path), "%s/%s.partXXXXXX", t->conf->tmp_dir,
-		 t->id);
-	if ((fd = mkstemp(path)) < 0)
+	if ((fd = txn_temp_file(t, "part")) < 0)
 		return -1;
-	(void)unlink(path);
 	if (mime_part_copy(p, fd, 0, max, size) < 0 ||
 	    lseek(fd, 0, SEEK_SET) < 0) {
 		err = errno ? errno : EIO;

@@ -155,20 +155,6 @@ banned_decoded(struct banned *b, long n)
 static void banned_archive(struct banned *b, int fd, const char *path,
 			   int depth, int sniffed);
 
-/* banned_temp - an unlinked temp file for decoded content */
-static int
-banned_temp(struct banned *b)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.arXXXXXX", b->t->conf->tmp_dir,
-		 b->t->id);
-	if ((fd = mkstemp(path)) >= 0)
-		(void)unlink(path);
-	return fd;
-}
-
 /* banned_write - all of buf to fd; 0, or -1 with errno */
 static int
 banned_write(int fd, const char *buf, size_t len)
@@ -203,7 +189,7 @@ banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
 				    "max_archive_depth");
 		return;
 	}
-	if ((fd = banned_temp(b)) < 0) {
+	if ((fd = txn_temp_file(b->t, "ar")) < 0) {
 		banned_error(b, "cannot make a temporary file");
 		return;
 	}

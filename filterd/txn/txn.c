@@ -11,7 +11,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/week.h"
 #include "mailid.h"
@@ -117,6 +119,20 @@ txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 		t->error = err;
 		t->error_text = pool_strdup(t->pool, text);
 	}
+}
+
+/* txn_temp_file - an unlinked temporary file in tmp_dir for this message */
+int
+txn_temp_file(const struct txn *t, const char *tag)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.%sXXXXXX", t->conf->tmp_dir, t->id,
+		 tag);
+	if ((fd = mkstemp(path)) >= 0)
+		(void)unlink(path);
+	return fd;
 }
 
 /* txn_ms - milliseconds between two instants (0 if either is unset) */
