@@ -292,16 +292,11 @@ class NextHopAttack(AttackCase):
         self.assertEqual(r.code, 250, r)
         hop.ext = ["X" * 4000] * 5000 + list(ScriptHop.EXT)
 
-        def hwm_kb():
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1])
-        before = hwm_kb()
+        before = h.vm_hwm_kb(pid)
         r = h.send_message(fd.port, SENDER, [GOOD], MSG, timeout=60)
         self.assertEqual(r.code, 250, r)
         self.assertEqual(fd.children(), [pid])
-        grown = hwm_kb() - before
+        grown = h.vm_hwm_kb(pid) - before
         self.assertLess(grown, 4 * 1024,
                         "child grew by %d kB for one EHLO reply" % grown)
 

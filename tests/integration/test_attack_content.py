@@ -15,8 +15,6 @@ import io
 import os
 import struct
 import sys
-import threading
-import time
 import unittest
 import zipfile
 import zlib
@@ -352,29 +350,8 @@ class MemoryTest(AttackBase):
 
     def peak_mb(self, msg):
         """The largest VmHWM of a child while it takes msg (MB)."""
-        peak = {}
-        stop = threading.Event()
-
-        def watch():
-            while not stop.is_set():
-                for pid in self.fd.children():
-                    try:
-                        with open("/proc/%d/status" % pid) as f:
-                            for l in f:
-                                if l.startswith("VmHWM:"):
-                                    peak[pid] = int(l.split()[1]) // 1024
-                    except OSError:
-                        pass
-                time.sleep(0.02)
-        t = threading.Thread(target=watch, daemon=True)
-        t.start()
-        try:
-            r = h.send_message(self.port, SENDER, ["x@elsewhere.example"],
-                               msg, timeout=120)
-        finally:
-            stop.set()
-            t.join(5)
-        return r, max(peak.values() or [0])
+        return h.children_peak_mb(self.fd, lambda: h.send_message(
+            self.port, SENDER, ["x@elsewhere.example"], msg, timeout=120))
 
     def test_many_mime_parts_cost_memory_in_proportion(self):
         """ATTACK: 10 MB of 200,000 empty MIME parts made a child use

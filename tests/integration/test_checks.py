@@ -399,16 +399,7 @@ def zip_bomb(size):
 
 def child_peak_kb(fd):
     """The largest peak RSS (VmHWM, kB) among filterd's children."""
-    peak = 0
-    for pid in fd.children():
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        except FileNotFoundError:
-            pass
-    return peak
+    return max([h.vm_hwm_kb(pid) or 0 for pid in fd.children()] + [0])
 
 
 class ChecksBadInputTest(h.PeerTestCase):
