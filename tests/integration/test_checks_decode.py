@@ -20,7 +20,6 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
 from test_checks import (EICAR, WireChecksCase, attachment,  # noqa: E402
                          b64, message, multipart, zipped)
 
