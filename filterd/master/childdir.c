@@ -14,21 +14,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "childdir.h"
 #include "util/xalloc.h"
 
+/* The longest "child.PID". */
+#define CHILDDIR_NAME_MAX (sizeof(CHILDDIR_PREFIX) + 24)
+
+/* childdir_name - "child.PID", the one place that spells it */
+static void
+childdir_name(char *name, size_t size, pid_t pid)
+{
+	snprintf(name, size, "%s%ld", CHILDDIR_PREFIX, (long)pid);
+}
+
 /* childdir_path - "parent/child.PID" */
 char *
 childdir_path(const char *parent, pid_t pid)
 {
-	size_t size = strlen(parent) + sizeof(CHILDDIR_PREFIX) + 24;
-	char *path = xmalloc(size);
+	size_t size = strlen(parent) + 1 + CHILDDIR_NAME_MAX;
+	char name[CHILDDIR_NAME_MAX], *path = xmalloc(size);
 
-	snprintf(path, size, "%s/%s%ld", parent, CHILDDIR_PREFIX, (long)pid);
+	childdir_name(name, sizeof(name), pid);
+	snprintf(path, size, "%s/%s", parent, name);
 	return path;
 }
 
@@ -88,10 +98,10 @@ childdir_rm_at(int dir_fd, const char *name, int depth, char *errbuf,
 int
 childdir_remove(const char *parent, pid_t pid, char *errbuf, size_t errsize)
 {
-	char name[sizeof(CHILDDIR_PREFIX) + 24], why[512];
+	char name[CHILDDIR_NAME_MAX], why[512];
 	int fd, rc;
 
-	snprintf(name, sizeof(name), "%s%ld", CHILDDIR_PREFIX, (long)pid);
+	childdir_name(name, sizeof(name), pid);
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(errbuf, errsize, "open %s: %s", parent,

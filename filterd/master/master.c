@@ -120,6 +120,23 @@ master_dir_error(const char *dir, int err)
 	return strerror(err);
 }
 
+/*
+ * master_dir_open - open dir as a directory, never through a symbolic
+ * link, and stat it: the descriptor, or -1 with the reason in err
+ */
+static int
+master_dir_open(const char *dir, struct stat *st, char *err, size_t errsize)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, st) == 0)
+		return fd;
+	snprintf(err, errsize, "%s: %s", dir, master_dir_error(dir, errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 /* Who owns a directory the master makes. */
 enum master_owner {
 	MASTER_OWNER_MASTER,   /* run_dir: children write nothing there */
@@ -153,14 +170,8 @@ master_dir(const struct conf *c, const char *dir, mode_t mode,
 		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errsize, "%s: %s", dir,
-			 master_dir_error(dir, errno));
-		if (fd >= 0)
-			close(fd);
+	if ((fd = master_dir_open(dir, &st, err, errsize)) < 0)
 		return -1;
-	}
 	if (geteuid() == 0 && c->user[0]) {
 		if ((pw = getpwnam(c->user)) == NULL) {
 			snprintf(err, errsize,
@@ -274,14 +285,12 @@ static int
 master_tmp_open(const struct master *m, const char *dir, int *fdp,
 		struct stat *st, char *err, size_t errsize)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char why[1024];
+	int fd;
 
 	*fdp = -1;
-	if (fd < 0 || fstat(fd, st) < 0) {
-		snprintf(err, errsize, "tmp_dir %s: %s", dir,
-			 master_dir_error(dir, errno));
-		if (fd >= 0)
-			close(fd);
+	if ((fd = master_dir_open(dir, st, why, sizeof(why))) < 0) {
+		snprintf(err, errsize, "tmp_dir %s", why);
 		return -1;
 	}
 	if (m->tmp_fd >= 0 && st->st_dev == m->tmp_dev &&

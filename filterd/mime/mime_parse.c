@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "mime_bounds.h"
@@ -78,6 +77,15 @@ mime_init(void)
 	g_mime_init();
 }
 
+/* mime_ends_with - does name end in ext (case aside), after something? */
+static int
+mime_ends_with(const char *name, const char *ext)
+{
+	size_t nl = strlen(name), el = strlen(ext);
+
+	return nl > el && g_ascii_strcasecmp(name + nl - el, ext) == 0;
+}
+
 /* mime_is_archive - by declared type (may be NULL) or file name */
 int
 mime_is_archive(const char *type, const char *name)
@@ -85,24 +93,37 @@ mime_is_archive(const char *type, const char *name)
 	for (size_t i = 0; type && i < G_N_ELEMENTS(mime_archive_types); i++)
 		if (strcmp(type, mime_archive_types[i]) == 0)
 			return 1;
-	for (size_t i = 0; name && i < G_N_ELEMENTS(mime_archive_exts); i++) {
-		size_t nl = strlen(name), el = strlen(mime_archive_exts[i]);
-
-		if (nl > el &&
-		    strcasecmp(name + nl - el, mime_archive_exts[i]) == 0)
+	for (size_t i = 0; name && i < G_N_ELEMENTS(mime_archive_exts); i++)
+		if (mime_ends_with(name, mime_archive_exts[i]))
 			return 1;
-	}
 	return 0;
 }
 
 /* The head of a part looked at to tell whether it is a mail message. */
-#define SNIFF_MAIL_HEAD 4096
+#define MIME_MAIL_HEAD 4096
 
 /* Header fields that say "a mail message" when it starts with them. */
 static const char *const mime_mail_fields[] = {
 	"From",		"Received",   "Return-Path", "MIME-Version",
 	"Content-Type", "Message-ID", "Date",	     "Subject",
 	"To",		"Sender",     "Reply-To",    "Delivered-To"};
+
+/* mime_blank - does a blank line start at buf[i]? */
+static int
+mime_blank(const char *buf, size_t len, size_t i)
+{
+	return buf[i] == '\n' ||
+	       (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n');
+}
+
+/* mime_next_line - where the line after the one at i starts */
+static size_t
+mime_next_line(const char *buf, size_t len, size_t i)
+{
+	const char *lf = memchr(buf + i, '\n', len - i);
+
+	return lf ? (size_t)(lf - buf) + 1 : len;
+}
 
 /*
  * mime_is_mail - does head start as a mail message does: an optional
@@ -115,15 +136,10 @@ mime_is_mail(const char *head, size_t len)
 	size_t i = 0;
 	int fields = 0, mail = 0;
 
-	if (len >= 5 && memcmp(head, "From ", 5) == 0) {
-		const char *lf = memchr(head, '\n', len);
-
-		i = lf ? (size_t)(lf - head) + 1 : len;
-	}
-	while (i < len && head[i] != '\n' &&
-	       !(head[i] == '\r' && i + 1 < len && head[i + 1] == '\n')) {
-		const char *lf = memchr(head + i, '\n', len - i);
-		size_t end = lf ? (size_t)(lf - head) + 1 : len, n = i, nl;
+	if (len >= 5 && memcmp(head, "From ", 5) == 0)
+		i = mime_next_line(head, len, 0);
+	while (i < len && !mime_blank(head, len, i)) {
+		size_t end = mime_next_line(head, len, i), n = i, nl;
 
 		if (head[i] == ' ' || head[i] == '\t') {
 			if (fields == 0)
@@ -138,8 +154,9 @@ mime_is_mail(const char *head, size_t len)
 		/* White space before the colon: RFC 5322's obsolete syntax. */
 		while (n < end && (head[n] == ' ' || head[n] == '\t'))
 			n++;
+		/* Not a field: fine only where head cut the last line. */
 		if (nl == 0 || n >= end || head[n] != ':')
-			return lf == NULL && fields > 0 ? mail : 0;
+			return head[end - 1] != '\n' && fields > 0 ? mail : 0;
 		fields++;
 		for (size_t k = 0; k < G_N_ELEMENTS(mime_mail_fields); k++)
 			if (strlen(mime_mail_fields[k]) == nl &&
@@ -583,6 +600,14 @@ mime_limit(struct mime_walk *w, const char *why)
 		w->m->unchecked = why;
 }
 
+/* mime_too_deep - a part past max_mime_depth is left out */
+static void
+mime_too_deep(struct mime_walk *w)
+{
+	mime_limit(w, pool_printf(w->t->pool, "MIME nesting deeper than %d",
+				  w->t->conf->max_mime_depth));
+}
+
 /* mime_undecoded - a part cannot be decoded for sure (the first reason) */
 static void
 mime_undecoded(struct mime_walk *w, const char *what)
@@ -711,15 +736,9 @@ mime_walk_base64(struct mime_walk *w, struct mime_part *p)
 static int
 mime_name_ends(const struct mime_part *p, const char *ext)
 {
-	size_t el = strlen(ext);
-
-	for (size_t i = 0; i < p->n_names; i++) {
-		size_t nl = strlen(p->names[i]);
-
-		if (nl > el &&
-		    g_ascii_strcasecmp(p->names[i] + nl - el, ext) == 0)
+	for (size_t i = 0; i < p->n_names; i++)
+		if (mime_ends_with(p->names[i], ext))
 			return 1;
-	}
 	return 0;
 }
 
@@ -733,7 +752,7 @@ mime_walk_is_message(const struct mime_part *p)
 {
 	static const char *const types[] = {"message/rfc822", "message/rfc2822",
 					    "message/global", "message/news"};
-	char head[SNIFF_MAIL_HEAD];
+	char head[MIME_MAIL_HEAD];
 
 	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
 		if (strcmp(p->type, types[i]) == 0)
@@ -755,18 +774,14 @@ static int
 mime_attached_file(struct mime_walk *w)
 {
 	struct mime_summary *m = w->m;
-	char path[4096];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s.msgXXXXXX", w->t->conf->tmp_dir,
-		 w->t->id);
-	if ((fd = mkstemp(path)) < 0) {
+	if ((fd = txn_temp_file(w->t, "msg")) < 0) {
 		m->failed = pool_printf(w->t->pool,
 					"cannot make a temporary file: %s",
 					strerror(errno));
 		return -1;
 	}
-	(void)unlink(path);
 	m->attached = g_mime_stream_fs_new(fd); /* owns fd */
 	m->attached_options = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(m->attached_options,
@@ -791,9 +806,7 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	GMimeMessage *msg;
 
 	if (depth + 1 > c->max_mime_depth) {
-		mime_limit(w, pool_printf(w->t->pool,
-					  "MIME nesting deeper than %d",
-					  c->max_mime_depth));
+		mime_too_deep(w);
 		return;
 	}
 	if (m->attached == NULL && mime_attached_file(w) < 0)
@@ -844,9 +857,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		return;
 	/* Too deep: this one is left out, its siblings are walked. */
 	if (depth > c->max_mime_depth) {
-		mime_limit(w, pool_printf(w->t->pool,
-					  "MIME nesting deeper than %d",
-					  c->max_mime_depth));
+		mime_too_deep(w);
 		return;
 	}
 	if ((int)w->m->n_parts >= c->max_mime_parts) {
@@ -1022,23 +1033,6 @@ mime_pread(int fd, char *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* mime_blank - does a blank line start at buf[i]? */
-static int
-mime_blank(const char *buf, size_t len, size_t i)
-{
-	return buf[i] == '\n' ||
-	       (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n');
-}
-
-/* mime_next_line - where the line after the one at i starts */
-static size_t
-mime_next_line(const char *buf, size_t len, size_t i)
-{
-	const char *lf = memchr(buf + i, '\n', len - i);
-
-	return lf ? (size_t)(lf - buf) + 1 : len;
-}
-
 /* mime_name_at - does name start at buf[i], followed by WSP* and one of end? */
 static int
 mime_name_at(const char *buf, size_t len, size_t i, const char *name,
@@ -1122,14 +1116,11 @@ static int
 mime_variant(struct txn *t, const off_t *place, size_t n, size_t keep)
 {
 	int in = spool_fd(t->spool);
-	char path[4096], chunk[65536];
+	char chunk[65536];
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/%s.readXXXXXX", t->conf->tmp_dir,
-		 t->id);
-	if ((fd = mkstemp(path)) < 0)
+	if ((fd = txn_temp_file(t, "read")) < 0)
 		return -1;
-	(void)unlink(path);
 	for (off_t off = 0; off < t->size;) {
 		size_t want = t->size - off < (off_t)sizeof(chunk)
 				      ? (size_t)(t->size - off)
@@ -1241,15 +1232,11 @@ int
 mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		  long *size)
 {
-	char path[4096];
 	int fd, err;
 
 	*size = 0;
-	snprintf(path, sizeof(path), "%s/%s.partXXXXXX", t->conf->tmp_dir,
-		 t->id);
-	if ((fd = mkstemp(path)) < 0)
+	if ((fd = txn_temp_file(t, "part")) < 0)
 		return -1;
-	(void)unlink(path);
 	if (mime_part_copy(p, fd, 0, max, size) < 0 ||
 	    lseek(fd, 0, SEEK_SET) < 0) {
 		err = errno ? errno : EIO;

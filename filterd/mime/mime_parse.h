@@ -23,18 +23,23 @@
 /*
 /*	Malformed MIME is parsed as well as GMime can and flagged
 /*	(mime.malformed). Ambiguous MIME that different parsers would read
-/*	differently (conflicting Content-* or MIME-Version fields, conflicting
-/*	parameters such as two boundary= values, a multipart without a
-/*	boundary, headerless parts, nesting overflow; two different Subject:
-/*	fields are merely malformed) is named in mime.ambiguous, in our own words ("ambiguous
-/*	MIME (conflicting parameter at offset 60)"), never the message's;
+/*	differently (conflicting Content-* or MIME-Version fields,
+/*	conflicting parameters such as two boundary= values, a multipart
+/*	without a boundary, headerless parts, nesting overflow; two
+/*	different Subject: fields are merely malformed) is named in
+/*	mime.ambiguous, in our own words ("ambiguous MIME (conflicting
+/*	parameter at offset 60)"), never the message's;
 /*	its parts are still walked, so that they can be checked as GMime
 /*	reads them. A part more than max_mime_depth levels deep is left
 /*	out, with what is in it, and the walk goes on with the next one (a
 /*	part after it is still checked); more than max_mime_parts parts
 /*	stop the walk. The first limit reached is named in mime.unchecked;
-/*	so is a message GMime cannot parse at all. Either makes the message
-/*	UNCHECKED: it is never passed as if it had been checked.
+/*	so is a message GMime cannot parse at all, and one past the bounds
+/*	mime_bounds_spool() checks first (header fields, delimiter lines:
+/*	mime_bounds.h), which GMime is then never given. Any of these makes
+/*	the message UNCHECKED: it is never passed as if it had been checked.
+/*	mime_parse() returns 0 (UNCHECKED is not a failure), or -1 with
+/*	TXN_ERR_PARSE when the spool cannot be read.
 /*
 /*	Attached messages are walked too. A leaf part that is a message
 /*	GMime did not parse as one (message/rfc822 sent base64 or
@@ -86,11 +91,12 @@
 /*	which mime_free() closes after it released them and their options.
 /*
 /*	mime_part_content() decodes one part (with part->encoding, see
-/*	above) into a new file in tmp_dir, at
-/*	most max bytes (longer content is cut there: ask for one byte more
-/*	than a limit to tell); it returns the open descriptor, or -1 with
-/*	errno set when the spool cannot be read or the file cannot be made
-/*	or written. The caller closes it; the file is already unlinked.
+/*	above) into a new file in tmp_dir (txn_temp_file), at most max bytes
+/*	(longer content is cut there: ask for one byte more than a limit to
+/*	tell), and sets *size to the bytes written; it returns the open
+/*	descriptor, or -1 with errno set when the spool cannot be read or
+/*	the file cannot be made or written. The caller closes it; the file
+/*	is already unlinked.
 /*
 /*	mime_part_span() tells where a part's content lies in the spool
 /*	when it is stored as is (no Content-Transfer-Encoding, 7bit, 8bit or
@@ -110,7 +116,6 @@
 /*	buf (for content type detection) and returns how many it got.
 /*
 /*	mime_init() initialises GMime once, in the master before fork.
-/*	Returns 0, or -1 with TXN_ERR_PARSE when the spool cannot be read.
 /* PROCESS
 /*	children, milter process.
 /*--*/

@@ -17,9 +17,10 @@
 /*	(spam that also holds something that could not be checked): the
 /*	destiny is that of the highest one that does not pass (amavisd-new's
 /*	blocking category), and the recipient's category is that one, or,
-/*	when everything passes, the highest. PASS leaves the recipient PENDING, to be
-/*	forwarded; DISCARD makes it DISCARDED (250 2.7.0, nothing
-/*	forwarded); REJECT makes it REJECTED (554 5.7.0 with the reason);
+/*	when everything passes, the highest. PASS leaves the recipient
+/*	PENDING, to be forwarded; DISCARD makes it DISCARDED (250 2.7.0,
+/*	nothing forwarded); REJECT makes it REJECTED (554 5.7.0 with the
+/*	reason);
 /*	BOUNCE makes it BOUNCING, for the NOTIFY stage (dsn.c) to tell the
 /*	sender (or decide, as amavis does, that nobody is to be told).
 /*	TEMPFAIL fails the message with a 4xx: it is never passed unchecked.

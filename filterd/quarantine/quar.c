@@ -27,6 +27,7 @@
 #include "policy/lookup.h"
 #include "quar.h"
 #include "spool/spool.h"
+#include "txn/mailid.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -267,18 +268,6 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 	return 0;
 }
 
-/* quar_mail_id_ok - 12 characters of the mail_id alphabet (base64url) */
-static int
-quar_mail_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-
-	if (len != 12)
-		return 0;
-	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			  "0123456789-_") == len;
-}
-
 /* quar_local_leftover - remove the .tmp copy a dead child left */
 int
 quar_local_leftover(const char *quarantine_dir, const char *mail_id, pid_t pid,
@@ -289,7 +278,7 @@ quar_local_leftover(const char *quarantine_dir, const char *mail_id, pid_t pid,
 
 	if (mail_id[0] == 0)
 		return 0;
-	if (!quar_mail_id_ok(mail_id)) {
+	if (!mailid_valid(mail_id)) {
 		snprintf(errbuf, errsize, "not a mail_id: refused");
 		return -1;
 	}

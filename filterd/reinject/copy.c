@@ -92,6 +92,22 @@ copy_put(struct copy_out *o, const char *p, size_t len)
 	o->last_lf = end[-1] == '\n';
 }
 
+/* copy_in_read - len bytes of the spool at off, or fewer: count, or -1 */
+static ssize_t
+copy_in_read(struct copy_in *in, char *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	do
+		n = pread(in->fd, buf, len, off);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	in->why = n < 0 ? strerror(errno)
+			: "the spool file is shorter than the message";
+	return -1;
+}
+
 /* copy_in_fill - want bytes in the window (fewer at the end): count or -1 */
 static ssize_t
 copy_in_fill(struct copy_in *in, size_t want)
@@ -107,15 +123,9 @@ copy_in_fill(struct copy_in *in, size_t want)
 
 		if ((off_t)room > in->end - in->off)
 			room = (size_t)(in->end - in->off);
-		n = pread(in->fd, in->buf + in->len, room, in->off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			in->why = n < 0 ? strerror(errno)
-					: "the spool file is shorter than "
-					  "the message";
+		n = copy_in_read(in, in->buf + in->len, room, in->off);
+		if (n < 0)
 			return -1;
-		}
 		in->len += (size_t)n;
 		in->off += n;
 	}
@@ -362,15 +372,8 @@ copy_line_len(struct copy_in *in)
 
 		if ((off_t)want > in->end - off)
 			want = (size_t)(in->end - off);
-		got = pread(in->fd, scratch, want, off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			in->why = got < 0 ? strerror(errno)
-					  : "the spool file is shorter than "
-					    "the message";
+		if ((got = copy_in_read(in, scratch, want, off)) < 0)
 			return -1;
-		}
 		lf = memchr(scratch, '\n', (size_t)got);
 		if (lf) {
 			if (lf > scratch)

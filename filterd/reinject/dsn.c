@@ -5,13 +5,10 @@
 /*	delivery status notifications that filterd sends itself
 /*--*/
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "conf/conf.h"
 #include "dsn.h"

@@ -4,25 +4,12 @@
 /* SUMMARY
 /*	banned file names and types, inside archives too
 /* DESCRIPTION
-/*	Every file name a part declares is checked (Content-Disposition
-/*	filename= and Content-Type name=), and the parts of attached
-/*	messages mime_parse opened, as parts.
-/*
-/*	Archives are found by content: the decoded head of every leaf part
-/*	and of every archive member is compared with scan_sniff's table of
-/*	what libarchive can open (a few comparisons; libmagic only runs for
-/*	banned_type rules, as before). A declared archive type or name
-/*	still opens the part too. Each archive is walked with libarchive:
-/*	member names are checked, the head of each member is read for its
-/*	type and for archives within, which are extracted to a temporary
-/*	file and walked in turn.
-/*
-/*	What cannot be walked is UNCHECKED, never CLEAN: encrypted members
-/*	or headers (logged UNCHECKED-ENCRYPTED, as amavis does), content that
-/*	says it is an archive but does not open, a libarchive warning or
-/*	error from a header or a member's data (corrupt, truncated), the
-/*	limits. A temporary file that cannot be made or written, or a part
-/*	that cannot be decoded, is a failure (SCAN_ERROR).
+/*	See scan_banned.h. Telling archives by content costs a few
+/*	comparisons per part and member (scan_sniff's table of what
+/*	libarchive can open); libmagic runs only when a banned_type rule
+/*	can use its answer. The head of each member is read for its type
+/*	and for archives within, which are extracted to a temporary file
+/*	(txn_temp_file) and walked in turn.
 /*
 /*	filterd never calls setlocale(3): in the C locale libarchive cannot
 /*	convert UTF-8 member names and warns. The walk runs in a C.UTF-8
@@ -155,20 +142,6 @@ banned_decoded(struct banned *b, long n)
 static void banned_archive(struct banned *b, int fd, const char *path,
 			   int depth, int sniffed);
 
-/* banned_temp - an unlinked temp file for decoded content */
-static int
-banned_temp(struct banned *b)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.arXXXXXX", b->t->conf->tmp_dir,
-		 b->t->id);
-	if ((fd = mkstemp(path)) >= 0)
-		(void)unlink(path);
-	return fd;
-}
-
 /* banned_write - all of buf to fd; 0, or -1 with errno */
 static int
 banned_write(int fd, const char *buf, size_t len)
@@ -203,7 +176,7 @@ banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
 				    "max_archive_depth");
 		return;
 	}
-	if ((fd = banned_temp(b)) < 0) {
+	if ((fd = txn_temp_file(b->t, "ar")) < 0) {
 		banned_error(b, "cannot make a temporary file");
 		return;
 	}

@@ -30,7 +30,7 @@
 /*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
 /*	cleanly, or with a part decoded otherwise than GMime would (an odd
 /*	Content-Transfer-Encoding, base64 cut short: mail programs differ)
-/*	is scanned whole with libclamav's own mail parser, as before.
+/*	is scanned whole with libclamav's own mail parser instead.
 /*	MIME that was not parsed cleanly (ambiguous MIME above all) or that
 /*	was decoded otherwise is also scanned part by part as we read it
 /*	(a part whose encoding GMime did not know, also as stored): two
@@ -146,9 +146,9 @@ scan_run_part_close(const struct scan_run_msg *rm, size_t i)
  * scan_run_parts_plain - can the parts filterd parsed stand in for
  * libclamav's mail parser? Parsed cleanly, every part decoded as GMime
  * decodes it (mime.decoded_otherwise: a mail program may read it
- * otherwise), no HTML, no text that libclamav would unpack further. Opens the text parts' content as it
- * looks (kept for the scan). 1 or 0, or -1 with av->why set when a part
- * cannot be read.
+ * otherwise), no HTML, no text that libclamav would unpack further.
+ * Opens the text parts' content as it looks (kept for the scan). 1 or
+ * 0, or -1 with av->why set when a part cannot be read.
  */
 static int
 scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
@@ -338,12 +338,14 @@ scan_run_virus_wanted(const struct txn *t)
 	return t->checks->clamav && !t->bank.v.bypass_virus_checks;
 }
 
+/* scan_run_banned_wanted - the bank does not bypass banned checks */
 static int
 scan_run_banned_wanted(const struct txn *t)
 {
 	return !t->bank.v.bypass_banned_checks;
 }
 
+/* scan_run_spam_wanted - the bank does not bypass spam checks */
 static int
 scan_run_spam_wanted(const struct txn *t)
 {

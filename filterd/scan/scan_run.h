@@ -18,10 +18,10 @@
 /*	-1 with TXN_ERR_SCAN (451 4.3.0): a message is never passed as clean
 /*	unchecked, nor passed at all on a failure.
 /*
-/*	Scanners are backends (struct scanner): the engine or rule set is
-/*	built once in the master (parent_init, before fork) and used by the
-/*	children. None is configured until the content-checks work lands:
-/*	then every message is CLEAN and carries no scan header.
+/*	The engines and rules are built once in the master, before fork
+/*	(scan/checks.h), and only used here. Without them (txn->checks
+/*	NULL) no check runs: the message is CLEAN and carries no scan
+/*	header.
 /* PROCESS
 /*	children, milter process.
 /*--*/

@@ -14,7 +14,6 @@
 /*	is left out (its ASCII forms are in).
 /*--*/
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "scan_sniff.h"

@@ -19,8 +19,6 @@
 /*	Runs of plain text are emitted as one span, straight from the input.
 /*--*/
 
-#include <string.h>
-
 #include "data.h"
 
 enum { DATA_BOL, DATA_TEXT, DATA_CR, DATA_DOT, DATA_DOTCR };

@@ -6,7 +6,6 @@
 /*--*/
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "reply.h"
 #include "txn/rcpt.h"

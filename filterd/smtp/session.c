@@ -454,6 +454,7 @@ struct session_data {
 	off_t size;
 };
 
+/* session_data_emit - decoded DATA bytes into the spool, within the limit */
 static void
 session_data_emit(void *ctx, const char *bytes, size_t n)
 {

@@ -17,6 +17,12 @@
 /*	has the message (reply.c has the one mapping). An LMTP listener
 /*	replies once per recipient.
 /*
+/*	Every reply line goes through one writer that makes it one line of
+/*	printable ASCII of at most 512 octets with its CR LF (safe_reply_text,
+/*	util/safe.h), whatever its arguments hold. After 20 errors of the
+/*	client's own (syntax, sequence, unknown commands or parameters; not
+/*	refused messages or recipients) the session ends with 421.
+/*
 /*	*stop is set by the skeleton's signal handler (SIGTERM, reload, or
 /*	max_requests reached): the session finishes the transaction in
 /*	hand, then answers the next command other than QUIT with 421 and

@@ -93,3 +93,12 @@ mailid_check(const char *mail_id, const char *secret_id)
 	mailid_from_secret(secret, want);
 	return strcmp(want, mail_id) == 0;
 }
+
+/* mailid_valid - has id the form of a mail_id? */
+int
+mailid_valid(const char *id)
+{
+	unsigned char bytes[9];
+
+	return mailid_decode(id, bytes) == 0;
+}

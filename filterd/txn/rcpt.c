@@ -9,7 +9,6 @@
 /*	overwrite an outcome another has recorded.
 /*--*/
 
-#include <stdio.h>
 #include <string.h>
 
 #include "rcpt.h"

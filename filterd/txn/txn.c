@@ -5,13 +5,14 @@
 /*	one message and the stage driver
 /* DESCRIPTION
 /*	See txn.h. The stage table below is the pipeline: one function per
-/*	stage, in data-flow order. A stage that has no work yet (records:
-/*	the SQL issue) has no entry.
+/*	stage, in data-flow order.
 /*--*/
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/week.h"
 #include "mailid.h"
@@ -119,6 +120,20 @@ txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 	}
 }
 
+/* txn_temp_file - an unlinked temporary file in tmp_dir for this message */
+int
+txn_temp_file(const struct txn *t, const char *tag)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.%sXXXXXX", t->conf->tmp_dir, t->id,
+		 tag);
+	if ((fd = mkstemp(path)) >= 0)
+		(void)unlink(path);
+	return fd;
+}
+
 /* txn_ms - milliseconds between two instants (0 if either is unset) */
 long
 txn_ms(const struct timespec *from, const struct timespec *to)
@@ -139,13 +154,14 @@ txn_ccat_name(enum txn_ccat c)
 	return names[c];
 }
 
-/* The pipeline after spooling, in data-flow order. */
+/* txn_stage_forward - hand the message to the next hops (reinject) */
 static int
 txn_stage_forward(struct txn *t, struct reinject *rj)
 {
 	return reinject_run(rj, t);
 }
 
+/* txn_stage_parse - the header summary; the MIME tree if a check needs it */
 static int
 txn_stage_parse(struct txn *t, struct reinject *rj)
 {
@@ -163,6 +179,7 @@ txn_stage_parse(struct txn *t, struct reinject *rj)
 	return mime_parse(t);
 }
 
+/* txn_stage_lookup - the recipients' SQL settings */
 static int
 txn_stage_lookup(struct txn *t, struct reinject *rj)
 {
@@ -170,6 +187,7 @@ txn_stage_lookup(struct txn *t, struct reinject *rj)
 	return lookup_run(t);
 }
 
+/* txn_stage_scan - the content checks */
 static int
 txn_stage_scan(struct txn *t, struct reinject *rj)
 {
@@ -177,6 +195,7 @@ txn_stage_scan(struct txn *t, struct reinject *rj)
 	return scan_run(t);
 }
 
+/* txn_stage_decide - each recipient's destiny, pen pals counted */
 static int
 txn_stage_decide(struct txn *t, struct reinject *rj)
 {
@@ -185,6 +204,7 @@ txn_stage_decide(struct txn *t, struct reinject *rj)
 	return decide_run(t);
 }
 
+/* txn_stage_record - the SQL records and the quarantine copy */
 static int
 txn_stage_record(struct txn *t, struct reinject *rj)
 {
@@ -192,12 +212,14 @@ txn_stage_record(struct txn *t, struct reinject *rj)
 	return quar_record(t);
 }
 
+/* txn_stage_notify - tell the sender about bounced recipients (DSN) */
 static int
 txn_stage_notify(struct txn *t, struct reinject *rj)
 {
 	return dsn_run(rj, t);
 }
 
+/* The pipeline after spooling, in data-flow order. */
 static const struct {
 	enum txn_stage stage;
 	enum sb_state state; /* what the scoreboard shows meanwhile */

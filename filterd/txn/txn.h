@@ -34,6 +34,12 @@
 /*	txn_create() makes a txn for one message on behalf of a session;
 /*	it takes a fresh mail_id (amavis style: 12 base64url characters of
 /*	md5(secret), with the 12-character secret_id).
+/*
+/*	txn_temp_file() makes a file for a stage's scratch data (a decoded
+/*	part, an archive member, another reading of the message) in tmp_dir,
+/*	named after the mail_id and tag, and unlinks it at once: it returns
+/*	the descriptor, which the caller closes (that frees the file), or -1
+/*	with errno set.
 /* PROCESS
 /*	children and (later) the milter process.
 /*--*/
@@ -222,6 +228,7 @@ void txn_add_rcpt(struct txn *t, const char *addr, const char *params);
 void txn_add_header(struct txn *t, const char *name, const char *value);
 void txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int txn_temp_file(const struct txn *t, const char *tag);
 long txn_ms(const struct timespec *from, const struct timespec *to);
 const char *txn_ccat_name(enum txn_ccat c);
 

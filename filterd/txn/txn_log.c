@@ -4,10 +4,10 @@
 /* SUMMARY
 /*	the one summary line per message
 /* DESCRIPTION
-/*	Each field that a message or a peer can fill is escaped here, as
-/*	the log writer would, and cut to its own bound with a visible
-/*	"..." (safe_log_text), so that the line's own fields (envelope,
-/*	mail_id, size, timings) always fit in one log line.
+/*	See txn_log.h. Fields are escaped here (safe_log_text), not left to
+/*	the log writer, so that each can be cut to its own bound: the
+/*	writer cuts only the end of a line, which holds our own fields. Its
+/*	second pass finds nothing left to escape.
 /*--*/
 
 #include <string.h>

@@ -20,6 +20,13 @@
 /*
 /*	Per-message lines start with the message's mail_id (STYLE rule 10).
 /*
+/*	Every line is made safe once formatted, before any sink sees it
+/*	(safe_log_text(), util/safe.h): controls, characters that break a
+/*	line or reorder text, and bytes that are not well-formed UTF-8 are
+/*	escaped, so an argument from a message or a peer cannot forge a
+/*	line. A line is at most 8191 bytes after escaping; a longer one is
+/*	cut and ends in "...". Callers escape nothing themselves.
+/*
 /*	The sink settings are the process's logging state: set once in the
 /*	master (and again after a reload); children inherit them.
 /* DIAGNOSTICS

@@ -167,6 +167,44 @@ def child_pids(ppid):
     return out
 
 
+def vm_hwm_kb(pid):
+    """vm_hwm_kb - a process's peak resident size (VmHWM, kB), or None
+    when it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def children_peak_mb(fd, action):
+    """children_peak_mb - run action() while watching the children of
+    filterd fd: (what action returned, the largest VmHWM a child reached,
+    in MB; 0 when none was seen)."""
+    import threading
+    peak = {}
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for pid in fd.children():
+                kb = vm_hwm_kb(pid)
+                if kb is not None:
+                    peak[pid] = kb // 1024
+            time.sleep(0.02)
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        result = action()
+    finally:
+        stop.set()
+        t.join(5)
+    return result, max(peak.values() or [0])
+
+
 def stop_popen(proc, timeout=10.0, sig=signal.SIGTERM):
     """stop_popen - signal proc by pid, wait bounded, then SIGKILL.
 

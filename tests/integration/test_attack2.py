@@ -13,9 +13,7 @@ import os
 import pwd
 import re
 import signal
-import socket
 import sys
-import threading
 import time
 import unittest
 
@@ -30,7 +28,7 @@ MSG = (b"From: sender@example.org\r\nTo: good@example.net\r\n"
        b"hello\r\n")
 
 
-class ScriptHop:
+class ScriptHop(h.ScriptedServer):
     """ScriptHop - a next hop that answers as told and keeps what it got.
 
     answer(verb, line, tx) returns the reply line (str), None for the
@@ -45,52 +43,14 @@ class ScriptHop:
            "ENHANCEDSTATUSCODES")
 
     def __init__(self, answer=None, after_dot=None, ext=EXT):
+        super().__init__()
         self.answer = answer or (lambda verb, line, tx: None)
         self.after_dot = after_dot or (lambda tx: None)
         self.ext = list(ext)
-        self.port = h.free_port()
         self.delivered = []
         self.commands = []
-        self.connections = 0
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.conns = []
-        self.threads = []
-        self.sock = None
 
-    @property
-    def addr(self):
-        return "%s:%d" % (h.LOCALHOST, self.port)
-
-    def start(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((h.LOCALHOST, self.port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(30)
-            with self.lock:
-                self.conns.append(conn)
-                self.connections += 1
-            t = threading.Thread(target=self._serve, args=(conn,),
-                                 daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _serve(self, conn):
+    def serve(self, conn):
         buf = b""
         tx = None
 
@@ -104,92 +64,74 @@ class ScriptHop:
             send(default if r is None else r)
             return default if r is None else r
 
-        try:
-            send("220 script-hop ESMTP")
-            while not self.stopping.is_set():
-                while b"\n" not in buf:
+        send("220 script-hop ESMTP")
+        while not self.stopping.is_set():
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            line = line.rstrip(b"\r").decode("utf-8", "replace")
+            verb = line.split(" ", 1)[0].upper()
+            with self.lock:
+                self.commands.append(line)
+            if verb == "EHLO":
+                ext = ["script-hop"] + self.ext
+                for i, e in enumerate(ext):
+                    send("250%s%s" % (" " if i == len(ext) - 1 else "-",
+                                      e))
+            elif verb == "MAIL":
+                tx = {"mail": line, "rcpts": [], "data": None}
+                if not reply(verb, line, "250 2.1.0 Ok").startswith("2"):
+                    tx = None
+            elif verb == "RCPT" and tx is not None:
+                if reply(verb, line, "250 2.1.5 Ok").startswith("2"):
+                    m = re.match(r"RCPT TO:<([^>]*)>", line, re.I)
+                    tx["rcpts"].append(m.group(1) if m else line)
+            elif verb == "DATA" and tx is not None and tx["rcpts"]:
+                r = reply(verb, line, "354 go ahead")
+                if not r.startswith("354"):
+                    tx = None
+                    continue
+                while not (buf.startswith(b".\r\n") or
+                           b"\r\n.\r\n" in buf):
                     chunk = conn.recv(65536)
                     if not chunk:
                         return
                     buf += chunk
-                line, buf = buf.split(b"\n", 1)
-                line = line.rstrip(b"\r").decode("utf-8", "replace")
-                verb = line.split(" ", 1)[0].upper()
-                with self.lock:
-                    self.commands.append(line)
-                if verb == "EHLO":
-                    ext = ["script-hop"] + self.ext
-                    for i, e in enumerate(ext):
-                        send("250%s%s" % (" " if i == len(ext) - 1 else "-",
-                                          e))
-                elif verb == "MAIL":
-                    tx = {"mail": line, "rcpts": [], "data": None}
-                    if not reply(verb, line, "250 2.1.0 Ok").startswith("2"):
-                        tx = None
-                elif verb == "RCPT" and tx is not None:
-                    if reply(verb, line, "250 2.1.5 Ok").startswith("2"):
-                        m = re.match(r"RCPT TO:<([^>]*)>", line, re.I)
-                        tx["rcpts"].append(m.group(1) if m else line)
-                elif verb == "DATA" and tx is not None and tx["rcpts"]:
-                    r = reply(verb, line, "354 go ahead")
-                    if not r.startswith("354"):
-                        tx = None
-                        continue
-                    while not (buf.startswith(b".\r\n") or
-                               b"\r\n.\r\n" in buf):
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        buf += chunk
-                    if buf.startswith(b".\r\n"):
-                        tx["data"], buf = b"", buf[3:]
-                    else:
-                        end = buf.index(b"\r\n.\r\n")
-                        tx["data"], buf = buf[:end + 2], buf[end + 5:]
-                    r = self.after_dot(tx)
-                    if r == "CLOSE":
-                        with self.lock:
-                            self.delivered.append(tx)
-                        return
-                    r = r or "250 2.0.0 Ok: queued as HOP%d" % (
-                        len(self.delivered) + 1)
-                    if r.startswith("2"):
-                        with self.lock:
-                            self.delivered.append(tx)
-                    send(r)
-                    tx = None
-                elif verb == "RSET":
-                    tx = None
-                    reply(verb, line, "250 2.0.0 Ok")
-                elif verb == "QUIT":
-                    send("221 2.0.0 Bye")
-                    return
-                elif verb in ("RCPT", "DATA"):
-                    send("503 5.5.1 Error: bad sequence")
+                if buf.startswith(b".\r\n"):
+                    tx["data"], buf = b"", buf[3:]
                 else:
-                    reply(verb, line, "502 5.5.2 Error: command not "
-                                      "recognized")
-        except (OSError, ConnectionAbortedError):
-            return
-        finally:
-            conn.close()
+                    end = buf.index(b"\r\n.\r\n")
+                    tx["data"], buf = buf[:end + 2], buf[end + 5:]
+                r = self.after_dot(tx)
+                if r == "CLOSE":
+                    with self.lock:
+                        self.delivered.append(tx)
+                    return
+                r = r or "250 2.0.0 Ok: queued as HOP%d" % (
+                    len(self.delivered) + 1)
+                if r.startswith("2"):
+                    with self.lock:
+                        self.delivered.append(tx)
+                send(r)
+                tx = None
+            elif verb == "RSET":
+                tx = None
+                reply(verb, line, "250 2.0.0 Ok")
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye")
+                return
+            elif verb in ("RCPT", "DATA"):
+                send("503 5.5.1 Error: bad sequence")
+            else:
+                reply(verb, line, "502 5.5.2 Error: command not "
+                                  "recognized")
 
     def copies_for(self, rcpt):
         with self.lock:
             return [t for t in self.delivered if rcpt in t["rcpts"]]
-
-    def stop(self):
-        self.stopping.set()
-        if self.sock:
-            self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        for t in self.threads:
-            t.join(5)
 
 
 class AttackCase(h.PeerTestCase):
@@ -350,16 +292,11 @@ class NextHopAttack(AttackCase):
         self.assertEqual(r.code, 250, r)
         hop.ext = ["X" * 4000] * 5000 + list(ScriptHop.EXT)
 
-        def hwm_kb():
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1])
-        before = hwm_kb()
+        before = h.vm_hwm_kb(pid)
         r = h.send_message(fd.port, SENDER, [GOOD], MSG, timeout=60)
         self.assertEqual(r.code, 250, r)
         self.assertEqual(fd.children(), [pid])
-        grown = hwm_kb() - before
+        grown = h.vm_hwm_kb(pid) - before
         self.assertLess(grown, 4 * 1024,
                         "child grew by %d kB for one EHLO reply" % grown)
 

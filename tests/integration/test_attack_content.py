@@ -15,23 +15,18 @@ import io
 import os
 import struct
 import sys
-import threading
-import time
 import unittest
 import zipfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
-                         multipart, signature_db, zipped)
+from test_checks import (EICAR, WireChecksCase, attachment,  # noqa: E402
+                         b64, message, multipart, zipped)
 
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
 TEXT = (b"Content-Type: text/plain\r\n", b"see attachment\r\n")
-BANNED = {"banned_filename": ["(?i)\\.(exe|scr|pif)$"],
-          "banned_type": ["^application/x-dosexec$"],
-          "banned_double_extension": True}
 
 
 def zip_names(local, central, data=b"hello"):
@@ -78,39 +73,9 @@ def pe_executable():
     return bytes(mz) + pe + opt + b"\x00" * 512
 
 
-class AttackBase(h.PeerTestCase):
+class AttackBase(WireChecksCase):
     """filterd (libclamav, banned names, every destiny "reject") in front
     of a WireSink."""
-
-    BANK = {}
-    CONF = {}
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        db = cls.tmp.sub("clamdb")
-        signature_db(db)
-        cls.sink = h.WireSink()
-        cls.port = h.free_port()
-        bank = dict(forward=[cls.sink.addr], final_virus_destiny="reject",
-                    final_banned_destiny="reject",
-                    final_unchecked_destiny="pass", **BANNED)
-        bank.update(cls.BANK)
-        conf = dict(local_domains=["example.net"], message_size_limit=5000000)
-        conf.update(cls.CONF)
-        cls.fd = h.Filterd(cls.tmp, "fd",
-                           listen=[(cls.port, "smtp", "default")],
-                           banks={"default": bank},
-                           raw='clamav { database = "%s" }' % db, **conf)
-        cls.start_for_class(cls.sink, cls.fd)
-
-    def send(self, msg):
-        """send - one message to RCPT; (final reply, copies delivered)."""
-        n = len(self.sink.transactions)
-        r = h.send_message(self.port, SENDER, [RCPT], msg, timeout=60)
-        if r.code == 250:
-            self.sink.wait_count(n + 1, 10)
-        return r, self.sink.transactions[n:]
 
     def log_line(self, mail_id):
         lines = [l for l in self.fd.log_lines()
@@ -352,29 +317,8 @@ class MemoryTest(AttackBase):
 
     def peak_mb(self, msg):
         """The largest VmHWM of a child while it takes msg (MB)."""
-        peak = {}
-        stop = threading.Event()
-
-        def watch():
-            while not stop.is_set():
-                for pid in self.fd.children():
-                    try:
-                        with open("/proc/%d/status" % pid) as f:
-                            for l in f:
-                                if l.startswith("VmHWM:"):
-                                    peak[pid] = int(l.split()[1]) // 1024
-                    except OSError:
-                        pass
-                time.sleep(0.02)
-        t = threading.Thread(target=watch, daemon=True)
-        t.start()
-        try:
-            r = h.send_message(self.port, SENDER, ["x@elsewhere.example"],
-                               msg, timeout=120)
-        finally:
-            stop.set()
-            t.join(5)
-        return r, max(peak.values() or [0])
+        return h.children_peak_mb(self.fd, lambda: h.send_message(
+            self.port, SENDER, ["x@elsewhere.example"], msg, timeout=120))
 
     def test_many_mime_parts_cost_memory_in_proportion(self):
         """ATTACK: 10 MB of 200,000 empty MIME parts made a child use

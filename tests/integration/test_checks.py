@@ -92,6 +92,46 @@ def signature_db(db):
         f.write("Filterd-Part-Start:0:0:%s\n" % PART_MARK.hex())
 
 
+class WireChecksCase(h.PeerTestCase):
+    """WireChecksCase - filterd (libclamav with signature_db, banned names
+    and types, VIRUS and BANNED rejected, UNCHECKED passed) in front of a
+    WireSink, which keeps the exact bytes of each copy. A subclass's BANK
+    and CONF add to or change the bank and the configuration."""
+
+    BANK = {}
+    CONF = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        db = cls.tmp.sub("clamdb")
+        signature_db(db)
+        cls.sink = h.WireSink()
+        cls.port = h.free_port()
+        bank = dict(forward=[cls.sink.addr], final_virus_destiny="reject",
+                    final_banned_destiny="reject",
+                    final_unchecked_destiny="pass",
+                    banned_filename=["(?i)\\.(exe|scr|pif)$"],
+                    banned_type=["^application/x-dosexec$"],
+                    banned_double_extension=True)
+        bank.update(cls.BANK)
+        conf = dict(local_domains=["example.net"], message_size_limit=5000000)
+        conf.update(cls.CONF)
+        cls.fd = h.Filterd(cls.tmp, "fd",
+                           listen=[(cls.port, "smtp", "default")],
+                           banks={"default": bank},
+                           raw='clamav { database = "%s" }' % db, **conf)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, msg):
+        """send - one message to RCPT; (final reply, copies delivered)."""
+        n = len(self.sink.transactions)
+        r = h.send_message(self.port, SENDER, [RCPT], msg, timeout=60)
+        if r.code == 250:
+            self.sink.wait_count(n + 1, 10)
+        return r, self.sink.transactions[n:]
+
+
 def uuencoded(name, data):
     lines = [binascii.b2a_uu(data[i:i + 45]) for i in range(0, len(data), 45)]
     return (b"begin 644 " + name.encode() + b"\n" + b"".join(lines) +
@@ -399,16 +439,7 @@ def zip_bomb(size):
 
 def child_peak_kb(fd):
     """The largest peak RSS (VmHWM, kB) among filterd's children."""
-    peak = 0
-    for pid in fd.children():
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        except FileNotFoundError:
-            pass
-    return peak
+    return max([h.vm_hwm_kb(pid) or 0 for pid in fd.children()] + [0])
 
 
 class ChecksBadInputTest(h.PeerTestCase):

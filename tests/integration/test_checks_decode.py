@@ -20,48 +20,16 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
-                         multipart, signature_db, zipped)
+from test_checks import (EICAR, WireChecksCase, attachment,  # noqa: E402
+                         b64, message, multipart, zipped)
 
 SENDER = "sender@example.org"
 RCPT = "rcpt@example.net"
 TEXT = (b"Content-Type: text/plain\r\n", b"see attachment\r\n")
 
 
-class DecodeBase(h.PeerTestCase):
+class DecodeBase(WireChecksCase):
     """filterd (libclamav, banned names) in front of a WireSink."""
-
-    CONF = {}
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        db = cls.tmp.sub("clamdb")
-        signature_db(db)
-        cls.sink = h.WireSink()
-        cls.port = h.free_port()
-        bank = dict(forward=[cls.sink.addr], final_virus_destiny="reject",
-                    final_banned_destiny="reject",
-                    final_unchecked_destiny="pass",
-                    banned_filename=["(?i)\\.(exe|scr|pif)$"],
-                    banned_type=["^application/x-dosexec$"],
-                    banned_double_extension=True)
-        conf = dict(local_domains=["example.net"], message_size_limit=5000000)
-        conf.update(cls.CONF)
-        cls.fd = h.Filterd(cls.tmp, "fd",
-                           listen=[(cls.port, "smtp", "default")],
-                           banks={"default": bank},
-                           raw='clamav { database = "%s" }' % db, **conf)
-        cls.start_for_class(cls.sink, cls.fd)
-
-    def send(self, msg):
-        """send - one message to RCPT; (final reply, copies delivered)."""
-        n = len(self.sink.transactions)
-        r = h.send_message(self.port, SENDER, [RCPT], msg, timeout=60)
-        if r.code == 250:
-            self.sink.wait_count(n + 1, 10)
-        return r, self.sink.transactions[n:]
 
     def assert_blocked(self, r, copies, what, text):
         """Rejected as what ("BANNED", "VIRUS"), the reply naming text."""

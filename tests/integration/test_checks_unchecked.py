@@ -20,8 +20,6 @@ import os
 import re
 import resource
 import sys
-import threading
-import time
 import unittest
 import zipfile
 
@@ -370,29 +368,8 @@ class MimeBoundsMemoryTest(UncheckedTestCase):
 
     def peak_mb(self, msg):
         """The largest VmHWM of a child while it takes msg (MB)."""
-        peak = {}
-        stop = threading.Event()
-
-        def watch():
-            while not stop.is_set():
-                for pid in self.fd.children():
-                    try:
-                        with open("/proc/%d/status" % pid) as f:
-                            for l in f:
-                                if l.startswith("VmHWM:"):
-                                    peak[pid] = int(l.split()[1]) // 1024
-                    except OSError:
-                        pass
-                time.sleep(0.02)
-        t = threading.Thread(target=watch, daemon=True)
-        t.start()
-        try:
-            r = h.send_message(self.fd.port, SENDER, [RCPT], msg,
-                               timeout=120)
-        finally:
-            stop.set()
-            t.join(5)
-        return r, max(peak.values() or [0])
+        return h.children_peak_mb(self.fd, lambda: h.send_message(
+            self.fd.port, SENDER, [RCPT], msg, timeout=120))
 
     def test_many_header_fields_cost_memory_in_proportion(self):
         """20 MB of short header fields made a child use 1.5 GB: GMime

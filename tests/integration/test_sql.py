@@ -7,7 +7,6 @@ one msgs row per message, one msgrcpt row per recipient, maddr rows, and
 the quarantined message in 16 KiB chunks."""
 
 import datetime
-import hashlib
 import os
 import subprocess
 import sys

@@ -64,6 +64,42 @@ test_vectors(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* What has the form of a mail_id, and what does not. */
+static const struct {
+	const char *name;
+	const char *id;
+	int want;
+} valid_cases[] = {
+	{"amavis", "SVkZlXL4grl2", 1},
+	{"dash and underscore", "-_-_-_-_-_-_", 1},
+	{"empty", "", 0},
+	{"too short", "SVkZlXL4grl", 0},
+	{"too long", "SVkZlXL4grl2X", 0},
+	{"base64, not base64url", "SVkZlXL4grl+", 0},
+	{"a path", "../../etc/pa", 0},
+	{"a dot", "SVkZlXL4grl.", 0},
+};
+
+/* test_valid - mailid_valid() over the table */
+static void
+test_valid(void **state)
+{
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(valid_cases); i++) {
+		int got = mailid_valid(valid_cases[i].id) != 0;
+
+		if (got != valid_cases[i].want) {
+			print_error("%s: mailid_valid(%s) = %d, want %d\n",
+				    valid_cases[i].name, valid_cases[i].id, got,
+				    valid_cases[i].want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* is_b64url12 - exactly 12 base64url characters */
 static int
 is_b64url12(const char *s)
@@ -116,6 +152,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
