@@ -111,15 +111,19 @@ decide_found(const struct txn *t, struct txn_rcpt *rc,
 		       !(p && p->whitelisted);
 	f->in[TXN_CCAT_SPAM] = spam_checked &&
 			       ((p && p->blacklisted) || rc->score >= lv->kill);
-	f->in[TXN_CCAT_SPAMMY] = spam_checked && rc->score >= lv->tag2;
+	f->in[TXN_CCAT_SPAMMY] = spam_checked && (rc->score >= lv->tag2 ||
+						  (p && p->blacklisted));
 	f->in[TXN_CCAT_CLEAN] = 1;
 }
 
-/* decide_spammy - at tag2, unless the sender is whitelisted */
+/* decide_spammy - at tag2 or blacklisted, unless whitelisted */
 static int
 decide_spammy(const struct txn_rcpt *rc, const struct decide_levels *lv)
 {
-	return rc->score >= lv->tag2 && !(rc->pol && rc->pol->whitelisted);
+	const struct lookup_policy *p = rc->pol;
+
+	return (rc->score >= lv->tag2 || (p && p->blacklisted)) &&
+	       !(p && p->whitelisted);
 }
 
 /* decide_spam_headers - the X-Spam-* fields of a local copy */
@@ -206,6 +210,7 @@ decide_destiny(struct txn *t, enum txn_ccat ccat, const struct lookup_policy *p,
 /* Header lists made so far: recipients with the same fields share one. */
 struct decide_made {
 	double score, tag, tag2, penpal;
+	int spammy;
 	const struct txn_header *list;
 };
 
@@ -223,8 +228,10 @@ decide_headers(struct txn *t, const struct txn_rcpt *rc,
 		return NULL;
 	for (size_t i = 0; i < *n_made; i++)
 		if (made[i].score == rc->score && made[i].tag == lv->tag &&
-		    made[i].tag2 == lv->tag2 && made[i].penpal == rc->penpal)
+		    made[i].tag2 == lv->tag2 && made[i].penpal == rc->penpal &&
+		    made[i].spammy == spammy)
 			return made[i].list;
+	made[*n_made].spammy = spammy;
 	made[*n_made].score = rc->score;
 	made[*n_made].penpal = rc->penpal;
 	made[*n_made].tag = lv->tag;

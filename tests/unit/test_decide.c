@@ -19,6 +19,7 @@
 /*	when decide_run() reads the right key.
 /*--*/
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@
 
 #include "conf/conf.h"
 #include "policy/decide.h"
+#include "policy/lookup.h"
 #include "txn/txn.h"
 #include "util/buf.h"
 
@@ -739,6 +741,53 @@ test_blocking_category(void **state)
 	txn_free(&t);
 }
 
+/*
+ * test_blacklisted_lover - a blacklisted sender is spam (amavis): a spam
+ * lover below tag2 still gets the copy flagged and tagged as spam.
+ */
+static void
+test_blacklisted_lover(void **state)
+{
+	struct fixture *f = *state;
+	static const struct decide_case c = {
+		.name = "blacklisted",
+		.ccat = TXN_CCAT_CLEAN,
+		.destiny = CONF_D_DISCARD,
+		.scanned = 1,
+		.score = 0.5,
+		.subject = "***SPAM*** ",
+	};
+	struct txn *t = make_txn(f->conf, &c);
+	struct lookup_policy pol = {
+		.virus_lover = -1,
+		.spam_lover = 1,
+		.unchecked_lover = -1,
+		.banned_lover = -1,
+		.bypass_virus = -1,
+		.bypass_spam = -1,
+		.bypass_banned = -1,
+		.tag = NAN,
+		.tag2 = NAN,
+		.kill = NAN,
+		.dsn_cutoff = NAN,
+		.blacklisted = 1,
+	};
+
+	t->bank.v.spam_tag_level = 0;
+	t->rcpts[0].pol = &pol;
+	assert_int_equal(decide_run(t), 0);
+	assert_int_equal(t->rcpts[0].state, RCPT_PENDING);
+	assert_int_equal(t->rcpts[0].ccat, TXN_CCAT_SPAM);
+	assert_string_equal(t->rcpts[0].subject_tag, "***SPAM*** ");
+	assert_non_null(t->rcpts[0].headers);
+	assert_string_equal(t->rcpts[0].headers->line, "X-Spam-Flag: YES");
+	/* The other recipient, not blacklisted, is clean and unflagged. */
+	assert_int_equal(t->rcpts[1].ccat, TXN_CCAT_CLEAN);
+	assert_null(t->rcpts[1].subject_tag);
+	assert_string_equal(t->rcpts[1].headers->line, "X-Spam-Flag: NO");
+	txn_free(&t);
+}
+
 /* Built-in configuration: every recipient is local. */
 static void
 test_local_builtin(void **state)
@@ -758,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_bounce_until_notified),
 		cmocka_unit_test(test_blocking_category),
+		cmocka_unit_test(test_blacklisted_lover),
 		cmocka_unit_test(test_local_builtin),
 	};
 
