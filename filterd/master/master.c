@@ -290,7 +290,7 @@ master_tmp_open(const struct master *m, const char *dir, int *fdp,
 
 	*fdp = -1;
 	if ((fd = master_dir_open(dir, st, why, sizeof(why))) < 0) {
-		snprintf(err, errsize, "tmp_dir %s", why);
+		snprintf(err, errsize, "tmp_dir %.900s", why);
 		return -1;
 	}
 	if (m->tmp_fd >= 0 && st->st_dev == m->tmp_dev &&
@@ -560,12 +560,18 @@ master_reload(struct master *m)
 	/*
 	 * The pid file and the scoreboard (which every child has mapped and
 	 * the nanny and the SNMP agent find by run_dir) stay where the
-	 * master made them; moving them under running children is not worth
-	 * it. Postfix too wants a restart for such parameters.
+	 * master made them; tmp_dir holds the working directories of the
+	 * children still running and the lock that keeps a second master
+	 * from clearing them. Moving either under running children is not
+	 * worth it. Postfix too wants a restart for such parameters.
 	 */
-	if (strcmp(nc->run_dir, m->conf->run_dir) != 0) {
-		msg_error("reload rejected, configuration unchanged: run_dir "
-			  "cannot change on reload; restart filterd");
+	if (strcmp(nc->run_dir, m->conf->run_dir) != 0 ||
+	    strcmp(nc->tmp_dir, m->conf->tmp_dir) != 0) {
+		msg_error("reload rejected, configuration unchanged: %s "
+			  "cannot change on reload; restart filterd",
+			  strcmp(nc->run_dir, m->conf->run_dir) != 0
+				  ? "run_dir"
+				  : "tmp_dir");
 		conf_free(&nc);
 		return;
 	}

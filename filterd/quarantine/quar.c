@@ -180,17 +180,18 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 
 	snprintf(dir, sizeof(dir), "%s/%c", t->conf->quarantine_dir, t->id[0]);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
+		snprintf(err, errsize, "mkdir %.900s: %s", dir,
+			 strerror(errno));
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s-%s%s", kind, t->id, gz ? ".gz" : "");
 	quar_tmp_name(tmp, sizeof(tmp), t->id, (long)getpid());
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(err, errsize, "open %s: %s", dir, strerror(errno));
+		snprintf(err, errsize, "open %.900s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if ((fd = quar_open(dfd, tmp, &named)) < 0) {
-		snprintf(err, errsize, "create %s/%s: %s", dir, name,
+		snprintf(err, errsize, "create %.700s/%.200s: %s", dir, name,
 			 strerror(errno));
 		(void)close(dfd);
 		return -1;
@@ -253,7 +254,7 @@ quar_local(struct txn *t, const char *kind, char *err, size_t errsize)
 		saved = errno;
 	}
 	if (why) {
-		snprintf(err, errsize, "%s %s/%s: %s", why, dir, name,
+		snprintf(err, errsize, "%s %.700s/%.200s: %s", why, dir, name,
 			 saved ? strerror(saved) : "failed");
 		if (named)
 			(void)unlinkat(dfd, tmp, 0);

@@ -234,6 +234,29 @@ class ReloadTest(LifecycleCase):
         self.assertTrue(h.wait_until(
             lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
 
+    def test_reload_that_moves_tmp_dir_is_rejected(self):
+        """tmp_dir holds the working directories of the running children
+        and the lock that keeps a second master from clearing them: a
+        reload that names another one is rejected and changes nothing."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=2,
+                                     max_servers=4))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 2, 10))
+        before = sorted(fd.children())
+        new = fd.params["tmp_dir"] + "-moved"
+        fd.params["tmp_dir"] = new
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertIn("reload rejected, configuration unchanged: tmp_dir "
+                      "cannot change on reload; restart filterd",
+                      fd.log_text())
+        time.sleep(0.5)
+        self.assertFalse(os.path.exists(new))
+        self.assertEqual(sorted(fd.children()), before)
+        self.assertEqual(self.send_one(fd.port).code, 250)
+
     def test_reload_that_moves_run_dir_is_rejected(self):
         """The pid file and the scoreboard stay where the master made
         them: a reload that names another run_dir is rejected, changes
