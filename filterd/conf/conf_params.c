@@ -132,10 +132,13 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "user", NO_RANGE,
 	 "unprivileged user the children run as when started as root; "
 	 "empty: do not change user"},
-	{0, "run_dir", NO_RANGE, "directory for run-time state"},
+	{0, "run_dir", NO_RANGE,
+	 "directory for run-time state (pid file, scoreboard); owned by "
+	 "root, not a symbolic link; a change takes a restart"},
 	{0, "tmp_dir", NO_RANGE,
 	 "spool directory for messages in flight (tmpfs is best: the hop "
-	 "keeps no queue)"},
+	 "keeps no queue), one child.PID directory per child; not a "
+	 "symbolic link; a change takes a restart"},
 	{0, "myhostname", NO_RANGE,
 	 "name in the greeting and in EHLO to next hops; empty: the host "
 	 "name"},
