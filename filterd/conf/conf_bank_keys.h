@@ -58,11 +58,15 @@
 	  "mail whose content cannot be checked (limits, encrypted or broken " \
 	  "archives, ambiguous MIME); a failed check is always a tempfail")    \
 	X(BYPASS_VIRUS_CHECKS, bypass_virus_checks, BOOL, "false",             \
-	  "skip the virus check")                                              \
+	  "skip the virus check, unless a recipient's SQL policy says "        \
+	  "bypass_virus_checks = 'N' (it runs when any recipient wants it)")   \
 	X(BYPASS_SPAM_CHECKS, bypass_spam_checks, BOOL, "false",               \
-	  "skip the spam check")                                               \
+	  "skip the spam check, unless a recipient's SQL policy says "         \
+	  "bypass_spam_checks = 'N' (it runs when any recipient wants it)")    \
 	X(BYPASS_BANNED_CHECKS, bypass_banned_checks, BOOL, "false",           \
-	  "skip the banned-attachment check")                                  \
+	  "skip the banned-attachment check, unless a recipient's SQL "        \
+	  "policy says bypass_banned_checks = 'N' (it runs when any "          \
+	  "recipient wants it)")                                               \
 	X(BANNED_FILENAME, banned_filename, REGEXES, "",                       \
 	  "PCRE2 patterns: a part or archive member whose file name matches "  \
 	  "is banned")                                                         \
