@@ -36,7 +36,9 @@
 /*	stop the walk. The first limit reached is named in mime.unchecked;
 /*	so is a message GMime cannot parse at all, and one past the bounds
 /*	mime_bounds_spool() checks first (header fields, delimiter lines:
-/*	mime_bounds.h), which GMime is then never given. Any of these makes
+/*	mime_bounds.h), which GMime is then never given: its spam views are
+/*	then the raw message's (mime_raw_views(), when it is no larger than
+/*	spam_max_size), and it has no parts. Any of these makes
 /*	the message UNCHECKED: it is never passed as if it had been checked.
 /*	mime_parse() returns 0 (UNCHECKED is not a failure), or -1 with
 /*	TXN_ERR_PARSE when the spool cannot be read.
