@@ -56,7 +56,9 @@
 	X(FINAL_UNCHECKED_DESTINY, final_unchecked_destiny, DESTINY, "pass",   \
 	  "pass (with X-Amavis-Alert), discard, bounce, reject or tempfail "   \
 	  "mail whose content cannot be checked (limits, encrypted or broken " \
-	  "archives, ambiguous MIME); a failed check is always a tempfail")    \
+	  "archives, ambiguous MIME); a failed check is always a tempfail. "   \
+	  "Passed mail whose MIME was ambiguous or not parsed in full is "     \
+	  "defanged")                                                          \
 	X(BYPASS_VIRUS_CHECKS, bypass_virus_checks, BOOL, "false",             \
 	  "skip the virus check, unless a recipient's SQL policy says "        \
 	  "bypass_virus_checks = 'N' (it runs when any recipient wants it)")   \

@@ -177,20 +177,22 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "virus_scanned_header", NO_RANGE,
 	 "X-Virus-Scanned value; empty: \"filterd at <myhostname>\""},
 	{0, "max_mime_depth", 1, 1000,
-	 "MIME nesting deeper than this leaves a message UNCHECKED"},
+	 "MIME nesting deeper than this leaves a message UNCHECKED; the "
+	 "parts left out were never checked, so a passed copy is defanged"},
 	{0, "max_mime_parts", 1, 1000000,
-	 "more MIME parts than this leave a message UNCHECKED"},
+	 "more MIME parts than this leave a message UNCHECKED; the parts "
+	 "left out were never checked, so a passed copy is defanged"},
 	{0, "max_header_field_size", 1024, 1073741824,
 	 "a header field (with its continuation lines) longer than this, in "
 	 "the message's header or a part's, leaves the message UNCHECKED "
-	 "without parsing its MIME (the spam checks read it raw); parsing "
-	 "costs up to 60 times a field's size (Postfix cuts fields at "
-	 "header_size_limit, 102400)"},
+	 "and defanged without parsing its MIME (the spam checks read it "
+	 "raw); parsing costs up to 60 times a field's size (Postfix cuts "
+	 "fields at header_size_limit, 102400)"},
 	{0, "max_header_fields", 10, 10000000,
 	 "more header fields than this, the message's and its parts' "
-	 "together, leave the message UNCHECKED without parsing its MIME "
-	 "(the spam checks read it raw; parsing keeps some 600 bytes per "
-	 "field)"},
+	 "together, leave the message UNCHECKED and defanged without "
+	 "parsing its MIME (the spam checks read it raw; parsing keeps some "
+	 "600 bytes per field)"},
 	{0, "max_archive_depth", 0, 100,
 	 "archives nested deeper than this are not opened (UNCHECKED)"},
 	{0, "max_archive_files", 1, 10000000,

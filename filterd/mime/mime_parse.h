@@ -39,7 +39,9 @@
 /*	mime_bounds.h), which GMime is then never given: its spam views are
 /*	then the raw message's (mime_raw_views(), when it is no larger than
 /*	spam_max_size), and it has no parts. Any of these makes
-/*	the message UNCHECKED: it is never passed as if it had been checked.
+/*	the message UNCHECKED: it is never passed as if it had been checked;
+/*	and, as some of its parts were never walked (their names never
+/*	checked), mime_parse() sets mime.unparsed (scan_run defangs it).
 /*	mime_parse() returns 0 (UNCHECKED is not a failure), or -1 with
 /*	TXN_ERR_PARSE when the spool cannot be read.
 /*
@@ -165,6 +167,7 @@ struct mime_summary {
 	size_t n_parts;
 	int malformed;	       /* GMime warned */
 	const char *unchecked; /* why the message cannot be checked */
+	int unparsed;	       /* some of its parts were never walked */
 	const char *ambiguous; /* why parsers could read it otherwise */
 	struct mime_conflict *conflicts; /* what they could read otherwise */
 	size_t n_conflicts;

@@ -43,7 +43,12 @@
 /*	fails it.
 /*
 /*	Ambiguous MIME also sets txn->defang: the copy that goes on is
-/*	defanged (amavisd-new 2.13 does the same).
+/*	defanged (amavisd-new 2.13 does the same). So does MIME whose
+/*	structure was not all parsed (mime.unparsed: past the bounds of
+/*	mime_bounds, or parts left out at max_mime_parts, max_mime_depth,
+/*	max_decoded_size): parts no check saw, whose names were not
+/*	checked, are never passed on for a mail program to open as they
+/*	are.
 /*--*/
 
 #include <errno.h>
@@ -451,8 +456,12 @@ scan_run(struct txn *t)
 
 	/* Parsers may read it otherwise: whoever gets it, defanged. */
 	if (m->ambiguous) {
-		t->defang = 1;
+		t->defang = TXN_DEFANG_AMBIGUOUS;
 		msg_info("%s: defang: %s", t->id, m->ambiguous);
+	} else if (m->unparsed) {
+		/* Parts no check saw (banned names above all): the same. */
+		t->defang = TXN_DEFANG_UNPARSED;
+		msg_info("%s: defang: %s", t->id, m->unchecked);
 	}
 	if (t->checks) {
 		if (m->ambiguous)
