@@ -181,18 +181,23 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "parts left out were never checked, so a passed copy is defanged"},
 	{0, "max_mime_parts", 1, 1000000,
 	 "more MIME parts than this leave a message UNCHECKED; the parts "
-	 "left out were never checked, so a passed copy is defanged"},
+	 "left out were never checked, so a passed copy is defanged. More "
+	 "than twice this plus 1000 lines that begin with \"--\": not "
+	 "parsed at all (the spam checks read it raw, the banned check the "
+	 "names its raw part headers declare)"},
 	{0, "max_header_field_size", 1024, 1073741824,
 	 "a header field (with its continuation lines) longer than this, in "
 	 "the message's header or a part's, leaves the message UNCHECKED "
 	 "and defanged without parsing its MIME (the spam checks read it "
-	 "raw); parsing costs up to 60 times a field's size (Postfix cuts "
+	 "raw, the banned check the names its raw part headers declare); "
+	 "parsing costs up to 60 times a field's size (Postfix cuts "
 	 "fields at header_size_limit, 102400)"},
 	{0, "max_header_fields", 10, 10000000,
 	 "more header fields than this, the message's and its parts' "
 	 "together, leave the message UNCHECKED and defanged without "
-	 "parsing its MIME (the spam checks read it raw; parsing keeps some "
-	 "600 bytes per field)"},
+	 "parsing its MIME (the spam checks read it raw, the banned check "
+	 "the names its raw part headers declare; parsing keeps some 600 "
+	 "bytes per field)"},
 	{0, "max_archive_depth", 0, 100,
 	 "archives nested deeper than this are not opened (UNCHECKED)"},
 	{0, "max_archive_files", 1, 10000000,

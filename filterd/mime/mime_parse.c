@@ -1004,9 +1004,12 @@ mime_parse(struct txn *t)
 	/* GMime builds the whole tree first: bound it before (mime_bounds.h). */
 	if ((over = mime_bounds_spool(t)) < 0)
 		return -1;
-	/* Past a bound: the spam rules still read the raw message. */
+	/* Past a bound: the spam rules still read the raw message, */
 	if (over > 0) {
 		t->mime.unparsed = 1;
+		/* And the banned check the names in its part headers. */
+		if (mime_raw_parts(t, &t->mime) < 0)
+			return -1;
 		return t->size <= t->conf->spam_max_size
 			       ? mime_raw_views(t, &t->mime)
 			       : 0;

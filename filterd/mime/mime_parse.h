@@ -38,7 +38,9 @@
 /*	mime_bounds_spool() checks first (header fields, delimiter lines:
 /*	mime_bounds.h), which GMime is then never given: its spam views are
 /*	then the raw message's (mime_raw_views(), when it is no larger than
-/*	spam_max_size), and it has no parts. Any of these makes
+/*	spam_max_size), and its parts the types and names its raw part
+/*	headers declare (mime_raw_parts(): not leaves, no content). Any of
+/*	these makes
 /*	the message UNCHECKED: it is never passed as if it had been checked;
 /*	and, as some of its parts were never walked (their names never
 /*	checked), mime_parse() sets mime.unparsed (scan_run defangs it).
