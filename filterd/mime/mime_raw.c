@@ -164,7 +164,8 @@ struct mime_raw_scan {
 	enum mime_raw_kind kind;    /* the field whose value is in value */
 	struct buf value;	    /* unfolded, at most max_value bytes */
 	size_t max_value;
-	int stop; /* max_mime_parts reached */
+	long fields; /* fields of ours read so far */
+	int stop;    /* max_mime_parts or max_header_fields reached */
 };
 
 /* mime_raw_part - the header section's part, made at its first field */
@@ -230,7 +231,14 @@ mime_raw_field_end(struct mime_raw_scan *s)
 	struct mime_part *p;
 
 	s->kind = MIME_RAW_NONE;
-	if (kind == MIME_RAW_NONE || (p = mime_raw_part(s)) == NULL)
+	if (kind == MIME_RAW_NONE)
+		return;
+	/* No more fields than GMime would be given, nor parts. */
+	if (++s->fields > s->t->conf->max_header_fields) {
+		s->stop = 1;
+		return;
+	}
+	if ((p = mime_raw_part(s)) == NULL)
 		return;
 	/* GMime's own parameter parser: RFC 2231, encoded words. */
 	if (kind == MIME_RAW_TYPE) {
@@ -268,9 +276,17 @@ mime_raw_field_end(struct mime_raw_scan *s)
 static void
 mime_raw_value(struct mime_raw_scan *s, const char *p, size_t len)
 {
-	for (size_t i = 0; i < len && s->value.len < s->max_value; i++)
-		if (p[i] != '\r')
-			buf_append(&s->value, p + i, 1);
+	const char *end = p + len;
+
+	while (p < end && s->value.len < s->max_value) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		size_t n = (size_t)((cr ? cr : end) - p);
+
+		if (n > s->max_value - s->value.len)
+			n = s->max_value - s->value.len;
+		buf_append(&s->value, p, n);
+		p = cr ? cr + 1 : end;
+	}
 }
 
 /* mime_raw_matched - the kind whose whole name was matched, or none */
@@ -323,9 +339,9 @@ mime_raw_feed(struct mime_raw_scan *s, const char *p, size_t len)
 				continue;
 			}
 			mime_raw_field_end(s);
+			/* A blank line ends a header section. */
 			if (c == '\n') {
-				s->part =
-					NULL; /* a blank line ends a section */
+				s->part = NULL;
 			} else if (c == '\r') {
 				s->st = MIME_RAW_CR;
 			} else if (c == '-') {

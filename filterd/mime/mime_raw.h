@@ -43,7 +43,8 @@
 /*	attached message, are not seen: the message is defanged for that,
 /*	scan_run.c). The parts are appended to m->parts, at most
 /*	max_mime_parts of them in m (the rest is not read: it is UNCHECKED
-/*	already), in txn->pool. They are not leaves (is_leaf 0, object
+/*	already), from at most max_header_fields such fields (each one's
+/*	names are kept: this bounds them), in txn->pool. They are not leaves (is_leaf 0, object
 /*	NULL): they have names and a type, no content, and the checks that
 /*	read content never open them. It returns 0, or -1 with
 /*	TXN_ERR_PARSE when the spool cannot be read.

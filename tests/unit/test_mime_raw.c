@@ -277,7 +277,7 @@ test_parts_quoted_and_straddling(void **state)
 	txn_free(&t);
 }
 
-/* test_parts_bounded - at most max_mime_parts parts */
+/* test_parts_bounded - at most max_mime_parts parts, max_header_fields */
 static void
 test_parts_bounded(void **state)
 {
@@ -299,6 +299,21 @@ test_parts_bounded(void **state)
 	conf->max_mime_parts = was;
 	assert_int_equal(t->mime.n_parts, 5);
 	assert_string_equal(part_at(&t->mime, 4)->name, "p4.exe");
+	txn_free(&t);
+
+	/* One section of many fields: at most max_header_fields read. */
+	buf_init(&b, 4096);
+	for (int i = 0; i < 40; i++)
+		buf_printf(&b, "Content-Type: a/b; name=n%d.exe\r\n", i);
+	t = spooled(b.data, b.len);
+	buf_release(&b);
+	was = (int)conf->max_header_fields;
+	conf->max_header_fields = 10;
+	assert_int_equal(mime_raw_parts(t, &t->mime), 0);
+	conf->max_header_fields = was;
+	assert_int_equal(t->mime.n_parts, 1);
+	assert_int_equal(t->mime.parts->n_names, 10);
+	assert_string_equal(t->mime.parts->names[9], "n9.exe");
 	txn_free(&t);
 }
 
