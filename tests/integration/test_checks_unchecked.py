@@ -362,6 +362,21 @@ class MimeBoundsTest(UncheckedTestCase):
         self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
         self.assertEqual(self.new_dumps(), [])
 
+    def test_banned_name_past_the_bounds_is_found(self):
+        """GMime never sees it (a long header field), but the names its
+        part headers declare are still checked, decoded as GMime
+        decodes them (RFC 2231 here)."""
+        words = b"X-Words: " + b"x " * 1100 + b"\r\n"
+        part = (b"Content-Type: application/octet-stream\r\n"
+                b"Content-Disposition: attachment;\r\n"
+                b" filename*=utf-8''evil%2Eexe\r\n", b"TVqQAA==\r\n")
+        r = self.send("reject", message(multipart([PLAIN, part]),
+                                        "bounds banned", words))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("BANNED", r.text)
+        self.assertIn("evil.exe", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
     def test_many_header_fields_are_unchecked_unparsed(self):
         fields = b"X-A: x\r\n" * 10001
         r = self.send("default", message(b"hi\r\n", "many fields", fields))
