@@ -56,13 +56,19 @@
 	X(FINAL_UNCHECKED_DESTINY, final_unchecked_destiny, DESTINY, "pass",   \
 	  "pass (with X-Amavis-Alert), discard, bounce, reject or tempfail "   \
 	  "mail whose content cannot be checked (limits, encrypted or broken " \
-	  "archives, ambiguous MIME); a failed check is always a tempfail")    \
+	  "archives, ambiguous MIME); a failed check is always a tempfail. "   \
+	  "Passed mail whose MIME was ambiguous or not parsed in full is "     \
+	  "defanged")                                                          \
 	X(BYPASS_VIRUS_CHECKS, bypass_virus_checks, BOOL, "false",             \
-	  "skip the virus check")                                              \
+	  "skip the virus check, unless a recipient's SQL policy says "        \
+	  "bypass_virus_checks = 'N' (it runs when any recipient wants it)")   \
 	X(BYPASS_SPAM_CHECKS, bypass_spam_checks, BOOL, "false",               \
-	  "skip the spam check")                                               \
+	  "skip the spam check, unless a recipient's SQL policy says "         \
+	  "bypass_spam_checks = 'N' (it runs when any recipient wants it)")    \
 	X(BYPASS_BANNED_CHECKS, bypass_banned_checks, BOOL, "false",           \
-	  "skip the banned-attachment check")                                  \
+	  "skip the banned-attachment check, unless a recipient's SQL "        \
+	  "policy says bypass_banned_checks = 'N' (it runs when any "          \
+	  "recipient wants it)")                                               \
 	X(BANNED_FILENAME, banned_filename, REGEXES, "",                       \
 	  "PCRE2 patterns: a part or archive member whose file name matches "  \
 	  "is banned")                                                         \

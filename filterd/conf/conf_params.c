@@ -180,18 +180,27 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "virus_scanned_header", NO_RANGE,
 	 "X-Virus-Scanned value; empty: \"filterd at <myhostname>\""},
 	{0, "max_mime_depth", 1, 1000,
-	 "MIME nesting deeper than this leaves a message UNCHECKED"},
+	 "MIME nesting deeper than this leaves a message UNCHECKED; the "
+	 "parts left out were never checked, so a passed copy is defanged"},
 	{0, "max_mime_parts", 1, 1000000,
-	 "more MIME parts than this leave a message UNCHECKED"},
+	 "more MIME parts than this leave a message UNCHECKED; the parts "
+	 "left out were never checked, so a passed copy is defanged. More "
+	 "than twice this plus 1000 lines that begin with \"--\": not "
+	 "parsed at all (the spam checks read it raw, the banned check the "
+	 "names its raw part headers declare)"},
 	{0, "max_header_field_size", 1024, 1073741824,
 	 "a header field (with its continuation lines) longer than this, in "
 	 "the message's header or a part's, leaves the message UNCHECKED "
-	 "without parsing its MIME; parsing costs up to 60 times a field's "
-	 "size (Postfix cuts fields at header_size_limit, 102400)"},
+	 "and defanged without parsing its MIME (the spam checks read it "
+	 "raw, the banned check the names its raw part headers declare); "
+	 "parsing costs up to 60 times a field's size (Postfix cuts "
+	 "fields at header_size_limit, 102400)"},
 	{0, "max_header_fields", 10, 10000000,
 	 "more header fields than this, the message's and its parts' "
-	 "together, leave the message UNCHECKED without parsing its MIME "
-	 "(parsing keeps some 600 bytes per field)"},
+	 "together, leave the message UNCHECKED and defanged without "
+	 "parsing its MIME (the spam checks read it raw, the banned check "
+	 "the names its raw part headers declare; parsing keeps some 600 "
+	 "bytes per field)"},
 	{0, "max_archive_depth", 0, 100,
 	 "archives nested deeper than this are not opened (UNCHECKED)"},
 	{0, "max_archive_files", 1, 10000000,
@@ -200,7 +209,8 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "decoded bytes per message (parts, archive members) before UNCHECKED"},
 	{0, "spam_max_size", 1024, 2147483647,
 	 "larger messages are not given to the spam checks (as amavis' "
-	 "sa_mail_body_size_limit)"},
+	 "sa_mail_body_size_limit); also the bound of the raw views of a "
+	 "message whose MIME is not parsed"},
 	{0, "spam_rules", NO_RANGE,
 	 "SpamAssassin-syntax rule files for the built-in spam checks"},
 	{0, "clamav", NO_RANGE,

@@ -15,6 +15,7 @@
 
 #include "mime_bounds.h"
 #include "mime_parse.h"
+#include "mime_raw.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
 #include "util/buf.h"
@@ -1001,14 +1002,27 @@ mime_parse(struct txn *t)
 	int over;
 
 	/* GMime builds the whole tree first: bound it before (mime_bounds.h). */
-	if ((over = mime_bounds_spool(t)) != 0)
-		return over < 0 ? -1 : 0;
+	if ((over = mime_bounds_spool(t)) < 0)
+		return -1;
+	/* Past a bound: the spam rules still read the raw message, */
+	if (over > 0) {
+		t->mime.unparsed = 1;
+		/* And the banned check the names in its part headers. */
+		if (mime_raw_parts(t, &t->mime) < 0)
+			return -1;
+		return t->size <= t->conf->spam_max_size
+			       ? mime_raw_views(t, &t->mime)
+			       : 0;
+	}
 	/* Everyone else reads the spool with pread: the offset is GMime's. */
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		txn_set_error(t, TXN_ERR_PARSE, "spool: %s", strerror(errno));
 		return -1;
 	}
 	mime_read(t, fd, &t->mime, t->size <= t->conf->spam_max_size);
+	/* A limit the walk reached left parts out (or GMime gave none). */
+	if (t->mime.unchecked)
+		t->mime.unparsed = 1;
 	if (t->mime.message)
 		mime_summary_fields(t, t->mime.message);
 	return 0;

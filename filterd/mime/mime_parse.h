@@ -36,8 +36,14 @@
 /*	stop the walk. The first limit reached is named in mime.unchecked;
 /*	so is a message GMime cannot parse at all, and one past the bounds
 /*	mime_bounds_spool() checks first (header fields, delimiter lines:
-/*	mime_bounds.h), which GMime is then never given. Any of these makes
-/*	the message UNCHECKED: it is never passed as if it had been checked.
+/*	mime_bounds.h), which GMime is then never given: its spam views are
+/*	then the raw message's (mime_raw_views(), when it is no larger than
+/*	spam_max_size), and its parts the types and names its raw part
+/*	headers declare (mime_raw_parts(): not leaves, no content). Any of
+/*	these makes
+/*	the message UNCHECKED: it is never passed as if it had been checked;
+/*	and, as some of its parts were never walked (their names never
+/*	checked), mime_parse() sets mime.unparsed (scan_run defangs it).
 /*	mime_parse() returns 0 (UNCHECKED is not a failure), or -1 with
 /*	TXN_ERR_PARSE when the spool cannot be read.
 /*
@@ -163,6 +169,7 @@ struct mime_summary {
 	size_t n_parts;
 	int malformed;	       /* GMime warned */
 	const char *unchecked; /* why the message cannot be checked */
+	int unparsed;	       /* some of its parts were never walked */
 	const char *ambiguous; /* why parsers could read it otherwise */
 	struct mime_conflict *conflicts; /* what they could read otherwise */
 	size_t n_conflicts;

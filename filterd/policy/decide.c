@@ -72,6 +72,45 @@ decide_flag(int bank, int pol)
 	return pol >= 0 ? pol : bank;
 }
 
+/* decide_bypasses - does recipient rc bypass the check (its SQL, the bank)? */
+int
+decide_bypasses(const struct txn *t, const struct txn_rcpt *rc,
+		enum decide_check check)
+{
+	const struct conf_bank_values *v = &t->bank.v;
+	const struct lookup_policy *p = rc->pol;
+
+	switch (check) {
+	case DECIDE_CHECK_VIRUS:
+		return decide_flag(v->bypass_virus_checks,
+				   p ? p->bypass_virus : -1);
+	case DECIDE_CHECK_BANNED:
+		return decide_flag(v->bypass_banned_checks,
+				   p ? p->bypass_banned : -1);
+	default:
+		return decide_flag(v->bypass_spam_checks,
+				   p ? p->bypass_spam : -1);
+	}
+}
+
+/*
+ * decide_wanted - does some recipient not bypass the check (amavisd-new:
+ * a check runs when any recipient wants it)? The bank's flag when there
+ * are no recipients
+ */
+int
+decide_wanted(const struct txn *t, enum decide_check check)
+{
+	struct txn_rcpt none = {0};
+
+	if (t->n_rcpts == 0)
+		return !decide_bypasses(t, &none, check);
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (!decide_bypasses(t, t->rcpts + i, check))
+			return 1;
+	return 0;
+}
+
 /* What a recipient's findings are, under its own settings. */
 struct decide_found {
 	int in[TXN_CCAT_VIRUS + 1]; /* by category: the findings make it */
@@ -88,7 +127,6 @@ static void
 decide_found(const struct txn *t, struct txn_rcpt *rc,
 	     const struct decide_levels *lv, struct decide_found *f)
 {
-	const struct conf_bank_values *v = &t->bank.v;
 	const struct lookup_policy *p = rc->pol;
 	int spam_checked;
 
@@ -99,15 +137,12 @@ decide_found(const struct txn *t, struct txn_rcpt *rc,
 	if (p && p->whitelisted)
 		rc->score -= 10;
 	f->in[TXN_CCAT_VIRUS] = t->virus &&
-				!decide_flag(v->bypass_virus_checks,
-					     p ? p->bypass_virus : -1);
+				!decide_bypasses(t, rc, DECIDE_CHECK_VIRUS);
 	f->in[TXN_CCAT_BANNED] = t->banned &&
-				 !decide_flag(v->bypass_banned_checks,
-					      p ? p->bypass_banned : -1);
+				 !decide_bypasses(t, rc, DECIDE_CHECK_BANNED);
 	f->in[TXN_CCAT_UNCHECKED] = t->unchecked != NULL;
 	spam_checked = t->spam_scanned &&
-		       !decide_flag(v->bypass_spam_checks,
-				    p ? p->bypass_spam : -1) &&
+		       !decide_bypasses(t, rc, DECIDE_CHECK_SPAM) &&
 		       !(p && p->whitelisted);
 	f->in[TXN_CCAT_SPAM] = spam_checked &&
 			       ((p && p->blacklisted) || rc->score >= lv->kill);
@@ -223,8 +258,7 @@ decide_headers(struct txn *t, const struct txn_rcpt *rc,
 	int spammy = decide_spammy(rc, lv);
 
 	if (!t->spam_scanned || !rc->local || rc->score < lv->tag ||
-	    decide_flag(t->bank.v.bypass_spam_checks,
-			rc->pol ? rc->pol->bypass_spam : -1))
+	    decide_bypasses(t, rc, DECIDE_CHECK_SPAM))
 		return NULL;
 	for (size_t i = 0; i < *n_made; i++)
 		if (made[i].score == rc->score && made[i].tag == lv->tag &&

@@ -35,14 +35,34 @@
 /*	Returns 0, or -1 with TXN_ERR_SCAN for TEMPFAIL.
 /*
 /*	decide_local() tells whether an address is in local_domains.
+/*
+/*	decide_bypasses() tells whether recipient rc bypasses a check: its
+/*	SQL policy's bypass_*_checks when set ('N' overrides the bank's
+/*	bypass, 'Y' the bank's check), else the bank's. decide_wanted()
+/*	tells whether some recipient of t does not bypass it (amavisd-new:
+/*	a check runs when any recipient wants it; the others ignore what
+/*	it finds); with no recipients, whether the bank does not. Before
+/*	the LOOKUP stage no recipient has its SQL policy yet: the answer
+/*	is then the bank's.
 /* PROCESS
 /*	children, milter process.
 /*--*/
 
 struct txn;
+struct txn_rcpt;
 struct conf;
+
+/* The checks a recipient may bypass (bypass_*_checks). */
+enum decide_check {
+	DECIDE_CHECK_VIRUS,
+	DECIDE_CHECK_BANNED,
+	DECIDE_CHECK_SPAM,
+};
 
 int decide_run(struct txn *t);
 int decide_local(const struct conf *c, const char *addr);
+int decide_bypasses(const struct txn *t, const struct txn_rcpt *rc,
+		    enum decide_check check);
+int decide_wanted(const struct txn *t, enum decide_check check);
 
 #endif

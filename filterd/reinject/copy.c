@@ -469,6 +469,17 @@ copy_rest(struct copy_in *in, struct copy_out *o)
 	}
 }
 
+/* Why a copy is defanged, in the note it carries (CR LF lines). */
+#define COPY_WHY_AMBIGUOUS                                                     \
+	"Its MIME structure was ambiguous: different mail programs\r\n"        \
+	"would read it differently, which is a known way to smuggle\r\n"       \
+	"content past the checks that mail goes through.\r\n"
+#define COPY_WHY_UNPARSED                                                      \
+	"Its MIME structure was too large or too deeply nested to be\r\n"      \
+	"checked in full: some of its parts were never checked, which\r\n"     \
+	"is a known way to smuggle content past the checks that mail\r\n"      \
+	"goes through.\r\n"
+
 /* copy_boundary - the defanged copy's boundary: '-' is not base64 */
 static void
 copy_boundary(struct buf *out, const struct copy_spec *spec)
@@ -495,13 +506,12 @@ copy_defang_head(struct buf *out, const struct copy_spec *spec)
 		"\r\nContent-Type: text/plain; charset=us-ascii\r\n"
 		"Content-Transfer-Encoding: 7bit\r\n"
 		"Content-Disposition: inline\r\n\r\n"
-		"WARNING: this message was changed on its way to you.\r\n\r\n"
-		"Its MIME structure was ambiguous: different mail programs\r\n"
-		"would read it differently, which is a known way to smuggle\r\n"
-		"content past the checks that mail goes through. So that no\r\n"
-		"program interprets it, the original message is attached\r\n"
-		"below unopened, as plain text. Open it only if you know\r\n"
-		"and trust its sender.\r\n\r\n");
+		"WARNING: this message was changed on its way to you.\r\n\r\n");
+	buf_puts(out, spec->defang == TXN_DEFANG_UNPARSED ? COPY_WHY_UNPARSED
+							  : COPY_WHY_AMBIGUOUS);
+	buf_puts(out, "So that no program interprets it, the original\r\n"
+		      "message is attached below unopened, as plain text.\r\n"
+		      "Open it only if you know and trust its sender.\r\n\r\n");
 	buf_printf(out, "mail_id: %s\r\n\r\n--", spec->mail_id);
 	copy_boundary(out, spec);
 	buf_puts(out, "\r\nContent-Type: text/plain; "

@@ -34,7 +34,10 @@
 /*	the whole original, byte-exact, base64-encoded, as a text/plain
 /*	attachment (message/rfc822 may not be base64, RFC 2046 5.2.1, and
 /*	would invite the reader's program to interpret the very structure
-/*	that made the message ambiguous).
+/*	that made the message ambiguous). The short part says why, in our
+/*	words: TXN_DEFANG_AMBIGUOUS, its MIME structure was ambiguous;
+/*	TXN_DEFANG_UNPARSED, it was too large or too deeply nested to be
+/*	checked in full (parts were not checked for banned names).
 /* .PP
 /*	The header section of the original ends at its first empty line
 /*	(or at the end of the message). It returns 0, or -1 with the reason
@@ -73,6 +76,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "txn/txn.h"
+
 struct buf;
 struct stream;
 struct txn_header;
@@ -82,9 +87,9 @@ struct txn_header;
 struct copy_spec {
 	const struct txn_header *added[2]; /* lists of fields put first */
 	const char *subject_tag;	   /* NULL: none */
-	int strip;  /* remove X-Spam-*, X-Virus-Scanned, X-Amavis-Alert */
-	int defang; /* wrap the original (ambiguous MIME) */
-	const char *mail_id; /* named in a defanged copy */
+	int strip; /* remove X-Spam-*, X-Virus-Scanned, X-Amavis-Alert */
+	enum txn_defang defang; /* wrap the original, and why (txn.h) */
+	const char *mail_id;	/* named in a defanged copy */
 };
 
 int copy_write(struct stream *s, int fd, off_t size,

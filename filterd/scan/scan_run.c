@@ -7,7 +7,10 @@
 /*	The checks run in a fixed order (virus, banned, spam), each timed
 /*	and shown on the scoreboard; their verdicts combine into one
 /*	content category in amavis' precedence: VIRUS > BANNED > UNCHECKED
-/*	> SPAM > SPAMMY > CLEAN. A check the bank bypasses does not run.
+/*	> SPAM > SPAMMY > CLEAN. A check runs when some recipient does not
+/*	bypass it (decide_wanted: its SQL policy's bypass_*_checks, else
+/*	the bank's; amavisd-new's rule); decide.c then ignores what it
+/*	found for the recipients who bypass it.
 /*
 /*	What cannot be checked and what failed are told apart. Content
 /*	that cannot be checked (over a scan limit, an encrypted or broken
@@ -40,7 +43,12 @@
 /*	fails it.
 /*
 /*	Ambiguous MIME also sets txn->defang: the copy that goes on is
-/*	defanged (amavisd-new 2.13 does the same).
+/*	defanged (amavisd-new 2.13 does the same). So does MIME whose
+/*	structure was not all parsed (mime.unparsed: past the bounds of
+/*	mime_bounds, or parts left out at max_mime_parts, max_mime_depth,
+/*	max_decoded_size): parts no check saw, whose names were not
+/*	checked, are never passed on for a mail program to open as they
+/*	are.
 /*--*/
 
 #include <errno.h>
@@ -53,6 +61,7 @@
 
 #include "checks.h"
 #include "mime/mime_parse.h"
+#include "policy/decide.h"
 #include "scan_banned.h"
 #include "scan_clamav.h"
 #include "scan_run.h"
@@ -331,25 +340,25 @@ scan_run_spam(struct txn *t)
 	return 0;
 }
 
-/* scan_run_virus_wanted - a virus engine, and the bank does not bypass */
+/* scan_run_virus_wanted - a virus engine, and a recipient who wants it */
 static int
 scan_run_virus_wanted(const struct txn *t)
 {
-	return t->checks->clamav && !t->bank.v.bypass_virus_checks;
+	return t->checks->clamav && decide_wanted(t, DECIDE_CHECK_VIRUS);
 }
 
-/* scan_run_banned_wanted - the bank does not bypass banned checks */
+/* scan_run_banned_wanted - a recipient does not bypass banned checks */
 static int
 scan_run_banned_wanted(const struct txn *t)
 {
-	return !t->bank.v.bypass_banned_checks;
+	return decide_wanted(t, DECIDE_CHECK_BANNED);
 }
 
-/* scan_run_spam_wanted - the bank does not bypass spam checks */
+/* scan_run_spam_wanted - a recipient does not bypass spam checks */
 static int
 scan_run_spam_wanted(const struct txn *t)
 {
-	return !t->bank.v.bypass_spam_checks;
+	return decide_wanted(t, DECIDE_CHECK_SPAM);
 }
 
 /*
@@ -447,8 +456,12 @@ scan_run(struct txn *t)
 
 	/* Parsers may read it otherwise: whoever gets it, defanged. */
 	if (m->ambiguous) {
-		t->defang = 1;
+		t->defang = TXN_DEFANG_AMBIGUOUS;
 		msg_info("%s: defang: %s", t->id, m->ambiguous);
+	} else if (m->unparsed) {
+		/* Parts no check saw (banned names above all): the same. */
+		t->defang = TXN_DEFANG_UNPARSED;
+		msg_info("%s: defang: %s", t->id, m->unchecked);
 	}
 	if (t->checks) {
 		if (m->ambiguous)

@@ -12,7 +12,8 @@
 /*	and the trace header fields (X-Virus-Scanned when the virus scan saw
 /*	everything, "X-Amavis-Alert: UNCHECKED, <reason>" when something was
 /*	not checked; the reason is our own text, never the message's). It
-/*	sets txn->defang for ambiguous MIME and txn->t_scan when done.
+/*	sets txn->defang for ambiguous MIME and for MIME whose structure
+/*	was not all parsed (mime.unparsed), and txn->t_scan when done.
 /*	Content that cannot be checked makes the message UNCHECKED, for the
 /*	bank's final_unchecked_destiny to decide. A check that fails returns
 /*	-1 with TXN_ERR_SCAN (451 4.3.0): a message is never passed as clean

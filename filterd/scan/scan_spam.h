@@ -9,8 +9,10 @@
 /* DESCRIPTION
 /*	scan_spam() runs the built-in rules (SpamAssassin syntax, compiled
 /*	in the master; GTUBE always) over the message's views from
-/*	mime_parse() and, when spamd.address is set, adds the score that
-/*	SpamAssassin's spamd gives. A spamd that is down, slow or confused
+/*	mime_parse() (the raw message's, when its MIME was past the bounds
+/*	and not parsed: mime_raw.h) and, when spamd.address is set, adds
+/*	the score that SpamAssassin's spamd gives (spamd reads the message
+/*	as stored, parsed or not). A spamd that is down, slow or confused
 /*	is logged and the built-in score stands. Messages over spam_max_size
 /*	are not scored (as amavis' sa_mail_body_size_limit). Sets
 /*	txn->spam_score, txn->spam_hits and txn->spam_scanned.

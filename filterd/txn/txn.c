@@ -161,20 +161,27 @@ txn_stage_forward(struct txn *t, struct reinject *rj)
 	return reinject_run(rj, t);
 }
 
-/* txn_stage_parse - the header summary; the MIME tree if a check needs it */
+/*
+ * txn_stage_parse - the header summary; the MIME tree if a check may
+ * need it. PARSE runs before LOOKUP: a recipient's SQL policy may want
+ * a check the bank bypasses, so with sql.lookup the tree is built.
+ */
 static int
 txn_stage_parse(struct txn *t, struct reinject *rj)
 {
 	(void)rj;
-	const struct conf_bank_values *v = &t->bank.v;
+	int wanted;
 
 	if (header_summary_read(t) < 0)
 		return -1;
+	if (t->checks == NULL)
+		return 0;
+	/* No recipient has its SQL policy yet: these are the bank's. */
+	wanted = decide_wanted(t, DECIDE_CHECK_BANNED) ||
+		 decide_wanted(t, DECIDE_CHECK_SPAM) ||
+		 (t->checks->clamav && decide_wanted(t, DECIDE_CHECK_VIRUS));
 	/* The MIME tree serves every check and the records. */
-	if (t->checks == NULL ||
-	    (v->bypass_banned_checks && v->bypass_spam_checks &&
-	     (v->bypass_virus_checks || t->checks->clamav == NULL) &&
-	     t->storage == NULL))
+	if (!wanted && t->lookup == NULL && t->storage == NULL)
 		return 0;
 	return mime_parse(t);
 }

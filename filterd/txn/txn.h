@@ -102,6 +102,13 @@ enum txn_ccat {
 	TXN_CCAT_VIRUS,
 };
 
+/* Why the copy that goes on is defanged (txn.defang; copy.h). */
+enum txn_defang {
+	TXN_DEFANG_NONE = 0,  /* it is not */
+	TXN_DEFANG_AMBIGUOUS, /* MIME parsers would read it differently */
+	TXN_DEFANG_UNPARSED,  /* parts of its MIME were never checked */
+};
+
 /* An SMTP reply: code, enhanced status, text (pool strings). */
 struct txn_reply {
 	int code;	 /* 0: none yet */
@@ -195,9 +202,9 @@ struct txn {
 	const char *virus; /* what the checks found, or NULL */
 	const char *banned;
 	const char *unchecked;
-	int defang;	   /* forward a defanged copy (ambiguous MIME) */
-	int virus_scanned; /* a virus scanner looked at it */
-	int spam_scanned;  /* the spam checks looked at it */
+	enum txn_defang defang; /* forward a defanged copy, and why */
+	int virus_scanned;	/* a virus scanner looked at it */
+	int spam_scanned;	/* the spam checks looked at it */
 	double spam_score;
 	const char *spam_hits; /* "GTUBE=1000,..." */
 	long ms_virus, ms_banned, ms_spam;

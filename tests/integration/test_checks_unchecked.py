@@ -102,6 +102,23 @@ class UncheckedTestCase(h.SinkWatch, h.PeerTestCase):
         self.assertIn(reason, line)
         return msg
 
+    def assert_defanged(self, msg, original, subject, reason):
+        """The copy is defanged, saying why in our words: the original
+        whole, base64, in a text/plain attachment; the log says why."""
+        self.assertEqual(msg.get_content_type(), "multipart/mixed")
+        parts = msg.get_payload()
+        self.assertEqual(len(parts), 2, msg.as_string()[:3000])
+        self.assertIn("too large or too deeply nested",
+                      parts[0].get_payload())
+        self.assertNotIn("ambiguous", parts[0].get_payload())
+        self.assertEqual(parts[1].get_content_type(), "text/plain")
+        self.assertEqual(parts[1].get_payload(decode=True), original)
+        mail_id = re.search(r"mail_id: (\S+),",
+                            self.log_line(subject)).group(1)
+        self.assertTrue([l for l in self.fd.log_lines()
+                         if "%s: defang: %s" % (mail_id, reason) in l],
+                        self.fd.log_text()[-2000:])
+
 
 class AmbiguousMimeTest(UncheckedTestCase):
     """Ambiguous MIME (CVE-2024-28054): UNCHECKED, defanged, and still
@@ -345,11 +362,82 @@ class MimeBoundsTest(UncheckedTestCase):
         self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
         self.assertEqual(self.new_dumps(), [])
 
+    def test_banned_name_past_the_bounds_is_found(self):
+        """GMime never sees it (a long header field), but the names its
+        part headers declare are still checked, decoded as GMime
+        decodes them (RFC 2231 here)."""
+        words = b"X-Words: " + b"x " * 1100 + b"\r\n"
+        part = (b"Content-Type: application/octet-stream\r\n"
+                b"Content-Disposition: attachment;\r\n"
+                b" filename*=utf-8''evil%2Eexe\r\n", b"TVqQAA==\r\n")
+        r = self.send("reject", message(multipart([PLAIN, part]),
+                                        "bounds banned", words))
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
+        self.assertIn("BANNED", r.text)
+        self.assertIn("evil.exe", r.text)
+        self.assertEqual(self.new_dumps(), [])
+
     def test_many_header_fields_are_unchecked_unparsed(self):
         fields = b"X-A: x\r\n" * 10001
         r = self.send("default", message(b"hi\r\n", "many fields", fields))
         self.assert_passed_unchecked(r, "many fields",
                                      "more than 10000 header fields")
+
+    def test_unparsed_mime_is_defanged(self):
+        """Past the bounds GMime never sees the message: its parts were
+        never checked for banned names, so no mail program may open
+        them as they are."""
+        original = many_parts(1100, [], "unparsed defanged")
+        r = self.send("default", original)
+        reason = "more than 5 MIME parts: over 1010 boundary lines"
+        msg = self.assert_passed_unchecked(r, "unparsed defanged", reason)
+        self.assert_defanged(msg, original, "unparsed defanged", reason)
+
+    def test_parts_left_out_at_the_part_limit_are_defanged(self):
+        original = many_parts(40, [], "part limit defanged")
+        r = self.send("default", original)
+        reason = "more than 5 MIME parts"
+        msg = self.assert_passed_unchecked(r, "part limit defanged", reason)
+        self.assert_defanged(msg, original, "part limit defanged", reason)
+
+    def test_parsed_mime_is_not_defanged(self):
+        """The control: within the limits, the copy is the message."""
+        original = many_parts(3, [], "parsed as is")
+        r = self.send("default", original)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        msg = self.delivered("parsed as is")
+        self.assertEqual(len(msg.get_payload()), 3, msg)
+        mail_id = re.search(r"mail_id: (\S+),",
+                            self.log_line("parsed as is")).group(1)
+        self.assertEqual([l for l in self.fd.log_lines()
+                          if "%s: defang" % mail_id in l], [])
+
+
+class MimeDepthTest(UncheckedTestCase):
+    """Parts deeper than max_mime_depth are left out of the walk."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_peers(())
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": dict(
+                forward=[cls.sink.addr], bypass_virus_checks=True)},
+            max_mime_depth=3)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def test_parts_left_out_at_the_depth_limit_are_defanged(self):
+        body = (b"Content-Type: text/plain\r\n", b"deep down\r\n")
+        for i in range(5):
+            hdrs, text = multipart([body], b"b%d" % i)
+            body = (hdrs.split(b"\r\n", 1)[1], text)
+        original = message((b"MIME-Version: 1.0\r\n" + body[0], body[1]),
+                           "depth defanged")
+        r = h.send_message(self.fd.port, SENDER, [RCPT], original,
+                           timeout=30)
+        reason = "MIME nesting deeper than 3"
+        msg = self.assert_passed_unchecked(r, "depth defanged", reason)
+        self.assert_defanged(msg, original, "depth defanged", reason)
 
 
 class MimeBoundsMemoryTest(UncheckedTestCase):

@@ -215,6 +215,20 @@ class SpamdTest(h.PeerTestCase):
         self.assertEqual(len(spamd_warnings), 1, self.fd.log_text()[-3000:])
         self.assertIn(self.spamd.addr, spamd_warnings[0])
 
+    def test_spamd_asked_past_the_mime_bounds(self):
+        """A message GMime is not given (3,001 "--" lines, past the
+        bounds of max_mime_parts) is UNCHECKED, and still scored: the
+        rules read its raw header section and body, and spamd is asked
+        as usual."""
+        msg = self.send("bounds spamd",
+                        GTUBE + b"\r\n" + b"--\r\n" * 3001)
+        line, warnings = self.summary("bounds spamd")
+        self.assertIn("UNCHECKED", line.text)
+        self.assertIn("GTUBE=1000", line.text)
+        self.assertIn("SPAMD=", line.text)
+        self.assertEqual([w for w in warnings if "spamd" in w], [])
+        self.assertEqual(msg["X-Spam-Flag"], "YES", msg)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -427,12 +427,16 @@ count(const char *text, size_t len, const char *needle)
 	return n;
 }
 
-/* check_defanged - the structure of a defanged copy of orig */
+/* check_defanged - the structure of a defanged copy of orig, for why */
 static void
-check_defanged(const char *orig, size_t len, const char *tag)
+check_defanged(const char *orig, size_t len, const char *tag,
+	       enum txn_defang why)
 {
 	struct txn_header scanned = {NULL, "X-Virus-Scanned: ok"};
-	struct copy_spec spec = {{&scanned, NULL}, tag, 1, 1, "AbC-_9xyz012"};
+	struct copy_spec spec = {{&scanned, NULL}, tag, 1, why, "AbC-_9xyz012"};
+	const char *notes[] = {"Its MIME structure was ambiguous",
+			       "Its MIME structure was too large"};
+	int unparsed = why == TXN_DEFANG_UNPARSED;
 	struct buf out, got, att;
 	const char *hdr_end, *b, *start, *end;
 	char boundary[200], delim[210];
@@ -479,6 +483,13 @@ check_defanged(const char *orig, size_t len, const char *tag)
 			    strlen(delim));
 	assert_non_null(memmem(hdr_end, got.len - (size_t)(hdr_end - got.data),
 			       "mail_id: AbC-_9xyz012\r\n", 23));
+	/* The note says why, and only that. */
+	assert_int_equal(count(hdr_end, got.len - (size_t)(hdr_end - got.data),
+			       notes[unparsed]),
+			 1);
+	assert_int_equal(count(hdr_end, got.len - (size_t)(hdr_end - got.data),
+			       notes[!unparsed]),
+			 0);
 	/* The attachment decodes to the original, byte for byte. */
 	start = memmem(got.data, got.len, "Content-Transfer-Encoding: base64",
 		       33);
@@ -518,8 +529,12 @@ test_defang(void **state)
 	unsigned x = 12345;
 
 	(void)state;
-	check_defanged(ambiguous, sizeof(ambiguous) - 1, NULL);
-	check_defanged(ambiguous, sizeof(ambiguous) - 1, "[T] ");
+	check_defanged(ambiguous, sizeof(ambiguous) - 1, NULL,
+		       TXN_DEFANG_AMBIGUOUS);
+	check_defanged(ambiguous, sizeof(ambiguous) - 1, "[T] ",
+		       TXN_DEFANG_AMBIGUOUS);
+	check_defanged(ambiguous, sizeof(ambiguous) - 1, NULL,
+		       TXN_DEFANG_UNPARSED);
 	/* Several reads of the spool, lengths around the 57-octet lines. */
 	buf_init(&big, 300000);
 	buf_append(&big, ambiguous, sizeof(ambiguous) - 1);
@@ -532,7 +547,9 @@ test_defang(void **state)
 		buf_append(&big, &c, 1);
 	}
 	for (size_t cut = 0; cut < 4; cut++)
-		check_defanged(big.data, big.len - cut, NULL);
+		check_defanged(big.data, big.len - cut, NULL,
+			       cut % 2 ? TXN_DEFANG_UNPARSED
+				       : TXN_DEFANG_AMBIGUOUS);
 	buf_release(&big);
 }
 

@@ -741,6 +741,17 @@ test_blocking_category(void **state)
 	txn_free(&t);
 }
 
+/* unset_policy - an SQL policy with nothing set (lookup_unset's) */
+static void
+unset_policy(struct lookup_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->virus_lover = p->spam_lover = p->unchecked_lover = -1;
+	p->banned_lover = p->bypass_virus = p->bypass_spam = -1;
+	p->bypass_banned = -1;
+	p->tag = p->tag2 = p->kill = p->dsn_cutoff = NAN;
+}
+
 /*
  * test_blacklisted_lover - a blacklisted sender is spam (amavis): a spam
  * lover below tag2 still gets the copy flagged and tagged as spam.
@@ -758,21 +769,11 @@ test_blacklisted_lover(void **state)
 		.subject = "***SPAM*** ",
 	};
 	struct txn *t = make_txn(f->conf, &c);
-	struct lookup_policy pol = {
-		.virus_lover = -1,
-		.spam_lover = 1,
-		.unchecked_lover = -1,
-		.banned_lover = -1,
-		.bypass_virus = -1,
-		.bypass_spam = -1,
-		.bypass_banned = -1,
-		.tag = NAN,
-		.tag2 = NAN,
-		.kill = NAN,
-		.dsn_cutoff = NAN,
-		.blacklisted = 1,
-	};
+	struct lookup_policy pol;
 
+	unset_policy(&pol);
+	pol.spam_lover = 1;
+	pol.blacklisted = 1;
 	t->bank.v.spam_tag_level = 0;
 	t->rcpts[0].pol = &pol;
 	assert_int_equal(decide_run(t), 0);
@@ -785,6 +786,71 @@ test_blacklisted_lover(void **state)
 	assert_int_equal(t->rcpts[1].ccat, TXN_CCAT_CLEAN);
 	assert_null(t->rcpts[1].subject_tag);
 	assert_string_equal(t->rcpts[1].headers->line, "X-Spam-Flag: NO");
+	txn_free(&t);
+}
+
+/*
+ * test_bypass_per_recipient - a check runs when some recipient does
+ * not bypass it (its SQL 'N' over the bank's bypass, its 'Y' over the
+ * bank's check), and only that recipient's outcome counts what it found
+ */
+static void
+test_bypass_per_recipient(void **state)
+{
+	struct fixture *f = *state;
+	static const struct decide_case c = {
+		.name = "spam, bank bypasses",
+		.ccat = TXN_CCAT_SPAM,
+		.destiny = CONF_D_DISCARD,
+		.scanned = 1,
+		.score = 12.5,
+	};
+	struct lookup_policy opt_in, opt_out;
+	struct txn *t = make_txn(f->conf, &c);
+
+	unset_policy(&opt_in);
+	unset_policy(&opt_out);
+	opt_in.bypass_spam = opt_in.bypass_banned = opt_in.bypass_virus = 0;
+	opt_out.bypass_spam = opt_out.bypass_banned = 1;
+	opt_out.bypass_virus = 1;
+
+	/* The bank bypasses: before LOOKUP nobody wants the checks. */
+	t->bank.v.bypass_spam_checks = t->bank.v.bypass_banned_checks = 1;
+	t->bank.v.bypass_virus_checks = 1;
+	assert_false(decide_wanted(t, DECIDE_CHECK_SPAM));
+	assert_false(decide_wanted(t, DECIDE_CHECK_BANNED));
+	assert_false(decide_wanted(t, DECIDE_CHECK_VIRUS));
+	/* A recipient whose policy sets nothing: the bank's still. */
+	t->rcpts[0].pol = &opt_out;
+	t->rcpts[1].pol = NULL;
+	assert_false(decide_wanted(t, DECIDE_CHECK_SPAM));
+	/* One recipient opts in: the checks run, for it alone. */
+	t->rcpts[1].pol = &opt_in;
+	assert_true(decide_wanted(t, DECIDE_CHECK_SPAM));
+	assert_true(decide_wanted(t, DECIDE_CHECK_BANNED));
+	assert_true(decide_wanted(t, DECIDE_CHECK_VIRUS));
+	assert_true(decide_bypasses(t, t->rcpts, DECIDE_CHECK_SPAM));
+	assert_false(decide_bypasses(t, t->rcpts + 1, DECIDE_CHECK_SPAM));
+	assert_int_equal(decide_run(t), 0);
+	assert_int_equal(t->rcpts[0].state, RCPT_PENDING);
+	assert_int_equal(t->rcpts[1].state, RCPT_DISCARDED);
+	txn_free(&t);
+
+	/* The bank checks; every recipient opts out: nobody wants them. */
+	t = make_txn(f->conf, &c);
+	assert_true(decide_wanted(t, DECIDE_CHECK_SPAM));
+	t->rcpts[0].pol = t->rcpts[1].pol = &opt_out;
+	assert_false(decide_wanted(t, DECIDE_CHECK_SPAM));
+	assert_false(decide_wanted(t, DECIDE_CHECK_BANNED));
+	assert_false(decide_wanted(t, DECIDE_CHECK_VIRUS));
+	txn_free(&t);
+
+	/* No recipients: the bank's flags. */
+	t = txn_create(f->conf, "127.0.0.1", 1);
+	t->bank.v = f->conf->banks[0].v;
+	t->bank.v.bypass_spam_checks = 1;
+	assert_false(decide_wanted(t, DECIDE_CHECK_SPAM));
+	assert_true(decide_wanted(t, DECIDE_CHECK_BANNED));
 	txn_free(&t);
 }
 
@@ -808,6 +874,7 @@ main(void)
 		cmocka_unit_test(test_bounce_until_notified),
 		cmocka_unit_test(test_blocking_category),
 		cmocka_unit_test(test_blacklisted_lover),
+		cmocka_unit_test(test_bypass_per_recipient),
 		cmocka_unit_test(test_local_builtin),
 	};
 
