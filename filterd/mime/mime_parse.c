@@ -399,16 +399,222 @@ mime_b64_step(struct mime_b64 *s, const unsigned char *in, size_t len,
 }
 
 /*
+ * Quoted-printable the RFC's way (RFC 2045 6.7), as Dovecot, Python's
+ * quopri and MimeKit decode it: trailing white space on a line is
+ * deleted (rule 3), so "=" followed by blanks and a line break is a
+ * soft line break too; "=" followed by what is neither two hex digits
+ * nor a line break is taken as text (rule 4). GMime keeps the blanks
+ * and "= " CR LF as text, and so does libclamav's mail parser: a virus
+ * split there is whole only in this reading. Whatever we decode
+ * otherwise than GMime sets otherwise.
+ *
+ * Blanks are held back until the line goes on (then they are text) or
+ * ends (then they go). A run of them may be as long as the part: the
+ * first MIME_QP_KEEP are kept, a longer run is read again from the
+ * stored content, whose offsets are kept instead.
+ */
+#define MIME_QP_KEEP 64
+
+enum mime_qp_state {
+	MIME_QP_TEXT, /* text */
+	MIME_QP_EQ,   /* after "=", and maybe blanks and a CR */
+	MIME_QP_HEX,  /* after "=" and a hex digit */
+};
+
+/* A run of blanks in the stored content. */
+struct mime_qp_run {
+	gint64 at;  /* stream offset of its first byte */
+	size_t len; /* its bytes */
+	char head[MIME_QP_KEEP];
+};
+
+struct mime_qp {
+	enum mime_qp_state state;
+	char hex;		   /* MIME_QP_HEX: the digit after "=" */
+	struct mime_qp_run blanks; /* held back: at the end of the line? */
+	int cr;			   /* held back: a CR after them */
+	/* Output due before the next byte is looked at: pre, run, post. */
+	char pre[2], post[2];
+	size_t pre_len, pre_pos, post_len, post_pos;
+	struct mime_qp_run run;
+	size_t run_pos;
+	int otherwise; /* decoded otherwise than GMime decodes it */
+};
+
+/* mime_qp_due - is output due? */
+static int
+mime_qp_due(const struct mime_qp *q)
+{
+	return q->pre_pos < q->pre_len || q->run_pos < q->run.len ||
+	       q->post_pos < q->post_len;
+}
+
+/*
+ * mime_qp_release - what is held back is text after all, after pre
+ * (NULL for none): out with it, in order
+ */
+static void
+mime_qp_release(struct mime_qp *q, const char *pre, size_t pre_len)
+{
+	memcpy(q->pre, pre, pre_len);
+	q->pre_len = pre_len;
+	q->pre_pos = 0;
+	q->run = q->blanks;
+	q->run_pos = 0;
+	q->post[0] = '\r';
+	q->post_len = q->cr ? 1 : 0;
+	q->post_pos = 0;
+	q->blanks.len = 0;
+	q->cr = 0;
+}
+
+/* mime_qp_literal - "=" (and a digit) that does not encode: text */
+static void
+mime_qp_literal(struct mime_qp *q)
+{
+	char pre[2] = {'=', q->hex};
+
+	mime_qp_release(q, pre, q->state == MIME_QP_HEX ? 2 : 1);
+	q->state = MIME_QP_TEXT;
+	/* GMime takes the two bytes after "=" as text; readers differ. */
+	q->otherwise = 1;
+}
+
+/* mime_qp_eol - a line break ends the line: blanks held back go */
+static void
+mime_qp_eol(struct mime_qp *q)
+{
+	if (q->blanks.len)
+		q->otherwise = 1;
+	q->blanks.len = 0;
+	q->cr = 0;
+}
+
+/* mime_qp_blank - hold a blank back */
+static void
+mime_qp_blank(struct mime_qp *q, char c, gint64 at)
+{
+	if (q->blanks.len == 0)
+		q->blanks.at = at;
+	if (q->blanks.len < MIME_QP_KEEP)
+		q->blanks.head[q->blanks.len] = c;
+	q->blanks.len++;
+}
+
+/*
+ * mime_qp_byte - byte c of the stored content, at stream offset at,
+ * with room for one byte at *out: 1 when it was taken (writing at most
+ * that byte, *wrote set), 0 when output is due first and c must be
+ * looked at again
+ */
+static int
+mime_qp_byte(struct mime_qp *q, char c, gint64 at, char *out, int *wrote)
+{
+	int blank = c == ' ' || c == '\t';
+
+	*wrote = 0;
+	switch (q->state) {
+	case MIME_QP_HEX:
+		if (!g_ascii_isxdigit(c)) {
+			mime_qp_literal(q);
+			return 0;
+		}
+		*out = (char)(g_ascii_xdigit_value(q->hex) << 4 |
+			      g_ascii_xdigit_value(c));
+		*wrote = 1;
+		q->state = MIME_QP_TEXT;
+		return 1;
+	case MIME_QP_EQ:
+		if (c == '\n') {
+			/* A soft line break, blanks before it or not. */
+			mime_qp_eol(q);
+			q->state = MIME_QP_TEXT;
+			return 1;
+		}
+		if (q->cr || (!blank && c != '\r' &&
+			      (q->blanks.len || !g_ascii_isxdigit(c)))) {
+			mime_qp_literal(q);
+			return 0;
+		}
+		if (c == '\r')
+			q->cr = 1;
+		else if (blank)
+			mime_qp_blank(q, c, at);
+		else {
+			q->hex = c;
+			q->state = MIME_QP_HEX;
+		}
+		return 1;
+	default:
+		break;
+	}
+	if (c == '\n') {
+		q->post[0] = '\r';
+		q->post[q->cr] = '\n';
+		q->post_len = (size_t)q->cr + 1;
+		q->post_pos = 0;
+		mime_qp_eol(q);
+		return 1;
+	}
+	/* A CR followed by other than LF, or more: text so far. */
+	if (q->cr || ((q->blanks.len) && !blank && c != '\r')) {
+		mime_qp_release(q, NULL, 0);
+		return 0;
+	}
+	if (blank)
+		mime_qp_blank(q, c, at);
+	else if (c == '\r')
+		q->cr = 1;
+	else if (c == '=')
+		q->state = MIME_QP_EQ;
+	else {
+		*out = c;
+		*wrote = 1;
+	}
+	return 1;
+}
+
+/* mime_qp_end - the stored content has ended */
+static void
+mime_qp_end(struct mime_qp *q)
+{
+	switch (q->state) {
+	case MIME_QP_HEX:
+		/* "=" and one digit: text (GMime drops them). */
+		mime_qp_literal(q);
+		break;
+	case MIME_QP_EQ:
+		/* A soft line break at the end (blanks: GMime keeps them). */
+		mime_qp_eol(q);
+		break;
+	default:
+		/* The last line's trailing blanks go; a CR stays. */
+		q->post[0] = '\r';
+		q->post_len = q->cr ? 1 : 0;
+		q->post_pos = 0;
+		mime_qp_eol(q);
+		break;
+	}
+	q->state = MIME_QP_TEXT;
+}
+
+/*
  * A part's decoded content: GMime's decoders, but our lenient base64
- * (GMime's drops an incomplete last group).
+ * (GMime's drops an incomplete last group) and the RFC's
+ * quoted-printable (GMime keeps blanks before a soft line break).
  */
 struct mime_decoder {
 	GMimeStream *raw;      /* the content as stored */
-	GMimeStream *filtered; /* GMime's decoder on it; NULL for base64 */
+	GMimeStream *filtered; /* GMime's decoder on it; NULL for ours */
+	int encoding;	       /* ours: base64 or quoted-printable */
 	struct mime_b64 b64;
-	int end; /* base64: the stored content is read */
+	struct mime_qp qp;
+	int end; /* ours: the stored content is read */
 	unsigned char out[3 * 4096 / 4 + 4]; /* base64 decoded, not yet read */
 	size_t out_len, out_pos;
+	char in[4096]; /* quoted-printable: stored, not yet looked at */
+	size_t in_len, in_pos;
+	gint64 in_at; /* stream offset of in[0] */
 };
 
 /* mime_decoder_open - decode p's content; 0, or -1 when it has none */
@@ -426,7 +632,9 @@ mime_decoder_open(struct mime_decoder *d, const struct mime_part *p)
 		return -1;
 	g_object_ref(d->raw);
 	g_mime_stream_reset(d->raw);
-	if (p->encoding == GMIME_CONTENT_ENCODING_BASE64)
+	d->encoding = p->encoding;
+	if (p->encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	    p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
 		return 0;
 	d->filtered = g_mime_stream_filter_new(d->raw);
 	filter = g_mime_filter_basic_new(p->encoding, FALSE);
@@ -468,6 +676,93 @@ mime_stream_read(GMimeStream *s, char *buf, size_t size)
 	return (ssize_t)got;
 }
 
+/*
+ * mime_stream_pread - size bytes of s at stream offset at, all of them,
+ * leaving its position where it was; 0, or -1
+ */
+static int
+mime_stream_pread(GMimeStream *s, gint64 at, char *buf, size_t size)
+{
+	gint64 was = g_mime_stream_tell(s);
+	ssize_t n;
+
+	if (was < 0 || g_mime_stream_seek(s, at, GMIME_STREAM_SEEK_SET) != at)
+		return -1;
+	n = mime_stream_read(s, buf, size);
+	if (g_mime_stream_seek(s, was, GMIME_STREAM_SEEK_SET) != was ||
+	    n != (ssize_t)size)
+		return -1;
+	return 0;
+}
+
+/* mime_qp_drain - due output into buf[*got..size); 0, or -1 */
+static int
+mime_qp_drain(struct mime_decoder *d, char *buf, size_t size, size_t *got)
+{
+	struct mime_qp *q = &d->qp;
+
+	while (*got < size && mime_qp_due(q)) {
+		if (q->pre_pos < q->pre_len) {
+			buf[(*got)++] = q->pre[q->pre_pos++];
+		} else if (q->run_pos < q->run.len) {
+			size_t k = MIN(size - *got, q->run.len - q->run_pos);
+
+			/* A long run is read again where it is stored. */
+			if (q->run.len <= MIME_QP_KEEP)
+				memcpy(buf + *got, q->run.head + q->run_pos, k);
+			else if (mime_stream_pread(
+					 d->raw, q->run.at + (gint64)q->run_pos,
+					 buf + *got, k) < 0)
+				return -1;
+			q->run_pos += k;
+			*got += k;
+		} else {
+			buf[(*got)++] = q->post[q->post_pos++];
+		}
+	}
+	return 0;
+}
+
+/* mime_qp_read - up to size bytes of RFC quoted-printable: how many, -1 */
+static ssize_t
+mime_qp_read(struct mime_decoder *d, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		int wrote;
+
+		if (mime_qp_due(&d->qp)) {
+			if (mime_qp_drain(d, buf, size, &got) < 0)
+				return -1;
+			continue;
+		}
+		if (d->in_pos == d->in_len) {
+			ssize_t n;
+
+			if (d->end)
+				break;
+			if ((d->in_at = g_mime_stream_tell(d->raw)) < 0 ||
+			    (n = mime_stream_read(d->raw, d->in,
+						  sizeof(d->in))) < 0)
+				return -1;
+			d->in_pos = 0;
+			d->in_len = (size_t)n;
+			if (n == 0) {
+				mime_qp_end(&d->qp);
+				d->end = 1;
+			}
+			continue;
+		}
+		if (mime_qp_byte(&d->qp, d->in[d->in_pos],
+				 d->in_at + (gint64)d->in_pos, buf + got,
+				 &wrote))
+			d->in_pos++;
+		got += (size_t)wrote;
+	}
+	return (ssize_t)got;
+}
+
 /* mime_decoder_read - up to size decoded bytes: how many, or -1 */
 static ssize_t
 mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
@@ -476,6 +771,8 @@ mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
 
 	if (d->filtered)
 		return mime_stream_read(d->filtered, buf, size);
+	if (d->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		return mime_qp_read(d, buf, size);
 	while (got < size) {
 		unsigned char in[4096];
 		ssize_t n;
@@ -701,17 +998,18 @@ mime_walk_encoding(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
 }
 
 /*
- * mime_walk_base64 - what in base64 content lenient decoders may read
- * otherwise than GMime, or than each other
+ * mime_walk_decoding - what in base64 or quoted-printable content
+ * lenient decoders may read otherwise than GMime, or than each other
  */
 static void
-mime_walk_base64(struct mime_walk *w, struct mime_part *p)
+mime_walk_decoding(struct mime_walk *w, struct mime_part *p)
 {
 	struct mime_decoder d;
 	char scratch[65536];
 	ssize_t n;
 
-	if (p->encoding != GMIME_CONTENT_ENCODING_BASE64 ||
+	if ((p->encoding != GMIME_CONTENT_ENCODING_BASE64 &&
+	     p->encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) ||
 	    mime_decoder_open(&d, p) < 0)
 		return;
 	while ((n = mime_decoder_read(&d, scratch, sizeof(scratch))) > 0)
@@ -721,6 +1019,10 @@ mime_walk_base64(struct mime_walk *w, struct mime_part *p)
 			w->m->failed = pool_printf(
 				w->t->pool, "cannot read MIME part %zu: %s",
 				w->m->n_parts, strerror(errno ? errno : EIO));
+	} else if (p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		/* Blanks before a line break, "=" as text: GMime differs. */
+		if (d.qp.otherwise)
+			w->m->decoded_otherwise = 1;
 	} else if (d.b64.after_pad) {
 		mime_undecoded(w, "base64 with data after its padding");
 	} else if (d.b64.lone) {
@@ -902,7 +1204,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		p->is_archive = mime_is_archive(p->type, NULL);
 		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
 			p->is_archive = mime_is_archive(NULL, p->names[i]);
-		mime_walk_base64(w, p);
+		mime_walk_decoding(w, p);
 		/* The spam views are the message's own text. */
 		if (w->views && p->is_text && !attached)
 			mime_text(w, p);

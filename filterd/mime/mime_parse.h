@@ -60,8 +60,13 @@
 /*	exactly a name GMime knows (extra tokens, quotes, folding: GMime
 /*	reads "base64;" as no encoding) is read by its first token; base64
 /*	whose last group is incomplete (GMime drops it) is decoded to its
-/*	last whole byte. Either sets mime.decoded_otherwise: what libclamav
-/*	sees of the parts is not what its own mail parser would see. Where
+/*	last whole byte; quoted-printable is decoded as RFC 2045 6.7 says
+/*	(blanks at the end of a line are deleted, so "=" followed by blanks
+/*	and a line break is a soft line break; an "=" that encodes nothing
+/*	is text), where GMime and libclamav's mail parser keep "= " and the
+/*	line break as text. Any of these sets mime.decoded_otherwise: what
+/*	libclamav sees of the parts is not what its own mail parser would
+/*	see, and both are scanned. Where
 /*	no such reading is sure (an encoding that is no name we know even
 /*	by its first token, base64 with data after its padding or ending
 /*	in a lone character, an encoded multipart or message), mime.undecoded

@@ -18,7 +18,8 @@
 /*
 /*	Parts are decoded as lenient mail programs decode them: an odd
 /*	Content-Transfer-Encoding by its first token, base64 to its last
-/*	whole byte; what no reading is sure for is named in mime.undecoded.
+/*	whole byte, quoted-printable the RFC's way (blanks before a line
+/*	break go); what no reading is sure for is named in mime.undecoded.
 /*	Every name a part declares is kept. Attached messages (encoded
 /*	message/rfc822, *.eml, content that starts as mail) are walked as
 /*	children of their part, within the limits, leaving no file behind.
@@ -368,6 +369,117 @@ test_base64_ends(void **state)
 	}
 }
 
+/* test_quoted_printable - the RFC's reading, and where GMime's differs */
+static void
+test_quoted_printable(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *got;
+		int otherwise; /* GMime decodes it otherwise */
+	} cases[] = {
+		{"=41=42\r\nC", "AB\r\nC", 0},
+		{"a=3db", "a=b", 0},
+		{"A=\r\nB", "AB", 0},
+		{"A=\nB", "AB", 0},
+		{"A B\tC", "A B\tC", 0},
+		{"A=", "A", 0},
+		{"A\rB", "A\rB", 0},
+		/* RFC 2045 6.7 (3): blanks before a line break go. */
+		{"A= \r\nB", "AB", 1},
+		{"A=\t\r\nB", "AB", 1},
+		{"A=  \t \r\nB", "AB", 1},
+		{"A= \nB", "AB", 1},
+		{"A  \r\nB", "A\r\nB", 1},
+		{"A \t", "A", 1},
+		{"A= ", "A", 1},
+		/* Rule 4: "=" that encodes nothing is text. */
+		{"A=ZZ", "A=ZZ", 1},
+		{"==41", "=A", 1},
+		{"=4", "=4", 1},
+		{"=4 \r\nB", "=4\r\nB", 1},
+		{"A= x", "A= x", 1},
+		{"A=\rB", "A=\rB", 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = with_part(
+			"Content-Type: application/octet-stream\r\n"
+			"Content-Transfer-Encoding: quoted-printable\r\n",
+			cases[i].body);
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+		size_t len = strlen(cases[i].got);
+		char head[2];
+
+		print_message("quoted-printable %s\n", cases[i].body);
+		assert_int_equal(p->encoding,
+				 GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+		assert_string_equal(content(t, p), cases[i].got);
+		assert_int_equal(t->mime.decoded_otherwise, cases[i].otherwise);
+		assert_null(t->mime.undecoded);
+		/* The head is the same bytes, however little is asked. */
+		assert_int_equal(mime_part_head(p, head, 1), len ? 1 : 0);
+		if (len)
+			assert_memory_equal(head, cases[i].got, 1);
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_quoted_printable_long_blanks - a run of blanks of any length */
+static void
+test_quoted_printable_long_blanks(void **state)
+{
+	char blanks[10001];
+	char *soft, *text, *want;
+	struct txn *t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(blanks) - 1; i++)
+		blanks[i] = i % 3 ? ' ' : '\t';
+	blanks[sizeof(blanks) - 1] = '\0';
+	/* Before a soft line break: all of it goes. */
+	soft = g_strdup_printf("X5O!P%%@AP=%s\r\n[4\\PZX54", blanks);
+	text = with_part("Content-Type: application/octet-stream\r\n"
+			 "Content-Transfer-Encoding: quoted-printable\r\n",
+			 soft);
+	t = parsed(text);
+	assert_string_equal(content(t, part(t, 2)), "X5O!P%@AP[4\\PZX54");
+	assert_true(t->mime.decoded_otherwise);
+	txn_free(&t);
+	g_free(text);
+	g_free(soft);
+	/* Inside a line: all of it stays, as it is, read again. */
+	soft = g_strdup_printf("a%sb=41", blanks);
+	want = g_strdup_printf("a%sbA", blanks);
+	text = with_part("Content-Type: application/octet-stream\r\n"
+			 "Content-Transfer-Encoding: quoted-printable\r\n",
+			 soft);
+	t = parsed(text);
+	{
+		const struct mime_part *p = part(t, 2);
+		long size;
+		int fd = mime_part_content(t, p, 100000, &size);
+		char *buf = g_malloc(100000);
+		ssize_t n;
+
+		assert_true(fd >= 0);
+		n = read(fd, buf, 100000);
+		close(fd);
+		assert_int_equal(n, size);
+		assert_int_equal(n, (ssize_t)strlen(want));
+		assert_memory_equal(buf, want, strlen(want));
+		g_free(buf);
+	}
+	assert_false(t->mime.decoded_otherwise);
+	txn_free(&t);
+	g_free(text);
+	g_free(soft);
+	g_free(want);
+}
+
 /* test_encoded_container - a multipart sent base64: no sure reading */
 static void
 test_encoded_container(void **state)
@@ -628,6 +740,8 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_base64_ends),
+		cmocka_unit_test(test_quoted_printable),
+		cmocka_unit_test(test_quoted_printable_long_blanks),
 		cmocka_unit_test(test_encoded_container),
 		cmocka_unit_test(test_is_mail),
 		cmocka_unit_test(test_attached),
