@@ -35,6 +35,10 @@ struct mime_walk {
 	struct buf text;
 	int views;
 	int stop; /* max_mime_parts reached: no more parts */
+	/* The boundaries of the multiparts of the message being walked
+	 * (GMime's strings, as long as the message), and the longest. */
+	GHashTable *boundaries;
+	size_t boundary_max;
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -1068,6 +1072,194 @@ static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth,
 			     int attached);
 
 /*
+ * mime_holds_delimiter - does text (may be NULL) hold a line that
+ * starts as a delimiter of boundary b does: "--" and b?
+ */
+static int
+mime_holds_delimiter(const char *text, const char *b)
+{
+	size_t bl = strlen(b);
+
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n');
+
+		if (strncmp(l, "--", 2) == 0 && strncmp(l + 2, b, bl) == 0)
+			return 1;
+		l = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+/*
+ * mime_walk_boundary - multipart mp (obj) is walked: its boundary is
+ * one the delimiter lines are checked for (mime_walk_delimiters), and
+ * a delimiter line of it in its preamble or epilogue, where GMime
+ * leaves it as text, is one that other parsers take for a delimiter
+ * (libclamav's mail parser reads a part after the close delimiter):
+ * what is after it is a part to them and to no check of ours.
+ */
+static void
+mime_walk_boundary(struct mime_walk *w, GMimeObject *obj, GMimeMultipart *mp)
+{
+	const char *b = g_mime_object_get_content_type_parameter(obj,
+								 "boundary");
+	const char *where = NULL;
+
+	if (b == NULL || *b == '\0')
+		return;
+	if (w->boundaries == NULL)
+		w->boundaries = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_add(w->boundaries, (gpointer)b);
+	w->boundary_max = MAX(w->boundary_max, strlen(b));
+	if (mime_holds_delimiter(g_mime_multipart_get_prologue(mp), b))
+		where = "preamble";
+	else if (mime_holds_delimiter(g_mime_multipart_get_epilogue(mp), b))
+		where = "epilogue";
+	if (where == NULL)
+		return;
+	w->m->malformed = 1;
+	if (w->m->ambiguous == NULL)
+		w->m->ambiguous = pool_printf(
+			w->t->pool,
+			"ambiguous MIME (a delimiter line in the %s of MIME "
+			"part %zu)",
+			where, w->m->n_parts);
+}
+
+/* A line of a message, as mime_walk_delimiters reads it. */
+struct mime_delim_line {
+	char *head;  /* its first keep bytes, and room for a NUL */
+	size_t keep; /* "--", the longest boundary, "--" */
+	size_t len;  /* its bytes so far, LF aside */
+	char last;   /* the last of them */
+	int other;   /* not a delimiter line: something else past keep */
+};
+
+/*
+ * mime_delim_padded - the line has ended: is it a delimiter line of a
+ * boundary in set, padded: blanks after the boundary (or its "--")
+ * beyond the CR of its CR LF?
+ */
+static int
+mime_delim_padded(struct mime_delim_line *l, GHashTable *set)
+{
+	size_t n = MIN(l->len, l->keep), k = n, pad;
+	char *h = l->head;
+
+	if (l->other || l->len < 3 || h[0] != '-' || h[1] != '-')
+		return 0;
+	while (k > 2 &&
+	       (h[k - 1] == ' ' || h[k - 1] == '\t' || h[k - 1] == '\r'))
+		k--;
+	pad = (n - k) + (l->len - n);
+	if (pad == 0 || (pad == 1 && l->last == '\r'))
+		return 0;
+	h[k] = '\0';
+	if (g_hash_table_contains(set, h + 2))
+		return 1;
+	if (k < 5 || h[k - 1] != '-' || h[k - 2] != '-')
+		return 0;
+	h[k - 2] = '\0';
+	return g_hash_table_contains(set, h + 2);
+}
+
+/* mime_delim_add - n more bytes of the line, up to its LF */
+static void
+mime_delim_add(struct mime_delim_line *l, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && !l->other; i++, l->len++) {
+		/* Only lines that begin with "--" are looked at further. */
+		if (l->len == 2 && (l->head[0] != '-' || l->head[1] != '-'))
+			l->other = 1;
+		else if (l->len < l->keep)
+			l->head[l->len] = s[i];
+		else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			l->other = 1;
+		l->last = s[i];
+	}
+}
+
+/*
+ * mime_walk_delimiters - is a line of the message in fd [start, end)
+ * a delimiter line of one of its multiparts followed by blanks (RFC
+ * 2046 5.1.1: transport padding, spaces and tabs)? GMime reads it as a
+ * delimiter, as the RFC says; libclamav's mail parser does not when
+ * they are tabs, and takes what follows for the part before it. So
+ * the message is malformed: both readings are scanned (scan_run.c).
+ * Nothing else than this reading is hidden there (no part a check of
+ * ours would not see), so it is not ambiguous.
+ */
+static void
+mime_walk_delimiters(struct mime_walk *w, int fd, off_t start, off_t end)
+{
+	struct mime_delim_line l = {0};
+	size_t size = 65536;
+	char *chunk;
+
+	/* Malformed already: both readings will be scanned. */
+	if (w->boundaries == NULL || w->m->malformed || w->m->failed)
+		return;
+	l.keep = w->boundary_max + 4;
+	l.head = xmalloc(l.keep + 1);
+	chunk = xmalloc(size);
+	for (off_t off = start; off < end && !w->m->malformed;) {
+		size_t want = end - off < (off_t)size ? (size_t)(end - off)
+						      : size;
+		ssize_t n = pread(fd, chunk, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read the message: %s",
+				n == 0 ? "short read" : strerror(errno));
+			break;
+		}
+		for (const char *p = chunk, *e = chunk + n; p < e;) {
+			const char *lf = memchr(p, '\n', (size_t)(e - p));
+
+			mime_delim_add(&l, p, (size_t)((lf ? lf : e) - p));
+			if (lf == NULL)
+				break;
+			if (mime_delim_padded(&l, w->boundaries))
+				w->m->malformed = 1;
+			l.len = 0;
+			l.other = 0;
+			p = lf + 1;
+		}
+		off += n;
+	}
+	if (l.len > 0 && mime_delim_padded(&l, w->boundaries))
+		w->m->malformed = 1;
+	free(chunk);
+	free(l.head);
+}
+
+/*
+ * mime_walk_message - the parts of msg, whose bytes are [start, end)
+ * of fd, depth-first from depth; attached: decoded from a part. Then
+ * its delimiter lines, for its own boundaries only.
+ */
+static void
+mime_walk_message(struct mime_walk *w, GMimeMessage *msg, int fd, off_t start,
+		  off_t end, int depth, int attached)
+{
+	GHashTable *outer = w->boundaries;
+	size_t outer_max = w->boundary_max;
+
+	if (g_mime_message_get_mime_part(msg) == NULL)
+		return;
+	w->boundaries = NULL;
+	w->boundary_max = 0;
+	mime_walk_object(w, g_mime_message_get_mime_part(msg), depth, attached);
+	mime_walk_delimiters(w, fd, start, end);
+	if (w->boundaries)
+		g_hash_table_destroy(w->boundaries);
+	w->boundaries = outer;
+	w->boundary_max = outer_max;
+}
+
+/*
  * mime_attached_file - the summary's temporary file for attached
  * messages (unlinked at once) and their parser options; 0, or -1 with
  * mime.failed set
@@ -1139,9 +1331,8 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	a->message = msg;
 	a->next = m->attached_messages;
 	m->attached_messages = a;
-	if (g_mime_message_get_mime_part(msg))
-		mime_walk_object(w, g_mime_message_get_mime_part(msg),
-				 depth + 1, 1);
+	mime_walk_message(w, msg, GMIME_STREAM_FS(m->attached)->fd, off,
+			  off + size, depth + 1, 1);
 }
 
 /*
@@ -1195,6 +1386,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 	} else if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 
+		mime_walk_boundary(w, obj, mp);
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
 			mime_walk_object(w, g_mime_multipart_get_part(mp, i),
 					 depth + 1, attached);
@@ -1266,7 +1458,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0};
+	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0, NULL, 0};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
@@ -1282,9 +1474,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 		m->message = msg;
 		if (views)
 			mime_headers(w, msg);
-		if (g_mime_message_get_mime_part(msg))
-			mime_walk_object(w, g_mime_message_get_mime_part(msg),
-					 0, 0);
+		mime_walk_message(w, msg, fd, 0, t->size, 0, 0);
 	}
 	if (views) {
 		m->text = pool_memdup(t->pool, w->text.data, w->text.len);

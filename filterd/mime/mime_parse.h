@@ -30,7 +30,15 @@
 /*	mime.ambiguous, in our own words ("ambiguous MIME (conflicting
 /*	parameter at offset 60)"), never the message's;
 /*	its parts are still walked, so that they can be checked as GMime
-/*	reads them. A part more than max_mime_depth levels deep is left
+/*	reads them. Delimiter lines are read as GMime reads them, which not
+/*	every parser does: a delimiter line of a multipart's boundary that
+/*	is padded with blanks (RFC 2046 5.1.1 allows it; libclamav's mail
+/*	parser does not take one padded with a tab) makes the message
+/*	malformed, so that both readings are scanned; a preamble or an
+/*	epilogue that holds a line starting as a delimiter of that
+/*	boundary (a part after the close delimiter: GMime keeps it as the
+/*	epilogue, libclamav's mail parser reads a part) makes it ambiguous,
+/*	since what others read there as a part no check of ours sees. A part more than max_mime_depth levels deep is left
 /*	out, with what is in it, and the walk goes on with the next one (a
 /*	part after it is still checked); more than max_mime_parts parts
 /*	stop the walk. The first limit reached is named in mime.unchecked;

@@ -20,7 +20,9 @@
 /*	Content-Transfer-Encoding by its first token, base64 to its last
 /*	whole byte, quoted-printable the RFC's way (blanks before a line
 /*	break go); what no reading is sure for is named in mime.undecoded.
-/*	Every name a part declares is kept. Attached messages (encoded
+/*	A delimiter line padded with blanks makes the message malformed, one
+/*	in a preamble or epilogue ambiguous. Every name a part declares is
+/*	kept. Attached messages (encoded
 /*	message/rfc822, *.eml, content that starts as mail) are walked as
 /*	children of their part, within the limits, leaving no file behind.
 /*--*/
@@ -480,6 +482,108 @@ test_quoted_printable_long_blanks(void **state)
 	g_free(want);
 }
 
+/* multipart_body - a message of multipart/mixed, boundary "b", body */
+static char *
+multipart_body(const char *body)
+{
+	return g_strdup_printf("From: a@example.org\r\n"
+			       "MIME-Version: 1.0\r\n"
+			       "Content-Type: multipart/mixed; boundary=b\r\n"
+			       "\r\n"
+			       "%s",
+			       body);
+}
+
+/* test_delimiters - delimiter lines parsers read differently */
+static void
+test_delimiters(void **state)
+{
+	static const struct {
+		const char *body;
+		int malformed;
+		const char *ambiguous;
+	} cases[] = {
+		{"--b\r\n\r\nhi\r\n--b\r\n\r\nx\r\n--b--\r\n", 0, NULL},
+		{"--b\n\nhi\n--b\n\nx\n--b--", 0, NULL},
+		/* Text that starts as delimiters do, or a signature. */
+		{"--b\r\n\r\nhi\r\n-- \r\nme\r\n--bye \r\n--b--\r\n", 0, NULL},
+		/* Transport padding: GMime reads a delimiter, others not. */
+		{"--b\r\n\r\nhi\r\n--b\t\r\n\r\nx\r\n--b--\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b \r\n\r\nx\r\n--b--\r\n", 1, NULL},
+		{"--b \t\r\n\r\nhi\r\n--b--\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b--\t\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b--\r\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b\t", 1, NULL},
+		/* A delimiter line where GMime reads none. */
+		{"--b\r\n\r\nhi\r\n--b--\r\n--b\r\n\r\nx\r\n--b--\r\n", 1,
+		 "ambiguous MIME (a delimiter line in the epilogue of MIME "
+		 "part 1)"},
+		{"--bx\r\n\r\n--b\r\n\r\nhi\r\n--b--\r\n", 1,
+		 "ambiguous MIME (a delimiter line in the preamble of MIME "
+		 "part 1)"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = multipart_body(cases[i].body);
+		struct txn *t = parsed(text);
+
+		print_message("%s\n", cases[i].body);
+		assert_int_equal(t->mime.malformed, cases[i].malformed);
+		if (cases[i].ambiguous)
+			assert_string_equal(t->mime.ambiguous,
+					    cases[i].ambiguous);
+		else
+			assert_null(t->mime.ambiguous);
+		assert_null(t->mime.failed);
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_delimiters_long - padding of any length; in attached messages */
+static void
+test_delimiters_long(void **state)
+{
+	GString *body = g_string_new("--b\r\n\r\nhi\r\n--b");
+	char *text, *inner;
+	gchar *b64;
+	struct txn *t;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++)
+		g_string_append_c(body, i % 2 ? ' ' : '\t');
+	g_string_append(body, "\r\n\r\nx\r\n--b--\r\n");
+	text = multipart_body(body->str);
+	t = parsed(text);
+	assert_true(t->mime.malformed);
+	txn_free(&t);
+	g_free(text);
+	/* Something else after the padding: no delimiter at all. */
+	g_string_truncate(body, body->len - strlen("\r\n\r\nx\r\n--b--\r\n"));
+	g_string_append(body, "x\r\n\r\nx\r\n--b--\r\n");
+	text = multipart_body(body->str);
+	t = parsed(text);
+	assert_false(t->mime.malformed);
+	txn_free(&t);
+	g_free(text);
+	g_string_free(body, TRUE);
+	/* In a message sent base64: its own bytes are read. */
+	inner = multipart_body("--b\r\n\r\nhi\r\n--b\t\r\n\r\nx\r\n--b--\r\n");
+	b64 = g_base64_encode((const guchar *)inner, strlen(inner));
+	text = with_part("Content-Type: message/rfc822\r\n"
+			 "Content-Transfer-Encoding: base64\r\n",
+			 b64);
+	t = parsed(text);
+	assert_true(part(t, 3)->attached);
+	assert_true(t->mime.malformed);
+	assert_null(t->mime.ambiguous);
+	txn_free(&t);
+	g_free(text);
+	g_free(b64);
+	g_free(inner);
+}
+
 /* test_encoded_container - a multipart sent base64: no sure reading */
 static void
 test_encoded_container(void **state)
@@ -742,6 +846,8 @@ main(void)
 		cmocka_unit_test(test_base64_ends),
 		cmocka_unit_test(test_quoted_printable),
 		cmocka_unit_test(test_quoted_printable_long_blanks),
+		cmocka_unit_test(test_delimiters),
+		cmocka_unit_test(test_delimiters_long),
 		cmocka_unit_test(test_encoded_container),
 		cmocka_unit_test(test_is_mail),
 		cmocka_unit_test(test_attached),
