@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -850,10 +851,11 @@ fail:
 
 /*
  * mime_text - decoded, UTF-8 content of a text part, into the view:
- * decoded as the checks decode it, as mail programs show it
+ * decoded as the checks decode it, as mail programs show it; no more
+ * than room bytes of it
  */
 static void
-mime_text(struct mime_walk *w, const struct mime_part *p)
+mime_text(struct mime_walk *w, const struct mime_part *p, size_t room)
 {
 	GMimeContentType *ct;
 	const char *charset;
@@ -878,13 +880,14 @@ mime_text(struct mime_walk *w, const struct mime_part *p)
 			g_object_unref(f);
 		}
 	}
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	/* A part that cannot be read is the virus check's to report. */
-	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+	while (bytes->len < room &&
+	       (n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
 		g_mime_stream_write(filtered, chunk, (size_t)n);
 	mime_decoder_close(&d);
 	g_mime_stream_flush(filtered);
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	buf_append(&w->text, bytes->data, bytes->len);
+	buf_append(&w->text, bytes->data, MIN(bytes->len, room));
 	buf_puts(&w->text, "\n");
 	g_object_unref(filtered);
 	g_object_unref(mem);
@@ -1336,6 +1339,25 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 }
 
 /*
+ * mime_walk_text - text part p into the spam views. The text of an
+ * attached message is there too, as it is when GMime parses one in
+ * place (message/rfc822 sent 7bit): encoding a forwarded message must
+ * not hide its text from the rules. Its text counts against
+ * spam_max_size, for the views as a whole: a message that looks like
+ * mail inside one that does is read again at each level.
+ */
+static void
+mime_walk_text(struct mime_walk *w, const struct mime_part *p)
+{
+	size_t max = (size_t)w->t->conf->spam_max_size;
+
+	if (!p->attached)
+		mime_text(w, p, SIZE_MAX);
+	else if (w->text.len < max)
+		mime_text(w, p, max - w->text.len);
+}
+
+/*
  * mime_walk_object - one object of the tree, depth-first; attached: in
  * a message decoded from a part
  */
@@ -1397,9 +1419,8 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
 			p->is_archive = mime_is_archive(NULL, p->names[i]);
 		mime_walk_decoding(w, p);
-		/* The spam views are the message's own text. */
-		if (w->views && p->is_text && !attached)
-			mime_text(w, p);
+		if (w->views && p->is_text)
+			mime_walk_text(w, p);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, depth);
 	}

@@ -59,9 +59,12 @@
 /*	parsed with GMime: its parts follow the part in the list, one level
 /*	deeper, marked attached, and count against max_mime_depth and
 /*	max_mime_parts. Ambiguous MIME in them makes
-/*	the message ambiguous (without conflicts to read otherwise); they
-/*	add nothing to the spam views. What cannot be decoded or written
-/*	there is named in mime.failed (below).
+/*	the message ambiguous (without conflicts to read otherwise). Their
+/*	text parts are in the spam views, as those of a message/rfc822
+/*	part GMime parsed in place are (encoding a forwarded message must
+/*	not hide its text), within spam_max_size for the views in all.
+/*	What cannot be decoded or written there is named in mime.failed
+/*	(below).
 /*
 /*	Parts are decoded as lenient mail programs decode them, which is
 /*	not always as GMime does. A Content-Transfer-Encoding that is not

@@ -708,12 +708,52 @@ test_attached(void **state)
 
 		assert_inner(t, 2, 0);
 		assert_int_equal(t->mime.n_parts, 6);
-		/* The spam views hold the message's own text only. */
-		assert_null(strstr(t->mime.text, "inner text"));
+		/* The spam views hold its text, as when GMime parses it. */
+		assert_non_null(strstr(t->mime.text, "hello"));
+		assert_non_null(strstr(t->mime.text, "inner text"));
 		txn_free(&t);
 		g_free(texts[i]);
 	}
 	g_free(b64);
+}
+
+/* test_attached_views - attached text in the views, within spam_max_size */
+static void
+test_attached_views(void **state)
+{
+	GString *body = g_string_new("");
+	char *text;
+	struct txn *t;
+	long was = conf->spam_max_size;
+
+	(void)state;
+	/* Mail in mail in mail: each level is opened, its text read. */
+	for (int i = 0; i < 5; i++)
+		g_string_append_printf(body, "From: l%d@example.org\r\n\r\n",
+				       i);
+	for (int i = 0; i < 60; i++)
+		g_string_append(body, "spammy words, again and again\r\n");
+	text = with_part("Content-Type: text/plain\r\n", body->str);
+	conf->spam_max_size = (long)strlen(text) + 100;
+	t = parsed(text);
+	assert_true(part(t, 3)->attached);
+	assert_non_null(t->mime.text);
+	assert_non_null(strstr(t->mime.text, "From: l4@example.org"));
+	/* Each level's text would be read again: spam_max_size in all. */
+	assert_true(t->mime.text_len <= (size_t)conf->spam_max_size + 1);
+	/* And the levels' text is there besides the part's own. */
+	{
+		int n = 0;
+
+		for (const char *q = t->mime.text;
+		     (q = strstr(q, "spammy words")) != NULL; q++)
+			n++;
+		assert_true(n > 60);
+	}
+	txn_free(&t);
+	conf->spam_max_size = was;
+	g_free(text);
+	g_string_free(body, TRUE);
 }
 
 /* test_attached_nested - an attached message in an attached message */
@@ -851,6 +891,7 @@ main(void)
 		cmocka_unit_test(test_encoded_container),
 		cmocka_unit_test(test_is_mail),
 		cmocka_unit_test(test_attached),
+		cmocka_unit_test(test_attached_views),
 		cmocka_unit_test(test_attached_nested),
 		cmocka_unit_test(test_attached_ambiguous),
 		cmocka_unit_test(test_failed),
