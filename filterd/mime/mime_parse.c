@@ -40,6 +40,9 @@ struct mime_walk {
 	 * (GMime's strings, as long as the message), and the longest. */
 	GHashTable *boundaries;
 	size_t boundary_max;
+	/* What GMime would build of the attached messages, all of them
+	 * counted together before it is given one (mime_bounds.h). */
+	struct mime_bounds *bounds;
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -806,11 +809,12 @@ mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
 
 /*
  * mime_part_copy - p decoded into fd from off on, at most max bytes
- * (longer content is cut there); 0, or -1 with errno
+ * (longer content is cut there); fed to b as well when not NULL, up to
+ * the first bound it passes (the copy stops there); 0, or -1 with errno
  */
 static int
 mime_part_copy(const struct mime_part *p, int fd, off_t off, long max,
-	       long *size)
+	       struct mime_bounds *b, long *size)
 {
 	struct mime_decoder d;
 	char chunk[65536];
@@ -839,6 +843,9 @@ mime_part_copy(const struct mime_part *p, int fd, off_t off, long max,
 				goto fail;
 		left -= n;
 		*size += n;
+		if (b &&
+		    mime_bounds_feed(b, chunk, (size_t)n) != MIME_BOUNDS_OK)
+			break;
 	}
 	mime_decoder_close(&d);
 	return 0;
@@ -1287,8 +1294,33 @@ mime_attached_file(struct mime_walk *w)
 }
 
 /*
+ * mime_attached_bounds - a count for the next attached message: the
+ * attached messages together are bounded as one message is; past a
+ * bound it is left out, UNCHECKED. 0, or -1 when one was passed
+ */
+static int
+mime_attached_bounds(struct mime_walk *w)
+{
+	if (w->bounds == NULL) {
+		w->bounds = pool_alloc(w->t->pool, sizeof(*w->bounds));
+		mime_bounds_init(w->bounds, w->t->conf);
+		return 0;
+	}
+	return mime_bounds_next(w->bounds) == MIME_BOUNDS_OK ? 0 : -1;
+}
+
+/* mime_attached_over - an attached message passed a bound: left out */
+static void
+mime_attached_over(struct mime_walk *w)
+{
+	mime_limit(w, pool_printf(w->t->pool, "attached messages: %s",
+				  mime_bounds_why(w->bounds, w->t->pool)));
+}
+
+/*
  * mime_walk_attached - leaf part p holds a message: decode it into the
- * summary's temporary file, parse it, walk its parts one level deeper
+ * summary's temporary file, count what GMime would build of it, parse
+ * it, walk its parts one level deeper
  */
 static void
 mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
@@ -1308,12 +1340,22 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	}
 	if (m->attached == NULL && mime_attached_file(w) < 0)
 		return;
+	if (mime_attached_bounds(w) < 0) {
+		mime_attached_over(w);
+		return;
+	}
 	/* One byte over what is left tells that it is over. */
 	if (mime_part_copy(p, GMIME_STREAM_FS(m->attached)->fd, off,
-			   left < LONG_MAX ? left + 1 : left, &size) < 0) {
+			   left < LONG_MAX ? left + 1 : left, w->bounds,
+			   &size) < 0) {
 		m->failed = pool_printf(w->t->pool,
 					"cannot decode an attached message: %s",
 					strerror(errno));
+		return;
+	}
+	/* GMime builds the whole tree first: never past a bound. */
+	if (mime_bounds_end(w->bounds) != MIME_BOUNDS_OK) {
+		mime_attached_over(w);
 		return;
 	}
 	if (size > left) {
@@ -1479,7 +1521,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0, NULL, 0};
+	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0, NULL, 0, NULL};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
@@ -1750,7 +1792,7 @@ mime_part_content(struct txn *t, const struct mime_part *p, long max,
 	*size = 0;
 	if ((fd = txn_temp_file(t, "part")) < 0)
 		return -1;
-	if (mime_part_copy(p, fd, 0, max, size) < 0 ||
+	if (mime_part_copy(p, fd, 0, max, NULL, size) < 0 ||
 	    lseek(fd, 0, SEEK_SET) < 0) {
 		err = errno ? errno : EIO;
 		close(fd);

@@ -38,8 +38,9 @@
 /*	epilogue that holds a line starting as a delimiter of that
 /*	boundary (a part after the close delimiter: GMime keeps it as the
 /*	epilogue, libclamav's mail parser reads a part) makes it ambiguous,
-/*	since what others read there as a part no check of ours sees. A part more than max_mime_depth levels deep is left
-/*	out, with what is in it, and the walk goes on with the next one (a
+/*	since what others read there as a part no check of ours sees. A
+/*	part more than max_mime_depth levels deep is left out, with what
+/*	is in it, and the walk goes on with the next one (a
 /*	part after it is still checked); more than max_mime_parts parts
 /*	stop the walk. The first limit reached is named in mime.unchecked;
 /*	so is a message GMime cannot parse at all, and one past the bounds
@@ -55,7 +56,12 @@
 /*	header fields of a mail (From:, Received:, MIME-Version:, ...) is
 /*	decoded into a temporary file in tmp_dir (unlinked at once; one
 /*	per summary, all such messages in it, at most max_decoded_size
-/*	bytes in all: one that does not fit is left out, UNCHECKED) and
+/*	bytes in all: one that does not fit is left out, UNCHECKED),
+/*	counted as mime_bounds_spool() counts the spool, the attached
+/*	messages of a message together (mime_bounds_next(): GMime keeps
+/*	their trees all at once), so that one past a bound is left out
+/*	before GMime builds anything of it, and the message is UNCHECKED
+/*	("attached messages: more than 10000 header fields"), and then
 /*	parsed with GMime: its parts follow the part in the list, one level
 /*	deeper, marked attached, and count against max_mime_depth and
 /*	max_mime_parts. Ambiguous MIME in them makes

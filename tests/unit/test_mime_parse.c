@@ -24,7 +24,8 @@
 /*	in a preamble or epilogue ambiguous. Every name a part declares is
 /*	kept. Attached messages (encoded
 /*	message/rfc822, *.eml, content that starts as mail) are walked as
-/*	children of their part, within the limits, leaving no file behind.
+/*	children of their part, within the limits (what GMime would build
+/*	of them counted before it does), leaving no file behind.
 /*--*/
 
 #include <dirent.h>
@@ -800,6 +801,82 @@ test_attached_nested(void **state)
 	g_free(middle);
 }
 
+/* test_attached_bounds - what GMime would build of attached messages */
+static void
+test_attached_bounds(void **state)
+{
+	GString *inner = g_string_new("From: b@example.org\r\nX-Long: ");
+	gchar *b64;
+	char *text, *two;
+	struct txn *t;
+
+	(void)state;
+	/* A header field past max_header_field_size: left out. */
+	for (int i = 0; i < 1000; i++)
+		g_string_append(inner, "x ");
+	g_string_append(inner, "\r\n\r\nbody\r\n");
+	b64 = g_base64_encode((const guchar *)inner->str, inner->len);
+	/* In lines, or the spool's own count would take it for a field. */
+	{
+		GString *lines = g_string_new("");
+
+		for (size_t i = 0; b64[i]; i += 76)
+			g_string_append_printf(lines, "%.76s\r\n", b64 + i);
+		g_free(b64);
+		b64 = g_string_free(lines, FALSE);
+	}
+	text = with_part("Content-Type: message/rfc822\r\n"
+			 "Content-Transfer-Encoding: base64\r\n",
+			 b64);
+	conf->max_header_field_size = 1024;
+	t = parsed(text);
+	conf->max_header_field_size = 262144;
+	assert_non_null(t->mime.unchecked);
+	assert_string_equal(t->mime.unchecked,
+			    "attached messages: a header field longer than "
+			    "1024 bytes");
+	assert_null(t->mime.attached_messages);
+	assert_int_equal(t->mime.n_parts, 3);
+	assert_null(t->mime.failed);
+	txn_free(&t);
+	/* Within it, as before. */
+	t = parsed(text);
+	assert_null(t->mime.unchecked);
+	assert_non_null(t->mime.attached_messages);
+	txn_free(&t);
+	g_free(text);
+	g_free(b64);
+	/* Two messages within the bounds each, over them together. */
+	g_string_assign(inner, "From: b@example.org\r\n");
+	for (int i = 0; i < 11; i++)
+		g_string_append(inner, "X-A: b\r\n");
+	g_string_append(inner, "\r\nbody\r\n");
+	b64 = g_base64_encode((const guchar *)inner->str, inner->len);
+	two = g_strdup_printf("%s\r\n--b\r\n"
+			      "Content-Type: message/rfc822\r\n"
+			      "Content-Transfer-Encoding: base64\r\n"
+			      "\r\n%s",
+			      b64, b64);
+	text = with_part("Content-Type: message/rfc822\r\n"
+			 "Content-Transfer-Encoding: base64\r\n",
+			 two);
+	g_free(b64);
+	conf->max_header_fields = 20;
+	t = parsed(text);
+	conf->max_header_fields = 10000;
+	assert_non_null(t->mime.unchecked);
+	assert_string_equal(t->mime.unchecked,
+			    "attached messages: more than 20 header fields");
+	/* The first one is in, the second left out. */
+	assert_non_null(t->mime.attached_messages);
+	assert_null(t->mime.attached_messages->next);
+	txn_free(&t);
+	assert_int_equal(tmp_files(), 0);
+	g_free(text);
+	g_free(two);
+	g_string_free(inner, TRUE);
+}
+
 /* test_attached_ambiguous - ambiguous MIME in an attached message */
 static void
 test_attached_ambiguous(void **state)
@@ -893,6 +970,7 @@ main(void)
 		cmocka_unit_test(test_attached),
 		cmocka_unit_test(test_attached_views),
 		cmocka_unit_test(test_attached_nested),
+		cmocka_unit_test(test_attached_bounds),
 		cmocka_unit_test(test_attached_ambiguous),
 		cmocka_unit_test(test_failed),
 	};
