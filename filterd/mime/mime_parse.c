@@ -762,6 +762,20 @@ mime_qp_read(struct mime_decoder *d, char *buf, size_t size)
 			}
 			continue;
 		}
+		/* Plain text, nothing held back: as it is. */
+		if (d->qp.state == MIME_QP_TEXT && d->qp.blanks.len == 0 &&
+		    !d->qp.cr) {
+			size_t k = 0;
+
+			while (k < size - got && d->in_pos + k < d->in_len &&
+			       !strchr("= \t\r\n", d->in[d->in_pos + k]))
+				k++;
+			memcpy(buf + got, d->in + d->in_pos, k);
+			d->in_pos += k;
+			got += k;
+			if (k > 0)
+				continue;
+		}
 		if (mime_qp_byte(&d->qp, d->in[d->in_pos],
 				 d->in_at + (gint64)d->in_pos, buf + got,
 				 &wrote))
