@@ -464,7 +464,8 @@ mime_qp_due(const struct mime_qp *q)
 static void
 mime_qp_release(struct mime_qp *q, const char *pre, size_t pre_len)
 {
-	memcpy(q->pre, pre, pre_len);
+	if (pre_len > 0)
+		memcpy(q->pre, pre, pre_len);
 	q->pre_len = pre_len;
 	q->pre_pos = 0;
 	q->run = q->blanks;
@@ -762,7 +763,8 @@ mime_qp_read(struct mime_decoder *d, char *buf, size_t size)
 			}
 			continue;
 		}
-		/* Plain text, nothing held back: as it is. */
+		/* Plain text, nothing held back: as it is (a NUL is looked at
+		 * byte by byte: strchr finds the terminator). */
 		if (d->qp.state == MIME_QP_TEXT && d->qp.blanks.len == 0 &&
 		    !d->qp.cr) {
 			size_t k = 0;
