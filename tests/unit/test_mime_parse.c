@@ -819,8 +819,9 @@ test_attached_bounds(void **state)
 	/* In lines, or the spool's own count would take it for a field. */
 	{
 		GString *lines = g_string_new("");
+		size_t n = strlen(b64);
 
-		for (size_t i = 0; b64[i]; i += 76)
+		for (size_t i = 0; i < n; i += 76)
 			g_string_append_printf(lines, "%.76s\r\n", b64 + i);
 		g_free(b64);
 		b64 = g_string_free(lines, FALSE);
