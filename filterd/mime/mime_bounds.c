@@ -178,6 +178,17 @@ mime_bounds_end(struct mime_bounds *b)
 	return b->verdict;
 }
 
+/* mime_bounds_next - the message has ended, another one begins */
+enum mime_bounds_verdict
+mime_bounds_next(struct mime_bounds *b)
+{
+	(void)mime_bounds_end(b);
+	/* Its counts go on; its lines begin with its header section. */
+	b->line_len = 0;
+	mime_bounds_section(b, 1, 0);
+	return b->verdict;
+}
+
 /* mime_bounds_why - the bound passed, in our words, or NULL */
 const char *
 mime_bounds_why(const struct mime_bounds *b, struct pool *pool)

@@ -54,7 +54,13 @@
 /*	mime_bounds_feed() takes the message's bytes in pieces of any size,
 /*	in order, and mime_bounds_end() its end. Both return MIME_BOUNDS_OK
 /*	while the message is within the bounds, else the bound it went past,
-/*	and keep saying so (nothing more need be fed). mime_bounds_why()
+/*	and keep saying so (nothing more need be fed). mime_bounds_next()
+/*	ends the message as mime_bounds_end() does and starts another one,
+/*	from its header section, counted against the same limits together
+/*	with the ones before it (mime_parse counts the attached messages it
+/*	decodes so, before GMime parses them: all of them together cost at
+/*	most what one message within the bounds does); it returns what
+/*	mime_bounds_end() does. mime_bounds_why()
 /*	names the bound passed in our own words ("more than 1000 MIME
 /*	parts: over 3000 boundary lines"), a copy in pool; NULL when none
 /*	was.
@@ -113,6 +119,7 @@ void mime_bounds_init(struct mime_bounds *b, const struct conf *conf);
 enum mime_bounds_verdict mime_bounds_feed(struct mime_bounds *b,
 					  const char *data, size_t len);
 enum mime_bounds_verdict mime_bounds_end(struct mime_bounds *b);
+enum mime_bounds_verdict mime_bounds_next(struct mime_bounds *b);
 const char *mime_bounds_why(const struct mime_bounds *b, struct pool *pool);
 int mime_bounds_spool(struct txn *t);
 

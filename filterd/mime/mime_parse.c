@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,13 @@ struct mime_walk {
 	struct buf text;
 	int views;
 	int stop; /* max_mime_parts reached: no more parts */
+	/* The boundaries of the multiparts of the message being walked
+	 * (GMime's strings, as long as the message), and the longest. */
+	GHashTable *boundaries;
+	size_t boundary_max;
+	/* What GMime would build of the attached messages, all of them
+	 * counted together before it is given one (mime_bounds.h). */
+	struct mime_bounds *bounds;
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -400,16 +408,223 @@ mime_b64_step(struct mime_b64 *s, const unsigned char *in, size_t len,
 }
 
 /*
+ * Quoted-printable the RFC's way (RFC 2045 6.7), as Dovecot, Python's
+ * quopri and MimeKit decode it: trailing white space on a line is
+ * deleted (rule 3), so "=" followed by blanks and a line break is a
+ * soft line break too; "=" followed by what is neither two hex digits
+ * nor a line break is taken as text (rule 4). GMime keeps the blanks
+ * and "= " CR LF as text, and so does libclamav's mail parser: a virus
+ * split there is whole only in this reading. Whatever we decode
+ * otherwise than GMime sets otherwise.
+ *
+ * Blanks are held back until the line goes on (then they are text) or
+ * ends (then they go). A run of them may be as long as the part: the
+ * first MIME_QP_KEEP are kept, a longer run is read again from the
+ * stored content, whose offsets are kept instead.
+ */
+#define MIME_QP_KEEP 64
+
+enum mime_qp_state {
+	MIME_QP_TEXT, /* text */
+	MIME_QP_EQ,   /* after "=", and maybe blanks and a CR */
+	MIME_QP_HEX,  /* after "=" and a hex digit */
+};
+
+/* A run of blanks in the stored content. */
+struct mime_qp_run {
+	gint64 at;  /* stream offset of its first byte */
+	size_t len; /* its bytes */
+	char head[MIME_QP_KEEP];
+};
+
+struct mime_qp {
+	enum mime_qp_state state;
+	char hex;		   /* MIME_QP_HEX: the digit after "=" */
+	struct mime_qp_run blanks; /* held back: at the end of the line? */
+	int cr;			   /* held back: a CR after them */
+	/* Output due before the next byte is looked at: pre, run, post. */
+	char pre[2], post[2];
+	size_t pre_len, pre_pos, post_len, post_pos;
+	struct mime_qp_run run;
+	size_t run_pos;
+	int otherwise; /* decoded otherwise than GMime decodes it */
+};
+
+/* mime_qp_due - is output due? */
+static int
+mime_qp_due(const struct mime_qp *q)
+{
+	return q->pre_pos < q->pre_len || q->run_pos < q->run.len ||
+	       q->post_pos < q->post_len;
+}
+
+/*
+ * mime_qp_release - what is held back is text after all, after pre
+ * (NULL for none): out with it, in order
+ */
+static void
+mime_qp_release(struct mime_qp *q, const char *pre, size_t pre_len)
+{
+	if (pre_len > 0)
+		memcpy(q->pre, pre, pre_len);
+	q->pre_len = pre_len;
+	q->pre_pos = 0;
+	q->run = q->blanks;
+	q->run_pos = 0;
+	q->post[0] = '\r';
+	q->post_len = q->cr ? 1 : 0;
+	q->post_pos = 0;
+	q->blanks.len = 0;
+	q->cr = 0;
+}
+
+/* mime_qp_literal - "=" (and a digit) that does not encode: text */
+static void
+mime_qp_literal(struct mime_qp *q)
+{
+	char pre[2] = {'=', q->hex};
+
+	mime_qp_release(q, pre, q->state == MIME_QP_HEX ? 2 : 1);
+	q->state = MIME_QP_TEXT;
+	/* GMime takes the two bytes after "=" as text; readers differ. */
+	q->otherwise = 1;
+}
+
+/* mime_qp_eol - a line break ends the line: blanks held back go */
+static void
+mime_qp_eol(struct mime_qp *q)
+{
+	if (q->blanks.len)
+		q->otherwise = 1;
+	q->blanks.len = 0;
+	q->cr = 0;
+}
+
+/* mime_qp_blank - hold a blank back */
+static void
+mime_qp_blank(struct mime_qp *q, char c, gint64 at)
+{
+	if (q->blanks.len == 0)
+		q->blanks.at = at;
+	if (q->blanks.len < MIME_QP_KEEP)
+		q->blanks.head[q->blanks.len] = c;
+	q->blanks.len++;
+}
+
+/*
+ * mime_qp_byte - byte c of the stored content, at stream offset at,
+ * with room for one byte at *out: 1 when it was taken (writing at most
+ * that byte, *wrote set), 0 when output is due first and c must be
+ * looked at again
+ */
+static int
+mime_qp_byte(struct mime_qp *q, char c, gint64 at, char *out, int *wrote)
+{
+	int blank = c == ' ' || c == '\t';
+
+	*wrote = 0;
+	switch (q->state) {
+	case MIME_QP_HEX:
+		if (!g_ascii_isxdigit(c)) {
+			mime_qp_literal(q);
+			return 0;
+		}
+		*out = (char)(g_ascii_xdigit_value(q->hex) << 4 |
+			      g_ascii_xdigit_value(c));
+		*wrote = 1;
+		q->state = MIME_QP_TEXT;
+		return 1;
+	case MIME_QP_EQ:
+		if (c == '\n') {
+			/* A soft line break, blanks before it or not. */
+			mime_qp_eol(q);
+			q->state = MIME_QP_TEXT;
+			return 1;
+		}
+		if (q->cr || (!blank && c != '\r' &&
+			      (q->blanks.len || !g_ascii_isxdigit(c)))) {
+			mime_qp_literal(q);
+			return 0;
+		}
+		if (c == '\r')
+			q->cr = 1;
+		else if (blank)
+			mime_qp_blank(q, c, at);
+		else {
+			q->hex = c;
+			q->state = MIME_QP_HEX;
+		}
+		return 1;
+	default:
+		break;
+	}
+	if (c == '\n') {
+		q->post[0] = '\r';
+		q->post[q->cr] = '\n';
+		q->post_len = (size_t)q->cr + 1;
+		q->post_pos = 0;
+		mime_qp_eol(q);
+		return 1;
+	}
+	/* A CR followed by other than LF, or more: text so far. */
+	if (q->cr || ((q->blanks.len) && !blank && c != '\r')) {
+		mime_qp_release(q, NULL, 0);
+		return 0;
+	}
+	if (blank)
+		mime_qp_blank(q, c, at);
+	else if (c == '\r')
+		q->cr = 1;
+	else if (c == '=')
+		q->state = MIME_QP_EQ;
+	else {
+		*out = c;
+		*wrote = 1;
+	}
+	return 1;
+}
+
+/* mime_qp_end - the stored content has ended */
+static void
+mime_qp_end(struct mime_qp *q)
+{
+	switch (q->state) {
+	case MIME_QP_HEX:
+		/* "=" and one digit: text (GMime drops them). */
+		mime_qp_literal(q);
+		break;
+	case MIME_QP_EQ:
+		/* A soft line break at the end (blanks: GMime keeps them). */
+		mime_qp_eol(q);
+		break;
+	default:
+		/* The last line's trailing blanks go; a CR stays. */
+		q->post[0] = '\r';
+		q->post_len = q->cr ? 1 : 0;
+		q->post_pos = 0;
+		mime_qp_eol(q);
+		break;
+	}
+	q->state = MIME_QP_TEXT;
+}
+
+/*
  * A part's decoded content: GMime's decoders, but our lenient base64
- * (GMime's drops an incomplete last group).
+ * (GMime's drops an incomplete last group) and the RFC's
+ * quoted-printable (GMime keeps blanks before a soft line break).
  */
 struct mime_decoder {
 	GMimeStream *raw;      /* the content as stored */
-	GMimeStream *filtered; /* GMime's decoder on it; NULL for base64 */
+	GMimeStream *filtered; /* GMime's decoder on it; NULL for ours */
+	int encoding;	       /* ours: base64 or quoted-printable */
 	struct mime_b64 b64;
-	int end; /* base64: the stored content is read */
+	struct mime_qp qp;
+	int end; /* ours: the stored content is read */
 	unsigned char out[3 * 4096 / 4 + 4]; /* base64 decoded, not yet read */
 	size_t out_len, out_pos;
+	char in[4096]; /* quoted-printable: stored, not yet looked at */
+	size_t in_len, in_pos;
+	gint64 in_at; /* stream offset of in[0] */
 };
 
 /* mime_decoder_open - decode p's content; 0, or -1 when it has none */
@@ -427,7 +642,9 @@ mime_decoder_open(struct mime_decoder *d, const struct mime_part *p)
 		return -1;
 	g_object_ref(d->raw);
 	g_mime_stream_reset(d->raw);
-	if (p->encoding == GMIME_CONTENT_ENCODING_BASE64)
+	d->encoding = p->encoding;
+	if (p->encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	    p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
 		return 0;
 	d->filtered = g_mime_stream_filter_new(d->raw);
 	filter = g_mime_filter_basic_new(p->encoding, FALSE);
@@ -469,6 +686,108 @@ mime_stream_read(GMimeStream *s, char *buf, size_t size)
 	return (ssize_t)got;
 }
 
+/*
+ * mime_stream_pread - size bytes of s at stream offset at, all of them,
+ * leaving its position where it was; 0, or -1
+ */
+static int
+mime_stream_pread(GMimeStream *s, gint64 at, char *buf, size_t size)
+{
+	gint64 was = g_mime_stream_tell(s);
+	ssize_t n;
+
+	if (was < 0 || g_mime_stream_seek(s, at, GMIME_STREAM_SEEK_SET) != at)
+		return -1;
+	n = mime_stream_read(s, buf, size);
+	if (g_mime_stream_seek(s, was, GMIME_STREAM_SEEK_SET) != was ||
+	    n != (ssize_t)size)
+		return -1;
+	return 0;
+}
+
+/* mime_qp_drain - due output into buf[*got..size); 0, or -1 */
+static int
+mime_qp_drain(struct mime_decoder *d, char *buf, size_t size, size_t *got)
+{
+	struct mime_qp *q = &d->qp;
+
+	while (*got < size && mime_qp_due(q)) {
+		if (q->pre_pos < q->pre_len) {
+			buf[(*got)++] = q->pre[q->pre_pos++];
+		} else if (q->run_pos < q->run.len) {
+			size_t k = MIN(size - *got, q->run.len - q->run_pos);
+
+			/* A long run is read again where it is stored. */
+			if (q->run.len <= MIME_QP_KEEP)
+				memcpy(buf + *got, q->run.head + q->run_pos, k);
+			else if (mime_stream_pread(
+					 d->raw, q->run.at + (gint64)q->run_pos,
+					 buf + *got, k) < 0)
+				return -1;
+			q->run_pos += k;
+			*got += k;
+		} else {
+			buf[(*got)++] = q->post[q->post_pos++];
+		}
+	}
+	return 0;
+}
+
+/* mime_qp_read - up to size bytes of RFC quoted-printable: how many, -1 */
+static ssize_t
+mime_qp_read(struct mime_decoder *d, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		int wrote;
+
+		if (mime_qp_due(&d->qp)) {
+			if (mime_qp_drain(d, buf, size, &got) < 0)
+				return -1;
+			continue;
+		}
+		if (d->in_pos == d->in_len) {
+			ssize_t n;
+
+			if (d->end)
+				break;
+			if ((d->in_at = g_mime_stream_tell(d->raw)) < 0 ||
+			    (n = mime_stream_read(d->raw, d->in,
+						  sizeof(d->in))) < 0)
+				return -1;
+			d->in_pos = 0;
+			d->in_len = (size_t)n;
+			if (n == 0) {
+				mime_qp_end(&d->qp);
+				d->end = 1;
+			}
+			continue;
+		}
+		/* Plain text, nothing held back: as it is (a NUL is looked at
+		 * byte by byte: strchr finds the terminator). */
+		if (d->qp.state == MIME_QP_TEXT && d->qp.blanks.len == 0 &&
+		    !d->qp.cr) {
+			size_t k = 0;
+
+			while (k < size - got && d->in_pos + k < d->in_len &&
+			       !strchr("= \t\r\n", d->in[d->in_pos + k]))
+				k++;
+			memcpy(buf + got, d->in + d->in_pos, k);
+			d->in_pos += k;
+			got += k;
+			if (k > 0)
+				continue;
+		}
+		if (mime_qp_byte(&d->qp, d->in[d->in_pos],
+				 d->in_at + (gint64)d->in_pos, buf + got,
+				 &wrote))
+			d->in_pos++;
+		got += (size_t)wrote;
+	}
+	return (ssize_t)got;
+}
+
 /* mime_decoder_read - up to size decoded bytes: how many, or -1 */
 static ssize_t
 mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
@@ -477,6 +796,8 @@ mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
 
 	if (d->filtered)
 		return mime_stream_read(d->filtered, buf, size);
+	if (d->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		return mime_qp_read(d, buf, size);
 	while (got < size) {
 		unsigned char in[4096];
 		ssize_t n;
@@ -505,11 +826,12 @@ mime_decoder_read(struct mime_decoder *d, char *buf, size_t size)
 
 /*
  * mime_part_copy - p decoded into fd from off on, at most max bytes
- * (longer content is cut there); 0, or -1 with errno
+ * (longer content is cut there); fed to b as well when not NULL, up to
+ * the first bound it passes (the copy stops there); 0, or -1 with errno
  */
 static int
 mime_part_copy(const struct mime_part *p, int fd, off_t off, long max,
-	       long *size)
+	       struct mime_bounds *b, long *size)
 {
 	struct mime_decoder d;
 	char chunk[65536];
@@ -538,6 +860,9 @@ mime_part_copy(const struct mime_part *p, int fd, off_t off, long max,
 				goto fail;
 		left -= n;
 		*size += n;
+		if (b &&
+		    mime_bounds_feed(b, chunk, (size_t)n) != MIME_BOUNDS_OK)
+			break;
 	}
 	mime_decoder_close(&d);
 	return 0;
@@ -550,10 +875,11 @@ fail:
 
 /*
  * mime_text - decoded, UTF-8 content of a text part, into the view:
- * decoded as the checks decode it, as mail programs show it
+ * decoded as the checks decode it, as mail programs show it; no more
+ * than room bytes of it
  */
 static void
-mime_text(struct mime_walk *w, const struct mime_part *p)
+mime_text(struct mime_walk *w, const struct mime_part *p, size_t room)
 {
 	GMimeContentType *ct;
 	const char *charset;
@@ -578,13 +904,14 @@ mime_text(struct mime_walk *w, const struct mime_part *p)
 			g_object_unref(f);
 		}
 	}
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	/* A part that cannot be read is the virus check's to report. */
-	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+	while (bytes->len < room &&
+	       (n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
 		g_mime_stream_write(filtered, chunk, (size_t)n);
 	mime_decoder_close(&d);
 	g_mime_stream_flush(filtered);
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	buf_append(&w->text, bytes->data, bytes->len);
+	buf_append(&w->text, bytes->data, MIN(bytes->len, room));
 	buf_puts(&w->text, "\n");
 	g_object_unref(filtered);
 	g_object_unref(mem);
@@ -702,17 +1029,18 @@ mime_walk_encoding(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
 }
 
 /*
- * mime_walk_base64 - what in base64 content lenient decoders may read
- * otherwise than GMime, or than each other
+ * mime_walk_decoding - what in base64 or quoted-printable content
+ * lenient decoders may read otherwise than GMime, or than each other
  */
 static void
-mime_walk_base64(struct mime_walk *w, struct mime_part *p)
+mime_walk_decoding(struct mime_walk *w, struct mime_part *p)
 {
 	struct mime_decoder d;
 	char scratch[65536];
 	ssize_t n;
 
-	if (p->encoding != GMIME_CONTENT_ENCODING_BASE64 ||
+	if ((p->encoding != GMIME_CONTENT_ENCODING_BASE64 &&
+	     p->encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) ||
 	    mime_decoder_open(&d, p) < 0)
 		return;
 	while ((n = mime_decoder_read(&d, scratch, sizeof(scratch))) > 0)
@@ -722,6 +1050,10 @@ mime_walk_base64(struct mime_walk *w, struct mime_part *p)
 			w->m->failed = pool_printf(
 				w->t->pool, "cannot read MIME part %zu: %s",
 				w->m->n_parts, strerror(errno ? errno : EIO));
+	} else if (p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		/* Blanks before a line break, "=" as text: GMime differs. */
+		if (d.qp.otherwise)
+			w->m->decoded_otherwise = 1;
 	} else if (d.b64.after_pad) {
 		mime_undecoded(w, "base64 with data after its padding");
 	} else if (d.b64.lone) {
@@ -767,6 +1099,194 @@ static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth,
 			     int attached);
 
 /*
+ * mime_holds_delimiter - does text (may be NULL) hold a line that
+ * starts as a delimiter of boundary b does: "--" and b?
+ */
+static int
+mime_holds_delimiter(const char *text, const char *b)
+{
+	size_t bl = strlen(b);
+
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n');
+
+		if (strncmp(l, "--", 2) == 0 && strncmp(l + 2, b, bl) == 0)
+			return 1;
+		l = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+/*
+ * mime_walk_boundary - multipart mp (obj) is walked: its boundary is
+ * one the delimiter lines are checked for (mime_walk_delimiters), and
+ * a delimiter line of it in its preamble or epilogue, where GMime
+ * leaves it as text, is one that other parsers take for a delimiter
+ * (libclamav's mail parser reads a part after the close delimiter):
+ * what is after it is a part to them and to no check of ours.
+ */
+static void
+mime_walk_boundary(struct mime_walk *w, GMimeObject *obj, GMimeMultipart *mp)
+{
+	const char *b = g_mime_object_get_content_type_parameter(obj,
+								 "boundary");
+	const char *where = NULL;
+
+	if (b == NULL || *b == '\0')
+		return;
+	if (w->boundaries == NULL)
+		w->boundaries = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_add(w->boundaries, (gpointer)b);
+	w->boundary_max = MAX(w->boundary_max, strlen(b));
+	if (mime_holds_delimiter(g_mime_multipart_get_prologue(mp), b))
+		where = "preamble";
+	else if (mime_holds_delimiter(g_mime_multipart_get_epilogue(mp), b))
+		where = "epilogue";
+	if (where == NULL)
+		return;
+	w->m->malformed = 1;
+	if (w->m->ambiguous == NULL)
+		w->m->ambiguous = pool_printf(
+			w->t->pool,
+			"ambiguous MIME (a delimiter line in the %s of MIME "
+			"part %zu)",
+			where, w->m->n_parts);
+}
+
+/* A line of a message, as mime_walk_delimiters reads it. */
+struct mime_delim_line {
+	char *head;  /* its first keep bytes, and room for a NUL */
+	size_t keep; /* "--", the longest boundary, "--" */
+	size_t len;  /* its bytes so far, LF aside */
+	char last;   /* the last of them */
+	int other;   /* not a delimiter line: something else past keep */
+};
+
+/*
+ * mime_delim_padded - the line has ended: is it a delimiter line of a
+ * boundary in set, padded: blanks after the boundary (or its "--")
+ * beyond the CR of its CR LF?
+ */
+static int
+mime_delim_padded(struct mime_delim_line *l, GHashTable *set)
+{
+	size_t n = MIN(l->len, l->keep), k = n, pad;
+	char *h = l->head;
+
+	if (l->other || l->len < 3 || h[0] != '-' || h[1] != '-')
+		return 0;
+	while (k > 2 &&
+	       (h[k - 1] == ' ' || h[k - 1] == '\t' || h[k - 1] == '\r'))
+		k--;
+	pad = (n - k) + (l->len - n);
+	if (pad == 0 || (pad == 1 && l->last == '\r'))
+		return 0;
+	h[k] = '\0';
+	if (g_hash_table_contains(set, h + 2))
+		return 1;
+	if (k < 5 || h[k - 1] != '-' || h[k - 2] != '-')
+		return 0;
+	h[k - 2] = '\0';
+	return g_hash_table_contains(set, h + 2);
+}
+
+/* mime_delim_add - n more bytes of the line, up to its LF */
+static void
+mime_delim_add(struct mime_delim_line *l, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && !l->other; i++, l->len++) {
+		/* Only lines that begin with "--" are looked at further. */
+		if (l->len == 2 && (l->head[0] != '-' || l->head[1] != '-'))
+			l->other = 1;
+		else if (l->len < l->keep)
+			l->head[l->len] = s[i];
+		else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			l->other = 1;
+		l->last = s[i];
+	}
+}
+
+/*
+ * mime_walk_delimiters - is a line of the message in fd [start, end)
+ * a delimiter line of one of its multiparts followed by blanks (RFC
+ * 2046 5.1.1: transport padding, spaces and tabs)? GMime reads it as a
+ * delimiter, as the RFC says; libclamav's mail parser does not when
+ * they are tabs, and takes what follows for the part before it. So
+ * the message is malformed: both readings are scanned (scan_run.c).
+ * Nothing else than this reading is hidden there (no part a check of
+ * ours would not see), so it is not ambiguous.
+ */
+static void
+mime_walk_delimiters(struct mime_walk *w, int fd, off_t start, off_t end)
+{
+	struct mime_delim_line l = {0};
+	size_t size = 65536;
+	char *chunk;
+
+	/* Malformed already: both readings will be scanned. */
+	if (w->boundaries == NULL || w->m->malformed || w->m->failed)
+		return;
+	l.keep = w->boundary_max + 4;
+	l.head = xmalloc(l.keep + 1);
+	chunk = xmalloc(size);
+	for (off_t off = start; off < end && !w->m->malformed;) {
+		size_t want = end - off < (off_t)size ? (size_t)(end - off)
+						      : size;
+		ssize_t n = pread(fd, chunk, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read the message: %s",
+				n == 0 ? "short read" : strerror(errno));
+			break;
+		}
+		for (const char *p = chunk, *e = chunk + n; p < e;) {
+			const char *lf = memchr(p, '\n', (size_t)(e - p));
+
+			mime_delim_add(&l, p, (size_t)((lf ? lf : e) - p));
+			if (lf == NULL)
+				break;
+			if (mime_delim_padded(&l, w->boundaries))
+				w->m->malformed = 1;
+			l.len = 0;
+			l.other = 0;
+			p = lf + 1;
+		}
+		off += n;
+	}
+	if (l.len > 0 && mime_delim_padded(&l, w->boundaries))
+		w->m->malformed = 1;
+	free(chunk);
+	free(l.head);
+}
+
+/*
+ * mime_walk_message - the parts of msg, whose bytes are [start, end)
+ * of fd, depth-first from depth; attached: decoded from a part. Then
+ * its delimiter lines, for its own boundaries only.
+ */
+static void
+mime_walk_message(struct mime_walk *w, GMimeMessage *msg, int fd, off_t start,
+		  off_t end, int depth, int attached)
+{
+	GHashTable *outer = w->boundaries;
+	size_t outer_max = w->boundary_max;
+
+	if (g_mime_message_get_mime_part(msg) == NULL)
+		return;
+	w->boundaries = NULL;
+	w->boundary_max = 0;
+	mime_walk_object(w, g_mime_message_get_mime_part(msg), depth, attached);
+	mime_walk_delimiters(w, fd, start, end);
+	if (w->boundaries)
+		g_hash_table_destroy(w->boundaries);
+	w->boundaries = outer;
+	w->boundary_max = outer_max;
+}
+
+/*
  * mime_attached_file - the summary's temporary file for attached
  * messages (unlinked at once) and their parser options; 0, or -1 with
  * mime.failed set
@@ -791,8 +1311,33 @@ mime_attached_file(struct mime_walk *w)
 }
 
 /*
+ * mime_attached_bounds - a count for the next attached message: the
+ * attached messages together are bounded as one message is; past a
+ * bound it is left out, UNCHECKED. 0, or -1 when one was passed
+ */
+static int
+mime_attached_bounds(struct mime_walk *w)
+{
+	if (w->bounds == NULL) {
+		w->bounds = pool_alloc(w->t->pool, sizeof(*w->bounds));
+		mime_bounds_init(w->bounds, w->t->conf);
+		return 0;
+	}
+	return mime_bounds_next(w->bounds) == MIME_BOUNDS_OK ? 0 : -1;
+}
+
+/* mime_attached_over - an attached message passed a bound: left out */
+static void
+mime_attached_over(struct mime_walk *w)
+{
+	mime_limit(w, pool_printf(w->t->pool, "attached messages: %s",
+				  mime_bounds_why(w->bounds, w->t->pool)));
+}
+
+/*
  * mime_walk_attached - leaf part p holds a message: decode it into the
- * summary's temporary file, parse it, walk its parts one level deeper
+ * summary's temporary file, count what GMime would build of it, parse
+ * it, walk its parts one level deeper
  */
 static void
 mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
@@ -812,12 +1357,22 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	}
 	if (m->attached == NULL && mime_attached_file(w) < 0)
 		return;
+	if (mime_attached_bounds(w) < 0) {
+		mime_attached_over(w);
+		return;
+	}
 	/* One byte over what is left tells that it is over. */
 	if (mime_part_copy(p, GMIME_STREAM_FS(m->attached)->fd, off,
-			   left < LONG_MAX ? left + 1 : left, &size) < 0) {
+			   left < LONG_MAX ? left + 1 : left, w->bounds,
+			   &size) < 0) {
 		m->failed = pool_printf(w->t->pool,
 					"cannot decode an attached message: %s",
 					strerror(errno));
+		return;
+	}
+	/* GMime builds the whole tree first: never past a bound. */
+	if (mime_bounds_end(w->bounds) != MIME_BOUNDS_OK) {
+		mime_attached_over(w);
 		return;
 	}
 	if (size > left) {
@@ -838,9 +1393,27 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	a->message = msg;
 	a->next = m->attached_messages;
 	m->attached_messages = a;
-	if (g_mime_message_get_mime_part(msg))
-		mime_walk_object(w, g_mime_message_get_mime_part(msg),
-				 depth + 1, 1);
+	mime_walk_message(w, msg, GMIME_STREAM_FS(m->attached)->fd, off,
+			  off + size, depth + 1, 1);
+}
+
+/*
+ * mime_walk_text - text part p into the spam views. The text of an
+ * attached message is there too, as it is when GMime parses one in
+ * place (message/rfc822 sent 7bit): encoding a forwarded message must
+ * not hide its text from the rules. Its text counts against
+ * spam_max_size, for the views as a whole: a message that looks like
+ * mail inside one that does is read again at each level.
+ */
+static void
+mime_walk_text(struct mime_walk *w, const struct mime_part *p)
+{
+	size_t max = (size_t)w->t->conf->spam_max_size;
+
+	if (!p->attached)
+		mime_text(w, p, SIZE_MAX);
+	else if (w->text.len < max)
+		mime_text(w, p, max - w->text.len);
 }
 
 /*
@@ -894,6 +1467,7 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 	} else if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 
+		mime_walk_boundary(w, obj, mp);
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
 			mime_walk_object(w, g_mime_multipart_get_part(mp, i),
 					 depth + 1, attached);
@@ -903,10 +1477,9 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		p->is_archive = mime_is_archive(p->type, NULL);
 		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
 			p->is_archive = mime_is_archive(NULL, p->names[i]);
-		mime_walk_base64(w, p);
-		/* The spam views are the message's own text. */
-		if (w->views && p->is_text && !attached)
-			mime_text(w, p);
+		mime_walk_decoding(w, p);
+		if (w->views && p->is_text)
+			mime_walk_text(w, p);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, depth);
 	}
@@ -965,7 +1538,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0};
+	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0, NULL, 0, NULL};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
@@ -981,9 +1554,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 		m->message = msg;
 		if (views)
 			mime_headers(w, msg);
-		if (g_mime_message_get_mime_part(msg))
-			mime_walk_object(w, g_mime_message_get_mime_part(msg),
-					 0, 0);
+		mime_walk_message(w, msg, fd, 0, t->size, 0, 0);
 	}
 	if (views) {
 		m->text = pool_memdup(t->pool, w->text.data, w->text.len);
@@ -1251,7 +1822,7 @@ mime_part_content(struct txn *t, const struct mime_part *p, long max,
 	*size = 0;
 	if ((fd = txn_temp_file(t, "part")) < 0)
 		return -1;
-	if (mime_part_copy(p, fd, 0, max, size) < 0 ||
+	if (mime_part_copy(p, fd, 0, max, NULL, size) < 0 ||
 	    lseek(fd, 0, SEEK_SET) < 0) {
 		err = errno ? errno : EIO;
 		close(fd);

@@ -30,8 +30,17 @@
 /*	mime.ambiguous, in our own words ("ambiguous MIME (conflicting
 /*	parameter at offset 60)"), never the message's;
 /*	its parts are still walked, so that they can be checked as GMime
-/*	reads them. A part more than max_mime_depth levels deep is left
-/*	out, with what is in it, and the walk goes on with the next one (a
+/*	reads them. Delimiter lines are read as GMime reads them, which not
+/*	every parser does: a delimiter line of a multipart's boundary that
+/*	is padded with blanks (RFC 2046 5.1.1 allows it; libclamav's mail
+/*	parser does not take one padded with a tab) makes the message
+/*	malformed, so that both readings are scanned; a preamble or an
+/*	epilogue that holds a line starting as a delimiter of that
+/*	boundary (a part after the close delimiter: GMime keeps it as the
+/*	epilogue, libclamav's mail parser reads a part) makes it ambiguous,
+/*	since what others read there as a part no check of ours sees. A
+/*	part more than max_mime_depth levels deep is left out, with what
+/*	is in it, and the walk goes on with the next one (a
 /*	part after it is still checked); more than max_mime_parts parts
 /*	stop the walk. The first limit reached is named in mime.unchecked;
 /*	so is a message GMime cannot parse at all, and one past the bounds
@@ -53,21 +62,34 @@
 /*	header fields of a mail (From:, Received:, MIME-Version:, ...) is
 /*	decoded into a temporary file in tmp_dir (unlinked at once; one
 /*	per summary, all such messages in it, at most max_decoded_size
-/*	bytes in all: one that does not fit is left out, UNCHECKED) and
+/*	bytes in all: one that does not fit is left out, UNCHECKED),
+/*	counted as mime_bounds_spool() counts the spool, the attached
+/*	messages of a message together (mime_bounds_next(): GMime keeps
+/*	their trees all at once), so that one past a bound is left out
+/*	before GMime builds anything of it, and the message is UNCHECKED
+/*	("attached messages: more than 10000 header fields"), and then
 /*	parsed with GMime: its parts follow the part in the list, one level
 /*	deeper, marked attached, and count against max_mime_depth and
 /*	max_mime_parts. Ambiguous MIME in them makes
-/*	the message ambiguous (without conflicts to read otherwise); they
-/*	add nothing to the spam views. What cannot be decoded or written
-/*	there is named in mime.failed (below).
+/*	the message ambiguous (without conflicts to read otherwise). Their
+/*	text parts are in the spam views, as those of a message/rfc822
+/*	part GMime parsed in place are (encoding a forwarded message must
+/*	not hide its text), within spam_max_size for the views in all.
+/*	What cannot be decoded or written there is named in mime.failed
+/*	(below).
 /*
 /*	Parts are decoded as lenient mail programs decode them, which is
 /*	not always as GMime does. A Content-Transfer-Encoding that is not
 /*	exactly a name GMime knows (extra tokens, quotes, folding: GMime
 /*	reads "base64;" as no encoding) is read by its first token; base64
 /*	whose last group is incomplete (GMime drops it) is decoded to its
-/*	last whole byte. Either sets mime.decoded_otherwise: what libclamav
-/*	sees of the parts is not what its own mail parser would see. Where
+/*	last whole byte; quoted-printable is decoded as RFC 2045 6.7 says
+/*	(blanks at the end of a line are deleted, so "=" followed by blanks
+/*	and a line break is a soft line break; an "=" that encodes nothing
+/*	is text), where GMime and libclamav's mail parser keep "= " and the
+/*	line break as text. Any of these sets mime.decoded_otherwise: what
+/*	libclamav sees of the parts is not what its own mail parser would
+/*	see, and both are scanned. Where
 /*	no such reading is sure (an encoding that is no name we know even
 /*	by its first token, base64 with data after its padding or ending
 /*	in a lone character, an encoded multipart or message), mime.undecoded

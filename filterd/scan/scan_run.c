@@ -32,7 +32,8 @@
 /*	URL checks): a message with an HTML part, with text libclamav would
 /*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
 /*	cleanly, or with a part decoded otherwise than GMime would (an odd
-/*	Content-Transfer-Encoding, base64 cut short: mail programs differ)
+/*	Content-Transfer-Encoding, base64 cut short, quoted-printable with
+/*	blanks before a soft line break: mail programs differ)
 /*	is scanned whole with libclamav's own mail parser instead.
 /*	MIME that was not parsed cleanly (ambiguous MIME above all) or that
 /*	was decoded otherwise is also scanned part by part as we read it

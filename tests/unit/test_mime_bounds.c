@@ -10,7 +10,8 @@
 /*	bytes: where the pieces end must not change what a line is. Then
 /*	mime_parse() on a spooled message: past a bound the message is
 /*	UNCHECKED and GMime never made a tree; within the bounds GMime
-/*	parses it as before.
+/*	parses it as before. mime_bounds_next() counts messages one after
+/*	another against the same limits.
 /*--*/
 
 #include <setjmp.h>
@@ -254,6 +255,43 @@ test_bounds(void **state)
 	pool_destroy(&pool);
 }
 
+/* test_next - messages one after another, counted together */
+static void
+test_next(void **state)
+{
+	static const char body[] = "From: a@example.org\r\n\r\n"
+				   "X-A: b\r\nX-A: b\r\nX-A: b\r\n";
+	struct conf lim = *conf;
+	struct mime_bounds b;
+	struct pool *pool = pool_create(4096);
+
+	(void)state;
+	lim.max_header_fields = 10;
+	mime_bounds_init(&b, &lim);
+	/* Its content is not header: one field. */
+	assert_int_equal(mime_bounds_feed(&b, body, strlen(body)),
+			 MIME_BOUNDS_OK);
+	assert_int_equal(b.fields, 1);
+	/* The next one begins with its header: a last line without LF
+	 * ends the one before, and is not counted twice. */
+	assert_int_equal(mime_bounds_feed(&b, "X-A: b", 6), MIME_BOUNDS_OK);
+	assert_int_equal(mime_bounds_next(&b), MIME_BOUNDS_OK);
+	assert_int_equal(b.fields, 1);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(mime_bounds_feed(&b, "X-A: b\r\n", 8),
+				 MIME_BOUNDS_OK);
+	assert_int_equal(b.fields, 10);
+	assert_int_equal(mime_bounds_next(&b), MIME_BOUNDS_OK);
+	/* Together over max_header_fields; and it says so from then on. */
+	assert_int_equal(mime_bounds_feed(&b, "X-A: b\r\n", 8),
+			 MIME_BOUNDS_FIELDS);
+	assert_int_equal(mime_bounds_end(&b), MIME_BOUNDS_FIELDS);
+	assert_int_equal(mime_bounds_next(&b), MIME_BOUNDS_FIELDS);
+	assert_string_equal(mime_bounds_why(&b, pool),
+			    "more than 10 header fields");
+	pool_destroy(&pool);
+}
+
 /* spooled - a txn whose spool holds text[0..len), max_mime_parts set */
 static struct txn *
 spooled(struct conf *c, const char *text, size_t len)
@@ -347,6 +385,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_parse_past_bound),
 		cmocka_unit_test(test_parse_within_bound),
 	};

@@ -18,10 +18,14 @@
 /*
 /*	Parts are decoded as lenient mail programs decode them: an odd
 /*	Content-Transfer-Encoding by its first token, base64 to its last
-/*	whole byte; what no reading is sure for is named in mime.undecoded.
-/*	Every name a part declares is kept. Attached messages (encoded
+/*	whole byte, quoted-printable the RFC's way (blanks before a line
+/*	break go); what no reading is sure for is named in mime.undecoded.
+/*	A delimiter line padded with blanks makes the message malformed, one
+/*	in a preamble or epilogue ambiguous. Every name a part declares is
+/*	kept. Attached messages (encoded
 /*	message/rfc822, *.eml, content that starts as mail) are walked as
-/*	children of their part, within the limits, leaving no file behind.
+/*	children of their part, within the limits (what GMime would build
+/*	of them counted before it does), leaving no file behind.
 /*--*/
 
 #include <dirent.h>
@@ -368,6 +372,219 @@ test_base64_ends(void **state)
 	}
 }
 
+/* test_quoted_printable - the RFC's reading, and where GMime's differs */
+static void
+test_quoted_printable(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *got;
+		int otherwise; /* GMime decodes it otherwise */
+	} cases[] = {
+		{"=41=42\r\nC", "AB\r\nC", 0},
+		{"a=3db", "a=b", 0},
+		{"A=\r\nB", "AB", 0},
+		{"A=\nB", "AB", 0},
+		{"A B\tC", "A B\tC", 0},
+		{"A=", "A", 0},
+		{"A\rB", "A\rB", 0},
+		/* RFC 2045 6.7 (3): blanks before a line break go. */
+		{"A= \r\nB", "AB", 1},
+		{"A=\t\r\nB", "AB", 1},
+		{"A=  \t \r\nB", "AB", 1},
+		{"A= \nB", "AB", 1},
+		{"A  \r\nB", "A\r\nB", 1},
+		{"A \t", "A", 1},
+		{"A= ", "A", 1},
+		/* Rule 4: "=" that encodes nothing is text. */
+		{"A=ZZ", "A=ZZ", 1},
+		{"==41", "=A", 1},
+		{"=4", "=4", 1},
+		{"=4 \r\nB", "=4\r\nB", 1},
+		{"A= x", "A= x", 1},
+		{"A=\rB", "A=\rB", 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = with_part(
+			"Content-Type: application/octet-stream\r\n"
+			"Content-Transfer-Encoding: quoted-printable\r\n",
+			cases[i].body);
+		struct txn *t = parsed(text);
+		const struct mime_part *p = part(t, 2);
+		size_t len = strlen(cases[i].got);
+		char head[2];
+
+		print_message("quoted-printable %s\n", cases[i].body);
+		assert_int_equal(p->encoding,
+				 GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+		assert_string_equal(content(t, p), cases[i].got);
+		assert_int_equal(t->mime.decoded_otherwise, cases[i].otherwise);
+		assert_null(t->mime.undecoded);
+		/* The head is the same bytes, however little is asked. */
+		assert_int_equal(mime_part_head(p, head, 1), len ? 1 : 0);
+		if (len)
+			assert_memory_equal(head, cases[i].got, 1);
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_quoted_printable_long_blanks - a run of blanks of any length */
+static void
+test_quoted_printable_long_blanks(void **state)
+{
+	char blanks[10001];
+	char *soft, *text, *want;
+	struct txn *t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(blanks) - 1; i++)
+		blanks[i] = i % 3 ? ' ' : '\t';
+	blanks[sizeof(blanks) - 1] = '\0';
+	/* Before a soft line break: all of it goes. */
+	soft = g_strdup_printf("X5O!P%%@AP=%s\r\n[4\\PZX54", blanks);
+	text = with_part("Content-Type: application/octet-stream\r\n"
+			 "Content-Transfer-Encoding: quoted-printable\r\n",
+			 soft);
+	t = parsed(text);
+	assert_string_equal(content(t, part(t, 2)), "X5O!P%@AP[4\\PZX54");
+	assert_true(t->mime.decoded_otherwise);
+	txn_free(&t);
+	g_free(text);
+	g_free(soft);
+	/* Inside a line: all of it stays, as it is, read again. */
+	soft = g_strdup_printf("a%sb=41", blanks);
+	want = g_strdup_printf("a%sbA", blanks);
+	text = with_part("Content-Type: application/octet-stream\r\n"
+			 "Content-Transfer-Encoding: quoted-printable\r\n",
+			 soft);
+	t = parsed(text);
+	{
+		const struct mime_part *p = part(t, 2);
+		long size;
+		int fd = mime_part_content(t, p, 100000, &size);
+		char *buf = g_malloc(100000);
+		ssize_t n;
+
+		assert_true(fd >= 0);
+		n = read(fd, buf, 100000);
+		close(fd);
+		assert_int_equal(n, size);
+		assert_int_equal(n, (ssize_t)strlen(want));
+		assert_memory_equal(buf, want, strlen(want));
+		g_free(buf);
+	}
+	assert_false(t->mime.decoded_otherwise);
+	txn_free(&t);
+	g_free(text);
+	g_free(soft);
+	g_free(want);
+}
+
+/* multipart_body - a message of multipart/mixed, boundary "b", body */
+static char *
+multipart_body(const char *body)
+{
+	return g_strdup_printf("From: a@example.org\r\n"
+			       "MIME-Version: 1.0\r\n"
+			       "Content-Type: multipart/mixed; boundary=b\r\n"
+			       "\r\n"
+			       "%s",
+			       body);
+}
+
+/* test_delimiters - delimiter lines parsers read differently */
+static void
+test_delimiters(void **state)
+{
+	static const struct {
+		const char *body;
+		int malformed;
+		const char *ambiguous;
+	} cases[] = {
+		{"--b\r\n\r\nhi\r\n--b\r\n\r\nx\r\n--b--\r\n", 0, NULL},
+		{"--b\n\nhi\n--b\n\nx\n--b--", 0, NULL},
+		/* Text that starts as delimiters do, or a signature. */
+		{"--b\r\n\r\nhi\r\n-- \r\nme\r\n--bye \r\n--b--\r\n", 0, NULL},
+		/* Transport padding: GMime reads a delimiter, others not. */
+		{"--b\r\n\r\nhi\r\n--b\t\r\n\r\nx\r\n--b--\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b \r\n\r\nx\r\n--b--\r\n", 1, NULL},
+		{"--b \t\r\n\r\nhi\r\n--b--\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b--\t\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b--\r\r\n", 1, NULL},
+		{"--b\r\n\r\nhi\r\n--b\t", 1, NULL},
+		/* A delimiter line where GMime reads none. */
+		{"--b\r\n\r\nhi\r\n--b--\r\n--b\r\n\r\nx\r\n--b--\r\n", 1,
+		 "ambiguous MIME (a delimiter line in the epilogue of MIME "
+		 "part 1)"},
+		{"--bx\r\n\r\n--b\r\n\r\nhi\r\n--b--\r\n", 1,
+		 "ambiguous MIME (a delimiter line in the preamble of MIME "
+		 "part 1)"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *text = multipart_body(cases[i].body);
+		struct txn *t = parsed(text);
+
+		print_message("%s\n", cases[i].body);
+		assert_int_equal(t->mime.malformed, cases[i].malformed);
+		if (cases[i].ambiguous)
+			assert_string_equal(t->mime.ambiguous,
+					    cases[i].ambiguous);
+		else
+			assert_null(t->mime.ambiguous);
+		assert_null(t->mime.failed);
+		txn_free(&t);
+		g_free(text);
+	}
+}
+
+/* test_delimiters_long - padding of any length; in attached messages */
+static void
+test_delimiters_long(void **state)
+{
+	GString *body = g_string_new("--b\r\n\r\nhi\r\n--b");
+	char *text, *inner;
+	gchar *b64;
+	struct txn *t;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++)
+		g_string_append_c(body, i % 2 ? ' ' : '\t');
+	g_string_append(body, "\r\n\r\nx\r\n--b--\r\n");
+	text = multipart_body(body->str);
+	t = parsed(text);
+	assert_true(t->mime.malformed);
+	txn_free(&t);
+	g_free(text);
+	/* Something else after the padding: no delimiter at all. */
+	g_string_truncate(body, body->len - strlen("\r\n\r\nx\r\n--b--\r\n"));
+	g_string_append(body, "x\r\n\r\nx\r\n--b--\r\n");
+	text = multipart_body(body->str);
+	t = parsed(text);
+	assert_false(t->mime.malformed);
+	txn_free(&t);
+	g_free(text);
+	g_string_free(body, TRUE);
+	/* In a message sent base64: its own bytes are read. */
+	inner = multipart_body("--b\r\n\r\nhi\r\n--b\t\r\n\r\nx\r\n--b--\r\n");
+	b64 = g_base64_encode((const guchar *)inner, strlen(inner));
+	text = with_part("Content-Type: message/rfc822\r\n"
+			 "Content-Transfer-Encoding: base64\r\n",
+			 b64);
+	t = parsed(text);
+	assert_true(part(t, 3)->attached);
+	assert_true(t->mime.malformed);
+	assert_null(t->mime.ambiguous);
+	txn_free(&t);
+	g_free(text);
+	g_free(b64);
+	g_free(inner);
+}
+
 /* test_encoded_container - a multipart sent base64: no sure reading */
 static void
 test_encoded_container(void **state)
@@ -492,12 +709,52 @@ test_attached(void **state)
 
 		assert_inner(t, 2, 0);
 		assert_int_equal(t->mime.n_parts, 6);
-		/* The spam views hold the message's own text only. */
-		assert_null(strstr(t->mime.text, "inner text"));
+		/* The spam views hold its text, as when GMime parses it. */
+		assert_non_null(strstr(t->mime.text, "hello"));
+		assert_non_null(strstr(t->mime.text, "inner text"));
 		txn_free(&t);
 		g_free(texts[i]);
 	}
 	g_free(b64);
+}
+
+/* test_attached_views - attached text in the views, within spam_max_size */
+static void
+test_attached_views(void **state)
+{
+	GString *body = g_string_new("");
+	char *text;
+	struct txn *t;
+	long was = conf->spam_max_size;
+
+	(void)state;
+	/* Mail in mail in mail: each level is opened, its text read. */
+	for (int i = 0; i < 5; i++)
+		g_string_append_printf(body, "From: l%d@example.org\r\n\r\n",
+				       i);
+	for (int i = 0; i < 60; i++)
+		g_string_append(body, "spammy words, again and again\r\n");
+	text = with_part("Content-Type: text/plain\r\n", body->str);
+	conf->spam_max_size = (long)strlen(text) + 100;
+	t = parsed(text);
+	assert_true(part(t, 3)->attached);
+	assert_non_null(t->mime.text);
+	assert_non_null(strstr(t->mime.text, "From: l4@example.org"));
+	/* Each level's text would be read again: spam_max_size in all. */
+	assert_true(t->mime.text_len <= (size_t)conf->spam_max_size + 1);
+	/* And the levels' text is there besides the part's own. */
+	{
+		int n = 0;
+
+		for (const char *q = t->mime.text;
+		     (q = strstr(q, "spammy words")) != NULL; q++)
+			n++;
+		assert_true(n > 60);
+	}
+	txn_free(&t);
+	conf->spam_max_size = was;
+	g_free(text);
+	g_string_free(body, TRUE);
 }
 
 /* test_attached_nested - an attached message in an attached message */
@@ -542,6 +799,83 @@ test_attached_nested(void **state)
 	assert_int_equal(tmp_files(), 0);
 	g_free(text);
 	g_free(middle);
+}
+
+/* test_attached_bounds - what GMime would build of attached messages */
+static void
+test_attached_bounds(void **state)
+{
+	GString *inner = g_string_new("From: b@example.org\r\nX-Long: ");
+	gchar *b64;
+	char *text, *two;
+	struct txn *t;
+
+	(void)state;
+	/* A header field past max_header_field_size: left out. */
+	for (int i = 0; i < 1000; i++)
+		g_string_append(inner, "x ");
+	g_string_append(inner, "\r\n\r\nbody\r\n");
+	b64 = g_base64_encode((const guchar *)inner->str, inner->len);
+	/* In lines, or the spool's own count would take it for a field. */
+	{
+		GString *lines = g_string_new("");
+		size_t n = strlen(b64);
+
+		for (size_t i = 0; i < n; i += 76)
+			g_string_append_printf(lines, "%.76s\r\n", b64 + i);
+		g_free(b64);
+		b64 = g_string_free(lines, FALSE);
+	}
+	text = with_part("Content-Type: message/rfc822\r\n"
+			 "Content-Transfer-Encoding: base64\r\n",
+			 b64);
+	conf->max_header_field_size = 1024;
+	t = parsed(text);
+	conf->max_header_field_size = 262144;
+	assert_non_null(t->mime.unchecked);
+	assert_string_equal(t->mime.unchecked,
+			    "attached messages: a header field longer than "
+			    "1024 bytes");
+	assert_null(t->mime.attached_messages);
+	assert_int_equal(t->mime.n_parts, 3);
+	assert_null(t->mime.failed);
+	txn_free(&t);
+	/* Within it, as before. */
+	t = parsed(text);
+	assert_null(t->mime.unchecked);
+	assert_non_null(t->mime.attached_messages);
+	txn_free(&t);
+	g_free(text);
+	g_free(b64);
+	/* Two messages within the bounds each, over them together. */
+	g_string_assign(inner, "From: b@example.org\r\n");
+	for (int i = 0; i < 11; i++)
+		g_string_append(inner, "X-A: b\r\n");
+	g_string_append(inner, "\r\nbody\r\n");
+	b64 = g_base64_encode((const guchar *)inner->str, inner->len);
+	two = g_strdup_printf("%s\r\n--b\r\n"
+			      "Content-Type: message/rfc822\r\n"
+			      "Content-Transfer-Encoding: base64\r\n"
+			      "\r\n%s",
+			      b64, b64);
+	text = with_part("Content-Type: message/rfc822\r\n"
+			 "Content-Transfer-Encoding: base64\r\n",
+			 two);
+	g_free(b64);
+	conf->max_header_fields = 20;
+	t = parsed(text);
+	conf->max_header_fields = 10000;
+	assert_non_null(t->mime.unchecked);
+	assert_string_equal(t->mime.unchecked,
+			    "attached messages: more than 20 header fields");
+	/* The first one is in, the second left out. */
+	assert_non_null(t->mime.attached_messages);
+	assert_null(t->mime.attached_messages->next);
+	txn_free(&t);
+	assert_int_equal(tmp_files(), 0);
+	g_free(text);
+	g_free(two);
+	g_string_free(inner, TRUE);
 }
 
 /* test_attached_ambiguous - ambiguous MIME in an attached message */
@@ -628,10 +962,16 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_base64_ends),
+		cmocka_unit_test(test_quoted_printable),
+		cmocka_unit_test(test_quoted_printable_long_blanks),
+		cmocka_unit_test(test_delimiters),
+		cmocka_unit_test(test_delimiters_long),
 		cmocka_unit_test(test_encoded_container),
 		cmocka_unit_test(test_is_mail),
 		cmocka_unit_test(test_attached),
+		cmocka_unit_test(test_attached_views),
 		cmocka_unit_test(test_attached_nested),
+		cmocka_unit_test(test_attached_bounds),
 		cmocka_unit_test(test_attached_ambiguous),
 		cmocka_unit_test(test_failed),
 	};
