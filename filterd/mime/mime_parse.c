@@ -365,31 +365,59 @@ mime_b64_flush(struct mime_b64 *s, unsigned char *out)
 	return n;
 }
 
+/* The base64 alphabet's values; -2 for "=", -1 for what is skipped. */
+static const signed char mime_b64_value[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63, 52, 53, 54, 55, 56, 57,
+	58, 59, 60, 61, -1, -1, -1, -2, -1, -1, -1, 0,	1,  2,	3,  4,	5,  6,
+	7,  8,	9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+	25, -1, -1, -1, -1, -1, -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+	37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1,
+};
+
 /* mime_b64_step - decode len bytes into out (3 * len / 4 + 2 bytes) */
 static size_t
 mime_b64_step(struct mime_b64 *s, const unsigned char *in, size_t len,
 	      unsigned char *out)
 {
+	const signed char *v = mime_b64_value;
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		int r;
 
-		if (in[i] == '=') {
+		/* Whole groups of four, the common case, without the state. */
+		while (s->n == 0 && !s->padded && i + 4 <= len &&
+		       (v[in[i]] | v[in[i + 1]] | v[in[i + 2]] |
+			v[in[i + 3]]) >= 0) {
+			guint32 bits = (guint32)v[in[i]] << 18 |
+				       (guint32)v[in[i + 1]] << 12 |
+				       (guint32)v[in[i + 2]] << 6 |
+				       (guint32)v[in[i + 3]];
+
+			out[o++] = (unsigned char)(bits >> 16);
+			out[o++] = (unsigned char)(bits >> 8);
+			out[o++] = (unsigned char)bits;
+			i += 4;
+		}
+		if (i >= len)
+			break;
+		if ((r = v[in[i]]) == -2) {
 			o += mime_b64_flush(s, out + o);
 			s->padded = 1;
 			s->gmime = (s->gmime + 1) % 4;
 			continue;
 		}
-		if (g_ascii_isupper(in[i]))
-			r = in[i] - 'A';
-		else if (g_ascii_islower(in[i]))
-			r = in[i] - 'a' + 26;
-		else if (g_ascii_isdigit(in[i]))
-			r = in[i] - '0' + 52;
-		else if (in[i] == '+' || in[i] == '/')
-			r = in[i] == '+' ? 62 : 63;
-		else
+		if (r < 0)
 			continue;
 		if (s->padded)
 			s->after_pad = 1;
