@@ -9,18 +9,14 @@
 /*	first bytes kept in b->head, once its end is seen.
 /*--*/
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "conf/conf.h"
 #include "mime_bounds.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
 #include "util/pool.h"
-#include "util/xalloc.h"
 
 /* mime_bounds_init - a count with the limits of conf */
 void
@@ -210,37 +206,26 @@ mime_bounds_why(const struct mime_bounds *b, struct pool *pool)
 	}
 }
 
+/* mime_bounds_piece - spool_read_all's callback: stop past a bound */
+static int
+mime_bounds_piece(void *ctx, const char *data, size_t len)
+{
+	return mime_bounds_feed(ctx, data, len) != MIME_BOUNDS_OK;
+}
+
 /* mime_bounds_spool - count the spooled message; 1 past a bound */
 int
 mime_bounds_spool(struct txn *t)
 {
-	size_t size = t->size < MIME_BOUNDS_CHUNK ? (size_t)t->size
-						  : MIME_BOUNDS_CHUNK;
-	int fd = spool_fd(t->spool);
 	struct mime_bounds b;
-	char *buf;
-	off_t off = 0;
+	char err[512];
 
 	mime_bounds_init(&b, t->conf);
-	buf = xmalloc(size ? size : 1);
-	while (off < t->size && b.verdict == MIME_BOUNDS_OK) {
-		size_t want = t->size - off < (off_t)size
-				      ? (size_t)(t->size - off)
-				      : size;
-		ssize_t n = pread(fd, buf, want, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			txn_set_error(t, TXN_ERR_PARSE, "spool: %s",
-				      n == 0 ? "short read" : strerror(errno));
-			free(buf);
-			return -1;
-		}
-		(void)mime_bounds_feed(&b, buf, (size_t)n);
-		off += n;
+	if (spool_read_all(t->spool, MIME_BOUNDS_CHUNK, mime_bounds_piece, &b,
+			   err, sizeof(err)) < 0) {
+		txn_set_error(t, TXN_ERR_PARSE, "%s", err);
+		return -1;
 	}
-	free(buf);
 	if (mime_bounds_end(&b) == MIME_BOUNDS_OK)
 		return 0;
 	t->mime.unchecked = mime_bounds_why(&b, t->pool);

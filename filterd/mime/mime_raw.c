@@ -20,7 +20,6 @@
 #include "txn/txn.h"
 #include "util/buf.h"
 #include "util/pool.h"
-#include "util/xalloc.h"
 
 /* mime_raw_pread - the whole message into buf (t->size bytes); 0 or -1 */
 static int
@@ -408,17 +407,23 @@ mime_raw_feed(struct mime_raw_scan *s, const char *p, size_t len)
 	}
 }
 
+/* mime_raw_piece - spool_read_all's callback: until the scan stops */
+static int
+mime_raw_piece(void *ctx, const char *data, size_t len)
+{
+	struct mime_raw_scan *s = ctx;
+
+	mime_raw_feed(s, data, len);
+	return s->stop;
+}
+
 /* mime_raw_parts - the parts' types and names from the raw message */
 int
 mime_raw_parts(struct txn *t, struct mime_summary *m)
 {
-	size_t size = t->size < MIME_RAW_CHUNK ? (size_t)t->size
-					       : MIME_RAW_CHUNK;
-	int fd = spool_fd(t->spool);
 	struct mime_raw_scan s = {0};
-	off_t off = 0;
-	char *buf;
-	int ret = 0;
+	char err[512];
+	int ret;
 
 	s.t = t;
 	s.m = m;
@@ -429,27 +434,11 @@ mime_raw_parts(struct txn *t, struct mime_summary *m)
 	s.st = MIME_RAW_BOL;
 	s.max_value = (size_t)t->conf->max_header_field_size;
 	buf_init(&s.value, 256);
-	buf = xmalloc(size ? size : 1);
-	while (off < t->size && !s.stop) {
-		size_t want = t->size - off < (off_t)size
-				      ? (size_t)(t->size - off)
-				      : size;
-		ssize_t n = pread(fd, buf, want, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			txn_set_error(t, TXN_ERR_PARSE, "spool: %s",
-				      n == 0 ? "short read" : strerror(errno));
-			ret = -1;
-			break;
-		}
-		mime_raw_feed(&s, buf, (size_t)n);
-		off += n;
-	}
-	if (ret == 0 && !s.stop)
+	if ((ret = spool_read_all(t->spool, MIME_RAW_CHUNK, mime_raw_piece, &s,
+				  err, sizeof(err))) < 0)
+		txn_set_error(t, TXN_ERR_PARSE, "%s", err);
+	else if (!s.stop)
 		mime_raw_field_end(&s);
-	free(buf);
 	buf_release(&s.value);
 	g_mime_parser_options_free(s.opts);
 	return ret;

@@ -26,7 +26,7 @@
 /*	or -1 with TXN_ERR_PARSE when the spool cannot be read.
 /*
 /*	mime_raw_parts() finds, in one pass over the spool (pread, in
-/*	chunks of MIME_RAW_CHUNK bytes), what the banned check needs of the
+/*	pieces of MIME_RAW_CHUNK bytes), what the banned check needs of the
 /*	parts: every line anywhere in the message that begins a
 /*	Content-Type or Content-Disposition field (a name, blanks, a colon,
 /*	case aside), its value unfolded with its continuation lines and

@@ -115,6 +115,39 @@ spool_header(const struct spool *sp, size_t max, struct buf *out)
 	return 0;
 }
 
+/* spool_read_all - the whole message, piece by piece, to fn */
+int
+spool_read_all(const struct spool *sp, size_t chunk,
+	       int (*fn)(void *ctx, const char *data, size_t len), void *ctx,
+	       char *errbuf, size_t errsize)
+{
+	size_t size = (off_t)chunk < sp->size ? chunk : (size_t)sp->size;
+	char *buf = xmalloc(size ? size : 1);
+	off_t off = 0;
+	int ret = 0;
+
+	while (off < sp->size) {
+		size_t want = sp->size - off < (off_t)size
+				      ? (size_t)(sp->size - off)
+				      : size;
+		ssize_t n = pread(stream_fd(sp->out), buf, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(errbuf, errsize, "spool: %s",
+				 n == 0 ? "short read" : strerror(errno));
+			ret = -1;
+			break;
+		}
+		off += n;
+		if (fn(ctx, buf, (size_t)n))
+			break;
+	}
+	free(buf);
+	return ret;
+}
+
 /* spool_remove - unlink and close */
 void
 spool_remove(struct spool **spp)

@@ -25,6 +25,11 @@
 /*	a small read). It returns 1 when it found the empty line, 0 when it
 /*	did not (out then has the first max bytes, or the whole message when
 /*	shorter), -1 when the spool cannot be read.
+/*	spool_read_all() reads the committed message from its start in
+/*	pieces of at most chunk bytes (one buffer, reused) and hands each to
+/*	fn, until the end or until fn returns non-zero. It returns 0, or -1
+/*	with the reason in errbuf when the spool cannot be read.
+/*
 /*	spool_remove() unlinks and closes, and sets the pointer to NULL.
 /*--*/
 
@@ -42,6 +47,9 @@ int spool_commit(struct spool *sp, char *errbuf, size_t errsize)
 int spool_fd(const struct spool *sp);
 off_t spool_size(const struct spool *sp);
 int spool_header(const struct spool *sp, size_t max, struct buf *out);
+int spool_read_all(const struct spool *sp, size_t chunk,
+		   int (*fn)(void *ctx, const char *data, size_t len),
+		   void *ctx, char *errbuf, size_t errsize);
 void spool_remove(struct spool **spp);
 
 #endif
