@@ -22,10 +22,8 @@ import zipfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from test_checks import (RCPT, SENDER, b64, message,  # noqa: E402
-                         multipart, zipped)
-from test_checks_unchecked import (BANNED, UncheckedTestCase,  # noqa: E402
+from test_checks import b64, message, multipart, zipped  # noqa: E402
+from test_checks_unchecked import (UncheckedTestCase,  # noqa: E402
                                    with_attachment, zip_of)
 
 
@@ -108,26 +106,10 @@ class ArchiveContentTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_peers(("default", "reject", "tempfail"))
-        fwd = [cls.sink.addr]
-        cls.fd = h.Filterd(
-            cls.tmp, "fd",
-            listen=[(cls.ports["default"], "smtp", "default"),
-                    (cls.ports["reject"], "smtp", "REJ"),
-                    (cls.ports["tempfail"], "smtp", "TF")],
-            banks={
-                "default": dict(forward=fwd, **BANNED),
-                "REJ": dict(final_virus_destiny="reject",
-                            final_banned_destiny="reject"),
-                "TF": dict(final_unchecked_destiny="tempfail"),
-            },
-            message_size_limit=5000000, max_decoded_size=10 << 20,
-            raw='clamav { database = "%s" }' % cls.db)
-        cls.start_for_class(cls.sink, cls.fd)
-
-    def send(self, listener, msg):
-        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
-                              timeout=30)
+        cls.start_checking_filterd(
+            banks=[("tempfail", "TF",
+                    dict(final_unchecked_destiny="tempfail"))],
+            max_decoded_size=10 << 20)
 
     def assert_banned(self, msg, *words):
         r = self.send("reject", msg)

@@ -76,6 +76,32 @@ class UncheckedTestCase(h.SinkWatch, h.PeerTestCase):
         cls.sink = h.Sink(cls.tmp, "sink")
         cls.ports = dict(zip(names, h.free_ports(len(names))))
 
+    @classmethod
+    def start_checking_filterd(cls, banks=(), **conf):
+        """start_peers, then the class's filterd: a listener "default"
+        (bank default: BANNED, forward to the sink), "reject" (bank REJ:
+        viruses and banned parts rejected), and one per (name, bank,
+        values) of banks; conf adds top-level parameters."""
+        names = ("default", "reject") + tuple(b[0] for b in banks)
+        cls.start_peers(names)
+        listen = [(cls.ports["default"], "smtp", "default"),
+                  (cls.ports["reject"], "smtp", "REJ")]
+        bank_values = {"default": dict(forward=[cls.sink.addr], **BANNED),
+                       "REJ": dict(final_virus_destiny="reject",
+                                   final_banned_destiny="reject")}
+        for name, bank, values in banks:
+            listen.append((cls.ports[name], "smtp", bank))
+            bank_values[bank] = values
+        conf.setdefault("message_size_limit", 5000000)
+        cls.fd = h.Filterd(cls.tmp, "fd", listen=listen, banks=bank_values,
+                           raw='clamav { database = "%s" }' % cls.db,
+                           **conf)
+        cls.start_for_class(cls.sink, cls.fd)
+
+    def send(self, listener, msg):
+        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
+                              timeout=30)
+
     def log_line(self, subject):
         tag = "<%s@example.org>" % subject.replace(" ", "-")
         lines = [l for l in self.fd.log_lines()
@@ -127,24 +153,7 @@ class AmbiguousMimeTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_peers(("default", "reject"))
-        fwd = [cls.sink.addr]
-        cls.fd = h.Filterd(
-            cls.tmp, "fd",
-            listen=[(cls.ports["default"], "smtp", "default"),
-                    (cls.ports["reject"], "smtp", "REJ")],
-            banks={
-                "default": dict(forward=fwd, **BANNED),
-                "REJ": dict(final_virus_destiny="reject",
-                            final_banned_destiny="reject"),
-            },
-            message_size_limit=5000000,
-            raw='clamav { database = "%s" }' % cls.db)
-        cls.start_for_class(cls.sink, cls.fd)
-
-    def send(self, listener, msg):
-        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
-                              timeout=30)
+        cls.start_checking_filterd()
 
     def test_ambiguous_mime_is_unchecked_and_defanged(self):
         msg = ambiguous(PLAIN, PLAIN, "ambiguous")
@@ -300,23 +309,8 @@ class MimeBoundsTest(UncheckedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_peers(("default", "reject"))
-        fwd = [cls.sink.addr]
-        cls.fd = h.Filterd(
-            cls.tmp, "fd",
-            listen=[(cls.ports["default"], "smtp", "default"),
-                    (cls.ports["reject"], "smtp", "REJ")],
-            banks={"default": dict(forward=fwd, **BANNED),
-                   "REJ": dict(final_virus_destiny="reject",
-                               final_banned_destiny="reject")},
-            max_mime_parts=5, max_header_field_size=2048,
-            message_size_limit=5000000,
-            raw='clamav { database = "%s" }' % cls.db)
-        cls.start_for_class(cls.sink, cls.fd)
-
-    def send(self, listener, msg):
-        return h.send_message(self.ports[listener], SENDER, [RCPT], msg,
-                              timeout=30)
+        cls.start_checking_filterd(max_mime_parts=5,
+                                   max_header_field_size=2048)
 
     def test_parts_past_the_bound_are_unchecked_unparsed(self):
         # 5 parts allow 2 * 5 + 1000 lines that begin with "--".

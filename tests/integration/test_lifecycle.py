@@ -128,14 +128,7 @@ class LifecycleCase(h.PeerTestCase):
         return c
 
     def send_one(self, port, body=BODY):
-        with h.SmtpClient(port) as c:
-            c.greeting()
-            c.ehlo()
-            c.cmd("MAIL FROM:<%s>" % SENDER)
-            c.cmd("RCPT TO:<%s>" % RCPT)
-            _, r = c.data(body, timeout=20)
-            c.cmd("QUIT")
-        return r
+        return h.send_message(port, SENDER, [RCPT], body, timeout=20)
 
     def only_child(self, fd):
         self.assertTrue(h.wait_until(lambda: len(fd.children()) == 1, 10),

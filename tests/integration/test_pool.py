@@ -47,14 +47,7 @@ class PoolTest(h.PeerTestCase):
         return c.reply(timeout=20)
 
     def send_one(self, port):
-        with h.SmtpClient(port) as c:
-            c.greeting()
-            c.ehlo()
-            c.cmd("MAIL FROM:<%s>" % SENDER)
-            c.cmd("RCPT TO:<%s>" % RCPT)
-            _, r = c.data(BODY, timeout=20)
-            c.cmd("QUIT")
-        return r
+        return h.send_message(port, SENDER, [RCPT], BODY, timeout=20)
 
     def test_dead_child_is_replaced(self):
         sink = self.start(h.Sink(self.tmp))
