@@ -103,6 +103,24 @@ mime_bounds_field(struct mime_bounds *b, const char *h, const char *end,
 		b->verdict = MIME_BOUNDS_FIELDS;
 }
 
+/*
+ * mime_bounds_padded - does the line under way end, before its line
+ * ending, in a blank or a CR (its tail, whatever its length)?
+ */
+static int
+mime_bounds_padded(const struct mime_bounds *b)
+{
+	int i = 2;
+
+	if (b->tail[i] == '\n')
+		i--;
+	if (b->tail[i] == '\r')
+		return i > 0 &&
+		       (b->tail[i - 1] == ' ' || b->tail[i - 1] == '\t' ||
+			b->tail[i - 1] == '\r');
+	return b->tail[i] == ' ' || b->tail[i] == '\t';
+}
+
 /* mime_bounds_line - the line under way has ended: what was it? */
 static void
 mime_bounds_line(struct mime_bounds *b)
@@ -117,6 +135,8 @@ mime_bounds_line(struct mime_bounds *b)
 	if (!cut && end > h && end[-1] == '\r')
 		end--;
 	if (end - h >= 2 && h[0] == '-' && h[1] == '-') {
+		if (mime_bounds_padded(b))
+			b->dash_padded = 1;
 		if (++b->delimiters > b->max_delimiters)
 			b->verdict = MIME_BOUNDS_PARTS;
 		/* GMime reads the lines after a delimiter as its header. */
@@ -135,6 +155,7 @@ mime_bounds_line(struct mime_bounds *b)
 		mime_bounds_field(b, h, end, cut);
 	}
 	b->line_len = 0;
+	b->tail[0] = b->tail[1] = b->tail[2] = '\0';
 }
 
 /* mime_bounds_feed - the next len bytes of the message */
@@ -157,6 +178,11 @@ mime_bounds_feed(struct mime_bounds *b, const char *data, size_t len)
 		     i++)
 			b->head[b->line_len + i] = p[i];
 		b->line_len += n;
+		for (size_t i = n > 3 ? n - 3 : 0; i < n; i++) {
+			b->tail[0] = b->tail[1];
+			b->tail[1] = b->tail[2];
+			b->tail[2] = p[i];
+		}
 		if (lf)
 			mime_bounds_line(b);
 		p += n;
@@ -226,8 +252,10 @@ mime_bounds_spool(struct txn *t)
 		txn_set_error(t, TXN_ERR_PARSE, "%s", err);
 		return -1;
 	}
-	if (mime_bounds_end(&b) == MIME_BOUNDS_OK)
+	if (mime_bounds_end(&b) == MIME_BOUNDS_OK) {
+		t->mime.dash_padded = b.dash_padded;
 		return 0;
+	}
 	t->mime.unchecked = mime_bounds_why(&b, t->pool);
 	return 1;
 }

@@ -65,6 +65,11 @@
 /*	parts: over 3000 boundary lines"), a copy in pool; NULL when none
 /*	was.
 /*
+/*	Beside the bounds it notes (dash_padded) whether some line that
+/*	begins with "--" ends in a blank or a stray CR, so that the closer
+/*	look for padded delimiter lines (mime_parse) is only taken where one
+/*	may be.
+/*
 /*	mime_bounds_spool() counts the spooled message of t and, past a
 /*	bound, sets t->mime.unchecked (pool string) and returns 1. It
 /*	returns 0 when GMime may parse it, and -1 with TXN_ERR_PARSE when
@@ -103,9 +108,13 @@ struct mime_bounds {
 	long delimiters; /* lines that begin with "--" so far */
 	long field_len;	 /* the header field under way, folded lines too */
 	long fields;	 /* header fields so far, all sections */
+	/* A "--" line whose end (before its CR LF) is a blank or a CR: a
+	 * delimiter line may be padded there (mime_parse looks closer). */
+	int dash_padded;
 	/* The line under way. */
 	char head[MIME_BOUNDS_HEAD]; /* its first bytes */
 	size_t line_len;	     /* its bytes so far */
+	char tail[3];		     /* its last bytes, the last at [2] */
 	/* The header section under way, if any. */
 	int in_header; /* the line belongs to a header section */
 	int delimited; /* the section began after a "--" line */

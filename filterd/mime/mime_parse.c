@@ -1293,11 +1293,12 @@ mime_walk_delimiters(struct mime_walk *w, int fd, off_t start, off_t end)
 /*
  * mime_walk_message - the parts of msg, whose bytes are [start, end)
  * of fd, depth-first from depth; attached: decoded from a part. Then
- * its delimiter lines, for its own boundaries only.
+ * its delimiter lines, for its own boundaries only, when the count of
+ * its lines (mime_bounds: dash_padded) saw one that may be padded.
  */
 static void
 mime_walk_message(struct mime_walk *w, GMimeMessage *msg, int fd, off_t start,
-		  off_t end, int depth, int attached)
+		  off_t end, int depth, int attached, int dash_padded)
 {
 	GHashTable *outer = w->boundaries;
 	size_t outer_max = w->boundary_max;
@@ -1307,7 +1308,9 @@ mime_walk_message(struct mime_walk *w, GMimeMessage *msg, int fd, off_t start,
 	w->boundaries = NULL;
 	w->boundary_max = 0;
 	mime_walk_object(w, g_mime_message_get_mime_part(msg), depth, attached);
-	mime_walk_delimiters(w, fd, start, end);
+	/* The closer look, only where the count saw a "--" line padded. */
+	if (dash_padded)
+		mime_walk_delimiters(w, fd, start, end);
 	if (w->boundaries)
 		g_hash_table_destroy(w->boundaries);
 	w->boundaries = outer;
@@ -1422,7 +1425,7 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 	a->next = m->attached_messages;
 	m->attached_messages = a;
 	mime_walk_message(w, msg, GMIME_STREAM_FS(m->attached)->fd, off,
-			  off + size, depth + 1, 1);
+			  off + size, depth + 1, 1, w->bounds->dash_padded);
 }
 
 /*
@@ -1582,7 +1585,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 		m->message = msg;
 		if (views)
 			mime_headers(w, msg);
-		mime_walk_message(w, msg, fd, 0, t->size, 0, 0);
+		mime_walk_message(w, msg, fd, 0, t->size, 0, 0, m->dash_padded);
 	}
 	if (views) {
 		m->text = pool_memdup(t->pool, w->text.data, w->text.len);
@@ -1801,7 +1804,8 @@ mime_readings(struct txn *t,
 		for (size_t k = 0;
 		     n > 1 && k < n && rc == 0 && made < MIME_READINGS_MAX;
 		     k++, made++) {
-			struct mime_summary m = {0};
+			struct mime_summary m = {
+				.dash_padded = t->mime.dash_padded};
 			int fd = mime_variant(t, place, n, k);
 
 			if (fd < 0) {

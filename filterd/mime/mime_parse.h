@@ -198,6 +198,7 @@ struct mime_summary {
 	void *message;	       /* the GMimeMessage (released by mime_free) */
 	void *options;	       /* its GMimeParserOptions (mime_free) */
 	int decoded_otherwise; /* a part decoded otherwise than by GMime */
+	int dash_padded;       /* a "--" line ends in blanks (mime_bounds) */
 	const char *undecoded; /* why a part cannot be decoded for sure */
 	const char *failed;    /* a part cannot be read or decoded */
 	/* Attached messages: their temporary file (a GMimeStream), parser

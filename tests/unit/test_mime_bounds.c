@@ -31,6 +31,7 @@
 #include "txn/txn.h"
 #include "util/pool.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
 #define SP10 "          "
 #define SP100 SP10 SP10 SP10 SP10 SP10 SP10 SP10 SP10 SP10 SP10
@@ -256,6 +257,46 @@ test_bounds(void **state)
 }
 
 /* test_next - messages one after another, counted together */
+/* Does a message have a "--" line that may be a padded delimiter? */
+static const struct {
+	const char *text;
+	int padded;
+} padded_cases[] = {
+	{"Subject: x\r\n\r\n--b\r\nx\r\n--b--\r\n", 0},
+	{"Subject: x\r\n\r\n--b \r\nx\r\n", 1},
+	{"Subject: x\r\n\r\n--b\t\r\nx\r\n", 1},
+	{"Subject: x\n\n--b\t\nx\n", 1},
+	{"Subject: x\r\n\r\n--b\r\r\nx\r\n", 1},
+	{"Subject: x\r\n\r\n--b--  ", 1},
+	{"Subject: x\r\n\r\nx \r\n -- \r\n", 0},
+	{"Subject: x\r\n\r\n--" SP120 "b" SP10 "\r\n", 1},
+	{"Subject: x\r\n\r\n--" SP120 "b\r\n", 0},
+};
+
+/* test_dash_padded - noted whatever the pieces the text comes in */
+static void
+test_dash_padded(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(padded_cases); i++) {
+		const char *text = padded_cases[i].text;
+
+		for (size_t piece = 1; piece <= strlen(text); piece++) {
+			struct mime_bounds b;
+
+			mime_bounds_init(&b, conf);
+			for (size_t o = 0; o < strlen(text); o += piece)
+				(void)mime_bounds_feed(
+					&b, text + o,
+					MIN(piece, strlen(text) - o));
+			(void)mime_bounds_end(&b);
+			if (b.dash_padded != padded_cases[i].padded)
+				fail_msg("case %zu, pieces of %zu: %d", i,
+					 piece, b.dash_padded);
+		}
+	}
+}
+
 static void
 test_next(void **state)
 {
@@ -386,6 +427,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_next),
+		cmocka_unit_test(test_dash_padded),
 		cmocka_unit_test(test_parse_past_bound),
 		cmocka_unit_test(test_parse_within_bound),
 	};
