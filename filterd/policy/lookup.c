@@ -295,9 +295,8 @@ lookup_penpals(struct txn *t)
 	struct buf sql;
 	MYSQL *c;
 
-	if (bonus <= 0 || t->storage == NULL || t->n_refs == 0 ||
-	    t->ccat == TXN_CCAT_VIRUS || !t->spam_scanned ||
-	    t->spam_score < 1.0 || t->sender[0] == 0)
+	if (bonus <= 0 || t->storage == NULL || t->n_refs == 0 || t->virus ||
+	    !t->spam_scanned || t->spam_score < 1.0 || t->sender[0] == 0)
 		return;
 	if ((c = db_connection(t->storage, err, sizeof(err))) == NULL) {
 		msg_warn("%s: pen pals not looked up: %s", t->id, err);

@@ -5,9 +5,10 @@
 /*	run the content checks on one message
 /* DESCRIPTION
 /*	The checks run in a fixed order (virus, banned, spam), each timed
-/*	and shown on the scoreboard; their verdicts combine into one
-/*	content category in amavis' precedence: VIRUS > BANNED > UNCHECKED
-/*	> SPAM > SPAMMY > CLEAN. A check runs when some recipient does not
+/*	and shown on the scoreboard; what they find (txn->virus, banned,
+/*	unchecked, spam_score) is for decide.c to turn into each
+/*	recipient's category, in amavis' precedence: VIRUS > BANNED >
+/*	UNCHECKED > SPAM > SPAMMY > CLEAN. A check runs when some recipient does not
 /*	bypass it (decide_wanted: its SQL policy's bypass_*_checks, else
 /*	the bank's; amavisd-new's rule); decide.c then ignores what it
 /*	found for the recipients who bypass it.
@@ -429,26 +430,7 @@ static const struct {
 	 offsetof(struct txn, ms_spam)},
 };
 
-/* scan_run_category - the one content category */
-static enum txn_ccat
-scan_run_category(const struct txn *t)
-{
-	const struct conf_bank_values *v = &t->bank.v;
-
-	if (t->virus)
-		return TXN_CCAT_VIRUS;
-	if (t->banned)
-		return TXN_CCAT_BANNED;
-	if (t->unchecked)
-		return TXN_CCAT_UNCHECKED;
-	if (t->spam_scanned && t->spam_score >= v->spam_kill_level)
-		return TXN_CCAT_SPAM;
-	if (t->spam_scanned && t->spam_score >= v->spam_tag2_level)
-		return TXN_CCAT_SPAMMY;
-	return TXN_CCAT_CLEAN;
-}
-
-/* scan_run - run the checks and combine their verdicts */
+/* scan_run - run the checks and note what they found */
 int
 scan_run(struct txn *t)
 {
@@ -504,8 +486,6 @@ scan_run(struct txn *t)
 				       pool_printf(t->pool, "UNCHECKED, %s",
 						   t->unchecked));
 	}
-	if (rc == 0)
-		t->ccat = scan_run_category(t);
 	clock_gettime(CLOCK_MONOTONIC, &t->t_scan);
 	return rc;
 }

@@ -8,8 +8,9 @@
 /*	run the content checks on one message
 /* DESCRIPTION
 /*	scan_run() runs every configured scanner on the spooled message and
-/*	combines their results into txn->ccat (the highest category wins)
-/*	and the trace header fields (X-Virus-Scanned when the virus scan saw
+/*	notes what they found (txn->virus, banned, unchecked, spam_score:
+/*	decide.c makes each recipient's category of it, and txn->ccat) and
+/*	the trace header fields (X-Virus-Scanned when the virus scan saw
 /*	everything, "X-Amavis-Alert: UNCHECKED, <reason>" when something was
 /*	not checked; the reason is our own text, never the message's). It
 /*	sets txn->defang for ambiguous MIME and for MIME whose structure
@@ -21,8 +22,8 @@
 /*
 /*	The engines and rules are built once in the master, before fork
 /*	(scan/checks.h), and only used here. Without them (txn->checks
-/*	NULL) no check runs: the message is CLEAN and carries no scan
-/*	header.
+/*	NULL) no check runs: nothing is found, and the message carries no
+/*	scan header.
 /* PROCESS
 /*	children, milter process.
 /*--*/
