@@ -16,7 +16,8 @@
 /*
 /*	-c file	the configuration (default: the embedded defaults only)
 /*	-f	stay in the foreground and also log to standard error
-/*	-t	check the configuration and exit (errors: file:line: message)
+/*	-t	check the configuration and exit (errors: file:line: message),
+/*		with the signatures and rules loaded as the start loads them
 /*	-d	print every parameter with its documentation and default
 /*	-n	print the top-level parameters the file changes
 /*	-V	print the version
@@ -40,6 +41,7 @@
 
 #include "conf/conf.h"
 #include "master/master.h"
+#include "scan/checks.h"
 #include "util/msg.h"
 
 #ifndef FILTERD_VERSION
@@ -154,9 +156,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* -t checks what the start does, binding aside: the signatures
+	 * load and the rule files read (what they load is said on stderr),
+	 * so that a check that passes is a configuration that starts. */
 	if (check) {
+		struct checks *ck = checks_create(conf, err, sizeof(err));
+		int ok = ck != NULL;
+
+		if (!ok)
+			fprintf(stderr, "%s\n", err);
+		checks_free(&ck);
 		conf_free(&conf);
-		return 0;
+		return ok ? 0 : 1;
 	}
 	/* Until it is ready, a daemon too says on stderr why it failed. */
 	msg_open(conf->syslog_ident, conf->syslog_facility, 1);

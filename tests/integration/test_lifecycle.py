@@ -28,6 +28,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+import test_checks as tc  # noqa: E402
 
 SENDER = "from@example.org"
 RCPT = "to@example.net"
@@ -726,6 +727,42 @@ class DaemonTest(LifecycleCase):
         os.kill(pid, signal.SIGTERM)
         self.assertTrue(h.wait_until(lambda: not h.pid_alive(pid), 15))
         self.assertFalse(h.port_open(fd.port))
+
+
+class CheckConfigTest(LifecycleCase):
+    """filterd -t checks what the start checks, binding aside, so that
+    systemd's ExecStartPre catches a configuration that cannot start:
+    a signature database that does not load, a rule file that cannot be
+    read. -t starts nothing and makes no directory."""
+
+    def check(self, fd):
+        p = fd.check_conf()
+        self.assertFalse(os.path.exists(fd.params["run_dir"]))
+        return p
+
+    def test_missing_clamav_database_fails_the_check(self):
+        fd = self.filterd("127.0.0.1:1", raw='clamav { database = "%s" }'
+                          % os.path.join(self.tmp.path, "no-such-db"))
+        p = self.check(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"clamav database", p.stderr)
+
+    def test_unreadable_rule_file_fails_the_check(self):
+        fd = self.filterd("127.0.0.1:1", spam_rules=[
+            os.path.join(self.tmp.path, "no-such-rules.cf")])
+        p = self.check(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"no-such-rules.cf", p.stderr)
+
+    def test_good_configuration_passes(self):
+        db = self.tmp.sub("clamdb")
+        tc.signature_db(db)
+        fd = self.filterd("127.0.0.1:1",
+                          raw='clamav { database = "%s" }' % db)
+        p = self.check(fd)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"clamav: 3 signatures", p.stderr)
+        self.assertNotIn(b"error", p.stderr)
 
 
 if __name__ == "__main__":
