@@ -3,7 +3,8 @@
 The policy bank keys are one X-macro list in the code (conf_bank_keys.h),
 printed by `filterd -d`; policy-banks/README.md documents each in a table.
 A key added to the code without its row, or a row for a key that is gone,
-fails here."""
+fails here. contrib/filterd.conf says that every value it has commented
+out is the built-in default: each is compared with `filterd -d`."""
 
 import os
 import re
@@ -29,6 +30,41 @@ def bank_keys_of_binary():
     return keys
 
 
+def defaults_of_binary():
+    """{(section or None, key): value without blanks} from `filterd -d`."""
+    p = h.run([h.filterd_bin(), "-d"], timeout=20, check=True)
+    out, section = {}, None
+    for line in p.stdout.decode().splitlines():
+        m = re.match(r"^# (\w+) section keys:$", line)
+        if m:
+            section = m.group(1)
+            continue
+        m = re.match(r"^\s*(\w+)\s*=\s*(.*)$", line)
+        if m:
+            out[(section, m.group(1))] = re.sub(r"\s", "", m.group(2))
+    return out
+
+
+def commented_values(path):
+    """[(line number, section or None, key, value without blanks)] of the
+    lines "#key = value" (and "#\tkey = value" inside "#name {")."""
+    out, section = [], None
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r"^#(\w+) \{$", line)
+            if m:
+                section = m.group(1)
+                continue
+            if re.match(r"^#\}$", line):
+                section = None
+                continue
+            m = re.match(r"^#\t?(\w+) = (.*?)(\s+#.*)?$", line)
+            if m:
+                out.append((n, section, m.group(1),
+                            re.sub(r"\s", "", m.group(2))))
+    return out
+
+
 def bank_keys_of_readme():
     """The first column of the table under "## Keys"."""
     with open(os.path.join(h.REPO, "policy-banks", "README.md")) as f:
@@ -44,6 +80,20 @@ class DocsTest(unittest.TestCase):
         readme = bank_keys_of_readme()
         self.assertGreater(len(code), 20, code)
         self.assertEqual(sorted(readme), sorted(code))
+
+    def test_example_configuration_comments_show_the_defaults(self):
+        path = os.path.join(h.REPO, "contrib", "filterd.conf")
+        defaults = defaults_of_binary()
+        values = commented_values(path)
+        self.assertGreater(len(values), 30, values)
+        self.assertIn((None, "database"), [(None, k) for _, s, k, _ in values
+                                           if s == "clamav"])
+        wrong = ["%s:%d: %s%s = %s, default %s" % (
+            path, n, sec + "." if sec else "", key, value,
+            defaults.get((sec, key)))
+            for n, sec, key, value in values
+            if defaults.get((sec, key)) != value]
+        self.assertEqual(wrong, [])
 
 
 if __name__ == "__main__":
