@@ -218,6 +218,28 @@ class CheckBindTest(ConfigCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
 
+class CheckFilesTest(ConfigCase):
+    """-t reads the files the start reads, as the user that runs it."""
+
+    @unittest.skipUnless(h.IS_ROOT, "needs root to run as another user")
+    def test_unreadable_rule_file_fails_the_check(self):
+        rules = os.path.join(self.tmp.path, "private.cf")
+        with open(rules, "w") as f:
+            f.write("body LOCAL_X /xyzzy/\nscore LOCAL_X 1\n")
+        os.chmod(rules, 0o600)
+        fd = self.filterd(spam_rules=[rules],
+                          listen=[(h.free_port(), "smtp")])
+        fd.write_conf()
+        p = h.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                   "--clear-groups", h.filterd_bin(), "-t", "-c",
+                   fd.conf_path])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(rules, p.stderr.decode())
+        self.assertIn("Permission denied", p.stderr.decode())
+        p = h.run([h.filterd_bin(), "-t", "-c", fd.conf_path])
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
 class SyntaxErrorTest(ConfigCase):
 
     def test_unclosed_quote_is_reported_where_it_opened(self):
