@@ -122,6 +122,33 @@ conf_strip_comments(char *text)
 	}
 }
 
+/*
+ * conf_unclosed_quote - the line of a quote that does not close on its
+ * line, or 0. libconfuse lets a string run over lines, so a missing quote
+ * is reported where the next quote closes it, some lines on, as some
+ * other error; no value of ours spans lines, so this is the error.
+ */
+static int
+conf_unclosed_quote(const char *text)
+{
+	char quote = 0;
+	int line = 1;
+
+	for (const char *p = text; *p; p++) {
+		if (quote && *p == '\\' && p[1] && p[1] != '\n')
+			p++;
+		else if (*p == '\n' && quote)
+			return line;
+		else if (quote && *p == quote)
+			quote = 0;
+		else if (!quote && (*p == '"' || *p == '\''))
+			quote = *p;
+		if (*p == '\n')
+			line++;
+	}
+	return quote ? line : 0;
+}
+
 /* conf_source_open - a comment-free copy of a file; its path or NULL */
 static const char *
 conf_source_open(const char *real, char *why, size_t whysize)
@@ -150,6 +177,15 @@ conf_source_open(const char *real, char *why, size_t whysize)
 		n = 0;
 	}
 	conf_strip_comments(text);
+	if ((i = conf_unclosed_quote(text)) > 0) {
+		snprintf(why, whysize,
+			 "%s:%d: unclosed quote: the string opened on this "
+			 "line does not end on it",
+			 real, i);
+		free(text);
+		return NULL;
+	}
+	i = conf_state.n_sources;
 	fd = memfd_create("filterd-conf", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, text, (size_t)n) != n) {
 		snprintf(why, whysize, "%s: cannot copy: %s", real,
