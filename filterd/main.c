@@ -18,6 +18,9 @@
 /*	-f	stay in the foreground and also log to standard error
 /*	-t	check the configuration and exit (errors: file:line: message),
 /*		with the signatures and rules loaded as the start loads them
+/*		and each listen address checked as the start would bind it
+/*		(an address of this machine, a port this user may bind; a
+/*		port in use passes: the running instance holds it)
 /*	-d	print every parameter with its documentation and default
 /*	-n	print the top-level parameters the file changes
 /*	-V	print the version
@@ -42,6 +45,7 @@
 #include "conf/conf.h"
 #include "master/master.h"
 #include "scan/checks.h"
+#include "util/inet.h"
 #include "util/msg.h"
 
 #ifndef FILTERD_VERSION
@@ -165,6 +169,17 @@ main(int argc, char **argv)
 
 		if (!ok)
 			fprintf(stderr, "%s\n", err);
+		for (size_t i = 0; ok && i < conf->n_listens; i++) {
+			const struct conf_listen *l = conf->listens + i;
+
+			if (inet_listen_check(l->host, l->port, err,
+					      sizeof(err)) < 0) {
+				fprintf(stderr, "%s%slisten \"%s\": %s\n",
+					l->where, l->where[0] ? ": " : "",
+					l->addr, err);
+				ok = 0;
+			}
+		}
 		checks_free(&ck);
 		conf_free(&conf);
 		return ok ? 0 : 1;

@@ -122,6 +122,33 @@ conf_strip_comments(char *text)
 	}
 }
 
+/*
+ * conf_unclosed_quote - the line of a quote that does not close on its
+ * line, or 0. libconfuse lets a string run over lines, so a missing quote
+ * is reported where the next quote closes it, some lines on, as some
+ * other error; no value of ours spans lines, so this is the error.
+ */
+static int
+conf_unclosed_quote(const char *text)
+{
+	char quote = 0;
+	int line = 1;
+
+	for (const char *p = text; *p; p++) {
+		if (quote && *p == '\\' && p[1] && p[1] != '\n')
+			p++;
+		else if (*p == '\n' && quote)
+			return line;
+		else if (quote && *p == quote)
+			quote = 0;
+		else if (!quote && (*p == '"' || *p == '\''))
+			quote = *p;
+		if (*p == '\n')
+			line++;
+	}
+	return quote ? line : 0;
+}
+
 /* conf_source_open - a comment-free copy of a file; its path or NULL */
 static const char *
 conf_source_open(const char *real, char *why, size_t whysize)
@@ -150,6 +177,15 @@ conf_source_open(const char *real, char *why, size_t whysize)
 		n = 0;
 	}
 	conf_strip_comments(text);
+	if ((i = conf_unclosed_quote(text)) > 0) {
+		snprintf(why, whysize,
+			 "%s:%d: unclosed quote: the string opened on this "
+			 "line does not end on it",
+			 real, i);
+		free(text);
+		return NULL;
+	}
+	i = conf_state.n_sources;
 	fd = memfd_create("filterd-conf", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, text, (size_t)n) != n) {
 		snprintf(why, whysize, "%s: cannot copy: %s", real,
@@ -712,6 +748,7 @@ conf_listens(cfg_t *cfg, struct conf *c)
 		strcpy(c->listens[0].host, "127.0.0.1");
 		strcpy(c->listens[0].port, "10024");
 		c->listens[0].bank = c->banks;
+		c->listens[0].where = xstrdup("");
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -719,17 +756,18 @@ conf_listens(cfg_t *cfg, struct conf *c)
 		struct conf_listen *l = c->listens + i;
 		const char *bank = cfg_getstr(sec, "bank");
 
+		char where[4200] = "";
+
 		l->addr = xstrdup(cfg_title(sec));
+		conf_where(sec->filename, "listen", l->addr, sec->line, where,
+			   sizeof(where));
+		l->where = xstrdup(where);
 		(void)inet_split_hostport(l->addr, l->host, sizeof(l->host),
 					  l->port, sizeof(l->port));
 		l->protocol = strcmp(cfg_getstr(sec, "protocol"), "lmtp") == 0
 				      ? CONF_PROTO_LMTP
 				      : CONF_PROTO_SMTP;
 		if ((l->bank = conf_bank_find(c, bank)) == NULL) {
-			char where[4200] = "";
-
-			conf_where(sec->filename, "listen", l->addr, sec->line,
-				   where, sizeof(where));
 			conf_set_error("%s: listen \"%s\": no bank \"%s\" is "
 				       "defined",
 				       where, l->addr, bank);
@@ -782,7 +820,19 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	cfg_t *sd = cfg_getsec(cfg, "spamd");
 	cfg_t *sq = cfg_getsec(cfg, "sql");
 
+	c->clamav.enabled = cfg_getbool(av, "enabled");
 	c->clamav.database = xstrdup(cfg_getstr(av, "database"));
+	if (cfg_getopt(av, "database")->flags & CFGF_MODIFIED) {
+		char where[4200] = "";
+
+		conf_where(NULL, "database", NULL, 0, where, sizeof(where));
+		c->clamav.database_at = xstrdup(where[0] ? where : c->file);
+		if (c->clamav.enabled && c->clamav.database[0] == 0)
+			conf_set_error("%s: clamav database is empty; to turn "
+				       "virus checks off, set clamav { "
+				       "enabled = false }",
+				       c->clamav.database_at);
+	}
 	c->clamav.max_filesize = cfg_getint(av, "max_filesize");
 	c->clamav.max_scansize = cfg_getint(av, "max_scansize");
 	c->clamav.max_recursion = (int)cfg_getint(av, "max_recursion");
@@ -937,8 +987,10 @@ conf_free(struct conf **cp)
 		free(b->client_networks);
 	}
 	free(c->banks);
-	for (size_t i = 0; i < c->n_listens; i++)
+	for (size_t i = 0; i < c->n_listens; i++) {
 		free(c->listens[i].addr);
+		free(c->listens[i].where);
+	}
 	free(c->listens);
 	free(c->mynetworks);
 	conf_key_free(conf_bank_key_defs + CONF_BANK_FORWARD,
@@ -946,6 +998,7 @@ conf_free(struct conf **cp)
 	conf_key_free(conf_bank_key_defs + CONF_BANK_FORWARD, &c->spam_rules);
 	free(c->virus_scanned_header);
 	free(c->clamav.database);
+	free(c->clamav.database_at);
 	free(c->spamd.address);
 	conf_strlist_release(&c->sql.storage);
 	conf_strlist_release(&c->sql.lookup);
@@ -989,17 +1042,22 @@ void
 conf_print_defaults(FILE *fp)
 {
 	cfg_t *cfg = conf_init_cfg();
-	static const char *const sections[] = {"listen", "bank"};
+	static const char *const sections[] = {"clamav", "spamd", "sql",
+					       "listen", "bank"};
 
-	if (cfg_parse_buf(cfg, "") != CFG_SUCCESS)
+	/* One listen section, so that its keys show their defaults. */
+	if (cfg_parse_buf(cfg, "listen \"127.0.0.1:10024\" {}") != CFG_SUCCESS)
 		msg_panic("conf_print_defaults: defaults do not parse");
 	for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
 		conf_print_opt(fp, opt, NULL, 0);
-	for (size_t s = 0; s < 2; s++) {
+	for (size_t s = 0; s < sizeof(sections) / sizeof(*sections); s++) {
 		cfg_opt_t *sec = cfg_getopt(cfg, sections[s]);
+		/* Defaults are in an instance; a bank's keys have none. */
+		cfg_t *one = cfg_opt_size(sec) ? cfg_opt_getnsec(sec, 0) : NULL;
 
 		fprintf(fp, "\n# %s section keys:\n", sections[s]);
-		for (cfg_opt_t *opt = sec->subopts; opt->name; opt++)
+		for (cfg_opt_t *opt = one ? one->opts : sec->subopts; opt->name;
+		     opt++)
 			conf_print_opt(fp, opt, sections[s], 4);
 	}
 	cfg_free(cfg);

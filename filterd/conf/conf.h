@@ -24,6 +24,11 @@
 /*	banks the amavis way. banks[0] is always "default", with every key
 /*	set (from the file or from the built-in defaults).
 /*
+/*	clamav.database_at and listens[].where say where a value stands
+/*	("file:line"), for the errors found after loading: a signature
+/*	database that is not there (checks_create()), a listen address this
+/*	user cannot bind (filterd -t).
+/*
 /*	conf_print_defaults() and conf_print_changed() write the parameter
 /*	table with its documentation and defaults (filterd -d), or the
 /*	top-level values that differ from their defaults (filterd -n).
@@ -125,6 +130,7 @@ struct conf_listen {
 	char port[16];
 	enum conf_protocol protocol;
 	const struct conf_bank *bank;
+	char *where; /* "file:line" of the listen section; default: "" */
 };
 
 struct conf {
@@ -162,7 +168,9 @@ struct conf {
 	long spam_max_size;
 	struct conf_strlist spam_rules;
 	struct {
-		char *database; /* empty: no virus scanning */
+		int enabled;	   /* false: no virus check, by choice */
+		char *database;	   /* signature directory */
+		char *database_at; /* "file:line" where set; NULL: default */
 		long max_filesize;
 		long max_scansize;
 		int max_recursion;

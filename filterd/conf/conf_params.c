@@ -26,7 +26,8 @@ static cfg_opt_t listen_opts[] = {
 };
 
 static cfg_opt_t clamav_opts[] = {
-	CFG_STR("database", "", CFGF_NONE),
+	CFG_BOOL("enabled", cfg_true, CFGF_NONE),
+	CFG_STR("database", "/var/lib/clamav", CFGF_NONE),
 	CFG_INT("max_filesize", 52428800, CFGF_NONE),
 	CFG_INT("max_scansize", 104857600, CFGF_NONE),
 	CFG_INT("max_recursion", 16, CFGF_NONE),
@@ -214,13 +215,20 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "spam_rules", NO_RANGE,
 	 "SpamAssassin-syntax rule files for the built-in spam checks"},
 	{0, "clamav", NO_RANGE,
-	 "clamav { database = DIR ... }: libclamav in process; no database: "
-	 "no virus check"},
+	 "clamav { database = DIR ... }: libclamav in process, on by "
+	 "default; clamav { enabled = false } turns virus checks off"},
 	{0, "spamd", NO_RANGE,
 	 "spamd { address = \"host:port\" or \"/socket\" ... }: add "
 	 "SpamAssassin's score; down or slow: logged, built-in score stands"},
+	{"clamav", "enabled", NO_RANGE,
+	 "false: no virus check, by choice (a notice at start); true: "
+	 "every message is scanned with the signatures in database"},
 	{"clamav", "database", NO_RANGE,
-	 "signature directory (cl_load); empty: no virus scanning"},
+	 "signature directory (cl_load; Debian's freshclam writes "
+	 "/var/lib/clamav). Set here, it must exist, be readable and hold "
+	 "signatures, or the configuration is in error; left at the "
+	 "default and missing or empty: filterd runs without a virus "
+	 "check and warns at start and on every reload"},
 	{"clamav", "max_filesize", NO_RANGE,
 	 "libclamav CL_ENGINE_MAX_FILESIZE: the message, each part and each "
 	 "file unpacked from them is scanned up to this many bytes, the rest "

@@ -521,14 +521,18 @@ master_balance(struct master *m)
 	}
 }
 
-/* master_retire - tell every child of older generations to finish */
+/*
+ * master_retire - tell every child of older generations to finish: sig
+ * SIGUSR1 (a reload) lets each finish the session in hand, SIGTERM (a
+ * drain) only the message in hand (server_skel.c).
+ */
 static void
-master_retire(struct master *m)
+master_retire(struct master *m, int sig)
 {
 	for (size_t i = 0; i < m->n_slots; i++)
 		if (m->children[i].pid &&
 		    m->children[i].generation != m->generation)
-			kill(m->children[i].pid, SIGTERM);
+			kill(m->children[i].pid, sig);
 }
 
 /* master_scoreboard_conf - what readers need from the configuration */
@@ -618,7 +622,7 @@ master_reload(struct master *m)
 		       (n - m->n_slots) * sizeof(*m->children));
 		m->n_slots = n;
 	}
-	master_retire(m);
+	master_retire(m, SIGUSR1);
 	msg_info("reloaded %s: generation %u", m->conf_file, m->generation);
 }
 
@@ -642,7 +646,7 @@ master_drain(struct master *m)
 	m->draining = 1;
 	master_close_listeners(&m->listeners, m->conf->n_listens);
 	m->generation++;
-	master_retire(m);
+	master_retire(m, SIGTERM);
 	msg_info("stopping: waiting for %d children to finish",
 		 master_children(m));
 	while (master_children(m) > 0) {

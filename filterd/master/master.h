@@ -42,8 +42,9 @@
 /*	counter and the generation stay as they were. A good one starts a
 /*	new generation: listeners that are still configured keep their
 /*	socket (no connection attempt is refused during a reload), removed
-/*	ones are closed, old children are told to finish the message in
-/*	hand and exit, new ones start with the new configuration.
+/*	ones are closed, old children are told (SIGUSR1) to finish the
+/*	session in hand and exit, new ones start with the new
+/*	configuration.
 /*
 /*	With ready_fd >= 0 (a daemon, see filterd(8)), master_run() writes
 /*	one byte to it and closes it once every listener is bound, the

@@ -27,8 +27,14 @@
 #include "status.h"
 #include "util/msg.h"
 
-/* The child's process state: set by signal handlers, read by the loop. */
+/*
+ * The child's process state: set by signal handlers, read by the loop.
+ * skel_stop (SIGTERM: drain, a lost master): finish the message in hand,
+ * then close the session. skel_retire (SIGUSR1: a new generation): finish
+ * the session in hand, then exit.
+ */
 static volatile sig_atomic_t skel_stop;
+static volatile sig_atomic_t skel_retire;
 
 /* skel_on_term - finish what is in hand, then exit */
 static void
@@ -36,6 +42,14 @@ skel_on_term(int sig)
 {
 	(void)sig;
 	skel_stop = 1;
+}
+
+/* skel_on_retire - finish the session in hand, then exit */
+static void
+skel_on_retire(int sig)
+{
+	(void)sig;
+	skel_retire = 1;
 }
 
 /* skel_signals - child signal dispositions */
@@ -49,6 +63,11 @@ skel_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = skel_on_term;
 	sigaction(SIGTERM, &sa, NULL);
+	/* Nothing in hand needs to notice a retirement at once. */
+	sa.sa_handler = skel_on_retire;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -59,7 +78,6 @@ skel_signals(void)
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -181,7 +199,9 @@ skel_child_main(const struct skel_child *args)
 	ep = skel_listen_set(args);
 	status_send(args->status_fd, self, STATUS_IDLE);
 
-	while (!skel_stop && ctx.messages < ctx.max_messages) {
+	/* max_requests, like a retirement, ends a child between sessions:
+	 * the front MTA's session is never cut short for it. */
+	while (!skel_stop && !skel_retire && ctx.messages < ctx.max_messages) {
 		int fd = skel_accept(args, ep, &which);
 
 		/* A busy child learns of a lost master from PDEATHSIG. */

@@ -21,9 +21,12 @@
 /*	TMPDIR at it (libclamav's per-scan directories) and makes it the
 /*	working directory. The master removes it when it reaps the child.
 /*
-/*	A child exits when told to (SIGTERM: at once when idle, after the
-/*	transaction in hand when busy), after max_requests messages (at the
-/*	end of the connection in hand), or when the master goes away.
+/*	A child exits when told to stop (SIGTERM, a drain: at once when
+/*	idle, after the transaction in hand when busy, the session then
+/*	closed with 421), when retired (SIGUSR1, a reload: at the end of
+/*	the session in hand), after max_requests messages (at the end of
+/*	the session in hand, however many it carries), or when the master
+/*	goes away (as SIGTERM).
 /*	A message is bounded by child_timeout (SIGALRM, default action): a
 /*	child killed that way drops its connection, so the front MTA keeps
 /*	the message and retries. The protocol code never forks or loops on

@@ -9,6 +9,7 @@
 #include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "checks.h"
 #include "conf/conf.h"
@@ -27,6 +28,53 @@
 	"(?i)\\.[^./]*[a-z][^./]*\\.\\s*(exe|vbs|pif|scr|bat|cmd|com|cpl|dll|" \
 	"js|jse|wsf|hta|lnk|msi)[.\\s]*$"
 
+/*
+ * checks_clamav - the virus engine, or a line saying why there is none.
+ * No virus check is a choice (enabled = false: a notice) or, with the
+ * built-in database missing or empty, an accident filterd survives but
+ * says at every start and reload (a warning). A database set in the file
+ * that is not there is an error at the line that sets it. 0 or -1.
+ */
+static int
+checks_clamav(const struct conf *c, struct checks *ck, char *errbuf,
+	      size_t errsize)
+{
+	const char *at = c->clamav.database_at;
+	char why[512], load_err[1024];
+
+	if (!c->clamav.enabled) {
+		msg_notice("no virus scanning: clamav { enabled = false }");
+		return 0;
+	}
+	if (scan_clamav_probe(c->clamav.database, why, sizeof(why)) < 0) {
+		if (at) {
+			snprintf(errbuf, errsize, "%s: clamav database %s: %s",
+				 at, c->clamav.database, why);
+			return -1;
+		}
+		/* Say why unless the reason is the sentence itself. */
+		if (strcmp(why, SCAN_CLAMAV_NO_SIGS) == 0)
+			why[0] = 0;
+		msg_warn(
+			"no virus scanning: %s %s%s%s%s; mail passes without a "
+			"virus check (install clamav-freshclam, or set clamav "
+			"{ enabled = false } to make this a choice)",
+			c->clamav.database, SCAN_CLAMAV_NO_SIGS,
+			why[0] ? " (" : "", why, why[0] ? ")" : "");
+		return 0;
+	}
+	ck->clamav = scan_clamav_load(c, &ck->clamav_sigs, load_err,
+				      sizeof(load_err));
+	if (ck->clamav == NULL) {
+		snprintf(errbuf, errsize, "%s%s%s", at ? at : "",
+			 at ? ": " : "", load_err);
+		return -1;
+	}
+	msg_info("clamav: %u signatures from %s", ck->clamav_sigs,
+		 c->clamav.database);
+	return 0;
+}
+
 /* checks_create - engines and patterns, in the master */
 struct checks *
 checks_create(const struct conf *c, char *errbuf, size_t errsize)
@@ -34,14 +82,8 @@ checks_create(const struct conf *c, char *errbuf, size_t errsize)
 	struct checks *ck = xcalloc(1, sizeof(*ck));
 
 	mime_init();
-	if (c->clamav.database[0]) {
-		ck->clamav = scan_clamav_load(c, &ck->clamav_sigs, errbuf,
-					      errsize);
-		if (ck->clamav == NULL)
-			goto fail;
-		msg_info("clamav: %u signatures from %s", ck->clamav_sigs,
-			 c->clamav.database);
-	}
+	if (checks_clamav(c, ck, errbuf, errsize) < 0)
+		goto fail;
 	ck->rules = rules_load((const char *const *)c->spam_rules.v,
 			       c->spam_rules.n, errbuf, errsize);
 	if (ck->rules == NULL)

@@ -6,6 +6,8 @@
 /*--*/
 
 #include <clamav.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -89,6 +91,45 @@ scan_clamav_msg(enum cl_msg severity, const char *fullmsg, const char *text,
 	msg_warn("libclamav %s: %.*s",
 		 severity >= CL_MSG_ERROR ? "error" : "warning", (int)len,
 		 text);
+}
+
+/*
+ * The file name extensions cl_load() reads signatures from (libclamav
+ * 1.x's CLI_DBEXT, which its public header does not export).
+ */
+static const char *const scan_clamav_exts[] = {
+	"cvd", "cld",  "cud", "db",  "hdb",  "hdu",  "fp",  "sfp", "mdb", "mdu",
+	"hsb", "hsu",  "msb", "msu", "ndb",  "ndu",  "ldb", "ldu", "sdb", "zmd",
+	"rmd", "idb",  "gdb", "pdb", "wdb",  "cbc",  "ftm", "cfg", "cat", "crb",
+	"ign", "ign2", "imp", "yar", "yara", "pwdb", NULL,
+};
+
+/* scan_clamav_probe - can dir be read, and does it hold signatures? */
+int
+scan_clamav_probe(const char *dir, char *errbuf, size_t errsize)
+{
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(errbuf, errsize, "%s", strerror(errno));
+		return -1;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		const char *dot = strrchr(de->d_name, '.');
+
+		if (de->d_name[0] == '.' || dot == NULL)
+			continue;
+		for (size_t i = 0; !found && scan_clamav_exts[i]; i++)
+			found = strcasecmp(dot + 1, scan_clamav_exts[i]) == 0;
+	}
+	closedir(d);
+	if (!found) {
+		snprintf(errbuf, errsize, "%s", SCAN_CLAMAV_NO_SIGS);
+		return -1;
+	}
+	return 0;
 }
 
 /* scan_clamav_load - a compiled engine with the configured signatures */

@@ -14,6 +14,12 @@
 /*	in errbuf. scan_clamav_free() releases an engine (the master, after
 /*	a reload has built its successor).
 /*
+/*	scan_clamav_probe() tells, without libclamav (whose own complaints
+/*	would add log lines), whether a signature directory can be read and
+/*	holds a file cl_load() takes signatures from: 0, or -1 with the
+/*	reason in errbuf ("No such file or directory", "Permission
+/*	denied", "holds no ClamAV signatures").
+/*
 /*	scan_clamav_span() scans the bytes [off, off + len) of a descriptor
 /*	(the spooled message, a MIME part stored as is in it, a decoded
 /*	part) as a file of its own, read with pread(2), with every parser on
@@ -54,9 +60,13 @@
 struct cl_engine;
 struct conf;
 
+/* scan_clamav_probe()'s reason for a directory without signatures */
+#define SCAN_CLAMAV_NO_SIGS "holds no ClamAV signatures"
+
 struct cl_engine *scan_clamav_load(const struct conf *c, unsigned *sigs,
 				   char *errbuf, size_t errsize);
 void scan_clamav_free(struct cl_engine **ep);
+int scan_clamav_probe(const char *dir, char *errbuf, size_t errsize);
 enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
 				   off_t len, int parse_mail,
 				   const char **virname, char *errbuf,

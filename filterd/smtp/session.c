@@ -611,12 +611,16 @@ session_dispatch(struct session *ss, char *line)
 	}
 }
 
-/* session_stopping - told to stop, or done with our share of messages */
+/*
+ * session_stopping - told to stop (a drain, a lost master). max_requests
+ * and a new generation end the child only between sessions (the
+ * skeleton), as amavisd-new's do: Postfix carries many messages over one
+ * session, and a 421 in its middle would only make it open another.
+ */
 static int
 session_stopping(const struct session *ss)
 {
-	return *ss->ctx->stop || (ss->ctx->max_messages &&
-				  ss->ctx->messages >= ss->ctx->max_messages);
+	return *ss->ctx->stop;
 }
 
 /* session_run - serve one connection */

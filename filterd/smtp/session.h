@@ -23,12 +23,15 @@
 /*	client's own (syntax, sequence, unknown commands or parameters; not
 /*	refused messages or recipients) the session ends with 421.
 /*
-/*	*stop is set by the skeleton's signal handler (SIGTERM, reload, or
-/*	max_requests reached): the session finishes the transaction in
-/*	hand, then answers the next command other than QUIT with 421 and
-/*	closes. An idle session (no transaction open) closes at once.
+/*	*stop is set by the skeleton's signal handler (SIGTERM: a drain, or
+/*	the master lost): the session finishes the transaction in hand,
+/*	then answers the next command other than QUIT with 421 and closes.
+/*	An idle session (no transaction open) closes at once. Reaching
+/*	max_requests or being retired by a reload does not end a session:
+/*	the skeleton ends the child once the session is over.
 /*
-/*	ctx->messages counts the transactions that reached end of data.
+/*	ctx->messages counts the transactions that reached end of data;
+/*	ctx->max_messages is for the skeleton, read between sessions.
 /* PROCESS
 /*	children.
 /*--*/

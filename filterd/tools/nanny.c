@@ -40,8 +40,10 @@
 /*		drop and keeps the message.
 /* DIAGNOSTICS
 /*	Exit status 0 on success; 1 when the scoreboard is missing or of
-/*	another version, the configuration is bad, or a stuck child could
-/*	not be killed; 2 on a usage error.
+/*	another version, its master is gone (the last state of a filterd
+/*	that is not running is shown, and that it is gone said on standard
+/*	error; --reap exits 0), the configuration is bad, or a stuck child
+/*	could not be killed; 2 on a usage error.
 /*--*/
 
 #include <errno.h>
@@ -303,11 +305,13 @@ nanny_reap(struct scoreboard *sb, struct buf *out)
 	return 0;
 }
 
-/* nanny_show - one snapshot in the chosen format */
-static void
+/* nanny_show - one snapshot in the chosen format; the master's pid if
+ * it is gone, else 0 */
+static pid_t
 nanny_show(struct scoreboard *sb, enum nanny_format fmt, struct buf *out)
 {
 	struct sb_view v;
+	pid_t gone;
 
 	sb_view_take(sb, sb_now_ms(), &v);
 	switch (fmt) {
@@ -321,7 +325,9 @@ nanny_show(struct scoreboard *sb, enum nanny_format fmt, struct buf *out)
 		nanny_view_table(out, &v);
 		break;
 	}
+	gone = v.master_alive ? 0 : (pid_t)v.hdr.master_pid;
 	sb_view_release(&v);
+	return gone;
 }
 
 /* nanny_path - the scoreboard file named by the configuration */
@@ -357,6 +363,7 @@ main(int argc, char **argv)
 	enum nanny_format fmt = NANNY_TABLE;
 	int wait = 0, count = 0, reap = 0, kill_stuck = 0, grace = 5, ch;
 	int rc = 0, once = 0;
+	pid_t gone = 0;
 	struct sb_view_reader *r;
 	struct scoreboard *sb;
 	struct sigaction sa;
@@ -424,7 +431,7 @@ main(int argc, char **argv)
 		for (int n = 1; !nanny_stop; n++) {
 			if (n > 1 && fmt == NANNY_TABLE)
 				buf_puts(&out, "\n");
-			nanny_show(sb, fmt, &out);
+			gone = nanny_show(sb, fmt, &out);
 			nanny_emit(&out);
 			if (wait == 0 || (count && n >= count))
 				break;
@@ -439,6 +446,14 @@ main(int argc, char **argv)
 		}
 	}
 	nanny_emit(&out);
+	/* What is shown is a dead instance's: not a pool that runs. */
+	if (gone) {
+		msg_error("master %d is gone: filterd is not running with %s "
+			  "(its last state is shown; --reap releases the "
+			  "slots of its children)",
+			  (int)gone, path);
+		rc = 1;
+	}
 	buf_release(&out);
 	sb_view_reader_close(&r);
 	free(path);

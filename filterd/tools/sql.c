@@ -943,8 +943,10 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[optind];
 	if (strcmp(cmd, "rotate") == 0) {
-		if (keep == 0)
+		if (keep == 0) {
+			fprintf(stderr, "filterd-sql: rotate needs --keep N\n");
 			usage();
+		}
 		if (ahead < 0)
 			ahead = 1;
 		/* 52 consecutive weeks never share a number; 53 may. */
@@ -954,10 +956,14 @@ main(int argc, char **argv)
 			exit(2);
 		}
 	} else if (keep || ahead >= 0) {
+		fprintf(stderr, "filterd-sql: --keep and --ahead are for "
+				"rotate\n");
 		usage();
 	}
-	if (exact && strcmp(cmd, "status") != 0)
+	if (exact && strcmp(cmd, "status") != 0) {
+		fprintf(stderr, "filterd-sql: --exact is for status\n");
 		usage();
+	}
 	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "rotate") != 0 &&
 	    strcmp(cmd, "status") != 0)
 		usage();

@@ -154,6 +154,26 @@ txn_ccat_name(enum txn_ccat c)
 	return names[c];
 }
 
+/*
+ * txn_quarantined - was a copy of the message kept in quarantine?
+ * A local file gets its quar_type (F, or Z gzipped) only once it is
+ * written and fsynced; an SQL quarantine is 'Q' from the first attempt
+ * and written only when its transaction was committed (recorded).
+ */
+int
+txn_quarantined(const struct txn *t)
+{
+	switch (t->quar_type) {
+	case 'F':
+	case 'Z':
+		return 1;
+	case 'Q':
+		return t->recorded;
+	default:
+		return 0;
+	}
+}
+
 /* txn_stage_forward - hand the message to the next hops (reinject) */
 static int
 txn_stage_forward(struct txn *t, struct reinject *rj)

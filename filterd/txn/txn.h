@@ -185,7 +185,9 @@ struct txn {
 	int partition_tag;    /* ISO 8601 week of the arrival */
 	char quar_type;	      /* ' ', 'F' (local file) or 'Q' (SQL) */
 	const char *quar_loc; /* file name or "mail_id[pt]" */
-	int recorded;	      /* the msgs/msgrcpt rows are in SQL */
+	/* txn_quarantined(): the copy is kept (a file written, the SQL
+	 * transaction committed), so that quar_loc is true. */
+	int recorded; /* the msgs/msgrcpt rows are in SQL */
 
 	/* Content. */
 	struct spool *spool;
@@ -238,6 +240,7 @@ void txn_set_error(struct txn *t, enum txn_error err, const char *fmt, ...)
 int txn_temp_file(const struct txn *t, const char *tag);
 long txn_ms(const struct timespec *from, const struct timespec *to);
 const char *txn_ccat_name(enum txn_ccat c);
+int txn_quarantined(const struct txn *t);
 
 int txn_run(struct txn *t, unsigned stages, struct reinject *rj);
 

@@ -140,6 +140,9 @@ txn_log_format(const struct txn *t, struct buf *out)
 	txn_log_text(out, t->sender, TXN_LOG_ADDR);
 	buf_puts(out, "> ->");
 	txn_log_rcpts(t, out);
+	/* amavis: the file relative to the quarantine dir, or mail_id[pt]. */
+	if (txn_quarantined(t) && t->quar_loc)
+		buf_printf(out, ", quarantine: %s", t->quar_loc);
 	if (t->client.ident) {
 		buf_puts(out, ", Queue-ID: ");
 		txn_log_text(out, t->client.ident, TXN_LOG_ID);

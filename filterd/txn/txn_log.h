@@ -17,7 +17,10 @@
 /*	forward F)
 /*
 /*	A virus, banned part or reason for UNCHECKED follows the category:
-/*	"Blocked INFECTED (Eicar-Test-Signature)".
+/*	"Blocked INFECTED (Eicar-Test-Signature)". When a copy was kept in
+/*	quarantine, "quarantine: WHERE" follows the recipients, as amavis
+/*	logs it: the file relative to quarantine_dir ("v/virus-ID") or, in
+/*	SQL, "ID[pt]".
 /*
 /*	"Blocked MTA-BLOCKED {TempFailedInbound}" when no next hop took it;
 /*	the direction word is Outbound for originating banks, which also

@@ -31,26 +31,6 @@ txn_stats_action(const struct txn *t, size_t i)
 	}
 }
 
-/*
- * txn_stats_quarantined - was a copy of the message kept in quarantine?
- * A local file gets its quar_type (F, or Z gzipped) only once it is
- * written and fsynced; an SQL quarantine is 'Q' from the first attempt
- * and written only when its transaction was committed (recorded).
- */
-static int
-txn_stats_quarantined(const struct txn *t)
-{
-	switch (t->quar_type) {
-	case 'F':
-	case 'Z':
-		return 1;
-	case 'Q':
-		return t->recorded;
-	default:
-		return 0;
-	}
-}
-
 /* txn_stats_account - count one finished message */
 void
 txn_stats_account(const struct txn *t)
@@ -82,7 +62,7 @@ txn_stats_account(const struct txn *t)
 	 * discarded and as quarantined (FILTERD-MIB). The copy is kept for
 	 * the recipients the policy blocked (its X-Envelope-To-Blocked).
 	 */
-	if (txn_stats_quarantined(t)) {
+	if (txn_quarantined(t)) {
 		c->msgs_action[SB_ACT_QUARANTINED]++;
 		for (size_t i = 0; i < t->n_rcpts; i++)
 			if (t->rcpts[i].by == RCPT_BY_POLICY)

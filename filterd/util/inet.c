@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,9 +18,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "inet.h"
+
+#define INET_UNPRIV_START "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
 /* inet_split_hostport - "host:port" or "[host]:port" into its parts */
 int
@@ -168,6 +172,82 @@ inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 	}
 	freeaddrinfo(res);
 	return fd;
+}
+
+/* inet_may_bind_low - may this process bind a port below 1024? */
+static int
+inet_may_bind_low(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	if (geteuid() == 0)
+		return 1;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0;
+	return (data[0].effective & (1u << CAP_NET_BIND_SERVICE)) != 0;
+}
+
+/* inet_unpriv_start - the first port anyone may bind (1024 if unknown) */
+static long
+inet_unpriv_start(void)
+{
+	FILE *fp = fopen(INET_UNPRIV_START, "r");
+	long start = 1024;
+
+	if (fp) {
+		if (fscanf(fp, "%ld", &start) != 1)
+			start = 1024;
+		fclose(fp);
+	}
+	return start;
+}
+
+/* inet_listen_check - could this process listen on host:port? */
+int
+inet_listen_check(const char *host, const char *port, char *errbuf,
+		  size_t errsize)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+	struct sockaddr_storage any;
+	long num = strtol(port, NULL, 10), start;
+	int fd, rc, ret = 0;
+
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(errbuf, errsize, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	/* Port 0: no conflict with an instance that holds the real one. */
+	memcpy(&any, res->ai_addr, res->ai_addrlen);
+	if (any.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&any)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&any)->sin_port = 0;
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&any, res->ai_addrlen) < 0) {
+		if (errno == EADDRNOTAVAIL)
+			snprintf(errbuf, errsize,
+				 "%s is not an address of this machine", host);
+		else
+			snprintf(errbuf, errsize, "%s: %s", host,
+				 strerror(errno));
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	if (ret == 0 && num > 0 && num < (start = inet_unpriv_start()) &&
+	    !inet_may_bind_low()) {
+		snprintf(errbuf, errsize,
+			 "port %ld is below %ld (" INET_UNPRIV_START
+			 "): only root or a process with CAP_NET_BIND_SERVICE "
+			 "may bind it",
+			 num, start);
+		ret = -1;
+	}
+	return ret;
 }
 
 /* inet_connect_one - connect one address with a timeout */

@@ -18,7 +18,14 @@
 /*	in XFORWARD) lies in the network.
 /*
 /*	inet_listen() binds and listens with the given backlog, returning
-/*	the descriptor or -1 with the reason in errbuf. inet_connect()
+/*	the descriptor or -1 with the reason in errbuf.
+/*	inet_listen_check() tells, without taking the port, whether
+/*	inet_listen() could bind host:port in this process: host resolves
+/*	to an address of this machine (a bind to it with port 0), and a
+/*	port below ip_unprivileged_port_start is bound only by root or with
+/*	CAP_NET_BIND_SERVICE. A port in use passes (filterd -t runs beside
+/*	the instance that holds it). 0, or -1 with the reason in errbuf.
+/*	inet_connect()
 /*	connects with a timeout to each address of host in turn, sets
 /*	TCP_NODELAY and returns the descriptor, non-blocking, or -1 with the
 /*	reason in errbuf. inet_peer() gives the peer's numeric address and
@@ -41,6 +48,8 @@ int cidr_list_match(const struct cidr *nets, size_t n, const char *addr);
 
 int inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 		size_t errsize);
+int inet_listen_check(const char *host, const char *port, char *errbuf,
+		      size_t errsize);
 int inet_connect(const char *host, const char *port, int timeout, char *errbuf,
 		 size_t errsize);
 void inet_peer(int fd, char *addr, size_t asize, int *port);

@@ -142,6 +142,13 @@ msg_info(const char *fmt, ...)
 	MSG_BODY(LOG_INFO, "");
 }
 
+/* msg_notice - a deliberate choice worth saying, no fault */
+void
+msg_notice(const char *fmt, ...)
+{
+	MSG_BODY(LOG_NOTICE, "notice: ");
+}
+
 /* msg_warn - something is wrong, carry on */
 void
 msg_warn(const char *fmt, ...)

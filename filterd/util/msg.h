@@ -13,7 +13,8 @@
 /*	facility) and, when to_stderr is set, also to standard error. Before
 /*	msg_open() is called, output goes to standard error only.
 /*
-/*	msg_info/warn/error report; msg_fatal reports a problem of the
+/*	msg_info/notice/warn/error report (msg_notice: a choice worth
+/*	saying once, that is no fault); msg_fatal reports a problem of the
 /*	environment or configuration and exits with status 1; msg_panic
 /*	reports a bug and aborts (core dump). All take printf formats and
 /*	understand %m.
@@ -41,6 +42,7 @@ void msg_open(const char *ident, int facility, int to_stderr);
 int msg_facility_code(const char *name);
 
 void msg_info(const char *fmt, ...) MSG_PRINTF(1, 2);
+void msg_notice(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_warn(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_error(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_fatal(const char *fmt, ...) MSG_PRINTF(1, 2) __attribute__((noreturn));

@@ -729,12 +729,17 @@ class Filterd:
 
     Keyword arguments become top-level configuration parameters.  listen is
     a list of (port, protocol[, bank]); banks maps a bank name to its
-    parameters (forward = list of "host:port")."""
+    parameters (forward = list of "host:port").
+
+    A configuration that does not mention clamav gets clamav { enabled =
+    false } unless clamav_off is False: the machine's /var/lib/clamav (the
+    built-in database) neither slows the tests nor changes their
+    results."""
 
     IDENT = "filterd-test"
 
     def __init__(self, tmp, name="filterd", listen=None, banks=None, raw="",
-                 **conf):
+                 clamav_off=True, **conf):
         self.tmp = tmp
         self.name = name
         self.dir = tmp.sub(name)
@@ -756,6 +761,7 @@ class Filterd:
         }
         self.params.update(conf)
         self.raw = raw              # configuration text added verbatim
+        self.clamav_off = clamav_off
         self.proc = None
         self.exit_status = None
         self.leftover_children = []
@@ -781,6 +787,8 @@ class Filterd:
             out.append("bank %s { %s }" % (bank, body))
         if self.raw:
             out.append(self.raw)
+        if self.clamav_off and "clamav" not in self.raw:
+            out.append("clamav { enabled = false }")
         return "\n".join(out) + "\n"
 
     def write_conf(self):

@@ -3,10 +3,14 @@
 The policy bank keys are one X-macro list in the code (conf_bank_keys.h),
 printed by `filterd -d`; policy-banks/README.md documents each in a table.
 A key added to the code without its row, or a row for a key that is gone,
-fails here."""
+fails here. README's quick test (a sink and smtp-source around filterd) is
+run as written, on ports of its own. contrib/filterd.conf says that every value it has commented
+out is the built-in default: each is compared with `filterd -d`."""
 
 import os
 import re
+import shlex
+import subprocess
 import sys
 import unittest
 
@@ -29,12 +33,55 @@ def bank_keys_of_binary():
     return keys
 
 
+def defaults_of_binary():
+    """{(section or None, key): value without blanks} from `filterd -d`."""
+    p = h.run([h.filterd_bin(), "-d"], timeout=20, check=True)
+    out, section = {}, None
+    for line in p.stdout.decode().splitlines():
+        m = re.match(r"^# (\w+) section keys:$", line)
+        if m:
+            section = m.group(1)
+            continue
+        m = re.match(r"^\s*(\w+)\s*=\s*(.*)$", line)
+        if m:
+            out[(section, m.group(1))] = re.sub(r"\s", "", m.group(2))
+    return out
+
+
+def commented_values(path):
+    """[(line number, section or None, key, value without blanks)] of the
+    lines "#key = value" (and "#\tkey = value" inside "#name {")."""
+    out, section = [], None
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r"^#(\w+) \{$", line)
+            if m:
+                section = m.group(1)
+                continue
+            if re.match(r"^#\}$", line):
+                section = None
+                continue
+            m = re.match(r"^#\t?(\w+) = (.*?)(\s+#.*)?$", line)
+            if m:
+                out.append((n, section, m.group(1),
+                            re.sub(r"\s", "", m.group(2))))
+    return out
+
+
 def bank_keys_of_readme():
     """The first column of the table under "## Keys"."""
     with open(os.path.join(h.REPO, "policy-banks", "README.md")) as f:
         text = f.read()
     section = text.split("## Keys", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"^\| `(\w+)` \|", section, re.M)
+
+
+def readme_quick_test():
+    """The `smtp-sink ... & smtp-source ...` line of README.md."""
+    with open(os.path.join(h.REPO, "README.md")) as f:
+        text = f.read()
+    lines = re.findall(r"`(smtp-sink [^`]*&\s*smtp-source [^`]*)`", text)
+    return lines[0] if lines else None
 
 
 class DocsTest(unittest.TestCase):
@@ -44,6 +91,51 @@ class DocsTest(unittest.TestCase):
         readme = bank_keys_of_readme()
         self.assertGreater(len(code), 20, code)
         self.assertEqual(sorted(readme), sorted(code))
+
+    def test_example_configuration_comments_show_the_defaults(self):
+        path = os.path.join(h.REPO, "contrib", "filterd.conf")
+        defaults = defaults_of_binary()
+        values = commented_values(path)
+        self.assertGreater(len(values), 30, values)
+        self.assertIn((None, "database"), [(None, k) for _, s, k, _ in values
+                                           if s == "clamav"])
+        wrong = ["%s:%d: %s%s = %s, default %s" % (
+            path, n, sec + "." if sec else "", key, value,
+            defaults.get((sec, key)))
+            for n, sec, key, value in values
+            if defaults.get((sec, key)) != value]
+        self.assertEqual(wrong, [])
+
+
+class QuickTest(h.PeerTestCase):
+    """README's quick test works as written, as root too (smtp-sink wants
+    -u then); only the ports are this test's own."""
+
+    def test_readme_quick_test_runs(self):
+        line = readme_quick_test()
+        self.assertIsNotNone(line, "no smtp-sink & smtp-source line")
+        sink_cmd, source_cmd = [shlex.split(c) for c in line.split("&")]
+        sink_port, fd_port = h.free_ports(2)
+        sink_cmd = [a.replace("127.0.0.1:10025", "127.0.0.1:%d" % sink_port)
+                    for a in sink_cmd]
+        source_cmd = [a.replace("127.0.0.1:10024", "127.0.0.1:%d" % fd_port)
+                      for a in source_cmd]
+        self.assertNotEqual(sink_cmd, line.split("&")[0].split(), line)
+        sink = subprocess.Popen(sink_cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        self.addCleanup(h.stop_popen, sink)
+        self.assertTrue(h.wait_port(sink_port, 10, proc=sink),
+                        "%s: %s" % (sink_cmd, sink.poll() is not None and
+                                    sink.communicate(timeout=5)))
+        fd = self.start(h.Filterd(
+            self.tmp, listen=[(fd_port, "smtp")],
+            banks={"default": {"forward": ["127.0.0.1:%d" % sink_port]}}))
+        p = h.run(source_cmd, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = re.search(r"-m (\d+)", line)
+        self.assertTrue(fd.wait_messages(int(m.group(1))), fd.log_text())
+        self.assertTrue(all(l.passed for l in fd.message_lines()),
+                        fd.log_text())
 
 
 if __name__ == "__main__":

@@ -48,9 +48,9 @@ class NannyTest(h.PeerTestCase):
         return h.run([nanny_bin(), "-c", fd.conf_path] + list(args),
                      timeout=timeout)
 
-    def snapshot(self, fd):
+    def snapshot(self, fd, master_gone=False):
         p = self.nanny(fd, "--json")
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 1 if master_gone else 0, p.stderr)
         lines = p.stdout.decode().splitlines()
         self.assertEqual(len(lines), 1, p.stdout)
         return json.loads(lines[0])
@@ -213,7 +213,7 @@ class NannyTest(h.PeerTestCase):
         fd.proc.wait(10)
         self.assertTrue(h.wait_until(
             lambda: not any(h.pid_alive(p) for p in kids), 10))
-        stale = self.snapshot(fd)
+        stale = self.snapshot(fd, master_gone=True)
         self.assertFalse(stale["master_alive"])
         self.assertEqual({c["pid"] for c in stale["children"]}, set(kids))
 
@@ -223,7 +223,7 @@ class NannyTest(h.PeerTestCase):
         self.assertIn("reaped 2 slots (master %d gone)" % fd.proc.pid, out)
         for pid in kids:
             self.assertRegex(out, r"slot \d+: pid %d went away" % pid)
-        after = self.snapshot(fd)
+        after = self.snapshot(fd, master_gone=True)
         self.assertEqual(after["children"], [])
         self.assertEqual(after["child_exits"], 2)
         # Folded, not lost: the sums are what they were.
@@ -231,6 +231,27 @@ class NannyTest(h.PeerTestCase):
         self.assertEqual(after["histograms"], stale["histograms"])
         self.assertEqual(after["counters"]["msgs_in"], 3)
         self.assertIn(b"reaped 0 slots", self.nanny(fd, "--reap").stdout)
+
+
+    def test_dead_master_is_said_and_exits_1(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1))
+        self.assertTrue(h.wait_until(lambda: fd.children(), 10))
+        p = self.nanny(fd)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, b"")
+        master = fd.proc.pid
+        fd.proc.kill()
+        fd.proc.wait(10)
+        sb = os.path.join(fd.params["run_dir"], "scoreboard")
+        for argv in (["-c", fd.conf_path], ["-s", sb],
+                     ["-c", fd.conf_path, "--json"]):
+            p = h.run([nanny_bin()] + argv)
+            self.assertEqual(p.returncode, 1, (argv, p.stderr))
+            self.assertIn(b"filterd master %d (gone)" % master
+                          if "--json" not in argv else
+                          b'"master_alive":false', p.stdout)
+            self.assertIn(b"master %d is gone" % master, p.stderr)
 
 
 @unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")

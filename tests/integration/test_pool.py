@@ -75,6 +75,30 @@ class PoolTest(h.PeerTestCase):
                                 "6 messages at max_requests=2 need at least "
                                 "3 children, saw %s" % sorted(pids))
 
+    def test_max_requests_retires_at_the_end_of_the_session(self):
+        """A child past max_requests finishes the session it is in, as
+        amavisd-new's do (Postfix reuses a session for many messages),
+        and exits when the session ends."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1, max_servers=1,
+                                     max_requests=3))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 1, 10))
+        first = fd.children()[0]
+        p = h.run([h.SMTP_SOURCE, "-d", "-m", "20", "-s", "1", "-f", SENDER,
+                   "-t", RCPT, "127.0.0.1:%d" % fd.port], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn(b"421", p.stdout + p.stderr)
+        self.assertEqual(sink.wait_count(20, 10), 20)
+        lines = fd.message_lines()
+        pids = {re.search(r"\[(\d+)\]:", l.text).group(1) for l in lines}
+        self.assertEqual(pids, {str(first)}, "one session, one child")
+        # The session ended: the child retired, a new one serves.
+        self.assertTrue(h.wait_until(
+            lambda: first not in fd.children() and fd.children(), 10),
+            "the child past max_requests did not retire")
+        self.assertEqual(self.send_one(fd.port).code, 250)
+        self.assertEqual(sink.wait_count(21, 10), 21)
+
     def test_child_killed_mid_message_gets_no_250(self):
         sink = self.start(h.Sink(self.tmp))
         fd = self.start(self.filterd(sink.addr, min_servers=1, max_servers=1))
@@ -128,14 +152,27 @@ class PoolTest(h.PeerTestCase):
         self.assertEqual(r.code, 250, r)
         # The session in flight finished with the old configuration...
         self.assertEqual(sink_a.wait_count(1, 10), 1)
-        # ...and then its child, being retired, closes the session.
+        old = {int(re.search(r"\[(\d+)\]:", l.text).group(1))
+               for l in fd.message_lines()}
+        self.assertEqual(len(old), 1, old)
+        # ...and goes on with it, as amavisd-new's children do: its
+        # child, being retired, exits when the session ends.
         r = c.cmd("MAIL FROM:<%s>" % SENDER)
-        self.assertEqual((r.code, r.enhanced), (421, "4.3.2"), r)
+        self.assertEqual(r.code, 250, r)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).code, 250)
+        self.assertEqual(c.cmd("DATA").code, 354)
+        c.send(BODY + b".\r\n")
+        self.assertEqual(c.reply(timeout=20).code, 250)
+        self.assertEqual(sink_a.wait_count(2, 10), 2)
+        self.assertEqual(c.cmd("QUIT").code, 221)
         c.close()
+        self.assertTrue(h.wait_until(
+            lambda: not old & set(fd.children()), 10),
+            "the old child did not exit at the end of its session")
         # New sessions get the new configuration.
         self.assertEqual(self.send_one(fd.port).code, 250)
         self.assertEqual(sink_b.wait_count(1, 10), 1)
-        self.assertEqual(sink_a.count(), 1)
+        self.assertEqual(sink_a.count(), 2)
 
     def test_bad_reload_is_rejected_and_service_goes_on(self):
         sink = self.start(h.Sink(self.tmp))

@@ -106,6 +106,11 @@ class SqlTest(h.PeerTestCase):
             quarantine_dir=os.path.join(self.tmp.path, "quarantine"),
             **conf))
 
+    def log_line(self, fd):
+        lines = fd.wait_messages(1)
+        self.assertTrue(lines, fd.log_text())
+        return lines[-1].text
+
     def send(self, fd, msg, rcpts=RCPTS):
         return h.send_message(fd.port, SENDER, rcpts, msg, timeout=30)
 
@@ -165,6 +170,9 @@ class SqlTest(h.PeerTestCase):
                                                RCPTS[0], RCPTS[1], mail_id))
         self.assertEqual(text, head.encode() + msg,
                          "the quarantine is not the message byte for byte")
+        # The log line says where the copy went, as amavis does for SQL.
+        self.assertIn("> -> <%s>,<%s>, quarantine: %s[%d], " % (
+            RCPTS[0], RCPTS[1], mail_id, iso_week()), self.log_line(fd))
 
     def test_local_quarantine_without_sql(self):
         fd = self.filterd([])
@@ -180,6 +188,9 @@ class SqlTest(h.PeerTestCase):
                                         SENDER.encode()))
         self.assertTrue(data.endswith(msg))
         self.assertIn(b"X-Quarantine-ID: <%s>" % mail_id.encode(), data)
+        # The file, relative to quarantine_dir, as amavis logs it.
+        self.assertIn(", quarantine: %s/virus-%s, " % (mail_id[0], mail_id),
+                      self.log_line(fd))
 
     def test_local_quarantine_gzip(self):
         import gzip

@@ -45,6 +45,20 @@ def iso_week(t):
         t, datetime.timezone.utc).isocalendar()[1]
 
 
+class SqlToolUsageTest(unittest.TestCase):
+    """A usage error names what is wrong before the usage (exit 2); no
+    database is reached."""
+
+    def test_rotate_without_keep_names_it(self):
+        p = h.run([sql_bin(), "-d", "mysql://u:p@127.0.0.1:1/db", "rotate",
+                   "--ahead", "2"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        err = p.stderr.decode()
+        self.assertEqual(err.splitlines()[0],
+                         "filterd-sql: rotate needs --keep N", err)
+        self.assertIn("usage:", err)
+
+
 class SqlToolTest(h.PeerTestCase):
 
     @classmethod

@@ -155,6 +155,10 @@ test_defaults(void **state)
 	assert_false(
 		cidr_list_match(c->mynetworks, c->n_mynetworks, "192.0.2.1"));
 	assert_true(c->myhostname[0] != 0);
+	/* Virus checks on, with Debian's freshclam directory. */
+	assert_true(c->clamav.enabled);
+	assert_string_equal(c->clamav.database, "/var/lib/clamav");
+	assert_null(c->clamav.database_at);
 	conf_free(&c);
 	assert_null(c);
 }
@@ -279,6 +283,31 @@ static const struct err_case err_cases[] = {
 	 "# x\n"
 	 "nope = 3\n",
 	 "@D@/inc.conf:3: no such option 'nope'", NULL},
+	{"unclosed quote, reported where it opened",
+	 "min_servers = 2\n"
+	 "myhostname = \"mx.example.org\n"
+	 "max_servers = 4\n"
+	 "listen \"127.0.0.1:10024\" {\n"
+	 "}\n",
+	 NULL, NULL,
+	 "@D@/main.conf:2: unclosed quote: the string opened on this line "
+	 "does not end on it",
+	 NULL},
+	{"unclosed quote in an included file", "include(\"inc.conf\")\n",
+	 "inc.conf",
+	 "# it's fine in a comment\n"
+	 "syslog_ident = 'filterd\n",
+	 "@D@/main.conf:1: include: @D@/inc.conf:2: unclosed quote: the "
+	 "string opened on this line does not end on it",
+	 NULL},
+	{"clamav: an empty database, set",
+	 "clamav {\n"
+	 "  database = \"\"\n"
+	 "}\n",
+	 NULL, NULL,
+	 "@D@/main.conf:2: clamav database is empty; to turn virus checks "
+	 "off, set clamav { enabled = false }",
+	 NULL},
 	{"min_servers > max_servers",
 	 "min_servers = 5\n"
 	 "max_servers = 3\n",
