@@ -16,6 +16,7 @@
 
 #include "mime_bounds.h"
 #include "mime_embedded.h"
+#include "mime_names.h"
 #include "mime_parse.h"
 #include "mime_raw.h"
 #include "spool/spool.h"
@@ -990,42 +991,11 @@ mime_undecoded(struct mime_walk *w, const char *what)
 					      what, w->m->n_parts);
 }
 
-/*
- * mime_walk_names - every file name obj declares, decoded: filename=
- * of Content-Disposition, then name= of Content-Type; none empty
- */
+/* mime_walk_names - every file name obj declares (mime_names.h) */
 static void
 mime_walk_names(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
 {
-	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(
-		obj);
-	GMimeParamList *lists[] = {
-		cd ? g_mime_content_disposition_get_parameters(cd) : NULL,
-		g_mime_content_type_get_parameters(
-			g_mime_object_get_content_type(obj))};
-	static const char *const keys[] = {"filename", "name"};
-	size_t max = 0;
-
-	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
-		max += lists[i] ? (size_t)g_mime_param_list_length(lists[i])
-				: 0;
-	p->names = pool_alloc(w->t->pool, (max + 1) * sizeof(*p->names));
-	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
-		for (int j = 0;
-		     lists[i] && j < g_mime_param_list_length(lists[i]); j++) {
-			GMimeParam *pa = g_mime_param_list_get_parameter_at(
-				lists[i], j);
-			const char *v = g_mime_param_get_value(pa);
-
-			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
-					       keys[i]) != 0 ||
-			    v == NULL || *v == '\0' ||
-			    (p->n_names &&
-			     strcmp(p->names[p->n_names - 1], v) == 0))
-				continue;
-			p->names[p->n_names++] = pool_strdup(w->t->pool, v);
-		}
-	}
+	p->n_names = mime_names(w->t->pool, obj, &p->names);
 	p->name = p->n_names ? p->names[0] : NULL;
 }
 

@@ -28,7 +28,6 @@ from test_checks import (EICAR, attachment, b64, message,  # noqa: E402
                          multipart, uuencoded, zipped)
 from test_checks_unchecked import UncheckedTestCase  # noqa: E402
 
-MZ = b"MZ" + b"\0" * 100
 NOTES = b"just some notes\r\n" * 8
 BAN = dict(banned_filename=["\\.(exe|scr|com|bat)$"],
            final_banned_destiny="reject", final_virus_destiny="reject")
@@ -104,7 +103,7 @@ class EmbeddedTest(UncheckedTestCase):
 
     # Case 3: an encoded message/rfc822 with an .exe ------------------------
 
-    def rfc822(self, name, cte, subject, data=MZ):
+    def rfc822(self, name, cte, subject, data=NOTES):
         inner = inner_message(name, data)
         body = (b64(inner) if cte == "base64" else
                 quopri.encodestring(inner))
@@ -128,7 +127,7 @@ class EmbeddedTest(UncheckedTestCase):
 
     # Case 4: name= and filename= differ --------------------------------------
 
-    def two_names(self, name, filename, subject, data=MZ):
+    def two_names(self, name, filename, subject, data=NOTES):
         return message(multipart([
             (b"Content-Type: text/plain\r\n", b"hi\r\n"),
             (b"Content-Type: application/octet-stream; name=\"" +
@@ -143,12 +142,28 @@ class EmbeddedTest(UncheckedTestCase):
                            "evil.bat")
         self.assert_clean(self.two_names("a.txt", "b.txt", "n ok", NOTES), "n ok")
 
+    def test_rfc_2231_pieces_out_of_order(self):
+        """filename*1*= before filename*0*=, in UTF-16: GMime keeps
+        "UTF-16LE''" and cuts the value at the first NUL ("UTF-16LE''el");
+        a mail program that puts the pieces in order saves evil.exe."""
+        def enc(s):
+            return "".join("%%%02X" % b for b in s.encode("utf-16-le"))
+        msg = message(multipart([
+            (b"Content-Type: text/plain\r\n", b"hi\r\n"),
+            (b"Content-Type: application/octet-stream\r\n"
+             b"Content-Disposition: attachment;\r\n filename*1*=" +
+             enc("l.exe").encode() + b";\r\n filename*0*=UTF-16LE''" +
+             enc("evi").encode() + b"\r\n"
+             b"Content-Transfer-Encoding: base64\r\n", b64(NOTES))]),
+            "2231 order")
+        self.assert_banned(msg, "evil.exe")
+
     # Case 5 and its kin: files in text ---------------------------------------
 
     def test_uuencoded_exe_in_text_any_encoding(self):
         for cte in (None, "base64", "quoted-printable"):
             with self.subTest(cte=cte):
-                body = (b"the file:\r\n\r\n" + uuencoded("evil.exe", MZ) +
+                body = (b"the file:\r\n\r\n" + uuencoded("evil.exe", NOTES) +
                         b"bye\r\n")
                 self.assert_banned(with_text(body, "uu %s" % cte, cte),
                                    "evil.exe")
@@ -158,21 +173,21 @@ class EmbeddedTest(UncheckedTestCase):
                 self.assert_clean(with_text(body, subject, cte), subject)
 
     def test_uuencoded_exe_in_a_bare_text_body(self):
-        self.assert_banned(message(b"see\r\n" + uuencoded("run.com", MZ),
+        self.assert_banned(message(b"see\r\n" + uuencoded("run.com", NOTES),
                                    "uu bare"), "run.com")
 
     def test_yenc_exe_in_text(self):
-        body = b"yEnc:\r\n" + yenc("evil.scr", MZ) + b"\r\n"
+        body = b"yEnc:\r\n" + yenc("evil.scr", NOTES) + b"\r\n"
         self.assert_banned(with_text(body, "yenc"), "evil.scr")
         body = b"yEnc:\r\n" + yenc("a.txt", NOTES) + b"\r\n"
         self.assert_clean(with_text(body, "yenc ok"), "yenc ok")
 
     def test_begin_base64_exe_in_text(self):
-        self.assert_banned(with_text(begin_base64("evil.exe", MZ), "bb64"),
+        self.assert_banned(with_text(begin_base64("evil.exe", NOTES), "bb64"),
                            "evil.exe")
 
     def test_uuencoded_zip_holding_an_exe(self):
-        body = b"zip:\r\n" + uuencoded("docs.zip", zipped("evil.exe", MZ))
+        body = b"zip:\r\n" + uuencoded("docs.zip", zipped("evil.exe", NOTES))
         r = self.assert_banned(with_text(body, "uu zip"), "evil.exe")
         self.assertIn("docs.zip", r.text)
         body = b"zip:\r\n" + uuencoded("docs.zip", zipped("notes.txt", NOTES))
@@ -180,7 +195,7 @@ class EmbeddedTest(UncheckedTestCase):
 
     def test_uuencoded_zip_under_a_harmless_name(self):
         """Found by content, whatever the block's name says."""
-        body = b"zip:\r\n" + uuencoded("photo.jpg", zipped("evil.exe", MZ))
+        body = b"zip:\r\n" + uuencoded("photo.jpg", zipped("evil.exe", NOTES))
         self.assert_banned(with_text(body, "uu zip jpg"), "evil.exe")
 
     def test_text_that_says_begin_is_clean(self):
@@ -196,7 +211,7 @@ class EmbeddedTest(UncheckedTestCase):
         self.assert_passed_unchecked(r, "uu cut", "without an end line")
 
     def test_block_cut_short_still_has_its_name_checked(self):
-        body = uuencoded("evil.exe", MZ).replace(b"end\r\n", b"")
+        body = uuencoded("evil.exe", NOTES).replace(b"end\r\n", b"")
         self.assert_banned(with_text(body, "uu cut exe"), "evil.exe")
 
     def test_thousands_of_blocks_are_bounded(self):
@@ -229,7 +244,7 @@ class EmbeddedTest(UncheckedTestCase):
             (b"Content-Type: application/octet-stream\r\n"
              b"Content-Disposition: attachment; filename*=UTF-8''"
              b"a%0D%0A250%20injected%0D%0Ab.exe\r\n"
-             b"Content-Transfer-Encoding: base64\r\n", b64(MZ))]), "crlf")
+             b"Content-Transfer-Encoding: base64\r\n", b64(NOTES))]), "crlf")
         r = self.send("ban", msg)
         self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
         self.assertEqual(len(r.lines), 1, r.raw)
@@ -242,10 +257,10 @@ class EmbeddedTest(UncheckedTestCase):
             with self.subTest(kind=kind):
                 name = "x" * 5000 + ".exe"
                 if kind == "header":
-                    msg = message(multipart([attachment(name, MZ)]),
+                    msg = message(multipart([attachment(name, NOTES)]),
                                   "long " + kind)
                 else:
-                    msg = with_text(uuencoded(name, MZ), "long " + kind)
+                    msg = with_text(uuencoded(name, NOTES), "long " + kind)
                 r = self.send("ban", msg)
                 self.assertEqual((r.code, r.enhanced), (554, "5.7.0"), r)
                 for line in r.raw.split(b"\r\n"):
