@@ -103,12 +103,8 @@ mime_names_hex(char c)
 	return g_ascii_isdigit(c) ? c - '0' : g_ascii_tolower(c) - 'a' + 10;
 }
 
-/*
- * mime_names_2231 - parameter key of a raw field value, its RFC 2231
- * continuations put in order and decoded to UTF-8 (bytes kept when the
- * charset is unknown), cut at a NUL; in pool, or NULL when it has none
- */
-static const char *
+/* mime_names_2231 - see mime_names.h */
+const char *
 mime_names_2231(struct pool *pool, const char *raw, const char *key)
 {
 	size_t max = 1, n, len = 0;

@@ -11,6 +11,9 @@
 /*
 /*	size_t	mime_names(struct pool *pool, void *object,
 /*			   const char ***names);
+/*
+/*	const char *mime_names_2231(struct pool *pool, const char *raw,
+/*				    const char *key);
 /* DESCRIPTION
 /*	mime_names() gives the file names GMime object object (a
 /*	GMimeObject) declares, as GMime decodes them: filename= of
@@ -35,6 +38,14 @@
 /*	other controls decoded from %0D%0A reach the rules as they are, and
 /*	whoever shows a name escapes it (msg(3), safe_reply_text()).
 /*
+/*	mime_names_2231() reads parameter key of raw, the value of a
+/*	Content-Type or Content-Disposition field as the message has it
+/*	(folded lines and all), for RFC 2231 pieces (key*0*=, key*1=, in
+/*	any order, with gaps): put in order, %XX decoded, converted from the
+/*	first piece's charset to UTF-8 (its bytes kept when the charset is
+/*	unknown), cut at a NUL. It returns the name, in pool, or NULL when
+/*	key has no such pieces (or they make an empty name).
+/*
 /*	Memory: *names and the names are allocated in pool, as long as
 /*	it; the object is only read. Returns how many names there are;
 /*	*names is an array of that many plus one.
@@ -45,5 +56,7 @@
 struct pool;
 
 size_t mime_names(struct pool *pool, void *object, const char ***names);
+const char *mime_names_2231(struct pool *pool, const char *raw,
+			    const char *key);
 
 #endif
