@@ -52,6 +52,7 @@ struct mime_walk {
 	struct mime_part *block;
 	int block_depth;
 	int block_attached;
+	int block_plain; /* the text: text/plain sent as is, not attached */
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -1449,6 +1450,7 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	p->attached = w->block_attached;
 	p->encoding = GMIME_CONTENT_ENCODING_BINARY;
 	p->embedded = mime_embedded_kind_name(kind);
+	p->clamav_decodes = kind == MIME_EMBEDDED_UU && w->block_plain;
 	p->content = w->m->attached;
 	p->content_off = w->m->attached_size;
 	*w->tail = p;
@@ -1533,6 +1535,8 @@ mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
 	w->block = NULL;
 	w->block_depth = depth;
 	w->block_attached = p->attached;
+	w->block_plain = !p->attached && mime_identity(p->encoding) &&
+			 strcmp(p->type, "text/plain") == 0;
 	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
 		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
 			break;
@@ -1692,8 +1696,8 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m,	 &m->parts, {0},  views, 0, NULL,
-				0, NULL, NULL,	    NULL, 0,	 0};
+	*w = (struct mime_walk){
+		.t = t, .m = m, .tail = &m->parts, .views = views};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
