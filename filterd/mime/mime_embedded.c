@@ -17,14 +17,21 @@
 static const char *const mime_embedded_cut[] = {
 	"", "uuencoded file in text without an end line",
 	"base64 file in text without a ==== line",
-	"yEnc file in text without an =yend line"};
+	"yEnc file in text without an =yend line",
+	"BinHex file in text cut short"};
 static const char *const mime_embedded_bad[] = {
 	"", "uuencoded file in text with a line that is not uuencode",
 	"base64 file in text with a line that is not base64",
-	"yEnc file in text that cannot be decoded"};
+	"yEnc file in text that cannot be decoded",
+	"BinHex file in text that cannot be decoded"};
 #define MIME_EMBEDDED_LONG "file in text with a line too long to decode"
 #define MIME_EMBEDDED_NAME "file in text with a name too long to read"
 #define MIME_EMBEDDED_NESTED "file in text cut short by another begin line"
+
+/* BinHex 4.0: its banner, and its 64 characters in the order of value. */
+#define MIME_EMBEDDED_BINHEX_BANNER "(This file must be converted with BinHex"
+static const char mime_embedded_hqx[] =
+	"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr";
 
 /* mime_embedded_kind_name - a kind in words, for logs and tests */
 const char *
@@ -37,6 +44,8 @@ mime_embedded_kind_name(enum mime_embedded_kind kind)
 		return "begin-base64";
 	case MIME_EMBEDDED_YENC:
 		return "yEnc";
+	case MIME_EMBEDDED_BINHEX:
+		return "BinHex";
 	default:
 		return "text";
 	}
@@ -55,6 +64,7 @@ mime_embedded_init(struct mime_embedded *e,
 	e->b64_bits = 0;
 	e->b64_nbits = 0;
 	e->b64_done = 0;
+	e->out_len = 0;
 }
 
 /* mime_embedded_blank - a space or a tab */
@@ -103,8 +113,13 @@ static enum mime_embedded_kind
 mime_embedded_begin_line(const char *s, size_t len, size_t *name)
 {
 	static const char uu[] = "begin ", b64[] = "begin-base64 ",
-			  yenc[] = "=ybegin ";
+			  yenc[] = "=ybegin ",
+			  bh[] = MIME_EMBEDDED_BINHEX_BANNER;
 
+	if (len >= sizeof(bh) - 1 && memcmp(s, bh, sizeof(bh) - 1) == 0) {
+		*name = 0; /* in the data */
+		return MIME_EMBEDDED_BINHEX;
+	}
 	if (len > sizeof(b64) - 1 && memcmp(s, b64, sizeof(b64) - 1) == 0)
 		return (*name = mime_embedded_mode_name(s, len,
 							sizeof(b64) - 1))
@@ -135,12 +150,151 @@ mime_embedded_stop(struct mime_embedded *e, int r)
 	return r;
 }
 
+/* mime_embedded_flush - BinHex: the decoded bytes not yet given */
+static int
+mime_embedded_flush(struct mime_embedded *e)
+{
+	size_t n = e->out_len;
+
+	e->out_len = 0;
+	return n ? mime_embedded_stop(e, e->sink.data(e->sink.ctx, e->out, n))
+		 : 0;
+}
+
 /* mime_embedded_close - the open block ends; why: NULL when whole */
 static int
 mime_embedded_close(struct mime_embedded *e, const char *why)
 {
+	int r;
+
+	if (e->kind == MIME_EMBEDDED_BINHEX) {
+		/* A banner without data after it: text. */
+		if (!e->bh_data) {
+			e->kind = MIME_EMBEDDED_NONE;
+			return 0;
+		}
+		if ((r = mime_embedded_flush(e))) {
+			e->kind = MIME_EMBEDDED_NONE;
+			return r;
+		}
+		if (!e->bh_begun) {
+			/* No header: a file without a name, not decoded. */
+			r = e->sink.begin(e->sink.ctx, MIME_EMBEDDED_BINHEX,
+					  "");
+			if (mime_embedded_stop(e, r)) {
+				e->kind = MIME_EMBEDDED_NONE;
+				return r;
+			}
+			if (why == NULL)
+				why = mime_embedded_bad[MIME_EMBEDDED_BINHEX];
+		} else if (why == NULL && e->bh_left > 0) {
+			why = mime_embedded_cut[MIME_EMBEDDED_BINHEX];
+		}
+	}
 	e->kind = MIME_EMBEDDED_NONE;
 	return mime_embedded_stop(e, e->sink.end(e->sink.ctx, why));
+}
+
+/*
+ * mime_embedded_bh_out - one byte of the BinHex stream, runs undone:
+ * the header first (then begin, with its name), then the data fork
+ */
+static int
+mime_embedded_bh_out(struct mime_embedded *e, unsigned char b)
+{
+	const unsigned char *h;
+	char name[256];
+	size_t n;
+
+	e->bh_prev = b;
+	if (e->bh_begun) {
+		if (e->bh_left == 0)
+			return 0; /* CRC, resource fork: not kept */
+		e->bh_left--;
+		e->out[e->out_len++] = (char)b;
+		return e->out_len == sizeof(e->out) ? mime_embedded_flush(e)
+						    : 0;
+	}
+	e->bh_head[e->bh_hlen++] = b;
+	/* Name length, name, version; type, creator, flags, data and
+	 * resource fork lengths (big-endian), header CRC. */
+	if (e->bh_hlen == 1)
+		e->bh_hneed = 1 + (size_t)b + 1 + 20;
+	if (e->bh_hlen < e->bh_hneed)
+		return 0;
+	n = e->bh_head[0];
+	memcpy(name, e->bh_head + 1, n);
+	name[n] = '\0';
+	h = e->bh_head + 1 + n + 1 + 10;
+	e->bh_left = (unsigned long)h[0] << 24 | (unsigned long)h[1] << 16 |
+		     (unsigned long)h[2] << 8 | h[3];
+	e->bh_begun = 1;
+	return mime_embedded_stop(
+		e, e->sink.begin(e->sink.ctx, MIME_EMBEDDED_BINHEX, name));
+}
+
+/* mime_embedded_bh_byte - one byte of 6-bit decoded BinHex: runs */
+static int
+mime_embedded_bh_byte(struct mime_embedded *e, unsigned char b)
+{
+	int r = 0;
+
+	if (e->bh_rle) {
+		e->bh_rle = 0;
+		/* 0x90 0: a 0x90; 0x90 n: the byte before, n times in all. */
+		if (b == 0)
+			return mime_embedded_bh_out(e, 0x90);
+		for (unsigned k = 1; k < b && r == 0; k++)
+			r = mime_embedded_bh_out(e, (unsigned char)e->bh_prev);
+		return r;
+	}
+	if (b == 0x90) {
+		e->bh_rle = 1;
+		return 0;
+	}
+	return mime_embedded_bh_out(e, b);
+}
+
+/* mime_embedded_binhex - a line of BinHex data (":" may end it) */
+static int
+mime_embedded_binhex(struct mime_embedded *e, const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (!e->bh_data) {
+		if (len == 0)
+			return 0; /* blank lines before the data */
+		if (s[0] != ':') {
+			/* The banner was text. */
+			e->kind = MIME_EMBEDDED_NONE;
+			return 0;
+		}
+		e->bh_data = 1;
+		i = 1;
+	}
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *at;
+
+		if (c == ':')
+			return mime_embedded_close(e, NULL);
+		if (mime_embedded_blank((char)c) || c == '\r')
+			continue;
+		if (c == '\0' || (at = strchr(mime_embedded_hqx, c)) == NULL)
+			return mime_embedded_close(
+				e, mime_embedded_bad[MIME_EMBEDDED_BINHEX]);
+		e->bh_bits = (e->bh_bits << 6 |
+			      (unsigned)(at - mime_embedded_hqx)) &
+			     0xffffff;
+		if ((e->bh_nbits += 6) >= 8) {
+			e->bh_nbits -= 8;
+			if (mime_embedded_bh_byte(
+				    e,
+				    (unsigned char)(e->bh_bits >> e->bh_nbits)))
+				return e->stopped;
+		}
+	}
+	return 0;
 }
 
 /* mime_embedded_uu - one uuencoded line; its length, or -1 */
@@ -248,6 +402,8 @@ mime_embedded_block_line(struct mime_embedded *e, const char *s, size_t len)
 			return mime_embedded_close(e, NULL);
 		n = mime_embedded_b64(e, s, t);
 		break;
+	case MIME_EMBEDDED_BINHEX:
+		return mime_embedded_binhex(e, s, t);
 	default:
 		if (len >= 5 && memcmp(s, "=yend", 5) == 0)
 			return mime_embedded_close(e, NULL);
@@ -287,6 +443,16 @@ mime_embedded_line(struct mime_embedded *e, size_t len, int over)
 	}
 	if (kind == MIME_EMBEDDED_NONE)
 		return 0;
+	e->out_len = 0;
+	if (kind == MIME_EMBEDDED_BINHEX) {
+		/* Its name comes with the data. */
+		e->kind = kind;
+		e->bh_data = e->bh_rle = e->bh_begun = e->bh_nbits = 0;
+		e->bh_bits = 0;
+		e->bh_hlen = e->bh_hneed = 0;
+		e->bh_left = 0;
+		return 0;
+	}
 	/* The name, NUL-terminated in line[] (cut by a byte when full). */
 	e->line[t < sizeof(e->line) ? t : t - 1] = '\0';
 	r = mime_embedded_stop(e, e->sink.begin(e->sink.ctx, kind, s + name));

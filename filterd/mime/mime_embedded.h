@@ -29,7 +29,15 @@
 /*	begin-base64: "begin-base64 NNN name", base64 lines, "====";
 /*
 /*	yEnc: "=ybegin ... name=NAME" (the name is the rest of the line),
-/*	"=ypart" lines skipped, encoded lines, "=yend ...".
+/*	"=ypart" lines skipped, encoded lines, "=yend ...";
+/*
+/*	BinHex 4.0: a line "(This file must be converted with BinHex 4.0)",
+/*	blank lines, then ":" starts the encoded data (run-length encoded),
+/*	which ends at the next ":". The name is in the data's header: begin
+/*	is called once the header is decoded (with an empty name when the
+/*	data ends first), data with the data fork (the resource fork and
+/*	the CRCs are not kept, nor checked). A banner not followed by a
+/*	line that starts with ":" is text.
 /*
 /*	The begin line must start the line and be spelt so; ordinary text
 /*	("begin the meeting") is text. Each block found calls sink->begin
@@ -64,6 +72,7 @@ enum mime_embedded_kind {
 	MIME_EMBEDDED_UU,     /* begin 644 name ... end */
 	MIME_EMBEDDED_BASE64, /* begin-base64 644 name ... ==== */
 	MIME_EMBEDDED_YENC,   /* =ybegin ... name=x ... =yend */
+	MIME_EMBEDDED_BINHEX, /* (This file must be converted ... :...: */
 };
 
 struct mime_embedded_sink {
@@ -82,6 +91,18 @@ struct mime_embedded {
 	unsigned int b64_bits;	      /* begin-base64: bits not yet out */
 	int b64_nbits;
 	int b64_done; /* begin-base64: padding seen */
+	/* BinHex: ":" seen, the 6-bit groups, run-length state, header. */
+	int bh_data;
+	unsigned int bh_bits;
+	int bh_nbits;
+	int bh_rle;	/* a 0x90 seen: the count comes next */
+	int bh_prev;	/* the last byte out, for runs */
+	int bh_begun;	/* the header was read: begin was called */
+	size_t bh_hlen; /* header bytes so far, and how many it has */
+	size_t bh_hneed;
+	unsigned long bh_left; /* data fork bytes still to come */
+	size_t out_len;	       /* BinHex: decoded, not yet given */
+	unsigned char bh_head[1 + 255 + 1 + 20];
 	char line[MIME_EMBEDDED_LINE_MAX];
 	char out[MIME_EMBEDDED_LINE_MAX];
 };

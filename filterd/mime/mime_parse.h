@@ -97,7 +97,8 @@
 /*	be read to tell is named in mime.failed: the checks fail (retried).
 /*
 /*	Files embedded in text parts are walked too, as a mail program
-/*	shows them as attachments: uuencode, begin-base64 and yEnc blocks
+/*	shows them as attachments: uuencode, begin-base64, yEnc and BinHex
+/*	4.0 blocks
 /*	in the decoded content of a text/* leaf part (mime_embedded.h). Each
 /*	is a part of its own after the text part, one level deeper, marked
 /*	embedded, without a GMime object: its one name is the block's, its

@@ -3,7 +3,7 @@
 Issue 18, cases 3 to 5 and the names of files hidden in text: a
 message/rfc822 part sent base64 or quoted-printable whose inner message
 attaches evil.exe; name= and filename= that differ; a uuencoded,
-begin-base64 or yEnc evil.exe in a text part (whatever its transfer
+begin-base64, yEnc or BinHex 4.0 evil.exe in a text part (whatever its transfer
 encoding), and an uuencoded zip holding one. With banned_filename
 "\\.(exe|scr|com|bat)$" and final_banned_destiny = reject each is
 rejected with the name in the reply; the same with harmless names passes
@@ -13,13 +13,16 @@ reply escaped, on one line, within SMTP's 512 bytes.
 
 Real peers: smtp-sink, filterd with libclamav and a test signature
 database (test_checks.signature_db); the blocks are made by Python's
-binascii and base64, and a yEnc encoder written here from the yEnc 1.3
-specification."""
+binascii and base64, and yEnc and BinHex encoders written here from the
+yEnc 1.3 and BinHex 4.0 specifications (libclamav's own BinHex decoder
+finds the test signature in a .hqx attachment ours makes: the encoder is
+checked by a decoder that is not ours)."""
 
 import base64
 import binascii
 import os
 import quopri
+import struct
 import sys
 import unittest
 
@@ -46,6 +49,53 @@ def yenc(name, data):
     return (b"=ybegin line=128 size=%d name=%s\r\n" % (len(data),
                                                       name.encode()) +
             b"\r\n".join(lines) + b"\r\n=yend size=%d\r\n" % len(data))
+
+
+BINHEX_CHARS = ("!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`"
+       "abcdefhijklmpqr")
+
+
+def crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xffff
+    return crc
+
+
+def binhex(name, data):
+    """A BinHex 4.0 block (runs of 4 or more run-length encoded)."""
+    n = name.encode()
+    head = (bytes([len(n)]) + n + b"\0" + b"TEXT" + b"ttxt" + b"\0\0" +
+            struct.pack(">II", len(data), 0))
+    raw = (head + struct.pack(">H", crc16(head)) + data +
+           struct.pack(">H", crc16(data)) + struct.pack(">H", 0))
+    rle, i = bytearray(), 0
+    while i < len(raw):
+        b, k = raw[i], 1
+        while i + k < len(raw) and raw[i + k] == b and k < 255:
+            k += 1
+        if b == 0x90:
+            rle += b"\x90\x00"
+            k = 1
+        elif k >= 4:
+            rle += bytes([b, 0x90, k])
+        else:
+            rle += bytes([b]) * k
+        i += k
+    bits, nbits, out = 0, 0, []
+    for b in rle:
+        bits, nbits = (bits << 8) | b, nbits + 8
+        while nbits >= 6:
+            nbits -= 6
+            out.append(BINHEX_CHARS[(bits >> nbits) & 63])
+    if nbits:
+        out.append(BINHEX_CHARS[(bits << (6 - nbits)) & 63])
+    text = ":" + "".join(out) + ":"
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return ("(This file must be converted with BinHex 4.0)\r\n\r\n" +
+            "\r\n".join(lines) + "\r\n").encode()
 
 
 def begin_base64(name, data):
@@ -186,6 +236,12 @@ class EmbeddedTest(UncheckedTestCase):
         self.assert_banned(with_text(begin_base64("evil.exe", NOTES), "bb64"),
                            "evil.exe")
 
+    def test_binhex_exe_in_text(self):
+        body = b"Mac file:\r\n" + binhex("evil.exe", NOTES) + b"bye\r\n"
+        self.assert_banned(with_text(body, "binhex"), "evil.exe")
+        body = b"Mac file:\r\n" + binhex("notes.txt", NOTES) + b"bye\r\n"
+        self.assert_clean(with_text(body, "binhex ok"), "binhex ok")
+
     def test_uuencoded_zip_holding_an_exe(self):
         body = b"zip:\r\n" + uuencoded("docs.zip", zipped("evil.exe", NOTES))
         r = self.assert_banned(with_text(body, "uu zip"), "evil.exe")
@@ -230,11 +286,16 @@ class EmbeddedTest(UncheckedTestCase):
     def test_eicar_in_files_in_text_is_found(self):
         for cte in (None, "base64", "quoted-printable"):
             for kind, enc in (("uu", uuencoded), ("yenc", yenc),
-                              ("bb64", begin_base64)):
+                              ("bb64", begin_base64), ("binhex", binhex)):
                 with self.subTest(cte=cte, kind=kind):
                     self.assert_virus(with_text(
                         b"x\r\n" + enc("eicar.txt", EICAR),
                         "v %s %s" % (kind, cte), cte))
+
+    def test_binhex_encoder_agrees_with_libclamav(self):
+        self.assert_virus(message(multipart([attachment(
+            "a.hqx", binhex("eicar.com", EICAR),
+            b"application/mac-binhex40")]), "hqx"))
 
     # Names that reach the reply ---------------------------------------------
 

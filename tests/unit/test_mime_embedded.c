@@ -227,6 +227,37 @@ test_yenc(void **state)
 	rec_free(&r);
 }
 
+/* BinHex 4.0, made by the encoder of test_checks_embedded.py. */
+static const char binhex_text[] =
+	"Hi\r\n(This file must be converted with BinHex 4.0)\r\n"
+	"\r\n"
+	":#'9fD@`ZCAKP!&4&@&4dG(Kd!*!&33#3\"0&#69U3!!\"SC@aXEb`JGfpbE'3k)'%\r\n"
+	"JCQPXC5\"[CL\"cEfeP)'*jG'9c!2m3#Jd!N\"53!*!!bM)!!!:\r\n"
+	"\r\nbye\r\n";
+
+static void
+test_binhex(void **state)
+{
+	char want[FILE_LEN + 22];
+
+	(void)state;
+	memcpy(want, file, FILE_LEN);
+	memset(want + FILE_LEN, 0, 20);
+	want[FILE_LEN + 20] = want[FILE_LEN + 21] = (char)0x90;
+	for (size_t step = 0; step < 3; step++) {
+		struct record r = {0};
+
+		assert_int_equal(RUN(&r, binhex_text, step), 0);
+		assert_int_equal(r.begins, 1);
+		assert_int_equal(r.kind[0], MIME_EMBEDDED_BINHEX);
+		assert_string_equal(r.name[0], "evil.exe");
+		assert_int_equal(r.complete, 1);
+		assert_int_equal(r.data_len[0], sizeof(want));
+		assert_memory_equal(r.data[0], want, sizeof(want));
+		rec_free(&r);
+	}
+}
+
 /* Text that says "begin" is text. */
 static void
 test_plain_text(void **state)
@@ -244,6 +275,8 @@ test_plain_text(void **state)
 		"=ybegin line=128 size=3\nabc\n=yend\n", /* no name= */
 		"=ybegin line=128 size=3 name=\nabc\n=yend\n",
 		"begin-base64 644\n====\n",
+		"(This file must be converted with BinHex 4.0)\nthen text\n",
+		"(This file must be converted with BinHex 4.0)\n",
 	};
 
 	(void)state;
@@ -279,6 +312,10 @@ test_hostile(void **state)
 		{"=ybegin line=128 size=3 name=evil.exe\nabc\n", 1, "evil.exe",
 		 "=yend"},
 		{"begin 644 a\rb.exe\n`\nend\n", 1, "a\rb.exe", NULL},
+		{"(This file must be converted with BinHex 4.0)\n:#'9fD", 1, "",
+		 "cut short"},
+		{"(This file must be converted with BinHex 4.0)\n:#'9f~D:\n", 1,
+		 "", "cannot be decoded"},
 	};
 
 	(void)state;
@@ -386,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_uuencode_lenient),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_yenc),
+		cmocka_unit_test(test_binhex),
 		cmocka_unit_test(test_plain_text),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_long_lines),
