@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "mime_bounds.h"
+#include "mime_embedded.h"
+#include "mime_names.h"
 #include "mime_parse.h"
 #include "mime_raw.h"
 #include "spool/spool.h"
@@ -44,6 +46,13 @@ struct mime_walk {
 	/* What GMime would build of the attached messages, all of them
 	 * counted together before it is given one (mime_bounds.h). */
 	struct mime_bounds *bounds;
+	/* Files embedded in text parts: the reader (made once) and the
+	 * block at hand (NULL: none, or left out). */
+	struct mime_embedded *embedded;
+	struct mime_part *block;
+	int block_depth;
+	int block_attached;
+	int block_plain; /* the text: text/plain sent as is, not attached */
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -663,6 +672,15 @@ mime_decoder_open(struct mime_decoder *d, const struct mime_part *p)
 	GMimeFilter *filter;
 
 	memset(d, 0, sizeof(*d));
+	/* A file decoded from text: a window on the summary's file. */
+	if (p->embedded) {
+		if (p->content == NULL)
+			return -1;
+		d->filtered = g_mime_stream_substream(
+			p->content, p->content_off,
+			p->content_off + p->content_len);
+		return 0;
+	}
 	if (!GMIME_IS_PART(p->object) ||
 	    (content = g_mime_part_get_content(GMIME_PART(p->object))) ==
 		    NULL ||
@@ -974,42 +992,11 @@ mime_undecoded(struct mime_walk *w, const char *what)
 					      what, w->m->n_parts);
 }
 
-/*
- * mime_walk_names - every file name obj declares, decoded: filename=
- * of Content-Disposition, then name= of Content-Type; none empty
- */
+/* mime_walk_names - every file name obj declares (mime_names.h) */
 static void
 mime_walk_names(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
 {
-	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(
-		obj);
-	GMimeParamList *lists[] = {
-		cd ? g_mime_content_disposition_get_parameters(cd) : NULL,
-		g_mime_content_type_get_parameters(
-			g_mime_object_get_content_type(obj))};
-	static const char *const keys[] = {"filename", "name"};
-	size_t max = 0;
-
-	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
-		max += lists[i] ? (size_t)g_mime_param_list_length(lists[i])
-				: 0;
-	p->names = pool_alloc(w->t->pool, (max + 1) * sizeof(*p->names));
-	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
-		for (int j = 0;
-		     lists[i] && j < g_mime_param_list_length(lists[i]); j++) {
-			GMimeParam *pa = g_mime_param_list_get_parameter_at(
-				lists[i], j);
-			const char *v = g_mime_param_get_value(pa);
-
-			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
-					       keys[i]) != 0 ||
-			    v == NULL || *v == '\0' ||
-			    (p->n_names &&
-			     strcmp(p->names[p->n_names - 1], v) == 0))
-				continue;
-			p->names[p->n_names++] = pool_strdup(w->t->pool, v);
-		}
-	}
+	p->n_names = mime_names(w->t->pool, obj, &p->names);
 	p->name = p->n_names ? p->names[0] : NULL;
 }
 
@@ -1429,6 +1416,143 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 }
 
 /*
+ * mime_embed_begin - a file begins in the text at hand: a part of its
+ * own, its content to go into the summary's temporary file
+ */
+static int
+mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
+{
+	struct mime_walk *w = ctx;
+	const struct conf *c = w->t->conf;
+	struct mime_part *p;
+
+	w->block = NULL;
+	if (w->block_depth + 1 > c->max_mime_depth) {
+		mime_too_deep(w);
+		return 0;
+	}
+	if ((int)w->m->n_parts >= c->max_mime_parts) {
+		mime_limit(w, pool_printf(w->t->pool, "more than %d MIME parts",
+					  c->max_mime_parts));
+		w->stop = 1;
+		return 1;
+	}
+	if (w->m->attached == NULL && mime_attached_file(w) < 0)
+		return 1;
+	p = pool_alloc(w->t->pool, sizeof(*p));
+	p->type = "application/octet-stream";
+	p->depth = w->block_depth + 1;
+	p->names = pool_alloc(w->t->pool, 2 * sizeof(*p->names));
+	p->names[0] = p->name = pool_strdup(w->t->pool, name);
+	p->n_names = *name ? 1 : 0;
+	p->is_leaf = 1;
+	p->is_archive = mime_is_archive(NULL, name);
+	p->attached = w->block_attached;
+	p->encoding = GMIME_CONTENT_ENCODING_BINARY;
+	p->embedded = mime_embedded_kind_name(kind);
+	p->clamav_decodes = kind == MIME_EMBEDDED_UU && w->block_plain;
+	p->content = w->m->attached;
+	p->content_off = w->m->attached_size;
+	*w->tail = p;
+	w->tail = &p->next;
+	w->m->n_parts++;
+	w->block = p;
+	return 0;
+}
+
+/*
+ * mime_embed_data - decoded bytes of the file at hand, into the
+ * summary's file: within max_decoded_size with attached messages
+ */
+static int
+mime_embed_data(void *ctx, const char *buf, size_t len)
+{
+	struct mime_walk *w = ctx;
+	struct mime_summary *m = w->m;
+	struct mime_part *p = w->block;
+	int fd;
+
+	if (p == NULL)
+		return 0;
+	if ((long)len > w->t->conf->max_decoded_size - m->attached_size) {
+		mime_limit(w, "files in text exceed max_decoded_size");
+		w->block = NULL;
+		return 1;
+	}
+	fd = GMIME_STREAM_FS(m->attached)->fd;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(fd, buf + done, len - done,
+				   m->attached_size + (off_t)done);
+
+		if (n < 0) {
+			m->failed = pool_printf(
+				w->t->pool,
+				"cannot write a file decoded from "
+				"text: %s",
+				strerror(errno));
+			w->block = NULL;
+			return 1;
+		}
+		done += (size_t)n;
+	}
+	m->attached_size += (long)len;
+	p->content_len += (long)len;
+	return 0;
+}
+
+/* mime_embed_end - the file at hand ends; why: it was cut short */
+static int
+mime_embed_end(void *ctx, const char *why)
+{
+	struct mime_walk *w = ctx;
+
+	w->block = NULL;
+	if (why)
+		mime_undecoded(w, why);
+	return 0;
+}
+
+/*
+ * mime_walk_embedded - the files embedded in text part p (uuencode,
+ * yEnc, ...), each a part after it, one level deeper
+ */
+static void
+mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
+{
+	static const struct mime_embedded_sink sink = {
+		mime_embed_begin, mime_embed_data, mime_embed_end, NULL};
+	struct mime_embedded_sink s = sink;
+	struct mime_decoder d;
+	char chunk[16384];
+	ssize_t n;
+
+	if (mime_decoder_open(&d, p) < 0)
+		return;
+	if (w->embedded == NULL)
+		w->embedded = pool_alloc(w->t->pool, sizeof(*w->embedded));
+	s.ctx = w;
+	mime_embedded_init(w->embedded, &s);
+	w->block = NULL;
+	w->block_depth = depth;
+	w->block_attached = p->attached;
+	w->block_plain = !p->attached && mime_identity(p->encoding) &&
+			 strcmp(p->type, "text/plain") == 0;
+	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
+			break;
+	if (n < 0) {
+		if (w->m->failed == NULL)
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read MIME part %zu: %s",
+				w->m->n_parts, strerror(errno ? errno : EIO));
+	} else if (n == 0) {
+		(void)mime_embedded_end(w->embedded);
+	}
+	w->block = NULL;
+	mime_decoder_close(&d);
+}
+
+/*
  * mime_walk_text - text part p into the spam views. The text of an
  * attached message is there too, as it is when GMime parses one in
  * place (message/rfc822 sent 7bit): encoding a forwarded message must
@@ -1511,6 +1635,9 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		mime_walk_decoding(w, p);
 		if (w->views && p->is_text)
 			mime_walk_text(w, p);
+		/* Files a mail program shows as attachments of the text. */
+		if (w->m->failed == NULL && strncmp(p->type, "text/", 5) == 0)
+			mime_walk_embedded(w, p, depth);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, depth);
 	}
@@ -1569,7 +1696,8 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 
-	*w = (struct mime_walk){t, m, &m->parts, {0}, views, 0, NULL, 0, NULL};
+	*w = (struct mime_walk){
+		.t = t, .m = m, .tail = &m->parts, .views = views};
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);

@@ -96,6 +96,24 @@
 /*	says why, in our words: the message is UNCHECKED. A part that cannot
 /*	be read to tell is named in mime.failed: the checks fail (retried).
 /*
+/*	Files embedded in text parts are walked too, as a mail program
+/*	shows them as attachments: uuencode, begin-base64, yEnc and BinHex
+/*	4.0 blocks
+/*	in the decoded content of a text/* leaf part (mime_embedded.h). Each
+/*	is a part of its own after the text part, one level deeper, marked
+/*	embedded, without a GMime object: its one name is the block's, its
+/*	type application/octet-stream, its content decoded into the same
+/*	temporary file as attached messages (within max_decoded_size for
+/*	both together; past it the rest is left out, UNCHECKED), and it
+/*	counts against max_mime_parts and max_mime_depth. A block that
+/*	cannot be decoded to its end (no end line, a line that is no such
+/*	encoding, one too long) is still a part, with what was decoded,
+/*	and mime.undecoded says why: the message is UNCHECKED, never CLEAN.
+/*	clamav_decodes marks the one kind libclamav's mail parser (1.4)
+/*	decodes itself when it reads the message: uuencode in a text/plain
+/*	part sent as is (not base64 or quoted-printable), not in an
+/*	attached message filterd decoded.
+/*
 /*	mime_readings() gives the other readings of ambiguous MIME whose
 /*	ambiguity is a header field or parameter given more than once with
 /*	different values (two boundary= values: CVE-2024-28054): for each
@@ -130,8 +148,8 @@
 /*	when it is stored as is (no Content-Transfer-Encoding, 7bit, 8bit or
 /*	binary): it sets [*start, *end) and returns 0; it returns -1 for
 /*	encoded content (base64, quoted-printable, uuencode), for what is
-/*	not a leaf part and for a part of an attached message (its content
-/*	is not in the spool). A leaf part without content is an empty
+/*	not a leaf part and for a part of an attached message or a file
+/*	embedded in text (its content is not in the spool). A leaf part without content is an empty
 /*	window. mime_part_stored() gives the same window whatever the
 /*	encoding: GMime's reading of a part marked as_stored.
 /*
@@ -167,6 +185,13 @@ struct mime_part {
 	int encoding;	/* how its content is decoded: GMimeContentEncoding */
 	int as_stored;	/* GMime reads its content as stored: a reading too */
 	void *object;	/* the GMimePart, while txn->mime is alive */
+	/* A file embedded in a text part (uuencode, yEnc: mime_embedded.h),
+	 * decoded into the summary's temporary file; else NULL. */
+	const char *embedded; /* its encoding, in words: "uuencode" */
+	void *content;	      /* that file's GMimeStream (the summary's) */
+	off_t content_off;    /* where its decoded content is in it */
+	long content_len;
+	int clamav_decodes; /* libclamav's mail parser decodes it as well */
 };
 
 /* A message parsed from an attached one (mime_free releases it). */

@@ -14,6 +14,7 @@
 
 #include <gmime/gmime.h>
 
+#include "mime_names.h"
 #include "mime_parse.h"
 #include "mime_raw.h"
 #include "spool/spool.h"
@@ -257,6 +258,9 @@ mime_raw_field_end(struct mime_raw_scan *s)
 		g_free(type);
 		mime_raw_params(s, p, g_mime_content_type_get_parameters(ct),
 				"name");
+		mime_raw_name(
+			s, p,
+			mime_names_2231(s->t->pool, s->value.data, "name"));
 		g_object_unref(ct);
 	} else {
 		GMimeContentDisposition *cd = g_mime_content_disposition_parse(
@@ -267,6 +271,10 @@ mime_raw_field_end(struct mime_raw_scan *s)
 		mime_raw_params(s, p,
 				g_mime_content_disposition_get_parameters(cd),
 				"filename");
+		/* Pieces out of order, as mime_names() reads them too. */
+		mime_raw_name(
+			s, p,
+			mime_names_2231(s->t->pool, s->value.data, "filename"));
 		g_object_unref(cd);
 	}
 }

@@ -39,7 +39,13 @@
 /*	MIME that was not parsed cleanly (ambiguous MIME above all) or that
 /*	was decoded otherwise is also scanned part by part as we read it
 /*	(a part whose encoding GMime did not know, also as stored): two
-/*	readings, so that what one parser misses the other still sees. A
+/*	readings, so that what one parser misses the other still sees.
+/*	Files embedded in text (uuencode, yEnc: mime_parse.h) are scanned
+/*	as files of their own, but for those libclamav's mail parser has
+/*	just decoded (part->clamav_decodes): it decodes only uuencode, and
+/*	only in a text part sent as is, not in a base64 or quoted-printable
+/*	one, nor yEnc or begin-base64 at all (libclamav 1.4, measured by
+/*	test_checks_embedded). A
 /*	part no reading is sure for (mime.undecoded) makes the message
 /*	UNCHECKED; an attached message that cannot be decoded (mime.failed)
 /*	fails it.
@@ -232,12 +238,14 @@ scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
 }
 
 /*
- * scan_run_virus_parts - each leaf part as a file of its own; a part
- * GMime reads as stored and we decode (an odd encoding) both ways
+ * scan_run_virus_parts - each leaf part as a file of its own (embedded:
+ * only the files embedded in text that libclamav's mail parser, which
+ * has just read the message, does not decode); a part GMime reads as
+ * stored and we decode (an odd encoding) both ways
  */
 static void
 scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
-		     struct scan_run_av *av)
+		     struct scan_run_av *av, int embedded)
 {
 	size_t i = 0;
 
@@ -246,7 +254,8 @@ scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 		off_t start, end;
 		int done;
 
-		if (!p->is_leaf)
+		if (!p->is_leaf ||
+		    (embedded && (p->embedded == NULL || p->clamav_decodes)))
 			continue;
 		if (c->fd < 0 && scan_run_part_open(t, rm, p, i, av) < 0)
 			return;
@@ -277,13 +286,14 @@ scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
 	if (plain > 0) {
 		/* The message as a whole without the mail parser, then parts. */
 		if (!scan_run_span(t, av, fd, 0, t->size, 0))
-			scan_run_virus_parts(t, &rm, av);
+			scan_run_virus_parts(t, &rm, av, 0);
 	} else if (plain == 0) {
 		/* libclamav's reading, then GMime's when they may differ. */
-		if (!scan_run_span(t, av, fd, 0, t->size, 1) && m->message &&
-		    (m->malformed || m->ambiguous || m->decoded_otherwise ||
-		     fd != spool_fd(t->spool)))
-			scan_run_virus_parts(t, &rm, av);
+		if (!scan_run_span(t, av, fd, 0, t->size, 1) && m->message)
+			scan_run_virus_parts(t, &rm, av,
+					     !(m->malformed || m->ambiguous ||
+					       m->decoded_otherwise ||
+					       fd != spool_fd(t->spool)));
 	}
 	for (size_t i = 0; i < n; i++)
 		scan_run_part_close(&rm, i);

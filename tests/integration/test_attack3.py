@@ -235,8 +235,6 @@ class BannedNameGapsAttack(AttackBase):
     """Files a mail program shows by name that the banned check never
     names."""
 
-    # Known gap, left to issue 18: uuencoded files in text (issue 18, item 5).
-    @unittest.expectedFailure
     def test_banned_name_in_an_inline_uuencoded_file(self):
         """ATTACK: "begin 644 invoice.exe" in a text/plain body is a file
         to Thunderbird (it lists it as an attachment and saves it under

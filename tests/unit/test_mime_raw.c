@@ -247,6 +247,32 @@ test_parts(void **state)
 }
 
 /*
+ * test_parts_2231_out_of_order - RFC 2231 pieces in any order are read
+ * as a mail program puts them together (GMime keeps "UTF-16LE''" and
+ * cuts at the first NUL: mime_names.h)
+ */
+static void
+test_parts_2231_out_of_order(void **state)
+{
+	static const char text[] = "From: a@example.org\r\n"
+				   "MIME-Version: 1.0\r\n"
+				   "Content-Type: application/octet-stream\r\n"
+				   "Content-Disposition: attachment;\r\n"
+				   " filename*1*=l%00.%00e%00x%00e%00;\r\n"
+				   " filename*0*=UTF-16LE''e%00v%00i%00\r\n"
+				   "\r\n"
+				   "data\r\n";
+	static const char *const names[] = {"UTF-16LE''el", "evil.exe", NULL};
+	struct txn *t = spooled(text, sizeof(text) - 1);
+
+	(void)state;
+	assert_int_equal(mime_raw_parts(t, &t->mime), 0);
+	assert_int_equal(t->mime.n_parts, 1);
+	assert_names(part_at(&t->mime, 0), names);
+	txn_free(&t);
+}
+
+/*
  * test_parts_quoted_and_straddling - a field quoted in text counts too
  * (more names, never fewer); a field across two reads of the spool
  */
@@ -345,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_parse_past_bounds),
 		cmocka_unit_test(test_parse_past_bounds_too_big),
 		cmocka_unit_test(test_parts),
+		cmocka_unit_test(test_parts_2231_out_of_order),
 		cmocka_unit_test(test_parts_quoted_and_straddling),
 		cmocka_unit_test(test_parts_bounded),
 	};

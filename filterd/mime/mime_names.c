@@ -1,0 +1,228 @@
+/*++
+/* NAME
+/*	mime_names 3
+/* SUMMARY
+/*	every file name a MIME part declares
+/* DESCRIPTION
+/*	See mime_names.h.
+/*--*/
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "mime_names.h"
+#include "util/pool.h"
+
+/* One piece of an RFC 2231 value: name*N= or name*N*= */
+struct mime_names_piece {
+	long n;
+	int extended; /* name*N*=: %XX encoded, the first with charset'lang' */
+	const char *v;
+	size_t len;
+};
+
+/* mime_names_cmp - pieces by number, then as they came (qsort) */
+static int
+mime_names_cmp(const void *a, const void *b)
+{
+	const struct mime_names_piece *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/*
+ * mime_names_params - the pieces of parameter key in a raw field value
+ * (folded, unparsed): name*N and name*N* only; how many
+ */
+static size_t
+mime_names_params(const char *s, const char *key, struct mime_names_piece *out,
+		  size_t max)
+{
+	size_t klen = strlen(key), n = 0;
+	int quoted = 0;
+
+	/* Past the type or disposition: the first ";" not quoted. */
+	for (; *s && (quoted || *s != ';'); s++)
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == '\\' && quoted && s[1])
+			s++;
+	while (*s == ';' && n < max) {
+		const char *name, *eq, *v;
+		size_t nlen, vlen;
+		char *end;
+		long num;
+
+		for (s++; g_ascii_isspace(*s); s++)
+			;
+		name = s;
+		while (*s && *s != '=' && *s != ';')
+			s++;
+		if (*s != '=')
+			continue;
+		eq = s;
+		nlen = (size_t)(eq - name);
+		while (nlen > 0 && g_ascii_isspace(name[nlen - 1]))
+			nlen--;
+		for (s++; g_ascii_isspace(*s); s++)
+			;
+		if (*s == '"') {
+			v = ++s;
+			while (*s && *s != '"')
+				s += s[0] == '\\' && s[1] ? 2 : 1;
+			vlen = (size_t)(s - v);
+			if (*s == '"')
+				s++;
+		} else {
+			v = s;
+			while (*s && *s != ';' && !g_ascii_isspace(*s))
+				s++;
+			vlen = (size_t)(s - v);
+		}
+		while (*s && *s != ';')
+			s++;
+		if (nlen < klen + 2 || g_ascii_strncasecmp(name, key, klen) ||
+		    name[klen] != '*' || !g_ascii_isdigit(name[klen + 1]))
+			continue;
+		num = strtol(name + klen + 1, &end, 10);
+		if (end == name + nlen) {
+			out[n++] = (struct mime_names_piece){num, 0, v, vlen};
+		} else if (end + 1 == name + nlen && *end == '*') {
+			out[n++] = (struct mime_names_piece){num, 1, v, vlen};
+		}
+	}
+	return n;
+}
+
+/* mime_names_hex - the value of a hex digit */
+static int
+mime_names_hex(char c)
+{
+	return g_ascii_isdigit(c) ? c - '0' : g_ascii_tolower(c) - 'a' + 10;
+}
+
+/* mime_names_2231 - see mime_names.h */
+const char *
+mime_names_2231(struct pool *pool, const char *raw, const char *key)
+{
+	size_t max = 1, n, len = 0;
+	struct mime_names_piece *pc;
+	char *buf, *cs = NULL, *utf8 = NULL;
+	const char *out;
+
+	for (const char *c = raw; *c; c++)
+		max += *c == ';';
+	pc = g_new(struct mime_names_piece, max);
+	if ((n = mime_names_params(raw, key, pc, max)) == 0) {
+		g_free(pc);
+		return NULL;
+	}
+	qsort(pc, n, sizeof(*pc), mime_names_cmp);
+	buf = g_malloc(strlen(raw) + 1);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = pc[i].v, *e = v + pc[i].len;
+
+		/* The first piece, when encoded: charset'language'value. */
+		if (i == 0 && pc[i].extended) {
+			const char *q1 = memchr(v, '\'', pc[i].len), *q2;
+
+			if (q1 && (q2 = memchr(q1 + 1, '\'', e - q1 - 1))) {
+				cs = g_strndup(v, (gsize)(q1 - v));
+				v = q2 + 1;
+			}
+		}
+		while (v < e) {
+			if (pc[i].extended && v[0] == '%' && e - v >= 3 &&
+			    g_ascii_isxdigit(v[1]) && g_ascii_isxdigit(v[2])) {
+				buf[len++] = (char)(mime_names_hex(v[1]) << 4 |
+						    mime_names_hex(v[2]));
+				v += 3;
+			} else {
+				if (!pc[i].extended && v[0] == '\\' &&
+				    v + 1 < e)
+					v++;
+				buf[len++] = *v++;
+			}
+		}
+	}
+	if (cs && *cs)
+		utf8 = g_convert(buf, (gssize)len, "UTF-8", cs, NULL, NULL,
+				 NULL);
+	if (utf8 == NULL)
+		buf[len] = '\0';
+	out = *(utf8 ? utf8 : buf) ? pool_strdup(pool, utf8 ? utf8 : buf)
+				   : NULL;
+	g_free(utf8);
+	g_free(cs);
+	g_free(buf);
+	g_free(pc);
+	return out;
+}
+
+/* mime_names_add - a name, unless empty or given already */
+static void
+mime_names_add(struct pool *pool, const char **out, size_t *n, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(out[i], v) == 0)
+			return;
+	out[(*n)++] = pool_strdup(pool, v);
+}
+
+/* mime_names - filename= then name=, decoded; none empty */
+size_t
+mime_names(struct pool *pool, void *object, const char ***names)
+{
+	GMimeObject *obj = GMIME_OBJECT(object);
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(
+		obj);
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeParamList *lists[] = {
+		cd ? g_mime_content_disposition_get_parameters(cd) : NULL,
+		g_mime_content_type_get_parameters(
+			g_mime_object_get_content_type(obj))};
+	static const char *const keys[] = {"filename", "name"};
+	static const char *const fields[] = {"Content-Disposition",
+					     "Content-Type"};
+	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+	const char **out;
+	size_t max = (size_t)nh, n = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
+		max += lists[i] ? (size_t)g_mime_param_list_length(lists[i])
+				: 0;
+	out = pool_alloc(pool, (max + 1) * sizeof(*out));
+	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
+		for (int j = 0;
+		     lists[i] && j < g_mime_param_list_length(lists[i]); j++) {
+			GMimeParam *pa = g_mime_param_list_get_parameter_at(
+				lists[i], j);
+
+			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
+					       keys[i]) == 0)
+				mime_names_add(pool, out, &n,
+					       g_mime_param_get_value(pa));
+		}
+		/* RFC 2231 continuations as they should be read (GMime:
+		 * mime_names.h), from each such field of the part. */
+		for (int j = 0; j < nh; j++) {
+			GMimeHeader *h = g_mime_header_list_get_header_at(hl,
+									  j);
+			const char *raw = g_mime_header_get_raw_value(h);
+
+			if (raw &&
+			    g_ascii_strcasecmp(g_mime_header_get_name(h),
+					       fields[i]) == 0 &&
+			    n < max)
+				mime_names_add(
+					pool, out, &n,
+					mime_names_2231(pool, raw, keys[i]));
+		}
+	}
+	*names = out;
+	return n;
+}

@@ -1,0 +1,62 @@
+#ifndef FILTERD_MIME_NAMES_H
+#define FILTERD_MIME_NAMES_H
+
+/*++
+/* NAME
+/*	mime_names 3h
+/* SUMMARY
+/*	every file name a MIME part declares
+/* SYNOPSIS
+/*	#include "mime/mime_names.h"
+/*
+/*	size_t	mime_names(struct pool *pool, void *object,
+/*			   const char ***names);
+/*
+/*	const char *mime_names_2231(struct pool *pool, const char *raw,
+/*				    const char *key);
+/* DESCRIPTION
+/*	mime_names() gives the file names GMime object object (a
+/*	GMimeObject) declares, as GMime decodes them: filename= of
+/*	Content-Disposition first, then name= of Content-Type; each given
+/*	as many times as it occurs (GMime keeps one value per occurrence),
+/*	the same value twice in a row once, empty values never. Mail
+/*	programs show and save a file by either, so the checks see all.
+/*
+/*	What GMime decodes (tests/unit/test_mime_names.c shows each form):
+/*	quoted strings with their backslash escapes; RFC 2047 encoded words,
+/*	quoted or not; RFC 2231 values (filename*=charset'lang'%XX) and
+/*	continuations (filename*0*=, filename*1*=), in any order; charsets
+/*	converted to UTF-8. GMime 3.2 does not decode continuations that
+/*	do not come in order (filename*1*= before filename*0*=) wholly: it
+/*	puts the pieces in order and decodes %XX, but keeps "charset'lang'"
+/*	at the start, does not convert, and cuts the value at a NUL (UTF-16).
+/*	So mime_names() reads the pieces of such values from the raw fields
+/*	too, decodes them itself, and gives the result after GMime's when
+/*	they differ: both are checked. A name given twice is given once. A
+/*	name
+/*	may hold any byte but NUL: CR, LF and
+/*	other controls decoded from %0D%0A reach the rules as they are, and
+/*	whoever shows a name escapes it (msg(3), safe_reply_text()).
+/*
+/*	mime_names_2231() reads parameter key of raw, the value of a
+/*	Content-Type or Content-Disposition field as the message has it
+/*	(folded lines and all), for RFC 2231 pieces (key*0*=, key*1=, in
+/*	any order, with gaps): put in order, %XX decoded, converted from the
+/*	first piece's charset to UTF-8 (its bytes kept when the charset is
+/*	unknown), cut at a NUL. It returns the name, in pool, or NULL when
+/*	key has no such pieces (or they make an empty name).
+/*
+/*	Memory: *names and the names are allocated in pool, as long as
+/*	it; the object is only read. Returns how many names there are;
+/*	*names is an array of that many plus one.
+/*--*/
+
+#include <stddef.h>
+
+struct pool;
+
+size_t mime_names(struct pool *pool, void *object, const char ***names);
+const char *mime_names_2231(struct pool *pool, const char *raw,
+			    const char *key);
+
+#endif
