@@ -984,24 +984,35 @@ conf_print_opt(FILE *fp, cfg_opt_t *opt, const char *section, int indent)
 		cfg_opt_print_indent(opt, fp, indent);
 }
 
-/* conf_print_defaults - every option, documented, with its default */
+/*
+ * conf_print_defaults - every option, documented, with its default; then
+ * the keys of each section (what filterd.conf(5) lists). A section's keys
+ * are printed from an instance of it, parsed with nothing set, so that
+ * they show their defaults (a section's template holds none).
+ */
 void
 conf_print_defaults(FILE *fp)
 {
+	static const char *const sections[] = {"listen", "bank", "clamav",
+					       "spamd", "sql"};
 	cfg_t *cfg = conf_init_cfg();
-	static const char *const sections[] = {"listen", "bank"};
+	cfg_t *each = conf_init_cfg();
 
 	if (cfg_parse_buf(cfg, "") != CFG_SUCCESS)
 		msg_panic("conf_print_defaults: defaults do not parse");
+	if (cfg_parse_buf(each, "listen \"127.0.0.1:10024\" {} bank default {}"
+				"clamav {} spamd {} sql {}") != CFG_SUCCESS)
+		msg_panic("conf_print_defaults: empty sections do not parse");
 	for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
 		conf_print_opt(fp, opt, NULL, 0);
-	for (size_t s = 0; s < 2; s++) {
-		cfg_opt_t *sec = cfg_getopt(cfg, sections[s]);
+	for (size_t s = 0; s < sizeof(sections) / sizeof(*sections); s++) {
+		cfg_t *sec = cfg_getnsec(each, sections[s], 0);
 
 		fprintf(fp, "\n# %s section keys:\n", sections[s]);
-		for (cfg_opt_t *opt = sec->subopts; opt->name; opt++)
+		for (cfg_opt_t *opt = sec->opts; opt->name; opt++)
 			conf_print_opt(fp, opt, sections[s], 4);
 	}
+	cfg_free(each);
 	cfg_free(cfg);
 }
 

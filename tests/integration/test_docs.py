@@ -3,7 +3,11 @@
 The policy bank keys are one X-macro list in the code (conf_bank_keys.h),
 printed by `filterd -d`; policy-banks/README.md documents each in a table.
 A key added to the code without its row, or a row for a key that is gone,
-fails here."""
+fails here.
+
+filterd.conf(5) is made at build time from `filterd -d`
+(contrib/man/gen-conf-man): every key the parser knows, in every section,
+must be in it."""
 
 import os
 import re
@@ -44,6 +48,47 @@ class DocsTest(unittest.TestCase):
         readme = bank_keys_of_readme()
         self.assertGreater(len(code), 20, code)
         self.assertEqual(sorted(readme), sorted(code))
+
+
+# Every section once, so that `filterd -n` prints every key of each.
+ALL_SECTIONS = """
+clamav { database = "/nonexistent" }
+spamd { address = "127.0.0.1:783" }
+sql { storage = {"mysql://u:p@127.0.0.1/x"} }
+listen "127.0.0.1:10024" { protocol = smtp  bank = default }
+bank default { forward = {"127.0.0.1:10025"} }
+"""
+
+
+def keys_of_parser(tmp):
+    """Every key the parser has: `filterd -n` on a file with every section
+    prints each section whole; `filterd -d` the top-level keys."""
+    path = os.path.join(tmp, "all.conf")
+    with open(path, "w") as f:
+        f.write(ALL_SECTIONS)
+    keys = set()
+    for argv in ([h.filterd_bin(), "-n", "-c", path], [h.filterd_bin(), "-d"]):
+        out = h.run(argv, timeout=20, check=True).stdout.decode()
+        keys.update(re.findall(r"^\s*(?:# ?)?([a-z_][a-z0-9_]*)"
+                               r"(?: ?= ?| \(no default\)$)", out, re.M))
+    return keys
+
+
+def man_page():
+    """The filterd.conf(5) of this build."""
+    build = os.path.dirname(os.path.dirname(h.filterd_bin()))
+    with open(os.path.join(build, "man", "filterd.conf.5")) as f:
+        return f.read()
+
+
+class ManPageTest(unittest.TestCase):
+
+    def test_every_key_is_in_filterd_conf_5(self):
+        with h.TempDir() as tmp:
+            keys = keys_of_parser(tmp.path)
+        self.assertIn("database", keys)
+        listed = set(re.findall(r"^\.It Cm (\w+)$", man_page(), re.M))
+        self.assertEqual(sorted(keys - listed), [])
 
 
 if __name__ == "__main__":
