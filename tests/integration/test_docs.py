@@ -7,7 +7,8 @@ fails here.
 
 filterd.conf(5) is made at build time from `filterd -d`
 (contrib/man/gen-conf-man): every key the parser knows, in every section,
-must be in it."""
+must be in it. README's migration example (contrib/migrate/) is quoted
+from its files, and its filterd.conf passes `filterd -t`."""
 
 import os
 import re
@@ -89,6 +90,41 @@ class ManPageTest(unittest.TestCase):
         self.assertIn("database", keys)
         listed = set(re.findall(r"^\.It Cm (\w+)$", man_page(), re.M))
         self.assertEqual(sorted(keys - listed), [])
+
+
+MIGRATE = os.path.join(h.REPO, "contrib", "migrate")
+
+
+class MigrationExampleTest(unittest.TestCase):
+    """README's "Migrating from amavisd-new" quotes contrib/migrate/ whole,
+    and the filterd.conf there is one filterd -t passes (with a test
+    signature database in place of /var/lib/clamav, which this host may
+    not have)."""
+
+    def test_readme_quotes_the_files(self):
+        with open(os.path.join(h.REPO, "README.md")) as f:
+            readme = f.read()
+        for name in ("amavisd.conf", "filterd.conf"):
+            with open(os.path.join(MIGRATE, name)) as f:
+                text = f.read()
+            self.assertTrue("\n```\n" + text + "```\n" in readme,
+                            "README does not quote contrib/migrate/" + name)
+
+    def test_filterd_conf_passes_t(self):
+        with open(os.path.join(MIGRATE, "filterd.conf")) as f:
+            text = f.read()
+        self.assertIn('database = "/var/lib/clamav"', text)
+        with h.TempDir() as tmp:
+            db = os.path.join(tmp.path, "clamav")
+            os.mkdir(db)
+            with open(os.path.join(db, "test.hdb"), "w") as f:
+                f.write("44d88612fea8a8f36de82e1278abb02f:68:"
+                        "Eicar-Test-Signature\n")
+            conf = os.path.join(tmp.path, "filterd.conf")
+            with open(conf, "w") as f:
+                f.write(text.replace('"/var/lib/clamav"', '"%s"' % db))
+            p = h.run([h.filterd_bin(), "-t", "-c", conf], timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
