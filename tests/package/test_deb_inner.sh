@@ -90,6 +90,14 @@ grep -qx 'ExecStart=/usr/sbin/filterd -f -c /etc/filterd/filterd.conf' \
 	/lib/systemd/system/filterd.service || fail "the unit's ExecStart"
 [ -L /etc/systemd/system/multi-user.target.wants/filterd.service ] ||
 	fail "filterd.service is not enabled"
+# Not started on install (an upgrade only try-restarts a running one);
+# stopped on removal.
+! grep -Eq 'deb-systemd-invoke +(start|restart) ' /var/lib/dpkg/info/filterd.postinst ||
+	fail "the postinst starts filterd"
+grep -q 'deb-systemd-invoke try-restart' /var/lib/dpkg/info/filterd.postinst ||
+	fail "an upgrade does not restart a running filterd"
+grep -q 'deb-systemd-invoke stop filterd.service' /var/lib/dpkg/info/filterd.prerm ||
+	fail "removal does not stop filterd"
 if command -v systemd-analyze >/dev/null; then
 	systemd-analyze verify /lib/systemd/system/filterd.service ||
 		fail "systemd-analyze verify filterd.service"
