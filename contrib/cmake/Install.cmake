@@ -42,7 +42,8 @@ add_custom_command(OUTPUT ${filterd_conf_out}
 # that the page lists exactly the keys of the binary it comes with.
 set(filterd_conf_man ${CMAKE_BINARY_DIR}/man/filterd.conf.5)
 add_custom_command(OUTPUT ${filterd_conf_man}
-  COMMAND sh ${PROJECT_SOURCE_DIR}/contrib/man/gen-conf-man
+  COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=0
+    sh ${PROJECT_SOURCE_DIR}/contrib/man/gen-conf-man
     $<TARGET_FILE:filterd> ${PROJECT_SOURCE_DIR}/contrib/man/filterd.conf.5.in
     ${filterd_conf_man}
   DEPENDS filterd ${PROJECT_SOURCE_DIR}/contrib/man/gen-conf-man
@@ -71,5 +72,8 @@ install(FILES ${filterd_conf_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES ${PROJECT_SOURCE_DIR}/contrib/man/filterd.8
   ${PROJECT_SOURCE_DIR}/contrib/man/filterd-nanny.8
   ${PROJECT_SOURCE_DIR}/contrib/man/filterd-sql.8
-  ${PROJECT_SOURCE_DIR}/contrib/man/filterd-snmp.8
   DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+if(WITH_SNMP)
+  install(FILES ${PROJECT_SOURCE_DIR}/contrib/man/filterd-snmp.8
+    DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+endif()

@@ -99,6 +99,12 @@ unshare --mount --propagation private sh -eu -c '
 	w=$1
 	mount -t tmpfs tmpfs "$w/ovl"
 	mkdir "$w/ovl/upper" "$w/ovl/work"
+	# A fresh server has no /etc/filterd or /var/lib/filterd; the
+	# host may (the test suite writes to the default quarantine_dir
+	# while this runs): whiteouts hide them, whatever the host does.
+	mkdir -p "$w/ovl/upper/etc" "$w/ovl/upper/var/lib"
+	mknod "$w/ovl/upper/etc/filterd" c 0 0
+	mknod "$w/ovl/upper/var/lib/filterd" c 0 0
 	mount -t overlay overlay \
 		-o "lowerdir=/,upperdir=$w/ovl/upper,workdir=$w/ovl/work" "$w/root"
 	mount --rbind /dev "$w/root/dev"

@@ -10,12 +10,14 @@ fail() {
 	exit 1
 }
 
-# A fresh server: no filterd user and no filterd directories yet (the
-# host's test suite may have made them), a clamav group as clamav-freshclam makes it, and a signature
-# database where freshclam keeps it (EICAR's md5).
+# A fresh server: no filterd user yet (the host's test suite may have
+# made one; test_deb.sh hid the host's /etc/filterd and /var/lib/filterd),
+# a clamav group as clamav-freshclam makes it, and a signature database
+# where freshclam keeps it (EICAR's md5).
+[ ! -e /etc/filterd ] && [ ! -e /var/lib/filterd ] ||
+	fail "the host's filterd directories show through"
 sed -i '/^filterd:/d' /etc/passwd /etc/shadow /etc/group /etc/gshadow
 sed -i 's/\([:,]\)filterd\(,\|$\)/\1/; s/,$//' /etc/group /etc/gshadow
-rm -rf /etc/filterd /var/lib/filterd /run/filterd
 getent group clamav >/dev/null || groupadd --system clamav
 mkdir -p /var/lib/clamav
 echo "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature" \
@@ -64,6 +66,13 @@ for d in /var/lib/filterd /var/lib/filterd/quarantine; do
 done
 [ "$(stat -c '%U %a' /run/filterd)" = "root 755" ] ||
 	fail "tmpfiles.d did not make /run/filterd"
+# Every directory default of filterd -d has its tmpfiles.d line.
+dirs=$(/usr/sbin/filterd -d | sed -n 's/^[a-z_]*_dir="\(\/[^"]*\)"$/\1/p')
+[ -n "$dirs" ] || fail "filterd -d shows no *_dir default"
+for d in $dirs; do
+	grep -Eq "^d $d " /usr/lib/tmpfiles.d/filterd.conf ||
+		fail "no tmpfiles.d line for $d"
+done
 
 # Every file under /etc/filterd is a conffile.
 dpkg-query --control-show filterd conffiles | sed 's/^ *//' | sort >/tmp/conffiles
