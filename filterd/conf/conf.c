@@ -1037,27 +1037,30 @@ conf_print_opt(FILE *fp, cfg_opt_t *opt, const char *section, int indent)
 		cfg_opt_print_indent(opt, fp, indent);
 }
 
-/* conf_print_defaults - every option, documented, with its default */
+/*
+ * conf_print_defaults - every option, documented, with its default; then
+ * the keys of each section (what filterd.conf(5) lists). A section's keys
+ * are printed from an instance of it, parsed with nothing set, so that
+ * they show their defaults (a section's template holds none).
+ */
 void
 conf_print_defaults(FILE *fp)
 {
+	static const char *const sections[] = {"listen", "bank", "clamav",
+					       "spamd", "sql"};
 	cfg_t *cfg = conf_init_cfg();
-	static const char *const sections[] = {"clamav", "spamd", "sql",
-					       "listen", "bank"};
 
-	/* One listen section, so that its keys show their defaults. */
-	if (cfg_parse_buf(cfg, "listen \"127.0.0.1:10024\" {}") != CFG_SUCCESS)
+	/* Each section once, so that its keys show their defaults. */
+	if (cfg_parse_buf(cfg, "listen \"127.0.0.1:10024\" {} bank default {}"
+			       "clamav {} spamd {} sql {}") != CFG_SUCCESS)
 		msg_panic("conf_print_defaults: defaults do not parse");
 	for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
 		conf_print_opt(fp, opt, NULL, 0);
 	for (size_t s = 0; s < sizeof(sections) / sizeof(*sections); s++) {
-		cfg_opt_t *sec = cfg_getopt(cfg, sections[s]);
-		/* Defaults are in an instance; a bank's keys have none. */
-		cfg_t *one = cfg_opt_size(sec) ? cfg_opt_getnsec(sec, 0) : NULL;
+		cfg_t *sec = cfg_getnsec(cfg, sections[s], 0);
 
 		fprintf(fp, "\n# %s section keys:\n", sections[s]);
-		for (cfg_opt_t *opt = one ? one->opts : sec->subopts; opt->name;
-		     opt++)
+		for (cfg_opt_t *opt = sec->opts; opt->name; opt++)
 			conf_print_opt(fp, opt, sections[s], 4);
 	}
 	cfg_free(cfg);

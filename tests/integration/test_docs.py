@@ -4,8 +4,14 @@ The policy bank keys are one X-macro list in the code (conf_bank_keys.h),
 printed by `filterd -d`; policy-banks/README.md documents each in a table.
 A key added to the code without its row, or a row for a key that is gone,
 fails here. README's quick test (a sink and smtp-source around filterd) is
-run as written, on ports of its own. contrib/filterd.conf says that every value it has commented
-out is the built-in default: each is compared with `filterd -d`."""
+run as written, on ports of its own. contrib/filterd.conf says that every
+value it has commented out is the built-in default: each is compared with
+`filterd -d`.
+
+filterd.conf(5) is made at build time from `filterd -d`
+(contrib/man/gen-conf-man): every key the parser knows, in every section,
+must be in it. README's migration example (contrib/migrate/) is quoted
+from its files, and its filterd.conf passes `filterd -t`."""
 
 import os
 import re
@@ -136,6 +142,82 @@ class QuickTest(h.PeerTestCase):
         self.assertTrue(fd.wait_messages(int(m.group(1))), fd.log_text())
         self.assertTrue(all(l.passed for l in fd.message_lines()),
                         fd.log_text())
+
+
+# Every section once, so that `filterd -n` prints every key of each.
+ALL_SECTIONS = """
+clamav { database = "/nonexistent" }
+spamd { address = "127.0.0.1:783" }
+sql { storage = {"mysql://u:p@127.0.0.1/x"} }
+listen "127.0.0.1:10024" { protocol = smtp  bank = default }
+bank default { forward = {"127.0.0.1:10025"} }
+"""
+
+
+def keys_of_parser(tmp):
+    """Every key the parser has: `filterd -n` on a file with every section
+    prints each section whole; `filterd -d` the top-level keys."""
+    path = os.path.join(tmp, "all.conf")
+    with open(path, "w") as f:
+        f.write(ALL_SECTIONS)
+    keys = set()
+    for argv in ([h.filterd_bin(), "-n", "-c", path], [h.filterd_bin(), "-d"]):
+        out = h.run(argv, timeout=20, check=True).stdout.decode()
+        keys.update(re.findall(r"^\s*(?:# ?)?([a-z_][a-z0-9_]*)"
+                               r"(?: ?= ?| \(no default\)$)", out, re.M))
+    return keys
+
+
+def man_page():
+    """The filterd.conf(5) of this build."""
+    build = os.path.dirname(os.path.dirname(h.filterd_bin()))
+    with open(os.path.join(build, "man", "filterd.conf.5")) as f:
+        return f.read()
+
+
+class ManPageTest(unittest.TestCase):
+
+    def test_every_key_is_in_filterd_conf_5(self):
+        with h.TempDir() as tmp:
+            keys = keys_of_parser(tmp.path)
+        self.assertIn("database", keys)
+        listed = set(re.findall(r"^\.It Cm (\w+)$", man_page(), re.M))
+        self.assertEqual(sorted(keys - listed), [])
+
+
+MIGRATE = os.path.join(h.REPO, "contrib", "migrate")
+
+
+class MigrationExampleTest(unittest.TestCase):
+    """README's "Migrating from amavisd-new" quotes contrib/migrate/ whole,
+    and the filterd.conf there is one filterd -t passes (with a test
+    signature database in place of /var/lib/clamav, which this host may
+    not have)."""
+
+    def test_readme_quotes_the_files(self):
+        with open(os.path.join(h.REPO, "README.md")) as f:
+            readme = f.read()
+        for name in ("amavisd.conf", "filterd.conf"):
+            with open(os.path.join(MIGRATE, name)) as f:
+                text = f.read()
+            self.assertTrue("\n```\n" + text + "```\n" in readme,
+                            "README does not quote contrib/migrate/" + name)
+
+    def test_filterd_conf_passes_t(self):
+        with open(os.path.join(MIGRATE, "filterd.conf")) as f:
+            text = f.read()
+        self.assertIn('database = "/var/lib/clamav"', text)
+        with h.TempDir() as tmp:
+            db = os.path.join(tmp.path, "clamav")
+            os.mkdir(db)
+            with open(os.path.join(db, "test.hdb"), "w") as f:
+                f.write("44d88612fea8a8f36de82e1278abb02f:68:"
+                        "Eicar-Test-Signature\n")
+            conf = os.path.join(tmp.path, "filterd.conf")
+            with open(conf, "w") as f:
+                f.write(text.replace('"/var/lib/clamav"', '"%s"' % db))
+            p = h.run([h.filterd_bin(), "-t", "-c", conf], timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":

@@ -275,12 +275,13 @@ class SnmpTest(unittest.TestCase):
 
 
 class InstalledMibTest(unittest.TestCase):
-    """README's snmpwalk line names the MIB where cmake --install puts
-    it, and an object the MIB has."""
+    """README's snmpwalk line names the MIB where the package puts it
+    (cmake --install with prefix /usr; here a temporary prefix), and an
+    object the MIB has."""
 
     SNMPTRANSLATE = shutil.which("snmptranslate") or "/usr/bin/snmptranslate"
-    README_MIB = ("-M +/usr/local/share/filterd/mib:"
-                  "/usr/local/share/filterd/mib/ietf -m +FILTERD-MIB")
+    README_MIB = ("-M +/usr/share/filterd/mib:"
+                  "/usr/share/filterd/mib/ietf -m +FILTERD-MIB")
 
     def test_readme_path_is_installed(self):
         with open(os.path.join(h.REPO, "README.md")) as f:
@@ -292,7 +293,7 @@ class InstalledMibTest(unittest.TestCase):
             p = h.run(["cmake", "--install", build, "--prefix", tmp.path],
                       timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            mibs = self.README_MIB.replace("/usr/local", tmp.path).split()
+            mibs = self.README_MIB.replace("/usr", tmp.path).split()
             p = h.run([self.SNMPTRANSLATE] + mibs +
                       ["-On", "FILTERD-MIB::filterdMIB"], timeout=20)
             self.assertEqual((p.returncode, p.stdout.decode().strip()),
