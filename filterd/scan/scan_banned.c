@@ -27,15 +27,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
 #include "scan_sniff.h"
+#include "scan_zipdir.h"
 #include "txn/txn.h"
 #include "util/msg.h"
 #include "util/re.h"
+#include "util/safe.h"
 
 /* Why something was not checked: our text, never the message's. */
 #define BANNED_ENCRYPTED "encrypted archive"
@@ -74,6 +77,19 @@ banned_name(struct banned *b, const char *name)
 	return banned_any(b, &v->banned_filename, name) ||
 	       (v->banned_double_extension &&
 		re_match(b->ck->double_ext, b->rc, name, strlen(name)) == 1);
+}
+
+/*
+ * banned_utf8 - a member's name, in whatever charset, as UTF-8 to match
+ * (util/safe.h: bytes that are not UTF-8 escaped), in the pool
+ */
+static const char *
+banned_utf8(struct banned *b, const char *name, size_t len)
+{
+	char *out = pool_alloc(b->t->pool, 4 * len + 1);
+
+	safe_name_text(out, 4 * len + 1, name, len);
+	return out;
 }
 
 /* banned_detected - the MIME type libmagic sees in some content */
@@ -315,6 +331,70 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 	return banned_going(b);
 }
 
+/* State of the zip names pass over one archive. */
+struct banned_zip {
+	struct banned *b;
+	const char *path;
+};
+
+/* banned_zip_name - one name a zip gives a member; 1 when banned */
+static int
+banned_zip_name(void *ctx, const char *name, size_t len,
+		enum scan_zipdir_from from)
+{
+	struct banned_zip *z = ctx;
+	const char *utf8 = banned_utf8(z->b, name, len);
+
+	(void)from;
+	if (!banned_name(z->b, utf8))
+		return 0;
+	banned_found(z->b, pool_printf(z->b->t->pool, "%s,%s", z->path, utf8));
+	return 1;
+}
+
+/*
+ * banned_zip - the names of a zip's members that libarchive does not
+ * report: its central directory's, and Unicode Path fields (it reports
+ * one name of each member); 0 ends the walk
+ */
+static int
+banned_zip(struct banned *b, int fd, const char *path)
+{
+	struct banned_zip z = {b, path};
+	long left = b->t->conf->max_archive_files - b->members;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		banned_error(b, "cannot read a temporary file");
+		return 0;
+	}
+	switch (scan_zipdir_names(fd, st.st_size, left, banned_zip_name, &z)) {
+	case SCAN_ZIPDIR_OK:
+		return 1;
+	case SCAN_ZIPDIR_STOP:
+		return 0;
+	case SCAN_ZIPDIR_MANY:
+		banned_unchecked(b, "archive members exceed max_archive_files");
+		return 0;
+	case SCAN_ZIPDIR_BAD:
+		/* The names a program would list cannot be read. */
+		banned_unchecked(b, BANNED_BROKEN);
+		return 0;
+	default:
+		banned_error(b, "cannot read a temporary file");
+		return 0;
+	}
+}
+
+/* banned_is_zip - is the archive a zip, as it is stored? */
+static int
+banned_is_zip(struct archive *a)
+{
+	return (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+		       ARCHIVE_FORMAT_ZIP &&
+	       archive_filter_count(a) < 2;
+}
+
 /* banned_why - why a walk stopped: encryption, or otherwise */
 static const char *
 banned_why(struct archive *a, const char *otherwise)
@@ -335,6 +415,7 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	locale_t was = (locale_t)0;
+	int zipped = 0; /* the zip names pass is done */
 
 	if (b->ck->utf8)
 		was = uselocale(b->ck->utf8);
@@ -356,10 +437,19 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r != ARCHIVE_OK) {
-			/* Corrupt, truncated, encrypted headers, ... */
+		/*
+		 * A warning leaves a member to read: a name that is not in
+		 * the charset the archive says, say. Corrupt, truncated,
+		 * encrypted headers, a header skipped: the walk stops.
+		 */
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			banned_unchecked(b, banned_why(a, BANNED_BROKEN));
 			break;
+		}
+		if (!zipped && banned_is_zip(a)) {
+			zipped = 1;
+			if (!banned_zip(b, fd, path))
+				break;
 		}
 		if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
 			name = NULL; /* "data": no name of its own */
@@ -367,10 +457,15 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 			   (name = archive_entry_pathname(e)) == NULL) {
 			banned_unchecked(b, "archive member without a name");
 			continue;
+		} else {
+			name = banned_utf8(b, name, strlen(name));
 		}
 		if (!banned_member(b, a, e, name, path, depth))
 			break;
 	}
+	/* An empty zip by its directory: what does it list? */
+	if (!zipped && banned_going(b) && banned_is_zip(a))
+		banned_zip(b, fd, path);
 done:
 	archive_read_free(a);
 	if (b->ck->utf8)

@@ -1,0 +1,306 @@
+/*++
+/* NAME
+/*	scan_zipdir 3
+/* SUMMARY
+/*	every name a zip gives each of its members
+/* DESCRIPTION
+/*	See scan_zipdir.h. APPNOTE.TXT (PKWARE) sections 4.3.7 (local
+/*	header), 4.3.12 (central directory entry), 4.3.14 to 4.3.16 (zip64
+/*	and plain end records), 4.5.3 (zip64 extra field) and 4.6.9
+/*	(Info-ZIP Unicode Path). Every number read from the file is checked
+/*	against the bytes that are there before anything is read with it.
+/*--*/
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scan_zipdir.h"
+#include "util/xalloc.h"
+
+#define ZIP_EOCD_SIG 0x06054b50u
+#define ZIP_EOCD_LEN 22
+#define ZIP_EOCD_SEARCH (ZIP_EOCD_LEN + 65535)
+#define ZIP_LOC64_SIG 0x07064b50u
+#define ZIP_LOC64_LEN 20
+#define ZIP_EOCD64_SIG 0x06064b50u
+#define ZIP_EOCD64_LEN 56
+#define ZIP_CENTRAL_SIG 0x02014b50u
+#define ZIP_CENTRAL_LEN 46
+#define ZIP_LOCAL_SIG 0x04034b50u
+#define ZIP_LOCAL_LEN 30
+#define ZIP_EXTRA_ZIP64 0x0001
+#define ZIP_EXTRA_UPATH 0x7075
+#define ZIP_FIELDS_MAX (2 * 65535) /* a name and an extra field */
+
+/* zip_u16 - a little-endian 16-bit number */
+static unsigned
+zip_u16(const unsigned char *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+/* zip_u32 - a little-endian 32-bit number */
+static uint32_t
+zip_u32(const unsigned char *p)
+{
+	return (uint32_t)zip_u16(p) | (uint32_t)zip_u16(p + 2) << 16;
+}
+
+/* zip_u64 - a little-endian 64-bit number */
+static uint64_t
+zip_u64(const unsigned char *p)
+{
+	return (uint64_t)zip_u32(p) | (uint64_t)zip_u32(p + 4) << 32;
+}
+
+/* zip_read - len bytes at off, all of them; 0, -1 (errno), 1 short */
+static int
+zip_read(int fd, void *buf, size_t len, off_t off)
+{
+	char *b = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, b, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return 1;
+		b += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * zip_upath - the Unicode Path field in extra[0, len), or NULL; a cut
+ * short field list ends the search (no program reads past it)
+ */
+static const unsigned char *
+zip_upath(const unsigned char *extra, size_t len, size_t *plen)
+{
+	for (size_t i = 0; i + 4 <= len;) {
+		unsigned id = zip_u16(extra + i), sz = zip_u16(extra + i + 2);
+
+		if (i + 4 + sz > len)
+			return NULL;
+		/* Version 1, the name's CRC-32, then the UTF-8 name. */
+		if (id == ZIP_EXTRA_UPATH && sz >= 5 && extra[i + 4] == 1) {
+			*plen = sz - 5;
+			return extra + i + 9;
+		}
+		i += 4 + sz;
+	}
+	return NULL;
+}
+
+/*
+ * zip_local_offset - where an entry's local header is: its own field,
+ * or the zip64 extra field's value when that field says 0xffffffff;
+ * -1 when the zip64 field is missing or short
+ */
+static int64_t
+zip_local_offset(const unsigned char *h, const unsigned char *extra, size_t len)
+{
+	uint32_t off = zip_u32(h + 42);
+	size_t skip = 0;
+
+	if (off != 0xffffffffu)
+		return off;
+	/* The zip64 field holds only what the entry says 0xffffffff for,
+	 * in this order: uncompressed size, compressed size, offset. */
+	if (zip_u32(h + 24) == 0xffffffffu)
+		skip += 8;
+	if (zip_u32(h + 20) == 0xffffffffu)
+		skip += 8;
+	for (size_t i = 0; i + 4 <= len;) {
+		unsigned id = zip_u16(extra + i), sz = zip_u16(extra + i + 2);
+
+		if (i + 4 + sz > len)
+			return -1;
+		if (id == ZIP_EXTRA_ZIP64) {
+			if (skip + 8 > sz)
+				return -1;
+			return (int64_t)(zip_u64(extra + i + 4 + skip) &
+					 INT64_MAX);
+		}
+		i += 4 + sz;
+	}
+	return -1;
+}
+
+/* The names of one entry, to tell those already given. */
+struct zip_names {
+	const unsigned char *name[4];
+	size_t len[4];
+	int n;
+};
+
+/* zip_give - a name not given yet for this entry to each(); its result */
+static int
+zip_give(struct zip_names *seen, const unsigned char *name, size_t len,
+	 enum scan_zipdir_from from,
+	 int (*each)(void *, const char *, size_t, enum scan_zipdir_from),
+	 void *ctx)
+{
+	for (int i = 0; i < seen->n; i++)
+		if (seen->len[i] == len &&
+		    memcmp(seen->name[i], name, len) == 0)
+			return 0;
+	seen->name[seen->n] = name;
+	seen->len[seen->n++] = len;
+	return each(ctx, (const char *)name, len, from);
+}
+
+/*
+ * zip_directory - where the central directory lies, [*start, *end),
+ * and how far offsets in it are moved (data before the zip); 0, or a
+ * status
+ */
+static enum scan_zipdir_status
+zip_directory(int fd, off_t size, unsigned char *buf, off_t *start, off_t *end,
+	      int64_t *shift)
+{
+	size_t len = size < ZIP_EOCD_SEARCH ? (size_t)size : ZIP_EOCD_SEARCH;
+	off_t from = size - (off_t)len, eocd = -1, dir_end;
+	uint64_t cd_size, cd_off;
+	unsigned char *e;
+	int r;
+
+	if (len < ZIP_EOCD_LEN)
+		return SCAN_ZIPDIR_BAD;
+	if ((r = zip_read(fd, buf, len, from)) != 0)
+		return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+	/* The last record in the file, as unzip takes it. */
+	for (size_t i = len - ZIP_EOCD_LEN + 1; i-- > 0;)
+		if (zip_u32(buf + i) == ZIP_EOCD_SIG) {
+			eocd = from + (off_t)i;
+			break;
+		}
+	if (eocd < 0)
+		return SCAN_ZIPDIR_BAD;
+	e = buf + (eocd - from);
+	cd_size = zip_u32(e + 12);
+	cd_off = zip_u32(e + 16);
+	dir_end = eocd;
+	if ((zip_u16(e + 10) == 0xffff || cd_size == 0xffffffffu ||
+	     cd_off == 0xffffffffu) &&
+	    eocd - from >= ZIP_LOC64_LEN &&
+	    zip_u32(e - ZIP_LOC64_LEN) == ZIP_LOC64_SIG) {
+		unsigned char z[ZIP_EOCD64_LEN];
+		uint64_t at = zip_u64(e - ZIP_LOC64_LEN + 8);
+
+		/* The zip64 record, where the locator says (moved too). */
+		if (size < ZIP_EOCD64_LEN ||
+		    at > (uint64_t)size - ZIP_EOCD64_LEN)
+			return SCAN_ZIPDIR_BAD;
+		if ((r = zip_read(fd, z, sizeof(z), (off_t)at)) != 0)
+			return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+		if (zip_u32(z) != ZIP_EOCD64_SIG)
+			return SCAN_ZIPDIR_BAD;
+		cd_size = zip_u64(z + 40);
+		cd_off = zip_u64(z + 48);
+		dir_end = (off_t)at;
+	}
+	if (cd_size > (uint64_t)dir_end)
+		return SCAN_ZIPDIR_BAD;
+	*start = dir_end - (off_t)cd_size;
+	*end = dir_end;
+	/* Data before the zip (a self-extractor) moves every offset. */
+	if (cd_off > (uint64_t)*start)
+		return SCAN_ZIPDIR_BAD;
+	*shift = (int64_t)*start - (int64_t)cd_off;
+	return SCAN_ZIPDIR_OK;
+}
+
+/* scan_zipdir_names - see scan_zipdir.h */
+enum scan_zipdir_status
+scan_zipdir_names(int fd, off_t size, long max_entries,
+		  int (*each)(void *ctx, const char *name, size_t len,
+			      enum scan_zipdir_from from),
+		  void *ctx)
+{
+	/* Room for the end record search, or one entry and its header. */
+	unsigned char *buf = xmalloc(2 * ZIP_FIELDS_MAX + ZIP_EOCD_SEARCH);
+	unsigned char *loc = buf + ZIP_FIELDS_MAX;
+	enum scan_zipdir_status st;
+	off_t at, end;
+	int64_t shift;
+	long entries = 0;
+	int r;
+
+	if ((st = zip_directory(fd, size, buf, &at, &end, &shift)) != 0)
+		goto done;
+	while (at < end) {
+		unsigned char h[ZIP_CENTRAL_LEN], l[ZIP_LOCAL_LEN];
+		struct zip_names seen = {{0}, {0}, 0};
+		const unsigned char *up;
+		size_t n, x, c, ln, lx, upl;
+		int64_t local;
+
+		st = SCAN_ZIPDIR_BAD;
+		if (end - at < ZIP_CENTRAL_LEN)
+			goto done;
+		if ((r = zip_read(fd, h, sizeof(h), at)) != 0)
+			goto short_read;
+		if (zip_u32(h) != ZIP_CENTRAL_SIG)
+			goto done;
+		n = zip_u16(h + 28);
+		x = zip_u16(h + 30);
+		c = zip_u16(h + 32);
+		if ((off_t)(ZIP_CENTRAL_LEN + n + x + c) > end - at)
+			goto done;
+		if (++entries > max_entries) {
+			st = SCAN_ZIPDIR_MANY;
+			goto done;
+		}
+		if ((r = zip_read(fd, buf, n + x, at + ZIP_CENTRAL_LEN)) != 0)
+			goto short_read;
+		at += (off_t)(ZIP_CENTRAL_LEN + n + x + c);
+		/* Its local header, moved as the directory is. */
+		if ((local = zip_local_offset(h, buf + n, x)) < 0 ||
+		    local + shift < 0 ||
+		    local + shift > (int64_t)size - ZIP_LOCAL_LEN)
+			goto done;
+		if ((r = zip_read(fd, l, sizeof(l), (off_t)(local + shift))) !=
+		    0)
+			goto short_read;
+		if (zip_u32(l) != ZIP_LOCAL_SIG)
+			goto done;
+		ln = zip_u16(l + 26);
+		lx = zip_u16(l + 28);
+		if (local + shift + ZIP_LOCAL_LEN + (int64_t)(ln + lx) >
+		    (int64_t)size)
+			goto done;
+		if ((r = zip_read(fd, loc, ln + lx,
+				  (off_t)(local + shift + ZIP_LOCAL_LEN))) != 0)
+			goto short_read;
+		st = SCAN_ZIPDIR_STOP;
+		if (zip_give(&seen, buf, n, SCAN_ZIPDIR_CENTRAL, each, ctx))
+			goto done;
+		if ((up = zip_upath(buf + n, x, &upl)) != NULL &&
+		    zip_give(&seen, up, upl, SCAN_ZIPDIR_CENTRAL_UNICODE, each,
+			     ctx))
+			goto done;
+		if (zip_give(&seen, loc, ln, SCAN_ZIPDIR_LOCAL, each, ctx))
+			goto done;
+		if ((up = zip_upath(loc + ln, lx, &upl)) != NULL &&
+		    zip_give(&seen, up, upl, SCAN_ZIPDIR_LOCAL_UNICODE, each,
+			     ctx))
+			goto done;
+	}
+	st = SCAN_ZIPDIR_OK;
+	goto done;
+short_read:
+	st = r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+done:
+	free(buf);
+	return st;
+}
