@@ -47,8 +47,11 @@
 
 struct banned {
 	struct txn *t;
+	struct mime_summary *m;
 	const struct checks *ck;
 	struct re_ctx *rc;
+	int mime_depth;	  /* of the MIME part being walked */
+	int base_depth;	  /* archive depth of a message in an archive */
 	long decoded;	  /* bytes decoded so far */
 	int members;	  /* archive members seen */
 	const char *desc; /* the verdict's description */
@@ -174,42 +177,36 @@ banned_write(int fd, const char *buf, size_t len)
 }
 
 /*
- * banned_nested - an archive inside an archive: its head (got bytes,
- * in b->head) and the rest of the member into a file, then look in;
- * counted: its size was counted as decoded already
+ * banned_extract - the member at hand into a temporary file, from its
+ * head (got bytes, in b->head) on; counted: its size was counted as
+ * decoded already. The descriptor, at offset 0, or -1 with the verdict
+ * set (the caller closes it).
  */
-static void
-banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
-	      int depth, int sniffed, int counted)
+static int
+banned_extract(struct banned *b, struct archive *a, size_t got, int counted)
 {
-	const struct conf *c = b->t->conf;
 	char chunk[65536];
 	la_ssize_t n;
 	int fd;
 
-	if (depth + 1 > c->max_archive_depth) {
-		banned_unchecked(b, "archives nested deeper than "
-				    "max_archive_depth");
-		return;
-	}
 	if ((fd = txn_temp_file(b->t, "ar")) < 0) {
 		banned_error(b, "cannot make a temporary file");
-		return;
+		return -1;
 	}
 	if (banned_write(fd, b->head, got) < 0) {
 		banned_error(b, "cannot write a temporary file");
 		close(fd);
-		return;
+		return -1;
 	}
 	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
 		if (!counted && !banned_decoded(b, n)) {
 			close(fd);
-			return;
+			return -1;
 		}
 		if (banned_write(fd, chunk, (size_t)n) < 0) {
 			banned_error(b, "cannot write a temporary file");
 			close(fd);
-			return;
+			return -1;
 		}
 	}
 	if (n < 0) {
@@ -218,9 +215,72 @@ banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
 	} else if (lseek(fd, 0, SEEK_SET) < 0) {
 		banned_error(b, "cannot read a temporary file");
 	} else {
-		banned_archive(b, fd, path, depth + 1, sniffed);
+		return fd;
 	}
 	close(fd);
+	return -1;
+}
+
+/*
+ * banned_nested - an archive inside an archive: its head (got bytes,
+ * in b->head) and the rest of the member into a file, then look in;
+ * counted: its size was counted as decoded already
+ */
+static void
+banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
+	      int depth, int sniffed, int counted)
+{
+	int fd;
+
+	if (depth + 1 > b->t->conf->max_archive_depth) {
+		banned_unchecked(b, "archives nested deeper than "
+				    "max_archive_depth");
+		return;
+	}
+	if ((fd = banned_extract(b, a, got, counted)) < 0)
+		return;
+	banned_archive(b, fd, path, depth + 1, sniffed);
+	close(fd);
+}
+
+static void banned_part(struct banned *b, const struct mime_part *p);
+
+/*
+ * banned_mail - a mail message inside an archive (at depth): opened as
+ * an attached message of the message (mime_attach_file: the same
+ * bounds, one budget), its parts checked as the message's are, their
+ * archives nested below this one
+ */
+static void
+banned_mail(struct banned *b, struct archive *a, size_t got, int depth,
+	    int counted)
+{
+	int mime_depth = b->mime_depth, base = b->base_depth;
+	struct mime_part *parts;
+	const char *why;
+	int fd;
+
+	if ((fd = banned_extract(b, a, got, counted)) < 0)
+		return;
+	switch (mime_attach_file(b->t, b->m, fd, b->mime_depth, &parts, &why)) {
+	case 0:
+		break;
+	case 1:
+		banned_unchecked(b, why);
+		break;
+	default:
+		b->verdict = SCAN_ERROR;
+		b->desc = why;
+		close(fd);
+		return;
+	}
+	close(fd);
+	b->base_depth = depth;
+	for (const struct mime_part *p = parts; p && banned_going(b);
+	     p = p->next)
+		banned_part(b, p);
+	b->mime_depth = mime_depth;
+	b->base_depth = base;
 }
 
 /*
@@ -328,6 +388,8 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 		banned_nested(b, a, (size_t)got,
 			      pool_printf(b->t->pool, "%s,%s", path, label),
 			      depth, sniffed != NULL, counted);
+	else if (name && mime_is_member_mail(name, b->head, (size_t)got))
+		banned_mail(b, a, (size_t)got, depth, counted);
 	return banned_going(b);
 }
 
@@ -483,6 +545,7 @@ banned_part(struct banned *b, const struct mime_part *p)
 	long max, size;
 	int fd;
 
+	b->mime_depth = p->depth;
 	/* Containers have names and types; leaves have content too. */
 	got = p->is_leaf ? mime_part_head(p, b->head, SCAN_SNIFF_HEAD) : 0;
 	if (scan_sniff_more(b->head, got))
@@ -506,9 +569,12 @@ banned_part(struct banned *b, const struct mime_part *p)
 	sniffed = scan_sniff_archive(b->head, got);
 	if ((!sniffed && !p->is_archive) || !p->is_leaf || got == 0)
 		return;
-	if (c->max_archive_depth < 1) {
-		banned_unchecked(b,
-				 "archives not opened (max_archive_depth 0)");
+	if (b->base_depth + 1 > c->max_archive_depth) {
+		banned_unchecked(b, c->max_archive_depth < 1
+					    ? "archives not opened "
+					      "(max_archive_depth 0)"
+					    : "archives nested deeper than "
+					      "max_archive_depth");
 		return;
 	}
 	/* One byte over what is left tells that the part is over it. */
@@ -521,18 +587,21 @@ banned_part(struct banned *b, const struct mime_part *p)
 	if (banned_decoded(b, size))
 		banned_archive(b, fd,
 			       pool_printf(b->t->pool, "%s,%s", p->type, label),
-			       1, sniffed != NULL);
+			       b->base_depth + 1, sniffed != NULL);
 	close(fd);
 }
 
 /* scan_banned - the verdict on a message's parts */
 enum scan_verdict
-scan_banned(struct txn *t, const struct mime_summary *m,
-	    const struct checks *ck, struct re_ctx *rc, const char **desc)
+scan_banned(struct txn *t, struct mime_summary *m, const struct checks *ck,
+	    struct re_ctx *rc, const char **desc)
 {
 	struct banned *b = pool_alloc(t->pool, sizeof(*b));
 
 	b->t = t;
+	b->m = m;
+	b->mime_depth = 0;
+	b->base_depth = 0;
 	b->ck = ck;
 	b->rc = rc;
 	b->decoded = 0;

@@ -50,7 +50,7 @@ struct checks;
 struct mime_summary;
 struct re_ctx;
 
-enum scan_verdict scan_banned(struct txn *t, const struct mime_summary *m,
+enum scan_verdict scan_banned(struct txn *t, struct mime_summary *m,
 			      const struct checks *ck, struct re_ctx *rc,
 			      const char **desc);
 
