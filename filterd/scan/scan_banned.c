@@ -34,6 +34,7 @@
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
 #include "scan_sniff.h"
+#include "scan_type.h"
 #include "scan_zipdir.h"
 #include "txn/txn.h"
 #include "util/msg.h"
@@ -104,13 +105,29 @@ banned_detected(struct banned *b, const char *head, size_t len)
 	return type ? pool_strdup(b->t->pool, type) : NULL;
 }
 
-/* banned_type - is a declared or detected type banned? */
-static int
-banned_type(struct banned *b, const char *declared, const char *detected)
+/*
+ * banned_type - what of a part or member a banned_type rule matches:
+ * its declared type, the type detected in its head[0, len), or a short
+ * type of that (scan_type: ".exe-ms"); NULL when none
+ */
+static const char *
+banned_type(struct banned *b, const char *declared, const char *detected,
+	    const char *head, size_t len)
 {
 	const struct conf_relist *l = &b->t->bank.v.banned_type;
+	const char *shorts[SCAN_TYPE_MAX + 1];
+	size_t n;
 
-	return banned_any(b, l, declared) || banned_any(b, l, detected);
+	if (banned_any(b, l, declared))
+		return declared;
+	if (banned_any(b, l, detected))
+		return detected;
+	/* The most specific first: a DLL is named ".dll", not ".exe". */
+	n = scan_type_short(detected, head, len, shorts, SCAN_TYPE_MAX + 1);
+	while (n-- > 0)
+		if (banned_any(b, l, shorts[n]))
+			return shorts[n];
+	return NULL;
 }
 
 /* banned_going - nothing decided yet that ends the walk */
@@ -337,7 +354,7 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 {
 	const struct conf *c = b->t->conf;
 	const char *label = name ? name : "(data)";
-	const char *sniffed, *type;
+	const char *sniffed, *type, *key;
 	int counted = 0;
 	la_ssize_t got;
 
@@ -377,9 +394,10 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 		return 0;
 	if (b->t->bank.v.banned_type.n) {
 		type = banned_detected(b, b->head, (size_t)got);
-		if (banned_type(b, NULL, type)) {
+		key = banned_type(b, NULL, type, b->head, (size_t)got);
+		if (key) {
 			banned_found(b, pool_printf(b->t->pool, "%s,%s,%s",
-						    path, type, label));
+						    path, key, label));
 			return 0;
 		}
 	}
@@ -540,7 +558,7 @@ banned_part(struct banned *b, const struct mime_part *p)
 {
 	const struct conf *c = b->t->conf;
 	const char *label = p->name ? p->name : "(no name)";
-	const char *detected = NULL, *sniffed, *hit = NULL;
+	const char *detected = NULL, *sniffed, *hit = NULL, *key = NULL;
 	size_t got;
 	long max, size;
 	int fd;
@@ -557,11 +575,16 @@ banned_part(struct banned *b, const struct mime_part *p)
 	for (size_t i = 0; i < p->n_names && hit == NULL; i++)
 		if (banned_name(b, p->names[i]))
 			hit = p->names[i];
-	if (hit || banned_type(b, p->type, detected)) {
+	if (hit == NULL)
+		key = banned_type(b, p->type, detected, b->head, got);
+	if (hit || key) {
+		/* What matched, or what was detected, beside the name. */
+		const char *shown = key && key != p->type ? key : detected;
+
 		hit = hit ? hit : label;
-		banned_found(b, detected && strcmp(detected, p->type) != 0
+		banned_found(b, shown && strcmp(shown, p->type) != 0
 					? pool_printf(b->t->pool, "%s,%s,%s",
-						      p->type, detected, hit)
+						      p->type, shown, hit)
 					: pool_printf(b->t->pool, "%s,%s",
 						      p->type, hit));
 		return;
