@@ -1572,6 +1572,7 @@ mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		 struct mime_part **parts, const char **why)
 {
 	struct mime_walk *w = m->walk;
+	const char *ambiguous = m->ambiguous, *undecoded = m->undecoded;
 	struct mime_part **tail;
 	int views;
 
@@ -1605,6 +1606,16 @@ mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 	}
 	if (w->limit) {
 		*why = w->limit;
+		return 1;
+	}
+	/* What makes the message UNCHECKED when the MIME tree has it (the
+	 * checks read those before): it must here too. */
+	if (ambiguous == NULL && m->ambiguous) {
+		*why = m->ambiguous;
+		return 1;
+	}
+	if (undecoded == NULL && m->undecoded) {
+		*why = m->undecoded;
 		return 1;
 	}
 	return 0;

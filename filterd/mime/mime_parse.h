@@ -160,7 +160,10 @@
 /*	in document order (NULL: none), in txn->pool, valid as long as m.
 /*	It returns 0; 1 when a limit left the message or some of its parts
 /*	out, with *why our text saying which (the message is UNCHECKED;
-/*	m->unchecked names the first limit the walk reached); or -1 with
+/*	m->unchecked names the first limit the walk reached), or when the
+/*	message is ambiguous MIME or has a part that cannot be decoded for
+/*	sure (*why: m->ambiguous, m->undecoded; set now, after the checks
+/*	read them: the caller makes the message UNCHECKED); or -1 with
 /*	*why saying what failed (m->failed).
 /*
 /*	mime_part_head() decodes only the first size bytes of a part into

@@ -406,7 +406,7 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 		banned_nested(b, a, (size_t)got,
 			      pool_printf(b->t->pool, "%s,%s", path, label),
 			      depth, sniffed != NULL, counted);
-	else if (name && mime_is_member_mail(name, b->head, (size_t)got))
+	else if (mime_is_member_mail(name, b->head, (size_t)got))
 		banned_mail(b, a, (size_t)got, depth, counted);
 	return banned_going(b);
 }

@@ -227,17 +227,26 @@ scan_zipdir_names(int fd, off_t size, long max_entries,
 			      enum scan_zipdir_from from),
 		  void *ctx)
 {
-	/* Room for the end record search, or one entry and its header. */
-	unsigned char *buf = xmalloc(2 * ZIP_FIELDS_MAX + ZIP_EOCD_SEARCH);
-	unsigned char *loc = buf + ZIP_FIELDS_MAX;
+	/*
+	 * Room for the end record search, or one entry's name and extra
+	 * field and its local header's: no more than the file holds.
+	 */
+	size_t fields = size < ZIP_FIELDS_MAX ? (size_t)size : ZIP_FIELDS_MAX;
+	size_t search = size < ZIP_EOCD_SEARCH ? (size_t)size : ZIP_EOCD_SEARCH;
+	unsigned char *buf = xmalloc(
+		(2 * fields > search ? 2 * fields : search) + 1);
+	unsigned char *loc = buf + fields;
 	enum scan_zipdir_status st;
 	off_t at, end;
 	int64_t shift;
 	long entries = 0;
 	int r;
 
-	if ((st = zip_directory(fd, size, buf, &at, &end, &shift)) != 0)
+	if (size < 0 ||
+	    (st = zip_directory(fd, size, buf, &at, &end, &shift)) != 0) {
+		st = size < 0 ? SCAN_ZIPDIR_BAD : st;
 		goto done;
+	}
 	while (at < end) {
 		unsigned char h[ZIP_CENTRAL_LEN], l[ZIP_LOCAL_LEN];
 		struct zip_names seen = {{0}, {0}, 0};

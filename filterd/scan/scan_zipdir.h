@@ -33,7 +33,7 @@
 /*	Bounds: at most max_entries entries; every field is checked
 /*	against the bytes that hold it before it is read; one buffer per
 /*	call, of what one entry and its local header can hold at most
-/*	(2 * 2 * 65,535 bytes).
+/*	(2 * 2 * 65,535 bytes) and never more than twice the file.
 /* DIAGNOSTICS
 /*	SCAN_ZIPDIR_OK: every entry was read; SCAN_ZIPDIR_STOP: each()
 /*	returned non-zero (the walk stopped there); SCAN_ZIPDIR_MANY: more

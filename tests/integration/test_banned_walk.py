@@ -37,8 +37,8 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_attack_content import pe_executable  # noqa: E402
 from test_checks import attachment, b64, message, multipart  # noqa: E402
-from test_checks_unchecked import (UncheckedTestCase,  # noqa: E402
-                                   with_attachment, zip_of)
+from test_checks_unchecked import (PLAIN, UncheckedTestCase,  # noqa: E402
+                                   ambiguous, with_attachment, zip_of)
 
 EXE = b"MZ" + b"\0" * 100  # what the name says; the content is no matter
 TXT = b"just notes\n"
@@ -283,6 +283,15 @@ class BannedWalkTest(UncheckedTestCase):
         r = self.send("default", with_attachment(
             "many.zip", z, b"application/zip", "eml budget"))
         self.assert_passed_unchecked(r, "eml budget", "MIME parts")
+
+    def test_ambiguous_message_in_a_zip_is_unchecked(self):
+        """Ambiguous MIME in a message inside an archive makes the
+        message UNCHECKED, as it does in an attached message."""
+        inner = ambiguous(PLAIN, attachment("a.txt", TXT), "amb inner")
+        r = self.send("default", with_attachment(
+            "fwd.zip", zip_of([("fwd.eml", inner)]), b"application/zip",
+            "amb in zip"))
+        self.assert_passed_unchecked(r, "amb in zip", "ambiguous MIME")
 
     # Types by content, as amavis' short types.
 
