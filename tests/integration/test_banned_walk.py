@@ -284,6 +284,26 @@ class BannedWalkTest(UncheckedTestCase):
             "many.zip", z, b"application/zip", "eml budget"))
         self.assert_passed_unchecked(r, "eml budget", "MIME parts")
 
+    def test_archive_depth_counts_across_a_message_in_an_archive(self):
+        """max_archive_depth (4, shipped) counts the archives above a
+        message in an archive: a zip holding a mail whose zip nests
+        three more is five deep, UNCHECKED; one fewer is walked."""
+        def nest(levels):
+            z = zip_of([("a.txt", TXT)])
+            for _ in range(levels - 1):
+                z = zip_of([("more.zip", z)])
+            inner = message(multipart([
+                PLAIN, attachment("docs.zip", z, b"application/zip")]),
+                "depth inner")
+            return zip_of([("fwd.eml", inner)])
+        r = self.send("default", with_attachment(
+            "deep.zip", nest(4), b"application/zip", "depth 5"))
+        self.assert_passed_unchecked(r, "depth 5", "max_archive_depth")
+        self.seen |= {d.path for d in self.sink.dumps()}
+        self.assert_clean(with_attachment(
+            "deep.zip", nest(3), b"application/zip", "depth 4"),
+            "depth 4", listener="default")
+
     def test_ambiguous_message_in_a_zip_is_unchecked(self):
         """Ambiguous MIME in a message inside an archive makes the
         message UNCHECKED, as it does in an attached message."""
