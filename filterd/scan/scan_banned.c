@@ -484,6 +484,60 @@ banned_why(struct archive *a, const char *otherwise)
 }
 
 /*
+ * banned_unwrap - a zip compressed as a whole (a zip.gz): libarchive
+ * reads it as a stream, by its local headers only. Decompressed into a
+ * file, it is read as any zip is, by its directory too.
+ */
+static void
+banned_unwrap(struct banned *b, int fd, const char *path, int depth)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char chunk[65536];
+	la_ssize_t n;
+	int out = -1;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		banned_error(b, "cannot read a temporary file");
+		goto done;
+	}
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		banned_unchecked(b, BANNED_BROKEN);
+		goto done;
+	}
+	if ((out = txn_temp_file(b->t, "ar")) < 0) {
+		banned_error(b, "cannot make a temporary file");
+		goto done;
+	}
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (!banned_decoded(b, n))
+			goto done;
+		if (banned_write(out, chunk, (size_t)n) < 0) {
+			banned_error(b, "cannot write a temporary file");
+			goto done;
+		}
+	}
+	if (n < 0) {
+		banned_unchecked(b, BANNED_BROKEN);
+	} else if (lseek(out, 0, SEEK_SET) < 0) {
+		banned_error(b, "cannot read a temporary file");
+	} else {
+		archive_read_free(a);
+		a = NULL;
+		/* A zip as stored now: no recursion past this one. */
+		banned_archive(b, out, path, depth, 1);
+	}
+done:
+	if (a)
+		archive_read_free(a);
+	if (out >= 0)
+		close(out);
+}
+
+/*
  * banned_archive - check the members of an archive on fd. sniffed: its
  * content says it is an archive, so one that does not open is UNCHECKED
  * (a declared type or name alone may be wrong).
@@ -496,6 +550,7 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 	struct archive_entry *e;
 	locale_t was = (locale_t)0;
 	int zipped = 0; /* the zip names pass is done */
+	int unwrap = 0; /* a compressed zip, to read decompressed */
 
 	if (b->ck->utf8)
 		was = uselocale(b->ck->utf8);
@@ -531,6 +586,12 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 			if (!banned_zip(b, fd, path))
 				break;
 		}
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+			    ARCHIVE_FORMAT_ZIP &&
+		    archive_filter_count(a) > 1) {
+			unwrap = 1;
+			break;
+		}
 		if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
 			name = NULL; /* "data": no name of its own */
 		} else if ((name = archive_entry_pathname_utf8(e)) == NULL &&
@@ -550,6 +611,8 @@ done:
 	archive_read_free(a);
 	if (b->ck->utf8)
 		uselocale(was);
+	if (unwrap)
+		banned_unwrap(b, fd, path, depth);
 }
 
 /* banned_part - one MIME part, and what is inside it */

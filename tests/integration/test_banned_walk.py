@@ -35,7 +35,7 @@ import zipfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_attack_content import pe_executable  # noqa: E402
+from test_attack_content import pe_executable, zip_names  # noqa: E402
 from test_checks import attachment, b64, message, multipart  # noqa: E402
 from test_checks_unchecked import (PLAIN, UncheckedTestCase,  # noqa: E402
                                    ambiguous, with_attachment, zip_of)
@@ -229,6 +229,19 @@ class BannedWalkTest(UncheckedTestCase):
         self.assert_banned(with_attachment(
             "docs.zip", zip_raw_name(b"\xff\xfeevil.exe", EXE, True),
             b"application/zip", "bad utf8 exe"), "evil.exe")
+
+    def test_compressed_zip_is_read_by_its_directory_too(self):
+        """A zip.gz: libarchive reads a compressed zip as a stream, by
+        its local headers; gunzip it and Explorer lists the central
+        directory's names. Both are checked."""
+        z = gzip.compress(zip_names("invoice.txt", "invoice.exe"))
+        self.assert_banned(with_attachment(
+            "docs.zip.gz", z, b"application/gzip", "zip gz cd"),
+            "invoice.exe")
+        z = gzip.compress(zip_names("invoice.txt", "invoice.doc"))
+        self.assert_clean(with_attachment(
+            "docs.zip.gz", z, b"application/gzip", "zip gz ok"),
+            "zip gz ok")
 
     # Issue 18, case 2: archives inside archives, by content.
 
