@@ -34,6 +34,7 @@
 #define ZIP_EXTRA_ZIP64 0x0001
 #define ZIP_EXTRA_UPATH 0x7075
 #define ZIP_FIELDS_MAX (2 * 65535) /* a name and an extra field */
+#define ZIP_ENDS_MAX 4		   /* end records read, at most */
 
 /* zip_u16 - a little-endian 16-bit number */
 static unsigned
@@ -160,54 +161,96 @@ zip_give(struct zip_names *seen, const unsigned char *name, size_t len,
 }
 
 /*
- * zip_directory - where the central directory lies, [*start, *end),
- * and how far offsets in it are moved (data before the zip); 0, or a
- * status
+ * zip_ends - where the end records to read are, into ends[]: those
+ * whose comment ends where the file does (a comment may hold another
+ * record: both are read), at most ZIP_ENDS_MAX; when none does, the last
+ * one, as unzip takes it. How many, or a status (negated)
  */
-static enum scan_zipdir_status
-zip_directory(int fd, off_t size, unsigned char *buf, off_t *start, off_t *end,
-	      int64_t *shift)
+static int
+zip_ends(int fd, off_t size, unsigned char *buf, off_t *ends)
 {
 	size_t len = size < ZIP_EOCD_SEARCH ? (size_t)size : ZIP_EOCD_SEARCH;
-	off_t from = size - (off_t)len, eocd = -1, dir_end;
-	uint64_t cd_size, cd_off;
-	unsigned char *e;
-	int r;
+	off_t from = size - (off_t)len, last = -1;
+	int n = 0, r;
 
 	if (len < ZIP_EOCD_LEN)
-		return SCAN_ZIPDIR_BAD;
+		return -SCAN_ZIPDIR_BAD;
 	if ((r = zip_read(fd, buf, len, from)) != 0)
-		return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
-	/* The last record in the file, as unzip takes it. */
-	for (size_t i = len - ZIP_EOCD_LEN + 1; i-- > 0;)
-		if (zip_u32(buf + i) == ZIP_EOCD_SIG) {
-			eocd = from + (off_t)i;
-			break;
+		return r < 0 ? -SCAN_ZIPDIR_IO : -SCAN_ZIPDIR_BAD;
+	for (size_t i = len - ZIP_EOCD_LEN + 1; i-- > 0;) {
+		if (zip_u32(buf + i) != ZIP_EOCD_SIG)
+			continue;
+		if (last < 0)
+			last = from + (off_t)i;
+		if (i + ZIP_EOCD_LEN + zip_u16(buf + i + 20) == len) {
+			if (n == ZIP_ENDS_MAX)
+				return -SCAN_ZIPDIR_BAD;
+			ends[n++] = from + (off_t)i;
 		}
-	if (eocd < 0)
-		return SCAN_ZIPDIR_BAD;
-	e = buf + (eocd - from);
-	cd_size = zip_u32(e + 12);
-	cd_off = zip_u32(e + 16);
-	dir_end = eocd;
-	if ((zip_u16(e + 10) == 0xffff || cd_size == 0xffffffffu ||
-	     cd_off == 0xffffffffu) &&
-	    eocd - from >= ZIP_LOC64_LEN &&
-	    zip_u32(e - ZIP_LOC64_LEN) == ZIP_LOC64_SIG) {
-		unsigned char z[ZIP_EOCD64_LEN];
-		uint64_t at = zip_u64(e - ZIP_LOC64_LEN + 8);
+	}
+	if (n == 0 && last >= 0)
+		ends[n++] = last;
+	return n > 0 ? n : -SCAN_ZIPDIR_BAD;
+}
 
-		/* The zip64 record, where the locator says (moved too). */
-		if (size < ZIP_EOCD64_LEN ||
-		    at > (uint64_t)size - ZIP_EOCD64_LEN)
-			return SCAN_ZIPDIR_BAD;
-		if ((r = zip_read(fd, z, sizeof(z), (off_t)at)) != 0)
-			return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
-		if (zip_u32(z) != ZIP_EOCD64_SIG)
-			return SCAN_ZIPDIR_BAD;
+/*
+ * zip_end64 - the zip64 end record a locator points at, into z: where
+ * it says, or (data before the zip moves it) right before the locator;
+ * its offset, or a status (negated)
+ */
+static off_t
+zip_end64(int fd, off_t size, off_t locator, uint64_t at,
+	  unsigned char z[ZIP_EOCD64_LEN])
+{
+	off_t tries[2] = {(off_t)(at & INT64_MAX), locator - ZIP_EOCD64_LEN};
+
+	for (int i = 0; i < 2; i++) {
+		int r;
+
+		if (tries[i] < 0 || tries[i] > size - ZIP_EOCD64_LEN)
+			continue;
+		if ((r = zip_read(fd, z, ZIP_EOCD64_LEN, tries[i])) != 0) {
+			if (r < 0)
+				return -SCAN_ZIPDIR_IO;
+			continue;
+		}
+		if (zip_u32(z) == ZIP_EOCD64_SIG)
+			return tries[i];
+	}
+	return -SCAN_ZIPDIR_BAD;
+}
+
+/*
+ * zip_directory - where the central directory of the end record at
+ * eocd lies, [*start, *end), and how far offsets in it are moved (data
+ * before the zip); 0, or a status
+ */
+static enum scan_zipdir_status
+zip_directory(int fd, off_t size, off_t eocd, off_t *start, off_t *end,
+	      int64_t *shift)
+{
+	unsigned char e[ZIP_LOC64_LEN + ZIP_EOCD_LEN], z[ZIP_EOCD64_LEN];
+	unsigned char *rec = e + ZIP_LOC64_LEN;
+	off_t dir_end = eocd, at64;
+	uint64_t cd_size, cd_off;
+	int r, loc64 = eocd >= ZIP_LOC64_LEN;
+
+	memset(e, 0, sizeof(e));
+	if ((r = zip_read(fd, loc64 ? e : rec, loc64 ? sizeof(e) : ZIP_EOCD_LEN,
+			  loc64 ? eocd - ZIP_LOC64_LEN : eocd)) != 0)
+		return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+	cd_size = zip_u32(rec + 12);
+	cd_off = zip_u32(rec + 16);
+	if ((zip_u16(rec + 10) == 0xffff || cd_size == 0xffffffffu ||
+	     cd_off == 0xffffffffu) &&
+	    loc64 && zip_u32(e) == ZIP_LOC64_SIG) {
+		at64 = zip_end64(fd, size, eocd - ZIP_LOC64_LEN, zip_u64(e + 8),
+				 z);
+		if (at64 < 0)
+			return (enum scan_zipdir_status) - at64;
 		cd_size = zip_u64(z + 40);
 		cd_off = zip_u64(z + 48);
-		dir_end = (off_t)at;
+		dir_end = at64;
 	}
 	if (cd_size > (uint64_t)dir_end)
 		return SCAN_ZIPDIR_BAD;
@@ -218,6 +261,87 @@ zip_directory(int fd, off_t size, unsigned char *buf, off_t *start, off_t *end,
 		return SCAN_ZIPDIR_BAD;
 	*shift = (int64_t)*start - (int64_t)cd_off;
 	return SCAN_ZIPDIR_OK;
+}
+
+/* What one walk of a directory needs. */
+struct zip_walk {
+	int fd;
+	off_t size;
+	long max_entries;
+	int (*each)(void *, const char *, size_t, enum scan_zipdir_from);
+	void *ctx;
+	unsigned char *buf; /* an entry's name and extra field */
+	unsigned char *loc; /* its local header's */
+};
+
+/* zip_entries - the names of each entry of [at, end); a status */
+static enum scan_zipdir_status
+zip_entries(const struct zip_walk *z, off_t at, off_t end, int64_t shift)
+{
+	unsigned char *buf = z->buf, *loc = z->loc;
+	long entries = 0;
+	int r;
+
+	while (at < end) {
+		unsigned char h[ZIP_CENTRAL_LEN], l[ZIP_LOCAL_LEN];
+		struct zip_names seen = {{0}, {0}, 0};
+		const unsigned char *up;
+		size_t n, x, c, ln, lx, upl;
+		int64_t local;
+
+		if (end - at < ZIP_CENTRAL_LEN)
+			return SCAN_ZIPDIR_BAD;
+		if ((r = zip_read(z->fd, h, sizeof(h), at)) != 0)
+			goto short_read;
+		if (zip_u32(h) != ZIP_CENTRAL_SIG)
+			return SCAN_ZIPDIR_BAD;
+		n = zip_u16(h + 28);
+		x = zip_u16(h + 30);
+		c = zip_u16(h + 32);
+		if ((off_t)(ZIP_CENTRAL_LEN + n + x + c) > end - at)
+			return SCAN_ZIPDIR_BAD;
+		if (++entries > z->max_entries)
+			return SCAN_ZIPDIR_MANY;
+		if ((r = zip_read(z->fd, buf, n + x, at + ZIP_CENTRAL_LEN)) !=
+		    0)
+			goto short_read;
+		at += (off_t)(ZIP_CENTRAL_LEN + n + x + c);
+		/* Its local header, moved as the directory is. */
+		if ((local = zip_local_offset(h, buf + n, x)) < 0 ||
+		    local + shift < 0 ||
+		    local + shift > (int64_t)z->size - ZIP_LOCAL_LEN)
+			return SCAN_ZIPDIR_BAD;
+		local += shift;
+		if ((r = zip_read(z->fd, l, sizeof(l), (off_t)local)) != 0)
+			goto short_read;
+		if (zip_u32(l) != ZIP_LOCAL_SIG)
+			return SCAN_ZIPDIR_BAD;
+		ln = zip_u16(l + 26);
+		lx = zip_u16(l + 28);
+		if (local + ZIP_LOCAL_LEN + (int64_t)(ln + lx) >
+		    (int64_t)z->size)
+			return SCAN_ZIPDIR_BAD;
+		if ((r = zip_read(z->fd, loc, ln + lx,
+				  (off_t)(local + ZIP_LOCAL_LEN))) != 0)
+			goto short_read;
+		if (zip_give(&seen, buf, n, SCAN_ZIPDIR_CENTRAL, z->each,
+			     z->ctx))
+			return SCAN_ZIPDIR_STOP;
+		if ((up = zip_upath(buf + n, x, &upl)) != NULL &&
+		    zip_give(&seen, up, upl, SCAN_ZIPDIR_CENTRAL_UNICODE,
+			     z->each, z->ctx))
+			return SCAN_ZIPDIR_STOP;
+		if (zip_give(&seen, loc, ln, SCAN_ZIPDIR_LOCAL, z->each,
+			     z->ctx))
+			return SCAN_ZIPDIR_STOP;
+		if ((up = zip_upath(loc + ln, lx, &upl)) != NULL &&
+		    zip_give(&seen, up, upl, SCAN_ZIPDIR_LOCAL_UNICODE, z->each,
+			     z->ctx))
+			return SCAN_ZIPDIR_STOP;
+	}
+	return SCAN_ZIPDIR_OK;
+short_read:
+	return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
 }
 
 /* scan_zipdir_names - see scan_zipdir.h */
@@ -231,85 +355,26 @@ scan_zipdir_names(int fd, off_t size, long max_entries,
 	 * Room for the end record search, or one entry's name and extra
 	 * field and its local header's: no more than the file holds.
 	 */
-	size_t fields = size < ZIP_FIELDS_MAX ? (size_t)size : ZIP_FIELDS_MAX;
-	size_t search = size < ZIP_EOCD_SEARCH ? (size_t)size : ZIP_EOCD_SEARCH;
-	unsigned char *buf = xmalloc(
-		(2 * fields > search ? 2 * fields : search) + 1);
-	unsigned char *loc = buf + fields;
-	enum scan_zipdir_status st;
-	off_t at, end;
+	size_t fields, search;
+	struct zip_walk z = {fd, size, max_entries, each, ctx, NULL, NULL};
+	enum scan_zipdir_status st = SCAN_ZIPDIR_OK;
+	off_t ends[ZIP_ENDS_MAX], at, end;
 	int64_t shift;
-	long entries = 0;
-	int r;
+	int n;
 
-	if (size < 0 ||
-	    (st = zip_directory(fd, size, buf, &at, &end, &shift)) != 0) {
-		st = size < 0 ? SCAN_ZIPDIR_BAD : st;
-		goto done;
-	}
-	while (at < end) {
-		unsigned char h[ZIP_CENTRAL_LEN], l[ZIP_LOCAL_LEN];
-		struct zip_names seen = {{0}, {0}, 0};
-		const unsigned char *up;
-		size_t n, x, c, ln, lx, upl;
-		int64_t local;
-
-		st = SCAN_ZIPDIR_BAD;
-		if (end - at < ZIP_CENTRAL_LEN)
-			goto done;
-		if ((r = zip_read(fd, h, sizeof(h), at)) != 0)
-			goto short_read;
-		if (zip_u32(h) != ZIP_CENTRAL_SIG)
-			goto done;
-		n = zip_u16(h + 28);
-		x = zip_u16(h + 30);
-		c = zip_u16(h + 32);
-		if ((off_t)(ZIP_CENTRAL_LEN + n + x + c) > end - at)
-			goto done;
-		if (++entries > max_entries) {
-			st = SCAN_ZIPDIR_MANY;
-			goto done;
-		}
-		if ((r = zip_read(fd, buf, n + x, at + ZIP_CENTRAL_LEN)) != 0)
-			goto short_read;
-		at += (off_t)(ZIP_CENTRAL_LEN + n + x + c);
-		/* Its local header, moved as the directory is. */
-		if ((local = zip_local_offset(h, buf + n, x)) < 0 ||
-		    local + shift < 0 ||
-		    local + shift > (int64_t)size - ZIP_LOCAL_LEN)
-			goto done;
-		if ((r = zip_read(fd, l, sizeof(l), (off_t)(local + shift))) !=
-		    0)
-			goto short_read;
-		if (zip_u32(l) != ZIP_LOCAL_SIG)
-			goto done;
-		ln = zip_u16(l + 26);
-		lx = zip_u16(l + 28);
-		if (local + shift + ZIP_LOCAL_LEN + (int64_t)(ln + lx) >
-		    (int64_t)size)
-			goto done;
-		if ((r = zip_read(fd, loc, ln + lx,
-				  (off_t)(local + shift + ZIP_LOCAL_LEN))) != 0)
-			goto short_read;
-		st = SCAN_ZIPDIR_STOP;
-		if (zip_give(&seen, buf, n, SCAN_ZIPDIR_CENTRAL, each, ctx))
-			goto done;
-		if ((up = zip_upath(buf + n, x, &upl)) != NULL &&
-		    zip_give(&seen, up, upl, SCAN_ZIPDIR_CENTRAL_UNICODE, each,
-			     ctx))
-			goto done;
-		if (zip_give(&seen, loc, ln, SCAN_ZIPDIR_LOCAL, each, ctx))
-			goto done;
-		if ((up = zip_upath(loc + ln, lx, &upl)) != NULL &&
-		    zip_give(&seen, up, upl, SCAN_ZIPDIR_LOCAL_UNICODE, each,
-			     ctx))
-			goto done;
-	}
-	st = SCAN_ZIPDIR_OK;
-	goto done;
-short_read:
-	st = r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
-done:
-	free(buf);
+	if (size < 0)
+		return SCAN_ZIPDIR_BAD;
+	fields = size < ZIP_FIELDS_MAX ? (size_t)size : ZIP_FIELDS_MAX;
+	search = size < ZIP_EOCD_SEARCH ? (size_t)size : ZIP_EOCD_SEARCH;
+	z.buf = xmalloc((2 * fields > search ? 2 * fields : search) + 1);
+	z.loc = z.buf + fields;
+	if ((n = zip_ends(fd, size, z.buf, ends)) < 0)
+		st = (enum scan_zipdir_status) - n;
+	/* Each directory a program may read: the last one first. */
+	for (int i = 0; i < n && st == SCAN_ZIPDIR_OK; i++)
+		if ((st = zip_directory(fd, size, ends[i], &at, &end,
+					&shift)) == SCAN_ZIPDIR_OK)
+			st = zip_entries(&z, at, end, shift);
+	free(z.buf);
 	return st;
 }

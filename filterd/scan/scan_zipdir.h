@@ -19,11 +19,15 @@
 /*
 /*	scan_zipdir_names() reads the zip held in fd[0, size) with
 /*	pread(2) (the descriptor's offset is left alone): the end of
-/*	central directory record (searched for in the last 65,557 bytes;
-/*	its zip64 form when the record says so), then each central
+/*	central directory record, searched for in the last 65,557 bytes
+/*	(its zip64 form when the record says so), then each central
 /*	directory entry, then the local header each entry points at (a
 /*	zip with data before it, a self-extractor, has its offsets moved by
-/*	that much, as unzip allows). For each entry it calls each() with
+/*	that much, as unzip allows). Programs differ in which end record
+/*	they take when the zip's comment holds another one (the last one
+/*	in the file, or one whose comment ends where the file does): every
+/*	record whose comment ends where the file does is read, up to four
+/*	(more is malformed), or else the last one. For each entry it calls each() with
 /*	each distinct name: its ctx, the name's bytes (not NUL-terminated,
 /*	any bytes, no charset assumed) and where it came from. A name field
 /*	longer than the entry leaves room for makes the zip malformed; an

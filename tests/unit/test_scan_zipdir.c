@@ -175,7 +175,7 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 		put64(z, cd_start - prefix);
 		put32(z, 0x07064b50);
 		put32(z, 0);
-		put64(z, e64);
+		put64(z, e64 - prefix); /* as tools write it */
 		put32(z, 1);
 	}
 	put32(z, 0x06054b50);
@@ -482,6 +482,65 @@ test_short_upath(void **state)
 	assert_int_equal(g.n, 1);
 }
 
+/* comment - append bytes as the comment of the zip's end record */
+static void
+comment(struct zip *z, const unsigned char *bytes, size_t len)
+{
+	z->b[z->len - 2] = len & 0xff;
+	z->b[z->len - 1] = len >> 8;
+	put(z, bytes, len);
+}
+
+/*
+ * A comment that holds a whole zip: a program that takes the last end
+ * record lists its members; one that checks the comment's length, the
+ * outer zip's. Both are read.
+ */
+static void
+test_zip_in_the_comment(void **state)
+{
+	struct member outer[2] = {{"a.txt", "a.txt", NULL, NULL},
+				  {"b.txt", "b.txt", NULL, NULL}};
+	struct member inner = {"evil.exe", "evil.exe", NULL, NULL};
+	struct zip z, in;
+	struct got g = {.stop_at = -1};
+
+	(void)state;
+	make_zip(&in, &inner, 1, 0, 0);
+	make_zip(&z, outer, 2, 0, 0);
+	comment(&z, in.b, in.len);
+	assert_int_equal(run(z.b, z.len, 10, &g), SCAN_ZIPDIR_OK);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.names[0], "evil.exe");
+	assert_string_equal(g.names[1], "a.txt");
+	assert_string_equal(g.names[2], "b.txt");
+}
+
+/* More end records that reach the end than are read: malformed. */
+static void
+test_too_many_end_records(void **state)
+{
+	struct member m = {"a.txt", "a.txt", NULL, NULL};
+	struct zip z, in;
+
+	(void)state;
+	for (int levels = 1; levels <= 5; levels++) {
+		struct got g = {.stop_at = -1};
+
+		make_zip(&in, &m, 1, 0, 0);
+		for (int i = 1; i < levels; i++) {
+			make_zip(&z, &m, 1, 0, 0);
+			comment(&z, in.b, in.len);
+			in = z;
+		}
+		assert_int_equal(run(in.b, in.len, 10, &g),
+				 levels <= 4 ? SCAN_ZIPDIR_OK
+					     : SCAN_ZIPDIR_BAD);
+		if (levels <= 4)
+			assert_int_equal(g.n, levels);
+	}
+}
+
 /* safe_name_text: names in any charset made UTF-8 to match. */
 static void
 test_safe_name_text(void **state)
@@ -528,6 +587,8 @@ main(void)
 		cmocka_unit_test(test_mutated),
 		cmocka_unit_test(test_lengths_past_the_end),
 		cmocka_unit_test(test_short_upath),
+		cmocka_unit_test(test_zip_in_the_comment),
+		cmocka_unit_test(test_too_many_end_records),
 		cmocka_unit_test(test_safe_name_text),
 	};
 
