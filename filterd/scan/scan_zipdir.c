@@ -272,11 +272,34 @@ struct zip_walk {
 	void *ctx;
 	unsigned char *buf; /* an entry's name and extra field */
 	unsigned char *loc; /* its local header's */
+	off_t *listed;	    /* where the entries' local headers are */
+	size_t n_listed, max_listed;
 };
+
+/* zip_listed - note where a listed entry's local header is */
+static void
+zip_listed(struct zip_walk *z, off_t at)
+{
+	if (z->n_listed == z->max_listed) {
+		z->max_listed = z->max_listed ? 2 * z->max_listed : 64;
+		z->listed = xrealloc(z->listed,
+				     z->max_listed * sizeof(*z->listed));
+	}
+	z->listed[z->n_listed++] = at;
+}
+
+/* zip_offset_cmp - qsort order of offsets */
+static int
+zip_offset_cmp(const void *a, const void *b)
+{
+	off_t x = *(const off_t *)a, y = *(const off_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 /* zip_entries - the names of each entry of [at, end); a status */
 static enum scan_zipdir_status
-zip_entries(const struct zip_walk *z, off_t at, off_t end, int64_t shift)
+zip_entries(struct zip_walk *z, off_t at, off_t end, int64_t shift)
 {
 	unsigned char *buf = z->buf, *loc = z->loc;
 	long entries = 0;
@@ -316,6 +339,7 @@ zip_entries(const struct zip_walk *z, off_t at, off_t end, int64_t shift)
 			goto short_read;
 		if (zip_u32(l) != ZIP_LOCAL_SIG)
 			return SCAN_ZIPDIR_BAD;
+		zip_listed(z, (off_t)local);
 		ln = zip_u16(l + 26);
 		lx = zip_u16(l + 28);
 		if (local + ZIP_LOCAL_LEN + (int64_t)(ln + lx) >
@@ -344,6 +368,78 @@ short_read:
 	return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
 }
 
+/* zip_method_known - a compression method some program extracts */
+static int
+zip_method_known(unsigned m)
+{
+	return m <= 20 || (m >= 93 && m <= 99);
+}
+
+/*
+ * zip_unlisted - the names of the local headers found in [from, to):
+ * what a streaming extractor would show, listed or not; a status
+ */
+static enum scan_zipdir_status
+zip_unlisted(struct zip_walk *z, off_t from, off_t to)
+{
+	unsigned char chunk[65536];
+	long found = 0;
+	size_t k = 0; /* the next listed offset */
+	int r;
+
+	qsort(z->listed, z->n_listed, sizeof(*z->listed), zip_offset_cmp);
+
+	/* Chunks overlap by 3 bytes: a signature across two is seen. */
+	for (off_t at = from; at + 4 <= to;) {
+		size_t len = to - at < (off_t)sizeof(chunk) ? (size_t)(to - at)
+							    : sizeof(chunk);
+
+		if ((r = zip_read(z->fd, chunk, len, at)) != 0)
+			return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+		for (size_t i = 0; i + 4 <= len; i++) {
+			unsigned char l[ZIP_LOCAL_LEN];
+			struct zip_names seen = {{0}, {0}, 0};
+			const unsigned char *up;
+			off_t o = at + (off_t)i;
+			size_t ln, lx, upl;
+
+			if (chunk[i] != 'P' ||
+			    zip_u32(chunk + i) != ZIP_LOCAL_SIG)
+				continue;
+			/* Listed: its names were given with its entry's. */
+			while (k < z->n_listed && z->listed[k] < o)
+				k++;
+			if (k < z->n_listed && z->listed[k] == o)
+				continue;
+			if (o + ZIP_LOCAL_LEN > to)
+				continue;
+			if ((r = zip_read(z->fd, l, sizeof(l), o)) != 0)
+				return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+			ln = zip_u16(l + 26);
+			lx = zip_u16(l + 28);
+			if (ln == 0 || !zip_method_known(zip_u16(l + 8)) ||
+			    o + ZIP_LOCAL_LEN + (off_t)(ln + lx) > to)
+				continue;
+			if (++found > z->max_entries)
+				return SCAN_ZIPDIR_MANY;
+			if ((r = zip_read(z->fd, z->loc, ln + lx,
+					  o + ZIP_LOCAL_LEN)) != 0)
+				return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
+			if (zip_give(&seen, z->loc, ln, SCAN_ZIPDIR_UNLISTED,
+				     z->each, z->ctx))
+				return SCAN_ZIPDIR_STOP;
+			if ((up = zip_upath(z->loc + ln, lx, &upl)) != NULL &&
+			    zip_give(&seen, up, upl, SCAN_ZIPDIR_UNLISTED,
+				     z->each, z->ctx))
+				return SCAN_ZIPDIR_STOP;
+		}
+		if (at + (off_t)len >= to)
+			break;
+		at += (off_t)len - 3;
+	}
+	return SCAN_ZIPDIR_OK;
+}
+
 /* scan_zipdir_names - see scan_zipdir.h */
 enum scan_zipdir_status
 scan_zipdir_names(int fd, off_t size, long max_entries,
@@ -356,9 +452,10 @@ scan_zipdir_names(int fd, off_t size, long max_entries,
 	 * field and its local header's: no more than the file holds.
 	 */
 	size_t fields, search;
-	struct zip_walk z = {fd, size, max_entries, each, ctx, NULL, NULL};
+	struct zip_walk z = {fd,   size, max_entries, each, ctx,
+			     NULL, NULL, NULL,	      0,    0};
 	enum scan_zipdir_status st = SCAN_ZIPDIR_OK;
-	off_t ends[ZIP_ENDS_MAX], at, end;
+	off_t ends[ZIP_ENDS_MAX], at = 0, end, first = size;
 	int64_t shift;
 	int n;
 
@@ -371,10 +468,17 @@ scan_zipdir_names(int fd, off_t size, long max_entries,
 	if ((n = zip_ends(fd, size, z.buf, ends)) < 0)
 		st = (enum scan_zipdir_status) - n;
 	/* Each directory a program may read: the last one first. */
-	for (int i = 0; i < n && st == SCAN_ZIPDIR_OK; i++)
+	for (int i = 0; i < n && st == SCAN_ZIPDIR_OK; i++) {
 		if ((st = zip_directory(fd, size, ends[i], &at, &end,
 					&shift)) == SCAN_ZIPDIR_OK)
 			st = zip_entries(&z, at, end, shift);
+		if (at < first)
+			first = at;
+	}
+	/* What lies before the directories, as a stream reader sees it. */
+	if (st == SCAN_ZIPDIR_OK)
+		st = zip_unlisted(&z, 0, first);
 	free(z.buf);
+	free(z.listed);
 	return st;
 }

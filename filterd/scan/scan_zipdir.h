@@ -27,7 +27,17 @@
 /*	they take when the zip's comment holds another one (the last one
 /*	in the file, or one whose comment ends where the file does): every
 /*	record whose comment ends where the file does is read, up to four
-/*	(more is malformed), or else the last one. For each entry it calls each() with
+/*	(more is malformed), or else the last one.
+/*
+/*	A streaming extractor (libarchive's, Java's ZipInputStream) reads
+/*	local headers one after the other and shows members the central
+/*	directory does not list. So the bytes before the (first read)
+/*	directory are searched for local header signatures too, and each
+/*	one that parses (a known method, a name, fields within those
+/*	bytes) gives its name and Unicode Path name, SCAN_ZIPDIR_UNLISTED.
+/*	Listed members are given again that way; so are the members of a
+/*	zip stored uncompressed in the zip (checked anyway, when walked).
+/*	These count against max_entries as entries do. For each entry it calls each() with
 /*	each distinct name: its ctx, the name's bytes (not NUL-terminated,
 /*	any bytes, no charset assumed) and where it came from. A name field
 /*	longer than the entry leaves room for makes the zip malformed; an
@@ -57,6 +67,7 @@ enum scan_zipdir_from {
 	SCAN_ZIPDIR_CENTRAL_UNICODE, /* its Unicode Path (0x7075) field */
 	SCAN_ZIPDIR_LOCAL,	     /* the local header's name */
 	SCAN_ZIPDIR_LOCAL_UNICODE,   /* its Unicode Path (0x7075) field */
+	SCAN_ZIPDIR_UNLISTED,	     /* a local header no entry points at */
 };
 
 enum scan_zipdir_status {

@@ -71,6 +71,27 @@ def zip_raw_name(raw, data, utf8_flag=False):
     return local + central + end
 
 
+def zip_hidden(listed, hidden, data=b"hello"):
+    """A zip whose central directory lists listed, with a member named
+    hidden before it that only its local header names: streaming
+    extractors show it, Explorer does not."""
+    local, central = b"", b""
+    for name, in_cd in ((hidden, False), (listed, True)):
+        n = name.encode()
+        crc = zlib.crc32(data)
+        offset = len(local)
+        local += struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 0, 0, 0,
+                             crc, len(data), len(data), len(n), 0) + n + data
+        if in_cd:
+            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20,
+                                   20, 0, 0, 0, 0, crc, len(data),
+                                   len(data), len(n), 0, 0, 0, 0, 0,
+                                   offset) + n
+    end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1, len(central),
+                      len(local), 0)
+    return local + central + end
+
+
 def rfc822_base64(inner):
     """A message/rfc822 part sent base64 (mail programs decode it)."""
     return (b"Content-Type: message/rfc822\r\n"
@@ -263,6 +284,17 @@ class BannedWalkTest(UncheckedTestCase):
         self.assert_banned(with_attachment(
             "docs.zip", zip_raw_name(b"\xff\xfeevil.exe", EXE, True),
             b"application/zip", "bad utf8 exe"), "evil.exe")
+
+    def test_zip_member_only_a_local_header_names(self):
+        """A member the central directory does not list: libarchive's
+        seekable reader and Explorer skip it, a streaming extractor
+        (Java's ZipInputStream, bsdtar reading a pipe) extracts it."""
+        self.assert_banned(with_attachment(
+            "docs.zip", zip_hidden("readme.txt", "evil.exe"),
+            b"application/zip", "zip hidden"), "evil.exe")
+        self.assert_clean(with_attachment(
+            "docs.zip", zip_hidden("readme.txt", "notes.txt"),
+            b"application/zip", "zip hidden ok"), "zip hidden ok")
 
     def test_compressed_zip_is_read_by_its_directory_too(self):
         """A zip.gz: libarchive reads a compressed zip as a stream, by

@@ -102,6 +102,7 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 	 int zip64)
 {
 	uint32_t offsets[8];
+	size_t listed = 0;
 	unsigned char extra[300];
 	size_t cd_start, cd_len, e64;
 
@@ -126,10 +127,14 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 		put(z, extra, x);
 		put(z, "hi", 2);
 	}
+	for (size_t i = 0; i < n; i++)
+		listed += m[i].central != NULL;
 	cd_start = z->len;
 	for (size_t i = 0; i < n; i++) {
 		size_t x = upath(extra, m[i].central_upath);
 
+		if (m[i].central == NULL)
+			continue; /* a local header no entry lists */
 		if (zip64) {
 			extra[x] = 1;
 			extra[x + 1] = 0;
@@ -181,8 +186,8 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 	put32(z, 0x06054b50);
 	put16(z, 0);
 	put16(z, 0);
-	put16(z, zip64 ? 0xffff : n);
-	put16(z, zip64 ? 0xffff : n);
+	put16(z, zip64 ? 0xffff : listed);
+	put16(z, zip64 ? 0xffff : listed);
 	put32(z, zip64 ? 0xffffffffu : cd_len);
 	put32(z, zip64 ? 0xffffffffu : (uint32_t)(cd_start - prefix));
 	put16(z, 0);
@@ -516,6 +521,32 @@ test_zip_in_the_comment(void **state)
 	assert_string_equal(g.names[2], "b.txt");
 }
 
+/* A local header no entry lists: a streaming extractor shows it. */
+static void
+test_unlisted(void **state)
+{
+	struct member m[3] = {{"a.txt", "a.txt", NULL, NULL},
+			      {NULL, "evil.exe", NULL, "evil.scr"},
+			      {"b.txt", "b.txt", NULL, NULL}};
+	struct zip z;
+	struct got g = {.stop_at = -1};
+
+	(void)state;
+	make_zip(&z, m, 3, 0, 0);
+	assert_int_equal(run(z.b, z.len, 10, &g), SCAN_ZIPDIR_OK);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.names[0], "a.txt");
+	assert_string_equal(g.names[1], "b.txt");
+	assert_string_equal(g.names[2], "evil.exe");
+	assert_int_equal(g.from[2], SCAN_ZIPDIR_UNLISTED);
+	assert_string_equal(g.names[3], "evil.scr");
+	/* Unlisted headers count against max_entries too. */
+	g = (struct got){.stop_at = -1};
+	assert_int_equal(run(z.b, z.len, 2, &g), SCAN_ZIPDIR_OK);
+	g = (struct got){.stop_at = -1};
+	assert_int_equal(run(z.b, z.len, 1, &g), SCAN_ZIPDIR_MANY);
+}
+
 /* More end records that reach the end than are read: malformed. */
 static void
 test_too_many_end_records(void **state)
@@ -588,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_lengths_past_the_end),
 		cmocka_unit_test(test_short_upath),
 		cmocka_unit_test(test_zip_in_the_comment),
+		cmocka_unit_test(test_unlisted),
 		cmocka_unit_test(test_too_many_end_records),
 		cmocka_unit_test(test_safe_name_text),
 	};
