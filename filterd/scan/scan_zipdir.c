@@ -103,6 +103,28 @@ zip_upath(const unsigned char *extra, size_t len, size_t *plen)
 }
 
 /*
+ * zip_extra64 - the 8-byte value at skip in the zip64 extra field of
+ * extra[0, len), or -1 when the field is missing or short
+ */
+static int64_t
+zip_extra64(const unsigned char *extra, size_t len, size_t skip)
+{
+	for (size_t i = 0; i + 4 <= len;) {
+		unsigned id = zip_u16(extra + i), sz = zip_u16(extra + i + 2);
+
+		if (i + 4 + sz > len)
+			return -1;
+		if (id == ZIP_EXTRA_ZIP64)
+			return skip + 8 > sz ? -1
+					     : (int64_t)(zip_u64(extra + i + 4 +
+								 skip) &
+							 INT64_MAX);
+		i += 4 + sz;
+	}
+	return -1;
+}
+
+/*
  * zip_local_offset - where an entry's local header is: its own field,
  * or the zip64 extra field's value when that field says 0xffffffff;
  * -1 when the zip64 field is missing or short
@@ -110,31 +132,26 @@ zip_upath(const unsigned char *extra, size_t len, size_t *plen)
 static int64_t
 zip_local_offset(const unsigned char *h, const unsigned char *extra, size_t len)
 {
-	uint32_t off = zip_u32(h + 42);
 	size_t skip = 0;
 
-	if (off != 0xffffffffu)
-		return off;
+	if (zip_u32(h + 42) != 0xffffffffu)
+		return zip_u32(h + 42);
 	/* The zip64 field holds only what the entry says 0xffffffff for,
 	 * in this order: uncompressed size, compressed size, offset. */
 	if (zip_u32(h + 24) == 0xffffffffu)
 		skip += 8;
 	if (zip_u32(h + 20) == 0xffffffffu)
 		skip += 8;
-	for (size_t i = 0; i + 4 <= len;) {
-		unsigned id = zip_u16(extra + i), sz = zip_u16(extra + i + 2);
+	return zip_extra64(extra, len, skip);
+}
 
-		if (i + 4 + sz > len)
-			return -1;
-		if (id == ZIP_EXTRA_ZIP64) {
-			if (skip + 8 > sz)
-				return -1;
-			return (int64_t)(zip_u64(extra + i + 4 + skip) &
-					 INT64_MAX);
-		}
-		i += 4 + sz;
-	}
-	return -1;
+/* zip_csize - an entry's compressed size, as zip_local_offset finds it */
+static int64_t
+zip_csize(const unsigned char *h, const unsigned char *extra, size_t len)
+{
+	if (zip_u32(h + 20) != 0xffffffffu)
+		return zip_u32(h + 20);
+	return zip_extra64(extra, len, zip_u32(h + 24) == 0xffffffffu ? 8 : 0);
 }
 
 /* The names of one entry, to tell those already given. */
@@ -263,6 +280,12 @@ zip_directory(int fd, off_t size, off_t eocd, off_t *start, off_t *end,
 	return SCAN_ZIPDIR_OK;
 }
 
+/* Where a listed entry lies: its local header and its data. */
+struct zip_span {
+	off_t start;
+	off_t end;
+};
+
 /* What one walk of a directory needs. */
 struct zip_walk {
 	int fd;
@@ -270,31 +293,64 @@ struct zip_walk {
 	long max_entries;
 	int (*each)(void *, const char *, size_t, enum scan_zipdir_from);
 	void *ctx;
-	unsigned char *buf; /* an entry's name and extra field */
-	unsigned char *loc; /* its local header's */
-	off_t *listed;	    /* where the entries' local headers are */
+	unsigned char *buf;	 /* an entry's name and extra field */
+	unsigned char *loc;	 /* its local header's */
+	struct zip_span *listed; /* where the listed entries are */
 	size_t n_listed, max_listed;
 };
 
-/* zip_listed - note where a listed entry's local header is */
+/* zip_listed - note where a listed entry lies, [start, end) */
 static void
-zip_listed(struct zip_walk *z, off_t at)
+zip_listed(struct zip_walk *z, off_t start, off_t end)
 {
 	if (z->n_listed == z->max_listed) {
 		z->max_listed = z->max_listed ? 2 * z->max_listed : 64;
 		z->listed = xrealloc(z->listed,
 				     z->max_listed * sizeof(*z->listed));
 	}
-	z->listed[z->n_listed++] = at;
+	z->listed[z->n_listed].start = start;
+	z->listed[z->n_listed++].end = end;
 }
 
-/* zip_offset_cmp - qsort order of offsets */
+/* zip_span_cmp - qsort order of spans: by where they start */
 static int
-zip_offset_cmp(const void *a, const void *b)
+zip_span_cmp(const void *a, const void *b)
 {
-	off_t x = *(const off_t *)a, y = *(const off_t *)b;
+	off_t x = ((const struct zip_span *)a)->start;
+	off_t y = ((const struct zip_span *)b)->start;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * zip_data_end - where the data of the entry whose central directory
+ * entry is h (its extra field extra[0, x)) and local header l (at
+ * local, its data at data) ends, as a streaming extractor finds it:
+ * by the local header's size, or for data described after it (flag
+ * bit 3) by the directory's size when a data descriptor is there. When
+ * neither can be trusted, data: its bytes are searched too.
+ */
+static off_t
+zip_data_end(const struct zip_walk *z, const unsigned char *h,
+	     const unsigned char *x, size_t xlen, const unsigned char *l,
+	     off_t data)
+{
+	int64_t cd = zip_csize(h, x, xlen), loc = zip_u32(l + 18);
+	unsigned char dd[8];
+
+	if (cd < 0 || data + cd > z->size)
+		return data;
+	if ((zip_u16(l + 6) & 8) == 0)
+		return loc == 0xffffffffu ? data : data + (cd < loc ? cd : loc);
+	/* A descriptor, with or without its signature, then the CRC. */
+	if (data + cd + 8 > z->size ||
+	    zip_read(z->fd, dd, sizeof(dd), data + cd) != 0)
+		return data;
+	if ((zip_u32(dd) == 0x08074b50u &&
+	     zip_u32(dd + 4) == zip_u32(h + 16)) ||
+	    zip_u32(dd) == zip_u32(h + 16))
+		return data + cd;
+	return data;
 }
 
 /* zip_entries - the names of each entry of [at, end); a status */
@@ -339,12 +395,15 @@ zip_entries(struct zip_walk *z, off_t at, off_t end, int64_t shift)
 			goto short_read;
 		if (zip_u32(l) != ZIP_LOCAL_SIG)
 			return SCAN_ZIPDIR_BAD;
-		zip_listed(z, (off_t)local);
 		ln = zip_u16(l + 26);
 		lx = zip_u16(l + 28);
 		if (local + ZIP_LOCAL_LEN + (int64_t)(ln + lx) >
 		    (int64_t)z->size)
 			return SCAN_ZIPDIR_BAD;
+		zip_listed(
+			z, (off_t)local,
+			zip_data_end(z, h, buf + n, x, l,
+				     (off_t)(local + ZIP_LOCAL_LEN + ln + lx)));
 		if ((r = zip_read(z->fd, loc, ln + lx,
 				  (off_t)(local + ZIP_LOCAL_LEN))) != 0)
 			goto short_read;
@@ -384,10 +443,11 @@ zip_unlisted(struct zip_walk *z, off_t from, off_t to)
 {
 	unsigned char chunk[65536];
 	long found = 0;
-	size_t k = 0; /* the next listed offset */
+	size_t k = 0;	    /* the next listed span */
+	off_t covered = -1; /* listed spans end there, at o or before */
 	int r;
 
-	qsort(z->listed, z->n_listed, sizeof(*z->listed), zip_offset_cmp);
+	qsort(z->listed, z->n_listed, sizeof(*z->listed), zip_span_cmp);
 
 	/* Chunks overlap by 3 bytes: a signature across two is seen. */
 	for (off_t at = from; at + 4 <= to;) {
@@ -406,10 +466,12 @@ zip_unlisted(struct zip_walk *z, off_t from, off_t to)
 			if (chunk[i] != 'P' ||
 			    zip_u32(chunk + i) != ZIP_LOCAL_SIG)
 				continue;
-			/* Listed: its names were given with its entry's. */
-			while (k < z->n_listed && z->listed[k] < o)
-				k++;
-			if (k < z->n_listed && z->listed[k] == o)
+			/* In a listed entry (its header, its data: a zip
+			 * stored there): given with it, or walked in it. */
+			for (; k < z->n_listed && z->listed[k].start <= o; k++)
+				if (z->listed[k].end > covered)
+					covered = z->listed[k].end;
+			if (o < covered)
 				continue;
 			if (o + ZIP_LOCAL_LEN > to)
 				continue;

@@ -30,6 +30,7 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
 #define ZIP_MAX 4096
+#define SIZE(i) ((i) == 0 && payload ? (uint32_t)payload->len : 2)
 
 /* A zip being put together. */
 struct zip {
@@ -94,12 +95,13 @@ upath(unsigned char *out, const char *name)
 }
 
 /*
- * make_zip - members after prefix bytes of junk; zip64: the end record
- * in its zip64 form and offsets in zip64 fields
+ * make_zip_with - members after prefix bytes of junk; zip64: the end
+ * record in its zip64 form and offsets in zip64 fields; the first
+ * member's data is payload when not NULL ("hi" otherwise)
  */
 static void
-make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
-	 int zip64)
+make_zip_with(struct zip *z, const struct member *m, size_t n, size_t prefix,
+	      int zip64, const struct zip *payload)
 {
 	uint32_t offsets[8];
 	size_t listed = 0;
@@ -119,13 +121,16 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 		put16(z, 0);
 		put32(z, 0);
 		put32(z, 0);
-		put32(z, 2);
-		put32(z, 2);
+		put32(z, SIZE(i));
+		put32(z, SIZE(i));
 		put16(z, strlen(m[i].local));
 		put16(z, x);
 		put(z, m[i].local, strlen(m[i].local));
 		put(z, extra, x);
-		put(z, "hi", 2);
+		if (i == 0 && payload)
+			put(z, payload->b, payload->len);
+		else
+			put(z, "hi", 2);
 	}
 	for (size_t i = 0; i < n; i++)
 		listed += m[i].central != NULL;
@@ -153,8 +158,8 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 		put16(z, 0);
 		put32(z, 0);
 		put32(z, 0);
-		put32(z, 2);
-		put32(z, 2);
+		put32(z, SIZE(i));
+		put32(z, SIZE(i));
 		put16(z, strlen(m[i].central));
 		put16(z, x);
 		put16(z, 0);
@@ -191,6 +196,14 @@ make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
 	put32(z, zip64 ? 0xffffffffu : cd_len);
 	put32(z, zip64 ? 0xffffffffu : (uint32_t)(cd_start - prefix));
 	put16(z, 0);
+}
+
+/* make_zip - make_zip_with, every member's data "hi" */
+static void
+make_zip(struct zip *z, const struct member *m, size_t n, size_t prefix,
+	 int zip64)
+{
+	make_zip_with(z, m, n, prefix, zip64, NULL);
 }
 
 /* What the reader gave. */
@@ -547,6 +560,40 @@ test_unlisted(void **state)
 	assert_int_equal(run(z.b, z.len, 1, &g), SCAN_ZIPDIR_MANY);
 }
 
+/*
+ * A zip stored in a listed member: walked as that member, not listed
+ * again; unless the local header says its data ends sooner (where a
+ * streaming extractor looks for the next header).
+ */
+static void
+test_stored_zip_in_a_member(void **state)
+{
+	struct member outer = {"in.zip", "in.zip", NULL, NULL};
+	struct member inner = {"in.exe", "in.exe", NULL, NULL};
+	struct zip z, in;
+	struct got g = {.stop_at = -1};
+
+	(void)state;
+	make_zip(&in, &inner, 1, 0, 0);
+	make_zip_with(&z, &outer, 1, 0, 0, &in);
+	assert_int_equal(run(z.b, z.len, 10, &g), SCAN_ZIPDIR_OK);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.names[0], "in.zip");
+	/* The local header says 2 bytes: the inner header starts in them. */
+	z.b[18] = 2;
+	z.b[19] = z.b[20] = z.b[21] = 0;
+	g = (struct got){.stop_at = -1};
+	assert_int_equal(run(z.b, z.len, 10, &g), SCAN_ZIPDIR_OK);
+	assert_int_equal(g.n, 1);
+	/* It says none: a streaming extractor reads the inner header next. */
+	z.b[18] = 0;
+	g = (struct got){.stop_at = -1};
+	assert_int_equal(run(z.b, z.len, 10, &g), SCAN_ZIPDIR_OK);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.names[1], "in.exe");
+	assert_int_equal(g.from[1], SCAN_ZIPDIR_UNLISTED);
+}
+
 /* More end records that reach the end than are read: malformed. */
 static void
 test_too_many_end_records(void **state)
@@ -620,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_short_upath),
 		cmocka_unit_test(test_zip_in_the_comment),
 		cmocka_unit_test(test_unlisted),
+		cmocka_unit_test(test_stored_zip_in_a_member),
 		cmocka_unit_test(test_too_many_end_records),
 		cmocka_unit_test(test_safe_name_text),
 	};
