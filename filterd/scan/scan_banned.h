@@ -14,8 +14,9 @@
 /*	("invoice.pdf.exe"). banned_filename is matched against every name
 /*	a part declares (filename= and name=) and every name an archive
 /*	member is known by: the path libarchive reports and, for a zip,
-/*	its central directory's, local header's and Unicode Path names
-/*	(scan_zipdir; a zip compressed as a whole, zip.gz, is decompressed
+/*	its central directory's, local header's and Unicode Path names,
+/*	and local headers no entry lists (scan_zipdir; a zip compressed
+/*	as a whole, zip.gz, is decompressed
 /*	to be read so); names in other charsets than UTF-8 as their bytes
 /*	with those that are not UTF-8 escaped (safe_name_text). The
 /*	description names the one that matched. banned_type is matched
