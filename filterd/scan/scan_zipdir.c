@@ -194,7 +194,13 @@ zip_ends(int fd, off_t size, unsigned char *buf, off_t *ends)
 		return -SCAN_ZIPDIR_BAD;
 	if ((r = zip_read(fd, buf, len, from)) != 0)
 		return r < 0 ? -SCAN_ZIPDIR_IO : -SCAN_ZIPDIR_BAD;
-	for (size_t i = len - ZIP_EOCD_LEN + 1; i-- > 0;) {
+	for (size_t i = len - ZIP_EOCD_LEN + 1; i > 0;) {
+		/* The previous "P" (memrchr is fast), then the rest. */
+		unsigned char *p = memrchr(buf, 'P', i);
+
+		if (p == NULL)
+			break;
+		i = (size_t)(p - buf);
 		if (zip_u32(buf + i) != ZIP_EOCD_SIG)
 			continue;
 		if (last < 0)
@@ -435,8 +441,10 @@ zip_method_known(unsigned m)
 }
 
 /*
- * zip_unlisted - the names of the local headers found in [from, to):
- * what a streaming extractor would show, listed or not; a status
+ * zip_unlisted - the names of the local headers found in [from, to)
+ * outside the listed entries (their headers, and their data as far as
+ * a streaming extractor skips it: a zip stored there is walked as that
+ * member): what a streaming extractor would show; a status
  */
 static enum scan_zipdir_status
 zip_unlisted(struct zip_walk *z, off_t from, off_t to)
@@ -444,36 +452,44 @@ zip_unlisted(struct zip_walk *z, off_t from, off_t to)
 	unsigned char chunk[65536];
 	long found = 0;
 	size_t k = 0;	    /* the next listed span */
-	off_t covered = -1; /* listed spans end there, at o or before */
+	off_t covered = -1; /* listed spans end there, at or before at */
 	int r;
 
 	qsort(z->listed, z->n_listed, sizeof(*z->listed), zip_span_cmp);
-
-	/* Chunks overlap by 3 bytes: a signature across two is seen. */
 	for (off_t at = from; at + 4 <= to;) {
-		size_t len = to - at < (off_t)sizeof(chunk) ? (size_t)(to - at)
-							    : sizeof(chunk);
+		off_t end = to;
+		size_t len;
 
+		/* What listed entries cover is not read at all. */
+		for (; k < z->n_listed && z->listed[k].start <= at; k++)
+			if (z->listed[k].end > covered)
+				covered = z->listed[k].end;
+		if (at < covered) {
+			at = covered;
+			continue;
+		}
+		/* Up to the next listed entry: a signature just before it
+		 * is read whole. */
+		if (k < z->n_listed && z->listed[k].start + 3 < end)
+			end = z->listed[k].start + 3;
+		len = end - at < (off_t)sizeof(chunk) ? (size_t)(end - at)
+						      : sizeof(chunk);
 		if ((r = zip_read(z->fd, chunk, len, at)) != 0)
 			return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
 		for (size_t i = 0; i + 4 <= len; i++) {
-			unsigned char l[ZIP_LOCAL_LEN];
+			unsigned char l[ZIP_LOCAL_LEN], *p;
 			struct zip_names seen = {{0}, {0}, 0};
 			const unsigned char *up;
-			off_t o = at + (off_t)i;
 			size_t ln, lx, upl;
+			off_t o;
 
-			if (chunk[i] != 'P' ||
-			    zip_u32(chunk + i) != ZIP_LOCAL_SIG)
-				continue;
-			/* In a listed entry (its header, its data: a zip
-			 * stored there): given with it, or walked in it. */
-			for (; k < z->n_listed && z->listed[k].start <= o; k++)
-				if (z->listed[k].end > covered)
-					covered = z->listed[k].end;
-			if (o < covered)
-				continue;
-			if (o + ZIP_LOCAL_LEN > to)
+			/* The next "P" (memchr is fast), then the rest. */
+			if ((p = memchr(chunk + i, 'P', len - 3 - i)) == NULL)
+				break;
+			i = (size_t)(p - chunk);
+			o = at + (off_t)i;
+			if (zip_u32(chunk + i) != ZIP_LOCAL_SIG ||
+			    o + ZIP_LOCAL_LEN > to)
 				continue;
 			if ((r = zip_read(z->fd, l, sizeof(l), o)) != 0)
 				return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
@@ -495,8 +511,7 @@ zip_unlisted(struct zip_walk *z, off_t from, off_t to)
 				     z->each, z->ctx))
 				return SCAN_ZIPDIR_STOP;
 		}
-		if (at + (off_t)len >= to)
-			break;
+		/* The next chunk from the last 3 bytes of this one on. */
 		at += (off_t)len - 3;
 	}
 	return SCAN_ZIPDIR_OK;
