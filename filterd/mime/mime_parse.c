@@ -53,6 +53,7 @@ struct mime_walk {
 	int block_depth;
 	int block_attached;
 	int block_plain; /* the text: text/plain sent as is, not attached */
+	const char *limit; /* the last limit reached (mime_limit) */
 };
 
 /* What makes MIME ambiguous, in our words (never the message's). */
@@ -970,6 +971,7 @@ mime_text(struct mime_walk *w, const struct mime_part *p, size_t room)
 static void
 mime_limit(struct mime_walk *w, const char *why)
 {
+	w->limit = why;
 	if (w->m->unchecked == NULL)
 		w->m->unchecked = why;
 }
@@ -1353,21 +1355,60 @@ mime_attached_over(struct mime_walk *w)
 }
 
 /*
- * mime_walk_attached - leaf part p holds a message: decode it into the
- * summary's temporary file, count what GMime would build of it, parse
- * it, walk its parts one level deeper
+ * mime_fd_copy - what is left of in (read from its offset) into out from
+ * off on, at most max bytes, fed to b up to the first bound it passes;
+ * 0, or -1 with errno
+ */
+static int
+mime_fd_copy(int in, int out, off_t off, long max, struct mime_bounds *b,
+	     long *size)
+{
+	char chunk[65536];
+	long left = max;
+
+	*size = 0;
+	while (left > 0) {
+		size_t want = left < (long)sizeof(chunk) ? (size_t)left
+							 : sizeof(chunk);
+		ssize_t n = read(in, chunk, want);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return n < 0 ? -1 : 0;
+		}
+		for (ssize_t done = 0, wr; done < n; done += wr)
+			if ((wr = pwrite(out, chunk + done, (size_t)(n - done),
+					 off + *size + done)) < 0)
+				return -1;
+		left -= n;
+		*size += n;
+		if (mime_bounds_feed(b, chunk, (size_t)n) != MIME_BOUNDS_OK)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * mime_walk_attached - leaf part p (or, when p is NULL, the file on fd:
+ * an archive member) holds a message: decode it into the summary's
+ * temporary file, count what GMime would build of it, parse it, walk
+ * its parts one level deeper
  */
 static void
-mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
+mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int fd,
+		   int depth)
 {
 	const struct conf *c = w->t->conf;
 	struct mime_summary *m = w->m;
 	long left = c->max_decoded_size - m->attached_size, size;
+	long max = left < LONG_MAX ? left + 1 : left;
 	off_t off = m->attached_size;
 	struct mime_attached *a;
 	GMimeStream *sub;
 	GMimeParser *parser;
 	GMimeMessage *msg;
+	int out, rc;
 
 	if (depth + 1 > c->max_mime_depth) {
 		mime_too_deep(w);
@@ -1380,9 +1421,10 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int depth)
 		return;
 	}
 	/* One byte over what is left tells that it is over. */
-	if (mime_part_copy(p, GMIME_STREAM_FS(m->attached)->fd, off,
-			   left < LONG_MAX ? left + 1 : left, w->bounds,
-			   &size) < 0) {
+	out = GMIME_STREAM_FS(m->attached)->fd;
+	rc = p ? mime_part_copy(p, out, off, max, w->bounds, &size)
+	       : mime_fd_copy(fd, out, off, max, w->bounds, &size);
+	if (rc < 0) {
 		m->failed = pool_printf(w->t->pool,
 					"cannot decode an attached message: %s",
 					strerror(errno));
@@ -1639,8 +1681,71 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		if (w->m->failed == NULL && strncmp(p->type, "text/", 5) == 0)
 			mime_walk_embedded(w, p, depth);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
-			mime_walk_attached(w, p, depth);
+			mime_walk_attached(w, p, -1, depth);
 	}
+}
+
+/* mime_is_member_mail - see mime_parse.h */
+int
+mime_is_member_mail(const char *name, const char *head, size_t len)
+{
+	return (name && mime_ends_with(name, ".eml")) ||
+	       mime_is_mail(head, len);
+}
+
+/* mime_attach_file - see mime_parse.h */
+int
+mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		 struct mime_part **parts, const char **why)
+{
+	struct mime_walk *w = m->walk;
+	const char *ambiguous = m->ambiguous, *undecoded = m->undecoded;
+	struct mime_part **tail;
+	int views;
+
+	(void)t;
+	*parts = NULL;
+	*why = NULL;
+	/* Parts named from raw headers: nothing to attach to. */
+	if (w == NULL) {
+		*why = "a message in an archive of a message not parsed";
+		return 1;
+	}
+	if (m->failed) {
+		*why = m->failed;
+		return -1;
+	}
+	if (w->stop) {
+		*why = m->unchecked;
+		return 1;
+	}
+	tail = w->tail;
+	views = w->views;
+	w->tail = parts;
+	w->views = 0;
+	w->limit = NULL;
+	mime_walk_attached(w, NULL, fd, depth);
+	w->tail = tail;
+	w->views = views;
+	if (m->failed) {
+		*why = m->failed;
+		return -1;
+	}
+	if (w->limit) {
+		*why = w->limit;
+		return 1;
+	}
+	/* What makes the message UNCHECKED when the MIME tree has it (the
+	 * checks read those before): it must here too. */
+	if (ambiguous == NULL && m->ambiguous) {
+		*why = m->ambiguous;
+		return 1;
+	}
+	if (undecoded == NULL && m->undecoded) {
+		*why = m->undecoded;
+		return 1;
+	}
+	return 0;
 }
 
 /* mime_headers - the decoded header fields, one per line */
@@ -1698,6 +1803,7 @@ mime_read(struct txn *t, int fd, struct mime_summary *m, int views)
 
 	*w = (struct mime_walk){
 		.t = t, .m = m, .tail = &m->parts, .views = views};
+	m->walk = w;
 	buf_init(&w->text, views ? 4096 : 16);
 	stream = g_mime_stream_fs_new(fd);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);

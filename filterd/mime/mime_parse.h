@@ -158,6 +158,32 @@
 /*	mime_is_mail() tells whether a head of decoded content starts as a
 /*	mail message does: header fields, one of them a mail's.
 /*
+/*	mime_is_member_mail() tells whether an archive member named name
+/*	(may be NULL) whose content starts with head[0, len) is a mail
+/*	message to open: named *.eml, or starting as mail does
+/*	(mime_is_mail). Outlook's .msg is not MIME: only its content would
+/*	tell.
+/*
+/*	mime_attach_file() opens a message found outside the MIME tree (an
+/*	archive member, decoded into the file on fd, read from its offset)
+/*	as an attached message of m, one level below depth: it is decoded
+/*	into m's temporary file for attached messages, counted against the
+/*	same bounds as the attached messages of the MIME tree (one budget
+/*	per message: max_decoded_size, the bounds of mime_bounds_next(),
+/*	max_mime_depth, max_mime_parts), parsed, and its parts walked as
+/*	theirs are, with its own attached messages. m must be txn->mime
+/*	after mime_parse() or a summary mime_readings() gives, still alive.
+/*	The parts are not linked into m->parts (the other checks ran on
+/*	those already) and are not in the spam views; *parts is their list,
+/*	in document order (NULL: none), in txn->pool, valid as long as m.
+/*	It returns 0; 1 when a limit left the message or some of its parts
+/*	out, with *why our text saying which (the message is UNCHECKED;
+/*	m->unchecked names the first limit the walk reached), or when the
+/*	message is ambiguous MIME or has a part that cannot be decoded for
+/*	sure (*why: m->ambiguous, m->undecoded; set now, after the checks
+/*	read them: the caller makes the message UNCHECKED); or -1 with
+/*	*why saying what failed (m->failed).
+/*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
 /*
@@ -170,6 +196,7 @@
 #include <sys/types.h>
 
 struct txn;
+struct mime_walk;
 
 struct mime_part {
 	struct mime_part *next;
@@ -231,7 +258,8 @@ struct mime_summary {
 	void *attached;
 	void *attached_options;
 	struct mime_attached *attached_messages;
-	long attached_size; /* bytes decoded into the file */
+	long attached_size;	/* bytes decoded into the file */
+	struct mime_walk *walk; /* the walk's state (mime_attach_file) */
 	/* Views for the spam rules (NULL when over spam_max_size). */
 	char *headers; /* "Name: decoded value\n" per field */
 	size_t headers_len;
@@ -242,6 +270,9 @@ struct mime_summary {
 void mime_init(void);
 int mime_is_archive(const char *type, const char *name);
 int mime_is_mail(const char *head, size_t len);
+int mime_is_member_mail(const char *name, const char *head, size_t len);
+int mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		     struct mime_part **parts, const char **why);
 int mime_parse(struct txn *t);
 int mime_readings(struct txn *t,
 		  int (*each)(struct txn *t, int fd, struct mime_summary *m,

@@ -27,15 +27,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
 #include "scan_sniff.h"
+#include "scan_type.h"
+#include "scan_zipdir.h"
 #include "txn/txn.h"
 #include "util/msg.h"
 #include "util/re.h"
+#include "util/safe.h"
 
 /* Why something was not checked: our text, never the message's. */
 #define BANNED_ENCRYPTED "encrypted archive"
@@ -44,8 +48,11 @@
 
 struct banned {
 	struct txn *t;
+	struct mime_summary *m;
 	const struct checks *ck;
 	struct re_ctx *rc;
+	int mime_depth;	  /* of the MIME part being walked */
+	int base_depth;	  /* archive depth of a message in an archive */
 	long decoded;	  /* bytes decoded so far */
 	int members;	  /* archive members seen */
 	const char *desc; /* the verdict's description */
@@ -76,6 +83,19 @@ banned_name(struct banned *b, const char *name)
 		re_match(b->ck->double_ext, b->rc, name, strlen(name)) == 1);
 }
 
+/*
+ * banned_utf8 - a member's name, in whatever charset, as UTF-8 to match
+ * (util/safe.h: bytes that are not UTF-8 escaped), in the pool
+ */
+static const char *
+banned_utf8(struct banned *b, const char *name, size_t len)
+{
+	char *out = pool_alloc(b->t->pool, 4 * len + 1);
+
+	safe_name_text(out, 4 * len + 1, name, len);
+	return out;
+}
+
 /* banned_detected - the MIME type libmagic sees in some content */
 static const char *
 banned_detected(struct banned *b, const char *head, size_t len)
@@ -85,13 +105,29 @@ banned_detected(struct banned *b, const char *head, size_t len)
 	return type ? pool_strdup(b->t->pool, type) : NULL;
 }
 
-/* banned_type - is a declared or detected type banned? */
-static int
-banned_type(struct banned *b, const char *declared, const char *detected)
+/*
+ * banned_type - what of a part or member a banned_type rule matches:
+ * its declared type, the type detected in its head[0, len), or a short
+ * type of that (scan_type: ".exe-ms"); NULL when none
+ */
+static const char *
+banned_type(struct banned *b, const char *declared, const char *detected,
+	    const char *head, size_t len)
 {
 	const struct conf_relist *l = &b->t->bank.v.banned_type;
+	const char *shorts[SCAN_TYPE_MAX + 1];
+	size_t n;
 
-	return banned_any(b, l, declared) || banned_any(b, l, detected);
+	if (banned_any(b, l, declared))
+		return declared;
+	if (banned_any(b, l, detected))
+		return detected;
+	/* The most specific first: a DLL is named ".dll", not ".exe". */
+	n = scan_type_short(detected, head, len, shorts, SCAN_TYPE_MAX + 1);
+	while (n-- > 0)
+		if (banned_any(b, l, shorts[n]))
+			return shorts[n];
+	return NULL;
 }
 
 /* banned_going - nothing decided yet that ends the walk */
@@ -158,42 +194,36 @@ banned_write(int fd, const char *buf, size_t len)
 }
 
 /*
- * banned_nested - an archive inside an archive: its head (got bytes,
- * in b->head) and the rest of the member into a file, then look in;
- * counted: its size was counted as decoded already
+ * banned_extract - the member at hand into a temporary file, from its
+ * head (got bytes, in b->head) on; counted: its size was counted as
+ * decoded already. The descriptor, at offset 0, or -1 with the verdict
+ * set (the caller closes it).
  */
-static void
-banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
-	      int depth, int sniffed, int counted)
+static int
+banned_extract(struct banned *b, struct archive *a, size_t got, int counted)
 {
-	const struct conf *c = b->t->conf;
 	char chunk[65536];
 	la_ssize_t n;
 	int fd;
 
-	if (depth + 1 > c->max_archive_depth) {
-		banned_unchecked(b, "archives nested deeper than "
-				    "max_archive_depth");
-		return;
-	}
 	if ((fd = txn_temp_file(b->t, "ar")) < 0) {
 		banned_error(b, "cannot make a temporary file");
-		return;
+		return -1;
 	}
 	if (banned_write(fd, b->head, got) < 0) {
 		banned_error(b, "cannot write a temporary file");
 		close(fd);
-		return;
+		return -1;
 	}
 	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
 		if (!counted && !banned_decoded(b, n)) {
 			close(fd);
-			return;
+			return -1;
 		}
 		if (banned_write(fd, chunk, (size_t)n) < 0) {
 			banned_error(b, "cannot write a temporary file");
 			close(fd);
-			return;
+			return -1;
 		}
 	}
 	if (n < 0) {
@@ -202,9 +232,72 @@ banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
 	} else if (lseek(fd, 0, SEEK_SET) < 0) {
 		banned_error(b, "cannot read a temporary file");
 	} else {
-		banned_archive(b, fd, path, depth + 1, sniffed);
+		return fd;
 	}
 	close(fd);
+	return -1;
+}
+
+/*
+ * banned_nested - an archive inside an archive: its head (got bytes,
+ * in b->head) and the rest of the member into a file, then look in;
+ * counted: its size was counted as decoded already
+ */
+static void
+banned_nested(struct banned *b, struct archive *a, size_t got, const char *path,
+	      int depth, int sniffed, int counted)
+{
+	int fd;
+
+	if (depth + 1 > b->t->conf->max_archive_depth) {
+		banned_unchecked(b, "archives nested deeper than "
+				    "max_archive_depth");
+		return;
+	}
+	if ((fd = banned_extract(b, a, got, counted)) < 0)
+		return;
+	banned_archive(b, fd, path, depth + 1, sniffed);
+	close(fd);
+}
+
+static void banned_part(struct banned *b, const struct mime_part *p);
+
+/*
+ * banned_mail - a mail message inside an archive (at depth): opened as
+ * an attached message of the message (mime_attach_file: the same
+ * bounds, one budget), its parts checked as the message's are, their
+ * archives nested below this one
+ */
+static void
+banned_mail(struct banned *b, struct archive *a, size_t got, int depth,
+	    int counted)
+{
+	int mime_depth = b->mime_depth, base = b->base_depth;
+	struct mime_part *parts;
+	const char *why;
+	int fd;
+
+	if ((fd = banned_extract(b, a, got, counted)) < 0)
+		return;
+	switch (mime_attach_file(b->t, b->m, fd, b->mime_depth, &parts, &why)) {
+	case 0:
+		break;
+	case 1:
+		banned_unchecked(b, why);
+		break;
+	default:
+		b->verdict = SCAN_ERROR;
+		b->desc = why;
+		close(fd);
+		return;
+	}
+	close(fd);
+	b->base_depth = depth;
+	for (const struct mime_part *p = parts; p && banned_going(b);
+	     p = p->next)
+		banned_part(b, p);
+	b->mime_depth = mime_depth;
+	b->base_depth = base;
 }
 
 /*
@@ -261,7 +354,7 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 {
 	const struct conf *c = b->t->conf;
 	const char *label = name ? name : "(data)";
-	const char *sniffed, *type;
+	const char *sniffed, *type, *key;
 	int counted = 0;
 	la_ssize_t got;
 
@@ -301,9 +394,10 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 		return 0;
 	if (b->t->bank.v.banned_type.n) {
 		type = banned_detected(b, b->head, (size_t)got);
-		if (banned_type(b, NULL, type)) {
+		key = banned_type(b, NULL, type, b->head, (size_t)got);
+		if (key) {
 			banned_found(b, pool_printf(b->t->pool, "%s,%s,%s",
-						    path, type, label));
+						    path, key, label));
 			return 0;
 		}
 	}
@@ -312,7 +406,73 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 		banned_nested(b, a, (size_t)got,
 			      pool_printf(b->t->pool, "%s,%s", path, label),
 			      depth, sniffed != NULL, counted);
+	else if (mime_is_member_mail(name, b->head, (size_t)got))
+		banned_mail(b, a, (size_t)got, depth, counted);
 	return banned_going(b);
+}
+
+/* State of the zip names pass over one archive. */
+struct banned_zip {
+	struct banned *b;
+	const char *path;
+};
+
+/* banned_zip_name - one name a zip gives a member; 1 when banned */
+static int
+banned_zip_name(void *ctx, const char *name, size_t len,
+		enum scan_zipdir_from from)
+{
+	struct banned_zip *z = ctx;
+	const char *utf8 = banned_utf8(z->b, name, len);
+
+	(void)from;
+	if (!banned_name(z->b, utf8))
+		return 0;
+	banned_found(z->b, pool_printf(z->b->t->pool, "%s,%s", z->path, utf8));
+	return 1;
+}
+
+/*
+ * banned_zip - the names of a zip's members that libarchive does not
+ * report: its central directory's, and Unicode Path fields (it reports
+ * one name of each member); 0 ends the walk
+ */
+static int
+banned_zip(struct banned *b, int fd, const char *path)
+{
+	struct banned_zip z = {b, path};
+	long left = b->t->conf->max_archive_files - b->members;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		banned_error(b, "cannot read a temporary file");
+		return 0;
+	}
+	switch (scan_zipdir_names(fd, st.st_size, left, banned_zip_name, &z)) {
+	case SCAN_ZIPDIR_OK:
+		return 1;
+	case SCAN_ZIPDIR_STOP:
+		return 0;
+	case SCAN_ZIPDIR_MANY:
+		banned_unchecked(b, "archive members exceed max_archive_files");
+		return 0;
+	case SCAN_ZIPDIR_BAD:
+		/* The names a program would list cannot be read. */
+		banned_unchecked(b, BANNED_BROKEN);
+		return 0;
+	default:
+		banned_error(b, "cannot read a temporary file");
+		return 0;
+	}
+}
+
+/* banned_is_zip - is the archive a zip, as it is stored? */
+static int
+banned_is_zip(struct archive *a)
+{
+	return (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+		       ARCHIVE_FORMAT_ZIP &&
+	       archive_filter_count(a) < 2;
 }
 
 /* banned_why - why a walk stopped: encryption, or otherwise */
@@ -321,6 +481,60 @@ banned_why(struct archive *a, const char *otherwise)
 {
 	return archive_read_has_encrypted_entries(a) > 0 ? BANNED_ENCRYPTED
 							 : otherwise;
+}
+
+/*
+ * banned_unwrap - a zip compressed as a whole (a zip.gz): libarchive
+ * reads it as a stream, by its local headers only. Decompressed into a
+ * file, it is read as any zip is, by its directory too.
+ */
+static void
+banned_unwrap(struct banned *b, int fd, const char *path, int depth)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char chunk[65536];
+	la_ssize_t n;
+	int out = -1;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		banned_error(b, "cannot read a temporary file");
+		goto done;
+	}
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		banned_unchecked(b, BANNED_BROKEN);
+		goto done;
+	}
+	if ((out = txn_temp_file(b->t, "ar")) < 0) {
+		banned_error(b, "cannot make a temporary file");
+		goto done;
+	}
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (!banned_decoded(b, n))
+			goto done;
+		if (banned_write(out, chunk, (size_t)n) < 0) {
+			banned_error(b, "cannot write a temporary file");
+			goto done;
+		}
+	}
+	if (n < 0) {
+		banned_unchecked(b, BANNED_BROKEN);
+	} else if (lseek(out, 0, SEEK_SET) < 0) {
+		banned_error(b, "cannot read a temporary file");
+	} else {
+		archive_read_free(a);
+		a = NULL;
+		/* A zip as stored now: no recursion past this one. */
+		banned_archive(b, out, path, depth, 1);
+	}
+done:
+	if (a)
+		archive_read_free(a);
+	if (out >= 0)
+		close(out);
 }
 
 /*
@@ -335,6 +549,8 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	locale_t was = (locale_t)0;
+	int zipped = 0; /* the zip names pass is done */
+	int unwrap = 0; /* a compressed zip, to read decompressed */
 
 	if (b->ck->utf8)
 		was = uselocale(b->ck->utf8);
@@ -356,9 +572,24 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r != ARCHIVE_OK) {
-			/* Corrupt, truncated, encrypted headers, ... */
+		/*
+		 * A warning leaves a member to read: a name that is not in
+		 * the charset the archive says, say. Corrupt, truncated,
+		 * encrypted headers, a header skipped: the walk stops.
+		 */
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			banned_unchecked(b, banned_why(a, BANNED_BROKEN));
+			break;
+		}
+		if (!zipped && banned_is_zip(a)) {
+			zipped = 1;
+			if (!banned_zip(b, fd, path))
+				break;
+		}
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+			    ARCHIVE_FORMAT_ZIP &&
+		    archive_filter_count(a) > 1) {
+			unwrap = 1;
 			break;
 		}
 		if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
@@ -367,14 +598,21 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 			   (name = archive_entry_pathname(e)) == NULL) {
 			banned_unchecked(b, "archive member without a name");
 			continue;
+		} else {
+			name = banned_utf8(b, name, strlen(name));
 		}
 		if (!banned_member(b, a, e, name, path, depth))
 			break;
 	}
+	/* An empty zip by its directory: what does it list? */
+	if (!zipped && banned_going(b) && banned_is_zip(a))
+		banned_zip(b, fd, path);
 done:
 	archive_read_free(a);
 	if (b->ck->utf8)
 		uselocale(was);
+	if (unwrap)
+		banned_unwrap(b, fd, path, depth);
 }
 
 /* banned_part - one MIME part, and what is inside it */
@@ -383,11 +621,12 @@ banned_part(struct banned *b, const struct mime_part *p)
 {
 	const struct conf *c = b->t->conf;
 	const char *label = p->name ? p->name : "(no name)";
-	const char *detected = NULL, *sniffed, *hit = NULL;
+	const char *detected = NULL, *sniffed, *hit = NULL, *key = NULL;
 	size_t got;
 	long max, size;
 	int fd;
 
+	b->mime_depth = p->depth;
 	/* Containers have names and types; leaves have content too. */
 	got = p->is_leaf ? mime_part_head(p, b->head, SCAN_SNIFF_HEAD) : 0;
 	if (scan_sniff_more(b->head, got))
@@ -399,11 +638,16 @@ banned_part(struct banned *b, const struct mime_part *p)
 	for (size_t i = 0; i < p->n_names && hit == NULL; i++)
 		if (banned_name(b, p->names[i]))
 			hit = p->names[i];
-	if (hit || banned_type(b, p->type, detected)) {
+	if (hit == NULL)
+		key = banned_type(b, p->type, detected, b->head, got);
+	if (hit || key) {
+		/* What matched, or what was detected, beside the name. */
+		const char *shown = key && key != p->type ? key : detected;
+
 		hit = hit ? hit : label;
-		banned_found(b, detected && strcmp(detected, p->type) != 0
+		banned_found(b, shown && strcmp(shown, p->type) != 0
 					? pool_printf(b->t->pool, "%s,%s,%s",
-						      p->type, detected, hit)
+						      p->type, shown, hit)
 					: pool_printf(b->t->pool, "%s,%s",
 						      p->type, hit));
 		return;
@@ -411,9 +655,12 @@ banned_part(struct banned *b, const struct mime_part *p)
 	sniffed = scan_sniff_archive(b->head, got);
 	if ((!sniffed && !p->is_archive) || !p->is_leaf || got == 0)
 		return;
-	if (c->max_archive_depth < 1) {
-		banned_unchecked(b,
-				 "archives not opened (max_archive_depth 0)");
+	if (b->base_depth + 1 > c->max_archive_depth) {
+		banned_unchecked(b, c->max_archive_depth < 1
+					    ? "archives not opened "
+					      "(max_archive_depth 0)"
+					    : "archives nested deeper than "
+					      "max_archive_depth");
 		return;
 	}
 	/* One byte over what is left tells that the part is over it. */
@@ -426,18 +673,21 @@ banned_part(struct banned *b, const struct mime_part *p)
 	if (banned_decoded(b, size))
 		banned_archive(b, fd,
 			       pool_printf(b->t->pool, "%s,%s", p->type, label),
-			       1, sniffed != NULL);
+			       b->base_depth + 1, sniffed != NULL);
 	close(fd);
 }
 
 /* scan_banned - the verdict on a message's parts */
 enum scan_verdict
-scan_banned(struct txn *t, const struct mime_summary *m,
-	    const struct checks *ck, struct re_ctx *rc, const char **desc)
+scan_banned(struct txn *t, struct mime_summary *m, const struct checks *ck,
+	    struct re_ctx *rc, const char **desc)
 {
 	struct banned *b = pool_alloc(t->pool, sizeof(*b));
 
 	b->t = t;
+	b->m = m;
+	b->mime_depth = 0;
+	b->base_depth = 0;
 	b->ck = ck;
 	b->rc = rc;
 	b->decoded = 0;

@@ -16,9 +16,19 @@
 
 #define SAFE_PIECE_MAX 4 /* "\xNN", or a UTF-8 sequence */
 
-/* safe_utf8_len - length of the well-formed UTF-8 sequence at p, or 0 */
+/* How each writer treats bytes. */
+enum safe_mode {
+	SAFE_MODE_REPLY, /* printable ASCII */
+	SAFE_MODE_LOG,	 /* and UTF-8 that shows as it is */
+	SAFE_MODE_NAME,	 /* every byte of ASCII and UTF-8 but NUL */
+};
+
+/*
+ * safe_utf8_len - length of the well-formed UTF-8 sequence at p, or 0;
+ * shown: 0 also for what shows otherwise than it reads (log)
+ */
 static size_t
-safe_utf8_len(const unsigned char *p, size_t avail)
+safe_utf8_len(const unsigned char *p, size_t avail, int shown)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
 	size_t n;
@@ -46,6 +56,8 @@ safe_utf8_len(const unsigned char *p, size_t avail)
 	for (size_t i = 2; i < n; i++)
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
+	if (!shown)
+		return n;
 	/* C1 controls (U+0080-U+009F) are escaped like other controls. */
 	if (p[0] == 0xc2 && p[1] < 0xa0)
 		return 0;
@@ -67,19 +79,21 @@ safe_utf8_len(const unsigned char *p, size_t avail)
 
 /* safe_piece - the next piece of in as output; returns bytes of in used */
 static size_t
-safe_piece(const unsigned char *in, size_t avail, int utf8, char *piece,
-	   size_t *plen)
+safe_piece(const unsigned char *in, size_t avail, enum safe_mode mode,
+	   char *piece, size_t *plen)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c = in[0];
 	size_t n;
 
-	if (c >= 0x20 && c < 0x7f) {
+	if ((c >= 0x20 && c < 0x7f) ||
+	    (mode == SAFE_MODE_NAME && c > 0 && c < 0x80)) {
 		piece[0] = (char)c;
 		*plen = 1;
 		return 1;
 	}
-	if (utf8 && c >= 0x80 && (n = safe_utf8_len(in, avail)) > 0) {
+	if (mode != SAFE_MODE_REPLY && c >= 0x80 &&
+	    (n = safe_utf8_len(in, avail, mode == SAFE_MODE_LOG)) > 0) {
 		memcpy(piece, in, n);
 		*plen = n;
 		return n;
@@ -108,7 +122,8 @@ safe_piece(const unsigned char *in, size_t avail, int utf8, char *piece,
 
 /* safe_text - escape in[0..len) into out; bytes of in represented */
 static size_t
-safe_text(char *out, size_t size, const char *in, size_t len, int utf8)
+safe_text(char *out, size_t size, const char *in, size_t len,
+	  enum safe_mode mode)
 {
 	const unsigned char *u = (const unsigned char *)in;
 	size_t mark = sizeof(SAFE_TRUNCATED) - 1;
@@ -119,7 +134,7 @@ safe_text(char *out, size_t size, const char *in, size_t len, int utf8)
 	while (i < len) {
 		char piece[SAFE_PIECE_MAX];
 		size_t plen,
-			used = safe_piece(u + i, len - i, utf8, piece, &plen);
+			used = safe_piece(u + i, len - i, mode, piece, &plen);
 
 		/* The last place where the cut mark would still fit. */
 		if (o + mark <= size - 1) {
@@ -147,12 +162,19 @@ safe_text(char *out, size_t size, const char *in, size_t len, int utf8)
 size_t
 safe_reply_text(char *out, size_t size, const char *in, size_t len)
 {
-	return safe_text(out, size, in, len, 0);
+	return safe_text(out, size, in, len, SAFE_MODE_REPLY);
 }
 
 /* safe_log_text - printable ASCII and well-formed UTF-8, see safe.h */
 size_t
 safe_log_text(char *out, size_t size, const char *in, size_t len)
 {
-	return safe_text(out, size, in, len, 1);
+	return safe_text(out, size, in, len, SAFE_MODE_LOG);
+}
+
+/* safe_name_text - a name in any charset as UTF-8 to match, see safe.h */
+size_t
+safe_name_text(char *out, size_t size, const char *in, size_t len)
+{
+	return safe_text(out, size, in, len, SAFE_MODE_NAME);
 }

@@ -13,6 +13,8 @@
 /*			       size_t len);
 /*	size_t safe_log_text(char *out, size_t size, const char *in,
 /*			     size_t len);
+/*	size_t safe_name_text(char *out, size_t size, const char *in,
+/*			      size_t len);
 /* DESCRIPTION
 /*	Text that came from a message or a peer (file and member names,
 /*	virus names, MIME types, a next hop's replies, addresses) can hold
@@ -38,6 +40,15 @@
 /*	byte by byte, and each byte that is not part of a well-formed
 /*	sequence.
 /*
+/*	safe_name_text() is not for a writer: it makes a name in an unknown
+/*	charset (an archive member's, CP437, Shift_JIS, ...) a UTF-8 string
+/*	that patterns can match, changing as little as it can. It keeps
+/*	every ASCII byte but NUL (controls too: a pattern sees what a
+/*	program would save the file as) and every well-formed UTF-8
+/*	sequence, and escapes NUL and each byte that is not part of one as
+/*	\xNN, so "\x82vil.exe" (the CP437 bytes of "évil.exe") still
+/*	ends in ".exe". An out of 4 * len + 1 bytes always holds it whole.
+/*
 /*	Bounds: out receives at most size - 1 bytes and a NUL. When the
 /*	whole of in does not fit, out is cut between two pieces, never
 /*	inside an escape nor inside a UTF-8 sequence, and ends with "..."
@@ -57,5 +68,6 @@
 
 size_t safe_reply_text(char *out, size_t size, const char *in, size_t len);
 size_t safe_log_text(char *out, size_t size, const char *in, size_t len);
+size_t safe_name_text(char *out, size_t size, const char *in, size_t len);
 
 #endif

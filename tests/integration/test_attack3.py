@@ -251,8 +251,6 @@ class BannedNameGapsAttack(AttackBase):
                          "%r; %s" % (r, self.log_line(mail_id(r))))
         self.assertIn("invoice.exe", r.text)
 
-    # Known gap, left to issue 18: messages inside archives (issue 18).
-    @unittest.expectedFailure
     def test_banned_name_in_a_message_inside_a_zip(self):
         """ATTACK: mime_parse now opens attached messages for the banned
         check, but not one that is an archive member: docs.zip holding

@@ -132,9 +132,6 @@ class BannedNamesTest(AttackBase):
         r, copies = self.send(message(multipart([TEXT, part]), "empty fn"))
         self.assert_banned(r, copies, "run.exe")
 
-    # Known gap, left to issue 18 (names in archives as mail clients and
-    # unzip tools see them): libarchive gives one name per member.
-    @unittest.expectedFailure
     def test_zip_central_directory_name_is_checked(self):
         """ATTACK: a zip whose local header names the member invoice.txt
         and whose central directory names it invoice.exe was passed
@@ -150,9 +147,6 @@ class BannedNamesTest(AttackBase):
         else:
             self.assert_banned(r, copies, "invoice.exe")
 
-    # Known gap, left to issue 18 (names in archives as mail clients and
-    # unzip tools see them): libarchive gives one name per member.
-    @unittest.expectedFailure
     def test_zip_unicode_path_field_does_not_hide_the_name(self):
         """ATTACK: a zip member named invoice.exe with an Info-ZIP Unicode
         Path extra field saying invoice.txt was passed CLEAN: libarchive
