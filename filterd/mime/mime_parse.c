@@ -52,7 +52,7 @@ struct mime_walk {
 	struct mime_part *block;
 	int block_depth;
 	int block_attached;
-	int block_plain; /* the text: text/plain sent as is, not attached */
+	int block_plain;   /* the text: text/plain sent as is, not attached */
 	const char *limit; /* the last limit reached (mime_limit) */
 };
 
