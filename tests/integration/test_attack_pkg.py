@@ -285,6 +285,53 @@ echo "got: $(stat -c '%U:%G %a' /var/lib/filterd/quarantine)"
                          "quarantine, after install it is " + m.group(1))
 
 
+def package_files():
+    """The paths the package ships, without the leading "."."""
+    p = subprocess.run(["dpkg-deb", "-c", package()], check=True,
+                       stdout=subprocess.PIPE)
+    out = {}
+    for line in p.stdout.decode().splitlines():
+        f = line.split()
+        out[f[5][1:]] = f[0]
+    return out
+
+
+class TestPackageContents(unittest.TestCase):
+    """What the .deb ships, as a reviewer of a package reads it."""
+
+    def test_signatures_are_reloaded_after_freshclam(self):
+        # filterd loads the signatures at start and on SIGHUP only (no
+        # cl_statchkdir, no inotify); clamav-freshclam, which the package
+        # recommends, updates /var/lib/clamav many times a day. clamd,
+        # which filterd replaces, reloads by itself (SelfCheck). Nothing
+        # in the package reloads filterd: no .path unit, no cron file,
+        # no freshclam hook, so a server installed by README scans with
+        # the signatures of the day it started, silently. (README says
+        # "from cron, for instance", and gives no line.)
+        files = package_files()
+        hooks = [f for f in files
+                 if f.endswith(".path") or f.startswith("/etc/cron") or
+                 f.endswith(".timer") or "clamav" in f]
+        self.assertNotEqual(hooks, [],
+                            "the package ships nothing that reloads "
+                            "filterd after freshclam updates "
+                            "/var/lib/clamav")
+
+    def test_configuration_not_world_readable(self):
+        # README's migration example puts the SQL DSNs, passwords
+        # included (mysql://amavis:secret@...), in
+        # /etc/filterd/filterd.conf; the package ships it 0644, so any
+        # local user reads the storage and lookup passwords. The master
+        # reads it as root (children never do), so 0640 root:root, or
+        # a directory only root and filterd enter, costs nothing.
+        files = package_files()
+        mode = files.get("/etc/filterd/filterd.conf")
+        self.assertIsNotNone(mode, "no /etc/filterd/filterd.conf")
+        self.assertNotEqual(mode[7], "r",
+                            "/etc/filterd/filterd.conf, where README "
+                            "puts SQL passwords, is shipped " + mode)
+
+
 def filterd_d():
     """`filterd -d` of the packaged binary (the built one without root)."""
     try:
