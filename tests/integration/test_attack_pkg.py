@@ -261,6 +261,101 @@ python3 /tmp/j.py
             % (n_err + n_log, n_err, n_log))
 
 
+    def test_clients_cannot_fill_run(self):
+        # tmp_dir defaults to /run/filterd/tmp: the spool shares /run,
+        # the system's small tmpfs (Debian sizes it at 10% of RAM: 200
+        # MB on a 2 GB server) with every daemon's pid files, sockets
+        # and state. The defaults let 10 children spool a 50 MB message
+        # each (plus decoded members), so five clients sending big
+        # messages at once take all of /run and other services' writes
+        # there fail with ENOSPC (the mail itself gets 451, no loss).
+        # amavisd-new's Debian package spools under /var/lib/amavis.
+        script = (r'''
+ip link set lo up
+dpkg -i /tmp/filterd.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
+umount /run
+mount -t tmpfs -o size=200m,mode=755 tmpfs /run
+systemd-tmpfiles --create filterd.conf
+cat >/tmp/fill.py <<'EOF'
+''' + FILL_PY + r'''
+EOF
+python3 /tmp/fill.py
+''')
+        rc, out = in_root(script, net=True, timeout=180)
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("lost:", out, out)
+        m = re.search(r"other service write: (.*)", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(m.group(1), "ok",
+                         "with five 45 MB messages in flight (defaults), "
+                         "a 64 KB write to /run (200 MB, Debian's 10% of "
+                         "2 GB) fails: " + m.group(1))
+
+
+# Run inside the root by test_clients_cannot_fill_run: filterd as the
+# unit starts it, five clients each sending 45 MB (under the default
+# message_size_limit) and holding the final dot while another service
+# writes 64 KB to /run; then the dots, and every reply must be 250 or
+# 4xx.
+FILL_PY = r'''
+import os, re, signal, socket, subprocess, sys, time
+unit = open("/lib/systemd/system/filterd.service").read()
+cmd = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+os.makedirs("/tmp/sink", exist_ok=True)
+sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "127.0.0.1:10025",
+                         "100"], cwd="/tmp/sink")
+fd = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+def reply(f):
+    while True:
+        l = f.readline().decode(errors="replace").rstrip()
+        if l[3:4] != "-":
+            return l
+try:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", 10024), 5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    conns = []
+    for i in range(5):
+        s = socket.create_connection(("127.0.0.1", 10024), 60)
+        f = s.makefile("rb")
+        reply(f)
+        for c in ("EHLO x", "MAIL FROM:<a@example.org>",
+                  "RCPT TO:<b@example.com>", "DATA"):
+            s.sendall(c.encode() + b"\r\n")
+            reply(f)
+        s.sendall(b"Subject: big %d\r\n\r\n" % i)
+        conns.append((s, f))
+    chunk = (b"A" * 76 + b"\r\n") * 13000
+    for s, f in conns:
+        for _ in range(45):
+            s.sendall(chunk)
+    time.sleep(1)
+    try:
+        with open("/run/other-service.state", "wb") as o:
+            o.write(b"x" * 65536)
+            o.flush()
+            os.fsync(o.fileno())
+        print("other service write: ok")
+    except OSError as e:
+        print("other service write: %s" % e)
+    for s, f in conns:
+        s.sendall(b".\r\n")
+        r = reply(f)
+        print("reply:", r[:80])
+        if not (r.startswith("250") or r.startswith("4")):
+            print("lost:", r)
+finally:
+    fd.send_signal(signal.SIGTERM)
+    fd.wait(30)
+    sink.kill()
+    sink.wait()
+'''
+
+
 class TestMaintainerScripts(unittest.TestCase):
     """The postinst, as a Debian admin uses it."""
 
