@@ -474,6 +474,32 @@ class TestDocsMatchCode(unittest.TestCase):
                          "keys: %s" % (len(missing), ", ".join(missing)))
 
 
+class TestInstallDocs(unittest.TestCase):
+    """README's "Install on a server", followed as written."""
+
+    def test_step3_says_what_to_do_with_the_fallback_relay(self):
+        # Step 3 copies "the scan transport" from examples/master.cf;
+        # that transport (and scanout) carries
+        # smtp_fallback_relay=[192.0.2.200]:10024, a documentation
+        # address standing for a second filterd node. Step 1 tells the
+        # admin to replace the banks' placeholder networks; step 3 says
+        # nothing of this one, so a server set up by README alone sends
+        # each delivery filterd cannot take (filterd stopped, at boot)
+        # to 192.0.2.200 (a connect timeout per attempt where it is not
+        # routed).
+        sec = readme_section("Install on a server")
+        master = h.read_text(os.path.join(h.REPO, "contrib", "postfix",
+                                          "master.cf"))
+        live = [l for l in master.splitlines()
+                if re.match(r"^\s+-o \w+_fallback_relay=", l)]
+        self.assertNotEqual(live, [], "no fallback relay in master.cf")
+        self.assertTrue(
+            "fallback" in sec,
+            "examples/master.cf's scan transport falls back to the "
+            "placeholder %s; 'Install on a server' never says to set or "
+            "drop it" % live[0].strip())
+
+
 class TestMigrationDocs(unittest.TestCase):
     """README's "Migrating from amavisd-new", against amavisd-new and
     the code."""
