@@ -261,6 +261,50 @@ python3 /tmp/j.py
             % (n_err + n_log, n_err, n_log))
 
 
+    def test_systemctl_start_fails_when_port_is_taken(self):
+        # The migration case: amavisd-new still holds 127.0.0.1:10024.
+        # The unit is Type=simple, so systemd counts filterd as started
+        # once it is exec'd and `systemctl start filterd` (README step
+        # 4) exits 0 whatever happens next; only ExecStartPre could make
+        # it fail, and filterd -t passes a port in use (on purpose, for
+        # reload). filterd then exits 1 on the bind, and Restart=
+        # on-failure with RestartSec=5s (under the default start limit
+        # of 5 in 10 s) retries for ever. The issue asks that a failed
+        # start exit non-zero; filterd has the readiness pipe for it
+        # (without -f), the unit does not use it (Type=forking) nor
+        # sd_notify (Type=notify).
+        script = r'''
+ip link set lo up
+dpkg -i /tmp/filterd.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
+unit=/lib/systemd/system/filterd.service
+type=$(sed -n 's/^Type=//p' $unit)
+echo "type=${type:-simple}"
+python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 10024)); s.listen(5); time.sleep(30)' & busy=$!
+sleep 0.5
+pre=$(sed -n 's/^ExecStartPre=//p' $unit)
+set +e
+$pre >/tmp/pre.log 2>&1
+echo "execstartpre=$?"
+timeout 20 $(sed -n 's/^ExecStart=//p' $unit) >/tmp/start.log 2>&1
+echo "execstart=$?"
+kill $busy
+'''
+        rc, out = in_root(script, net=True)
+        self.assertEqual(rc, 0, out)
+        m = re.search(r"type=(\S+)\n.*execstartpre=(\d+)\n.*execstart=(\d+)",
+                      out, re.S)
+        self.assertIsNotNone(m, out)
+        unit_type, pre, start = m.group(1), int(m.group(2)), int(m.group(3))
+        self.assertNotEqual(start, 0, "filterd started on a busy port?")
+        self.assertTrue(
+            unit_type in ("forking", "notify") or pre != 0,
+            "port 10024 taken (amavisd-new still up): ExecStartPre exits "
+            "%d, filterd exits %d, but the unit is Type=%s, so systemctl "
+            "start reports success" % (pre, start, unit_type))
+
     def test_clients_cannot_fill_run(self):
         # tmp_dir defaults to /run/filterd/tmp: the spool shares /run,
         # the system's small tmpfs (Debian sizes it at 10% of RAM: 200
