@@ -183,6 +183,28 @@ def in_root(script, net=False, own_dev=False, timeout=120):
 # went. Prints "stderr=N syslog=M".
 JOURNAL_PY = r'''
 import os, re, signal, smtplib, socket, subprocess, sys, time
+
+def stop(proc):
+    """SIGTERM what ExecStart started, and the daemon it may have left
+    (its pid file), each by pid."""
+    pids = {proc.pid}
+    try:
+        pids.add(int(open("/run/filterd/filterd.pid").read().split()[0]))
+    except (OSError, ValueError, IndexError):
+        pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    proc.wait(30)
+    for pid in pids - {proc.pid}:
+        for _ in range(300):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
 unit = open("/lib/systemd/system/filterd.service").read()
 cmd = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
 log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -218,8 +240,7 @@ try:
         if any("Passed CLEAN" in l for l in lines):
             break
 finally:
-    fd.send_signal(signal.SIGTERM)
-    fd.wait(20)
+    stop(fd)
     sink.kill()
     sink.wait()
 drain()
@@ -343,6 +364,28 @@ python3 /tmp/fill.py
 # 4xx.
 FILL_PY = r'''
 import os, re, signal, socket, subprocess, sys, time
+
+def stop(proc):
+    """SIGTERM what ExecStart started, and the daemon it may have left
+    (its pid file), each by pid."""
+    pids = {proc.pid}
+    try:
+        pids.add(int(open("/run/filterd/filterd.pid").read().split()[0]))
+    except (OSError, ValueError, IndexError):
+        pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    proc.wait(30)
+    for pid in pids - {proc.pid}:
+        for _ in range(300):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
 unit = open("/lib/systemd/system/filterd.service").read()
 cmd = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
 os.makedirs("/tmp/sink", exist_ok=True)
@@ -393,8 +436,7 @@ try:
         if not (r.startswith("250") or r.startswith("4")):
             print("lost:", r)
 finally:
-    fd.send_signal(signal.SIGTERM)
-    fd.wait(30)
+    stop(fd)
     sink.kill()
     sink.wait()
 '''
