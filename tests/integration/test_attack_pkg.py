@@ -590,6 +590,32 @@ class TestMigrationDocs(unittest.TestCase):
     """README's "Migrating from amavisd-new", against amavisd-new and
     the code."""
 
+    def test_says_to_stop_amavisd_before_the_next_boot(self):
+        # The package enables filterd.service on install and ships
+        # listen "127.0.0.1:10024", amavisd-new's port. README says an
+        # unfinished filterd starting at the next boot "costs nothing:
+        # Postfix sends it mail only once content_filter is set"; on the
+        # servers the migration section is for, content_filter already
+        # points at 10024. At the next boot filterd and amavisd-new race
+        # for the port: when filterd binds first, the mail goes through
+        # the shipped, unmigrated policy with amavisd-new dead; when it
+        # loses, it fails and restarts every 5 s for ever.
+        # Neither section says to stop and disable amavisd-new, or when.
+        enabled = "--no-start" in h.read_text(
+            os.path.join(h.REPO, "debian", "rules"))
+        conf = h.read_text(os.path.join(h.REPO, "contrib", "filterd.conf"))
+        self.assertTrue(enabled and '"127.0.0.1:10024"' in conf,
+                        "the package no longer enables a 10024 listener")
+        text = (readme_section("Install on a server") +
+                readme_section("Migrating from amavisd-new"))
+        said = re.search(r"(?is)(stop|disable|mask|remove|purge)\W+"
+                         r"(\S+\W+){0,6}amavis|amavis\S*\W+(\S+\W+){0,6}"
+                         r"(stop|disable|mask)", text)
+        self.assertIsNotNone(
+            said, "README never tells an amavisd-new admin to stop and "
+            "disable amavisd-new, yet the package enables a filterd that "
+            "takes 127.0.0.1:10024 at the next boot")
+
     def test_penpals_halflife_unit(self):
         # amavisd-new's $penpals_halflife is in seconds (default
         # 7*24*60*60); filterd's sql.penpals_halflife is in days
