@@ -261,8 +261,9 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"sql", "retry_interval", NO_RANGE,
 	 "seconds before a DSN that failed is tried again (failback)"},
 	{"sql", "connect_timeout", NO_RANGE, "seconds to connect to a DSN"},
-	{"sql", "penpals_halflife", NO_RANGE,
-	 "days after which a pen pal's bonus is half (amavis: 7)"},
+	{"sql", "penpals_halflife", 1, 36500,
+	 "days after which a pen pal's bonus is half (amavis: "
+	 "$penpals_halflife, in seconds: 7 days)"},
 	{"sql", "log_failure", NO_RANGE,
 	 "when only the log rows cannot be written: tempfail (4xx) or pass "
 	 "(and log loudly)"},
