@@ -95,7 +95,7 @@ cmp -s /tmp/keys /tmp/man-keys || {
 }
 
 # The unit: this prefix's paths, enabled, verified by systemd.
-grep -qx 'ExecStart=/usr/sbin/filterd -f -c /etc/filterd/filterd.conf' \
+grep -qx 'ExecStart=/usr/sbin/filterd -c /etc/filterd/filterd.conf' \
 	/lib/systemd/system/filterd.service || fail "the unit's ExecStart"
 [ -L /etc/systemd/system/multi-user.target.wants/filterd.service ] ||
 	fail "filterd.service is not enabled"
