@@ -11,7 +11,7 @@
 #   DATADIR/filterd/sql/                    schema, migrations, README
 #   FILTERD_SYSTEMD_UNITDIR/filterd.service contrib/systemd/filterd.service.in
 #                                           with this prefix's paths
-#   lib/tmpfiles.d/filterd.conf             run_dir, tmp_dir, quarantine_dir
+#   lib/tmpfiles.d/filterd.conf             run_dir
 #   MANDIR/man5, MANDIR/man8                contrib/man/ (filterd.conf.5's
 #                                           parameter list from filterd -d)
 

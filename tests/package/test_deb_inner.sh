@@ -60,18 +60,32 @@ for f in /usr/sbin/filterd /usr/sbin/filterd-nanny /usr/sbin/filterd-sql \
 	/usr/share/doc/filterd/examples/master.cf; do
 	[ -f "$f" ] || fail "$f is not installed"
 done
-for d in /var/lib/filterd /var/lib/filterd/quarantine; do
+for d in /var/lib/filterd /var/lib/filterd/quarantine /var/lib/filterd/tmp; do
 	got=$(stat -c '%U:%G %a' "$d") || fail "no $d"
-	[ "$got" = "filterd:filterd 750" ] || fail "$d is $got"
+	want="filterd:filterd 750"
+	[ "$d" != /var/lib/filterd/tmp ] || want="filterd:filterd 700"
+	[ "$got" = "$want" ] || fail "$d is $got"
 done
 [ "$(stat -c '%U %a' /run/filterd)" = "root 755" ] ||
 	fail "tmpfiles.d did not make /run/filterd"
-# Every directory default of filterd -d has its tmpfiles.d line.
+# Every directory default of filterd -d is there: those under /run by
+# tmpfiles.d (a tmpfs, made at each boot), those on disk by the
+# postinst, and none of these in tmpfiles.d (it would undo an admin's
+# dpkg-statoverride at each boot).
 dirs=$(/usr/sbin/filterd -d | sed -n 's/^[a-z_]*_dir="\(\/[^"]*\)"$/\1/p')
 [ -n "$dirs" ] || fail "filterd -d shows no *_dir default"
 for d in $dirs; do
-	grep -Eq "^d $d " /usr/lib/tmpfiles.d/filterd.conf ||
-		fail "no tmpfiles.d line for $d"
+	case $d in
+	/run/*)
+		grep -Eq "^d $d " /usr/lib/tmpfiles.d/filterd.conf ||
+			fail "no tmpfiles.d line for $d"
+		;;
+	*)
+		[ -d "$d" ] || fail "the postinst did not make $d"
+		! grep -Eq "^[dDvqQzZ] $d( |/)" /usr/lib/tmpfiles.d/filterd.conf ||
+			fail "tmpfiles.d resets $d at each boot"
+		;;
+	esac
 done
 
 # Every file under /etc/filterd is a conffile.
