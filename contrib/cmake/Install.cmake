@@ -11,6 +11,7 @@
 #   DATADIR/filterd/sql/                    schema, migrations, README
 #   FILTERD_SYSTEMD_UNITDIR/filterd.service contrib/systemd/filterd.service.in
 #                                           with this prefix's paths
+#   FILTERD_SYSTEMD_UNITDIR/filterd-clamav.* a reload after freshclam
 #   lib/tmpfiles.d/filterd.conf             run_dir
 #   MANDIR/man5, MANDIR/man8                contrib/man/ (filterd.conf.5's
 #                                           parameter list from filterd -d)
@@ -69,6 +70,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/snmp-mib/ietf/
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sql/
   DESTINATION ${CMAKE_INSTALL_DATADIR}/filterd/sql)
 install(FILES ${CMAKE_BINARY_DIR}/install/filterd.service
+  DESTINATION ${FILTERD_SYSTEMD_UNITDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/contrib/systemd/filterd-clamav.path
+  ${PROJECT_SOURCE_DIR}/contrib/systemd/filterd-clamav.service
   DESTINATION ${FILTERD_SYSTEMD_UNITDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/contrib/systemd/filterd.tmpfiles
   DESTINATION lib/tmpfiles.d RENAME filterd.conf)
