@@ -53,6 +53,8 @@ for f in /usr/sbin/filterd /usr/sbin/filterd-nanny /usr/sbin/filterd-sql \
 	/usr/share/filterd/sql/mysql/schema.sql \
 	/usr/share/filterd/sql/mysql/migrations/0001_initial.sql \
 	/lib/systemd/system/filterd.service /usr/lib/tmpfiles.d/filterd.conf \
+	/lib/systemd/system/filterd-clamav.path \
+	/lib/systemd/system/filterd-clamav.service \
 	/usr/share/man/man5/filterd.conf.5.gz /usr/share/man/man8/filterd.8.gz \
 	/usr/share/man/man8/filterd-nanny.8.gz \
 	/usr/share/man/man8/filterd-sql.8.gz \
@@ -86,6 +88,12 @@ for d in $dirs; do
 			fail "tmpfiles.d resets $d at each boot"
 		;;
 	esac
+done
+
+# The configuration may hold SQL passwords: root's, not world-readable.
+for f in $(find /etc/filterd -type f); do
+	got=$(stat -c '%U:%G %a' "$f")
+	[ "$got" = "root:root 640" ] || fail "$f is $got"
 done
 
 # Every file under /etc/filterd is a conffile.
@@ -122,8 +130,10 @@ grep -q 'deb-systemd-invoke try-restart' /var/lib/dpkg/info/filterd.postinst ||
 grep -q 'deb-systemd-invoke stop filterd.service' /var/lib/dpkg/info/filterd.prerm ||
 	fail "removal does not stop filterd"
 if command -v systemd-analyze >/dev/null; then
-	systemd-analyze verify /lib/systemd/system/filterd.service ||
-		fail "systemd-analyze verify filterd.service"
+	systemd-analyze verify /lib/systemd/system/filterd.service \
+		/lib/systemd/system/filterd-clamav.path \
+		/lib/systemd/system/filterd-clamav.service ||
+		fail "systemd-analyze verify filterd.service filterd-clamav.*"
 fi
 
 # An upgrade (the same package again) keeps an admin's change.
