@@ -5,13 +5,14 @@
 # given as an absolute path, as debhelper does), PREFIX/etc otherwise.
 #
 #   SYSCONFDIR/filterd/filterd.conf         contrib/filterd.conf, its
-#                                           include() lines rewritten
-#   SYSCONFDIR/filterd/policy-banks/*.conf  policy-banks/
+#                                           include() lines rewritten (0640)
+#   SYSCONFDIR/filterd/policy-banks/*.conf  policy-banks/ (0640)
 #   DATADIR/filterd/mib/                    FILTERD-MIB (+ ietf/ modules)
 #   DATADIR/filterd/sql/                    schema, migrations, README
 #   FILTERD_SYSTEMD_UNITDIR/filterd.service contrib/systemd/filterd.service.in
 #                                           with this prefix's paths
-#   lib/tmpfiles.d/filterd.conf             run_dir, tmp_dir, quarantine_dir
+#   FILTERD_SYSTEMD_UNITDIR/filterd-clamav.* a reload after freshclam
+#   lib/tmpfiles.d/filterd.conf             run_dir
 #   MANDIR/man5, MANDIR/man8                contrib/man/ (filterd.conf.5's
 #                                           parameter list from filterd -d)
 
@@ -54,9 +55,13 @@ add_custom_target(filterd_install_files ALL
 configure_file(${PROJECT_SOURCE_DIR}/contrib/systemd/filterd.service.in
   ${CMAKE_BINARY_DIR}/install/filterd.service @ONLY)
 
-install(FILES ${filterd_conf_out} DESTINATION ${filterd_confdir})
+# 0640: filterd.conf may hold SQL passwords (storage, lookup DSNs) and
+# the banks addresses; only the master, as root, reads them.
+install(FILES ${filterd_conf_out} DESTINATION ${filterd_confdir}
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/policy-banks/
   DESTINATION ${filterd_confdir}/policy-banks
+  FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
   FILES_MATCHING PATTERN "*.conf")
 install(FILES ${PROJECT_SOURCE_DIR}/snmp-mib/FILTERD-MIB.txt
   DESTINATION ${CMAKE_INSTALL_DATADIR}/filterd/mib)
@@ -65,6 +70,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/snmp-mib/ietf/
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sql/
   DESTINATION ${CMAKE_INSTALL_DATADIR}/filterd/sql)
 install(FILES ${CMAKE_BINARY_DIR}/install/filterd.service
+  DESTINATION ${FILTERD_SYSTEMD_UNITDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/contrib/systemd/filterd-clamav.path
+  ${PROJECT_SOURCE_DIR}/contrib/systemd/filterd-clamav.service
   DESTINATION ${FILTERD_SYSTEMD_UNITDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/contrib/systemd/filterd.tmpfiles
   DESTINATION lib/tmpfiles.d RENAME filterd.conf)

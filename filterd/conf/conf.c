@@ -48,6 +48,7 @@ static struct {
 		int fd;
 	} sources[CONF_MAX_SOURCES];
 	int n_sources;
+	cfg_t *root; /* the file being parsed, for sections without a name */
 } conf_state;
 
 /* conf_real_name - the real file behind a memfd copy's name */
@@ -84,7 +85,13 @@ conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	char text[768];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	if (cfg && cfg->filename)
+	/* A section such as sql {} exists before the parse: no file name. */
+	if (cfg && !cfg->filename && conf_state.root &&
+	    conf_state.root->filename && cfg->line > 0)
+		conf_set_error("%s:%d: %s",
+			       conf_real_name(conf_state.root->filename),
+			       cfg->line, text);
+	else if (cfg && cfg->filename)
 		conf_set_error("%s:%d: %s", conf_real_name(cfg->filename),
 			       cfg->line, text);
 	else
@@ -327,11 +334,16 @@ conf_doc(const char *section, const char *name)
 	return NULL;
 }
 
-/* conf_check_int - an integer within its documented range */
+/*
+ * conf_check_int - an integer within its documented range; cfg is the
+ * section the option is in (libconfuse names the top level "root").
+ */
 static int
 conf_check_int(cfg_t *cfg, cfg_opt_t *opt)
 {
-	const struct conf_param_doc *d = conf_doc(NULL, opt->name);
+	const char *section = strcmp(cfg_name(cfg), "root") ? cfg_name(cfg)
+							    : NULL;
+	const struct conf_param_doc *d = conf_doc(section, opt->name);
 	long v = cfg_opt_getnint(opt, 0);
 
 	if (d && d->min <= d->max && (v < d->min || v > d->max)) {
@@ -785,8 +797,14 @@ conf_init_cfg(void)
 
 	cfg_set_error_function(cfg, conf_errfunc);
 	for (const struct conf_param_doc *d = conf_param_docs; d->name; d++)
-		if (d->section == NULL && d->min <= d->max)
-			cfg_set_validate_func(cfg, d->name, conf_check_int);
+		if (d->min <= d->max) {
+			char path[128];
+
+			snprintf(path, sizeof(path), "%s%s%s",
+				 d->section ? d->section : "",
+				 d->section ? "|" : "", d->name);
+			cfg_set_validate_func(cfg, path, conf_check_int);
+		}
 	cfg_set_validate_func(cfg, "syslog_facility", conf_check_facility);
 	cfg_set_validate_func(cfg, "mynetworks", conf_check_networks);
 	cfg_set_validate_func(cfg, "bank|client_networks", conf_check_networks);
@@ -918,6 +936,7 @@ conf_parse(cfg_t *cfg, const char *file)
 {
 	const char *fdpath;
 	char why[4200];
+	int rc;
 
 	if (file == NULL)
 		return cfg_parse_buf(cfg, "");
@@ -925,7 +944,10 @@ conf_parse(cfg_t *cfg, const char *file)
 		conf_set_error("%s", why);
 		return CFG_FILE_ERROR;
 	}
-	return cfg_parse(cfg, fdpath);
+	conf_state.root = cfg;
+	rc = cfg_parse(cfg, fdpath);
+	conf_state.root = NULL;
+	return rc;
 }
 
 /* conf_load - read, check and convert the configuration */

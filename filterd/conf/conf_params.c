@@ -83,7 +83,7 @@ cfg_opt_t conf_params[] = {
 	CFG_STR("syslog_facility", "mail", CFGF_NONE),
 	CFG_STR("user", "filterd", CFGF_NONE),
 	CFG_STR("run_dir", "/run/filterd", CFGF_NONE),
-	CFG_STR("tmp_dir", "/run/filterd/tmp", CFGF_NONE),
+	CFG_STR("tmp_dir", "/var/lib/filterd/tmp", CFGF_NONE),
 	CFG_STR("myhostname", "", CFGF_NONE),
 	CFG_INT("min_servers", 2, CFGF_NONE),
 	CFG_INT("max_servers", 10, CFGF_NONE),
@@ -137,8 +137,9 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "directory for run-time state (pid file, scoreboard); owned by "
 	 "root, not a symbolic link; a change takes a restart"},
 	{0, "tmp_dir", NO_RANGE,
-	 "spool directory for messages in flight (tmpfs is best: the hop "
-	 "keeps no queue), one child.PID directory per child; not a "
+	 "spool directory for messages in flight, one child.PID directory "
+	 "per child; on disk by default (a tmpfs is faster: size it at "
+	 "max_servers x message_size_limit x 2, never on /run); not a "
 	 "symbolic link; a change takes a restart"},
 	{0, "myhostname", NO_RANGE,
 	 "name in the greeting and in EHLO to next hops; empty: the host "
@@ -261,8 +262,9 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"sql", "retry_interval", NO_RANGE,
 	 "seconds before a DSN that failed is tried again (failback)"},
 	{"sql", "connect_timeout", NO_RANGE, "seconds to connect to a DSN"},
-	{"sql", "penpals_halflife", NO_RANGE,
-	 "days after which a pen pal's bonus is half (amavis: 7)"},
+	{"sql", "penpals_halflife", 1, 36500,
+	 "days after which a pen pal's bonus is half (amavis: "
+	 "$penpals_halflife, in seconds: 7 days)"},
 	{"sql", "log_failure", NO_RANGE,
 	 "when only the log rows cannot be written: tempfail (4xx) or pass "
 	 "(and log loudly)"},

@@ -53,6 +53,8 @@ for f in /usr/sbin/filterd /usr/sbin/filterd-nanny /usr/sbin/filterd-sql \
 	/usr/share/filterd/sql/mysql/schema.sql \
 	/usr/share/filterd/sql/mysql/migrations/0001_initial.sql \
 	/lib/systemd/system/filterd.service /usr/lib/tmpfiles.d/filterd.conf \
+	/lib/systemd/system/filterd-clamav.path \
+	/lib/systemd/system/filterd-clamav.service \
 	/usr/share/man/man5/filterd.conf.5.gz /usr/share/man/man8/filterd.8.gz \
 	/usr/share/man/man8/filterd-nanny.8.gz \
 	/usr/share/man/man8/filterd-sql.8.gz \
@@ -60,18 +62,38 @@ for f in /usr/sbin/filterd /usr/sbin/filterd-nanny /usr/sbin/filterd-sql \
 	/usr/share/doc/filterd/examples/master.cf; do
 	[ -f "$f" ] || fail "$f is not installed"
 done
-for d in /var/lib/filterd /var/lib/filterd/quarantine; do
+for d in /var/lib/filterd /var/lib/filterd/quarantine /var/lib/filterd/tmp; do
 	got=$(stat -c '%U:%G %a' "$d") || fail "no $d"
-	[ "$got" = "filterd:filterd 750" ] || fail "$d is $got"
+	want="filterd:filterd 750"
+	[ "$d" != /var/lib/filterd/tmp ] || want="filterd:filterd 700"
+	[ "$got" = "$want" ] || fail "$d is $got"
 done
 [ "$(stat -c '%U %a' /run/filterd)" = "root 755" ] ||
 	fail "tmpfiles.d did not make /run/filterd"
-# Every directory default of filterd -d has its tmpfiles.d line.
+# Every directory default of filterd -d is there: those under /run by
+# tmpfiles.d (a tmpfs, made at each boot), those on disk by the
+# postinst, and none of these in tmpfiles.d (it would undo an admin's
+# dpkg-statoverride at each boot).
 dirs=$(/usr/sbin/filterd -d | sed -n 's/^[a-z_]*_dir="\(\/[^"]*\)"$/\1/p')
 [ -n "$dirs" ] || fail "filterd -d shows no *_dir default"
 for d in $dirs; do
-	grep -Eq "^d $d " /usr/lib/tmpfiles.d/filterd.conf ||
-		fail "no tmpfiles.d line for $d"
+	case $d in
+	/run/*)
+		grep -Eq "^d $d " /usr/lib/tmpfiles.d/filterd.conf ||
+			fail "no tmpfiles.d line for $d"
+		;;
+	*)
+		[ -d "$d" ] || fail "the postinst did not make $d"
+		! grep -Eq "^[dDvqQzZ] $d( |/)" /usr/lib/tmpfiles.d/filterd.conf ||
+			fail "tmpfiles.d resets $d at each boot"
+		;;
+	esac
+done
+
+# The configuration may hold SQL passwords: root's, not world-readable.
+for f in $(find /etc/filterd -type f); do
+	got=$(stat -c '%U:%G %a' "$f")
+	[ "$got" = "root:root 640" ] || fail "$f is $got"
 done
 
 # Every file under /etc/filterd is a conffile.
@@ -95,7 +117,7 @@ cmp -s /tmp/keys /tmp/man-keys || {
 }
 
 # The unit: this prefix's paths, enabled, verified by systemd.
-grep -qx 'ExecStart=/usr/sbin/filterd -f -c /etc/filterd/filterd.conf' \
+grep -qx 'ExecStart=/usr/sbin/filterd -c /etc/filterd/filterd.conf' \
 	/lib/systemd/system/filterd.service || fail "the unit's ExecStart"
 [ -L /etc/systemd/system/multi-user.target.wants/filterd.service ] ||
 	fail "filterd.service is not enabled"
@@ -108,8 +130,10 @@ grep -q 'deb-systemd-invoke try-restart' /var/lib/dpkg/info/filterd.postinst ||
 grep -q 'deb-systemd-invoke stop filterd.service' /var/lib/dpkg/info/filterd.prerm ||
 	fail "removal does not stop filterd"
 if command -v systemd-analyze >/dev/null; then
-	systemd-analyze verify /lib/systemd/system/filterd.service ||
-		fail "systemd-analyze verify filterd.service"
+	systemd-analyze verify /lib/systemd/system/filterd.service \
+		/lib/systemd/system/filterd-clamav.path \
+		/lib/systemd/system/filterd-clamav.service ||
+		fail "systemd-analyze verify filterd.service filterd-clamav.*"
 fi
 
 # An upgrade (the same package again) keeps an admin's change.

@@ -198,6 +198,21 @@ static const struct err_case err_cases[] = {
 	 "@D@/main.conf:1: parameter smtpd_timeout: 3601 is out of range "
 	 "1..3600",
 	 NULL},
+	{"section int out of range",
+	 "# amavis' $penpals_halflife is in seconds, this is in days\n"
+	 "sql {\n"
+	 "  connect_timeout = 5\n"
+	 "  penpals_halflife = 0\n"
+	 "}\n",
+	 NULL, NULL,
+	 "@D@/main.conf:4: parameter penpals_halflife: 0 is out of range "
+	 "1..36500",
+	 NULL},
+	{"section int below range", "sql { penpals_halflife = -1 }\n", NULL,
+	 NULL,
+	 "@D@/main.conf:1: parameter penpals_halflife: -1 is out of range "
+	 "1..36500",
+	 NULL},
 	{"not an int",
 	 "\n"
 	 "min_servers = \"abc\"\n",
