@@ -1,0 +1,313 @@
+"""test_attack15 - an outside review of issue 15 (an admin's first hour).
+
+Each test is a finding: it fails on the code as merged (7086469) and
+says in its docstring what an admin or a hostile environment meets and
+why it matters. The promises attacked are README's: "a file -t passes is
+one that starts"; "a database set in the file that is ... empty is a
+configuration error"; "Passed mail gets X-Virus-Scanned when a virus
+scanner looked at it"; "no virus scanning is always a choice, never an
+accident" (issue 15); filterd-nanny "when the scoreboard's master is
+gone ... exits 1"; filterd-sql "a usage error says what is missing"."""
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+import test_checks as tc  # noqa: E402
+
+SENDER = "from@example.org"
+RCPT = "to@example.net"
+BODY = (b"Subject: attack15\r\nMessage-ID: <attack15@example.org>\r\n\r\n"
+        b"hello\r\n")
+EICAR_MSG = tc.message(tc.multipart([
+    (b"Content-Type: text/plain\r\n", b"see attachment\r\n"),
+    tc.attachment("eicar.com", tc.EICAR)]), "eicar attack15")
+
+
+def tool(name):
+    return os.path.join(os.path.dirname(h.filterd_bin()), name)
+
+
+class Attack15Case(h.PeerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = h.TempDir()
+        self.addCleanup(self.tmp.cleanup)
+
+    def filterd(self, forward="127.0.0.1:1", **conf):
+        return h.Filterd(self.tmp, banks={"default": {"forward": [forward]}},
+                         **conf)
+
+    def daemon(self, fd, timeout=60):
+        """Start fd without -f, as systemd does; stop what it left."""
+        fd.write_conf()
+        self.addCleanup(self.stop_daemon, fd)
+        return h.run([h.filterd_bin(), "-c", fd.conf_path], timeout=timeout)
+
+    def stop_daemon(self, fd):
+        pidfile = os.path.join(fd.params["run_dir"], "filterd.pid")
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read())
+        except (OSError, ValueError):
+            return
+        kids = h.child_pids(pid)
+        h.kill_pid(pid)
+        for k in kids:
+            h.kill_pid(k)
+
+
+class CheckPassesWhatCannotStartTest(Attack15Case):
+    """filterd -t is ExecStartPre: README says "a file -t passes is one
+    that starts". Each configuration here passes -t and then does not
+    start (or starts a pool that can never serve), so systemd's
+    ExecStartPre lets it through and the failure shows only later, after
+    the running instance was stopped (restart) or never (reload: the
+    reload is rejected in the log while systemctl reload said ok)."""
+
+    def test_unknown_user_passes_check_but_not_start(self):
+        """user = a name this machine does not know: the start dies with
+        'parameter user: unknown user'; -t says nothing (rc 0)."""
+        if not h.IS_ROOT:
+            self.skipTest("the user is looked up only when run as root")
+        fd = self.filterd(user="no-such-user-att15")
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"unknown user", p.stderr)
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed a user the start refuses: %r" % p.stderr)
+        self.assertIn(b"no-such-user-att15", p.stderr)
+
+    def test_run_dir_symlink_passes_check_but_not_start(self):
+        """run_dir a symbolic link: the start refuses it ('a symbolic
+        link, not a directory'); -t passes it."""
+        target = self.tmp.sub("elsewhere")
+        link = os.path.join(self.tmp.path, "run-link")
+        os.symlink(target, link)
+        fd = self.filterd(run_dir=link)
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"symbolic link", p.stderr)
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed a run_dir the start refuses: %r" %
+                         p.stderr)
+
+    def test_quarantine_dir_that_cannot_be_made_passes_check(self):
+        """quarantine_dir under a regular file: the start dies at its
+        mkdir (Not a directory); -t passes it."""
+        plain = os.path.join(self.tmp.path, "plain-file")
+        with open(plain, "w") as f:
+            f.write("x\n")
+        fd = self.filterd(quarantine_dir=os.path.join(plain, "quarantine"))
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"mkdir", p.stderr)
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed a quarantine_dir the start cannot make: "
+                         "%r" % p.stderr)
+
+    def test_tmp_dir_the_children_cannot_enter_passes_check(self):
+        """tmp_dir below a directory only root may enter (0700), children
+        running as user nobody: every child dies at once ('mkdir
+        .../child.PID: Permission denied'), the master respawns them
+        forever, a client gets no greeting; yet -t passes and the daemon
+        exits 0 ("started"). Mail is deferred, not lost, but the service
+        is down while systemd says active and ExecStartPre said ok."""
+        if not h.IS_ROOT:
+            self.skipTest("needs root to run children as nobody")
+        priv = self.tmp.sub("root-only", 0o700)
+        fd = self.filterd(user="nobody", tmp_dir=os.path.join(priv, "tmp"),
+                          min_servers=1, max_servers=1)
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed a tmp_dir no child can use: %r" %
+                         p.stderr)
+
+    def test_listen_port_above_65535_passes_check_and_binds_another(self):
+        """listen "127.0.0.1:PORT+65536": -t passes it and the start
+        listens on PORT (the number is cut to 16 bits) while its log says
+        'listening on 127.0.0.1:PORT+65536': the admin's Postfix points
+        at one port, filterd serves another."""
+        port = h.free_port()
+        fd = self.filterd(listen=[(port + 65536, "smtp")])
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed port %d: %r" % (port + 65536, p.stderr))
+        p = self.daemon(fd)
+        self.assertFalse(p.returncode == 0 and h.port_open(port),
+                         "listen %d started listening on %d" %
+                         (port + 65536, port))
+
+
+class ClamavNoSignaturesTest(Attack15Case):
+    """A signature directory holding only files cl_load() reads but that
+    are no signatures (a local whitelist, local.ign2; a .cfg) passes
+    scan_clamav_probe(): libclamav loads 0 signatures, filterd logs
+    'clamav: 0 signatures from DIR', no warning, and every message is
+    'scanned' - clean, with X-Virus-Scanned. An admin who put a
+    whitelist into /var/lib/clamav before freshclam ever succeeded gets
+    no virus check and no warning: the accident issue 15 forbids."""
+
+    def db(self):
+        db = self.tmp.sub("whitelist-only-db")
+        with open(os.path.join(db, "local.ign2"), "w") as f:
+            f.write("Eicar-Test-Signature\n")
+        return db
+
+    def test_database_without_signatures_fails_the_check(self):
+        db = self.db()
+        fd = self.filterd(raw='clamav { database = "%s" }' % db)
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed a database with no signature in it: %r"
+                         % p.stderr)
+
+    def test_zero_signatures_is_not_a_virus_scan(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(
+            sink.addr, raw='clamav { database = "%s" }' % self.db()))
+        r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
+        self.assertEqual(sink.wait_count(1, 10), 1)
+        body = sink.dumps()[0].body
+        self.assertFalse(
+            r.code == 250 and b"X-Virus-Scanned" in body,
+            "EICAR passed with X-Virus-Scanned by an engine of 0 "
+            "signatures (%r); log: %s" % (r, [l for l in fd.log_lines()
+                                               if "clamav" in l]))
+
+
+class DefaultDatabaseNamespace(h.Filterd):
+    """A filterd whose /var/lib is varlib (a bind mount in a private mount
+    namespace: the machine's own /var/lib/clamav is neither read nor
+    touched), so that the built-in database /var/lib/clamav is a
+    directory the test controls. Signals reach the master: unshare and sh
+    exec it in place."""
+
+    def __init__(self, tmp, varlib, **kw):
+        super().__init__(tmp, clamav_off=False, **kw)
+        self.varlib = varlib
+
+    def start(self, wait=True):
+        self.write_conf()
+        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0" /var/lib && exec "$@"', self.varlib,
+                h.filterd_bin(), "-f", "-c", self.conf_path]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
+                                         stdin=subprocess.DEVNULL)
+        if wait and not h.wait_port(self.port, 10, proc=self.proc):
+            status = h.stop_popen(self.proc, 3, signal.SIGKILL)
+            raise RuntimeError("filterd did not start (%s):\n%s" %
+                               (status, self.log_text()))
+        return self
+
+
+@unittest.skipUnless(h.IS_ROOT, "a mount namespace needs root")
+class ReloadLosesDefaultDatabaseTest(Attack15Case):
+    """filterd runs with the built-in database (/var/lib/clamav, on by
+    default) and blocks EICAR. The directory is then emptied (clamav
+    package purged, a freshclam that failed and cleaned up, a disk
+    restored) and the admin reloads: the reload is accepted - a
+    warning, but 'reloaded ... generation 2' - the working engine is
+    thrown away, and EICAR is delivered. A database that does not load
+    rejects the reload and keeps the old engine (README), but one that
+    is gone turns virus checks off on a running filter: an accident, not
+    a choice, and a check that cannot run failing open (rule 4). The
+    brief asks: does a failed reload keep the old engine? Here it does
+    not."""
+
+    def test_reload_without_the_default_database_keeps_the_engine(self):
+        varlib = self.tmp.sub("varlib")
+        clamdir = self.tmp.sub("varlib/clamav")
+        tc.signature_db(clamdir)
+        sink = self.start(h.Sink(self.tmp))
+        fd = DefaultDatabaseNamespace(
+            self.tmp, varlib, banks={"default": {
+                "forward": [sink.addr], "final_virus_destiny": "reject"}})
+        self.start(fd)
+        self.assertIn("clamav: ", fd.log_text())
+        r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
+        self.assertEqual(r.code, 554, r)
+        for name in os.listdir(clamdir):
+            os.unlink(os.path.join(clamdir, name))
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload" in fd.log_text(), 10), fd.log_text())
+        # Let the old generation go and the new one take over.
+        old = set(fd.children())
+        h.wait_until(lambda: not old & set(fd.children()) and
+                     fd.children(), 10)
+        r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
+        self.assertNotEqual(
+            r.code, 250, "EICAR delivered after a reload that lost the "
+            "default database: %s" % [l for l in fd.log_lines()
+                                       if "warning" in l or "reload" in l])
+
+
+class NannyPidReuseTest(Attack15Case):
+    """The nanny's new 'master is gone' check is kill(pid, 0) on the pid
+    written in the scoreboard. A master killed (OOM killer, SIGKILL) and
+    not restarted leaves its scoreboard; once its pid belongs to another
+    process (pid reuse: any process, on a busy host soon), filterd-nanny
+    says 'filterd master PID (running)' and exits 0 on a dead filter, so
+    a monitoring check built on its exit status stays green. The
+    scoreboard holds started_ms, and the master holds a lock on tmp_dir:
+    either tells a reused pid from the master. Here the pid is reused by
+    rewriting the header's master_pid to a live sleep(1), which is what
+    the nanny sees after a real reuse."""
+
+    def test_reused_master_pid_is_not_a_running_master(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1))
+        self.assertTrue(h.wait_until(lambda: fd.children(), 10))
+        kids = fd.children()
+        fd.proc.kill()
+        fd.proc.wait(10)
+        for k in kids:
+            h.kill_pid(k)
+        sb = os.path.join(fd.params["run_dir"], "scoreboard")
+        p = h.run([tool("filterd-nanny"), "-s", sb])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        squatter = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(h.stop_popen, squatter)
+        # struct sb_header: magic, version, n_slots, slot_size,
+        # header_size (5 x uint32), then int32 master_pid.
+        with open(sb, "r+b") as f:
+            f.seek(20)
+            f.write(struct.pack("=i", squatter.pid))
+        p = h.run([tool("filterd-nanny"), "-s", sb])
+        self.assertEqual(
+            p.returncode, 1, "a dead filterd's scoreboard whose pid now "
+            "belongs to sleep(1) is shown as running, exit 0: %r" %
+            p.stdout.splitlines()[:1])
+
+
+class SqlToolUsageTest(Attack15Case):
+    """filterd-sql: 'a usage error says what is missing' holds only for
+    --keep/--ahead/--exact. A mistyped command (filterd-sql -c FILE
+    rotae --keep 8, from cron) or none at all prints the usage alone,
+    and cron mails the admin a usage text that does not say what was
+    wrong."""
+
+    def test_unknown_command_is_named(self):
+        conf = os.path.join(self.tmp.path, "sql.conf")
+        with open(conf, "w") as f:
+            f.write('bank default { forward = {"127.0.0.1:10025"} }\n'
+                    'clamav { enabled = false }\n')
+        p = h.run([tool("filterd-sql"), "-c", conf, "rotae", "--keep", "8"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"rotae", p.stderr,
+                      "the usage error does not name the unknown command")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
