@@ -148,6 +148,94 @@ class CheckPassesWhatCannotStartTest(Attack15Case):
                          (port + 65536, port))
 
 
+    def test_same_socket_twice_passes_check(self):
+        """listen "127.0.0.1:P" and listen "0.0.0.0:P" in one file: the
+        start binds the first and dies on the second ('Address already
+        in use'); -t passes, since it binds each address with port 0. A
+        busy port passes -t for the running instance's sake, but no
+        running instance can hold both of these: the file itself
+        conflicts."""
+        port = h.free_port()
+        fd = self.filterd(raw='listen "0.0.0.0:%d" { protocol = "smtp" '
+                          'bank = "default" }' % port,
+                          listen=[(port, "smtp")])
+        p = self.daemon(fd)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"Address already in use", p.stderr)
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1,
+                         "-t passed two listeners on one socket: %r" %
+                         p.stderr)
+
+    def test_root_without_net_bind_service_passes_check(self):
+        """Root whose capabilities lack CAP_NET_BIND_SERVICE (a systemd
+        unit's CapabilityBoundingSet, a container) cannot bind a port
+        below ip_unprivileged_port_start, but inet_may_bind_low() says
+        yes to any euid 0 before it looks at the capability: -t passes,
+        the start fails with 'Permission denied'."""
+        if not h.IS_ROOT:
+            self.skipTest("needs root")
+        with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+            start = int(f.read())
+        if start == 0:
+            self.skipTest("every port is unprivileged here")
+        fd = self.filterd(listen=[(start - 1, "smtp")])
+        fd.write_conf()
+        nocap = ["setpriv", "--bounding-set", "-net_bind_service",
+                 "--inh-caps", "-net_bind_service"]
+        p = h.run(nocap + [h.filterd_bin(), "-t", "-c", fd.conf_path])
+        self.assertEqual(p.returncode, 1,
+                         "-t as root without CAP_NET_BIND_SERVICE passed "
+                         "port %d: %r" % (start - 1, p.stderr))
+
+
+class ErrorLocationTest(Attack15Case):
+    """The clamav database error's file:line is found by searching the
+    text of every file for the last 'database =' (conf_where() with no
+    file name), not taken from where the value in effect was set. Set
+    twice, or with those words inside another value, the error names a
+    line that is not the one to fix."""
+
+    def test_database_set_twice_names_the_line_in_effect(self):
+        """An included file sets a good database; the main file, after
+        the include, sets a missing one, which is in effect. The error
+        names the included file's line, whose value is fine."""
+        good = self.tmp.sub("good-db")
+        tc.signature_db(good)
+        inc = os.path.join(self.tmp.path, "clamav.conf")
+        with open(inc, "w") as f:
+            f.write('clamav {\n  database = "%s"\n}\n' % good)
+        missing = os.path.join(self.tmp.path, "missing-db")
+        fd = self.filterd(raw='include("%s")\nclamav {\n  database = "%s"'
+                          '\n}' % (inc, missing))
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        line = [n for n, l in enumerate(fd.conf_text().splitlines(), 1)
+                if missing in l][0]
+        self.assertIn("%s:%d: clamav database %s" % (fd.conf_path, line,
+                                                     missing),
+                      p.stderr.decode())
+
+    def test_words_in_another_value_do_not_take_the_error(self):
+        """A subject tag holding the words 'database = ' in an included
+        bank file takes the clamav error's file:line away from the
+        clamav section."""
+        inc = os.path.join(self.tmp.path, "banks.conf")
+        with open(inc, "w") as f:
+            f.write('bank OTHER {\n  spam_subject_tag = "[old database = '
+                    'spam]"\n}\n')
+        missing = os.path.join(self.tmp.path, "missing-db")
+        fd = self.filterd(raw='clamav { database = "%s" }\ninclude("%s")'
+                          % (missing, inc))
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        line = [n for n, l in enumerate(fd.conf_text().splitlines(), 1)
+                if missing in l][0]
+        self.assertIn("%s:%d: clamav database %s" % (fd.conf_path, line,
+                                                     missing),
+                      p.stderr.decode())
+
+
 class ClamavNoSignaturesTest(Attack15Case):
     """A signature directory holding only files cl_load() reads but that
     are no signatures (a local whitelist, local.ign2; a .cfg) passes
