@@ -236,6 +236,31 @@ class ErrorLocationTest(Attack15Case):
                       p.stderr.decode())
 
 
+class RelativePathTest(Attack15Case):
+    """A relative clamav database (or spam_rules file) is read by -t
+    from the directory the admin stands in, and by the daemon from "/"
+    (daemon_start() does chdir("/") before master_run() loads the
+    signatures): 'filterd -t -c filterd.conf' in /etc/filterd passes,
+    the start fails with 'No such file or directory' (and with -f, from
+    a checkout, it works). -t and the start must read the same files."""
+
+    def test_relative_database_is_read_alike_by_check_and_start(self):
+        db = self.tmp.sub("reldb")
+        tc.signature_db(db)
+        fd = self.filterd(raw='clamav { database = "reldb" }')
+        fd.write_conf()
+        check = h.run([h.filterd_bin(), "-t", "-c", fd.conf_path],
+                      cwd=self.tmp.path)
+        self.addCleanup(self.stop_daemon, fd)
+        start = h.run([h.filterd_bin(), "-c", fd.conf_path],
+                      cwd=self.tmp.path, timeout=60)
+        self.assertEqual(
+            check.returncode, start.returncode,
+            "-t (rc %d) and the start (rc %d, %r) disagree on a relative "
+            "database" % (check.returncode, start.returncode,
+                          start.stderr.splitlines()[-1:]))
+
+
 class ClamavNoSignaturesTest(Attack15Case):
     """A signature directory holding only files cl_load() reads but that
     are no signatures (a local whitelist, local.ign2; a .cfg) passes
@@ -339,6 +364,52 @@ class ReloadLosesDefaultDatabaseTest(Attack15Case):
             r.code, 250, "EICAR delivered after a reload that lost the "
             "default database: %s" % [l for l in fd.log_lines()
                                        if "warning" in l or "reload" in l])
+
+
+class RetiredSessionHoldsRemovedListenerTest(Attack15Case):
+    """Children now retire at the end of their session (bdf757f). A
+    reload that removes a listener closes the master's socket, but a
+    child of the old generation still in a session keeps its inherited
+    copy open: the kernel goes on completing connections to the removed
+    address into a backlog nobody will accept, for as long as that
+    session lasts (Postfix reuses one for up to 300 s; another client,
+    forever). A front MTA still pointed there gets no refusal to fail
+    over on, just silence until its greeting timeout. Before bdf757f the
+    old child closed its session after the message in hand, so the
+    removed port was refused within a message's time."""
+
+    def test_removed_listener_refuses_while_an_old_session_goes_on(self):
+        sink = self.start(h.Sink(self.tmp))
+        keep, removed = h.free_ports(2)
+        fd = self.start(self.filterd(
+            sink.addr, listen=[(keep, "smtp"), (removed, "smtp")],
+            min_servers=1, max_servers=1, smtpd_timeout=60))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 1, 10))
+        a = h.SmtpClient(keep, timeout=20)
+        self.addCleanup(a.close)
+        self.assertEqual(a.greeting().code, 220)
+        self.assertEqual(a.ehlo().code, 250)
+        fd.listen = [(keep, "smtp")]
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(lambda: "reloaded" in fd.log_text(),
+                                     10), fd.log_text())
+        # The old session goes on, as README says it does.
+        self.assertEqual(a.cmd("NOOP").code, 250)
+        import socket
+        try:
+            b = socket.create_connection((h.LOCALHOST, removed), timeout=3)
+        except ConnectionRefusedError:
+            return
+        self.addCleanup(b.close)
+        b.settimeout(5)
+        try:
+            greeting = b.recv(100)
+        except socket.timeout:
+            greeting = None
+        self.assertTrue(greeting, "a connection to the listener the reload "
+                        "removed was accepted and left without a greeting "
+                        "while an old child's session went on")
 
 
 class NannyPidReuseTest(Attack15Case):
