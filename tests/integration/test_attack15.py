@@ -468,5 +468,23 @@ class SqlToolUsageTest(Attack15Case):
                       "the usage error does not name the unknown command")
 
 
+class DocsTest(unittest.TestCase):
+    """README, Configuration: 'The keys (...) are listed with their
+    built-in values in policy-banks/README.md and by filterd -d.' filterd
+    -d prints every bank key as '# KEY (no default)': an admin looking
+    for what default gets when default.conf leaves a key out (issue 15's
+    five-keys-or-twenty confusion) finds no value there."""
+
+    def test_defaults_show_the_bank_keys_built_in_values(self):
+        out = h.run([h.filterd_bin(), "-d"], check=True).stdout.decode()
+        bank = out.split("# bank section keys:\n", 1)[1]
+        # policy-banks/README.md: forward's built-in is 127.0.0.1:10025,
+        # final_virus_destiny's discard.
+        self.assertFalse("forward (no default)" in bank,
+                         "filterd -d prints '# forward (no default)'")
+        self.assertRegex(bank, r"(?m)^ +forward ?= ?\{?\"127\.0\.0\.1:10025")
+        self.assertRegex(bank, r"(?m)^ +final_virus_destiny ?= ?\"?discard")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
