@@ -12,6 +12,7 @@ gone ... exits 1"; filterd-sql "a usage error says what is missing"."""
 import os
 import re
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -397,7 +398,6 @@ class RetiredSessionHoldsRemovedListenerTest(Attack15Case):
                                      10), fd.log_text())
         # The old session goes on, as README says it does.
         self.assertEqual(a.cmd("NOOP").code, 250)
-        import socket
         try:
             b = socket.create_connection((h.LOCALHOST, removed), timeout=3)
         except ConnectionRefusedError:
