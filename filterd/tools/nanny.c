@@ -260,7 +260,7 @@ static int
 nanny_reap(struct scoreboard *sb, struct buf *out)
 {
 	const struct sb_header *h = sb_header(sb);
-	int master_alive = sb_view_pid_alive((pid_t)h->master_pid);
+	int master_alive = sb_view_master_alive(h);
 	int32_t pids[SB_SLOTS];
 	int n = 0, reaped = 0;
 
