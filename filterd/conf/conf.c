@@ -42,6 +42,8 @@
  */
 static struct {
 	char first_error[1024];
+	char database_at[4200]; /* file:line of the last clamav database = */
+	int database_line;	/* its line, until the section closes */
 	struct {
 		char fdpath[40];
 		char *real;
@@ -374,6 +376,55 @@ conf_check_networks(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* conf_port_why - why a numeric port is out of range, or NULL */
+static const char *
+conf_port_why(const char *port)
+{
+	if (strlen(port) > 5 || atol(port) < 1 || atol(port) > 65535)
+		return "port out of range 1..65535";
+	return NULL;
+}
+
+/*
+ * conf_check_database - keep the line of a clamav database. libconfuse
+ * gives an option inside a section its line but not its file: the line
+ * is kept until the section closes (conf_check_clamav).
+ */
+static int
+conf_check_database(cfg_t *cfg, cfg_opt_t *opt)
+{
+	(void)opt;
+	conf_state.database_line = cfg->line;
+	return 0;
+}
+
+/*
+ * conf_check_clamav - at a clamav section's end, the file:line of the
+ * database it set, if it set one: the last one set is the one in effect.
+ * It is an absolute path: the daemon reads it from "/", -t from where
+ * the admin stands.
+ */
+static int
+conf_check_clamav(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, 0);
+	const char *v = sec ? cfg_getstr(sec, "database") : NULL;
+	int line = conf_state.database_line;
+
+	conf_state.database_line = 0;
+	if (line <= 0)
+		return 0;
+	snprintf(conf_state.database_at, sizeof(conf_state.database_at),
+		 "%s:%d", conf_real_name(cfg->filename), line);
+	if (v && v[0] && v[0] != '/') {
+		conf_set_error("%s: clamav database \"%.200s\" is not an "
+			       "absolute path",
+			       conf_state.database_at, v);
+		return -1;
+	}
+	return 0;
+}
+
 /* conf_check_hops - every entry a host:port */
 static int
 conf_check_hops(cfg_t *cfg, cfg_opt_t *opt)
@@ -393,6 +444,11 @@ conf_check_hops(cfg_t *cfg, cfg_opt_t *opt)
 				  "parameter %s: \"%s\" is not host:port or "
 				  "[host]:port",
 				  opt->name, v);
+			return -1;
+		}
+		if (conf_port_why(port)) {
+			cfg_error(cfg, "parameter %s: \"%s\": %s", opt->name, v,
+				  conf_port_why(port));
 			return -1;
 		}
 	}
@@ -500,6 +556,8 @@ conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	if (inet_split_hostport(cfg_title(sec), host, sizeof(host), port,
 				sizeof(port)) < 0)
 		snprintf(why, sizeof(why), "not ADDR:PORT or [ADDR]:PORT");
+	else if (conf_port_why(port))
+		snprintf(why, sizeof(why), "%s", conf_port_why(port));
 	else if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0)
 		snprintf(why, sizeof(why),
 			 "protocol \"%.200s\" is not smtp or "
@@ -807,6 +865,8 @@ conf_init_cfg(void)
 		cfg_set_validate_func(cfg, path, checks[k->type]);
 	}
 	cfg_set_validate_func(cfg, "listen", conf_check_listen);
+	cfg_set_validate_func(cfg, "clamav|database", conf_check_database);
+	cfg_set_validate_func(cfg, "clamav", conf_check_clamav);
 	cfg_set_validate_func(cfg, "sql|storage", conf_check_dsns);
 	cfg_set_validate_func(cfg, "sql|lookup", conf_check_dsns);
 	return cfg;
@@ -823,9 +883,8 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	c->clamav.enabled = cfg_getbool(av, "enabled");
 	c->clamav.database = xstrdup(cfg_getstr(av, "database"));
 	if (cfg_getopt(av, "database")->flags & CFGF_MODIFIED) {
-		char where[4200] = "";
+		const char *where = conf_state.database_at;
 
-		conf_where(NULL, "database", NULL, 0, where, sizeof(where));
 		c->clamav.database_at = xstrdup(where[0] ? where : c->file);
 		if (c->clamav.enabled && c->clamav.database[0] == 0)
 			conf_set_error("%s: clamav database is empty; to turn "
@@ -937,6 +996,8 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 	int rc;
 
 	conf_state.first_error[0] = 0;
+	conf_state.database_at[0] = 0;
+	conf_state.database_line = 0;
 	rc = conf_parse(cfg, file);
 	if (rc == CFG_SUCCESS) {
 		c = conf_from_cfg(cfg, file);
