@@ -585,6 +585,18 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	/* Virus checks go off by choice (enabled = false), not because the
+	 * built-in database emptied under a running engine. */
+	if (m->checks->clamav && nck->clamav_missing) {
+		msg_error("reload rejected, configuration unchanged: clamav "
+			  "database %s now holds no signatures; the running "
+			  "engine (%u signatures) is kept (set clamav { "
+			  "enabled = false } to turn virus checks off)",
+			  nc->clamav.database, m->checks->clamav_sigs);
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
 	if (master_dirs(nc, err, sizeof(err)) < 0 ||
 	    master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
 			    sizeof(err)) < 0) {

@@ -286,10 +286,19 @@ class ClamavNoSignaturesTest(Attack15Case):
                          "-t passed a database with no signature in it: %r"
                          % p.stderr)
 
+    @unittest.skipUnless(h.IS_ROOT, "a mount namespace needs root")
     def test_zero_signatures_is_not_a_virus_scan(self):
+        """A database set in the file that loads 0 signatures stops the
+        start (the test above), so the engine of 0 signatures that
+        remains is the built-in /var/lib/clamav's: filterd starts with
+        the warning, and mail is not marked as virus-scanned."""
+        varlib = self.tmp.sub("varlib")
+        clamdir = self.tmp.sub("varlib/clamav")
+        with open(os.path.join(clamdir, "local.ign2"), "w") as f:
+            f.write("Eicar-Test-Signature\n")
         sink = self.start(h.Sink(self.tmp))
-        fd = self.start(self.filterd(
-            sink.addr, raw='clamav { database = "%s" }' % self.db()))
+        fd = self.start(DefaultDatabaseNamespace(
+            self.tmp, varlib, banks={"default": {"forward": [sink.addr]}}))
         r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
         self.assertEqual(sink.wait_count(1, 10), 1)
         body = sink.dumps()[0].body
@@ -298,6 +307,8 @@ class ClamavNoSignaturesTest(Attack15Case):
             "EICAR passed with X-Virus-Scanned by an engine of 0 "
             "signatures (%r); log: %s" % (r, [l for l in fd.log_lines()
                                                if "clamav" in l]))
+        self.assertIn("no virus scanning: /var/lib/clamav holds no ClamAV "
+                      "signatures", fd.log_text())
 
 
 class DefaultDatabaseNamespace(h.Filterd):
