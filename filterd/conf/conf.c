@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -792,6 +794,81 @@ conf_bank_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* conf_listen_addr - the address inet_listen() binds for l; 0 or -1 */
+static int
+conf_listen_addr(const struct conf_listen *l, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+
+	if (getaddrinfo(l->host, l->port, &hints, &res) != 0)
+		return -1; /* -t and the start say why */
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/*
+ * conf_listen_collide - a and b cannot both be bound: one port, and the
+ * same address, or a wildcard of the family of the other (an IPv6
+ * wildcard takes IPv4 too: filterd leaves IPV6_V6ONLY off)
+ */
+static int
+conf_listen_collide(const struct sockaddr_storage *a,
+		    const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+	int a_any6 = a->ss_family == AF_INET6 &&
+		     IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+	int b_any6 = b->ss_family == AF_INET6 &&
+		     IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr);
+	in_port_t ap = a->ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port;
+	in_port_t bp = b->ss_family == AF_INET6 ? b6->sin6_port : b4->sin_port;
+
+	if (ap != bp)
+		return 0;
+	if (a->ss_family != b->ss_family)
+		return a_any6 || b_any6;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
+		       a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		       b4->sin_addr.s_addr == htonl(INADDR_ANY);
+	return a_any6 || b_any6 ||
+	       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) ==
+		       0;
+}
+
+/* conf_listens_apart - no two listeners need one socket; 0 or -1 */
+static int
+conf_listens_apart(const struct conf *c)
+{
+	struct sockaddr_storage *ss = xcalloc(c->n_listens, sizeof(*ss));
+	int *ok = xcalloc(c->n_listens, sizeof(*ok)), rc = 0;
+
+	for (size_t i = 0; i < c->n_listens; i++)
+		ok[i] = conf_listen_addr(c->listens + i, ss + i) == 0;
+	for (size_t i = 0; rc == 0 && i < c->n_listens; i++)
+		for (size_t j = 0; rc == 0 && j < i; j++)
+			if (ok[i] && ok[j] &&
+			    conf_listen_collide(ss + i, ss + j)) {
+				conf_set_error(
+					"%s: listen \"%s\": collides "
+					"with listen \"%s\"%s%s: both "
+					"cannot be bound",
+					c->listens[i].where, c->listens[i].addr,
+					c->listens[j].addr,
+					c->listens[j].where[0] ? " at " : "",
+					c->listens[j].where);
+				rc = -1;
+			}
+	free(ss);
+	free(ok);
+	return rc;
+}
+
 /* conf_listens - listeners, each with its bank resolved */
 static int
 conf_listens(cfg_t *cfg, struct conf *c)
@@ -832,7 +909,7 @@ conf_listens(cfg_t *cfg, struct conf *c)
 			return -1;
 		}
 	}
-	return 0;
+	return conf_listens_apart(c);
 }
 
 /* conf_init_cfg - a libconfuse context with every check attached */
