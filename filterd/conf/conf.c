@@ -889,6 +889,17 @@ conf_listens(cfg_t *cfg, struct conf *c)
 	for (size_t i = 0; i < n; i++) {
 		cfg_t *sec = cfg_getnsec(cfg, "listen", (unsigned)i);
 		struct conf_listen *l = c->listens + i;
+
+		if (i == CONF_MAX_LISTENS) {
+			char where[4200] = "";
+
+			conf_where(sec->filename, "listen", cfg_title(sec),
+				   sec->line, where, sizeof(where));
+			conf_set_error("%s: listen \"%s\": more than %d "
+				       "listeners",
+				       where, cfg_title(sec), CONF_MAX_LISTENS);
+			return -1;
+		}
 		const char *bank = cfg_getstr(sec, "bank");
 
 		char where[4200] = "";

@@ -511,6 +511,7 @@ static void
 master_spawn(struct master *m)
 {
 	struct master_child *slot = NULL;
+	sigset_t block, old_mask;
 	int sb_index;
 	pid_t pid;
 
@@ -523,7 +524,14 @@ master_spawn(struct master *m)
 		msg_warn("no free scoreboard slot: not starting a child");
 		return;
 	}
+	/* Blocked in the child until its handlers are in place: a child
+	 * retired (SIGUSR1) or stopped before that is not killed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
 	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		msg_warn("fork: %m");
 		sb_slot_release(m->sb, (unsigned)sb_index);
 		m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
@@ -554,6 +562,7 @@ master_spawn(struct master *m)
 		}
 		skel_child_main(&args);
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	sb_slot_born(m->sb, (unsigned)sb_index, pid);
 	slot->sb_index = sb_index;
 	slot->pid = pid;
