@@ -1163,24 +1163,62 @@ conf_free(struct conf **cp)
 	*cp = NULL;
 }
 
+/*
+ * conf_print_builtin - a bank key with the built-in value the default
+ * bank gets when no file sets it (conf_banks()); another bank takes what
+ * it leaves out from default
+ */
+static void
+conf_print_builtin(FILE *fp, const struct conf_bank_key_def *k, int indent)
+{
+	switch (k->type) {
+	case CONF_BANK_HOPS:
+		if (k->builtin[0])
+			fprintf(fp, "%*s%s = {\"%s\"}\n", indent, "", k->name,
+				k->builtin);
+		else
+			fprintf(fp, "%*s# %s (built-in: the hops of %s)\n",
+				indent, "", k->name,
+				strcmp(k->name, "release") == 0 ? "notify"
+								: "forward");
+		break;
+	case CONF_BANK_REGEXES:
+		fprintf(fp, "%*s%s = {}\n", indent, "", k->name);
+		break;
+	case CONF_BANK_BOOL:
+	case CONF_BANK_FLOAT:
+		fprintf(fp, "%*s%s = %s\n", indent, "", k->name, k->builtin);
+		break;
+	default:
+		fprintf(fp, "%*s%s = \"%s\"\n", indent, "", k->name,
+			k->builtin);
+		break;
+	}
+}
+
 /* conf_print_opt - one option with its documentation */
 static void
 conf_print_opt(FILE *fp, cfg_opt_t *opt, const char *section, int indent)
 {
 	const struct conf_param_doc *d = conf_doc(section, opt->name);
+	const struct conf_bank_key_def *k = NULL;
 	const char *doc = d ? d->doc : "(undocumented)";
 
 	for (unsigned i = 0; section && strcmp(section, "bank") == 0 &&
 			     conf_bank_key_defs[i].name;
 	     i++)
 		if (strcmp(conf_bank_key_defs[i].name, opt->name) == 0)
-			doc = conf_bank_key_defs[i].doc;
+			k = conf_bank_key_defs + i;
+	if (k)
+		doc = k->doc;
 	fprintf(fp, "%*s# %s", indent, "", doc);
 	if (d && d->min <= d->max)
 		fprintf(fp, " [%ld..%ld]", d->min, d->max);
 	fputc('\n', fp);
-	if (opt->type == CFGT_SEC || opt->type == CFGT_FUNC ||
-	    (opt->flags & CFGF_NODEFAULT))
+	if (k)
+		conf_print_builtin(fp, k, indent);
+	else if (opt->type == CFGT_SEC || opt->type == CFGT_FUNC ||
+		 (opt->flags & CFGF_NODEFAULT))
 		fprintf(fp, "%*s# %s (no default)\n", indent, "", opt->name);
 	else
 		cfg_opt_print_indent(opt, fp, indent);
