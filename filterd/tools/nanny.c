@@ -42,7 +42,8 @@
 /*	Exit status 0 on success; 1 when the scoreboard is missing or of
 /*	another version, its master is gone (the last state of a filterd
 /*	that is not running is shown, and that it is gone said on standard
-/*	error; --reap exits 0), the configuration is bad, or a stuck child
+/*	error; --reap exits 0; a live process with the master's pid that
+/*	did not start when the scoreboard says the master did is not it), the configuration is bad, or a stuck child
 /*	could not be killed; 2 on a usage error.
 /*--*/
 
