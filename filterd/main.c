@@ -18,9 +18,13 @@
 /*	-f	stay in the foreground and also log to standard error
 /*	-t	check the configuration and exit (errors: file:line: message),
 /*		with the signatures and rules loaded as the start loads them
-/*		and each listen address checked as the start would bind it
-/*		(an address of this machine, a port this user may bind; a
-/*		port in use passes: the running instance holds it)
+/*		the user looked up, run_dir, tmp_dir and quarantine_dir
+/*		checked without making anything (directories, not links, or
+/*		makeable; the children can enter the parents of tmp_dir and
+/*		quarantine_dir), and each listen address checked as the
+/*		start would bind it (an address of this machine, a port this
+/*		process may bind: CAP_NET_BIND_SERVICE, not uid 0; a port in
+/*		use passes: the running instance holds it)
 /*	-d	print every parameter with its documentation and default
 /*	-n	print the top-level parameters the file changes
 /*	-V	print the version
@@ -160,16 +164,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	/* -t checks what the start does, binding aside: the signatures
-	 * load and the rule files read (what they load is said on stderr),
-	 * so that a check that passes is a configuration that starts. */
+	/*
+	 * -t checks what the start does, binding aside: the signatures load
+	 * and the rule files read (what they load is said on stderr), the
+	 * user, the directories (master_check(): nothing is made) and each
+	 * listener, so that a check that passes is a configuration that
+	 * starts. Every problem found is said, one a line.
+	 */
 	if (check) {
 		struct checks *ck = checks_create(conf, err, sizeof(err));
 		int ok = ck != NULL;
 
 		if (!ok)
 			fprintf(stderr, "%s\n", err);
-		for (size_t i = 0; ok && i < conf->n_listens; i++) {
+		if (master_check(conf, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			ok = 0;
+		}
+		for (size_t i = 0; i < conf->n_listens; i++) {
 			const struct conf_listen *l = conf->listens + i;
 
 			if (inet_listen_check(l->host, l->port, err,

@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,8 @@
  */
 static struct {
 	char first_error[1024];
+	char database_at[4200]; /* file:line of the last clamav database = */
+	int database_line;	/* its line, until the section closes */
 	struct {
 		char fdpath[40];
 		char *real;
@@ -386,6 +390,55 @@ conf_check_networks(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* conf_port_why - why a numeric port is out of range, or NULL */
+static const char *
+conf_port_why(const char *port)
+{
+	if (strlen(port) > 5 || atol(port) < 1 || atol(port) > 65535)
+		return "port out of range 1..65535";
+	return NULL;
+}
+
+/*
+ * conf_check_database - keep the line of a clamav database. libconfuse
+ * gives an option inside a section its line but not its file: the line
+ * is kept until the section closes (conf_check_clamav).
+ */
+static int
+conf_check_database(cfg_t *cfg, cfg_opt_t *opt)
+{
+	(void)opt;
+	conf_state.database_line = cfg->line;
+	return 0;
+}
+
+/*
+ * conf_check_clamav - at a clamav section's end, the file:line of the
+ * database it set, if it set one: the last one set is the one in effect.
+ * It is an absolute path: the daemon reads it from "/", -t from where
+ * the admin stands.
+ */
+static int
+conf_check_clamav(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, 0);
+	const char *v = sec ? cfg_getstr(sec, "database") : NULL;
+	int line = conf_state.database_line;
+
+	conf_state.database_line = 0;
+	if (line <= 0)
+		return 0;
+	snprintf(conf_state.database_at, sizeof(conf_state.database_at),
+		 "%s:%d", conf_real_name(cfg->filename), line);
+	if (v && v[0] && v[0] != '/') {
+		conf_set_error("%s: clamav database \"%.200s\" is not an "
+			       "absolute path",
+			       conf_state.database_at, v);
+		return -1;
+	}
+	return 0;
+}
+
 /* conf_check_hops - every entry a host:port */
 static int
 conf_check_hops(cfg_t *cfg, cfg_opt_t *opt)
@@ -405,6 +458,11 @@ conf_check_hops(cfg_t *cfg, cfg_opt_t *opt)
 				  "parameter %s: \"%s\" is not host:port or "
 				  "[host]:port",
 				  opt->name, v);
+			return -1;
+		}
+		if (conf_port_why(port)) {
+			cfg_error(cfg, "parameter %s: \"%s\": %s", opt->name, v,
+				  conf_port_why(port));
 			return -1;
 		}
 	}
@@ -512,6 +570,8 @@ conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	if (inet_split_hostport(cfg_title(sec), host, sizeof(host), port,
 				sizeof(port)) < 0)
 		snprintf(why, sizeof(why), "not ADDR:PORT or [ADDR]:PORT");
+	else if (conf_port_why(port))
+		snprintf(why, sizeof(why), "%s", conf_port_why(port));
 	else if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0)
 		snprintf(why, sizeof(why),
 			 "protocol \"%.200s\" is not smtp or "
@@ -746,6 +806,81 @@ conf_bank_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* conf_listen_addr - the address inet_listen() binds for l; 0 or -1 */
+static int
+conf_listen_addr(const struct conf_listen *l, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+
+	if (getaddrinfo(l->host, l->port, &hints, &res) != 0)
+		return -1; /* -t and the start say why */
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/*
+ * conf_listen_collide - a and b cannot both be bound: one port, and the
+ * same address, or a wildcard of the family of the other (an IPv6
+ * wildcard takes IPv4 too: filterd leaves IPV6_V6ONLY off)
+ */
+static int
+conf_listen_collide(const struct sockaddr_storage *a,
+		    const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+	int a_any6 = a->ss_family == AF_INET6 &&
+		     IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+	int b_any6 = b->ss_family == AF_INET6 &&
+		     IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr);
+	in_port_t ap = a->ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port;
+	in_port_t bp = b->ss_family == AF_INET6 ? b6->sin6_port : b4->sin_port;
+
+	if (ap != bp)
+		return 0;
+	if (a->ss_family != b->ss_family)
+		return a_any6 || b_any6;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
+		       a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		       b4->sin_addr.s_addr == htonl(INADDR_ANY);
+	return a_any6 || b_any6 ||
+	       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) ==
+		       0;
+}
+
+/* conf_listens_apart - no two listeners need one socket; 0 or -1 */
+static int
+conf_listens_apart(const struct conf *c)
+{
+	struct sockaddr_storage *ss = xcalloc(c->n_listens, sizeof(*ss));
+	int *ok = xcalloc(c->n_listens, sizeof(*ok)), rc = 0;
+
+	for (size_t i = 0; i < c->n_listens; i++)
+		ok[i] = conf_listen_addr(c->listens + i, ss + i) == 0;
+	for (size_t i = 0; rc == 0 && i < c->n_listens; i++)
+		for (size_t j = 0; rc == 0 && j < i; j++)
+			if (ok[i] && ok[j] &&
+			    conf_listen_collide(ss + i, ss + j)) {
+				conf_set_error(
+					"%s: listen \"%s\": collides "
+					"with listen \"%s\"%s%s: both "
+					"cannot be bound",
+					c->listens[i].where, c->listens[i].addr,
+					c->listens[j].addr,
+					c->listens[j].where[0] ? " at " : "",
+					c->listens[j].where);
+				rc = -1;
+			}
+	free(ss);
+	free(ok);
+	return rc;
+}
+
 /* conf_listens - listeners, each with its bank resolved */
 static int
 conf_listens(cfg_t *cfg, struct conf *c)
@@ -766,6 +901,17 @@ conf_listens(cfg_t *cfg, struct conf *c)
 	for (size_t i = 0; i < n; i++) {
 		cfg_t *sec = cfg_getnsec(cfg, "listen", (unsigned)i);
 		struct conf_listen *l = c->listens + i;
+
+		if (i == CONF_MAX_LISTENS) {
+			char where[4200] = "";
+
+			conf_where(sec->filename, "listen", cfg_title(sec),
+				   sec->line, where, sizeof(where));
+			conf_set_error("%s: listen \"%s\": more than %d "
+				       "listeners",
+				       where, cfg_title(sec), CONF_MAX_LISTENS);
+			return -1;
+		}
 		const char *bank = cfg_getstr(sec, "bank");
 
 		char where[4200] = "";
@@ -786,7 +932,7 @@ conf_listens(cfg_t *cfg, struct conf *c)
 			return -1;
 		}
 	}
-	return 0;
+	return conf_listens_apart(c);
 }
 
 /* conf_init_cfg - a libconfuse context with every check attached */
@@ -825,6 +971,8 @@ conf_init_cfg(void)
 		cfg_set_validate_func(cfg, path, checks[k->type]);
 	}
 	cfg_set_validate_func(cfg, "listen", conf_check_listen);
+	cfg_set_validate_func(cfg, "clamav|database", conf_check_database);
+	cfg_set_validate_func(cfg, "clamav", conf_check_clamav);
 	cfg_set_validate_func(cfg, "sql|storage", conf_check_dsns);
 	cfg_set_validate_func(cfg, "sql|lookup", conf_check_dsns);
 	return cfg;
@@ -841,9 +989,8 @@ conf_sections(cfg_t *cfg, struct conf *c)
 	c->clamav.enabled = cfg_getbool(av, "enabled");
 	c->clamav.database = xstrdup(cfg_getstr(av, "database"));
 	if (cfg_getopt(av, "database")->flags & CFGF_MODIFIED) {
-		char where[4200] = "";
+		const char *where = conf_state.database_at;
 
-		conf_where(NULL, "database", NULL, 0, where, sizeof(where));
 		c->clamav.database_at = xstrdup(where[0] ? where : c->file);
 		if (c->clamav.enabled && c->clamav.database[0] == 0)
 			conf_set_error("%s: clamav database is empty; to turn "
@@ -959,6 +1106,8 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 	int rc;
 
 	conf_state.first_error[0] = 0;
+	conf_state.database_at[0] = 0;
+	conf_state.database_line = 0;
 	rc = conf_parse(cfg, file);
 	if (rc == CFG_SUCCESS) {
 		c = conf_from_cfg(cfg, file);
@@ -1036,24 +1185,62 @@ conf_free(struct conf **cp)
 	*cp = NULL;
 }
 
+/*
+ * conf_print_builtin - a bank key with the built-in value the default
+ * bank gets when no file sets it (conf_banks()); another bank takes what
+ * it leaves out from default
+ */
+static void
+conf_print_builtin(FILE *fp, const struct conf_bank_key_def *k, int indent)
+{
+	switch (k->type) {
+	case CONF_BANK_HOPS:
+		if (k->builtin[0])
+			fprintf(fp, "%*s%s = {\"%s\"}\n", indent, "", k->name,
+				k->builtin);
+		else
+			fprintf(fp, "%*s# %s (built-in: the hops of %s)\n",
+				indent, "", k->name,
+				strcmp(k->name, "release") == 0 ? "notify"
+								: "forward");
+		break;
+	case CONF_BANK_REGEXES:
+		fprintf(fp, "%*s%s = {}\n", indent, "", k->name);
+		break;
+	case CONF_BANK_BOOL:
+	case CONF_BANK_FLOAT:
+		fprintf(fp, "%*s%s = %s\n", indent, "", k->name, k->builtin);
+		break;
+	default:
+		fprintf(fp, "%*s%s = \"%s\"\n", indent, "", k->name,
+			k->builtin);
+		break;
+	}
+}
+
 /* conf_print_opt - one option with its documentation */
 static void
 conf_print_opt(FILE *fp, cfg_opt_t *opt, const char *section, int indent)
 {
 	const struct conf_param_doc *d = conf_doc(section, opt->name);
+	const struct conf_bank_key_def *k = NULL;
 	const char *doc = d ? d->doc : "(undocumented)";
 
 	for (unsigned i = 0; section && strcmp(section, "bank") == 0 &&
 			     conf_bank_key_defs[i].name;
 	     i++)
 		if (strcmp(conf_bank_key_defs[i].name, opt->name) == 0)
-			doc = conf_bank_key_defs[i].doc;
+			k = conf_bank_key_defs + i;
+	if (k)
+		doc = k->doc;
 	fprintf(fp, "%*s# %s", indent, "", doc);
 	if (d && d->min <= d->max)
 		fprintf(fp, " [%ld..%ld]", d->min, d->max);
 	fputc('\n', fp);
-	if (opt->type == CFGT_SEC || opt->type == CFGT_FUNC ||
-	    (opt->flags & CFGF_NODEFAULT))
+	if (k)
+		conf_print_builtin(fp, k, indent);
+	else if (opt->type == CFGT_SEC || opt->type == CFGT_FUNC ||
+		 (opt->flags & CFGF_NODEFAULT))
 		fprintf(fp, "%*s# %s (no default)\n", indent, "", opt->name);
 	else
 		cfg_opt_print_indent(opt, fp, indent);

@@ -124,6 +124,8 @@ struct conf_bank {
 	size_t n_client_networks;
 };
 
+#define CONF_MAX_LISTENS 64 /* a child holds a copy of each */
+
 struct conf_listen {
 	char *addr; /* as written: "127.0.0.1:10024" */
 	char host[256];
@@ -194,7 +196,7 @@ struct conf {
 		char *user;
 	} spamd;
 	struct conf_listen *listens;
-	size_t n_listens;
+	size_t n_listens; /* at most CONF_MAX_LISTENS */
 	struct conf_bank *banks;
 	size_t n_banks;
 };

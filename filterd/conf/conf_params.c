@@ -226,10 +226,12 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "every message is scanned with the signatures in database"},
 	{"clamav", "database", NO_RANGE,
 	 "signature directory (cl_load; Debian's freshclam writes "
-	 "/var/lib/clamav). Set here, it must exist, be readable and hold "
-	 "signatures, or the configuration is in error; left at the "
-	 "default and missing or empty: filterd runs without a virus "
-	 "check and warns at start and on every reload"},
+	 "/var/lib/clamav). Set here, it must be an absolute path, exist, "
+	 "be readable and hold signatures (libclamav loads more than 0), "
+	 "or the configuration is in error; left at the default and "
+	 "missing or empty: filterd runs without a virus check and warns "
+	 "at start and on every reload (a reload that would lose a running "
+	 "engine that way is rejected)"},
 	{"clamav", "max_filesize", NO_RANGE,
 	 "libclamav CL_ENGINE_MAX_FILESIZE: the message, each part and each "
 	 "file unpacked from them is scanned up to this many bytes, the rest "

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -217,6 +218,171 @@ master_dirs(const struct conf *c, char *err, size_t errsize)
 }
 
 /*
+ * master_dir_check - what master_dir() meets with dir, nothing made:
+ * every existing component is a directory, dir itself is not a symbolic
+ * link (master_dir_open(), as the start), and the first missing component
+ * can be made in its parent. 0, or -1 with the reason in err.
+ */
+static int
+master_dir_check(const char *dir, char *err, size_t errsize)
+{
+	struct stat st;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != 0)
+			continue;
+		*p = 0;
+		if (stat(path, &st) < 0) {
+			char *slash = strrchr(path, '/');
+
+			if (errno != ENOENT) {
+				snprintf(err, errsize, "mkdir %s: %s", dir,
+					 strerror(errno));
+				return -1;
+			}
+			/* The start makes it here: the parent must allow. */
+			if (slash == path)
+				slash[1] = 0;
+			else
+				*slash = 0;
+			if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) <
+			    0) {
+				snprintf(err, errsize, "mkdir %s: %s", dir,
+					 strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		if (c == 0)
+			break;
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errsize, "mkdir %s: %s", dir,
+				 strerror(ENOTDIR));
+			return -1;
+		}
+		*p = c;
+	}
+	if ((fd = master_dir_open(dir, &st, err, errsize)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/*
+ * master_parents_check - every existing parent of dir can be entered by
+ * this process (dir itself is given to the children by the master).
+ * 0, or -1 with the reason in err.
+ */
+static int
+master_parents_check(const char *name, const char *dir, const char *user,
+		     char *err, size_t errsize)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
+			if (errno == ENOENT)
+				return 0; /* made by the master, 0755 */
+			snprintf(
+				err, errsize,
+				"%s %.300s: user %.64s cannot enter %.300s: %s",
+				name, dir, user, path, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/*
+ * master_user_check - the children can reach tmp_dir and quarantine_dir:
+ * a process that became the user, as a child does, checks the parents.
+ * 0, or -1 with the reason in err.
+ */
+static int
+master_user_check(const struct conf *c, const struct passwd *pw, char *err,
+		  size_t errsize)
+{
+	size_t got = 0;
+	ssize_t n;
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe(p) < 0) {
+		snprintf(err, errsize, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errsize, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char why[1024] = "";
+
+		close(p[0]);
+		if (setgroups(1, &pw->pw_gid) < 0 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+			snprintf(why, sizeof(why), "cannot become user %s: %s",
+				 c->user, strerror(errno));
+		else if (master_parents_check("tmp_dir", c->tmp_dir, c->user,
+					      why, sizeof(why)) == 0)
+			(void)master_parents_check("quarantine_dir",
+						   c->quarantine_dir, c->user,
+						   why, sizeof(why));
+		if (why[0] && write(p[1], why, strlen(why)) < 0)
+			_exit(2);
+		_exit(why[0] ? 1 : 0);
+	}
+	close(p[1]);
+	while (got + 1 < errsize &&
+	       (n = read(p[0], err + got, errsize - 1 - got)) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	if (errsize)
+		err[got < errsize ? got : errsize - 1] = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (got == 0)
+		snprintf(err, errsize,
+			 "cannot check the directories as user %s", c->user);
+	return -1;
+}
+
+/* master_check - what the start needs, checked and nothing made (-t) */
+int
+master_check(const struct conf *c, char *err, size_t errsize)
+{
+	struct passwd *pw = NULL;
+
+	if (geteuid() == 0 && c->user[0] && (pw = getpwnam(c->user)) == NULL) {
+		snprintf(err, errsize, "parameter user: unknown user \"%s\"",
+			 c->user);
+		return -1;
+	}
+	if (master_dir_check(c->run_dir, err, errsize) < 0 ||
+	    master_dir_check(c->tmp_dir, err, errsize) < 0 ||
+	    master_dir_check(c->quarantine_dir, err, errsize) < 0)
+		return -1;
+	if (pw && pw->pw_uid != 0)
+		return master_user_check(c, pw, err, errsize);
+	return 0;
+}
+
+/*
  * master_bind - a listener for each configured address, reusing the
  * socket of an old listener with the same address. Nothing changes in old
  * until every new address is bound: on failure the sockets bound here are
@@ -345,6 +511,7 @@ static void
 master_spawn(struct master *m)
 {
 	struct master_child *slot = NULL;
+	sigset_t block, old_mask;
 	int sb_index;
 	pid_t pid;
 
@@ -357,7 +524,14 @@ master_spawn(struct master *m)
 		msg_warn("no free scoreboard slot: not starting a child");
 		return;
 	}
+	/* Blocked in the child until its handlers are in place: a child
+	 * retired (SIGUSR1) or stopped before that is not killed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
 	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		msg_warn("fork: %m");
 		sb_slot_release(m->sb, (unsigned)sb_index);
 		m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
@@ -388,6 +562,7 @@ master_spawn(struct master *m)
 		}
 		skel_child_main(&args);
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	sb_slot_born(m->sb, (unsigned)sb_index, pid);
 	slot->sb_index = sb_index;
 	slot->pid = pid;
@@ -582,6 +757,18 @@ master_reload(struct master *m)
 	/* New signatures and rules are built before anything changes. */
 	if ((nck = checks_create(nc, err, sizeof(err))) == NULL) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
+		conf_free(&nc);
+		return;
+	}
+	/* Virus checks go off by choice (enabled = false), not because the
+	 * built-in database emptied under a running engine. */
+	if (m->checks->clamav && nck->clamav_missing) {
+		msg_error("reload rejected, configuration unchanged: clamav "
+			  "database %s now holds no signatures; the running "
+			  "engine (%u signatures) is kept (set clamav { "
+			  "enabled = false } to turn virus checks off)",
+			  nc->clamav.database, m->checks->clamav_sigs);
+		checks_free(&nck);
 		conf_free(&nc);
 		return;
 	}

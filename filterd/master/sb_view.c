@@ -58,6 +58,24 @@ sb_view_pid_alive(pid_t pid)
 	return state != 'Z' && state != 'X';
 }
 
+/*
+ * sb_view_master_alive - the scoreboard's master is running: its pid is
+ * alive and, when the scoreboard says when the master started, the
+ * process with that pid started then (not a later one that reused it).
+ */
+int
+sb_view_master_alive(const struct sb_header *h)
+{
+	uint64_t start;
+
+	if (!sb_view_pid_alive((pid_t)h->master_pid))
+		return 0;
+	if (h->master_start == 0)
+		return 1;
+	start = sb_proc_start((pid_t)h->master_pid);
+	return start == 0 || start == h->master_start;
+}
+
 /* sb_view_hist_count - observations in a histogram (all buckets) */
 uint64_t
 sb_view_hist_count(const struct sb_counters *c, enum sb_hist h)
@@ -105,7 +123,7 @@ sb_view_take(struct scoreboard *sb, int64_t now_ms, struct sb_view *v)
 	memset(v, 0, sizeof(*v));
 	v->now_ms = now_ms;
 	memcpy(&v->hdr, sb_header(sb), sizeof(v->hdr));
-	v->master_alive = sb_view_pid_alive((pid_t)v->hdr.master_pid);
+	v->master_alive = sb_view_master_alive(&v->hdr);
 	sb_sum(sb, &v->sum);
 	v->children = xcalloc(SB_SLOTS, sizeof(*v->children));
 	for (unsigned i = 0; i < SB_SLOTS; i++) {

@@ -32,6 +32,9 @@
 /*
 /*	sb_view_pid_alive() says whether a process exists and is not a
 /*	zombie (one that died but was not waited for is gone for readers).
+/*	sb_view_master_alive() says whether the scoreboard's master runs:
+/*	its pid is alive and started when the header says the master did
+/*	(a pid reused by another process after the master died is not it).
 /*
 /*	The *_name() functions give the lower-case names used in JSON,
 /*	Prometheus labels and SNMP (NULL for an out-of-range value).
@@ -79,6 +82,7 @@ void sb_view_take(struct scoreboard *sb, int64_t now_ms, struct sb_view *v);
 void sb_view_release(struct sb_view *v);
 int sb_view_state_busy(enum sb_state st);
 int sb_view_pid_alive(pid_t pid);
+int sb_view_master_alive(const struct sb_header *h);
 uint64_t sb_view_hist_count(const struct sb_counters *c, enum sb_hist h);
 
 const char *sb_view_ccat_name(enum sb_ccat c);

@@ -94,12 +94,41 @@ sb_create(const char *path, char *errbuf, size_t errsize)
 	h->header_size = sizeof(struct sb_header);
 	h->master_pid = (int32_t)getpid();
 	h->started_ms = sb_now_ms();
+	h->master_start = sb_proc_start(getpid());
 	if (rename(tmp, path) < 0) {
 		snprintf(errbuf, errsize, "rename %s: %s", path,
 			 strerror(errno));
 		sb_close(&sb);
 	}
 	return sb;
+}
+
+/*
+ * sb_proc_start - when a process started (/proc/PID/stat field 22, clock
+ * ticks after boot), or 0 when it cannot be read. A pid and this tell one
+ * process from a later one that got the same pid.
+ */
+uint64_t
+sb_proc_start(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long long start = 0;
+	FILE *fp;
+	int field = 3; /* p stands before field 3 */
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	p = fgets(line, sizeof(line), fp);
+	fclose(fp);
+	/* "pid (comm) state ...": comm may hold anything, even ") ". */
+	if (p == NULL || (p = strrchr(line, ')')) == NULL)
+		return 0;
+	for (p++; *p && field < 22; field++)
+		p += strspn(p, " ") + strcspn(p + strspn(p, " "), " ");
+	if (field != 22 || sscanf(p, " %llu", &start) != 1)
+		return 0;
+	return (uint64_t)start;
 }
 
 /* sb_open - map an existing scoreboard; refuse another layout */

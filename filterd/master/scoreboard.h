@@ -44,7 +44,7 @@
 #include <sys/types.h>
 
 #define SB_MAGIC 0x42534446u /* "FDSB" */
-#define SB_VERSION 1
+#define SB_VERSION 2
 #define SB_SLOTS 1024 /* twice the children a pool may have, and more */
 
 /* What a child is doing. */
@@ -144,6 +144,7 @@ struct sb_header {
 	uint64_t child_exits;
 	uint64_t child_kills;	    /* children killed by a signal */
 	struct sb_counters retired; /* of children that are gone */
+	uint64_t master_start;	    /* /proc/PID/stat starttime, 0: none */
 };
 
 struct scoreboard;
@@ -158,6 +159,7 @@ int sb_slot_reserve(struct scoreboard *sb, unsigned generation);
 void sb_slot_born(struct scoreboard *sb, unsigned i, pid_t pid);
 void sb_slot_release(struct scoreboard *sb, unsigned i);
 void sb_sum(struct scoreboard *sb, struct sb_counters *out);
+uint64_t sb_proc_start(pid_t pid);
 int64_t sb_now_ms(void);
 const char *sb_state_name(enum sb_state st);
 

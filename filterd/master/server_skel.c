@@ -31,10 +31,43 @@
  * The child's process state: set by signal handlers, read by the loop.
  * skel_stop (SIGTERM: drain, a lost master): finish the message in hand,
  * then close the session. skel_retire (SIGUSR1: a new generation): finish
- * the session in hand, then exit.
+ * the session in hand, then exit. skel_fds: this child's copies of the
+ * listening sockets, closed (-1) as soon as it will accept no more.
  */
 static volatile sig_atomic_t skel_stop;
 static volatile sig_atomic_t skel_retire;
+static int skel_fds[CONF_MAX_LISTENS];
+static size_t skel_n_fds;
+
+/*
+ * skel_close_listeners - this child accepts nothing more: its copies of
+ * the listening sockets go at once, so that a listener a reload removed
+ * (the master closed its own) refuses connections again instead of
+ * queueing them for nobody while an old session goes on. Called from
+ * the SIGUSR1 handler too: close(2) only.
+ */
+static void
+skel_close_listeners(void)
+{
+	for (size_t i = 0; i < skel_n_fds; i++)
+		if (skel_fds[i] >= 0) {
+			(void)close(skel_fds[i]);
+			skel_fds[i] = -1;
+		}
+}
+
+/* skel_last_session - max_requests reached in a session: accept no more */
+static void
+skel_last_session(void)
+{
+	sigset_t usr1, old;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	skel_close_listeners();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
 
 /* skel_on_term - finish what is in hand, then exit */
 static void
@@ -44,12 +77,16 @@ skel_on_term(int sig)
 	skel_stop = 1;
 }
 
-/* skel_on_retire - finish the session in hand, then exit */
+/* skel_on_retire - close the listeners, finish the session in hand */
 static void
 skel_on_retire(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	skel_retire = 1;
+	skel_close_listeners();
+	errno = saved;
 }
 
 /* skel_signals - child signal dispositions */
@@ -120,7 +157,7 @@ skel_listen_set(const struct skel_child *args)
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
 					 .data.u64 = i};
 
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, args->listen_fds[i], &ev) < 0)
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, skel_fds[i], &ev) < 0)
 			msg_fatal("epoll_ctl %s: %m", c->listens[i].addr);
 	}
 	return ep;
@@ -132,24 +169,32 @@ skel_accept(const struct skel_child *args, int ep, size_t *which)
 {
 	const struct conf *c = args->conf;
 	struct epoll_event ev[c->n_listens];
-	int n;
+	sigset_t usr1, old;
+	int n, fd = -1;
 
+	(void)args;
 	/* Wait in slices: a lost master or a stop is noticed in a second. */
 	n = epoll_wait(ep, ev, (int)c->n_listens, 1000);
-	for (int k = 0; k < n; k++) {
+	/* The retirement handler closes the sockets: not under accept. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	for (int k = 0; k < n && fd < 0 && !skel_retire; k++) {
 		size_t i = (size_t)ev[k].data.u64;
-		/* Another child may have taken it: EAGAIN is normal. */
-		int fd = accept4(args->listen_fds[i], NULL, NULL,
-				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		if (fd >= 0) {
+		if (skel_fds[i] < 0)
+			continue;
+		/* Another child may have taken it: EAGAIN is normal. */
+		fd = accept4(skel_fds[i], NULL, NULL,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0)
 			*which = i;
-			return fd;
-		}
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		else if (errno != EAGAIN && errno != EINTR &&
+			 errno != ECONNABORTED)
 			msg_warn("accept on %s: %m", c->listens[i].addr);
 	}
-	return -1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return fd;
 }
 
 /* skel_child_main - the life of a child */
@@ -162,6 +207,14 @@ skel_child_main(const struct skel_child *args)
 	size_t which;
 	int ep;
 
+	/* SIGUSR1 and SIGTERM stay blocked from the fork (master_spawn)
+	 * until the handlers are in place: see skel_signals(). */
+	if (c->n_listens > CONF_MAX_LISTENS)
+		msg_fatal("%zu listeners: at most %d", c->n_listens,
+			  CONF_MAX_LISTENS);
+	for (size_t i = 0; i < c->n_listens; i++)
+		skel_fds[i] = args->listen_fds[i];
+	skel_n_fds = c->n_listens;
 	skel_signals();
 	/* After the drop: a change of credentials clears the death signal. */
 	skel_drop_privileges(c);
@@ -184,6 +237,8 @@ skel_child_main(const struct skel_child *args)
 	ctx.conf = c;
 	ctx.rj = reinject_create(c);
 	ctx.stop = &skel_stop;
+	ctx.retire = &skel_retire;
+	ctx.last_session = skel_last_session;
 	ctx.max_messages = (unsigned long)c->max_requests;
 	ctx.slot = args->slot;
 	ctx.checks = args->checks;
@@ -218,6 +273,7 @@ skel_child_main(const struct skel_child *args)
 		status_send(args->status_fd, self, STATUS_IDLE);
 	}
 	close(ep);
+	skel_last_session();
 	reinject_free(&ctx.rj);
 	checks_ctx_free(&ctx.cctx);
 	db_free(&ctx.storage);

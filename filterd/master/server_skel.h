@@ -24,9 +24,14 @@
 /*	A child exits when told to stop (SIGTERM, a drain: at once when
 /*	idle, after the transaction in hand when busy, the session then
 /*	closed with 421), when retired (SIGUSR1, a reload: at the end of
-/*	the session in hand), after max_requests messages (at the end of
-/*	the session in hand, however many it carries), or when the master
-/*	goes away (as SIGTERM).
+/*	the session in hand, which is bounded: session.h), after
+/*	max_requests messages (at the end of the session in hand, however
+/*	many it carries), or when the master goes away (as SIGTERM).
+/*	A child that will accept nothing more (retired, or max_requests
+/*	reached in a session) closes its copies of the listening sockets
+/*	at once, so that a listener a reload removed refuses connections.
+/*	The master forks with SIGUSR1 and SIGTERM blocked: a child told to
+/*	retire or stop before its handlers are in place is not killed.
 /*	A message is bounded by child_timeout (SIGALRM, default action): a
 /*	child killed that way drops its connection, so the front MTA keeps
 /*	the message and retries. The protocol code never forks or loops on

@@ -28,12 +28,27 @@
 	"(?i)\\.[^./]*[a-z][^./]*\\.\\s*(exe|vbs|pif|scr|bat|cmd|com|cpl|dll|" \
 	"js|jse|wsf|hta|lnk|msi)[.\\s]*$"
 
+/* checks_clamav_warn - the loud line of an accidental "no virus check" */
+static void
+checks_clamav_warn(const struct conf *c, struct checks *ck, const char *why)
+{
+	ck->clamav_missing = 1;
+	msg_warn("no virus scanning: %s %s%s%s%s; mail passes without a "
+		 "virus check (install clamav-freshclam, or set clamav "
+		 "{ enabled = false } to make this a choice)",
+		 c->clamav.database, SCAN_CLAMAV_NO_SIGS, why[0] ? " (" : "",
+		 why, why[0] ? ")" : "");
+}
+
 /*
  * checks_clamav - the virus engine, or a line saying why there is none.
  * No virus check is a choice (enabled = false: a notice) or, with the
  * built-in database missing or empty, an accident filterd survives but
  * says at every start and reload (a warning). A database set in the file
- * that is not there is an error at the line that sets it. 0 or -1.
+ * that is not there or holds no signature (libclamav loads 0: only a
+ * whitelist, a .cfg) is an error at the line that sets it. An engine of
+ * 0 signatures is never kept: it would mark mail as virus-scanned.
+ * 0 or -1.
  */
 static int
 checks_clamav(const struct conf *c, struct checks *ck, char *errbuf,
@@ -55,12 +70,7 @@ checks_clamav(const struct conf *c, struct checks *ck, char *errbuf,
 		/* Say why unless the reason is the sentence itself. */
 		if (strcmp(why, SCAN_CLAMAV_NO_SIGS) == 0)
 			why[0] = 0;
-		msg_warn(
-			"no virus scanning: %s %s%s%s%s; mail passes without a "
-			"virus check (install clamav-freshclam, or set clamav "
-			"{ enabled = false } to make this a choice)",
-			c->clamav.database, SCAN_CLAMAV_NO_SIGS,
-			why[0] ? " (" : "", why, why[0] ? ")" : "");
+		checks_clamav_warn(c, ck, why);
 		return 0;
 	}
 	ck->clamav = scan_clamav_load(c, &ck->clamav_sigs, load_err,
@@ -69,6 +79,18 @@ checks_clamav(const struct conf *c, struct checks *ck, char *errbuf,
 		snprintf(errbuf, errsize, "%s%s%s", at ? at : "",
 			 at ? ": " : "", load_err);
 		return -1;
+	}
+	if (ck->clamav_sigs == 0) {
+		scan_clamav_free(&ck->clamav);
+		if (at) {
+			snprintf(errbuf, errsize,
+				 "%s: clamav database %s: %s (libclamav "
+				 "loaded 0)",
+				 at, c->clamav.database, SCAN_CLAMAV_NO_SIGS);
+			return -1;
+		}
+		checks_clamav_warn(c, ck, "libclamav loaded 0");
+		return 0;
 	}
 	msg_info("clamav: %u signatures from %s", ck->clamav_sigs,
 		 c->clamav.database);

@@ -18,7 +18,10 @@
 /*	SIGHUP the master builds a new one and starts a new generation of
 /*	children; checks_free() releases the old one in the master (old
 /*	children keep their copy until they exit). Returns NULL with the
-/*	reason in errbuf.
+/*	reason in errbuf. An engine that loads no signature is not kept:
+/*	a database set in the file that holds none is an error; the
+/*	built-in one, a warning with clamav_missing set (a reload uses it
+/*	to keep a running engine rather than lose virus checks).
 /*
 /*	checks_ctx_create() makes a process's (or thread's) matching state:
 /*	PCRE2 match data for the patterns and the rules. Children make one
@@ -40,7 +43,8 @@ struct rules_ctx;
 struct checks {
 	struct cl_engine *clamav; /* NULL: no virus check */
 	unsigned clamav_sigs;
-	struct rules *rules;	 /* built-in spam rules (GTUBE at least) */
+	int clamav_missing;  /* enabled, but the default database holds none */
+	struct rules *rules; /* built-in spam rules (GTUBE at least) */
 	struct re *double_ext;	 /* "invoice.pdf.exe" */
 	struct magic_set *magic; /* libmagic: MIME types of content */
 	locale_t utf8; /* C.UTF-8 for libarchive's names, or (locale_t)0 */

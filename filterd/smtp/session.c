@@ -553,6 +553,8 @@ cmd_data(struct session *ss, char *arg)
 	ss->ctx->messages++;
 	if (ss->ctx->slot)
 		ss->ctx->slot->messages++;
+	if (ss->ctx->messages == ss->ctx->max_messages && ss->ctx->last_session)
+		ss->ctx->last_session();
 	session_reset(ss);
 	return;
 lost:
@@ -623,6 +625,20 @@ session_stopping(const struct session *ss)
 	return *ss->ctx->stop;
 }
 
+/*
+ * session_retired_long - retired by a reload smtpd_timeout seconds ago
+ * or more (*retired_at: when this session first saw it, 0 before)
+ */
+static int
+session_retired_long(const struct session *ss, time_t *retired_at)
+{
+	if (ss->ctx->retire == NULL || !*ss->ctx->retire)
+		return 0;
+	if (*retired_at == 0)
+		*retired_at = time(NULL);
+	return time(NULL) - *retired_at >= ss->conf->smtpd_timeout;
+}
+
 /* session_run - serve one connection */
 void
 session_run(struct session_ctx *ctx, int fd)
@@ -630,6 +646,7 @@ session_run(struct session_ctx *ctx, int fd)
 	const struct conf *c = ctx->conf;
 	struct session ss = {0};
 	size_t line_size = (size_t)c->command_line_limit + 1;
+	time_t retired_at = 0;
 	int too_long;
 
 	ss.ctx = ctx;
@@ -674,6 +691,19 @@ session_run(struct session_ctx *ctx, int fd)
 		if (session_stopping(&ss) && ss.state <= SESSION_READY &&
 		    cmd_parse_verb(ss.line, &(const char *){0}) != CMD_QUIT) {
 			session_reply(&ss, "421 4.3.2 %s Service shutting down",
+				      c->myhostname);
+			break;
+		}
+		/* A reload's old child: the session is bounded (session.h). */
+		if (session_retired_long(&ss, &retired_at) &&
+		    ss.state <= SESSION_READY &&
+		    cmd_parse_verb(ss.line, &(const char *){0}) != CMD_QUIT) {
+			msg_info("session from [%s]:%d ended: configuration "
+				 "reloaded %d s ago",
+				 ss.peer_addr, ss.peer_port, c->smtpd_timeout);
+			session_reply(&ss,
+				      "421 4.3.2 %s Service restarting, try "
+				      "again",
 				      c->myhostname);
 			break;
 		}

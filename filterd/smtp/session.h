@@ -27,8 +27,16 @@
 /*	the master lost): the session finishes the transaction in hand,
 /*	then answers the next command other than QUIT with 421 and closes.
 /*	An idle session (no transaction open) closes at once. Reaching
-/*	max_requests or being retired by a reload does not end a session:
-/*	the skeleton ends the child once the session is over.
+/*	max_requests does not end a session: the skeleton ends the child
+/*	once the session is over; ctx->last_session() is called when the
+/*	count is reached, so that the child accepts nothing more.
+/*
+/*	*retire is set by the skeleton on a reload (SIGUSR1): the session
+/*	goes on, as amavisd-new's children finish their connection, but for
+/*	at most smtpd_timeout seconds more: the first command between
+/*	transactions (not QUIT) after that is answered with 421 and the
+/*	session closes, so that an old configuration (and the old child)
+/*	does not serve a client that keeps its connection busy for ever.
 /*
 /*	ctx->messages counts the transactions that reached end of data;
 /*	ctx->max_messages is for the skeleton, read between sessions.
@@ -51,6 +59,8 @@ struct session_ctx {
 	const struct conf_listen *listen;
 	struct reinject *rj;
 	volatile sig_atomic_t *stop;
+	volatile sig_atomic_t *retire; /* a reload: see session_run(), or NULL */
+	void (*last_session)(void);    /* max_messages reached: no accepts */
 	unsigned long messages;
 	unsigned long max_messages;  /* stop after this many; 0: none */
 	struct sb_slot *slot;	     /* scoreboard slot, or NULL */

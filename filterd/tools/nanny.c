@@ -42,7 +42,8 @@
 /*	Exit status 0 on success; 1 when the scoreboard is missing or of
 /*	another version, its master is gone (the last state of a filterd
 /*	that is not running is shown, and that it is gone said on standard
-/*	error; --reap exits 0), the configuration is bad, or a stuck child
+/*	error; --reap exits 0; a live process with the master's pid that
+/*	did not start when the scoreboard says the master did is not it), the configuration is bad, or a stuck child
 /*	could not be killed; 2 on a usage error.
 /*--*/
 
@@ -260,7 +261,7 @@ static int
 nanny_reap(struct scoreboard *sb, struct buf *out)
 {
 	const struct sb_header *h = sb_header(sb);
-	int master_alive = sb_view_pid_alive((pid_t)h->master_pid);
+	int master_alive = sb_view_master_alive(h);
 	int32_t pids[SB_SLOTS];
 	int n = 0, reaped = 0;
 

@@ -939,9 +939,23 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind + 1 != argc)
+	if (optind == argc) {
+		fprintf(stderr, "filterd-sql: no command (init, rotate or "
+				"status)\n");
 		usage();
+	}
 	cmd = argv[optind];
+	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "rotate") != 0 &&
+	    strcmp(cmd, "status") != 0) {
+		fprintf(stderr, "filterd-sql: unknown command \"%.64s\"\n",
+			cmd);
+		usage();
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "filterd-sql: unexpected \"%.64s\" after %s\n",
+			argv[optind + 1], cmd);
+		usage();
+	}
 	if (strcmp(cmd, "rotate") == 0) {
 		if (keep == 0) {
 			fprintf(stderr, "filterd-sql: rotate needs --keep N\n");
@@ -964,9 +978,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "filterd-sql: --exact is for status\n");
 		usage();
 	}
-	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "rotate") != 0 &&
-	    strcmp(cmd, "status") != 0)
-		usage();
 
 	db = sql_dsns(conf_file, dsn_text);
 	buf_init(&out, 8192);

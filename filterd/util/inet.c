@@ -181,8 +181,8 @@ inet_may_bind_low(void)
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2] = {{0}};
 
-	if (geteuid() == 0)
-		return 1;
+	/* Being uid 0 is not enough: a unit's CapabilityBoundingSet or a
+	 * container may have taken the capability away. */
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return 0;
 	return (data[0].effective & (1u << CAP_NET_BIND_SERVICE)) != 0;
@@ -242,8 +242,8 @@ inet_listen_check(const char *host, const char *port, char *errbuf,
 	    !inet_may_bind_low()) {
 		snprintf(errbuf, errsize,
 			 "port %ld is below %ld (" INET_UNPRIV_START
-			 "): only root or a process with CAP_NET_BIND_SERVICE "
-			 "may bind it",
+			 "): binding it needs CAP_NET_BIND_SERVICE, which this "
+			 "process lacks",
 			 num, start);
 		ret = -1;
 	}

@@ -240,6 +240,19 @@ class CheckFilesTest(ConfigCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
 
+    def test_check_makes_no_directory(self):
+        """-t checks run_dir, tmp_dir and quarantine_dir as the start
+        would make them, and makes none of them (nor their parents)."""
+        base = os.path.join(self.tmp.path, "not-yet")
+        fd = self.filterd(run_dir=os.path.join(base, "run"),
+                          tmp_dir=os.path.join(base, "tmp"),
+                          quarantine_dir=os.path.join(base, "q", "virus"),
+                          listen=[(h.free_port(), "smtp")])
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(base), "-t made %s" % base)
+
+
 class SyntaxErrorTest(ConfigCase):
 
     def test_unclosed_quote_is_reported_where_it_opened(self):

@@ -33,7 +33,7 @@ def bank_keys_of_binary():
     for line in block.splitlines()[1:]:
         if not line.startswith("    "):
             break
-        m = re.match(r"^\s+#? ?(\w+)(?: \(no default\)| = .*)$", line)
+        m = re.match(r"^\s+#? ?(\w+)(?: \(no default\)| \(built-in: [^()]*\)| = .*)$", line)
         if m:
             keys.append(m.group(1))
     return keys

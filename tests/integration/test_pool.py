@@ -174,6 +174,42 @@ class PoolTest(h.PeerTestCase):
         self.assertEqual(sink_b.wait_count(1, 10), 1)
         self.assertEqual(sink_a.count(), 2)
 
+    def test_retired_session_is_bounded(self):
+        """A reload's old child finishes its session, but not for ever:
+        smtpd_timeout seconds after the reload, the next command between
+        transactions gets 421 and the session closes (a client that
+        keeps its connection busy would otherwise be served by the old
+        configuration, and hold the old child, without end)."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1,
+                                     max_servers=1, smtpd_timeout=2))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 1, 10))
+        old = fd.children()[0]
+        c = h.SmtpClient(fd.port, timeout=10)
+        self.addCleanup(c.close)
+        self.assertEqual(c.greeting().code, 220)
+        self.assertEqual(c.ehlo().code, 250)
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(lambda: "generation 2" in fd.log_text(),
+                                     10), fd.log_text())
+        # The session goes on at first...
+        self.assertEqual(c.cmd("NOOP").code, 250)
+        codes = []
+        for _ in range(20):  # at most 10 s, a NOOP each half second
+            time.sleep(0.5)
+            try:
+                codes.append(c.cmd("NOOP").code)
+            except (h.SmtpError, OSError):
+                break
+            if codes[-1] != 250:
+                break
+        self.assertEqual(codes[-1:], [421],
+                         "the old session was not ended: %s" % codes)
+        self.assertTrue(h.wait_until(lambda: old not in fd.children(), 10),
+                        "the old child did not exit")
+        self.assertIn("configuration reloaded", fd.log_text())
+
     def test_bad_reload_is_rejected_and_service_goes_on(self):
         sink = self.start(h.Sink(self.tmp))
         fd = self.start(self.filterd(sink.addr))

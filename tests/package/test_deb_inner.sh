@@ -107,7 +107,7 @@ cmp -s /tmp/conffiles /tmp/etc-files || {
 # The installed configuration passes filterd -t; the page lists its keys.
 /usr/sbin/filterd -t -c /etc/filterd/filterd.conf ||
 	fail "filterd -t -c /etc/filterd/filterd.conf"
-/usr/sbin/filterd -d | sed -n 's/^ *#\{0,1\} \{0,1\}\([a-z_][a-z0-9_]*\)\( (no default)\|=\| = \).*/\1/p' |
+/usr/sbin/filterd -d | sed -n 's/^ *#\{0,1\} \{0,1\}\([a-z_][a-z0-9_]*\)\( (no default)\| (built-in: \|=\| = \).*/\1/p' |
 	sort -u >/tmp/keys
 zcat /usr/share/man/man5/filterd.conf.5.gz | sed -n 's/^\.It Cm //p' | sort -u >/tmp/man-keys
 [ "$(wc -l </tmp/keys)" -gt 20 ] || fail "filterd -d lists $(wc -l </tmp/keys) keys"
