@@ -552,7 +552,7 @@ class TestDocsMatchCode(unittest.TestCase):
             "\n# ", 1)[0]
         missing = []
         for key, value in sorted(builtin.items()):
-            if not re.search(r"^\s+%s ?= ?\"?%s" % (key, re.escape(value)),
+            if not re.search(r"^\s+%s ?= ?\{?\"?%s" % (key, re.escape(value)),
                              block, re.M):
                 missing.append("%s (built-in %s)" % (key, value))
         self.assertEqual(missing, [],
