@@ -8,8 +8,18 @@ brief gives it), banned_type ^\\.(exe-ms|dll)$ and
 final_banned_destiny = reject. Each test says what a mail program or
 extractor would do with the input and what filterd must answer.
 
+Failing on the code as merged (each test's docstring says why):
+names as Windows saves them (trailing dots and spaces), names mail
+programs take from Content-Name, X-Sun-Data-Name, Content-Type's
+filename= and Content-Disposition's name=, a gzip's own file name, a
+PAX path over a ustar name, a zip appended to a tar, a uuencoded mail,
+uuencoded files outside text parts, a prose "begin NNN word" line
+making mail UNCHECKED, and a banned_filename rule PCRE2 gives up on
+letting the name pass CLEAN. The other tests are attacks that failed:
+they hold what the walk does right.
+
 Real peers: smtp-sink, filterd with libclamav and a test signature
-database; archives made by Python's zipfile and tarfile."""
+database; archives made by Python's zipfile, gzip and tarfile."""
 
 import gzip
 import io
@@ -17,6 +27,7 @@ import os
 import struct
 import sys
 import tarfile
+import time
 import unittest
 import zipfile
 import zlib
@@ -61,6 +72,19 @@ def text_message(body, subject):
     return message((b"MIME-Version: 1.0\r\n"
                     b"Content-Type: text/plain; charset=us-ascii\r\n",
                     body), subject)
+
+
+def zip_two_names(local, central, data):
+    """A zip of one stored member whose local header and central
+    directory give names of any lengths (bytes)."""
+    crc = zlib.crc32(data)
+    lh = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 0, 0, 0, crc,
+                     len(data), len(data), len(local), 0) + local + data
+    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, 0, 0, 0,
+                     crc, len(data), len(data), len(central), 0, 0, 0, 0,
+                     0, 0) + central
+    return lh + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1,
+                                 len(cd), len(lh), 0)
 
 
 def zip_stored(members):
@@ -536,6 +560,71 @@ class Attack18Test(UncheckedTestCase):
         body = uu_block(b"docs.zip", zip_of([("evil.exe", BODY)]))
         self.assert_banned(message(multipart([PLAIN, (hdr, body)]),
                                    "x-uue cte"), "evil.exe")
+
+
+    def test_child_killed_mid_walk_leaves_nothing(self):
+        """SIGKILL the child while it holds a file decoded for the walk
+        (unlinked, open, in tmp_dir): no 250, and
+        once the master has replaced it nothing of the dead child is
+        left in tmp_dir."""
+        import signal
+        import threading
+        inner = zip_stored([("a.txt", b"x")])
+        eml = text_message(b"hi\r\n" + uu_block(b"a.zip", inner), "e")
+        msg = with_attachment("n.zip", zip_of(
+            [("i%d.eml" % i, eml) for i in range(300)]),
+            b"application/zip", "kill walk")
+        got = {}
+
+        def send():
+            try:
+                got["r"] = self.send("default", msg)
+            except Exception as e:  # the dropped session
+                got["e"] = e
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        tmp_dir = self.fd.params["tmp_dir"]
+        victim, deadline = None, time.time() + 10
+        while victim is None and t.is_alive() and time.time() < deadline:
+            for pid in self.fd.children():
+                try:
+                    fds = os.listdir("/proc/%d/fd" % pid)
+                    links = [os.readlink("/proc/%d/fd/%s" % (pid, f))
+                             for f in fds]
+                except OSError:
+                    continue
+                if any(l.startswith(tmp_dir) and "(deleted)" in l
+                       for l in links):
+                    victim = pid
+                    os.kill(pid, signal.SIGKILL)
+                    break
+        t.join(30)
+        self.seen |= {d.path for d in self.sink.dumps()}
+        if victim is None:
+            self.skipTest("the walk ended before it was seen")
+        self.assertNotEqual(getattr(got.get("r"), "code", None), 250, got)
+        import harness as h
+        self.assertTrue(h.wait_until(
+            lambda: victim not in self.fd.children(), 15))
+        h.wait_until(lambda: not os.path.exists(
+            os.path.join(tmp_dir, "child.%d" % victim)), 5)
+        left = [os.path.join(d, f) for d, _, fs in os.walk(tmp_dir)
+                for f in fs if "child.%d" % victim in d]
+        self.assertFalse(os.path.exists(
+            os.path.join(tmp_dir, "child.%d" % victim)), left)
+
+
+    def test_zip_names_one_byte_apart(self):
+        """The directory says "evil.ex", the local header "evil.exe"
+        (and the other way round): a streaming extractor writes the
+        local header's name."""
+        for local, central in ((b"evil.exe", b"evil.ex"),
+                               (b"evil.ex", b"evil.exe")):
+            with self.subTest(local=local):
+                self.assert_banned(with_attachment(
+                    "docs.zip", zip_two_names(local, central, BODY),
+                    b"application/zip", "apart %d" % len(local)),
+                    "evil.exe")
 
 
 if __name__ == "__main__":
