@@ -13,6 +13,7 @@ names as Windows saves them (trailing dots and spaces), names mail
 programs take from Content-Name, X-Sun-Data-Name, Content-Type's
 filename= and Content-Disposition's name=, a gzip's own file name, a
 PAX path over a ustar name, a zip appended to a tar, a uuencoded mail,
+uuencode with bare CR line ends,
 uuencoded files outside text parts, a prose "begin NNN word" line
 making mail UNCHECKED, and a banned_filename rule PCRE2 gives up on
 letting the name pass CLEAN. The other tests are attacks that failed:
@@ -625,6 +626,18 @@ class Attack18Test(UncheckedTestCase):
                     "docs.zip", zip_two_names(local, central, BODY),
                     b"application/zip", "apart %d" % len(local)),
                     "evil.exe")
+
+
+    def test_uuencode_with_bare_cr_line_ends(self):
+        """Old Mac line ends: a uuencoded evil.exe whose lines end in a
+        bare CR, the whole block one SMTP line. Thunderbird's line
+        reader (mime_LineBuffer) splits lines at CR, LF or CRLF and
+        decodes evil.exe; filterd reads one line and does not see the
+        file: at best UNCHECKED (passed, tagged) where it is BANNED."""
+        block = uu_block(b"evil.exe", BODY).replace(b"\r\n", b"\r")
+        self.assertLess(len(block), 900)
+        self.assert_banned(text_message(b"see below\r\n" + block +
+                                        b"\r\n", "uu bare cr"), "evil.exe")
 
 
 if __name__ == "__main__":
