@@ -9,15 +9,14 @@ final_banned_destiny = reject. Each test says what a mail program or
 extractor would do with the input and what filterd must answer.
 
 Failing on the code as merged (each test's docstring says why):
-names as Windows saves them (trailing dots and spaces), names mail
+names as Windows saves them (trailing dots and spaces); names mail
 programs take from Content-Name, X-Sun-Data-Name, Content-Type's
-filename= and Content-Disposition's name=, a gzip's own file name, a
-PAX path over a ustar name, a zip appended to a tar, a uuencoded mail,
-uuencode with bare CR line ends,
-uuencoded files outside text parts, a prose "begin NNN word" line
-making mail UNCHECKED, and a banned_filename rule PCRE2 gives up on
-letting the name pass CLEAN. The other tests are attacks that failed:
-they hold what the walk does right.
+filename= and Content-Disposition's name=; a gzip's own file name; a
+PAX path over a ustar name; a zip appended to a tar; a uuencoded mail;
+uuencode with bare CR line ends; uuencoded files outside text parts; a
+prose "begin NNN word" line making mail UNCHECKED; a banned_filename
+rule PCRE2 gives up on letting the name pass CLEAN. The other tests are
+attacks that failed: they hold what the walk does right.
 
 Real peers: smtp-sink, filterd with libclamav and a test signature
 database; archives made by Python's zipfile, gzip and tarfile."""
