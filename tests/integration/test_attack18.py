@@ -13,9 +13,10 @@ names as Windows saves them (trailing dots and spaces); names mail
 programs take from Content-Name, X-Sun-Data-Name, Content-Type's
 filename= and Content-Disposition's name=; a gzip's own file name; a
 PAX path over a ustar name; a zip appended to a tar; a uuencoded mail;
-uuencode with bare CR line ends; uuencoded files outside text parts; a
-prose "begin NNN word" line making mail UNCHECKED; a banned_filename
-rule PCRE2 gives up on letting the name pass CLEAN. The other tests are
+uuencode with bare CR line ends; uuencoded files outside text parts;
+Outlook's winmail.dat (TNEF); a prose "begin NNN word" line making mail
+UNCHECKED; a banned_filename rule PCRE2 gives up on letting the name
+pass CLEAN. The other tests are
 attacks that failed: they hold what the walk does right.
 
 Real peers: smtp-sink, filterd with libclamav and a test signature
@@ -85,6 +86,20 @@ def zip_two_names(local, central, data):
                      0, 0) + central
     return lh + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1,
                                  len(cd), len(lh), 0)
+
+
+def tnef(name, data):
+    """A TNEF stream (winmail.dat, MS-OXTNEF) with one attached file."""
+    def attr(level, attr_id, value):
+        return (struct.pack("<BII", level, attr_id, len(value)) + value +
+                struct.pack("<H", sum(value) & 0xffff))
+    return (struct.pack("<IH", 0x223E9F78, 0x0101) +
+            attr(1, 0x00089006, struct.pack("<I", 0x00010000)) +
+            attr(1, 0x00078008, b"IPM.Microsoft Mail.Note\0") +
+            attr(2, 0x00069002, struct.pack("<HIHHI", 1, 0xffffffff, 0, 0,
+                                              0)) +
+            attr(2, 0x00018010, name + b"\0") +
+            attr(2, 0x0006800F, data))
 
 
 def zip_stored(members):
@@ -637,6 +652,16 @@ class Attack18Test(UncheckedTestCase):
         self.assertLess(len(block), 900)
         self.assert_banned(text_message(b"see below\r\n" + block +
                                         b"\r\n", "uu bare cr"), "evil.exe")
+
+
+    def test_tnef_winmail_dat(self):
+        """Outlook's winmail.dat (application/ms-tnef) holding evil.exe:
+        Outlook and Exchange show the file inside as the attachment,
+        and amavisd-new's default decoders (do_tnef) unpack it and ban
+        its name. filterd does not look inside: CLEAN."""
+        self.assert_banned(with_attachment(
+            "winmail.dat", tnef(b"evil.exe", BODY),
+            b"application/ms-tnef", "tnef"), "evil.exe")
 
 
 if __name__ == "__main__":
