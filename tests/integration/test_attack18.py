@@ -664,5 +664,23 @@ class Attack18Test(UncheckedTestCase):
             b"application/ms-tnef", "tnef"), "evil.exe")
 
 
+    def test_names_with_crlf_do_not_reach_the_reply_raw(self):
+        """CR LF in a zip member's name and in an RFC 2231
+        name: banned, and the reply has no raw CR or extra line."""
+        evil = b"a\r\n250 2.0.0 injected\r\nb.exe"
+        hdr = (b"Content-Type: application/octet-stream\r\n"
+               b"Content-Disposition: attachment; filename*=UTF-8''"
+               b"a%0D%0A250%202.0.0%20injected%0D%0Ab.exe\r\n"
+               b"Content-Transfer-Encoding: base64\r\n")
+        for msg in (with_attachment("docs.zip", zip_raw_name(evil, BODY),
+                                    b"application/zip", "crlf zip"),
+                    message(multipart([PLAIN, (hdr, b64(BODY))]),
+                            "crlf 2231")):
+            r = self.send("evil", msg)
+            self.assertEqual(r.code, 554, r)
+            self.assertNotIn("\r", r.text.rstrip("\r\n"), r)
+            self.assertNotIn("\n250", r.text, r)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
