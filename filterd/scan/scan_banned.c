@@ -45,6 +45,7 @@
 #define BANNED_ENCRYPTED "encrypted archive"
 #define BANNED_BROKEN "archive that cannot be walked"
 #define BANNED_UNOPENED "archive that cannot be opened"
+#define BANNED_RULE "banned rule could not finish"
 
 struct banned {
 	struct txn *t;
@@ -60,27 +61,75 @@ struct banned {
 	char head[SCAN_SNIFF_MAX]; /* the head of the part or member at hand */
 };
 
+/* banned_unchecked - note an UNCHECKED reason (the first one wins) */
+static void
+banned_unchecked(struct banned *b, const char *why)
+{
+	if (b->verdict == SCAN_CLEAN) {
+		b->verdict = SCAN_UNCHECKED;
+		b->desc = why;
+	}
+}
+
+/*
+ * banned_match - does pattern re match s? A match PCRE2 gives up on
+ * (its match or JIT stack limit) cannot tell: the message is UNCHECKED,
+ * never CLEAN because of it, and the other patterns are still tried.
+ */
+static int
+banned_match(struct banned *b, const struct re *re, const char *s)
+{
+	switch (re_match(re, b->rc, s, strlen(s))) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
+	default:
+		banned_unchecked(b, BANNED_RULE);
+		return 0;
+	}
+}
+
 /* banned_any - does any pattern of a list match s? */
 static int
 banned_any(struct banned *b, const struct conf_relist *l, const char *s)
 {
 	for (size_t i = 0; s && i < l->n; i++)
-		if (re_match(l->v[i], b->rc, s, strlen(s)) == 1)
+		if (banned_match(b, l->v[i], s))
 			return 1;
 	return 0;
 }
 
-/* banned_name - is a file name banned? */
+/* banned_one_name - is a file name banned, as it is written? */
 static int
-banned_name(struct banned *b, const char *name)
+banned_one_name(struct banned *b, const char *name)
 {
 	const struct conf_bank_values *v = &b->t->bank.v;
 
-	if (name == NULL)
-		return 0;
 	return banned_any(b, &v->banned_filename, name) ||
 	       (v->banned_double_extension &&
-		re_match(b->ck->double_ext, b->rc, name, strlen(name)) == 1);
+		banned_match(b, b->ck->double_ext, name));
+}
+
+/*
+ * banned_name - is a file name banned? As it is written, and as
+ * Windows saves it: without trailing dots and blanks ("evil.exe. " is
+ * saved as evil.exe), when that differs.
+ */
+static int
+banned_name(struct banned *b, const char *name)
+{
+	size_t len;
+
+	if (name == NULL)
+		return 0;
+	if (banned_one_name(b, name))
+		return 1;
+	for (len = strlen(name);
+	     len > 0 && (name[len - 1] == '.' || name[len - 1] == ' '); len--)
+		;
+	return name[len] != '\0' && len > 0 &&
+	       banned_one_name(b, pool_strndup(b->t->pool, name, len));
 }
 
 /*
@@ -135,16 +184,6 @@ static int
 banned_going(const struct banned *b)
 {
 	return b->verdict == SCAN_CLEAN || b->verdict == SCAN_UNCHECKED;
-}
-
-/* banned_unchecked - note an UNCHECKED reason (the first one wins) */
-static void
-banned_unchecked(struct banned *b, const char *why)
-{
-	if (b->verdict == SCAN_CLEAN) {
-		b->verdict = SCAN_UNCHECKED;
-		b->desc = why;
-	}
 }
 
 /* banned_error - the check failed: it decides nothing */
