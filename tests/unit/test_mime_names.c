@@ -59,7 +59,7 @@ names_of(struct pool *pool, const char *headers, const char ***names)
 struct name_case {
 	const char *what;
 	const char *headers;
-	const char *want[3]; /* the names, in order; NULL after the last */
+	const char *want[5]; /* the names, in order; NULL after the last */
 };
 
 static const struct name_case cases[] = {
@@ -154,6 +154,36 @@ static const struct name_case cases[] = {
 	 "Content-Disposition: attachment; filename=\"a.exe\"",
 	 {"a.exe"}},
 	{"empty", "Content-Disposition: attachment; filename=\"\"", {NULL}},
+	{"filename= of Content-Type",
+	 "Content-Type: application/octet-stream; filename=\"evil.exe\"",
+	 {"evil.exe"}},
+	{"name= of Content-Disposition",
+	 "Content-Type: application/octet-stream\r\n"
+	 "Content-Disposition: attachment; name=\"evil.exe\"",
+	 {"evil.exe"}},
+	{"the four, in order",
+	 "Content-Type: application/octet-stream; name=b.exe; "
+	 "filename=c.exe\r\n"
+	 "Content-Disposition: attachment; name=d.exe; filename=a.exe",
+	 {"a.exe", "b.exe", "c.exe", "d.exe"}},
+	{"RFC 2231 filename= of Content-Type",
+	 "Content-Type: application/octet-stream; "
+	 "filename*=UTF-8''%C3%A9vil.exe",
+	 {"\xc3\xa9vil.exe"}},
+	{"Content-Name",
+	 "Content-Type: application/octet-stream\r\n"
+	 "Content-Disposition: attachment\r\n"
+	 "Content-Name:  evil.exe ",
+	 {"evil.exe"}},
+	{"Content-Name, encoded word",
+	 "Content-Type: application/octet-stream\r\n"
+	 "Content-Name: =?UTF-8?B?w6l2aWwuZXhl?=",
+	 {"\xc3\xa9vil.exe"}},
+	{"Content-Name after the others",
+	 "Content-Type: application/octet-stream; name=a.txt\r\n"
+	 "content-name: evil.exe",
+	 {"a.txt", "evil.exe"}},
+	{"Content-Name empty", "Content-Name:   ", {NULL}},
 };
 
 static void
