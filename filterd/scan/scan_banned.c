@@ -474,10 +474,15 @@ banned_zip_name(void *ctx, const char *name, size_t len,
 /*
  * banned_zip - the names of a zip's members that libarchive does not
  * report: its central directory's, and Unicode Path fields (it reports
- * one name of each member); 0 ends the walk
+ * one name of each member); 0 ends the walk. strict: libarchive took
+ * the file for a zip, so a directory that cannot be read is UNCHECKED;
+ * else the file is something else (a tar) that may have a zip at its
+ * end, which unzip and 7-Zip find by its end record: its names are
+ * checked when there is one that leads to a directory, and nothing is
+ * said when there is not (an end record may be chance bytes).
  */
 static int
-banned_zip(struct banned *b, int fd, const char *path)
+banned_zip(struct banned *b, int fd, const char *path, int strict)
 {
 	struct banned_zip z = {b, path};
 	long left = b->t->conf->max_archive_files - b->members;
@@ -496,6 +501,8 @@ banned_zip(struct banned *b, int fd, const char *path)
 		banned_unchecked(b, "archive members exceed max_archive_files");
 		return 0;
 	case SCAN_ZIPDIR_BAD:
+		if (!strict)
+			return 1;
 		/* The names a program would list cannot be read. */
 		banned_unchecked(b, BANNED_BROKEN);
 		return 0;
@@ -603,6 +610,9 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 		/* Not an archive after all: the virus scan still saw it. */
 		if (sniffed)
 			banned_unchecked(b, banned_why(a, BANNED_UNOPENED));
+		/* Still, it may end in a zip, found by its end record. */
+		if (banned_going(b))
+			banned_zip(b, fd, path, 0);
 		goto done;
 	}
 	while (banned_going(b)) {
@@ -622,7 +632,7 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 		}
 		if (!zipped && banned_is_zip(a)) {
 			zipped = 1;
-			if (!banned_zip(b, fd, path))
+			if (!banned_zip(b, fd, path, 1))
 				break;
 		}
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
@@ -643,9 +653,13 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 		if (!banned_member(b, a, e, name, path, depth))
 			break;
 	}
-	/* An empty zip by its directory: what does it list? */
-	if (!zipped && banned_going(b) && banned_is_zip(a))
-		banned_zip(b, fd, path);
+	/*
+	 * An empty zip by its directory: what does it list? Any other
+	 * archive (a tar) may have a zip after its end, which unzip and
+	 * 7-Zip read by the zip's end record: its names are checked too.
+	 */
+	if (!zipped && banned_going(b))
+		banned_zip(b, fd, path, banned_is_zip(a));
 done:
 	archive_read_free(a);
 	if (b->ck->utf8)
