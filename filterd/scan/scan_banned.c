@@ -33,6 +33,7 @@
 #include "checks.h"
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
+#include "scan_gzname.h"
 #include "scan_sniff.h"
 #include "scan_type.h"
 #include "scan_zipdir.h"
@@ -40,6 +41,7 @@
 #include "util/msg.h"
 #include "util/re.h"
 #include "util/safe.h"
+#include "util/xalloc.h"
 
 /* Why something was not checked: our text, never the message's. */
 #define BANNED_ENCRYPTED "encrypted archive"
@@ -584,6 +586,50 @@ done:
 }
 
 /*
+ * banned_gzname - a gzip on fd names the file it holds in its header
+ * (gzip -N, 7-Zip and WinRAR extract to that name): is it banned? 0
+ * ends the walk. A name longer than can be read is UNCHECKED; a header
+ * cut short names nothing (no program extracts the file either).
+ */
+static int
+banned_gzname(struct banned *b, int fd, const char *path)
+{
+	unsigned char magic[2], *head;
+	const char *name, *utf8;
+	size_t len;
+	ssize_t got;
+	int go = 1;
+
+	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    magic[0] != 0x1f || magic[1] != 0x8b)
+		return 1;
+	head = xmalloc(SCAN_GZNAME_HEAD);
+	if ((got = pread(fd, head, SCAN_GZNAME_HEAD, 0)) < 0) {
+		banned_error(b, "cannot read a temporary file");
+		go = 0;
+	} else {
+		switch (scan_gzname(head, (size_t)got, &name, &len)) {
+		case SCAN_GZNAME_FOUND:
+			utf8 = banned_utf8(b, name, len);
+			if (banned_name(b, utf8)) {
+				banned_found(b, pool_printf(b->t->pool, "%s,%s",
+							    path, utf8));
+				go = 0;
+			}
+			break;
+		case SCAN_GZNAME_SHORT:
+			if (got == SCAN_GZNAME_HEAD)
+				banned_unchecked(b, "gzip file name too long");
+			break;
+		default:
+			break;
+		}
+	}
+	free(head);
+	return go;
+}
+
+/*
  * banned_archive - check the members of an archive on fd. sniffed: its
  * content says it is an archive, so one that does not open is UNCHECKED
  * (a declared type or name alone may be wrong).
@@ -600,6 +646,9 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 
 	if (b->ck->utf8)
 		was = uselocale(b->ck->utf8);
+	/* A gzip's own name for what it holds, whatever it is. */
+	if (!banned_gzname(b, fd, path))
+		goto done;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
 	/* A compressed file that holds no archive: one member, "data". */
