@@ -282,3 +282,27 @@ mime_names(struct pool *pool, void *object, const char ***names)
 	*names = out;
 	return n;
 }
+
+/* mime_names_message - see mime_names.h */
+size_t
+mime_names_message(struct pool *pool, void *message, const char ***names,
+		   size_t n)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(
+		GMIME_OBJECT(message));
+	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+	const char **out = pool_alloc(pool,
+				      (n + (size_t)nh + 1) * sizeof(*out));
+
+	memcpy(out, *names, n * sizeof(*out));
+	for (int j = 0; j < nh; j++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, j);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (raw && mime_names_is_field(g_mime_header_get_name(h)))
+			mime_names_add(pool, out, &n,
+				       mime_names_text(pool, raw));
+	}
+	*names = out;
+	return n;
+}

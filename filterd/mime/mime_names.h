@@ -15,7 +15,12 @@
 /*	const char *mime_names_2231(struct pool *pool, const char *raw,
 /*				    const char *key);
 /*
-/*	const char *mime_names_text(struct pool *pool, const char *raw);
+/*	size_t	mime_names_message(struct pool *pool, void *message,
+/*				   const char ***names, size_t n);
+/*
+/*	size_t mime_names_message(struct pool *pool, void *message,
+			  const char ***names, size_t n);
+const char *mime_names_text(struct pool *pool, const char *raw);
 /*
 /*	extern const char *const mime_names_keys[];
 /*	extern const char *const mime_names_fields[];
@@ -59,6 +64,14 @@
 /*	unknown), cut at a NUL. It returns the name, in pool, or NULL when
 /*	key has no such pieces (or they make an empty name).
 /*
+/*	mime_names_message() adds to the n names *names of a message's
+/*	top-level part (mime_names() of it) those that the fields of
+/*	message (a GMimeMessage) in mime_names_fields give: GMime keeps
+/*	only Content-* fields with the part, so X-Sun-Data-Name in the
+/*	header of a one-part message is the message's, where mail programs
+/*	read it as the part's. *names is replaced by a larger array in
+/*	pool; it returns how many names there are now.
+/*
 /*	mime_names_text() gives the value raw of an unstructured field,
 /*	RFC 2047 decoded (GMime), blanks before and after it dropped, in
 /*	pool; NULL when that leaves nothing.
@@ -75,6 +88,8 @@ struct pool;
 size_t mime_names(struct pool *pool, void *object, const char ***names);
 const char *mime_names_2231(struct pool *pool, const char *raw,
 			    const char *key);
+size_t mime_names_message(struct pool *pool, void *message, const char ***names,
+			  size_t n);
 const char *mime_names_text(struct pool *pool, const char *raw);
 
 #define MIME_NAMES_FIELDS 2 /* entries of mime_names_fields */

@@ -131,6 +131,16 @@ class BannedNames18Test(UncheckedTestCase):
             else:
                 self.assert_banned(msg, "evil.exe")
 
+    def test_x_sun_data_name_of_a_one_part_message(self):
+        """A one-part message whose header says X-Sun-Data-Name:
+        evil.exe (Thunderbird names its body so): banned."""
+        msg = message((b"MIME-Version: 1.0\r\n"
+                       b"Content-Type: application/octet-stream\r\n"
+                       b"X-Sun-Data-Name: evil.exe\r\n"
+                       b"Content-Transfer-Encoding: base64\r\n",
+                       b64(BODY)), "sun one part")
+        self.assert_banned(msg, "evil.exe")
+
     def test_rule_that_cannot_finish_is_unchecked(self):
         """A name the rule cannot finish on is UNCHECKED ("banned rule
         could not finish"), not CLEAN; with ".exe" in a second pattern

@@ -267,6 +267,46 @@ test_long(void **state)
 	pool_destroy(&pool);
 }
 
+/*
+ * test_message_fields - X-Sun-Data-Name in a one-part message's header:
+ * GMime keeps it with the message, mime_names_message() adds it
+ */
+static void
+test_message_fields(void **state)
+{
+	static const char text[] = "From: a@example.org\r\n"
+				   "MIME-Version: 1.0\r\n"
+				   "Content-Type: application/octet-stream; "
+				   "name=a.txt\r\n"
+				   "X-Sun-Data-Name: =?UTF-8?Q?evil.exe?=\r\n"
+				   "Content-Name: a.txt\r\n"
+				   "\r\n"
+				   "body\r\n";
+	struct pool *pool = pool_create(4096);
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(text,
+							   sizeof(text) - 1);
+	GMimeParser *parser = g_mime_parser_new_with_stream(s);
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeMessage *m = g_mime_parser_construct_message(parser, opts);
+	const char **names;
+	size_t n;
+
+	(void)state;
+	assert_non_null(m);
+	n = mime_names(pool, g_mime_message_get_mime_part(m), &names);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "a.txt");
+	n = mime_names_message(pool, m, &names, n);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "a.txt");
+	assert_string_equal(names[1], "evil.exe");
+	g_object_unref(m);
+	g_mime_parser_options_free(opts);
+	g_object_unref(parser);
+	g_object_unref(s);
+	pool_destroy(&pool);
+}
+
 int
 main(void)
 {
@@ -274,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_long),
+		cmocka_unit_test(test_message_fields),
 	};
 
 	g_mime_init();
