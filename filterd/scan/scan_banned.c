@@ -717,6 +717,33 @@ done:
 		banned_unwrap(b, fd, path, depth);
 }
 
+/*
+ * banned_tail - a part that is no archive by its head, type or name may
+ * still end in a zip (a zip appended to an image), which unzip and
+ * 7-Zip find by its end record: the zip names reader over its decoded
+ * content, which finds nothing without an end record and says nothing
+ * when one leads nowhere (banned_zip). Text is not saved as an archive;
+ * a part larger than max_decoded_size is not decoded for this.
+ */
+static void
+banned_tail(struct banned *b, const struct mime_part *p, const char *label)
+{
+	long max = b->t->conf->max_decoded_size, size;
+	int fd;
+
+	if (strncmp(p->type, "text/", 5) == 0)
+		return;
+	if ((fd = mime_part_content(b->t, p, max < LONG_MAX ? max + 1 : max,
+				    &size)) < 0) {
+		banned_error(b, "cannot decode a MIME part");
+		return;
+	}
+	if (size <= max)
+		banned_zip(b, fd,
+			   pool_printf(b->t->pool, "%s,%s", p->type, label), 0);
+	close(fd);
+}
+
 /* banned_part - one MIME part, and what is inside it */
 static void
 banned_part(struct banned *b, const struct mime_part *p)
@@ -755,8 +782,12 @@ banned_part(struct banned *b, const struct mime_part *p)
 		return;
 	}
 	sniffed = scan_sniff_archive(b->head, got);
-	if ((!sniffed && !p->is_archive) || !p->is_leaf || got == 0)
+	if (!p->is_leaf || got == 0)
 		return;
+	if (!sniffed && !p->is_archive) {
+		banned_tail(b, p, label);
+		return;
+	}
 	if (b->base_depth + 1 > c->max_archive_depth) {
 		banned_unchecked(b, c->max_archive_depth < 1
 					    ? "archives not opened "

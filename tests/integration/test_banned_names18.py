@@ -112,6 +112,18 @@ class BannedNames18Test(UncheckedTestCase):
             "docs.tar", chance, b"application/x-tar", "tar chance"),
             "tar chance")
 
+    def test_zip_after_an_image(self):
+        """photo.jpg, a JPEG with a zip after it: 7-Zip opens it and
+        lists evil.exe; the harmless twin passes CLEAN."""
+        jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2000 + \
+            b"\xff\xd9"
+        self.assert_banned(with_attachment(
+            "photo.jpg", jpeg + zip_of([("evil.exe", BODY)]),
+            b"image/jpeg", "jpeg zip"), "photo.jpg,evil.exe")
+        self.assert_clean(with_attachment(
+            "photo.jpg", jpeg + zip_of([("evil.txt", BODY)]),
+            b"image/jpeg", "jpeg zip ok"), "jpeg zip ok")
+
     def test_trailing_dots_and_spaces_harmless(self):
         """"evil.txt. " is saved as evil.txt: CLEAN."""
         self.assert_clean(with_attachment(
