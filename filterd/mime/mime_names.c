@@ -173,7 +173,44 @@ mime_names_add(struct pool *pool, const char **out, size_t *n, const char *v)
 	out[(*n)++] = pool_strdup(pool, v);
 }
 
-/* mime_names - filename= then name=, decoded; none empty */
+/* The parameters that name a part's file, in either field. */
+const char *const mime_names_keys[] = {"filename", "name", NULL};
+
+/* The fields whose whole value names a part's file. */
+const char *const mime_names_fields[MIME_NAMES_FIELDS + 1] = {
+	"Content-Name", "X-Sun-Data-Name", NULL};
+
+/* mime_names_text - see mime_names.h */
+const char *
+mime_names_text(struct pool *pool, const char *raw)
+{
+	char *dec = g_mime_utils_header_decode_text(NULL, raw);
+	const char *s = dec, *out = NULL;
+	size_t len;
+
+	if (dec == NULL)
+		return NULL;
+	while (g_ascii_isspace(*s))
+		s++;
+	for (len = strlen(s); len > 0 && g_ascii_isspace(s[len - 1]); len--)
+		;
+	if (len > 0)
+		out = pool_strndup(pool, s, len);
+	g_free(dec);
+	return out;
+}
+
+/* mime_names_is_field - is a field one of mime_names_fields? */
+static int
+mime_names_is_field(const char *name)
+{
+	for (size_t i = 0; mime_names_fields[i]; i++)
+		if (g_ascii_strcasecmp(name, mime_names_fields[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* mime_names - see mime_names.h */
 size_t
 mime_names(struct pool *pool, void *object, const char ***names)
 {
@@ -185,25 +222,34 @@ mime_names(struct pool *pool, void *object, const char ***names)
 		cd ? g_mime_content_disposition_get_parameters(cd) : NULL,
 		g_mime_content_type_get_parameters(
 			g_mime_object_get_content_type(obj))};
-	static const char *const keys[] = {"filename", "name"};
 	static const char *const fields[] = {"Content-Disposition",
 					     "Content-Type"};
+	/* Which field's which parameter, in this order: filename= of
+	 * Content-Disposition, name= of Content-Type (what mail programs
+	 * read first), then the other way round (what some read too). */
+	static const struct {
+		int field;
+		int key;
+	} order[] = {{0, 0}, {1, 1}, {1, 0}, {0, 1}};
 	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
 	const char **out;
-	size_t max = (size_t)nh, n = 0;
+	size_t max = 2 * (size_t)nh, n = 0;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
 		max += lists[i] ? (size_t)g_mime_param_list_length(lists[i])
 				: 0;
 	out = pool_alloc(pool, (max + 1) * sizeof(*out));
-	for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
-		for (int j = 0;
-		     lists[i] && j < g_mime_param_list_length(lists[i]); j++) {
+	for (size_t o = 0; o < G_N_ELEMENTS(order); o++) {
+		GMimeParamList *list = lists[order[o].field];
+		const char *key = mime_names_keys[order[o].key];
+
+		for (int j = 0; list && j < g_mime_param_list_length(list);
+		     j++) {
 			GMimeParam *pa = g_mime_param_list_get_parameter_at(
-				lists[i], j);
+				list, j);
 
 			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
-					       keys[i]) == 0)
+					       key) == 0)
 				mime_names_add(pool, out, &n,
 					       g_mime_param_get_value(pa));
 		}
@@ -216,12 +262,46 @@ mime_names(struct pool *pool, void *object, const char ***names)
 
 			if (raw &&
 			    g_ascii_strcasecmp(g_mime_header_get_name(h),
-					       fields[i]) == 0 &&
+					       fields[order[o].field]) == 0 &&
 			    n < max)
-				mime_names_add(
-					pool, out, &n,
-					mime_names_2231(pool, raw, keys[i]));
+				mime_names_add(pool, out, &n,
+					       mime_names_2231(pool, raw, key));
 		}
+	}
+	/* Content-Name, X-Sun-Data-Name: Thunderbird names a part by them
+	 * when it has no other name. */
+	for (int j = 0; j < nh; j++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, j);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (raw && mime_names_is_field(g_mime_header_get_name(h)) &&
+		    n < max)
+			mime_names_add(pool, out, &n,
+				       mime_names_text(pool, raw));
+	}
+	*names = out;
+	return n;
+}
+
+/* mime_names_message - see mime_names.h */
+size_t
+mime_names_message(struct pool *pool, void *message, const char ***names,
+		   size_t n)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(
+		GMIME_OBJECT(message));
+	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+	const char **out = pool_alloc(pool,
+				      (n + (size_t)nh + 1) * sizeof(*out));
+
+	memcpy(out, *names, n * sizeof(*out));
+	for (int j = 0; j < nh; j++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, j);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (raw && mime_names_is_field(g_mime_header_get_name(h)))
+			mime_names_add(pool, out, &n,
+				       mime_names_text(pool, raw));
 	}
 	*names = out;
 	return n;

@@ -1291,12 +1291,20 @@ mime_walk_message(struct mime_walk *w, GMimeMessage *msg, int fd, off_t start,
 {
 	GHashTable *outer = w->boundaries;
 	size_t outer_max = w->boundary_max;
+	struct mime_part **top;
 
 	if (g_mime_message_get_mime_part(msg) == NULL)
 		return;
 	w->boundaries = NULL;
 	w->boundary_max = 0;
+	top = w->tail;
 	mime_walk_object(w, g_mime_message_get_mime_part(msg), depth, attached);
+	/* Its top part's names the message's header gives (mime_names.h). */
+	if (*top && (*top)->object == g_mime_message_get_mime_part(msg)) {
+		(*top)->n_names = mime_names_message(
+			w->t->pool, msg, &(*top)->names, (*top)->n_names);
+		(*top)->name = (*top)->n_names ? (*top)->names[0] : NULL;
+	}
 	/* The closer look, only where the count saw a "--" line padded. */
 	if (dash_padded)
 		mime_walk_delimiters(w, fd, start, end);

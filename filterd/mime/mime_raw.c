@@ -127,15 +127,30 @@ mime_raw_views(struct txn *t, struct mime_summary *m)
 	return 0;
 }
 
-/* The Content-* fields whose parameters name a part's file. */
+/* The fields that name a part's file (mime_names' list). */
 enum mime_raw_kind {
 	MIME_RAW_NONE,
-	MIME_RAW_TYPE,	      /* Content-Type: its type, and name= */
-	MIME_RAW_DISPOSITION, /* Content-Disposition: filename= */
+	MIME_RAW_TYPE,	      /* Content-Type: its type, and names */
+	MIME_RAW_DISPOSITION, /* Content-Disposition: names */
+	MIME_RAW_TEXT,	      /* the first of mime_names_fields */
 };
 
-static const char *const mime_raw_fields[] = {NULL, "content-type",
-					      "content-disposition"};
+/* How many kinds there are: the last of mime_names_fields, plus one. */
+#define MIME_RAW_KINDS (MIME_RAW_TEXT + MIME_NAMES_FIELDS)
+
+/* mime_raw_field_name - the field name of a kind */
+static const char *
+mime_raw_field_name(int kind)
+{
+	switch (kind) {
+	case MIME_RAW_TYPE:
+		return "Content-Type";
+	case MIME_RAW_DISPOSITION:
+		return "Content-Disposition";
+	default:
+		return mime_names_fields[kind - MIME_RAW_TEXT];
+	}
+}
 
 /* Where the pass is in a line. */
 enum mime_raw_state {
@@ -210,16 +225,28 @@ mime_raw_name(struct mime_raw_scan *s, struct mime_part *p, const char *v)
 	p->name = p->names[0];
 }
 
-/* mime_raw_params - the values of parameter key in list, as names of p */
+/*
+ * mime_raw_params - the values of the parameters that name a file in
+ * list (mime_names_keys), as names of p; and those of their RFC 2231
+ * pieces out of order in the field's value, as mime_names() reads them
+ */
 static void
 mime_raw_params(struct mime_raw_scan *s, struct mime_part *p,
-		GMimeParamList *list, const char *key)
+		GMimeParamList *list)
 {
-	for (int i = 0; list && i < g_mime_param_list_length(list); i++) {
-		GMimeParam *pa = g_mime_param_list_get_parameter_at(list, i);
+	for (size_t k = 0; mime_names_keys[k]; k++) {
+		for (int i = 0; list && i < g_mime_param_list_length(list);
+		     i++) {
+			GMimeParam *pa = g_mime_param_list_get_parameter_at(
+				list, i);
 
-		if (g_ascii_strcasecmp(g_mime_param_get_name(pa), key) == 0)
-			mime_raw_name(s, p, g_mime_param_get_value(pa));
+			if (g_ascii_strcasecmp(g_mime_param_get_name(pa),
+					       mime_names_keys[k]) == 0)
+				mime_raw_name(s, p, g_mime_param_get_value(pa));
+		}
+		mime_raw_name(s, p,
+			      mime_names_2231(s->t->pool, s->value.data,
+					      mime_names_keys[k]));
 	}
 }
 
@@ -256,26 +283,20 @@ mime_raw_field_end(struct mime_raw_scan *s)
 			s->typed = 1;
 		}
 		g_free(type);
-		mime_raw_params(s, p, g_mime_content_type_get_parameters(ct),
-				"name");
-		mime_raw_name(
-			s, p,
-			mime_names_2231(s->t->pool, s->value.data, "name"));
+		mime_raw_params(s, p, g_mime_content_type_get_parameters(ct));
 		g_object_unref(ct);
-	} else {
+	} else if (kind == MIME_RAW_DISPOSITION) {
 		GMimeContentDisposition *cd = g_mime_content_disposition_parse(
 			s->opts, s->value.data);
 
 		if (cd == NULL)
 			return;
 		mime_raw_params(s, p,
-				g_mime_content_disposition_get_parameters(cd),
-				"filename");
-		/* Pieces out of order, as mime_names() reads them too. */
-		mime_raw_name(
-			s, p,
-			mime_names_2231(s->t->pool, s->value.data, "filename"));
+				g_mime_content_disposition_get_parameters(cd));
 		g_object_unref(cd);
+	} else {
+		/* Content-Name and the like: the value is the name. */
+		mime_raw_name(s, p, mime_names_text(s->t->pool, s->value.data));
 	}
 }
 
@@ -300,9 +321,9 @@ mime_raw_value(struct mime_raw_scan *s, const char *p, size_t len)
 static enum mime_raw_kind
 mime_raw_matched(const struct mime_raw_scan *s)
 {
-	for (int k = MIME_RAW_TYPE; k <= MIME_RAW_DISPOSITION; k++)
+	for (int k = MIME_RAW_TYPE; k < MIME_RAW_KINDS; k++)
 		if ((s->cand & (1u << k)) &&
-		    strlen(mime_raw_fields[k]) == s->npos)
+		    strlen(mime_raw_field_name(k)) == s->npos)
 			return (enum mime_raw_kind)k;
 	return MIME_RAW_NONE;
 }
@@ -354,8 +375,8 @@ mime_raw_feed(struct mime_raw_scan *s, const char *p, size_t len)
 			} else if (c == '-') {
 				s->st = MIME_RAW_DASH;
 			} else {
-				s->cand = (1u << MIME_RAW_TYPE) |
-					  (1u << MIME_RAW_DISPOSITION);
+				s->cand = ((1u << MIME_RAW_KINDS) - 1) &
+					  ~(1u << MIME_RAW_NONE);
 				s->npos = 0;
 				s->st = MIME_RAW_NAME;
 				continue;
@@ -390,11 +411,11 @@ mime_raw_feed(struct mime_raw_scan *s, const char *p, size_t len)
 					s->st = MIME_RAW_BLANKS;
 				break;
 			}
-			for (int k = MIME_RAW_TYPE; k <= MIME_RAW_DISPOSITION;
-			     k++)
-				if (s->npos >= strlen(mime_raw_fields[k]) ||
+			for (int k = MIME_RAW_TYPE; k < MIME_RAW_KINDS; k++)
+				if (s->npos >= strlen(mime_raw_field_name(k)) ||
 				    g_ascii_tolower(c) !=
-					    mime_raw_fields[k][s->npos])
+					    g_ascii_tolower(mime_raw_field_name(
+						    k)[s->npos]))
 					s->cand &= ~(1u << k);
 			s->npos++;
 			if (s->cand == 0)

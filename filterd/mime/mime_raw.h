@@ -28,14 +28,18 @@
 /*	mime_raw_parts() finds, in one pass over the spool (pread, in
 /*	pieces of MIME_RAW_CHUNK bytes), what the banned check needs of the
 /*	parts: every line anywhere in the message that begins a
-/*	Content-Type or Content-Disposition field (a name, blanks, a colon,
-/*	case aside), its value unfolded with its continuation lines and
-/*	parsed by GMime's own parameter parser (RFC 2231, encoded words:
-/*	as mime_parse reads a part's names), at most max_header_field_size
-/*	bytes of it. The fields of one header section (up to a blank line
-/*	or a line that begins with "--") make one part: its type is that of
-/*	its first Content-Type (else text/plain, GMime's default), its
-/*	names the filename= and name= values. Lines of any header section
+/*	Content-Type or Content-Disposition field, or one of the fields
+/*	whose value is a name (mime_names_fields: Content-Name,
+/*	X-Sun-Data-Name) (a name, blanks, a colon, case aside), its value
+/*	unfolded with its continuation lines and parsed by GMime's own
+/*	parameter parser (RFC 2231, encoded words: as mime_parse reads a
+/*	part's names; the whole-value fields RFC 2047 decoded), at most
+/*	max_header_field_size bytes of it. The fields of one header section
+/*	(up to a blank line or a line that begins with "--") make one part:
+/*	its type is that of its first Content-Type (else text/plain, GMime's
+/*	default), its names the filename= and name= values of either field
+/*	(mime_names_keys) and the whole-value fields' values: the names
+/*	mime_names() gives a parsed part. Lines of any header section
 /*	are read, and lines of text too: a field quoted in a text part is
 /*	taken for a part header, so more names are checked than a mail
 /*	program would show, never fewer of those it finds in the

@@ -33,6 +33,7 @@
 #include "checks.h"
 #include "mime/mime_parse.h"
 #include "scan_banned.h"
+#include "scan_gzname.h"
 #include "scan_sniff.h"
 #include "scan_type.h"
 #include "scan_zipdir.h"
@@ -40,11 +41,13 @@
 #include "util/msg.h"
 #include "util/re.h"
 #include "util/safe.h"
+#include "util/xalloc.h"
 
 /* Why something was not checked: our text, never the message's. */
 #define BANNED_ENCRYPTED "encrypted archive"
 #define BANNED_BROKEN "archive that cannot be walked"
 #define BANNED_UNOPENED "archive that cannot be opened"
+#define BANNED_RULE "banned rule could not finish"
 
 struct banned {
 	struct txn *t;
@@ -60,27 +63,75 @@ struct banned {
 	char head[SCAN_SNIFF_MAX]; /* the head of the part or member at hand */
 };
 
+/* banned_unchecked - note an UNCHECKED reason (the first one wins) */
+static void
+banned_unchecked(struct banned *b, const char *why)
+{
+	if (b->verdict == SCAN_CLEAN) {
+		b->verdict = SCAN_UNCHECKED;
+		b->desc = why;
+	}
+}
+
+/*
+ * banned_match - does pattern re match s? A match PCRE2 gives up on
+ * (its match or JIT stack limit) cannot tell: the message is UNCHECKED,
+ * never CLEAN because of it, and the other patterns are still tried.
+ */
+static int
+banned_match(struct banned *b, const struct re *re, const char *s)
+{
+	switch (re_match(re, b->rc, s, strlen(s))) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
+	default:
+		banned_unchecked(b, BANNED_RULE);
+		return 0;
+	}
+}
+
 /* banned_any - does any pattern of a list match s? */
 static int
 banned_any(struct banned *b, const struct conf_relist *l, const char *s)
 {
 	for (size_t i = 0; s && i < l->n; i++)
-		if (re_match(l->v[i], b->rc, s, strlen(s)) == 1)
+		if (banned_match(b, l->v[i], s))
 			return 1;
 	return 0;
 }
 
-/* banned_name - is a file name banned? */
+/* banned_one_name - is a file name banned, as it is written? */
 static int
-banned_name(struct banned *b, const char *name)
+banned_one_name(struct banned *b, const char *name)
 {
 	const struct conf_bank_values *v = &b->t->bank.v;
 
-	if (name == NULL)
-		return 0;
 	return banned_any(b, &v->banned_filename, name) ||
 	       (v->banned_double_extension &&
-		re_match(b->ck->double_ext, b->rc, name, strlen(name)) == 1);
+		banned_match(b, b->ck->double_ext, name));
+}
+
+/*
+ * banned_name - is a file name banned? As it is written, and as
+ * Windows saves it: without trailing dots and blanks ("evil.exe. " is
+ * saved as evil.exe), when that differs.
+ */
+static int
+banned_name(struct banned *b, const char *name)
+{
+	size_t len;
+
+	if (name == NULL)
+		return 0;
+	if (banned_one_name(b, name))
+		return 1;
+	for (len = strlen(name);
+	     len > 0 && (name[len - 1] == '.' || name[len - 1] == ' '); len--)
+		;
+	return name[len] != '\0' && len > 0 &&
+	       banned_one_name(b, pool_strndup(b->t->pool, name, len));
 }
 
 /*
@@ -135,16 +186,6 @@ static int
 banned_going(const struct banned *b)
 {
 	return b->verdict == SCAN_CLEAN || b->verdict == SCAN_UNCHECKED;
-}
-
-/* banned_unchecked - note an UNCHECKED reason (the first one wins) */
-static void
-banned_unchecked(struct banned *b, const char *why)
-{
-	if (b->verdict == SCAN_CLEAN) {
-		b->verdict = SCAN_UNCHECKED;
-		b->desc = why;
-	}
 }
 
 /* banned_error - the check failed: it decides nothing */
@@ -435,10 +476,15 @@ banned_zip_name(void *ctx, const char *name, size_t len,
 /*
  * banned_zip - the names of a zip's members that libarchive does not
  * report: its central directory's, and Unicode Path fields (it reports
- * one name of each member); 0 ends the walk
+ * one name of each member); 0 ends the walk. strict: libarchive took
+ * the file for a zip, so a directory that cannot be read is UNCHECKED;
+ * else the file is something else (a tar) that may have a zip at its
+ * end, which unzip and 7-Zip find by its end record: its names are
+ * checked when there is one that leads to a directory, and nothing is
+ * said when there is not (an end record may be chance bytes).
  */
 static int
-banned_zip(struct banned *b, int fd, const char *path)
+banned_zip(struct banned *b, int fd, const char *path, int strict)
 {
 	struct banned_zip z = {b, path};
 	long left = b->t->conf->max_archive_files - b->members;
@@ -457,6 +503,8 @@ banned_zip(struct banned *b, int fd, const char *path)
 		banned_unchecked(b, "archive members exceed max_archive_files");
 		return 0;
 	case SCAN_ZIPDIR_BAD:
+		if (!strict)
+			return 1;
 		/* The names a program would list cannot be read. */
 		banned_unchecked(b, BANNED_BROKEN);
 		return 0;
@@ -538,6 +586,50 @@ done:
 }
 
 /*
+ * banned_gzname - a gzip on fd names the file it holds in its header
+ * (gzip -N, 7-Zip and WinRAR extract to that name): is it banned? 0
+ * ends the walk. A name longer than can be read is UNCHECKED; a header
+ * cut short names nothing (no program extracts the file either).
+ */
+static int
+banned_gzname(struct banned *b, int fd, const char *path)
+{
+	unsigned char magic[2], *head;
+	const char *name, *utf8;
+	size_t len;
+	ssize_t got;
+	int go = 1;
+
+	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    magic[0] != 0x1f || magic[1] != 0x8b)
+		return 1;
+	head = xmalloc(SCAN_GZNAME_HEAD);
+	if ((got = pread(fd, head, SCAN_GZNAME_HEAD, 0)) < 0) {
+		banned_error(b, "cannot read a temporary file");
+		go = 0;
+	} else {
+		switch (scan_gzname(head, (size_t)got, &name, &len)) {
+		case SCAN_GZNAME_FOUND:
+			utf8 = banned_utf8(b, name, len);
+			if (banned_name(b, utf8)) {
+				banned_found(b, pool_printf(b->t->pool, "%s,%s",
+							    path, utf8));
+				go = 0;
+			}
+			break;
+		case SCAN_GZNAME_SHORT:
+			if (got == SCAN_GZNAME_HEAD)
+				banned_unchecked(b, "gzip file name too long");
+			break;
+		default:
+			break;
+		}
+	}
+	free(head);
+	return go;
+}
+
+/*
  * banned_archive - check the members of an archive on fd. sniffed: its
  * content says it is an archive, so one that does not open is UNCHECKED
  * (a declared type or name alone may be wrong).
@@ -554,6 +646,9 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 
 	if (b->ck->utf8)
 		was = uselocale(b->ck->utf8);
+	/* A gzip's own name for what it holds, whatever it is. */
+	if (!banned_gzname(b, fd, path))
+		goto done;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
 	/* A compressed file that holds no archive: one member, "data". */
@@ -564,6 +659,9 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 		/* Not an archive after all: the virus scan still saw it. */
 		if (sniffed)
 			banned_unchecked(b, banned_why(a, BANNED_UNOPENED));
+		/* Still, it may end in a zip, found by its end record. */
+		if (banned_going(b))
+			banned_zip(b, fd, path, 0);
 		goto done;
 	}
 	while (banned_going(b)) {
@@ -583,7 +681,7 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 		}
 		if (!zipped && banned_is_zip(a)) {
 			zipped = 1;
-			if (!banned_zip(b, fd, path))
+			if (!banned_zip(b, fd, path, 1))
 				break;
 		}
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
@@ -604,15 +702,46 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 		if (!banned_member(b, a, e, name, path, depth))
 			break;
 	}
-	/* An empty zip by its directory: what does it list? */
-	if (!zipped && banned_going(b) && banned_is_zip(a))
-		banned_zip(b, fd, path);
+	/*
+	 * An empty zip by its directory: what does it list? Any other
+	 * archive (a tar) may have a zip after its end, which unzip and
+	 * 7-Zip read by the zip's end record: its names are checked too.
+	 */
+	if (!zipped && banned_going(b))
+		banned_zip(b, fd, path, banned_is_zip(a));
 done:
 	archive_read_free(a);
 	if (b->ck->utf8)
 		uselocale(was);
 	if (unwrap)
 		banned_unwrap(b, fd, path, depth);
+}
+
+/*
+ * banned_tail - a part that is no archive by its head, type or name may
+ * still end in a zip (a zip appended to an image), which unzip and
+ * 7-Zip find by its end record: the zip names reader over its decoded
+ * content, which finds nothing without an end record and says nothing
+ * when one leads nowhere (banned_zip). Text is not saved as an archive;
+ * a part larger than max_decoded_size is not decoded for this.
+ */
+static void
+banned_tail(struct banned *b, const struct mime_part *p, const char *label)
+{
+	long max = b->t->conf->max_decoded_size, size;
+	int fd;
+
+	if (strncmp(p->type, "text/", 5) == 0)
+		return;
+	if ((fd = mime_part_content(b->t, p, max < LONG_MAX ? max + 1 : max,
+				    &size)) < 0) {
+		banned_error(b, "cannot decode a MIME part");
+		return;
+	}
+	if (size <= max)
+		banned_zip(b, fd,
+			   pool_printf(b->t->pool, "%s,%s", p->type, label), 0);
+	close(fd);
 }
 
 /* banned_part - one MIME part, and what is inside it */
@@ -653,8 +782,12 @@ banned_part(struct banned *b, const struct mime_part *p)
 		return;
 	}
 	sniffed = scan_sniff_archive(b->head, got);
-	if ((!sniffed && !p->is_archive) || !p->is_leaf || got == 0)
+	if (!p->is_leaf || got == 0)
 		return;
+	if (!sniffed && !p->is_archive) {
+		banned_tail(b, p, label);
+		return;
+	}
 	if (b->base_depth + 1 > c->max_archive_depth) {
 		banned_unchecked(b, c->max_archive_depth < 1
 					    ? "archives not opened "

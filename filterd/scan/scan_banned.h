@@ -17,8 +17,16 @@
 /*	its central directory's, local header's and Unicode Path names,
 /*	and local headers no entry lists (scan_zipdir; a zip compressed
 /*	as a whole, zip.gz, is decompressed
-/*	to be read so); names in other charsets than UTF-8 as their bytes
-/*	with those that are not UTF-8 escaped (safe_name_text). The
+/*	to be read so); the names of a zip found by its end record at the
+/*	end of any other archive walked (a tar with a zip after it) or of a
+/*	non-text part that is no archive (an image with a zip after it),
+/*	where an end record that leads nowhere says nothing; the name a
+/*	gzip header stores (scan_gzname); names in other charsets than
+/*	UTF-8 as their bytes with those that are not UTF-8 escaped
+/*	(safe_name_text). Each name is also matched as Windows saves it,
+/*	without trailing dots and spaces, when that differs. A pattern
+/*	PCRE2 gives up on (re_match -1) makes the message UNCHECKED ("banned
+/*	rule could not finish"), never CLEAN. The
 /*	description names the one that matched. banned_type is matched
 /*	against the declared type, the type libmagic detects in the first
 /*	bytes of the content (an .exe sent as a PDF), of parts and of

@@ -107,6 +107,12 @@ scan_spam(struct txn *t)
 	in.n_uris = scan_spam_uris(t, t->mime.text, t->mime.text_len, uris,
 				   SCAN_SPAM_MAX_URIS);
 	rules_run(ck->rules, t->cctx->rules, &in, &res);
+	/* A match PCRE2 gave up on counts as no hit (rules.h): the sender
+	 * could have avoided the hit anyway; the admin is told. */
+	if (res.n_errors)
+		msg_warn("%s: %zu spam rule match(es) could not finish, "
+			 "counted as no hit",
+			 t->id, res.n_errors);
 	buf_init(&hits, 256);
 	t->spam_score = res.score;
 	for (size_t i = 0; i < res.n_hits; i++)

@@ -59,7 +59,7 @@ names_of(struct pool *pool, const char *headers, const char ***names)
 struct name_case {
 	const char *what;
 	const char *headers;
-	const char *want[3]; /* the names, in order; NULL after the last */
+	const char *want[5]; /* the names, in order; NULL after the last */
 };
 
 static const struct name_case cases[] = {
@@ -154,6 +154,36 @@ static const struct name_case cases[] = {
 	 "Content-Disposition: attachment; filename=\"a.exe\"",
 	 {"a.exe"}},
 	{"empty", "Content-Disposition: attachment; filename=\"\"", {NULL}},
+	{"filename= of Content-Type",
+	 "Content-Type: application/octet-stream; filename=\"evil.exe\"",
+	 {"evil.exe"}},
+	{"name= of Content-Disposition",
+	 "Content-Type: application/octet-stream\r\n"
+	 "Content-Disposition: attachment; name=\"evil.exe\"",
+	 {"evil.exe"}},
+	{"the four, in order",
+	 "Content-Type: application/octet-stream; name=b.exe; "
+	 "filename=c.exe\r\n"
+	 "Content-Disposition: attachment; name=d.exe; filename=a.exe",
+	 {"a.exe", "b.exe", "c.exe", "d.exe"}},
+	{"RFC 2231 filename= of Content-Type",
+	 "Content-Type: application/octet-stream; "
+	 "filename*=UTF-8''%C3%A9vil.exe",
+	 {"\xc3\xa9vil.exe"}},
+	{"Content-Name",
+	 "Content-Type: application/octet-stream\r\n"
+	 "Content-Disposition: attachment\r\n"
+	 "Content-Name:  evil.exe ",
+	 {"evil.exe"}},
+	{"Content-Name, encoded word",
+	 "Content-Type: application/octet-stream\r\n"
+	 "Content-Name: =?UTF-8?B?w6l2aWwuZXhl?=",
+	 {"\xc3\xa9vil.exe"}},
+	{"Content-Name after the others",
+	 "Content-Type: application/octet-stream; name=a.txt\r\n"
+	 "content-name: evil.exe",
+	 {"a.txt", "evil.exe"}},
+	{"Content-Name empty", "Content-Name:   ", {NULL}},
 };
 
 static void
@@ -237,6 +267,46 @@ test_long(void **state)
 	pool_destroy(&pool);
 }
 
+/*
+ * test_message_fields - X-Sun-Data-Name in a one-part message's header:
+ * GMime keeps it with the message, mime_names_message() adds it
+ */
+static void
+test_message_fields(void **state)
+{
+	static const char text[] = "From: a@example.org\r\n"
+				   "MIME-Version: 1.0\r\n"
+				   "Content-Type: application/octet-stream; "
+				   "name=a.txt\r\n"
+				   "X-Sun-Data-Name: =?UTF-8?Q?evil.exe?=\r\n"
+				   "Content-Name: a.txt\r\n"
+				   "\r\n"
+				   "body\r\n";
+	struct pool *pool = pool_create(4096);
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(text,
+							   sizeof(text) - 1);
+	GMimeParser *parser = g_mime_parser_new_with_stream(s);
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeMessage *m = g_mime_parser_construct_message(parser, opts);
+	const char **names;
+	size_t n;
+
+	(void)state;
+	assert_non_null(m);
+	n = mime_names(pool, g_mime_message_get_mime_part(m), &names);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "a.txt");
+	n = mime_names_message(pool, m, &names, n);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "a.txt");
+	assert_string_equal(names[1], "evil.exe");
+	g_object_unref(m);
+	g_mime_parser_options_free(opts);
+	g_object_unref(parser);
+	g_object_unref(s);
+	pool_destroy(&pool);
+}
+
 int
 main(void)
 {
@@ -244,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_long),
+		cmocka_unit_test(test_message_fields),
 	};
 
 	g_mime_init();

@@ -303,6 +303,48 @@ test_parts_quoted_and_straddling(void **state)
 	txn_free(&t);
 }
 
+/*
+ * test_parts_other_fields - the names mime_names() reads from other
+ * fields: filename= of Content-Type, name= of Content-Disposition,
+ * Content-Name and X-Sun-Data-Name (encoded words decoded)
+ */
+static void
+test_parts_other_fields(void **state)
+{
+	static const char text[] =
+		"From: a@example.org\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=x\r\n"
+		"\r\n"
+		"--x\r\n"
+		"Content-Type: application/octet-stream; filename=\"a.exe\"\r\n"
+		"\r\n"
+		"data\r\n"
+		"--x\r\n"
+		"Content-Disposition: attachment; name=\"b.exe\"\r\n"
+		"\r\n"
+		"data\r\n"
+		"--x\r\n"
+		"content-name: c.exe\r\n"
+		"X-Sun-Data-Name:\r\n"
+		" =?UTF-8?B?w6l2aWwuZXhl?=\r\n"
+		"\r\n"
+		"data\r\n"
+		"--x--\r\n";
+	static const char *const a[] = {"a.exe", NULL};
+	static const char *const b[] = {"b.exe", NULL};
+	static const char *const c[] = {"c.exe", "\xc3\xa9vil.exe", NULL};
+	struct txn *t = spooled(text, sizeof(text) - 1);
+
+	(void)state;
+	assert_int_equal(mime_raw_parts(t, &t->mime), 0);
+	assert_int_equal(t->mime.n_parts, 4);
+	assert_names(part_at(&t->mime, 1), a);
+	assert_names(part_at(&t->mime, 2), b);
+	assert_names(part_at(&t->mime, 3), c);
+	txn_free(&t);
+}
+
 /* test_parts_bounded - at most max_mime_parts parts, max_header_fields */
 static void
 test_parts_bounded(void **state)
@@ -373,6 +415,7 @@ main(void)
 		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_parts_2231_out_of_order),
 		cmocka_unit_test(test_parts_quoted_and_straddling),
+		cmocka_unit_test(test_parts_other_fields),
 		cmocka_unit_test(test_parts_bounded),
 	};
 
