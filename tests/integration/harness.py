@@ -752,6 +752,8 @@ class Filterd:
             "user": "nobody" if IS_ROOT else "",
             "run_dir": os.path.join(self.dir, "run"),
             "tmp_dir": os.path.join(self.dir, "tmp"),
+            # Never the host's /var/lib/filterd (the built-in default).
+            "quarantine_dir": os.path.join(self.dir, "quarantine"),
             "min_servers": 2,
             "max_servers": 4,
             "smtpd_timeout": 5,
