@@ -2121,6 +2121,36 @@ mime_part_head(const struct mime_part *p, char *buf, size_t size)
 	return got > 0 ? (size_t)got : 0;
 }
 
+/* mime_part_tail - the last decoded bytes of a part, writing nothing */
+ssize_t
+mime_part_tail(const struct mime_part *p, char *buf, size_t size)
+{
+	struct mime_decoder d;
+	size_t at = 0, have = 0;
+	char *tmp;
+	ssize_t got;
+
+	if (size == 0 || mime_decoder_open(&d, p) < 0)
+		return -1;
+	/* A ring of size bytes: at is where the next byte goes. */
+	while ((got = mime_decoder_read(&d, buf + at, size - at)) > 0) {
+		at = (at + (size_t)got) % size;
+		have = have + (size_t)got < size ? have + (size_t)got : size;
+	}
+	mime_decoder_close(&d);
+	if (got < 0)
+		return -1;
+	/* Oldest first: the bytes from at to the end came before. */
+	if (have == size && at > 0) {
+		tmp = xmalloc(at);
+		memcpy(tmp, buf, at);
+		memmove(buf, buf + at, size - at);
+		memcpy(buf + size - at, tmp, at);
+		free(tmp);
+	}
+	return (ssize_t)have;
+}
+
 /* mime_part_stored - where part content lies in the spool, as stored */
 int
 mime_part_stored(const struct mime_part *p, off_t size, off_t *start,

@@ -186,6 +186,9 @@
 /*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
+/*	mime_part_tail() decodes the whole part, writing nothing, and
+/*	leaves its last size bytes (or all of it, when shorter) in buf, in
+/*	order; it returns how many, or -1 when the part cannot be decoded.
 /*
 /*	mime_init() initialises GMime once, in the master before fork.
 /* PROCESS
@@ -282,6 +285,7 @@ void mime_free(struct mime_summary *m);
 int mime_part_content(struct txn *t, const struct mime_part *p, long max,
 		      long *size);
 size_t mime_part_head(const struct mime_part *p, char *buf, size_t size);
+ssize_t mime_part_tail(const struct mime_part *p, char *buf, size_t size);
 int mime_part_span(const struct mime_part *p, off_t size, off_t *start,
 		   off_t *end);
 int mime_part_stored(const struct mime_part *p, off_t size, off_t *start,

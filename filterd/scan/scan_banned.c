@@ -729,9 +729,18 @@ static void
 banned_tail(struct banned *b, const struct mime_part *p, const char *label)
 {
 	long max = b->t->conf->max_decoded_size, size;
+	char *tail;
+	ssize_t got;
 	int fd;
 
 	if (strncmp(p->type, "text/", 5) == 0)
+		return;
+	/* Most parts end in no end record: look before writing any. */
+	tail = xmalloc(SCAN_ZIPDIR_TAIL);
+	got = mime_part_tail(p, tail, SCAN_ZIPDIR_TAIL);
+	got = got < 0 ? -1 : scan_zipdir_may_end(tail, (size_t)got);
+	free(tail);
+	if (got == 0)
 		return;
 	if ((fd = mime_part_content(b->t, p, max < LONG_MAX ? max + 1 : max,
 				    &size)) < 0) {

@@ -22,7 +22,7 @@
 
 #define ZIP_EOCD_SIG 0x06054b50u
 #define ZIP_EOCD_LEN 22
-#define ZIP_EOCD_SEARCH (ZIP_EOCD_LEN + 65535)
+#define ZIP_EOCD_SEARCH SCAN_ZIPDIR_TAIL
 #define ZIP_LOC64_SIG 0x07064b50u
 #define ZIP_LOC64_LEN 20
 #define ZIP_EOCD64_SIG 0x06064b50u
@@ -558,4 +558,15 @@ scan_zipdir_names(int fd, off_t size, long max_entries,
 	free(z.buf);
 	free(z.listed);
 	return st;
+}
+
+/* scan_zipdir_may_end - does a file's tail hold an end record's signature? */
+int
+scan_zipdir_may_end(const char *tail, size_t len)
+{
+	static const char sig[4] = {'P', 'K', 5, 6};
+
+	if (len > SCAN_ZIPDIR_TAIL)
+		tail += len - SCAN_ZIPDIR_TAIL, len = SCAN_ZIPDIR_TAIL;
+	return memmem(tail, len, sig, sizeof(sig)) != NULL;
 }

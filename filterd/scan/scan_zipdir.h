@@ -48,6 +48,11 @@
 /*	against the bytes that hold it before it is read; one buffer per
 /*	call, of what one entry and its local header can hold at most
 /*	(2 * 2 * 65,535 bytes) and never more than twice the file.
+/*
+/*	scan_zipdir_may_end() tells whether the last bytes of a file (at
+/*	most SCAN_ZIPDIR_TAIL of them, the window scan_zipdir_names()
+/*	searches) hold an end record's signature: without one, the file
+/*	names no member and need not be read.
 /* DIAGNOSTICS
 /*	SCAN_ZIPDIR_OK: every entry was read; SCAN_ZIPDIR_STOP: each()
 /*	returned non-zero (the walk stopped there); SCAN_ZIPDIR_MANY: more
@@ -61,6 +66,9 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+
+/* The bytes at the end of a file where an end record can start. */
+#define SCAN_ZIPDIR_TAIL (22 + 65535)
 
 enum scan_zipdir_from {
 	SCAN_ZIPDIR_CENTRAL,	     /* the central directory's name */
@@ -83,5 +91,6 @@ scan_zipdir_names(int fd, off_t size, long max_entries,
 		  int (*each)(void *ctx, const char *name, size_t len,
 			      enum scan_zipdir_from from),
 		  void *ctx);
+int scan_zipdir_may_end(const char *tail, size_t len);
 
 #endif

@@ -431,6 +431,42 @@ test_quoted_printable(void **state)
 	}
 }
 
+/* test_tail - the last bytes of a part, in order, whatever the ring did */
+static void
+test_tail(void **state)
+{
+	/* 3,000 decoded bytes, base64 in lines of 76 */
+	static const size_t sizes[] = {1, 7, 64, 1000, 2999, 3000, 5000};
+	unsigned char data[3000];
+	GString *b64 = g_string_new(NULL);
+	gchar *enc;
+	char tail[5000];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7 + i / 256);
+	enc = g_base64_encode(data, sizeof(data));
+	for (size_t i = 0; enc[i]; i += 76)
+		g_string_append_printf(b64, "%.76s\r\n", enc + i);
+	g_free(enc);
+	char *text = with_part("Content-Type: application/octet-stream\r\n"
+			       "Content-Transfer-Encoding: base64\r\n",
+			       b64->str);
+	struct txn *t = parsed(text);
+	const struct mime_part *p = part(t, 2);
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+		size_t want = sizes[i] < sizeof(data) ? sizes[i] : sizeof(data);
+
+		print_message("tail of %zu\n", sizes[i]);
+		assert_int_equal(mime_part_tail(p, tail, sizes[i]), want);
+		assert_memory_equal(tail, data + sizeof(data) - want, want);
+	}
+	txn_free(&t);
+	g_free(text);
+	g_string_free(b64, TRUE);
+}
+
 /* test_quoted_printable_long_blanks - a run of blanks of any length */
 static void
 test_quoted_printable_long_blanks(void **state)
@@ -964,6 +1000,7 @@ main(void)
 		cmocka_unit_test(test_base64_ends),
 		cmocka_unit_test(test_quoted_printable),
 		cmocka_unit_test(test_quoted_printable_long_blanks),
+		cmocka_unit_test(test_tail),
 		cmocka_unit_test(test_delimiters),
 		cmocka_unit_test(test_delimiters_long),
 		cmocka_unit_test(test_encoded_container),
