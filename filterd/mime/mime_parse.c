@@ -1487,6 +1487,13 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	p->names = pool_alloc(w->t->pool, 2 * sizeof(*p->names));
 	p->names[0] = p->name = pool_strdup(w->t->pool, name);
 	p->n_names = *name ? 1 : 0;
+	/* The name as a reader splitting lines at LF only reads it. */
+	if (w->embedded->also && *w->embedded->also) {
+		p->names[p->n_names++] = pool_strdup(w->t->pool,
+						     w->embedded->also);
+		if (!*name)
+			p->name = p->names[0];
+	}
 	p->is_leaf = 1;
 	p->is_archive = mime_is_archive(NULL, name);
 	p->attached = w->block_attached;
@@ -1555,43 +1562,124 @@ mime_embed_end(void *ctx, const char *why)
 }
 
 /*
- * mime_walk_embedded - the files embedded in text part p (uuencode,
- * yEnc, ...), each a part after it, one level deeper
+ * mime_embed_open - ready to read text for embedded files, each a part
+ * one level below depth
  */
 static void
-mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
+mime_embed_open(struct mime_walk *w, int depth, int attached, int plain)
 {
 	static const struct mime_embedded_sink sink = {
 		mime_embed_begin, mime_embed_data, mime_embed_end, NULL};
 	struct mime_embedded_sink s = sink;
-	struct mime_decoder d;
-	char chunk[16384];
-	ssize_t n;
 
-	if (mime_decoder_open(&d, p) < 0)
-		return;
 	if (w->embedded == NULL)
 		w->embedded = pool_alloc(w->t->pool, sizeof(*w->embedded));
 	s.ctx = w;
 	mime_embedded_init(w->embedded, &s);
 	w->block = NULL;
 	w->block_depth = depth;
-	w->block_attached = p->attached;
-	w->block_plain = !p->attached && mime_identity(p->encoding) &&
-			 strcmp(p->type, "text/plain") == 0;
-	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
-		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
-			break;
+	w->block_attached = attached;
+	w->block_plain = plain;
+}
+
+/*
+ * mime_embed_close - the text read to its end (n 0) or not (n < 0: it
+ * cannot be read; what: which text); then the n_files parts decoded
+ * from it, from *first on, that are mail are opened as attached
+ * messages (Thunderbird shows a uuencoded .eml as one): after the
+ * reading, as their walk reads text for files again
+ */
+static void
+mime_embed_close(struct mime_walk *w, ssize_t n, const char *what,
+		 struct mime_part **first, size_t n_files)
+{
+	struct mime_part *q;
+
 	if (n < 0) {
 		if (w->m->failed == NULL)
 			w->m->failed = pool_printf(
-				w->t->pool, "cannot read MIME part %zu: %s",
-				w->m->n_parts, strerror(errno ? errno : EIO));
+				w->t->pool, "cannot read %s: %s", what,
+				strerror(errno ? errno : EIO));
 	} else if (n == 0) {
 		(void)mime_embedded_end(w->embedded);
 	}
 	w->block = NULL;
+	q = n_files ? *first : NULL;
+	for (size_t i = 0; i < n_files && q; i++) {
+		/* Appended after the files: the next is still a file. */
+		struct mime_part *next = q->next;
+
+		if (w->stop || w->m->failed)
+			break;
+		if (mime_walk_is_message(q))
+			mime_walk_attached(w, q, -1, q->depth);
+		q = next;
+	}
+}
+
+/*
+ * mime_walk_embedded - the files embedded in leaf part p (uuencode,
+ * yEnc, ...), each a part after it, one level deeper
+ */
+static void
+mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
+{
+	struct mime_part **first = w->tail;
+	size_t n_parts = w->m->n_parts;
+	struct mime_decoder d;
+	char chunk[16384];
+	ssize_t n;
+
+	if (mime_decoder_open(&d, p) < 0)
+		return;
+	mime_embed_open(w, depth, p->attached,
+			!p->attached && mime_identity(p->encoding) &&
+				strcmp(p->type, "text/plain") == 0);
+	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
+			break;
 	mime_decoder_close(&d);
+	mime_embed_close(w, n,
+			 pool_printf(w->t->pool, "MIME part %zu", n_parts),
+			 first, w->m->n_parts - n_parts);
+}
+
+/*
+ * mime_walk_embedded_fd - the files embedded in the text on fd (read
+ * from its offset: an archive member), each a part one level below
+ * depth
+ */
+static void
+mime_walk_embedded_fd(struct mime_walk *w, int fd, int depth)
+{
+	struct mime_part **first = w->tail;
+	size_t n_parts = w->m->n_parts;
+	char chunk[16384];
+	ssize_t n;
+
+	mime_embed_open(w, depth, 1, 0);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || mime_embedded_feed(w->embedded, chunk, (size_t)n))
+			break;
+	}
+	mime_embed_close(w, n, "a file to read for embedded files", first,
+			 w->m->n_parts - n_parts);
+}
+
+/*
+ * mime_walk_has_embedded - is leaf part p to be read for embedded
+ * files: text, or a part whose decoded head has a begin line
+ */
+static int
+mime_walk_has_embedded(const struct mime_part *p)
+{
+	char head[MIME_MAIL_HEAD];
+
+	if (strncmp(p->type, "text/", 5) == 0)
+		return 1;
+	return mime_embedded_head(head, mime_part_head(p, head, sizeof(head)));
 }
 
 /*
@@ -1677,8 +1765,10 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		mime_walk_decoding(w, p);
 		if (w->views && p->is_text)
 			mime_walk_text(w, p);
-		/* Files a mail program shows as attachments of the text. */
-		if (w->m->failed == NULL && strncmp(p->type, "text/", 5) == 0)
+		/* Files a mail program shows as attachments of the text;
+		 * a part of another type that is such text, as file(1)
+		 * tells it and amavisd-new decodes it. */
+		if (w->m->failed == NULL && mime_walk_has_embedded(p))
 			mime_walk_embedded(w, p, depth);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, -1, depth);
@@ -1693,10 +1783,13 @@ mime_is_member_mail(const char *name, const char *head, size_t len)
 	       mime_is_mail(head, len);
 }
 
-/* mime_attach_file - see mime_parse.h */
-int
-mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
-		 struct mime_part **parts, const char **why)
+/*
+ * mime_open_file - mime_attach_file() and mime_embed_file(): the file
+ * on fd is a message (embedded 0) or text holding files (1)
+ */
+static int
+mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+	       struct mime_part **parts, const char **why, int embedded)
 {
 	struct mime_walk *w = m->walk;
 	const char *ambiguous = m->ambiguous, *undecoded = m->undecoded;
@@ -1724,7 +1817,10 @@ mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 	w->tail = parts;
 	w->views = 0;
 	w->limit = NULL;
-	mime_walk_attached(w, NULL, fd, depth);
+	if (embedded)
+		mime_walk_embedded_fd(w, fd, depth);
+	else
+		mime_walk_attached(w, NULL, fd, depth);
 	w->tail = tail;
 	w->views = views;
 	if (m->failed) {
@@ -1746,6 +1842,22 @@ mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		return 1;
 	}
 	return 0;
+}
+
+/* mime_attach_file - see mime_parse.h */
+int
+mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		 struct mime_part **parts, const char **why)
+{
+	return mime_open_file(t, m, fd, depth, parts, why, 0);
+}
+
+/* mime_embed_file - see mime_parse.h */
+int
+mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		struct mime_part **parts, const char **why)
+{
+	return mime_open_file(t, m, fd, depth, parts, why, 1);
 }
 
 /* mime_headers - the decoded header fields, one per line */
