@@ -19,6 +19,7 @@
 #include "mime_names.h"
 #include "mime_parse.h"
 #include "mime_raw.h"
+#include "mime_tnef.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
 #include "util/buf.h"
@@ -1458,13 +1459,15 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int fd,
 }
 
 /*
- * mime_embed_begin - a file begins in the text at hand: a part of its
- * own, its content to go into the summary's temporary file
+ * mime_file_begin - a file decoded from the content at hand (text,
+ * TNEF) begins: a part of its own one level below w->block_depth, its
+ * names name and other (may be NULL, or ""), its content to go into
+ * the summary's temporary file; what: how it was found
  */
 static int
-mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
+mime_file_begin(struct mime_walk *w, const char *what, const char *name,
+		const char *other, int clamav_decodes)
 {
-	struct mime_walk *w = ctx;
 	const struct conf *c = w->t->conf;
 	struct mime_part *p;
 
@@ -1487,19 +1490,19 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	p->names = pool_alloc(w->t->pool, 2 * sizeof(*p->names));
 	p->names[0] = p->name = pool_strdup(w->t->pool, name);
 	p->n_names = *name ? 1 : 0;
-	/* The name as a reader splitting lines at LF only reads it. */
-	if (w->embedded->also && *w->embedded->also) {
-		p->names[p->n_names++] = pool_strdup(w->t->pool,
-						     w->embedded->also);
+	if (other && *other) {
+		p->names[p->n_names++] = pool_strdup(w->t->pool, other);
 		if (!*name)
 			p->name = p->names[0];
 	}
 	p->is_leaf = 1;
-	p->is_archive = mime_is_archive(NULL, name);
+	p->is_archive = 0;
+	for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
+		p->is_archive = mime_is_archive(NULL, p->names[i]);
 	p->attached = w->block_attached;
 	p->encoding = GMIME_CONTENT_ENCODING_BINARY;
-	p->embedded = mime_embedded_kind_name(kind);
-	p->clamav_decodes = kind == MIME_EMBEDDED_UU && w->block_plain;
+	p->embedded = what;
+	p->clamav_decodes = clamav_decodes;
 	p->content = w->m->attached;
 	p->content_off = w->m->attached_size;
 	*w->tail = p;
@@ -1507,6 +1510,20 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	w->m->n_parts++;
 	w->block = p;
 	return 0;
+}
+
+/*
+ * mime_embed_begin - a file begins in the text at hand; the name as a
+ * reader splitting lines at LF only reads it is one of its names too
+ */
+static int
+mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
+{
+	struct mime_walk *w = ctx;
+
+	return mime_file_begin(w, mime_embedded_kind_name(kind), name,
+			       w->embedded->also,
+			       kind == MIME_EMBEDDED_UU && w->block_plain);
 }
 
 /*
@@ -1682,6 +1699,98 @@ mime_walk_has_embedded(const struct mime_part *p)
 	return mime_embedded_head(head, mime_part_head(p, head, sizeof(head)));
 }
 
+/* mime_tnef_one - a file of a TNEF stream: a part, its content */
+static int
+mime_tnef_one(void *ctx, const char *name, const char *other, const char *data,
+	      size_t len)
+{
+	struct mime_walk *w = ctx;
+	int r;
+
+	if ((r = mime_file_begin(w, "TNEF", name, other, 0)) != 0)
+		return r;
+	if (len && (r = mime_embed_data(w, data, len)) != 0)
+		return r;
+	w->block = NULL;
+	return 0;
+}
+
+/*
+ * mime_walk_tnef - Outlook's TNEF in leaf part p (or, when p is NULL,
+ * the file on fd, read from its offset): read whole, within
+ * max_decoded_size; each file in it a part one level below depth
+ */
+static void
+mime_walk_tnef(struct mime_walk *w, const struct mime_part *p, int fd,
+	       int depth)
+{
+	static const struct mime_tnef_sink sink = {mime_tnef_one, NULL};
+	struct mime_tnef_sink s = sink;
+	long max = w->t->conf->max_decoded_size;
+	struct mime_decoder d;
+	struct buf in;
+	char chunk[16384];
+	const char *why;
+	ssize_t n;
+
+	if (p && mime_decoder_open(&d, p) < 0)
+		return;
+	buf_init(&in, sizeof(chunk));
+	for (;;) {
+		n = p ? mime_decoder_read(&d, chunk, sizeof(chunk))
+		      : read(fd, chunk, sizeof(chunk));
+		if (n < 0 && !p && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((long)(in.len + (size_t)n) > max) {
+			n = -2;
+			break;
+		}
+		buf_append(&in, chunk, (size_t)n);
+	}
+	if (p)
+		mime_decoder_close(&d);
+	if (n == -2) {
+		mime_limit(w, "Outlook TNEF exceeds max_decoded_size");
+	} else if (n < 0) {
+		if (w->m->failed == NULL)
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read Outlook TNEF: %s",
+				strerror(errno ? errno : EIO));
+	} else {
+		s.ctx = w;
+		w->block = NULL;
+		w->block_depth = depth;
+		w->block_attached = 1;
+		w->block_plain = 0;
+		if (mime_tnef_read(in.data, in.len,
+				   (size_t)w->t->conf->max_archive_files, &s,
+				   &why) < 0)
+			mime_undecoded(w, why);
+		w->block = NULL;
+	}
+	buf_release(&in);
+}
+
+/*
+ * mime_walk_is_tnef - is leaf part p Outlook's TNEF: declared so,
+ * named winmail.dat, or starting with its signature
+ */
+static int
+mime_walk_is_tnef(const struct mime_part *p)
+{
+	char head[4];
+
+	if (strcmp(p->type, "application/ms-tnef") == 0 ||
+	    strcmp(p->type, "application/vnd.ms-tnef") == 0)
+		return 1;
+	for (size_t i = 0; i < p->n_names; i++)
+		if (g_ascii_strcasecmp(p->names[i], "winmail.dat") == 0)
+			return 1;
+	return mime_tnef_head(head, mime_part_head(p, head, sizeof(head)));
+}
+
 /*
  * mime_walk_text - text part p into the spam views. The text of an
  * attached message is there too, as it is when GMime parses one in
@@ -1770,6 +1879,9 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		 * tells it and amavisd-new decodes it. */
 		if (w->m->failed == NULL && mime_walk_has_embedded(p))
 			mime_walk_embedded(w, p, depth);
+		/* Outlook's winmail.dat: the files Outlook shows. */
+		if (w->m->failed == NULL && !w->stop && mime_walk_is_tnef(p))
+			mime_walk_tnef(w, p, -1, depth);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, -1, depth);
 	}
@@ -1784,8 +1896,9 @@ mime_is_member_mail(const char *name, const char *head, size_t len)
 }
 
 /*
- * mime_open_file - mime_attach_file() and mime_embed_file(): the file
- * on fd is a message (embedded 0) or text holding files (1)
+ * mime_open_file - mime_attach_file(), mime_embed_file() and
+ * mime_tnef_file(): the file on fd is a message (embedded 0), text
+ * holding files (1) or Outlook's TNEF (2)
  */
 static int
 mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
@@ -1817,7 +1930,9 @@ mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 	w->tail = parts;
 	w->views = 0;
 	w->limit = NULL;
-	if (embedded)
+	if (embedded == 2)
+		mime_walk_tnef(w, NULL, fd, depth);
+	else if (embedded)
 		mime_walk_embedded_fd(w, fd, depth);
 	else
 		mime_walk_attached(w, NULL, fd, depth);
@@ -1858,6 +1973,14 @@ mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		struct mime_part **parts, const char **why)
 {
 	return mime_open_file(t, m, fd, depth, parts, why, 1);
+}
+
+/* mime_tnef_file - see mime_parse.h */
+int
+mime_tnef_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+	       struct mime_part **parts, const char **why)
+{
+	return mime_open_file(t, m, fd, depth, parts, why, 2);
 }
 
 /* mime_headers - the decoded header fields, one per line */

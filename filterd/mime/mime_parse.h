@@ -189,6 +189,9 @@
 /*	line, mime_embedded_head()): each file decoded from it is a part
 /*	one level below depth, in the same file and budget, and one that
 /*	is mail is opened as an attached message; same returns.
+/*	mime_tnef_file() is the same for Outlook's TNEF (a member that
+/*	starts with its signature, mime_tnef_head()): each file in it a
+/*	part (mime_tnef).
 /*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
@@ -281,6 +284,8 @@ int mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		     struct mime_part **parts, const char **why);
 int mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		    struct mime_part **parts, const char **why);
+int mime_tnef_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		   struct mime_part **parts, const char **why);
 int mime_parse(struct txn *t);
 int mime_readings(struct txn *t,
 		  int (*each)(struct txn *t, int fd, struct mime_summary *m,

@@ -33,6 +33,7 @@
 #include "checks.h"
 #include "mime/mime_embedded.h"
 #include "mime/mime_parse.h"
+#include "mime/mime_tnef.h"
 #include "scan_banned.h"
 #include "scan_sniff.h"
 #include "scan_type.h"
@@ -416,6 +417,8 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 	/* Text holding uuencoded (...) files: mime_embedded finds them. */
 	else if (mime_embedded_head(b->head, (size_t)got))
 		banned_mail(b, a, (size_t)got, depth, counted, mime_embed_file);
+	else if (mime_tnef_head(b->head, (size_t)got))
+		banned_mail(b, a, (size_t)got, depth, counted, mime_tnef_file);
 	return banned_going(b);
 }
 
