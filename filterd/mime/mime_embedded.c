@@ -450,14 +450,20 @@ mime_embedded_start(struct mime_embedded *e)
  * mime_embedded_refuse - the line after a pending begin line is no
  * line of its encoding: the begin line was text, or, when it was cut
  * at a bare CR and this is the same LF line, the LF-only reading is
- * tried: its name is the whole rest of the line, its data the next
+ * tried: its name is the whole rest of the line (the first name the
+ * other one), its data the next
  */
 static int
 mime_embedded_refuse(struct mime_embedded *e)
 {
 	if (e->cr_begin && e->alias[0]) {
+		/* The names swap: the first reading's is still a name a
+		 * mail program may save the file by. out[] is free here. */
+		size_t n = strlen(e->name) + 1;
+
+		memcpy(e->out, e->name, n);
 		memcpy(e->name, e->alias, strlen(e->alias) + 1);
-		e->alias[0] = '\0';
+		memcpy(e->alias, e->out, n);
 		e->b64_bits = 0;
 		e->b64_nbits = 0;
 		e->b64_done = 0;

@@ -49,8 +49,9 @@
 /*	LF, CR LF or a bare CR, as Thunderbird's line reader ends them; a
 /*	begin line cut at a bare CR has a second reading, the rest of its
 /*	LF line (CRs kept) as the name, as a reader that splits at LF only
-/*	reads it: it is given as well (e->also, during begin), and taken
-/*	alone when the first reading's next line is no encoded line.
+/*	reads it: it is given as well (e->also, during begin); when the
+/*	first reading's next line is no encoded line, the second is the
+/*	block's reading (its name given as name, the first as also).
 /*	Each block found calls sink->begin
 /*	with its kind and name (the rest of the line, trailing blanks and
 /*	CR cut; it may hold any byte but NUL and LF), sink->data with the
