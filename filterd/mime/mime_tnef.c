@@ -41,17 +41,27 @@ mime_tnef_head(const char *buf, size_t len)
 /*
  * mime_tnef_frames - walk the attributes: each a level (1), an id (4),
  * a size (4), data, a checksum (2); NULL when they fit in len and
- * start at most max_files files, else why not
+ * start at most max_files files, else why not. With out (len bytes),
+ * the signature, the key and the attachments' attributes are copied
+ * there (*out_len): the message's own (subject, body, its MAPI
+ * properties) are no file, and libytnef refuses some of them (a subject
+ * over 100 bytes, a property over 512 KB) where Outlook does not.
  */
 static const char *
-mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files)
+mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files,
+		 unsigned char *out, size_t *out_len)
 {
 	size_t off = 6, files = 0;
 
 	if (len < 6 || !mime_tnef_head((const char *)b, len))
 		return "Outlook TNEF without its signature";
+	if (out) {
+		memcpy(out, b, 6);
+		*out_len = 6;
+	}
 	while (off < len) {
 		uint32_t id, size;
+		size_t n;
 
 		if (len - off < 9)
 			return "Outlook TNEF cut short";
@@ -63,7 +73,12 @@ mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files)
 		    ++files > max_files)
 			return "Outlook TNEF with more files than "
 			       "max_archive_files";
-		off += 9 + (size_t)size + 2;
+		n = 9 + (size_t)size + 2;
+		if (out && b[off] == LVL_ATTACHMENT) {
+			memcpy(out + *out_len, b + off, n);
+			*out_len += n;
+		}
+		off += n;
 	}
 	return NULL;
 }
@@ -133,19 +148,25 @@ mime_tnef_read(const char *buf, size_t len, size_t max_files,
 {
 	TNEFStruct tnef;
 	Attachment *a;
+	unsigned char *files;
+	size_t files_len = 0;
 	int rc, r = 0;
 
-	*why = mime_tnef_frames((const unsigned char *)buf, len, max_files);
-	if (*why)
-		return -1;
 	if (len > (size_t)LONG_MAX) {
 		*why = "Outlook TNEF too large";
 		return -1;
 	}
+	*why = mime_tnef_frames((const unsigned char *)buf, len, max_files,
+				NULL, NULL);
+	if (*why)
+		return -1;
+	files = xmalloc(len);
+	(void)mime_tnef_frames((const unsigned char *)buf, len, max_files,
+			       files, &files_len);
 	TNEFInitialize(&tnef);
 	tnef.Debug = 0;
 	/* It reads the memory only (TNEFMemory_Read copies from it). */
-	rc = TNEFParseMemory((BYTE *)(uintptr_t)buf, (long)len, &tnef);
+	rc = TNEFParseMemory(files, (long)files_len, &tnef);
 	/* A file before the first attAttachRenddata lands here. */
 	a = tnef.starting_attach.Title.data ||
 			    tnef.starting_attach.FileData.data
@@ -158,6 +179,7 @@ mime_tnef_read(const char *buf, size_t len, size_t max_files,
 		r = mime_tnef_file(a, sink);
 	}
 	TNEFFree(&tnef);
+	free(files);
 	if (r)
 		return r;
 	if (rc < 0) {

@@ -32,18 +32,22 @@
 /*	(PR_ATTACH_DATA_OBJ when attAttachData is missing). Before
 /*	libytnef reads it, the stream's framing is walked (bounded by len):
 /*	more than max_files files, or a frame running past the end, and
-/*	nothing is read. It returns 0 when the stream was read whole; a
+/*	nothing is read; libytnef is given the attachments' attributes
+/*	only (the message's own, its subject, body and MAPI properties,
+/*	hold no file, and libytnef 2.0 refuses some that Outlook sends:
+/*	a subject over 100 bytes, a property over 512 KB). It returns 0 when the stream was read whole; a
 /*	callback's non-zero value (the reading stops there); or -1 with
 /*	*why (our words) when the stream cannot be read whole: the files
 /*	read before the fault are given first.
 /*
 /*	libytnef writes its own error lines to standard output (the
-/*	daemon's is /dev/null); its limits (an attachment title over 100
-/*	bytes, a subject over 100, a MAPI value over 512 KB in version
-/*	2.0) make a stream unreadable: -1, never a stream read in part
-/*	said whole.
+/*	daemon's is /dev/null); its limits on what is given to it (an
+/*	attachment title over 100 bytes, an attachment's MAPI value over
+/*	512 KB, in version 2.0) make a stream unreadable: -1, never a
+/*	stream read in part said whole.
 /*
-/*	Memory: libytnef copies what it reads (about twice len at most);
+/*	Memory: a copy of the attachments' attributes, and libytnef's
+/*	copies of what it reads (about three times len at most);
 /*	all is freed before the return. Names and data given to the sink
 /*	live until the callback returns.
 /*--*/

@@ -4,7 +4,8 @@
 /* SUMMARY
 /*	unit tests for mime/mime_tnef.c: the files in Outlook's TNEF
 /* DESCRIPTION
-/*	A TNEF stream built here (MS-OXTNEF framing) gives each file with
+/*	A TNEF stream built here (MS-OXTNEF framing; a subject longer than
+/*	libytnef 2.0 takes) gives each file with
 /*	its title, or its long file name (PR_ATTACH_LONG_FILENAME) and the
 /*	title as the other name, and its data; the signature is told by
 /*	the head; a stream cut short, with a frame past its end, or with
@@ -141,8 +142,14 @@ test_files(void **state)
 	struct record r = {0};
 	const char *why = "x";
 
+	char subject[300];
+
 	(void)state;
 	head(&s);
+	/* A subject of 299 bytes: libytnef 2.0 alone refuses the stream. */
+	memset(subject, 's', sizeof(subject) - 1);
+	subject[sizeof(subject) - 1] = '\0';
+	attr(&s, 1, 0x00018004, subject, sizeof(subject));
 	file(&s, "a.txt", NULL, "hello");
 	file(&s, "EVIL~1.TXT", "evil.exe", "MZ");
 	assert_true(mime_tnef_head((const char *)s.b, s.len));
