@@ -447,8 +447,22 @@ mime_embedded_start(struct mime_embedded *e)
 }
 
 /*
+ * mime_embedded_name_only - the pending begin line starts no block: a
+ * file of no content by its name (a lenient decoder, as Thunderbird's,
+ * still shows one), whole; what follows is text
+ */
+static int
+mime_embedded_name_only(struct mime_embedded *e)
+{
+	if (mime_embedded_start(e))
+		return e->stopped;
+	return mime_embedded_close(e, NULL);
+}
+
+/*
  * mime_embedded_refuse - the line after a pending begin line is no
- * line of its encoding: the begin line was text, or, when it was cut
+ * line of its encoding: the begin line names a file of no content, or,
+ * when it was cut
  * at a bare CR and this is the same LF line, the LF-only reading is
  * tried: its name is the whole rest of the line (the first name the
  * other one), its data the next
@@ -470,10 +484,7 @@ mime_embedded_refuse(struct mime_embedded *e)
 		e->skip = 1;
 		return 0;
 	}
-	e->kind = MIME_EMBEDDED_NONE;
-	e->pending = 0;
-	e->alias[0] = '\0';
-	return 0;
+	return mime_embedded_name_only(e);
 }
 
 /* mime_embedded_first - the first non-blank line after a begin line */
@@ -646,11 +657,9 @@ mime_embedded_end(struct mime_embedded *e)
 		(void)mime_embedded_line(e, e->len, e->over);
 	e->len = 0;
 	e->over = 0;
-	/* A begin line the text ends after: text. */
-	if (e->pending) {
-		e->pending = 0;
-		e->kind = MIME_EMBEDDED_NONE;
-	}
+	/* A begin line the text ends after: a name only. */
+	if (e->pending)
+		(void)mime_embedded_name_only(e);
 	if (!e->stopped && e->kind != MIME_EMBEDDED_NONE)
 		(void)mime_embedded_close(e, mime_embedded_cut[e->kind]);
 	return e->stopped;

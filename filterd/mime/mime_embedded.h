@@ -43,9 +43,13 @@
 /*
 /*	The begin line must start the line and be spelt so; ordinary text
 /*	("begin the meeting") is text. A uuencode or begin-base64 begin
-/*	line is a file only when its next non-blank line is a line of that
-/*	encoding (or its end line): prose that wraps to "begin 2025 with"
-/*	is text, and so is a begin line the text ends after. Lines end at
+/*	line starts a block only when its next non-blank line is a line of
+/*	that encoding (or its end line). Else (prose that wraps to "begin
+/*	2025 with a review", a begin line the text ends after) it names a
+/*	file of no content: begin, then end with NULL (whole, no data),
+/*	and the lines after it are text: the name is checked (a lenient
+/*	decoder, as Thunderbird's, shows a file by it) and the message
+/*	is not made UNCHECKED. Lines end at
 /*	LF, CR LF or a bare CR, as Thunderbird's line reader ends them; a
 /*	begin line cut at a bare CR has a second reading, the rest of its
 /*	LF line (CRs kept) as the name, as a reader that splits at LF only

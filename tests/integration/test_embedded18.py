@@ -157,6 +157,15 @@ class Embedded18Test(UncheckedTestCase):
                 b"end\r\n")
         self.assert_banned(a18.text_message(body, "uu cr two"), "evil.exe")
 
+    def test_begin_line_before_junk_is_still_checked_by_name(self):
+        """begin 644 run.bat, a junk line, then the uuencoded script:
+        no block (the next line is no uuencode, so no UNCHECKED), but
+        Thunderbird's lenient decoder shows run.bat all the same: the
+        name of a begin line is checked whatever follows it."""
+        body = (b"x\r\nbegin 644 run.bat\r\nthis is junk\r\n" +
+                a18.uu_lines(b"@echo off\r\ndel /q *\r\n") + b"end\r\n")
+        self.assert_banned(a18.text_message(body, "uu junk"), "run.bat")
+
     def test_broken_block_stays_unchecked(self):
         """A block that starts with uuencoded lines and then breaks is
         still UNCHECKED (only a begin line followed by no encoded line

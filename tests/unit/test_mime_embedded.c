@@ -11,7 +11,8 @@
 /*	3,000 and 10,000 bytes, nested begin lines, thousands of blocks)
 /*	are named and ended with a reason, at bounded cost; a callback
 /*	that returns non-zero stops the reading. A begin line whose next
-/*	line is no encoded line is text (wrapped prose); a bare CR ends a
+/*	line is no encoded line names a file of no content, whole (wrapped
+/*	prose: no UNCHECKED); a bare CR ends a
 /*	line, and a begin line cut by one is read both ways; the head of
 /*	a file tells a begin line in its first lines.
 /*--*/
@@ -286,12 +287,6 @@ test_plain_text(void **state)
 		"begin-base64 644\n====\n",
 		"(This file must be converted with BinHex 4.0)\nthen text\n",
 		"(This file must be converted with BinHex 4.0)\n",
-		/* Wrapped prose: the next non-blank line is no encoding. */
-		"the plan will\nbegin 2025 with a review.\n\nRegards, Ann\n",
-		"begin 644 evil.exe\nthis is text\nend\n",
-		"begin-base64 644 evil.exe\nnot base64, this\n====\n",
-		"we\r\nbegin 777 days of work\r\n",	   /* the text ends */
-		"begin 644 evil.exe\nbegin 644 two.exe\n", /* nothing after */
 	};
 
 	(void)state;
@@ -347,6 +342,42 @@ test_hostile(void **state)
 			 strstr(r.why[0], cases[i].why) == NULL)
 			fail_msg("%s: %s", cases[i].text,
 				 r.why[0] ? r.why[0] : "(whole)");
+		rec_free(&r);
+	}
+}
+
+/*
+ * A begin line whose next non-blank line is no encoding (wrapped
+ * prose): a file of no content by its name, whole; then text.
+ */
+static void
+test_name_only(void **state)
+{
+	static const struct {
+		const char *text;
+		int begins;
+		const char *name; /* the first */
+	} cases[] = {
+		{"the plan will\nbegin 2025 with a review.\n\nRegards, Ann\n",
+		 1, "with a review."},
+		{"begin 644 evil.exe\nthis is text\nend\n", 1, "evil.exe"},
+		{"begin-base64 644 evil.exe\nnot base64, this\n====\n", 1,
+		 "evil.exe"},
+		{"we\r\nbegin 777 days of work\r\n", 1, "days of work"},
+		{"begin 644 evil.exe\nbegin 644 two.exe\n", 2, "evil.exe"},
+		/* The prose line's name, then a block after it. */
+		{"begin 644 a b\nx\nbegin 644 c.exe\n#86)C\nend\n", 2, "a b"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct record r = {0};
+
+		assert_int_equal(RUN(&r, cases[i].text, 0), 0);
+		assert_int_equal(r.begins, cases[i].begins);
+		assert_int_equal(r.complete, r.begins);
+		assert_string_equal(r.name[0], cases[i].name);
+		assert_int_equal(r.data_len[0], 0);
 		rec_free(&r);
 	}
 }
@@ -513,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_plain_text),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_name_only),
 		cmocka_unit_test(test_line_ends),
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_many_and_stop),
