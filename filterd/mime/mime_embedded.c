@@ -65,6 +65,11 @@ mime_embedded_init(struct mime_embedded *e,
 	e->b64_nbits = 0;
 	e->b64_done = 0;
 	e->out_len = 0;
+	e->pending = 0;
+	e->cr_begin = 0;
+	e->skip = 0;
+	e->also = NULL;
+	e->alias[0] = '\0';
 }
 
 /* mime_embedded_blank - a space or a tab */
@@ -422,15 +427,117 @@ mime_embedded_block_line(struct mime_embedded *e, const char *s, size_t len)
 				  e->sink.data(e->sink.ctx, e->out, (size_t)n));
 }
 
-/* mime_embedded_line - line[] (no LF); over: cut at line[]'s size */
+/*
+ * mime_embedded_start - the pending block is a file: begin, with its
+ * name and the other reading of it
+ */
 static int
-mime_embedded_line(struct mime_embedded *e, size_t len, int over)
+mime_embedded_start(struct mime_embedded *e)
 {
-	const char *s = e->line;
+	int r;
+
+	e->pending = 0;
+	e->also = e->alias[0] ? e->alias : NULL;
+	r = e->sink.begin(e->sink.ctx, e->kind, e->name);
+	e->also = NULL;
+	e->alias[0] = '\0';
+	if (mime_embedded_stop(e, r))
+		e->kind = MIME_EMBEDDED_NONE;
+	return r;
+}
+
+/*
+ * mime_embedded_name_only - the pending begin line starts no block: a
+ * file of no content by its name (a lenient decoder, as Thunderbird's,
+ * still shows one), whole; what follows is text
+ */
+static int
+mime_embedded_name_only(struct mime_embedded *e)
+{
+	if (mime_embedded_start(e))
+		return e->stopped;
+	return mime_embedded_close(e, NULL);
+}
+
+/*
+ * mime_embedded_refuse - the line after a pending begin line is no
+ * line of its encoding: the begin line names a file of no content, or,
+ * when it was cut
+ * at a bare CR and this is the same LF line, the LF-only reading is
+ * tried: its name is the whole rest of the line (the first name the
+ * other one), its data the next
+ */
+static int
+mime_embedded_refuse(struct mime_embedded *e)
+{
+	if (e->cr_begin && e->alias[0]) {
+		/* The names swap: the first reading's is still a name a
+		 * mail program may save the file by. out[] is free here. */
+		size_t n = strlen(e->name) + 1;
+
+		memcpy(e->out, e->name, n);
+		memcpy(e->name, e->alias, strlen(e->alias) + 1);
+		memcpy(e->alias, e->out, n);
+		e->b64_bits = 0;
+		e->b64_nbits = 0;
+		e->b64_done = 0;
+		e->skip = 1;
+		return 0;
+	}
+	return mime_embedded_name_only(e);
+}
+
+/* mime_embedded_first - the first non-blank line after a begin line */
+static int
+mime_embedded_first(struct mime_embedded *e, const char *s, size_t len)
+{
+	size_t t = mime_embedded_trim(s, len);
+	long n;
+	int r;
+
+	if (t == 0)
+		return 0;
+	if (e->kind == MIME_EMBEDDED_UU) {
+		if (t == 3 && memcmp(s, "end", 3) == 0)
+			return mime_embedded_start(e)
+				       ? e->stopped
+				       : mime_embedded_close(e, NULL);
+		n = mime_embedded_uu(e, s, t);
+	} else {
+		if (t == 4 && memcmp(s, "====", 4) == 0)
+			return mime_embedded_start(e)
+				       ? e->stopped
+				       : mime_embedded_close(e, NULL);
+		n = mime_embedded_b64(e, s, t);
+	}
+	if (n < 0)
+		return mime_embedded_refuse(e);
+	if ((r = mime_embedded_start(e)) != 0 || n == 0)
+		return r;
+	return mime_embedded_stop(e,
+				  e->sink.data(e->sink.ctx, e->out, (size_t)n));
+}
+
+/*
+ * mime_embedded_piece - a line: s[0, len) of line[] (no CR, no LF; a
+ * line ended by a bare CR has more of its LF line after it, up to
+ * lf_end); over: cut at line[]'s size
+ */
+static int
+mime_embedded_piece(struct mime_embedded *e, char *s, size_t len, int over,
+		    const char *lf_end)
+{
 	size_t t = mime_embedded_trim(s, len), name = 0;
 	enum mime_embedded_kind kind = mime_embedded_begin_line(s, t, &name);
 	int r;
 
+	if (e->kind != MIME_EMBEDDED_NONE && e->pending) {
+		if (kind == MIME_EMBEDDED_NONE && !over)
+			return mime_embedded_first(e, s, len);
+		/* Another begin line, a giant line: no encoded line. */
+		if (mime_embedded_refuse(e) || e->skip)
+			return e->stopped;
+	}
 	if (e->kind != MIME_EMBEDDED_NONE) {
 		if (kind != MIME_EMBEDDED_NONE) {
 			if ((r = mime_embedded_close(e, MIME_EMBEDDED_NESTED)))
@@ -453,18 +560,63 @@ mime_embedded_line(struct mime_embedded *e, size_t len, int over)
 		e->bh_left = 0;
 		return 0;
 	}
-	/* The name, NUL-terminated in line[] (cut by a byte when full). */
-	e->line[t < sizeof(e->line) ? t : t - 1] = '\0';
-	r = mime_embedded_stop(e, e->sink.begin(e->sink.ctx, kind, s + name));
-	if (r)
-		return r;
+	/* The name (cut by a byte when line[] is full), and the rest of
+	 * the LF line when a bare CR ended this one. */
+	t = t < sizeof(e->line) ? t : t - 1;
+	memcpy(e->name, s + name, t - name);
+	e->name[t - name] = '\0';
+	e->alias[0] = '\0';
+	if (lf_end) {
+		size_t a = mime_embedded_trim(s + name,
+					      (size_t)(lf_end - (s + name)));
+
+		a = a < sizeof(e->alias) ? a : sizeof(e->alias) - 1;
+		memcpy(e->alias, s + name, a);
+		e->alias[a] = '\0';
+		/* No NUL in a name: it would end there. */
+		if (memchr(e->alias, '\0', a) != NULL)
+			e->alias[0] = '\0';
+	}
 	e->kind = kind;
 	e->b64_bits = 0;
 	e->b64_nbits = 0;
 	e->b64_done = 0;
+	e->pending = kind != MIME_EMBEDDED_YENC && !over;
+	e->cr_begin = 1;
+	if (e->pending)
+		return 0;
+	if ((r = mime_embedded_start(e)))
+		return r;
 	if (over)
 		return mime_embedded_close(e, MIME_EMBEDDED_NAME);
 	return 0;
+}
+
+/*
+ * mime_embedded_line - line[] (no LF); over: cut at line[]'s size. A
+ * bare CR ends a line in it too (one that ends it is CR LF's).
+ */
+static int
+mime_embedded_line(struct mime_embedded *e, size_t len, int over)
+{
+	char *s = e->line, *end = e->line + len;
+
+	e->skip = 0;
+	e->cr_begin = 0;
+	while (!e->stopped && !e->skip) {
+		char *cr = memchr(s, '\r', (size_t)(end - s));
+
+		if (cr == NULL || cr + 1 == end) {
+			(void)mime_embedded_piece(e, s, (size_t)(end - s), over,
+						  NULL);
+			break;
+		}
+		(void)mime_embedded_piece(e, s, (size_t)(cr - s), 0, end);
+		s = cr + 1;
+	}
+	e->cr_begin = 0;
+	e->skip = 0;
+	return e->stopped;
 }
 
 /* mime_embedded_feed - more decoded text */
@@ -505,7 +657,38 @@ mime_embedded_end(struct mime_embedded *e)
 		(void)mime_embedded_line(e, e->len, e->over);
 	e->len = 0;
 	e->over = 0;
+	/* A begin line the text ends after: a name only. */
+	if (e->pending)
+		(void)mime_embedded_name_only(e);
 	if (!e->stopped && e->kind != MIME_EMBEDDED_NONE)
 		(void)mime_embedded_close(e, mime_embedded_cut[e->kind]);
 	return e->stopped;
+}
+
+/* mime_embedded_head - does the head of a file hold a begin line? */
+int
+mime_embedded_head(const char *buf, size_t len)
+{
+	size_t name;
+
+	for (int n = 0; n < MIME_EMBEDDED_HEAD_LINES && len > 0; n++) {
+		const char *lf = buf;
+		size_t l, t;
+
+		while (lf < buf + len && *lf != '\n' && *lf != '\r')
+			lf++;
+		l = (size_t)(lf - buf);
+		t = mime_embedded_trim(buf, l);
+		if (mime_embedded_begin_line(buf, t, &name) !=
+		    MIME_EMBEDDED_NONE)
+			return 1;
+		if (l == len)
+			break;
+		/* CR LF is one line end. */
+		l += buf[l] == '\r' && l + 1 < len && buf[l + 1] == '\n' ? 2
+									 : 1;
+		buf += l;
+		len -= l;
+	}
+	return 0;
 }

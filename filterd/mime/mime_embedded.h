@@ -16,6 +16,8 @@
 /*				   size_t len);
 /*
 /*	int	mime_embedded_end(struct mime_embedded *e);
+/*
+/*	int	mime_embedded_head(const char *buf, size_t len);
 /* DESCRIPTION
 /*	A mail program shows a file encoded in a text part as an attachment
 /*	(Thunderbird lists it and saves it by its name; amavisd-new's
@@ -40,7 +42,21 @@
 /*	line that starts with ":" is text.
 /*
 /*	The begin line must start the line and be spelt so; ordinary text
-/*	("begin the meeting") is text. Each block found calls sink->begin
+/*	("begin the meeting") is text. A uuencode or begin-base64 begin
+/*	line starts a block only when its next non-blank line is a line of
+/*	that encoding (or its end line). Else (prose that wraps to "begin
+/*	2025 with a review", a begin line the text ends after) it names a
+/*	file of no content: begin, then end with NULL (whole, no data),
+/*	and the lines after it are text: the name is checked (a lenient
+/*	decoder, as Thunderbird's, shows a file by it) and the message
+/*	is not made UNCHECKED. Lines end at
+/*	LF, CR LF or a bare CR, as Thunderbird's line reader ends them; a
+/*	begin line cut at a bare CR has a second reading, the rest of its
+/*	LF line (CRs kept) as the name, as a reader that splits at LF only
+/*	reads it: it is given as well (e->also, during begin); when the
+/*	first reading's next line is no encoded line, the second is the
+/*	block's reading (its name given as name, the first as also).
+/*	Each block found calls sink->begin
 /*	with its kind and name (the rest of the line, trailing blanks and
 /*	CR cut; it may hold any byte but NUL and LF), sink->data with the
 /*	decoded bytes of each line, and sink->end with NULL when its end
@@ -59,13 +75,19 @@
 /*	stopped), else 0. mime_embedded_end() ends an open block (the text
 /*	ended before its end line).
 /*
-/*	Memory: the caller owns the struct (about 12 KB: not for a small
+/*	mime_embedded_head() tells whether the first bytes of a file
+/*	(MIME_EMBEDDED_HEAD_LINES lines at most) hold a begin line of any
+/*	kind: a part or archive member that is no text but reads so is
+/*	read for blocks too (file(1) calls it "uuencoded text").
+/*
+/*	Memory: the caller owns the struct (about 33 KB: not for a small
 /*	stack); the name given to begin lives until the callback returns.
 /*--*/
 
 #include <stddef.h>
 
 #define MIME_EMBEDDED_LINE_MAX 8192 /* longest line read whole */
+#define MIME_EMBEDDED_HEAD_LINES 20 /* mime_embedded_head: lines read */
 
 enum mime_embedded_kind {
 	MIME_EMBEDDED_NONE = 0,
@@ -88,7 +110,13 @@ struct mime_embedded {
 	int stopped;		      /* a callback's non-zero value */
 	int over;		      /* the line at hand overflowed line[] */
 	size_t len;		      /* bytes of the line at hand in line[] */
-	unsigned int b64_bits;	      /* begin-base64: bits not yet out */
+	/* A begin line read, its first encoded line not yet: its name,
+	 * and its LF-only reading (alias, when it ended at a bare CR). */
+	int pending;
+	int cr_begin;	       /* the pending begin line's LF line is at hand */
+	int skip;	       /* the rest of the LF line at hand is a name */
+	const char *also;      /* during begin: the other reading, or NULL */
+	unsigned int b64_bits; /* begin-base64: bits not yet out */
 	int b64_nbits;
 	int b64_done; /* begin-base64: padding seen */
 	/* BinHex: ":" seen, the 6-bit groups, run-length state, header. */
@@ -105,6 +133,8 @@ struct mime_embedded {
 	unsigned char bh_head[1 + 255 + 1 + 20];
 	char line[MIME_EMBEDDED_LINE_MAX];
 	char out[MIME_EMBEDDED_LINE_MAX];
+	char name[MIME_EMBEDDED_LINE_MAX];
+	char alias[MIME_EMBEDDED_LINE_MAX]; /* "": none */
 };
 
 const char *mime_embedded_kind_name(enum mime_embedded_kind kind);
@@ -112,5 +142,6 @@ void mime_embedded_init(struct mime_embedded *e,
 			const struct mime_embedded_sink *sink);
 int mime_embedded_feed(struct mime_embedded *e, const char *buf, size_t len);
 int mime_embedded_end(struct mime_embedded *e);
+int mime_embedded_head(const char *buf, size_t len);
 
 #endif

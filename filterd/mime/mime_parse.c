@@ -19,6 +19,7 @@
 #include "mime_names.h"
 #include "mime_parse.h"
 #include "mime_raw.h"
+#include "mime_tnef.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
 #include "util/buf.h"
@@ -1466,13 +1467,15 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int fd,
 }
 
 /*
- * mime_embed_begin - a file begins in the text at hand: a part of its
- * own, its content to go into the summary's temporary file
+ * mime_file_begin - a file decoded from the content at hand (text,
+ * TNEF) begins: a part of its own one level below w->block_depth, its
+ * names name and other (may be NULL, or ""), its content to go into
+ * the summary's temporary file; what: how it was found
  */
 static int
-mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
+mime_file_begin(struct mime_walk *w, const char *what, const char *name,
+		const char *other, int clamav_decodes)
 {
-	struct mime_walk *w = ctx;
 	const struct conf *c = w->t->conf;
 	struct mime_part *p;
 
@@ -1495,12 +1498,19 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	p->names = pool_alloc(w->t->pool, 2 * sizeof(*p->names));
 	p->names[0] = p->name = pool_strdup(w->t->pool, name);
 	p->n_names = *name ? 1 : 0;
+	if (other && *other) {
+		p->names[p->n_names++] = pool_strdup(w->t->pool, other);
+		if (!*name)
+			p->name = p->names[0];
+	}
 	p->is_leaf = 1;
-	p->is_archive = mime_is_archive(NULL, name);
+	p->is_archive = 0;
+	for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
+		p->is_archive = mime_is_archive(NULL, p->names[i]);
 	p->attached = w->block_attached;
 	p->encoding = GMIME_CONTENT_ENCODING_BINARY;
-	p->embedded = mime_embedded_kind_name(kind);
-	p->clamav_decodes = kind == MIME_EMBEDDED_UU && w->block_plain;
+	p->embedded = what;
+	p->clamav_decodes = clamav_decodes;
 	p->content = w->m->attached;
 	p->content_off = w->m->attached_size;
 	*w->tail = p;
@@ -1508,6 +1518,20 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	w->m->n_parts++;
 	w->block = p;
 	return 0;
+}
+
+/*
+ * mime_embed_begin - a file begins in the text at hand; the name as a
+ * reader splitting lines at LF only reads it is one of its names too
+ */
+static int
+mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
+{
+	struct mime_walk *w = ctx;
+
+	return mime_file_begin(w, mime_embedded_kind_name(kind), name,
+			       w->embedded->also,
+			       kind == MIME_EMBEDDED_UU && w->block_plain);
 }
 
 /*
@@ -1563,43 +1587,216 @@ mime_embed_end(void *ctx, const char *why)
 }
 
 /*
- * mime_walk_embedded - the files embedded in text part p (uuencode,
- * yEnc, ...), each a part after it, one level deeper
+ * mime_embed_open - ready to read text for embedded files, each a part
+ * one level below depth
  */
 static void
-mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
+mime_embed_open(struct mime_walk *w, int depth, int attached, int plain)
 {
 	static const struct mime_embedded_sink sink = {
 		mime_embed_begin, mime_embed_data, mime_embed_end, NULL};
 	struct mime_embedded_sink s = sink;
-	struct mime_decoder d;
-	char chunk[16384];
-	ssize_t n;
 
-	if (mime_decoder_open(&d, p) < 0)
-		return;
 	if (w->embedded == NULL)
 		w->embedded = pool_alloc(w->t->pool, sizeof(*w->embedded));
 	s.ctx = w;
 	mime_embedded_init(w->embedded, &s);
 	w->block = NULL;
 	w->block_depth = depth;
-	w->block_attached = p->attached;
-	w->block_plain = !p->attached && mime_identity(p->encoding) &&
-			 strcmp(p->type, "text/plain") == 0;
-	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
-		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
-			break;
+	w->block_attached = attached;
+	w->block_plain = plain;
+}
+
+/*
+ * mime_embed_close - the text read to its end (n 0) or not (n < 0: it
+ * cannot be read; what: which text); then the n_files parts decoded
+ * from it, from *first on, that are mail are opened as attached
+ * messages (Thunderbird shows a uuencoded .eml as one): after the
+ * reading, as their walk reads text for files again
+ */
+static void
+mime_embed_close(struct mime_walk *w, ssize_t n, const char *what,
+		 struct mime_part **first, size_t n_files)
+{
+	struct mime_part *q;
+
 	if (n < 0) {
 		if (w->m->failed == NULL)
 			w->m->failed = pool_printf(
-				w->t->pool, "cannot read MIME part %zu: %s",
-				w->m->n_parts, strerror(errno ? errno : EIO));
+				w->t->pool, "cannot read %s: %s", what,
+				strerror(errno ? errno : EIO));
 	} else if (n == 0) {
 		(void)mime_embedded_end(w->embedded);
 	}
 	w->block = NULL;
+	q = n_files ? *first : NULL;
+	for (size_t i = 0; i < n_files && q; i++) {
+		/* Appended after the files: the next is still a file. */
+		struct mime_part *next = q->next;
+
+		if (w->stop || w->m->failed)
+			break;
+		if (mime_walk_is_message(q))
+			mime_walk_attached(w, q, -1, q->depth);
+		q = next;
+	}
+}
+
+/*
+ * mime_walk_embedded - the files embedded in leaf part p (uuencode,
+ * yEnc, ...), each a part after it, one level deeper
+ */
+static void
+mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
+{
+	struct mime_part **first = w->tail;
+	size_t n_parts = w->m->n_parts;
+	struct mime_decoder d;
+	char chunk[16384];
+	ssize_t n;
+
+	if (mime_decoder_open(&d, p) < 0)
+		return;
+	mime_embed_open(w, depth, p->attached,
+			!p->attached && mime_identity(p->encoding) &&
+				strcmp(p->type, "text/plain") == 0);
+	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
+		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
+			break;
 	mime_decoder_close(&d);
+	mime_embed_close(w, n,
+			 pool_printf(w->t->pool, "MIME part %zu", n_parts),
+			 first, w->m->n_parts - n_parts);
+}
+
+/*
+ * mime_walk_embedded_fd - the files embedded in the text on fd (read
+ * from its offset: an archive member), each a part one level below
+ * depth
+ */
+static void
+mime_walk_embedded_fd(struct mime_walk *w, int fd, int depth)
+{
+	struct mime_part **first = w->tail;
+	size_t n_parts = w->m->n_parts;
+	char chunk[16384];
+	ssize_t n;
+
+	mime_embed_open(w, depth, 1, 0);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || mime_embedded_feed(w->embedded, chunk, (size_t)n))
+			break;
+	}
+	mime_embed_close(w, n, "a file to read for embedded files", first,
+			 w->m->n_parts - n_parts);
+}
+
+/*
+ * mime_walk_has_embedded - is leaf part p to be read for embedded
+ * files: text, or a part whose decoded head has a begin line
+ */
+static int
+mime_walk_has_embedded(const struct mime_part *p)
+{
+	char head[MIME_MAIL_HEAD];
+
+	if (strncmp(p->type, "text/", 5) == 0)
+		return 1;
+	return mime_embedded_head(head, mime_part_head(p, head, sizeof(head)));
+}
+
+/* mime_tnef_one - a file of a TNEF stream: a part, its content */
+static int
+mime_tnef_one(void *ctx, const char *name, const char *other, const char *data,
+	      size_t len)
+{
+	struct mime_walk *w = ctx;
+	int r;
+
+	if ((r = mime_file_begin(w, "TNEF", name, other, 0)) != 0)
+		return r;
+	if (len && (r = mime_embed_data(w, data, len)) != 0)
+		return r;
+	w->block = NULL;
+	return 0;
+}
+
+/*
+ * mime_walk_tnef - Outlook's TNEF in leaf part p (or, when p is NULL,
+ * the file on fd, read from its offset): read whole, within
+ * max_decoded_size; each file in it a part one level below depth
+ */
+static void
+mime_walk_tnef(struct mime_walk *w, const struct mime_part *p, int fd,
+	       int depth)
+{
+	static const struct mime_tnef_sink sink = {mime_tnef_one, NULL};
+	struct mime_tnef_sink s = sink;
+	long max = w->t->conf->max_decoded_size;
+	struct mime_decoder d;
+	struct buf in;
+	char chunk[16384];
+	const char *why;
+	ssize_t n;
+
+	if (p && mime_decoder_open(&d, p) < 0)
+		return;
+	buf_init(&in, sizeof(chunk));
+	for (;;) {
+		n = p ? mime_decoder_read(&d, chunk, sizeof(chunk))
+		      : read(fd, chunk, sizeof(chunk));
+		if (n < 0 && !p && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((long)(in.len + (size_t)n) > max) {
+			n = -2;
+			break;
+		}
+		buf_append(&in, chunk, (size_t)n);
+	}
+	if (p)
+		mime_decoder_close(&d);
+	if (n == -2) {
+		mime_limit(w, "Outlook TNEF exceeds max_decoded_size");
+	} else if (n < 0) {
+		if (w->m->failed == NULL)
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read Outlook TNEF: %s",
+				strerror(errno ? errno : EIO));
+	} else {
+		s.ctx = w;
+		w->block = NULL;
+		w->block_depth = depth;
+		w->block_attached = 1;
+		w->block_plain = 0;
+		if (mime_tnef_read(in.data, in.len,
+				   (size_t)w->t->conf->max_archive_files, &s,
+				   &why) < 0)
+			mime_undecoded(w, why);
+		w->block = NULL;
+	}
+	buf_release(&in);
+}
+
+/*
+ * mime_walk_is_tnef - is leaf part p Outlook's TNEF: declared so,
+ * named winmail.dat, or starting with its signature
+ */
+static int
+mime_walk_is_tnef(const struct mime_part *p)
+{
+	char head[4];
+
+	if (strcmp(p->type, "application/ms-tnef") == 0 ||
+	    strcmp(p->type, "application/vnd.ms-tnef") == 0)
+		return 1;
+	for (size_t i = 0; i < p->n_names; i++)
+		if (g_ascii_strcasecmp(p->names[i], "winmail.dat") == 0)
+			return 1;
+	return mime_tnef_head(head, mime_part_head(p, head, sizeof(head)));
 }
 
 /*
@@ -1685,9 +1882,14 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		mime_walk_decoding(w, p);
 		if (w->views && p->is_text)
 			mime_walk_text(w, p);
-		/* Files a mail program shows as attachments of the text. */
-		if (w->m->failed == NULL && strncmp(p->type, "text/", 5) == 0)
+		/* Files a mail program shows as attachments of the text;
+		 * a part of another type that is such text, as file(1)
+		 * tells it and amavisd-new decodes it. */
+		if (w->m->failed == NULL && mime_walk_has_embedded(p))
 			mime_walk_embedded(w, p, depth);
+		/* Outlook's winmail.dat: the files Outlook shows. */
+		if (w->m->failed == NULL && !w->stop && mime_walk_is_tnef(p))
+			mime_walk_tnef(w, p, -1, depth);
 		if (w->m->failed == NULL && mime_walk_is_message(p))
 			mime_walk_attached(w, p, -1, depth);
 	}
@@ -1701,10 +1903,14 @@ mime_is_member_mail(const char *name, const char *head, size_t len)
 	       mime_is_mail(head, len);
 }
 
-/* mime_attach_file - see mime_parse.h */
-int
-mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
-		 struct mime_part **parts, const char **why)
+/*
+ * mime_open_file - mime_attach_file(), mime_embed_file() and
+ * mime_tnef_file(): the file on fd is a message (embedded 0), text
+ * holding files (1) or Outlook's TNEF (2)
+ */
+static int
+mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+	       struct mime_part **parts, const char **why, int embedded)
 {
 	struct mime_walk *w = m->walk;
 	const char *ambiguous = m->ambiguous, *undecoded = m->undecoded;
@@ -1732,7 +1938,12 @@ mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 	w->tail = parts;
 	w->views = 0;
 	w->limit = NULL;
-	mime_walk_attached(w, NULL, fd, depth);
+	if (embedded == 2)
+		mime_walk_tnef(w, NULL, fd, depth);
+	else if (embedded)
+		mime_walk_embedded_fd(w, fd, depth);
+	else
+		mime_walk_attached(w, NULL, fd, depth);
 	w->tail = tail;
 	w->views = views;
 	if (m->failed) {
@@ -1754,6 +1965,30 @@ mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		return 1;
 	}
 	return 0;
+}
+
+/* mime_attach_file - see mime_parse.h */
+int
+mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		 struct mime_part **parts, const char **why)
+{
+	return mime_open_file(t, m, fd, depth, parts, why, 0);
+}
+
+/* mime_embed_file - see mime_parse.h */
+int
+mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		struct mime_part **parts, const char **why)
+{
+	return mime_open_file(t, m, fd, depth, parts, why, 1);
+}
+
+/* mime_tnef_file - see mime_parse.h */
+int
+mime_tnef_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+	       struct mime_part **parts, const char **why)
+{
+	return mime_open_file(t, m, fd, depth, parts, why, 2);
 }
 
 /* mime_headers - the decoded header fields, one per line */

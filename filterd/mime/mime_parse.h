@@ -184,6 +184,15 @@
 /*	read them: the caller makes the message UNCHECKED); or -1 with
 /*	*why saying what failed (m->failed).
 /*
+/*	mime_embed_file() is mime_attach_file() for text that holds files
+/*	(uuencode, yEnc, ...: an archive member whose head has a begin
+/*	line, mime_embedded_head()): each file decoded from it is a part
+/*	one level below depth, in the same file and budget, and one that
+/*	is mail is opened as an attached message; same returns.
+/*	mime_tnef_file() is the same for Outlook's TNEF (a member that
+/*	starts with its signature, mime_tnef_head()): each file in it a
+/*	part (mime_tnef).
+/*
 /*	mime_part_head() decodes only the first size bytes of a part into
 /*	buf (for content type detection) and returns how many it got.
 /*	mime_part_tail() decodes the whole part, writing nothing, and
@@ -276,6 +285,10 @@ int mime_is_mail(const char *head, size_t len);
 int mime_is_member_mail(const char *name, const char *head, size_t len);
 int mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 		     struct mime_part **parts, const char **why);
+int mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		    struct mime_part **parts, const char **why);
+int mime_tnef_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+		   struct mime_part **parts, const char **why);
 int mime_parse(struct txn *t);
 int mime_readings(struct txn *t,
 		  int (*each)(struct txn *t, int fd, struct mime_summary *m,

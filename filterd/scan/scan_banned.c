@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "mime/mime_embedded.h"
 #include "mime/mime_parse.h"
+#include "mime/mime_tnef.h"
 #include "scan_banned.h"
 #include "scan_gzname.h"
 #include "scan_sniff.h"
@@ -305,13 +307,16 @@ static void banned_part(struct banned *b, const struct mime_part *p);
 
 /*
  * banned_mail - a mail message inside an archive (at depth): opened as
- * an attached message of the message (mime_attach_file: the same
+ * an attached message of the message (open: mime_attach_file, or
+ * mime_embed_file for text holding uuencoded files; the same
  * bounds, one budget), its parts checked as the message's are, their
  * archives nested below this one
  */
 static void
 banned_mail(struct banned *b, struct archive *a, size_t got, int depth,
-	    int counted)
+	    int counted,
+	    int (*open)(struct txn *, struct mime_summary *, int, int,
+			struct mime_part **, const char **))
 {
 	int mime_depth = b->mime_depth, base = b->base_depth;
 	struct mime_part *parts;
@@ -320,7 +325,7 @@ banned_mail(struct banned *b, struct archive *a, size_t got, int depth,
 
 	if ((fd = banned_extract(b, a, got, counted)) < 0)
 		return;
-	switch (mime_attach_file(b->t, b->m, fd, b->mime_depth, &parts, &why)) {
+	switch (open(b->t, b->m, fd, b->mime_depth, &parts, &why)) {
 	case 0:
 		break;
 	case 1:
@@ -448,7 +453,13 @@ banned_member(struct banned *b, struct archive *a, struct archive_entry *e,
 			      pool_printf(b->t->pool, "%s,%s", path, label),
 			      depth, sniffed != NULL, counted);
 	else if (mime_is_member_mail(name, b->head, (size_t)got))
-		banned_mail(b, a, (size_t)got, depth, counted);
+		banned_mail(b, a, (size_t)got, depth, counted,
+			    mime_attach_file);
+	/* Text holding uuencoded (...) files: mime_embedded finds them. */
+	else if (mime_embedded_head(b->head, (size_t)got))
+		banned_mail(b, a, (size_t)got, depth, counted, mime_embed_file);
+	else if (mime_tnef_head(b->head, (size_t)got))
+		banned_mail(b, a, (size_t)got, depth, counted, mime_tnef_file);
 	return banned_going(b);
 }
 

@@ -10,7 +10,11 @@
 /*	a line that is no encoding, a giant line, a name with a CR or of
 /*	3,000 and 10,000 bytes, nested begin lines, thousands of blocks)
 /*	are named and ended with a reason, at bounded cost; a callback
-/*	that returns non-zero stops the reading.
+/*	that returns non-zero stops the reading. A begin line whose next
+/*	line is no encoded line names a file of no content, whole (wrapped
+/*	prose: no UNCHECKED); a bare CR ends a
+/*	line, and a begin line cut by one is read both ways; the head of
+/*	a file tells a begin line in its first lines.
 /*--*/
 
 #include <setjmp.h>
@@ -32,6 +36,8 @@ struct record {
 	int begins, ends, complete;
 	enum mime_embedded_kind kind[MAX_EVENTS];
 	char *name[MAX_EVENTS];
+	char *also[MAX_EVENTS]; /* the other reading (e->also), or NULL */
+	struct mime_embedded *e;
 	const char *why[MAX_EVENTS];
 	char data[MAX_EVENTS][256];
 	size_t data_len[MAX_EVENTS];
@@ -46,6 +52,7 @@ rec_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	if (r->begins < MAX_EVENTS) {
 		r->kind[r->begins] = kind;
 		r->name[r->begins] = strdup(name);
+		r->also[r->begins] = r->e->also ? strdup(r->e->also) : NULL;
 	}
 	r->begins++;
 	return r->stop_at_begin && r->begins == r->stop_at_begin ? 7 : 0;
@@ -81,8 +88,10 @@ rec_end(void *ctx, const char *why)
 static void
 rec_free(struct record *r)
 {
-	for (int i = 0; i < r->begins && i < MAX_EVENTS; i++)
+	for (int i = 0; i < r->begins && i < MAX_EVENTS; i++) {
 		free(r->name[i]);
+		free(r->also[i]);
+	}
 }
 
 /* run - text through a reader, in pieces of step bytes (0: whole) */
@@ -93,6 +102,7 @@ run(struct record *r, const char *text, size_t len, size_t step)
 	struct mime_embedded_sink s = {rec_begin, rec_data, rec_end, r};
 	int rc = 0;
 
+	r->e = e;
 	mime_embedded_init(e, &s);
 	for (size_t i = 0; i < len && rc == 0;) {
 		size_t n = step && step < len - i ? step : len - i;
@@ -302,13 +312,13 @@ test_hostile(void **state)
 		{"begin 644 evil.exe\n#86)C\n", 1, "evil.exe", "end line"},
 		{"begin 644 evil.exe\n#86)C\nthis is text\nend\n", 1,
 		 "evil.exe", "not uuencode"},
-		{"begin 644 evil.exe\nbegin 644 two.exe\n#86)C\nend\n", 2,
-		 "evil.exe", "another begin"},
+		{"begin 644 evil.exe\n#86)C\nbegin 644 two.exe\n#86)C\nend\n",
+		 2, "evil.exe", "another begin"},
 		{"begin-base64 644 evil.exe\nTVqQ\n", 1, "evil.exe", "===="},
-		{"begin-base64 644 evil.exe\nTV*Q\n====\n", 1, "evil.exe",
+		{"begin-base64 644 evil.exe\nTVqQ\nTV*Q\n====\n", 1, "evil.exe",
 		 "not base64"},
-		{"begin-base64 644 evil.exe\nTQ==TQ==\n====\n", 1, "evil.exe",
-		 "not base64"},
+		{"begin-base64 644 evil.exe\nTVqQ\nTQ==TQ==\n====\n", 1,
+		 "evil.exe", "not base64"},
 		{"=ybegin line=128 size=3 name=evil.exe\nabc\n", 1, "evil.exe",
 		 "=yend"},
 		{"begin 644 a\rb.exe\n`\nend\n", 1, "a\rb.exe", NULL},
@@ -334,6 +344,112 @@ test_hostile(void **state)
 				 r.why[0] ? r.why[0] : "(whole)");
 		rec_free(&r);
 	}
+}
+
+/*
+ * A begin line whose next non-blank line is no encoding (wrapped
+ * prose): a file of no content by its name, whole; then text.
+ */
+static void
+test_name_only(void **state)
+{
+	static const struct {
+		const char *text;
+		int begins;
+		const char *name; /* the first */
+	} cases[] = {
+		{"the plan will\nbegin 2025 with a review.\n\nRegards, Ann\n",
+		 1, "with a review."},
+		{"begin 644 evil.exe\nthis is text\nend\n", 1, "evil.exe"},
+		{"begin-base64 644 evil.exe\nnot base64, this\n====\n", 1,
+		 "evil.exe"},
+		{"we\r\nbegin 777 days of work\r\n", 1, "days of work"},
+		{"begin 644 evil.exe\nbegin 644 two.exe\n", 2, "evil.exe"},
+		/* The prose line's name, then a block after it. */
+		{"begin 644 a b\nx\nbegin 644 c.exe\n#86)C\nend\n", 2, "a b"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct record r = {0};
+
+		assert_int_equal(RUN(&r, cases[i].text, 0), 0);
+		assert_int_equal(r.begins, cases[i].begins);
+		assert_int_equal(r.complete, r.begins);
+		assert_string_equal(r.name[0], cases[i].name);
+		assert_int_equal(r.data_len[0], 0);
+		rec_free(&r);
+	}
+}
+
+/*
+ * Line ends: a bare CR ends a line as LF does (Thunderbird); a begin
+ * line cut by one is read both ways, the LF-only reading taken alone
+ * when the next piece is no encoded line.
+ */
+static void
+test_line_ends(void **state)
+{
+	struct record r = {0};
+	char text[512];
+	size_t n;
+	char *p;
+
+	(void)state;
+	/* uu_text with bare CR line ends, all one LF line. */
+	n = strlen(uu_text);
+	memcpy(text, uu_text, n + 1);
+	for (p = text; (p = strstr(p, "\r\n")) != NULL;)
+		memmove(p + 1, p + 2, strlen(p + 2) + 1);
+	assert_null(strchr(text, '\n'));
+	assert_int_equal(RUN(&r, text, 0), 0);
+	assert_int_equal(r.begins, 1);
+	assert_int_equal(r.complete, 1);
+	assert_string_equal(r.name[0], "evil.exe");
+	assert_non_null(r.also[0]); /* "evil.exe\rK35J0..." */
+	assert_int_equal(strncmp(r.also[0], "evil.exe\r", 9), 0);
+	assert_int_equal(r.data_len[0], FILE_LEN);
+	assert_memory_equal(r.data[0], file, FILE_LEN);
+	rec_free(&r);
+
+	/* The same a byte at a time, the CR LF split between feeds. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(RUN(&r, uu_text, 1), 0);
+	assert_int_equal(r.complete, 1);
+	assert_null(r.also[0]);
+	assert_int_equal(r.data_len[0], FILE_LEN);
+	rec_free(&r);
+
+	/* A name with CRs in it: "a" starts no file (its next piece is
+	 * no uuencode), the LF-only reading does; "a" is a name too. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(
+		RUN(&r, "begin 644 a\r250 ok\rb.exe\r\n#86)C\nend\n", 0), 0);
+	assert_int_equal(r.begins, 1);
+	assert_int_equal(r.complete, 1);
+	assert_string_equal(r.name[0], "a\r250 ok\rb.exe");
+	assert_string_equal(r.also[0], "a");
+	assert_int_equal(r.data_len[0], 3);
+	rec_free(&r);
+}
+
+/* The head of a file: a begin line in its first lines, or none. */
+static void
+test_head(void **state)
+{
+	char many[2048] = "";
+
+	(void)state;
+	assert_true(mime_embedded_head(uu_text, strlen(uu_text)));
+	assert_true(mime_embedded_head("x\rbegin-base64 644 a\r", 22));
+	assert_true(mime_embedded_head("=ybegin line=1 size=1 name=a\n", 29));
+	assert_false(mime_embedded_head("begin the day\nend\n", 18));
+	assert_false(mime_embedded_head("MZ\0\0begin 644 a.exe\n", 21));
+	assert_false(mime_embedded_head("", 0));
+	for (int i = 0; i < MIME_EMBEDDED_HEAD_LINES; i++)
+		strcat(many, "line\r\n");
+	strcat(many, "begin 644 late.exe\n");
+	assert_false(mime_embedded_head(many, strlen(many)));
 }
 
 /* Giant lines: a name of 3,000 bytes is read whole; longer, cut. */
@@ -370,9 +486,10 @@ test_long_lines(void **state)
 	assert_non_null(strstr(r.why[0], "name too long"));
 	rec_free(&r);
 
-	/* A giant line inside a block. */
+	/* A giant line inside a block (after an encoded line: a giant
+	 * line right after the begin line makes that line text). */
 	memset(&r, 0, sizeof(r));
-	n = (size_t)sprintf(text, "begin 644 x.exe\n");
+	n = (size_t)sprintf(text, "begin 644 x.exe\n#86)C\n");
 	memset(text + n, 'M', big);
 	n += big;
 	n += (size_t)sprintf(text + n, "\n`\nend\n");
@@ -427,6 +544,9 @@ main(void)
 		cmocka_unit_test(test_plain_text),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_name_only),
+		cmocka_unit_test(test_line_ends),
+		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_many_and_stop),
 	};
 

@@ -1,0 +1,190 @@
+/*++
+/* NAME
+/*	mime_tnef 3
+/* SUMMARY
+/*	the files in Outlook's TNEF (winmail.dat)
+/* DESCRIPTION
+/*	See mime_tnef.h. libytnef's headers define BYTE, WORD and DWORD
+/*	as macros: they are included here only.
+/*--*/
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h> /* before ytnef.h, which uses FILE */
+#include <stdlib.h>
+#include <string.h>
+
+#include <ytnef.h>
+
+#include "mime_tnef.h"
+#include "util/xalloc.h"
+
+#define MIME_TNEF_SIGNATURE 0x223E9F78u
+#define MIME_TNEF_RENDDATA 0x00069002u /* starts an attached file */
+
+/* mime_tnef_le32 - a little-endian 32-bit number at p */
+static uint32_t
+mime_tnef_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* mime_tnef_head - see mime_tnef.h */
+int
+mime_tnef_head(const char *buf, size_t len)
+{
+	return len >= 4 && mime_tnef_le32((const unsigned char *)buf) ==
+				   MIME_TNEF_SIGNATURE;
+}
+
+/*
+ * mime_tnef_frames - walk the attributes: each a level (1), an id (4),
+ * a size (4), data, a checksum (2); NULL when they fit in len and
+ * start at most max_files files, else why not. With out (len bytes),
+ * the signature, the key and the attachments' attributes are copied
+ * there (*out_len): the message's own (subject, body, its MAPI
+ * properties) are no file, and libytnef refuses some of them (a subject
+ * over 100 bytes, a property over 512 KB) where Outlook does not.
+ */
+static const char *
+mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files,
+		 unsigned char *out, size_t *out_len)
+{
+	size_t off = 6, files = 0;
+
+	if (len < 6 || !mime_tnef_head((const char *)b, len))
+		return "Outlook TNEF without its signature";
+	if (out) {
+		memcpy(out, b, 6);
+		*out_len = 6;
+	}
+	while (off < len) {
+		uint32_t id, size;
+		size_t n;
+
+		if (len - off < 9)
+			return "Outlook TNEF cut short";
+		id = mime_tnef_le32(b + off + 1);
+		size = mime_tnef_le32(b + off + 5);
+		if (size > len - off - 9 || len - off - 9 - size < 2)
+			return "Outlook TNEF cut short";
+		if (b[off] == LVL_ATTACHMENT && id == MIME_TNEF_RENDDATA &&
+		    ++files > max_files)
+			return "Outlook TNEF with more files than "
+			       "max_archive_files";
+		n = 9 + (size_t)size + 2;
+		if (out && b[off] == LVL_ATTACHMENT) {
+			memcpy(out + *out_len, b + off, n);
+			*out_len += n;
+		}
+		off += n;
+	}
+	return NULL;
+}
+
+/* mime_tnef_str - a value as a string: cut at its first NUL; or NULL */
+static char *
+mime_tnef_str(const variableLength *v)
+{
+	char *s;
+	size_t n;
+
+	if (v == NULL || v == MAPI_UNDEFINED || v->data == NULL || v->size <= 0)
+		return NULL;
+	n = (size_t)v->size;
+	s = xmalloc(n + 1);
+	memcpy(s, v->data, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* mime_tnef_prop - the first of two MAPI property types found */
+static variableLength *
+mime_tnef_prop(MAPIProps *p, unsigned int type1, unsigned int type2,
+	       unsigned int id)
+{
+	variableLength *v = MAPIFindProperty(p, PROP_TAG(type1, id));
+
+	if (v == MAPI_UNDEFINED && type2)
+		v = MAPIFindProperty(p, PROP_TAG(type2, id));
+	return v == MAPI_UNDEFINED ? NULL : v;
+}
+
+/* mime_tnef_file - one attached file to the sink */
+static int
+mime_tnef_file(Attachment *a, const struct mime_tnef_sink *sink)
+{
+	char *title = mime_tnef_str(&a->Title);
+	char *lname = mime_tnef_str(mime_tnef_prop(
+		&a->MAPI, PT_UNICODE, PT_STRING8, PR_ATTACH_LONG_FILENAME));
+	variableLength *data = &a->FileData;
+	const char *name, *other = NULL;
+	int r;
+
+	if (data->data == NULL || data->size <= 0)
+		data = mime_tnef_prop(&a->MAPI, PT_BINARY, 0,
+				      PR_ATTACH_DATA_OBJ);
+	if (lname && *lname) {
+		name = lname;
+		if (title && strcmp(title, lname) != 0)
+			other = title;
+	} else {
+		name = title ? title : "";
+	}
+	r = sink->file(sink->ctx, name, other,
+		       data && data->data ? (const char *)data->data : "",
+		       data && data->data && data->size > 0 ? (size_t)data->size
+							    : 0);
+	free(title);
+	free(lname);
+	return r;
+}
+
+/* mime_tnef_read - see mime_tnef.h */
+int
+mime_tnef_read(const char *buf, size_t len, size_t max_files,
+	       const struct mime_tnef_sink *sink, const char **why)
+{
+	TNEFStruct tnef;
+	Attachment *a;
+	unsigned char *files;
+	size_t files_len = 0;
+	int rc, r = 0;
+
+	if (len > (size_t)LONG_MAX) {
+		*why = "Outlook TNEF too large";
+		return -1;
+	}
+	*why = mime_tnef_frames((const unsigned char *)buf, len, max_files,
+				NULL, NULL);
+	if (*why)
+		return -1;
+	files = xmalloc(len);
+	(void)mime_tnef_frames((const unsigned char *)buf, len, max_files,
+			       files, &files_len);
+	TNEFInitialize(&tnef);
+	tnef.Debug = 0;
+	/* It reads the memory only (TNEFMemory_Read copies from it). */
+	rc = TNEFParseMemory(files, (long)files_len, &tnef);
+	/* A file before the first attAttachRenddata lands here. */
+	a = tnef.starting_attach.Title.data ||
+			    tnef.starting_attach.FileData.data
+		    ? &tnef.starting_attach
+		    : tnef.starting_attach.next;
+	for (; a && r == 0; a = a->next) {
+		if (a->Title.data == NULL && a->FileData.data == NULL &&
+		    a->MAPI.count == 0)
+			continue;
+		r = mime_tnef_file(a, sink);
+	}
+	TNEFFree(&tnef);
+	free(files);
+	if (r)
+		return r;
+	if (rc < 0) {
+		*why = "Outlook TNEF that cannot be read";
+		return -1;
+	}
+	return 0;
+}
