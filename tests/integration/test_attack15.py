@@ -21,6 +21,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import test_checks as tc  # noqa: E402
+import test_config  # noqa: E402
 
 SENDER = "from@example.org"
 RCPT = "to@example.net"
@@ -35,34 +36,8 @@ def tool(name):
     return os.path.join(os.path.dirname(h.filterd_bin()), name)
 
 
-class Attack15Case(h.PeerTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.tmp = h.TempDir()
-        self.addCleanup(self.tmp.cleanup)
-
-    def filterd(self, forward="127.0.0.1:1", **conf):
-        return h.Filterd(self.tmp, banks={"default": {"forward": [forward]}},
-                         **conf)
-
-    def daemon(self, fd, timeout=60):
-        """Start fd without -f, as systemd does; stop what it left."""
-        fd.write_conf()
-        self.addCleanup(self.stop_daemon, fd)
-        return h.run([h.filterd_bin(), "-c", fd.conf_path], timeout=timeout)
-
-    def stop_daemon(self, fd):
-        pidfile = os.path.join(fd.params["run_dir"], "filterd.pid")
-        try:
-            with open(pidfile) as f:
-                pid = int(f.read())
-        except (OSError, ValueError):
-            return
-        kids = h.child_pids(pid)
-        h.kill_pid(pid)
-        for k in kids:
-            h.kill_pid(k)
+class Attack15Case(test_config.ConfigCase):
+    """The configuration tests' set-up: a filterd, a start without -f."""
 
 
 class CheckPassesWhatCannotStartTest(Attack15Case):
