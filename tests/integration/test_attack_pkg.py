@@ -176,14 +176,10 @@ def in_root(script, net=False, own_dev=False, timeout=120):
         subprocess.run(["rm", "-rf", w])
 
 
-# Run inside the root by TestInstalledUnit: filterd started exactly as
-# the unit's ExecStart says, with a syslog socket at /dev/log standing
-# for journald's (systemd gives a service's stderr to the journal too),
-# one message sent, and the lines "Passed CLEAN" counted where each
-# went. Prints "stderr=N syslog=M".
-JOURNAL_PY = r'''
-import os, re, signal, smtplib, socket, subprocess, sys, time
-
+# What the scripts run inside the root share: stop(proc), which stops
+# what ExecStart started and the daemon it may have left, each by pid,
+# and cmd, the unit's ExecStart.
+UNIT_PY = r'''
 def stop(proc):
     """SIGTERM what ExecStart started, and the daemon it may have left
     (its pid file), each by pid."""
@@ -207,6 +203,17 @@ def stop(proc):
             time.sleep(0.1)
 unit = open("/lib/systemd/system/filterd.service").read()
 cmd = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+'''
+
+# Run inside the root by TestInstalledUnit: filterd started exactly as
+# the unit's ExecStart says, with a syslog socket at /dev/log standing
+# for journald's (systemd gives a service's stderr to the journal too),
+# one message sent, and the lines "Passed CLEAN" counted where each
+# went. Prints "stderr=N syslog=M".
+JOURNAL_PY = r'''
+import os, re, signal, smtplib, socket, subprocess, sys, time
+
+''' + UNIT_PY + r'''
 log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 log.bind("/dev/log")
 log.settimeout(0.2)
@@ -365,29 +372,7 @@ python3 /tmp/fill.py
 FILL_PY = r'''
 import os, re, signal, socket, subprocess, sys, time
 
-def stop(proc):
-    """SIGTERM what ExecStart started, and the daemon it may have left
-    (its pid file), each by pid."""
-    pids = {proc.pid}
-    try:
-        pids.add(int(open("/run/filterd/filterd.pid").read().split()[0]))
-    except (OSError, ValueError, IndexError):
-        pass
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    proc.wait(30)
-    for pid in pids - {proc.pid}:
-        for _ in range(300):
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.1)
-unit = open("/lib/systemd/system/filterd.service").read()
-cmd = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+''' + UNIT_PY + r'''
 os.makedirs("/tmp/sink", exist_ok=True)
 sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "127.0.0.1:10025",
                          "100"], cwd="/tmp/sink")
