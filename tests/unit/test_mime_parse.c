@@ -446,7 +446,7 @@ test_tail(void **state)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)(i * 7 + i / 256);
 	enc = g_base64_encode(data, sizeof(data));
-	for (size_t i = 0; enc[i]; i += 76)
+	for (size_t i = 0, n = strlen(enc); i < n; i += 76)
 		g_string_append_printf(b64, "%.76s\r\n", enc + i);
 	g_free(enc);
 	char *text = with_part("Content-Type: application/octet-stream\r\n"
