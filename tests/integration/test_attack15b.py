@@ -189,5 +189,44 @@ class RetiredOpenTransactionTest(Attack15bCase):
                             "smtpd_timeout = 2: %s" % codes)
 
 
+@unittest.skipUnless(h.IS_ROOT, "needs root (user = nobody, chown)")
+class RejectedReloadChownsTest(Attack15bCase):
+    """master_reload() runs master_dirs(nc) - mkdir and fchown of tmp_dir
+    and quarantine_dir to the NEW user - before master_bind(), so a
+    reload that is then rejected (a new listener whose port is taken)
+    logs 'reload rejected, configuration unchanged' but has already
+    given tmp_dir (0700) to the new user. The running children (the old
+    user, nobody) can no longer enter tmp_dir: the filter that was said
+    to go on unchanged answers 4xx to every message, until a restart."""
+
+    def test_rejected_reload_leaves_tmp_dir_alone(self):
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1,
+                                     max_servers=1))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 1, 10))
+        tmp_dir = fd.params["tmp_dir"]
+        before = os.stat(tmp_dir)
+        r = h.send_message(fd.port, SENDER, [RCPT], BODY)
+        self.assertEqual(r.code, 250, r)
+        taken = self.start(h.Sink(self.tmp, name="taken"))
+        fd.params["user"] = "daemon"
+        fd.listen = fd.listen + [(taken.port,
+                                  "smtp")]
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        after = os.stat(tmp_dir)
+        try:
+            r = h.send_message(fd.port, SENDER, [RCPT], BODY)
+        except h.SmtpError as e:
+            r = e
+        self.assertEqual(
+            ((after.st_uid, after.st_gid), getattr(r, "code", None)),
+            ((before.st_uid, before.st_gid), 250),
+            "a rejected reload ('configuration unchanged') gave tmp_dir "
+            "to the new user; the next message got %r" % r)
+
+
 if __name__ == "__main__":
     unittest.main()
