@@ -17,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import test_checks as tc  # noqa: E402
+import test_attack15 as a15  # noqa: E402
 
 SENDER = "from@example.org"
 RCPT = "to@example.net"
@@ -226,6 +227,43 @@ class RejectedReloadChownsTest(Attack15bCase):
             ((before.st_uid, before.st_gid), 250),
             "a rejected reload ('configuration unchanged') gave tmp_dir "
             "to the new user; the next message got %r" % r)
+
+
+@unittest.skipUnless(h.IS_ROOT, "a mount namespace needs root")
+class ReloadToWhitelistOnlyTest(Attack15bCase):
+    """The reload guard (16dc467) keeps a running engine when the
+    built-in database 'now holds no signatures', but a directory left
+    with only a local.fp (freshclam's files gone, the admin's whitelist
+    kept) counts 1 signature: the reload is accepted, the engine that
+    blocked EICAR is replaced by one that detects nothing, and EICAR is
+    delivered with X-Virus-Scanned - no warning at all."""
+
+    def test_reload_to_fp_only_database_keeps_blocking(self):
+        varlib = self.tmp.sub("varlib")
+        clamdir = self.tmp.sub("varlib/clamav")
+        tc.signature_db(clamdir)
+        sink = self.start(h.Sink(self.tmp))
+        fd = a15.DefaultDatabaseNamespace(
+            self.tmp, varlib, banks={"default": {
+                "forward": [sink.addr], "final_virus_destiny": "reject"}})
+        self.start(fd)
+        r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
+        self.assertEqual(r.code, 554, r)
+        for name in os.listdir(clamdir):
+            os.unlink(os.path.join(clamdir, name))
+        with open(os.path.join(clamdir, "local.fp"), "w") as f:
+            f.write("b1946ac92492d2347c6235b4d2611184:6:Hello-FP\n")
+        old = set(fd.children())
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload" in fd.log_text(), 10), fd.log_text())
+        h.wait_until(lambda: not old & set(fd.children()) and
+                     fd.children(), 10)
+        r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
+        self.assertNotEqual(
+            r.code, 250, "EICAR delivered after a reload to a database "
+            "holding only a false-positive list: %s" %
+            [l for l in fd.log_lines() if "clamav" in l or "reload" in l])
 
 
 if __name__ == "__main__":
