@@ -68,10 +68,18 @@ class WhitelistOnlyDatabaseTest(Attack15bCase):
 
     def test_fp_list_alone_is_not_a_virus_scan(self):
         sink = self.start(h.Sink(self.tmp))
-        fd = self.start(h.Filterd(
+        fd = h.Filterd(
             self.tmp, banks={"default": {"forward": [sink.addr]}},
             clamav_off=False,
-            raw='clamav { database = "%s" }' % self.db()))
+            raw='clamav { database = "%s" }' % self.db())
+        fd.start(wait=False)
+        self.addCleanup(fd.stop)
+        if not h.wait_port(fd.port, 10, proc=fd.proc):
+            # Refusing to start is the answer (the database is set in
+            # the file): it must say why and exit non-zero.
+            self.assertNotEqual(fd.proc.wait(10), 0)
+            self.assertIn("holds no ClamAV signatures", fd.log_text())
+            return
         r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
         body = sink.dumps()[0].body if r.code == 250 and \
             sink.wait_count(1, 10) else b""
