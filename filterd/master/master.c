@@ -291,7 +291,8 @@ master_parents_check(const char *name, const char *dir, const char *user,
 		*p = 0;
 		if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
 			if (errno == ENOENT)
-				return 0; /* made by the master, 0755 */
+				return 0; /* made by the master, 0755
+					   (umask 022, master_run()) */
 			snprintf(
 				err, errsize,
 				"%s %.300s: user %.64s cannot enter %.300s: %s",
@@ -927,6 +928,12 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	m.conf_file = conf_file;
 	m.generation = 1;
 	m.to_stderr = ready_fd < 0;
+	/*
+	 * The modes master_dir() gives are the modes made, whatever umask
+	 * the admin's shell had (077 would make missing parents of tmp_dir
+	 * that the children cannot enter); Postfix's master does so too.
+	 */
+	umask(022);
 	if (master_dirs(conf, err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	/* Listeners first: a second instance fails at once, not after the
