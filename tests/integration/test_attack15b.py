@@ -106,6 +106,7 @@ class MappedListenerCollisionTest(Attack15bCase):
         fd.listen = [(port, "smtp")]
         p = fd.check_conf()
         if p.returncode != 0:
+            self.assertIn(b"collides", p.stderr)
             return
         fd.start(wait=False)
         self.addCleanup(fd.stop)
@@ -113,6 +114,18 @@ class MappedListenerCollisionTest(Attack15bCase):
         self.assertTrue(up, "-t passed 127.0.0.1:%d with "
                         "[::ffff:127.0.0.1]:%d, the start failed: %s" %
                         (port, port, fd.log_text()[-300:]))
+
+
+    def test_mapped_and_ipv4_wildcard_fail_the_check(self):
+        """[::ffff:127.0.0.1]:P is within 0.0.0.0:P."""
+        port = h.free_port()
+        fd = self.filterd()
+        fd.raw = ('listen "[::ffff:127.0.0.1]:%d" { protocol = "smtp" '
+                  'bank = "default" }\nlisten "0.0.0.0:%d" { protocol = '
+                  '"smtp" bank = "default" }' % (port, port))
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"collides", p.stderr)
 
 
 class UmaskParentsTest(Attack15bCase):
