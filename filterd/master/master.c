@@ -304,6 +304,17 @@ master_parents_check(const char *name, const char *dir, const char *user,
 	return 0;
 }
 
+/* master_check_add - append the problem why to err, one a line */
+static void
+master_check_add(char *err, size_t errsize, const char *why)
+{
+	size_t len = strlen(err);
+
+	if (len + 1 < errsize)
+		snprintf(err + len, errsize - len, "%s%s", len ? "\n" : "",
+			 why);
+}
+
 /*
  * master_user_check - the children can reach tmp_dir and quarantine_dir:
  * a process that became the user, as a child does, checks the parents.
@@ -337,11 +348,16 @@ master_user_check(const struct conf *c, const struct passwd *pw, char *err,
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 			snprintf(why, sizeof(why), "cannot become user %s: %s",
 				 c->user, strerror(errno));
-		else if (master_parents_check("tmp_dir", c->tmp_dir, c->user,
-					      why, sizeof(why)) == 0)
-			(void)master_parents_check("quarantine_dir",
-						   c->quarantine_dir, c->user,
-						   why, sizeof(why));
+		else {
+			char q[1024] = "";
+
+			(void)master_parents_check("tmp_dir", c->tmp_dir,
+						   c->user, why, sizeof(why));
+			if (master_parents_check("quarantine_dir",
+						 c->quarantine_dir, c->user, q,
+						 sizeof(q)) < 0)
+				master_check_add(why, sizeof(why), q);
+		}
 		if (why[0] && write(p[1], why, strlen(why)) < 0)
 			_exit(2);
 		_exit(why[0] ? 1 : 0);
@@ -363,24 +379,38 @@ master_user_check(const struct conf *c, const struct passwd *pw, char *err,
 	return -1;
 }
 
-/* master_check - what the start needs, checked and nothing made (-t) */
+/*
+ * master_check - what the start needs, checked and nothing made (-t);
+ * every problem found is said, one a line
+ */
 int
 master_check(const struct conf *c, char *err, size_t errsize)
 {
+	const char *const dirs[] = {c->run_dir, c->tmp_dir, c->quarantine_dir};
 	struct passwd *pw = NULL;
+	char why[1024];
+	int rc = 0;
 
+	if (errsize)
+		err[0] = 0;
 	if (geteuid() == 0 && c->user[0] && (pw = getpwnam(c->user)) == NULL) {
-		snprintf(err, errsize, "parameter user: unknown user \"%s\"",
-			 c->user);
-		return -1;
+		snprintf(why, sizeof(why),
+			 "parameter user: unknown user \"%s\"", c->user);
+		master_check_add(err, errsize, why);
+		rc = -1;
 	}
-	if (master_dir_check(c->run_dir, err, errsize) < 0 ||
-	    master_dir_check(c->tmp_dir, err, errsize) < 0 ||
-	    master_dir_check(c->quarantine_dir, err, errsize) < 0)
-		return -1;
-	if (pw && pw->pw_uid != 0)
-		return master_user_check(c, pw, err, errsize);
-	return 0;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (master_dir_check(dirs[i], why, sizeof(why)) < 0) {
+			master_check_add(err, errsize, why);
+			rc = -1;
+		}
+	}
+	if (pw && pw->pw_uid != 0 &&
+	    master_user_check(c, pw, why, sizeof(why)) < 0) {
+		master_check_add(err, errsize, why);
+		rc = -1;
+	}
+	return rc;
 }
 
 /*
