@@ -53,6 +53,7 @@ struct master_child {
 struct master_listener {
 	char *addr;
 	int fd;
+	size_t from; /* master_bind(): the old listener's index + 1, or 0 */
 };
 
 struct master {
@@ -418,14 +419,16 @@ master_check(const struct conf *c, char *err, size_t errsize)
  * socket of an old listener with the same address. Nothing changes in old
  * until every new address is bound: on failure the sockets bound here are
  * closed, old is as it was (the running pool keeps its listeners) and the
- * result is NULL. On success the reused sockets belong to the new array
- * (their old[].fd is -1): closing old closes only the removed listeners.
+ * result is NULL. On success old still holds its sockets too, until
+ * master_bind_commit() gives the reused ones to the new array (their
+ * old[].fd becomes -1: closing old closes only the removed listeners), or
+ * master_bind_abandon() closes what was bound here and leaves old as it
+ * was.
  */
 static struct master_listener *
 master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 {
 	struct master_listener *l = xcalloc(c->n_listens, sizeof(*l));
-	size_t *from = xcalloc(c->n_listens, sizeof(*from)); /* old k + 1 */
 	char err[512];
 
 	for (size_t i = 0; i < c->n_listens; i++) {
@@ -437,11 +440,11 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 			int taken = 0;
 
 			for (size_t j = 0; j < i; j++)
-				taken |= from[j] == k + 1;
+				taken |= l[j].from == k + 1;
 			if (!taken && old[k].fd >= 0 &&
 			    strcmp(old[k].addr, cl->addr) == 0) {
 				l[i].fd = old[k].fd;
-				from[i] = k + 1;
+				l[i].from = k + 1;
 			}
 		}
 		if (l[i].fd >= 0)
@@ -451,23 +454,49 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
 			for (size_t k = 0; k <= i; k++) {
-				if (from[k] == 0 && l[k].fd >= 0)
+				if (l[k].from == 0 && l[k].fd >= 0)
 					close(l[k].fd);
 				free(l[k].addr);
 			}
 			free(l);
-			free(from);
 			return NULL;
 		}
 		/* Children race for connections: accept must not block. */
 		(void)fcntl(l[i].fd, F_SETFL,
 			    fcntl(l[i].fd, F_GETFL) | O_NONBLOCK);
 	}
-	for (size_t i = 0; i < c->n_listens; i++)
-		if (from[i])
-			old[from[i] - 1].fd = -1; /* moved */
-	free(from);
 	return l;
+}
+
+/*
+ * master_bind_commit - the sockets master_bind() reused are the new
+ * array's (old[].fd is -1)
+ */
+static void
+master_bind_commit(struct master_listener *l, size_t n,
+		   struct master_listener *old)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].from)
+			old[l[i].from - 1].fd = -1; /* moved */
+}
+
+/*
+ * master_bind_abandon - close what master_bind() bound, free the array;
+ * the reused sockets stay old's
+ */
+static void
+master_bind_abandon(struct master_listener **lp, size_t n)
+{
+	struct master_listener *l = *lp;
+
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].from == 0 && l[i].fd >= 0)
+			close(l[i].fd);
+		free(l[i].addr);
+	}
+	free(l);
+	*lp = NULL;
 }
 
 /*
@@ -760,6 +789,7 @@ master_reload(struct master *m)
 	struct conf *nc = conf_load(m->conf_file, err, sizeof(err));
 	struct master_listener *nl;
 	struct checks *nck;
+	const char *fixed;
 	struct stat tmp_st;
 	int tmp_fd;
 
@@ -773,15 +803,22 @@ master_reload(struct master *m)
 	 * master made them; tmp_dir holds the working directories of the
 	 * children still running and the lock that keeps a second master
 	 * from clearing them. Moving either under running children is not
-	 * worth it. Postfix too wants a restart for such parameters.
+	 * worth it. user owns tmp_dir and quarantine_dir, where the running
+	 * children (the old user) work: giving them to another user under
+	 * those children would fail their messages. Postfix too wants a
+	 * restart for such parameters.
 	 */
-	if (strcmp(nc->run_dir, m->conf->run_dir) != 0 ||
-	    strcmp(nc->tmp_dir, m->conf->tmp_dir) != 0) {
+	fixed = NULL;
+	if (strcmp(nc->run_dir, m->conf->run_dir) != 0)
+		fixed = "run_dir";
+	else if (strcmp(nc->tmp_dir, m->conf->tmp_dir) != 0)
+		fixed = "tmp_dir";
+	else if (strcmp(nc->user, m->conf->user) != 0)
+		fixed = "user";
+	if (fixed) {
 		msg_error("reload rejected, configuration unchanged: %s "
 			  "cannot change on reload; restart filterd",
-			  strcmp(nc->run_dir, m->conf->run_dir) != 0
-				  ? "run_dir"
-				  : "tmp_dir");
+			  fixed);
 		conf_free(&nc);
 		return;
 	}
@@ -803,22 +840,27 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
+		msg_error("reload rejected, configuration unchanged");
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
+	/*
+	 * Directories are made and given to the user last, when nothing
+	 * else can reject the reload (a rejected reload changes nothing):
+	 * their own failure is the last reason left.
+	 */
 	if (master_dirs(nc, err, sizeof(err)) < 0 ||
 	    master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
 			    sizeof(err)) < 0) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
+		master_bind_abandon(&nl, nc->n_listens);
 		checks_free(&nck);
 		conf_free(&nc);
 		return;
 	}
-	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
-		msg_error("reload rejected, configuration unchanged");
-		if (tmp_fd >= 0)
-			close(tmp_fd);
-		checks_free(&nck);
-		conf_free(&nc);
-		return;
-	}
+	master_bind_commit(nl, nc->n_listens, m->listeners);
 	/* Old children keep their copy of the old engines until they exit. */
 	checks_free(&m->checks);
 	m->checks = nck;

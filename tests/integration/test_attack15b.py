@@ -250,6 +250,42 @@ class RejectedReloadChownsTest(Attack15bCase):
             "to the new user; the next message got %r" % r)
 
 
+    def test_user_change_is_rejected_by_name(self):
+        fd = self.start(self.filterd(min_servers=1, max_servers=1))
+        fd.params["user"] = "daemon"
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertIn("user cannot change on reload; restart filterd",
+                      fd.log_text())
+
+
+class RejectedReloadMakesNothingTest(Attack15bCase):
+    """A reload rejected for a port taken makes no directory: the new
+    quarantine_dir it names is made only once the listeners are bound."""
+
+    def test_rejected_reload_makes_no_quarantine_dir(self):
+        fd = self.start(self.filterd(min_servers=1, max_servers=1))
+        taken = self.start(h.Sink(self.tmp, name="taken"))
+        newq = os.path.join(fd.dir, "quarantine-new")
+        fd.params["quarantine_dir"] = newq
+        fd.listen = fd.listen + [(taken.port, "smtp")]
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertFalse(os.path.exists(newq),
+                         "a rejected reload made %s" % newq)
+        # The same reload without the taken port goes through.
+        fd.listen = fd.listen[:-1]
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
+        self.assertTrue(os.path.isdir(newq))
+
+
 @unittest.skipUnless(h.IS_ROOT, "a mount namespace needs root")
 class ReloadToWhitelistOnlyTest(Attack15bCase):
     """The reload guard (16dc467) keeps a running engine when the
