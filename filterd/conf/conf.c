@@ -823,13 +823,34 @@ conf_listen_addr(const struct conf_listen *l, struct sockaddr_storage *ss)
 }
 
 /*
- * conf_listen_collide - a and b cannot both be bound: one port, and the
- * same address, or a wildcard of the family of the other (an IPv6
- * wildcard takes IPv4 too: filterd leaves IPV6_V6ONLY off)
+ * conf_listen_unmap - ss as IPv4 when it is an IPv4-mapped IPv6 address
+ * ([::ffff:a.b.c.d]:P is the socket of a.b.c.d:P), else as it is
+ */
+static void
+conf_listen_unmap(const struct sockaddr_storage *ss,
+		  struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	struct sockaddr_in *o4 = (void *)out;
+
+	*out = *ss;
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	memset(out, 0, sizeof(*out));
+	o4->sin_family = AF_INET;
+	o4->sin_port = s6->sin6_port;
+	memcpy(&o4->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+}
+
+/*
+ * conf_listen_collide_as - a and b (no IPv4-mapped address) cannot both
+ * be bound: one port, and the same address, or a wildcard of the family
+ * of the other (an IPv6 wildcard takes IPv4 too: filterd leaves
+ * IPV6_V6ONLY off)
  */
 static int
-conf_listen_collide(const struct sockaddr_storage *a,
-		    const struct sockaddr_storage *b)
+conf_listen_collide_as(const struct sockaddr_storage *a,
+		       const struct sockaddr_storage *b)
 {
 	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
 	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
@@ -851,6 +872,21 @@ conf_listen_collide(const struct sockaddr_storage *a,
 	return a_any6 || b_any6 ||
 	       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) ==
 		       0;
+}
+
+/*
+ * conf_listen_collide - a and b cannot both be bound; an IPv4-mapped IPv6
+ * address is compared as the IPv4 address it is (one socket)
+ */
+static int
+conf_listen_collide(const struct sockaddr_storage *a,
+		    const struct sockaddr_storage *b)
+{
+	struct sockaddr_storage ua, ub;
+
+	conf_listen_unmap(a, &ua);
+	conf_listen_unmap(b, &ub);
+	return conf_listen_collide_as(&ua, &ub);
 }
 
 /* conf_listens_apart - no two listeners need one socket; 0 or -1 */

@@ -132,7 +132,7 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "syslog facility: mail, daemon, user or local0 .. local7"},
 	{0, "user", NO_RANGE,
 	 "unprivileged user the children run as when started as root; "
-	 "empty: do not change user"},
+	 "empty: do not change user; a change takes a restart"},
 	{0, "run_dir", NO_RANGE,
 	 "directory for run-time state (pid file, scoreboard); owned by "
 	 "root, not a symbolic link; a change takes a restart"},

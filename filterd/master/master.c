@@ -53,6 +53,7 @@ struct master_child {
 struct master_listener {
 	char *addr;
 	int fd;
+	size_t from; /* master_bind(): the old listener's index + 1, or 0 */
 };
 
 struct master {
@@ -291,7 +292,8 @@ master_parents_check(const char *name, const char *dir, const char *user,
 		*p = 0;
 		if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
 			if (errno == ENOENT)
-				return 0; /* made by the master, 0755 */
+				return 0; /* made by the master, 0755
+					   (umask 022, master_run()) */
 			snprintf(
 				err, errsize,
 				"%s %.300s: user %.64s cannot enter %.300s: %s",
@@ -301,6 +303,17 @@ master_parents_check(const char *name, const char *dir, const char *user,
 		*p = '/';
 	}
 	return 0;
+}
+
+/* master_check_add - append the problem why to err, one a line */
+static void
+master_check_add(char *err, size_t errsize, const char *why)
+{
+	size_t len = strlen(err);
+
+	if (len + 1 < errsize)
+		snprintf(err + len, errsize - len, "%s%s", len ? "\n" : "",
+			 why);
 }
 
 /*
@@ -336,11 +349,16 @@ master_user_check(const struct conf *c, const struct passwd *pw, char *err,
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 			snprintf(why, sizeof(why), "cannot become user %s: %s",
 				 c->user, strerror(errno));
-		else if (master_parents_check("tmp_dir", c->tmp_dir, c->user,
-					      why, sizeof(why)) == 0)
-			(void)master_parents_check("quarantine_dir",
-						   c->quarantine_dir, c->user,
-						   why, sizeof(why));
+		else {
+			char q[1024] = "";
+
+			(void)master_parents_check("tmp_dir", c->tmp_dir,
+						   c->user, why, sizeof(why));
+			if (master_parents_check("quarantine_dir",
+						 c->quarantine_dir, c->user, q,
+						 sizeof(q)) < 0)
+				master_check_add(why, sizeof(why), q);
+		}
 		if (why[0] && write(p[1], why, strlen(why)) < 0)
 			_exit(2);
 		_exit(why[0] ? 1 : 0);
@@ -362,24 +380,38 @@ master_user_check(const struct conf *c, const struct passwd *pw, char *err,
 	return -1;
 }
 
-/* master_check - what the start needs, checked and nothing made (-t) */
+/*
+ * master_check - what the start needs, checked and nothing made (-t);
+ * every problem found is said, one a line
+ */
 int
 master_check(const struct conf *c, char *err, size_t errsize)
 {
+	const char *const dirs[] = {c->run_dir, c->tmp_dir, c->quarantine_dir};
 	struct passwd *pw = NULL;
+	char why[1024];
+	int rc = 0;
 
+	if (errsize)
+		err[0] = 0;
 	if (geteuid() == 0 && c->user[0] && (pw = getpwnam(c->user)) == NULL) {
-		snprintf(err, errsize, "parameter user: unknown user \"%s\"",
-			 c->user);
-		return -1;
+		snprintf(why, sizeof(why),
+			 "parameter user: unknown user \"%s\"", c->user);
+		master_check_add(err, errsize, why);
+		rc = -1;
 	}
-	if (master_dir_check(c->run_dir, err, errsize) < 0 ||
-	    master_dir_check(c->tmp_dir, err, errsize) < 0 ||
-	    master_dir_check(c->quarantine_dir, err, errsize) < 0)
-		return -1;
-	if (pw && pw->pw_uid != 0)
-		return master_user_check(c, pw, err, errsize);
-	return 0;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (master_dir_check(dirs[i], why, sizeof(why)) < 0) {
+			master_check_add(err, errsize, why);
+			rc = -1;
+		}
+	}
+	if (pw && pw->pw_uid != 0 &&
+	    master_user_check(c, pw, why, sizeof(why)) < 0) {
+		master_check_add(err, errsize, why);
+		rc = -1;
+	}
+	return rc;
 }
 
 /*
@@ -387,14 +419,16 @@ master_check(const struct conf *c, char *err, size_t errsize)
  * socket of an old listener with the same address. Nothing changes in old
  * until every new address is bound: on failure the sockets bound here are
  * closed, old is as it was (the running pool keeps its listeners) and the
- * result is NULL. On success the reused sockets belong to the new array
- * (their old[].fd is -1): closing old closes only the removed listeners.
+ * result is NULL. On success old still holds its sockets too, until
+ * master_bind_commit() gives the reused ones to the new array (their
+ * old[].fd becomes -1: closing old closes only the removed listeners), or
+ * master_bind_abandon() closes what was bound here and leaves old as it
+ * was.
  */
 static struct master_listener *
 master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 {
 	struct master_listener *l = xcalloc(c->n_listens, sizeof(*l));
-	size_t *from = xcalloc(c->n_listens, sizeof(*from)); /* old k + 1 */
 	char err[512];
 
 	for (size_t i = 0; i < c->n_listens; i++) {
@@ -406,11 +440,11 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 			int taken = 0;
 
 			for (size_t j = 0; j < i; j++)
-				taken |= from[j] == k + 1;
+				taken |= l[j].from == k + 1;
 			if (!taken && old[k].fd >= 0 &&
 			    strcmp(old[k].addr, cl->addr) == 0) {
 				l[i].fd = old[k].fd;
-				from[i] = k + 1;
+				l[i].from = k + 1;
 			}
 		}
 		if (l[i].fd >= 0)
@@ -420,23 +454,49 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
 			for (size_t k = 0; k <= i; k++) {
-				if (from[k] == 0 && l[k].fd >= 0)
+				if (l[k].from == 0 && l[k].fd >= 0)
 					close(l[k].fd);
 				free(l[k].addr);
 			}
 			free(l);
-			free(from);
 			return NULL;
 		}
 		/* Children race for connections: accept must not block. */
 		(void)fcntl(l[i].fd, F_SETFL,
 			    fcntl(l[i].fd, F_GETFL) | O_NONBLOCK);
 	}
-	for (size_t i = 0; i < c->n_listens; i++)
-		if (from[i])
-			old[from[i] - 1].fd = -1; /* moved */
-	free(from);
 	return l;
+}
+
+/*
+ * master_bind_commit - the sockets master_bind() reused are the new
+ * array's (old[].fd is -1)
+ */
+static void
+master_bind_commit(struct master_listener *l, size_t n,
+		   struct master_listener *old)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].from)
+			old[l[i].from - 1].fd = -1; /* moved */
+}
+
+/*
+ * master_bind_abandon - close what master_bind() bound, free the array;
+ * the reused sockets stay old's
+ */
+static void
+master_bind_abandon(struct master_listener **lp, size_t n)
+{
+	struct master_listener *l = *lp;
+
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].from == 0 && l[i].fd >= 0)
+			close(l[i].fd);
+		free(l[i].addr);
+	}
+	free(l);
+	*lp = NULL;
 }
 
 /*
@@ -729,6 +789,7 @@ master_reload(struct master *m)
 	struct conf *nc = conf_load(m->conf_file, err, sizeof(err));
 	struct master_listener *nl;
 	struct checks *nck;
+	const char *fixed;
 	struct stat tmp_st;
 	int tmp_fd;
 
@@ -742,15 +803,22 @@ master_reload(struct master *m)
 	 * master made them; tmp_dir holds the working directories of the
 	 * children still running and the lock that keeps a second master
 	 * from clearing them. Moving either under running children is not
-	 * worth it. Postfix too wants a restart for such parameters.
+	 * worth it. user owns tmp_dir and quarantine_dir, where the running
+	 * children (the old user) work: giving them to another user under
+	 * those children would fail their messages. Postfix too wants a
+	 * restart for such parameters.
 	 */
-	if (strcmp(nc->run_dir, m->conf->run_dir) != 0 ||
-	    strcmp(nc->tmp_dir, m->conf->tmp_dir) != 0) {
+	fixed = NULL;
+	if (strcmp(nc->run_dir, m->conf->run_dir) != 0)
+		fixed = "run_dir";
+	else if (strcmp(nc->tmp_dir, m->conf->tmp_dir) != 0)
+		fixed = "tmp_dir";
+	else if (strcmp(nc->user, m->conf->user) != 0)
+		fixed = "user";
+	if (fixed) {
 		msg_error("reload rejected, configuration unchanged: %s "
 			  "cannot change on reload; restart filterd",
-			  strcmp(nc->run_dir, m->conf->run_dir) != 0
-				  ? "run_dir"
-				  : "tmp_dir");
+			  fixed);
 		conf_free(&nc);
 		return;
 	}
@@ -772,22 +840,27 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
+		msg_error("reload rejected, configuration unchanged");
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
+	/*
+	 * Directories are made and given to the user last, when nothing
+	 * else can reject the reload (a rejected reload changes nothing):
+	 * their own failure is the last reason left.
+	 */
 	if (master_dirs(nc, err, sizeof(err)) < 0 ||
 	    master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
 			    sizeof(err)) < 0) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
+		master_bind_abandon(&nl, nc->n_listens);
 		checks_free(&nck);
 		conf_free(&nc);
 		return;
 	}
-	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
-		msg_error("reload rejected, configuration unchanged");
-		if (tmp_fd >= 0)
-			close(tmp_fd);
-		checks_free(&nck);
-		conf_free(&nc);
-		return;
-	}
+	master_bind_commit(nl, nc->n_listens, m->listeners);
 	/* Old children keep their copy of the old engines until they exit. */
 	checks_free(&m->checks);
 	m->checks = nck;
@@ -927,6 +1000,12 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	m.conf_file = conf_file;
 	m.generation = 1;
 	m.to_stderr = ready_fd < 0;
+	/*
+	 * The modes master_dir() gives are the modes made, whatever umask
+	 * the admin's shell had (077 would make missing parents of tmp_dir
+	 * that the children cannot enter); Postfix's master does so too.
+	 */
+	umask(022);
 	if (master_dirs(conf, err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	/* Listeners first: a second instance fails at once, not after the

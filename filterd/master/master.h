@@ -63,7 +63,8 @@
 /*	run_dir, tmp_dir and quarantine_dir are directories, not symbolic
 /*	links, or can be made where they are missing, and the children
 /*	(conf->user) can enter the parents of tmp_dir and quarantine_dir.
-/*	0, or -1 with the reason in err.
+/*	0, or -1 with every problem found
+/*	in err, one a line.
 /* PROCESS
 /*	master.
 /*--*/

@@ -45,8 +45,9 @@ checks_clamav_warn(const struct conf *c, struct checks *ck, const char *why)
  * No virus check is a choice (enabled = false: a notice) or, with the
  * built-in database missing or empty, an accident filterd survives but
  * says at every start and reload (a warning). A database set in the file
- * that is not there or holds no signature (libclamav loads 0: only a
- * whitelist, a .cfg) is an error at the line that sets it. An engine of
+ * that is not there or holds no detection signature (scan_clamav_probe():
+ * only a false-positive list, a .cfg, bytecode), or of which libclamav
+ * loads 0, is an error at the line that sets it. An engine of
  * 0 signatures is never kept: it would mark mail as virus-scanned.
  * 0 or -1.
  */

@@ -8,9 +8,11 @@
 #include <clamav.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -94,21 +96,49 @@ scan_clamav_msg(enum cl_msg severity, const char *fullmsg, const char *text,
 }
 
 /*
- * The file name extensions cl_load() reads signatures from (libclamav
- * 1.x's CLI_DBEXT, which its public header does not export).
+ * The file name extensions of detection signatures: what makes a
+ * database hold signatures. libclamav counts more (its CLI_DBEXT also
+ * loads .fp/.sfp false-positive lists, .ign/.ign2 ignore lists, .cfg,
+ * .ftm, .pdb/.wdb/.gdb, .cat/.crb, .info), and those detect nothing: a
+ * directory of only such files gives an engine that passes everything.
+ * The containers .cvd/.cld/.cud count unless they are bytecode.*
+ * (bytecode alone detects nothing either).
  */
-static const char *const scan_clamav_exts[] = {
-	"cvd", "cld",  "cud", "db",  "hdb",  "hdu",  "fp",  "sfp", "mdb", "mdu",
-	"hsb", "hsu",  "msb", "msu", "ndb",  "ndu",  "ldb", "ldu", "sdb", "zmd",
-	"rmd", "idb",  "gdb", "pdb", "wdb",  "cbc",  "ftm", "cfg", "cat", "crb",
-	"ign", "ign2", "imp", "yar", "yara", "pwdb", NULL,
+static const char *const scan_clamav_detect_exts[] = {
+	"hdb", "hsb", "hdu", "hsu", "mdb", "msb", "mdu",  "msu", "ndb",
+	"ndu", "ldb", "ldu", "cdb", "idb", "yar", "yara", NULL,
 };
+static const char *const scan_clamav_containers[] = {"cvd", "cld", "cud", NULL};
+
+/* scan_clamav_ext_in - is ext (after the dot) one of list? */
+static int
+scan_clamav_ext_in(const char *ext, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcasecmp(ext, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* scan_clamav_detects - is name, of size bytes, a detection file? */
+static int
+scan_clamav_detects(const char *name, off_t size)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (name[0] == '.' || dot == NULL || size <= 0)
+		return 0;
+	if (scan_clamav_ext_in(dot + 1, scan_clamav_containers))
+		return strncasecmp(name, "bytecode.", 9) != 0;
+	return scan_clamav_ext_in(dot + 1, scan_clamav_detect_exts);
+}
 
 /* scan_clamav_probe - can dir be read, and does it hold signatures? */
 int
 scan_clamav_probe(const char *dir, char *errbuf, size_t errsize)
 {
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 	int found = 0;
 
@@ -116,14 +146,11 @@ scan_clamav_probe(const char *dir, char *errbuf, size_t errsize)
 		snprintf(errbuf, errsize, "%s", strerror(errno));
 		return -1;
 	}
-	while (!found && (de = readdir(d)) != NULL) {
-		const char *dot = strrchr(de->d_name, '.');
-
-		if (de->d_name[0] == '.' || dot == NULL)
-			continue;
-		for (size_t i = 0; !found && scan_clamav_exts[i]; i++)
-			found = strcasecmp(dot + 1, scan_clamav_exts[i]) == 0;
-	}
+	while (!found && (de = readdir(d)) != NULL)
+		found = de->d_name[0] != '.' &&
+			fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+			S_ISREG(st.st_mode) &&
+			scan_clamav_detects(de->d_name, st.st_size);
 	closedir(d);
 	if (!found) {
 		snprintf(errbuf, errsize, "%s", SCAN_CLAMAV_NO_SIGS);

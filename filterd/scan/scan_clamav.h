@@ -16,8 +16,11 @@
 /*
 /*	scan_clamav_probe() tells, without libclamav (whose own complaints
 /*	would add log lines), whether a signature directory can be read and
-/*	holds a file cl_load() takes signatures from: 0, or -1 with the
-/*	reason in errbuf ("No such file or directory", "Permission
+/*	holds detection signatures (a non-empty .cvd/.cld/.cud other than
+/*	bytecode.*, or .hdb .hsb .hdu .hsu .mdb .msb .mdu .msu .ndb .ndu
+/*	.ldb .ldu .cdb .idb .yar .yara; false-positive and ignore lists,
+/*	.cfg, .ftm, .pdb, .wdb, .gdb, .cat, .crb, .info and bytecode
+/*	alone detect nothing): 0, or -1 with the reason in errbuf ("No such file or directory", "Permission
 /*	denied", "holds no ClamAV signatures").
 /*
 /*	scan_clamav_span() scans the bytes [off, off + len) of a descriptor

@@ -694,9 +694,13 @@ session_run(struct session_ctx *ctx, int fd)
 				      c->myhostname);
 			break;
 		}
-		/* A reload's old child: the session is bounded (session.h). */
+		/*
+		 * A reload's old child: the session is bounded (session.h),
+		 * with a transaction open too (MAIL, RCPT given: nothing is
+		 * accepted yet, so a 421 loses nothing). DATA is read whole
+		 * inside session_dispatch(): this is never within it.
+		 */
 		if (session_retired_long(&ss, &retired_at) &&
-		    ss.state <= SESSION_READY &&
 		    cmd_parse_verb(ss.line, &(const char *){0}) != CMD_QUIT) {
 			msg_info("session from [%s]:%d ended: configuration "
 				 "reloaded %d s ago",

@@ -33,9 +33,11 @@
 /*
 /*	*retire is set by the skeleton on a reload (SIGUSR1): the session
 /*	goes on, as amavisd-new's children finish their connection, but for
-/*	at most smtpd_timeout seconds more: the first command between
-/*	transactions (not QUIT) after that is answered with 421 and the
-/*	session closes, so that an old configuration (and the old child)
+/*	at most smtpd_timeout seconds more: the first command (not QUIT)
+/*	after that, between transactions or in an open one (after MAIL or
+/*	RCPT: nothing is accepted yet, the client retries it all; never
+/*	inside DATA, which session_dispatch() reads to its end), is
+/*	answered with 421 and the session closes, so that an old configuration (and the old child)
 /*	does not serve a client that keeps its connection busy for ever.
 /*
 /*	ctx->messages counts the transactions that reached end of data;
