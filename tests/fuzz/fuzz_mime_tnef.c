@@ -21,15 +21,18 @@ static int
 touch(void *ctx, const char *name, const char *other, const char *data,
       size_t len)
 {
-	volatile unsigned sum = 0;
+	unsigned sum = 0;
 
 	(void)ctx;
 	for (const char *p = name; p && *p; p++)
 		sum += (unsigned char)*p;
+	__asm__ volatile("" : : "r"(sum));
 	for (const char *p = other; p && *p; p++)
 		sum += (unsigned char)*p;
+	__asm__ volatile("" : : "r"(sum));
 	for (size_t i = 0; i < len; i++)
 		sum += (unsigned char)data[i];
+	__asm__ volatile("" : : "r"(sum));
 	return 0;
 }
 

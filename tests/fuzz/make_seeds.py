@@ -47,6 +47,24 @@ def zp(names, comment=b''):
 
 put('zipdir', 'plain', zp(['a.txt', 'dir/', 'dir/evil.exe']))
 put('zipdir', 'unicode', zp(['r\u00e9sum\u00e9.txt', '\u00e9vil.exe'], b'comment'))
+def zp64():
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w', allowZip64=True) as z:
+        with z.open('big.exe', 'w', force_zip64=True) as f:
+            f.write(b'MZ zip64')
+        z.writestr(zipfile.ZipInfo('u.txt'), b'x')
+    b = b.getvalue()
+    # An end record that defers to a zip64 end record and its locator.
+    e = b.rindex(b'PK\5\6')
+    n, cdsize, cdoff = struct.unpack('<HII', b[e + 10:e + 20])
+    z64 = struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, n, n,
+                      cdsize, cdoff)
+    loc = struct.pack('<IIQI', 0x07064b50, 0, e, 1)
+    end = struct.pack('<IHHHHIIH', 0x06054b50, 0xffff, 0xffff, 0xffff,
+                      0xffff, 0xffffffff, 0xffffffff, 0)
+    return b[:e] + z64 + loc + end
+
+put('zipdir', 'zip64', zp64())
 put('zipdir', 'sfx', b'MZ' + bytes(100) + zp(['x.bat']))
 
 bh_alpha = b'!"#$%&\'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr'

@@ -76,6 +76,21 @@ class Fuzz18Test(UncheckedTestCase):
         self.assertEqual(r.code, 554, r)
         self.assertIn("evil.exe", r.text)
 
+    def test_tnef_unicode_long_name_banned(self):
+        """Outlook 2007 and later store PR_ATTACH_LONG_FILENAME as
+        PT_UNICODE (UTF-16LE): title EVIL~1.TXT, long name evil.exe in
+        UTF-16. Outlook saves it as evil.exe: banned by that name."""
+        name = "evil.exe".encode("utf-16-le") + b"\0\0"
+        props = (struct.pack("<IIII", 1, 0x3707 << 16 | 0x001F, 1,
+                             len(name)) + name + b"\0" * (-len(name) % 4))
+        t = tnef_files([(b"EVIL~1.TXT", None, a18.BODY)])
+        t += attr(2, 0x00069005, props)
+        r = self.send("evil", with_attachment(
+            "winmail.dat", t, b"application/ms-tnef", "tnef utf16"))
+        self.assertEqual(r.code, 554, "%r; %s" % (
+            r, self.log_line("tnef utf16")))
+        self.assertIn("evil.exe", r.text)
+
 
 class TnefCostTest(UncheckedTestCase):
     """A fresh child for each message (max_requests 1), so its peak is
