@@ -138,6 +138,34 @@ class TnefCostTest(UncheckedTestCase):
         sys.stderr.write("  %s\n" % line[line.index("Passed"):][:60])
         self.assertLess(peak, 400)
 
+    def test_libytnef_lines_stay_out_of_the_log(self):
+        """A TNEF whose checksums do not match: libytnef printf()s
+        "ERROR: Checksum mismatch" to the child's standard output, which
+        under -f is the master's (here the log file): lines outside
+        msg_*, without ident or queue id, one per bad attribute, a
+        message's worth of them. None may appear."""
+        t = bytearray(tnef_files([(b"a%d.txt" % i, None, b"x")
+                                  for i in range(50)]))
+        i = 6
+        while i < len(t):
+            n = struct.unpack("<I", t[i + 5:i + 9])[0]
+            t[i + 9 + n] ^= 0x55
+            i += 9 + n + 2
+        r = self.send("default", with_attachment(
+            "winmail.dat", bytes(t), b"application/ms-tnef", "tnef sums"))
+        self.assertEqual(r.code, 250, r)
+        self.log_line("tnef sums")
+        # max_requests 1: that child exits (flushing its stdio); wait
+        # for the next message's child to have answered too.
+        r = self.send("default", with_attachment(
+            "a.txt", b"hello\r\n", b"text/plain", "after sums"))
+        self.assertEqual(r.code, 250, r)
+        time.sleep(0.5)
+        text = self.fd.log_text()
+        self.assertNotIn("Checksum mismatch", text,
+                         "%d lines of libytnef in the log"
+                         % text.count("Checksum mismatch"))
+
 
 if __name__ == "__main__":
     unittest.main()
