@@ -120,7 +120,8 @@ class TnefCostTest(UncheckedTestCase):
                          % (len(t) >> 10, peak, time.monotonic() - start))
         self.assertEqual(r.code, 250, r)
         line = self.log_line("tnef many")
-        sys.stderr.write("  %s\n" % line[line.index("Passed"):][:40])
+        sys.stderr.write("  %s ... %s\n" % (line[line.index("Passed"):][:16],
+                                            line[line.rindex(","):]))
         self.assertIn("CLEAN", line)
         self.assertLess(peak, 150)
 
@@ -135,7 +136,8 @@ class TnefCostTest(UncheckedTestCase):
                          % (peak, time.monotonic() - start))
         self.assertEqual(r.code, 250, r)
         line = self.log_line("tnef big")
-        sys.stderr.write("  %s\n" % line[line.index("Passed"):][:60])
+        sys.stderr.write("  %s ... %s\n" % (line[line.index("Passed"):][:60],
+                                            line[line.rindex(","):]))
         self.assertLess(peak, 400)
 
     def test_libytnef_lines_stay_out_of_the_log(self):
