@@ -121,7 +121,7 @@ class TnefCostTest(UncheckedTestCase):
         self.assertEqual(r.code, 250, r)
         line = self.log_line("tnef many")
         sys.stderr.write("  %s ... %s\n" % (line[line.index("Passed"):][:16],
-                                            line[line.rindex(","):]))
+                                            line[line.rindex("size:"):]))
         self.assertIn("CLEAN", line)
         self.assertLess(peak, 150)
 
@@ -137,7 +137,7 @@ class TnefCostTest(UncheckedTestCase):
         self.assertEqual(r.code, 250, r)
         line = self.log_line("tnef big")
         sys.stderr.write("  %s ... %s\n" % (line[line.index("Passed"):][:60],
-                                            line[line.rindex(","):]))
+                                            line[line.rindex("size:"):]))
         self.assertLess(peak, 400)
 
     def test_libytnef_lines_stay_out_of_the_log(self):
