@@ -602,11 +602,18 @@ master_spawn(struct master *m)
 		struct skel_child args = {m->conf, fds, m->status_wr,
 					  sb_slot(m->sb, (unsigned)sb_index),
 					  m->checks};
+		int null;
 
 		close(master_sig_pipe[0]);
 		close(master_sig_pipe[1]);
 		close(m->status_rd);
 		close(m->tmp_fd);
+		/* A child says all through msg_*: what a library prints
+		 * (libytnef's error lines) goes nowhere, not into our log. */
+		if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+			(void)dup2(null, STDOUT_FILENO);
+			close(null);
+		}
 		for (size_t i = 0; i < m->conf->n_listens; i++)
 			fds[i] = m->listeners[i].fd;
 		/*

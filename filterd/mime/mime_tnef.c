@@ -179,6 +179,8 @@ mime_tnef_read(const char *buf, size_t len, size_t max_files,
 		r = mime_tnef_file(a, sink);
 	}
 	TNEFFree(&tnef);
+	/* TNEFFree() frees the list after starting_attach, not its own. */
+	TNEFFreeAttachment(&tnef.starting_attach);
 	free(files);
 	if (r)
 		return r;
