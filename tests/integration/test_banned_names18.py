@@ -16,7 +16,7 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_banned_walk import TXT, tar_of  # noqa: E402
+from test_banned_walk import TXT, BannedAsserts, tar_of  # noqa: E402
 from test_checks import b64, message, multipart  # noqa: E402
 from test_checks_unchecked import (PLAIN, UncheckedTestCase,  # noqa: E402
                                    with_attachment, zip_of)
@@ -42,10 +42,12 @@ def gz(name, data):
     return buf.getvalue()
 
 
-class BannedNames18Test(UncheckedTestCase):
+class BannedNames18Test(BannedAsserts, UncheckedTestCase):
     """One filterd: "names" (the brief's rules, reject), "one" (a rule
     PCRE2 gives up on, ".exe" in the same pattern), "two" (the same
     in two patterns)."""
+
+    LISTENER = "names"
 
     @classmethod
     def setUpClass(cls):
@@ -53,24 +55,6 @@ class BannedNames18Test(UncheckedTestCase):
         cls.start_checking_filterd(banks=[("names", "N18", NAMES),
                                           ("one", "ONE", ONE),
                                           ("two", "TWO", TWO)])
-
-    def assert_banned(self, msg, *words, listener="names"):
-        r = self.send(listener, msg)
-        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
-                         "%r; %s" % (r, self.fd.log_text()[-1500:]))
-        self.assertIn("BANNED:", r.text)
-        for w in words:
-            self.assertIn(w, r.text)
-        self.assertEqual(self.new_dumps(), [])
-
-    def assert_clean(self, msg, subject, listener="names"):
-        r = self.send(listener, msg)
-        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"),
-                         "%r; %s" % (r, self.fd.log_text()[-1500:]))
-        got = self.delivered(subject)
-        self.seen |= {d.path for d in self.sink.dumps()}
-        self.assertIsNone(got["X-Amavis-Alert"], got["X-Amavis-Alert"])
-        self.assertIn("Passed CLEAN", self.log_line(subject))
 
     def test_gzip_stored_name(self):
         """photo.gz whose header names evil.exe (or evil.exe. ) is

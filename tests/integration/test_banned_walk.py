@@ -209,7 +209,33 @@ LAYOUTS = {
 }
 
 
-class BannedWalkTest(UncheckedTestCase):
+class BannedAsserts:
+    """A banned check's two outcomes on the class's LISTENER: refused
+    as BANNED naming words, or passed CLEAN without an alert."""
+
+    LISTENER = "reject"
+
+    def assert_banned(self, msg, *words, listener=None):
+        r = self.send(listener or self.LISTENER, msg)
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.fd.log_text()[-1500:]))
+        self.assertIn("BANNED:", r.text)
+        for w in words:
+            self.assertIn(w, r.text)
+        self.assertEqual(self.new_dumps(), [])
+
+    def assert_clean(self, msg, subject, listener=None):
+        r = self.send(listener or self.LISTENER, msg)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"),
+                         "%r; %s" % (r, self.fd.log_text()[-1500:]))
+        got = self.delivered(subject)
+        # Several sends in one test: this copy is seen now.
+        self.seen |= {d.path for d in self.sink.dumps()}
+        self.assertIsNone(got["X-Amavis-Alert"], got["X-Amavis-Alert"])
+        self.assertIn("Passed CLEAN", self.log_line(subject))
+
+
+class BannedWalkTest(BannedAsserts, UncheckedTestCase):
     """filterd: "default" passes and tags, "reject" rejects banned items
     (banned_filename (?i)\\.(exe|scr|pif)$), "types" rejects by amavis'
     short types only (banned_type ^\\.(exe-ms|dll)$)."""
@@ -224,25 +250,6 @@ class BannedWalkTest(UncheckedTestCase):
                          banned_double_extension=False,
                          final_banned_destiny="reject"))],
             max_decoded_size=10 << 20)
-
-    def assert_banned(self, msg, *words, listener="reject"):
-        r = self.send(listener, msg)
-        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
-                         "%r; %s" % (r, self.fd.log_text()[-1500:]))
-        self.assertIn("BANNED:", r.text)
-        for w in words:
-            self.assertIn(w, r.text)
-        self.assertEqual(self.new_dumps(), [])
-
-    def assert_clean(self, msg, subject, listener="reject"):
-        r = self.send(listener, msg)
-        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"),
-                         "%r; %s" % (r, self.fd.log_text()[-1500:]))
-        got = self.delivered(subject)
-        # Several sends in one test: this copy is seen now.
-        self.seen |= {d.path for d in self.sink.dumps()}
-        self.assertIsNone(got["X-Amavis-Alert"], got["X-Amavis-Alert"])
-        self.assertIn("Passed CLEAN", self.log_line(subject))
 
     # Issue 18, case 1: names in any charset, and the walk goes on.
 
