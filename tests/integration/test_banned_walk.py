@@ -223,6 +223,7 @@ class BannedAsserts:
         for w in words:
             self.assertIn(w, r.text)
         self.assertEqual(self.new_dumps(), [])
+        return r
 
     def assert_clean(self, msg, subject, listener=None):
         r = self.send(listener or self.LISTENER, msg)
