@@ -48,6 +48,7 @@
 
 #include "conf/conf.h"
 #include "master/master.h"
+#include "master/rundirs.h"
 #include "scan/checks.h"
 #include "util/inet.h"
 #include "util/msg.h"
@@ -167,7 +168,7 @@ main(int argc, char **argv)
 	/*
 	 * -t checks what the start does, binding aside: the signatures load
 	 * and the rule files read (what they load is said on stderr), the
-	 * user, the directories (master_check(): nothing is made) and each
+	 * user, the directories (rundirs_check(): nothing is made) and each
 	 * listener, so that a check that passes is a configuration that
 	 * starts. Every problem found is said, one a line.
 	 */
@@ -177,7 +178,7 @@ main(int argc, char **argv)
 
 		if (!ok)
 			fprintf(stderr, "%s\n", err);
-		if (master_check(conf, err, sizeof(err)) < 0) {
+		if (rundirs_check(conf, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s\n", err);
 			ok = 0;
 		}

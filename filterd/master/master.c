@@ -11,9 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +26,7 @@
 #include "conf/conf.h"
 #include "master.h"
 #include "quarantine/quar.h"
+#include "rundirs.h"
 #include "scan/checks.h"
 #include "scoreboard.h"
 #include "server_skel.h"
@@ -105,313 +104,6 @@ master_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-}
-
-/*
- * master_dir_error - why open(dir, O_DIRECTORY | O_NOFOLLOW) failed with
- * errno: a symbolic link gives ELOOP or ENOTDIR, and is named as such.
- */
-static const char *
-master_dir_error(const char *dir, int err)
-{
-	struct stat st;
-
-	if (err == ELOOP ||
-	    (err == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
-		return "a symbolic link, not a directory";
-	return strerror(err);
-}
-
-/*
- * master_dir_open - open dir as a directory, never through a symbolic
- * link, and stat it: the descriptor, or -1 with the reason in err
- */
-static int
-master_dir_open(const char *dir, struct stat *st, char *err, size_t errsize)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0 && fstat(fd, st) == 0)
-		return fd;
-	snprintf(err, errsize, "%s: %s", dir, master_dir_error(dir, errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
-/* Who owns a directory the master makes. */
-enum master_owner {
-	MASTER_OWNER_MASTER,   /* run_dir: children write nothing there */
-	MASTER_OWNER_CHILDREN, /* tmp_dir, quarantine_dir */
-};
-
-/*
- * master_dir - make dir (and its parents) with mode, owned as who says.
- * The owner is set through a descriptor opened with O_NOFOLLOW: a
- * symbolic link in place of dir (put there by whoever can write its
- * parent) is refused, not followed to give away what it points to. 0, or
- * -1 with the reason in err.
- */
-static int
-master_dir(const struct conf *c, const char *dir, mode_t mode,
-	   enum master_owner who, char *err, size_t errsize)
-{
-	struct passwd *pw;
-	struct stat st;
-	char path[4096];
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			(void)mkdir(path, 0755);
-			*p = '/';
-		}
-	if (mkdir(path, mode) < 0 && errno != EEXIST) {
-		snprintf(err, errsize, "mkdir %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if ((fd = master_dir_open(dir, &st, err, errsize)) < 0)
-		return -1;
-	if (geteuid() == 0 && c->user[0]) {
-		if ((pw = getpwnam(c->user)) == NULL) {
-			snprintf(err, errsize,
-				 "parameter user: unknown user \"%s\"",
-				 c->user);
-			rc = -1;
-		} else if (who == MASTER_OWNER_CHILDREN &&
-			   (st.st_uid != pw->pw_uid ||
-			    st.st_gid != pw->pw_gid) &&
-			   fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
-			snprintf(err, errsize, "chown %s: %s", dir,
-				 strerror(errno));
-			rc = -1;
-		} else if (who == MASTER_OWNER_MASTER &&
-			   st.st_uid == pw->pw_uid && pw->pw_uid != 0 &&
-			   fchown(fd, 0, (gid_t)-1) < 0) {
-			/* Earlier versions gave run_dir to the children. */
-			snprintf(err, errsize, "chown %s: %s", dir,
-				 strerror(errno));
-			rc = -1;
-		}
-	}
-	close(fd);
-	return rc;
-}
-
-/*
- * master_dirs - run_dir, the master's (the children write nothing there:
- * the scoreboard is made by the master, they use its mapping), tmp_dir
- * and quarantine_dir, the children's. 0, or -1 with the reason in err.
- */
-static int
-master_dirs(const struct conf *c, char *err, size_t errsize)
-{
-	if (master_dir(c, c->run_dir, 0755, MASTER_OWNER_MASTER, err, errsize) <
-	    0)
-		return -1;
-	if (master_dir(c, c->tmp_dir, 0700, MASTER_OWNER_CHILDREN, err,
-		       errsize) < 0)
-		return -1;
-	return master_dir(c, c->quarantine_dir, 0750, MASTER_OWNER_CHILDREN,
-			  err, errsize);
-}
-
-/*
- * master_dir_check - what master_dir() meets with dir, nothing made:
- * every existing component is a directory, dir itself is not a symbolic
- * link (master_dir_open(), as the start), and the first missing component
- * can be made in its parent. 0, or -1 with the reason in err.
- */
-static int
-master_dir_check(const char *dir, char *err, size_t errsize)
-{
-	struct stat st;
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != 0)
-			continue;
-		*p = 0;
-		if (stat(path, &st) < 0) {
-			char *slash = strrchr(path, '/');
-
-			if (errno != ENOENT) {
-				snprintf(err, errsize, "mkdir %s: %s", dir,
-					 strerror(errno));
-				return -1;
-			}
-			/* The start makes it here: the parent must allow. */
-			if (slash == path)
-				slash[1] = 0;
-			else
-				*slash = 0;
-			if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) <
-			    0) {
-				snprintf(err, errsize, "mkdir %s: %s", dir,
-					 strerror(errno));
-				return -1;
-			}
-			return 0;
-		}
-		if (c == 0)
-			break;
-		if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errsize, "mkdir %s: %s", dir,
-				 strerror(ENOTDIR));
-			return -1;
-		}
-		*p = c;
-	}
-	if ((fd = master_dir_open(dir, &st, err, errsize)) < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
-/*
- * master_parents_check - every existing parent of dir can be entered by
- * this process (dir itself is given to the children by the master).
- * 0, or -1 with the reason in err.
- */
-static int
-master_parents_check(const char *name, const char *dir, const char *user,
-		     char *err, size_t errsize)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
-			if (errno == ENOENT)
-				return 0; /* made by the master, 0755
-					   (umask 022, master_run()) */
-			snprintf(
-				err, errsize,
-				"%s %.300s: user %.64s cannot enter %.300s: %s",
-				name, dir, user, path, strerror(errno));
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
-/* master_check_add - append the problem why to err, one a line */
-static void
-master_check_add(char *err, size_t errsize, const char *why)
-{
-	size_t len = strlen(err);
-
-	if (len + 1 < errsize)
-		snprintf(err + len, errsize - len, "%s%s", len ? "\n" : "",
-			 why);
-}
-
-/*
- * master_user_check - the children can reach tmp_dir and quarantine_dir:
- * a process that became the user, as a child does, checks the parents.
- * 0, or -1 with the reason in err.
- */
-static int
-master_user_check(const struct conf *c, const struct passwd *pw, char *err,
-		  size_t errsize)
-{
-	size_t got = 0;
-	ssize_t n;
-	int p[2], status;
-	pid_t pid;
-
-	if (pipe(p) < 0) {
-		snprintf(err, errsize, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	if ((pid = fork()) < 0) {
-		snprintf(err, errsize, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char why[1024] = "";
-
-		close(p[0]);
-		if (setgroups(1, &pw->pw_gid) < 0 ||
-		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-			snprintf(why, sizeof(why), "cannot become user %s: %s",
-				 c->user, strerror(errno));
-		else {
-			char q[1024] = "";
-
-			(void)master_parents_check("tmp_dir", c->tmp_dir,
-						   c->user, why, sizeof(why));
-			if (master_parents_check("quarantine_dir",
-						 c->quarantine_dir, c->user, q,
-						 sizeof(q)) < 0)
-				master_check_add(why, sizeof(why), q);
-		}
-		if (why[0] && write(p[1], why, strlen(why)) < 0)
-			_exit(2);
-		_exit(why[0] ? 1 : 0);
-	}
-	close(p[1]);
-	while (got + 1 < errsize &&
-	       (n = read(p[0], err + got, errsize - 1 - got)) > 0)
-		got += (size_t)n;
-	close(p[0]);
-	if (errsize)
-		err[got < errsize ? got : errsize - 1] = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (got == 0)
-		snprintf(err, errsize,
-			 "cannot check the directories as user %s", c->user);
-	return -1;
-}
-
-/*
- * master_check - what the start needs, checked and nothing made (-t);
- * every problem found is said, one a line
- */
-int
-master_check(const struct conf *c, char *err, size_t errsize)
-{
-	const char *const dirs[] = {c->run_dir, c->tmp_dir, c->quarantine_dir};
-	struct passwd *pw = NULL;
-	char why[1024];
-	int rc = 0;
-
-	if (errsize)
-		err[0] = 0;
-	if (geteuid() == 0 && c->user[0] && (pw = getpwnam(c->user)) == NULL) {
-		snprintf(why, sizeof(why),
-			 "parameter user: unknown user \"%s\"", c->user);
-		master_check_add(err, errsize, why);
-		rc = -1;
-	}
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (master_dir_check(dirs[i], why, sizeof(why)) < 0) {
-			master_check_add(err, errsize, why);
-			rc = -1;
-		}
-	}
-	if (pw && pw->pw_uid != 0 &&
-	    master_user_check(c, pw, why, sizeof(why)) < 0) {
-		master_check_add(err, errsize, why);
-		rc = -1;
-	}
-	return rc;
 }
 
 /*
@@ -515,7 +207,7 @@ master_tmp_open(const struct master *m, const char *dir, int *fdp,
 	int fd;
 
 	*fdp = -1;
-	if ((fd = master_dir_open(dir, st, why, sizeof(why))) < 0) {
+	if ((fd = rundirs_open(dir, st, why, sizeof(why))) < 0) {
 		snprintf(err, errsize, "tmp_dir %.900s", why);
 		return -1;
 	}
@@ -858,7 +550,7 @@ master_reload(struct master *m)
 	 * else can reject the reload (a rejected reload changes nothing):
 	 * their own failure is the last reason left.
 	 */
-	if (master_dirs(nc, err, sizeof(err)) < 0 ||
+	if (rundirs_make(nc, err, sizeof(err)) < 0 ||
 	    master_tmp_open(m, nc->tmp_dir, &tmp_fd, &tmp_st, err,
 			    sizeof(err)) < 0) {
 		msg_error("reload rejected, configuration unchanged: %s", err);
@@ -1008,12 +700,12 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	m.generation = 1;
 	m.to_stderr = ready_fd < 0;
 	/*
-	 * The modes master_dir() gives are the modes made, whatever umask
+	 * The modes rundirs_one() gives are the modes made, whatever umask
 	 * the admin's shell had (077 would make missing parents of tmp_dir
 	 * that the children cannot enter); Postfix's master does so too.
 	 */
 	umask(022);
-	if (master_dirs(conf, err, sizeof(err)) < 0)
+	if (rundirs_make(conf, err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	/* Listeners first: a second instance fails at once, not after the
 	 * signatures have loaded. */

@@ -58,13 +58,6 @@
 /*	message in hand (bounded by child_timeout) and exit, then the
 /*	master exits. master_run() returns the exit status.
 /*
-/*	master_check() checks, for filterd -t, what master_run() needs
-/*	before it binds, and makes nothing: conf->user exists (as root),
-/*	run_dir, tmp_dir and quarantine_dir are directories, not symbolic
-/*	links, or can be made where they are missing, and the children
-/*	(conf->user) can enter the parents of tmp_dir and quarantine_dir.
-/*	0, or -1 with every problem found
-/*	in err, one a line.
 /* PROCESS
 /*	master.
 /*--*/
@@ -72,6 +65,5 @@
 struct conf;
 
 int master_run(struct conf *conf, const char *conf_file, int ready_fd);
-int master_check(const struct conf *conf, char *err, size_t errsize);
 
 #endif
