@@ -167,12 +167,10 @@ mime_tnef_read(const char *buf, size_t len, size_t max_files,
 	tnef.Debug = 0;
 	/* It reads the memory only (TNEFMemory_Read copies from it). */
 	rc = TNEFParseMemory(files, (long)files_len, &tnef);
-	/* A file before the first attAttachRenddata lands here. */
-	a = tnef.starting_attach.Title.data ||
-			    tnef.starting_attach.FileData.data
-		    ? &tnef.starting_attach
-		    : tnef.starting_attach.next;
-	for (; a && r == 0; a = a->next) {
+	/* What comes before the first attAttachRenddata lands in
+	 * starting_attach (a file, or MAPI properties only): walked too;
+	 * an attachment with nothing in it is skipped below. */
+	for (a = &tnef.starting_attach; a && r == 0; a = a->next) {
 		if (a->Title.data == NULL && a->FileData.data == NULL &&
 		    a->MAPI.count == 0)
 			continue;

@@ -733,13 +733,14 @@ done:
  * still end in a zip (a zip appended to an image), which unzip and
  * 7-Zip find by its end record: the zip names reader over its decoded
  * content, which finds nothing without an end record and says nothing
- * when one leads nowhere (banned_zip). Text is not saved as an archive;
- * a part larger than max_decoded_size is not decoded for this.
+ * when one leads nowhere (banned_zip). Text is not saved as an archive.
+ * Only a part whose tail holds an end record is written out, counted
+ * against max_decoded_size as an archive is (past it: UNCHECKED).
  */
 static void
 banned_tail(struct banned *b, const struct mime_part *p, const char *label)
 {
-	long max = b->t->conf->max_decoded_size, size;
+	long max, size;
 	char *tail;
 	ssize_t got;
 	int fd;
@@ -753,12 +754,14 @@ banned_tail(struct banned *b, const struct mime_part *p, const char *label)
 	free(tail);
 	if (got == 0)
 		return;
+	/* What is decoded counts, as an archive's does (one budget). */
+	max = b->t->conf->max_decoded_size - b->decoded;
 	if ((fd = mime_part_content(b->t, p, max < LONG_MAX ? max + 1 : max,
 				    &size)) < 0) {
 		banned_error(b, "cannot decode a MIME part");
 		return;
 	}
-	if (size <= max)
+	if (banned_decoded(b, size))
 		banned_zip(b, fd,
 			   pool_printf(b->t->pool, "%s,%s", p->type, label), 0);
 	close(fd);

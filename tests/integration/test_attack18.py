@@ -125,15 +125,6 @@ class Attack18Test(BannedAsserts, UncheckedTestCase):
                                           ("re", "RE", RE)],
                                    max_decoded_size=10 << 20)
 
-    def reply_is_safe(self, r):
-        for line in r.text.split("\n"):
-            self.assertNotIn("\r", line, r)
-            self.assertLessEqual(len(line) + 6, 512, r)
-
-    def assert_banned(self, msg, *words, listener=None):
-        self.reply_is_safe(super().assert_banned(msg, *words,
-                                                 listener=listener))
-
     def assert_not_clean(self, msg, subject):
         """BANNED (rejected) or UNCHECKED: anything but CLEAN."""
         r = self.send("evil", msg)

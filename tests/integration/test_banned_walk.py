@@ -222,8 +222,14 @@ class BannedAsserts:
         self.assertIn("BANNED:", r.text)
         for w in words:
             self.assertIn(w, r.text)
+        self.reply_is_safe(r)
         self.assertEqual(self.new_dumps(), [])
-        return r
+
+    def reply_is_safe(self, r):
+        """Names in the reply: no CR, and lines within SMTP's 512."""
+        for line in r.text.split("\n"):
+            self.assertNotIn("\r", line, r)
+            self.assertLessEqual(len(line) + 6, 512, r)
 
     def assert_clean(self, msg, subject, listener=None):
         r = self.send(listener or self.LISTENER, msg)

@@ -20,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_attack18 as a18  # noqa: E402
+from test_banned_walk import BannedAsserts  # noqa: E402
 from test_checks import attachment, message, multipart  # noqa: E402
 from test_checks_unchecked import (PLAIN, UncheckedTestCase,  # noqa: E402
                                    with_attachment, zip_of)
@@ -53,7 +54,7 @@ def tnef_files(files):
     return out
 
 
-class Embedded18Test(UncheckedTestCase):
+class Embedded18Test(BannedAsserts, UncheckedTestCase):
     """One filterd: "default" (passes and tags), "evil" (bank A18 of
     test_attack18: \\.(exe|scr|com|bat)$, reject)."""
 
@@ -63,9 +64,7 @@ class Embedded18Test(UncheckedTestCase):
         cls.start_checking_filterd(banks=[("evil", "A18", a18.A18)],
                                    max_decoded_size=10 << 20)
 
-    assert_banned = a18.Attack18Test.assert_banned
-    assert_clean = a18.Attack18Test.assert_clean
-    reply_is_safe = a18.Attack18Test.reply_is_safe
+    LISTENER = "evil"
 
     # TNEF
 

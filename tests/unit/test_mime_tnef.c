@@ -80,6 +80,23 @@ head(struct stream *s)
 	attr(s, 1, 0x00089006, ver, 4);
 }
 
+/* long_name - an attAttachment of one property: PR_ATTACH_LONG_FILENAME */
+static void
+long_name(struct stream *s, const char *lname)
+{
+	struct stream p = {.len = 0};
+	size_t n = strlen(lname) + 1;
+	static const char pad[4];
+
+	put32(&p, 1);
+	put32(&p, 0x3707u << 16 | 0x001E);
+	put32(&p, 1);
+	put32(&p, (uint32_t)n);
+	put(&p, lname, n);
+	put(&p, pad, (4 - n % 4) % 4);
+	attr(s, 2, 0x00069005, p.b, p.len);
+}
+
 /* file - a file: renddata, title, data, and a long name when not NULL */
 static void
 file(struct stream *s, const char *title, const char *lname, const char *data)
@@ -89,19 +106,8 @@ file(struct stream *s, const char *title, const char *lname, const char *data)
 	attr(s, 2, 0x00069002, rend, sizeof(rend));
 	attr(s, 2, 0x00018010, title, strlen(title) + 1);
 	attr(s, 2, 0x0006800F, data, strlen(data));
-	if (lname) {
-		struct stream p = {.len = 0};
-		size_t n = strlen(lname) + 1;
-		static const char pad[4];
-
-		put32(&p, 1);
-		put32(&p, 0x3707u << 16 | 0x001E);
-		put32(&p, 1);
-		put32(&p, (uint32_t)n);
-		put(&p, lname, n);
-		put(&p, pad, (4 - n % 4) % 4);
-		attr(s, 2, 0x00069005, p.b, p.len);
-	}
+	if (lname)
+		long_name(s, lname);
 }
 
 /* What the sink was told. */
@@ -164,6 +170,26 @@ test_files(void **state)
 	assert_string_equal(r.name[1], "evil.exe");
 	assert_string_equal(r.other[1], "EVIL~1.TXT");
 	assert_string_equal(r.data[1], "MZ");
+}
+
+/* test_properties_first - an attachment of MAPI properties only, before
+ * any attAttachRenddata (libytnef keeps it in its first slot), is a
+ * file too, by its long name */
+static void
+test_properties_first(void **state)
+{
+	struct stream s;
+	struct record r = {0};
+	const char *why = "x";
+
+	(void)state;
+	head(&s);
+	long_name(&s, "evil.exe");
+	file(&s, "a.txt", NULL, "hello");
+	assert_int_equal(read_stream(&s, s.len, 10, &r, &why), 0);
+	assert_int_equal(r.files, 2);
+	assert_string_equal(r.name[0], "evil.exe");
+	assert_string_equal(r.name[1], "a.txt");
 }
 
 /* Cut short, too many files, not TNEF: -1 and why; a stop. */
@@ -296,6 +322,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_properties_first),
 		cmocka_unit_test(test_no_leak_before_renddata),
 	};
 
