@@ -845,7 +845,7 @@ conf_listen_unmap(const struct sockaddr_storage *ss,
 /*
  * conf_listen_collide_as - a and b (no IPv4-mapped address) cannot both
  * be bound: one port, and the same address, or a wildcard of the family
- * of the other (an IPv6 wildcard takes IPv4 too: filterd leaves
+ * of the other (an IPv6 wildcard takes IPv4 too: inet_listen() sets
  * IPV6_V6ONLY off)
  */
 static int

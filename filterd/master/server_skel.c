@@ -172,7 +172,6 @@ skel_accept(const struct skel_child *args, int ep, size_t *which)
 	sigset_t usr1, old;
 	int n, fd = -1;
 
-	(void)args;
 	/* Wait in slices: a lost master or a stop is noticed in a second. */
 	n = epoll_wait(ep, ev, (int)c->n_listens, 1000);
 	/* The retirement handler closes the sockets: not under accept. */

@@ -2,7 +2,7 @@
 /* NAME
 /*	mime_embedded 3
 /* SUMMARY
-/*	files embedded in text: uuencode, begin-base64, yEnc
+/*	files embedded in text: uuencode, begin-base64, yEnc, BinHex
 /* DESCRIPTION
 /*	See mime_embedded.h. A line is kept whole up to
 /*	MIME_EMBEDDED_LINE_MAX bytes; past that only its start is kept (to

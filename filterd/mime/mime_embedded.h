@@ -5,7 +5,7 @@
 /* NAME
 /*	mime_embedded 3h
 /* SUMMARY
-/*	files embedded in text: uuencode, begin-base64, yEnc
+/*	files embedded in text: uuencode, begin-base64, yEnc, BinHex
 /* SYNOPSIS
 /*	#include "mime/mime_embedded.h"
 /*

@@ -18,9 +18,7 @@
 /*	size_t	mime_names_message(struct pool *pool, void *message,
 /*				   const char ***names, size_t n);
 /*
-/*	size_t mime_names_message(struct pool *pool, void *message,
-			  const char ***names, size_t n);
-const char *mime_names_text(struct pool *pool, const char *raw);
+/*	const char *mime_names_text(struct pool *pool, const char *raw);
 /*
 /*	extern const char *const mime_names_keys[];
 /*	extern const char *const mime_names_fields[];

@@ -37,7 +37,9 @@
 /*	bytes) gives its name and Unicode Path name, SCAN_ZIPDIR_UNLISTED.
 /*	Listed members are given again that way; so are the members of a
 /*	zip stored uncompressed in the zip (checked anyway, when walked).
-/*	These count against max_entries as entries do. For each entry it calls each() with
+/*	Each end record read, and this search, may give up to max_entries
+/*	entries (at most five times max_entries in all). For each entry it
+/*	calls each() with
 /*	each distinct name: its ctx, the name's bytes (not NUL-terminated,
 /*	any bytes, no charset assumed) and where it came from. A name field
 /*	longer than the entry leaves room for makes the zip malformed; an

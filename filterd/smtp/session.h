@@ -41,7 +41,9 @@
 /*	does not serve a client that keeps its connection busy for ever.
 /*
 /*	ctx->messages counts the transactions that reached end of data;
-/*	ctx->max_messages is for the skeleton, read between sessions.
+/*	when ctx->messages reaches ctx->max_messages, session_run() calls
+/*	ctx->last_session (the child accepts nothing more) and the session
+/*	goes on; the skeleton ends the child after it.
 /* PROCESS
 /*	children.
 /*--*/
@@ -64,7 +66,7 @@ struct session_ctx {
 	volatile sig_atomic_t *retire; /* a reload: see session_run(), or NULL */
 	void (*last_session)(void);    /* max_messages reached: no accepts */
 	unsigned long messages;
-	unsigned long max_messages;  /* stop after this many; 0: none */
+	unsigned long max_messages;  /* retire after this many (>= 1) */
 	struct sb_slot *slot;	     /* scoreboard slot, or NULL */
 	const struct checks *checks; /* engines built in the master */
 	struct checks_ctx *cctx;     /* this child's matching state */

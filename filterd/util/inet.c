@@ -153,15 +153,20 @@ inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res;
-	int fd, on = 1, rc;
+	int fd, on = 1, off = 0, rc;
 
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		snprintf(errbuf, errsize, "%s: %s", host, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	/* [::] takes IPv4 too, whatever net.ipv6.bindv6only says: the
+	 * rule conf.c checks listeners' collisions by. */
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    (res->ai_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) <
+		     0) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
 	    listen(fd, backlog) < 0) {
 		snprintf(errbuf, errsize, "%s:%s: %s", host, port,
@@ -174,7 +179,8 @@ inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 	return fd;
 }
 
-/* inet_may_bind_low - may this process bind a port below 1024? */
+/* inet_may_bind_low - may this process bind a port below
+ * ip_unprivileged_port_start (1024 unless the sysctl says otherwise)? */
 static int
 inet_may_bind_low(void)
 {
