@@ -210,6 +210,27 @@ mime_names_is_field(const char *name)
 	return 0;
 }
 
+/*
+ * mime_names_fields_add - the names of the Content-Name and
+ * X-Sun-Data-Name fields of hl, added to out while *n < max
+ */
+static void
+mime_names_fields_add(struct pool *pool, GMimeHeaderList *hl, const char **out,
+		      size_t *n, size_t max)
+{
+	int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int j = 0; j < nh; j++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, j);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (raw && mime_names_is_field(g_mime_header_get_name(h)) &&
+		    *n < max)
+			mime_names_add(pool, out, n,
+				       mime_names_text(pool, raw));
+	}
+}
+
 /* mime_names - see mime_names.h */
 size_t
 mime_names(struct pool *pool, void *object, const char ***names)
@@ -270,15 +291,7 @@ mime_names(struct pool *pool, void *object, const char ***names)
 	}
 	/* Content-Name, X-Sun-Data-Name: Thunderbird names a part by them
 	 * when it has no other name. */
-	for (int j = 0; j < nh; j++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, j);
-		const char *raw = g_mime_header_get_raw_value(h);
-
-		if (raw && mime_names_is_field(g_mime_header_get_name(h)) &&
-		    n < max)
-			mime_names_add(pool, out, &n,
-				       mime_names_text(pool, raw));
-	}
+	mime_names_fields_add(pool, hl, out, &n, max);
 	*names = out;
 	return n;
 }
@@ -295,14 +308,7 @@ mime_names_message(struct pool *pool, void *message, const char ***names,
 				      (n + (size_t)nh + 1) * sizeof(*out));
 
 	memcpy(out, *names, n * sizeof(*out));
-	for (int j = 0; j < nh; j++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, j);
-		const char *raw = g_mime_header_get_raw_value(h);
-
-		if (raw && mime_names_is_field(g_mime_header_get_name(h)))
-			mime_names_add(pool, out, &n,
-				       mime_names_text(pool, raw));
-	}
+	mime_names_fields_add(pool, hl, out, &n, n + (size_t)nh);
 	*names = out;
 	return n;
 }

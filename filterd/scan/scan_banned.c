@@ -552,8 +552,6 @@ banned_unwrap(struct banned *b, int fd, const char *path, int depth)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	char chunk[65536];
-	la_ssize_t n;
 	int out = -1;
 
 	archive_read_support_filter_all(a);
@@ -567,23 +565,7 @@ banned_unwrap(struct banned *b, int fd, const char *path, int depth)
 		banned_unchecked(b, BANNED_BROKEN);
 		goto done;
 	}
-	if ((out = txn_temp_file(b->t, "ar")) < 0) {
-		banned_error(b, "cannot make a temporary file");
-		goto done;
-	}
-	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
-		if (!banned_decoded(b, n))
-			goto done;
-		if (banned_write(out, chunk, (size_t)n) < 0) {
-			banned_error(b, "cannot write a temporary file");
-			goto done;
-		}
-	}
-	if (n < 0) {
-		banned_unchecked(b, BANNED_BROKEN);
-	} else if (lseek(out, 0, SEEK_SET) < 0) {
-		banned_error(b, "cannot read a temporary file");
-	} else {
+	if ((out = banned_extract(b, a, 0, 0)) >= 0) {
 		archive_read_free(a);
 		a = NULL;
 		/* A zip as stored now: no recursion past this one. */
