@@ -1909,7 +1909,7 @@ mime_is_member_mail(const char *name, const char *head, size_t len)
  * holding files (1) or Outlook's TNEF (2)
  */
 static int
-mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+mime_open_file(struct mime_summary *m, int fd, int depth,
 	       struct mime_part **parts, const char **why, int embedded)
 {
 	struct mime_walk *w = m->walk;
@@ -1917,7 +1917,6 @@ mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 	struct mime_part **tail;
 	int views;
 
-	(void)t;
 	*parts = NULL;
 	*why = NULL;
 	/* Parts named from raw headers: nothing to attach to. */
@@ -1969,26 +1968,26 @@ mime_open_file(struct txn *t, struct mime_summary *m, int fd, int depth,
 
 /* mime_attach_file - see mime_parse.h */
 int
-mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+mime_attach_file(struct mime_summary *m, int fd, int depth,
 		 struct mime_part **parts, const char **why)
 {
-	return mime_open_file(t, m, fd, depth, parts, why, 0);
+	return mime_open_file(m, fd, depth, parts, why, 0);
 }
 
 /* mime_embed_file - see mime_parse.h */
 int
-mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+mime_embed_file(struct mime_summary *m, int fd, int depth,
 		struct mime_part **parts, const char **why)
 {
-	return mime_open_file(t, m, fd, depth, parts, why, 1);
+	return mime_open_file(m, fd, depth, parts, why, 1);
 }
 
 /* mime_tnef_file - see mime_parse.h */
 int
-mime_tnef_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+mime_tnef_file(struct mime_summary *m, int fd, int depth,
 	       struct mime_part **parts, const char **why)
 {
-	return mime_open_file(t, m, fd, depth, parts, why, 2);
+	return mime_open_file(m, fd, depth, parts, why, 2);
 }
 
 /* mime_headers - the decoded header fields, one per line */

@@ -283,11 +283,11 @@ void mime_init(void);
 int mime_is_archive(const char *type, const char *name);
 int mime_is_mail(const char *head, size_t len);
 int mime_is_member_mail(const char *name, const char *head, size_t len);
-int mime_attach_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+int mime_attach_file(struct mime_summary *m, int fd, int depth,
 		     struct mime_part **parts, const char **why);
-int mime_embed_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+int mime_embed_file(struct mime_summary *m, int fd, int depth,
 		    struct mime_part **parts, const char **why);
-int mime_tnef_file(struct txn *t, struct mime_summary *m, int fd, int depth,
+int mime_tnef_file(struct mime_summary *m, int fd, int depth,
 		   struct mime_part **parts, const char **why);
 int mime_parse(struct txn *t);
 int mime_readings(struct txn *t,

@@ -111,9 +111,9 @@ mime_tnef_prop(MAPIProps *p, unsigned int type1, unsigned int type2,
 	return v == MAPI_UNDEFINED ? NULL : v;
 }
 
-/* mime_tnef_file - one attached file to the sink */
+/* mime_tnef_give - one attached file to the sink */
 static int
-mime_tnef_file(Attachment *a, const struct mime_tnef_sink *sink)
+mime_tnef_give(Attachment *a, const struct mime_tnef_sink *sink)
 {
 	char *title = mime_tnef_str(&a->Title);
 	char *lname = mime_tnef_str(mime_tnef_prop(
@@ -174,7 +174,7 @@ mime_tnef_read(const char *buf, size_t len, size_t max_files,
 		if (a->Title.data == NULL && a->FileData.data == NULL &&
 		    a->MAPI.count == 0)
 			continue;
-		r = mime_tnef_file(a, sink);
+		r = mime_tnef_give(a, sink);
 	}
 	TNEFFree(&tnef);
 	/* TNEFFree() frees the list after starting_attach, not its own. */

@@ -315,8 +315,8 @@ static void banned_part(struct banned *b, const struct mime_part *p);
 static void
 banned_mail(struct banned *b, struct archive *a, size_t got, int depth,
 	    int counted,
-	    int (*open)(struct txn *, struct mime_summary *, int, int,
-			struct mime_part **, const char **))
+	    int (*open)(struct mime_summary *, int, int, struct mime_part **,
+			const char **))
 {
 	int mime_depth = b->mime_depth, base = b->base_depth;
 	struct mime_part *parts;
@@ -325,7 +325,7 @@ banned_mail(struct banned *b, struct archive *a, size_t got, int depth,
 
 	if ((fd = banned_extract(b, a, got, counted)) < 0)
 		return;
-	switch (open(b->t, b->m, fd, b->mime_depth, &parts, &why)) {
+	switch (open(b->m, fd, b->mime_depth, &parts, &why)) {
 	case 0:
 		break;
 	case 1:
