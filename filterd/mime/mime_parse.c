@@ -922,50 +922,6 @@ fail:
 }
 
 /*
- * mime_text - decoded, UTF-8 content of a text part, into the view:
- * decoded as the checks decode it, as mail programs show it; no more
- * than room bytes of it
- */
-static void
-mime_text(struct mime_walk *w, const struct mime_part *p, size_t room)
-{
-	GMimeContentType *ct;
-	const char *charset;
-	struct mime_decoder d;
-	GMimeStream *mem, *filtered;
-	GByteArray *bytes;
-	char chunk[4096];
-	ssize_t n;
-
-	if (mime_decoder_open(&d, p) < 0)
-		return;
-	ct = g_mime_object_get_content_type(GMIME_OBJECT(p->object));
-	charset = g_mime_content_type_get_parameter(ct, "charset");
-	mem = g_mime_stream_mem_new();
-	filtered = g_mime_stream_filter_new(mem);
-	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0) {
-		GMimeFilter *f = g_mime_filter_charset_new(charset, "UTF-8");
-
-		if (f) {
-			g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered),
-						 f);
-			g_object_unref(f);
-		}
-	}
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	/* A part that cannot be read is the virus check's to report. */
-	while (bytes->len < room &&
-	       (n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
-		g_mime_stream_write(filtered, chunk, (size_t)n);
-	mime_decoder_close(&d);
-	g_mime_stream_flush(filtered);
-	buf_append(&w->text, bytes->data, MIN(bytes->len, room));
-	buf_puts(&w->text, "\n");
-	g_object_unref(filtered);
-	g_object_unref(mem);
-}
-
-/*
  * mime_limit - a limit was reached (the first one is named): what is
  * past it is left out, not what comes after it
  */
@@ -1044,43 +1000,6 @@ mime_walk_encoding(struct mime_walk *w, GMimeObject *obj, struct mime_part *p)
 		p->encoding = ours;
 		p->as_stored = mime_identity(gmime);
 	}
-}
-
-/*
- * mime_walk_decoding - what in base64 or quoted-printable content
- * lenient decoders may read otherwise than GMime, or than each other
- */
-static void
-mime_walk_decoding(struct mime_walk *w, struct mime_part *p)
-{
-	struct mime_decoder d;
-	char scratch[65536];
-	ssize_t n;
-
-	if ((p->encoding != GMIME_CONTENT_ENCODING_BASE64 &&
-	     p->encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) ||
-	    mime_decoder_open(&d, p) < 0)
-		return;
-	while ((n = mime_decoder_read(&d, scratch, sizeof(scratch))) > 0)
-		;
-	if (n < 0) {
-		if (w->m->failed == NULL)
-			w->m->failed = pool_printf(
-				w->t->pool, "cannot read MIME part %zu: %s",
-				w->m->n_parts, strerror(errno ? errno : EIO));
-	} else if (p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
-		/* Blanks before a line break, "=" as text: GMime differs. */
-		if (d.qp.otherwise)
-			w->m->decoded_otherwise = 1;
-	} else if (d.b64.after_pad) {
-		mime_undecoded(w, "base64 with data after its padding");
-	} else if (d.b64.lone) {
-		mime_undecoded(w, "base64 ending in a lone character");
-	} else if (d.b64.gmime != 0) {
-		/* GMime drops the last group; we decode its whole bytes. */
-		w->m->decoded_otherwise = 1;
-	}
-	mime_decoder_close(&d);
 }
 
 /* mime_name_ends - does a name of p end in ext (case aside)? */
@@ -1643,33 +1562,6 @@ mime_embed_close(struct mime_walk *w, ssize_t n, const char *what,
 }
 
 /*
- * mime_walk_embedded - the files embedded in leaf part p (uuencode,
- * yEnc, ...), each a part after it, one level deeper
- */
-static void
-mime_walk_embedded(struct mime_walk *w, const struct mime_part *p, int depth)
-{
-	struct mime_part **first = w->tail;
-	size_t n_parts = w->m->n_parts;
-	struct mime_decoder d;
-	char chunk[16384];
-	ssize_t n;
-
-	if (mime_decoder_open(&d, p) < 0)
-		return;
-	mime_embed_open(w, depth, p->attached,
-			!p->attached && mime_identity(p->encoding) &&
-				strcmp(p->type, "text/plain") == 0);
-	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0)
-		if (mime_embedded_feed(w->embedded, chunk, (size_t)n))
-			break;
-	mime_decoder_close(&d);
-	mime_embed_close(w, n,
-			 pool_printf(w->t->pool, "MIME part %zu", n_parts),
-			 first, w->m->n_parts - n_parts);
-}
-
-/*
  * mime_walk_embedded_fd - the files embedded in the text on fd (read
  * from its offset: an archive member), each a part one level below
  * depth
@@ -1800,22 +1692,101 @@ mime_walk_is_tnef(const struct mime_part *p)
 }
 
 /*
- * mime_walk_text - text part p into the spam views. The text of an
- * attached message is there too, as it is when GMime parses one in
- * place (message/rfc822 sent 7bit): encoding a forwarded message must
- * not hide its text from the rules. Its text counts against
- * spam_max_size, for the views as a whole: a message that looks like
- * mail inside one that does is read again at each level.
+ * mime_walk_content - leaf part p's content, decoded once for all that
+ * reads it: whether base64 or quoted-printable decode as GMime does
+ * (our readers decode them leniently: what differs is noted), the
+ * decoded, UTF-8 text for the spam views (a text part, when there are
+ * views: no more than fits), and the files embedded in it (uuencode,
+ * yEnc, ...: in text, or in a part whose decoded head has a begin
+ * line), each a part after it, one level deeper
  */
 static void
-mime_walk_text(struct mime_walk *w, const struct mime_part *p)
+mime_walk_content(struct mime_walk *w, struct mime_part *p, int depth)
 {
-	size_t max = (size_t)w->t->conf->spam_max_size;
+	size_t max = (size_t)w->t->conf->spam_max_size, room = 0;
+	int check = p->encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+		    p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+	int embedded = w->m->failed == NULL && mime_walk_has_embedded(p);
+	int embed = embedded; /* still fed */
+	struct mime_part **first = w->tail;
+	size_t n_parts = w->m->n_parts;
+	GMimeStream *mem = NULL, *filtered = NULL;
+	GByteArray *bytes = NULL;
+	struct mime_decoder d;
+	char chunk[16384];
+	ssize_t n;
 
-	if (!p->attached)
-		mime_text(w, p, SIZE_MAX);
-	else if (w->text.len < max)
-		mime_text(w, p, max - w->text.len);
+	if (w->views && p->is_text)
+		room = !p->attached	   ? SIZE_MAX
+		       : w->text.len < max ? max - w->text.len
+					   : 0;
+	if ((!check && !embedded && room == 0) || mime_decoder_open(&d, p) < 0)
+		return;
+	if (room) {
+		GMimeContentType *ct = g_mime_object_get_content_type(
+			GMIME_OBJECT(p->object));
+		const char *charset = g_mime_content_type_get_parameter(
+			ct, "charset");
+
+		mem = g_mime_stream_mem_new();
+		filtered = g_mime_stream_filter_new(mem);
+		if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0) {
+			GMimeFilter *f = g_mime_filter_charset_new(charset,
+								   "UTF-8");
+
+			if (f) {
+				g_mime_stream_filter_add(
+					GMIME_STREAM_FILTER(filtered), f);
+				g_object_unref(f);
+			}
+		}
+		bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	}
+	if (embedded)
+		mime_embed_open(w, depth, p->attached,
+				!p->attached && mime_identity(p->encoding) &&
+					strcmp(p->type, "text/plain") == 0);
+	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0) {
+		if (room && bytes->len < room)
+			g_mime_stream_write(filtered, chunk, (size_t)n);
+		if (embed && mime_embedded_feed(w->embedded, chunk, (size_t)n))
+			embed = 0;
+		/* The views are full and nothing else reads on. */
+		if (!check && !embed && (room == 0 || bytes->len >= room))
+			break;
+	}
+	if (room) {
+		g_mime_stream_flush(filtered);
+		buf_append(&w->text, bytes->data, MIN(bytes->len, room));
+		buf_puts(&w->text, "\n");
+		g_object_unref(filtered);
+		g_object_unref(mem);
+	}
+	if (n < 0) {
+		if (w->m->failed == NULL)
+			w->m->failed = pool_printf(
+				w->t->pool, "cannot read MIME part %zu: %s",
+				n_parts, strerror(errno ? errno : EIO));
+	} else if (check &&
+		   p->encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		/* Blanks before a line break, "=" as text: GMime differs. */
+		if (d.qp.otherwise)
+			w->m->decoded_otherwise = 1;
+	} else if (check && d.b64.after_pad) {
+		mime_undecoded(w, "base64 with data after its padding");
+	} else if (check && d.b64.lone) {
+		mime_undecoded(w, "base64 ending in a lone character");
+	} else if (check && d.b64.gmime != 0) {
+		/* GMime drops the last group; we decode its whole bytes. */
+		w->m->decoded_otherwise = 1;
+	}
+	mime_decoder_close(&d);
+	/* A reader the sink stopped is not ended (it would say cut short). */
+	if (embedded)
+		mime_embed_close(
+			w, embed ? n : 1,
+			pool_printf(w->t->pool, "MIME part %zu", n_parts),
+			first, w->m->n_parts - n_parts);
 }
 
 /*
@@ -1879,14 +1850,10 @@ mime_walk_object(struct mime_walk *w, GMimeObject *obj, int depth, int attached)
 		p->is_archive = mime_is_archive(p->type, NULL);
 		for (size_t i = 0; i < p->n_names && !p->is_archive; i++)
 			p->is_archive = mime_is_archive(NULL, p->names[i]);
-		mime_walk_decoding(w, p);
-		if (w->views && p->is_text)
-			mime_walk_text(w, p);
 		/* Files a mail program shows as attachments of the text;
 		 * a part of another type that is such text, as file(1)
-		 * tells it and amavisd-new decodes it. */
-		if (w->m->failed == NULL && mime_walk_has_embedded(p))
-			mime_walk_embedded(w, p, depth);
+		 * tells it and amavisd-new decodes it: read with the rest. */
+		mime_walk_content(w, p, depth);
 		/* Outlook's winmail.dat: the files Outlook shows. */
 		if (w->m->failed == NULL && !w->stop && mime_walk_is_tnef(p))
 			mime_walk_tnef(w, p, -1, depth);
