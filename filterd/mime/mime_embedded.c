@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mime_embedded.h"
+#include "util/base64.h"
 
 /* Why a block cannot be decoded to its end: our words, per kind. */
 static const char *const mime_embedded_cut[] = {
@@ -338,25 +339,17 @@ mime_embedded_b64(struct mime_embedded *e, const char *s, size_t len)
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		int v;
+		int v = base64_value[c];
 
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+')
-			v = 62;
-		else if (c == '/')
-			v = 63;
-		else if (c == '=') {
+		if (v == -2) {
 			e->b64_done = 1;
 			continue;
-		} else if (mime_embedded_blank((char)c) || c == '\r')
-			continue;
-		else
+		}
+		if (v < 0) {
+			if (mime_embedded_blank((char)c) || c == '\r')
+				continue;
 			return -1;
+		}
 		if (e->b64_done)
 			return -1; /* data after the padding */
 		e->b64_bits = (e->b64_bits << 6 | (unsigned)v) & 0xffffff;

@@ -22,6 +22,7 @@
 #include "mime_tnef.h"
 #include "spool/spool.h"
 #include "txn/txn.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/msg.h"
 #include "util/xalloc.h"
@@ -376,31 +377,12 @@ mime_b64_flush(struct mime_b64 *s, unsigned char *out)
 	return n;
 }
 
-/* The base64 alphabet's values; -2 for "=", -1 for what is skipped. */
-static const signed char mime_b64_value[256] = {
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63, 52, 53, 54, 55, 56, 57,
-	58, 59, 60, 61, -1, -1, -1, -2, -1, -1, -1, 0,	1,  2,	3,  4,	5,  6,
-	7,  8,	9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-	25, -1, -1, -1, -1, -1, -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
-	37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1,
-};
-
 /* mime_b64_step - decode len bytes into out (3 * len / 4 + 2 bytes) */
 static size_t
 mime_b64_step(struct mime_b64 *s, const unsigned char *in, size_t len,
 	      unsigned char *out)
 {
-	const signed char *v = mime_b64_value;
+	const signed char *v = base64_value;
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
