@@ -17,25 +17,18 @@
 #include <ytnef.h>
 
 #include "mime_tnef.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #define MIME_TNEF_SIGNATURE 0x223E9F78u
 #define MIME_TNEF_RENDDATA 0x00069002u /* starts an attached file */
 
-/* mime_tnef_le32 - a little-endian 32-bit number at p */
-static uint32_t
-mime_tnef_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* mime_tnef_head - see mime_tnef.h */
 int
 mime_tnef_head(const char *buf, size_t len)
 {
-	return len >= 4 && mime_tnef_le32((const unsigned char *)buf) ==
-				   MIME_TNEF_SIGNATURE;
+	return len >= 4 &&
+	       le32((const unsigned char *)buf) == MIME_TNEF_SIGNATURE;
 }
 
 /*
@@ -65,8 +58,8 @@ mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files,
 
 		if (len - off < 9)
 			return "Outlook TNEF cut short";
-		id = mime_tnef_le32(b + off + 1);
-		size = mime_tnef_le32(b + off + 5);
+		id = le32(b + off + 1);
+		size = le32(b + off + 5);
 		if (size > len - off - 9 || len - off - 9 - size < 2)
 			return "Outlook TNEF cut short";
 		if (b[off] == LVL_ATTACHMENT && id == MIME_TNEF_RENDDATA &&

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scan_gzname.h"
+#include "util/le.h"
 
 #define GZ_FIXED 10	 /* ID1 to OS */
 #define GZ_FEXTRA 0x04	 /* an extra field follows */
@@ -38,7 +39,7 @@ scan_gzname(const unsigned char *buf, size_t len, const char **name,
 	if (flags & GZ_FEXTRA) {
 		if (len - at < 2)
 			return SCAN_GZNAME_SHORT;
-		room = (size_t)buf[at] | (size_t)buf[at + 1] << 8;
+		room = le16(buf + at);
 		at += 2;
 		if (len - at < room)
 			return SCAN_GZNAME_SHORT;

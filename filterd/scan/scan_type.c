@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "scan_type.h"
+#include "util/le.h"
 
 struct scan_type_row {
 	const char *mime;
@@ -72,13 +73,6 @@ static const struct scan_type_row scan_type_table[] = {
 	{"image/tiff", {".tif"}},
 };
 
-/* scan_type_u16 - a little-endian 16-bit number */
-static unsigned
-scan_type_u16(const unsigned char *p)
-{
-	return (unsigned)p[0] | (unsigned)p[1] << 8;
-}
-
 /*
  * scan_type_dll - does the PE header in head say "DLL" (IMAGE_FILE_DLL
  * in its characteristics)? Only what head holds is read.
@@ -90,11 +84,11 @@ scan_type_dll(const unsigned char *h, size_t len)
 
 	if (h == NULL || len < 0x40 || h[0] != 'M' || h[1] != 'Z')
 		return 0;
-	pe = scan_type_u16(h + 0x3c) | (size_t)scan_type_u16(h + 0x3e) << 16;
+	pe = le16(h + 0x3c) | (size_t)le16(h + 0x3e) << 16;
 	if (pe > len || len - pe < 24 || h[pe] != 'P' || h[pe + 1] != 'E' ||
 	    h[pe + 2] != 0 || h[pe + 3] != 0)
 		return 0;
-	return (scan_type_u16(h + pe + 22) & 0x2000) != 0;
+	return (le16(h + pe + 22) & 0x2000) != 0;
 }
 
 /* scan_type_short - see scan_type.h */

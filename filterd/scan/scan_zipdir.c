@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "scan_zipdir.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #define ZIP_EOCD_SIG 0x06054b50u
@@ -35,27 +36,6 @@
 #define ZIP_EXTRA_UPATH 0x7075
 #define ZIP_FIELDS_MAX (2 * 65535) /* a name and an extra field */
 #define ZIP_ENDS_MAX 4		   /* end records read, at most */
-
-/* zip_u16 - a little-endian 16-bit number */
-static unsigned
-zip_u16(const unsigned char *p)
-{
-	return (unsigned)p[0] | (unsigned)p[1] << 8;
-}
-
-/* zip_u32 - a little-endian 32-bit number */
-static uint32_t
-zip_u32(const unsigned char *p)
-{
-	return (uint32_t)zip_u16(p) | (uint32_t)zip_u16(p + 2) << 16;
-}
-
-/* zip_u64 - a little-endian 64-bit number */
-static uint64_t
-zip_u64(const unsigned char *p)
-{
-	return (uint64_t)zip_u32(p) | (uint64_t)zip_u32(p + 4) << 32;
-}
 
 /* zip_read - len bytes at off, all of them; 0, -1 (errno), 1 short */
 static int
@@ -88,7 +68,7 @@ static const unsigned char *
 zip_upath(const unsigned char *extra, size_t len, size_t *plen)
 {
 	for (size_t i = 0; i + 4 <= len;) {
-		unsigned id = zip_u16(extra + i), sz = zip_u16(extra + i + 2);
+		unsigned id = le16(extra + i), sz = le16(extra + i + 2);
 
 		if (i + 4 + sz > len)
 			return NULL;
@@ -110,15 +90,15 @@ static int64_t
 zip_extra64(const unsigned char *extra, size_t len, size_t skip)
 {
 	for (size_t i = 0; i + 4 <= len;) {
-		unsigned id = zip_u16(extra + i), sz = zip_u16(extra + i + 2);
+		unsigned id = le16(extra + i), sz = le16(extra + i + 2);
 
 		if (i + 4 + sz > len)
 			return -1;
 		if (id == ZIP_EXTRA_ZIP64)
-			return skip + 8 > sz ? -1
-					     : (int64_t)(zip_u64(extra + i + 4 +
-								 skip) &
-							 INT64_MAX);
+			return skip + 8 > sz
+				       ? -1
+				       : (int64_t)(le64(extra + i + 4 + skip) &
+						   INT64_MAX);
 		i += 4 + sz;
 	}
 	return -1;
@@ -134,13 +114,13 @@ zip_local_offset(const unsigned char *h, const unsigned char *extra, size_t len)
 {
 	size_t skip = 0;
 
-	if (zip_u32(h + 42) != 0xffffffffu)
-		return zip_u32(h + 42);
+	if (le32(h + 42) != 0xffffffffu)
+		return le32(h + 42);
 	/* The zip64 field holds only what the entry says 0xffffffff for,
 	 * in this order: uncompressed size, compressed size, offset. */
-	if (zip_u32(h + 24) == 0xffffffffu)
+	if (le32(h + 24) == 0xffffffffu)
 		skip += 8;
-	if (zip_u32(h + 20) == 0xffffffffu)
+	if (le32(h + 20) == 0xffffffffu)
 		skip += 8;
 	return zip_extra64(extra, len, skip);
 }
@@ -149,9 +129,9 @@ zip_local_offset(const unsigned char *h, const unsigned char *extra, size_t len)
 static int64_t
 zip_csize(const unsigned char *h, const unsigned char *extra, size_t len)
 {
-	if (zip_u32(h + 20) != 0xffffffffu)
-		return zip_u32(h + 20);
-	return zip_extra64(extra, len, zip_u32(h + 24) == 0xffffffffu ? 8 : 0);
+	if (le32(h + 20) != 0xffffffffu)
+		return le32(h + 20);
+	return zip_extra64(extra, len, le32(h + 24) == 0xffffffffu ? 8 : 0);
 }
 
 /* The names of one entry, to tell those already given. */
@@ -201,11 +181,11 @@ zip_ends(int fd, off_t size, unsigned char *buf, off_t *ends)
 		if (p == NULL)
 			break;
 		i = (size_t)(p - buf);
-		if (zip_u32(buf + i) != ZIP_EOCD_SIG)
+		if (le32(buf + i) != ZIP_EOCD_SIG)
 			continue;
 		if (last < 0)
 			last = from + (off_t)i;
-		if (i + ZIP_EOCD_LEN + zip_u16(buf + i + 20) == len) {
+		if (i + ZIP_EOCD_LEN + le16(buf + i + 20) == len) {
 			if (n == ZIP_ENDS_MAX)
 				return -SCAN_ZIPDIR_BAD;
 			ends[n++] = from + (off_t)i;
@@ -237,7 +217,7 @@ zip_end64(int fd, off_t size, off_t locator, uint64_t at,
 				return -SCAN_ZIPDIR_IO;
 			continue;
 		}
-		if (zip_u32(z) == ZIP_EOCD64_SIG)
+		if (le32(z) == ZIP_EOCD64_SIG)
 			return tries[i];
 	}
 	return -SCAN_ZIPDIR_BAD;
@@ -262,17 +242,17 @@ zip_directory(int fd, off_t size, off_t eocd, off_t *start, off_t *end,
 	if ((r = zip_read(fd, loc64 ? e : rec, loc64 ? sizeof(e) : ZIP_EOCD_LEN,
 			  loc64 ? eocd - ZIP_LOC64_LEN : eocd)) != 0)
 		return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
-	cd_size = zip_u32(rec + 12);
-	cd_off = zip_u32(rec + 16);
-	if ((zip_u16(rec + 10) == 0xffff || cd_size == 0xffffffffu ||
+	cd_size = le32(rec + 12);
+	cd_off = le32(rec + 16);
+	if ((le16(rec + 10) == 0xffff || cd_size == 0xffffffffu ||
 	     cd_off == 0xffffffffu) &&
-	    loc64 && zip_u32(e) == ZIP_LOC64_SIG) {
-		at64 = zip_end64(fd, size, eocd - ZIP_LOC64_LEN, zip_u64(e + 8),
+	    loc64 && le32(e) == ZIP_LOC64_SIG) {
+		at64 = zip_end64(fd, size, eocd - ZIP_LOC64_LEN, le64(e + 8),
 				 z);
 		if (at64 < 0)
 			return (enum scan_zipdir_status) - at64;
-		cd_size = zip_u64(z + 40);
-		cd_off = zip_u64(z + 48);
+		cd_size = le64(z + 40);
+		cd_off = le64(z + 48);
 		dir_end = at64;
 	}
 	if (cd_size > (uint64_t)dir_end)
@@ -341,20 +321,19 @@ zip_data_end(const struct zip_walk *z, const unsigned char *h,
 	     const unsigned char *x, size_t xlen, const unsigned char *l,
 	     off_t data)
 {
-	int64_t cd = zip_csize(h, x, xlen), loc = zip_u32(l + 18);
+	int64_t cd = zip_csize(h, x, xlen), loc = le32(l + 18);
 	unsigned char dd[8];
 
 	if (cd < 0 || data + cd > z->size)
 		return data;
-	if ((zip_u16(l + 6) & 8) == 0)
+	if ((le16(l + 6) & 8) == 0)
 		return loc == 0xffffffffu ? data : data + (cd < loc ? cd : loc);
 	/* A descriptor, with or without its signature, then the CRC. */
 	if (data + cd + 8 > z->size ||
 	    zip_read(z->fd, dd, sizeof(dd), data + cd) != 0)
 		return data;
-	if ((zip_u32(dd) == 0x08074b50u &&
-	     zip_u32(dd + 4) == zip_u32(h + 16)) ||
-	    zip_u32(dd) == zip_u32(h + 16))
+	if ((le32(dd) == 0x08074b50u && le32(dd + 4) == le32(h + 16)) ||
+	    le32(dd) == le32(h + 16))
 		return data + cd;
 	return data;
 }
@@ -378,11 +357,11 @@ zip_entries(struct zip_walk *z, off_t at, off_t end, int64_t shift)
 			return SCAN_ZIPDIR_BAD;
 		if ((r = zip_read(z->fd, h, sizeof(h), at)) != 0)
 			goto short_read;
-		if (zip_u32(h) != ZIP_CENTRAL_SIG)
+		if (le32(h) != ZIP_CENTRAL_SIG)
 			return SCAN_ZIPDIR_BAD;
-		n = zip_u16(h + 28);
-		x = zip_u16(h + 30);
-		c = zip_u16(h + 32);
+		n = le16(h + 28);
+		x = le16(h + 30);
+		c = le16(h + 32);
 		if ((off_t)(ZIP_CENTRAL_LEN + n + x + c) > end - at)
 			return SCAN_ZIPDIR_BAD;
 		if (++entries > z->max_entries)
@@ -399,10 +378,10 @@ zip_entries(struct zip_walk *z, off_t at, off_t end, int64_t shift)
 		local += shift;
 		if ((r = zip_read(z->fd, l, sizeof(l), (off_t)local)) != 0)
 			goto short_read;
-		if (zip_u32(l) != ZIP_LOCAL_SIG)
+		if (le32(l) != ZIP_LOCAL_SIG)
 			return SCAN_ZIPDIR_BAD;
-		ln = zip_u16(l + 26);
-		lx = zip_u16(l + 28);
+		ln = le16(l + 26);
+		lx = le16(l + 28);
 		if (local + ZIP_LOCAL_LEN + (int64_t)(ln + lx) >
 		    (int64_t)z->size)
 			return SCAN_ZIPDIR_BAD;
@@ -488,14 +467,14 @@ zip_unlisted(struct zip_walk *z, off_t from, off_t to)
 				break;
 			i = (size_t)(p - chunk);
 			o = at + (off_t)i;
-			if (zip_u32(chunk + i) != ZIP_LOCAL_SIG ||
+			if (le32(chunk + i) != ZIP_LOCAL_SIG ||
 			    o + ZIP_LOCAL_LEN > to)
 				continue;
 			if ((r = zip_read(z->fd, l, sizeof(l), o)) != 0)
 				return r < 0 ? SCAN_ZIPDIR_IO : SCAN_ZIPDIR_BAD;
-			ln = zip_u16(l + 26);
-			lx = zip_u16(l + 28);
-			if (ln == 0 || !zip_method_known(zip_u16(l + 8)) ||
+			ln = le16(l + 26);
+			lx = le16(l + 28);
+			if (ln == 0 || !zip_method_known(le16(l + 8)) ||
 			    o + ZIP_LOCAL_LEN + (off_t)(ln + lx) > to)
 				continue;
 			if (++found > z->max_entries)
