@@ -80,6 +80,7 @@ install(FILES ${filterd_conf_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES ${PROJECT_SOURCE_DIR}/contrib/man/filterd.8
   ${PROJECT_SOURCE_DIR}/contrib/man/filterd-nanny.8
   ${PROJECT_SOURCE_DIR}/contrib/man/filterd-sql.8
+  ${PROJECT_SOURCE_DIR}/contrib/man/filterd-release.8
   DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 if(WITH_SNMP)
   install(FILES ${PROJECT_SOURCE_DIR}/contrib/man/filterd-snmp.8

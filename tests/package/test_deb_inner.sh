@@ -42,6 +42,7 @@ id -nG filterd | tr ' ' '\n' | grep -qx clamav ||
 
 # The layout.
 for f in /usr/sbin/filterd /usr/sbin/filterd-nanny /usr/sbin/filterd-sql \
+	/usr/sbin/filterd-release \
 	/usr/sbin/filterd-snmp /etc/filterd/filterd.conf \
 	/etc/filterd/policy-banks/default.conf \
 	/etc/filterd/policy-banks/authenticated.conf \
@@ -58,6 +59,7 @@ for f in /usr/sbin/filterd /usr/sbin/filterd-nanny /usr/sbin/filterd-sql \
 	/usr/share/man/man5/filterd.conf.5.gz /usr/share/man/man8/filterd.8.gz \
 	/usr/share/man/man8/filterd-nanny.8.gz \
 	/usr/share/man/man8/filterd-sql.8.gz \
+	/usr/share/man/man8/filterd-release.8.gz \
 	/usr/share/man/man8/filterd-snmp.8.gz \
 	/usr/share/doc/filterd/examples/master.cf; do
 	[ -f "$f" ] || fail "$f is not installed"
