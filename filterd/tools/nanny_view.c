@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "nanny_view.h"
+#include "util/safe.h"
 
 /* nanny_view_state_letter - amavisd-nanny style letter of a state */
 char
@@ -61,20 +62,48 @@ nanny_view_elapsed(struct buf *b, int64_t ms)
 		   s % 3600 / 60, s % 60);
 }
 
-/* nanny_view_json_string - s as an ASCII JSON string */
+/* nanny_view_json_escape - s as an ASCII JSON string; utf8: characters */
+static void
+nanny_view_json_escape(struct buf *b, const char *s, int utf8)
+{
+	size_t len = strlen(s), n;
+	unsigned long cp;
+
+	buf_puts(b, "\"");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			buf_printf(b, "\\%c", c);
+		} else if (c >= 0x20 && c <= 0x7e) {
+			buf_append(b, &s[i], 1);
+		} else if (utf8 && (n = safe_utf8_char(s + i, len - i, &cp))) {
+			if (cp > 0xffff)
+				buf_printf(b, "\\u%04lx\\u%04lx",
+					   0xd800 + ((cp - 0x10000) >> 10),
+					   0xdc00 + ((cp - 0x10000) & 0x3ff));
+			else
+				buf_printf(b, "\\u%04lx", cp);
+			i += n - 1;
+		} else {
+			buf_printf(b, "\\u%04x", c);
+		}
+	}
+	buf_puts(b, "\"");
+}
+
+/* nanny_view_json_string - s as an ASCII JSON string, byte by byte */
 void
 nanny_view_json_string(struct buf *b, const char *s)
 {
-	buf_puts(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p > 0x7e)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_append(b, p, 1);
-	}
-	buf_puts(b, "\"");
+	nanny_view_json_escape(b, s, 0);
+}
+
+/* nanny_view_json_text - s as an ASCII JSON string, UTF-8 as characters */
+void
+nanny_view_json_text(struct buf *b, const char *s)
+{
+	nanny_view_json_escape(b, s, 1);
 }
 
 /* nanny_view_printable - s for a terminal: '?' for what is not ASCII */

@@ -36,6 +36,10 @@
 /*	front MTA and need not be UTF-8), so the output is always valid
 /*	ASCII JSON.
 /*
+/*	nanny_view_json_text() is the same for text (subjects, addresses):
+/*	a well-formed UTF-8 character becomes one \uXXXX (a surrogate pair
+/*	past U+FFFF), any other byte above 0x7e stays \u00XX.
+/*
 /*	nanny_view_prometheus() appends the Prometheus text exposition
 /*	format: counters named *_total, gauges for the pool, histograms in
 /*	seconds as cumulative _bucket{le=...}, _sum and _count.
@@ -57,6 +61,7 @@ void nanny_view_bar(struct buf *b, int64_t elapsed_ms, unsigned timeout_s,
 		    char fill, unsigned width);
 void nanny_view_elapsed(struct buf *b, int64_t ms);
 void nanny_view_json_string(struct buf *b, const char *s);
+void nanny_view_json_text(struct buf *b, const char *s);
 void nanny_view_table(struct buf *b, const struct sb_view *v);
 void nanny_view_json(struct buf *b, const struct sb_view *v);
 void nanny_view_prometheus(struct buf *b, const struct sb_view *v);

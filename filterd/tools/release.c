@@ -776,16 +776,16 @@ rel_list_print(const struct rel_list *l, int json)
 			buf_printf(&b, ",\"time\":\"%s\",\"time_num\":%lld",
 				   when, strtoll(e->time_num, NULL, 10));
 			buf_puts(&b, ",\"sender\":");
-			nanny_view_json_string(&b, e->sender);
+			nanny_view_json_text(&b, e->sender);
 			buf_puts(&b, ",\"recipients\":[");
 			for (size_t k = 0; k < e->nrcpt; k++) {
 				if (k)
 					buf_puts(&b, ",");
-				nanny_view_json_string(&b, r);
+				nanny_view_json_text(&b, r);
 				r += strlen(r) + 1;
 			}
 			buf_puts(&b, "],\"subject\":");
-			nanny_view_json_string(&b, e->subject);
+			nanny_view_json_text(&b, e->subject);
 			buf_puts(&b, ",\"content\":");
 			nanny_view_json_string(&b, e->content);
 			buf_puts(&b, ",\"category\":");

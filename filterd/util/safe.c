@@ -178,3 +178,18 @@ safe_name_text(char *out, size_t size, const char *in, size_t len)
 {
 	return safe_text(out, size, in, len, SAFE_MODE_NAME);
 }
+
+/* safe_utf8_char - one well-formed UTF-8 character, see safe.h */
+size_t
+safe_utf8_char(const char *p, size_t avail, unsigned long *cp)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t n = avail && u[0] >= 0x80 ? safe_utf8_len(u, avail, 0) : 0;
+
+	if (n == 0)
+		return 0;
+	*cp = u[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++)
+		*cp = *cp << 6 | (u[i] & 0x3f);
+	return n;
+}

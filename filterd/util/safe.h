@@ -55,6 +55,11 @@
 /*	(SAFE_TRUNCATED) so the cut shows; size must then be at least
 /*	sizeof(SAFE_TRUNCATED) for the mark to fit (a smaller out is only
 /*	cut). out and in must not overlap.
+/*
+/*	safe_utf8_char() is for writers with an escape syntax of their own
+/*	(JSON): the length of the well-formed UTF-8 sequence (RFC 3629) at
+/*	p, of at most avail bytes, with its code point in *cp; 0 when p
+/*	does not start one (an ASCII byte included).
 /* DIAGNOSTICS
 /*	Both return the number of bytes of in that out represents: len
 /*	when nothing was cut.
@@ -69,5 +74,6 @@
 size_t safe_reply_text(char *out, size_t size, const char *in, size_t len);
 size_t safe_log_text(char *out, size_t size, const char *in, size_t len);
 size_t safe_name_text(char *out, size_t size, const char *in, size_t len);
+size_t safe_utf8_char(const char *p, size_t avail, unsigned long *cp);
 
 #endif

@@ -350,7 +350,7 @@ class ReleaseSqlTest(h.PeerTestCase):
         self.assertEqual(first["category"], "spam")
         self.assertEqual(first["id"], "%s[%s]" % (first["mail_id"],
                                                   first["partition_tag"]))
-        self.assertIn("sevenpoints", first["subject"])
+        self.assertEqual(first["subject"], "caf\u00e9 sevenpoints")
         # Text output: one line per message, the same order.
         rc, out, _ = self.tool("--list", "--category", "S")
         self.assertEqual(rc, 0)

@@ -485,6 +485,33 @@ static const struct text_case json_cases[] = {
 	{"\xff</script>", "\"\\u00ff</script>\""},
 };
 
+static const struct text_case json_text_cases[] = {
+	{"say \"hi\"\t", "\"say \\\"hi\\\"\\u0009\""},
+	{"caf\xc3\xa9", "\"caf\\u00e9\""},
+	{"\xe2\x82\xac \xf0\x9f\x98\x80", "\"\\u20ac \\ud83d\\ude00\""},
+	/* not UTF-8: overlong, a surrogate, a lone byte, a cut sequence */
+	{"\xc0\xaf\xed\xa0\x80\xff\xe2\x82",
+	 "\"\\u00c0\\u00af\\u00ed\\u00a0\\u0080\\u00ff\\u00e2\\u0082\""},
+};
+
+/* test_json_text - UTF-8 as characters, other bytes as before */
+static void
+test_json_text(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 16);
+	for (size_t i = 0; i < N_ELEMS(json_text_cases); i++) {
+		buf_reset(&b);
+		nanny_view_json_text(&b, json_text_cases[i].in);
+		if (strcmp(b.data, json_text_cases[i].want) != 0)
+			fail_msg("json text of case %zu: %s, want %s", i,
+				 b.data, json_text_cases[i].want);
+	}
+	buf_release(&b);
+}
+
 /* test_json_string - always valid ASCII JSON */
 static void
 test_json_string(void **state)
@@ -612,6 +639,7 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test(test_bar),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_json_text),
 		cmocka_unit_test(test_elapsed),
 		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
 	};
