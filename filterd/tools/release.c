@@ -77,7 +77,9 @@
 #include <gmime/gmime.h>
 #include <math.h>
 #include <mysql.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +560,21 @@ rel_split(char *line, char **fields, size_t max)
 	return n;
 }
 
+/*
+ * rel_alive - may s carry the next request? Not when the server closed
+ * it (a child at max_requests, an idle timeout) or said something
+ * unasked: then a new connection takes the request.
+ */
+static int
+rel_alive(struct stream *s)
+{
+	struct pollfd p = {stream_fd(s), POLLIN | POLLRDHUP, 0};
+
+	if (stream_pending(s) > 0)
+		return 0;
+	return poll(&p, 1, 0) == 0;
+}
+
 /* rel_stdin - one request per line of standard input; the worst status */
 static int
 rel_stdin(const struct rel_opts *o, const char *who, const char *path)
@@ -589,6 +606,8 @@ rel_stdin(const struct rel_opts *o, const char *who, const char *path)
 			rc = rel_worse(rc, REL_EX_FAIL);
 			continue;
 		}
+		if (s != NULL && !rel_alive(s))
+			stream_close(&s); /* the server closed it meanwhile */
 		if (s == NULL && (s = rel_connect(path)) == NULL) {
 			rc = rel_worse(rc, REL_EX_TEMPFAIL);
 			break;
@@ -1380,6 +1399,8 @@ main(int argc, char **argv)
 		usage();
 	}
 
+	/* A server that closed the connection is an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	msg_open("filterd-release", LOG_MAIL, 1);
 	if ((conf = conf_load(o.conf_file, err, sizeof(err))) == NULL) {
 		rel_print(stderr, "filterd-release: ", err);

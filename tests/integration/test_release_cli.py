@@ -41,8 +41,11 @@ class PdpServer:
     (its bytes up to and with the empty line) and answers the next scripted
     response (a string sent as is; None: close the connection)."""
 
+    CLOSE = "\0close"  # at the end of a response: then close
+
     def __init__(self, path, responses):
         self.path = path
+        self.closed = 0
         self.responses = list(responses)
         self.requests = []
         self.connections = 0
@@ -66,6 +69,7 @@ class PdpServer:
             with conn:
                 conn.settimeout(10)
                 self._serve(conn)
+            self.closed += 1
 
     def _serve(self, conn):
         data = b""
@@ -85,7 +89,11 @@ class PdpServer:
             reply = self.responses.pop(0) if self.responses else None
             if reply is None:
                 return
+            close = reply.endswith(self.CLOSE)
+            reply = reply[:-len(self.CLOSE)] if close else reply
             conn.sendall(reply.encode("latin-1"))
+            if close:
+                return
 
     def stop(self):
         self.done = True
@@ -271,6 +279,33 @@ class ReleaseRequestTest(unittest.TestCase):
         self.assertEqual(rc, 1, err)
         self.assertEqual(len(self.server.requests), 1)
         self.assertIn("line 1:", err)
+
+
+    def test_stdin_reconnects_when_the_server_closed(self):
+        """A server that closed the connection between two requests (a
+        child at max_requests, an idle timeout) costs a reconnect, not
+        the next request, nor a SIGPIPE."""
+        import subprocess
+        self.serve(OK + "\r\n" + PdpServer.CLOSE, OK + "\r\n")
+        p = subprocess.Popen([release_bin(), "-s", self.path, "-"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            p.stdin.write(b"%s\n" % ID.encode())
+            p.stdin.flush()
+            self.assertTrue(h.wait_until(lambda: self.server.closed == 1))
+            p.stdin.write(b"%s[48]\n" % ID.encode())
+            p.stdin.close()
+            p.wait(20)
+            out, err = p.stdout.read(), p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(len(out.decode().splitlines()), 2, out)
+        self.assertEqual(self.server.connections, 2)
+        self.assertEqual(len(self.server.requests), 2)
 
 
 SPAM_RULES = ("body SEVEN /sevenpoints/\nscore SEVEN 7.0\n"
