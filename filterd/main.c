@@ -185,7 +185,8 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < conf->n_listens; i++) {
 			const struct conf_listen *l = conf->listens + i;
 
-			if (inet_listen_check(l->host, l->port, err,
+			if (!l->unix_socket &&
+			    inet_listen_check(l->host, l->port, err,
 					      sizeof(err)) < 0) {
 				fprintf(stderr, "%s%slisten \"%s\": %s\n",
 					l->where, l->where[0] ? ": " : "",

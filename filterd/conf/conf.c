@@ -572,10 +572,10 @@ conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 		snprintf(why, sizeof(why), "not ADDR:PORT or [ADDR]:PORT");
 	else if (conf_port_why(port))
 		snprintf(why, sizeof(why), "%s", conf_port_why(port));
-	else if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0)
+	else if (strcmp(proto, "smtp") != 0 && strcmp(proto, "lmtp") != 0 &&
+		 strcmp(proto, "am.pdp") != 0)
 		snprintf(why, sizeof(why),
-			 "protocol \"%.200s\" is not smtp or "
-			 "lmtp",
+			 "protocol \"%.200s\" is not smtp, lmtp or am.pdp",
 			 proto);
 	else
 		return 0;
@@ -917,14 +917,85 @@ conf_listens_apart(const struct conf *c)
 	return rc;
 }
 
+/* conf_protocol_name - a listener's protocol as written */
+const char *
+conf_protocol_name(enum conf_protocol p)
+{
+	return p == CONF_PROTO_LMTP    ? "lmtp"
+	       : p == CONF_PROTO_AMPDP ? "am.pdp"
+				       : "smtp";
+}
+
+/* conf_protocol - the protocol of a checked listen section */
+static enum conf_protocol
+conf_protocol(const char *name)
+{
+	if (strcmp(name, "lmtp") == 0)
+		return CONF_PROTO_LMTP;
+	if (strcmp(name, "am.pdp") == 0)
+		return CONF_PROTO_AMPDP;
+	return CONF_PROTO_SMTP;
+}
+
+/*
+ * conf_pdp_socket - pdp_socket as one more listener (the last), served
+ * by the pool like the others; its bank is pdp_bank. 0 or -1.
+ */
+static int
+conf_pdp_socket(cfg_t *cfg, struct conf *c)
+{
+	struct conf_listen *l = c->listens + c->n_listens;
+	const char *bank = cfg_getstr(cfg, "pdp_bank");
+	char where[4200] = "";
+
+	conf_where(NULL, "pdp_socket", NULL, 0, where, sizeof(where));
+	if (c->pdp_socket[0] != '/' ||
+	    strlen(c->pdp_socket) >= CONF_UNIX_PATH_MAX) {
+		conf_set_error("%s: parameter pdp_socket: \"%s\": not an "
+			       "absolute path shorter than %d bytes",
+			       where[0] ? where : c->file, c->pdp_socket,
+			       CONF_UNIX_PATH_MAX);
+		return -1;
+	}
+	if (c->n_listens >= CONF_MAX_LISTENS) {
+		conf_set_error("%s: pdp_socket: more than %d listeners",
+			       where[0] ? where : c->file, CONF_MAX_LISTENS);
+		return -1;
+	}
+	l->addr = xstrdup(c->pdp_socket);
+	l->where = xstrdup(where);
+	l->unix_socket = 1;
+	l->protocol = CONF_PROTO_AMPDP;
+	if ((l->bank = conf_bank_find(c, bank)) == NULL) {
+		conf_where(NULL, "pdp_bank", NULL, 0, where, sizeof(where));
+		conf_set_error("%s: parameter pdp_bank: no bank \"%s\" is "
+			       "defined",
+			       where[0] ? where : c->file, bank);
+		return -1;
+	}
+	c->n_listens++;
+	return 0;
+}
+
+static int conf_inet_listens(cfg_t *cfg, struct conf *c);
+
 /* conf_listens - listeners, each with its bank resolved */
 static int
 conf_listens(cfg_t *cfg, struct conf *c)
 {
+	if (conf_inet_listens(cfg, c) < 0)
+		return -1;
+	return c->pdp_socket[0] ? conf_pdp_socket(cfg, c) : 0;
+}
+
+/* conf_inet_listens - the listen sections (room left for pdp_socket) */
+static int
+conf_inet_listens(cfg_t *cfg, struct conf *c)
+{
 	size_t n = cfg_size(cfg, "listen");
 
 	c->n_listens = n ? n : 1;
-	c->listens = xcalloc(c->n_listens, sizeof(*c->listens));
+	c->listens = xcalloc(c->n_listens + 1, sizeof(*c->listens));
 	if (n == 0) {
 		/* Embedded default: one SMTP listener, the default bank. */
 		c->listens[0].addr = xstrdup("127.0.0.1:10024");
@@ -958,9 +1029,7 @@ conf_listens(cfg_t *cfg, struct conf *c)
 		l->where = xstrdup(where);
 		(void)inet_split_hostport(l->addr, l->host, sizeof(l->host),
 					  l->port, sizeof(l->port));
-		l->protocol = strcmp(cfg_getstr(sec, "protocol"), "lmtp") == 0
-				      ? CONF_PROTO_LMTP
-				      : CONF_PROTO_SMTP;
+		l->protocol = conf_protocol(cfg_getstr(sec, "protocol"));
 		if ((l->bank = conf_bank_find(c, bank)) == NULL) {
 			conf_set_error("%s: listen \"%s\": no bank \"%s\" is "
 				       "defined",
@@ -989,6 +1058,7 @@ conf_init_cfg(void)
 		}
 	cfg_set_validate_func(cfg, "syslog_facility", conf_check_facility);
 	cfg_set_validate_func(cfg, "mynetworks", conf_check_networks);
+	cfg_set_validate_func(cfg, "pdp_clients", conf_check_networks);
 	cfg_set_validate_func(cfg, "bank|client_networks", conf_check_networks);
 	for (unsigned i = 0; conf_bank_key_defs[i].name; i++) {
 		static const cfg_validate_callback_t checks[] = {
@@ -1090,6 +1160,9 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 	c->forward_data_timeout = (int)cfg_getint(cfg, "forward_data_timeout");
 	c->forward_cache_time = (int)cfg_getint(cfg, "forward_cache_time");
 	c->mynetworks = conf_networks(cfg, "mynetworks", &c->n_mynetworks);
+	c->pdp_clients = conf_networks(cfg, "pdp_clients", &c->n_pdp_clients);
+	c->pdp_socket = xstrdup(cfg_getstr(cfg, "pdp_socket"));
+	c->pdp_group = xstrdup(cfg_getstr(cfg, "pdp_group"));
 	conf_strlist(cfg, "local_domains", &c->local_domains);
 	c->virus_scanned_header = xstrdup(
 		cfg_getstr(cfg, "virus_scanned_header"));
@@ -1200,6 +1273,9 @@ conf_free(struct conf **cp)
 	}
 	free(c->listens);
 	free(c->mynetworks);
+	free(c->pdp_clients);
+	free(c->pdp_socket);
+	free(c->pdp_group);
 	conf_key_free(conf_bank_key_defs + CONF_BANK_FORWARD,
 		      &c->local_domains);
 	conf_key_free(conf_bank_key_defs + CONF_BANK_FORWARD, &c->spam_rules);

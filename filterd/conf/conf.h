@@ -29,6 +29,10 @@
 /*	database that is not there (checks_create()), a listen address this
 /*	user cannot bind (filterd -t).
 /*
+/*	conf_protocol_name() names a listener's protocol ("smtp",
+/*	"lmtp", "am.pdp"). A pdp_socket is the last listener, with
+/*	unix_socket set, addr its path and the bank named by pdp_bank.
+/*
 /*	conf_print_defaults() and conf_print_changed() write the parameter
 /*	table with its documentation and defaults (filterd -d), or the
 /*	top-level values that differ from their defaults (filterd -n).
@@ -43,6 +47,7 @@
 enum conf_protocol {
 	CONF_PROTO_SMTP,
 	CONF_PROTO_LMTP,
+	CONF_PROTO_AMPDP, /* quarantine release (pdp/pdp_server.h) */
 };
 
 struct conf_strlist {
@@ -82,6 +87,8 @@ struct conf_bank_values {
 	struct conf_strlist forward; /* next hops, tried in order */
 	struct conf_strlist notify;  /* next hops for DSNs and notices */
 	struct conf_strlist release; /* next hops for quarantine release */
+	struct conf_strlist requeue; /* next hops for a requeue (AM.PDP) */
+	int auth_required_release;   /* AM.PDP: secret_id required */
 	int originating;
 	double spam_tag_level;
 	double spam_tag2_level;
@@ -124,13 +131,15 @@ struct conf_bank {
 	size_t n_client_networks;
 };
 
-#define CONF_MAX_LISTENS 64 /* a child holds a copy of each */
+#define CONF_MAX_LISTENS 64    /* a child holds a copy of each */
+#define CONF_UNIX_PATH_MAX 108 /* sun_path */
 
 struct conf_listen {
 	char *addr; /* as written: "127.0.0.1:10024" */
 	char host[256];
 	char port[16];
 	enum conf_protocol protocol;
+	int unix_socket; /* addr is the path of a unix socket (pdp_socket) */
 	const struct conf_bank *bank;
 	char *where; /* "file:line" of the listen section; default: "" */
 };
@@ -195,6 +204,10 @@ struct conf {
 		int timeout;
 		char *user;
 	} spamd;
+	char *pdp_socket;	  /* AM.PDP unix socket path, "" for none */
+	char *pdp_group;	  /* its group, "" for the user's */
+	struct cidr *pdp_clients; /* who may use an inet am.pdp listener */
+	size_t n_pdp_clients;
 	struct conf_listen *listens;
 	size_t n_listens; /* at most CONF_MAX_LISTENS */
 	struct conf_bank *banks;
@@ -204,6 +217,7 @@ struct conf {
 struct conf *conf_load(const char *file, char *errbuf, size_t errsize);
 void conf_free(struct conf **cp);
 const struct conf_bank *conf_bank_find(const struct conf *c, const char *name);
+const char *conf_protocol_name(enum conf_protocol p);
 void conf_print_defaults(FILE *fp);
 int conf_print_changed(const char *file, FILE *fp);
 

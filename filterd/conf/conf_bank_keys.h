@@ -31,6 +31,12 @@
 	X(NOTIFY, notify, HOPS, "", "next hops for DSNs and notices")          \
 	X(RELEASE, release, HOPS, "",                                          \
 	  "next hops for mail released from quarantine")                       \
+	X(REQUEUE, requeue, HOPS, "127.0.0.1:25",                              \
+	  "next hops for mail requeued from quarantine (AM.PDP requeue): "     \
+	  "the front MTA, so that it is checked again")                        \
+	X(AUTH_REQUIRED_RELEASE, auth_required_release, BOOL, "true",          \
+	  "an AM.PDP release or requeue through a listener of this bank "      \
+	  "needs the secret_id (a secret_id given is always checked)")         \
 	X(ORIGINATING, originating, BOOL, "false",                             \
 	  "mail from our own users (outbound): true or false")                 \
 	X(SPAM_TAG_LEVEL, spam_tag_level, FLOAT, "2.0",                        \

@@ -115,6 +115,10 @@ cfg_opt_t conf_params[] = {
 	CFG_SEC("sql", sql_opts, CFGF_NONE),
 	CFG_STR("quarantine_dir", "/var/lib/filterd/quarantine", CFGF_NONE),
 	CFG_BOOL("quarantine_gzip", cfg_false, CFGF_NONE),
+	CFG_STR("pdp_socket", "", CFGF_NONE),
+	CFG_STR("pdp_group", "", CFGF_NONE),
+	CFG_STR("pdp_bank", "default", CFGF_NONE),
+	CFG_STR_LIST("pdp_clients", "{127.0.0.0/8, ::1/128}", CFGF_NONE),
 	CFG_SEC("listen", listen_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("bank", bank_opts,
@@ -255,6 +259,18 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "directory of the local quarantine (one file per message)"},
 	{0, "quarantine_gzip", NO_RANGE,
 	 "gzip local quarantine files (amavis quar_type Z)"},
+	{0, "pdp_socket", NO_RANGE,
+	 "path of the AM.PDP unix socket for quarantine release and requeue "
+	 "(amavisd-release, filterd-release); empty: none. Mode 0660, owner "
+	 "user, group pdp_group"},
+	{0, "pdp_group", NO_RANGE,
+	 "group of pdp_socket: who may release mail; empty: user's group"},
+	{0, "pdp_bank", NO_RANGE,
+	 "policy bank of pdp_socket (its release, requeue and "
+	 "auth_required_release keys)"},
+	{0, "pdp_clients", NO_RANGE,
+	 "networks allowed to use a listener with protocol = am.pdp; "
+	 "others get one 5xx setreply line and are disconnected"},
 	{"sql", "storage", NO_RANGE,
 	 "DSNs for msgs, msgrcpt, maddr, quarantine: "
 	 "mysql://user:password@host:port/db or "
@@ -274,14 +290,16 @@ const struct conf_param_doc conf_param_docs[] = {
 	{"spamd", "timeout", NO_RANGE, "seconds for the whole spamd exchange"},
 	{"spamd", "user", NO_RANGE, "User: sent to spamd (empty: none)"},
 	{0, "listen", NO_RANGE,
-	 "listen \"ADDR:PORT\" { protocol = smtp|lmtp; bank = NAME }"},
+	 "listen \"ADDR:PORT\" { protocol = smtp|lmtp|am.pdp; bank = NAME }"},
 	{0, "bank", NO_RANGE,
 	 "bank NAME { ... }: a policy bank; keys it leaves unset come from "
 	 "the default bank"},
 	{0, "include", NO_RANGE,
 	 "include(\"FILE\"): read FILE here (relative to this file's "
 	 "directory)"},
-	{"listen", "protocol", NO_RANGE, "smtp or lmtp"},
+	{"listen", "protocol", NO_RANGE,
+	 "smtp, lmtp or am.pdp (quarantine release, clients in "
+	 "pdp_clients only)"},
 	{"listen", "bank", NO_RANGE, "the policy bank of this listener"},
 	{"bank", "client_networks", NO_RANGE,
 	 "client addresses (XFORWARD ADDR, else the peer) that select this "

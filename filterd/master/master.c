@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +119,41 @@ master_signals(void)
  * master_bind_abandon() closes what was bound here and leaves old as it
  * was.
  */
+/*
+ * master_unix_listen - the pdp_socket: mode 0660, owner user, group
+ * pdp_group (else the user's group); ownership only when root
+ */
+static int
+master_unix_listen(const struct conf *c, const char *path, char *err,
+		   size_t errsize)
+{
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	int fd;
+
+	if ((fd = unix_listen(path, c->listen_backlog, err, errsize)) < 0)
+		return -1;
+	if (geteuid() != 0)
+		return fd;
+	if (c->user[0] && (pw = getpwnam(c->user)) == NULL) {
+		snprintf(err, errsize, "%s: unknown user \"%s\"", path,
+			 c->user);
+	} else if (c->pdp_group[0] && (gr = getgrnam(c->pdp_group)) == NULL) {
+		snprintf(err, errsize, "%s: unknown pdp_group \"%s\"", path,
+			 c->pdp_group);
+	} else if (chown(path, pw ? pw->pw_uid : 0,
+			 gr   ? gr->gr_gid
+			 : pw ? pw->pw_gid
+			      : 0) < 0) {
+		snprintf(err, errsize, "chown %s: %s", path, strerror(errno));
+	} else {
+		return fd;
+	}
+	(void)close(fd);
+	(void)unlink(path);
+	return -1;
+}
+
 static struct master_listener *
 master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 {
@@ -141,8 +178,11 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 		}
 		if (l[i].fd >= 0)
 			continue;
-		l[i].fd = inet_listen(cl->host, cl->port, c->listen_backlog,
-				      err, sizeof(err));
+		l[i].fd = cl->unix_socket ? master_unix_listen(c, cl->addr, err,
+							       sizeof(err))
+					  : inet_listen(cl->host, cl->port,
+							c->listen_backlog, err,
+							sizeof(err));
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
 			for (size_t k = 0; k <= i; k++) {
@@ -736,8 +776,7 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	master_signals();
 	for (size_t i = 0; i < conf->n_listens; i++)
 		msg_info("listening on %s (%s, bank %s)", conf->listens[i].addr,
-			 conf->listens[i].protocol == CONF_PROTO_LMTP ? "lmtp"
-								      : "smtp",
+			 conf_protocol_name(conf->listens[i].protocol),
 			 conf->listens[i].bank->name);
 	master_ready(&m, ready_fd);
 

@@ -19,6 +19,7 @@
 
 #include "conf/conf.h"
 #include "db/db.h"
+#include "pdp/pdp_server.h"
 #include "reinject/reinject.h"
 #include "scan/checks.h"
 #include "scoreboard.h"
@@ -267,7 +268,10 @@ skel_child_main(const struct skel_child *args)
 		status_send(args->status_fd, self, STATUS_BUSY);
 		ctx.listen = c->listens + which;
 		sb_slot_state(ctx.slot, SB_GREETING);
-		session_run(&ctx, fd);
+		if (ctx.listen->protocol == CONF_PROTO_AMPDP)
+			pdp_serve(&ctx, fd);
+		else
+			session_run(&ctx, fd);
 		sb_slot_state(ctx.slot, SB_IDLE);
 		status_send(args->status_fd, self, STATUS_IDLE);
 	}

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "inet.h"
@@ -176,6 +178,47 @@ inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * unix_listen - bind and listen on a unix socket at path, replacing a
+ * stale socket (never another kind of file), mode 0660 from the start
+ */
+int
+unix_listen(const char *path, int backlog, char *errbuf, size_t errsize)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(errbuf, errsize, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(errbuf, errsize,
+				 "%s: exists and is not a socket", path);
+			return -1;
+		}
+		(void)unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(errbuf, errsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Never a moment with a socket anyone may connect to. */
+	old = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void)umask(old);
+	if (rc < 0 || listen(fd, backlog) < 0) {
+		snprintf(errbuf, errsize, "%s: %s", path, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
 	return fd;
 }
 

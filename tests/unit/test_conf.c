@@ -260,9 +260,9 @@ static const struct err_case err_cases[] = {
 	 NULL, NULL,
 	 /* The listen section's line, or the line of the bad value. */
 	 "@D@/main.conf:2: listen \"127.0.0.1:10024\": protocol \"esmtp\" is "
-	 "not smtp or lmtp",
+	 "not smtp, lmtp or am.pdp",
 	 "@D@/main.conf:3: listen \"127.0.0.1:10024\": protocol \"esmtp\" is "
-	 "not smtp or lmtp"},
+	 "not smtp, lmtp or am.pdp"},
 	{"listen: bad address",
 	 "listen \"nohostport\" {\n"
 	 "}\n",

@@ -1,0 +1,917 @@
+/*++
+/* NAME
+/*	pdp_release 3
+/* SUMMARY
+/*	release or requeue one quarantined message (AM.PDP)
+/* SYNOPSIS
+/*	#include "pdp/pdp_release.h"
+/* DESCRIPTION
+/*	See pdp_release.h. The stored copy is first read whole into a
+/*	scratch spool file in the child's directory (SQL chunks, or the
+/*	file through zlib, which reads plain files as they are), bare LF
+/*	made CR LF; its header section is then rewritten into the spool
+/*	file of a txn made for the release (txn_create), and the body
+/*	copied after it, so that the release goes out through the same
+/*	reinject_run() as any message: same fallback, same replies.
+/*--*/
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "conf/conf.h"
+#include "db/db.h"
+#include "pdp/pdp_proto.h"
+#include "pdp/pdp_release.h"
+#include "policy/bank.h"
+#include "reinject/copy.h"
+#include "reinject/reinject.h"
+#include "smtp/session.h"
+#include "spool/spool.h"
+#include "txn/mailid.h"
+#include "txn/txn.h"
+#include "util/buf.h"
+#include "util/msg.h"
+#include "util/xalloc.h"
+
+#define PDP_ADDR_MAX 512 /* an address taken from a request or a copy */
+
+/* The state of one release while it is done. */
+struct pdp_rel {
+	const struct conf *conf;
+	struct session_ctx *ctx;
+	const struct pdp_request *req;
+	int requeue;
+	char mail_id[256];
+	int partition; /* -1: unknown */
+	char quar_type;
+	char mail_file[300];
+	struct spool *raw; /* the stored copy, CR LF */
+	int last_cr;	   /* raw: the last byte written was CR */
+	unsigned long n_chunks;
+	const char *sender; /* from the copy, or NULL */
+	struct buf blocked; /* X-Envelope-To-Blocked, unfolded */
+	char failure[600];  /* why it cannot be done */
+};
+
+static void pdp_fail(struct pdp_rel *r, const char *fmt, ...) MSG_PRINTF(2, 3);
+
+/* pdp_fail - remember why the release cannot be done (the first reason) */
+static void
+pdp_fail(struct pdp_rel *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->failure[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->failure, sizeof(r->failure), fmt, ap);
+	va_end(ap);
+}
+
+/* pdp_setreply - one setreply= line, each field encoded */
+static void
+pdp_setreply(struct buf *out, int code, const char *xcode, const char *text)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", code);
+	buf_puts(out, "setreply=");
+	pdp_encode_value(out, num);
+	buf_puts(out, " ");
+	pdp_encode_value(out, xcode);
+	buf_puts(out, " ");
+	pdp_encode_value(out, text);
+	buf_puts(out, "\r\n");
+}
+
+/* pdp_tempfail - amavis' answer to a request that cannot be done */
+static void
+pdp_tempfail(struct buf *out, const char *why)
+{
+	char text[700];
+
+	snprintf(text, sizeof(text), "Failure: %s", why);
+	pdp_setreply(out, 450, "4.5.0", text);
+	pdp_write_attr(out, "return_value", "tempfail");
+	pdp_write_attr(out, "exit_code", "75");
+}
+
+/* pdp_mail_id_ok - amavis' ^[A-Za-z0-9][A-Za-z0-9_+-]*={0,2}$, bounded */
+int
+pdp_mail_id_ok(const char *id)
+{
+	size_t n = strlen(id), i, eq = 0;
+
+	/* Our own ids are 12 base64url characters: '-' or '_' may lead. */
+	if (mailid_valid(id))
+		return 1;
+	if (n == 0 || n > 64 || !isalnum((unsigned char)id[0]))
+		return 0;
+	for (i = 1; i < n && id[i] != '='; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '_' &&
+		    id[i] != '+' && id[i] != '-')
+			return 0;
+	for (; i < n; i++, eq++)
+		if (id[i] != '=')
+			return 0;
+	return eq <= 2;
+}
+
+/* pdp_mail_file_ok - relative, safe charset, no ".." component */
+int
+pdp_mail_file_ok(const char *path)
+{
+	const char *p;
+
+	if (path[0] == 0 || path[0] == '/' || strlen(path) > 200)
+		return 0;
+	for (p = path; *p; p++)
+		if (!isalnum((unsigned char)*p) && strchr("._+-/", *p) == NULL)
+			return 0;
+	for (p = path; *p;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 2 && strncmp(p, "..", 2) == 0) ||
+		    (len == 1 && *p == '.'))
+			return 0;
+		p += len;
+		p += *p == '/';
+	}
+	return 1;
+}
+
+/* pdp_addr_ok - an address that can go in MAIL FROM or RCPT TO as is */
+static int
+pdp_addr_ok(const char *a)
+{
+	if (strlen(a) > PDP_ADDR_MAX)
+		return 0;
+	for (; *a; a++)
+		if ((unsigned char)*a < 0x21 || *a == 0x7f || *a == '<' ||
+		    *a == '>')
+			return 0;
+	return 1;
+}
+
+/* pdp_unbracket - "<a@b>" or "a@b" as "a@b", in pool memory */
+static char *
+pdp_unbracket(struct pool *p, const char *a)
+{
+	size_t n = strlen(a);
+
+	while (n && isspace((unsigned char)a[n - 1]))
+		n--;
+	while (n && isspace((unsigned char)*a))
+		a++, n--;
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
+		return pool_strndup(p, a + 1, n - 2);
+	return pool_strndup(p, a, n);
+}
+
+/* pdp_raw_write - append stored bytes to the raw copy, bare LF as CR LF */
+static void
+pdp_raw_write(struct pdp_rel *r, const char *data, size_t len)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' &&
+		    !(i > 0 ? data[i - 1] == '\r' : r->last_cr)) {
+			spool_write(r->raw, data + from, i - from);
+			spool_write(r->raw, "\r", 1);
+			from = i;
+		}
+	}
+	spool_write(r->raw, data + from, len - from);
+	if (len)
+		r->last_cr = data[len - 1] == '\r';
+}
+
+/* pdp_hex_chunk - one quarantine chunk, as HEX(mail_text) */
+static int
+pdp_hex_chunk(void *ctx, const char *const *v, size_t n)
+{
+	struct pdp_rel *r = ctx;
+	const char *hex = n > 0 && v[0] ? v[0] : "";
+	size_t len = strlen(hex) / 2;
+	char *bin = xmalloc(len + 1);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned hi, lo;
+
+		hi = (unsigned)(isdigit((unsigned char)hex[2 * i])
+					? hex[2 * i] - '0'
+					: toupper((unsigned char)hex[2 * i]) -
+						  'A' + 10);
+		lo = (unsigned)(isdigit((unsigned char)hex[2 * i + 1])
+					? hex[2 * i + 1] - '0'
+					: toupper((unsigned char)
+							  hex[2 * i + 1]) -
+						  'A' + 10);
+		bin[i] = (char)(hi << 4 | lo);
+	}
+	pdp_raw_write(r, bin, len);
+	free(bin);
+	r->n_chunks++;
+	return 0;
+}
+
+/* The msgs rows of a mail_id (pdp_msgs_row). */
+struct pdp_msgs {
+	int n;
+	int partition;
+	char quar_type;
+	char quar_loc[256];
+};
+
+/* pdp_msgs_row - one msgs row: partition_tag, quar_type, quar_loc */
+static int
+pdp_msgs_row(void *ctx, const char *const *v, size_t n)
+{
+	struct pdp_msgs *m = ctx;
+
+	if (m->n++ == 0 && n >= 3) {
+		m->partition = v[0] ? atoi(v[0]) : 0;
+		m->quar_type = v[1] && v[1][0] ? v[1][0] : ' ';
+		snprintf(m->quar_loc, sizeof(m->quar_loc), "%s",
+			 v[2] ? v[2] : "");
+	}
+	return 0;
+}
+
+/* pdp_sql_locate - partition, quar_type and location from msgs */
+static int
+pdp_sql_locate(struct pdp_rel *r, MYSQL *c)
+{
+	struct pdp_msgs m = {0};
+	char err[512];
+	struct db_param p[2] = {{DB_STR, r->mail_id, 0, 0, 0},
+				{DB_INT, NULL, 0, r->partition, 0}};
+	unsigned rc;
+
+	rc = db_select(c,
+		       r->partition >= 0
+			       ? "SELECT partition_tag, quar_type, quar_loc "
+				 "FROM msgs WHERE mail_id = ? AND "
+				 "partition_tag = ?"
+			       : "SELECT partition_tag, quar_type, quar_loc "
+				 "FROM msgs WHERE mail_id = ?",
+		       p, r->partition >= 0 ? 2 : 1, pdp_msgs_row, &m, err,
+		       sizeof(err));
+	if (rc != 0) {
+		pdp_fail(r, "SQL: %s", err);
+		return -1;
+	}
+	if (m.n > 1) {
+		pdp_fail(r,
+			 "Multiple (%d) records with same mail_id exist, "
+			 "specify a partition_tag",
+			 m.n);
+		return -1;
+	}
+	if (m.n == 0)
+		return 0; /* amavis still tries the quarantine */
+	r->partition = m.partition;
+	if (r->quar_type == 0 && m.quar_type != ' ')
+		r->quar_type = m.quar_type;
+	if ((r->quar_type == 'F' || r->quar_type == 'Z') &&
+	    r->mail_file[0] == 0 && m.quar_type == r->quar_type &&
+	    pdp_mail_file_ok(m.quar_loc))
+		snprintf(r->mail_file, sizeof(r->mail_file), "%s", m.quar_loc);
+	return 0;
+}
+
+/* pdp_sql_fetch - the quarantine chunks into the raw copy */
+static int
+pdp_sql_fetch(struct pdp_rel *r, MYSQL *c)
+{
+	char err[512];
+	struct db_param p[2] = {{DB_INT, NULL, 0, r->partition, 0},
+				{DB_STR, r->mail_id, 0, 0, 0}};
+
+	if (r->partition < 0) {
+		pdp_fail(r, "mail_id %s not found in SQL (msgs)", r->mail_id);
+		return -1;
+	}
+	/* HEX(): a chunk is bytes, and a row value here is a C string. */
+	if (db_select(c,
+		      "SELECT HEX(mail_text) FROM quarantine WHERE "
+		      "partition_tag = ? AND mail_id = ? ORDER BY chunk_ind",
+		      p, 2, pdp_hex_chunk, r, err, sizeof(err)) != 0) {
+		pdp_fail(r, "SQL: %s", err);
+		return -1;
+	}
+	if (r->n_chunks == 0) {
+		pdp_fail(r, "no quarantined copy of %s in partition %d",
+			 r->mail_id, r->partition);
+		return -1;
+	}
+	return 0;
+}
+
+/* pdp_find_file - X/KIND-MAIL_ID[.gz] under quarantine_dir, by name */
+static int
+pdp_find_file(struct pdp_rel *r)
+{
+	char dir[4200];
+	size_t idlen = strlen(r->mail_id);
+	struct dirent *d;
+	DIR *dp;
+
+	if (!mailid_valid(r->mail_id))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/%c", r->conf->quarantine_dir,
+		 r->mail_id[0]);
+	if ((dp = opendir(dir)) == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL) {
+		size_t len = strlen(d->d_name);
+		int gz = len > 3 && strcmp(d->d_name + len - 3, ".gz") == 0;
+		size_t end = gz ? len - 3 : len;
+
+		/* KIND-MAIL_ID or KIND-MAIL_ID.gz (the id may hold '-'). */
+		if (d->d_name[0] == '.' || end < idlen + 2 ||
+		    d->d_name[end - idlen - 1] != '-' ||
+		    strncmp(d->d_name + end - idlen, r->mail_id, idlen) != 0)
+			continue;
+		snprintf(r->mail_file, sizeof(r->mail_file), "%c/%s",
+			 r->mail_id[0], d->d_name);
+		if (r->quar_type == 0)
+			r->quar_type = gz ? 'Z' : 'F';
+		break;
+	}
+	closedir(dp);
+	return r->mail_file[0] ? 0 : -1;
+}
+
+/* pdp_file_fetch - the quarantine file into the raw copy */
+static int
+pdp_file_fetch(struct pdp_rel *r)
+{
+	char path[4500], chunk[65536];
+	gzFile z;
+	int fd, n;
+
+	if (r->mail_file[0] == 0 && pdp_find_file(r) < 0) {
+		pdp_fail(r, "no quarantine file for mail_id %s", r->mail_id);
+		return -1;
+	}
+	if (!pdp_mail_file_ok(r->mail_file)) {
+		pdp_fail(r, "unsafe mail_file");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", r->conf->quarantine_dir,
+		 r->mail_file);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		pdp_fail(r, "cannot open quarantine file %s: %s", r->mail_file,
+			 strerror(errno));
+		return -1;
+	}
+	/* zlib reads a file that is not gzip as it is (quar_type F). */
+	if ((z = gzdopen(fd, "rb")) == NULL) {
+		(void)close(fd);
+		pdp_fail(r, "cannot read %s", r->mail_file);
+		return -1;
+	}
+	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
+		pdp_raw_write(r, chunk, (size_t)n);
+	if (n < 0) {
+		int zerr;
+
+		pdp_fail(r, "cannot read %s: %s", r->mail_file,
+			 gzerror(z, &zerr));
+	}
+	(void)gzclose(z);
+	return n < 0 ? -1 : 0;
+}
+
+/* pdp_field_is - does the field at f (up to its ':') have this name? */
+static int
+pdp_field_is(const char *f, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && strncasecmp(f, name, n) == 0 && f[n] == ':';
+}
+
+/* pdp_field_prefix - does the field's name start with prefix? */
+static int
+pdp_field_prefix(const char *f, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len > n && strncasecmp(f, prefix, n) == 0;
+}
+
+/* pdp_stripped - a field amavis' release leaves out (Notify.pm) */
+static int
+pdp_stripped(const char *f, size_t len)
+{
+	static const char *const amavis[] = {
+		"Hold",	   "Alert",	 "Modified",
+		"PenPals", "PolicyBank", "OS-Fingerprint",
+	};
+	char name[64];
+
+	if (pdp_field_prefix(f, len, "X-Spam-") ||
+	    pdp_field_prefix(f, len, "X-CRM114-"))
+		return 1;
+	for (size_t i = 0; i < sizeof(amavis) / sizeof(*amavis); i++) {
+		snprintf(name, sizeof(name), "X-Amavis-%s", amavis[i]);
+		if (pdp_field_is(f, len, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* pdp_unfold - a field's value, continuation lines joined, in out */
+static void
+pdp_unfold(const char *f, size_t len, struct buf *out)
+{
+	const char *v = memchr(f, ':', len);
+
+	buf_reset(out);
+	if (v == NULL)
+		return;
+	for (v++; v < f + len; v++)
+		if (*v != '\r' && *v != '\n')
+			buf_append(out, v, 1);
+}
+
+/*
+ * pdp_headers - rewrite the raw copy's header section into out, taking
+ * amavis' fields off (the first of each read); returns the offset of
+ * the body in the raw copy (after the empty line), or -1
+ */
+static off_t
+pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
+{
+	struct buf hdr, val;
+	int got_from = 0, got_blocked = 0, got_rp = 0;
+	const char *rp = NULL;
+	size_t pos = 0;
+	int found;
+
+	buf_init(&hdr, 4096);
+	buf_init(&val, 256);
+	found = spool_header(
+		r->raw, (size_t)r->conf->message_size_limit + (1 << 20), &hdr);
+	if (found < 0) {
+		pdp_fail(r, "cannot read the quarantined copy back");
+		goto out;
+	}
+	while (pos < hdr.len) {
+		size_t start = pos, len;
+
+		/* A field: its first line and its continuation lines. */
+		do {
+			const char *nl = memchr(hdr.data + pos, '\n',
+						hdr.len - pos);
+
+			pos = nl ? (size_t)(nl - hdr.data) + 1 : hdr.len;
+		} while (pos < hdr.len &&
+			 (hdr.data[pos] == ' ' || hdr.data[pos] == '\t'));
+		len = pos - start;
+		const char *f = hdr.data + start;
+
+		if (pdp_field_is(f, len, "X-Envelope-From")) {
+			if (!got_from++) {
+				pdp_unfold(f, len, &val);
+				r->sender = pdp_unbracket(pool, val.data);
+			}
+		} else if (pdp_field_is(f, len, "Return-Path")) {
+			if (!got_rp++) {
+				pdp_unfold(f, len, &val);
+				rp = pdp_unbracket(pool, val.data);
+			}
+		} else if (pdp_field_is(f, len, "X-Envelope-To-Blocked")) {
+			if (!got_blocked++)
+				pdp_unfold(f, len, &r->blocked);
+		} else if (pdp_field_is(f, len, "X-Envelope-To") ||
+			   pdp_field_is(f, len, "X-Quarantine-ID") ||
+			   pdp_stripped(f, len)) {
+			continue;
+		} else {
+			buf_append(out, f, len);
+		}
+	}
+	if (r->sender == NULL)
+		r->sender = rp;
+out:
+	buf_release(&val);
+	buf_release(&hdr);
+	if (found < 0)
+		return -1;
+	/* The body starts after the empty line (when there is one). */
+	return (off_t)pos + (found ? 2 : 0);
+}
+
+/* pdp_hops - where this kind of request goes, in order, each hop once */
+static struct conf_strlist
+pdp_hops(struct pool *p, const struct conf_bank_values *v, int requeue)
+{
+	const struct conf_strlist *lists[3] = {&v->release, &v->notify,
+					       &v->forward};
+	size_t n_lists = requeue ? 1 : 3, total = 0;
+	struct conf_strlist out;
+
+	if (requeue)
+		lists[0] = &v->requeue;
+	for (size_t i = 0; i < n_lists; i++)
+		total += lists[i]->n;
+	out.v = pool_alloc(p, (total + 1) * sizeof(char *));
+	out.n = 0;
+	for (size_t i = 0; i < n_lists; i++)
+		for (size_t k = 0; k < lists[i]->n; k++) {
+			size_t j;
+
+			for (j = 0; j < out.n; j++)
+				if (strcmp(out.v[j], lists[i]->v[k]) == 0)
+					break;
+			if (j == out.n)
+				out.v[out.n++] = lists[i]->v[k];
+		}
+	out.v[out.n] = NULL;
+	return out;
+}
+
+/* pdp_spool_copy - new fields, rewritten header, then the body */
+static int
+pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
+	       off_t body, char *err, size_t errsize)
+{
+	const struct conf *c = r->conf;
+	const struct pdp_request *q = r->req;
+	char date[64], chunk[65536];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct buf f, line;
+	off_t off = body, end = spool_size(r->raw);
+	ssize_t n;
+	int eight = 0;
+
+	if ((t->spool = spool_create(".", t->id, err, errsize)) == NULL)
+		return -1;
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z",
+		 localtime_r(&now, &tm));
+	buf_init(&f, 1024);
+	buf_init(&line, 256);
+	buf_printf(&line,
+		   "Received: from localhost by %s (filterd) with AM.PDP "
+		   "id rel-%s; %s",
+		   c->myhostname, t->id, date);
+	copy_header_field(&f, line.data);
+	buf_reset(&line);
+	if (q->requested_by && q->requested_by[0])
+		buf_printf(&line, "Resent-From: %s", q->requested_by);
+	else
+		buf_printf(&line, "Resent-From: <postmaster@%s>",
+			   c->myhostname);
+	copy_header_field(&f, line.data);
+	buf_reset(&line);
+	buf_printf(&line, "Resent-Date: %s", date);
+	copy_header_field(&f, line.data);
+	buf_reset(&line);
+	buf_printf(&line, "Resent-Message-ID: <%s-%s@%s>", r->mail_id, t->id,
+		   c->myhostname);
+	copy_header_field(&f, line.data);
+	buf_release(&line);
+	spool_write(t->spool, f.data, f.len);
+	buf_release(&f);
+	spool_write(t->spool, head->data, head->len);
+	for (size_t i = 0; i < head->len && !eight; i++)
+		eight = (unsigned char)head->data[i] >= 0x80;
+	/* The empty line; a copy without one gets one (no body). */
+	spool_write(t->spool, "\r\n", 2);
+	while (off < end &&
+	       (n = pread(spool_fd(r->raw), chunk, sizeof(chunk), off)) > 0) {
+		for (ssize_t i = 0; i < n && !eight; i++)
+			eight = (unsigned char)chunk[i] >= 0x80;
+		spool_write(t->spool, chunk, (size_t)n);
+		off += n;
+	}
+	if (off < end) {
+		snprintf(err, errsize, "cannot read the quarantined copy: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (spool_commit(t->spool, err, errsize) < 0)
+		return -1;
+	t->size = spool_size(t->spool);
+	t->body_8bitmime = eight;
+	return 0;
+}
+
+/* pdp_recipients - the request's recipients, else the blocked ones */
+static int
+pdp_recipients(struct pdp_rel *r, struct txn *t)
+{
+	const struct pdp_request *q = r->req;
+	size_t max = (size_t)r->conf->max_recipients;
+
+	if (q->n_recipients > 0) {
+		for (size_t i = 0; i < q->n_recipients; i++) {
+			char *a = pdp_unbracket(t->pool, q->recipients[i]);
+
+			if (!pdp_addr_ok(a) || a[0] == 0) {
+				pdp_fail(r, "bad recipient address");
+				return -1;
+			}
+			if (t->n_rcpts >= max) {
+				pdp_fail(r, "more than %zu recipients", max);
+				return -1;
+			}
+			txn_add_rcpt(t, a, NULL);
+		}
+		return 0;
+	}
+	for (const char *p = r->blocked.data; (p = strchr(p, '<')) != NULL;) {
+		const char *e = strchr(p, '>');
+		char *a;
+
+		if (e == NULL)
+			break;
+		a = pool_strndup(t->pool, p + 1, (size_t)(e - p - 1));
+		p = e + 1;
+		if (a[0] == 0 || !pdp_addr_ok(a)) {
+			msg_warn("(rel-%s) %s: skipping a bad recipient in "
+				 "X-Envelope-To-Blocked: %s",
+				 t->id, r->mail_id, a);
+			continue;
+		}
+		if (t->n_rcpts >= max) {
+			pdp_fail(r, "more than %zu recipients", max);
+			return -1;
+		}
+		txn_add_rcpt(t, a, NULL);
+	}
+	return 0;
+}
+
+/* pdp_mark_released - msgrcpt.rs = 'R' for each released recipient */
+static void
+pdp_mark_released(struct pdp_rel *r, struct txn *t)
+{
+	MYSQL_STMT *st = NULL;
+	char err[512] = "";
+	unsigned rc = 0;
+	MYSQL *c;
+
+	if (r->ctx->storage == NULL || r->partition < 0)
+		return;
+	if ((c = db_connection(r->ctx->storage, err, sizeof(err))) == NULL) {
+		msg_warn("(rel-%s) %s: cannot mark as released in SQL: %s",
+			 t->id, r->mail_id, err);
+		return;
+	}
+	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
+		struct db_param p[] = {
+			{DB_INT, NULL, 0, r->partition, 0},
+			{DB_STR, r->mail_id, 0, 0, 0},
+			{DB_STR, t->rcpts[i].addr, 0, 0, 0},
+		};
+
+		if (rcpt_class(t, t->rcpts + i) != 2)
+			continue;
+		rc = db_run(c, &st,
+			    "UPDATE msgrcpt JOIN maddr ON maddr.id = "
+			    "msgrcpt.rid AND maddr.partition_tag = "
+			    "msgrcpt.partition_tag SET msgrcpt.rs = 'R' "
+			    "WHERE msgrcpt.partition_tag = ? AND "
+			    "msgrcpt.mail_id = ? AND maddr.email = ?",
+			    p, 3, NULL, err, sizeof(err));
+	}
+	db_stmt_close(&st);
+	if (rc == 0 && mysql_commit(c) != 0) {
+		rc = mysql_errno(c);
+		snprintf(err, sizeof(err), "%s", mysql_error(c));
+	}
+	if (rc) {
+		msg_warn("(rel-%s) %s: cannot mark as released in SQL: %s",
+			 t->id, r->mail_id, err);
+		if (db_is_connection_error(rc))
+			(void)db_failed(r->ctx->storage, err);
+		else
+			(void)mysql_rollback(c);
+	}
+}
+
+/* pdp_answer - one setreply= per recipient, and the log line */
+static void
+pdp_answer(struct pdp_rel *r, struct txn *t, const char *peer, struct buf *out)
+{
+	const struct pdp_request *q = r->req;
+	struct buf log;
+
+	buf_init(&log, 256);
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		const struct txn_rcpt *rc = t->rcpts + i;
+		int code = rc->reply.code ? rc->reply.code : 451;
+		const char *dsn = rc->reply.dsn ? rc->reply.dsn : "4.5.0";
+		const char *text = rc->reply.text ? rc->reply.text : "";
+		char *full;
+
+		if (rc->by == RCPT_BY_HOP && rc->hop &&
+		    rc->state != RCPT_DEFERRED)
+			full = pool_printf(t->pool, "from MTA(%s): %d %s %s",
+					   rc->hop, code, dsn, text);
+		else
+			full = pool_printf(t->pool, "%s", text);
+		if (code / 100 != 2 && code / 100 != 4 && code / 100 != 5)
+			code = 451;
+		pdp_setreply(out, code, dsn, full);
+		buf_printf(&log, "%s<%s> %d %s", i ? ", " : "", rc->addr, code,
+			   dsn);
+	}
+	msg_info("(rel-%s) Quarantined message %s (%s): %s <%s> -> %s, "
+		 "client %s",
+		 t->id, r->requeue ? "requeue" : "release",
+		 q->requested_by ? q->requested_by : "", r->mail_id, t->sender,
+		 log.data, peer);
+	buf_release(&log);
+}
+
+/* pdp_check - the request's attributes; a 5xx reply in out, or 0 */
+static int
+pdp_check(struct pdp_rel *r, struct buf *out)
+{
+	const struct pdp_request *q = r->req;
+	const char *why = NULL;
+
+	if (q->mail_id == NULL || q->mail_id[0] == 0)
+		why = "mail_id is missing";
+	else if (!pdp_mail_id_ok(q->mail_id))
+		why = "mail_id is not of the form "
+		      "[A-Za-z0-9][A-Za-z0-9_+-]*={0,2}";
+	else if (q->partition_tag && q->partition_tag[0] &&
+		 (strspn(q->partition_tag, "0123456789") !=
+			  strlen(q->partition_tag) ||
+		  strlen(q->partition_tag) > 9))
+		why = "partition_tag is not a number";
+	else if (q->quar_type && q->quar_type[0] &&
+		 (strlen(q->quar_type) != 1 ||
+		  strchr("FZQ", q->quar_type[0]) == NULL))
+		why = "quar_type is not F, Z or Q (B and M are not "
+		      "supported)";
+	else if (q->mail_file && q->mail_file[0] &&
+		 !pdp_mail_file_ok(q->mail_file))
+		why = "mail_file is not a safe relative path";
+	if (why == NULL)
+		return 0;
+	pdp_setreply(out, 501, "5.5.4", why);
+	return -1;
+}
+
+/* pdp_fetch - find the stored copy and read it into r->raw */
+static int
+pdp_fetch(struct pdp_rel *r)
+{
+	MYSQL *c = NULL;
+	char err[512];
+	int rc;
+
+	if (r->ctx->storage) {
+		if ((c = db_connection(r->ctx->storage, err, sizeof(err))) ==
+		    NULL) {
+			pdp_fail(r, "SQL: %s", err);
+			return -1;
+		}
+		rc = pdp_sql_locate(r, c);
+		if (rc == 0 && r->quar_type == 0)
+			r->quar_type = 'Q';
+		if (rc == 0 && r->quar_type == 'Q')
+			rc = pdp_sql_fetch(r, c);
+		/* End the read transaction: the next request sees news. */
+		(void)mysql_rollback(c);
+		if (rc < 0)
+			return -1;
+	}
+	if (r->quar_type == 'Q') {
+		if (r->ctx->storage == NULL) {
+			pdp_fail(r, "quar_type Q, but no sql.storage is "
+				    "configured");
+			return -1;
+		}
+		return 0;
+	}
+	return pdp_file_fetch(r);
+}
+
+/* pdp_release - release or requeue one quarantined message */
+void
+pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
+	    const char *peer, const struct pdp_request *req, struct buf *out)
+{
+	const struct conf *c = ctx->conf;
+	struct pdp_rel r = {0};
+	struct txn *t = NULL;
+	struct buf head;
+	char err[512];
+	off_t body;
+	const char *secret = req->secret_id ? req->secret_id : "";
+
+	r.conf = c;
+	r.ctx = ctx;
+	r.req = req;
+	r.requeue = strcmp(req->request, "requeue") == 0;
+	r.partition = -1;
+	buf_init(&r.blocked, 128);
+	buf_init(&head, 4096);
+	if (pdp_check(&r, out) < 0)
+		goto done;
+	snprintf(r.mail_id, sizeof(r.mail_id), "%s", req->mail_id);
+	if (req->partition_tag && req->partition_tag[0])
+		r.partition = atoi(req->partition_tag);
+	if (req->quar_type && req->quar_type[0])
+		r.quar_type = req->quar_type[0];
+	if (req->mail_file && req->mail_file[0])
+		snprintf(r.mail_file, sizeof(r.mail_file), "%s",
+			 req->mail_file);
+	/* As amavis: a secret given is always checked. */
+	if (secret[0] && !mailid_check(r.mail_id, secret)) {
+		pdp_fail(&r, "Secret_id %s does not match mail_id %s", secret,
+			 r.mail_id);
+		goto done;
+	}
+	if (secret[0] == 0 && bank->v.auth_required_release) {
+		pdp_fail(&r, "Secret_id is required, but missing");
+		goto done;
+	}
+	t = txn_create(c, "127.0.0.1", 0);
+	t->slot = ctx->slot;
+	t->client.source = "LOCAL";
+	t->client.name = "localhost";
+	t->client.proto = "AM.PDP";
+	snprintf(err, sizeof(err), "raw-%s", t->id);
+	if ((r.raw = spool_create(".", err, err, sizeof(err))) == NULL) {
+		pdp_fail(&r, "%s", err);
+		goto done;
+	}
+	if (pdp_fetch(&r) < 0)
+		goto done;
+	if (spool_commit(r.raw, err, sizeof(err)) < 0) {
+		pdp_fail(&r, "%s", err);
+		goto done;
+	}
+	if ((body = pdp_headers(&r, t->pool, &head)) < 0)
+		goto done;
+	if (req->sender)
+		r.sender = pdp_unbracket(t->pool, req->sender);
+	if (r.sender == NULL) {
+		pdp_fail(&r, "no X-Envelope-From in the quarantined copy");
+		goto done;
+	}
+	if (r.sender[0] && !pdp_addr_ok(r.sender)) {
+		pdp_fail(&r, "bad sender address");
+		goto done;
+	}
+	t->sender = r.sender;
+	if (pdp_recipients(&r, t) < 0)
+		goto done;
+	if (t->n_rcpts == 0) {
+		pdp_setreply(out, 250, "2.5.0", "No recipients, nothing to do");
+		msg_info("(rel-%s) %s: no recipients, nothing to do", t->id,
+			 r.mail_id);
+		goto done;
+	}
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		for (const char *a = t->rcpts[i].addr; *a; a++)
+			t->smtputf8 |= (unsigned char)*a >= 0x80;
+	for (const char *a = t->sender; *a; a++)
+		t->smtputf8 |= (unsigned char)*a >= 0x80;
+	if (pdp_spool_copy(&r, t, &head, body, err, sizeof(err)) < 0) {
+		pdp_fail(&r, "%s", err);
+		goto done;
+	}
+	bank_select(c, bank, "127.0.0.1", &t->bank);
+	t->bank.v.forward = pdp_hops(t->pool, &t->bank.v, r.requeue);
+	/* Not checked again: it goes as it is, to these hops. */
+	(void)reinject_run(ctx->rj, t);
+	pdp_answer(&r, t, peer, out);
+	if (!r.requeue)
+		pdp_mark_released(&r, t);
+done:
+	if (r.failure[0]) {
+		msg_warn("(rel-%s) Quarantined message %s failed (%s): %s: %s, "
+			 "client %s",
+			 t ? t->id : "-", r.requeue ? "requeue" : "release",
+			 req->requested_by ? req->requested_by : "",
+			 req->mail_id ? req->mail_id : "", r.failure, peer);
+		pdp_tempfail(out, r.failure);
+	}
+	spool_remove(&r.raw);
+	txn_free(&t);
+	buf_release(&head);
+	buf_release(&r.blocked);
+}
