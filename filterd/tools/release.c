@@ -16,8 +16,8 @@
 /*	amavisd-release, so that scripts switch by changing the name, and
 /*	sends one AM.PDP request (request=release, or request=requeue with
 /*	--requeue) per message to filterd's pdp_socket (-s socket; else
-/*	pdp_socket of the configuration file -c file; else
-/*	/run/filterd/pdp.sock).
+/*	pdp_socket of the configuration file -c file, which must set one;
+/*	else /run/filterd/pdp.sock).
 /*
 /*	The quarantine id is given as amavisd-release takes it:
 /*	"spam/U/UM3XM3XDbN52.gz" or "V/virus-VXm3XDbN52Zz.gz" (a gzipped
@@ -1293,6 +1293,27 @@ done:
 	return rc;
 }
 
+/*
+ * rel_socket - -s socket, else the pdp_socket of -c file, else the
+ * default; exits 75 when the file names none
+ */
+static const char *
+rel_socket(const struct rel_opts *o, const struct conf *conf)
+{
+	if (o->socket)
+		return o->socket;
+	if (o->conf_file == NULL)
+		return REL_DEFAULT_SOCKET;
+	if (conf->pdp_socket[0] == 0) {
+		rel_print(stderr,
+			  "filterd-release: cannot reach filterd: no "
+			  "pdp_socket in ",
+			  o->conf_file);
+		exit(REL_EX_TEMPFAIL);
+	}
+	return conf->pdp_socket;
+}
+
 /* main - parse the command line; release, requeue, list or show */
 int
 main(int argc, char **argv)
@@ -1412,7 +1433,7 @@ main(int argc, char **argv)
 		g_mime_init();
 		rc = rel_show(conf, show);
 	} else {
-		const char *path = o.socket ? o.socket : REL_DEFAULT_SOCKET;
+		const char *path = rel_socket(&o, conf);
 		struct rel_req r;
 		struct stream *s;
 

@@ -9,7 +9,8 @@ terminal unescaped.
 
 Against a private MariaDB and a real filterd that quarantined mail:
 --list (sort order, --json, --category, --recipient, --since) and --show
-of a message quarantined in SQL and of one in a local gzip file."""
+of a message quarantined in SQL and of one in a local gzip file; and one
+release of each end to end, through filterd's own AM.PDP service."""
 
 import getpass
 import json
@@ -229,6 +230,22 @@ class ReleaseRequestTest(unittest.TestCase):
         self.assertEqual(out, "")
         self.assertIn("cannot reach filterd at %s" % self.path, err)
 
+    def test_socket_from_configuration(self):
+        """-c: the socket is pdp_socket of the file; a file with none
+        says so and exits 75."""
+        self.serve(OK + "\r\n")
+        conf = os.path.join(self.tmp.path, "f.conf")
+        with open(conf, "w") as f:
+            f.write("# no pdp_socket\n")
+        p = h.run([release_bin(), "-c", conf, ID], timeout=30)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertIn(b"no pdp_socket in " + conf.encode(), p.stderr)
+        with open(conf, "w") as f:
+            f.write('pdp_socket = "%s"\n' % self.path)
+        p = h.run([release_bin(), "-c", conf, ID], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.server.requests), 1)
+
     def test_server_closes_or_says_nothing(self):
         self.serve(None)
         rc, _, err = self.release(ID)
@@ -439,6 +456,99 @@ class ReleaseSqlTest(h.PeerTestCase):
         rc, _, err = self.tool("--show", "ZZZZZZZZZZZZ")
         self.assertEqual(rc, 1)
         self.assertIn("no such message", err)
+
+
+class ReleaseEndToEndTest(h.PeerTestCase):
+    """filterd-release against filterd's own AM.PDP service: viruses
+    quarantined in SQL and in a local gzip file are released to the
+    release sink once; a wrong secret delivers nothing and exits 75."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.release_sink = h.Sink(cls.tmp, "release")
+        cls.forward_sink = h.Sink(cls.tmp, "forward")
+        cls.db = h.MariaDB(cls.tmp, "db")
+        cls.start_for_class(cls.release_sink, cls.forward_sink, cls.db)
+        sql_tool = os.path.join(os.path.dirname(h.filterd_bin()),
+                                "filterd-sql")
+        p = h.run([sql_tool, "-d", cls.db.dsn(), "init"], timeout=60)
+        assert p.returncode == 0, p.stderr
+        clamdb = cls.tmp.sub("clamdb")
+        signature_db(clamdb)
+        ports = h.free_ports(2)
+        cls.sock = os.path.join(cls.tmp.path, "pdp.sock")
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", listen=[(ports[0], "smtp", "default"),
+                                   (ports[1], "smtp", "local")],
+            quarantine_gzip=True, pdp_socket=cls.sock, banks={
+                "default": {"forward": [cls.forward_sink.addr],
+                            "release": [cls.release_sink.addr],
+                            "virus_quarantine": "sql"},
+                "local": {"virus_quarantine": "local"}},
+            raw='sql { storage = {"%s"} }\nclamav { database = "%s" }\n'
+                % (cls.db.dsn(), clamdb))
+        cls.fd.local_port = ports[1]
+        cls.start_for_class(cls.fd)
+        assert h.wait_until(lambda: os.path.exists(cls.sock), 10)
+
+    def quarantine(self, port, subject):
+        r = h.send_message(port, "sender@example.org",
+                           ["one@example.net", "two@example.net"],
+                           message(multipart([
+                               (b"Content-Type: text/plain\r\n",
+                                b"hello\r\n"),
+                               attachment("eicar.com", EICAR)]), subject),
+                           timeout=30)
+        self.assertEqual(r.code, 250, r)
+        mail_id = r.text.split("id=")[1].split(" ")[0].rstrip(",")
+        return mail_id, self.db.sql(
+            "SELECT secret_id, partition_tag, quar_loc FROM msgs WHERE "
+            "mail_id = '%s'" % mail_id, self.db.database)[0]
+
+    def release(self, *args):
+        p = h.run([release_bin(), "-c", self.fd.conf_path,
+                   "--requested-by", "admin@example.com", "--"] +
+                  list(args), timeout=60)
+        return (p.returncode, p.stdout.decode("utf-8", "replace"),
+                p.stderr.decode("utf-8", "replace"))
+
+    def released(self, subject, n):
+        h.wait_until(lambda: len([d for d in self.release_sink.dumps()
+                                  if subject.encode() in d.body]) >= n, 15)
+        return [d for d in self.release_sink.dumps()
+                if subject.encode() in d.body]
+
+    def test_release_sql_and_wrong_secret(self):
+        mail_id, (secret, pt, loc) = self.quarantine(self.fd.port,
+                                                     "e2e sql")
+        self.assertEqual(loc, "%s[%s]" % (mail_id, pt))
+        rc, out, err = self.release(loc, "AAAAAAAAAAAA")
+        self.assertEqual(rc, 75, out + err)
+        self.assertRegex(out, r"^450 4\.5\.0 Failure: ")
+        rc, out, err = self.release(loc, secret)
+        self.assertEqual(rc, 0, out + err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 2, out)
+        for line in lines:
+            self.assertRegex(line, r"^250 2\.0\.0 ")
+        dumps = self.released("e2e sql", 1)
+        self.assertEqual(len(dumps), 1, dumps)
+        self.assertEqual(dumps[0].rcpts, ["one@example.net",
+                                          "two@example.net"])
+        self.assertIn(b"Resent-From: <admin@example.com>", dumps[0].body)
+        self.assertEqual(self.forward_sink.count(), 0)
+
+    def test_release_local_gzip_file_to_one_recipient(self):
+        mail_id, (secret, pt, loc) = self.quarantine(self.fd.local_port,
+                                                     "e2e gz")
+        self.assertEqual(loc, "%s/virus-%s.gz" % (mail_id[0], mail_id))
+        rc, out, err = self.release(loc, secret, "two@example.net")
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out, r"^two@example\.net: 250 2\.0\.0 [^\n]*\n$")
+        dumps = self.released("e2e gz", 1)
+        self.assertEqual(len(dumps), 1, dumps)
+        self.assertEqual(dumps[0].rcpts, ["two@example.net"])
 
 
 if __name__ == "__main__":
