@@ -92,6 +92,7 @@
 
 #include "conf/conf.h"
 #include "db/db.h"
+#include "pdp/pdp_client.h"
 #include "pdp/pdp_proto.h"
 #include "tools/nanny_view.h"
 #include "util/buf.h"
@@ -107,10 +108,7 @@
 #define REL_DEFAULT_SOCKET "/run/filterd/pdp.sock"
 #define REL_TIMEOUT 600 /* seconds per read or write (next hop timeouts) */
 #define REL_REPLY_LINES 10000 /* lines of one response */
-#define REL_ID_MAX 64	      /* mail_id, partition tag */
-#define REL_PATH_MAX 256      /* mail_file */
 #define REL_STDIN_LINE 65536
-#define REL_CONNECT_TIMEOUT 10
 
 /* What the command line asks for. */
 struct rel_opts {
@@ -125,17 +123,6 @@ struct rel_opts {
 	int json;
 };
 
-/* One release request, parsed from arguments. */
-struct rel_req {
-	char mail_id[REL_ID_MAX];
-	char pt[REL_ID_MAX];	      /* "": none */
-	char quar_type;		      /* 0: left to the server */
-	char mail_file[REL_PATH_MAX]; /* with quar_type F or Z */
-	const char *secret;	      /* "": none */
-	char *const *rcpts;
-	size_t nrcpt;
-};
-
 /* The content codes of msgs.content and their names. */
 static const struct rel_category {
 	char code;
@@ -146,11 +133,6 @@ static const struct rel_category {
 	{'H', "bad-header"}, {'O', "oversized"}, {'T', "mta-err"},
 	{'C', "clean"},
 };
-
-/* The kinds a local quarantine file is named after (quar.c, amavis). */
-static const char *const rel_kinds[] = {"virus",     "banned", "spam",
-					"unchecked", "badh",   "clean",
-					"archive",   "spammy", "oversized"};
 
 #define REL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -206,184 +188,6 @@ rel_safe(struct buf *b, const char *text)
 	free(out);
 }
 
-/*
- * rel_mail_id_ok - amavis' mail_id pattern, bounded; a first '-' or '_'
- * is allowed too: filterd's base64url ids may start with one
- */
-static int
-rel_mail_id_ok(const char *s, size_t len)
-{
-	size_t i = 0, eq = 0;
-
-	if (len == 0 || len >= REL_ID_MAX || s[0] == '=')
-		return 0;
-	for (i = 0; i < len && s[i] != '='; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_+-", s[i]))
-			return 0;
-	for (; i < len; i++, eq++)
-		if (s[i] != '=')
-			return 0;
-	return eq <= 2;
-}
-
-/* rel_pt_ok - a partition tag: letters, digits, '_', '-' */
-static int
-rel_pt_ok(const char *s, size_t len)
-{
-	if (len == 0 || len >= REL_ID_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* rel_path_ok - a mail_file: relative, a safe charset, no ".." */
-static int
-rel_path_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len >= REL_PATH_MAX || s[0] == '/' || strstr(s, ".."))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._/+=-", s[i]))
-			return 0;
-	return 1;
-}
-
-/* rel_kind_prefix - length of a "kind-" prefix of name, or 0 */
-static size_t
-rel_kind_prefix(const char *name)
-{
-	for (size_t i = 0; i < REL_NELEM(rel_kinds); i++) {
-		size_t n = strlen(rel_kinds[i]);
-
-		if (strncmp(name, rel_kinds[i], n) == 0 && name[n] == '-')
-			return n + 1;
-	}
-	return 0;
-}
-
-/*
- * rel_parse_id - a quarantine id as amavisd-release takes it into r;
- * 0, or -1 with the reason in err
- */
-static int
-rel_parse_id(const char *arg, struct rel_req *r, char *err, size_t errsize)
-{
-	const char *open = strchr(arg, '['), *base, *slash;
-	size_t len = strlen(arg), prefix, idlen;
-
-	r->mail_id[0] = r->pt[0] = r->mail_file[0] = 0;
-	r->quar_type = 0;
-	if (open && len > 0 && arg[len - 1] == ']') {
-		/* mail_id[pt]: SQL, or whatever the server finds. */
-		idlen = (size_t)(open - arg);
-		if (!rel_mail_id_ok(arg, idlen) ||
-		    !rel_pt_ok(open + 1, len - idlen - 2))
-			goto bad;
-		memcpy(r->mail_id, arg, idlen);
-		r->mail_id[idlen] = 0;
-		memcpy(r->pt, open + 1, len - idlen - 2);
-		r->pt[len - idlen - 2] = 0;
-		return 0;
-	}
-	slash = strrchr(arg, '/');
-	base = slash ? slash + 1 : arg;
-	prefix = rel_kind_prefix(base);
-	idlen = strlen(base + prefix);
-	if (idlen > 3 && strcmp(base + prefix + idlen - 3, ".gz") == 0) {
-		r->quar_type = 'Z';
-		idlen -= 3;
-	} else if (slash || prefix) {
-		r->quar_type = 'F';
-	}
-	if (!rel_mail_id_ok(base + prefix, idlen))
-		goto bad;
-	memcpy(r->mail_id, base + prefix, idlen);
-	r->mail_id[idlen] = 0;
-	if (r->quar_type) {
-		if (!rel_path_ok(arg))
-			goto bad;
-		snprintf(r->mail_file, sizeof(r->mail_file), "%s", arg);
-	}
-	return 0;
-bad:
-	snprintf(err, errsize,
-		 "bad quarantine id (want MAIL_ID, MAIL_ID[PT] or a "
-		 "quarantine file such as V/virus-MAIL_ID.gz)");
-	return -1;
-}
-
-/* rel_addr_ok - an address argument: printable, no white space */
-static int
-rel_addr_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 512)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* rel_angle - "<addr>" into b, adding the brackets when missing */
-static void
-rel_angle(struct buf *b, const char *addr)
-{
-	size_t len = strlen(addr);
-
-	buf_reset(b);
-	if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>')
-		buf_puts(b, addr);
-	else
-		buf_printf(b, "<%s>", addr);
-}
-
-/*
- * rel_build - fill r from the fields of one request (mail_id
- * [secret_id [recipient...]]); 0, or -1 with the reason in err
- */
-static int
-rel_build(char *const *argv, size_t argc, struct rel_req *r, char *err,
-	  size_t errsize)
-{
-	size_t first = 1;
-
-	if (argc == 0) {
-		snprintf(err, errsize, "no quarantine id");
-		return -1;
-	}
-	if (rel_parse_id(argv[0], r, err, errsize) < 0)
-		return -1;
-	r->secret = "";
-	if (argc > 1 && strchr(argv[1], '@') == NULL) {
-		r->secret = argv[1];
-		first = 2;
-		for (const char *p = r->secret; *p; p++)
-			if (!isalnum((unsigned char)*p) &&
-			    !strchr("_+-=/", *p)) {
-				snprintf(err, errsize, "bad secret_id");
-				return -1;
-			}
-		if (strlen(r->secret) >= REL_ID_MAX) {
-			snprintf(err, errsize, "bad secret_id");
-			return -1;
-		}
-	}
-	r->rcpts = argv + first;
-	r->nrcpt = argc > first ? argc - first : 0;
-	for (size_t i = 0; i < r->nrcpt; i++)
-		if (!rel_addr_ok(r->rcpts[i])) {
-			snprintf(err, errsize, "bad recipient address");
-			return -1;
-		}
-	return 0;
-}
-
 /* rel_connect - a stream on the AM.PDP socket, or NULL with a message */
 static struct stream *
 rel_connect(const char *path)
@@ -428,9 +232,9 @@ rel_connect(const char *path)
  */
 static int
 rel_request(struct stream *s, const struct rel_opts *o, const char *who,
-	    const struct rel_req *r)
+	    const struct pdp_client_req *r)
 {
-	char qt[2] = {r->quar_type, 0}, *line, err[256];
+	char *line, err[256];
 	struct buf req, tmp, replies;
 	int rc = REL_EX_OK, too_long, n = 0, lines = 0;
 	ssize_t got;
@@ -438,23 +242,7 @@ rel_request(struct stream *s, const struct rel_opts *o, const char *who,
 	buf_init(&req, 1024);
 	buf_init(&tmp, 256);
 	buf_init(&replies, 1024);
-	pdp_write_attr(&req, "request", o->request);
-	pdp_write_attr(&req, "mail_id", r->mail_id);
-	if (r->secret[0])
-		pdp_write_attr(&req, "secret_id", r->secret);
-	if (r->pt[0])
-		pdp_write_attr(&req, "partition_tag", r->pt);
-	if (r->quar_type) {
-		pdp_write_attr(&req, "quar_type", qt);
-		pdp_write_attr(&req, "mail_file", r->mail_file);
-	}
-	rel_angle(&tmp, who);
-	pdp_write_attr(&req, "requested_by", tmp.data);
-	for (size_t i = 0; i < r->nrcpt; i++) {
-		rel_angle(&tmp, r->rcpts[i]);
-		pdp_write_attr(&req, "recipient", tmp.data);
-	}
-	buf_puts(&req, "\r\n");
+	pdp_client_request(&req, o->request, who, r);
 	stream_write(s, req.data, req.len);
 	if (stream_flush(s) < 0) {
 		fprintf(stderr,
@@ -581,7 +369,7 @@ rel_stdin(const struct rel_opts *o, const char *who, const char *path)
 {
 	char *line = xmalloc(REL_STDIN_LINE), *fields[1024], err[256];
 	struct stream *s = NULL;
-	struct rel_req r;
+	struct pdp_client_req r;
 	int rc = REL_EX_OK, lineno = 0;
 	size_t n;
 
@@ -600,7 +388,7 @@ rel_stdin(const struct rel_opts *o, const char *who, const char *path)
 		n = rel_split(line, fields, REL_NELEM(fields));
 		if (n == 0 || fields[0][0] == '#')
 			continue;
-		if (rel_build(fields, n, &r, err, sizeof(err)) < 0) {
+		if (pdp_client_build(fields, n, &r, err, sizeof(err)) < 0) {
 			fprintf(stderr, "filterd-release: line %d: %s\n",
 				lineno, err);
 			rc = rel_worse(rc, REL_EX_FAIL);
@@ -934,9 +722,9 @@ rel_list(const struct conf *conf, const struct rel_opts *o)
 /* Where --show found the message. */
 struct rel_where {
 	size_t rows;
-	char pt[REL_ID_MAX];
+	char pt[PDP_CLIENT_ID_MAX];
 	char quar_type;
-	char quar_loc[REL_PATH_MAX];
+	char quar_loc[PDP_CLIENT_PATH_MAX];
 };
 
 /* rel_where_row - one msgs row of --show */
@@ -1004,7 +792,7 @@ rel_find_local(const char *dir, const char *mail_id, char *out, size_t size)
 	if ((d = opendir(sub)) == NULL)
 		return 0;
 	while (!found && (de = readdir(d)) != NULL) {
-		size_t prefix = rel_kind_prefix(de->d_name), idlen;
+		size_t prefix = pdp_client_kind_prefix(de->d_name), idlen;
 		const char *rest = de->d_name + prefix;
 
 		idlen = strlen(mail_id);
@@ -1161,7 +949,7 @@ out:
 static int
 rel_show(const struct conf *conf, const char *arg)
 {
-	struct rel_req r;
+	struct pdp_client_req r;
 	struct rel_where w;
 	struct buf raw, where;
 	char err[1024], path[4096];
@@ -1169,7 +957,7 @@ rel_show(const struct conf *conf, const char *arg)
 	MYSQL *c = NULL;
 	int rc = REL_EX_FAIL;
 
-	if (rel_parse_id(arg, &r, err, sizeof(err)) < 0) {
+	if (pdp_client_parse_id(arg, &r, err, sizeof(err)) < 0) {
 		fprintf(stderr, "filterd-release: --show: %s\n", err);
 		return REL_EX_FAIL;
 	}
@@ -1263,7 +1051,7 @@ rel_show(const struct conf *conf, const char *arg)
 		}
 		buf_printf(&where, "%s[%s] (sql)", r.mail_id, w.pt);
 	} else if (w.quar_type == 'F' || w.quar_type == 'Z') {
-		if (!rel_path_ok(w.quar_loc)) {
+		if (!pdp_client_path_ok(w.quar_loc)) {
 			fprintf(stderr,
 				"filterd-release: %s: unsafe "
 				"quarantine location\n",
@@ -1353,7 +1141,7 @@ main(int argc, char **argv)
 			o.request = "requeue";
 			break;
 		case 'R':
-			if (!rel_addr_ok(optarg)) {
+			if (!pdp_client_addr_ok(optarg)) {
 				fprintf(stderr,
 					"filterd-release: "
 					"--requested-by: bad address\n");
@@ -1434,15 +1222,16 @@ main(int argc, char **argv)
 		rc = rel_show(conf, show);
 	} else {
 		const char *path = rel_socket(&o, conf);
-		struct rel_req r;
+		struct pdp_client_req r;
 		struct stream *s;
 
 		who = o.requested_by ? xstrdup(o.requested_by)
 				     : rel_requested_by(conf);
 		if (strcmp(argv[optind], "-") == 0) {
 			rc = rel_stdin(&o, who, path);
-		} else if (rel_build(argv + optind, (size_t)(argc - optind), &r,
-				     err, sizeof(err)) < 0) {
+		} else if (pdp_client_build(argv + optind,
+					    (size_t)(argc - optind), &r, err,
+					    sizeof(err)) < 0) {
 			fprintf(stderr, "filterd-release: %s\n", err);
 			rc = REL_EX_FAIL;
 		} else if ((s = rel_connect(path)) == NULL) {
