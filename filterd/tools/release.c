@@ -267,13 +267,13 @@ rel_request(struct stream *s, const struct rel_opts *o, const char *who,
 				"filterd-release: %s: the connection "
 				"ended before the reply did (%s)\n",
 				r->mail_id, stream_strerror(s));
-			rc = REL_EX_TEMPFAIL;
+			rc = rel_worse(rc, REL_EX_TEMPFAIL);
 			break;
 		}
 		if (too_long || ++lines > REL_REPLY_LINES) {
 			fprintf(stderr, "filterd-release: %s: reply too long\n",
 				r->mail_id);
-			rc = REL_EX_TEMPFAIL;
+			rc = rel_worse(rc, REL_EX_TEMPFAIL);
 			break;
 		}
 		if (got == 0)
@@ -283,7 +283,7 @@ rel_request(struct stream *s, const struct rel_opts *o, const char *who,
 				"filterd-release: %s: bad reply line: "
 				"%s\n",
 				r->mail_id, err);
-			rc = REL_EX_TEMPFAIL;
+			rc = rel_worse(rc, REL_EX_TEMPFAIL);
 			continue;
 		}
 		if (strcmp(name, "setreply") != 0)
@@ -303,7 +303,8 @@ rel_request(struct stream *s, const struct rel_opts *o, const char *who,
 		default:
 			rc = rel_worse(rc, REL_EX_TEMPFAIL);
 		}
-		buf_printf(&replies, "%s %s %s", code, xcode, text);
+		buf_printf(&replies, "%s%s%s%s%s", code, *xcode ? " " : "",
+			   xcode, *text ? " " : "", text);
 		buf_append(&replies, "", 1);
 		n++;
 	}

@@ -258,6 +258,16 @@ class ReleaseRequestTest(unittest.TestCase):
         self.assertEqual(rc, 75)
         self.assertIn("no setreply", err)
 
+    def test_cut_reply_keeps_the_worst(self):
+        """A 5xx stays a 5xx when the connection then ends early; a reply
+        without an enhanced code is printed without a gap."""
+        self.serve("setreply=554 5.7.1 no\r\nsetreply=250 Ok\r\n"
+                   + PdpServer.CLOSE)
+        rc, out, err = self.release(ID)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(out, "554 5.7.1 no\n250 Ok\n")
+        self.assertIn("connection ended before the reply did", err)
+
     def test_hostile_reply_is_escaped(self):
         self.serve("setreply=250 2.0.0 ok%1b[31mred%0d%0aforged%c2%9b\r\n\r\n")
         rc, out, _ = self.release(ID)
