@@ -389,6 +389,14 @@ rel_stdin(const struct rel_opts *o, const char *who, const char *path)
 		n = rel_split(line, fields, REL_NELEM(fields));
 		if (n == 0 || fields[0][0] == '#')
 			continue;
+		if (n == REL_NELEM(fields)) {
+			fprintf(stderr,
+				"filterd-release: line %d: more than "
+				"%zu fields\n",
+				lineno, REL_NELEM(fields) - 1);
+			rc = rel_worse(rc, REL_EX_FAIL);
+			continue;
+		}
 		if (pdp_client_build(fields, n, &r, err, sizeof(err)) < 0) {
 			fprintf(stderr, "filterd-release: line %d: %s\n",
 				lineno, err);

@@ -284,6 +284,10 @@ class ReleaseRequestTest(unittest.TestCase):
         rc, _, err = self.release(by=None)
         self.assertEqual(rc, 1)
         self.assertIn("usage:", err)
+        many = " ".join([ID] + ["r%d@x.example" % i for i in range(1100)])
+        rc, _, err = self.release("-", stdin=many.encode() + b"\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("line 1: more than 1023 fields", err)
 
     def test_stdin_one_connection_worst_status(self):
         self.serve(OK + "\r\n", "setreply=450 4.4.1 later\r\n\r\n")
