@@ -613,7 +613,11 @@ rel_list_print(const struct rel_list *l, int json)
 				buf_puts(&b, ",\"score\":null}");
 			continue;
 		}
-		buf_printf(&b, "%s[%s]  %s  %-10s  ", e->mail_id, e->pt, when,
+		/* Rows are data too: another writer may have put anything. */
+		rel_safe(&b, e->mail_id);
+		buf_puts(&b, "[");
+		rel_safe(&b, e->pt);
+		buf_printf(&b, "]  %s  %-10s  ", when,
 			   *rel_category_name(e->content)
 				   ? rel_category_name(e->content)
 				   : "-");

@@ -26,7 +26,8 @@ from test_checks import (EICAR, attachment, message, multipart,  # noqa: E402
                          signature_db)
 
 ID = "AbCdEfGh1_-2"
-OK = "setreply=250 2.0.0 from%20MTA(smtp:[127.0.0.1]:12525):%20250%202.0.0%20Ok\r\n"
+OK = ("setreply=250 2.0.0 from%20MTA(smtp:[127.0.0.1]:12525):%20250%202.0.0"
+      "%20Ok\r\n")
 
 
 def release_bin():
@@ -441,6 +442,37 @@ class ReleaseSqlTest(h.PeerTestCase):
                                          "all@example.net")), 3)
         self.assertEqual(self.listed("--since", "2999-01-01"), [])
         self.assertEqual(len(self.listed("--since", "1d")), 4)
+
+    def test_list_hostile_row_is_escaped(self):
+        """A row another writer left with control characters in its
+        mail_id, sender and subject: escaped in text, valid in JSON."""
+        db = self.db.database
+        self.db.sql(
+            "INSERT INTO maddr (partition_tag, email, domain) VALUES "
+            "(1, X'6576696C1B5D303B7469746C6507406578616D706C652E6F7267', "
+            "'org.example'); "
+            "INSERT INTO msgs (partition_tag, mail_id, secret_id, am_id, "
+            "time_num, time_iso, sid, size, host, content, quar_type, "
+            "quar_loc, spam_level, subject) SELECT 1, "
+            "X'1B5B324A6576696C', '', '', 1, '', id, 0, '', 'S', 'Q', 'x', "
+            "99, 'sub\\rject\\n' FROM maddr "
+            "WHERE partition_tag = 1; COMMIT", db)
+        try:
+            rc, out, err = self.tool("--list", "--sort", "time")
+            self.assertEqual(rc, 0, err)
+            self.assertNotIn("\x1b", out)
+            self.assertNotIn("\x07", out)
+            self.assertIn("\\x1b[2Jevil[1]", out)
+            self.assertIn("<evil\\x1b]0;title\\x07@example.org>", out)
+            self.assertIn("sub\\rject\\n", out)
+            rows = self.listed("--sort", "time")
+            self.assertEqual(rows[-1]["mail_id"], "\x1b[2Jevil")
+            self.assertEqual(rows[-1]["sender"],
+                             "evil\x1b]0;title\x07@example.org")
+        finally:
+            self.db.sql("DELETE FROM msgs WHERE partition_tag = 1; "
+                        "DELETE FROM maddr WHERE partition_tag = 1; COMMIT",
+                        db)
 
     def test_show_sql(self):
         rc, out, err = self.tool("--show", self.ids["twelvepoints"])
