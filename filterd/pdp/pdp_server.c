@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -204,6 +205,25 @@ pdp_request_done(struct pdp_conn *pc)
 	pdp_reset(pc);
 }
 
+/*
+ * pdp_linger - send what is written, then read (and drop) what the
+ * client sent, briefly and bounded: closing with unread input would
+ * reset the connection and lose the reply on its way
+ */
+static void
+pdp_linger(struct pdp_conn *pc, char *line, size_t size)
+{
+	int too_long;
+
+	if (stream_flush(pc->s) < 0)
+		return;
+	(void)shutdown(stream_fd(pc->s), SHUT_WR);
+	stream_set_timeout(pc->s, 2);
+	for (int i = 0; i < 64; i++)
+		if (stream_get_line(pc->s, line, size, &too_long) < 0)
+			break;
+}
+
 /* pdp_serve - serve one AM.PDP connection */
 void
 pdp_serve(struct session_ctx *ctx, int fd)
@@ -232,6 +252,7 @@ pdp_serve(struct session_ctx *ctx, int fd)
 					"allowed (pdp_clients)");
 		buf_puts(&pc.out, "\r\n");
 		stream_write(pc.s, pc.out.data, pc.out.len);
+		pdp_linger(&pc, line, line_size);
 		goto done;
 	}
 	for (;;) {

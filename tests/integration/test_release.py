@@ -111,7 +111,8 @@ class ReleaseTest(h.PeerTestCase):
         self.seen = {s: set(s.files()) for s in (self.release_sink,
                                                   self.forward_sink)}
 
-    def filterd(self, name="fd", default=None, pdp_bank=None, **conf):
+    def filterd(self, name="fd", default=None, pdp_bank=None, listen=(),
+                **conf):
         type(self).n += 1
         name = "%s%d" % (name, self.n)
         default = dict(default or {})
@@ -126,7 +127,8 @@ class ReleaseTest(h.PeerTestCase):
         raw = ('clamav { database = "%s" }\n'
                'sql { storage = {"%s"} }\n' % (self.clamdb, self.db.dsn()))
         fd = h.Filterd(self.tmp, name, listen=[
-            (ports[0], "smtp", "default"), (ports[1], "smtp", "local")],
+            (ports[0], "smtp", "default"), (ports[1], "smtp", "local")] +
+            list(listen),
             banks=banks, raw=raw, pdp_socket=sock,
             pdp_bank=pdp_bank or "default", **conf)
         fd.local_port = ports[1]
@@ -401,6 +403,40 @@ class ReleaseTest(h.PeerTestCase):
         self.assertEqual(len(self.new(self.release_sink, 1)), 1)
         # Nothing a client sent reached the log raw.
         self.assertNotIn("\x00", fd.log_text())
+
+    def test_inet_listener_and_pdp_clients(self):
+        port = h.free_port()
+        fd = self.filterd(listen=[(port, "am.pdp", "default")],
+                          pdp_clients=["127.0.0.1/32"])
+        mail_id, secret, _, _, _ = self.quarantine(fd, "rel inet")
+        self.assertTrue(h.wait_port(port, 10))
+        # From 127.0.0.2: one 5xx setreply line, then the server closes.
+        with socket.create_connection(("127.0.0.1", port), timeout=10,
+                                      source_address=("127.0.0.2", 0)) as s:
+            s.sendall(b"request=release\r\nmail_id=%s\r\n\r\n" %
+                      mail_id.encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertTrue(data.startswith(b"setreply=554 5.7.1 "), data)
+        self.assertTrue(data.endswith(b"\r\n\r\n"), data)
+        self.assertEqual(data.count(b"setreply="), 1, data)
+        # From 127.0.0.1 the same listener releases.
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"request=release\r\nmail_id=%s\r\nsecret_id=%s"
+                      b"\r\n\r\n" % (mail_id.encode(), secret.encode()))
+            data = b""
+            while not data.endswith(b"\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertEqual(data.count(b"setreply=250 2.0.0 "), 2, data)
+        self.assertEqual(len(self.new(self.release_sink, 1)), 1)
+        self.assertIn("not in pdp_clients", fd.log_text())
 
     def test_socket_mode(self):
         fd = self.filterd()
