@@ -9,6 +9,7 @@ the quarantine prefix, with the Resent fields, and mark msgrcpt.rs = 'R';
 failures must answer 450 4.5.0 with exit_code=75 and deliver nothing."""
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -182,6 +183,15 @@ class ReleaseTest(h.PeerTestCase):
         self.assertIn(b"Subject: ", head)
         self.assertIn(b"eicar.com", body)
 
+    def counters(self, fd):
+        """The release counters, from filterd-nanny --json."""
+        nanny = os.path.join(os.path.dirname(h.filterd_bin()),
+                             "filterd-nanny")
+        p = h.run([nanny, "-c", fd.conf_path, "--json"], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        c = json.loads(p.stdout.decode().splitlines()[0])["counters"]
+        return (c["releases"], c["requeues"], c["release_failures"])
+
     def rs(self, mail_id):
         return [r[0].strip() or "-" for r in q(
             self.db, "SELECT rs FROM msgrcpt WHERE mail_id = '%s' ORDER BY "
@@ -206,6 +216,7 @@ class ReleaseTest(h.PeerTestCase):
         self.assert_released(dumps[0], mail_id)
         self.assertEqual(self.new(self.forward_sink), [])
         self.assertEqual(self.rs(mail_id), ["R", "R"])
+        self.assertEqual(self.counters(fd), (1, 0, 0))
         self.assertIn("(rel-", fd.log_text())
         self.assertIn("Quarantined message release (<admin@example.com>): "
                       "%s <%s>" % (mail_id, SENDER), fd.log_text())
@@ -297,6 +308,7 @@ class ReleaseTest(h.PeerTestCase):
         self.assertEqual(self.new(self.release_sink), [])
         self.assertEqual(self.new(self.forward_sink), [])
         self.assertEqual(self.rs(mail_id), ["-", "-"])
+        self.assertEqual(self.counters(fd), (0, 0, 3))
 
     def test_release_hop_down_falls_back(self):
         down = h.refusing_ports(self, 2)
@@ -352,6 +364,7 @@ class ReleaseTest(h.PeerTestCase):
         self.assertIn("Blocked INFECTED", lines[-1].text)
         self.assertEqual(self.new(self.release_sink), [])
         self.assertEqual(self.new(self.forward_sink), [])
+        self.assertEqual(self.counters(fd), (0, 1, 0))
 
     # --- the protocol ---------------------------------------------------
 
