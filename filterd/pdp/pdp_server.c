@@ -45,7 +45,8 @@ struct pdp_conn {
 	struct pdp_request req; /* strings from pool */
 	size_t n_lines;
 	size_t rcpt_cap;
-	char error[512]; /* "CODE X.Y.Z reason" of a broken request */
+	int logged_unknown; /* an unknown attribute was logged */
+	char error[512];    /* "CODE X.Y.Z reason" of a broken request */
 };
 
 static void pdp_error(struct pdp_conn *pc, const char *fmt, ...)
@@ -73,6 +74,7 @@ pdp_reset(struct pdp_conn *pc)
 	memset(&pc->req, 0, sizeof(pc->req));
 	pc->n_lines = 0;
 	pc->rcpt_cap = 0;
+	pc->logged_unknown = 0;
 	pc->error[0] = 0;
 }
 
@@ -150,8 +152,11 @@ pdp_attr(struct pdp_conn *pc, char *line)
 	} else if ((slot = pdp_single(r, name)) != NULL) {
 		*slot = pool_strdup(pc->pool, value);
 	} else {
-		/* amavisd-new ignores unknown attributes too (log level 1). */
-		msg_info("pdp [%s]: ignoring attribute %.64s", pc->peer, name);
+		/* amavisd-new ignores unknown attributes too (log level 1);
+		 * one line per request, however many it has. */
+		if (!pc->logged_unknown++)
+			msg_info("pdp [%s]: ignoring attribute %.64s", pc->peer,
+				 name);
 	}
 }
 

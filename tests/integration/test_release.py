@@ -310,6 +310,27 @@ class ReleaseTest(h.PeerTestCase):
         self.assertEqual(self.rs(mail_id), ["-", "-"])
         self.assertEqual(self.counters(fd), (0, 0, 3))
 
+    def test_several_partitions_need_a_partition_tag(self):
+        fd = self.filterd()
+        mail_id, secret, pt, _, _ = self.quarantine(fd, "rel partitions")
+        q(self.db, "CREATE TEMPORARY TABLE dup AS SELECT * FROM msgs WHERE "
+          "mail_id = '%s'; UPDATE dup SET partition_tag = partition_tag + 1;"
+          " INSERT INTO msgs SELECT * FROM dup" % mail_id)
+        c = self.pdp(fd)
+        resp = c.ask([("request", "release"), ("mail_id", mail_id),
+                      ("secret_id", secret)])
+        self.assertEqual(replies(resp), [
+            "450 4.5.0 Failure: Multiple (2) records with same mail_id "
+            "exist, specify a partition_tag"], resp)
+        self.assertIn(("exit_code", "75"), resp)
+        self.assertEqual(self.new(self.release_sink), [])
+        # Named, the partition is found.
+        resp = c.ask([("request", "release"), ("mail_id", mail_id),
+                      ("secret_id", secret), ("partition_tag", pt)])
+        self.assertEqual([r[:4] for r in replies(resp)], ["250 ", "250 "],
+                         resp)
+        self.assertEqual(len(self.new(self.release_sink, 1)), 1)
+
     def test_release_hop_down_falls_back(self):
         down = h.refusing_ports(self, 2)
         fd = self.filterd(default={
