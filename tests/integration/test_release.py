@@ -472,10 +472,24 @@ class ReleaseTest(h.PeerTestCase):
         self.assertEqual(len(self.new(self.release_sink, 1)), 1)
         self.assertIn("not in pdp_clients", fd.log_text())
 
-    def test_socket_mode(self):
+    def test_socket_mode_check_and_removal(self):
         fd = self.filterd()
         st = os.stat(fd.sock)
         self.assertEqual(st.st_mode & 0o777, 0o660)
+        if h.IS_ROOT:
+            # Owner user (nobody), group the user's (pdp_group unset).
+            import pwd
+            pw = pwd.getpwnam("nobody")
+            self.assertEqual((st.st_uid, st.st_gid), (pw.pw_uid, pw.pw_gid))
+        # Stopped, filterd leaves no socket nobody serves.
+        fd.stop()
+        self.assertFalse(os.path.exists(fd.sock))
+        # filterd -t says when the socket's directory is missing.
+        fd.params["pdp_socket"] = os.path.join(self.tmp.path, "no", "s")
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"directory %s/no: No such file or directory" %
+                      self.tmp.path.encode(), p.stderr)
 
     # --- Debian's own client ----------------------------------------------
 
