@@ -491,6 +491,14 @@ class ReleaseTest(h.PeerTestCase):
         self.assertIn(b"directory %s/no: No such file or directory" %
                       self.tmp.path.encode(), p.stderr)
 
+    @unittest.skipUnless(h.IS_ROOT, "ownership is set only as root")
+    def test_pdp_group(self):
+        import grp
+        fd = self.filterd(pdp_group="mail")
+        st = os.stat(fd.sock)
+        self.assertEqual(st.st_gid, grp.getgrnam("mail").gr_gid)
+        self.assertEqual(st.st_mode & 0o777, 0o660)
+
     # --- Debian's own client ----------------------------------------------
 
     def amavisd_release(self, sock):
