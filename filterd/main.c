@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,31 @@ daemon_start(void)
 	if (null != STDIN_FILENO)
 		close(null);
 	return p[1];
+}
+
+/*
+ * main_listen_check - could this listener be made? (filterd -t) A
+ * unix socket (pdp_socket) needs its directory; 0 or -1 and errbuf
+ */
+static int
+main_listen_check(const struct conf_listen *l, char *errbuf, size_t errsize)
+{
+	char dir[CONF_UNIX_PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (!l->unix_socket)
+		return inet_listen_check(l->host, l->port, errbuf, errsize);
+	snprintf(dir, sizeof(dir), "%s", l->addr);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	errno = 0;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errsize, "directory %s: %s", dir,
+			 errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -185,9 +211,7 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < conf->n_listens; i++) {
 			const struct conf_listen *l = conf->listens + i;
 
-			if (!l->unix_socket &&
-			    inet_listen_check(l->host, l->port, err,
-					      sizeof(err)) < 0) {
+			if (main_listen_check(l, err, sizeof(err)) < 0) {
 				fprintf(stderr, "%s%slisten \"%s\": %s\n",
 					l->where, l->where[0] ? ": " : "",
 					l->addr, err);

@@ -281,7 +281,11 @@ master_tmp_take(struct master *m, int fd, const struct stat *st)
 	m->tmp_ino = st->st_ino;
 }
 
-/* master_close_listeners - close and free a listener array */
+/*
+ * master_close_listeners - close and free a listener array; a unix
+ * socket (pdp_socket: its address is its path) is removed with it, so
+ * that a client finds no socket rather than one nobody serves
+ */
 static void
 master_close_listeners(struct master_listener **lp, size_t n)
 {
@@ -290,8 +294,11 @@ master_close_listeners(struct master_listener **lp, size_t n)
 	if (l == NULL)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (l[i].fd >= 0)
+		if (l[i].fd >= 0) {
 			close(l[i].fd);
+			if (l[i].addr[0] == '/')
+				(void)unlink(l[i].addr);
+		}
 		free(l[i].addr);
 	}
 	free(l);

@@ -44,7 +44,7 @@
 #include <sys/types.h>
 
 #define SB_MAGIC 0x42534446u /* "FDSB" */
-#define SB_VERSION 2
+#define SB_VERSION 3
 #define SB_SLOTS 1024 /* twice the children a pool may have, and more */
 
 /* What a child is doing. */
@@ -112,6 +112,11 @@ struct sb_counters {
 	uint64_t sql_failovers;
 	uint64_t hist[SB_H_COUNT][SB_HIST_BUCKETS];
 	uint64_t hist_sum_ms[SB_H_COUNT];
+	/* Quarantine release over AM.PDP (pdp/pdp_release.c): requests
+	 * that got a 2xx for some recipient, and those that did not. */
+	uint64_t releases;
+	uint64_t requeues;
+	uint64_t release_failures; /* release or requeue: none got 2xx */
 };
 
 struct sb_slot {

@@ -31,6 +31,7 @@
 
 #include "conf/conf.h"
 #include "db/db.h"
+#include "master/scoreboard.h"
 #include "pdp/pdp_proto.h"
 #include "pdp/pdp_release.h"
 #include "policy/bank.h"
@@ -707,12 +708,28 @@ pdp_mark_released(struct pdp_rel *r, struct txn *t)
 	}
 }
 
-/* pdp_answer - one setreply= per recipient, and the log line */
+/* pdp_count - count the request in this child's scoreboard slot */
 static void
+pdp_count(struct session_ctx *ctx, int requeue, int got)
+{
+	if (ctx->slot == NULL)
+		return;
+	if (!got)
+		ctx->slot->c.release_failures++;
+	else if (requeue)
+		ctx->slot->c.requeues++;
+	else
+		ctx->slot->c.releases++;
+}
+
+/* pdp_answer - one setreply= per recipient, and the log line; 1 when
+ * some recipient got the message (2xx), else 0 */
+static int
 pdp_answer(struct pdp_rel *r, struct txn *t, const char *peer, struct buf *out)
 {
 	const struct pdp_request *q = r->req;
 	struct buf log;
+	int got = 0;
 
 	buf_init(&log, 256);
 	for (size_t i = 0; i < t->n_rcpts; i++) {
@@ -731,6 +748,7 @@ pdp_answer(struct pdp_rel *r, struct txn *t, const char *peer, struct buf *out)
 		if (code / 100 != 2 && code / 100 != 4 && code / 100 != 5)
 			code = 451;
 		pdp_setreply(out, code, dsn, full);
+		got |= code / 100 == 2;
 		buf_printf(&log, "%s<%s> %d %s", i ? ", " : "", rc->addr, code,
 			   dsn);
 	}
@@ -740,6 +758,7 @@ pdp_answer(struct pdp_rel *r, struct txn *t, const char *peer, struct buf *out)
 		 q->requested_by ? q->requested_by : "", r->mail_id, t->sender,
 		 log.data, peer);
 	buf_release(&log);
+	return got;
 }
 
 /* pdp_check - the request's attributes; a 5xx reply in out, or 0 */
@@ -819,6 +838,7 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 	struct buf head;
 	char err[512];
 	off_t body;
+	int got;
 	const char *secret = req->secret_id ? req->secret_id : "";
 
 	r.conf = c;
@@ -898,8 +918,9 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 	t->bank.v.forward = pdp_hops(t->pool, &t->bank.v, r.requeue);
 	/* Not checked again: it goes as it is, to these hops. */
 	(void)reinject_run(ctx->rj, t);
-	pdp_answer(&r, t, peer, out);
-	if (!r.requeue)
+	got = pdp_answer(&r, t, peer, out);
+	pdp_count(ctx, r.requeue, got);
+	if (!r.requeue && got)
 		pdp_mark_released(&r, t);
 done:
 	if (r.failure[0]) {
@@ -909,6 +930,7 @@ done:
 			 req->requested_by ? req->requested_by : "",
 			 req->mail_id ? req->mail_id : "", r.failure, peer);
 		pdp_tempfail(out, r.failure);
+		pdp_count(ctx, r.requeue, 0);
 	}
 	spool_remove(&r.raw);
 	txn_free(&t);

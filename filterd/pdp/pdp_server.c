@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -44,7 +45,8 @@ struct pdp_conn {
 	struct pdp_request req; /* strings from pool */
 	size_t n_lines;
 	size_t rcpt_cap;
-	char error[512]; /* "CODE X.Y.Z reason" of a broken request */
+	int logged_unknown; /* an unknown attribute was logged */
+	char error[512];    /* "CODE X.Y.Z reason" of a broken request */
 };
 
 static void pdp_error(struct pdp_conn *pc, const char *fmt, ...)
@@ -72,6 +74,7 @@ pdp_reset(struct pdp_conn *pc)
 	memset(&pc->req, 0, sizeof(pc->req));
 	pc->n_lines = 0;
 	pc->rcpt_cap = 0;
+	pc->logged_unknown = 0;
 	pc->error[0] = 0;
 }
 
@@ -149,8 +152,11 @@ pdp_attr(struct pdp_conn *pc, char *line)
 	} else if ((slot = pdp_single(r, name)) != NULL) {
 		*slot = pool_strdup(pc->pool, value);
 	} else {
-		/* amavisd-new ignores unknown attributes too (log level 1). */
-		msg_info("pdp [%s]: ignoring attribute %.64s", pc->peer, name);
+		/* amavisd-new ignores unknown attributes too (log level 1);
+		 * one line per request, however many it has. */
+		if (!pc->logged_unknown++)
+			msg_info("pdp [%s]: ignoring attribute %.64s", pc->peer,
+				 name);
 	}
 }
 
@@ -204,6 +210,25 @@ pdp_request_done(struct pdp_conn *pc)
 	pdp_reset(pc);
 }
 
+/*
+ * pdp_linger - send what is written, then read (and drop) what the
+ * client sent, briefly and bounded: closing with unread input would
+ * reset the connection and lose the reply on its way
+ */
+static void
+pdp_linger(struct pdp_conn *pc, char *line, size_t size)
+{
+	int too_long;
+
+	if (stream_flush(pc->s) < 0)
+		return;
+	(void)shutdown(stream_fd(pc->s), SHUT_WR);
+	stream_set_timeout(pc->s, 2);
+	for (int i = 0; i < 64; i++)
+		if (stream_get_line(pc->s, line, size, &too_long) < 0)
+			break;
+}
+
 /* pdp_serve - serve one AM.PDP connection */
 void
 pdp_serve(struct session_ctx *ctx, int fd)
@@ -232,6 +257,7 @@ pdp_serve(struct session_ctx *ctx, int fd)
 					"allowed (pdp_clients)");
 		buf_puts(&pc.out, "\r\n");
 		stream_write(pc.s, pc.out.data, pc.out.len);
+		pdp_linger(&pc, line, line_size);
 		goto done;
 	}
 	for (;;) {

@@ -105,7 +105,8 @@ mib_view_counters(struct mib_view *mv, const struct sb_counters *c)
 	const uint64_t flat[] = {
 		c->msgs_in,	     c->bytes_in,	   c->bytes_out,
 		c->nexthop_failures, c->nexthop_failovers, c->sql_failures,
-		c->sql_failovers,
+		c->sql_failovers,    c->releases,	   c->requeues,
+		c->release_failures,
 	};
 
 	for (unsigned i = 0; i < sizeof(flat) / sizeof(*flat); i++)

@@ -181,10 +181,12 @@ nanny_view_table(struct buf *b, const struct sb_view *v)
 		   "\nnext hops: failures %" PRIu64 ", failovers %" PRIu64
 		   "; sql: failures %" PRIu64 ", failovers %" PRIu64
 		   "; children started %" PRIu64 ", exited %" PRIu64
-		   ", killed %" PRIu64 "\n",
+		   ", killed %" PRIu64 "\nquarantine: releases %" PRIu64
+		   ", requeues %" PRIu64 ", failed %" PRIu64 "\n",
 		   c->nexthop_failures, c->nexthop_failovers, c->sql_failures,
 		   c->sql_failovers, h->child_starts, h->child_exits,
-		   h->child_kills);
+		   h->child_kills, c->releases, c->requeues,
+		   c->release_failures);
 }
 
 /* nanny_view_json_named - "name":{"a":n,...} keyed by names */
@@ -273,9 +275,11 @@ nanny_view_json(struct buf *b, const struct sb_view *v)
 		",\"counters\":{\"msgs_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64
 		",\"bytes_out\":%" PRIu64 ",\"nexthop_failures\":%" PRIu64
 		",\"nexthop_failovers\":%" PRIu64 ",\"sql_failures\":%" PRIu64
-		",\"sql_failovers\":%" PRIu64 ",",
+		",\"sql_failovers\":%" PRIu64 ",\"releases\":%" PRIu64
+		",\"requeues\":%" PRIu64 ",\"release_failures\":%" PRIu64 ",",
 		c->msgs_in, c->bytes_in, c->bytes_out, c->nexthop_failures,
-		c->nexthop_failovers, c->sql_failures, c->sql_failovers);
+		c->nexthop_failovers, c->sql_failures, c->sql_failovers,
+		c->releases, c->requeues, c->release_failures);
 	nanny_view_json_named(b, "msgs_ccat", c->msgs_ccat, SB_CCAT_COUNT,
 			      nanny_view_ccat_key);
 	buf_puts(b, ",");
@@ -371,6 +375,18 @@ nanny_view_prometheus(struct buf *b, const struct sb_view *v)
 				"SQL work done on a later server after a "
 				"failure.",
 				c->sql_failovers);
+	nanny_view_prom_counter(b, "releases_total",
+				"Quarantine releases (AM.PDP) that some "
+				"recipient got.",
+				c->releases);
+	nanny_view_prom_counter(b, "requeues_total",
+				"Quarantine requeues (AM.PDP) that some "
+				"recipient got.",
+				c->requeues);
+	nanny_view_prom_counter(b, "release_failures_total",
+				"Quarantine releases and requeues that no "
+				"recipient got.",
+				c->release_failures);
 	nanny_view_prom_labelled(b, "messages_by_category_total",
 				 "Messages by content category.", "category",
 				 c->msgs_ccat, SB_CCAT_COUNT,

@@ -188,7 +188,7 @@ class NannyTest(h.PeerTestCase):
             f.write(b"\0" * (4 << 20))
         p = h.run([nanny_bin(), "-s", junk, "--json"])
         self.assertEqual(p.returncode, 1)
-        self.assertIn(b"not a version 2 scoreboard", p.stderr)
+        self.assertIn(b"not a version 3 scoreboard", p.stderr)
         self.assertEqual(p.stdout, b"")
         self.assertEqual(h.run([nanny_bin(), "--once", "-w", "1"]).returncode,
                          2)

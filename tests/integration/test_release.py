@@ -9,6 +9,7 @@ the quarantine prefix, with the Resent fields, and mark msgrcpt.rs = 'R';
 failures must answer 450 4.5.0 with exit_code=75 and deliver nothing."""
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -111,7 +112,8 @@ class ReleaseTest(h.PeerTestCase):
         self.seen = {s: set(s.files()) for s in (self.release_sink,
                                                   self.forward_sink)}
 
-    def filterd(self, name="fd", default=None, pdp_bank=None, **conf):
+    def filterd(self, name="fd", default=None, pdp_bank=None, listen=(),
+                **conf):
         type(self).n += 1
         name = "%s%d" % (name, self.n)
         default = dict(default or {})
@@ -126,7 +128,8 @@ class ReleaseTest(h.PeerTestCase):
         raw = ('clamav { database = "%s" }\n'
                'sql { storage = {"%s"} }\n' % (self.clamdb, self.db.dsn()))
         fd = h.Filterd(self.tmp, name, listen=[
-            (ports[0], "smtp", "default"), (ports[1], "smtp", "local")],
+            (ports[0], "smtp", "default"), (ports[1], "smtp", "local")] +
+            list(listen),
             banks=banks, raw=raw, pdp_socket=sock,
             pdp_bank=pdp_bank or "default", **conf)
         fd.local_port = ports[1]
@@ -180,6 +183,15 @@ class ReleaseTest(h.PeerTestCase):
         self.assertIn(b"Subject: ", head)
         self.assertIn(b"eicar.com", body)
 
+    def counters(self, fd):
+        """The release counters, from filterd-nanny --json."""
+        nanny = os.path.join(os.path.dirname(h.filterd_bin()),
+                             "filterd-nanny")
+        p = h.run([nanny, "-c", fd.conf_path, "--json"], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        c = json.loads(p.stdout.decode().splitlines()[0])["counters"]
+        return (c["releases"], c["requeues"], c["release_failures"])
+
     def rs(self, mail_id):
         return [r[0].strip() or "-" for r in q(
             self.db, "SELECT rs FROM msgrcpt WHERE mail_id = '%s' ORDER BY "
@@ -204,6 +216,7 @@ class ReleaseTest(h.PeerTestCase):
         self.assert_released(dumps[0], mail_id)
         self.assertEqual(self.new(self.forward_sink), [])
         self.assertEqual(self.rs(mail_id), ["R", "R"])
+        self.assertEqual(self.counters(fd), (1, 0, 0))
         self.assertIn("(rel-", fd.log_text())
         self.assertIn("Quarantined message release (<admin@example.com>): "
                       "%s <%s>" % (mail_id, SENDER), fd.log_text())
@@ -295,6 +308,28 @@ class ReleaseTest(h.PeerTestCase):
         self.assertEqual(self.new(self.release_sink), [])
         self.assertEqual(self.new(self.forward_sink), [])
         self.assertEqual(self.rs(mail_id), ["-", "-"])
+        self.assertEqual(self.counters(fd), (0, 0, 3))
+
+    def test_several_partitions_need_a_partition_tag(self):
+        fd = self.filterd()
+        mail_id, secret, pt, _, _ = self.quarantine(fd, "rel partitions")
+        q(self.db, "CREATE TEMPORARY TABLE dup AS SELECT * FROM msgs WHERE "
+          "mail_id = '%s'; UPDATE dup SET partition_tag = partition_tag + 1;"
+          " INSERT INTO msgs SELECT * FROM dup" % mail_id)
+        c = self.pdp(fd)
+        resp = c.ask([("request", "release"), ("mail_id", mail_id),
+                      ("secret_id", secret)])
+        self.assertEqual(replies(resp), [
+            "450 4.5.0 Failure: Multiple (2) records with same mail_id "
+            "exist, specify a partition_tag"], resp)
+        self.assertIn(("exit_code", "75"), resp)
+        self.assertEqual(self.new(self.release_sink), [])
+        # Named, the partition is found.
+        resp = c.ask([("request", "release"), ("mail_id", mail_id),
+                      ("secret_id", secret), ("partition_tag", pt)])
+        self.assertEqual([r[:4] for r in replies(resp)], ["250 ", "250 "],
+                         resp)
+        self.assertEqual(len(self.new(self.release_sink, 1)), 1)
 
     def test_release_hop_down_falls_back(self):
         down = h.refusing_ports(self, 2)
@@ -350,6 +385,7 @@ class ReleaseTest(h.PeerTestCase):
         self.assertIn("Blocked INFECTED", lines[-1].text)
         self.assertEqual(self.new(self.release_sink), [])
         self.assertEqual(self.new(self.forward_sink), [])
+        self.assertEqual(self.counters(fd), (0, 1, 0))
 
     # --- the protocol ---------------------------------------------------
 
@@ -402,9 +438,65 @@ class ReleaseTest(h.PeerTestCase):
         # Nothing a client sent reached the log raw.
         self.assertNotIn("\x00", fd.log_text())
 
-    def test_socket_mode(self):
+    def test_inet_listener_and_pdp_clients(self):
+        port = h.free_port()
+        fd = self.filterd(listen=[(port, "am.pdp", "default")],
+                          pdp_clients=["127.0.0.1/32"])
+        mail_id, secret, _, _, _ = self.quarantine(fd, "rel inet")
+        self.assertTrue(h.wait_port(port, 10))
+        # From 127.0.0.2: one 5xx setreply line, then the server closes.
+        with socket.create_connection(("127.0.0.1", port), timeout=10,
+                                      source_address=("127.0.0.2", 0)) as s:
+            s.sendall(b"request=release\r\nmail_id=%s\r\n\r\n" %
+                      mail_id.encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertTrue(data.startswith(b"setreply=554 5.7.1 "), data)
+        self.assertTrue(data.endswith(b"\r\n\r\n"), data)
+        self.assertEqual(data.count(b"setreply="), 1, data)
+        # From 127.0.0.1 the same listener releases.
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"request=release\r\nmail_id=%s\r\nsecret_id=%s"
+                      b"\r\n\r\n" % (mail_id.encode(), secret.encode()))
+            data = b""
+            while not data.endswith(b"\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertEqual(data.count(b"setreply=250 2.0.0 "), 2, data)
+        self.assertEqual(len(self.new(self.release_sink, 1)), 1)
+        self.assertIn("not in pdp_clients", fd.log_text())
+
+    def test_socket_mode_check_and_removal(self):
         fd = self.filterd()
         st = os.stat(fd.sock)
+        self.assertEqual(st.st_mode & 0o777, 0o660)
+        if h.IS_ROOT:
+            # Owner user (nobody), group the user's (pdp_group unset).
+            import pwd
+            pw = pwd.getpwnam("nobody")
+            self.assertEqual((st.st_uid, st.st_gid), (pw.pw_uid, pw.pw_gid))
+        # Stopped, filterd leaves no socket nobody serves.
+        fd.stop()
+        self.assertFalse(os.path.exists(fd.sock))
+        # filterd -t says when the socket's directory is missing.
+        fd.params["pdp_socket"] = os.path.join(self.tmp.path, "no", "s")
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"directory %s/no: No such file or directory" %
+                      self.tmp.path.encode(), p.stderr)
+
+    @unittest.skipUnless(h.IS_ROOT, "ownership is set only as root")
+    def test_pdp_group(self):
+        import grp
+        fd = self.filterd(pdp_group="mail")
+        st = os.stat(fd.sock)
+        self.assertEqual(st.st_gid, grp.getgrnam("mail").gr_gid)
         self.assertEqual(st.st_mode & 0o777, 0o660)
 
     # --- Debian's own client ----------------------------------------------

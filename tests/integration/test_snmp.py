@@ -40,7 +40,9 @@ HISTS = ["total", "receive", "virus", "banned", "spam", "forward"]
 FLAT = [("InMsgs", "msgs_in"), ("InBytes", "bytes_in"),
         ("OutBytes", "bytes_out"), ("NextHopFailures", "nexthop_failures"),
         ("NextHopFailovers", "nexthop_failovers"),
-        ("SqlFailures", "sql_failures"), ("SqlFailovers", "sql_failovers")]
+        ("SqlFailures", "sql_failures"), ("SqlFailovers", "sql_failovers"),
+        ("Releases", "releases"), ("Requeues", "requeues"),
+        ("ReleaseFailures", "release_failures")]
 
 
 def expected(doc):

@@ -247,6 +247,20 @@ static const struct err_case err_cases[] = {
 	 "@D@/main.conf:2: parameter forward: \"nohost\" is not host:port or "
 	 "[host]:port",
 	 NULL},
+	{"pdp_socket not absolute", "\npdp_socket = \"run/pdp.sock\"\n", NULL,
+	 NULL,
+	 "@D@/main.conf:2: parameter pdp_socket: \"run/pdp.sock\": not an "
+	 "absolute path shorter than 108 bytes",
+	 NULL},
+	{"pdp_bank unknown",
+	 "pdp_socket = \"/run/pdp.sock\"\npdp_bank = \"nosuch\"\n", NULL, NULL,
+	 "@D@/main.conf:2: parameter pdp_bank: no bank \"nosuch\" is "
+	 "defined",
+	 NULL},
+	{"bad pdp_clients", "pdp_clients = {\"10.0.0.0/40\"}\n", NULL, NULL,
+	 "@D@/main.conf:1: parameter pdp_clients: \"10.0.0.0/40\": bad "
+	 "network mask length",
+	 NULL},
 	{"bad facility", "syslog_facility = \"bogus\"\n", NULL, NULL,
 	 "@D@/main.conf:1: parameter syslog_facility: unknown facility "
 	 "\"bogus\"",

@@ -111,9 +111,9 @@ static void
 test_sorted_unique(void **state)
 {
 	struct fixture *f = *state;
-	/* 7 + 12 + 12 counters, 14 pool, 9 states, 2 x 9 proc columns,
+	/* 10 + 12 + 12 counters, 14 pool, 9 states, 2 x 9 proc columns,
 	 * 6 x 3 histogram and 6 x 16 x 2 bucket instances. */
-	size_t want = 7 + 12 + 12 + 14 + 9 + 2 * 9 + 6 * 3 + 6 * 16 * 2;
+	size_t want = 10 + 12 + 12 + 14 + 9 + 2 * 9 + 6 * 3 + 6 * 16 * 2;
 
 	assert_int_equal(f->mv.n, want);
 	for (size_t i = 0; i < f->mv.n; i++) {
@@ -214,7 +214,7 @@ static const struct find_case find_cases[] = {
 	C("next of an object", MIB_VIEW_NEXT, L(R, 1, 1, 2), L(R, 1, 1, 2, 0)),
 	C("next of an instance", MIB_VIEW_NEXT, L(R, 1, 1, 2, 0),
 	  L(R, 1, 1, 3, 0)),
-	C("next across subtrees", MIB_VIEW_NEXT, L(R, 1, 1, 7, 0),
+	C("next across subtrees", MIB_VIEW_NEXT, L(R, 1, 1, 10, 0),
 	  L(R, 1, 2, 1, 1, 0)),
 	C("next below an instance", MIB_VIEW_NEXT, L(R, 1, 1, 2, 0, 5),
 	  L(R, 1, 1, 3, 0)),

@@ -43,7 +43,7 @@ struct layout_case {
  * agree: a change here must come with a new SB_VERSION.
  */
 static const struct layout_case layout_cases[] = {
-	{"SB_VERSION", SB_VERSION, 2},
+	{"SB_VERSION", SB_VERSION, 3},
 	{"SB_MAGIC", SB_MAGIC, 0x42534446u},
 	{"SB_SLOTS", SB_SLOTS, 1024},
 	{"SB_HIST_BUCKETS", SB_HIST_BUCKETS, 16},
@@ -51,9 +51,9 @@ static const struct layout_case layout_cases[] = {
 	{"SB_CCAT_COUNT", SB_CCAT_COUNT, 6},
 	{"SB_ACT_COUNT", SB_ACT_COUNT, 6},
 	{"SB_H_COUNT", SB_H_COUNT, 6},
-	{"sizeof sb_counters", sizeof(struct sb_counters), 1064},
-	{"sizeof sb_slot", sizeof(struct sb_slot), 1160},
-	{"sizeof sb_header", sizeof(struct sb_header), 1144},
+	{"sizeof sb_counters", sizeof(struct sb_counters), 1088},
+	{"sizeof sb_slot", sizeof(struct sb_slot), 1184},
+	{"sizeof sb_header", sizeof(struct sb_header), 1168},
 	{"slot.pid", offsetof(struct sb_slot, pid), 0},
 	{"slot.generation", offsetof(struct sb_slot, generation), 4},
 	{"slot.state", offsetof(struct sb_slot, state), 8},
@@ -79,7 +79,7 @@ static const struct layout_case layout_cases[] = {
 	{"header.child_exits", offsetof(struct sb_header, child_exits), 56},
 	{"header.child_kills", offsetof(struct sb_header, child_kills), 64},
 	{"header.retired", offsetof(struct sb_header, retired), 72},
-	{"header.master_start", offsetof(struct sb_header, master_start), 1136},
+	{"header.master_start", offsetof(struct sb_header, master_start), 1160},
 	{"counters.rcpts_ccat", offsetof(struct sb_counters, rcpts_ccat), 48},
 	{"counters.msgs_action", offsetof(struct sb_counters, msgs_action), 96},
 	{"counters.rcpts_action", offsetof(struct sb_counters, rcpts_action),
@@ -94,6 +94,10 @@ static const struct layout_case layout_cases[] = {
 	{"counters.hist", offsetof(struct sb_counters, hist), 248},
 	{"counters.hist_sum_ms", offsetof(struct sb_counters, hist_sum_ms),
 	 1016},
+	{"counters.releases", offsetof(struct sb_counters, releases), 1064},
+	{"counters.requeues", offsetof(struct sb_counters, requeues), 1072},
+	{"counters.release_failures",
+	 offsetof(struct sb_counters, release_failures), 1080},
 };
 
 struct fixture {
@@ -137,7 +141,7 @@ teardown(void **state)
 	return 0;
 }
 
-/* test_layout - sizes and offsets stay those of version 2 */
+/* test_layout - sizes and offsets stay those of version 3 */
 static void
 test_layout(void **state)
 {
@@ -179,7 +183,7 @@ test_open_refuses(void **state)
 
 	patch(f->path, offsetof(struct sb_header, version), SB_VERSION + 1);
 	assert_null(sb_open(f->path, 0, err, sizeof(err)));
-	assert_non_null(strstr(err, "not a version 2 scoreboard"));
+	assert_non_null(strstr(err, "not a version 3 scoreboard"));
 	patch(f->path, offsetof(struct sb_header, version), SB_VERSION);
 
 	patch(f->path, offsetof(struct sb_header, magic), 0x12345678u);
