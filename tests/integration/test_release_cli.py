@@ -498,6 +498,22 @@ class ReleaseSqlTest(h.PeerTestCase):
                           "(not shown)", out)
             self.assertNotIn("X5O!P%@AP", out)
 
+    def test_show_local_without_sql(self):
+        """Without SQL, a bare mail_id is looked for under
+        quarantine_dir."""
+        conf = os.path.join(self.tmp.path, "nosql.conf")
+        with open(conf, "w") as f:
+            f.write('quarantine_dir = "%s"\n' %
+                    self.fd.params["quarantine_dir"])
+        p = h.run([release_bin(), "-c", conf, "--show", self.ids["virus"]],
+                  timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"  see the attachment\n", p.stdout)
+        p = h.run([release_bin(), "-c", conf, "--show", "ZZZZZZZZZZZZ"],
+                  timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"no such message under", p.stderr)
+
     def test_show_unknown(self):
         rc, _, err = self.tool("--show", "ZZZZZZZZZZZZ")
         self.assertEqual(rc, 1)
