@@ -880,7 +880,6 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 	t->slot = ctx->slot;
 	t->client.source = "LOCAL";
 	t->client.name = "localhost";
-	t->client.proto = "AM.PDP";
 	snprintf(err, sizeof(err), "raw-%s", t->id);
 	if ((r.raw = spool_create(".", err, err, sizeof(err))) == NULL) {
 		pdp_fail(&r, "%s", err);
