@@ -458,14 +458,15 @@ pdp_unfold(const char *f, size_t len, struct buf *out)
 static off_t
 pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 {
-	struct buf hdr, val;
-	int got_from = 0, got_blocked = 0, got_rp = 0;
+	struct buf hdr, val, to;
+	int got_from = 0, got_blocked = 0, got_rp = 0, got_to = 0;
 	const char *rp = NULL;
 	size_t pos = 0;
 	int found;
 
 	buf_init(&hdr, 4096);
 	buf_init(&val, 256);
+	buf_init(&to, 256);
 	found = spool_header(
 		r->raw, (size_t)r->conf->message_size_limit + (1 << 20), &hdr);
 	if (found < 0) {
@@ -499,8 +500,10 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		} else if (pdp_field_is(f, len, "X-Envelope-To-Blocked")) {
 			if (!got_blocked++)
 				pdp_unfold(f, len, &r->blocked);
-		} else if (pdp_field_is(f, len, "X-Envelope-To") ||
-			   pdp_field_is(f, len, "X-Quarantine-ID") ||
+		} else if (pdp_field_is(f, len, "X-Envelope-To")) {
+			if (!got_to++)
+				pdp_unfold(f, len, &to);
+		} else if (pdp_field_is(f, len, "X-Quarantine-ID") ||
 			   pdp_stripped(f, len)) {
 			continue;
 		} else {
@@ -509,7 +512,12 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 	}
 	if (r->sender == NULL)
 		r->sender = rp;
+	/* A copy without X-Envelope-To-Blocked (older amavis): all of
+	 * X-Envelope-To, as amavisd-new does. */
+	if (!got_blocked)
+		buf_puts(&r->blocked, to.data);
 out:
+	buf_release(&to);
 	buf_release(&val);
 	buf_release(&hdr);
 	if (found < 0)
@@ -872,7 +880,6 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 	t->slot = ctx->slot;
 	t->client.source = "LOCAL";
 	t->client.name = "localhost";
-	t->client.proto = "AM.PDP";
 	snprintf(err, sizeof(err), "raw-%s", t->id);
 	if ((r.raw = spool_create(".", err, err, sizeof(err))) == NULL) {
 		pdp_fail(&r, "%s", err);

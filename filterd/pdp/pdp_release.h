@@ -35,7 +35,9 @@
 /* .IP \(bu
 /*	makes the copy that goes out: amavis' X-Envelope-From/-To/-To-
 /*	Blocked, X-Quarantine-ID and Return-Path fields are taken off
-/*	(the first of each gives sender and recipients), as are X-Spam-*,
+/*	(the first of each gives sender and recipients: X-Envelope-To
+/*	when there is no X-Envelope-To-Blocked; Return-Path when there is
+/*	no X-Envelope-From), as are X-Spam-*,
 /*	X-CRM114-* and X-Amavis-(Hold|Alert|Modified|PenPals|PolicyBank|
 /*	OS-Fingerprint); Received, Resent-From (requested_by, else
 /*	postmaster@myhostname), Resent-Date and Resent-Message-ID

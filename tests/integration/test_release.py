@@ -491,6 +491,36 @@ class ReleaseTest(h.PeerTestCase):
         self.assertIn(b"directory %s/no: No such file or directory" %
                       self.tmp.path.encode(), p.stderr)
 
+    def test_amavis_file_with_lf_and_no_blocked_field(self):
+        """A file as an older amavisd-new wrote it: LF line ends,
+        Return-Path instead of X-Envelope-From, no X-Envelope-To-Blocked:
+        the recipients are X-Envelope-To's."""
+        fd = self.filterd(pdp_bank="noauth")
+        qdir = os.path.join(self.tmp.path, fd.name, "quarantine", "spam",
+                            "Q")
+        os.makedirs(qdir, exist_ok=True)
+        with open(os.path.join(qdir, "QabcdefGHIJ1.gz"), "wb") as f:
+            import gzip
+            f.write(gzip.compress(
+                b"Return-Path: <%s>\nX-Envelope-To: <%s>,\n <%s>\n"
+                b"X-Quarantine-ID: <QabcdefGHIJ1>\nX-Spam-Flag: YES\n"
+                b"Subject: old amavis\nFrom: a@example.org\n\nbody\n"
+                b".dot line\n" % (SENDER.encode(), RCPTS[0].encode(),
+                                  RCPTS[1].encode())))
+        resp = self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", "QabcdefGHIJ1"),
+            ("quar_type", "Z"), ("mail_file", "spam/Q/QabcdefGHIJ1.gz"),
+            ("requested_by", "<admin@example.com>")])
+        self.assertEqual([r[:4] for r in replies(resp)], ["250 ", "250 "],
+                         resp)
+        dumps = self.new(self.release_sink, 1)
+        self.assertEqual(len(dumps), 1, dumps)
+        d = dumps[0]
+        self.assertEqual((d.sender, d.rcpts), (SENDER, RCPTS))
+        self.assertNotIn(b"Return-Path", d.body)
+        self.assertNotIn(b"X-Spam-Flag", d.body)
+        self.assertTrue(d.body.endswith(b"\n\nbody\n.dot line\n"), d.body)
+
     @unittest.skipUnless(h.IS_ROOT, "ownership is set only as root")
     def test_pdp_group(self):
         import grp

@@ -42,7 +42,7 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
 
-/* A mail_id and its secret_id (amavis: b64url(md5(secret))[0..11]). */
+/* A mail_id of our form; no secret in these tests matches it. */
 #define GOOD_ID "KE0xrqTTzHeF"
 
 struct serve_case {
