@@ -129,29 +129,25 @@ master_unix_listen(const struct conf *c, const char *path, char *err,
 {
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
-	int fd;
 
-	if ((fd = unix_listen(path, c->listen_backlog, err, errsize)) < 0)
-		return -1;
 	if (geteuid() != 0)
-		return fd;
+		return unix_listen(path, c->listen_backlog, (uid_t)-1,
+				   (gid_t)-1, err, errsize);
 	if (c->user[0] && (pw = getpwnam(c->user)) == NULL) {
 		snprintf(err, errsize, "%s: unknown user \"%s\"", path,
 			 c->user);
-	} else if (c->pdp_group[0] && (gr = getgrnam(c->pdp_group)) == NULL) {
+		return -1;
+	}
+	if (c->pdp_group[0] && (gr = getgrnam(c->pdp_group)) == NULL) {
 		snprintf(err, errsize, "%s: unknown pdp_group \"%s\"", path,
 			 c->pdp_group);
-	} else if (chown(path, pw ? pw->pw_uid : 0,
-			 gr   ? gr->gr_gid
-			 : pw ? pw->pw_gid
-			      : 0) < 0) {
-		snprintf(err, errsize, "chown %s: %s", path, strerror(errno));
-	} else {
-		return fd;
+		return -1;
 	}
-	(void)close(fd);
-	(void)unlink(path);
-	return -1;
+	return unix_listen(path, c->listen_backlog, pw ? pw->pw_uid : 0,
+			   gr	? gr->gr_gid
+			   : pw ? pw->pw_gid
+				: 0,
+			   err, errsize);
 }
 
 static struct master_listener *

@@ -182,40 +182,46 @@ inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 }
 
 /*
- * unix_listen - bind and listen on a unix socket at path, replacing a
- * stale socket (never another kind of file), mode 0660 from the start
+ * unix_listen - a listening unix socket at path, owned by uid:gid
+ * ((uid_t)-1: as created), mode 0660, that appears there only whole
  */
 int
-unix_listen(const char *path, int backlog, char *errbuf, size_t errsize)
+unix_listen(const char *path, int backlog, uid_t uid, gid_t gid, char *errbuf,
+	    size_t errsize)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct stat st;
 	mode_t old;
 	int fd, rc;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	/* Bound and made ready under a name of its own, then renamed over
+	 * path: a client never finds a socket that refuses it or has the
+	 * wrong owner, and a stale socket is replaced in one step. */
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%ld", path,
+			     (long)getpid()) >= sizeof(sun.sun_path)) {
 		snprintf(errbuf, errsize, "%s: path too long", path);
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(errbuf, errsize,
-				 "%s: exists and is not a socket", path);
-			return -1;
-		}
-		(void)unlink(path);
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(errbuf, errsize, "%s: exists and is not a socket",
+			 path);
+		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		snprintf(errbuf, errsize, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* Never a moment with a socket anyone may connect to. */
+	(void)unlink(sun.sun_path);
 	old = umask(0117);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	(void)umask(old);
-	if (rc < 0 || listen(fd, backlog) < 0) {
-		snprintf(errbuf, errsize, "%s: %s", path, strerror(errno));
+	if (rc < 0 || listen(fd, backlog) < 0 ||
+	    (uid != (uid_t)-1 && chown(sun.sun_path, uid, gid) < 0) ||
+	    rename(sun.sun_path, path) < 0) {
+		snprintf(errbuf, errsize, "%s: %s",
+			 rc < 0 ? path : sun.sun_path, strerror(errno));
+		if (rc == 0)
+			(void)unlink(sun.sun_path);
 		(void)close(fd);
 		return -1;
 	}

@@ -25,10 +25,12 @@
 /*	port below ip_unprivileged_port_start is bound only by root or with
 /*	CAP_NET_BIND_SERVICE. A port in use passes (filterd -t runs beside
 /*	the instance that holds it). 0, or -1 with the reason in errbuf.
-/*	unix_listen() binds and listens on a unix stream socket at path,
-/*	mode 0660 (the caller sets owner and group), replacing a socket
-/*	left there (a file of another kind is an error). Returns the
-/*	descriptor or -1 with the reason in errbuf.
+/*	unix_listen() makes a listening unix stream socket at path, mode
+/*	0660, owned by uid:gid unless uid is (uid_t)-1. It is bound and
+/*	owned under a name of its own and renamed to path when ready, so
+/*	a client finds no socket or one that takes connections; a socket
+/*	left at path is replaced, a file of another kind is an error.
+/*	Returns the descriptor or -1 with the reason in errbuf.
 /*	inet_connect()
 /*	connects with a timeout to each address of host in turn, sets
 /*	TCP_NODELAY and returns the descriptor, non-blocking, or -1 with the
@@ -37,6 +39,7 @@
 /*--*/
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct cidr {
 	int family;
@@ -52,7 +55,8 @@ int cidr_list_match(const struct cidr *nets, size_t n, const char *addr);
 
 int inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 		size_t errsize);
-int unix_listen(const char *path, int backlog, char *errbuf, size_t errsize);
+int unix_listen(const char *path, int backlog, uid_t uid, gid_t gid,
+		char *errbuf, size_t errsize);
 int inet_listen_check(const char *host, const char *port, char *errbuf,
 		      size_t errsize);
 int inet_connect(const char *host, const char *port, int timeout, char *errbuf,
