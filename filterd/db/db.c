@@ -6,6 +6,7 @@
 /*--*/
 
 #include <errmsg.h>
+#include <errno.h>
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +203,37 @@ db_is_connection_error(unsigned err)
 	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
 	       err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
 	       err == CR_COMMANDS_OUT_OF_SYNC || err == 1053 /* shutdown */ ||
-	       err == 1927 /* connection killed */;
+	       err == 1927 /* connection killed */ ||
+	       err == 1047 /* a Galera node outside the primary component:
+			     "WSREP has not yet prepared node for
+			     application use"; another node may be in it */
+		;
+}
+
+/* db_is_conflict - may the transaction succeed when run again? */
+int
+db_is_conflict(unsigned err)
+{
+	return err == 1213 /* ER_LOCK_DEADLOCK, Galera certification */ ||
+	       err == 1205 /* ER_LOCK_WAIT_TIMEOUT */;
+}
+
+/*
+ * db_backoff - sleep before running a transaction again
+ *
+ * The delay doubles with each attempt and is drawn at random from its
+ * upper half, so that the two nodes whose write sets collided (each
+ * retrying the same kind of transaction) come back at different times.
+ */
+void
+db_backoff(int attempt)
+{
+	unsigned base = 5000u << (attempt < 6 ? attempt : 6); /* usec */
+	unsigned usec = base + arc4random_uniform(base + 1);
+	struct timespec ts = {usec / 1000000, (long)(usec % 1000000) * 1000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 /* db_current - which DSN is in use, or -1 */

@@ -35,6 +35,17 @@
 /*	db_is_connection_error() tells such errors from errors of the
 /*	statement itself.
 /*
+/*	db_is_conflict() tells the errors after which the same transaction
+/*	may succeed when run again from its start on the same connection:
+/*	1213 (deadlock; on a Galera node also a write set that lost
+/*	certification at COMMIT, or a transaction aborted by another
+/*	node's replicated write, reported on its next statement) and 1205
+/*	(lock wait timeout). The caller rolls back, calls db_backoff() and
+/*	runs the whole transaction again, at most DB_CONFLICT_TRIES times in
+/*	all. db_backoff(attempt) sleeps a jittered, doubling delay (attempt
+/*	0: 5..10 ms; attempt 3: 40..80 ms), so two nodes that collided do
+/*	not collide again in step.
+/*
 /*	db_current() names the DSN in use (0-based), for logs and tests;
 /*	db_failovers() counts the times service moved to another DSN.
 /* PROCESS
@@ -53,6 +64,11 @@ void db_free(struct db **dbp);
 MYSQL *db_connection(struct db *db, char *errbuf, size_t errsize);
 int db_failed(struct db *db, const char *why);
 int db_is_connection_error(unsigned err);
+
+#define DB_CONFLICT_TRIES 5 /* runs of one transaction, conflicts included */
+
+int db_is_conflict(unsigned err);
+void db_backoff(int attempt);
 int db_current(const struct db *db);
 unsigned long db_failovers(const struct db *db);
 

@@ -544,11 +544,27 @@ quar_tx_close(struct quar_tx *x)
 	db_stmt_close(&x->quar);
 }
 
-/* quar_sql - one transaction, failing over to the next DSN if need be */
+/*
+ * quar_sql - the message's transaction, run again after a conflict and
+ * failing over to the next DSN if need be
+ *
+ * This is the one place that retries the RECORD stage's SQL. Every
+ * statement's result is checked, COMMIT's too: on a Galera node a
+ * transaction aborted by another node's replicated write reports 1213
+ * on its next statement, and a write set that loses certification
+ * reports it at COMMIT. Such a conflict (db_is_conflict) rolls back and
+ * runs the whole transaction again from its first statement on the same
+ * connection, after a jittered back-off, at most DB_CONFLICT_TRIES runs
+ * in all; only then does the message get its 451. A lost connection
+ * moves to a new connection (the same DSN when this one had been idle,
+ * else the next DSN), at most three times.
+ */
 static int
 quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 {
-	for (int attempt = 0; attempt < 3; attempt++) {
+	int lost = 0, conflicts = 0;
+
+	while (lost < 3 && conflicts < DB_CONFLICT_TRIES) {
 		struct quar_tx x = {0};
 		unsigned rc;
 
@@ -571,19 +587,24 @@ quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 			return 0;
 		}
 		snprintf(err, errsize, "%s", x.err);
+		if (db_is_conflict(rc) && ++conflicts < DB_CONFLICT_TRIES) {
+			msg_info("%s: sql: conflict (%u: %s), retrying the "
+				 "transaction (%d of %d)",
+				 t->id, rc, x.err, conflicts + 1,
+				 DB_CONFLICT_TRIES);
+			(void)mysql_rollback(x.c);
+			db_backoff(conflicts - 1);
+			continue;
+		}
 		if (t->slot)
 			t->slot->c.sql_failures++;
 		if (!db_is_connection_error(rc)) {
 			(void)mysql_rollback(x.c);
 			return -1;
 		}
-		/*
-		 * The server went away mid-transaction: try again on a new
-		 * connection (the same DSN when this one had been idle, else
-		 * the next DSN).
-		 */
 		if (db_failed(t->storage, x.err) && t->slot)
 			t->slot->c.sql_failovers++;
+		lost++;
 	}
 	return -1;
 }
