@@ -26,6 +26,7 @@ struct db_member {
 	struct db_dsn dsn;
 	MYSQL *conn;
 	int fresh;	   /* conn was made by the last db_connection() */
+	int galera;	   /* conn is to a Galera node (@@wsrep_on = 1) */
 	time_t rest_until; /* do not try before this */
 };
 
@@ -35,6 +36,7 @@ struct db {
 	int current; /* -1: none yet */
 	int retry_interval;
 	int connect_timeout;
+	int sync_reads; /* db_sync_reads(): causal reads on Galera nodes */
 	unsigned long failovers;
 };
 
@@ -87,6 +89,37 @@ db_free(struct db **dbp)
 	*dbp = NULL;
 }
 
+/*
+ * db_galera_sync - on a Galera node, make the session's reads causal
+ *
+ * A server without @@wsrep_on (MySQL) fails the SELECT: not a Galera
+ * node. On a Galera node, a failed SET fails the connection: reads that
+ * must see another node's write would silently not.
+ */
+static int
+db_galera_sync(struct db_member *m, MYSQL *c, char *errbuf, size_t errsize)
+{
+	static const char set[] = "SET SESSION wsrep_sync_wait = 1";
+	static const char ask[] = "SELECT @@wsrep_on";
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	m->galera = 0;
+	if (mysql_real_query(c, ask, sizeof(ask) - 1) != 0)
+		return 0;
+	if ((res = mysql_store_result(c)) == NULL)
+		return 0;
+	row = mysql_fetch_row(res);
+	m->galera = row && row[0] && strcmp(row[0], "1") == 0;
+	mysql_free_result(res);
+	if (m->galera && mysql_real_query(c, set, sizeof(set) - 1) != 0) {
+		snprintf(errbuf, errsize, "%s: %s: %s", m->text, set,
+			 mysql_error(c));
+		return -1;
+	}
+	return 0;
+}
+
 /* db_connect - connect one member; 0 or -1 with errbuf */
 static int
 db_connect(struct db *db, struct db_member *m, char *errbuf, size_t errsize)
@@ -113,6 +146,10 @@ db_connect(struct db *db, struct db_member *m, char *errbuf, size_t errsize)
 			       d->socket[0] ? d->socket : NULL, 0) == NULL ||
 	    mysql_autocommit(c, 0) != 0) {
 		snprintf(errbuf, errsize, "%s: %s", m->text, mysql_error(c));
+		mysql_close(c);
+		return -1;
+	}
+	if (db->sync_reads && db_galera_sync(m, c, errbuf, errsize) < 0) {
 		mysql_close(c);
 		return -1;
 	}
@@ -234,6 +271,21 @@ db_backoff(int attempt)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* db_sync_reads - causal reads on Galera nodes, from the next connect */
+void
+db_sync_reads(struct db *db, int on)
+{
+	db->sync_reads = on;
+}
+
+/* db_galera - is the connection in use to a Galera node? */
+int
+db_galera(const struct db *db)
+{
+	return db->current >= 0 && db->m[db->current].conn != NULL &&
+	       db->m[db->current].galera;
 }
 
 /* db_current - which DSN is in use, or -1 */

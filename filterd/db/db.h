@@ -46,6 +46,18 @@
 /*	0: 5..10 ms; attempt 3: 40..80 ms), so two nodes that collided do
 /*	not collide again in step.
 /*
+/*	db_sync_reads() asks that every later connection of the list to a
+/*	Galera node (SELECT @@wsrep_on is 1) run its reads causally: SET
+/*	SESSION wsrep_sync_wait = 1, so that a SELECT (also SHOW and BEGIN)
+/*	sees every write the cluster committed before it, on whichever node
+/*	it was made. Use it for reads that must see another node's write
+/*	just made: pen pals (sql.storage) and a quarantine release's reads
+/*	(the AM.PDP service, filterd-release). It costs one cluster round
+/*	trip per read; a server that is not a Galera node (or a MySQL
+/*	server, which has no @@wsrep_on) is left as it is. Call it before
+/*	db_connection(). db_galera() says whether the connection in use is
+/*	to a Galera node (known only after db_sync_reads()).
+/*
 /*	db_current() names the DSN in use (0-based), for logs and tests;
 /*	db_failovers() counts the times service moved to another DSN.
 /* PROCESS
@@ -69,6 +81,8 @@ int db_is_connection_error(unsigned err);
 
 int db_is_conflict(unsigned err);
 void db_backoff(int attempt);
+void db_sync_reads(struct db *db, int on);
+int db_galera(const struct db *db);
 int db_current(const struct db *db);
 unsigned long db_failovers(const struct db *db);
 

@@ -136,10 +136,12 @@ class GaleraNode:
 
     def sql(self, query, database=None, check=True):
         """sql - statements as root over the socket; rows of the last
-        result as lists of strings (NULL as None)."""
+        result as lists of strings (NULL as None). Reads are causal
+        (wsrep_sync_wait = 1): they see what any node committed before."""
         argv = [h.MARIADB, "--no-defaults", "--socket=" + self.socket,
                 "--default-character-set=utf8mb4", "-uroot", "--batch",
-                "--skip-column-names", "--raw", "-e", query]
+                "--skip-column-names", "--raw", "-e",
+                "SET SESSION wsrep_sync_wait = 1; " + query]
         if database:
             argv.append(database)
         p = h.run(argv, timeout=60)

@@ -9,9 +9,16 @@ in a different order (node A prefers database node 1, node B node 2).
   new to the database, sent to both filterd nodes at the same instant:
   both insert the same maddr row, so one transaction loses Galera's
   certification (error 1213 at COMMIT, or on its next statement). The
-  loser must run its transaction again, not answer 451."""
+  loser must run its transaction again, not answer 451.
+- test_init_and_rotate_at_once_on_two_nodes: filterd-sql init, then
+  rotate, started at the same instant against two different database
+  nodes (as cron on two filterd nodes does): GET_LOCK is node-local under
+  Galera, so the serialisation must be one Galera replicates. One run
+  does the work, the other finds nothing to do; every database node ends
+  with the same partitions."""
 
 import os
+import subprocess
 import sys
 import threading
 import unittest
@@ -20,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import galera  # noqa: E402
 import harness as h  # noqa: E402
 from test_checks import message  # noqa: E402
+from test_sql_tool import SqlToolTest, utc  # noqa: E402
 
 PAIRS = 20
 
@@ -48,6 +56,13 @@ class GaleraTest(h.PeerTestCase):
         cls.fd = [cls.filterd("fdA", [dsn[0], dsn[1], dsn[2]]),
                   cls.filterd("fdB", [dsn[1], dsn[2], dsn[0]])]
         cls.start_for_class(*cls.fd)
+        cls.db = cls.cluster.node(1)  # for SqlToolTest's helpers
+
+    # A message as the daemon writes it, a year of them, the weeks left.
+    add_message = SqlToolTest.add_message
+    fill_year = SqlToolTest.fill_year
+    weeks = SqlToolTest.weeks
+    assert_only = SqlToolTest.assert_only
 
     @classmethod
     def filterd(cls, name, dsns):
@@ -57,7 +72,7 @@ class GaleraTest(h.PeerTestCase):
                          banks={"default": {"forward": [cls.sink.addr]}},
                          raw=raw, min_servers=2, max_servers=4)
 
-    def db(self, query, n=1):
+    def q(self, query, n=1):
         return self.cluster.node(n).sql(query, database="filterd")
 
     def send_both(self, sender, tag):
@@ -92,11 +107,11 @@ class GaleraTest(h.PeerTestCase):
         self.assertEqual(bad, [], "%d of %d not 250" % (len(bad),
                                                          len(replies)))
         ids = [mail_id(r) for r in replies]
-        rows = self.db("SELECT mail_id FROM msgs WHERE mail_id IN (%s)"
+        rows = self.q("SELECT mail_id FROM msgs WHERE mail_id IN (%s)"
                        % ",".join("'%s'" % i for i in ids), n=3)
         self.assertEqual(sorted(r[0] for r in rows), sorted(ids))
         # One maddr row per sender, though both nodes inserted it.
-        dup = self.db("SELECT email, COUNT(*) FROM maddr WHERE email LIKE "
+        dup = self.q("SELECT email, COUNT(*) FROM maddr WHERE email LIKE "
                       "'%%@pairs.example.org' GROUP BY partition_tag, email "
                       "HAVING COUNT(*) > 1")
         self.assertEqual(dup, [])
@@ -105,6 +120,38 @@ class GaleraTest(h.PeerTestCase):
         self.assertGreater(retried, 0)  # the conflicts did happen
         sys.stderr.write("[%d conflicts retried for %d messages] "
                          % (retried, len(replies)))
+
+    def at_once(self, argvs):
+        """at_once - start the commands together; [(rc, out, err)]"""
+        procs = [subprocess.Popen(a, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for a in argvs]
+        outs = []
+        for p in procs:
+            out, err = p.communicate(timeout=180)
+            outs.append((p.returncode, out.decode(), err.decode()))
+        return outs
+
+    def test_init_and_rotate_at_once_on_two_nodes(self):
+        self.db.sql("CREATE DATABASE rot; GRANT ALL ON rot.* TO "
+                    "'filterd'@'127.0.0.1'")
+        dsn = [m.dsn().rsplit("/", 1)[0] + "/rot" for m in
+               self.cluster.nodes]
+        runs = self.at_once([[sql_tool(), "-d", dsn[0], "init"],
+                             [sql_tool(), "-d", dsn[1], "init"]])
+        self.assertEqual([r[0] for r in runs], [0, 0], runs)
+        self.assertEqual(sum("applied 0001" in r[1] for r in runs), 1, runs)
+        self.fill_year("rot", utc(2026, 11, 23))
+        rotate = ["rotate", "--now", "2026-11-23", "--keep", "4",
+                  "--ahead", "2"]
+        runs = self.at_once([[sql_tool(), "-d", dsn[1]] + rotate,
+                             [sql_tool(), "-d", dsn[2]] + rotate])
+        self.assertEqual([r[0] for r in runs], [0, 0], runs)
+        self.assertEqual(sum("emptied 196 partitions" in r[1]
+                             for r in runs), 1, runs)
+        self.assertEqual(sum("nothing to do" in r[1] for r in runs), 1, runs)
+        for m in self.cluster.nodes:
+            self.db = m
+            self.assert_only("rot", {45, 46, 47, 48})
 
 
 if __name__ == "__main__":
