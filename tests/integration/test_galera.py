@@ -15,9 +15,18 @@ in a different order (node A prefers database node 1, node B node 2).
   nodes (as cron on two filterd nodes does): GET_LOCK is node-local under
   Galera, so the serialisation must be one Galera replicates. One run
   does the work, the other finds nothing to do; every database node ends
-  with the same partitions."""
+  with the same partitions.
+- test_pen_pal_reply_on_the_other_node: our user writes through node A
+  (recorded on database node 1); the reply comes through node B, whose
+  database node 2 has not applied that write yet (its applier is held
+  by FLUSH TABLES WITH READ LOCK for two seconds). The pen pals read
+  must wait for it (wsrep_sync_wait), not miss it: the reply, spam
+  without the bonus, passes with it.
+- test_every_table_has_a_primary_key: Galera replicates row changes by
+  primary key; a table without one is not safe on it."""
 
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -27,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import galera  # noqa: E402
 import harness as h  # noqa: E402
 from test_checks import message  # noqa: E402
-from test_sql_tool import SqlToolTest, utc  # noqa: E402
+import test_sql_tool  # noqa: E402
 
 PAIRS = 20
 
@@ -56,20 +65,28 @@ class GaleraTest(h.PeerTestCase):
         cls.fd = [cls.filterd("fdA", [dsn[0], dsn[1], dsn[2]]),
                   cls.filterd("fdB", [dsn[1], dsn[2], dsn[0]])]
         cls.start_for_class(*cls.fd)
-        cls.db = cls.cluster.node(1)  # for SqlToolTest's helpers
+        cls.db = cls.cluster.node(1)  # for test_sql_tool's helpers
 
     # A message as the daemon writes it, a year of them, the weeks left.
-    add_message = SqlToolTest.add_message
-    fill_year = SqlToolTest.fill_year
-    weeks = SqlToolTest.weeks
-    assert_only = SqlToolTest.assert_only
+    add_message = test_sql_tool.SqlToolTest.add_message
+    fill_year = test_sql_tool.SqlToolTest.fill_year
+    weeks = test_sql_tool.SqlToolTest.weeks
+    assert_only = test_sql_tool.SqlToolTest.assert_only
 
     @classmethod
     def filterd(cls, name, dsns):
         raw = "sql { storage = {%s} retry_interval = 2 }\n" % ", ".join(
             '"%s"' % d for d in dsns)
-        return h.Filterd(cls.tmp, name,
-                         banks={"default": {"forward": [cls.sink.addr]}},
+        rules = os.path.join(cls.tmp.path, "rules.cf")
+        with open(rules, "w") as f:
+            f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
+                    "score FIVEPOINTFIVE 5.5\n")
+        return h.Filterd(cls.tmp, name, spam_rules=[rules],
+                         banks={"default": {
+                             "forward": [cls.sink.addr],
+                             "spam_kill_level": 5.0,
+                             "final_spam_destiny": "discard",
+                             "penpals_bonus_score": 3.0}},
                          raw=raw, min_servers=2, max_servers=4)
 
     def q(self, query, n=1):
@@ -140,7 +157,7 @@ class GaleraTest(h.PeerTestCase):
                              [sql_tool(), "-d", dsn[1], "init"]])
         self.assertEqual([r[0] for r in runs], [0, 0], runs)
         self.assertEqual(sum("applied 0001" in r[1] for r in runs), 1, runs)
-        self.fill_year("rot", utc(2026, 11, 23))
+        self.fill_year("rot", test_sql_tool.utc(2026, 11, 23))
         rotate = ["rotate", "--now", "2026-11-23", "--keep", "4",
                   "--ahead", "2"]
         runs = self.at_once([[sql_tool(), "-d", dsn[1]] + rotate,
@@ -152,6 +169,55 @@ class GaleraTest(h.PeerTestCase):
         for m in self.cluster.nodes:
             self.db = m
             self.assert_only("rot", {45, 46, 47, 48})
+
+
+    def test_pen_pal_reply_on_the_other_node(self):
+        first = (b"From: user@example.net\r\nTo: pal@remote.example\r\n"
+                 b"Subject: question\r\nMessage-ID: <gq1@example.net>\r\n"
+                 b"\r\nHow are you?\r\n")
+        reply = (b"From: pal@remote.example\r\nTo: user@example.net\r\n"
+                 b"Subject: Re: question\r\nMessage-ID: <ga1@remote."
+                 b"example>\r\nIn-Reply-To: <gq1@example.net>\r\n\r\n"
+                 b"fivepointfive fine thanks\r\n")
+        # Database node 2 stops applying what the others commit.
+        hold = subprocess.Popen(
+            [h.MARIADB, "--no-defaults", "-uroot", "-N", "-B",
+             "--unbuffered", "--socket=" + self.cluster.node(2).socket],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.addCleanup(hold.stdout.close)
+        self.addCleanup(lambda: hold.poll() is None and hold.kill())
+        hold.stdin.write(b"FLUSH TABLES WITH READ LOCK; SELECT 'held';\n")
+        hold.stdin.flush()
+        ready, _, _ = select.select([hold.stdout], [], [], 20)
+        self.assertTrue(ready, "FLUSH TABLES WITH READ LOCK: no answer")
+        self.assertEqual(hold.stdout.readline().strip(), b"held")
+        r = h.send_message(self.fd[0].port, "user@example.net",
+                           ["pal@remote.example"], first, timeout=30)
+        self.assertEqual(r.code, 250, r)
+        # Node 2 lets go two seconds after the reply comes in.
+        timer = threading.Timer(2.0, lambda: (
+            hold.stdin.write(b"UNLOCK TABLES;\n"), hold.stdin.close()))
+        timer.start()
+        self.addCleanup(timer.cancel)
+        r = h.send_message(self.fd[1].port, "pal@remote.example",
+                           ["user@example.net"], reply, timeout=60)
+        timer.join(10)
+        hold.wait(10)
+        self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
+        self.assertIn("pen pal bonus -3.000", self.fd[1].log_text())
+
+
+    def test_every_table_has_a_primary_key(self):
+        tables = self.q("SELECT TABLE_NAME FROM information_schema.TABLES "
+                        "WHERE TABLE_SCHEMA = 'filterd'")
+        self.assertGreaterEqual(len(tables), 10, tables)
+        without = self.q(
+            "SELECT t.TABLE_NAME FROM information_schema.TABLES t WHERE "
+            "t.TABLE_SCHEMA = 'filterd' AND NOT EXISTS (SELECT 1 FROM "
+            "information_schema.TABLE_CONSTRAINTS c WHERE c.TABLE_SCHEMA = "
+            "t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME AND "
+            "c.CONSTRAINT_TYPE = 'PRIMARY KEY')")
+        self.assertEqual(without, [])
 
 
 if __name__ == "__main__":
