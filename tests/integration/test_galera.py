@@ -114,8 +114,19 @@ class GaleraTest(h.PeerTestCase):
             t.join(90)
         return out
 
+    def replicated(self):
+        """replicated - (write sets, bytes) the three nodes replicated."""
+        n = b = 0
+        for m in self.cluster.nodes:
+            v = dict(m.sql("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                           "('wsrep_replicated', 'wsrep_replicated_bytes')"))
+            n += int(v["wsrep_replicated"])
+            b += int(v["wsrep_replicated_bytes"])
+        return n, b
+
     def test_same_new_sender_on_both_nodes(self):
         replies = []
+        ws0 = self.replicated()
         for k in range(PAIRS):
             replies += self.send_both("new%d-%d@pairs.example.org"
                                       % (k, os.getpid()), "pair%d" % k)
@@ -135,8 +146,11 @@ class GaleraTest(h.PeerTestCase):
         logs = self.fd[0].log_text() + self.fd[1].log_text()
         retried = logs.count("retrying the transaction")
         self.assertGreater(retried, 0)  # the conflicts did happen
-        sys.stderr.write("[%d conflicts retried for %d messages] "
-                         % (retried, len(replies)))
+        ws = [a - b for a, b in zip(self.replicated(), ws0)]
+        sys.stderr.write("[%d conflicts retried for %d messages; %d write "
+                         "sets, %d bytes replicated: %d per message] "
+                         % (retried, len(replies), ws[0], ws[1],
+                            ws[1] // len(replies)))
 
     def at_once(self, argvs):
         """at_once - start the commands together; [(rc, out, err)]"""
