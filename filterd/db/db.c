@@ -273,6 +273,55 @@ db_backoff(int attempt)
 		;
 }
 
+/* db_txn - one transaction, run again after a conflict or a lost link */
+unsigned
+db_txn(struct db *db, const char *what,
+       unsigned (*body)(MYSQL *c, void *ctx, char *errbuf, size_t errsize),
+       void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize)
+{
+	struct db_txn_stats dummy;
+	int lost = 0, conflicts = 0;
+	unsigned rc = CR_CONNECTION_ERROR;
+
+	if (st == NULL)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	while (lost < DB_LOST_TRIES && conflicts < DB_CONFLICT_TRIES) {
+		MYSQL *c = db_connection(db, errbuf, errsize);
+
+		if (c == NULL)
+			return CR_CONNECTION_ERROR;
+		rc = body(c, ctx, errbuf, errsize);
+		if (rc == 0 && mysql_commit(c) != 0) {
+			rc = mysql_errno(c) ? mysql_errno(c) : CR_UNKNOWN_ERROR;
+			snprintf(errbuf, errsize, "commit: %s", mysql_error(c));
+		}
+		if (rc == 0)
+			return 0;
+		if (db_is_conflict(rc) && ++conflicts < DB_CONFLICT_TRIES) {
+			msg_info("%s: sql: conflict (%u: %s), retrying the "
+				 "transaction (%d of %d)",
+				 what, rc, errbuf, conflicts + 1,
+				 DB_CONFLICT_TRIES);
+			st->conflicts++;
+			(void)mysql_rollback(c);
+			db_backoff(conflicts - 1);
+			continue;
+		}
+		st->failures++;
+		if (!db_is_connection_error(rc)) {
+			(void)mysql_rollback(c);
+			return rc;
+		}
+		/* Gone mid-transaction: again on a new connection (the same
+		 * DSN when this one had been idle, else the next DSN). */
+		if (db_failed(db, errbuf))
+			st->failovers++;
+		lost++;
+	}
+	return rc;
+}
+
 /* db_sync_reads - causal reads on Galera nodes, from the next connect */
 void
 db_sync_reads(struct db *db, int on)
