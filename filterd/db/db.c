@@ -6,6 +6,7 @@
 /*--*/
 
 #include <errmsg.h>
+#include <errno.h>
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct db_member {
 	struct db_dsn dsn;
 	MYSQL *conn;
 	int fresh;	   /* conn was made by the last db_connection() */
+	int galera;	   /* conn is to a Galera node (@@wsrep_on = 1) */
 	time_t rest_until; /* do not try before this */
 };
 
@@ -34,6 +36,7 @@ struct db {
 	int current; /* -1: none yet */
 	int retry_interval;
 	int connect_timeout;
+	int sync_reads; /* db_sync_reads(): causal reads on Galera nodes */
 	unsigned long failovers;
 };
 
@@ -86,6 +89,37 @@ db_free(struct db **dbp)
 	*dbp = NULL;
 }
 
+/*
+ * db_galera_sync - on a Galera node, make the session's reads causal
+ *
+ * A server without @@wsrep_on (MySQL) fails the SELECT: not a Galera
+ * node. On a Galera node, a failed SET fails the connection: reads that
+ * must see another node's write would silently not.
+ */
+static int
+db_galera_sync(struct db_member *m, MYSQL *c, char *errbuf, size_t errsize)
+{
+	static const char set[] = "SET SESSION wsrep_sync_wait = 1";
+	static const char ask[] = "SELECT @@wsrep_on";
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	m->galera = 0;
+	if (mysql_real_query(c, ask, sizeof(ask) - 1) != 0)
+		return 0;
+	if ((res = mysql_store_result(c)) == NULL)
+		return 0;
+	row = mysql_fetch_row(res);
+	m->galera = row && row[0] && strcmp(row[0], "1") == 0;
+	mysql_free_result(res);
+	if (m->galera && mysql_real_query(c, set, sizeof(set) - 1) != 0) {
+		snprintf(errbuf, errsize, "%s: %s: %s", m->text, set,
+			 mysql_error(c));
+		return -1;
+	}
+	return 0;
+}
+
 /* db_connect - connect one member; 0 or -1 with errbuf */
 static int
 db_connect(struct db *db, struct db_member *m, char *errbuf, size_t errsize)
@@ -112,6 +146,10 @@ db_connect(struct db *db, struct db_member *m, char *errbuf, size_t errsize)
 			       d->socket[0] ? d->socket : NULL, 0) == NULL ||
 	    mysql_autocommit(c, 0) != 0) {
 		snprintf(errbuf, errsize, "%s: %s", m->text, mysql_error(c));
+		mysql_close(c);
+		return -1;
+	}
+	if (db->sync_reads && db_galera_sync(m, c, errbuf, errsize) < 0) {
 		mysql_close(c);
 		return -1;
 	}
@@ -202,7 +240,101 @@ db_is_connection_error(unsigned err)
 	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
 	       err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
 	       err == CR_COMMANDS_OUT_OF_SYNC || err == 1053 /* shutdown */ ||
-	       err == 1927 /* connection killed */;
+	       err == 1927 /* connection killed */ ||
+	       err == 1047 /* a Galera node outside the primary component:
+			     "WSREP has not yet prepared node for
+			     application use"; another node may be in it */
+		;
+}
+
+/* db_is_conflict - may the transaction succeed when run again? */
+int
+db_is_conflict(unsigned err)
+{
+	return err == 1213 /* ER_LOCK_DEADLOCK, Galera certification */ ||
+	       err == 1205 /* ER_LOCK_WAIT_TIMEOUT */;
+}
+
+/*
+ * db_backoff - sleep before running a transaction again
+ *
+ * The delay doubles with each attempt and is drawn at random from its
+ * upper half, so that the two nodes whose write sets collided (each
+ * retrying the same kind of transaction) come back at different times.
+ */
+void
+db_backoff(int attempt)
+{
+	unsigned base = 5000u << (attempt < 6 ? attempt : 6); /* usec */
+	unsigned usec = base + arc4random_uniform(base + 1);
+	struct timespec ts = {usec / 1000000, (long)(usec % 1000000) * 1000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* db_txn - one transaction, run again after a conflict or a lost link */
+unsigned
+db_txn(struct db *db, const char *what,
+       unsigned (*body)(MYSQL *c, void *ctx, char *errbuf, size_t errsize),
+       void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize)
+{
+	struct db_txn_stats dummy;
+	int lost = 0, conflicts = 0;
+	unsigned rc = CR_CONNECTION_ERROR;
+
+	if (st == NULL)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	while (lost < DB_LOST_TRIES && conflicts < DB_CONFLICT_TRIES) {
+		MYSQL *c = db_connection(db, errbuf, errsize);
+
+		if (c == NULL)
+			return CR_CONNECTION_ERROR;
+		rc = body(c, ctx, errbuf, errsize);
+		if (rc == 0 && mysql_commit(c) != 0) {
+			rc = mysql_errno(c) ? mysql_errno(c) : CR_UNKNOWN_ERROR;
+			snprintf(errbuf, errsize, "commit: %s", mysql_error(c));
+		}
+		if (rc == 0)
+			return 0;
+		if (db_is_conflict(rc) && ++conflicts < DB_CONFLICT_TRIES) {
+			msg_info("%s: sql: conflict (%u: %s), retrying the "
+				 "transaction (%d of %d)",
+				 what, rc, errbuf, conflicts + 1,
+				 DB_CONFLICT_TRIES);
+			st->conflicts++;
+			(void)mysql_rollback(c);
+			db_backoff(conflicts - 1);
+			continue;
+		}
+		st->failures++;
+		if (!db_is_connection_error(rc)) {
+			(void)mysql_rollback(c);
+			return rc;
+		}
+		/* Gone mid-transaction: again on a new connection (the same
+		 * DSN when this one had been idle, else the next DSN). */
+		if (db_failed(db, errbuf))
+			st->failovers++;
+		lost++;
+	}
+	return rc;
+}
+
+/* db_sync_reads - causal reads on Galera nodes, from the next connect */
+void
+db_sync_reads(struct db *db, int on)
+{
+	db->sync_reads = on;
+}
+
+/* db_galera - is the connection in use to a Galera node? */
+int
+db_galera(const struct db *db)
+{
+	return db->current >= 0 && db->m[db->current].conn != NULL &&
+	       db->m[db->current].galera;
 }
 
 /* db_current - which DSN is in use, or -1 */

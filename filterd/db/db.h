@@ -35,6 +35,40 @@
 /*	db_is_connection_error() tells such errors from errors of the
 /*	statement itself.
 /*
+/*	db_txn() runs one transaction on the list and owns its retries:
+/*	body(c, ctx, errbuf, errsize) issues the transaction's statements
+/*	on c, checking every result, and returns 0 or the error number of
+/*	the first that failed; db_txn() then commits (COMMIT's result is
+/*	checked too: on a Galera node a write set that loses certification
+/*	fails there). A conflict (db_is_conflict: 1213, a deadlock or, on
+/*	Galera, a certification failure or a transaction aborted by another
+/*	node's write, reported at COMMIT or on the next statement; 1205, a
+/*	lock wait timeout) rolls back and runs body again from its start on
+/*	the same connection after db_backoff(), at most DB_CONFLICT_TRIES
+/*	runs in all. A lost connection (db_is_connection_error) goes to
+/*	db_failed() and body runs again on the next connection, at most
+/*	DB_LOST_TRIES times. Any other error rolls back and ends it. body
+/*	must keep nothing of a failed run. what (a mail id) starts the log
+/*	line of each conflict retried. Returns 0; or the last error number
+/*	(> 0) with its text in errbuf. *st, when not NULL, gets the runs
+/*	that failed (conflicts retried apart), the moves to another DSN and
+/*	the conflicts retried.
+/*	db_backoff(attempt) sleeps a jittered, doubling delay (attempt 0:
+/*	5..10 ms; attempt 3: 40..80 ms), so that two nodes whose write sets
+/*	collided do not collide again in step.
+/*
+/*	db_sync_reads() asks that every later connection of the list to a
+/*	Galera node (SELECT @@wsrep_on is 1) run its reads causally: SET
+/*	SESSION wsrep_sync_wait = 1, so that a SELECT (also SHOW and BEGIN)
+/*	sees every write the cluster committed before it, on whichever node
+/*	it was made. Use it for reads that must see another node's write
+/*	just made: pen pals (sql.storage) and a quarantine release's reads
+/*	(the AM.PDP service, filterd-release). It costs one cluster round
+/*	trip per read; a server that is not a Galera node (or a MySQL
+/*	server, which has no @@wsrep_on) is left as it is. Call it before
+/*	db_connection(). db_galera() says whether the connection in use is
+/*	to a Galera node (known only after db_sync_reads()).
+/*
 /*	db_current() names the DSN in use (0-based), for logs and tests;
 /*	db_failovers() counts the times service moved to another DSN.
 /* PROCESS
@@ -53,6 +87,25 @@ void db_free(struct db **dbp);
 MYSQL *db_connection(struct db *db, char *errbuf, size_t errsize);
 int db_failed(struct db *db, const char *why);
 int db_is_connection_error(unsigned err);
+
+#define DB_CONFLICT_TRIES 5 /* runs of one transaction, conflicts included */
+#define DB_LOST_TRIES 3	    /* connections one transaction may lose */
+
+int db_is_conflict(unsigned err);
+void db_backoff(int attempt);
+
+struct db_txn_stats {
+	unsigned failures;  /* runs that failed, retried conflicts apart */
+	unsigned failovers; /* moves to another DSN */
+	unsigned conflicts; /* conflicts retried */
+};
+
+unsigned
+db_txn(struct db *db, const char *what,
+       unsigned (*body)(MYSQL *c, void *ctx, char *errbuf, size_t errsize),
+       void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize);
+void db_sync_reads(struct db *db, int on);
+int db_galera(const struct db *db);
 int db_current(const struct db *db);
 unsigned long db_failovers(const struct db *db);
 

@@ -244,9 +244,12 @@ skel_child_main(const struct skel_child *args)
 	ctx.checks = args->checks;
 	ctx.cctx = checks_ctx_create(args->checks);
 	/* SQL connections are made after fork, by the child, when used. */
-	if (c->sql.storage.n)
+	if (c->sql.storage.n) {
 		ctx.storage = db_create(&c->sql.storage, c->sql.retry_interval,
 					c->sql.connect_timeout);
+		/* Pen pals and releases read what another node just wrote. */
+		db_sync_reads(ctx.storage, 1);
+	}
 	if (c->sql.lookup.n)
 		ctx.lookup = db_create(&c->sql.lookup, c->sql.retry_interval,
 				       c->sql.connect_timeout);

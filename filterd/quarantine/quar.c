@@ -544,48 +544,54 @@ quar_tx_close(struct quar_tx *x)
 	db_stmt_close(&x->quar);
 }
 
-/* quar_sql - one transaction, failing over to the next DSN if need be */
+/* What one run of the RECORD stage's transaction writes. */
+struct quar_run {
+	struct txn *t;
+	int with_quarantine;
+};
+
+/* quar_sql_run - one run of the transaction's statements (db_txn) */
+static unsigned
+quar_sql_run(MYSQL *c, void *ctx, char *err, size_t errsize)
+{
+	struct quar_run *r = ctx;
+	struct txn *t = r->t;
+	struct quar_tx x = {0};
+	unsigned rc;
+
+	x.c = c;
+	if (r->with_quarantine) {
+		t->quar_type = 'Q';
+		t->quar_loc = pool_printf(t->pool, "%s[%d]", t->id,
+					  t->partition_tag);
+	}
+	if ((rc = quar_sql_rows(&x, t, r->with_quarantine)) != 0)
+		snprintf(err, errsize, "%s", x.err);
+	quar_tx_close(&x);
+	return rc;
+}
+
+/*
+ * quar_sql - the message's transaction; db_txn() runs it again after a
+ * write-set conflict (two nodes inserting the same new maddr row) or on
+ * the next connection when one is lost, before any 451
+ */
 static int
 quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 {
-	for (int attempt = 0; attempt < 3; attempt++) {
-		struct quar_tx x = {0};
-		unsigned rc;
+	struct quar_run r = {t, with_quarantine};
+	struct db_txn_stats st;
+	unsigned rc = db_txn(t->storage, t->id, quar_sql_run, &r, &st, err,
+			     errsize);
 
-		if ((x.c = db_connection(t->storage, err, errsize)) == NULL)
-			return -1;
-		if (with_quarantine) {
-			t->quar_type = 'Q';
-			t->quar_loc = pool_printf(t->pool, "%s[%d]", t->id,
-						  t->partition_tag);
-		}
-		rc = quar_sql_rows(&x, t, with_quarantine);
-		if (rc == 0 && mysql_commit(x.c) != 0) {
-			rc = mysql_errno(x.c);
-			snprintf(x.err, sizeof(x.err), "commit: %s",
-				 mysql_error(x.c));
-		}
-		quar_tx_close(&x);
-		if (rc == 0) {
-			t->recorded = 1;
-			return 0;
-		}
-		snprintf(err, errsize, "%s", x.err);
-		if (t->slot)
-			t->slot->c.sql_failures++;
-		if (!db_is_connection_error(rc)) {
-			(void)mysql_rollback(x.c);
-			return -1;
-		}
-		/*
-		 * The server went away mid-transaction: try again on a new
-		 * connection (the same DSN when this one had been idle, else
-		 * the next DSN).
-		 */
-		if (db_failed(t->storage, x.err) && t->slot)
-			t->slot->c.sql_failovers++;
+	if (t->slot) {
+		t->slot->c.sql_failures += st.failures;
+		t->slot->c.sql_failovers += st.failovers;
 	}
-	return -1;
+	if (rc)
+		return -1;
+	t->recorded = 1;
+	return 0;
 }
 
 /* quar_record - the RECORD stage */
@@ -624,19 +630,16 @@ quar_record(struct txn *t)
 	return 0;
 }
 
-/* quar_outcome - what each recipient got, once the mail has gone */
-void
-quar_outcome(struct txn *t)
+/* quar_outcome_run - one run of the outcome's updates (db_txn) */
+static unsigned
+quar_outcome_run(MYSQL *c, void *ctx, char *err, size_t errsize)
 {
+	struct txn *t = ctx;
 	MYSQL_STMT *upd = NULL, *msg = NULL;
-	char err[512] = "", resp[600];
 	const char *dsn = "N";
-	MYSQL *c;
+	char resp[600];
 	unsigned rc = 0;
 
-	if (!t->recorded ||
-	    (c = db_connection(t->storage, err, sizeof(err))) == NULL)
-		return;
 	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
 		const struct txn_rcpt *r = t->rcpts + i;
 		struct db_param p[] = {QP_STR(quar_ds(t, i)), QP_STR(resp),
@@ -655,7 +658,7 @@ quar_outcome(struct txn *t)
 			"UPDATE msgrcpt SET ds = ?, smtp_resp = LEFT(?, 255) "
 			"WHERE partition_tag = ? AND mail_id = ? AND "
 			"rseqnum = ?",
-			p, 5, NULL, err, sizeof(err));
+			p, 5, NULL, err, errsize);
 	}
 	if (rc == 0) {
 		struct db_param p[] = {QP_STR(dsn), QP_INT(t->partition_tag),
@@ -664,20 +667,23 @@ quar_outcome(struct txn *t)
 		rc = db_run(c, &msg,
 			    "UPDATE msgs SET dsn_sent = ? WHERE "
 			    "partition_tag = ? AND mail_id = ?",
-			    p, 3, NULL, err, sizeof(err));
-	}
-	if (rc == 0 && mysql_commit(c) != 0) {
-		rc = mysql_errno(c);
-		snprintf(err, sizeof(err), "%s", mysql_error(c));
+			    p, 3, NULL, err, errsize);
 	}
 	db_stmt_close(&upd);
 	db_stmt_close(&msg);
-	if (rc) {
+	return rc;
+}
+
+/* quar_outcome - what each recipient got, once the mail has gone */
+void
+quar_outcome(struct txn *t)
+{
+	char err[512] = "";
+
+	if (!t->recorded)
+		return;
+	if (db_txn(t->storage, t->id, quar_outcome_run, t, NULL, err,
+		   sizeof(err)) != 0)
 		msg_warn("%s: the delivery outcome was not written to SQL: %s",
 			 t->id, err);
-		if (db_is_connection_error(rc))
-			db_failed(t->storage, err);
-		else
-			(void)mysql_rollback(c);
-	}
 }

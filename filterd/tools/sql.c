@@ -40,8 +40,13 @@
 /*
 /*	--now YYYY-MM-DD (for tests) takes that UTC date as today.
 /*
-/*	init and rotate hold a named lock (GET_LOCK) on the database while
-/*	they work, so that concurrent runs take turns.
+/*	init and rotate hold the database's lock while they work, so that
+/*	concurrent runs take turns, on one server or on any nodes of a
+/*	Galera cluster: a lease in the filterd_lock row (migration 0002),
+/*	taken with one UPDATE, renewed before each step, released at the
+/*	end; a killed run's lease runs out after 15 minutes. (GET_LOCK() is
+/*	local to one Galera node.) On a Galera node, reads are causal
+/*	(wsrep_sync_wait = 1), so a run sees what another node's run did.
 /* DIAGNOSTICS
 /*	Exit status 0 on success; 1 when the DSN is bad, the database
 /*	cannot be reached or a statement fails (the reason on standard
@@ -57,6 +62,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "db/db.h"
@@ -70,8 +76,8 @@
 #define SQL_DAY_SECS 86400
 #define SQL_WEEK_SECS (7 * SQL_DAY_SECS)
 #define SQL_CONNECT_TIMEOUT 10
-#define SQL_LOCK_WAIT 10  /* seconds per GET_LOCK (below read timeouts) */
-#define SQL_LOCK_TRIES 12 /* so up to two minutes in all */
+#define SQL_LOCK_WAIT_SECS 120 /* for another run's filterd_lock row */
+#define SQL_LOCK_LEASE 900     /* seconds a run holds it between renewals */
 #define SQL_MAX_COLS 6
 #define SQL_COL_SIZE 256
 
@@ -286,40 +292,151 @@ sql_value(MYSQL *c, const char *query, const struct sql_arg *args, size_t nargs,
 			errsize);
 }
 
-/* sql_lock - the database's named lock: concurrent runs take turns */
-static int
-sql_lock(MYSQL *c, char *err, size_t errsize)
-{
-	static const char query[] =
-		"SELECT GET_LOCK(LEFT(CONCAT('filterd-sql.', DATABASE()), 64), "
-		"?)";
-	struct sql_arg arg = {NULL, SQL_LOCK_WAIT};
-	long long got;
+static int sql_version(MYSQL *, long long *, char *, size_t);
+static int sql_check_foreign(MYSQL *, char *, size_t);
+static int sql_ready(MYSQL *, char *, size_t);
 
-	for (int i = 0; i < SQL_LOCK_TRIES; i++) {
-		if (sql_value(c, query, &arg, 1, &got, err, errsize) < 0)
-			return -1;
-		if (got == 1)
+/*
+ * The lock init and rotate take turns with: the filterd_lock row (sql/
+ * mysql/migrations/0002_lock.sql). init creates the table with this very
+ * statement before it takes the lock; the test that schema.sql builds
+ * what init builds keeps the two texts equal.
+ */
+static const char sql_lock_table[] =
+	"CREATE TABLE IF NOT EXISTS filterd_lock (\n"
+	"  name    varchar(64) NOT NULL,\n"
+	"  holder  varchar(255) DEFAULT NULL,\n"
+	"  expires bigint NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (name)\n"
+	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+/*
+ * sql_lock_update - one autocommitted UPDATE of the lock row; the rows
+ * it changed (0 or 1), or -1 with err. A Galera certification failure
+ * (1213) or a lock wait timeout means another run changed the row at the
+ * same moment: 0, as when the row is taken.
+ */
+static int
+sql_lock_update(MYSQL *c, const char *query, const struct db_param *p, size_t n,
+		char *err, size_t errsize)
+{
+	MYSQL_STMT *st = NULL;
+	unsigned e;
+	int rows;
+
+	if ((e = db_run(c, &st, query, p, n, NULL, err, errsize)) != 0) {
+		if (db_is_conflict(e))
 			return 0;
+		if (e == ER_NO_SUCH_TABLE)
+			snprintf(err, errsize,
+				 "no table filterd_lock (schema version 1): "
+				 "run filterd-sql init");
+		return -1;
 	}
-	snprintf(err, errsize,
-		 "another filterd-sql has been working on this database for "
-		 "%d s: try again later",
-		 SQL_LOCK_WAIT * SQL_LOCK_TRIES);
-	return -1;
+	rows = (int)mysql_stmt_affected_rows(st);
+	db_stmt_close(&st);
+	return rows;
 }
 
-/* sql_unlock - release the named lock */
-static void
-sql_unlock(MYSQL *c)
+/* sql_lock_create - the lock table and row, where init finds none */
+static int
+sql_lock_create(MYSQL *c, char *err, size_t errsize)
 {
+	long long v;
+
+	/* Nothing is added to amavisd-new's tables (sql_init refuses). */
+	if (sql_version(c, &v, err, errsize) < 0 ||
+	    (v == 0 && sql_check_foreign(c, err, errsize) < 0))
+		return -1;
+	if (sql_do(c, sql_lock_table, err, errsize) < 0)
+		return -1;
+	/* Another node's run inserting it at the same moment: it is there. */
+	if (sql_do(c,
+		   "INSERT IGNORE INTO filterd_lock (name) VALUES "
+		   "('filterd-sql')",
+		   err, errsize) < 0 &&
+	    !db_is_conflict(mysql_errno(c)))
+		return -1;
+	return 0;
+}
+
+/*
+ * sql_lock - take the database's lock: concurrent runs take turns, on
+ * one server or on any nodes of a Galera cluster
+ *
+ * GET_LOCK() is local to one Galera node, so the lock is a row: one
+ * UPDATE sets holder and expires where the row is free or its lease has
+ * run out. On one server the row lock orders two such UPDATEs; on
+ * Galera, certification lets only one of two concurrent ones commit.
+ * The loser waits, polling, up to SQL_LOCK_WAIT_SECS.
+ */
+static int
+sql_lock(MYSQL *c, const char *holder, int create, char *err, size_t errsize)
+{
+	static const char query[] =
+		"UPDATE filterd_lock SET holder = ?, expires = "
+		"UNIX_TIMESTAMP() + ? WHERE name = 'filterd-sql' AND "
+		"(holder IS NULL OR expires < UNIX_TIMESTAMP())";
+	struct db_param p[] = {{DB_STR, holder, 0, 0, 0},
+			       {DB_INT, NULL, 0, SQL_LOCK_LEASE, 0}};
+	time_t give_up = time(NULL) + SQL_LOCK_WAIT_SECS;
+	int got;
+
+	if (create && sql_lock_create(c, err, errsize) < 0)
+		return -1;
+	while ((got = sql_lock_update(c, query, p, 2, err, errsize)) == 0) {
+		/* 0.5 to 1 s, so that waiting runs do not poll in step. */
+		unsigned usec = 500000 + arc4random_uniform(500000);
+		struct timespec ts = {0, (long)usec * 1000};
+
+		if (time(NULL) >= give_up) {
+			snprintf(err, errsize,
+				 "another filterd-sql has been working on "
+				 "this database for %d s (the filterd_lock "
+				 "row): try again later",
+				 SQL_LOCK_WAIT_SECS);
+			return -1;
+		}
+		(void)nanosleep(&ts, NULL);
+	}
+	return got < 0 ? -1 : 0;
+}
+
+/*
+ * sql_lock_renew - extend the lease before a step that may take long;
+ * -1 when the lock is no longer ours (held past its lease and taken)
+ */
+static int
+sql_lock_renew(MYSQL *c, const char *holder, char *err, size_t errsize)
+{
+	struct db_param p[] = {{DB_INT, NULL, 0, SQL_LOCK_LEASE, 0},
+			       {DB_STR, holder, 0, 0, 0}};
+	int n = sql_lock_update(c,
+				"UPDATE filterd_lock SET expires = "
+				"GREATEST(expires + 1, UNIX_TIMESTAMP() + ?) "
+				"WHERE name = "
+				"'filterd-sql' AND holder = ?",
+				p, 2, err, errsize);
+
+	if (n == 0)
+		snprintf(err, errsize,
+			 "lost the filterd_lock row (held longer than %d s?)",
+			 SQL_LOCK_LEASE);
+	return n == 1 ? 0 : -1;
+}
+
+/* sql_unlock - release the lock, if it is still ours */
+static void
+sql_unlock(MYSQL *c, const char *holder)
+{
+	struct db_param p[] = {{DB_STR, holder, 0, 0, 0}};
 	char err[512];
 
-	if (sql_do(c,
-		   "DO RELEASE_LOCK(LEFT(CONCAT('filterd-sql.', DATABASE()), "
-		   "64))",
-		   err, sizeof(err)) < 0)
-		msg_warn("%s", err);
+	if (sql_lock_update(c,
+			    "UPDATE filterd_lock SET holder = NULL, expires = "
+			    "0 WHERE name = 'filterd-sql' AND holder = ?",
+			    p, 1, err, sizeof(err)) < 0)
+		msg_warn("release the filterd_lock row: %s", err);
 }
 
 /* sql_version - the schema version recorded; 0: none */
@@ -520,7 +637,8 @@ sql_too_new(long long v, char *err, size_t errsize)
 
 /* sql_init - create or complete the schema */
 static int
-sql_init(MYSQL *c, struct buf *out, char *err, size_t errsize)
+sql_init(MYSQL *c, const char *holder, struct buf *out, char *err,
+	 size_t errsize)
 {
 	long long v, now;
 
@@ -531,7 +649,8 @@ sql_init(MYSQL *c, struct buf *out, char *err, size_t errsize)
 	if (v == 0 && sql_check_foreign(c, err, errsize) < 0)
 		return -1;
 	for (size_t i = (size_t)v; i < sql_migration_count; i++) {
-		if (sql_migrate(c, i, err, errsize) < 0)
+		if (sql_lock_renew(c, holder, err, errsize) < 0 ||
+		    sql_migrate(c, i, err, errsize) < 0)
 			return -1;
 		if (sql_version(c, &now, err, errsize) < 0)
 			return -1;
@@ -622,8 +741,8 @@ sql_purge_old(MYSQL *c, int w, time_t cutoff, unsigned long long *deleted,
 
 /* sql_rotate - empty the weeks outside the retention window */
 static int
-sql_rotate(MYSQL *c, time_t now, int keep, int ahead, struct buf *out,
-	   char *err, size_t errsize)
+sql_rotate(MYSQL *c, const char *holder, time_t now, int keep, int ahead,
+	   struct buf *out, char *err, size_t errsize)
 {
 	int kept[SQL_WEEKS + 1] = {0}, emptied = 0;
 	time_t cutoff = db_iso_week_start(now -
@@ -688,7 +807,8 @@ sql_rotate(MYSQL *c, time_t now, int keep, int ahead, struct buf *out,
 		buf_reset(&q);
 		buf_printf(&q, "ALTER TABLE %s TRUNCATE PARTITION %s",
 			   sql_tables[t], names.data);
-		if (sql_do(c, q.data, err, errsize) < 0)
+		if (sql_lock_renew(c, holder, err, errsize) < 0 ||
+		    sql_do(c, q.data, err, errsize) < 0)
 			goto done;
 		buf_printf(out, "%s: emptied %s\n", sql_tables[t], names.data);
 		emptied += n;
@@ -909,7 +1029,7 @@ main(int argc, char **argv)
 	const char *conf_file = NULL, *dsn_text = NULL, *cmd;
 	int keep = 0, ahead = -1, exact = 0, ch, rc = 1;
 	time_t now = time(NULL);
-	char err[2048];
+	char err[2048], host[256] = "", holder[256];
 	struct buf out;
 	struct db *db;
 	MYSQL *c;
@@ -980,7 +1100,14 @@ main(int argc, char **argv)
 	}
 
 	db = sql_dsns(conf_file, dsn_text);
+	/* On Galera, see what other nodes' runs did before deciding. */
+	db_sync_reads(db, 1);
 	buf_init(&out, 8192);
+	/* Who holds the lock (sql_lock): this host, process and run. */
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(holder, sizeof(holder), "%.200s:%ld:%08x", host,
+		 (long)getpid(), arc4random());
 	if ((c = db_connection(db, err, sizeof(err))) == NULL) {
 		msg_error("cannot connect: %s", err);
 	} else if (mysql_autocommit(c, 1) != 0 ||
@@ -992,17 +1119,20 @@ main(int argc, char **argv)
 			msg_error("%s", err);
 		else
 			rc = 0;
-	} else if (sql_lock(c, err, sizeof(err)) < 0) {
+	} else if ((strcmp(cmd, "rotate") == 0 &&
+		    sql_ready(c, err, sizeof(err)) < 0) ||
+		   sql_lock(c, holder, strcmp(cmd, "init") == 0, err,
+			    sizeof(err)) < 0) {
 		msg_error("%s", err);
 	} else {
 		if ((strcmp(cmd, "init") == 0
-			     ? sql_init(c, &out, err, sizeof(err))
-			     : sql_rotate(c, now, keep, ahead, &out, err,
-					  sizeof(err))) < 0)
+			     ? sql_init(c, holder, &out, err, sizeof(err))
+			     : sql_rotate(c, holder, now, keep, ahead, &out,
+					  err, sizeof(err))) < 0)
 			msg_error("%s", err);
 		else
 			rc = 0;
-		sql_unlock(c);
+		sql_unlock(c, holder);
 	}
 	sql_emit(&out);
 	buf_release(&out);

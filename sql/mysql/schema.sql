@@ -438,3 +438,22 @@ CREATE TABLE IF NOT EXISTS filterd_schema_version (
 ) ENGINE=InnoDB;
 
 INSERT IGNORE INTO filterd_schema_version (id, version) VALUES (1, 1);
+
+-- ---------------------------------------------------------------------
+-- 0002: the lock that filterd-sql init and rotate take turns with, as a
+-- row that a Galera cluster replicates (GET_LOCK() is local to one
+-- Galera node). A run sets holder and expires (Unix time) with one
+-- autocommitted UPDATE where holder is NULL or expires is past, renews
+-- expires as it goes and sets holder back to NULL when done; a killed
+-- run holds it until expires, 15 minutes at most.
+-- ---------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS filterd_lock (
+  name    varchar(64) NOT NULL,
+  holder  varchar(255) DEFAULT NULL,
+  expires bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+INSERT IGNORE INTO filterd_lock (name) VALUES ('filterd-sql');
+
+UPDATE filterd_schema_version SET version = 2 WHERE id = 1 AND version < 2;

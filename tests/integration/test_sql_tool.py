@@ -24,6 +24,12 @@ import harness as h  # noqa: E402
 
 STORAGE = ("maddr", "msgs", "msgrcpt", "quarantine")
 LOOKUP = ("users", "policy", "mailaddr", "wblist")
+# Not partitioned, not amavisd-new's: the schema's version and the lock
+# init and rotate take turns with.
+OWN = ("filterd_schema_version", "filterd_lock")
+VERSION = len([f for f in os.listdir(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "sql", "mysql",
+    "migrations")) if f.endswith(".sql")])
 PASSWORD = "S3cr3t:p@ss/w%rd"
 
 
@@ -99,8 +105,7 @@ class SqlToolTest(h.PeerTestCase):
 
     def assert_layout(self, name):
         tables = {r[0] for r in self.db.sql("SHOW TABLES", name)}
-        self.assertEqual(tables, set(STORAGE) | set(LOOKUP) |
-                         {"filterd_schema_version"})
+        self.assertEqual(tables, set(STORAGE) | set(LOOKUP) | set(OWN))
         for t in STORAGE:
             # Partitions added later come last: compare them by name.
             rows = sorted(self.partitions(name, t))
@@ -108,11 +113,15 @@ class SqlToolTest(h.PeerTestCase):
             for w, r in enumerate(rows, 1):
                 self.assertEqual(r, ["p%02d" % w, "LIST", "`partition_tag`",
                                      str(w)], t)
-        for t in LOOKUP + ("filterd_schema_version",):
+        for t in LOOKUP + OWN:
             self.assertEqual(self.partitions(name, t)[0][0], None, t)
         self.assertEqual(self.db.sql(
             "SELECT id, version FROM filterd_schema_version", name),
-            [["1", "1"]])
+            [["1", str(VERSION)]])
+        # The lock is free when no run is working.
+        self.assertEqual(self.db.sql(
+            "SELECT name, holder FROM filterd_lock", name),
+            [["filterd-sql", None]])
 
     def add_message(self, name, week, t, mail_id, rcpts=2, chunks=1):
         """add_message - a message of partition week, arrived at t, as the
@@ -186,7 +195,7 @@ class SqlToolTest(h.PeerTestCase):
         self.assert_layout(name)
         out = self.ok("init", dsn=dsn)
         self.assertNotIn("applied", out)
-        self.assertIn("schema version 1: up to date", out)
+        self.assertIn("schema version %d: up to date" % VERSION, out)
         self.assert_layout(name)
         # Weeks are 1..53 and nothing else: a writer's bug is refused.
         self.add_message(name, 48, utc(2026, 11, 23), "ok48")
@@ -228,7 +237,7 @@ class SqlToolTest(h.PeerTestCase):
                   "rb") as f:
             p = self.db.client([], by_hand, stdin=f.read())
         self.assertEqual(p.returncode, 0, p.stderr)
-        for t in STORAGE + LOOKUP + ("filterd_schema_version",):
+        for t in STORAGE + LOOKUP + OWN:
             a = self.db.sql("SHOW CREATE TABLE %s" % t, by_tool)[0][1]
             b = self.db.sql("SHOW CREATE TABLE %s" % t, by_hand)[0][1]
             a = re.sub(r" AUTO_INCREMENT=\d+", "", a)
@@ -381,13 +390,17 @@ class SqlToolTest(h.PeerTestCase):
         for user in ("rot", "daemon"):
             q.append("GRANT SELECT ON `%s`.filterd_schema_version TO "
                      "'%s'@'127.0.0.1'" % (name, user))
+        q.append("GRANT SELECT, UPDATE ON `%s`.filterd_lock TO "
+                 "'rot'@'127.0.0.1'" % name)
         self.db.sql("; ".join(q))
-        # The daemon's user may not rotate (TRUNCATE PARTITION needs DROP).
+        # The daemon's user may not rotate: it may not take the lock (nor
+        # TRUNCATE PARTITION, which needs DROP).
         rc, out, err = self.tool("rotate", "--now", "2026-11-23", "--keep",
                                  "4", dsn=self.db.dsn(name, user="daemon",
                                                       password="pw"))
         self.assertEqual(rc, 1, out + err)
-        self.assertIn("DROP command denied", err)
+        self.assertIn("UPDATE command denied", err)
+        self.assertIn("filterd_lock", err)
         rot = self.db.dsn(name, user="rot", password="pw")
         out = self.ok("rotate", "--now", "2026-11-23", "--keep", "4", dsn=rot)
         self.assertIn("emptied 196 partitions", out)
@@ -404,8 +417,8 @@ class SqlToolTest(h.PeerTestCase):
         self.add_message(name, 2, utc(2027, 1, 11), "c")
         out = self.ok("status", "--exact", "--now", "2026-11-23", dsn=dsn)
         lines = out.splitlines()
-        self.assertIn("schema version 1, week 48 (2026-11-23), rows counted",
-                      lines[0])
+        self.assertIn("schema version %d, week 48 (2026-11-23), rows "
+                      "counted" % VERSION, lines[0])
         self.assertEqual(lines[1].split(),
                          ["week", "partition", "msgs", "msgrcpt",
                           "quarantine", "maddr", "data_bytes",

@@ -23,6 +23,12 @@
 /*	server that closed an idle connection is not a dead server); a
 /*	DSN rests only when a fresh connect, or a fresh connection, fails;
 /*	failover to the second DSN and failback keep working.
+/*
+/*	db_txn() with a scripted body and COMMIT (mysql_commit and
+/*	mysql_rollback wrapped): a conflict (1213, 1205), from a statement
+/*	or from COMMIT, rolls back and runs the body again, at most
+/*	DB_CONFLICT_TRIES runs; a lost connection runs it again on the next
+/*	DSN; any other error rolls back and ends it.
 /*--*/
 
 #include <setjmp.h>
@@ -515,12 +521,156 @@ test_connections(void **state)
 	}
 }
 
+/* What the scripted transaction returns, run by run. */
+#define TXN_RUNS_MAX 8
+static struct {
+	unsigned body[TXN_RUNS_MAX];   /* body's result, run by run */
+	unsigned commit[TXN_RUNS_MAX]; /* COMMIT's error, commit by commit */
+	unsigned runs, commits, rollbacks;
+} txn_play;
+
+my_bool __wrap_mysql_commit(MYSQL *c);
+my_bool __wrap_mysql_rollback(MYSQL *c);
+
+/* __wrap_mysql_commit - the scripted COMMIT, its error on the handle */
+my_bool
+__wrap_mysql_commit(MYSQL *c)
+{
+	unsigned e = txn_play.commit[txn_play.commits++];
+
+	c->net.last_errno = e;
+	snprintf(c->net.last_error, sizeof(c->net.last_error), "%s",
+		 e ? "Deadlock found when trying to get lock" : "");
+	return e != 0;
+}
+
+/* __wrap_mysql_rollback - counted */
+my_bool
+__wrap_mysql_rollback(MYSQL *c)
+{
+	(void)c;
+	txn_play.rollbacks++;
+	return 0;
+}
+
+/* txn_body - the scripted transaction's statements */
+static unsigned
+txn_body(MYSQL *c, void *ctx, char *err, size_t errsize)
+{
+	unsigned e = txn_play.body[txn_play.runs++];
+
+	(void)c, (void)ctx;
+	if (e)
+		snprintf(err, errsize, "statement failed (%u)", e);
+	return e;
+}
+
+/* One db_txn() case: the script and what must come of it. */
+struct txn_case {
+	const char *name;
+	unsigned body[TXN_RUNS_MAX];
+	unsigned commit[TXN_RUNS_MAX];
+	unsigned want_rc, want_runs, want_rollbacks;
+	struct db_txn_stats want;
+	unsigned want_connects[2];
+};
+
+static const struct txn_case txn_cases[] = {
+	{"ok at once", {0}, {0}, 0, 1, 0, {0, 0, 0}, {1, 0}},
+	{"two statement conflicts, then ok",
+	 {1213, 1205, 0},
+	 {0},
+	 0,
+	 3,
+	 2,
+	 {0, 0, 2},
+	 {1, 0}},
+	{"a certification failure at COMMIT, then ok",
+	 {0, 0},
+	 {1213, 0},
+	 0,
+	 2,
+	 1,
+	 {0, 0, 1},
+	 {1, 0}},
+	{"conflicts every run: 5 runs, then the error",
+	 {1213, 1213, 1213, 1213, 1213, 0},
+	 {0},
+	 1213,
+	 DB_CONFLICT_TRIES,
+	 DB_CONFLICT_TRIES,
+	 {1, 0, DB_CONFLICT_TRIES - 1},
+	 {1, 0}},
+	{"another error: no second run",
+	 {1062, 0},
+	 {0},
+	 1062,
+	 1,
+	 1,
+	 {1, 0, 0},
+	 {1, 0}},
+	{"connection lost: again on the next DSN",
+	 {CR_SERVER_LOST, 0},
+	 {0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1}},
+};
+
+/* test_txn - every scripted db_txn() case */
+static void
+test_txn(void **state)
+{
+	char *v[] = {(char *)conn_dsns[0], (char *)conn_dsns[1]};
+	struct conf_strlist dsns = {v, 2};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(txn_cases); i++) {
+		const struct txn_case *tc = txn_cases + i;
+		struct db *db = db_create(&dsns, 60, 1);
+		struct db_txn_stats st;
+		char err[256] = "";
+		unsigned rc;
+
+		memset(&servers, 0, sizeof(servers));
+		servers.up[0] = servers.up[1] = 1;
+		memset(&txn_play, 0, sizeof(txn_play));
+		memcpy(txn_play.body, tc->body, sizeof(tc->body));
+		memcpy(txn_play.commit, tc->commit, sizeof(tc->commit));
+		rc = db_txn(db, "test", txn_body, NULL, &st, err, sizeof(err));
+		if (rc != tc->want_rc || txn_play.runs != tc->want_runs ||
+		    txn_play.rollbacks != tc->want_rollbacks ||
+		    st.failures != tc->want.failures ||
+		    st.failovers != tc->want.failovers ||
+		    st.conflicts != tc->want.conflicts ||
+		    servers.connects[0] != tc->want_connects[0] ||
+		    servers.connects[1] != tc->want_connects[1])
+			fail_msg(
+				"%s: rc %u runs %u rollbacks %u stats %u/%u/%u "
+				"connects %u,%u; want %u %u %u %u/%u/%u %u,%u "
+				"(%s)",
+				tc->name, rc, txn_play.runs, txn_play.rollbacks,
+				st.failures, st.failovers, st.conflicts,
+				servers.connects[0], servers.connects[1],
+				tc->want_rc, tc->want_runs, tc->want_rollbacks,
+				tc->want.failures, tc->want.failovers,
+				tc->want.conflicts, tc->want_connects[0],
+				tc->want_connects[1], err);
+		if (rc && err[0] == 0)
+			fail_msg("%s: an error without its text", tc->name);
+		db_free(&db);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_table, setup),
 		cmocka_unit_test(test_connections),
+		cmocka_unit_test(test_txn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
