@@ -497,10 +497,14 @@ rel_db(const struct conf *conf)
 	const struct conf_strlist *dsns = conf->sql.storage.n
 						  ? &conf->sql.storage
 						  : &conf->sql.lookup;
+	struct db *db;
 
 	if (dsns->n == 0)
 		return NULL;
-	return db_create(dsns, 0, conf->sql.connect_timeout);
+	db = db_create(dsns, 0, conf->sql.connect_timeout);
+	/* On a Galera cluster, list what another node just quarantined. */
+	db_sync_reads(db, 1);
+	return db;
 }
 
 /* One message of --list. */
