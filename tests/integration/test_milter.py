@@ -47,12 +47,15 @@ class MilterBase(h.PeerTestCase):
                             spam_subject_tag="***SPAM*** "),
             "STRICT": dict(final_spam_destiny="reject"),
             "ORIGINATING": dict(originating=True),
+            "DISCARD": dict(final_spam_destiny="discard"),
+            "HOLD": dict(final_spam_destiny="discard", milter_hold=True),
         }
         cls.fd = h.Filterd(
             cls.tmp, "fd", banks=banks, min_servers=1, max_servers=2,
             raw='clamav { database = "%s" }\n'
                 'milter { socket = "%s" max_connections = 2 '
-                'daemon_banks = {"strict=STRICT"} }' % (db, cls.sock))
+                'daemon_banks = {"strict=STRICT", "discard=DISCARD", '
+                '"hold=HOLD"} }' % (db, cls.sock))
         cls.start_for_class(cls.fd)
         if not h.wait_until(lambda: cls.milter_pid() is not None, 10):
             raise RuntimeError("no milter process:\n" + cls.fd.log_text())
@@ -143,6 +146,15 @@ class MilterCase(MilterBase):
         self.assertIn("ORIGINATING", self.last_line("clean"))
         self.assertScript("clean")
         self.assertNotIn("ORIGINATING", self.last_line("clean"))
+
+    def test_quarantined_spam_held_or_discarded_per_bank(self):
+        self.assertScript("blocked", GTUBE + b"\r\n", want="hold",
+                          daemon="hold")
+        self.assertIn("HOLD", self.last_line("blocked"))
+        self.assertScript("blocked", GTUBE + b"\r\n", want="discard",
+                          daemon="discard")
+        self.assertIn("DISCARD", self.last_line("blocked"))
+        self.assertRegex(self.fd.log_text(), r"milter hold, 250 2\.7\.0")
 
     def test_oversize_refused_while_streaming(self):
         self.assertScript("oversize")
