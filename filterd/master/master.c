@@ -443,9 +443,9 @@ master_milter_keep(struct master *m)
 }
 
 /*
- * master_milter_retire - the milter processes stop accepting and finish
- * their connections (SIGTERM: libmilter's stop); none is current, so a
- * new one starts with the configuration now in force (a reload)
+ * master_milter_retire - the milter processes take nothing new and
+ * finish their messages (SIGUSR1, milter.h); none is current, so a new
+ * one starts with the configuration now in force (a reload)
  */
 static void
 master_milter_retire(struct master *m)
@@ -453,7 +453,7 @@ master_milter_retire(struct master *m)
 	for (size_t i = 0; i < MASTER_MILTERS; i++)
 		if (m->milters[i].pid) {
 			m->milters[i].current = 0;
-			kill(m->milters[i].pid, SIGTERM);
+			kill(m->milters[i].pid, SIGUSR1);
 		}
 }
 

@@ -45,8 +45,6 @@
 #include "util/pool.h"
 #include "util/xalloc.h"
 
-#define MILTER_OPEN_TRIES 100 /* x 100 ms: the old process lets go */
-
 /* What one connection in flight works with (max_connections of them). */
 struct milter_worker {
 	int busy;
@@ -85,6 +83,7 @@ static struct {
 	size_t n;
 	size_t active;	/* connections */
 	size_t in_hand; /* messages between MAIL and their answer */
+	volatile sig_atomic_t retire; /* SIGUSR1: finish, take nothing new */
 } milter_proc = {.lock = PTHREAD_MUTEX_INITIALIZER,
 		 .idle = PTHREAD_COND_INITIALIZER};
 
@@ -168,9 +167,12 @@ static sfsistat
 milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct milter_conn *mc;
-	struct milter_worker *w = milter_take();
+	struct milter_worker *w;
 
-	if (w == NULL) {
+	/* Retiring: the MTA tries again, and finds the new process. */
+	if (milter_proc.retire)
+		return SMFIS_TEMPFAIL;
+	if ((w = milter_take()) == NULL) {
 		msg_warn("milter: more than %d connections: tempfail",
 			 milter_proc.conf->milter.max_connections);
 		return SMFIS_TEMPFAIL;
@@ -243,6 +245,11 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	if (mc == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_end(mc);
+	if (milter_proc.retire) {
+		(void)smfi_setreply(ctx, "451", "4.3.2",
+				    "Service restarting, try again");
+		return SMFIS_TEMPFAIL;
+	}
 	addr = milter_macro(ctx, "{client_addr}");
 	t = txn_create(c, addr ? addr : mc->addr, mc->port);
 	t->sender = milter_unangle(t->pool, argv[0] ? argv[0] : "<>");
@@ -629,6 +636,42 @@ milter_workers(const struct milter_args *args)
 	}
 }
 
+/* milter_on_retire - SIGUSR1: finish what is in hand, then stop */
+static void
+milter_on_retire(int sig)
+{
+	(void)sig;
+	milter_proc.retire = 1;
+}
+
+/*
+ * milter_retirer - the thread that ends a retiring process: once no
+ * message is in hand (or child_timeout after the signal), smfi_stop().
+ * libmilter's own stop (its SIGTERM) would leave the messages in flight
+ * unserved: its worker pool stops with the listener.
+ */
+static void *
+milter_retirer(void *arg)
+{
+	time_t since = 0;
+	int done = 0;
+
+	(void)arg;
+	while (!done) {
+		usleep(100000);
+		if (!milter_proc.retire)
+			continue;
+		if (since == 0)
+			since = time(NULL);
+		pthread_mutex_lock(&milter_proc.lock);
+		done = milter_proc.in_hand == 0 ||
+		       time(NULL) - since >= milter_proc.conf->child_timeout;
+		pthread_mutex_unlock(&milter_proc.lock);
+	}
+	(void)smfi_stop();
+	return NULL;
+}
+
 /*
  * milter_drain - wait for the messages in hand, within child_timeout.
  * Connections idle between messages are not waited for: an MTA keeps
@@ -701,7 +744,9 @@ milter_main(const struct milter_args *args)
 	const struct conf *c = args->conf;
 	pid_t master = getppid();
 	struct sigaction sa;
-	int tries;
+	sigset_t usr1;
+	pthread_t retirer;
+	long tries;
 
 	milter_proc.conf = c;
 	milter_proc.checks = args->checks;
@@ -709,10 +754,15 @@ milter_main(const struct milter_args *args)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGXFSZ, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+	/* Blocked from the fork (master.c) until the handler is in place. */
+	sa.sa_handler = milter_on_retire;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
 	skel_drop_privileges(c);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
@@ -732,18 +782,26 @@ milter_main(const struct milter_args *args)
 		msg_fatal("milter %s: libmilter refused the setup",
 			  c->milter.socket);
 	/*
-	 * A reload's new process may start before the old one has let go
-	 * of an inet socket: try for a while (a unix socket is replaced).
+	 * A reload's new process starts while the old one finishes its
+	 * messages (child_timeout at most) and still holds an inet socket:
+	 * try until it lets go (a unix socket is replaced at once). Until
+	 * then the old one tempfails new connections.
 	 */
 	for (tries = 0; smfi_opensocket(1) != MI_SUCCESS; tries++) {
-		if (tries == MILTER_OPEN_TRIES)
+		if (tries == (c->child_timeout + 10) * 10L)
 			msg_fatal("milter %s: cannot listen", c->milter.socket);
 		usleep(100000);
 	}
+	if (pthread_create(&retirer, NULL, milter_retirer, NULL) != 0)
+		msg_fatal("milter: pthread_create: %m");
+	(void)pthread_detach(retirer);
 	msg_info("milter listening on %s (bank %s, %zu connections)",
 		 c->milter.socket, c->milter.bank->name, milter_proc.n);
-	/* libmilter blocks SIGTERM, SIGHUP, SIGINT here and sigwaits them:
-	 * SIGTERM (drain) stops the listener, and smfi_main returns. */
+	/*
+	 * libmilter blocks SIGTERM, SIGHUP, SIGINT here and sigwaits them
+	 * (SIGTERM: an abrupt stop, the master gone). The master retires
+	 * us with SIGUSR1 (a reload, a drain): milter_retirer().
+	 */
 	if (smfi_main() != MI_SUCCESS)
 		msg_fatal("milter %s: smfi_main failed", c->milter.socket);
 	milter_drain();

@@ -27,11 +27,16 @@
 /*	every stage but FORWARD and NOTIFY, and milter_verdict() maps the
 /*	outcome to one milter answer (milter_verdict.h).
 /*
-/*	libmilter owns SIGTERM, SIGHUP and SIGINT (its signal thread): on
-/*	SIGTERM (the master's drain, or a reload replacing this process)
-/*	it stops accepting and smfi_main() returns; the connections in
-/*	flight then get up to child_timeout seconds to finish before the
-/*	process exits. The master restarts a milter process that died.
+/*	libmilter owns SIGTERM, SIGHUP and SIGINT (its signal thread), and
+/*	its stop leaves the messages in flight unserved (its worker pool
+/*	ends with the listener): SIGTERM is only the abrupt stop of a
+/*	process whose master is gone (the MTA tempfails what it had). The
+/*	master retires the process with SIGUSR1 (a drain, or a reload
+/*	replacing it): new connections and new messages get a tempfail,
+/*	the messages in hand finish (child_timeout at most), then
+/*	smfi_stop() and exit. A reload's new process binds an inet socket
+/*	once the old one let go of it (a unix socket it replaces at once).
+/*	The master restarts a milter process that died.
 /*
 /*	milter_socket_check() is filterd -t's look at the socket: an inet
 /*	one's address and port as a listener's (inet_listen_check), a unix

@@ -195,6 +195,30 @@ class MilterRestartCase(MilterBase):
             p.communicate(timeout=10)
         self.assertScript("clean")
 
+    def test_reload_new_connections_new_bank_old_ones_finish(self):
+        old = self.milter_pid()
+        p = self.miltertest("inflight", GTUBE + b"\r\n", wait=False,
+                            hold=4)
+        try:
+            self.assertTrue(h.wait_until(lambda: self.spool_files(), 10))
+            self.fd.banks["default"]["final_spam_destiny"] = "reject"
+            self.fd.write_conf()
+            self.fd.signal(signal.SIGHUP)
+            self.assertTrue(h.wait_until(
+                lambda: self.milter_pid(after=old) is not None, 15),
+                self.fd.log_text()[-2000:])
+            # A new connection: the new configuration.
+            self.assertScript("spam", GTUBE + b"\r\n", want="reject")
+            out, _ = p.communicate(timeout=30)
+            self.assertEqual(p.returncode, 0, out.decode(errors="replace")
+                             + self.fd.log_text()[-2000:])
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate(timeout=10)
+        # The old process finished its message and went.
+        self.assertTrue(h.wait_until(lambda: not h.pid_alive(old), 10))
+
 
 class MilterConfigCase(unittest.TestCase):
     """MilterConfigCase - the milter section: file:line errors, filterd -t
