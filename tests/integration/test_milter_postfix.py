@@ -7,7 +7,8 @@ header fields, quarantined spam waits in the hold queue, and with the
 milter process gone Postfix tempfails (milter_default_action = tempfail):
 nothing is accepted unchecked. The milter process killed in the middle
 of a transaction: that message is tempfailed, the master starts a new
-one, the next message passes."""
+one, the next message passes. Postfix runs with the lines of
+contrib/postfix/main.cf-milter as shipped."""
 
 import json
 import os
@@ -32,6 +33,16 @@ def message(tag, body):
             body + b"\r\n")
 
 
+def contrib_lines(port):
+    """contrib/postfix/main.cf-milter as shipped, with the test's port."""
+    path = os.path.join(h.REPO, "contrib", "postfix", "main.cf-milter")
+    with open(path) as f:
+        lines = [l for l in f.read().splitlines()
+                 if l.strip() and not l.startswith("#")]
+    return [l.replace("inet:127.0.0.1:10029", "inet:127.0.0.1:%d" % port)
+            for l in lines]
+
+
 @unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")
 class MilterPostfixTest(h.PeerTestCase):
 
@@ -44,15 +55,8 @@ class MilterPostfixTest(h.PeerTestCase):
         cls.mport = mport
         cls.sink = h.Sink(cls.tmp, "sink")
         cls.postfix = h.Postfix(
-            cls.tmp, front, filt, reinj, cls.sink.port, extra_main=[
-                "content_filter =",
-                "smtpd_milters = inet:127.0.0.1:%d" % mport,
-                "non_smtpd_milters = $smtpd_milters",
-                "milter_default_action = tempfail",
-                "milter_protocol = 6",
-                "milter_mail_macros = i {auth_type} {auth_authen} "
-                "{auth_author} {mail_addr} {mail_host} {mail_mailer}",
-            ])
+            cls.tmp, front, filt, reinj, cls.sink.port,
+            extra_main=["content_filter ="] + contrib_lines(mport))
         cls.fd = h.Filterd(
             cls.tmp, "fd", banks={"default": dict(
                 forward=["127.0.0.1:9"], final_virus_destiny="reject",
