@@ -44,7 +44,9 @@ class MilterBase(h.PeerTestCase):
         banks = {
             "default": dict(forward=["127.0.0.1:9"],
                             final_virus_destiny="reject",
-                            spam_subject_tag="***SPAM*** "),
+                            spam_subject_tag="***SPAM*** ",
+                            # libmagic runs on every part (checks.h).
+                            banned_type=["^application/x-dosexec$"]),
             "STRICT": dict(final_spam_destiny="reject"),
             "ORIGINATING": dict(originating=True),
             "DISCARD": dict(final_spam_destiny="discard"),
@@ -169,6 +171,23 @@ class MilterCase(MilterBase):
                         self.spool_files())
         self.assertIn("message aborted by the MTA", self.fd.log_text())
         self.assertScript("clean")
+
+    def test_connections_in_parallel(self):
+        """Two connections check at once, each with its own context: each
+        gets its own verdict, every time."""
+        hdrs, body = multipart([
+            (b"Content-Type: text/plain\r\n", b"see attachment\r\n"),
+            attachment("docs.zip", zipped("eicar.com", EICAR),
+                       b"application/zip")])
+        ctype = hdrs.split(b"Content-Type: ", 1)[1].strip().decode()
+        for _ in range(3):
+            procs = [self.miltertest("clean", wait=False),
+                     self.miltertest("virus", body, wait=False,
+                                     ctype=ctype)]
+            for p in procs:
+                out, _ = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, 0, out.decode(
+                    errors="replace") + self.fd.log_text()[-2000:])
 
     def test_past_max_connections_tempfail(self):
         self.assertScript("busy")
