@@ -8,6 +8,7 @@ side builds the bodies, passes them to the scripts (miltertest -D) and
 checks what only it can see: the log, the spool, the processes."""
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -213,6 +214,29 @@ class MilterRestartCase(MilterBase):
             p.kill()
             p.communicate(timeout=10)
         self.assertScript("clean")
+
+    def test_nanny_shows_milter_connections(self):
+        pid = self.milter_pid()
+        p = self.miltertest("dropped", wait=False, hold=5)
+        try:
+            self.assertTrue(h.wait_until(lambda: self.spool_files(), 10))
+            nanny = os.path.join(os.path.dirname(h.filterd_bin()),
+                                 "filterd-nanny")
+            r = h.run([nanny, "-c", self.fd.conf_path, "--json"],
+                      timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            snap = json.loads(r.stdout.decode().splitlines()[0])
+            mine = [c for c in snap["children"] if c["pid"] == pid]
+            # One slot per connection it may serve (max_connections 2),
+            # the busy one in the middle of a message.
+            self.assertEqual(len(mine), 2, snap)
+            busy = [c for c in mine if c["mail_id"]]
+            self.assertEqual(len(busy), 1, mine)
+            self.assertEqual(busy[0]["state"], "receiving", busy)
+            self.assertEqual(busy[0]["queue_id"], "4ABCDEF01", busy)
+        finally:
+            p.kill()
+            p.communicate(timeout=10)
 
     def test_reload_new_connections_new_bank_old_ones_finish(self):
         old = self.milter_pid()
