@@ -673,26 +673,18 @@ milter_retirer(void *arg)
 }
 
 /*
- * milter_drain - wait for the messages in hand, within child_timeout.
- * Connections idle between messages are not waited for: an MTA keeps
- * one for a whole SMTP session, and loses nothing when it goes (its
- * milter_default_action applies to what comes next).
+ * milter_leftover - say what smfi_main() left unanswered: nothing after
+ * a retirement (milter_retirer waited), the messages in flight after
+ * libmilter's own stop (SIGTERM: the master is gone), which its worker
+ * pool no longer serves; the MTA tempfails them.
  */
 static void
-milter_drain(void)
+milter_leftover(void)
 {
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += milter_proc.conf->child_timeout;
 	pthread_mutex_lock(&milter_proc.lock);
-	while (milter_proc.in_hand > 0 &&
-	       pthread_cond_timedwait(&milter_proc.idle, &milter_proc.lock,
-				      &until) != ETIMEDOUT)
-		;
 	if (milter_proc.in_hand > 0)
-		msg_warn("milter: %zu messages still in hand at exit; the "
-			 "MTA tempfails them",
+		msg_warn("milter: %zu messages unanswered at exit; the MTA "
+			 "tempfails them",
 			 milter_proc.in_hand);
 	pthread_mutex_unlock(&milter_proc.lock);
 }
@@ -804,7 +796,7 @@ milter_main(const struct milter_args *args)
 	 */
 	if (smfi_main() != MI_SUCCESS)
 		msg_fatal("milter %s: smfi_main failed", c->milter.socket);
-	milter_drain();
+	milter_leftover();
 	msg_info("milter stopped");
 	exit(0);
 }

@@ -71,6 +71,23 @@ class MilterBase(h.PeerTestCase):
         pids = [p for p in pids if p != after and h.pid_alive(p)]
         return pids[-1] if pids else None
 
+    def milter_slots(self):
+        """milter_slots - the nanny's view of the milter process's slots."""
+        nanny = os.path.join(os.path.dirname(h.filterd_bin()),
+                             "filterd-nanny")
+        r = h.run([nanny, "-c", self.fd.conf_path, "--json"], timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        snap = json.loads(r.stdout.decode().splitlines()[0])
+        pid = self.milter_pid()
+        return [c for c in snap["children"] if c["pid"] == pid]
+
+    def wait_idle(self):
+        """wait_idle - every connection of the milter process is closed
+        (libmilter calls close after the MTA's connection is gone)."""
+        self.assertTrue(h.wait_until(lambda: all(
+            c["state"] == "idle" for c in self.milter_slots()), 10),
+            self.milter_slots())
+
     def body_file(self, data):
         path = self.tmp.file("body-%d" % time.monotonic_ns())
         with open(path, "wb") as f:
@@ -171,6 +188,8 @@ class MilterCase(MilterBase):
         self.assertTrue(h.wait_until(lambda: not self.spool_files(), 5),
                         self.spool_files())
         self.assertIn("message aborted by the MTA", self.fd.log_text())
+        # Their workers are free again: the scoreboard says idle.
+        self.wait_idle()
         self.assertScript("clean")
 
     def test_connections_in_parallel(self):
@@ -191,6 +210,7 @@ class MilterCase(MilterBase):
                     errors="replace") + self.fd.log_text()[-2000:])
 
     def test_past_max_connections_tempfail(self):
+        self.wait_idle()  # the connections of the tests before are gone
         self.assertScript("busy")
 
 
@@ -220,16 +240,11 @@ class MilterRestartCase(MilterBase):
         p = self.miltertest("dropped", wait=False, hold=5)
         try:
             self.assertTrue(h.wait_until(lambda: self.spool_files(), 10))
-            nanny = os.path.join(os.path.dirname(h.filterd_bin()),
-                                 "filterd-nanny")
-            r = h.run([nanny, "-c", self.fd.conf_path, "--json"],
-                      timeout=30)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            snap = json.loads(r.stdout.decode().splitlines()[0])
-            mine = [c for c in snap["children"] if c["pid"] == pid]
+            mine = self.milter_slots()
+            self.assertTrue(all(c["pid"] == pid for c in mine), mine)
             # One slot per connection it may serve (max_connections 2),
             # the busy one in the middle of a message.
-            self.assertEqual(len(mine), 2, snap)
+            self.assertEqual(len(mine), 2, mine)
             busy = [c for c in mine if c["mail_id"]]
             self.assertEqual(len(busy), 1, mine)
             self.assertEqual(busy[0]["state"], "receiving", busy)
