@@ -24,7 +24,8 @@
 /*		quarantine_dir), and each listen address checked as the
 /*		start would bind it (an address of this machine, a port this
 /*		process may bind: CAP_NET_BIND_SERVICE, not uid 0; a port in
-/*		use passes: the running instance holds it)
+/*		use passes: the running instance holds it); the milter
+/*		socket likewise (a unix socket's directory must exist)
 /*	-d	print every parameter with its documentation and default
 /*	-n	print the top-level parameters the file changes
 /*	-V	print the version
@@ -50,6 +51,7 @@
 #include "conf/conf.h"
 #include "master/master.h"
 #include "master/rundirs.h"
+#include "milter/milter.h"
 #include "scan/checks.h"
 #include "util/inet.h"
 #include "util/msg.h"
@@ -217,6 +219,13 @@ main(int argc, char **argv)
 					l->addr, err);
 				ok = 0;
 			}
+		}
+		if (conf->milter.socket[0] &&
+		    milter_socket_check(conf->milter.socket, err, sizeof(err)) <
+			    0) {
+			fprintf(stderr, "%s: milter socket \"%s\": %s\n",
+				conf->milter.where, conf->milter.socket, err);
+			ok = 0;
 		}
 		checks_free(&ck);
 		conf_free(&conf);

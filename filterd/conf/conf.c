@@ -586,6 +586,48 @@ conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	return -1;
 }
 
+/*
+ * conf_milter_socket_why - what is wrong with a libmilter socket
+ * specification, or NULL: "inet:PORT@HOST", "inet6:PORT@HOST",
+ * "unix:/path" or "local:/path" (smfi_setconn(3))
+ */
+const char *
+conf_milter_socket_why(const char *spec)
+{
+	const char *at, *colon = strchr(spec, ':');
+	char port[16];
+
+	if (colon == NULL)
+		return "not inet:PORT@ADDR, inet6:PORT@ADDR or unix:/path";
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
+		return colon[1] == '/' && strlen(colon + 1) < 100
+			       ? NULL
+			       : "a unix socket needs an absolute path of "
+				 "fewer than 100 bytes";
+	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0)
+		return "not inet:PORT@ADDR, inet6:PORT@ADDR or unix:/path";
+	if ((at = strchr(colon, '@')) == NULL || at[1] == 0)
+		return "inet sockets are inet:PORT@ADDR";
+	if ((size_t)(at - colon - 1) >= sizeof(port))
+		return "bad port";
+	memcpy(port, colon + 1, (size_t)(at - colon - 1));
+	port[at - colon - 1] = 0;
+	return conf_port_why(port);
+}
+
+/* conf_check_milter_socket - the socket is one libmilter understands */
+static int
+conf_check_milter_socket(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+	const char *why;
+
+	if (v == NULL || *v == 0 || (why = conf_milter_socket_why(v)) == NULL)
+		return 0;
+	cfg_error(cfg, "parameter socket: \"%s\": %s", v, why);
+	return -1;
+}
+
 /* conf_strlist - copy a list option */
 static void
 conf_strlist(cfg_t *sec, const char *name, struct conf_strlist *out)
@@ -1040,6 +1082,68 @@ conf_inet_listens(cfg_t *cfg, struct conf *c)
 	return conf_listens_apart(c);
 }
 
+/* conf_milter_bank - a bank named in the milter section, or an error */
+static const struct conf_bank *
+conf_milter_bank(struct conf *c, const char *key, const char *name)
+{
+	const struct conf_bank *b = conf_bank_find(c, name);
+
+	if (b == NULL)
+		conf_set_error("%s: milter %s: no bank \"%s\" is defined",
+			       c->milter.where, key, name);
+	return b;
+}
+
+/*
+ * conf_milter - the milter section, its banks resolved; the auth bank
+ * defaults to the first bank with originating = true
+ */
+static int
+conf_milter(cfg_t *cfg, struct conf *c)
+{
+	cfg_t *sec = cfg_getsec(cfg, "milter");
+	struct conf_milter *m = &c->milter;
+	const char *auth = cfg_getstr(sec, "auth_bank");
+	char where[4200] = "";
+	size_t n = cfg_size(sec, "daemon_banks");
+
+	m->socket = xstrdup(cfg_getstr(sec, "socket"));
+	conf_where(NULL, "socket", NULL, 0, where, sizeof(where));
+	m->where = xstrdup(where[0] ? where : c->file);
+	m->max_connections = (int)cfg_getint(sec, "max_connections");
+	m->timeout = (int)cfg_getint(sec, "timeout");
+	if ((m->bank = conf_milter_bank(c, "bank", cfg_getstr(sec, "bank"))) ==
+	    NULL)
+		return -1;
+	m->daemon_banks = xcalloc(n + 1, sizeof(*m->daemon_banks));
+	for (size_t i = 0; i < n; i++) {
+		const char *e = cfg_getnstr(sec, "daemon_banks", (unsigned)i);
+		const char *eq = strchr(e, '=');
+
+		if (eq == NULL || eq == e || eq[1] == 0) {
+			conf_set_error("%s: milter daemon_banks: \"%s\" is "
+				       "not NAME=BANK",
+				       m->where, e);
+			return -1;
+		}
+		m->daemon_banks[i].key = xstrndup(e, (size_t)(eq - e));
+		m->n_daemon_banks = i + 1;
+		if ((m->daemon_banks[i].bank = conf_milter_bank(
+			     c, "daemon_banks", eq + 1)) == NULL)
+			return -1;
+	}
+	if (*auth)
+		return (m->auth_bank = conf_milter_bank(c, "auth_bank",
+							auth)) == NULL
+			       ? -1
+			       : 0;
+	for (size_t i = 1; i < c->n_banks && m->auth_bank == NULL; i++)
+		if ((c->banks[i].set & CONF_BANK_BIT(CONF_BANK_ORIGINATING)) &&
+		    c->banks[i].v.originating)
+			m->auth_bank = c->banks + i;
+	return 0;
+}
+
 /* conf_init_cfg - a libconfuse context with every check attached */
 static cfg_t *
 conf_init_cfg(void)
@@ -1077,6 +1181,7 @@ conf_init_cfg(void)
 		cfg_set_validate_func(cfg, path, checks[k->type]);
 	}
 	cfg_set_validate_func(cfg, "listen", conf_check_listen);
+	cfg_set_validate_func(cfg, "milter|socket", conf_check_milter_socket);
 	cfg_set_validate_func(cfg, "clamav|database", conf_check_database);
 	cfg_set_validate_func(cfg, "clamav", conf_check_clamav);
 	cfg_set_validate_func(cfg, "sql|storage", conf_check_dsns);
@@ -1232,8 +1337,8 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 				       "%d",
 				       where[0] ? where : c->file,
 				       c->min_servers, c->max_servers);
-		} else
-			(void)conf_listens(cfg, c);
+		} else if (conf_listens(cfg, c) == 0)
+			(void)conf_milter(cfg, c);
 		if (conf_state.first_error[0])
 			conf_free(&c);
 	} else {
@@ -1272,6 +1377,11 @@ conf_free(struct conf **cp)
 		free(c->listens[i].where);
 	}
 	free(c->listens);
+	for (size_t i = 0; i < c->milter.n_daemon_banks; i++)
+		free(c->milter.daemon_banks[i].key);
+	free(c->milter.daemon_banks);
+	free(c->milter.socket);
+	free(c->milter.where);
 	free(c->mynetworks);
 	free(c->pdp_clients);
 	free(c->pdp_socket);
@@ -1368,12 +1478,13 @@ void
 conf_print_defaults(FILE *fp)
 {
 	static const char *const sections[] = {"listen", "bank", "clamav",
-					       "spamd", "sql"};
+					       "spamd",	 "sql",	 "milter"};
 	cfg_t *cfg = conf_init_cfg();
 
 	/* Each section once, so that its keys show their defaults. */
-	if (cfg_parse_buf(cfg, "listen \"127.0.0.1:10024\" {} bank default {}"
-			       "clamav {} spamd {} sql {}") != CFG_SUCCESS)
+	if (cfg_parse_buf(cfg,
+			  "listen \"127.0.0.1:10024\" {} bank default {}"
+			  "clamav {} spamd {} sql {} milter {}") != CFG_SUCCESS)
 		msg_panic("conf_print_defaults: defaults do not parse");
 	for (cfg_opt_t *opt = cfg->opts; opt->name; opt++)
 		conf_print_opt(fp, opt, NULL, 0);

@@ -110,6 +110,7 @@ struct conf_bank_values {
 	int spam_quarantine;
 	int unchecked_quarantine;
 	int banned_double_extension;
+	int milter_hold; /* milter: hold quarantined mail, not discard */
 };
 
 /* Bank keys by number; bit CONF_BANK_BIT(k) of conf_bank.set says "set". */
@@ -142,6 +143,24 @@ struct conf_listen {
 	int unix_socket; /* addr is the path of a unix socket (pdp_socket) */
 	const struct conf_bank *bank;
 	char *where; /* "file:line" of the listen section; default: "" */
+};
+
+/* {daemon_name} or {daemon_port} of a milter connection, and its bank. */
+struct conf_milter_map {
+	char *key;
+	const struct conf_bank *bank;
+};
+
+/* The milter front end (milter/milter.h); socket "": none. */
+struct conf_milter {
+	char *socket; /* "inet:PORT@HOST", "inet6:...", "unix:/path" */
+	char *where;  /* "file:line" of the section; default: "" */
+	const struct conf_bank *bank;
+	int max_connections;
+	int timeout; /* seconds of MTA silence (smfi_settimeout) */
+	struct conf_milter_map *daemon_banks;
+	size_t n_daemon_banks;
+	const struct conf_bank *auth_bank; /* {auth_authen} set; NULL: none */
 };
 
 struct conf {
@@ -212,12 +231,14 @@ struct conf {
 	size_t n_listens; /* at most CONF_MAX_LISTENS */
 	struct conf_bank *banks;
 	size_t n_banks;
+	struct conf_milter milter;
 };
 
 struct conf *conf_load(const char *file, char *errbuf, size_t errsize);
 void conf_free(struct conf **cp);
 const struct conf_bank *conf_bank_find(const struct conf *c, const char *name);
 const char *conf_protocol_name(enum conf_protocol p);
+const char *conf_milter_socket_why(const char *spec);
 void conf_print_defaults(FILE *fp);
 int conf_print_changed(const char *file, FILE *fp);
 

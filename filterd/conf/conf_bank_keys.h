@@ -91,7 +91,10 @@
 	  "where blocked UNCHECKED mail is kept: local, sql or none")          \
 	X(BANNED_DOUBLE_EXTENSION, banned_double_extension, BOOL, "false",     \
 	  "ban names like invoice.pdf.exe (a document extension, then an "     \
-	  "executable one)")
+	  "executable one)")                                                   \
+	X(MILTER_HOLD, milter_hold, BOOL, "false",                             \
+	  "milter front end: quarantined mail is held in the MTA's hold "      \
+	  "queue (smfi_quarantine) instead of discarded")
 
 enum conf_bank_type {
 	CONF_BANK_HOPS,

@@ -54,6 +54,16 @@ static cfg_opt_t spamd_opts[] = {
 	CFG_END(),
 };
 
+static cfg_opt_t milter_opts[] = {
+	CFG_STR("socket", "", CFGF_NONE),
+	CFG_STR("bank", "default", CFGF_NONE),
+	CFG_INT("max_connections", 20, CFGF_NONE),
+	CFG_INT("timeout", 300, CFGF_NONE),
+	CFG_STR_LIST("daemon_banks", "{}", CFGF_NONE),
+	CFG_STR("auth_bank", "", CFGF_NONE),
+	CFG_END(),
+};
+
 /* One libconfuse option per bank key, none with a default (overlay). */
 #define CONF_BANK_OPT_HOPS(n) CFG_STR_LIST(#n, 0, CFGF_NODEFAULT),
 #define CONF_BANK_OPT_REGEXES(n) CFG_STR_LIST(#n, 0, CFGF_NODEFAULT),
@@ -119,6 +129,7 @@ cfg_opt_t conf_params[] = {
 	CFG_STR("pdp_group", "", CFGF_NONE),
 	CFG_STR("pdp_bank", "default", CFGF_NONE),
 	CFG_STR_LIST("pdp_clients", "{127.0.0.0/8, ::1/128}", CFGF_NONE),
+	CFG_SEC("milter", milter_opts, CFGF_NONE),
 	CFG_SEC("listen", listen_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("bank", bank_opts,
@@ -297,6 +308,25 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "include", NO_RANGE,
 	 "include(\"FILE\"): read FILE here (relative to this file's "
 	 "directory)"},
+	{0, "milter", NO_RANGE,
+	 "milter { socket = \"inet:PORT@ADDR\" or \"unix:/path\" ... }: the "
+	 "before-queue front end (Postfix smtpd_milters, Sendmail); no "
+	 "socket: none"},
+	{"milter", "socket", NO_RANGE,
+	 "where the milter process listens: inet:PORT@ADDR, inet6:PORT@ADDR "
+	 "or unix:/path (local:/path); empty: no milter process"},
+	{"milter", "bank", NO_RANGE,
+	 "the policy bank of milter connections (as a listener's)"},
+	{"milter", "max_connections", 1, 512,
+	 "MTA connections served at once; more get a tempfail"},
+	{"milter", "timeout", 1, 3600,
+	 "seconds to wait for the MTA (libmilter smfi_settimeout)"},
+	{"milter", "daemon_banks", NO_RANGE,
+	 "{\"NAME=BANK\", ...}: a connection whose {daemon_name} or "
+	 "{daemon_port} macro is NAME gets BANK over the milter bank"},
+	{"milter", "auth_bank", NO_RANGE,
+	 "bank over those when {auth_authen} is set (an authenticated "
+	 "client); empty: the first bank with originating = true"},
 	{"listen", "protocol", NO_RANGE,
 	 "smtp, lmtp or am.pdp (quarantine release, clients in "
 	 "pdp_clients only)"},

@@ -27,6 +27,7 @@
 #include "childdir.h"
 #include "conf/conf.h"
 #include "master.h"
+#include "milter/milter.h"
 #include "quarantine/quar.h"
 #include "rundirs.h"
 #include "scan/checks.h"
@@ -51,6 +52,22 @@ struct master_child {
 	char *quar_dir; /* its quarantine_dir (quar_local_leftover) */
 };
 
+/*
+ * The milter process (milter.h): the current one, restarted when it dies,
+ * and old ones that a reload replaced, finishing their connections.
+ */
+#define MASTER_MILTERS 4
+
+struct master_milter {
+	pid_t pid; /* 0: a free record */
+	int current;
+	time_t started;
+	int *sb; /* its scoreboard slots, one per connection */
+	size_t n_sb;
+	char *tmp_dir;
+	char *quar_dir;
+};
+
 struct master_listener {
 	char *addr;
 	int fd;
@@ -70,8 +87,10 @@ struct master {
 	struct scoreboard *sb;
 	struct checks *checks; /* engines of the current generation */
 	int to_stderr;	       /* log to stderr too (foreground) */
-	int tmp_fd;	       /* tmp_dir, locked against another master */
-	dev_t tmp_dev;	       /* and which directory that is */
+	struct master_milter milters[MASTER_MILTERS];
+	time_t milter_throttle; /* no milter process started before */
+	int tmp_fd;		/* tmp_dir, locked against another master */
+	dev_t tmp_dev;		/* and which directory that is */
 	ino_t tmp_ino;
 };
 
@@ -375,6 +394,156 @@ master_spawn(struct master *m)
 	slot->quar_dir = xstrdup(m->conf->quarantine_dir);
 }
 
+/* master_milter_spawn - start the milter process of the configuration */
+static void
+master_milter_spawn(struct master *m)
+{
+	const struct conf *c = m->conf;
+	struct master_milter *mm = NULL;
+	sigset_t block, old_mask;
+	pid_t pid;
+
+	for (size_t i = 0; i < MASTER_MILTERS && mm == NULL; i++)
+		if (m->milters[i].pid == 0)
+			mm = m->milters + i;
+	if (mm == NULL)
+		return;
+	mm->sb = xcalloc((size_t)c->milter.max_connections, sizeof(int));
+	for (mm->n_sb = 0; mm->n_sb < (size_t)c->milter.max_connections;
+	     mm->n_sb++)
+		if ((mm->sb[mm->n_sb] = sb_slot_reserve(m->sb, m->generation)) <
+		    0)
+			break;
+	if (mm->n_sb == 0) {
+		msg_warn("no free scoreboard slot: not starting the milter");
+		free(mm->sb);
+		mm->sb = NULL;
+		m->milter_throttle = time(NULL) + MASTER_SPAWN_THROTTLE;
+		return;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		msg_warn("fork: %m");
+		for (size_t i = 0; i < mm->n_sb; i++)
+			sb_slot_release(m->sb, (unsigned)mm->sb[i]);
+		free(mm->sb);
+		memset(mm, 0, sizeof(*mm));
+		m->milter_throttle = time(NULL) + MASTER_SPAWN_THROTTLE;
+		return;
+	}
+	if (pid == 0) {
+		struct sb_slot **slots = xcalloc(mm->n_sb, sizeof(*slots));
+		struct milter_args args = {m->conf, m->checks, slots, mm->n_sb};
+		int null;
+
+		close(master_sig_pipe[0]);
+		close(master_sig_pipe[1]);
+		close(m->status_rd);
+		close(m->status_wr);
+		close(m->tmp_fd);
+		/* The SMTP listeners are the children's, not ours. */
+		for (size_t i = 0; i < m->conf->n_listens; i++)
+			close(m->listeners[i].fd);
+		if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+			(void)dup2(null, STDOUT_FILENO);
+			close(null);
+		}
+		for (size_t i = 0; i < mm->n_sb; i++)
+			slots[i] = sb_slot(m->sb, (unsigned)mm->sb[i]);
+		{
+			char *own = childdir_path(m->conf->tmp_dir, getpid());
+
+			free(m->conf->tmp_dir);
+			m->conf->tmp_dir = own;
+		}
+		milter_main(&args);
+	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	for (size_t i = 0; i < mm->n_sb; i++)
+		sb_slot_born(m->sb, (unsigned)mm->sb[i], pid);
+	mm->pid = pid;
+	mm->current = 1;
+	mm->started = time(NULL);
+	mm->tmp_dir = xstrdup(c->tmp_dir);
+	mm->quar_dir = xstrdup(c->quarantine_dir);
+}
+
+/* master_milter_keep - a milter process runs when one is configured */
+static void
+master_milter_keep(struct master *m)
+{
+	if (m->draining || m->conf->milter.socket[0] == 0 ||
+	    time(NULL) < m->milter_throttle)
+		return;
+	for (size_t i = 0; i < MASTER_MILTERS; i++)
+		if (m->milters[i].pid && m->milters[i].current)
+			return;
+	master_milter_spawn(m);
+}
+
+/*
+ * master_milter_retire - the milter processes take nothing new and
+ * finish their messages (SIGUSR1, milter.h); none is current, so a new
+ * one starts with the configuration now in force (a reload)
+ */
+static void
+master_milter_retire(struct master *m)
+{
+	for (size_t i = 0; i < MASTER_MILTERS; i++)
+		if (m->milters[i].pid) {
+			m->milters[i].current = 0;
+			kill(m->milters[i].pid, SIGUSR1);
+		}
+}
+
+/* master_milter_gone - a milter process was reaped: 1, or 0: not one */
+static int
+master_milter_gone(struct master *m, pid_t pid, int status)
+{
+	char err[1024], mail_id[sizeof(((struct sb_slot *)0)->mail_id)];
+	struct master_milter *mm = NULL;
+
+	for (size_t i = 0; i < MASTER_MILTERS && mm == NULL; i++)
+		if (m->milters[i].pid == pid)
+			mm = m->milters + i;
+	if (mm == NULL)
+		return 0;
+	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
+		msg_warn("milter process %ld %s %d: the MTA tempfails the "
+			 "messages it had in hand",
+			 (long)pid,
+			 WIFSIGNALED(status) ? "killed by signal"
+					     : "exited with status",
+			 WIFSIGNALED(status) ? WTERMSIG(status)
+					     : WEXITSTATUS(status));
+		if (time(NULL) - mm->started < MASTER_YOUNG)
+			m->milter_throttle = time(NULL) + MASTER_SPAWN_THROTTLE;
+	}
+	if (childdir_remove(mm->tmp_dir, pid, err, sizeof(err)) < 0)
+		msg_warn("milter %ld: %s", (long)pid, err);
+	for (size_t i = 0; i < mm->n_sb; i++) {
+		const struct sb_slot *s = sb_slot(m->sb, (unsigned)mm->sb[i]);
+
+		memcpy(mail_id, s->mail_id, sizeof(mail_id));
+		mail_id[sizeof(mail_id) - 1] = 0;
+		if (mail_id[0] &&
+		    quar_local_leftover(mm->quar_dir, mail_id, pid, err,
+					sizeof(err)) < 0)
+			msg_warn("milter %ld: quarantine leftover: %s",
+				 (long)pid, err);
+		sb_slot_release(m->sb, (unsigned)mm->sb[i]);
+	}
+	free(mm->sb);
+	free(mm->tmp_dir);
+	free(mm->quar_dir);
+	memset(mm, 0, sizeof(*mm));
+	return 1;
+}
+
 /* master_find - the slot of a child */
 static struct master_child *
 master_find(struct master *m, pid_t pid)
@@ -417,6 +586,9 @@ master_reap(struct master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct master_child *ch = master_find(m, pid);
 		int young = ch && time(NULL) - ch->started < MASTER_YOUNG;
+
+		if (ch == NULL && master_milter_gone(m, pid, status))
+			continue;
 
 		if (WIFSIGNALED(status)) {
 			msg_warn("child %ld killed by signal %d%s", (long)pid,
@@ -625,6 +797,9 @@ master_reload(struct master *m)
 		m->n_slots = n;
 	}
 	master_retire(m, SIGUSR1);
+	/* New milter connections get the new configuration. */
+	master_milter_retire(m);
+	m->milter_throttle = 0;
 	msg_info("reloaded %s: generation %u", m->conf_file, m->generation);
 }
 
@@ -636,6 +811,8 @@ master_children(const struct master *m)
 
 	for (size_t i = 0; i < m->n_slots; i++)
 		n += m->children[i].pid != 0;
+	for (size_t i = 0; i < MASTER_MILTERS; i++)
+		n += m->milters[i].pid != 0;
 	return n;
 }
 
@@ -649,6 +826,7 @@ master_drain(struct master *m)
 	master_close_listeners(&m->listeners, m->conf->n_listens);
 	m->generation++;
 	master_retire(m, SIGTERM);
+	master_milter_retire(m);
 	msg_info("stopping: waiting for %d children to finish",
 		 master_children(m));
 	while (master_children(m) > 0) {
@@ -656,6 +834,9 @@ master_drain(struct master *m)
 			for (size_t i = 0; i < m->n_slots; i++)
 				if (m->children[i].pid)
 					kill(m->children[i].pid, SIGKILL);
+			for (size_t i = 0; i < MASTER_MILTERS; i++)
+				if (m->milters[i].pid)
+					kill(m->milters[i].pid, SIGKILL);
 			deadline = time(NULL) + 5;
 		}
 		usleep(50000);
@@ -789,6 +970,7 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 		unsigned char sig;
 
 		master_balance(&m);
+		master_milter_keep(&m);
 		if (poll(p, 2, 1000) < 0 && errno != EINTR)
 			msg_fatal("poll: %m");
 		master_status(&m);

@@ -121,7 +121,7 @@ skel_signals(void)
 }
 
 /* skel_drop_privileges - become conf->user, for good */
-static void
+void
 skel_drop_privileges(const struct conf *c)
 {
 	struct passwd *pw;

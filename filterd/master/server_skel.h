@@ -36,8 +36,11 @@
 /*	child killed that way drops its connection, so the front MTA keeps
 /*	the message and retries. The protocol code never forks or loops on
 /*	accept() (STYLE rule 3).
+/*
+/*	skel_drop_privileges() is that change of user alone, for the milter
+/*	process (milter.h), which runs libmilter's loop instead of ours.
 /* PROCESS
-/*	children.
+/*	children; milter (skel_drop_privileges).
 /*--*/
 
 #include <stddef.h>
@@ -55,5 +58,6 @@ struct skel_child {
 };
 
 void skel_child_main(const struct skel_child *args) __attribute__((noreturn));
+void skel_drop_privileges(const struct conf *c);
 
 #endif

@@ -39,28 +39,45 @@ bank_overlay(struct bank_view *view, const struct conf_bank *b)
 	}
 }
 
-/* bank_select - the overlaid banks for one message */
+/*
+ * bank_select_banks - the overlaid banks for one message: default, then
+ * each of banks[0..n) in order (a front end's choices: the listener's
+ * bank, and for the milter front end the daemon's and the authenticated
+ * client's), then the first bank whose client_networks holds the client
+ */
 void
-bank_select(const struct conf *c, const struct conf_bank *listener_bank,
-	    const char *client_addr, struct bank_view *view)
+bank_select_banks(const struct conf *c, const struct conf_bank *const *banks,
+		  size_t n, const char *client_addr, struct bank_view *view)
 {
 	const struct conf_bank *def = c->banks;
+	const struct conf_bank *last = NULL;
 
 	memset(view, 0, sizeof(*view));
 	bank_overlay(view, def);
-	if (listener_bank && listener_bank != def)
-		bank_overlay(view, listener_bank);
+	for (size_t k = 0; k < n; k++)
+		if (banks[k] && banks[k] != def && banks[k] != last) {
+			bank_overlay(view, banks[k]);
+			last = banks[k];
+		}
 	for (size_t i = 1; client_addr && i < c->n_banks; i++) {
 		const struct conf_bank *b = c->banks + i;
 
 		if (b->n_client_networks &&
 		    cidr_list_match(b->client_networks, b->n_client_networks,
 				    client_addr)) {
-			if (b != listener_bank)
+			if (b != last)
 				bank_overlay(view, b);
 			break;
 		}
 	}
 	if (view->path[0] == 0)
 		snprintf(view->path, sizeof(view->path), "default");
+}
+
+/* bank_select - the overlaid banks for one message */
+void
+bank_select(const struct conf *c, const struct conf_bank *listener_bank,
+	    const char *client_addr, struct bank_view *view)
+{
+	bank_select_banks(c, &listener_bank, 1, client_addr, view);
 }

@@ -17,6 +17,11 @@
 /*	from below. The result is a struct bank_view whose pointers borrow
 /*	from the const configuration (valid as long as it is).
 /*
+/*	bank_select_banks() does the same with a list of banks in place
+/*	of the listener's, overlaid in order (a bank repeated next to
+/*	itself counts once): the milter front end's listener bank, daemon
+/*	bank and authenticated-client bank.
+/*
 /*	view->path names the banks above default, "/"-separated
 /*	("AUTHENTICATED/HOSTING"), or "default" when none applies; it is
 /*	what the log line and (later) msgs.policy show.
@@ -31,6 +36,9 @@ struct bank_view {
 	struct conf_bank_values v; /* borrowed from the configuration */
 };
 
+void bank_select_banks(const struct conf *c,
+		       const struct conf_bank *const *banks, size_t n,
+		       const char *client_addr, struct bank_view *view);
 void bank_select(const struct conf *c, const struct conf_bank *listener_bank,
 		 const char *client_addr, struct bank_view *view);
 

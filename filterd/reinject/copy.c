@@ -314,13 +314,23 @@ copy_prefixed(const char *p, size_t n, const char *prefix)
 	return n >= len && strncasecmp(p, prefix, len) == 0;
 }
 
+/*
+ * copy_strips - is the field starting at p (n bytes) one that spec->strip
+ * removes? The one list of the fields filterd adds and a forger copies.
+ */
+int
+copy_strips(const char *p, size_t n)
+{
+	return copy_prefixed(p, n, "X-Spam-") ||
+	       copy_named(p, n, "X-Virus-Scanned") ||
+	       copy_named(p, n, "X-Amavis-Alert");
+}
+
 /* copy_classify - what happens to the field starting at p */
 static enum copy_mode
 copy_classify(const char *p, size_t n, const struct copy_spec *spec, int tagged)
 {
-	if (spec->strip && (copy_prefixed(p, n, "X-Spam-") ||
-			    copy_named(p, n, "X-Virus-Scanned") ||
-			    copy_named(p, n, "X-Amavis-Alert")))
+	if (spec->strip && copy_strips(p, n))
 		return COPY_DROP;
 	if (spec->defang && (copy_named(p, n, "MIME-Version") ||
 			     copy_prefixed(p, n, "Content-")))

@@ -44,6 +44,10 @@
 /*	in err when the spool cannot be read; errors writing to s are the
 /*	stream's (sticky, seen at its flush).
 /*
+/*	copy_strips() tells whether the field that starts at p (n bytes,
+/*	"Name:" at least) is one that spec->strip removes; the milter front
+/*	end asks it for the fields it deletes with smfi_chgheader().
+/*
 /*	copy_size() is the size of that copy before dot-stuffing, or more
 /*	(an upper bound, for SIZE=).
 /*
@@ -96,6 +100,7 @@ int copy_write(struct stream *s, int fd, off_t size,
 	       const struct copy_spec *spec, char *err, size_t errsize);
 off_t copy_size(off_t size, const struct copy_spec *spec);
 void copy_header_field(struct buf *out, const char *line);
+int copy_strips(const char *p, size_t n);
 size_t copy_field_text(struct buf *out, size_t col, const char *text,
 		       size_t len, size_t next);
 

@@ -162,6 +162,12 @@ checks_ctx_create(const struct checks *ck)
 
 	cx->re = re_ctx_create();
 	cx->rules = rules_ctx_create(ck->rules);
+	/* The database loaded in the master: failing here is the
+	 * environment's (memory), and a shared handle is no fallback. */
+	if ((cx->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR)) == NULL ||
+	    magic_load(cx->magic, NULL) < 0)
+		msg_fatal("libmagic: %s",
+			  cx->magic ? magic_error(cx->magic) : "out of memory");
 	return cx;
 }
 
@@ -175,6 +181,8 @@ checks_ctx_free(struct checks_ctx **cp)
 		return;
 	re_ctx_free(&cx->re);
 	rules_ctx_free(&cx->rules);
+	if (cx->magic)
+		magic_close(cx->magic);
 	free(cx);
 	*cp = NULL;
 }

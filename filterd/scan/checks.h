@@ -24,7 +24,8 @@
 /*	to keep a running engine rather than lose virus checks).
 /*
 /*	checks_ctx_create() makes a process's (or thread's) matching state:
-/*	PCRE2 match data for the patterns and the rules. Children make one
+/*	PCRE2 match data for the patterns and the rules, and its own
+/*	libmagic handle (a magic_set is not to be shared between threads). Children make one
 /*	after fork; checks_ctx_free() releases it.
 /* PROCESS
 /*	master (create, free), children and milter (use).
@@ -53,6 +54,9 @@ struct checks {
 struct checks_ctx {
 	struct re_ctx *re;
 	struct rules_ctx *rules;
+	/* libmagic's state is written by each magic_buffer(): one per
+	 * context (milter threads); NULL (tests): the engine's. */
+	struct magic_set *magic;
 };
 
 struct checks *checks_create(const struct conf *c, char *errbuf,

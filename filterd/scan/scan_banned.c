@@ -153,7 +153,10 @@ banned_utf8(struct banned *b, const char *name, size_t len)
 static const char *
 banned_detected(struct banned *b, const char *head, size_t len)
 {
-	const char *type = len ? magic_buffer(b->ck->magic, head, len) : NULL;
+	struct magic_set *ms = b->t->cctx && b->t->cctx->magic
+				       ? b->t->cctx->magic
+				       : b->ck->magic;
+	const char *type = len ? magic_buffer(ms, head, len) : NULL;
 
 	return type ? pool_strdup(b->t->pool, type) : NULL;
 }

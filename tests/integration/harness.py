@@ -1105,10 +1105,13 @@ class Postfix:
     reinjection smtpd :reinj_port --relay--> sink_port (smtp-sink)
 
     reinj_rcpt_restrictions replaces the reinjection smtpd's
-    smtpd_recipient_restrictions (default: permit_mynetworks, reject)."""
+    smtpd_recipient_restrictions (default: permit_mynetworks, reject).
+    extra_main: main.cf lines appended (a later line wins), e.g. the
+    smtpd_milters of a before-queue setup."""
 
     def __init__(self, tmp, front_port, filter_port, reinj_port, sink_port,
-                 reinj_rcpt_restrictions=None, name="postfix"):
+                 reinj_rcpt_restrictions=None, name="postfix",
+                 extra_main=()):
         self.tmp = tmp
         self.front_port = front_port
         self.filter_port = filter_port
@@ -1121,6 +1124,7 @@ class Postfix:
         self.maillog = os.path.join(self.root, "maillog")
         self.reinj_rcpt_restrictions = (reinj_rcpt_restrictions or
                                         "permit_mynetworks, reject")
+        self.extra_main = list(extra_main)
         self.started = False
 
     def setup(self):
@@ -1175,7 +1179,7 @@ class Postfix:
             "maillog_file = %s" % self.maillog,
             "maillog_file_prefixes = %s" % T,
             "filterd_test_reinj_rcpt = %s" % self.reinj_rcpt_restrictions,
-        ]
+        ] + self.extra_main
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write("\n".join(main) + "\n")
 

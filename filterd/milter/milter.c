@@ -1,0 +1,802 @@
+/*++
+/* NAME
+/*	milter 3
+/* SUMMARY
+/*	the milter front end
+/* DESCRIPTION
+/*	See milter.h. libmilter calls back with no context of ours but the
+/*	connection's private pointer, so the process state (configuration,
+/*	engines, the workers) is one static struct, set before smfi_main()
+/*	and read-only after, but for the workers' busy flags and the count
+/*	of connections in flight, under its mutex: the skeleton's process
+/*	state (STYLE rule 13).
+/*--*/
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "db/db.h"
+#include "master/scoreboard.h"
+#include "master/server_skel.h"
+#include "milter.h"
+#include "milter_verdict.h"
+#include "reinject/copy.h"
+#include "scan/checks.h"
+#include "spool/spool.h"
+#include "txn/rcpt.h"
+#include "txn/txn.h"
+#include "util/buf.h"
+#include "util/inet.h"
+#include "util/msg.h"
+#include "util/pool.h"
+#include "util/xalloc.h"
+
+/* What one connection in flight works with (max_connections of them). */
+struct milter_worker {
+	int busy;
+	struct sb_slot *slot;
+	struct checks_ctx *cctx; /* made at first use, kept */
+	struct db *storage;
+	struct db *lookup;
+};
+
+/* A header field this message had that the accepted copy loses. */
+struct milter_strip {
+	struct milter_strip *next;
+	const char *name;
+	int count; /* occurrences: smfi_chgheader index 1..count */
+};
+
+/* One MTA connection (smfi_setpriv). */
+struct milter_conn {
+	struct milter_worker *w;
+	char addr[INET6_ADDRSTRLEN];
+	int port;
+	char *name;
+	char *helo;
+	struct txn *txn;
+	struct milter_strip *strip; /* in txn->pool */
+	const char *subject;	    /* first Subject value, txn->pool */
+	int in_header;		    /* header fields so far, no eoh yet */
+};
+
+static struct {
+	const struct conf *conf;
+	const struct checks *checks;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	struct milter_worker *w;
+	size_t n;
+	size_t active;	/* connections */
+	size_t in_hand; /* messages between MAIL and their answer */
+	volatile sig_atomic_t retire; /* SIGUSR1: finish, take nothing new */
+} milter_proc = {.lock = PTHREAD_MUTEX_INITIALIZER,
+		 .idle = PTHREAD_COND_INITIALIZER};
+
+/* milter_take - a free worker, or NULL past max_connections */
+static struct milter_worker *
+milter_take(void)
+{
+	struct milter_worker *w = NULL;
+
+	pthread_mutex_lock(&milter_proc.lock);
+	for (size_t i = 0; i < milter_proc.n && w == NULL; i++)
+		if (!milter_proc.w[i].busy)
+			w = milter_proc.w + i;
+	if (w) {
+		w->busy = 1;
+		milter_proc.active++;
+	}
+	pthread_mutex_unlock(&milter_proc.lock);
+	return w;
+}
+
+/* milter_give - a worker is free again */
+static void
+milter_give(struct milter_worker *w)
+{
+	sb_slot_state(w->slot, SB_IDLE);
+	pthread_mutex_lock(&milter_proc.lock);
+	w->busy = 0;
+	milter_proc.active--;
+	pthread_cond_broadcast(&milter_proc.idle);
+	pthread_mutex_unlock(&milter_proc.lock);
+}
+
+/* milter_unangle - an address without its angle brackets, in pool */
+static const char *
+milter_unangle(struct pool *pool, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
+		return pool_strndup(pool, arg + 1, len - 2);
+	return pool_strdup(pool, arg);
+}
+
+/* milter_macro - a macro's value, or NULL when unset or empty */
+static const char *
+milter_macro(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+
+	return v && *v ? v : NULL;
+}
+
+/* milter_hand - count a message taken (1) or let go (-1) */
+static void
+milter_hand(int delta)
+{
+	pthread_mutex_lock(&milter_proc.lock);
+	milter_proc.in_hand += (size_t)delta;
+	pthread_cond_broadcast(&milter_proc.idle);
+	pthread_mutex_unlock(&milter_proc.lock);
+}
+
+/* milter_end - the message is over: release it and its spool */
+static void
+milter_end(struct milter_conn *mc)
+{
+	if (mc->txn == NULL)
+		return;
+	milter_hand(-1);
+	sb_slot_message_done(mc->w->slot);
+	sb_slot_state(mc->w->slot, SB_GREETING);
+	txn_free(&mc->txn);
+	mc->strip = NULL;
+	mc->subject = NULL;
+	mc->in_header = 0;
+}
+
+/* milter_connect - a worker for the connection, or a tempfail */
+static sfsistat
+milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct milter_conn *mc;
+	struct milter_worker *w;
+
+	/* Retiring: the MTA tries again, and finds the new process. */
+	if (milter_proc.retire)
+		return SMFIS_TEMPFAIL;
+	if ((w = milter_take()) == NULL) {
+		msg_warn("milter: more than %d connections: tempfail",
+			 milter_proc.conf->milter.max_connections);
+		return SMFIS_TEMPFAIL;
+	}
+	mc = xcalloc(1, sizeof(*mc));
+	mc->w = w;
+	snprintf(mc->addr, sizeof(mc->addr), "0.0.0.0");
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, mc->addr, sizeof(mc->addr));
+		mc->port = ntohs(in->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, mc->addr,
+			  sizeof(mc->addr));
+		mc->port = ntohs(in6->sin6_port);
+	}
+	mc->name = xstrdup(hostname ? hostname : "");
+	smfi_setpriv(ctx, mc);
+	sb_slot_state(w->slot, SB_GREETING);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_helo - the client's HELO */
+static sfsistat
+milter_helo(SMFICTX *ctx, char *helo)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc == NULL)
+		return SMFIS_TEMPFAIL;
+	free(mc->helo);
+	mc->helo = xstrdup(helo ? helo : "");
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * milter_bank - the banks the amavisd-milter way: the milter section's,
+ * then the one {daemon_name} or {daemon_port} maps to, then the
+ * authenticated client's; client_networks last (bank_select_banks)
+ */
+static void
+milter_bank(SMFICTX *ctx, struct txn *t)
+{
+	const struct conf_milter *m = &milter_proc.conf->milter;
+	const struct conf_bank *banks[3] = {m->bank, NULL, NULL};
+	const char *dname = milter_macro(ctx, "{daemon_name}");
+	const char *dport = milter_macro(ctx, "{daemon_port}");
+
+	for (size_t i = 0; i < m->n_daemon_banks && banks[1] == NULL; i++)
+		if ((dname && strcmp(dname, m->daemon_banks[i].key) == 0) ||
+		    (dport && strcmp(dport, m->daemon_banks[i].key) == 0))
+			banks[1] = m->daemon_banks[i].bank;
+	if (milter_macro(ctx, "{auth_authen}"))
+		banks[2] = m->auth_bank;
+	bank_select_banks(milter_proc.conf, banks, 3, t->client.addr, &t->bank);
+}
+
+/* milter_envfrom - a new message */
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+	const struct conf *c = milter_proc.conf;
+	const char *addr;
+	struct txn *t;
+
+	if (mc == NULL)
+		return SMFIS_TEMPFAIL;
+	milter_end(mc);
+	if (milter_proc.retire) {
+		(void)smfi_setreply(ctx, "451", "4.3.2",
+				    "Service restarting, try again");
+		return SMFIS_TEMPFAIL;
+	}
+	addr = milter_macro(ctx, "{client_addr}");
+	t = txn_create(c, addr ? addr : mc->addr, mc->port);
+	t->sender = milter_unangle(t->pool, argv[0] ? argv[0] : "<>");
+	for (size_t i = 1; argv[0] && argv[i]; i++) {
+		if (strcasecmp(argv[i], "SMTPUTF8") == 0)
+			t->smtputf8 = 1;
+		else if (strcasecmp(argv[i], "BODY=8BITMIME") == 0)
+			t->body_8bitmime = 1;
+	}
+	t->client.name = *mc->name ? pool_strdup(t->pool, mc->name) : NULL;
+	t->client.helo = mc->helo ? pool_strdup(t->pool, mc->helo) : NULL;
+	if ((addr = milter_macro(ctx, "i")) != NULL)
+		t->client.ident = pool_strdup(t->pool, addr);
+	milter_bank(ctx, t);
+	t->slot = mc->w->slot;
+	t->checks = milter_proc.checks;
+	if (mc->w->cctx == NULL)
+		mc->w->cctx = checks_ctx_create(milter_proc.checks);
+	t->cctx = mc->w->cctx;
+	t->storage = mc->w->storage;
+	t->lookup = mc->w->lookup;
+	t->one_reply = 1;
+	mc->txn = t;
+	milter_hand(1);
+	sb_slot_message(t->slot, t->id, t->client.ident);
+	sb_slot_state(t->slot, SB_RECEIVING);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_envrcpt - one recipient, within max_recipients */
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+	struct txn *t = mc ? mc->txn : NULL;
+
+	if (t == NULL || argv[0] == NULL)
+		return SMFIS_TEMPFAIL;
+	if (t->n_rcpts >= (size_t)milter_proc.conf->max_recipients) {
+		(void)smfi_setreply(ctx, "452", "4.5.3",
+				    "Error: too many recipients");
+		return SMFIS_TEMPFAIL;
+	}
+	txn_add_rcpt(t, milter_unangle(t->pool, argv[0]), NULL);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_spool - the spool of the message, made at its first byte */
+static int
+milter_spool(struct milter_conn *mc)
+{
+	struct txn *t = mc->txn;
+	char err[512];
+
+	if (t->spool)
+		return 0;
+	t->spool = spool_create(milter_proc.conf->tmp_dir, t->id, err,
+				sizeof(err));
+	if (t->spool == NULL) {
+		msg_error("%s: %s", t->id, err);
+		txn_set_error(t, TXN_ERR_SPOOL, "cannot spool the message");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * milter_write - bytes of the message into the spool, within the size
+ * limit; SMFIS_CONTINUE, or the answer that ends the message
+ */
+static sfsistat
+milter_write(SMFICTX *ctx, struct milter_conn *mc, const char *p, size_t n)
+{
+	struct txn *t = mc->txn;
+	long limit = milter_proc.conf->message_size_limit;
+
+	if (t->error == TXN_OK && milter_spool(mc) < 0) {
+		(void)smfi_setreply(ctx, "451", "4.3.0",
+				    "Error: cannot spool the message");
+		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
+		milter_end(mc);
+		return SMFIS_TEMPFAIL;
+	}
+	t->size += (off_t)n;
+	if (t->slot)
+		t->slot->bytes = (uint64_t)t->size;
+	if (limit > 0 && t->size > limit) {
+		/* Refused while it streams: nothing more is read or kept. */
+		txn_set_error(t, TXN_ERR_SIZE, "message exceeds %ld bytes",
+			      limit);
+		(void)smfi_setreply(ctx, "552", "5.3.4",
+				    "Message size exceeds fixed limit");
+		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
+		milter_end(mc);
+		return SMFIS_REJECT;
+	}
+	spool_write(t->spool, p, n);
+	return SMFIS_CONTINUE;
+}
+
+/* milter_note_field - remember what the accepted copy changes */
+static void
+milter_note_field(struct milter_conn *mc, const char *name, const char *value)
+{
+	struct txn *t = mc->txn;
+	char probe[256];
+	struct milter_strip *s;
+
+	if (mc->subject == NULL && strcasecmp(name, "Subject") == 0)
+		mc->subject = pool_strdup(t->pool, value);
+	snprintf(probe, sizeof(probe), "%s:", name);
+	if (!copy_strips(probe, strlen(probe)))
+		return;
+	for (s = mc->strip; s && strcasecmp(s->name, name) != 0; s = s->next)
+		;
+	if (s == NULL) {
+		s = pool_alloc(t->pool, sizeof(*s));
+		s->name = pool_strdup(t->pool, name);
+		s->count = 0;
+		s->next = mc->strip;
+		mc->strip = s;
+	}
+	s->count++;
+}
+
+/* milter_header - one header field, spooled in CR LF form */
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+	struct txn *t = mc ? mc->txn : NULL;
+	struct buf line;
+	sfsistat rc;
+
+	if (t == NULL)
+		return SMFIS_TEMPFAIL;
+	milter_note_field(mc, name, value);
+	mc->in_header = 1;
+	/* The MTA folds with a bare LF (Postfix) or CR LF: spool CR LF. */
+	buf_init(&line, strlen(name) + strlen(value) + 16);
+	buf_printf(&line, "%s: ", name);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			buf_append(&line, "\r", 1);
+		buf_append(&line, p, 1);
+	}
+	buf_puts(&line, "\r\n");
+	rc = milter_write(ctx, mc, line.data, line.len);
+	buf_release(&line);
+	return rc;
+}
+
+/* milter_eoh - the empty line after the header section */
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc == NULL || mc->txn == NULL)
+		return SMFIS_TEMPFAIL;
+	mc->in_header = 0;
+	return milter_write(ctx, mc, "\r\n", 2);
+}
+
+/* milter_body - a piece of the body, as the MTA sends it (CR LF) */
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc == NULL || mc->txn == NULL)
+		return SMFIS_TEMPFAIL;
+	return milter_write(ctx, mc, (const char *)p, n);
+}
+
+/* milter_add_field - one of our fields ("Name: value"), added */
+static void
+milter_add_field(SMFICTX *ctx, const char *field)
+{
+	struct buf out;
+	char *colon, *value, *w;
+
+	/* The one writer of our fields makes it well formed (copy.h). */
+	buf_init(&out, strlen(field) + 16);
+	copy_header_field(&out, field);
+	colon = strchr(out.data, ':');
+	if (colon == NULL)
+		msg_panic("milter_add_field: no name in \"%s\"", field);
+	*colon = 0;
+	value = colon + 1 + (colon[1] == ' ');
+	/* libmilter takes folds as LF, and no line end at the end. */
+	w = value;
+	for (char *r = value; *r; r++)
+		if (*r != '\r')
+			*w++ = *r;
+	*w = 0;
+	if (w > value && w[-1] == '\n')
+		w[-1] = 0;
+	if (smfi_addheader(ctx, out.data, value) != MI_SUCCESS)
+		msg_warn("milter: cannot add header field %s", out.data);
+	buf_release(&out);
+}
+
+/* milter_apply_accept - the header changes of an accepted message */
+static void
+milter_apply_accept(SMFICTX *ctx, struct milter_conn *mc,
+		    const struct milter_verdict *v)
+{
+	struct txn *t = mc->txn;
+
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (v->delrcpt[i])
+			(void)smfi_delrcpt(ctx, pool_printf(t->pool, "<%s>",
+							    t->rcpts[i].addr));
+	for (const struct milter_strip *s = mc->strip; v->strip && s;
+	     s = s->next)
+		for (int k = s->count; k >= 1; k--)
+			(void)smfi_chgheader(ctx, (char *)s->name, k, NULL);
+	for (size_t l = 0; l < 2; l++)
+		for (const struct txn_header *h = v->added[l]; h; h = h->next)
+			milter_add_field(ctx, h->line);
+}
+
+/* milter_eom - the whole message: check it, then the one answer */
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+	struct txn *t = mc ? mc->txn : NULL;
+	struct milter_verdict v;
+	char err[512];
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	if (t == NULL)
+		return SMFIS_TEMPFAIL;
+	if (t->error == TXN_OK && milter_spool(mc) == 0 &&
+	    spool_commit(t->spool, err, sizeof(err)) < 0)
+		txn_set_error(t, TXN_ERR_SPOOL, "%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &t->t_data);
+	if (t->client.ident == NULL && milter_macro(ctx, "i"))
+		t->client.ident = pool_strdup(t->pool, milter_macro(ctx, "i"));
+	if (t->error == TXN_OK)
+		(void)txn_run(t,
+			      TXN_STAGES_ALL &
+				      ~(TXN_STAGE_BIT(TXN_STAGE_FORWARD) |
+					TXN_STAGE_BIT(TXN_STAGE_NOTIFY) |
+					TXN_STAGE_BIT(TXN_STAGE_LOG)),
+			      NULL);
+	sb_slot_state(t->slot, SB_REPLYING);
+	milter_verdict(t, &v);
+	/* What the MTA does with each recipient, for the log and counts. */
+	for (size_t i = 0; t->error == TXN_OK && i < t->n_rcpts; i++) {
+		struct txn_rcpt *r = t->rcpts + i;
+
+		if (r->state == RCPT_BOUNCING)
+			rcpt_nobounce(r);
+		else if (r->state != RCPT_PENDING)
+			continue;
+		else if (v.action == MILTER_ACCEPT)
+			rcpt_hop_reply(t, r, "milter", 250, "2.0.0",
+				       "Ok, accepted before the queue");
+		else
+			rcpt_hop_reply(t, r, "milter", atoi(v.code), v.dsn,
+				       v.text);
+	}
+	switch (v.action) {
+	case MILTER_ACCEPT:
+		if (v.subject_tag) {
+			const char *tagged = pool_printf(
+				t->pool, "%s%s", v.subject_tag,
+				mc->subject ? mc->subject : "");
+
+			if (mc->subject)
+				(void)smfi_chgheader(ctx, "Subject", 1,
+						     (char *)tagged);
+			else
+				(void)smfi_addheader(ctx, "Subject",
+						     (char *)tagged);
+			v.subject_tag = NULL;
+		}
+		milter_apply_accept(ctx, mc, &v);
+		rc = SMFIS_ACCEPT;
+		break;
+	case MILTER_HOLD:
+		if (smfi_quarantine(ctx, pool_printf(t->pool,
+						     "filterd quarantine %s",
+						     t->id)) != MI_SUCCESS) {
+			/* The copy is kept: discarding loses nothing. */
+			msg_warn("%s: milter: cannot hold, discarded", t->id);
+			rc = SMFIS_DISCARD;
+		} else
+			rc = SMFIS_ACCEPT;
+		break;
+	case MILTER_DISCARD:
+		rc = SMFIS_DISCARD;
+		break;
+	case MILTER_REJECT:
+		(void)smfi_setreply(ctx, v.code, v.dsn, v.text);
+		rc = SMFIS_REJECT;
+		break;
+	case MILTER_TEMPFAIL:
+		(void)smfi_setreply(ctx, v.code, v.dsn, v.text);
+		rc = SMFIS_TEMPFAIL;
+		break;
+	}
+	(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
+	msg_info("%s: milter %s, %s %s %s", t->id, milter_action_name(v.action),
+		 v.code, v.dsn, v.text);
+	if (mc->w->slot)
+		mc->w->slot->messages++;
+	milter_end(mc);
+	return rc;
+}
+
+/* milter_abort - the MTA gave the message up: nothing of it stays */
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc && mc->txn) {
+		msg_info("%s: milter: message aborted by the MTA", mc->txn->id);
+		milter_end(mc);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* milter_close - the connection is over */
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc == NULL)
+		return SMFIS_CONTINUE;
+	milter_end(mc);
+	smfi_setpriv(ctx, NULL);
+	milter_give(mc->w);
+	free(mc->name);
+	free(mc->helo);
+	free(mc);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc milter_desc = {
+	.xxfi_name = "filterd",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT |
+		      SMFIF_QUARANTINE,
+	.xxfi_connect = milter_connect,
+	.xxfi_helo = milter_helo,
+	.xxfi_envfrom = milter_envfrom,
+	.xxfi_envrcpt = milter_envrcpt,
+	.xxfi_header = milter_header,
+	.xxfi_eoh = milter_eoh,
+	.xxfi_body = milter_body,
+	.xxfi_eom = milter_eom,
+	.xxfi_abort = milter_abort,
+	.xxfi_close = milter_close,
+};
+
+/* milter_workers - a worker per scoreboard slot */
+static void
+milter_workers(const struct milter_args *args)
+{
+	const struct conf *c = args->conf;
+
+	milter_proc.n = args->n_slots;
+	milter_proc.w = xcalloc(args->n_slots, sizeof(*milter_proc.w));
+	for (size_t i = 0; i < args->n_slots; i++) {
+		struct milter_worker *w = milter_proc.w + i;
+
+		w->slot = args->slots[i];
+		w->slot->pid = (int32_t)getpid();
+		/* Connected when first used (db.h), one per worker. */
+		if (c->sql.storage.n)
+			w->storage = db_create(&c->sql.storage,
+					       c->sql.retry_interval,
+					       c->sql.connect_timeout);
+		if (c->sql.lookup.n)
+			w->lookup = db_create(&c->sql.lookup,
+					      c->sql.retry_interval,
+					      c->sql.connect_timeout);
+	}
+}
+
+/* milter_on_retire - SIGUSR1: finish what is in hand, then stop */
+static void
+milter_on_retire(int sig)
+{
+	(void)sig;
+	milter_proc.retire = 1;
+}
+
+/*
+ * milter_retirer - the thread that ends a retiring process: once no
+ * message is in hand (or child_timeout after the signal), smfi_stop().
+ * libmilter's own stop (its SIGTERM) would leave the messages in flight
+ * unserved: its worker pool stops with the listener.
+ */
+static void *
+milter_retirer(void *arg)
+{
+	time_t since = 0;
+	int done = 0;
+
+	(void)arg;
+	while (!done) {
+		usleep(100000);
+		if (!milter_proc.retire)
+			continue;
+		if (since == 0)
+			since = time(NULL);
+		pthread_mutex_lock(&milter_proc.lock);
+		done = milter_proc.in_hand == 0 ||
+		       time(NULL) - since >= milter_proc.conf->child_timeout;
+		pthread_mutex_unlock(&milter_proc.lock);
+	}
+	(void)smfi_stop();
+	return NULL;
+}
+
+/*
+ * milter_leftover - say what smfi_main() left unanswered: nothing after
+ * a retirement (milter_retirer waited), the messages in flight after
+ * libmilter's own stop (SIGTERM: the master is gone), which its worker
+ * pool no longer serves; the MTA tempfails them.
+ */
+static void
+milter_leftover(void)
+{
+	pthread_mutex_lock(&milter_proc.lock);
+	if (milter_proc.in_hand > 0)
+		msg_warn("milter: %zu messages unanswered at exit; the MTA "
+			 "tempfails them",
+			 milter_proc.in_hand);
+	pthread_mutex_unlock(&milter_proc.lock);
+}
+
+/*
+ * milter_socket_check - could the milter process listen on spec? For
+ * inet, what inet_listen_check() says of its address and port; for a
+ * unix socket, its directory exists (the process makes the socket
+ * there as conf->user). 0, or -1 with the reason in err.
+ */
+int
+milter_socket_check(const char *spec, char *err, size_t errsize)
+{
+	const char *colon = strchr(spec, ':'), *at;
+	char host[256], port[16], dir[4096];
+	struct stat st;
+
+	if (colon == NULL) {
+		snprintf(err, errsize, "bad socket");
+		return -1;
+	}
+	if (strncmp(spec, "inet", 4) == 0) {
+		at = strchr(colon, '@');
+		if (at == NULL || (size_t)(at - colon - 1) >= sizeof(port)) {
+			snprintf(err, errsize, "bad socket");
+			return -1;
+		}
+		memcpy(port, colon + 1, (size_t)(at - colon - 1));
+		port[at - colon - 1] = 0;
+		snprintf(host, sizeof(host), "%s", at + 1);
+		return inet_listen_check(host, port, err, errsize);
+	}
+	snprintf(dir, sizeof(dir), "%s", colon + 1);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = 0;
+	errno = 0;
+	if (stat(dir[0] ? dir : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errsize, "directory %s: %s", dir,
+			 errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	return 0;
+}
+
+/* milter_main - the life of the milter process */
+void
+milter_main(const struct milter_args *args)
+{
+	const struct conf *c = args->conf;
+	pid_t master = getppid();
+	struct sigaction sa;
+	sigset_t usr1;
+	pthread_t retirer;
+	long tries;
+
+	milter_proc.conf = c;
+	milter_proc.checks = args->checks;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* Blocked from the fork (master.c) until the handler is in place. */
+	sa.sa_handler = milter_on_retire;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	skel_drop_privileges(c);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
+	/* As a child's: the private directory (childdir.h), made here. */
+	if (mkdir(c->tmp_dir, 0700) < 0)
+		msg_fatal("mkdir %s: %m", c->tmp_dir);
+	if (setenv("TMPDIR", c->tmp_dir, 1) < 0)
+		msg_fatal("setenv TMPDIR: %m");
+	if (chdir(c->tmp_dir) < 0)
+		msg_fatal("chdir %s: %m", c->tmp_dir);
+	milter_workers(args);
+	if (smfi_setconn(c->milter.socket) != MI_SUCCESS ||
+	    smfi_settimeout(c->milter.timeout) != MI_SUCCESS ||
+	    smfi_setbacklog(c->listen_backlog) != MI_SUCCESS ||
+	    smfi_register(milter_desc) != MI_SUCCESS)
+		msg_fatal("milter %s: libmilter refused the setup",
+			  c->milter.socket);
+	/*
+	 * A reload's new process starts while the old one finishes its
+	 * messages (child_timeout at most) and still holds an inet socket:
+	 * try until it lets go (a unix socket is replaced at once). Until
+	 * then the old one tempfails new connections.
+	 */
+	for (tries = 0; smfi_opensocket(1) != MI_SUCCESS; tries++) {
+		if (tries == (c->child_timeout + 10) * 10L)
+			msg_fatal("milter %s: cannot listen", c->milter.socket);
+		usleep(100000);
+	}
+	if (pthread_create(&retirer, NULL, milter_retirer, NULL) != 0)
+		msg_fatal("milter: pthread_create: %m");
+	(void)pthread_detach(retirer);
+	msg_info("milter listening on %s (bank %s, %zu connections)",
+		 c->milter.socket, c->milter.bank->name, milter_proc.n);
+	/*
+	 * libmilter blocks SIGTERM, SIGHUP, SIGINT here and sigwaits them
+	 * (SIGTERM: an abrupt stop, the master gone). The master retires
+	 * us with SIGUSR1 (a reload, a drain): milter_retirer().
+	 */
+	if (smfi_main() != MI_SUCCESS)
+		msg_fatal("milter %s: smfi_main failed", c->milter.socket);
+	milter_leftover();
+	msg_info("milter stopped");
+	exit(0);
+}
