@@ -205,8 +205,10 @@ class GaleraClusterTest(h.PeerTestCase):
                 if what == "kill db1":
                     self.cluster.kill(1)
                 elif what == "kill A":
-                    before_kill = self.counters(self.fd[0])
                     self.kill_filterd(self.fd[0])
+                    # The scoreboard file outlives the processes: what
+                    # they counted up to the kill.
+                    before_kill = self.counters(self.fd[0])
                 elif what == "start A":
                     self.fd[0].start()
                 elif what == "rejoin db1":
