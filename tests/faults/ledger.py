@@ -1,0 +1,581 @@
+"""ledger - a sender that behaves like an MTA queue, next hops that fail
+on cue, and the ledger that says where every message went.
+
+The fault matrix (tests/faults/test_faults_*.py) runs each case as:
+
+    led = Ledger(case name)
+    q = QueueSender(filterd port, led, sessions=4, per_session=5)
+    q.run(count, deadline, during=callable doing the fault)
+    report = led.close(sinks, allow_duplicates=..., may_refuse=...)
+
+QueueSender keeps every message that did not get a 250 (a 4xx, a
+dropped connection, a timeout) and sends it again on a new connection
+until the deadline, several sessions at a time, each carrying several
+messages with RSET in between (as Postfix's connection cache does). A
+message that got a 5xx is given up on, as an MTA bounces it.
+
+Every message carries a unique Message-ID and an X-Ledger-Id header; its
+body ends with a line naming it, so a truncated copy is seen. At the end
+the ledger puts each message in exactly one class:
+
+    delivered   the sender got a 250 and it is at a sink exactly once
+    refused     the sender got a 5xx the case allows (may_refuse) and
+                it is at no sink
+    held        the sender still holds it after a 4xx (or a lost reply)
+                at the deadline, and it is at no sink
+
+and fails the case for anything else: LOST (a 250, at no sink), a
+refusal the case does not call for, a refused message at a sink, a copy
+that is not whole, a copy no one sent. Copies beyond the first are
+counted as duplicates; they fail the case unless it allows at-least-once
+(README.md of this folder says where). A held message already at a sink
+(the next hop took it, its reply was lost) counts as a duplicate to be:
+the front MTA will send it again.
+
+Standard library only; every loop bounded in count and time.
+"""
+
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+
+import harness as h  # noqa: E402
+
+LEDGER_RE = re.compile(rb"^X-Ledger-Id: (\S+)\s*$", re.M)
+
+# Case volume: the default run stays within the test command's budget;
+# --long (FILTERD_FAULTS_LONG=1) carries a few hundred per case.
+LONG = os.environ.get("FILTERD_FAULTS_LONG") == "1"
+
+
+def volume(default, long=None):
+    """volume - messages for a case: default, or long (5x) under --long."""
+    return (long or default * 5) if LONG else default
+
+
+class Entry:
+    """Entry - one message of the ledger and what the sender saw."""
+
+    def __init__(self, lid, run):
+        self.lid = lid
+        self.msgid = "<%s.%s@faults.test>" % (lid, run)
+        self.state = "new"      # new | held | delivered | refused
+        self.replies = []       # every final answer, as text
+        self.attempts = 0
+
+    def message(self):
+        body = "".join("line %d of %s: the quick brown fox\r\n" % (i, self.lid)
+                       for i in range(20))
+        return ("From: <sender@faults.test>\r\n"
+                "To: <rcpt@faults.test>\r\n"
+                "Subject: fault matrix %s\r\n"
+                "Message-ID: %s\r\n"
+                "X-Ledger-Id: %s\r\n"
+                "\r\n%s"
+                "end of %s\r\n" % (self.lid, self.msgid, self.lid, body,
+                                   self.lid)).encode()
+
+
+class Report:
+    """Report - the figures of one case, and its failures."""
+
+    def __init__(self, name):
+        self.name = name
+        self.sent = self.delivered = self.refused = self.held = 0
+        self.duplicates = 0
+        self.held_at_sink = 0
+        self.failures = []
+
+    def figures(self):
+        return ("%s: sent %d / delivered %d / refused %d / held %d / "
+                "duplicates %d" % (self.name, self.sent, self.delivered,
+                                   self.refused, self.held, self.duplicates))
+
+    def __str__(self):
+        out = self.figures()
+        if self.failures:
+            out += "\n  " + "\n  ".join(self.failures[:20])
+            if len(self.failures) > 20:
+                out += "\n  ... %d more" % (len(self.failures) - 20)
+        return out
+
+
+class Ledger:
+    """Ledger - every message a case sends, by ledger id."""
+
+    def __init__(self, name):
+        self.name = name
+        self.run = "%x%x" % (os.getpid(), int(time.time() * 1000) & 0xffffff)
+        self.entries = {}
+        self.lock = threading.Lock()
+
+    def new(self, count):
+        base = len(self.entries)
+        out = []
+        for i in range(base, base + count):
+            e = Entry("%s-%05d" % (self.name, i), self.run)
+            self.entries[e.lid] = e
+            out.append(e)
+        return out
+
+    def pending(self):
+        with self.lock:
+            return [e for e in self.entries.values()
+                    if e.state in ("new", "held")]
+
+    def close(self, copies, allow_duplicates=False, may_refuse=None):
+        """close - the report; copies is {ledger id: [message bytes, ...]}
+        of everything the sinks hold (sink_copies()). may_refuse(entry,
+        reply text) says whether a 5xx is one the case calls for."""
+        r = Report(self.name)
+        for lid, msgs in copies.items():
+            if lid not in self.entries:
+                r.failures.append("%s: at a sink, never sent" % lid)
+        for e in self.entries.values():
+            r.sent += 1
+            got = copies.get(e.lid, [])
+            for m in got:
+                if not m.rstrip().endswith(("end of %s" % e.lid).encode()):
+                    r.failures.append("%s: copy at the sink is not whole "
+                                      "(%d bytes)" % (e.lid, len(m)))
+            if e.state == "delivered":
+                if not got:
+                    r.failures.append("%s: LOST: 250 (%s) but at no sink"
+                                      % (e.lid, e.replies[-1]))
+                    continue
+                r.delivered += 1
+                r.duplicates += len(got) - 1
+            elif e.state == "refused":
+                r.refused += 1
+                if got:
+                    r.failures.append("%s: refused (%s) but at a sink"
+                                      % (e.lid, e.replies[-1]))
+                if may_refuse is None or not may_refuse(e, e.replies[-1]):
+                    r.failures.append("%s: refused without cause: %s"
+                                      % (e.lid, e.replies[-1]))
+            else:
+                r.held += 1
+                if got:
+                    r.held_at_sink += 1
+                    r.duplicates += len(got)
+                    if not allow_duplicates:
+                        r.failures.append(
+                            "%s: held after %r but at a sink (the front "
+                            "MTA would send it again)" % (
+                                e.lid, e.replies[-1:]))
+        if r.duplicates and not allow_duplicates:
+            r.failures.append("%d duplicates where at-least-once is not "
+                              "allowed" % r.duplicates)
+        return r
+
+
+def copies_of(messages):
+    """copies_of - {ledger id: [bytes]} from an iterable of messages."""
+    out = {}
+    for m in messages:
+        mm = LEDGER_RE.search(m)
+        lid = mm.group(1).decode() if mm else "(no ledger id)"
+        out.setdefault(lid, []).append(m)
+    return out
+
+
+def sink_copies(*sinks):
+    """sink_copies - every message at these sinks (harness.Sink dumps,
+    incomplete ones too, or FaultSink transactions), by ledger id."""
+    msgs = []
+    for s in sinks:
+        if isinstance(s, h.Sink):
+            msgs += [d.body for d in s.dumps(complete_only=False)]
+        else:
+            msgs += s.messages()
+    return copies_of(msgs)
+
+
+# ---------------------------------------------------------------------------
+# The sender: an MTA queue in miniature
+# ---------------------------------------------------------------------------
+
+class QueueSender:
+    """QueueSender - sessions threads, each taking up to per_session
+    messages the ledger still holds, sending them over one connection
+    (RSET between), and giving back what did not get a 250 or a 5xx.
+    Between rounds a held message waits retry seconds."""
+
+    def __init__(self, port, ledger, sessions=4, per_session=5,
+                 timeout=20.0, retry=0.3):
+        self.port = port
+        self.ledger = ledger
+        self.sessions = sessions
+        self.per_session = per_session
+        self.timeout = timeout
+        self.retry = retry
+        self.lock = threading.Lock()
+        self.queue = []
+        self.in_flight = 0
+        self.connections = 0
+        self.connect_failures = 0
+        self.stop = threading.Event()
+
+    def _take(self):
+        with self.lock:
+            now = time.monotonic()
+            ready = [x for x in self.queue if x[0] <= now]
+            batch = [e for _, e in ready[:self.per_session]]
+            for x in ready[:self.per_session]:
+                self.queue.remove(x)
+            self.in_flight += len(batch)
+            return batch
+
+    def _give_back(self, entries):
+        with self.lock:
+            for e in entries:
+                self.in_flight -= 1
+                if e.state in ("new", "held"):
+                    self.queue.append((time.monotonic() + self.retry, e))
+
+    def _done(self):
+        with self.lock:
+            return not self.queue and self.in_flight == 0
+
+    def _session(self, batch):
+        """_session - one connection carrying batch; marks each entry."""
+        left = list(batch)
+        try:
+            c = h.SmtpClient(self.port, timeout=self.timeout)
+        except OSError as e:
+            self.connect_failures += 1
+            for x in left:
+                x.replies.append("connect: %s" % e)
+                x.state = "held"
+            return
+        self.connections += 1
+        try:
+            g = c.greeting()
+            if g.code != 220:
+                raise h.SmtpError("greeting %d" % g.code)
+            r = c.ehlo("sender.faults.test")
+            if r.code != 250:
+                raise h.SmtpError("EHLO %d" % r.code)
+            while left:
+                e = left[0]
+                e.attempts += 1
+                final = self._one(c, e)
+                left.pop(0)
+                if final is None:
+                    break
+            try:
+                c.cmd("QUIT", 5)
+            except (h.SmtpError, OSError):
+                pass
+        except (h.SmtpError, OSError) as ex:
+            # A reply lost with the connection: the queue keeps the
+            # message (it did not hear a 250) and tries again.
+            for x in left:
+                if x.state in ("new", "held"):
+                    x.state = "held"
+                    x.replies.append("session: %s" % str(ex)[:80])
+        finally:
+            c.close()
+
+    def _one(self, c, e):
+        """_one - one transaction; returns the reply, None when the
+        session cannot go on (421)."""
+        r = c.cmd("MAIL FROM:<sender@faults.test>")
+        if r.code == 250:
+            r = c.cmd("RCPT TO:<rcpt@faults.test>")
+        if r.code == 250:
+            r354, final = c.data(e.message(), self.timeout)
+            r = final if final is not None else r354
+        text = "%d %s" % (r.code, r.text[:120])
+        e.replies.append(text)
+        if r.code == 250:
+            e.state = "delivered"
+        elif 500 <= r.code < 600:
+            e.state = "refused"
+        else:
+            e.state = "held"
+            if r.code == 421:
+                return None
+            c.cmd("RSET")
+        return r
+
+    def _worker(self, deadline):
+        for _ in range(100000):
+            if self.stop.is_set() or time.monotonic() >= deadline:
+                return
+            batch = self._take()
+            if not batch:
+                if self._done():
+                    return
+                time.sleep(0.05)
+                continue
+            try:
+                self._session(batch)
+            finally:
+                self._give_back(batch)
+
+    def run(self, entries, deadline, during=None):
+        """run - send entries until each got a 250 or a 5xx, or until
+        deadline seconds pass; during(sender) runs meanwhile in this
+        thread (the fault), and should return once not sender.alive()."""
+        with self.lock:
+            self.queue += [(0, e) for e in entries]
+        end = time.monotonic() + deadline
+        threads = [threading.Thread(target=self._worker, args=(end,),
+                                    daemon=True)
+                   for _ in range(self.sessions)]
+        for t in threads:
+            t.start()
+        try:
+            if during is not None:
+                during(self)
+        finally:
+            for t in threads:
+                t.join(max(1, end - time.monotonic()) + self.timeout + 5)
+        return self
+
+    def alive(self):
+        """alive - True while messages are still queued or in flight."""
+        return not self._done()
+
+
+# ---------------------------------------------------------------------------
+# Next hops that fail on cue
+# ---------------------------------------------------------------------------
+
+class FaultSink(h.ScriptedServer):
+    """FaultSink - an SMTP next hop that keeps each message it took and
+    fails on cue: fault(n, stage) is asked at every stage (MAIL, RCPT,
+    DATA, DOT) of its n-th transaction and returns None (go on), a reply
+    line to send instead ("451 4.3.0 ..."), "drop" (close the connection
+    without a word; at DOT the message is taken first: the reply is lost)
+    or "stall" (say nothing until the peer gives up). Taking a message
+    means keeping its bytes before the reply is sent."""
+
+    def __init__(self, fault=None, port=None):
+        super().__init__(port, backlog=64)
+        self.fault = fault or (lambda n, stage: None)
+        self.taken = []
+        self.tx_count = 0
+
+    def messages(self):
+        with self.lock:
+            return list(self.taken)
+
+    def _next_tx(self):
+        with self.lock:
+            self.tx_count += 1
+            return self.tx_count
+
+    def _stall(self, conn):
+        while not self.stopping.is_set():
+            try:
+                conn.settimeout(0.5)
+                if not conn.recv(65536):
+                    return
+            except socket.timeout:
+                continue
+
+    def serve(self, conn):
+        buf = b""
+        n = None
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+
+        def act(stage):
+            """act - apply the fault; True when it answered instead."""
+            f = self.fault(n, stage)
+            if f is None:
+                return False
+            if f == "drop":
+                raise OSError("dropped on cue")
+            if f == "stall":
+                self._stall(conn)
+                raise OSError("stalled on cue")
+            send(f)
+            return True
+
+        send("220 fault-sink ESMTP")
+        for _ in range(100000):
+            if self.stopping.is_set():
+                return
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            verb = line.rstrip(b"\r").split(b" ", 1)[0].upper()
+            if verb in (b"EHLO", b"LHLO"):
+                send("250-fault-sink")
+                send("250-PIPELINING")
+                send("250 8BITMIME")
+            elif verb == b"HELO":
+                send("250 fault-sink")
+            elif verb == b"MAIL":
+                n = self._next_tx()
+                if not act("MAIL"):
+                    send("250 2.1.0 Ok")
+            elif verb == b"RCPT":
+                if not act("RCPT"):
+                    send("250 2.1.5 Ok")
+            elif verb == b"DATA":
+                if act("DATA"):
+                    continue
+                send("354 End data with <CR><LF>.<CR><LF>")
+                while not (buf.startswith(b".\r\n") or b"\r\n.\r\n" in buf):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                if buf.startswith(b".\r\n"):
+                    data, buf = b"", buf[3:]
+                else:
+                    end = buf.index(b"\r\n.\r\n")
+                    data, buf = buf[:end + 2], buf[end + 5:]
+                data = re.sub(rb"(?m)^\.\.", b".", data)
+                f = self.fault(n, "DOT")
+                if f == "drop":
+                    with self.lock:
+                        self.taken.append(data)
+                    return
+                if f == "stall":
+                    self._stall(conn)
+                    return
+                if f is not None:
+                    send(f)
+                    continue
+                with self.lock:
+                    self.taken.append(data)
+                send("250 2.0.0 Ok: queued as F%d" % n)
+            elif verb in (b"RSET", b"NOOP"):
+                send("250 2.0.0 Ok")
+            elif verb == b"QUIT":
+                send("221 2.0.0 Bye")
+                return
+            else:
+                send("502 5.5.2 Error: command not recognized")
+
+
+# ---------------------------------------------------------------------------
+# After each case
+# ---------------------------------------------------------------------------
+
+def spool_leftovers(fd):
+    """spool_leftovers - files left under filterd's tmp_dir (children's
+    directories may stay while their child lives; no file may)."""
+    out = []
+    tmp = fd.params["tmp_dir"]
+    for root, dirs, files in os.walk(tmp):
+        out += [os.path.join(root, f) for f in files]
+    return out
+
+
+def nanny(fd):
+    """nanny - filterd-nanny --json for filterd fd, as a dict."""
+    import json
+    path = os.path.join(os.path.dirname(h.filterd_bin()), "filterd-nanny")
+    p = h.run([path, "-c", fd.conf_path, "--json", "--once"], timeout=20)
+    if p.returncode != 0 and not p.stdout:
+        raise RuntimeError("filterd-nanny: %s" % p.stderr.decode())
+    return json.loads(p.stdout.decode().splitlines()[0])
+
+
+# ---------------------------------------------------------------------------
+# A case of the matrix
+# ---------------------------------------------------------------------------
+
+FIGURES = os.environ.get("FILTERD_FAULTS_FIGURES")
+
+
+class FaultCase(h.PeerTestCase):
+    """FaultCase - one temporary directory per class; filterd and its
+    sinks per test (stopped by pid when the test ends); ledger_case()
+    runs a case and checks what every case must leave behind."""
+
+    max_servers = 4
+
+    def filterd(self, hops, **conf):
+        params = dict(min_servers=2, max_servers=self.max_servers,
+                      forward_connect_timeout=2, forward_timeout=3,
+                      forward_data_timeout=3, smtpd_timeout=5,
+                      child_timeout=30)
+        params.update(conf)
+        fd = h.Filterd(self.tmp, name="filterd-%s" % self._testMethodName,
+                       banks={"default": {"forward": list(hops)}}, **params)
+        return self.start(fd)
+
+    def ledger_case(self, name, fd, sinks, count, deadline=40.0,
+                    during=None, allow_duplicates=False, may_refuse=None,
+                    sessions=4, per_session=5, counters="exact",
+                    expect_held=False):
+        """ledger_case - send count messages through fd until deadline,
+        with during(sender) as the fault; then check the ledger against
+        the sinks, the spool, the pool and the scoreboard counters.
+        counters: "exact" (passed == delivered), "atleast" (a child
+        killed after its 250 went out may leave its count unfolded, or
+        one killed after counting before replying: passed within
+        delivered +- the kills), or None (a restarted master starts a new
+        scoreboard). Returns the report."""
+        led = Ledger(name)
+        entries = led.new(count)
+        q = QueueSender(fd.port, led, sessions=sessions,
+                        per_session=per_session)
+        q.run(entries, deadline, during)
+        # Let the sinks finish what filterd handed them.
+        time.sleep(0.3)
+        r = led.close(sink_copies(*sinks), allow_duplicates=allow_duplicates,
+                      may_refuse=may_refuse)
+        sys.stderr.write("\n  ledger %s (connections %d, connect failures "
+                         "%d)\n" % (r.figures(), q.connections,
+                                    q.connect_failures))
+        if FIGURES:
+            with open(FIGURES, "a") as f:
+                f.write("%s\t%d\t%d\t%d\t%d\t%d\n" % (
+                    name, r.sent, r.delivered, r.refused, r.held,
+                    r.duplicates))
+        self.assertEqual(r.failures, [], str(r))
+        if not expect_held:
+            self.assertEqual(r.held, 0, "held at the deadline: %s" % r)
+        self.check_after(fd, r, counters)
+        return r
+
+    def check_after(self, fd, r, counters="exact"):
+        """check_after - no spool file left, no child beyond max_servers,
+        scoreboard counters equal to the ledger."""
+        if not fd.running():
+            return
+        left = h.wait_until(lambda: not spool_leftovers(fd), 10, 0.1) or \
+            spool_leftovers(fd)
+        self.assertEqual(spool_leftovers(fd), [],
+                         "spool files left: %r" % (left,))
+        kids = fd.children()
+        self.assertLessEqual(len(kids), fd.params["max_servers"],
+                             "children beyond max_servers: %r" % kids)
+        if counters is None:
+            return
+        # The counters of a session are folded when its message ends.
+        j = nanny(fd)
+        passed = j["counters"]["msgs_action"]["passed"]
+        if counters == "exact":
+            self.assertEqual(passed, r.delivered,
+                             "scoreboard passed %d, ledger delivered %d: %s"
+                             % (passed, r.delivered, json_short(j)))
+        else:
+            kills = j["child_kills"]
+            self.assertLessEqual(abs(passed - r.delivered), kills,
+                                 "scoreboard passed %d, ledger delivered "
+                                 "%d, kills %d" % (passed, r.delivered,
+                                                   kills))
+
+
+def json_short(j):
+    return {k: j.get(k) for k in ("child_starts", "child_exits",
+                                  "child_kills", "counters")}

@@ -1,0 +1,123 @@
+"""test_faults_nexthop - the fault matrix: next hops that fail.
+
+Each case sends its messages through filterd with QueueSender (an MTA
+queue in miniature) and ends with the ledger (ledger.py): every message
+at a sink exactly once, refused with a 5xx the case calls for, or still
+held by the sender; then no spool file left, no child beyond
+max_servers, and the scoreboard's passed count equal to the deliveries.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import ledger as L  # noqa: E402
+from ledger import h  # noqa: E402
+
+
+def every(k, stage, reply):
+    """every - a fault: every k-th transaction answers reply at stage."""
+    return lambda n, st: reply if st == stage and n % k == 0 else None
+
+
+def refused_by_hop(code):
+    """refused_by_hop - a 5xx the next hop gave, passed on."""
+    return lambda e, reply: reply.startswith(code)
+
+
+class TestNextHopReplies(L.FaultCase):
+    """A next hop answering 4xx and 5xx at each stage, and dropping the
+    connection after the final dot without a reply."""
+
+    def stage_case(self, stage, reply, may_refuse=None, **kw):
+        sink = self.start(L.FaultSink(every(3, stage, reply)))
+        fd = self.filterd([sink.addr])
+        return self.ledger_case("%s-%s" % (stage.lower(), reply[:3]), fd,
+                                [sink], L.volume(60), may_refuse=may_refuse,
+                                **kw)
+
+    def test_4xx_mail(self):
+        self.stage_case("MAIL", "451 4.3.0 try later")
+
+    def test_4xx_rcpt(self):
+        self.stage_case("RCPT", "450 4.2.0 mailbox busy")
+
+    def test_4xx_data(self):
+        self.stage_case("DATA", "451 4.3.0 try later")
+
+    def test_4xx_dot(self):
+        self.stage_case("DOT", "451 4.3.0 queue full")
+
+    def test_5xx_mail(self):
+        self.stage_case("MAIL", "550 5.7.1 sender refused",
+                        may_refuse=refused_by_hop("550"))
+
+    def test_5xx_rcpt(self):
+        self.stage_case("RCPT", "550 5.1.1 no such user",
+                        may_refuse=refused_by_hop("550"))
+
+    def test_5xx_data(self):
+        self.stage_case("DATA", "554 5.5.0 no data for you",
+                        may_refuse=refused_by_hop("554"))
+
+    def test_5xx_dot(self):
+        self.stage_case("DOT", "554 5.7.1 content refused",
+                        may_refuse=refused_by_hop("554"))
+
+    def test_drop_after_dot(self):
+        """The next hop took the message and the reply was lost: the
+        one place where at-least-once is allowed (README)."""
+        r = self.stage_case("DOT", "drop", allow_duplicates=True)
+        self.assertGreater(r.duplicates, 0, "the case did not happen")
+
+
+class TestNextHopDown(L.FaultCase):
+    """Next hops unreachable, stalled, and back."""
+
+    def test_primary_down_then_back(self):
+        """Failback: while the primary is down the secondary takes the
+        mail; once it is back, the primary does again."""
+        primary = L.FaultSink()
+        n = L.volume(80)
+
+        def back(k, stage):
+            # The primary comes back after the secondary's n/3-th message.
+            if stage == "DOT" and k == n // 3:
+                self.start(primary)
+            return None
+        secondary = self.start(L.FaultSink(back))
+        fd = self.filterd([primary.addr, secondary.addr])
+        self.ledger_case("failback", fd, [primary, secondary], n)
+        self.assertGreaterEqual(len(secondary.messages()), n // 3)
+        self.assertGreater(len(primary.messages()), 0,
+                           "no failback to the primary")
+
+    def test_every_hop_down_for_a_while(self):
+        """Every next hop down for a while: 4xx, held, sent again."""
+        port1, port2 = h.free_ports(2)
+        s1 = h.Sink(self.tmp, name="down1", port=port1)
+        s2 = h.Sink(self.tmp, name="down2", port=port2)
+        fd = self.filterd([s1.addr, s2.addr])
+
+        def fault(q):
+            # Every message gets at least one 4xx before a hop is back.
+            h.wait_until(lambda: not q.alive(), 3)
+            self.start(s2)
+            self.start(s1)
+        self.ledger_case("all-down", fd, [s1, s2], L.volume(60),
+                         during=fault)
+
+    def test_stall(self):
+        """A next hop that stalls at the final dot every 4th message:
+        forward_data_timeout ends the wait, the front gets a 4xx."""
+        sink = self.start(L.FaultSink(every(4, "DOT", "stall")))
+        fd = self.filterd([sink.addr], forward_data_timeout=1,
+                          forward_timeout=1)
+        self.ledger_case("stall", fd, [sink], L.volume(40), deadline=60)
+
+
+if __name__ == "__main__":
+    unittest.main()
