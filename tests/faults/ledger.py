@@ -208,13 +208,14 @@ class QueueSender:
     Between rounds a held message waits retry seconds."""
 
     def __init__(self, port, ledger, sessions=4, per_session=5,
-                 timeout=20.0, retry=0.3):
+                 timeout=20.0, retry=0.3, data_pause=0.0):
         self.port = port
         self.ledger = ledger
         self.sessions = sessions
         self.per_session = per_session
         self.timeout = timeout
         self.retry = retry
+        self.data_pause = data_pause    # a slow client: pause inside DATA
         self.lock = threading.Lock()
         self.queue = []
         self.in_flight = 0
@@ -290,8 +291,15 @@ class QueueSender:
         if r.code == 250:
             r = c.cmd("RCPT TO:<rcpt@faults.test>")
         if r.code == 250:
-            r354, final = c.data(e.message(), self.timeout)
-            r = final if final is not None else r354
+            r = c.cmd("DATA")
+            if r.code == 354:
+                payload = h.data_payload(e.message())
+                if self.data_pause:
+                    c.send(payload[:len(payload) // 2])
+                    time.sleep(self.data_pause)
+                    payload = payload[len(payload) // 2:]
+                c.send(payload)
+                r = c.reply(self.timeout)
         text = "%d %s" % (r.code, r.text[:120])
         e.replies.append(text)
         if r.code == 250:
@@ -340,6 +348,11 @@ class QueueSender:
                 t.join(max(1, end - time.monotonic()) + self.timeout + 5)
         return self
 
+    def delivered(self):
+        """delivered - how many messages got a 250 so far."""
+        return sum(e.state == "delivered"
+                   for e in list(self.ledger.entries.values()))
+
     def alive(self):
         """alive - True while messages are still queued or in flight."""
         return not self._done()
@@ -355,7 +368,8 @@ class FaultSink(h.ScriptedServer):
     DATA, DOT) of its n-th transaction and returns None (go on), a reply
     line to send instead ("451 4.3.0 ..."), "drop" (close the connection
     without a word; at DOT the message is taken first: the reply is lost)
-    or "stall" (say nothing until the peer gives up). Taking a message
+    or "stall" (say nothing until the peer gives up), or a number of
+    seconds to wait before going on (a slow next hop). Taking a message
     means keeping its bytes before the reply is sent."""
 
     def __init__(self, fault=None, port=None):
@@ -392,6 +406,9 @@ class FaultSink(h.ScriptedServer):
         def act(stage):
             """act - apply the fault; True when it answered instead."""
             f = self.fault(n, stage)
+            if isinstance(f, float):
+                time.sleep(f)
+                f = None
             if f is None:
                 return False
             if f == "drop":
@@ -442,6 +459,9 @@ class FaultSink(h.ScriptedServer):
                     data, buf = buf[:end + 2], buf[end + 5:]
                 data = re.sub(rb"(?m)^\.\.", b".", data)
                 f = self.fault(n, "DOT")
+                if isinstance(f, float):
+                    time.sleep(f)
+                    f = None
                 if f == "drop":
                     with self.lock:
                         self.taken.append(data)
@@ -515,7 +535,7 @@ class FaultCase(h.PeerTestCase):
     def ledger_case(self, name, fd, sinks, count, deadline=40.0,
                     during=None, allow_duplicates=False, may_refuse=None,
                     sessions=4, per_session=5, counters="exact",
-                    expect_held=False):
+                    expect_held=False, data_pause=0.0):
         """ledger_case - send count messages through fd until deadline,
         with during(sender) as the fault; then check the ledger against
         the sinks, the spool, the pool and the scoreboard counters.
@@ -527,7 +547,7 @@ class FaultCase(h.PeerTestCase):
         led = Ledger(name)
         entries = led.new(count)
         q = QueueSender(fd.port, led, sessions=sessions,
-                        per_session=per_session)
+                        per_session=per_session, data_pause=data_pause)
         q.run(entries, deadline, during)
         # Let the sinks finish what filterd handed them.
         time.sleep(0.3)
