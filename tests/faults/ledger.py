@@ -548,6 +548,7 @@ class FaultCase(h.PeerTestCase):
         entries = led.new(count)
         q = QueueSender(fd.port, led, sessions=sessions,
                         per_session=per_session, data_pause=data_pause)
+        self.sender, self.ledger = q, led
         q.run(entries, deadline, during)
         # Let the sinks finish what filterd handed them.
         time.sleep(0.3)
