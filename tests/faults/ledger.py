@@ -62,14 +62,17 @@ def volume(default, long=None):
 class Entry:
     """Entry - one message of the ledger and what the sender saw."""
 
-    def __init__(self, lid, run):
+    def __init__(self, lid, run, kind="clean"):
         self.lid = lid
+        self.kind = kind        # clean | virus (EICAR attached)
         self.msgid = "<%s.%s@faults.test>" % (lid, run)
         self.state = "new"      # new | held | delivered | refused
         self.replies = []       # every final answer, as text
         self.attempts = 0
 
     def message(self):
+        if self.kind == "virus":
+            return self.virus_message()
         body = "".join("line %d of %s: the quick brown fox\r\n" % (i, self.lid)
                        for i in range(20))
         return ("From: <sender@faults.test>\r\n"
@@ -82,6 +85,28 @@ class Entry:
                                    self.lid)).encode()
 
 
+    def virus_message(self):
+        """virus_message - EICAR attached (base64), then the end line."""
+        import base64
+        eicar = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$"
+                 b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+        return ("From: <sender@faults.test>\r\n"
+                "To: <rcpt@faults.test>\r\n"
+                "Subject: fault matrix %s\r\n"
+                "Message-ID: %s\r\n"
+                "X-Ledger-Id: %s\r\n"
+                "MIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"b0\"\r\n"
+                "\r\n--b0\r\nContent-Type: text/plain\r\n\r\n"
+                "see attachment\r\n--b0\r\n"
+                "Content-Type: application/octet-stream; name=\"e.com\"\r\n"
+                "Content-Disposition: attachment; filename=\"e.com\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+                "--b0--\r\nend of %s\r\n" % (
+                    self.lid, self.msgid, self.lid,
+                    base64.b64encode(eicar).decode(), self.lid)).encode()
+
+
 class Report:
     """Report - the figures of one case, and its failures."""
 
@@ -90,6 +115,7 @@ class Report:
         self.sent = self.delivered = self.refused = self.held = 0
         self.duplicates = 0
         self.held_at_sink = 0
+        self.retried = 0        # messages that needed more than one try
         self.failures = []
 
     def figures(self):
@@ -115,11 +141,14 @@ class Ledger:
         self.entries = {}
         self.lock = threading.Lock()
 
-    def new(self, count):
+    def new(self, count, kind=None):
+        """new - count entries; kind(i) names each one's content (clean
+        when None)."""
         base = len(self.entries)
         out = []
         for i in range(base, base + count):
-            e = Entry("%s-%05d" % (self.name, i), self.run)
+            e = Entry("%s-%05d" % (self.name, i), self.run,
+                      kind(i) if kind else "clean")
             self.entries[e.lid] = e
             out.append(e)
         return out
@@ -139,6 +168,7 @@ class Ledger:
                 r.failures.append("%s: at a sink, never sent" % lid)
         for e in self.entries.values():
             r.sent += 1
+            r.retried += e.attempts > 1
             got = copies.get(e.lid, [])
             for m in got:
                 if not m.rstrip().endswith(("end of %s" % e.lid).encode()):
@@ -493,6 +523,10 @@ def spool_leftovers(fd):
     directories may stay while their child lives; no file may)."""
     out = []
     tmp = fd.params["tmp_dir"]
+    if fd.running():
+        # Seen from filterd's own mount namespace (tmp_dir may be a
+        # tmpfs mounted in a private one).
+        tmp = "/proc/%d/root%s" % (fd.proc.pid, tmp)
     for root, dirs, files in os.walk(tmp):
         out += [os.path.join(root, f) for f in files]
     return out
@@ -522,30 +556,57 @@ class FaultCase(h.PeerTestCase):
 
     max_servers = 4
 
-    def filterd(self, hops, **conf):
+    def clamdb(self):
+        """clamdb - the test signature DB (EICAR), made once per class."""
+        from test_checks import signature_db
+        path = os.path.join(self.tmp.path, "clamdb")
+        if not os.path.isdir(path):
+            signature_db(self.tmp.sub("clamdb"))
+        return path
+
+    def filterd(self, hops, bank=None, **conf):
+        """filterd - a filterd with checks on (libclamav with the test
+        signature DB; a virus is rejected) forwarding to hops."""
         params = dict(min_servers=2, max_servers=self.max_servers,
                       forward_connect_timeout=2, forward_timeout=3,
                       forward_data_timeout=3, smtpd_timeout=5,
                       child_timeout=30)
         params.update(conf)
+        b = {"forward": list(hops), "final_virus_destiny": "reject"}
+        b.update(bank or {})
         fd = h.Filterd(self.tmp, name="filterd-%s" % self._testMethodName,
-                       banks={"default": {"forward": list(hops)}}, **params)
-        return self.start(fd)
+                       banks={"default": b}, clamav_off=False,
+                       raw='clamav { database = "%s" }' % self.clamdb(),
+                       **params)
+        return self.ready(self.start(fd))
+
+    def ready(self, fd):
+        """ready - wait until fd's scoreboard exists: listeners are bound
+        before the engines load, the scoreboard is made after."""
+        sb = os.path.join(fd.params["run_dir"], "scoreboard")
+        self.assertTrue(h.wait_until(lambda: os.path.exists(sb), 20),
+                        "no scoreboard: %s" % fd.log_text()[-2000:])
+        return fd
 
     def ledger_case(self, name, fd, sinks, count, deadline=40.0,
                     during=None, allow_duplicates=False, may_refuse=None,
                     sessions=4, per_session=5, counters="exact",
-                    expect_held=False, data_pause=0.0):
+                    expect_held=False, data_pause=0.0, kind=None,
+                    retries=None):
         """ledger_case - send count messages through fd until deadline,
         with during(sender) as the fault; then check the ledger against
         the sinks, the spool, the pool and the scoreboard counters.
+        retries: True when the fault must cost some message a retry,
+        False when none may need one, None when either may happen.
         counters: "exact" (passed == delivered), "atleast" (a child
         killed after its 250 went out may leave its count unfolded, or
         one killed after counting before replying: passed within
         delivered +- the kills), or None (a restarted master starts a new
         scoreboard). Returns the report."""
+        if LONG:
+            deadline *= 3
         led = Ledger(name)
-        entries = led.new(count)
+        entries = led.new(count, kind)
         q = QueueSender(fd.port, led, sessions=sessions,
                         per_session=per_session, data_pause=data_pause)
         self.sender, self.ledger = q, led
@@ -554,9 +615,10 @@ class FaultCase(h.PeerTestCase):
         time.sleep(0.3)
         r = led.close(sink_copies(*sinks), allow_duplicates=allow_duplicates,
                       may_refuse=may_refuse)
-        sys.stderr.write("\n  ledger %s (connections %d, connect failures "
-                         "%d)\n" % (r.figures(), q.connections,
-                                    q.connect_failures))
+        sys.stderr.write("\n  ledger %s (retried %d, connections %d, "
+                         "connect failures %d)\n" % (
+                             r.figures(), r.retried, q.connections,
+                             q.connect_failures))
         if FIGURES:
             with open(FIGURES, "a") as f:
                 f.write("%s\t%d\t%d\t%d\t%d\t%d\n" % (
@@ -565,6 +627,13 @@ class FaultCase(h.PeerTestCase):
         self.assertEqual(r.failures, [], str(r))
         if not expect_held:
             self.assertEqual(r.held, 0, "held at the deadline: %s" % r)
+        # The fault must have happened: a case that expects 4xx sees
+        # retries, one that does not sees none.
+        if retries is True:
+            self.assertGreater(r.retried, 0, "no message was retried: "
+                               "the fault did not happen")
+        elif retries is False:
+            self.assertEqual(r.retried, 0, "messages were retried")
         self.check_after(fd, r, counters)
         return r
 
@@ -595,6 +664,17 @@ class FaultCase(h.PeerTestCase):
                                  "scoreboard passed %d, ledger delivered "
                                  "%d, kills %d" % (passed, r.delivered,
                                                    kills))
+
+
+def virus_every(k):
+    """virus_every - a kind(): every k-th message carries EICAR."""
+    return lambda i: "virus" if i % k == k - 1 else "clean"
+
+
+def virus_refused(e, reply):
+    """virus_refused - may_refuse(): the policy rejects a virus
+    (final_virus_destiny = reject), nothing else."""
+    return e.kind == "virus" and reply.startswith("5")
 
 
 def json_short(j):

@@ -31,7 +31,7 @@ class TestPool(L.FaultCase):
         fd = self.filterd([sink.addr], min_servers=1)
         sessions = 7 * self.max_servers
         self.ledger_case("flood", fd, [sink], L.volume(63), sessions=sessions,
-                         per_session=3)
+                         per_session=3, retries=False)
         q = self.sender
         self.assertEqual(q.connect_failures, 0)
         retried = [e.lid for e in self.ledger.entries.values()
@@ -58,7 +58,7 @@ class TestPool(L.FaultCase):
                              0.05)
         self.assertTrue(shown, "nanny does not show the exhausted pool: %s"
                         % L.json_short(L.nanny(fd)))
-        self.ledger_case("stalled", fd, [sink], L.volume(40))
+        self.ledger_case("stalled", fd, [sink], L.volume(40), retries=False)
         for c in stalled:
             r = c.reply(5)
             self.assertEqual((r.code, r.enhanced), (421, "4.4.2"), r)

@@ -55,7 +55,8 @@ class TestChildKilled(L.FaultCase):
         n = L.volume(60)
         self.ledger_case("kill-data", fd, [sink], n, data_pause=0.2,
                          during=killer(self, fd, "receiving", n // 10),
-                         counters="tolerant")
+                         counters="tolerant", retries=True,
+                         kind=L.virus_every(5), may_refuse=L.virus_refused)
         self.assertGreater(len(self.killed), 0, "no child was killed")
 
     def test_kill_during_forwarding(self):
@@ -68,7 +69,8 @@ class TestChildKilled(L.FaultCase):
         n = L.volume(60)
         self.ledger_case("kill-forward", fd, [sink], n,
                          during=killer(self, fd, "forwarding", n // 10),
-                         counters="tolerant", allow_duplicates=True)
+                         counters="tolerant", allow_duplicates=True,
+                         retries=True)
         self.assertGreater(len(self.killed), 0, "no child was killed")
 
 
@@ -92,7 +94,7 @@ class TestMaster(L.FaultCase):
             fd.start()
             h.wait_until(lambda: not q.alive(), 30)
         self.ledger_case("master-kill", fd, [sink], n, during=fault,
-                         counters=None, allow_duplicates=True)
+                         counters=None, retries=True)
 
     def test_sighup_every_second(self):
         sink = self.start(h.Sink(self.tmp, name="sink-hup"))
@@ -109,7 +111,8 @@ class TestMaster(L.FaultCase):
                 time.sleep(1)
         # A slow client keeps the run going through several reloads.
         self.ledger_case("sighup", fd, [sink], n, during=fault,
-                         data_pause=0.1, sessions=4, per_session=5)
+                         data_pause=0.1, sessions=4, per_session=5,
+                         kind=L.virus_every(8), may_refuse=L.virus_refused)
         sys.stderr.write("  %d reloads\n" % len(hups))
         self.assertGreaterEqual(len(hups), 2)
         self.assertTrue(fd.running())
@@ -132,7 +135,7 @@ class TestMaster(L.FaultCase):
             fd.start()
             h.wait_until(lambda: not q.alive(), 30)
         self.ledger_case("sigterm", fd, [sink], n, during=fault,
-                         data_pause=0.05, counters=None)
+                         data_pause=0.05, counters=None, retries=True)
 
 
 if __name__ == "__main__":
