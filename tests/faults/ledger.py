@@ -395,9 +395,12 @@ class QueueSender:
 class FaultSink(h.ScriptedServer):
     """FaultSink - an SMTP next hop that keeps each message it took and
     fails on cue: fault(n, stage) is asked at every stage (MAIL, RCPT,
-    DATA, DOT) of its n-th transaction and returns None (go on), a reply
-    line to send instead ("451 4.3.0 ..."), "drop" (close the connection
-    without a word; at DOT the message is taken first: the reply is lost)
+    DATA, DOT) of its n-th transaction (and at RSET, with the number of
+    the last one) and returns None (go on), a reply line to send instead
+    ("451 4.3.0 ..."), "drop" (close the connection without a word; at
+    DOT the message is taken first: the reply is lost; at RSET a session
+    the hop closed while idle), a tuple (raw bytes,) to send before
+    closing the connection (a reply cut short; the message is not taken)
     or "stall" (say nothing until the peer gives up), or a number of
     seconds to wait before going on (a slow next hop). Taking a message
     means keeping its bytes before the reply is sent."""
@@ -441,6 +444,9 @@ class FaultSink(h.ScriptedServer):
                 f = None
             if f is None:
                 return False
+            if isinstance(f, tuple):
+                conn.sendall(f[0].encode())
+                raise OSError("dropped on cue")
             if f == "drop":
                 raise OSError("dropped on cue")
             if f == "stall":
@@ -492,6 +498,10 @@ class FaultSink(h.ScriptedServer):
                 if isinstance(f, float):
                     time.sleep(f)
                     f = None
+                if isinstance(f, tuple):
+                    # Raw bytes, then the connection closed: not taken.
+                    conn.sendall(f[0].encode())
+                    return
                 if f == "drop":
                     with self.lock:
                         self.taken.append(data)
@@ -506,6 +516,8 @@ class FaultSink(h.ScriptedServer):
                     self.taken.append(data)
                 send("250 2.0.0 Ok: queued as F%d" % n)
             elif verb in (b"RSET", b"NOOP"):
+                if verb == b"RSET" and self.fault(n, "RSET") == "drop":
+                    return
                 send("250 2.0.0 Ok")
             elif verb == b"QUIT":
                 send("221 2.0.0 Bye")

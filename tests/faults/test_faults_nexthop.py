@@ -76,6 +76,47 @@ class TestNextHopReplies(L.FaultCase):
         self.assertGreater(r.duplicates, 0, "the case did not happen")
 
 
+class TestNextHopBrokenReplies(L.FaultCase):
+    """A next hop whose reply to the final dot is cut short or garbled:
+    it did not take the message, and filterd may not say 250."""
+
+    def broken_case(self, name, raw):
+        sink = self.start(L.FaultSink(
+            lambda k, st: (raw,) if st == "DOT" and k % 3 == 0 else None))
+        fd = self.filterd([sink.addr])
+        return self.ledger_case(name, fd, [sink], L.volume(60),
+                                retries=True)
+
+    def test_multiline_cut_short(self):
+        self.broken_case("dot-250-cut", "250-2.0.0 Ok\r\n")
+
+    def test_code_changes_inside_reply(self):
+        self.broken_case("dot-250-451", "250-2.0.0 Ok\r\n451 4.3.0 no\r\n")
+
+    def test_garbage_reply(self):
+        self.broken_case("dot-garbage", "2 ok\r\n")
+
+    def test_reply_without_line_end(self):
+        self.broken_case("dot-no-crlf", "250 2.0.0 Ok")
+
+    def test_421_at_mail(self):
+        sink = self.start(L.FaultSink(
+            lambda k, st: ("421 4.3.2 shutting down\r\n",)
+            if st == "MAIL" and k % 3 == 0 else None))
+        fd = self.filterd([sink.addr])
+        self.ledger_case("mail-421", fd, [sink], L.volume(60), retries=True)
+
+    def test_hop_closes_idle_sessions(self):
+        """A next hop that closes every session once its message is
+        done, without a word (its idle timeout): the kept session is
+        found closed and replaced by a fresh one, not a 4xx (README)."""
+        sink = self.start(L.FaultSink(
+            lambda k, st: "drop" if st == "RSET" else None))
+        fd = self.filterd([sink.addr])
+        self.ledger_case("hop-idle-close", fd, [sink], L.volume(60),
+                         retries=False)
+
+
 class TestNextHopDown(L.FaultCase):
     """Next hops unreachable, stalled, and back."""
 
