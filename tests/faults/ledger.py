@@ -245,7 +245,9 @@ class QueueSender:
         self.per_session = per_session
         self.timeout = timeout
         self.retry = retry
-        self.data_pause = data_pause    # a slow client: pause inside DATA
+        # A slow client: seconds to pause inside DATA (or a function of
+        # the entry giving them).
+        self.data_pause = data_pause
         self.lock = threading.Lock()
         self.queue = []
         self.in_flight = 0
@@ -282,6 +284,7 @@ class QueueSender:
         except OSError as e:
             self.connect_failures += 1
             for x in left:
+                x.attempts += 1
                 x.replies.append("connect: %s" % e)
                 x.state = "held"
             return
@@ -289,9 +292,11 @@ class QueueSender:
         try:
             g = c.greeting()
             if g.code != 220:
+                left[0].attempts += 1
                 raise h.SmtpError("greeting %d" % g.code)
             r = c.ehlo("sender.faults.test")
             if r.code != 250:
+                left[0].attempts += 1
                 raise h.SmtpError("EHLO %d" % r.code)
             while left:
                 e = left[0]
@@ -324,9 +329,11 @@ class QueueSender:
             r = c.cmd("DATA")
             if r.code == 354:
                 payload = h.data_payload(e.message())
-                if self.data_pause:
+                pause = self.data_pause(e) if callable(self.data_pause) \
+                    else self.data_pause
+                if pause:
                     c.send(payload[:len(payload) // 2])
-                    time.sleep(self.data_pause)
+                    time.sleep(pause)
                     payload = payload[len(payload) // 2:]
                 c.send(payload)
                 r = c.reply(self.timeout)
@@ -665,17 +672,36 @@ class FaultCase(h.PeerTestCase):
             return
         # The counters of a session are folded when its message ends.
         j = nanny(fd)
+        if os.environ.get("FILTERD_FAULTS_DEBUG"):
+            sys.stderr.write("  counters %r\n  ledger final replies %r\n" % (
+                j["counters"]["msgs_action"], final_codes(self.ledger)))
         passed = j["counters"]["msgs_action"]["passed"]
         if counters == "exact":
             self.assertEqual(passed, r.delivered,
                              "scoreboard passed %d, ledger delivered %d: %s"
                              % (passed, r.delivered, json_short(j)))
+            # Every 5xx the sender heard was a rejection filterd
+            # counted, every 4xx but a 421 (a session ended) a message
+            # it tempfailed.
+            acts = j["counters"]["msgs_action"]
+            codes = final_codes(self.ledger)
+            self.assertEqual((acts["rejected"], acts["tempfailed"]),
+                             (codes.get("5", 0), codes.get("4", 0)),
+                             "scoreboard (rejected, tempfailed) against "
+                             "the 5xx and 4xx the sender heard: %s"
+                             % json_short(j))
         else:
             kills = j["child_kills"]
             self.assertLessEqual(abs(passed - r.delivered), kills,
                                  "scoreboard passed %d, ledger delivered "
                                  "%d, kills %d" % (passed, r.delivered,
                                                    kills))
+
+
+def every(k, stage, reply):
+    """every - a FaultSink fault: every k-th transaction gets reply at
+    stage."""
+    return lambda n, st: reply if st == stage and n % k == 0 else None
 
 
 def virus_every(k):
@@ -687,6 +713,20 @@ def virus_refused(e, reply):
     """virus_refused - may_refuse(): the policy rejects a virus
     (final_virus_destiny = reject), nothing else."""
     return e.kind == "virus" and reply.startswith("5")
+
+
+def final_codes(led):
+    """final_codes - {first digit: count} of the replies each try got
+    (to the final dot, or to MAIL, RCPT or DATA when they refused);
+    "421" and "lost" (the session ended) apart."""
+    out = {}
+    for e in led.entries.values():
+        for x in e.replies:
+            k = x[0] if x[:1].isdigit() else "lost"
+            if x.startswith("421"):
+                k = "421"
+            out[k] = out.get(k, 0) + 1
+    return out
 
 
 def json_short(j):

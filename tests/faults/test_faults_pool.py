@@ -69,5 +69,22 @@ class TestPool(L.FaultCase):
         self.assertFalse(L.nanny(fd).get("exhausted"))
 
 
+    def test_clients_stalling_inside_data(self):
+        """Every 5th message stalls half-way through its data, on its
+        first try, for longer than smtpd_timeout: 421 4.4.2, nothing of
+        it goes anywhere; the retry goes through."""
+        sink = self.start(h.Sink(self.tmp, name="sink-datastall"))
+        fd = self.filterd([sink.addr], smtpd_timeout=1)
+
+        def pause(e):
+            return 2.0 if e.attempts == 1 and \
+                int(e.lid.rsplit("-", 1)[1]) % 5 == 4 else 0
+        r = self.ledger_case("data-stall", fd, [sink], L.volume(40),
+                             data_pause=pause, retries=True)
+        self.assertEqual(r.retried, L.volume(40) // 5)
+        self.assertIn("4.4.2", " ".join(
+            x for e in self.ledger.entries.values() for x in e.replies))
+
+
 if __name__ == "__main__":
     unittest.main()

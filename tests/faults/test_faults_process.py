@@ -94,7 +94,7 @@ class TestMaster(L.FaultCase):
             fd.start()
             h.wait_until(lambda: not q.alive(), 30)
         self.ledger_case("master-kill", fd, [sink], n, during=fault,
-                         counters=None, retries=True)
+                         counters=None, retries=True, data_pause=0.05)
 
     def test_sighup_every_second(self):
         sink = self.start(h.Sink(self.tmp, name="sink-hup"))
@@ -111,7 +111,7 @@ class TestMaster(L.FaultCase):
                 time.sleep(1)
         # A slow client keeps the run going through several reloads.
         self.ledger_case("sighup", fd, [sink], n, during=fault,
-                         data_pause=0.1, sessions=4, per_session=5,
+                         data_pause=0.2, sessions=4, per_session=5,
                          kind=L.virus_every(8), may_refuse=L.virus_refused)
         sys.stderr.write("  %d reloads\n" % len(hups))
         self.assertGreaterEqual(len(hups), 2)
