@@ -26,7 +26,8 @@ the ledger puts each message in exactly one class:
 
 and fails the case for anything else: LOST (a 250, at no sink), a
 refusal the case does not call for, a refused message at a sink, a copy
-that is not whole, a copy no one sent. Copies beyond the first are
+that is not whole, a copy no one sent, a virus at a sink (a check
+that could not finish let it through). Copies beyond the first are
 counted as duplicates; they fail the case unless it allows at-least-once
 (README.md of this folder says where). A held message already at a sink
 (the next hop took it, its reply was lost) counts as a duplicate to be:
@@ -64,14 +65,14 @@ class Entry:
 
     def __init__(self, lid, run, kind="clean"):
         self.lid = lid
-        self.kind = kind        # clean | virus (EICAR attached)
+        self.kind = kind        # clean | virus | zipvirus (EICAR attached)
         self.msgid = "<%s.%s@faults.test>" % (lid, run)
         self.state = "new"      # new | held | delivered | refused
         self.replies = []       # every final answer, as text
         self.attempts = 0
 
     def message(self):
-        if self.kind == "virus":
+        if self.kind in ("virus", "zipvirus"):
             return self.virus_message()
         body = "".join("line %d of %s: the quick brown fox\r\n" % (i, self.lid)
                        for i in range(20))
@@ -86,10 +87,22 @@ class Entry:
 
 
     def virus_message(self):
-        """virus_message - EICAR attached (base64), then the end line."""
+        """virus_message - EICAR attached (base64), then the end line;
+        for kind "zipvirus" inside a zip, after 300 KB of noise (the
+        scanner needs room in tmp_dir to look inside)."""
         import base64
         eicar = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$"
                  b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+        if self.kind == "zipvirus":
+            import io
+            import random
+            import zipfile
+            noise = random.Random(self.lid).randbytes(300000)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as z:
+                z.writestr("big.bin", noise + eicar)
+            eicar = buf.getvalue()
+        b64 = base64.encodebytes(eicar).decode().replace("\n", "\r\n")
         return ("From: <sender@faults.test>\r\n"
                 "To: <rcpt@faults.test>\r\n"
                 "Subject: fault matrix %s\r\n"
@@ -101,10 +114,9 @@ class Entry:
                 "see attachment\r\n--b0\r\n"
                 "Content-Type: application/octet-stream; name=\"e.com\"\r\n"
                 "Content-Disposition: attachment; filename=\"e.com\"\r\n"
-                "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n%s"
                 "--b0--\r\nend of %s\r\n" % (
-                    self.lid, self.msgid, self.lid,
-                    base64.b64encode(eicar).decode(), self.lid)).encode()
+                    self.lid, self.msgid, self.lid, b64, self.lid)).encode()
 
 
 class Report:
@@ -170,6 +182,9 @@ class Ledger:
             r.sent += 1
             r.retried += e.attempts > 1
             got = copies.get(e.lid, [])
+            if got and e.kind in ("virus", "zipvirus"):
+                r.failures.append("%s: a virus at a sink (%s)"
+                                  % (e.lid, e.replies[-1]))
             for m in got:
                 if not m.rstrip().endswith(("end of %s" % e.lid).encode()):
                     r.failures.append("%s: copy at the sink is not whole "
@@ -712,7 +727,7 @@ def virus_every(k):
 def virus_refused(e, reply):
     """virus_refused - may_refuse(): the policy rejects a virus
     (final_virus_destiny = reject), nothing else."""
-    return e.kind == "virus" and reply.startswith("5")
+    return e.kind in ("virus", "zipvirus") and reply.startswith("5")
 
 
 def final_codes(led):

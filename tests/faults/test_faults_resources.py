@@ -142,6 +142,40 @@ class TestTmpfsFull(L.FaultCase):
                          kind=L.virus_every(6), may_refuse=L.virus_refused)
         self.assertEqual(len(filled), 1, "the tmpfs did not fill")
 
+    def test_tmp_dir_nearly_full(self):
+        """tmp_dir with room for the spool file but not always for what
+        the scanner unpacks (every 3rd message: a virus at the end of a
+        300 KB zip): a scan that cannot finish fails closed (4xx), never
+        a virus passed; once the room is back, every retry is judged."""
+        sink = self.start(h.Sink(self.tmp, name="sink-tmpfs2"))
+        fd = self.start(TmpfsFilterd(
+            self.tmp, 2 * 1024 * 1024, name="filterd-tmpfs2",
+            banks={"default": {"forward": [sink.addr],
+                               "final_virus_destiny": "reject"}},
+            clamav_off=False,
+            raw='clamav { database = "%s" }' % self.clamdb(),
+            min_servers=1, max_servers=2, smtpd_timeout=5,
+            message_size_limit=1000000))
+        self.ready(fd)
+        n = L.volume(24)
+        filler = "/proc/%d/root%s/filler" % (fd.proc.pid,
+                                             fd.params["tmp_dir"])
+        with open(filler, "wb") as f:
+            f.write(b"x" * (2 * 1024 * 1024 - 900 * 1024))
+
+        def fault(q):
+            h.wait_until(lambda: q.delivered() >= n // 3, 30)
+            time.sleep(1)
+            os.unlink(filler)
+
+        def kind(i):
+            return "zipvirus" if i % 3 == 2 else "clean"
+        r = self.ledger_case("tmpfs-scan", fd, [sink], n, deadline=60,
+                             during=fault, kind=kind, sessions=2,
+                             may_refuse=L.virus_refused, retries=True)
+        self.assertEqual(r.refused, n // 3)
+        self.assertIn("virus scan failed", fd.log_text())
+
 
 if __name__ == "__main__":
     unittest.main()
