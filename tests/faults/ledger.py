@@ -63,13 +63,34 @@ def volume(default, long=None):
 class Entry:
     """Entry - one message of the ledger and what the sender saw."""
 
-    def __init__(self, lid, run, kind="clean"):
+    def __init__(self, lid, run, kind="clean", rcpts=None):
         self.lid = lid
         self.kind = kind        # clean | virus | zipvirus (EICAR attached)
         self.msgid = "<%s.%s@faults.test>" % (lid, run)
-        self.state = "new"      # new | held | delivered | refused
+        self.rcpts = list(rcpts or [RCPT])
+        # Per recipient: new | held | delivered | refused, and replies.
+        self.rstate = {r: "new" for r in self.rcpts}
+        self.rreplies = {r: [] for r in self.rcpts}
         self.replies = []       # every final answer, as text
         self.attempts = 0
+
+    def pending(self):
+        """pending - the recipients still to send to."""
+        return [r for r in self.rcpts if self.rstate[r] in ("new", "held")]
+
+    def mark(self, rcpts, state, reply):
+        for r in rcpts:
+            self.rstate[r] = state
+            self.rreplies[r].append(reply)
+
+    @property
+    def state(self):
+        """state - the message's: held while a recipient is, else
+        delivered when one was, else refused."""
+        st = set(self.rstate.values())
+        if st & {"new", "held"}:
+            return "new" if st == {"new"} else "held"
+        return "delivered" if "delivered" in st else "refused"
 
     def message(self):
         if self.kind in ("virus", "zipvirus"):
@@ -119,6 +140,9 @@ class Entry:
                     self.lid, self.msgid, self.lid, b64, self.lid)).encode()
 
 
+RCPT = "rcpt@faults.test"
+
+
 class Report:
     """Report - the figures of one case, and its failures."""
 
@@ -153,14 +177,14 @@ class Ledger:
         self.entries = {}
         self.lock = threading.Lock()
 
-    def new(self, count, kind=None):
-        """new - count entries; kind(i) names each one's content (clean
-        when None)."""
+    def new(self, count, kind=None, rcpts=None):
+        """new - count entries to rcpts (RCPT when None); kind(i) names
+        each one's content (clean when None)."""
         base = len(self.entries)
         out = []
         for i in range(base, base + count):
             e = Entry("%s-%05d" % (self.name, i), self.run,
-                      kind(i) if kind else "clean")
+                      kind(i) if kind else "clean", rcpts)
             self.entries[e.lid] = e
             out.append(e)
         return out
@@ -171,62 +195,75 @@ class Ledger:
                     if e.state in ("new", "held")]
 
     def close(self, copies, allow_duplicates=False, may_refuse=None):
-        """close - the report; copies is {ledger id: [message bytes, ...]}
-        of everything the sinks hold (sink_copies()). may_refuse(entry,
-        reply text) says whether a 5xx is one the case calls for."""
+        """close - the report; copies is {(ledger id, recipient): [message
+        bytes, ...]} of everything the sinks hold (sink_copies()). Each
+        recipient of each message is one line of the ledger.
+        may_refuse(entry, reply text) says whether a 5xx is one the case
+        calls for."""
         r = Report(self.name)
-        for lid, msgs in copies.items():
-            if lid not in self.entries:
-                r.failures.append("%s: at a sink, never sent" % lid)
+        for lid, rcpt in copies:
+            if lid not in self.entries or \
+                    rcpt not in self.entries[lid].rcpts:
+                r.failures.append("%s: at a sink for <%s>, never sent"
+                                  % (lid, rcpt))
         for e in self.entries.values():
-            r.sent += 1
             r.retried += e.attempts > 1
-            got = copies.get(e.lid, [])
-            if got and e.kind in ("virus", "zipvirus"):
-                r.failures.append("%s: a virus at a sink (%s)"
-                                  % (e.lid, e.replies[-1]))
-            for m in got:
-                if not m.rstrip().endswith(("end of %s" % e.lid).encode()):
-                    r.failures.append("%s: copy at the sink is not whole "
-                                      "(%d bytes)" % (e.lid, len(m)))
-            if e.state == "delivered":
-                if not got:
-                    r.failures.append("%s: LOST: 250 (%s) but at no sink"
-                                      % (e.lid, e.replies[-1]))
-                    continue
-                r.delivered += 1
-                r.duplicates += len(got) - 1
-            elif e.state == "refused":
-                r.refused += 1
-                if got:
-                    r.failures.append("%s: refused (%s) but at a sink"
-                                      % (e.lid, e.replies[-1]))
-                if may_refuse is None or not may_refuse(e, e.replies[-1]):
-                    r.failures.append("%s: refused without cause: %s"
-                                      % (e.lid, e.replies[-1]))
-            else:
-                r.held += 1
-                if got:
-                    r.held_at_sink += 1
-                    r.duplicates += len(got)
-                    if not allow_duplicates:
-                        r.failures.append(
-                            "%s: held after %r but at a sink (the front "
-                            "MTA would send it again)" % (
-                                e.lid, e.replies[-1:]))
+            for rcpt in e.rcpts:
+                self._close_one(r, e, rcpt, copies.get((e.lid, rcpt), []),
+                                allow_duplicates, may_refuse)
         if r.duplicates and not allow_duplicates:
             r.failures.append("%d duplicates where at-least-once is not "
                               "allowed" % r.duplicates)
         return r
 
+    def _close_one(self, r, e, rcpt, got, allow_duplicates, may_refuse):
+        """_close_one - one recipient of one message into the report."""
+        who = e.lid if e.rcpts == [RCPT] else "%s <%s>" % (e.lid, rcpt)
+        replies = e.rreplies[rcpt] or ["(none)"]
+        st = e.rstate[rcpt]
+        r.sent += 1
+        if got and e.kind in ("virus", "zipvirus"):
+            r.failures.append("%s: a virus at a sink (%s)"
+                              % (who, replies[-1]))
+        for m in got:
+            if not m.rstrip().endswith(("end of %s" % e.lid).encode()):
+                r.failures.append("%s: copy at the sink is not whole "
+                                  "(%d bytes)" % (who, len(m)))
+        if st == "delivered":
+            if not got:
+                r.failures.append("%s: LOST: 250 (%s) but at no sink"
+                                  % (who, replies[-1]))
+                return
+            r.delivered += 1
+            r.duplicates += len(got) - 1
+        elif st == "refused":
+            r.refused += 1
+            if got:
+                r.failures.append("%s: refused (%s) but at a sink"
+                                  % (who, replies[-1]))
+            if may_refuse is None or not may_refuse(e, replies[-1]):
+                r.failures.append("%s: refused without cause: %s"
+                                  % (who, replies[-1]))
+        else:
+            r.held += 1
+            if got:
+                r.held_at_sink += 1
+                r.duplicates += len(got)
+                if not allow_duplicates:
+                    r.failures.append(
+                        "%s: held after %r but at a sink (the front "
+                        "MTA would send it again)" % (who, replies[-1:]))
+
 
 def copies_of(messages):
-    """copies_of - {ledger id: [bytes]} from an iterable of messages."""
+    """copies_of - {(ledger id, recipient): [bytes]} from an iterable of
+    (message, recipients)."""
     out = {}
-    for m in messages:
+    for m, rcpts in messages:
         mm = LEDGER_RE.search(m)
         lid = mm.group(1).decode() if mm else "(no ledger id)"
-        out.setdefault(lid, []).append(m)
+        for rcpt in rcpts:
+            out.setdefault((lid, rcpt), []).append(m)
     return out
 
 
@@ -236,9 +273,9 @@ def sink_copies(*sinks):
     msgs = []
     for s in sinks:
         if isinstance(s, h.Sink):
-            msgs += [d.body for d in s.dumps(complete_only=False)]
+            msgs += [(d.body, d.rcpts) for d in s.dumps(complete_only=False)]
         else:
-            msgs += s.messages()
+            msgs += s.transactions_taken()
     return copies_of(msgs)
 
 
@@ -253,13 +290,14 @@ class QueueSender:
     Between rounds a held message waits retry seconds."""
 
     def __init__(self, port, ledger, sessions=4, per_session=5,
-                 timeout=20.0, retry=0.3, data_pause=0.0):
+                 timeout=20.0, retry=0.3, data_pause=0.0, lmtp=False):
         self.port = port
         self.ledger = ledger
         self.sessions = sessions
         self.per_session = per_session
         self.timeout = timeout
         self.retry = retry
+        self.lmtp = lmtp
         # A slow client: seconds to pause inside DATA (or a function of
         # the entry giving them).
         self.data_pause = data_pause
@@ -301,7 +339,7 @@ class QueueSender:
             for x in left:
                 x.attempts += 1
                 x.replies.append("connect: %s" % e)
-                x.state = "held"
+                x.mark(x.pending(), "held", "connect: %s" % e)
             return
         self.connections += 1
         try:
@@ -309,7 +347,8 @@ class QueueSender:
             if g.code != 220:
                 left[0].attempts += 1
                 raise h.SmtpError("greeting %d" % g.code)
-            r = c.ehlo("sender.faults.test")
+            r = c.ehlo("sender.faults.test",
+                       verb="LHLO" if self.lmtp else "EHLO")
             if r.code != 250:
                 left[0].attempts += 1
                 raise h.SmtpError("EHLO %d" % r.code)
@@ -328,19 +367,35 @@ class QueueSender:
             # A reply lost with the connection: the queue keeps the
             # message (it did not hear a 250) and tries again.
             for x in left:
-                if x.state in ("new", "held"):
-                    x.state = "held"
+                if x.pending():
                     x.replies.append("session: %s" % str(ex)[:80])
+                    x.mark(x.pending(), "held",
+                           "session: %s" % str(ex)[:80])
         finally:
             c.close()
 
     def _one(self, c, e):
-        """_one - one transaction; returns the reply, None when the
-        session cannot go on (421)."""
+        """_one - one transaction to the recipients e still waits for;
+        returns the reply, None when the session cannot go on (421)."""
+        todo = e.pending()
         r = c.cmd("MAIL FROM:<sender@faults.test>")
-        if r.code == 250:
-            r = c.cmd("RCPT TO:<rcpt@faults.test>")
-        if r.code == 250:
+        accepted = []
+        mail_ok = r.code == 250
+        if mail_ok:
+            for rcpt in todo:
+                rr = c.cmd("RCPT TO:<%s>" % rcpt)
+                text = "%d %s" % (rr.code, rr.text[:120])
+                if rr.code == 250:
+                    accepted.append(rcpt)
+                elif 500 <= rr.code < 600:
+                    e.mark([rcpt], "refused", text)
+                else:
+                    e.mark([rcpt], "held", text)
+                r = rr
+                if rr.code == 421:
+                    break
+        finals = []
+        if accepted and r.code != 421:
             r = c.cmd("DATA")
             if r.code == 354:
                 payload = h.data_payload(e.message())
@@ -351,19 +406,36 @@ class QueueSender:
                     time.sleep(pause)
                     payload = payload[len(payload) // 2:]
                 c.send(payload)
-                r = c.reply(self.timeout)
+                # LMTP: one reply per accepted recipient; SMTP: one.
+                finals = [c.reply(self.timeout)
+                          for _ in (accepted if self.lmtp else [0])]
+                r = finals[0]
+        if finals:
+            for i, rcpt in enumerate(accepted):
+                f = finals[i] if self.lmtp else finals[0]
+                self._mark(e, [rcpt], f)
+        elif mail_ok:
+            self._mark(e, accepted, r)      # DATA refused, or nothing
+        else:
+            self._mark(e, todo, r)          # MAIL refused
         text = "%d %s" % (r.code, r.text[:120])
         e.replies.append(text)
-        if r.code == 250:
-            e.state = "delivered"
-        elif 500 <= r.code < 600:
-            e.state = "refused"
-        else:
-            e.state = "held"
-            if r.code == 421:
-                return None
+        if r.code == 421:
+            e.mark(e.pending(), "held", text)
+            return None
+        if r.code != 250:
             c.cmd("RSET")
         return r
+
+    @staticmethod
+    def _mark(e, rcpts, r):
+        text = "%d %s" % (r.code, r.text[:120])
+        if r.code == 250:
+            e.mark(rcpts, "delivered", text)
+        elif 500 <= r.code < 600:
+            e.mark(rcpts, "refused", text)
+        else:
+            e.mark(rcpts, "held", text)
 
     def _worker(self, deadline):
         for _ in range(100000):
@@ -416,7 +488,8 @@ class QueueSender:
 
 class FaultSink(h.ScriptedServer):
     """FaultSink - an SMTP next hop that keeps each message it took and
-    fails on cue: fault(n, stage) is asked at every stage (MAIL, RCPT,
+    fails on cue (rcpt_fault(n, address) answers one recipient's RCPT
+    when it returns a reply line): fault(n, stage) is asked at every stage (MAIL, RCPT,
     DATA, DOT) of its n-th transaction (and at RSET, with the number of
     the last one) and returns None (go on), a reply line to send instead
     ("451 4.3.0 ..."), "drop" (close the connection without a word; at
@@ -427,13 +500,18 @@ class FaultSink(h.ScriptedServer):
     seconds to wait before going on (a slow next hop). Taking a message
     means keeping its bytes before the reply is sent."""
 
-    def __init__(self, fault=None, port=None):
+    def __init__(self, fault=None, port=None, rcpt_fault=None):
         super().__init__(port, backlog=64)
         self.fault = fault or (lambda n, stage: None)
-        self.taken = []
+        self.rcpt_fault = rcpt_fault or (lambda n, rcpt: None)
+        self.taken = []         # (data, [recipients])
         self.tx_count = 0
 
     def messages(self):
+        with self.lock:
+            return [m for m, _ in self.taken]
+
+    def transactions_taken(self):
         with self.lock:
             return list(self.taken)
 
@@ -454,6 +532,7 @@ class FaultSink(h.ScriptedServer):
     def serve(self, conn):
         buf = b""
         n = None
+        rcpts = []
 
         def send(line):
             conn.sendall(line.encode() + b"\r\n")
@@ -496,10 +575,17 @@ class FaultSink(h.ScriptedServer):
                 send("250 fault-sink")
             elif verb == b"MAIL":
                 n = self._next_tx()
+                rcpts = []
                 if not act("MAIL"):
                     send("250 2.1.0 Ok")
             elif verb == b"RCPT":
-                if not act("RCPT"):
+                m = re.search(rb"<([^>]*)>", line)
+                addr = m.group(1).decode() if m else ""
+                rf = self.rcpt_fault(n, addr)
+                if rf is not None:
+                    send(rf)
+                elif not act("RCPT"):
+                    rcpts.append(addr)
                     send("250 2.1.5 Ok")
             elif verb == b"DATA":
                 if act("DATA"):
@@ -526,7 +612,7 @@ class FaultSink(h.ScriptedServer):
                     return
                 if f == "drop":
                     with self.lock:
-                        self.taken.append(data)
+                        self.taken.append((data, rcpts))
                     return
                 if f == "stall":
                     self._stall(conn)
@@ -535,7 +621,7 @@ class FaultSink(h.ScriptedServer):
                     send(f)
                     continue
                 with self.lock:
-                    self.taken.append(data)
+                    self.taken.append((data, rcpts))
                 send("250 2.0.0 Ok: queued as F%d" % n)
             elif verb in (b"RSET", b"NOOP"):
                 if verb == b"RSET" and self.fault(n, "RSET") == "drop":
@@ -598,7 +684,7 @@ class FaultCase(h.PeerTestCase):
             signature_db(self.tmp.sub("clamdb"))
         return path
 
-    def filterd(self, hops, bank=None, **conf):
+    def filterd(self, hops, bank=None, lmtp=False, **conf):
         """filterd - a filterd with checks on (libclamav with the test
         signature DB; a virus is rejected) forwarding to hops."""
         params = dict(min_servers=2, max_servers=self.max_servers,
@@ -609,6 +695,8 @@ class FaultCase(h.PeerTestCase):
         b = {"forward": list(hops), "final_virus_destiny": "reject"}
         b.update(bank or {})
         fd = h.Filterd(self.tmp, name="filterd-%s" % self._testMethodName,
+                       listen=[(h.free_port(), "lmtp" if lmtp else "smtp",
+                                "default")],
                        banks={"default": b}, clamav_off=False,
                        raw='clamav { database = "%s" }' % self.clamdb(),
                        **params)
@@ -626,7 +714,7 @@ class FaultCase(h.PeerTestCase):
                     during=None, allow_duplicates=False, may_refuse=None,
                     sessions=4, per_session=5, counters="exact",
                     expect_held=False, data_pause=0.0, kind=None,
-                    retries=None):
+                    retries=None, rcpts=None, lmtp=False):
         """ledger_case - send count messages through fd until deadline,
         with during(sender) as the fault; then check the ledger against
         the sinks, the spool, the pool and the scoreboard counters.
@@ -640,9 +728,10 @@ class FaultCase(h.PeerTestCase):
         if LONG:
             deadline *= 3
         led = Ledger(name)
-        entries = led.new(count, kind)
+        entries = led.new(count, kind, rcpts)
         q = QueueSender(fd.port, led, sessions=sessions,
-                        per_session=per_session, data_pause=data_pause)
+                        per_session=per_session, data_pause=data_pause,
+                        lmtp=lmtp)
         self.sender, self.ledger = q, led
         q.run(entries, deadline, during)
         # Let the sinks finish what filterd handed them.
