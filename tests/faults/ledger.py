@@ -152,6 +152,7 @@ class Report:
         self.duplicates = 0
         self.held_at_sink = 0
         self.retried = 0        # messages that needed more than one try
+        self.dsns = 0           # recipients refused by a DSN after a 250
         self.failures = []
 
     def figures(self):
@@ -203,21 +204,26 @@ class Ledger:
         r = Report(self.name)
         for lid, rcpt in copies:
             if lid not in self.entries or \
-                    rcpt not in self.entries[lid].rcpts:
+                    rcpt not in self.entries[lid].rcpts + ["DSN"]:
                 r.failures.append("%s: at a sink for <%s>, never sent"
                                   % (lid, rcpt))
         for e in self.entries.values():
             r.retried += e.attempts > 1
+            dsns = copies.get((e.lid, "DSN"), [])
             for rcpt in e.rcpts:
                 self._close_one(r, e, rcpt, copies.get((e.lid, rcpt), []),
-                                allow_duplicates, may_refuse)
+                                allow_duplicates, may_refuse, dsns)
         if r.duplicates and not allow_duplicates:
             r.failures.append("%d duplicates where at-least-once is not "
                               "allowed" % r.duplicates)
         return r
 
-    def _close_one(self, r, e, rcpt, got, allow_duplicates, may_refuse):
-        """_close_one - one recipient of one message into the report."""
+    def _close_one(self, r, e, rcpt, got, allow_duplicates, may_refuse,
+                   dsns=()):
+        """_close_one - one recipient of one message into the report. A
+        recipient the sender heard a 250 for, at no sink, but named in a
+        DSN to the sender about the message (SMTP: some recipients
+        taken, others refused for good) is refused, by DSN."""
         who = e.lid if e.rcpts == [RCPT] else "%s <%s>" % (e.lid, rcpt)
         replies = e.rreplies[rcpt] or ["(none)"]
         st = e.rstate[rcpt]
@@ -229,6 +235,18 @@ class Ledger:
             if not m.rstrip().endswith(("end of %s" % e.lid).encode()):
                 r.failures.append("%s: copy at the sink is not whole "
                                   "(%d bytes)" % (who, len(m)))
+        told = [d for d in dsns if ("<%s>" % rcpt).encode() in d]
+        if st == "delivered" and not got and told:
+            r.refused += 1
+            r.dsns += 1
+            m = re.search(rb"(?m)^Diagnostic-Code: smtp; ?(.*)$", told[-1])
+            why = m.group(1).decode(errors="replace") if m else "DSN"
+            if may_refuse is None or not may_refuse(e, why):
+                r.failures.append("%s: refused by DSN without cause: %s"
+                                  % (who, why))
+            if len(told) > 1:
+                r.duplicates += len(told) - 1
+            return
         if st == "delivered":
             if not got:
                 r.failures.append("%s: LOST: 250 (%s) but at no sink"
@@ -257,11 +275,15 @@ class Ledger:
 
 def copies_of(messages):
     """copies_of - {(ledger id, recipient): [bytes]} from an iterable of
-    (message, recipients)."""
+    (message, recipients, sender); a delivery status notification (null
+    sender) about a message is filed under (ledger id, "DSN")."""
     out = {}
-    for m, rcpts in messages:
+    for m, rcpts, sender in messages:
         mm = LEDGER_RE.search(m)
         lid = mm.group(1).decode() if mm else "(no ledger id)"
+        if sender == "":
+            out.setdefault((lid, "DSN"), []).append(m)
+            continue
         for rcpt in rcpts:
             out.setdefault((lid, rcpt), []).append(m)
     return out
@@ -273,7 +295,8 @@ def sink_copies(*sinks):
     msgs = []
     for s in sinks:
         if isinstance(s, h.Sink):
-            msgs += [(d.body, d.rcpts) for d in s.dumps(complete_only=False)]
+            msgs += [(d.body, d.rcpts, d.sender)
+                     for d in s.dumps(complete_only=False)]
         else:
             msgs += s.transactions_taken()
     return copies_of(msgs)
@@ -504,12 +527,12 @@ class FaultSink(h.ScriptedServer):
         super().__init__(port, backlog=64)
         self.fault = fault or (lambda n, stage: None)
         self.rcpt_fault = rcpt_fault or (lambda n, rcpt: None)
-        self.taken = []         # (data, [recipients])
+        self.taken = []         # (data, [recipients], sender)
         self.tx_count = 0
 
     def messages(self):
         with self.lock:
-            return [m for m, _ in self.taken]
+            return [t[0] for t in self.taken]
 
     def transactions_taken(self):
         with self.lock:
@@ -533,6 +556,7 @@ class FaultSink(h.ScriptedServer):
         buf = b""
         n = None
         rcpts = []
+        sender = None
 
         def send(line):
             conn.sendall(line.encode() + b"\r\n")
@@ -576,6 +600,8 @@ class FaultSink(h.ScriptedServer):
             elif verb == b"MAIL":
                 n = self._next_tx()
                 rcpts = []
+                m = re.search(rb"<([^>]*)>", line)
+                sender = m.group(1).decode() if m else None
                 if not act("MAIL"):
                     send("250 2.1.0 Ok")
             elif verb == b"RCPT":
@@ -612,7 +638,7 @@ class FaultSink(h.ScriptedServer):
                     return
                 if f == "drop":
                     with self.lock:
-                        self.taken.append((data, rcpts))
+                        self.taken.append((data, rcpts, sender))
                     return
                 if f == "stall":
                     self._stall(conn)
@@ -621,7 +647,7 @@ class FaultSink(h.ScriptedServer):
                     send(f)
                     continue
                 with self.lock:
-                    self.taken.append((data, rcpts))
+                    self.taken.append((data, rcpts, sender))
                 send("250 2.0.0 Ok: queued as F%d" % n)
             elif verb in (b"RSET", b"NOOP"):
                 if verb == b"RSET" and self.fault(n, "RSET") == "drop":
