@@ -117,6 +117,32 @@ class TestMaster(L.FaultCase):
         self.assertGreaterEqual(len(hups), 2)
         self.assertTrue(fd.running())
 
+    def test_sighup_long_sessions(self):
+        """SIGHUP every second while sessions outlast smtpd_timeout: the
+        old generation's children end them with 421 4.3.2 between
+        messages (never inside one); the sender carries on over new
+        sessions."""
+        sink = self.start(h.Sink(self.tmp, name="sink-hup2"))
+        fd = self.filterd([sink.addr], smtpd_timeout=1)
+        n = L.volume(60)
+        hups = []
+
+        def fault(q):
+            for _ in range(60):
+                if not q.alive():
+                    break
+                fd.signal(signal.SIGHUP)
+                hups.append(time.monotonic())
+                time.sleep(1)
+        self.ledger_case("sighup-421", fd, [sink], n, during=fault,
+                         data_pause=0.15, sessions=3, per_session=15,
+                         counters="exact")
+        said = [x for e in self.ledger.entries.values() for x in e.replies
+                if x.startswith("421")]
+        sys.stderr.write("  %d reloads, %d x 421\n" % (len(hups), len(said)))
+        self.assertGreater(len(said), 0, "no session was ended by a reload")
+        self.assertTrue(all("4.3.2" in x for x in said), said)
+
     def test_sigterm_drain_then_start(self):
         """SIGTERM under load: what was in hand is finished, the rest is
         refused for now; the master exits 0 with no child left; filterd
