@@ -38,8 +38,9 @@
 #include "util/msg.h"
 #include "util/xalloc.h"
 
-#define MASTER_SPAWN_THROTTLE 1 /* seconds to pause after a young death */
-#define MASTER_YOUNG 2		/* a child dead within this was young */
+#define MASTER_SPAWN_THROTTLE 1	  /* seconds to pause after a young death */
+#define MASTER_YOUNG 2		  /* a child dead within this was young */
+#define MASTER_EXHAUSTED_EVERY 60 /* seconds between "pool exhausted" */
 
 struct master_child {
 	pid_t pid;
@@ -92,6 +93,9 @@ struct master {
 	int tmp_fd;		/* tmp_dir, locked against another master */
 	dev_t tmp_dev;		/* and which directory that is */
 	ino_t tmp_ino;
+	int exhausted;		 /* every child busy, max_servers reached */
+	time_t exhausted_logged; /* when that was last said */
+	unsigned long exhausted_quiet; /* times it was not said since */
 };
 
 /* The self-pipe: written by signal handlers, read by the loop. */
@@ -629,6 +633,40 @@ master_status(struct master *m)
 		}
 }
 
+/*
+ * master_exhausted - note whether every child is busy with max_servers
+ * reached (new connections then wait in the listen backlog), and say so
+ * when it starts, at most once a minute, with how many times it started
+ * unsaid since: an operator learns that max_servers is too low without
+ * a line per connection.
+ */
+static void
+master_exhausted(struct master *m, int exhausted, int total, time_t now)
+{
+	if (!exhausted || m->exhausted) {
+		m->exhausted = exhausted;
+		return;
+	}
+	m->exhausted = 1;
+	if (m->exhausted_logged != 0 &&
+	    now - m->exhausted_logged < MASTER_EXHAUSTED_EVERY) {
+		m->exhausted_quiet++;
+		return;
+	}
+	if (m->exhausted_quiet)
+		msg_warn("pool exhausted: all %d children busy (max_servers "
+			 "%d); new connections wait in the listen backlog "
+			 "(%lu more times in the last %ld s)",
+			 total, m->conf->max_servers, m->exhausted_quiet,
+			 (long)(now - m->exhausted_logged));
+	else
+		msg_warn("pool exhausted: all %d children busy (max_servers "
+			 "%d); new connections wait in the listen backlog",
+			 total, m->conf->max_servers);
+	m->exhausted_logged = now;
+	m->exhausted_quiet = 0;
+}
+
 /* master_balance - keep min_servers..max_servers, one idle spare */
 static void
 master_balance(struct master *m)
@@ -662,6 +700,7 @@ master_balance(struct master *m)
 		master_spawn(m);
 		return;
 	}
+	master_exhausted(m, idle == 0 && total >= c->max_servers, total, now);
 	/* Shrink slowly: one idle child at a time, idle for a while. */
 	if (idle > 2 && total > c->min_servers && longest_idle &&
 	    now - longest_idle->idle_since > 10) {

@@ -145,6 +145,7 @@ sb_view_take(struct scoreboard *sb, int64_t now_ms, struct sb_view *v)
 	}
 	if (v->n_children)
 		v->busy_percent = (unsigned)(v->busy * 100 / v->n_children);
+	v->exhausted = v->hdr.max_servers > 0 && v->busy >= v->hdr.max_servers;
 }
 
 /* sb_view_release - free what a view holds */

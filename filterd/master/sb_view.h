@@ -18,7 +18,8 @@
 /*	reserved for a child being forked, pid -1, is not a child yet) and
 /*	the derived gauges: children by state, busy (any state but idle),
 /*	busy percentage, stuck (a message in hand for longer than
-/*	child_timeout). Strings copied from the map are NUL-terminated
+/*	child_timeout), exhausted (max_servers children, all busy: new
+/*	connections wait in the listen backlog). Strings copied from the map are NUL-terminated
 /*	whatever a child was writing meanwhile. The caller owns the view
 /*	and releases it with sb_view_release().
 /*
@@ -74,6 +75,7 @@ struct sb_view {
 	unsigned idle;
 	unsigned stuck;
 	unsigned busy_percent; /* 0..100, 0 without children */
+	int exhausted;	       /* busy >= max_servers (> 0) */
 };
 
 struct sb_view_reader;

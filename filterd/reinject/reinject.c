@@ -191,6 +191,19 @@ hop_read_reply(struct reinject *rj, struct hop *h, struct reinject_reply *r,
 				 stream_strerror(h->s));
 			return -1;
 		}
+		/*
+		 * A reply line the hop closed the connection inside is no
+		 * reply (Postfix's smtp_get: "don't allow data that was
+		 * truncated because of EOF"): after the final dot that is a
+		 * lost reply, never a 250.
+		 */
+		if (stream_error(h->s) == STREAM_EOF) {
+			snprintf(h->error, sizeof(h->error),
+				 "%s: connection closed inside a reply "
+				 "\"%.100s\"",
+				 h->name, rj->line);
+			return -1;
+		}
 		reinject_parse_reply_line(rj->line, r);
 		if (r->code < 0) {
 			snprintf(h->error, sizeof(h->error),

@@ -162,6 +162,9 @@ nanny_view_table(struct buf *b, const struct sb_view *v)
 	}
 	buf_printf(b, "children %zu: busy %u (%u%%), idle %u, stuck %u;",
 		   v->n_children, v->busy, v->busy_percent, v->idle, v->stuck);
+	if (v->exhausted)
+		buf_puts(b, " POOL EXHAUSTED (max_servers busy; new "
+			    "connections wait);");
 	for (int st = SB_GREETING; st < SB_STATE_COUNT; st++)
 		buf_printf(b, " %s %u", sb_state_name((enum sb_state)st),
 			   v->by_state[st]);
@@ -262,8 +265,9 @@ nanny_view_json(struct buf *b, const struct sb_view *v)
 	}
 	buf_printf(b,
 		   "],\"children_total\":%zu,\"busy\":%u,\"idle\":%u,"
-		   "\"stuck\":%u,\"busy_percent\":%u,",
-		   v->n_children, v->busy, v->idle, v->stuck, v->busy_percent);
+		   "\"stuck\":%u,\"busy_percent\":%u,\"exhausted\":%s,",
+		   v->n_children, v->busy, v->idle, v->stuck, v->busy_percent,
+		   v->exhausted ? "true" : "false");
 	/* "free" is not a state a child can be in: start at idle. */
 	buf_puts(b, "\"by_state\":{");
 	for (int st = SB_IDLE; st < SB_STATE_COUNT; st++)
@@ -424,6 +428,10 @@ nanny_view_prometheus(struct buf *b, const struct sb_view *v)
 			      "Children with a message for longer than "
 			      "child_timeout.",
 			      v->stuck);
+	nanny_view_prom_gauge(b, "pool_exhausted",
+			      "1 when max_servers children are all busy (new "
+			      "connections wait in the backlog).",
+			      v->exhausted);
 	nanny_view_prom_gauge(b, "child_timeout_seconds",
 			      "The configured child_timeout.",
 			      h->child_timeout);

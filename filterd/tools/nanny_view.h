@@ -17,7 +17,8 @@
 /*	per child (slot, pid, state, mail_id, queue ID, time in the message
 /*	or, when none is in hand, in the state, and a bar of that time
 /*	against child_timeout), then a summary (children by state, busy
-/*	ratio, stuck children, the main counters).
+/*	ratio, stuck children, POOL EXHAUSTED when max_servers children
+/*	are all busy, the main counters).
 /*
 /*	nanny_view_bar() appends "[" width cells "]": one cell of the
 /*	state's letter per width-th of child_timeout elapsed (dots while
@@ -26,7 +27,8 @@
 /*	nanny_view_elapsed() appends a duration as [Nd]h:mm:ss.
 /*
 /*	nanny_view_json() appends one JSON object (one line, then a
-/*	newline) with the header, every child, the derived gauges, every
+/*	newline) with the header, every child, the derived gauges
+/*	("exhausted": max_servers children, all busy), every
 /*	counter and every histogram (raw per-bucket counts with their
 /*	upper bounds in ms; "le": null for the last, unbounded, bucket).
 /*

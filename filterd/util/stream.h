@@ -28,8 +28,9 @@
 /*	without its CR LF (or bare LF) and a terminating NUL in buf, and
 /*	returns its length. A line longer than size - 1 bytes is read to its
 /*	end and discarded past that point; *too_long is then set. A final
-/*	line without LF at end of file counts as a line. Returns -1 on EOF
-/*	before any byte, timeout or error.
+/*	line without LF at end of file counts as a line, and stream_error()
+/*	is then STREAM_EOF (a reader for whom a line cut short is no line
+/*	checks it). Returns -1 on EOF before any byte, timeout or error.
 /*
 /*	stream_peek() makes buffered input available without consuming it:
 /*	it returns the number of bytes at *data (reading when the buffer is
