@@ -968,6 +968,10 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	 * that the children cannot enter); Postfix's master does so too.
 	 */
 	umask(022);
+	/* Before anything a signal could interrupt: a SIGHUP or SIGTERM
+	 * that comes while the signatures load waits in the pipe for the
+	 * loop (a reload, a drain), instead of killing the master. */
+	master_signals();
 	if (rundirs_make(conf, err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	/* Listeners first: a second instance fails at once, not after the
@@ -996,7 +1000,6 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	(void)fcntl(m.status_rd, F_SETFL, O_NONBLOCK);
 	m.n_slots = (size_t)conf->max_servers * 2;
 	m.children = xcalloc(m.n_slots, sizeof(*m.children));
-	master_signals();
 	for (size_t i = 0; i < conf->n_listens; i++)
 		msg_info("listening on %s (%s, bank %s)", conf->listens[i].addr,
 			 conf_protocol_name(conf->listens[i].protocol),

@@ -224,6 +224,27 @@ class PoolTest(h.PeerTestCase):
         self.assertEqual(self.send_one(fd.port).code, 250)
         self.assertEqual(sink.wait_count(1, 10), 1)
 
+    def test_sighup_while_starting_is_a_reload(self):
+        """A SIGHUP that comes once the port is bound but while the rules
+        are still compiling (SpamAssassin's 1,800) is a reload, not the
+        signal's default action: it killed the master before its
+        handlers were set."""
+        import glob
+        rules = sorted(glob.glob("/usr/share/spamassassin/*.cf"))
+        self.assertTrue(rules, "spamassassin's rule files (package spamd)")
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.filterd(sink.addr, spam_rules=rules)
+        fd.start(wait=False)
+        self.addCleanup(fd.stop)
+        self.assertTrue(h.wait_until(lambda: h.port_open(fd.port), 60,
+                                     0.001))
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload" in fd.log_text() or not fd.running(), 60))
+        self.assertTrue(fd.running(), fd.log_text()[-2000:])
+        self.assertEqual(self.send_one(fd.port).code, 250)
+        self.assertEqual(sink.wait_count(1, 10), 1)
+
     def test_sigterm_drains(self):
         sink = self.start(h.Sink(self.tmp))
         fd = self.start(self.filterd(sink.addr))
