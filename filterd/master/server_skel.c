@@ -121,7 +121,7 @@ skel_signals(void)
 }
 
 /* skel_drop_privileges - become conf->user, for good */
-void
+static void
 skel_drop_privileges(const struct conf *c)
 {
 	struct passwd *pw;
@@ -138,6 +138,34 @@ skel_drop_privileges(const struct conf *c)
 		msg_fatal("root privileges could be regained after dropping "
 			  "to %s",
 			  c->user);
+}
+
+/*
+ * skel_become_worker - what a child and the milter process do after the
+ * fork: become conf->user, die with the master, live in the private
+ * directory conf->tmp_dir
+ */
+void
+skel_become_worker(const struct conf *c, pid_t master)
+{
+	skel_drop_privileges(c);
+	/* After the drop: a change of credentials clears the death signal. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
+	/*
+	 * conf->tmp_dir is this process's private directory (childdir.h),
+	 * made here, as the user, so that it is ours. Everything we write
+	 * for a message goes there, libclamav's per-scan directories too:
+	 * with no CL_ENGINE_TMPDIR it reads TMPDIR at each scan. The master
+	 * removes the directory when it reaps us, however we ended.
+	 */
+	if (mkdir(c->tmp_dir, 0700) < 0)
+		msg_fatal("mkdir %s: %m", c->tmp_dir);
+	if (setenv("TMPDIR", c->tmp_dir, 1) < 0)
+		msg_fatal("setenv TMPDIR: %m");
+	if (chdir(c->tmp_dir) < 0)
+		msg_fatal("chdir %s: %m", c->tmp_dir);
 }
 
 /*
@@ -216,24 +244,7 @@ skel_child_main(const struct skel_child *args)
 		skel_fds[i] = args->listen_fds[i];
 	skel_n_fds = c->n_listens;
 	skel_signals();
-	/* After the drop: a change of credentials clears the death signal. */
-	skel_drop_privileges(c);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
-		_exit(0);
-	/*
-	 * conf->tmp_dir is this child's private directory (childdir.h),
-	 * made here, as the user, so that it is ours. Everything we write
-	 * for a message goes there, libclamav's per-scan directories too:
-	 * with no CL_ENGINE_TMPDIR it reads TMPDIR at each scan. The master
-	 * removes the directory when it reaps us, however we ended.
-	 */
-	if (mkdir(c->tmp_dir, 0700) < 0)
-		msg_fatal("mkdir %s: %m", c->tmp_dir);
-	if (setenv("TMPDIR", c->tmp_dir, 1) < 0)
-		msg_fatal("setenv TMPDIR: %m");
-	if (chdir(c->tmp_dir) < 0)
-		msg_fatal("chdir %s: %m", c->tmp_dir);
+	skel_become_worker(c, master);
 	ctx.conf = c;
 	ctx.rj = reinject_create(c);
 	ctx.stop = &skel_stop;

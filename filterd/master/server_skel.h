@@ -37,13 +37,17 @@
 /*	the message and retries. The protocol code never forks or loops on
 /*	accept() (STYLE rule 3).
 /*
-/*	skel_drop_privileges() is that change of user alone, for the milter
-/*	process (milter.h), which runs libmilter's loop instead of ours.
+/*	skel_become_worker() is what the skeleton does first, for the
+/*	milter process too (milter.h), which runs libmilter's loop instead
+/*	of ours: the change of user, the death signal (exiting at once when
+/*	master, the pid the caller had as parent before, is gone already)
+/*	and the private directory.
 /* PROCESS
-/*	children; milter (skel_drop_privileges).
+/*	children; milter (skel_become_worker).
 /*--*/
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct conf;
 struct sb_slot;
@@ -58,6 +62,6 @@ struct skel_child {
 };
 
 void skel_child_main(const struct skel_child *args) __attribute__((noreturn));
-void skel_drop_privileges(const struct conf *c);
+void skel_become_worker(const struct conf *c, pid_t master);
 
 #endif

@@ -755,17 +755,7 @@ milter_main(const struct milter_args *args)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-	skel_drop_privileges(c);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
-		_exit(0);
-	/* As a child's: the private directory (childdir.h), made here. */
-	if (mkdir(c->tmp_dir, 0700) < 0)
-		msg_fatal("mkdir %s: %m", c->tmp_dir);
-	if (setenv("TMPDIR", c->tmp_dir, 1) < 0)
-		msg_fatal("setenv TMPDIR: %m");
-	if (chdir(c->tmp_dir) < 0)
-		msg_fatal("chdir %s: %m", c->tmp_dir);
+	skel_become_worker(c, master);
 	milter_workers(args);
 	if (smfi_setconn(c->milter.socket) != MI_SUCCESS ||
 	    smfi_settimeout(c->milter.timeout) != MI_SUCCESS ||

@@ -12,7 +12,7 @@
 /*	milter_main() is what the milter process runs after the master
 /*	forked it (once the engines are built, so libclamav and the rules
 /*	are shared like the children's); it never returns. It drops
-/*	privileges like a child (skel_drop_privileges), makes its private
+/*	privileges like a child (skel_become_worker), makes its private
 /*	tmp_dir, opens conf->milter.socket and hands control to libmilter
 /*	(smfi_main), which runs one thread per MTA connection.
 /*
