@@ -324,12 +324,61 @@ master_close_listeners(struct master_listener **lp, size_t n)
 	*lp = NULL;
 }
 
+/*
+ * master_fork - fork a worker (a child, or the milter process when
+ * children is 0) with SIGUSR1 and SIGTERM blocked until its handlers
+ * are in place (a worker retired or stopped before that is not killed;
+ * the caller restores *old_mask in the master). In the worker: the
+ * master's descriptors closed (the listeners too, for the milter),
+ * stdout to /dev/null (what a library prints, libytnef's error lines,
+ * goes nowhere: a worker says all through msg_*), and this process's
+ * copy of the configuration naming its private directory as tmp_dir
+ * (the worker makes it, the master removes it at the reaping). Returns
+ * the pid, 0 in the worker, -1 (mask restored, said) when fork fails.
+ */
+static pid_t
+master_fork(struct master *m, int children, sigset_t *old_mask)
+{
+	sigset_t block;
+	pid_t pid;
+	int null;
+	char *own;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, old_mask);
+	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, old_mask, NULL);
+		msg_warn("fork: %m");
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	close(master_sig_pipe[0]);
+	close(master_sig_pipe[1]);
+	close(m->status_rd);
+	close(m->tmp_fd);
+	if (!children) {
+		close(m->status_wr);
+		for (size_t i = 0; i < m->conf->n_listens; i++)
+			close(m->listeners[i].fd);
+	}
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	own = childdir_path(m->conf->tmp_dir, getpid());
+	free(m->conf->tmp_dir);
+	m->conf->tmp_dir = own;
+	return 0;
+}
 /* master_spawn - start one child of the current generation */
 static void
 master_spawn(struct master *m)
 {
 	struct master_child *slot = NULL;
-	sigset_t block, old_mask;
+	sigset_t old_mask;
 	int sb_index;
 	pid_t pid;
 
@@ -342,15 +391,7 @@ master_spawn(struct master *m)
 		msg_warn("no free scoreboard slot: not starting a child");
 		return;
 	}
-	/* Blocked in the child until its handlers are in place: a child
-	 * retired (SIGUSR1) or stopped before that is not killed. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old_mask);
-	if ((pid = fork()) < 0) {
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
-		msg_warn("fork: %m");
+	if ((pid = master_fork(m, 1, &old_mask)) < 0) {
 		sb_slot_release(m->sb, (unsigned)sb_index);
 		m->throttle_until = time(NULL) + MASTER_SPAWN_THROTTLE;
 		return;
@@ -360,31 +401,9 @@ master_spawn(struct master *m)
 		struct skel_child args = {m->conf, fds, m->status_wr,
 					  sb_slot(m->sb, (unsigned)sb_index),
 					  m->checks};
-		int null;
 
-		close(master_sig_pipe[0]);
-		close(master_sig_pipe[1]);
-		close(m->status_rd);
-		close(m->tmp_fd);
-		/* A child says all through msg_*: what a library prints
-		 * (libytnef's error lines) goes nowhere, not into our log. */
-		if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
-			(void)dup2(null, STDOUT_FILENO);
-			close(null);
-		}
 		for (size_t i = 0; i < m->conf->n_listens; i++)
 			fds[i] = m->listeners[i].fd;
-		/*
-		 * This process's copy of the configuration names its private
-		 * directory as tmp_dir: every file it makes goes there. The
-		 * skeleton makes it; the master removes it at the reaping.
-		 */
-		{
-			char *own = childdir_path(m->conf->tmp_dir, getpid());
-
-			free(m->conf->tmp_dir);
-			m->conf->tmp_dir = own;
-		}
 		skel_child_main(&args);
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
@@ -404,7 +423,7 @@ master_milter_spawn(struct master *m)
 {
 	const struct conf *c = m->conf;
 	struct master_milter *mm = NULL;
-	sigset_t block, old_mask;
+	sigset_t old_mask;
 	pid_t pid;
 
 	for (size_t i = 0; i < MASTER_MILTERS && mm == NULL; i++)
@@ -425,13 +444,7 @@ master_milter_spawn(struct master *m)
 		m->milter_throttle = time(NULL) + MASTER_SPAWN_THROTTLE;
 		return;
 	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old_mask);
-	if ((pid = fork()) < 0) {
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
-		msg_warn("fork: %m");
+	if ((pid = master_fork(m, 0, &old_mask)) < 0) {
 		for (size_t i = 0; i < mm->n_sb; i++)
 			sb_slot_release(m->sb, (unsigned)mm->sb[i]);
 		free(mm->sb);
@@ -442,28 +455,9 @@ master_milter_spawn(struct master *m)
 	if (pid == 0) {
 		struct sb_slot **slots = xcalloc(mm->n_sb, sizeof(*slots));
 		struct milter_args args = {m->conf, m->checks, slots, mm->n_sb};
-		int null;
 
-		close(master_sig_pipe[0]);
-		close(master_sig_pipe[1]);
-		close(m->status_rd);
-		close(m->status_wr);
-		close(m->tmp_fd);
-		/* The SMTP listeners are the children's, not ours. */
-		for (size_t i = 0; i < m->conf->n_listens; i++)
-			close(m->listeners[i].fd);
-		if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
-			(void)dup2(null, STDOUT_FILENO);
-			close(null);
-		}
 		for (size_t i = 0; i < mm->n_sb; i++)
 			slots[i] = sb_slot(m->sb, (unsigned)mm->sb[i]);
-		{
-			char *own = childdir_path(m->conf->tmp_dir, getpid());
-
-			free(m->conf->tmp_dir);
-			m->conf->tmp_dir = own;
-		}
 		milter_main(&args);
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
