@@ -339,7 +339,9 @@ class ReloadLosesDefaultDatabaseTest(Attack15Case):
             self.tmp, varlib, banks={"default": {
                 "forward": [sink.addr], "final_virus_destiny": "reject"}})
         self.start(fd)
-        self.assertIn("clamav: ", fd.log_text())
+        # The port is bound before the signatures load: wait for them.
+        self.assertTrue(h.wait_until(lambda: "clamav: " in fd.log_text(),
+                                     30), fd.log_text())
         r = h.send_message(fd.port, SENDER, [RCPT], EICAR_MSG)
         self.assertEqual(r.code, 554, r)
         for name in os.listdir(clamdir):
