@@ -611,10 +611,14 @@ class SymlinkTest(LifecycleCase):
             f.write("precious\n")
         os.symlink(victim, os.path.join(run_dir, "filterd.pid"))
         self.start(fd)
+        pidfile = os.path.join(run_dir, "filterd.pid")
+        # The pid file is written once the signatures have loaded,
+        # after the port is bound.
+        self.assertTrue(h.wait_until(
+            lambda: not os.path.islink(pidfile) and
+            os.path.exists(pidfile) and os.path.getsize(pidfile) > 0, 30))
         with open(victim) as f:
             self.assertEqual(f.read(), "precious\n")
-        pidfile = os.path.join(run_dir, "filterd.pid")
-        self.assertFalse(os.path.islink(pidfile))
         with open(pidfile) as f:
             self.assertEqual(int(f.read()), fd.proc.pid)
 
