@@ -18,7 +18,12 @@ replaces GET_LOCK (which a dead run released with its connection).
 - test_dead_lease_holder_blocks_init: filterd-sql killed while holding
   the filterd_lock lease (kill -9, OOM, a reboot) leaves the row taken
   for 15 minutes; the next init or rotate on the same host waits
-  silently for 120 s, then fails blaming a run that is not there."""
+  silently for 120 s, then fails blaming a run that is not there.
+- test_address_over_255_bytes_tempfails_forever,
+  test_eight_bit_message_id_tempfails_forever: values the RECORD
+  transaction's INSERTs refuse (an address over 255 bytes; a raw 8-bit
+  byte in the Message-ID or the sender's domain) fail it on every try:
+  a 451 that never clears (these pre-date issue 17)."""
 
 import os
 import socket
@@ -173,6 +178,83 @@ class CommitLostTest(h.PeerTestCase):
         self.assertEqual(len(rows), 1,
                          "one message, %d msgs rows %r; replies %r" % (
                              len(rows), rows, replies))
+
+
+class RecordInputTest(h.PeerTestCase):
+    """Bad input against the RECORD stage's SQL: a value the database
+    refuses fails the transaction every time, so the 451 it gives is
+    not temporary at all. (The SQL error's text itself reaches the 451
+    and the log escaped: that attack failed.) These pre-date issue 17
+    (they are in quar_sql_rows since SQL storage came), found while
+    attacking its transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        start_sink_and_db(cls, "SELECT 1")
+        cls.fd = h.Filterd(
+            cls.tmp, "fd", banks={"default": {"forward": [cls.sink.addr]}},
+            raw='sql { storage = {"%s"} }' % cls.db.dsn(),
+            min_servers=1, max_servers=1)
+        cls.start_for_class(cls.fd)
+
+    def raw_send(self, sender, rcpt, msg):
+        """raw_send - exact bytes in MAIL and RCPT; the reply that ended
+        the transaction (MAIL's, RCPT's or the final one)."""
+        with h.SmtpClient(self.fd.port, timeout=30) as c:
+            c.greeting()
+            c.ehlo()
+            r = c.cmd(b"MAIL FROM:<" + sender + b">")
+            if r.code != 250:
+                return r
+            r = c.cmd(b"RCPT TO:<" + rcpt + b">")
+            if r.code != 250:
+                return r
+            r354, final = c.data(msg)
+            return final if final is not None else r354
+
+    def assert_not_forever_451(self, sender, rcpt, msg):
+        # The front MTA tries again, and again: the same answer.
+        replies = [self.raw_send(sender, rcpt, msg) for _ in range(2)]
+        for r in replies:
+            self.assertNotEqual(r.code // 100, 4,
+                                "a 451 that will never clear: %r" % r)
+
+    def test_address_over_255_bytes_tempfails_forever(self):
+        """An address longer than maddr.email (varbinary(255)), as
+        sender or as one recipient among others, is taken at MAIL/RCPT
+        and fails the RECORD transaction ("Data too long for column
+        'email'") on every try: a 451 that never clears, a full scan per
+        retry for days until the front MTA bounces it, and every other
+        recipient of that message is held with it. It must be refused
+        for good at MAIL/RCPT (RFC 5321 4.5.3.1.3: a path is at most 256
+        octets) or recorded. Before any fix: 451 4.3.0 ... cannot log to
+        SQL: Data too long for column 'email' at row 1."""
+        self.assert_not_forever_451(b"a" * 250 + b"@example.org",
+                                    b"rcpt@example.net",
+                                    message(b"long\r\n", "long-sender"))
+        self.assert_not_forever_451(b"s@example.org",
+                                    b"r" * 260 + b"@example.net",
+                                    message(b"long\r\n", "long-rcpt"))
+
+    def test_eight_bit_message_id_tempfails_forever(self):
+        """One raw Latin-1 byte in the Message-ID (broken mailers and
+        much spam send them) or in the sender's domain (MAIL FROM
+        without SMTPUTF8, which filterd takes) is not UTF-8: the msgs
+        or maddr INSERT fails with "Incorrect string value" on every
+        try, so the message tempfails forever (the log says "MIME:
+        malformed", yet a malformed message is meant to be checked, not
+        held). The value must be stored escaped or cut, not make the
+        message undeliverable. Before any fix: 451 4.3.0 ... cannot log
+        to SQL: Incorrect string value: '\\xE9-%n%s...' for column
+        `filterd`.`msgs`.`message_id`."""
+        self.assert_not_forever_451(
+            b"s@example.org", b"rcpt@example.net",
+            b"From: a@example.org\r\nSubject: x\r\n"
+            b"Message-ID: <caf\xe9-%n%s@example.org>\r\n\r\nbody\r\n")
+        self.assert_not_forever_451(b"s@ex\xe9mple.org",
+                                    b"rcpt@example.net",
+                                    message(b"x\r\n", "eight-bit-domain"))
 
 
 class DeadLeaseTest(h.PeerTestCase):
