@@ -23,9 +23,13 @@ replaces GET_LOCK (which a dead run released with its connection).
   test_eight_bit_message_id_tempfails_forever: values the RECORD
   transaction's INSERTs refuse (an address over 255 bytes; a raw 8-bit
   byte in the Message-ID or the sender's domain) fail it on every try:
-  a 451 that never clears (these pre-date issue 17)."""
+  a 451 that never clears (these pre-date issue 17).
+- test_skewed_node_takes_a_live_lease: the lease compares times of two
+  database nodes' clocks; a node whose clock runs ahead takes a live
+  lease, and two runs work at once."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +38,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import galera  # noqa: E402
 import harness as h  # noqa: E402
 from test_checks import message  # noqa: E402
 from test_sql import q, start_sink_and_db, sql_tool  # noqa: E402
@@ -307,6 +312,141 @@ class DeadLeaseTest(h.PeerTestCase):
         self.assertTrue(rc == 0 or said,
                         "init with a dead holder %s: exit %r after 10 s, "
                         "stderr %r" % (holder, rc, err))
+
+
+# A clock that runs SKEW seconds ahead, for one mariadbd: CLOCK_REALTIME,
+# gettimeofday() and time() (UNIX_TIMESTAMP() reads the first).
+SKEW_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+static long skew(void)
+{
+	const char *s = getenv("ATTACK17_SKEW");
+	return s ? atol(s) : 0;
+}
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	static int (*real)(clockid_t, struct timespec *);
+	int r;
+	if (!real)
+		real = (int (*)(clockid_t, struct timespec *))dlsym(
+			RTLD_NEXT, "clock_gettime");
+	r = real(id, ts);
+	if (r == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE))
+		ts->tv_sec += skew();
+	return r;
+}
+int gettimeofday(struct timeval *tv, void *tz)
+{
+	struct timespec ts;
+	(void)tz;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+	return 0;
+}
+time_t time(time_t *t)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (t)
+		*t = ts.tv_sec;
+	return ts.tv_sec;
+}
+"""
+SKEW = 1000  # seconds: more than the 900 s lease
+
+
+def skew_shim(tmp):
+    """skew_shim - the shim built with cc; its path, or None."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    src = os.path.join(tmp.path, "skew.c")
+    so = os.path.join(tmp.path, "skew.so")
+    with open(src, "w") as f:
+        f.write(SKEW_SHIM)
+    p = h.run([cc, "-shared", "-fPIC", "-O", "-o", so, src, "-ldl"],
+              timeout=60)
+    if p.returncode != 0:
+        return None
+    os.chmod(so, 0o755)
+    return so
+
+
+@unittest.skipIf(galera.available(), galera.available())
+class SkewedLeaseTest(h.PeerTestCase):
+    """A three-node Galera cluster whose node 2 has a clock SKEW seconds
+    ahead (an NTP daemon that died, a VM restored from a snapshot)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shim = skew_shim(cls.tmp)
+        if cls.shim is None:
+            cls.tearDownClass()
+            raise unittest.SkipTest("no C compiler for the clock shim")
+        cls.cluster = galera.GaleraCluster(cls.tmp)
+        n2 = cls.cluster.node(2)
+        launch = n2.launch
+
+        def skewed(*extra):
+            env = dict(os.environ)
+            os.environ.update(LD_PRELOAD=cls.shim, ATTACK17_SKEW=str(SKEW))
+            try:
+                launch(*extra)
+            finally:
+                os.environ.clear()
+                os.environ.update(env)
+        n2.launch = skewed
+        cls.start_for_class(cls.cluster)
+        p = h.run([sql_tool(), "-d", cls.cluster.node(1).dsn(), "init"],
+                  timeout=60)
+        assert p.returncode == 0, p.stderr
+
+    def now(self, n):
+        return int(self.cluster.node(n).sql("SELECT UNIX_TIMESTAMP()")[0][0])
+
+    def test_skewed_node_takes_a_live_lease(self):
+        """The lease compares filterd_lock.expires, written with the
+        clock of the holder's database node, with UNIX_TIMESTAMP() of
+        the waiter's node. A run on another host holds the lease, just
+        renewed through node 1; cron starts init through node 2, whose
+        clock runs 1000 s ahead: the lease looks expired there and the
+        second run takes it at once, so two runs work together, what
+        the lease replaced GET_LOCK to prevent (sql/README asks for NTP
+        only for the partitions, not for the lock). A waiter can judge a
+        lease on its own clock: it has expired when the row has not
+        changed (holder, expires) for the lease's length as the waiter
+        counts it. Before any fix: init through node 2 exits 0 at once,
+        the live holder's row taken and released."""
+        skew = self.now(2) - self.now(1)
+        self.assertGreater(skew, SKEW - 60, "the clock shim did not work")
+        live = "otherhost:4242:cafe0001"
+        self.cluster.node(1).sql(
+            "UPDATE filterd_lock SET holder = %s, expires = "
+            "UNIX_TIMESTAMP() + 900 WHERE name = 'filterd-sql'"
+            % h.sql_quote(live), database="filterd")
+        p = subprocess.Popen([sql_tool(), "-d", self.cluster.node(2).dsn(),
+                              "init"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(timeout=8)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate(timeout=10)
+            rc = None  # still waiting for the live holder: right
+        row = self.cluster.node(1).sql(
+            "SELECT holder FROM filterd_lock", database="filterd")
+        self.assertEqual(row, [[live]],
+                         "init through the node whose clock is %d s ahead: "
+                         "exit %r, stdout %r, stderr %r; the live lease "
+                         "of %s is gone" % (skew, rc, out.decode(),
+                                            err.decode(), live))
 
 
 if __name__ == "__main__":
