@@ -387,6 +387,15 @@ pdp_file_fetch(struct pdp_rel *r)
 	}
 	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
 		pdp_raw_write(r, chunk, (size_t)n);
+	/* A gzip copy cut short ends in 0 with Z_BUF_ERROR ("unexpected
+	 * end of file"): an error, not the end of the message. */
+	if (n == 0) {
+		int zerr;
+
+		(void)gzerror(z, &zerr);
+		if (zerr != Z_OK)
+			n = -1;
+	}
 	if (n < 0) {
 		int zerr;
 
@@ -567,7 +576,7 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 	struct tm tm;
 	struct buf f, line;
 	off_t off = body, end = spool_size(r->raw);
-	ssize_t n;
+	ssize_t n = 0;
 	int eight = 0;
 
 	if ((t->spool = spool_create(".", t->id, err, errsize)) == NULL)
@@ -612,7 +621,7 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 	}
 	if (off < end) {
 		snprintf(err, errsize, "cannot read the quarantined copy: %s",
-			 strerror(errno));
+			 n < 0 ? strerror(errno) : "shorter than its size");
 		return -1;
 	}
 	if (spool_commit(t->spool, err, errsize) < 0)

@@ -10,6 +10,7 @@
 /*--*/
 
 #include <ctype.h>
+#include <errmsg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -80,7 +81,11 @@ quar_text(const struct txn *t, struct buf *out)
 	buf_printf(out, "\r\nX-Quarantine-ID: <%s>\r\n", t->id);
 }
 
-/* quar_read - the quarantined copy, piece by piece: fields, then spool */
+/*
+ * quar_read - the quarantined copy, piece by piece: fields, then spool.
+ * Returns the bytes read, 0 at the end of the copy, -1 with errno on a
+ * read error or a spool shorter than t->size (EIO): never 0 early.
+ */
 static ssize_t
 quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 	  size_t len)
@@ -100,6 +105,12 @@ quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 
 		if (n < 0)
 			return -1;
+		/* The spool ends before the message's size: never a copy
+		 * cut short that looks whole. */
+		if (n == 0 && soff < t->size) {
+			errno = EIO;
+			return -1;
+		}
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
@@ -415,7 +426,7 @@ quar_sql_chunks(struct quar_tx *x, struct txn *t)
 	struct buf head;
 	off_t off = 0;
 	unsigned err = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	buf_init(&head, 512);
 	quar_text(t, &head);
@@ -433,6 +444,12 @@ quar_sql_chunks(struct quar_tx *x, struct txn *t)
 			     "chunk_ind, mail_text) VALUES (?, ?, ?, ?)",
 			     p, 4, NULL, x->err, sizeof(x->err));
 		off += n;
+	}
+	/* A read error is no end of the copy: the stage fails (451). */
+	if (err == 0 && n < 0) {
+		snprintf(x->err, sizeof(x->err),
+			 "read spool for the quarantine: %s", strerror(errno));
+		err = CR_UNKNOWN_ERROR;
 	}
 	free(chunk);
 	buf_release(&head);

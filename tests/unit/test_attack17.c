@@ -232,12 +232,41 @@ test_spool_read_error_fails_sql_quarantine(void **state)
 	conf_free(&conf);
 }
 
+/* test_spool_shorter_than_size_fails - a spool cut short is no end */
+static void
+test_spool_shorter_than_size_fails(void **state)
+{
+	static char dsn[] = "mysql://u:p@127.0.0.1:3306/filterd";
+	char *dsns[] = {dsn};
+	struct conf_strlist list = {dsns, 1};
+	struct conf *conf;
+	struct txn *t;
+	char err[256];
+	int rc;
+
+	(void)state;
+	assert_non_null(conf = conf_load(NULL, err, sizeof(err)));
+	t = blocked_sql_txn(conf, &list);
+	t->size += 20000; /* the spool ends 20 KB before the message */
+	rc = quar_record(t);
+	if (rc == 0 || commits != 0)
+		fail_msg("spool 20 KB shorter than the message: "
+			 "quar_record() = %d (0 is a 250), %d chunk INSERT(s), "
+			 "%d COMMIT(s)",
+			 rc, chunk_inserts, commits);
+	assert_int_equal(t->error, TXN_ERR_RECORD);
+	db_free(&t->storage);
+	txn_free(&t);
+	conf_free(&conf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_whole_copy),
 		cmocka_unit_test(test_spool_read_error_fails_sql_quarantine),
+		cmocka_unit_test(test_spool_shorter_than_size_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
