@@ -273,14 +273,25 @@ db_backoff(int attempt)
 		;
 }
 
-/* db_txn - one transaction, run again after a conflict or a lost link */
+/*
+ * db_txn - one transaction, run again after a conflict or a lost link
+ *
+ * A COMMIT whose reply is lost (a connection error from mysql_commit)
+ * may have committed: the server had it, and died or was cut off before
+ * answering. Its outcome is unknown until done() has looked on the next
+ * connection (on a Galera node a causal read, db_sync_reads): found,
+ * the transaction is over; not found, it runs again. Without done() it
+ * runs again, which only a transaction that may run twice can afford.
+ */
 unsigned
 db_txn(struct db *db, const char *what,
        unsigned (*body)(MYSQL *c, void *ctx, char *errbuf, size_t errsize),
+       unsigned (*done)(MYSQL *c, void *ctx, int *found, char *errbuf,
+			size_t errsize),
        void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize)
 {
 	struct db_txn_stats dummy;
-	int lost = 0, conflicts = 0;
+	int lost = 0, conflicts = 0, unknown = 0;
 	unsigned rc = CR_CONNECTION_ERROR;
 
 	if (st == NULL)
@@ -288,13 +299,36 @@ db_txn(struct db *db, const char *what,
 	memset(st, 0, sizeof(*st));
 	while (lost < DB_LOST_TRIES && conflicts < DB_CONFLICT_TRIES) {
 		MYSQL *c = db_connection(db, errbuf, errsize);
+		int committing = 0;
 
 		if (c == NULL)
 			return CR_CONNECTION_ERROR;
-		rc = body(c, ctx, errbuf, errsize);
-		if (rc == 0 && mysql_commit(c) != 0) {
+		if (unknown) {
+			int found = 0;
+
+			rc = done(c, ctx, &found, errbuf, errsize);
+			if (rc == 0 && found) {
+				msg_info("%s: sql: the COMMIT whose reply was "
+					 "lost had committed",
+					 what);
+				(void)mysql_rollback(
+					c); /* the read's snapshot */
+				return 0;
+			}
+			if (rc == 0) {
+				msg_info("%s: sql: the COMMIT whose reply was "
+					 "lost had not committed: running the "
+					 "transaction again",
+					 what);
+				unknown = 0;
+			}
+		}
+		if (!unknown)
+			rc = body(c, ctx, errbuf, errsize);
+		if (!unknown && rc == 0 && mysql_commit(c) != 0) {
 			rc = mysql_errno(c) ? mysql_errno(c) : CR_UNKNOWN_ERROR;
 			snprintf(errbuf, errsize, "commit: %s", mysql_error(c));
+			committing = 1;
 		}
 		if (rc == 0)
 			return 0;
@@ -313,6 +347,9 @@ db_txn(struct db *db, const char *what,
 			(void)mysql_rollback(c);
 			return rc;
 		}
+		/* The COMMIT was sent: it may have been done. */
+		if (committing && done != NULL)
+			unknown = 1;
 		/* Gone mid-transaction: again on a new connection (the same
 		 * DSN when this one had been idle, else the next DSN). */
 		if (db_failed(db, errbuf))

@@ -588,18 +588,46 @@ quar_sql_run(MYSQL *c, void *ctx, char *err, size_t errsize)
 	return rc;
 }
 
+/* quar_sql_found - row callback: the msgs row is there */
+static int
+quar_sql_found(void *ctx, const char *const *values, size_t n)
+{
+	(void)values, (void)n;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/*
+ * quar_sql_done - did the run whose COMMIT reply was lost commit? Its
+ * msgs row, which only this mail_id's transaction writes, says (db_txn)
+ */
+static unsigned
+quar_sql_done(MYSQL *c, void *ctx, int *found, char *err, size_t errsize)
+{
+	struct quar_run *r = ctx;
+	struct db_param p[] = {QP_INT(r->t->partition_tag), QP_STR(r->t->id)};
+
+	*found = 0;
+	return db_select(c,
+			 "SELECT 1 FROM msgs WHERE partition_tag = ? AND "
+			 "mail_id = ?",
+			 p, 2, quar_sql_found, found, err, errsize);
+}
+
 /*
  * quar_sql - the message's transaction; db_txn() runs it again after a
  * write-set conflict (two nodes inserting the same new maddr row) or on
- * the next connection when one is lost, before any 451
+ * the next connection when one is lost, before any 451; after a COMMIT
+ * whose reply was lost, only when quar_sql_done() finds no msgs row
+ * (one msgs row per message, never two)
  */
 static int
 quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 {
 	struct quar_run r = {t, with_quarantine};
 	struct db_txn_stats st;
-	unsigned rc = db_txn(t->storage, t->id, quar_sql_run, &r, &st, err,
-			     errsize);
+	unsigned rc = db_txn(t->storage, t->id, quar_sql_run, quar_sql_done, &r,
+			     &st, err, errsize);
 
 	if (t->slot) {
 		t->slot->c.sql_failures += st.failures;
@@ -699,7 +727,7 @@ quar_outcome(struct txn *t)
 
 	if (!t->recorded)
 		return;
-	if (db_txn(t->storage, t->id, quar_outcome_run, t, NULL, err,
+	if (db_txn(t->storage, t->id, quar_outcome_run, NULL, t, NULL, err,
 		   sizeof(err)) != 0)
 		msg_warn("%s: the delivery outcome was not written to SQL: %s",
 			 t->id, err);

@@ -573,10 +573,25 @@ struct txn_case {
 	unsigned want_rc, want_runs, want_rollbacks;
 	struct db_txn_stats want;
 	unsigned want_connects[2];
+	int done; /* txn_done's answer: 0 not there, 1 there; -1 no done */
+	unsigned want_dones;
 };
 
+static int txn_done_found; /* what txn_done() finds */
+static unsigned txn_dones; /* txn_done() calls */
+
+/* txn_done - the scripted check of a COMMIT whose reply was lost */
+static unsigned
+txn_done(MYSQL *c, void *ctx, int *found, char *err, size_t errsize)
+{
+	(void)c, (void)ctx, (void)err, (void)errsize;
+	txn_dones++;
+	*found = txn_done_found;
+	return 0;
+}
+
 static const struct txn_case txn_cases[] = {
-	{"ok at once", {0}, {0}, 0, 1, 0, {0, 0, 0}, {1, 0}},
+	{"ok at once", {0}, {0}, 0, 1, 0, {0, 0, 0}, {1, 0}, -1, 0},
 	{"two statement conflicts, then ok",
 	 {1213, 1205, 0},
 	 {0},
@@ -584,7 +599,9 @@ static const struct txn_case txn_cases[] = {
 	 3,
 	 2,
 	 {0, 0, 2},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"a certification failure at COMMIT, then ok",
 	 {0, 0},
 	 {1213, 0},
@@ -592,7 +609,9 @@ static const struct txn_case txn_cases[] = {
 	 2,
 	 1,
 	 {0, 0, 1},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"conflicts every run: 5 runs, then the error",
 	 {1213, 1213, 1213, 1213, 1213, 0},
 	 {0},
@@ -600,7 +619,9 @@ static const struct txn_case txn_cases[] = {
 	 DB_CONFLICT_TRIES,
 	 DB_CONFLICT_TRIES,
 	 {1, 0, DB_CONFLICT_TRIES - 1},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"another error: no second run",
 	 {1062, 0},
 	 {0},
@@ -608,7 +629,9 @@ static const struct txn_case txn_cases[] = {
 	 1,
 	 1,
 	 {1, 0, 0},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"connection lost: again on the next DSN",
 	 {CR_SERVER_LOST, 0},
 	 {0},
@@ -616,7 +639,49 @@ static const struct txn_case txn_cases[] = {
 	 2,
 	 0,
 	 {1, 1, 0},
-	 {1, 1}},
+	 {1, 1},
+	 -1,
+	 0},
+	{"COMMIT's reply lost, the row there: done, not run again",
+	 {0, 0},
+	 {CR_SERVER_LOST, 0},
+	 0,
+	 1,
+	 1,
+	 {1, 1, 0},
+	 {1, 1},
+	 1,
+	 1},
+	{"COMMIT's reply lost, no row: run again",
+	 {0, 0},
+	 {CR_SERVER_LOST, 0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1},
+	 0,
+	 1},
+	{"COMMIT's reply lost, no done(): run again",
+	 {0, 0},
+	 {CR_SERVER_LOST, 0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1},
+	 -1,
+	 0},
+	{"a body's lost connection is no unknown COMMIT: no done()",
+	 {CR_SERVER_LOST, 0},
+	 {0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1},
+	 1,
+	 0},
 };
 
 /* test_txn - every scripted db_txn() case */
@@ -639,25 +704,31 @@ test_txn(void **state)
 		memset(&txn_play, 0, sizeof(txn_play));
 		memcpy(txn_play.body, tc->body, sizeof(tc->body));
 		memcpy(txn_play.commit, tc->commit, sizeof(tc->commit));
-		rc = db_txn(db, "test", txn_body, NULL, &st, err, sizeof(err));
+		txn_done_found = tc->done;
+		txn_dones = 0;
+		rc = db_txn(db, "test", txn_body,
+			    tc->done < 0 ? NULL : txn_done, NULL, &st, err,
+			    sizeof(err));
 		if (rc != tc->want_rc || txn_play.runs != tc->want_runs ||
 		    txn_play.rollbacks != tc->want_rollbacks ||
 		    st.failures != tc->want.failures ||
 		    st.failovers != tc->want.failovers ||
 		    st.conflicts != tc->want.conflicts ||
 		    servers.connects[0] != tc->want_connects[0] ||
-		    servers.connects[1] != tc->want_connects[1])
+		    servers.connects[1] != tc->want_connects[1] ||
+		    txn_dones != tc->want_dones)
 			fail_msg(
 				"%s: rc %u runs %u rollbacks %u stats %u/%u/%u "
-				"connects %u,%u; want %u %u %u %u/%u/%u %u,%u "
-				"(%s)",
+				"connects %u,%u dones %u; want %u %u %u "
+				"%u/%u/%u %u,%u %u (%s)",
 				tc->name, rc, txn_play.runs, txn_play.rollbacks,
 				st.failures, st.failovers, st.conflicts,
 				servers.connects[0], servers.connects[1],
-				tc->want_rc, tc->want_runs, tc->want_rollbacks,
-				tc->want.failures, tc->want.failovers,
-				tc->want.conflicts, tc->want_connects[0],
-				tc->want_connects[1], err);
+				txn_dones, tc->want_rc, tc->want_runs,
+				tc->want_rollbacks, tc->want.failures,
+				tc->want.failovers, tc->want.conflicts,
+				tc->want_connects[0], tc->want_connects[1],
+				tc->want_dones, err);
 		if (rc && err[0] == 0)
 			fail_msg("%s: an error without its text", tc->name);
 		db_free(&db);
