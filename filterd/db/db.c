@@ -17,6 +17,7 @@
 #include "db.h"
 #include "dsn.h"
 #include "util/msg.h"
+#include "util/safe.h"
 #include "util/xalloc.h"
 
 #define DB_IO_TIMEOUT 30 /* seconds for a query's read or write */
@@ -388,6 +389,35 @@ db_failovers(const struct db *db)
 	return db->failovers;
 }
 
+/* db_text - a copy of s made well-formed UTF-8, or NULL if it is */
+static char *
+db_text(const char *s)
+{
+	size_t len = strlen(s), k;
+	unsigned long cp;
+	char *out;
+
+	for (size_t i = 0; i < len; i += k) {
+		k = (unsigned char)s[i] < 0x80
+			    ? 1
+			    : safe_utf8_char(s + i, len - i, &cp);
+		if (k == 0) {
+			out = xmalloc(4 * len + 1);
+			(void)safe_name_text(out, 4 * len + 1, s, len);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* db_text_free - free what db_text() made for a statement */
+static void
+db_text_free(char **fixed, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(fixed[i]);
+}
+
 /* db_run - one prepared statement, bound and executed */
 unsigned
 db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
@@ -395,6 +425,7 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
        char *errbuf, size_t errsize)
 {
 	MYSQL_BIND bind[n ? n : 1];
+	char *fixed[n ? n : 1]; /* DB_TEXT values made valid, or NULL */
 	unsigned err;
 
 	if (*stmt == NULL) {
@@ -407,11 +438,21 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 			goto fail;
 	}
 	memset(bind, 0, sizeof(bind));
+	memset(fixed, 0, sizeof(fixed));
 	for (size_t i = 0; i < n; i++) {
 		const struct db_param *p = params + i;
 
 		switch (p->type) {
+		case DB_TEXT:
+			if (p->p == NULL)
+				goto str; /* SQL NULL */
+			fixed[i] = db_text(p->p);
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = fixed[i] ? fixed[i] : (void *)p->p;
+			bind[i].buffer_length = strlen(bind[i].buffer);
+			break;
 		case DB_STR:
+str:
 			bind[i].buffer_type = p->p ? MYSQL_TYPE_STRING
 						   : MYSQL_TYPE_NULL;
 			bind[i].buffer = (void *)p->p;
@@ -435,10 +476,12 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 	if ((n && mysql_stmt_bind_param(*stmt, bind) != 0) ||
 	    mysql_stmt_execute(*stmt) != 0)
 		goto fail;
+	db_text_free(fixed, n);
 	if (insert_id)
 		*insert_id = mysql_stmt_insert_id(*stmt);
 	return 0;
 fail:
+	db_text_free(fixed, n);
 	err = mysql_stmt_errno(*stmt);
 	snprintf(errbuf, errsize, "%s", mysql_stmt_error(*stmt));
 	db_stmt_close(stmt);

@@ -126,7 +126,8 @@ unsigned long db_failovers(const struct db *db);
 
 /* A parameter of a prepared statement (db_run). */
 enum db_param_type {
-	DB_STR,	   /* p, NUL-terminated (NULL: SQL NULL) */
+	DB_STR,	   /* p, NUL-terminated (NULL: SQL NULL), bytes as they are */
+	DB_TEXT,   /* p, NUL-terminated, for a character (utf8mb4) column */
 	DB_BLOB,   /* p, len bytes */
 	DB_INT,	   /* i */
 	DB_DOUBLE, /* d */
@@ -141,6 +142,15 @@ struct db_param {
 };
 
 /*
+ * A DB_TEXT value goes as it is when it is well-formed UTF-8; else as
+ * safe_name_text() makes it, each byte outside a well-formed sequence
+ * written \xNN ("caf\xe9"): a character column (utf8mb4, strict mode)
+ * refuses such bytes ("Incorrect string value") on every try, and the
+ * message would tempfail for good. Use DB_TEXT for every character
+ * column that text from a message or a peer reaches, and for the keys
+ * that are compared with one (pen pals' Message-IDs), so that both sides
+ * are made valid alike; DB_STR for binary columns (varbinary, blob).
+ *
  * db_run() executes sql with params on c through a prepared statement.
  * *stmt caches the statement between calls (NULL at first; the caller
  * closes it with db_stmt_close() when done). Returns 0; or the MySQL

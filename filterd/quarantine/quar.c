@@ -394,6 +394,10 @@ struct quar_tx {
 	{                                                                      \
 		DB_STR, (s), 0, 0, 0                                           \
 	}
+#define QP_TEXT(s)                                                             \
+	{                                                                      \
+		DB_TEXT, (s), 0, 0, 0                                          \
+	}
 #define QP_INT(n)                                                              \
 	{                                                                      \
 		DB_INT, NULL, 0, (n), 0                                        \
@@ -409,7 +413,7 @@ quar_addr(struct quar_tx *x, struct txn *t, const char *addr,
 	  unsigned long long *id)
 {
 	struct db_param p[] = {QP_INT(t->partition_tag), QP_STR(addr),
-			       QP_STR(quar_domain(t, addr))};
+			       QP_TEXT(quar_domain(t, addr))};
 
 	return db_run(x->c, &x->adr,
 		      "INSERT INTO maddr (partition_tag, email, domain) "
@@ -478,9 +482,9 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 			QP_INT(t->arrival),
 			QP_STR(iso),
 			QP_INT((long long)sid),
-			QP_STR(strcmp(t->bank.path, "default") ? t->bank.path
-							       : ""),
-			QP_STR(t->client.addr),
+			QP_TEXT(strcmp(t->bank.path, "default") ? t->bank.path
+								: ""),
+			QP_TEXT(t->client.addr),
 			QP_INT(t->size),
 			QP_STR(t->bank.v.originating ? "Y" : "N"),
 			QP_STR(quar_content_code(t->ccat)),
@@ -488,10 +492,10 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 			QP_STR(t->quar_loc ? t->quar_loc : ""),
 			QP_STR("N"),
 			QP_DBL(t->spam_score),
-			QP_STR(t->message_id ? t->message_id : ""),
-			QP_STR(t->from ? t->from : ""),
-			QP_STR(t->subject ? t->subject : ""),
-			QP_STR(t->conf->myhostname),
+			QP_TEXT(t->message_id ? t->message_id : ""),
+			QP_TEXT(t->from ? t->from : ""),
+			QP_TEXT(t->subject ? t->subject : ""),
+			QP_TEXT(t->conf->myhostname),
 		};
 
 		err = db_run(x->c, &x->msg,
@@ -532,7 +536,7 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 				QP_STR(rc->pol && rc->pol->whitelisted ? "Y"
 								       : "N"),
 				QP_DBL(rc->score),
-				QP_STR(resp),
+				QP_TEXT(resp),
 			};
 
 			err = db_run(
@@ -687,7 +691,7 @@ quar_outcome_run(MYSQL *c, void *ctx, char *err, size_t errsize)
 
 	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
 		const struct txn_rcpt *r = t->rcpts + i;
-		struct db_param p[] = {QP_STR(quar_ds(t, i)), QP_STR(resp),
+		struct db_param p[] = {QP_STR(quar_ds(t, i)), QP_TEXT(resp),
 				       QP_INT(t->partition_tag), QP_STR(t->id),
 				       QP_INT((long long)i + 1)};
 

@@ -261,6 +261,37 @@ class RecordInputTest(h.PeerTestCase):
                                     b"rcpt@example.net",
                                     message(b"x\r\n", "eight-bit-domain"))
 
+    def test_path_limit_and_what_is_stored(self):
+        """The decisions behind the two tests above, seen from outside:
+        an address of 254 octets (a path of 256, RFC 5321 4.5.3.1.3) is
+        taken and recorded; one of 255 is refused at RCPT for good
+        (501 5.1.3) while the other recipient of the message gets it;
+        a raw 8-bit byte in the Message-ID or the sender's domain is
+        stored written \\xNN (sql/README "Text columns")."""
+        longest = b"r" * (254 - len(b"@example.net")) + b"@example.net"
+        self.assertEqual(len(longest), 254)
+        tag = "path-limit-%d" % os.getpid()
+        with h.SmtpClient(self.fd.port, timeout=30) as c:
+            c.greeting()
+            c.ehlo()
+            self.assertEqual(c.cmd(b"MAIL FROM:<s@ex\xe9mple.org>").code,
+                             250)
+            self.assertEqual(c.cmd(b"RCPT TO:<" + longest + b">").code, 250)
+            r = c.cmd(b"RCPT TO:<r" + longest + b">")
+            self.assertEqual((r.code, r.text[:5]), (501, "5.1.3"), r)
+            r354, final = c.data(
+                b"From: a@example.org\r\nSubject: caf\xe9\r\n"
+                b"Message-ID: <%s\xe9@example.org>\r\n\r\nbody\r\n"
+                % tag.encode())
+            self.assertEqual(final.code, 250, final)
+        rows = q(self.db, "SELECT m.message_id, s.domain, "
+                 "(SELECT COUNT(*) FROM msgrcpt WHERE mail_id = m.mail_id) "
+                 "FROM msgs m JOIN maddr s ON s.id = m.sid AND "
+                 "s.partition_tag = m.partition_tag WHERE m.message_id "
+                 "LIKE '<%s%%'" % tag)
+        self.assertEqual(rows, [["<%s\\xe9@example.org>" % tag,
+                                 "org.ex\\xe9mple", "1"]], rows)
+
 
 class DeadLeaseTest(h.PeerTestCase):
 
