@@ -428,6 +428,7 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 	char *fixed[n ? n : 1]; /* DB_TEXT values made valid, or NULL */
 	unsigned err;
 
+	memset(fixed, 0, sizeof(fixed)); /* before any way to fail */
 	if (*stmt == NULL) {
 		if ((*stmt = mysql_stmt_init(c)) == NULL) {
 			snprintf(errbuf, errsize, "mysql_stmt_init: %s",
@@ -438,7 +439,6 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 			goto fail;
 	}
 	memset(bind, 0, sizeof(bind));
-	memset(fixed, 0, sizeof(fixed));
 	for (size_t i = 0; i < n; i++) {
 		const struct db_param *p = params + i;
 
