@@ -478,6 +478,8 @@ class SkewedLeaseTest(h.PeerTestCase):
                          "exit %r, stdout %r, stderr %r; the live lease "
                          "of %s is gone" % (skew, rc, out.decode(),
                                             err.decode(), live))
+        # The waiter says who holds it (and until when) while it waits.
+        self.assertIn(live, err.decode())
 
 
 if __name__ == "__main__":
