@@ -162,10 +162,27 @@ int __wrap_mysql_stmt_fetch_column(MYSQL_STMT *stmt, MYSQL_BIND *bind,
 
 static MYSQL_RES *fake_meta = (MYSQL_RES *)&play;
 
+static int prepare_fails; /* mysql_stmt_prepare() fails */
+static char bound[4][64]; /* the string parameters bound, as text */
+my_bool __wrap_mysql_stmt_bind_param(MYSQL_STMT *stmt, MYSQL_BIND *bind);
+
 int
 __wrap_mysql_stmt_prepare(MYSQL_STMT *stmt, const char *q, unsigned long len)
 {
-	(void)stmt, (void)q, (void)len;
+	(void)q, (void)len;
+	return prepare_fails ? stmt_fail(stmt, 1213) : 0;
+}
+
+/* __wrap_mysql_stmt_bind_param - keep the first four strings bound */
+my_bool
+__wrap_mysql_stmt_bind_param(MYSQL_STMT *stmt, MYSQL_BIND *bind)
+{
+	(void)stmt;
+	for (size_t i = 0; i < 4; i++)
+		if (bind[i].buffer_type == MYSQL_TYPE_STRING)
+			snprintf(bound[i], sizeof(bound[i]), "%.*s",
+				 (int)bind[i].buffer_length,
+				 (const char *)bind[i].buffer);
 	return 0;
 }
 
@@ -735,6 +752,42 @@ test_txn(void **state)
 	}
 }
 
+/*
+ * test_text_params - DB_TEXT: well-formed UTF-8 as it is, else each bad
+ * byte as \xNN; DB_STR: bytes as they are; a failed prepare with
+ * DB_TEXT parameters frees nothing it did not make
+ */
+static void
+test_text_params(void **state)
+{
+	MYSQL c;
+	MYSQL_STMT *st = NULL;
+	char err[256];
+	struct db_param p[] = {
+		{DB_TEXT, "<caf\xe9-%n@example.org>", 0, 0, 0},
+		{DB_TEXT, "caf\xc3\xa9", 0, 0, 0},
+		{DB_STR, "caf\xe9", 0, 0, 0},
+		{DB_TEXT, "\xed\xa0\x80 \xc0\xaf", 0, 0, 0},
+	};
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	memset(bound, 0, sizeof(bound));
+	assert_int_equal(
+		db_run(&c, &st, "INSERT", p, 4, NULL, err, sizeof(err)), 0);
+	assert_string_equal(bound[0], "<caf\\xe9-%n@example.org>");
+	assert_string_equal(bound[1], "caf\xc3\xa9");
+	assert_string_equal(bound[2], "caf\xe9");
+	assert_string_equal(bound[3], "\\xed\\xa0\\x80 \\xc0\\xaf");
+	db_stmt_close(&st);
+	prepare_fails = 1;
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(
+			db_run(&c, &st, "INSERT", p, 4, NULL, err, sizeof(err)),
+			1213);
+	prepare_fails = 0;
+}
+
 int
 main(void)
 {
@@ -742,6 +795,7 @@ main(void)
 		cmocka_unit_test_setup(test_table, setup),
 		cmocka_unit_test(test_connections),
 		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_text_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
