@@ -17,6 +17,7 @@
 #include "db.h"
 #include "dsn.h"
 #include "util/msg.h"
+#include "util/safe.h"
 #include "util/xalloc.h"
 
 #define DB_IO_TIMEOUT 30 /* seconds for a query's read or write */
@@ -273,14 +274,25 @@ db_backoff(int attempt)
 		;
 }
 
-/* db_txn - one transaction, run again after a conflict or a lost link */
+/*
+ * db_txn - one transaction, run again after a conflict or a lost link
+ *
+ * A COMMIT whose reply is lost (a connection error from mysql_commit)
+ * may have committed: the server had it, and died or was cut off before
+ * answering. Its outcome is unknown until done() has looked on the next
+ * connection (on a Galera node a causal read, db_sync_reads): found,
+ * the transaction is over; not found, it runs again. Without done() it
+ * runs again, which only a transaction that may run twice can afford.
+ */
 unsigned
 db_txn(struct db *db, const char *what,
        unsigned (*body)(MYSQL *c, void *ctx, char *errbuf, size_t errsize),
+       unsigned (*done)(MYSQL *c, void *ctx, int *found, char *errbuf,
+			size_t errsize),
        void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize)
 {
 	struct db_txn_stats dummy;
-	int lost = 0, conflicts = 0;
+	int lost = 0, conflicts = 0, unknown = 0;
 	unsigned rc = CR_CONNECTION_ERROR;
 
 	if (st == NULL)
@@ -288,13 +300,36 @@ db_txn(struct db *db, const char *what,
 	memset(st, 0, sizeof(*st));
 	while (lost < DB_LOST_TRIES && conflicts < DB_CONFLICT_TRIES) {
 		MYSQL *c = db_connection(db, errbuf, errsize);
+		int committing = 0;
 
 		if (c == NULL)
 			return CR_CONNECTION_ERROR;
-		rc = body(c, ctx, errbuf, errsize);
-		if (rc == 0 && mysql_commit(c) != 0) {
+		if (unknown) {
+			int found = 0;
+
+			rc = done(c, ctx, &found, errbuf, errsize);
+			if (rc == 0 && found) {
+				msg_info("%s: sql: the COMMIT whose reply was "
+					 "lost had committed",
+					 what);
+				(void)mysql_rollback(
+					c); /* the read's snapshot */
+				return 0;
+			}
+			if (rc == 0) {
+				msg_info("%s: sql: the COMMIT whose reply was "
+					 "lost had not committed: running the "
+					 "transaction again",
+					 what);
+				unknown = 0;
+			}
+		}
+		if (!unknown)
+			rc = body(c, ctx, errbuf, errsize);
+		if (!unknown && rc == 0 && mysql_commit(c) != 0) {
 			rc = mysql_errno(c) ? mysql_errno(c) : CR_UNKNOWN_ERROR;
 			snprintf(errbuf, errsize, "commit: %s", mysql_error(c));
+			committing = 1;
 		}
 		if (rc == 0)
 			return 0;
@@ -313,6 +348,9 @@ db_txn(struct db *db, const char *what,
 			(void)mysql_rollback(c);
 			return rc;
 		}
+		/* The COMMIT was sent: it may have been done. */
+		if (committing && done != NULL)
+			unknown = 1;
 		/* Gone mid-transaction: again on a new connection (the same
 		 * DSN when this one had been idle, else the next DSN). */
 		if (db_failed(db, errbuf))
@@ -351,6 +389,35 @@ db_failovers(const struct db *db)
 	return db->failovers;
 }
 
+/* db_text - a copy of s made well-formed UTF-8, or NULL if it is */
+static char *
+db_text(const char *s)
+{
+	size_t len = strlen(s), k;
+	unsigned long cp;
+	char *out;
+
+	for (size_t i = 0; i < len; i += k) {
+		k = (unsigned char)s[i] < 0x80
+			    ? 1
+			    : safe_utf8_char(s + i, len - i, &cp);
+		if (k == 0) {
+			out = xmalloc(4 * len + 1);
+			(void)safe_name_text(out, 4 * len + 1, s, len);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* db_text_free - free what db_text() made for a statement */
+static void
+db_text_free(char **fixed, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(fixed[i]);
+}
+
 /* db_run - one prepared statement, bound and executed */
 unsigned
 db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
@@ -358,8 +425,10 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
        char *errbuf, size_t errsize)
 {
 	MYSQL_BIND bind[n ? n : 1];
+	char *fixed[n ? n : 1]; /* DB_TEXT values made valid, or NULL */
 	unsigned err;
 
+	memset(fixed, 0, sizeof(fixed)); /* before any way to fail */
 	if (*stmt == NULL) {
 		if ((*stmt = mysql_stmt_init(c)) == NULL) {
 			snprintf(errbuf, errsize, "mysql_stmt_init: %s",
@@ -374,7 +443,16 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 		const struct db_param *p = params + i;
 
 		switch (p->type) {
+		case DB_TEXT:
+			if (p->p == NULL)
+				goto str; /* SQL NULL */
+			fixed[i] = db_text(p->p);
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = fixed[i] ? fixed[i] : (void *)p->p;
+			bind[i].buffer_length = strlen(bind[i].buffer);
+			break;
 		case DB_STR:
+str:
 			bind[i].buffer_type = p->p ? MYSQL_TYPE_STRING
 						   : MYSQL_TYPE_NULL;
 			bind[i].buffer = (void *)p->p;
@@ -398,10 +476,12 @@ db_run(MYSQL *c, MYSQL_STMT **stmt, const char *sql,
 	if ((n && mysql_stmt_bind_param(*stmt, bind) != 0) ||
 	    mysql_stmt_execute(*stmt) != 0)
 		goto fail;
+	db_text_free(fixed, n);
 	if (insert_id)
 		*insert_id = mysql_stmt_insert_id(*stmt);
 	return 0;
 fail:
+	db_text_free(fixed, n);
 	err = mysql_stmt_errno(*stmt);
 	snprintf(errbuf, errsize, "%s", mysql_stmt_error(*stmt));
 	db_stmt_close(stmt);

@@ -53,6 +53,19 @@
 /*	(> 0) with its text in errbuf. *st, when not NULL, gets the runs
 /*	that failed (conflicts retried apart), the moves to another DSN and
 /*	the conflicts retried.
+/*
+/*	A COMMIT whose reply is lost (the connection fails at COMMIT) may
+/*	have committed. When done is not NULL, done(c, ctx, &found, errbuf,
+/*	errsize) is asked on the next connection, before body runs again:
+/*	it returns 0 with found set to 1 when the transaction's writes are
+/*	there (the transaction is over: db_txn() returns 0) or to 0 when
+/*	they are not (body runs again); or, when it could not tell, the
+/*	error number with its text, which counts as the run's (a lost
+/*	connection: asked again on the next one). It must read what only this
+/*	transaction writes (the RECORD stage: the msgs row of its mail_id);
+/*	on a Galera node it reads causally when db_sync_reads() is on.
+/*	With done NULL, body simply runs again: for transactions that may
+/*	run twice (UPDATEs to the same values).
 /*	db_backoff(attempt) sleeps a jittered, doubling delay (attempt 0:
 /*	5..10 ms; attempt 3: 40..80 ms), so that two nodes whose write sets
 /*	collided do not collide again in step.
@@ -103,6 +116,8 @@ struct db_txn_stats {
 unsigned
 db_txn(struct db *db, const char *what,
        unsigned (*body)(MYSQL *c, void *ctx, char *errbuf, size_t errsize),
+       unsigned (*done)(MYSQL *c, void *ctx, int *found, char *errbuf,
+			size_t errsize),
        void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize);
 void db_sync_reads(struct db *db, int on);
 int db_galera(const struct db *db);
@@ -111,7 +126,8 @@ unsigned long db_failovers(const struct db *db);
 
 /* A parameter of a prepared statement (db_run). */
 enum db_param_type {
-	DB_STR,	   /* p, NUL-terminated (NULL: SQL NULL) */
+	DB_STR,	   /* p, NUL-terminated (NULL: SQL NULL), bytes as they are */
+	DB_TEXT,   /* p, NUL-terminated, for a character (utf8mb4) column */
 	DB_BLOB,   /* p, len bytes */
 	DB_INT,	   /* i */
 	DB_DOUBLE, /* d */
@@ -126,6 +142,15 @@ struct db_param {
 };
 
 /*
+ * A DB_TEXT value goes as it is when it is well-formed UTF-8; else as
+ * safe_name_text() makes it, each byte outside a well-formed sequence
+ * written \xNN ("caf\xe9"): a character column (utf8mb4, strict mode)
+ * refuses such bytes ("Incorrect string value") on every try, and the
+ * message would tempfail for good. Use DB_TEXT for every character
+ * column that text from a message or a peer reaches, and for the keys
+ * that are compared with one (pen pals' Message-IDs), so that both sides
+ * are made valid alike; DB_STR for binary columns (varbinary, blob).
+ *
  * db_run() executes sql with params on c through a prepared statement.
  * *stmt caches the statement between calls (NULL at first; the caller
  * closes it with db_stmt_close() when done). Returns 0; or the MySQL

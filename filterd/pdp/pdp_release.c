@@ -387,6 +387,15 @@ pdp_file_fetch(struct pdp_rel *r)
 	}
 	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
 		pdp_raw_write(r, chunk, (size_t)n);
+	/* A gzip copy cut short ends in 0 with Z_BUF_ERROR ("unexpected
+	 * end of file"): an error, not the end of the message. */
+	if (n == 0) {
+		int zerr;
+
+		(void)gzerror(z, &zerr);
+		if (zerr != Z_OK)
+			n = -1;
+	}
 	if (n < 0) {
 		int zerr;
 
@@ -567,7 +576,7 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 	struct tm tm;
 	struct buf f, line;
 	off_t off = body, end = spool_size(r->raw);
-	ssize_t n;
+	ssize_t n = 0;
 	int eight = 0;
 
 	if ((t->spool = spool_create(".", t->id, err, errsize)) == NULL)
@@ -612,7 +621,7 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 	}
 	if (off < end) {
 		snprintf(err, errsize, "cannot read the quarantined copy: %s",
-			 strerror(errno));
+			 n < 0 ? strerror(errno) : "shorter than its size");
 		return -1;
 	}
 	if (spool_commit(t->spool, err, errsize) < 0)
@@ -668,26 +677,25 @@ pdp_recipients(struct pdp_rel *r, struct txn *t)
 	return 0;
 }
 
-/* pdp_mark_released - msgrcpt.rs = 'R' for each released recipient */
-static void
-pdp_mark_released(struct pdp_rel *r, struct txn *t)
-{
-	MYSQL_STMT *st = NULL;
-	char err[512] = "";
-	unsigned rc = 0;
-	MYSQL *c;
+/* What pdp_mark_run marks. */
+struct pdp_mark {
+	struct pdp_rel *r;
+	struct txn *t;
+};
 
-	if (r->ctx->storage == NULL || r->partition < 0)
-		return;
-	if ((c = db_connection(r->ctx->storage, err, sizeof(err))) == NULL) {
-		msg_warn("(rel-%s) %s: cannot mark as released in SQL: %s",
-			 t->id, r->mail_id, err);
-		return;
-	}
+/* pdp_mark_run - one run of the marking's UPDATEs (db_txn) */
+static unsigned
+pdp_mark_run(MYSQL *c, void *ctx, char *err, size_t errsize)
+{
+	struct pdp_mark *m = ctx;
+	struct txn *t = m->t;
+	MYSQL_STMT *st = NULL;
+	unsigned rc = 0;
+
 	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
 		struct db_param p[] = {
-			{DB_INT, NULL, 0, r->partition, 0},
-			{DB_STR, r->mail_id, 0, 0, 0},
+			{DB_INT, NULL, 0, m->r->partition, 0},
+			{DB_STR, m->r->mail_id, 0, 0, 0},
 			{DB_STR, t->rcpts[i].addr, 0, 0, 0},
 		};
 
@@ -699,21 +707,29 @@ pdp_mark_released(struct pdp_rel *r, struct txn *t)
 			    "msgrcpt.partition_tag SET msgrcpt.rs = 'R' "
 			    "WHERE msgrcpt.partition_tag = ? AND "
 			    "msgrcpt.mail_id = ? AND maddr.email = ?",
-			    p, 3, NULL, err, sizeof(err));
+			    p, 3, NULL, err, errsize);
 	}
 	db_stmt_close(&st);
-	if (rc == 0 && mysql_commit(c) != 0) {
-		rc = mysql_errno(c);
-		snprintf(err, sizeof(err), "%s", mysql_error(c));
-	}
-	if (rc) {
+	return rc;
+}
+
+/*
+ * pdp_mark_released - msgrcpt.rs = 'R' for each released recipient,
+ * through db_txn: a conflict (1213, another node's write) or a lost
+ * connection runs it again (setting 'R' twice is harmless)
+ */
+static void
+pdp_mark_released(struct pdp_rel *r, struct txn *t)
+{
+	struct pdp_mark m = {r, t};
+	char err[512] = "";
+
+	if (r->ctx->storage == NULL || r->partition < 0)
+		return;
+	if (db_txn(r->ctx->storage, t->id, pdp_mark_run, NULL, &m, NULL, err,
+		   sizeof(err)) != 0)
 		msg_warn("(rel-%s) %s: cannot mark as released in SQL: %s",
 			 t->id, r->mail_id, err);
-		if (db_is_connection_error(rc))
-			(void)db_failed(r->ctx->storage, err);
-		else
-			(void)mysql_rollback(c);
-	}
 }
 
 /* pdp_count - count the request in this child's scoreboard slot */

@@ -324,8 +324,8 @@ lookup_penpals(struct txn *t)
 		params[0] = (struct db_param){DB_STR, rc->addr, 0, 0, 0};
 		params[1] = (struct db_param){DB_STR, t->sender, 0, 0, 0};
 		for (size_t k = 0; k < t->n_refs; k++)
-			params[2 + k] = (struct db_param){DB_STR, t->refs[k], 0,
-							  0, 0};
+			params[2 + k] = (struct db_param){DB_TEXT, t->refs[k],
+							  0, 0, 0};
 		e = db_select(c, sql.data, params, 2 + t->n_refs,
 			      lookup_penpal_row, &when, err, sizeof(err));
 		(void)mysql_commit(c);

@@ -10,6 +10,7 @@
 /*--*/
 
 #include <ctype.h>
+#include <errmsg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -80,7 +81,11 @@ quar_text(const struct txn *t, struct buf *out)
 	buf_printf(out, "\r\nX-Quarantine-ID: <%s>\r\n", t->id);
 }
 
-/* quar_read - the quarantined copy, piece by piece: fields, then spool */
+/*
+ * quar_read - the quarantined copy, piece by piece: fields, then spool.
+ * Returns the bytes read, 0 at the end of the copy, -1 with errno on a
+ * read error or a spool shorter than t->size (EIO): never 0 early.
+ */
 static ssize_t
 quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 	  size_t len)
@@ -100,6 +105,12 @@ quar_read(const struct txn *t, const struct buf *head, off_t off, char *dst,
 
 		if (n < 0)
 			return -1;
+		/* The spool ends before the message's size: never a copy
+		 * cut short that looks whole. */
+		if (n == 0 && soff < t->size) {
+			errno = EIO;
+			return -1;
+		}
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
@@ -383,6 +394,10 @@ struct quar_tx {
 	{                                                                      \
 		DB_STR, (s), 0, 0, 0                                           \
 	}
+#define QP_TEXT(s)                                                             \
+	{                                                                      \
+		DB_TEXT, (s), 0, 0, 0                                          \
+	}
 #define QP_INT(n)                                                              \
 	{                                                                      \
 		DB_INT, NULL, 0, (n), 0                                        \
@@ -398,7 +413,7 @@ quar_addr(struct quar_tx *x, struct txn *t, const char *addr,
 	  unsigned long long *id)
 {
 	struct db_param p[] = {QP_INT(t->partition_tag), QP_STR(addr),
-			       QP_STR(quar_domain(t, addr))};
+			       QP_TEXT(quar_domain(t, addr))};
 
 	return db_run(x->c, &x->adr,
 		      "INSERT INTO maddr (partition_tag, email, domain) "
@@ -415,7 +430,7 @@ quar_sql_chunks(struct quar_tx *x, struct txn *t)
 	struct buf head;
 	off_t off = 0;
 	unsigned err = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	buf_init(&head, 512);
 	quar_text(t, &head);
@@ -433,6 +448,12 @@ quar_sql_chunks(struct quar_tx *x, struct txn *t)
 			     "chunk_ind, mail_text) VALUES (?, ?, ?, ?)",
 			     p, 4, NULL, x->err, sizeof(x->err));
 		off += n;
+	}
+	/* A read error is no end of the copy: the stage fails (451). */
+	if (err == 0 && n < 0) {
+		snprintf(x->err, sizeof(x->err),
+			 "read spool for the quarantine: %s", strerror(errno));
+		err = CR_UNKNOWN_ERROR;
 	}
 	free(chunk);
 	buf_release(&head);
@@ -461,9 +482,9 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 			QP_INT(t->arrival),
 			QP_STR(iso),
 			QP_INT((long long)sid),
-			QP_STR(strcmp(t->bank.path, "default") ? t->bank.path
-							       : ""),
-			QP_STR(t->client.addr),
+			QP_TEXT(strcmp(t->bank.path, "default") ? t->bank.path
+								: ""),
+			QP_TEXT(t->client.addr),
 			QP_INT(t->size),
 			QP_STR(t->bank.v.originating ? "Y" : "N"),
 			QP_STR(quar_content_code(t->ccat)),
@@ -471,10 +492,10 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 			QP_STR(t->quar_loc ? t->quar_loc : ""),
 			QP_STR("N"),
 			QP_DBL(t->spam_score),
-			QP_STR(t->message_id ? t->message_id : ""),
-			QP_STR(t->from ? t->from : ""),
-			QP_STR(t->subject ? t->subject : ""),
-			QP_STR(t->conf->myhostname),
+			QP_TEXT(t->message_id ? t->message_id : ""),
+			QP_TEXT(t->from ? t->from : ""),
+			QP_TEXT(t->subject ? t->subject : ""),
+			QP_TEXT(t->conf->myhostname),
 		};
 
 		err = db_run(x->c, &x->msg,
@@ -515,7 +536,7 @@ quar_sql_rows(struct quar_tx *x, struct txn *t, int with_quarantine)
 				QP_STR(rc->pol && rc->pol->whitelisted ? "Y"
 								       : "N"),
 				QP_DBL(rc->score),
-				QP_STR(resp),
+				QP_TEXT(resp),
 			};
 
 			err = db_run(
@@ -571,18 +592,46 @@ quar_sql_run(MYSQL *c, void *ctx, char *err, size_t errsize)
 	return rc;
 }
 
+/* quar_sql_found - row callback: the msgs row is there */
+static int
+quar_sql_found(void *ctx, const char *const *values, size_t n)
+{
+	(void)values, (void)n;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/*
+ * quar_sql_done - did the run whose COMMIT reply was lost commit? Its
+ * msgs row, which only this mail_id's transaction writes, says (db_txn)
+ */
+static unsigned
+quar_sql_done(MYSQL *c, void *ctx, int *found, char *err, size_t errsize)
+{
+	struct quar_run *r = ctx;
+	struct db_param p[] = {QP_INT(r->t->partition_tag), QP_STR(r->t->id)};
+
+	*found = 0;
+	return db_select(c,
+			 "SELECT 1 FROM msgs WHERE partition_tag = ? AND "
+			 "mail_id = ?",
+			 p, 2, quar_sql_found, found, err, errsize);
+}
+
 /*
  * quar_sql - the message's transaction; db_txn() runs it again after a
  * write-set conflict (two nodes inserting the same new maddr row) or on
- * the next connection when one is lost, before any 451
+ * the next connection when one is lost, before any 451; after a COMMIT
+ * whose reply was lost, only when quar_sql_done() finds no msgs row
+ * (one msgs row per message, never two)
  */
 static int
 quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 {
 	struct quar_run r = {t, with_quarantine};
 	struct db_txn_stats st;
-	unsigned rc = db_txn(t->storage, t->id, quar_sql_run, &r, &st, err,
-			     errsize);
+	unsigned rc = db_txn(t->storage, t->id, quar_sql_run, quar_sql_done, &r,
+			     &st, err, errsize);
 
 	if (t->slot) {
 		t->slot->c.sql_failures += st.failures;
@@ -642,7 +691,7 @@ quar_outcome_run(MYSQL *c, void *ctx, char *err, size_t errsize)
 
 	for (size_t i = 0; i < t->n_rcpts && rc == 0; i++) {
 		const struct txn_rcpt *r = t->rcpts + i;
-		struct db_param p[] = {QP_STR(quar_ds(t, i)), QP_STR(resp),
+		struct db_param p[] = {QP_STR(quar_ds(t, i)), QP_TEXT(resp),
 				       QP_INT(t->partition_tag), QP_STR(t->id),
 				       QP_INT((long long)i + 1)};
 
@@ -682,7 +731,7 @@ quar_outcome(struct txn *t)
 
 	if (!t->recorded)
 		return;
-	if (db_txn(t->storage, t->id, quar_outcome_run, t, NULL, err,
+	if (db_txn(t->storage, t->id, quar_outcome_run, NULL, t, NULL, err,
 		   sizeof(err)) != 0)
 		msg_warn("%s: the delivery outcome was not written to SQL: %s",
 			 t->id, err);

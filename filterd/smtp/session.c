@@ -35,7 +35,14 @@
 #include "util/xalloc.h"
 
 #define SESSION_ERROR_LIMIT 20
-#define SESSION_ADDR_MAX 512
+/*
+ * An address buffer: RFC 5321 4.5.3.1.3 allows a path of 256 octets,
+ * angle brackets included, so an address of at most 254 (and its NUL).
+ * A longer one is refused at MAIL or RCPT for good (501 5.1.7 / 5.1.3
+ * "address too long"), as Postfix does past its limit: taken, it could
+ * not be recorded (maddr.email is varbinary(255)) and would tempfail.
+ */
+#define SESSION_ADDR_MAX (254 + 1)
 
 enum session_state {
 	SESSION_GREETED, /* no HELO/EHLO/LHLO yet */

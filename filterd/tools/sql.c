@@ -44,7 +44,10 @@
 /*	concurrent runs take turns, on one server or on any nodes of a
 /*	Galera cluster: a lease in the filterd_lock row (migration 0002),
 /*	taken with one UPDATE, renewed before each step, released at the
-/*	end; a killed run's lease runs out after 15 minutes. (GET_LOCK() is
+/*	end. A waiter judges the lease on its own clock: it has run out when
+/*	the row has not changed for 15 minutes as counted by the waiter; a
+/*	holder of this host whose pid is not running is taken over at once.
+/*	While waiting, the run says who holds it and until when. (GET_LOCK() is
 /*	local to one Galera node.) On a Galera node, reads are causal
 /*	(wsrep_sync_wait = 1), so a run sees what another node's run did.
 /* DIAGNOSTICS
@@ -57,6 +60,7 @@
 #include <getopt.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,46 +364,180 @@ sql_lock_create(MYSQL *c, char *err, size_t errsize)
 	return 0;
 }
 
+/* What a waiter saw of the lock row. */
+struct sql_lock_row {
+	int found;
+	int free; /* holder is NULL */
+	char holder[SQL_COL_SIZE];
+	long long expires; /* by the clock of the holder's database node */
+};
+
+/* sql_lock_row - row callback: holder and expires */
+static void
+sql_lock_row(void *ctx, const struct sql_row *row)
+{
+	struct sql_lock_row *l = ctx;
+
+	l->found = 1;
+	l->free = row->null[0];
+	snprintf(l->holder, sizeof(l->holder), "%s",
+		 row->null[0] ? "" : row->col[0]);
+	l->expires = row->null[1] ? 0 : strtoll(row->col[1], NULL, 10);
+}
+
+/*
+ * sql_lock_gone - is the holder a run of this host whose process is
+ * gone? holder is "host:pid:random" (main); a pid that is not running
+ * (or is ours: the dead run's pid came round again) proves it dead.
+ */
+static int
+sql_lock_gone(const char *holder, const char *host)
+{
+	const char *last = strrchr(holder, ':'), *colon;
+	size_t hlen = strlen(host);
+	char *end;
+	long pid;
+
+	if (last == NULL || last == holder)
+		return 0;
+	for (colon = last - 1; colon > holder && *colon != ':'; colon--)
+		;
+	if (*colon != ':' || (size_t)(colon - holder) != hlen ||
+	    strncmp(holder, host, hlen) != 0)
+		return 0;
+	errno = 0;
+	pid = strtol(colon + 1, &end, 10);
+	if (errno || end != last || pid <= 0)
+		return 0;
+	if (pid == (long)getpid())
+		return 1;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* sql_lock_say - who holds the lock and until when, for a waiter */
+static void
+sql_lock_say(const struct sql_lock_row *l)
+{
+	char when[32];
+	time_t t = (time_t)l->expires;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%F %T UTC", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", l->expires);
+	msg_info("filterd_lock is held by %s, its lease until %s by its "
+		 "database node's clock: waiting (taken over if the row "
+		 "does not change for %d s)",
+		 l->holder, when, SQL_LOCK_LEASE);
+}
+
 /*
  * sql_lock - take the database's lock: concurrent runs take turns, on
  * one server or on any nodes of a Galera cluster
  *
- * GET_LOCK() is local to one Galera node, so the lock is a row: one
- * UPDATE sets holder and expires where the row is free or its lease has
- * run out. On one server the row lock orders two such UPDATEs; on
- * Galera, certification lets only one of two concurrent ones commit.
- * The loser waits, polling, up to SQL_LOCK_WAIT_SECS.
+ * GET_LOCK() is local to one Galera node, so the lock is a row, taken
+ * with one UPDATE where it is free; on one server the row lock orders
+ * two such UPDATEs, on Galera certification lets only one of two
+ * concurrent ones commit. A taken row is judged on this run's clock
+ * only (database nodes' clocks differ): its lease has run out when the
+ * row (holder, expires) has not changed for SQL_LOCK_LEASE seconds as
+ * counted here, since a live holder renews (changes expires) before
+ * each step. A holder of this host whose process is gone is taken over
+ * at once. Either takeover is one UPDATE on the very row seen, so that
+ * of two waiters (or a holder renewing at that moment) one wins. The
+ * waiter says who holds it and until when; it gives up after
+ * SQL_LOCK_WAIT_SECS while the row keeps changing (a live run), and
+ * waits on while it does not (up to SQL_LOCK_LEASE, then takes it).
  */
 static int
-sql_lock(MYSQL *c, const char *holder, int create, char *err, size_t errsize)
+sql_lock(MYSQL *c, const char *holder, const char *host, int create, char *err,
+	 size_t errsize)
 {
-	static const char query[] =
+	static const char take_free[] =
 		"UPDATE filterd_lock SET holder = ?, expires = "
 		"UNIX_TIMESTAMP() + ? WHERE name = 'filterd-sql' AND "
-		"(holder IS NULL OR expires < UNIX_TIMESTAMP())";
-	struct db_param p[] = {{DB_STR, holder, 0, 0, 0},
-			       {DB_INT, NULL, 0, SQL_LOCK_LEASE, 0}};
-	time_t give_up = time(NULL) + SQL_LOCK_WAIT_SECS;
-	int got;
+		"holder IS NULL";
+	static const char take_over[] =
+		"UPDATE filterd_lock SET holder = ?, expires = "
+		"UNIX_TIMESTAMP() + ? WHERE name = 'filterd-sql' AND "
+		"holder = ? AND expires = ?";
+	struct sql_lock_row seen = {0}, now;
+	struct timespec start, since, mono;
+	int got = 0;
 
 	if (create && sql_lock_create(c, err, errsize) < 0)
 		return -1;
-	while ((got = sql_lock_update(c, query, p, 2, err, errsize)) == 0) {
-		/* 0.5 to 1 s, so that waiting runs do not poll in step. */
-		unsigned usec = 500000 + arc4random_uniform(500000);
-		struct timespec ts = {0, (long)usec * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	since = start;
+	for (;;) {
+		struct db_param p[] = {{DB_STR, holder, 0, 0, 0},
+				       {DB_INT, NULL, 0, SQL_LOCK_LEASE, 0},
+				       {DB_STR, NULL, 0, 0, 0},
+				       {DB_INT, NULL, 0, 0, 0}};
+		unsigned usec;
+		struct timespec ts;
 
-		if (time(NULL) >= give_up) {
+		/* Free: taken (this also says when there is no table). */
+		if ((got = sql_lock_update(c, take_free, p, 2, err, errsize)))
+			return got < 0 ? -1 : 0;
+		memset(&now, 0, sizeof(now));
+		if (sql_exec(c,
+			     "SELECT holder, expires FROM filterd_lock WHERE "
+			     "name = 'filterd-sql'",
+			     NULL, 0, sql_lock_row, &now, NULL, err,
+			     errsize) < 0)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		if (!now.found) {
 			snprintf(err, errsize,
-				 "another filterd-sql has been working on "
-				 "this database for %d s (the filterd_lock "
-				 "row): try again later",
-				 SQL_LOCK_WAIT_SECS);
+				 "no filterd-sql row in filterd_lock: run "
+				 "filterd-sql init");
 			return -1;
 		}
+		if (now.free) {
+			seen = now; /* freed since the UPDATE: taken next */
+		} else if (!seen.found || seen.free ||
+			   strcmp(now.holder, seen.holder) != 0 ||
+			   now.expires != seen.expires) {
+			/* New to us, or changed: counted from now. */
+			seen = now;
+			since = mono;
+			if (sql_lock_gone(now.holder, host)) {
+				msg_warn("filterd_lock is held by %s, a run of "
+					 "this host that is no longer running: "
+					 "taking its lease over",
+					 now.holder);
+				p[2].p = now.holder;
+				p[3].i = now.expires;
+				got = sql_lock_update(c, take_over, p, 4, err,
+						      errsize);
+			} else {
+				sql_lock_say(&now);
+			}
+		} else if (mono.tv_sec - since.tv_sec >= SQL_LOCK_LEASE) {
+			msg_warn("filterd_lock is held by %s, unchanged for "
+				 "%d s: its lease has run out, taking it over",
+				 now.holder, SQL_LOCK_LEASE);
+			p[2].p = now.holder;
+			p[3].i = now.expires;
+			got = sql_lock_update(c, take_over, p, 4, err, errsize);
+		} else if (since.tv_sec - start.tv_sec >= SQL_LOCK_WAIT_SECS) {
+			/* The row changed after SQL_LOCK_WAIT_SECS: live. */
+			snprintf(err, errsize,
+				 "filterd_lock is held by %s, a run that is "
+				 "working (it renewed its lease %ld s ago, "
+				 "after %ld s of waiting): try again later",
+				 now.holder, (long)(mono.tv_sec - since.tv_sec),
+				 (long)(since.tv_sec - start.tv_sec));
+			return -1;
+		}
+		if (got != 0)
+			return got < 0 ? -1 : 0;
+		/* 0.5 to 1 s, so that waiting runs do not poll in step. */
+		usec = 500000 + arc4random_uniform(500000);
+		ts = (struct timespec){0, (long)usec * 1000};
 		(void)nanosleep(&ts, NULL);
 	}
-	return got < 0 ? -1 : 0;
 }
 
 /*
@@ -1121,7 +1259,7 @@ main(int argc, char **argv)
 			rc = 0;
 	} else if ((strcmp(cmd, "rotate") == 0 &&
 		    sql_ready(c, err, sizeof(err)) < 0) ||
-		   sql_lock(c, holder, strcmp(cmd, "init") == 0, err,
+		   sql_lock(c, holder, host, strcmp(cmd, "init") == 0, err,
 			    sizeof(err)) < 0) {
 		msg_error("%s", err);
 	} else {

@@ -443,9 +443,11 @@ INSERT IGNORE INTO filterd_schema_version (id, version) VALUES (1, 1);
 -- 0002: the lock that filterd-sql init and rotate take turns with, as a
 -- row that a Galera cluster replicates (GET_LOCK() is local to one
 -- Galera node). A run sets holder and expires (Unix time) with one
--- autocommitted UPDATE where holder is NULL or expires is past, renews
--- expires as it goes and sets holder back to NULL when done; a killed
--- run holds it until expires, 15 minutes at most.
+-- autocommitted UPDATE where holder is NULL, renews expires as it goes
+-- and sets holder back to NULL when done. A waiter takes over a row
+-- that has not changed for 15 minutes by its own clock (never comparing
+-- expires with its node's clock), or at once a holder of its own host
+-- whose pid is gone (sql/README.md, "Running it on several nodes").
 -- ---------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS filterd_lock (
   name    varchar(64) NOT NULL,

@@ -521,6 +521,36 @@ class ReleaseTest(h.PeerTestCase):
         self.assertNotIn(b"X-Spam-Flag", d.body)
         self.assertTrue(d.body.endswith(b"\n\nbody\n.dot line\n"), d.body)
 
+    def test_gzip_file_cut_short_is_not_released(self):
+        """A gzip quarantine file cut short (a disk that filled, a copy
+        interrupted): zlib's gzread() ends it with 0 and "unexpected end
+        of file" in gzerror(), not -1. Read as the end of the message,
+        it released half a message with 250. It must fail the release
+        (nothing at the hop, no 250). Before the fix: ['250 ', '250 ']
+        and a dump of the first part at the sink."""
+        import gzip
+        import random
+        fd = self.filterd(pdp_bank="noauth")
+        qdir = os.path.join(self.tmp.path, fd.name, "quarantine", "spam",
+                            "Q")
+        os.makedirs(qdir, exist_ok=True)
+        rnd = random.Random(17)
+        body = b"".join(b"%08x line %d\n" % (rnd.getrandbits(32), i)
+                        for i in range(4000))
+        whole = gzip.compress(
+            b"Return-Path: <%s>\nX-Envelope-To: <%s>\n"
+            b"X-Quarantine-ID: <QcutshortGZ1>\nSubject: cut\n"
+            b"From: a@example.org\n\n%s" % (SENDER.encode(),
+                                             RCPTS[0].encode(), body))
+        with open(os.path.join(qdir, "QcutshortGZ1.gz"), "wb") as f:
+            f.write(whole[:len(whole) // 2])
+        resp = self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", "QcutshortGZ1"),
+            ("quar_type", "Z"), ("mail_file", "spam/Q/QcutshortGZ1.gz"),
+            ("requested_by", "<admin@example.com>")])
+        self.assertNotIn("250 ", [r[:4] for r in replies(resp)], resp)
+        self.assertEqual(self.new(self.release_sink), [])
+
     @unittest.skipUnless(h.IS_ROOT, "ownership is set only as root")
     def test_pdp_group(self):
         import grp

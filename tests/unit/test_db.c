@@ -162,10 +162,27 @@ int __wrap_mysql_stmt_fetch_column(MYSQL_STMT *stmt, MYSQL_BIND *bind,
 
 static MYSQL_RES *fake_meta = (MYSQL_RES *)&play;
 
+static int prepare_fails; /* mysql_stmt_prepare() fails */
+static char bound[4][64]; /* the string parameters bound, as text */
+my_bool __wrap_mysql_stmt_bind_param(MYSQL_STMT *stmt, MYSQL_BIND *bind);
+
 int
 __wrap_mysql_stmt_prepare(MYSQL_STMT *stmt, const char *q, unsigned long len)
 {
-	(void)stmt, (void)q, (void)len;
+	(void)q, (void)len;
+	return prepare_fails ? stmt_fail(stmt, 1213) : 0;
+}
+
+/* __wrap_mysql_stmt_bind_param - keep the first four strings bound */
+my_bool
+__wrap_mysql_stmt_bind_param(MYSQL_STMT *stmt, MYSQL_BIND *bind)
+{
+	(void)stmt;
+	for (size_t i = 0; i < 4; i++)
+		if (bind[i].buffer_type == MYSQL_TYPE_STRING)
+			snprintf(bound[i], sizeof(bound[i]), "%.*s",
+				 (int)bind[i].buffer_length,
+				 (const char *)bind[i].buffer);
 	return 0;
 }
 
@@ -573,10 +590,25 @@ struct txn_case {
 	unsigned want_rc, want_runs, want_rollbacks;
 	struct db_txn_stats want;
 	unsigned want_connects[2];
+	int done; /* txn_done's answer: 0 not there, 1 there; -1 no done */
+	unsigned want_dones;
 };
 
+static int txn_done_found; /* what txn_done() finds */
+static unsigned txn_dones; /* txn_done() calls */
+
+/* txn_done - the scripted check of a COMMIT whose reply was lost */
+static unsigned
+txn_done(MYSQL *c, void *ctx, int *found, char *err, size_t errsize)
+{
+	(void)c, (void)ctx, (void)err, (void)errsize;
+	txn_dones++;
+	*found = txn_done_found;
+	return 0;
+}
+
 static const struct txn_case txn_cases[] = {
-	{"ok at once", {0}, {0}, 0, 1, 0, {0, 0, 0}, {1, 0}},
+	{"ok at once", {0}, {0}, 0, 1, 0, {0, 0, 0}, {1, 0}, -1, 0},
 	{"two statement conflicts, then ok",
 	 {1213, 1205, 0},
 	 {0},
@@ -584,7 +616,9 @@ static const struct txn_case txn_cases[] = {
 	 3,
 	 2,
 	 {0, 0, 2},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"a certification failure at COMMIT, then ok",
 	 {0, 0},
 	 {1213, 0},
@@ -592,7 +626,9 @@ static const struct txn_case txn_cases[] = {
 	 2,
 	 1,
 	 {0, 0, 1},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"conflicts every run: 5 runs, then the error",
 	 {1213, 1213, 1213, 1213, 1213, 0},
 	 {0},
@@ -600,7 +636,9 @@ static const struct txn_case txn_cases[] = {
 	 DB_CONFLICT_TRIES,
 	 DB_CONFLICT_TRIES,
 	 {1, 0, DB_CONFLICT_TRIES - 1},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"another error: no second run",
 	 {1062, 0},
 	 {0},
@@ -608,7 +646,9 @@ static const struct txn_case txn_cases[] = {
 	 1,
 	 1,
 	 {1, 0, 0},
-	 {1, 0}},
+	 {1, 0},
+	 -1,
+	 0},
 	{"connection lost: again on the next DSN",
 	 {CR_SERVER_LOST, 0},
 	 {0},
@@ -616,7 +656,49 @@ static const struct txn_case txn_cases[] = {
 	 2,
 	 0,
 	 {1, 1, 0},
-	 {1, 1}},
+	 {1, 1},
+	 -1,
+	 0},
+	{"COMMIT's reply lost, the row there: done, not run again",
+	 {0, 0},
+	 {CR_SERVER_LOST, 0},
+	 0,
+	 1,
+	 1,
+	 {1, 1, 0},
+	 {1, 1},
+	 1,
+	 1},
+	{"COMMIT's reply lost, no row: run again",
+	 {0, 0},
+	 {CR_SERVER_LOST, 0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1},
+	 0,
+	 1},
+	{"COMMIT's reply lost, no done(): run again",
+	 {0, 0},
+	 {CR_SERVER_LOST, 0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1},
+	 -1,
+	 0},
+	{"a body's lost connection is no unknown COMMIT: no done()",
+	 {CR_SERVER_LOST, 0},
+	 {0},
+	 0,
+	 2,
+	 0,
+	 {1, 1, 0},
+	 {1, 1},
+	 1,
+	 0},
 };
 
 /* test_txn - every scripted db_txn() case */
@@ -639,29 +721,71 @@ test_txn(void **state)
 		memset(&txn_play, 0, sizeof(txn_play));
 		memcpy(txn_play.body, tc->body, sizeof(tc->body));
 		memcpy(txn_play.commit, tc->commit, sizeof(tc->commit));
-		rc = db_txn(db, "test", txn_body, NULL, &st, err, sizeof(err));
+		txn_done_found = tc->done;
+		txn_dones = 0;
+		rc = db_txn(db, "test", txn_body,
+			    tc->done < 0 ? NULL : txn_done, NULL, &st, err,
+			    sizeof(err));
 		if (rc != tc->want_rc || txn_play.runs != tc->want_runs ||
 		    txn_play.rollbacks != tc->want_rollbacks ||
 		    st.failures != tc->want.failures ||
 		    st.failovers != tc->want.failovers ||
 		    st.conflicts != tc->want.conflicts ||
 		    servers.connects[0] != tc->want_connects[0] ||
-		    servers.connects[1] != tc->want_connects[1])
+		    servers.connects[1] != tc->want_connects[1] ||
+		    txn_dones != tc->want_dones)
 			fail_msg(
 				"%s: rc %u runs %u rollbacks %u stats %u/%u/%u "
-				"connects %u,%u; want %u %u %u %u/%u/%u %u,%u "
-				"(%s)",
+				"connects %u,%u dones %u; want %u %u %u "
+				"%u/%u/%u %u,%u %u (%s)",
 				tc->name, rc, txn_play.runs, txn_play.rollbacks,
 				st.failures, st.failovers, st.conflicts,
 				servers.connects[0], servers.connects[1],
-				tc->want_rc, tc->want_runs, tc->want_rollbacks,
-				tc->want.failures, tc->want.failovers,
-				tc->want.conflicts, tc->want_connects[0],
-				tc->want_connects[1], err);
+				txn_dones, tc->want_rc, tc->want_runs,
+				tc->want_rollbacks, tc->want.failures,
+				tc->want.failovers, tc->want.conflicts,
+				tc->want_connects[0], tc->want_connects[1],
+				tc->want_dones, err);
 		if (rc && err[0] == 0)
 			fail_msg("%s: an error without its text", tc->name);
 		db_free(&db);
 	}
+}
+
+/*
+ * test_text_params - DB_TEXT: well-formed UTF-8 as it is, else each bad
+ * byte as \xNN; DB_STR: bytes as they are; a failed prepare with
+ * DB_TEXT parameters frees nothing it did not make
+ */
+static void
+test_text_params(void **state)
+{
+	MYSQL c;
+	MYSQL_STMT *st = NULL;
+	char err[256];
+	struct db_param p[] = {
+		{DB_TEXT, "<caf\xe9-%n@example.org>", 0, 0, 0},
+		{DB_TEXT, "caf\xc3\xa9", 0, 0, 0},
+		{DB_STR, "caf\xe9", 0, 0, 0},
+		{DB_TEXT, "\xed\xa0\x80 \xc0\xaf", 0, 0, 0},
+	};
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	memset(bound, 0, sizeof(bound));
+	assert_int_equal(
+		db_run(&c, &st, "INSERT", p, 4, NULL, err, sizeof(err)), 0);
+	assert_string_equal(bound[0], "<caf\\xe9-%n@example.org>");
+	assert_string_equal(bound[1], "caf\xc3\xa9");
+	assert_string_equal(bound[2], "caf\xe9");
+	assert_string_equal(bound[3], "\\xed\\xa0\\x80 \\xc0\\xaf");
+	db_stmt_close(&st);
+	prepare_fails = 1;
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(
+			db_run(&c, &st, "INSERT", p, 4, NULL, err, sizeof(err)),
+			1213);
+	prepare_fails = 0;
 }
 
 int
@@ -671,6 +795,7 @@ main(void)
 		cmocka_unit_test_setup(test_table, setup),
 		cmocka_unit_test(test_connections),
 		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_text_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
