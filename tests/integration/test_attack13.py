@@ -337,5 +337,272 @@ class Attack13Findings(Attack13Case):
                         "trickle")
 
 
+class Attack13Holds(Attack13Case):
+    """Attacks that failed: these pass and should stay."""
+
+    def test_framing_attacks_keep_the_child(self):
+        """Bad framing gets one setreply line with a 5xx and the same
+        connection then serves a good request: no request= first,
+        request= twice, a 1 MB line, 100,000 attributes, %00, %ZZ, a lone
+        %, binary, CR without LF; and the ": " form is accepted."""
+        fd = self.filterd()
+        m = self.quarantine_to(fd, "framing", RCPTS)
+        c = self.pdp(fd)
+        pid_before = set(fd.children())
+        bad = [
+            (b"mail_id=x\r\nrequest=release\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\r\nrequest=release\r\nmail_id=" +
+             m[0].encode() + b"\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\r\nmail_id=" + b"A" * (1 << 20) +
+             b"\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\r\n" + b"recipient=<a@b.example>\r\n" *
+             100000 + b"\r\n", "500 5.5.3 "),
+            (b"request=release\r\nmail_id=ab%00cd\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\r\nmail_id=ab%ZZcd\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\r\nmail_id=abcd%\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\r\nmail_id=abcd%4\r\n\r\n", "500 5.5.2 "),
+            (b"\x00\xff\xfe\x01binary\r\n\r\n", "500 5.5.2 "),
+            (b"request=release\rmail_id=" + m[0].encode() + b"\r\n\r\n",
+             "502 5.5.1 "),
+            (b"request=release\r\nmail_id=" + m[0].encode() +
+             b"\rsecret_id=" + m[1].encode() + b"\r\n\r\n", "501 5.5.4 "),
+            (b"request=release%0D%0Amail_id=x\r\n\r\n", "502 5.5.1 "),
+        ]
+        for data, want in bad:
+            c.send(data)
+            rep = tr.replies(c.response())
+            self.assertEqual(len(rep), 1, (data[:60], rep))
+            self.assertTrue(rep[0].startswith(want), (data[:60], rep))
+        self.assertEqual(self.new(self.release_sink), [])
+        # amavisd-new's "name: value" form, on the same connection.
+        c.send(("request: release\r\nmail_id: %s\r\nsecret_id: %s\r\n\r\n" %
+                (m[0], m[1])).encode())
+        self.assertEqual([r[:4] for r in tr.replies(c.response())],
+                         ["250 ", "250 "])
+        self.assertEqual(len(self.new(self.release_sink, 1)), 1)
+        self.assertTrue(pid_before <= set(fd.children()))
+        log = fd.log_text()
+        self.assertNotIn("\x00", log)
+        self.assertNotIn("\r", log)
+
+    def test_pipelined_requests_in_order_and_eof_mid_request(self):
+        """100 requests in one write are answered in order; a client that
+        drops mid-request leaves nothing behind and releases nothing."""
+        fd = self.filterd()
+        m = self.quarantine_to(fd, "pipelined", RCPTS)
+        c = self.pdp(fd)
+        reqs = []
+        for i in range(100):
+            reqs.append(b"request=%s\r\nmail_id=*\r\n\r\n" %
+                        (b"release" if i % 2 else b"bogus%d" % i))
+        c.send(b"".join(reqs))
+        for i in range(100):
+            rep = tr.replies(c.response())
+            self.assertEqual(len(rep), 1, rep)
+            self.assertTrue(rep[0].startswith("501 " if i % 2 else "502 "),
+                            (i, rep))
+        d = self.pdp(fd)
+        d.send(("request=release\r\nmail_id=%s\r\nsecret_id=%s\r\n" %
+                (m[0], m[1])).encode())
+        d.close()
+        time.sleep(1)
+        self.assertEqual(self.new(self.release_sink), [])
+        self.assertEqual(tr.replies(c.ask([("request", "release"),
+                                           ("mail_id", "*")]))[0][:4],
+                         "501 ")
+
+    def test_auth_attacks_refused(self):
+        """Secrets missing, empty, short, long, of another message; a
+        mail_id with wildcards or SQL; partition_tag not a number;
+        mail_file with "..", absolute, a symlink, a NUL; an unknown
+        quar_type: nothing is delivered, each gets a 4xx or 5xx."""
+        fd = self.filterd()
+        m = self.quarantine_to(fd, "auth", RCPTS)
+        other = self.quarantine_to(fd, "auth other", RCPTS)
+        qdir = os.path.join(self.tmp.path, fd.name, "quarantine", "V")
+        os.makedirs(qdir, exist_ok=True)
+        os.symlink("/etc/passwd", os.path.join(qdir, "virus-link"))
+        c = self.pdp(fd)
+        base = [("request", "release"), ("mail_id", m[0])]
+        cases = [
+            (base, "450 4.5.0 Failure: Secret_id is required"),
+            (base + [("secret_id", "")], "450 4.5.0 "),
+            (base + [("secret_id", "A")], "450 4.5.0 "),
+            (base + [("secret_id", "A" * 5000)], "450 4.5.0 "),
+            (base + [("secret_id", other[1])], "450 4.5.0 "),
+            (base + [("secret_id", m[1].upper() if m[1] != m[1].upper()
+                      else m[1].lower())], "450 4.5.0 "),
+            ([("request", "release"), ("mail_id", "%"),
+              ("secret_id", m[1])], "501 5.5.4 "),
+            ([("request", "release"), ("mail_id", "a' OR '1'='1"),
+              ("secret_id", m[1])], "501 5.5.4 "),
+            ([("request", "release"), ("mail_id", "*"),
+              ("secret_id", m[1])], "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("partition_tag", "1 OR 1=1")],
+             "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("partition_tag", "-1")],
+             "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("partition_tag",
+                                            "99999999999")], "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("quar_type", "F"),
+              ("mail_file", "V/../../../etc/passwd")], "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("quar_type", "F"),
+              ("mail_file", "/etc/passwd")], "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("quar_type", "F"),
+              ("mail_file", "V/virus-link")], "450 4.5.0 "),
+            (base + [("secret_id", m[1]), ("quar_type", "X")], "501 5.5.4 "),
+            (base + [("secret_id", m[1]), ("quar_type", "B")], "501 5.5.4 "),
+        ]
+        for attrs, want in cases:
+            rep = tr.replies(c.ask(attrs))
+            self.assertEqual(len(rep), 1, (attrs, rep))
+            self.assertTrue(rep[0].startswith(want), (attrs, rep))
+        c.send(b"request=release\r\nmail_id=" + m[0].encode() +
+               b"\r\nsecret_id=" + m[1].encode() +
+               b"\r\nmail_file=V/virus%00x\r\n\r\n")
+        self.assertTrue(tr.replies(c.response())[0].startswith("500 "))
+        self.assertEqual(self.new(self.release_sink), [])
+        self.assertEqual(self.new(self.forward_sink), [])
+        self.assertNotIn("root:", fd.log_text())
+
+    def test_release_twice_delivers_twice(self):
+        """As amavisd-new: a release may be repeated, and each is
+        delivered (rs stays 'R')."""
+        fd = self.filterd()
+        m = self.quarantine_to(fd, "twice", RCPTS)
+        c = self.pdp(fd)
+        for _ in range(2):
+            rep = tr.replies(c.ask([("request", "release"),
+                                    ("mail_id", m[0]),
+                                    ("secret_id", m[1])]))
+            self.assertEqual([r[:4] for r in rep], ["250 ", "250 "])
+        self.assertEqual(len(self.new(self.release_sink, 2)), 2)
+        self.assertEqual(self.rs(m[0]), ["R", "R"])
+
+    def test_sender_injected_envelope_fields_change_nothing(self):
+        """A message whose own header carries X-Envelope-To-Blocked,
+        X-Envelope-From, X-Quarantine-ID and Resent-* fields, quarantined
+        by filterd (whose prefix comes first): the release goes to the
+        blocked recipients with the real sender, and filterd's Resent
+        block is in front."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr]})
+        msg = tr.virus("injected").replace(
+            b"Subject:", b"X-Envelope-To-Blocked: <attacker@evil.example>\r\n"
+            b"X-Envelope-From: <forged@evil.example>\r\n"
+            b"X-Quarantine-ID: <AAAAAAAAAAAA>\r\n"
+            b"Resent-To: <attacker@evil.example>\r\n"
+            b"Return-Path: <forged@evil.example>\r\nSubject:", 1)
+        m = self.quarantine_to(fd, "injected", [RCPTS[0]], msg=msg)
+        rep = tr.replies(self.pdp(fd).ask([("request", "release"),
+                                           ("mail_id", m[0]),
+                                           ("secret_id", m[1])]))
+        self.assertEqual([r[:4] for r in rep], ["250 "], rep)
+        self.assertTrue(hop.wait_count(1))
+        t = hop.transactions[0]
+        self.assertEqual(t.sender, SENDER)
+        self.assertEqual(t.rcpts, [b"RCPT TO:<%s>" % RCPTS[0].encode()])
+        self.assertTrue(t.data.startswith(b"Received: from localhost"),
+                        t.data[:300])
+
+    def test_override_recipient_and_sender_text_refused(self):
+        """recipient= or sender= with CR LF, spaces, angle brackets or
+        2,000 bytes is refused (450), nothing goes out; requested_by
+        with CR LF does not add a header field."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr]})
+        m = self.quarantine_to(fd, "override", RCPTS)
+        c = self.pdp(fd)
+        base = [("request", "release"), ("mail_id", m[0]),
+                ("secret_id", m[1])]
+        for extra in ([("recipient", "<a@b.example>\r\nRCPT TO:<e@x>")],
+                      [("recipient", "a b@example.net")],
+                      [("recipient", "<a@b.example><e@x.example>")],
+                      [("recipient", "x" * 2000 + "@example.net")],
+                      [("sender", "s@x\r\nRCPT TO:<e@x.example>")],
+                      [("sender", "x" * 2000 + "@example.net")]):
+            rep = tr.replies(c.ask(base + extra))
+            self.assertEqual(len(rep), 1, (extra, rep))
+            self.assertTrue(rep[0].startswith("450 4.5.0 "), (extra, rep))
+        time.sleep(0.5)
+        self.assertEqual(hop.transactions, [])
+        rep = tr.replies(c.ask(base + [
+            ("recipient", RCPTS[0]),
+            ("requested_by", "<a@b.example>\r\nBcc: evil@x.example")]))
+        self.assertEqual([r[:4] for r in rep], ["250 "], rep)
+        self.assertTrue(hop.wait_count(1))
+        head = hop.transactions[0].data.split(b"\r\n\r\n", 1)[0]
+        self.assertNotIn(b"\r\nBcc:", head)
+        self.assertIn(b"Resent-From: <a@b.example>", head)
+
+    def test_dot_lines_bare_lf_no_final_newline(self):
+        """A stored copy with bare LF, dot lines and no final newline is
+        sent CR LF, dot-stuffed, ended by a line of its own."""
+        hop = self.hop()
+        fd = self.filterd(pdp_bank="noauth", default={"release": [hop.addr]})
+        mf = self.old_amavis_file(fd, "QdotLines001", (
+            b"X-Envelope-From: <%s>\nX-Envelope-To: <%s>\n"
+            b"X-Envelope-To-Blocked: <%s>\nX-Quarantine-ID: <QdotLines001>\n"
+            b"Subject: dots\n\n.\n..two\n.\r\nQUIT\nlast" %
+            (SENDER.encode(), RCPTS[0].encode(), RCPTS[0].encode())))
+        rep = tr.replies(self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", "QdotLines001"),
+            ("quar_type", "Z"), ("mail_file", mf)]))
+        self.assertEqual([r[:4] for r in rep], ["250 "], rep)
+        self.assertTrue(hop.wait_count(1))
+        data = hop.transactions[0].data
+        self.assertTrue(data.endswith(
+            b"Subject: dots\r\n\r\n..\r\n...two\r\n..\r\nQUIT\r\nlast\r\n"),
+            data)
+
+    old_amavis_file = Attack13Findings.old_amavis_file
+
+    def test_next_hop_replies_per_recipient_are_truthful(self):
+        """The release hop rejects one recipient (550) and defers another
+        (450), takes the third: three setreply lines with those codes,
+        filterd-release exits 1, only the taken one gets rs = 'R'. A hop
+        that drops after the dot: 4xx for each, exit 75, no 'R'."""
+        rcpts = ["ok@example.net", "bad@example.net", "later@example.net"]
+        hop = self.hop(rcpt_replies={"bad@": "550 5.1.1 no such user",
+                                     "later@": "450 4.2.0 try later"})
+        fd = self.filterd(default={"release": [hop.addr],
+                                   "forward": [hop.addr]})
+        m = self.quarantine_to(fd, "per rcpt", rcpts)
+        p = self.cli(fd, m[0], m[1])
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 1, out + p.stderr.decode())
+        self.assertRegex(out, r"(?m)^250 2\.\d\.\d .*\n^550 5\.1\.1 .*\n"
+                         r"^450 4\.2\.0 ", out)
+        self.assertEqual(self.rs(m[0]), ["R", "-", "-"])
+        dropper = self.hop(drop_after_dot=True)
+        fd2 = self.filterd(default={"release": [dropper.addr],
+                                    "forward": [dropper.addr]})
+        m2 = self.quarantine_to(fd2, "dropped", RCPTS)
+        p = self.cli(fd2, m2[0], m2[1])
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 75, out + p.stderr.decode())
+        self.assertEqual(len(re.findall(r"(?m)^4\d\d ", out)), 2, out)
+        self.assertEqual(self.rs(m2[0]), ["-", "-"])
+
+    def test_large_sql_message(self):
+        """A message of 30 MB in SQL chunks (1,900 of 16,000 bytes
+        appended to a quarantined copy) is released whole."""
+        fd = self.filterd(message_size_limit=40 << 20)
+        m = self.quarantine_to(fd, "large", [RCPTS[0]])
+        line = b"x" * 998 + b"\r\n"
+        tr.q(self.db, "INSERT INTO quarantine (partition_tag, mail_id, "
+             "chunk_ind, mail_text) SELECT %s, '%s', 1000 + seq, "
+             "REPEAT('%s', 16) FROM seq_1_to_1900" % (
+                 m[2], m[0], line.decode().replace("\r\n", "\\r\\n")))
+        rep = tr.replies(self.pdp(fd).ask([("request", "release"),
+                                           ("mail_id", m[0]),
+                                           ("secret_id", m[1])]))
+        self.assertEqual([r[:4] for r in rep], ["250 "], rep)
+        dumps = self.new(self.release_sink, 1, timeout=60)
+        self.assertEqual(len(dumps), 1)
+        self.assertGreater(len(dumps[0].body), 1900 * 16 * 999)
+        self.assertTrue(dumps[0].body.endswith(b"x" * 998 + b"\n"))
+
+
 if __name__ == "__main__":
     unittest.main()
