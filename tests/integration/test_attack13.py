@@ -336,6 +336,49 @@ class Attack13Findings(Attack13Case):
                         "no SMTP greeting while 4 refused PDP clients "
                         "trickle")
 
+    def test_show_follows_a_symlink_out_of_the_quarantine(self):
+        """filterd-release --show (run by an admin, often root) opens
+        quarantine_dir/V/virus-ID with gzopen(), following a symlink:
+        whoever can write in quarantine_dir (the filterd user, that is
+        every child) makes V/virus-VsymLink0001 point at /etc/shadow and
+        the admin's --show prints it as a "message". The server side
+        opens with O_NOFOLLOW and refuses (Attack13Holds
+        test_auth_attacks_refused); --show should too."""
+        qdir = self.tmp.sub("showq")
+        os.makedirs(os.path.join(qdir, "V"), exist_ok=True)
+        secret = os.path.join(self.tmp.path, "not-a-message.txt")
+        with open(secret, "w") as f:
+            f.write("root: secret-hash-line\n")
+        os.symlink(secret, os.path.join(qdir, "V", "virus-VsymLink0001"))
+        conf = os.path.join(self.tmp.path, "show.conf")
+        with open(conf, "w") as f:
+            f.write('quarantine_dir = "%s"\n' % qdir)
+        for arg in ("V/virus-VsymLink0001", "VsymLink0001"):
+            p = h.run([release_bin(), "-c", conf, "--show", arg], timeout=30)
+            self.assertNotIn(b"secret-hash-line", p.stdout, arg)
+            self.assertNotEqual(p.returncode, 0, arg)
+
+    def test_8bit_requested_by_goes_out_without_8bitmime(self):
+        """requested_by with 8-bit bytes becomes Resent-From with raw
+        8-bit bytes, but the 8-bit scan of pdp_spool_copy covers only the
+        stored header and body, not the fields it puts in front: a 7-bit
+        message goes out with an 8-bit header field and no BODY=8BITMIME
+        (nor SMTPUTF8), which the next hop may reject or mangle."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr]})
+        m = self.quarantine_to(fd, "eight", [RCPTS[0]],
+                               msg=b"Subject: plain\r\nFrom: a@example.org"
+                               b"\r\n\r\n" + tr.virus("x").split(
+                                   b"\r\n\r\n", 1)[1])
+        rep = tr.replies(self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", m[0]), ("secret_id", m[1]),
+            ("requested_by", "<j\u00f6rg@example.com>")]))
+        self.assertTrue(hop.wait_count(1), rep)
+        t = hop.transactions[0]
+        if any(b >= 0x80 for b in t.data):
+            self.assertRegex(t.mail.upper(), rb"BODY=8BITMIME|SMTPUTF8",
+                             (t.mail, t.data[:300]))
+
 
 class Attack13Holds(Attack13Case):
     """Attacks that failed: these pass and should stay."""
@@ -602,6 +645,41 @@ class Attack13Holds(Attack13Case):
         self.assertEqual(len(dumps), 1)
         self.assertGreater(len(dumps[0].body), 1900 * 16 * 999)
         self.assertTrue(dumps[0].body.endswith(b"x" * 998 + b"\n"))
+
+    def test_stalling_hop_falls_back_or_tempfails(self):
+        """A release hop that never speaks: after forward_timeout the next
+        hop (forward) gets the message and the answer is 250. When every
+        hop stalls, child_timeout ends the child: filterd-release sees
+        the connection drop and exits 75, nothing is marked 'R'."""
+        silent = h.Silent()
+        self.addCleanup(silent.stop)
+        fd = self.filterd(default={"release": [silent.addr]},
+                          forward_timeout=2)
+        m = self.quarantine_to(fd, "stall", [RCPTS[0]])
+        p = self.cli(fd, m[0], m[1])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(len(self.new(self.forward_sink, 1)), 1)
+        fd2 = self.filterd(default={"release": [silent.addr],
+                                    "forward": [silent.addr]},
+                           forward_timeout=60, child_timeout=10)
+        m2 = self.quarantine_to(fd2, "stall all", [RCPTS[0]])
+        p = self.cli(fd2, m2[0], m2[1], timeout=90)
+        self.assertEqual(p.returncode, 75, p.stdout + p.stderr)
+        self.assertNotIn(b"250", p.stdout)
+        self.assertEqual(self.rs(m2[0]), ["-"])
+
+    def test_8bit_recipient_to_a_hop_without_smtputf8(self):
+        """An override recipient with UTF-8 released through a hop that
+        does not offer SMTPUTF8: no 2xx, filterd-release does not exit
+        0."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr],
+                                   "forward": [hop.addr]})
+        m = self.quarantine_to(fd, "utf8", [RCPTS[0]])
+        p = self.cli(fd, m[0], m[1], "j\u00f6rg@example.net")
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn(b"\n250 ", b"\n" + p.stdout)
+        self.assertEqual(hop.transactions, [])
 
 
 if __name__ == "__main__":
