@@ -23,6 +23,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import test_release as tr  # noqa: E402
+import test_release_cli as trc  # noqa: E402
 
 SENDER = tr.SENDER
 RCPTS = tr.RCPTS
@@ -379,6 +380,23 @@ class Attack13Findings(Attack13Case):
             self.assertRegex(t.mail.upper(), rb"BODY=8BITMIME|SMTPUTF8",
                              (t.mail, t.data[:300]))
 
+    def test_cli_exits_0_on_one_reply_for_three_recipients(self):
+        """filterd-release names three recipients; the server answers a
+        single "250 2.5.0 No recipients, nothing to do" (what filterd
+        itself answers when it skipped every recipient, see
+        test_quoted_recipient_with_space_gets_250_nothing_to_do). The CLI
+        prints it and exits 0, though two of the three recipients got no
+        reply at all: "exit 0 only if every recipient got a 2xx" cannot
+        hold when the replies do not match the recipients named (amavis
+        answers one setreply per recipient)."""
+        path = os.path.join(self.tmp.path, "fake-%d.sock" % os.getpid())
+        srv = trc.PdpServer(path, ["setreply=250 2.5.0 No%20recipients,"
+                                   "%20nothing%20to%20do\r\n\r\n"])
+        self.addCleanup(srv.stop)
+        p = h.run([release_bin(), "-s", path, "AbCdEfGh1_-2",
+                   "a@x.example", "b@x.example", "c@x.example"], timeout=30)
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+
 
 class Attack13Holds(Attack13Case):
     """Attacks that failed: these pass and should stay."""
@@ -680,6 +698,48 @@ class Attack13Holds(Attack13Case):
         self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertNotIn(b"\n250 ", b"\n" + p.stdout)
         self.assertEqual(hop.transactions, [])
+
+    def test_null_sender_is_kept(self):
+        """A quarantined bounce (MAIL FROM:<>) is released with the null
+        sender, not refused for want of one."""
+        hop = self.hop()
+        fd = self.filterd(default={"release": [hop.addr]})
+        m = self.quarantine_to(fd, "bounce", [RCPTS[0]], sender="")
+        rep = tr.replies(self.pdp(fd).ask([("request", "release"),
+                                           ("mail_id", m[0]),
+                                           ("secret_id", m[1])]))
+        self.assertEqual([r[:4] for r in rep], ["250 "], rep)
+        self.assertTrue(hop.wait_count(1))
+        self.assertEqual(hop.transactions[0].mail.split()[1].upper(),
+                         b"FROM:<>")
+
+    def test_noauth_inet_listener_refuses_other_clients(self):
+        """An inet AM.PDP listener whose bank sets auth_required_release
+        = false still refuses an address outside pdp_clients (554 before
+        any release); from inside it releases without a secret."""
+        port = h.free_port()
+        fd = self.filterd(listen=[(port, "am.pdp", "noauth")],
+                          pdp_clients=["127.0.0.1/32"])
+        m = self.quarantine_to(fd, "inet noauth", [RCPTS[0]])
+        self.assertTrue(h.wait_port(port, 10))
+        req = b"request=release\r\nmail_id=%s\r\n\r\n" % m[0].encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10,
+                                      source_address=("127.0.0.2", 0)) as s:
+            s.sendall(req)
+            data = s.recv(65536)
+        self.assertTrue(data.startswith(b"setreply=554 5.7.1 "), data)
+        time.sleep(0.5)
+        self.assertEqual(self.new(self.release_sink), [])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(req)
+            data = b""
+            while not data.endswith(b"\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertTrue(data.startswith(b"setreply=250 "), data)
+        self.assertEqual(len(self.new(self.release_sink, 1)), 1)
 
 
 if __name__ == "__main__":
