@@ -13,6 +13,7 @@ Attack13Holds: attacks that failed; they pass and should stay."""
 import gzip
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -396,6 +397,29 @@ class Attack13Findings(Attack13Case):
         p = h.run([release_bin(), "-s", path, "AbCdEfGh1_-2",
                    "a@x.example", "b@x.example", "c@x.example"], timeout=30)
         self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_half_request_delays_stop(self):
+        """A PDP client that sends "request=release" and then nothing
+        keeps filterd from stopping for smtpd_timeout (300 s by default;
+        60 s here): the stop interrupt is armed only between requests
+        (pdp_serve). Unlike an SMTP transaction, a half-read AM.PDP
+        request holds nothing that could be lost, yet any member of
+        pdp_group can hold every stop and restart (systemd then kills
+        at TimeoutStopSec). amavisd-new's children end on SIGTERM."""
+        fd = self.filterd(smtpd_timeout=60)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(fd.sock)
+        self.addCleanup(s.close)
+        s.sendall(b"request=release\r\n")
+        time.sleep(0.5)
+        fd.proc.send_signal(signal.SIGTERM)
+        try:
+            fd.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            s.close()  # lets the child go
+            self.fail("filterd still running 15 s after SIGTERM, held by "
+                      "a half AM.PDP request")
 
 
 class Attack13Holds(Attack13Case):
