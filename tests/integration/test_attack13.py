@@ -765,6 +765,39 @@ class Attack13Holds(Attack13Case):
         self.assertTrue(data.startswith(b"setreply=250 "), data)
         self.assertEqual(len(self.new(self.release_sink, 1)), 1)
 
+    def test_list_json_with_bytes_that_are_not_utf8(self):
+        """A row with a mail_id and a sender holding a quote, a backslash
+        and bytes that are not UTF-8 (varbinary columns): --list --json
+        stays valid JSON, and the text form puts no raw byte >= 0x80 that
+        is not UTF-8, nor a control, on the terminal."""
+        import json
+        fd = self.filterd()
+        db = self.db.database
+        self.db.sql(
+            "INSERT INTO maddr (partition_tag, email, domain) VALUES "
+            "(2, X'FF225C0A9B5B3331406578616D706C652E6F7267', "
+            "'org.example'); "
+            "INSERT INTO msgs (partition_tag, mail_id, secret_id, am_id, "
+            "time_num, time_iso, sid, size, host, content, quar_type, "
+            "quar_loc, spam_level, subject) SELECT 2, "
+            "X'FE225C9B5B324A', '', '', 1, '', id, 0, '', 'S', 'Q', 'x', "
+            "-5, 'a\"b\\\\c' FROM maddr WHERE partition_tag = 2; COMMIT", db)
+        self.addCleanup(self.db.sql, "DELETE FROM msgs WHERE partition_tag ="
+                        " 2; DELETE FROM maddr WHERE partition_tag = 2; "
+                        "COMMIT", db)
+        p = h.run([release_bin(), "-c", fd.conf_path, "--list", "--json"],
+                  timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = json.loads(p.stdout.decode("utf-8"))
+        self.assertTrue([r for r in rows
+                         if r.get("subject") == 'a"b\\c'], rows)
+        p = h.run([release_bin(), "-c", fd.conf_path, "--list"], timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p.stdout.decode("utf-8")  # valid UTF-8 throughout
+        self.assertNotIn(b"\x1b", p.stdout)
+        self.assertNotIn(b"\xc2\x9b", p.stdout)
+        self.assertNotIn(b"\x9b", p.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
