@@ -57,12 +57,14 @@ struct pdp_rel {
 	int partition; /* -1: unknown */
 	char quar_type;
 	char mail_file[300];
-	struct spool *raw; /* the stored copy, CR LF */
-	int last_cr;	   /* raw: the last byte written was CR */
+	int mail_file_asked; /* mail_file came from the request */
+	struct spool *raw;   /* the stored copy, CR LF */
+	int last_cr;	     /* raw: the last byte written was CR */
 	unsigned long n_chunks;
-	const char *sender; /* from the copy, or NULL */
-	struct buf blocked; /* X-Envelope-To-Blocked, unfolded */
-	char failure[600];  /* why it cannot be done */
+	const char *sender;  /* from the copy, or NULL */
+	struct buf blocked;  /* X-Envelope-To-Blocked, unfolded */
+	const char *quar_id; /* X-Quarantine-ID, unbracketed, or NULL */
+	char failure[600];   /* why it cannot be done */
 };
 
 static void pdp_fail(struct pdp_rel *r, const char *fmt, ...) MSG_PRINTF(2, 3);
@@ -503,8 +505,12 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		} else if (pdp_field_is(f, len, "X-Envelope-To")) {
 			if (!got_to++)
 				pdp_unfold(f, len, &to);
-		} else if (pdp_field_is(f, len, "X-Quarantine-ID") ||
-			   pdp_stripped(f, len)) {
+		} else if (pdp_field_is(f, len, "X-Quarantine-ID")) {
+			if (r->quar_id == NULL) {
+				pdp_unfold(f, len, &val);
+				r->quar_id = pdp_unbracket(pool, val.data);
+			}
+		} else if (pdp_stripped(f, len)) {
 			continue;
 		} else {
 			buf_append(out, f, len);
@@ -524,6 +530,36 @@ out:
 		return -1;
 	/* The body starts after the empty line (when there is one). */
 	return (off_t)pos + (found ? 2 : 0);
+}
+
+/*
+ * pdp_same_message - is the copy read the one the mail_id names? The
+ * secret authorizes a mail_id, while mail_file is the client's choice:
+ * as amavisd-new (Notify.pm), a stored X-Quarantine-ID must be the
+ * requested one. A file the client named must carry one, since nothing
+ * else ties it to the mail_id (SQL chunks and files found by the
+ * mail_id's own name or msgs.quar_loc are tied already).
+ */
+static int
+pdp_same_message(struct pdp_rel *r)
+{
+	if (r->quar_id && strcmp(r->quar_id, r->mail_id) != 0) {
+		pdp_fail(r,
+			 "stored quarantine ID %s does not match "
+			 "requested ID %s",
+			 pdp_mail_id_ok(r->quar_id) ? r->quar_id
+						    : "(not a mail_id)",
+			 r->mail_id);
+		return -1;
+	}
+	if (r->quar_id == NULL && r->mail_file_asked && r->quar_type != 'Q') {
+		pdp_fail(r,
+			 "no stored quarantine ID in %s to match requested "
+			 "ID %s",
+			 r->mail_file, r->mail_id);
+		return -1;
+	}
+	return 0;
 }
 
 /* pdp_hops - where this kind of request goes, in order, each hop once */
@@ -863,9 +899,11 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 		r.partition = atoi(req->partition_tag);
 	if (req->quar_type && req->quar_type[0])
 		r.quar_type = req->quar_type[0];
-	if (req->mail_file && req->mail_file[0])
+	if (req->mail_file && req->mail_file[0]) {
 		snprintf(r.mail_file, sizeof(r.mail_file), "%s",
 			 req->mail_file);
+		r.mail_file_asked = 1;
+	}
 	/* As amavis: a secret given is always checked. */
 	if (secret[0] && !mailid_check(r.mail_id, secret)) {
 		pdp_fail(&r, "Secret_id %s does not match mail_id %s", secret,
@@ -892,6 +930,8 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 		goto done;
 	}
 	if ((body = pdp_headers(&r, t->pool, &head)) < 0)
+		goto done;
+	if (pdp_same_message(&r) < 0)
 		goto done;
 	if (req->sender)
 		r.sender = pdp_unbracket(t->pool, req->sender);
