@@ -35,6 +35,7 @@
 #include "pdp/pdp_proto.h"
 #include "pdp/pdp_release.h"
 #include "policy/bank.h"
+#include "quarantine/quar_env.h"
 #include "reinject/copy.h"
 #include "reinject/reinject.h"
 #include "smtp/session.h"
@@ -44,8 +45,6 @@
 #include "util/buf.h"
 #include "util/msg.h"
 #include "util/xalloc.h"
-
-#define PDP_ADDR_MAX 512 /* an address taken from a request or a copy */
 
 /* The state of one release while it is done. */
 struct pdp_rel {
@@ -152,34 +151,6 @@ pdp_mail_file_ok(const char *path)
 		p += *p == '/';
 	}
 	return 1;
-}
-
-/* pdp_addr_ok - an address that can go in MAIL FROM or RCPT TO as is */
-static int
-pdp_addr_ok(const char *a)
-{
-	if (strlen(a) > PDP_ADDR_MAX)
-		return 0;
-	for (; *a; a++)
-		if ((unsigned char)*a < 0x21 || *a == 0x7f || *a == '<' ||
-		    *a == '>')
-			return 0;
-	return 1;
-}
-
-/* pdp_unbracket - "<a@b>" or "a@b" as "a@b", in pool memory */
-static char *
-pdp_unbracket(struct pool *p, const char *a)
-{
-	size_t n = strlen(a);
-
-	while (n && isspace((unsigned char)a[n - 1]))
-		n--;
-	while (n && isspace((unsigned char)*a))
-		a++, n--;
-	if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
-		return pool_strndup(p, a + 1, n - 2);
-	return pool_strndup(p, a, n);
 }
 
 /* pdp_raw_write - append stored bytes to the raw copy, bare LF as CR LF */
@@ -492,12 +463,18 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		if (pdp_field_is(f, len, "X-Envelope-From")) {
 			if (!got_from++) {
 				pdp_unfold(f, len, &val);
-				r->sender = pdp_unbracket(pool, val.data);
+				r->sender = quar_env_one(pool, val.data, 0);
+				if (r->sender == NULL)
+					pdp_fail(r, "X-Envelope-From is not "
+						    "one address");
 			}
 		} else if (pdp_field_is(f, len, "Return-Path")) {
 			if (!got_rp++) {
 				pdp_unfold(f, len, &val);
-				rp = pdp_unbracket(pool, val.data);
+				rp = quar_env_one(pool, val.data, 0);
+				if (rp == NULL)
+					pdp_fail(r, "Return-Path is not one "
+						    "address");
 			}
 		} else if (pdp_field_is(f, len, "X-Envelope-To-Blocked")) {
 			if (!got_blocked++)
@@ -508,7 +485,9 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		} else if (pdp_field_is(f, len, "X-Quarantine-ID")) {
 			if (r->quar_id == NULL) {
 				pdp_unfold(f, len, &val);
-				r->quar_id = pdp_unbracket(pool, val.data);
+				r->quar_id = quar_env_one(pool, val.data, 0);
+				if (r->quar_id == NULL)
+					r->quar_id = "";
 			}
 		} else if (pdp_stripped(f, len)) {
 			continue;
@@ -658,48 +637,63 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 	return 0;
 }
 
-/* pdp_recipients - the request's recipients, else the blocked ones */
+/* pdp_add_rcpt - one recipient, within max_recipients */
+static int
+pdp_add_rcpt(struct pdp_rel *r, struct txn *t, const char *a)
+{
+	size_t max = (size_t)r->conf->max_recipients;
+
+	if (t->n_rcpts >= max) {
+		pdp_fail(r, "more than %zu recipients", max);
+		return -1;
+	}
+	txn_add_rcpt(t, a, NULL);
+	return 0;
+}
+
+/*
+ * pdp_recipients - the request's recipients, else the blocked ones. A
+ * blocked recipient that cannot be read or sent fails the request: a
+ * recipient skipped would leave "nothing to do" and a 250 for mail
+ * nobody got.
+ */
 static int
 pdp_recipients(struct pdp_rel *r, struct txn *t)
 {
 	const struct pdp_request *q = r->req;
-	size_t max = (size_t)r->conf->max_recipients;
+	char why[200];
+	char **v;
+	size_t n;
 
 	if (q->n_recipients > 0) {
 		for (size_t i = 0; i < q->n_recipients; i++) {
-			char *a = pdp_unbracket(t->pool, q->recipients[i]);
+			char *a = quar_env_one(t->pool, q->recipients[i], 1);
 
-			if (!pdp_addr_ok(a) || a[0] == 0) {
+			if (a == NULL || a[0] == 0) {
 				pdp_fail(r, "bad recipient address");
 				return -1;
 			}
-			if (t->n_rcpts >= max) {
-				pdp_fail(r, "more than %zu recipients", max);
+			if (pdp_add_rcpt(r, t, a) < 0)
 				return -1;
-			}
-			txn_add_rcpt(t, a, NULL);
 		}
 		return 0;
 	}
-	for (const char *p = r->blocked.data; (p = strchr(p, '<')) != NULL;) {
-		const char *e = strchr(p, '>');
-		char *a;
-
-		if (e == NULL)
-			break;
-		a = pool_strndup(t->pool, p + 1, (size_t)(e - p - 1));
-		p = e + 1;
-		if (a[0] == 0 || !pdp_addr_ok(a)) {
-			msg_warn("(rel-%s) %s: skipping a bad recipient in "
-				 "X-Envelope-To-Blocked: %s",
-				 t->id, r->mail_id, a);
-			continue;
-		}
-		if (t->n_rcpts >= max) {
-			pdp_fail(r, "more than %zu recipients", max);
+	if (quar_env_list(t->pool, r->blocked.data, &v, &n, why, sizeof(why)) <
+	    0) {
+		pdp_fail(r,
+			 "cannot read the blocked recipients "
+			 "(X-Envelope-To-Blocked): %s",
+			 why);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i][0] == 0) {
+			pdp_fail(r, "an empty blocked recipient <> "
+				    "(X-Envelope-To-Blocked)");
 			return -1;
 		}
-		txn_add_rcpt(t, a, NULL);
+		if (pdp_add_rcpt(r, t, v[i]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -933,14 +927,15 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 		goto done;
 	if (pdp_same_message(&r) < 0)
 		goto done;
-	if (req->sender)
-		r.sender = pdp_unbracket(t->pool, req->sender);
-	if (r.sender == NULL) {
-		pdp_fail(&r, "no X-Envelope-From in the quarantined copy");
+	if (r.failure[0])
+		goto done;
+	if (req->sender &&
+	    (r.sender = quar_env_one(t->pool, req->sender, 1)) == NULL) {
+		pdp_fail(&r, "bad sender address");
 		goto done;
 	}
-	if (r.sender[0] && !pdp_addr_ok(r.sender)) {
-		pdp_fail(&r, "bad sender address");
+	if (r.sender == NULL) {
+		pdp_fail(&r, "no X-Envelope-From in the quarantined copy");
 		goto done;
 	}
 	t->sender = r.sender;

@@ -799,5 +799,51 @@ class Attack13Holds(Attack13Case):
         self.assertNotIn(b"\x9b", p.stdout)
 
 
+
+class Fix13Checks(Attack13Case):
+    """The fixes of issue 13's attack findings, seen from the client."""
+
+    old_amavis_file = Attack13Findings.old_amavis_file
+
+    def test_unreadable_blocked_recipient_is_a_failure(self):
+        """X-Envelope-To-Blocked that is not a list of <addr> (text
+        outside brackets, an unterminated quote) answers 450 4.5.0
+        naming the field, never "250 No recipients", and nothing goes
+        out."""
+        fd = self.filterd(pdp_bank="noauth")
+        for i, blocked in enumerate((b"<a@example.net>, b@example.net",
+                                     b'<"a@example.net>')):
+            mid = "QbadBlocked%d" % i
+            mf = self.old_amavis_file(fd, mid, (
+                b"X-Envelope-From: <%s>\nX-Envelope-To: <%s>\n"
+                b"X-Envelope-To-Blocked: %s\nX-Quarantine-ID: <%s>\n"
+                b"Subject: bad\n\nbody\n" % (
+                    SENDER.encode(), RCPTS[0].encode(), blocked,
+                    mid.encode())))
+            rep = tr.replies(self.pdp(fd).ask([
+                ("request", "release"), ("mail_id", mid),
+                ("quar_type", "Z"), ("mail_file", mf)]))
+            self.assertEqual(len(rep), 1, rep)
+            self.assertTrue(rep[0].startswith("450 4.5.0 Failure: ") and
+                            "X-Envelope-To-Blocked" in rep[0], rep)
+        time.sleep(0.5)
+        self.assertEqual(self.new(self.release_sink), [])
+
+    def test_client_named_file_without_quarantine_id_refused(self):
+        """A mail_file named by the client that holds no X-Quarantine-ID
+        cannot be tied to the mail_id its secret authorizes: 450."""
+        fd = self.filterd(pdp_bank="noauth")
+        mf = self.old_amavis_file(fd, "QnoQuarId001", (
+            b"X-Envelope-From: <%s>\nX-Envelope-To: <%s>\n"
+            b"Subject: no id\n\nbody\n" % (SENDER.encode(),
+                                            RCPTS[0].encode())))
+        rep = tr.replies(self.pdp(fd).ask([
+            ("request", "release"), ("mail_id", "QnoQuarId001"),
+            ("quar_type", "Z"), ("mail_file", mf)]))
+        self.assertTrue(rep[0].startswith("450 4.5.0 Failure: no stored "
+                                          "quarantine ID"), rep)
+        time.sleep(0.5)
+        self.assertEqual(self.new(self.release_sink), [])
+
 if __name__ == "__main__":
     unittest.main()
