@@ -409,6 +409,17 @@ pdp_stripped(const char *f, size_t len)
 	return 0;
 }
 
+/* pdp_envelope_field - one of the fields of the quarantine's prefix? */
+static int
+pdp_envelope_field(const char *f, size_t len)
+{
+	return pdp_field_is(f, len, "X-Envelope-From") ||
+	       pdp_field_is(f, len, "X-Envelope-To") ||
+	       pdp_field_is(f, len, "X-Envelope-To-Blocked") ||
+	       pdp_field_is(f, len, "X-Quarantine-ID") ||
+	       pdp_field_is(f, len, "Return-Path");
+}
+
 /* pdp_unfold - a field's value, continuation lines joined, in out */
 static void
 pdp_unfold(const char *f, size_t len, struct buf *out)
@@ -425,7 +436,8 @@ pdp_unfold(const char *f, size_t len, struct buf *out)
 
 /*
  * pdp_headers - rewrite the raw copy's header section into out, taking
- * amavis' fields off (the first of each read); returns the offset of
+ * amavis' fields off (the first of each in the leading block read);
+ * returns the offset of
  * the body in the raw copy (after the empty line), or -1
  */
 static off_t
@@ -435,7 +447,7 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 	int got_from = 0, got_blocked = 0, got_rp = 0, got_to = 0;
 	const char *rp = NULL;
 	size_t pos = 0;
-	int found;
+	int found, prefix = 1;
 
 	buf_init(&hdr, 4096);
 	buf_init(&val, 256);
@@ -460,6 +472,17 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		len = pos - start;
 		const char *f = hdr.data + start;
 
+		if (!pdp_envelope_field(f, len)) {
+			prefix = 0;
+			if (!pdp_stripped(f, len))
+				buf_append(out, f, len);
+			continue;
+		}
+		/* Taken off wherever they are, but read only in the leading
+		 * block the quarantine wrote: further down, the sender wrote
+		 * them (amavisd-new stops reading at the first other field). */
+		if (!prefix)
+			continue;
 		if (pdp_field_is(f, len, "X-Envelope-From")) {
 			if (!got_from++) {
 				pdp_unfold(f, len, &val);
@@ -489,10 +512,6 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 				if (r->quar_id == NULL)
 					r->quar_id = "";
 			}
-		} else if (pdp_stripped(f, len)) {
-			continue;
-		} else {
-			buf_append(out, f, len);
 		}
 	}
 	if (r->sender == NULL)
