@@ -845,5 +845,36 @@ class Fix13Checks(Attack13Case):
         time.sleep(0.5)
         self.assertEqual(self.new(self.release_sink), [])
 
+    def test_trickled_request_is_ended_by_pdp_timeout(self):
+        """A client that sends one attribute line every 0.5 s never
+        waits pdp_timeout for a line, but its request is not complete
+        within pdp_timeout (2 s here) of its first line: it gets
+        "setreply=421 4.4.2" and the connection ends, well before the
+        10 s the trickle would last."""
+        fd = self.filterd(pdp_timeout=2)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(fd.sock)
+        self.addCleanup(s.close)
+        s.sendall(b"request=release\r\n")
+        got = b""
+        for _ in range(20):
+            time.sleep(0.5)
+            try:
+                s.sendall(b"requested_by=x\r\n")
+            except OSError:
+                break
+            s.settimeout(0.01)
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        self.assertTrue(got.startswith(b"setreply=421 4.4.2 "), got)
+
 if __name__ == "__main__":
     unittest.main()
