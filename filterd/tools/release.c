@@ -62,7 +62,8 @@
 /* DIAGNOSTICS
 /*	Exit status 0 when every recipient got a 2xx reply (or --list and
 /*	--show succeeded); 75 (EX_TEMPFAIL) when one got a 4xx and none a
-/*	5xx, or when the socket or the database cannot be reached; 1 when
+/*	5xx, when fewer replies came than recipients were named, or when
+/*	the socket or the database cannot be reached; 1 when
 /*	one got a 5xx, or on bad input, a usage error or a message that is
 /*	not there. With "-", the worst over all lines.
 /* SEE ALSO
@@ -315,6 +316,16 @@ rel_request(struct stream *s, const struct rel_opts *o, const char *who,
 			"reply\n",
 			r->mail_id);
 		rc = REL_EX_TEMPFAIL;
+	}
+	/* Exit 0 says each recipient named got a 2xx: it cannot say so
+	 * when some got no reply of its own (amavis answers one setreply
+	 * per recipient). */
+	if (n > 0 && (size_t)n < r->nrcpt) {
+		fprintf(stderr,
+			"filterd-release: %s: %d replies for %zu "
+			"recipients named\n",
+			r->mail_id, n, r->nrcpt);
+		rc = rel_worse(rc, REL_EX_TEMPFAIL);
 	}
 	for (size_t off = 0, i = 0; off < replies.len; i++) {
 		const char *one = replies.data + off;
