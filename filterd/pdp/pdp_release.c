@@ -630,6 +630,9 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 		   c->myhostname);
 	copy_header_field(&f, line.data);
 	buf_release(&line);
+	/* The fields put in front count too: requested_by may be 8-bit. */
+	for (size_t i = 0; i < f.len && !eight; i++)
+		eight = (unsigned char)f.data[i] >= 0x80;
 	spool_write(t->spool, f.data, f.len);
 	buf_release(&f);
 	spool_write(t->spool, head->data, head->len);
