@@ -85,6 +85,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -786,16 +787,33 @@ rel_chunk_row(void *ctx, const char *const *v, size_t n)
 	return 0;
 }
 
-/* rel_read_file - a plain or gzipped file into b; 0 or -1 */
+/*
+ * rel_read_file - a plain or gzipped file into b; 0 or -1. As the
+ * server does: no symbolic link is followed (whoever runs the children
+ * can write in quarantine_dir, and --show is run by an admin), and only
+ * a regular file is read.
+ */
 static int
 rel_read_file(const char *path, struct buf *b)
 {
-	gzFile z = gzopen(path, "rb");
 	char chunk[65536];
-	int n;
+	struct stat st;
+	gzFile z;
+	int fd, n;
 
-	if (z == NULL)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) <
+	    0)
 		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	/* zlib reads a file that is not gzip as it is. */
+	if ((z = gzdopen(fd, "rb")) == NULL) {
+		(void)close(fd);
+		return -1;
+	}
 	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
 		buf_append(b, chunk, (size_t)n);
 	if (n < 0) {
