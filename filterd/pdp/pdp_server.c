@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "master/scoreboard.h"
 #include "pdp/pdp_proto.h"
 #include "pdp/pdp_release.h"
 #include "pdp/pdp_server.h"
@@ -252,6 +253,32 @@ pdp_linger(struct pdp_conn *pc)
 	}
 }
 
+/* pdp_share - how many children may serve AM.PDP at once */
+static unsigned
+pdp_share(const struct conf *c)
+{
+	return c->max_servers / 2 > 0 ? (unsigned)c->max_servers / 2 : 1;
+}
+
+/*
+ * pdp_enter - mark this child as serving AM.PDP; -1 (unmarked) when
+ * the share of the pool AM.PDP may have is taken. Marking first and
+ * counting after errs on the side of refusing: two children that race
+ * may both refuse, never both overshoot. Without a scoreboard (a unit
+ * test) there is no share.
+ */
+static int
+pdp_enter(struct session_ctx *ctx)
+{
+	if (ctx->slot == NULL || ctx->sb == NULL)
+		return 0;
+	__atomic_store_n(&ctx->slot->pdp, 1, __ATOMIC_SEQ_CST);
+	if (sb_count_pdp(ctx->sb) <= pdp_share(ctx->conf))
+		return 0;
+	__atomic_store_n(&ctx->slot->pdp, 0, __ATOMIC_SEQ_CST);
+	return -1;
+}
+
 /* pdp_serve - serve one AM.PDP connection */
 void
 pdp_serve(struct session_ctx *ctx, int fd)
@@ -275,6 +302,18 @@ pdp_serve(struct session_ctx *ctx, int fd)
 	stream_set_timeout(pc.s, c->pdp_timeout);
 	stream_set_interrupt(pc.s, (volatile const int *)ctx->stop);
 	buf_init(&pc.out, 512);
+	/* SMTP is what the pool is for: AM.PDP gets half of it at most. */
+	if (pdp_enter(ctx) < 0) {
+		msg_warn("pdp: connection from [%s] refused: %u children "
+			 "already serve AM.PDP (half of max_servers)",
+			 pc.peer, pdp_share(c));
+		pdp_reply_line(&pc.out, "421 4.3.2 Too many AM.PDP "
+					"connections, try again later");
+		buf_puts(&pc.out, "\r\n");
+		stream_write(pc.s, pc.out.data, pc.out.len);
+		pdp_linger(&pc);
+		goto done;
+	}
 	if (!ctx->listen->unix_socket &&
 	    !cidr_list_match(c->pdp_clients, c->n_pdp_clients, pc.peer)) {
 		msg_warn("pdp: connection from [%s]:%d refused: not in "
@@ -345,6 +384,8 @@ pdp_serve(struct session_ctx *ctx, int fd)
 		pdp_attr(&pc, line);
 	}
 done:
+	if (ctx->slot)
+		__atomic_store_n(&ctx->slot->pdp, 0, __ATOMIC_SEQ_CST);
 	(void)stream_flush(pc.s);
 	pdp_reset(&pc);
 	buf_release(&pc.out);

@@ -21,6 +21,11 @@
 /*	fd and closes it. A request not complete within pdp_timeout of
 /*	its first line gets "setreply=421 4.4.2" and the connection ends.
 /*
+/*	At most half of max_servers children (at least one) serve AM.PDP
+/*	at once, counted in the scoreboard: a client beyond that gets one
+/*	"setreply=421 4.3.2" line and is disconnected, so that release
+/*	clients can never hold every child while the front MTA waits.
+/*
 /*	A client of an inet listener whose address is not in pdp_clients
 /*	gets one "setreply=554 5.7.1" line and is disconnected; what it
 /*	sent meanwhile is read and dropped for about a second, a few KB at

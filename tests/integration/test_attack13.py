@@ -804,6 +804,7 @@ class Fix13Checks(Attack13Case):
     """The fixes of issue 13's attack findings, seen from the client."""
 
     old_amavis_file = Attack13Findings.old_amavis_file
+    smtp_greeted = Attack13Findings.smtp_greeted
 
     def test_unreadable_blocked_recipient_is_a_failure(self):
         """X-Envelope-To-Blocked that is not a list of <addr> (text
@@ -875,6 +876,32 @@ class Fix13Checks(Attack13Case):
                 break
             got += chunk
         self.assertTrue(got.startswith(b"setreply=421 4.4.2 "), got)
+
+    def test_pdp_gets_half_of_max_servers(self):
+        """With max_servers = 4, two idle AM.PDP connections are served
+        (pdp_timeout 30 s keeps them); a third is told "setreply=421
+        4.3.2" at once and closed, and SMTP is greeted meanwhile. When
+        one of the two goes, a new AM.PDP client is served again."""
+        fd = self.filterd(pdp_timeout=30)
+        held = []
+        for _ in range(2):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(fd.sock)
+            s.sendall(b"request=release\r\n")
+            self.addCleanup(s.close)
+            held.append(s)
+            time.sleep(0.5)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(fd.sock)
+            self.assertTrue(s.recv(4096).startswith(b"setreply=421 4.3.2 "))
+        self.assertTrue(self.smtp_greeted(fd, 10))
+        held[0].close()
+        time.sleep(0.5)
+        rep = tr.replies(self.pdp(fd).ask([("request", "release"),
+                                           ("mail_id", "*")]))
+        self.assertTrue(rep[0].startswith("501 "), rep)
 
 if __name__ == "__main__":
     unittest.main()
