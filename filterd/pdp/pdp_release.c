@@ -8,7 +8,7 @@
 /* DESCRIPTION
 /*	See pdp_release.h. The stored copy is first read whole into a
 /*	scratch spool file in the child's directory (SQL chunks, or the
-/*	file through zlib, which reads plain files as they are), bare LF
+/*	file, through quarantine/quar_read.h, which --show uses too), bare LF
 /*	made CR LF; its header section is then rewritten into the spool
 /*	file of a txn made for the release (txn_create), and the body
 /*	copied after it, so that the release goes out through the same
@@ -16,9 +16,7 @@
 /*--*/
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <mysql.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +25,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "conf/conf.h"
 #include "db/db.h"
@@ -36,6 +33,7 @@
 #include "pdp/pdp_release.h"
 #include "policy/bank.h"
 #include "quarantine/quar_env.h"
+#include "quarantine/quar_read.h"
 #include "reinject/copy.h"
 #include "reinject/reinject.h"
 #include "smtp/session.h"
@@ -134,23 +132,7 @@ pdp_mail_id_ok(const char *id)
 int
 pdp_mail_file_ok(const char *path)
 {
-	const char *p;
-
-	if (path[0] == 0 || path[0] == '/' || strlen(path) > 200)
-		return 0;
-	for (p = path; *p; p++)
-		if (!isalnum((unsigned char)*p) && strchr("._+-/", *p) == NULL)
-			return 0;
-	for (p = path; *p;) {
-		size_t len = strcspn(p, "/");
-
-		if (len == 0 || (len == 2 && strncmp(p, "..", 2) == 0) ||
-		    (len == 1 && *p == '.'))
-			return 0;
-		p += len;
-		p += *p == '/';
-	}
-	return 1;
+	return quar_read_path_ok(path);
 }
 
 /* pdp_raw_write - append stored bytes to the raw copy, bare LF as CR LF */
@@ -172,97 +154,41 @@ pdp_raw_write(struct pdp_rel *r, const char *data, size_t len)
 		r->last_cr = data[len - 1] == '\r';
 }
 
-/* pdp_hex_chunk - one quarantine chunk, as HEX(mail_text) */
-static int
-pdp_hex_chunk(void *ctx, const char *const *v, size_t n)
+/* pdp_raw_sink - a piece of the stored copy (quar_read.h) */
+static void
+pdp_raw_sink(void *ctx, const char *data, size_t len)
 {
-	struct pdp_rel *r = ctx;
-	const char *hex = n > 0 && v[0] ? v[0] : "";
-	size_t len = strlen(hex) / 2;
-	char *bin = xmalloc(len + 1);
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned hi, lo;
-
-		hi = (unsigned)(isdigit((unsigned char)hex[2 * i])
-					? hex[2 * i] - '0'
-					: toupper((unsigned char)hex[2 * i]) -
-						  'A' + 10);
-		lo = (unsigned)(isdigit((unsigned char)hex[2 * i + 1])
-					? hex[2 * i + 1] - '0'
-					: toupper((unsigned char)
-							  hex[2 * i + 1]) -
-						  'A' + 10);
-		bin[i] = (char)(hi << 4 | lo);
-	}
-	pdp_raw_write(r, bin, len);
-	free(bin);
-	r->n_chunks++;
-	return 0;
-}
-
-/* The msgs rows of a mail_id (pdp_msgs_row). */
-struct pdp_msgs {
-	int n;
-	int partition;
-	char quar_type;
-	char quar_loc[256];
-};
-
-/* pdp_msgs_row - one msgs row: partition_tag, quar_type, quar_loc */
-static int
-pdp_msgs_row(void *ctx, const char *const *v, size_t n)
-{
-	struct pdp_msgs *m = ctx;
-
-	if (m->n++ == 0 && n >= 3) {
-		m->partition = v[0] ? atoi(v[0]) : 0;
-		m->quar_type = v[1] && v[1][0] ? v[1][0] : ' ';
-		snprintf(m->quar_loc, sizeof(m->quar_loc), "%s",
-			 v[2] ? v[2] : "");
-	}
-	return 0;
+	pdp_raw_write(ctx, data, len);
 }
 
 /* pdp_sql_locate - partition, quar_type and location from msgs */
 static int
 pdp_sql_locate(struct pdp_rel *r, MYSQL *c)
 {
-	struct pdp_msgs m = {0};
+	struct quar_where w;
 	char err[512];
-	struct db_param p[2] = {{DB_STR, r->mail_id, 0, 0, 0},
-				{DB_INT, NULL, 0, r->partition, 0}};
-	unsigned rc;
 
-	rc = db_select(c,
-		       r->partition >= 0
-			       ? "SELECT partition_tag, quar_type, quar_loc "
-				 "FROM msgs WHERE mail_id = ? AND "
-				 "partition_tag = ?"
-			       : "SELECT partition_tag, quar_type, quar_loc "
-				 "FROM msgs WHERE mail_id = ?",
-		       p, r->partition >= 0 ? 2 : 1, pdp_msgs_row, &m, err,
-		       sizeof(err));
-	if (rc != 0) {
+	if (quar_read_where(c, r->mail_id, r->partition, &w, err, sizeof(err)) <
+	    0) {
 		pdp_fail(r, "SQL: %s", err);
 		return -1;
 	}
-	if (m.n > 1) {
+	if (w.rows > 1) {
 		pdp_fail(r,
 			 "Multiple (%d) records with same mail_id exist, "
 			 "specify a partition_tag",
-			 m.n);
+			 w.rows);
 		return -1;
 	}
-	if (m.n == 0)
+	if (w.rows == 0)
 		return 0; /* amavis still tries the quarantine */
-	r->partition = m.partition;
-	if (r->quar_type == 0 && m.quar_type != ' ')
-		r->quar_type = m.quar_type;
+	r->partition = w.partition;
+	if (r->quar_type == 0 && w.quar_type)
+		r->quar_type = w.quar_type;
 	if ((r->quar_type == 'F' || r->quar_type == 'Z') &&
-	    r->mail_file[0] == 0 && m.quar_type == r->quar_type &&
-	    pdp_mail_file_ok(m.quar_loc))
-		snprintf(r->mail_file, sizeof(r->mail_file), "%s", m.quar_loc);
+	    r->mail_file[0] == 0 && w.quar_type == r->quar_type &&
+	    quar_read_path_ok(w.quar_loc))
+		snprintf(r->mail_file, sizeof(r->mail_file), "%s", w.quar_loc);
 	return 0;
 }
 
@@ -271,18 +197,13 @@ static int
 pdp_sql_fetch(struct pdp_rel *r, MYSQL *c)
 {
 	char err[512];
-	struct db_param p[2] = {{DB_INT, NULL, 0, r->partition, 0},
-				{DB_STR, r->mail_id, 0, 0, 0}};
 
 	if (r->partition < 0) {
 		pdp_fail(r, "mail_id %s not found in SQL (msgs)", r->mail_id);
 		return -1;
 	}
-	/* HEX(): a chunk is bytes, and a row value here is a C string. */
-	if (db_select(c,
-		      "SELECT HEX(mail_text) FROM quarantine WHERE "
-		      "partition_tag = ? AND mail_id = ? ORDER BY chunk_ind",
-		      p, 2, pdp_hex_chunk, r, err, sizeof(err)) != 0) {
+	if (quar_read_sql(c, r->mail_id, r->partition, pdp_raw_sink, r,
+			  &r->n_chunks, err, sizeof(err)) < 0) {
 		pdp_fail(r, "SQL: %s", err);
 		return -1;
 	}
@@ -294,80 +215,29 @@ pdp_sql_fetch(struct pdp_rel *r, MYSQL *c)
 	return 0;
 }
 
-/* pdp_find_file - X/KIND-MAIL_ID[.gz] under quarantine_dir, by name */
-static int
-pdp_find_file(struct pdp_rel *r)
-{
-	char dir[4200];
-	size_t idlen = strlen(r->mail_id);
-	struct dirent *d;
-	DIR *dp;
-
-	if (!mailid_valid(r->mail_id))
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/%c", r->conf->quarantine_dir,
-		 r->mail_id[0]);
-	if ((dp = opendir(dir)) == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL) {
-		size_t len = strlen(d->d_name);
-		int gz = len > 3 && strcmp(d->d_name + len - 3, ".gz") == 0;
-		size_t end = gz ? len - 3 : len;
-
-		/* KIND-MAIL_ID or KIND-MAIL_ID.gz (the id may hold '-'). */
-		if (d->d_name[0] == '.' || end < idlen + 2 ||
-		    d->d_name[end - idlen - 1] != '-' ||
-		    strncmp(d->d_name + end - idlen, r->mail_id, idlen) != 0)
-			continue;
-		snprintf(r->mail_file, sizeof(r->mail_file), "%c/%s",
-			 r->mail_id[0], d->d_name);
-		if (r->quar_type == 0)
-			r->quar_type = gz ? 'Z' : 'F';
-		break;
-	}
-	closedir(dp);
-	return r->mail_file[0] ? 0 : -1;
-}
-
 /* pdp_file_fetch - the quarantine file into the raw copy */
 static int
 pdp_file_fetch(struct pdp_rel *r)
 {
-	char path[4500], chunk[65536];
-	gzFile z;
-	int fd, n;
+	char err[600], type = 0;
 
-	if (r->mail_file[0] == 0 && pdp_find_file(r) < 0) {
-		pdp_fail(r, "no quarantine file for mail_id %s", r->mail_id);
+	if (r->mail_file[0] == 0) {
+		if (!quar_read_find(r->conf->quarantine_dir, r->mail_id,
+				    r->mail_file, sizeof(r->mail_file),
+				    &type)) {
+			pdp_fail(r, "no quarantine file for mail_id %s",
+				 r->mail_id);
+			return -1;
+		}
+		if (r->quar_type == 0)
+			r->quar_type = type;
+	}
+	if (quar_read_file(r->conf->quarantine_dir, r->mail_file, pdp_raw_sink,
+			   r, err, sizeof(err)) < 0) {
+		pdp_fail(r, "%s", err);
 		return -1;
 	}
-	if (!pdp_mail_file_ok(r->mail_file)) {
-		pdp_fail(r, "unsafe mail_file");
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/%s", r->conf->quarantine_dir,
-		 r->mail_file);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		pdp_fail(r, "cannot open quarantine file %s: %s", r->mail_file,
-			 strerror(errno));
-		return -1;
-	}
-	/* zlib reads a file that is not gzip as it is (quar_type F). */
-	if ((z = gzdopen(fd, "rb")) == NULL) {
-		(void)close(fd);
-		pdp_fail(r, "cannot read %s", r->mail_file);
-		return -1;
-	}
-	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
-		pdp_raw_write(r, chunk, (size_t)n);
-	if (n < 0) {
-		int zerr;
-
-		pdp_fail(r, "cannot read %s: %s", r->mail_file,
-			 gzerror(z, &zerr));
-	}
-	(void)gzclose(z);
-	return n < 0 ? -1 : 0;
+	return 0;
 }
 
 /* pdp_field_is - does the field at f (up to its ':') have this name? */
