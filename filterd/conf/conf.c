@@ -1257,6 +1257,7 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 	c->message_size_limit = cfg_getint(cfg, "message_size_limit");
 	c->max_recipients = (int)cfg_getint(cfg, "max_recipients");
 	c->smtpd_timeout = (int)cfg_getint(cfg, "smtpd_timeout");
+	c->pdp_timeout = (int)cfg_getint(cfg, "pdp_timeout");
 	c->command_line_limit = (int)cfg_getint(cfg, "command_line_limit");
 	c->listen_backlog = (int)cfg_getint(cfg, "listen_backlog");
 	c->forward_connect_timeout = (int)cfg_getint(cfg,

@@ -227,6 +227,7 @@ struct conf {
 	char *pdp_group;	  /* its group, "" for the user's */
 	struct cidr *pdp_clients; /* who may use an inet am.pdp listener */
 	size_t n_pdp_clients;
+	int pdp_timeout; /* seconds: a request line, a request, between */
 	struct conf_listen *listens;
 	size_t n_listens; /* at most CONF_MAX_LISTENS */
 	struct conf_bank *banks;

@@ -129,6 +129,7 @@ cfg_opt_t conf_params[] = {
 	CFG_STR("pdp_group", "", CFGF_NONE),
 	CFG_STR("pdp_bank", "default", CFGF_NONE),
 	CFG_STR_LIST("pdp_clients", "{127.0.0.0/8, ::1/128}", CFGF_NONE),
+	CFG_INT("pdp_timeout", 10, CFGF_NONE),
 	CFG_SEC("milter", milter_opts, CFGF_NONE),
 	CFG_SEC("listen", listen_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -282,6 +283,10 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "pdp_clients", NO_RANGE,
 	 "networks allowed to use a listener with protocol = am.pdp; "
 	 "others get one 5xx setreply line and are disconnected"},
+	{0, "pdp_timeout", 1, 3600,
+	 "seconds an AM.PDP client may take to send the next line of a "
+	 "request, to send a whole request, and between requests; then it "
+	 "is disconnected (amavisd-release sends a request at once)"},
 	{"sql", "storage", NO_RANGE,
 	 "DSNs for msgs, msgrcpt, maddr, quarantine: "
 	 "mysql://user:password@host:port/db or "

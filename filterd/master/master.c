@@ -398,9 +398,10 @@ master_spawn(struct master *m)
 	}
 	if (pid == 0) {
 		int fds[m->conf->n_listens];
-		struct skel_child args = {m->conf, fds, m->status_wr,
-					  sb_slot(m->sb, (unsigned)sb_index),
-					  m->checks};
+		struct skel_child args = {
+			m->conf,      fds,
+			m->status_wr, sb_slot(m->sb, (unsigned)sb_index),
+			m->checks,    m->sb};
 
 		for (size_t i = 0; i < m->conf->n_listens; i++)
 			fds[i] = m->listeners[i].fd;

@@ -258,6 +258,22 @@ sb_slot_release(struct scoreboard *sb, unsigned i)
 	__atomic_add_fetch(&h->fold_seq, 1, __ATOMIC_ACQ_REL);
 }
 
+/* sb_count_pdp - live children serving AM.PDP */
+unsigned
+sb_count_pdp(struct scoreboard *sb)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < SB_SLOTS; i++) {
+		struct sb_slot *s = sb_slot(sb, i);
+
+		if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) > 0 &&
+		    __atomic_load_n(&s->pdp, __ATOMIC_ACQUIRE))
+			n++;
+	}
+	return n;
+}
+
 /* sb_sum - retired plus every live child's counters, consistently */
 void
 sb_sum(struct scoreboard *sb, struct sb_counters *out)

@@ -32,6 +32,9 @@
 /*
 /*	Times are milliseconds of CLOCK_REALTIME (sb_now_ms()).
 /*
+/*	sb_count_pdp() counts the live children whose slot says they serve
+/*	an AM.PDP connection (pdp = 1, set and cleared by the child).
+/*
 /*	All sb_slot_* and sb_hist_add calls accept a NULL slot (a process
 /*	without a scoreboard, such as a unit test) and then do nothing.
 /* PROCESS
@@ -123,7 +126,7 @@ struct sb_slot {
 	int32_t pid; /* 0: free */
 	uint32_t generation;
 	uint32_t state; /* enum sb_state */
-	uint32_t reserved;
+	uint32_t pdp;	/* 1 while the child serves an AM.PDP connection */
 	int64_t msg_start_ms; /* 0 when no message is in hand */
 	int64_t state_start_ms;
 	uint64_t bytes;	   /* of the message in hand, so far */
@@ -164,6 +167,7 @@ int sb_slot_reserve(struct scoreboard *sb, unsigned generation);
 void sb_slot_born(struct scoreboard *sb, unsigned i, pid_t pid);
 void sb_slot_release(struct scoreboard *sb, unsigned i);
 void sb_sum(struct scoreboard *sb, struct sb_counters *out);
+unsigned sb_count_pdp(struct scoreboard *sb);
 uint64_t sb_proc_start(pid_t pid);
 int64_t sb_now_ms(void);
 const char *sb_state_name(enum sb_state st);

@@ -252,6 +252,7 @@ skel_child_main(const struct skel_child *args)
 	ctx.last_session = skel_last_session;
 	ctx.max_messages = (unsigned long)c->max_requests;
 	ctx.slot = args->slot;
+	ctx.sb = args->sb;
 	ctx.checks = args->checks;
 	ctx.cctx = checks_ctx_create(args->checks);
 	/* SQL connections are made after fork, by the child, when used. */

@@ -51,6 +51,7 @@
 
 struct conf;
 struct sb_slot;
+struct scoreboard;
 struct checks;
 
 struct skel_child {
@@ -59,6 +60,7 @@ struct skel_child {
 	int status_fd;		     /* write end of the status pipe */
 	struct sb_slot *slot;	     /* this child's scoreboard slot */
 	const struct checks *checks; /* built in the master */
+	struct scoreboard *sb;	     /* the pool's (slots of siblings) */
 };
 
 void skel_child_main(const struct skel_child *args) __attribute__((noreturn));

@@ -8,7 +8,7 @@
 /* DESCRIPTION
 /*	See pdp_release.h. The stored copy is first read whole into a
 /*	scratch spool file in the child's directory (SQL chunks, or the
-/*	file through zlib, which reads plain files as they are), bare LF
+/*	file, through quarantine/quar_read.h, which --show uses too), bare LF
 /*	made CR LF; its header section is then rewritten into the spool
 /*	file of a txn made for the release (txn_create), and the body
 /*	copied after it, so that the release goes out through the same
@@ -16,9 +16,7 @@
 /*--*/
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <mysql.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +25,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "conf/conf.h"
 #include "db/db.h"
@@ -35,6 +32,8 @@
 #include "pdp/pdp_proto.h"
 #include "pdp/pdp_release.h"
 #include "policy/bank.h"
+#include "quarantine/quar_env.h"
+#include "quarantine/quar_read.h"
 #include "reinject/copy.h"
 #include "reinject/reinject.h"
 #include "smtp/session.h"
@@ -44,8 +43,6 @@
 #include "util/buf.h"
 #include "util/msg.h"
 #include "util/xalloc.h"
-
-#define PDP_ADDR_MAX 512 /* an address taken from a request or a copy */
 
 /* The state of one release while it is done. */
 struct pdp_rel {
@@ -57,12 +54,14 @@ struct pdp_rel {
 	int partition; /* -1: unknown */
 	char quar_type;
 	char mail_file[300];
-	struct spool *raw; /* the stored copy, CR LF */
-	int last_cr;	   /* raw: the last byte written was CR */
+	int mail_file_asked; /* mail_file came from the request */
+	struct spool *raw;   /* the stored copy, CR LF */
+	int last_cr;	     /* raw: the last byte written was CR */
 	unsigned long n_chunks;
-	const char *sender; /* from the copy, or NULL */
-	struct buf blocked; /* X-Envelope-To-Blocked, unfolded */
-	char failure[600];  /* why it cannot be done */
+	const char *sender;  /* from the copy, or NULL */
+	struct buf blocked;  /* X-Envelope-To-Blocked, unfolded */
+	const char *quar_id; /* X-Quarantine-ID, unbracketed, or NULL */
+	char failure[600];   /* why it cannot be done */
 };
 
 static void pdp_fail(struct pdp_rel *r, const char *fmt, ...) MSG_PRINTF(2, 3);
@@ -133,51 +132,7 @@ pdp_mail_id_ok(const char *id)
 int
 pdp_mail_file_ok(const char *path)
 {
-	const char *p;
-
-	if (path[0] == 0 || path[0] == '/' || strlen(path) > 200)
-		return 0;
-	for (p = path; *p; p++)
-		if (!isalnum((unsigned char)*p) && strchr("._+-/", *p) == NULL)
-			return 0;
-	for (p = path; *p;) {
-		size_t len = strcspn(p, "/");
-
-		if (len == 0 || (len == 2 && strncmp(p, "..", 2) == 0) ||
-		    (len == 1 && *p == '.'))
-			return 0;
-		p += len;
-		p += *p == '/';
-	}
-	return 1;
-}
-
-/* pdp_addr_ok - an address that can go in MAIL FROM or RCPT TO as is */
-static int
-pdp_addr_ok(const char *a)
-{
-	if (strlen(a) > PDP_ADDR_MAX)
-		return 0;
-	for (; *a; a++)
-		if ((unsigned char)*a < 0x21 || *a == 0x7f || *a == '<' ||
-		    *a == '>')
-			return 0;
-	return 1;
-}
-
-/* pdp_unbracket - "<a@b>" or "a@b" as "a@b", in pool memory */
-static char *
-pdp_unbracket(struct pool *p, const char *a)
-{
-	size_t n = strlen(a);
-
-	while (n && isspace((unsigned char)a[n - 1]))
-		n--;
-	while (n && isspace((unsigned char)*a))
-		a++, n--;
-	if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
-		return pool_strndup(p, a + 1, n - 2);
-	return pool_strndup(p, a, n);
+	return quar_read_path_ok(path);
 }
 
 /* pdp_raw_write - append stored bytes to the raw copy, bare LF as CR LF */
@@ -199,97 +154,41 @@ pdp_raw_write(struct pdp_rel *r, const char *data, size_t len)
 		r->last_cr = data[len - 1] == '\r';
 }
 
-/* pdp_hex_chunk - one quarantine chunk, as HEX(mail_text) */
-static int
-pdp_hex_chunk(void *ctx, const char *const *v, size_t n)
+/* pdp_raw_sink - a piece of the stored copy (quar_read.h) */
+static void
+pdp_raw_sink(void *ctx, const char *data, size_t len)
 {
-	struct pdp_rel *r = ctx;
-	const char *hex = n > 0 && v[0] ? v[0] : "";
-	size_t len = strlen(hex) / 2;
-	char *bin = xmalloc(len + 1);
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned hi, lo;
-
-		hi = (unsigned)(isdigit((unsigned char)hex[2 * i])
-					? hex[2 * i] - '0'
-					: toupper((unsigned char)hex[2 * i]) -
-						  'A' + 10);
-		lo = (unsigned)(isdigit((unsigned char)hex[2 * i + 1])
-					? hex[2 * i + 1] - '0'
-					: toupper((unsigned char)
-							  hex[2 * i + 1]) -
-						  'A' + 10);
-		bin[i] = (char)(hi << 4 | lo);
-	}
-	pdp_raw_write(r, bin, len);
-	free(bin);
-	r->n_chunks++;
-	return 0;
-}
-
-/* The msgs rows of a mail_id (pdp_msgs_row). */
-struct pdp_msgs {
-	int n;
-	int partition;
-	char quar_type;
-	char quar_loc[256];
-};
-
-/* pdp_msgs_row - one msgs row: partition_tag, quar_type, quar_loc */
-static int
-pdp_msgs_row(void *ctx, const char *const *v, size_t n)
-{
-	struct pdp_msgs *m = ctx;
-
-	if (m->n++ == 0 && n >= 3) {
-		m->partition = v[0] ? atoi(v[0]) : 0;
-		m->quar_type = v[1] && v[1][0] ? v[1][0] : ' ';
-		snprintf(m->quar_loc, sizeof(m->quar_loc), "%s",
-			 v[2] ? v[2] : "");
-	}
-	return 0;
+	pdp_raw_write(ctx, data, len);
 }
 
 /* pdp_sql_locate - partition, quar_type and location from msgs */
 static int
 pdp_sql_locate(struct pdp_rel *r, MYSQL *c)
 {
-	struct pdp_msgs m = {0};
+	struct quar_where w;
 	char err[512];
-	struct db_param p[2] = {{DB_STR, r->mail_id, 0, 0, 0},
-				{DB_INT, NULL, 0, r->partition, 0}};
-	unsigned rc;
 
-	rc = db_select(c,
-		       r->partition >= 0
-			       ? "SELECT partition_tag, quar_type, quar_loc "
-				 "FROM msgs WHERE mail_id = ? AND "
-				 "partition_tag = ?"
-			       : "SELECT partition_tag, quar_type, quar_loc "
-				 "FROM msgs WHERE mail_id = ?",
-		       p, r->partition >= 0 ? 2 : 1, pdp_msgs_row, &m, err,
-		       sizeof(err));
-	if (rc != 0) {
+	if (quar_read_where(c, r->mail_id, r->partition, &w, err, sizeof(err)) <
+	    0) {
 		pdp_fail(r, "SQL: %s", err);
 		return -1;
 	}
-	if (m.n > 1) {
+	if (w.rows > 1) {
 		pdp_fail(r,
 			 "Multiple (%d) records with same mail_id exist, "
 			 "specify a partition_tag",
-			 m.n);
+			 w.rows);
 		return -1;
 	}
-	if (m.n == 0)
+	if (w.rows == 0)
 		return 0; /* amavis still tries the quarantine */
-	r->partition = m.partition;
-	if (r->quar_type == 0 && m.quar_type != ' ')
-		r->quar_type = m.quar_type;
+	r->partition = w.partition;
+	if (r->quar_type == 0 && w.quar_type)
+		r->quar_type = w.quar_type;
 	if ((r->quar_type == 'F' || r->quar_type == 'Z') &&
-	    r->mail_file[0] == 0 && m.quar_type == r->quar_type &&
-	    pdp_mail_file_ok(m.quar_loc))
-		snprintf(r->mail_file, sizeof(r->mail_file), "%s", m.quar_loc);
+	    r->mail_file[0] == 0 && w.quar_type == r->quar_type &&
+	    quar_read_path_ok(w.quar_loc))
+		snprintf(r->mail_file, sizeof(r->mail_file), "%s", w.quar_loc);
 	return 0;
 }
 
@@ -298,18 +197,13 @@ static int
 pdp_sql_fetch(struct pdp_rel *r, MYSQL *c)
 {
 	char err[512];
-	struct db_param p[2] = {{DB_INT, NULL, 0, r->partition, 0},
-				{DB_STR, r->mail_id, 0, 0, 0}};
 
 	if (r->partition < 0) {
 		pdp_fail(r, "mail_id %s not found in SQL (msgs)", r->mail_id);
 		return -1;
 	}
-	/* HEX(): a chunk is bytes, and a row value here is a C string. */
-	if (db_select(c,
-		      "SELECT HEX(mail_text) FROM quarantine WHERE "
-		      "partition_tag = ? AND mail_id = ? ORDER BY chunk_ind",
-		      p, 2, pdp_hex_chunk, r, err, sizeof(err)) != 0) {
+	if (quar_read_sql(c, r->mail_id, r->partition, pdp_raw_sink, r,
+			  &r->n_chunks, err, sizeof(err)) < 0) {
 		pdp_fail(r, "SQL: %s", err);
 		return -1;
 	}
@@ -321,89 +215,29 @@ pdp_sql_fetch(struct pdp_rel *r, MYSQL *c)
 	return 0;
 }
 
-/* pdp_find_file - X/KIND-MAIL_ID[.gz] under quarantine_dir, by name */
-static int
-pdp_find_file(struct pdp_rel *r)
-{
-	char dir[4200];
-	size_t idlen = strlen(r->mail_id);
-	struct dirent *d;
-	DIR *dp;
-
-	if (!mailid_valid(r->mail_id))
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/%c", r->conf->quarantine_dir,
-		 r->mail_id[0]);
-	if ((dp = opendir(dir)) == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL) {
-		size_t len = strlen(d->d_name);
-		int gz = len > 3 && strcmp(d->d_name + len - 3, ".gz") == 0;
-		size_t end = gz ? len - 3 : len;
-
-		/* KIND-MAIL_ID or KIND-MAIL_ID.gz (the id may hold '-'). */
-		if (d->d_name[0] == '.' || end < idlen + 2 ||
-		    d->d_name[end - idlen - 1] != '-' ||
-		    strncmp(d->d_name + end - idlen, r->mail_id, idlen) != 0)
-			continue;
-		snprintf(r->mail_file, sizeof(r->mail_file), "%c/%s",
-			 r->mail_id[0], d->d_name);
-		if (r->quar_type == 0)
-			r->quar_type = gz ? 'Z' : 'F';
-		break;
-	}
-	closedir(dp);
-	return r->mail_file[0] ? 0 : -1;
-}
-
 /* pdp_file_fetch - the quarantine file into the raw copy */
 static int
 pdp_file_fetch(struct pdp_rel *r)
 {
-	char path[4500], chunk[65536];
-	gzFile z;
-	int fd, n;
+	char err[600], type = 0;
 
-	if (r->mail_file[0] == 0 && pdp_find_file(r) < 0) {
-		pdp_fail(r, "no quarantine file for mail_id %s", r->mail_id);
+	if (r->mail_file[0] == 0) {
+		if (!quar_read_find(r->conf->quarantine_dir, r->mail_id,
+				    r->mail_file, sizeof(r->mail_file),
+				    &type)) {
+			pdp_fail(r, "no quarantine file for mail_id %s",
+				 r->mail_id);
+			return -1;
+		}
+		if (r->quar_type == 0)
+			r->quar_type = type;
+	}
+	if (quar_read_file(r->conf->quarantine_dir, r->mail_file, pdp_raw_sink,
+			   r, err, sizeof(err)) < 0) {
+		pdp_fail(r, "%s", err);
 		return -1;
 	}
-	if (!pdp_mail_file_ok(r->mail_file)) {
-		pdp_fail(r, "unsafe mail_file");
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/%s", r->conf->quarantine_dir,
-		 r->mail_file);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		pdp_fail(r, "cannot open quarantine file %s: %s", r->mail_file,
-			 strerror(errno));
-		return -1;
-	}
-	/* zlib reads a file that is not gzip as it is (quar_type F). */
-	if ((z = gzdopen(fd, "rb")) == NULL) {
-		(void)close(fd);
-		pdp_fail(r, "cannot read %s", r->mail_file);
-		return -1;
-	}
-	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
-		pdp_raw_write(r, chunk, (size_t)n);
-	/* A gzip copy cut short ends in 0 with Z_BUF_ERROR ("unexpected
-	 * end of file"): an error, not the end of the message. */
-	if (n == 0) {
-		int zerr;
-
-		(void)gzerror(z, &zerr);
-		if (zerr != Z_OK)
-			n = -1;
-	}
-	if (n < 0) {
-		int zerr;
-
-		pdp_fail(r, "cannot read %s: %s", r->mail_file,
-			 gzerror(z, &zerr));
-	}
-	(void)gzclose(z);
-	return n < 0 ? -1 : 0;
+	return 0;
 }
 
 /* pdp_field_is - does the field at f (up to its ':') have this name? */
@@ -445,6 +279,17 @@ pdp_stripped(const char *f, size_t len)
 	return 0;
 }
 
+/* pdp_envelope_field - one of the fields of the quarantine's prefix? */
+static int
+pdp_envelope_field(const char *f, size_t len)
+{
+	return pdp_field_is(f, len, "X-Envelope-From") ||
+	       pdp_field_is(f, len, "X-Envelope-To") ||
+	       pdp_field_is(f, len, "X-Envelope-To-Blocked") ||
+	       pdp_field_is(f, len, "X-Quarantine-ID") ||
+	       pdp_field_is(f, len, "Return-Path");
+}
+
 /* pdp_unfold - a field's value, continuation lines joined, in out */
 static void
 pdp_unfold(const char *f, size_t len, struct buf *out)
@@ -461,7 +306,8 @@ pdp_unfold(const char *f, size_t len, struct buf *out)
 
 /*
  * pdp_headers - rewrite the raw copy's header section into out, taking
- * amavis' fields off (the first of each read); returns the offset of
+ * amavis' fields off (the first of each in the leading block read);
+ * returns the offset of
  * the body in the raw copy (after the empty line), or -1
  */
 static off_t
@@ -471,7 +317,7 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 	int got_from = 0, got_blocked = 0, got_rp = 0, got_to = 0;
 	const char *rp = NULL;
 	size_t pos = 0;
-	int found;
+	int found, prefix = 1;
 
 	buf_init(&hdr, 4096);
 	buf_init(&val, 256);
@@ -496,15 +342,32 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		len = pos - start;
 		const char *f = hdr.data + start;
 
+		if (!pdp_envelope_field(f, len)) {
+			prefix = 0;
+			if (!pdp_stripped(f, len))
+				buf_append(out, f, len);
+			continue;
+		}
+		/* Taken off wherever they are, but read only in the leading
+		 * block the quarantine wrote: further down, the sender wrote
+		 * them (amavisd-new stops reading at the first other field). */
+		if (!prefix)
+			continue;
 		if (pdp_field_is(f, len, "X-Envelope-From")) {
 			if (!got_from++) {
 				pdp_unfold(f, len, &val);
-				r->sender = pdp_unbracket(pool, val.data);
+				r->sender = quar_env_one(pool, val.data, 0);
+				if (r->sender == NULL)
+					pdp_fail(r, "X-Envelope-From is not "
+						    "one address");
 			}
 		} else if (pdp_field_is(f, len, "Return-Path")) {
 			if (!got_rp++) {
 				pdp_unfold(f, len, &val);
-				rp = pdp_unbracket(pool, val.data);
+				rp = quar_env_one(pool, val.data, 0);
+				if (rp == NULL)
+					pdp_fail(r, "Return-Path is not one "
+						    "address");
 			}
 		} else if (pdp_field_is(f, len, "X-Envelope-To-Blocked")) {
 			if (!got_blocked++)
@@ -512,11 +375,13 @@ pdp_headers(struct pdp_rel *r, struct pool *pool, struct buf *out)
 		} else if (pdp_field_is(f, len, "X-Envelope-To")) {
 			if (!got_to++)
 				pdp_unfold(f, len, &to);
-		} else if (pdp_field_is(f, len, "X-Quarantine-ID") ||
-			   pdp_stripped(f, len)) {
-			continue;
-		} else {
-			buf_append(out, f, len);
+		} else if (pdp_field_is(f, len, "X-Quarantine-ID")) {
+			if (r->quar_id == NULL) {
+				pdp_unfold(f, len, &val);
+				r->quar_id = quar_env_one(pool, val.data, 0);
+				if (r->quar_id == NULL)
+					r->quar_id = "";
+			}
 		}
 	}
 	if (r->sender == NULL)
@@ -533,6 +398,36 @@ out:
 		return -1;
 	/* The body starts after the empty line (when there is one). */
 	return (off_t)pos + (found ? 2 : 0);
+}
+
+/*
+ * pdp_same_message - is the copy read the one the mail_id names? The
+ * secret authorizes a mail_id, while mail_file is the client's choice:
+ * as amavisd-new (Notify.pm), a stored X-Quarantine-ID must be the
+ * requested one. A file the client named must carry one, since nothing
+ * else ties it to the mail_id (SQL chunks and files found by the
+ * mail_id's own name or msgs.quar_loc are tied already).
+ */
+static int
+pdp_same_message(struct pdp_rel *r)
+{
+	if (r->quar_id && strcmp(r->quar_id, r->mail_id) != 0) {
+		pdp_fail(r,
+			 "stored quarantine ID %s does not match "
+			 "requested ID %s",
+			 pdp_mail_id_ok(r->quar_id) ? r->quar_id
+						    : "(not a mail_id)",
+			 r->mail_id);
+		return -1;
+	}
+	if (r->quar_id == NULL && r->mail_file_asked && r->quar_type != 'Q') {
+		pdp_fail(r,
+			 "no stored quarantine ID in %s to match requested "
+			 "ID %s",
+			 r->mail_file, r->mail_id);
+		return -1;
+	}
+	return 0;
 }
 
 /* pdp_hops - where this kind of request goes, in order, each hop once */
@@ -605,6 +500,9 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 		   c->myhostname);
 	copy_header_field(&f, line.data);
 	buf_release(&line);
+	/* The fields put in front count too: requested_by may be 8-bit. */
+	for (size_t i = 0; i < f.len && !eight; i++)
+		eight = (unsigned char)f.data[i] >= 0x80;
 	spool_write(t->spool, f.data, f.len);
 	buf_release(&f);
 	spool_write(t->spool, head->data, head->len);
@@ -631,48 +529,63 @@ pdp_spool_copy(struct pdp_rel *r, struct txn *t, const struct buf *head,
 	return 0;
 }
 
-/* pdp_recipients - the request's recipients, else the blocked ones */
+/* pdp_add_rcpt - one recipient, within max_recipients */
+static int
+pdp_add_rcpt(struct pdp_rel *r, struct txn *t, const char *a)
+{
+	size_t max = (size_t)r->conf->max_recipients;
+
+	if (t->n_rcpts >= max) {
+		pdp_fail(r, "more than %zu recipients", max);
+		return -1;
+	}
+	txn_add_rcpt(t, a, NULL);
+	return 0;
+}
+
+/*
+ * pdp_recipients - the request's recipients, else the blocked ones. A
+ * blocked recipient that cannot be read or sent fails the request: a
+ * recipient skipped would leave "nothing to do" and a 250 for mail
+ * nobody got.
+ */
 static int
 pdp_recipients(struct pdp_rel *r, struct txn *t)
 {
 	const struct pdp_request *q = r->req;
-	size_t max = (size_t)r->conf->max_recipients;
+	char why[200];
+	char **v;
+	size_t n;
 
 	if (q->n_recipients > 0) {
 		for (size_t i = 0; i < q->n_recipients; i++) {
-			char *a = pdp_unbracket(t->pool, q->recipients[i]);
+			char *a = quar_env_one(t->pool, q->recipients[i], 1);
 
-			if (!pdp_addr_ok(a) || a[0] == 0) {
+			if (a == NULL || a[0] == 0) {
 				pdp_fail(r, "bad recipient address");
 				return -1;
 			}
-			if (t->n_rcpts >= max) {
-				pdp_fail(r, "more than %zu recipients", max);
+			if (pdp_add_rcpt(r, t, a) < 0)
 				return -1;
-			}
-			txn_add_rcpt(t, a, NULL);
 		}
 		return 0;
 	}
-	for (const char *p = r->blocked.data; (p = strchr(p, '<')) != NULL;) {
-		const char *e = strchr(p, '>');
-		char *a;
-
-		if (e == NULL)
-			break;
-		a = pool_strndup(t->pool, p + 1, (size_t)(e - p - 1));
-		p = e + 1;
-		if (a[0] == 0 || !pdp_addr_ok(a)) {
-			msg_warn("(rel-%s) %s: skipping a bad recipient in "
-				 "X-Envelope-To-Blocked: %s",
-				 t->id, r->mail_id, a);
-			continue;
-		}
-		if (t->n_rcpts >= max) {
-			pdp_fail(r, "more than %zu recipients", max);
+	if (quar_env_list(t->pool, r->blocked.data, &v, &n, why, sizeof(why)) <
+	    0) {
+		pdp_fail(r,
+			 "cannot read the blocked recipients "
+			 "(X-Envelope-To-Blocked): %s",
+			 why);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i][0] == 0) {
+			pdp_fail(r, "an empty blocked recipient <> "
+				    "(X-Envelope-To-Blocked)");
 			return -1;
 		}
-		txn_add_rcpt(t, a, NULL);
+		if (pdp_add_rcpt(r, t, v[i]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -879,9 +792,11 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 		r.partition = atoi(req->partition_tag);
 	if (req->quar_type && req->quar_type[0])
 		r.quar_type = req->quar_type[0];
-	if (req->mail_file && req->mail_file[0])
+	if (req->mail_file && req->mail_file[0]) {
 		snprintf(r.mail_file, sizeof(r.mail_file), "%s",
 			 req->mail_file);
+		r.mail_file_asked = 1;
+	}
 	/* As amavis: a secret given is always checked. */
 	if (secret[0] && !mailid_check(r.mail_id, secret)) {
 		pdp_fail(&r, "Secret_id %s does not match mail_id %s", secret,
@@ -909,14 +824,17 @@ pdp_release(struct session_ctx *ctx, const struct conf_bank *bank,
 	}
 	if ((body = pdp_headers(&r, t->pool, &head)) < 0)
 		goto done;
-	if (req->sender)
-		r.sender = pdp_unbracket(t->pool, req->sender);
-	if (r.sender == NULL) {
-		pdp_fail(&r, "no X-Envelope-From in the quarantined copy");
+	if (pdp_same_message(&r) < 0)
+		goto done;
+	if (r.failure[0])
+		goto done;
+	if (req->sender &&
+	    (r.sender = quar_env_one(t->pool, req->sender, 1)) == NULL) {
+		pdp_fail(&r, "bad sender address");
 		goto done;
 	}
-	if (r.sender[0] && !pdp_addr_ok(r.sender)) {
-		pdp_fail(&r, "bad sender address");
+	if (r.sender == NULL) {
+		pdp_fail(&r, "no X-Envelope-From in the quarantined copy");
 		goto done;
 	}
 	t->sender = r.sender;

@@ -35,9 +35,13 @@
 /* .IP \(bu
 /*	makes the copy that goes out: amavis' X-Envelope-From/-To/-To-
 /*	Blocked, X-Quarantine-ID and Return-Path fields are taken off
-/*	(the first of each gives sender and recipients: X-Envelope-To
+/*	wherever they are, but only the leading block of them (the lines
+/*	before any other field, which the quarantine wrote) is read: the
+/*	first of each there gives sender and recipients (X-Envelope-To
 /*	when there is no X-Envelope-To-Blocked; Return-Path when there is
-/*	no X-Envelope-From), as are X-Spam-*,
+/*	no X-Envelope-From; addresses read by quar_env.h) and the stored
+/*	X-Quarantine-ID, which must be the requested mail_id (and must be
+/*	there when the client named the mail_file); as are X-Spam-*,
 /*	X-CRM114-* and X-Amavis-(Hold|Alert|Modified|PenPals|PolicyBank|
 /*	OS-Fingerprint); Received, Resent-From (requested_by, else
 /*	postmaster@myhostname), Resent-Date and Resent-Message-ID
@@ -57,8 +61,9 @@
 /*	A request that cannot be done (bad secret, nothing found, SQL or
 /*	file error) is answered as amavis does: "setreply=450 4.5.0
 /*	Failure: reason", return_value=tempfail, exit_code=75; one with
-/*	bad attributes gets one setreply= line with a 5xx. No recipient:
-/*	"setreply=250 2.5.0 No recipients, nothing to do".
+/*	bad attributes gets one setreply= line with a 5xx. A blocked
+/*	recipient that cannot be read is such a failure; an empty list of
+/*	them: "setreply=250 2.5.0 No recipients, nothing to do".
 /*
 /*	pdp_mail_id_ok() and pdp_mail_file_ok() are the checks of those
 /*	two attributes, for tests.

@@ -19,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "master/scoreboard.h"
 #include "pdp/pdp_proto.h"
 #include "pdp/pdp_release.h"
 #include "pdp/pdp_server.h"
@@ -32,6 +34,10 @@
 #include "util/pool.h"
 #include "util/stream.h"
 #include "util/xalloc.h"
+
+/* What a refused client may still send, read and dropped before close. */
+#define PDP_LINGER_BYTES 4096
+#define PDP_LINGER_MS 1000
 
 /* Attribute lines one request may have (recipients are most of them). */
 #define PDP_ATTRS_MAX(c) ((size_t)(c)->max_recipients + 64)
@@ -44,6 +50,7 @@ struct pdp_conn {
 	struct pool *pool;	/* the request's, made at its first line */
 	struct pdp_request req; /* strings from pool */
 	size_t n_lines;
+	long long started_ms; /* the request's first line, monotonic */
 	size_t rcpt_cap;
 	int logged_unknown; /* an unknown attribute was logged */
 	char error[512];    /* "CODE X.Y.Z reason" of a broken request */
@@ -210,23 +217,66 @@ pdp_request_done(struct pdp_conn *pc)
 	pdp_reset(pc);
 }
 
+/* pdp_now_ms - monotonic milliseconds */
+static long long
+pdp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * pdp_linger - send what is written, then read (and drop) what the
- * client sent, briefly and bounded: closing with unread input would
- * reset the connection and lose the reply on its way
+ * client sent: closing with unread input would reset the connection
+ * and lose the reply on its way. Bounded in bytes and in time (about
+ * a second, whatever the client sends): a client told to go away must
+ * not keep the child.
  */
 static void
-pdp_linger(struct pdp_conn *pc, char *line, size_t size)
+pdp_linger(struct pdp_conn *pc)
 {
-	int too_long;
+	long long end = pdp_now_ms() + PDP_LINGER_MS;
+	size_t total = 0;
+	const char *data;
+	ssize_t n;
 
 	if (stream_flush(pc->s) < 0)
 		return;
 	(void)shutdown(stream_fd(pc->s), SHUT_WR);
-	stream_set_timeout(pc->s, 2);
-	for (int i = 0; i < 64; i++)
-		if (stream_get_line(pc->s, line, size, &too_long) < 0)
-			break;
+	stream_set_timeout(pc->s, 1);
+	while (total < PDP_LINGER_BYTES && pdp_now_ms() < end &&
+	       (n = stream_peek(pc->s, &data)) > 0) {
+		stream_consume(pc->s, (size_t)n);
+		total += (size_t)n;
+	}
+}
+
+/* pdp_share - how many children may serve AM.PDP at once */
+static unsigned
+pdp_share(const struct conf *c)
+{
+	return c->max_servers / 2 > 0 ? (unsigned)c->max_servers / 2 : 1;
+}
+
+/*
+ * pdp_enter - mark this child as serving AM.PDP; -1 (unmarked) when
+ * the share of the pool AM.PDP may have is taken. Marking first and
+ * counting after errs on the side of refusing: two children that race
+ * may both refuse, never both overshoot. Without a scoreboard (a unit
+ * test) there is no share.
+ */
+static int
+pdp_enter(struct session_ctx *ctx)
+{
+	if (ctx->slot == NULL || ctx->sb == NULL)
+		return 0;
+	__atomic_store_n(&ctx->slot->pdp, 1, __ATOMIC_SEQ_CST);
+	if (sb_count_pdp(ctx->sb) <= pdp_share(ctx->conf))
+		return 0;
+	__atomic_store_n(&ctx->slot->pdp, 0, __ATOMIC_SEQ_CST);
+	return -1;
 }
 
 /* pdp_serve - serve one AM.PDP connection */
@@ -246,8 +296,24 @@ pdp_serve(struct session_ctx *ctx, int fd)
 	else
 		inet_peer(fd, pc.peer, sizeof(pc.peer), &port);
 	pc.s = stream_open(fd, 16384);
-	stream_set_timeout(pc.s, c->smtpd_timeout);
+	/* AM.PDP sessions are short: a client that does not keep up is let
+	 * go, and a stop request ends the connection even in the middle of
+	 * a request (a half-read request holds nothing). */
+	stream_set_timeout(pc.s, c->pdp_timeout);
+	stream_set_interrupt(pc.s, (volatile const int *)ctx->stop);
 	buf_init(&pc.out, 512);
+	/* SMTP is what the pool is for: AM.PDP gets half of it at most. */
+	if (pdp_enter(ctx) < 0) {
+		msg_warn("pdp: connection from [%s] refused: %u children "
+			 "already serve AM.PDP (half of max_servers)",
+			 pc.peer, pdp_share(c));
+		pdp_reply_line(&pc.out, "421 4.3.2 Too many AM.PDP "
+					"connections, try again later");
+		buf_puts(&pc.out, "\r\n");
+		stream_write(pc.s, pc.out.data, pc.out.len);
+		pdp_linger(&pc);
+		goto done;
+	}
 	if (!ctx->listen->unix_socket &&
 	    !cidr_list_match(c->pdp_clients, c->n_pdp_clients, pc.peer)) {
 		msg_warn("pdp: connection from [%s]:%d refused: not in "
@@ -257,32 +323,51 @@ pdp_serve(struct session_ctx *ctx, int fd)
 					"allowed (pdp_clients)");
 		buf_puts(&pc.out, "\r\n");
 		stream_write(pc.s, pc.out.data, pc.out.len);
-		pdp_linger(&pc, line, line_size);
+		pdp_linger(&pc);
 		goto done;
 	}
 	for (;;) {
 		ssize_t len;
 
-		/* Between requests a stop request ends the connection. */
-		stream_set_interrupt(
-			pc.s, pc.n_lines == 0 ? (volatile const int *)ctx->stop
-					      : NULL);
 		if (stream_pending(pc.s) == 0 && stream_flush(pc.s) < 0)
 			break;
-		if (pc.n_lines == 0 && ((ctx->stop && *ctx->stop) ||
-					(ctx->retire && *ctx->retire)))
+		if ((ctx->stop && *ctx->stop) ||
+		    (pc.n_lines == 0 && ctx->retire && *ctx->retire))
 			break;
 		len = stream_get_line(pc.s, line, line_size, &too_long);
-		if (len < 0)
+		if (len < 0) {
+			if (pc.n_lines > 0 &&
+			    stream_error(pc.s) == STREAM_TIMEOUT)
+				msg_info("pdp [%s]: timeout in a request after "
+					 "line %zu",
+					 pc.peer, pc.n_lines);
 			break;
+		}
+		/* A whole request within pdp_timeout: a client that sends
+		 * a line now and then must not keep the child. */
+		if (pc.n_lines > 0 &&
+		    pdp_now_ms() - pc.started_ms > 1000LL * c->pdp_timeout) {
+			msg_info("pdp [%s]: request not complete within "
+				 "pdp_timeout (%d s)",
+				 pc.peer, c->pdp_timeout);
+			pdp_reply_line(&pc.out,
+				       "421 4.4.2 Request not complete "
+				       "within pdp_timeout");
+			buf_puts(&pc.out, "\r\n");
+			stream_write(pc.s, pc.out.data, pc.out.len);
+			pdp_linger(&pc);
+			break;
+		}
 		if (len == 0 && !too_long) {
 			/* An empty line before any attribute is no request. */
 			if (pc.n_lines > 0)
 				pdp_request_done(&pc);
 			continue;
 		}
-		if (pc.pool == NULL)
+		if (pc.pool == NULL) {
 			pc.pool = pool_create(4096);
+			pc.started_ms = pdp_now_ms();
+		}
 		if (too_long) {
 			pc.n_lines++;
 			pdp_error(&pc,
@@ -299,6 +384,8 @@ pdp_serve(struct session_ctx *ctx, int fd)
 		pdp_attr(&pc, line);
 	}
 done:
+	if (ctx->slot)
+		__atomic_store_n(&ctx->slot->pdp, 0, __ATOMIC_SEQ_CST);
 	(void)stream_flush(pc.s);
 	pdp_reset(&pc);
 	buf_release(&pc.out);

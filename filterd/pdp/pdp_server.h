@@ -15,11 +15,21 @@
 /*	protocol is am.pdp (pdp_socket, or an inet listener) as
 /*	amavisd-new's AM.PDP server does (README.protocol): requests of
 /*	"name=value" lines (CR LF or LF), each ended by an empty line,
-/*	request= first, until the client closes, smtpd_timeout passes
-/*	or the child is told to stop. It owns fd and closes it.
+/*	request= first, until the client closes, pdp_timeout passes
+/*	waiting for a line, or the child is told to stop (even in the
+/*	middle of a request: a half-read request holds nothing). It owns
+/*	fd and closes it. A request not complete within pdp_timeout of
+/*	its first line gets "setreply=421 4.4.2" and the connection ends.
+/*
+/*	At most half of max_servers children (at least one) serve AM.PDP
+/*	at once, counted in the scoreboard: a client beyond that gets one
+/*	"setreply=421 4.3.2" line and is disconnected, so that release
+/*	clients can never hold every child while the front MTA waits.
 /*
 /*	A client of an inet listener whose address is not in pdp_clients
-/*	gets one "setreply=554 5.7.1" line and is disconnected.
+/*	gets one "setreply=554 5.7.1" line and is disconnected; what it
+/*	sent meanwhile is read and dropped for about a second, a few KB at
+/*	most, so that the reply is not lost to a reset.
 /*
 /*	Each request gets one response ended by an empty line. A request
 /*	that cannot be read (a line over PDP_LINE_MAX bytes, read to its

@@ -27,6 +27,7 @@
 #include "db/db.h"
 #include "policy/lookup.h"
 #include "quar.h"
+#include "quarantine/quar_env.h"
 #include "spool/spool.h"
 #include "txn/mailid.h"
 #include "txn/txn.h"
@@ -70,14 +71,19 @@ quar_method(const struct txn *t, const char **kind)
 void
 quar_text(const struct txn *t, struct buf *out)
 {
-	buf_printf(out, "X-Envelope-From: <%s>\r\nX-Envelope-To:", t->sender);
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		buf_printf(out, "%s<%s>", i ? ",\r\n " : " ", t->rcpts[i].addr);
+	buf_puts(out, "X-Envelope-From: ");
+	quar_env_put(out, t->sender);
+	buf_puts(out, "\r\nX-Envelope-To:");
+	for (size_t i = 0; i < t->n_rcpts; i++) {
+		buf_puts(out, i ? ",\r\n " : " ");
+		quar_env_put(out, t->rcpts[i].addr);
+	}
 	buf_puts(out, "\r\nX-Envelope-To-Blocked:");
 	for (size_t i = 0, n = 0; i < t->n_rcpts; i++)
-		if (t->rcpts[i].by == RCPT_BY_POLICY)
-			buf_printf(out, "%s<%s>", n++ ? ",\r\n " : " ",
-				   t->rcpts[i].addr);
+		if (t->rcpts[i].by == RCPT_BY_POLICY) {
+			buf_puts(out, n++ ? ",\r\n " : " ");
+			quar_env_put(out, t->rcpts[i].addr);
+		}
 	buf_printf(out, "\r\nX-Quarantine-ID: <%s>\r\n", t->id);
 }
 
@@ -643,6 +649,18 @@ quar_sql(struct txn *t, int with_quarantine, char *err, size_t errsize)
 	return 0;
 }
 
+/* quar_env_addrs_ok - can every envelope address go in the copy? */
+static int
+quar_env_addrs_ok(const struct txn *t)
+{
+	if (!quar_env_addr_ok(t->sender))
+		return 0;
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (!quar_env_addr_ok(t->rcpts[i].addr))
+			return 0;
+	return 1;
+}
+
 /* quar_record - the RECORD stage */
 int
 quar_record(struct txn *t)
@@ -651,6 +669,14 @@ quar_record(struct txn *t)
 	int method = quar_method(t, &kind);
 	char err[1024];
 
+	/* The release reads the addresses back from the copy: each must
+	 * read back as it is (quar_env.h), or the copy would lie. */
+	if (method != CONF_Q_NONE && !quar_env_addrs_ok(t)) {
+		txn_set_error(t, TXN_ERR_RECORD,
+			      "cannot quarantine: an envelope address cannot "
+			      "be written so that it reads back");
+		return -1;
+	}
 	if (method == CONF_Q_LOCAL &&
 	    quar_local(t, kind, err, sizeof(err)) < 0) {
 		txn_set_error(t, TXN_ERR_RECORD, "cannot quarantine: %s", err);

@@ -54,6 +54,7 @@ struct conf;
 struct conf_listen;
 struct reinject;
 struct sb_slot;
+struct scoreboard;
 struct checks;
 struct checks_ctx;
 struct db;
@@ -68,6 +69,7 @@ struct session_ctx {
 	unsigned long messages;
 	unsigned long max_messages;  /* retire after this many (>= 1) */
 	struct sb_slot *slot;	     /* scoreboard slot, or NULL */
+	struct scoreboard *sb;	     /* the pool's scoreboard, or NULL */
 	const struct checks *checks; /* engines built in the master */
 	struct checks_ctx *cctx;     /* this child's matching state */
 	struct db *storage;	     /* sql.storage, or NULL */

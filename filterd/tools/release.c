@@ -62,7 +62,8 @@
 /* DIAGNOSTICS
 /*	Exit status 0 when every recipient got a 2xx reply (or --list and
 /*	--show succeeded); 75 (EX_TEMPFAIL) when one got a 4xx and none a
-/*	5xx, or when the socket or the database cannot be reached; 1 when
+/*	5xx, when fewer replies came than recipients were named, or when
+/*	the socket or the database cannot be reached; 1 when
 /*	one got a 5xx, or on bad input, a usage error or a message that is
 /*	not there. With "-", the worst over all lines.
 /* SEE ALSO
@@ -70,9 +71,7 @@
 /*--*/
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <gmime/gmime.h>
 #include <math.h>
@@ -88,12 +87,12 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "conf/conf.h"
 #include "db/db.h"
 #include "pdp/pdp_client.h"
 #include "pdp/pdp_proto.h"
+#include "quarantine/quar_read.h"
 #include "tools/nanny_view.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -315,6 +314,16 @@ rel_request(struct stream *s, const struct rel_opts *o, const char *who,
 			"reply\n",
 			r->mail_id);
 		rc = REL_EX_TEMPFAIL;
+	}
+	/* Exit 0 says each recipient named got a 2xx: it cannot say so
+	 * when some got no reply of its own (amavis answers one setreply
+	 * per recipient). */
+	if (n > 0 && (size_t)n < r->nrcpt) {
+		fprintf(stderr,
+			"filterd-release: %s: %d replies for %zu "
+			"recipients named\n",
+			r->mail_id, n, r->nrcpt);
+		rc = rel_worse(rc, REL_EX_TEMPFAIL);
 	}
 	for (size_t off = 0, i = 0; off < replies.len; i++) {
 		const char *one = replies.data + off;
@@ -736,92 +745,11 @@ rel_list(const struct conf *conf, const struct rel_opts *o)
 	return rc;
 }
 
-/* Where --show found the message. */
-struct rel_where {
-	size_t rows;
-	char pt[PDP_CLIENT_ID_MAX];
-	char quar_type;
-	char quar_loc[PDP_CLIENT_PATH_MAX];
-};
-
-/* rel_where_row - one msgs row of --show */
-static int
-rel_where_row(void *ctx, const char *const *v, size_t n)
+/* rel_buf_sink - a piece of a quarantined copy into a buf */
+static void
+rel_buf_sink(void *ctx, const char *data, size_t len)
 {
-	struct rel_where *w = ctx;
-
-	if (n == 3 && w->rows++ == 0) {
-		snprintf(w->pt, sizeof(w->pt), "%s", v[0] ? v[0] : "");
-		w->quar_type = v[1] ? v[1][0] : 0;
-		snprintf(w->quar_loc, sizeof(w->quar_loc), "%s",
-			 v[2] ? v[2] : "");
-	}
-	return 0;
-}
-
-/* rel_chunk_row - one quarantine chunk (hex) appended to the buf */
-static int
-rel_chunk_row(void *ctx, const char *const *v, size_t n)
-{
-	struct buf *b = ctx;
-	const char *h = n == 1 && v[0] ? v[0] : "";
-
-	for (; h[0] && h[1]; h += 2) {
-		char byte[3] = {h[0], h[1], 0};
-		unsigned char c = (unsigned char)strtoul(byte, NULL, 16);
-
-		buf_append(b, &c, 1);
-	}
-	return 0;
-}
-
-/* rel_read_file - a plain or gzipped file into b; 0 or -1 */
-static int
-rel_read_file(const char *path, struct buf *b)
-{
-	gzFile z = gzopen(path, "rb");
-	char chunk[65536];
-	int n;
-
-	if (z == NULL)
-		return -1;
-	while ((n = gzread(z, chunk, sizeof(chunk))) > 0)
-		buf_append(b, chunk, (size_t)n);
-	if (n < 0) {
-		gzclose(z);
-		errno = EIO;
-		return -1;
-	}
-	gzclose(z);
-	return 0;
-}
-
-/* rel_find_local - quarantine_dir/X/KIND-ID[.gz] for a bare mail_id */
-static int
-rel_find_local(const char *dir, const char *mail_id, char *out, size_t size)
-{
-	char sub[4096];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
-
-	snprintf(sub, sizeof(sub), "%s/%c", dir, mail_id[0]);
-	if ((d = opendir(sub)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL) {
-		size_t prefix = pdp_client_kind_prefix(de->d_name), idlen;
-		const char *rest = de->d_name + prefix;
-
-		idlen = strlen(mail_id);
-		if (prefix && strlen(de->d_name) + 3 <= size &&
-		    strncmp(rest, mail_id, idlen) == 0 &&
-		    (rest[idlen] == 0 || strcmp(rest + idlen, ".gz") == 0)) {
-			snprintf(out, size, "%c/%s", mail_id[0], de->d_name);
-			found = 1;
-		}
-	}
-	closedir(d);
-	return found;
+	buf_append(ctx, data, len);
 }
 
 /* rel_show_header - "Name: value" decoded and escaped into b */
@@ -967,9 +895,10 @@ static int
 rel_show(const struct conf *conf, const char *arg)
 {
 	struct pdp_client_req r;
-	struct rel_where w;
+	struct quar_where w;
 	struct buf raw, where;
-	char err[1024], path[4096];
+	unsigned long chunks = 0;
+	char err[1024];
 	struct db *db = NULL;
 	MYSQL *c = NULL;
 	int rc = REL_EX_FAIL;
@@ -986,9 +915,6 @@ rel_show(const struct conf *conf, const char *arg)
 		w.quar_type = r.quar_type;
 		snprintf(w.quar_loc, sizeof(w.quar_loc), "%s", r.mail_file);
 	} else if ((db = rel_db(conf)) != NULL) {
-		struct db_param p[2];
-		size_t n = 1;
-
 		if ((c = db_connection(db, err, sizeof(err))) == NULL) {
 			rel_print(stderr,
 				  "filterd-release: cannot reach the "
@@ -997,21 +923,8 @@ rel_show(const struct conf *conf, const char *arg)
 			rc = REL_EX_TEMPFAIL;
 			goto done;
 		}
-		memset(p, 0, sizeof(p));
-		p[0].type = DB_STR;
-		p[0].p = r.mail_id;
-		if (r.pt[0]) {
-			p[1].type = DB_STR;
-			p[1].p = r.pt;
-			n = 2;
-		}
-		if (db_select(c,
-			      n == 2 ? "SELECT partition_tag, quar_type, "
-				       "quar_loc FROM msgs WHERE mail_id = ? "
-				       "AND partition_tag = ?"
-				     : "SELECT partition_tag, quar_type, "
-				       "quar_loc FROM msgs WHERE mail_id = ?",
-			      p, n, rel_where_row, &w, err, sizeof(err)) != 0) {
+		if (quar_read_where(c, r.mail_id, r.pt[0] ? atoi(r.pt) : -1, &w,
+				    err, sizeof(err)) < 0) {
 			rel_print(stderr, "filterd-release: --show: ", err);
 			rc = REL_EX_TEMPFAIL;
 			goto done;
@@ -1025,14 +938,14 @@ rel_show(const struct conf *conf, const char *arg)
 		}
 		if (w.rows > 1) {
 			fprintf(stderr,
-				"filterd-release: %s: %zu partitions hold "
+				"filterd-release: %s: %d partitions hold "
 				"this mail_id; give MAIL_ID[PT]\n",
 				arg, w.rows);
 			goto done;
 		}
-	} else if (rel_find_local(conf->quarantine_dir, r.mail_id, w.quar_loc,
-				  sizeof(w.quar_loc))) {
-		w.quar_type = 'F';
+	} else if (quar_read_find(conf->quarantine_dir, r.mail_id, w.quar_loc,
+				  sizeof(w.quar_loc), &w.quar_type)) {
+		/* found by its name */
 	} else {
 		fprintf(stderr,
 			"filterd-release: %s: no such message under "
@@ -1042,19 +955,8 @@ rel_show(const struct conf *conf, const char *arg)
 	}
 
 	if (w.quar_type == 'Q') {
-		struct db_param p[2];
-
-		memset(p, 0, sizeof(p));
-		p[0].type = DB_STR;
-		p[0].p = w.pt;
-		p[1].type = DB_STR;
-		p[1].p = r.mail_id;
-		if (db_select(c,
-			      "SELECT HEX(mail_text) FROM quarantine WHERE "
-			      "partition_tag = ? AND mail_id = ? ORDER BY "
-			      "chunk_ind",
-			      p, 2, rel_chunk_row, &raw, err,
-			      sizeof(err)) != 0) {
+		if (quar_read_sql(c, r.mail_id, w.partition, rel_buf_sink, &raw,
+				  &chunks, err, sizeof(err)) < 0) {
 			rel_print(stderr, "filterd-release: --show: ", err);
 			rc = REL_EX_TEMPFAIL;
 			goto done;
@@ -1066,23 +968,15 @@ rel_show(const struct conf *conf, const char *arg)
 				arg);
 			goto done;
 		}
-		buf_printf(&where, "%s[%s] (sql)", r.mail_id, w.pt);
+		buf_printf(&where, "%s[%d] (sql)", r.mail_id, w.partition);
 	} else if (w.quar_type == 'F' || w.quar_type == 'Z') {
-		if (!pdp_client_path_ok(w.quar_loc)) {
-			fprintf(stderr,
-				"filterd-release: %s: unsafe "
-				"quarantine location\n",
-				arg);
+		if (quar_read_file(conf->quarantine_dir, w.quar_loc,
+				   rel_buf_sink, &raw, err, sizeof(err)) < 0) {
+			rel_print(stderr, "filterd-release: --show: ", err);
 			goto done;
 		}
-		snprintf(path, sizeof(path), "%s/%s", conf->quarantine_dir,
-			 w.quar_loc);
-		if (rel_read_file(path, &raw) < 0) {
-			fprintf(stderr, "filterd-release: %s: %s\n", path,
-				strerror(errno));
-			goto done;
-		}
-		buf_printf(&where, "%s (file %s)", r.mail_id, path);
+		buf_printf(&where, "%s (file %s/%s)", r.mail_id,
+			   conf->quarantine_dir, w.quar_loc);
 	} else {
 		fprintf(stderr, "filterd-release: %s: not quarantined\n", arg);
 		goto done;
