@@ -22,6 +22,11 @@ in a different order (node A prefers database node 1, node B node 2).
   by FLUSH TABLES WITH READ LOCK for two seconds). The pen pals read
   must wait for it (wsrep_sync_wait), not miss it: the reply, spam
   without the bonus, passes with it.
+- test_release_through_the_other_node: spam quarantined in SQL by node
+  A (database node 1) is released at once through node B's AM.PDP
+  socket (database node 2): the release reads causally, finds the copy,
+  delivers it once and marks msgrcpt.rs = 'R', which every database
+  node then shows.
 - test_every_table_has_a_primary_key: Galera replicates row changes by
   primary key; a table without one is not safe on it."""
 
@@ -36,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import galera  # noqa: E402
 import harness as h  # noqa: E402
 from test_checks import message  # noqa: E402
+from test_release import Pdp  # noqa: E402
 import test_sql_tool  # noqa: E402
 
 PAIRS = 20
@@ -82,10 +88,13 @@ class GaleraTest(h.PeerTestCase):
             f.write("body FIVEPOINTFIVE /fivepointfive/i\n"
                     "score FIVEPOINTFIVE 5.5\n")
         return h.Filterd(cls.tmp, name, spam_rules=[rules],
+                         pdp_socket=os.path.join(cls.tmp.path,
+                                                 name + ".pdp"),
                          banks={"default": {
                              "forward": [cls.sink.addr],
                              "spam_kill_level": 5.0,
                              "final_spam_destiny": "discard",
+                             "spam_quarantine": "sql",
                              "penpals_bonus_score": 3.0}},
                          raw=raw, min_servers=2, max_servers=4)
 
@@ -220,6 +229,34 @@ class GaleraTest(h.PeerTestCase):
         self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
         self.assertIn("pen pal bonus -3.000", self.fd[1].log_text())
 
+
+    def test_release_through_the_other_node(self):
+        spam = (b"From: someone@remote.example\r\nTo: user@example.net\r\n"
+                b"Subject: offer\r\nMessage-ID: <grel@remote.example>\r\n"
+                b"\r\nfivepointfive offer\r\n")
+        before = self.sink.count()
+        r = h.send_message(self.fd[0].port, "someone@remote.example",
+                           ["user@example.net"], spam, timeout=30)
+        self.assertEqual((r.code, r.enhanced), (250, "2.7.0"), r)
+        mid = mail_id(r).split(" ")[0]
+        rows = self.q("SELECT secret_id FROM msgs WHERE mail_id = '%s'"
+                      % mid)
+        self.assertEqual(len(rows), 1, (r, mid, rows))
+        secret = rows[0][0]
+        pdp = Pdp(self.fd[1].params["pdp_socket"])
+        self.addCleanup(pdp.close)
+        resp = pdp.ask([("request", "release"), ("mail_id", mid),
+                        ("secret_id", secret),
+                        ("requested_by", "<admin@example.net>")])
+        replies = [v for k, v in resp if k == "setreply"]
+        self.assertEqual(len(replies), 1, resp)
+        self.assertTrue(replies[0].startswith("250 "), resp)
+        self.assertEqual(self.sink.wait_count(before + 1, 15), before + 1)
+        self.assertIn(b"fivepointfive offer", self.sink.dumps()[-1].raw)
+        for n in (1, 2, 3):
+            self.assertTrue(h.wait_until(lambda: self.q(
+                "SELECT rs FROM msgrcpt WHERE mail_id = '%s'" % mid, n)
+                == [["R"]], 10), n)
 
     def test_every_table_has_a_primary_key(self):
         tables = self.q("SELECT TABLE_NAME FROM information_schema.TABLES "
