@@ -12,6 +12,7 @@ shipped), a sink behind it."""
 
 import os
 import re
+import signal
 import sys
 import time
 import unittest
@@ -19,7 +20,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from rawmilter import RawMilter  # noqa: E402
-from test_checks import GTUBE, signature_db  # noqa: E402
+from test_checks import EICAR, signature_db  # noqa: E402
 from test_milter_postfix import contrib_lines  # noqa: E402
 
 MILTER_PID_RE = re.compile(r"filterd-test\[(\d+)\]: milter listening on")
@@ -95,6 +96,99 @@ class RawMilterAttack(h.PeerTestCase):
         finally:
             for m in stalled:
                 m.close()
+
+
+class ReloadAttack(h.PeerTestCase):
+    """ReloadAttack - a filterd whose milter listens on an inet port;
+    a test of its own each (a reload changes the process)."""
+
+    def start_filterd(self, raw_extra=""):
+        db = self.tmp.sub("clamdb-%d" % time.monotonic_ns())
+        signature_db(db)
+        self.mport = h.free_port()
+        self.fd = self.start(h.Filterd(
+            self.tmp, "fd-%d" % time.monotonic_ns(), banks={"default": dict(
+                forward=["127.0.0.1:9"], final_virus_destiny="reject",
+                virus_quarantine="sql")},
+            min_servers=1, max_servers=2,
+            raw='clamav { database = "%s" }\n%s'
+                'milter { socket = "inet:%d@127.0.0.1" }' % (
+                    db, raw_extra, self.mport)))
+        self.assertTrue(h.wait_until(lambda: MILTER_PID_RE.search(
+            self.fd.log_text()), 10), self.fd.log_text())
+
+    def test_reload_with_one_slow_message_tempfails_all_new_mail(self):
+        """SIGHUP while one message is still arriving (a slow sender:
+        normal behind Postfix, smtpd_timeout 300 s per read): the old
+        milter process keeps the inet socket until that message ends
+        (child_timeout, 480 s by default, at most) and tempfails every
+        new connection meanwhile; the new process cannot listen. The
+        issue says new connections get the new configuration and only
+        those in flight finish on the old: instead one slow client turns
+        a reload into minutes of 4xx for all mail. Before: every new
+        connection for 8 s after the SIGHUP got 't' at connect (and the
+        first one a 451 "Service restarting" at MAIL)."""
+        self.start_filterd()
+        slow = RawMilter(self.mport, timeout=30)
+        try:
+            slow.start()
+            slow.header(b"Subject", b"slow")
+            slow.eoh()
+            self.assertEqual(slow.body(b"first part\r\n")[0], b"c")
+            os.kill(self.fd.proc.pid, signal.SIGHUP)
+            self.assertTrue(h.wait_until(
+                lambda: "reloaded" in self.fd.log_text(), 10))
+            seen = []
+
+            def new_mail_passes():
+                m = RawMilter(self.mport, timeout=5)
+                try:
+                    m.optneg()
+                    code = m.connect()[0]
+                    if code == b"c":
+                        m.macro(b"M", i="4ABC0009")
+                        code += m.mail(b"<sender@example.org>")[0]
+                except OSError as e:
+                    code = repr(e).encode()
+                finally:
+                    m.close()
+                seen.append(code)
+                return code == b"cc"
+            self.assertTrue(h.wait_until(new_mail_passes, 8, 0.5),
+                            "new connections after the reload: %r" % seen)
+            # The message in flight still finishes on the old process.
+            self.assertEqual(slow.body(b"rest\r\n")[0], b"c")
+            self.assertEqual(slow.eom()[1][0], b"a")
+        finally:
+            slow.close()
+
+    def test_sql_error_text_reaches_the_remote_sender(self):
+        """Before the queue the reply goes to the sending client on the
+        Internet, not to our own front MTA as with the SMTP hop: a
+        tempfail for an SQL failure carries the storage DSN (driver,
+        user, host, port, database) and the client library's message to
+        whoever sent the virus. An outsider learns the internal database
+        address and account by sending EICAR while SQL is down. Before:
+        451 4.3.0 Error: cannot quarantine in SQL: mysql://dbuser:***@
+        127.0.0.1:PORT/secretdb: Can't connect to server on '127.0.0.1'
+        (111), id=..."""
+        dead = h.free_port()
+        self.start_filterd(
+            'sql { storage = {"mysql://dbuser:pw@127.0.0.1:%d/secretdb"} '
+            'retry_interval = 1 }\n' % dead)
+        m = RawMilter(self.mport, timeout=30)
+        try:
+            m.start()
+            m.header(b"Subject", b"virus")
+            m.eoh()
+            m.body(EICAR + b"\r\n")
+            mods, (code, text) = m.eom()
+        finally:
+            m.close()
+        self.assertEqual(code, b"y", (mods, code, text))
+        self.assertTrue(text.startswith(b"451 4.3.0 "), text)
+        for secret in (b"dbuser", b"secretdb", b"%d" % dead, b"mysql"):
+            self.assertNotIn(secret, text, text)
 
 
 @unittest.skipUnless(h.IS_ROOT, "a private Postfix needs root")
