@@ -22,7 +22,7 @@ import harness as h  # noqa: E402
 from rawmilter import RawMilter  # noqa: E402
 from test_checks import EICAR, signature_db  # noqa: E402
 from test_milter_postfix import contrib_lines  # noqa: E402
-from test_sql import q, sql_tool  # noqa: E402
+from test_sql import five_point_five_rules, q, sql_tool  # noqa: E402
 
 MILTER_PID_RE = re.compile(r"filterd-test\[(\d+)\]: milter listening on")
 
@@ -197,7 +197,10 @@ class PostfixRecipientsAttack(h.PeerTestCase):
     """PostfixRecipientsAttack - swaks-like client -> Postfix
     (smtpd_milters -> filterd, contrib lines as shipped) -> sink; a
     MariaDB with one virus lover (lover@example.net, as amavis sites
-    make postmaster or abuse); every other recipient rejects viruses."""
+    make postmaster or abuse) and one strict user (strict@example.net:
+    spam_kill_level 5); every other recipient has the bank's levels
+    (kill 6.31); the bank rejects viruses and spam; a rule scores
+    "fivepointfive" 5.5."""
 
     @classmethod
     def setUpClass(cls):
@@ -213,14 +216,19 @@ class PostfixRecipientsAttack(h.PeerTestCase):
         q(cls.db, "INSERT INTO policy (id, policy_name, virus_lover) "
                   "VALUES (2, 'lover', 'Y'); INSERT INTO users (id, "
                   "priority, policy_id, email) VALUES (10, 9, 2, "
-                  "'lover@example.net'); COMMIT;")
+                  "'lover@example.net'); INSERT INTO policy (id, "
+                  "policy_name, spam_kill_level) VALUES (3, 'strict', 5); "
+                  "INSERT INTO users (id, priority, policy_id, email) "
+                  "VALUES (11, 9, 3, 'strict@example.net'); COMMIT;")
         cls.postfix = h.Postfix(
             cls.tmp, front, filt, reinj, cls.sink.port,
             extra_main=["content_filter ="] + contrib_lines(mport))
         cls.fd = h.Filterd(
             cls.tmp, "fd", banks={"default": dict(
-                forward=["127.0.0.1:9"], final_virus_destiny="reject")},
+                forward=["127.0.0.1:9"], final_virus_destiny="reject",
+                final_spam_destiny="reject")},
             min_servers=1, max_servers=2,
+            spam_rules=[five_point_five_rules(cls.tmp)],
             raw='clamav { database = "%s" }\n'
                 'sql { storage = {"%s"} lookup = {"%s"} }\n'
                 'milter { socket = "inet:%d@127.0.0.1" }' % (
@@ -270,6 +278,39 @@ class PostfixRecipientsAttack(h.PeerTestCase):
             self.assertEqual(got[form], ["lover@example.net"],
                              "RCPT TO:<%s>: the virus reached %r" % (
                                  form, got[form]))
+
+
+    def test_quoted_recipient_escapes_its_own_policy(self):
+        """The recipient's SQL policy is looked up under the address as
+        the RCPT event gave it: lower-cased, but with its quotes and
+        source route. Postfix queues <"strict"@example.net> and
+        <@r.example:strict@example.net> for strict@example.net, and the
+        SMTP hop (content_filter) is given that form; the milter looks
+        up '"strict"@example.net', misses the user's row, and applies
+        the bank's levels: a sender defeats a user's own stricter spam
+        level (or spam_lover = N, bypass, white/blacklists) by quoting
+        the local part. Before: the plain form got 554 (SPAM), the
+        quoted and routed ones 250, delivered to strict@example.net."""
+        forms = ["strict@example.net", '"strict"@example.net',
+                 "@r.example:strict@example.net"]
+        codes = []
+        for i, form in enumerate(forms):
+            msg = (b"From: a@example.org\r\nTo: strict@example.net\r\n"
+                   b"Subject: offer\r\nMessage-ID: <quoted%d@example.org>"
+                   b"\r\n\r\nfivepointfive offer\r\n" % i)
+            r = h.send_message(self.postfix.front_port, "sender@example.org",
+                               [form], msg)
+            codes.append((form, r.code))
+        if codes != [(f, 554) for f in forms]:
+            # What became of the ones taken: Postfix queued them for
+            # strict@example.net, whose own policy rejects this spam.
+            h.wait_until(lambda: len([d for d in self.sink.dumps()
+                                      if b"<quoted" in d.body]) >= 2, 20)
+        self.assertEqual([c for _, c in codes], [554] * len(forms), (
+            codes, [d.rcpts for d in self.sink.dumps()
+                    if b"<quoted" in d.body]))
+        self.assertFalse([d.rcpts for d in self.sink.dumps()
+                          if b"<quoted" in d.body])
 
 
 if __name__ == "__main__":
