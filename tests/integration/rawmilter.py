@@ -38,22 +38,20 @@ class RawMilter:
             out += chunk
         return out
 
+    # Replies that end a command (y: a reply code with its text).
+    FINAL = (b"a", b"c", b"r", b"t", b"d", b"y")
+
     def until_final(self):
-        """until_final - the modifications, then the final reply:
-        (list of (code, data), (code, data))."""
+        """until_final - the modifications (h, m, -, q, ...; progress
+        left out), then the final reply (None at EOF): (list of (code,
+        data), (code, data))."""
         mods = []
         while True:
             code, data = self.read()
-            if code in (b"h", b"m", b"-", b"+", b"i", b"q", b"y", b"p",
-                        b"b", b"e", b"2", b"3"):
-                if code == b"y" or code == b"p":
-                    mods.append((code, data))
-                    if code == b"y":
-                        return mods, (code, data)
-                    continue
+            if code is None or code in self.FINAL:
+                return mods, (code, data)
+            if code != b"p":
                 mods.append((code, data))
-                continue
-            return mods, (code, data)
 
     def step(self, cmd, data=b""):
         self.send(cmd, data)

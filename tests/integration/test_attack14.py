@@ -99,8 +99,8 @@ class RawMilterAttack(h.PeerTestCase):
                 m.close()
 
 
-class ReloadAttack(h.PeerTestCase):
-    """ReloadAttack - a filterd whose milter listens on an inet port;
+class FreshFilterdAttack(h.PeerTestCase):
+    """FreshFilterdAttack - a filterd whose milter listens on an inet port;
     a test of its own each (a reload changes the process)."""
 
     def start_filterd(self, raw_extra=""):
