@@ -200,7 +200,7 @@ class PostfixRecipientsAttack(h.PeerTestCase):
     make postmaster or abuse) and one strict user (strict@example.net:
     spam_kill_level 5); every other recipient has the bank's levels
     (kill 6.31); the bank rejects viruses and spam; a rule scores
-    "fivepointfive" 5.5."""
+    "fivepointfive" 5.5; the strict user blacklists enemy@example.org."""
 
     @classmethod
     def setUpClass(cls):
@@ -219,7 +219,10 @@ class PostfixRecipientsAttack(h.PeerTestCase):
                   "'lover@example.net'); INSERT INTO policy (id, "
                   "policy_name, spam_kill_level) VALUES (3, 'strict', 5); "
                   "INSERT INTO users (id, priority, policy_id, email) "
-                  "VALUES (11, 9, 3, 'strict@example.net'); COMMIT;")
+                  "VALUES (11, 9, 3, 'strict@example.net'); "
+                  "INSERT INTO mailaddr (id, priority, email) VALUES "
+                  "(21, 9, 'enemy@example.org'); INSERT INTO wblist "
+                  "(rid, sid, wb) VALUES (11, 21, 'B'); COMMIT;")
         cls.postfix = h.Postfix(
             cls.tmp, front, filt, reinj, cls.sink.port,
             extra_main=["content_filter ="] + contrib_lines(mport))
@@ -311,6 +314,30 @@ class PostfixRecipientsAttack(h.PeerTestCase):
                     if b"<quoted" in d.body]))
         self.assertFalse([d.rcpts for d in self.sink.dumps()
                           if b"<quoted" in d.body])
+
+
+    def test_quoted_sender_escapes_the_blacklist(self):
+        """The same for the sender: the white/blacklist lookup uses the
+        MAIL FROM address as the milter got it. The strict user
+        blacklists enemy@example.org; MAIL FROM:<"enemy"@example.org>
+        (or with a source route), with a From: header that names nobody
+        listed, is looked up as '"enemy"@example.org', misses, and the
+        clean-looking message passes, where the hop (given the queued
+        form enemy@example.org by Postfix) finds the blacklist entry.
+        Before: the plain sender got 554 (SPAM), the quoted and routed
+        ones 250."""
+        senders = ["enemy@example.org", '"enemy"@example.org',
+                   "@r.example:enemy@example.org"]
+        codes = []
+        for i, sender in enumerate(senders):
+            msg = (b"From: someone@example.com\r\nTo: strict@example.net"
+                   b"\r\nSubject: hello\r\nMessage-ID: <enemy%d@example"
+                   b".org>\r\n\r\nperfectly clean\r\n" % i)
+            r = h.send_message(self.postfix.front_port, sender,
+                               ["strict@example.net"], msg)
+            codes.append((sender, r.code))
+        self.assertEqual([c for _, c in codes], [554] * len(senders),
+                         codes)
 
 
 if __name__ == "__main__":
