@@ -61,13 +61,15 @@ class RawMilterAttack(h.PeerTestCase):
 
     def test_stalled_connections_are_never_freed(self):
         """A peer that stalls in the middle of a body is never dropped:
-        milter { timeout = 2 } (smfi_settimeout) does not free the
-        worker. Two such connections hold both of max_connections, and
-        every later MTA connection gets a tempfail, long after the
-        timeout: one slow or hung peer (or two stalled SMTP clients
-        behind Postfix) stops the filter for all mail. Before: the
-        stalled sockets were still open 4 x timeout later and the third
-        connection got 't' (tempfail) at connect."""
+        milter { timeout = 2 } (smfi_settimeout, documented as "seconds
+        to wait for the MTA") frees nothing. Two such connections hold
+        both of max_connections and every later connection gets a
+        tempfail for as long as they stay; a hung MTA process, or any
+        local user who can reach the socket, stops the filter for all
+        mail. (Connections that never negotiate stay too: with 256
+        descriptors, 256 idle ones made the process unreachable in a
+        probe.) Before: neither stalled socket was closed 8 s after the
+        2 s timeout (40 s in a probe); a third connection got 't'."""
         stalled = []
         try:
             for _ in range(2):
