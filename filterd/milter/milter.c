@@ -33,6 +33,7 @@
 #include "master/scoreboard.h"
 #include "master/server_skel.h"
 #include "milter.h"
+#include "milter_addr.h"
 #include "milter_verdict.h"
 #include "reinject/copy.h"
 #include "scan/checks.h"
@@ -115,17 +116,6 @@ milter_give(struct milter_worker *w)
 	milter_proc.active--;
 	pthread_cond_broadcast(&milter_proc.idle);
 	pthread_mutex_unlock(&milter_proc.lock);
-}
-
-/* milter_unangle - an address without its angle brackets, in pool */
-static const char *
-milter_unangle(struct pool *pool, const char *arg)
-{
-	size_t len = strlen(arg);
-
-	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
-		return pool_strndup(pool, arg + 1, len - 2);
-	return pool_strdup(pool, arg);
 }
 
 /* milter_macro - a macro's value, or NULL when unset or empty */
@@ -239,7 +229,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *mc = smfi_getpriv(ctx);
 	const struct conf *c = milter_proc.conf;
-	const char *addr;
+	const char *addr, *raw = argv[0] ? argv[0] : "<>";
 	struct txn *t;
 
 	if (mc == NULL)
@@ -252,7 +242,15 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	}
 	addr = milter_macro(ctx, "{client_addr}");
 	t = txn_create(c, addr ? addr : mc->addr, mc->port);
-	t->sender = milter_unangle(t->pool, argv[0] ? argv[0] : "<>");
+	/* The form the MTA keeps: what lookups and records must use. */
+	if ((t->sender = milter_addr(t->pool, raw)) == NULL) {
+		(void)smfi_setreply(ctx, "501", "5.1.7",
+				    strlen(raw) > MILTER_ADDR_MAX + 2
+					    ? "Sender address too long"
+					    : "Bad sender address syntax");
+		txn_free(&t);
+		return SMFIS_REJECT;
+	}
 	for (size_t i = 1; argv[0] && argv[i]; i++) {
 		if (strcasecmp(argv[i], "SMTPUTF8") == 0)
 			t->smtputf8 = 1;
@@ -285,6 +283,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *mc = smfi_getpriv(ctx);
 	struct txn *t = mc ? mc->txn : NULL;
+	const char *addr;
 
 	if (t == NULL || argv[0] == NULL)
 		return SMFIS_TEMPFAIL;
@@ -293,7 +292,15 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 				    "Error: too many recipients");
 		return SMFIS_TEMPFAIL;
 	}
-	txn_add_rcpt(t, milter_unangle(t->pool, argv[0]), NULL);
+	/* The form the MTA keeps: lookups, records, smfi_delrcpt(). */
+	if ((addr = milter_addr(t->pool, argv[0])) == NULL || *addr == 0) {
+		(void)smfi_setreply(ctx, "501", "5.1.3",
+				    strlen(argv[0]) > MILTER_ADDR_MAX + 2
+					    ? "Recipient address too long"
+					    : "Bad recipient address syntax");
+		return SMFIS_REJECT;
+	}
+	txn_add_rcpt(t, addr, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -453,17 +460,35 @@ milter_add_field(SMFICTX *ctx, const char *field)
 	buf_release(&out);
 }
 
+/*
+ * milter_delrcpts - remove the recipients the verdict refuses; -1 when
+ * a removal failed (the message must not be accepted for them)
+ */
+static int
+milter_delrcpts(SMFICTX *ctx, struct milter_conn *mc,
+		const struct milter_verdict *v)
+{
+	struct txn *t = mc->txn;
+
+	/* rcpts[i].addr is the MTA's own form (milter_addr.h). */
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (v->delrcpt[i] &&
+		    smfi_delrcpt(ctx, pool_printf(t->pool, "<%s>",
+						  t->rcpts[i].addr)) !=
+			    MI_SUCCESS) {
+			msg_warn("%s: milter: cannot remove recipient <%s>: "
+				 "tempfail",
+				 t->id, t->rcpts[i].addr);
+			return -1;
+		}
+	return 0;
+}
+
 /* milter_apply_accept - the header changes of an accepted message */
 static void
 milter_apply_accept(SMFICTX *ctx, struct milter_conn *mc,
 		    const struct milter_verdict *v)
 {
-	struct txn *t = mc->txn;
-
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		if (v->delrcpt[i])
-			(void)smfi_delrcpt(ctx, pool_printf(t->pool, "<%s>",
-							    t->rcpts[i].addr));
 	for (const struct milter_strip *s = mc->strip; v->strip && s;
 	     s = s->next)
 		for (int k = s->count; k >= 1; k--)
@@ -500,6 +525,20 @@ milter_eom(SMFICTX *ctx)
 			      NULL);
 	sb_slot_state(t->slot, SB_REPLYING);
 	milter_verdict(t, &v);
+	/*
+	 * A refused recipient that stays would get the message: before the
+	 * recipients are counted as accepted, or the answer is a tempfail.
+	 */
+	if (v.action == MILTER_ACCEPT && milter_delrcpts(ctx, mc, &v) < 0) {
+		v.action = MILTER_TEMPFAIL;
+		snprintf(v.code, sizeof(v.code), "451");
+		snprintf(v.dsn, sizeof(v.dsn), "4.3.0");
+		milter_reply_text(v.text, sizeof(v.text),
+				  pool_printf(t->pool,
+					      "Error: cannot remove a refused "
+					      "recipient, id=%s",
+					      t->id));
+	}
 	/* What the MTA does with each recipient, for the log and counts. */
 	for (size_t i = 0; t->error == TXN_OK && i < t->n_rcpts; i++) {
 		struct txn_rcpt *r = t->rcpts + i;
