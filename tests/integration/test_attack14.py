@@ -59,6 +59,31 @@ class RawMilterAttack(h.PeerTestCase):
         m.body(b"hello\r\n")
         return m.eom()[1]
 
+    def test_addresses_over_254_octets_are_refused(self):
+        """(fix14) An envelope address over 254 octets (RFC 5321: a path
+        of 256 with its brackets) is refused for good at MAIL or RCPT,
+        501 5.1.7 / 5.1.3, as the SMTP hop does: taken, it could not be
+        recorded (maddr.email holds 255). Before: both were taken ('c').
+        A source route does not count: Postfix drops it."""
+        local = b"a" * 243
+        m = RawMilter(self.mport, timeout=10)
+        try:
+            m.optneg()
+            m.connect()
+            m.helo()
+            code, text = m.mail(b"<" + local + b"@example.org>")
+            self.assertEqual(code, b"y", text)
+            self.assertTrue(text.startswith(b"501 5.1.7 "), text)
+            code, text = m.mail(b"<@r.example:" + local[1:] +
+                                b"@example.org>")
+            self.assertEqual(code, b"c", text)
+            code, text = m.rcpt(b"<" + local + b"@example.net>")
+            self.assertEqual(code, b"y", text)
+            self.assertTrue(text.startswith(b"501 5.1.3 "), text)
+            self.assertEqual(m.rcpt(b"<rcpt@example.net>")[0], b"c")
+        finally:
+            m.close()
+
     def test_stalled_connections_are_never_freed(self):
         """A peer that stalls in the middle of a body is never dropped:
         milter { timeout = 2 } (smfi_settimeout, documented as "seconds
