@@ -13,6 +13,7 @@
 /*--*/
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
@@ -49,6 +50,11 @@
 /* What one connection in flight works with (max_connections of them). */
 struct milter_worker {
 	int busy;
+	/* The MTA's socket, for the watchdog (milter_watchdog): -1 none. */
+	int fd;
+	ino_t ino;
+	int in_callback;      /* our turn: the MTA is not awaited */
+	struct timespec last; /* a callback returned, CLOCK_MONOTONIC */
 	struct sb_slot *slot;
 	struct checks_ctx *cctx; /* made at first use, kept */
 	struct db *storage;
@@ -84,7 +90,9 @@ static struct {
 	size_t n;
 	size_t active;	/* connections */
 	size_t in_hand; /* messages between MAIL and their answer */
-	volatile sig_atomic_t retire; /* SIGUSR1: finish, take nothing new */
+	volatile sig_atomic_t retire;  /* SIGUSR1: finish, take nothing new */
+	struct sockaddr_storage lname; /* the listener's own address */
+	socklen_t lname_len;	       /* 0: not known, no watchdog */
 } milter_proc = {.lock = PTHREAD_MUTEX_INITIALIZER,
 		 .idle = PTHREAD_COND_INITIALIZER};
 
@@ -113,9 +121,198 @@ milter_give(struct milter_worker *w)
 	sb_slot_state(w->slot, SB_IDLE);
 	pthread_mutex_lock(&milter_proc.lock);
 	w->busy = 0;
+	w->fd = -1;
+	w->ino = 0;
 	milter_proc.active--;
 	pthread_cond_broadcast(&milter_proc.idle);
 	pthread_mutex_unlock(&milter_proc.lock);
+}
+
+/*
+ * libmilter's SMFICTX (struct smfi_str, libmilter.h, the same since
+ * 8.12) opens with its id and the MTA's socket: the one way to the
+ * socket of a connection. milter_connect() checks what it reads there
+ * is one of our accepted sockets before the watchdog trusts it.
+ */
+struct milter_ctx_head {
+	unsigned int id;
+	int sd;
+};
+
+/* milter_now - CLOCK_MONOTONIC seconds */
+static double
+milter_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * milter_accepted - is fd a connection accepted on our listener (its
+ * local address the listener's, not listening)? Its inode in ino_r.
+ */
+static int
+milter_accepted(int fd, ino_t *ino_r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int acc = 1;
+	socklen_t alen = sizeof(acc);
+	struct stat st;
+
+	if (milter_proc.lname_len == 0 || fstat(fd, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) < 0 ||
+	    acc != 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    len != milter_proc.lname_len ||
+	    memcmp(&ss, &milter_proc.lname, len) != 0)
+		return 0;
+	*ino_r = st.st_ino;
+	return 1;
+}
+
+/*
+ * milter_find_listener - the address libmilter listens on (the one
+ * listening socket of this process: the master's are closed at fork)
+ */
+static void
+milter_find_listener(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name), acc = 0;
+		socklen_t alen = sizeof(acc);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) <
+			    0 ||
+		    acc != 1)
+			continue;
+		milter_proc.lname_len = sizeof(milter_proc.lname);
+		if (getsockname(fd, (struct sockaddr *)&milter_proc.lname,
+				&milter_proc.lname_len) < 0)
+			milter_proc.lname_len = 0;
+		break;
+	}
+	closedir(d);
+}
+
+/* milter_turn - a callback of w starts (1) or returns (0) */
+static void
+milter_turn(struct milter_worker *w, int ours)
+{
+	pthread_mutex_lock(&milter_proc.lock);
+	w->in_callback = ours;
+	if (!ours)
+		clock_gettime(CLOCK_MONOTONIC, &w->last);
+	pthread_mutex_unlock(&milter_proc.lock);
+}
+
+/* An accepted socket no callback has claimed yet, first seen when. */
+struct milter_stray {
+	ino_t ino;
+	double seen;
+};
+
+/*
+ * milter_watchdog - the milter timeout, which libmilter's worker pool
+ * does not enforce (smfi_settimeout bounds nothing there): an MTA
+ * connection waited for more than timeout seconds since our last
+ * answer, or accepted and never past negotiation for as long, is shut
+ * down; libmilter then sees the end of it, calls milter_close() (and
+ * milter_abort() for a message in hand: its spool goes) and closes it.
+ */
+static void *
+milter_watchdog(void *arg)
+{
+	int timeout = milter_proc.conf->milter.timeout;
+	size_t cap = 64, n = 0;
+	struct milter_stray *stray = xcalloc(cap, sizeof(*stray));
+
+	(void)arg;
+	for (;;) {
+		double now;
+		DIR *d;
+		struct dirent *e;
+		size_t kept = 0;
+
+		usleep(250000);
+		now = milter_now();
+		pthread_mutex_lock(&milter_proc.lock);
+		for (size_t i = 0; i < milter_proc.n; i++) {
+			struct milter_worker *w = milter_proc.w + i;
+			double last = (double)w->last.tv_sec +
+				      (double)w->last.tv_nsec / 1e9;
+			ino_t ino;
+
+			if (!w->busy || w->fd < 0 || w->in_callback ||
+			    now - last <= timeout)
+				continue;
+			if (milter_accepted(w->fd, &ino) && ino == w->ino) {
+				msg_warn("milter: no word from the MTA for %d "
+					 "s: connection dropped",
+					 timeout);
+				(void)shutdown(w->fd, SHUT_RDWR);
+			}
+			w->fd = -1;
+		}
+		pthread_mutex_unlock(&milter_proc.lock);
+		/* Connections no callback has claimed: negotiation stalls. */
+		if ((d = opendir("/proc/self/fd")) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			int fd = atoi(e->d_name), claimed = 0;
+			ino_t ino;
+			size_t k;
+
+			if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+			    fd == dirfd(d) || !milter_accepted(fd, &ino))
+				continue;
+			pthread_mutex_lock(&milter_proc.lock);
+			for (size_t i = 0; i < milter_proc.n && !claimed; i++)
+				claimed = milter_proc.w[i].busy &&
+					  milter_proc.w[i].ino == ino;
+			pthread_mutex_unlock(&milter_proc.lock);
+			for (k = 0; k < n && stray[k].ino != ino; k++)
+				;
+			if (k == n) {
+				if (n == cap) {
+					cap *= 2;
+					stray = xrealloc(stray,
+							 cap * sizeof(*stray));
+				}
+				stray[n].ino = ino;
+				stray[n++].seen = now;
+			}
+			/* Kept at the front: the ones still open. */
+			if (k != kept) {
+				struct milter_stray tmp = stray[k];
+
+				stray[k] = stray[kept];
+				stray[kept] = tmp;
+			}
+			if (claimed)
+				stray[kept].seen = now;
+			else if (now - stray[kept].seen > timeout) {
+				msg_warn("milter: connection idle for %d s "
+					 "before its first message event: "
+					 "dropped",
+					 timeout);
+				(void)shutdown(fd, SHUT_RDWR);
+			}
+			kept++;
+		}
+		closedir(d);
+		n = kept;
+	}
+	return NULL;
 }
 
 /* milter_macro - a macro's value, or NULL when unset or empty */
@@ -184,6 +381,23 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	}
 	mc->name = xstrdup(hostname ? hostname : "");
 	smfi_setpriv(ctx, mc);
+	{
+		int fd =
+			((const struct milter_ctx_head *)(const void *)ctx)->sd;
+		ino_t ino;
+
+		pthread_mutex_lock(&milter_proc.lock);
+		if (milter_accepted(fd, &ino)) {
+			w->fd = fd;
+			w->ino = ino;
+		} else
+			w->fd = -1;
+		w->in_callback = 1;
+		pthread_mutex_unlock(&milter_proc.lock);
+		if (w->fd < 0)
+			msg_warn("milter: the MTA's socket is not known: no "
+				 "timeout for this connection");
+	}
 	sb_slot_state(w->slot, SB_GREETING);
 	return SMFIS_CONTINUE;
 }
@@ -633,20 +847,105 @@ milter_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * The callbacks as libmilter calls them: between two, the connection
+ * waits for the MTA, and the watchdog counts (milter_watchdog).
+ */
+#define MILTER_TURN(call)                                                      \
+	do {                                                                   \
+		struct milter_conn *mc_ = smfi_getpriv(ctx);                   \
+		sfsistat rc_;                                                  \
+                                                                               \
+		if (mc_)                                                       \
+			milter_turn(mc_->w, 1);                                \
+		rc_ = (call);                                                  \
+		if (mc_)                                                       \
+			milter_turn(mc_->w, 0);                                \
+		return rc_;                                                    \
+	} while (0)
+
+/* milter_t_connect - milter_connect, then the MTA's turn */
+static sfsistat
+milter_t_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	sfsistat rc = milter_connect(ctx, hostname, sa);
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc)
+		milter_turn(mc->w, 0);
+	return rc;
+}
+
+/* milter_t_helo - milter_helo, timed */
+static sfsistat
+milter_t_helo(SMFICTX *ctx, char *helo)
+{
+	MILTER_TURN(milter_helo(ctx, helo));
+}
+
+/* milter_t_envfrom - milter_envfrom, timed */
+static sfsistat
+milter_t_envfrom(SMFICTX *ctx, char **argv)
+{
+	MILTER_TURN(milter_envfrom(ctx, argv));
+}
+
+/* milter_t_envrcpt - milter_envrcpt, timed */
+static sfsistat
+milter_t_envrcpt(SMFICTX *ctx, char **argv)
+{
+	MILTER_TURN(milter_envrcpt(ctx, argv));
+}
+
+/* milter_t_header - milter_header, timed */
+static sfsistat
+milter_t_header(SMFICTX *ctx, char *name, char *value)
+{
+	MILTER_TURN(milter_header(ctx, name, value));
+}
+
+/* milter_t_eoh - milter_eoh, timed */
+static sfsistat
+milter_t_eoh(SMFICTX *ctx)
+{
+	MILTER_TURN(milter_eoh(ctx));
+}
+
+/* milter_t_body - milter_body, timed */
+static sfsistat
+milter_t_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	MILTER_TURN(milter_body(ctx, p, n));
+}
+
+/* milter_t_eom - milter_eom, timed */
+static sfsistat
+milter_t_eom(SMFICTX *ctx)
+{
+	MILTER_TURN(milter_eom(ctx));
+}
+
+/* milter_t_abort - milter_abort, timed */
+static sfsistat
+milter_t_abort(SMFICTX *ctx)
+{
+	MILTER_TURN(milter_abort(ctx));
+}
+
 static struct smfiDesc milter_desc = {
 	.xxfi_name = "filterd",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT |
 		      SMFIF_QUARANTINE,
-	.xxfi_connect = milter_connect,
-	.xxfi_helo = milter_helo,
-	.xxfi_envfrom = milter_envfrom,
-	.xxfi_envrcpt = milter_envrcpt,
-	.xxfi_header = milter_header,
-	.xxfi_eoh = milter_eoh,
-	.xxfi_body = milter_body,
-	.xxfi_eom = milter_eom,
-	.xxfi_abort = milter_abort,
+	.xxfi_connect = milter_t_connect,
+	.xxfi_helo = milter_t_helo,
+	.xxfi_envfrom = milter_t_envfrom,
+	.xxfi_envrcpt = milter_t_envrcpt,
+	.xxfi_header = milter_t_header,
+	.xxfi_eoh = milter_t_eoh,
+	.xxfi_body = milter_t_body,
+	.xxfi_eom = milter_t_eom,
+	.xxfi_abort = milter_t_abort,
 	.xxfi_close = milter_close,
 };
 
@@ -662,6 +961,7 @@ milter_workers(const struct milter_args *args)
 		struct milter_worker *w = milter_proc.w + i;
 
 		w->slot = args->slots[i];
+		w->fd = -1;
 		w->slot->pid = (int32_t)getpid();
 		/* Connected when first used (db.h), one per worker. */
 		if (c->sql.storage.n)
@@ -776,7 +1076,7 @@ milter_main(const struct milter_args *args)
 	pid_t master = getppid();
 	struct sigaction sa;
 	sigset_t usr1;
-	pthread_t retirer;
+	pthread_t retirer, watchdog;
 	long tries;
 
 	milter_proc.conf = c;
@@ -816,6 +1116,15 @@ milter_main(const struct milter_args *args)
 	if (pthread_create(&retirer, NULL, milter_retirer, NULL) != 0)
 		msg_fatal("milter: pthread_create: %m");
 	(void)pthread_detach(retirer);
+	milter_find_listener();
+	if (milter_proc.lname_len == 0)
+		msg_warn("milter %s: the listening socket is not known: the "
+			 "timeout is not enforced",
+			 c->milter.socket);
+	else if (pthread_create(&watchdog, NULL, milter_watchdog, NULL) != 0)
+		msg_fatal("milter: pthread_create: %m");
+	else
+		(void)pthread_detach(watchdog);
 	msg_info("milter listening on %s (bank %s, %zu connections)",
 		 c->milter.socket, c->milter.bank->name, milter_proc.n);
 	/*

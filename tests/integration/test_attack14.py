@@ -126,6 +126,39 @@ class RawMilterAttack(h.PeerTestCase):
                 m.close()
 
 
+    def test_idle_unnegotiated_connections_are_freed(self):
+        """(fix14) Connections that never negotiate, or stop after the
+        option negotiation, are dropped after the timeout too: enough of
+        them would take every descriptor of the milter process. Before:
+        all three still open 8 s after a 2 s timeout."""
+        import socket
+        idle = [socket.create_connection(("127.0.0.1", self.mport), 10)
+                for _ in range(2)]
+        m = RawMilter(self.mport, timeout=10)
+        try:
+            self.assertEqual(m.optneg()[0], b"O")
+            idle.append(m.s)
+            time.sleep(self.TIMEOUT * 4)
+            closed = 0
+            for s in idle:
+                s.settimeout(0.5)
+                try:
+                    closed += s.recv(100) == b""
+                except OSError:
+                    pass
+            self.assertEqual(closed, 3, "idle connections still open "
+                             "%d s after a %d s timeout" %
+                             (self.TIMEOUT * 4, self.TIMEOUT))
+            m2 = RawMilter(self.mport, timeout=10)
+            try:
+                self.assertEqual(self.clean_message(m2)[0], b"a")
+            finally:
+                m2.close()
+        finally:
+            for s in idle:
+                s.close()
+
+
 class FreshFilterdAttack(h.PeerTestCase):
     """FreshFilterdAttack - a filterd whose milter listens on an inet port;
     a test of its own each (a reload changes the process)."""
