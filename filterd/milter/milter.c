@@ -549,7 +549,7 @@ milter_write(SMFICTX *ctx, struct milter_conn *mc, const char *p, size_t n)
 
 	if (t->error == TXN_OK && milter_spool(mc) < 0) {
 		(void)smfi_setreply(ctx, "451", "4.3.0",
-				    "Error: cannot spool the message");
+				    (char *)milter_tempfail_text(t));
 		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
 		milter_end(mc);
 		return SMFIS_TEMPFAIL;
@@ -747,11 +747,9 @@ milter_eom(SMFICTX *ctx)
 		v.action = MILTER_TEMPFAIL;
 		snprintf(v.code, sizeof(v.code), "451");
 		snprintf(v.dsn, sizeof(v.dsn), "4.3.0");
+		v.detail = "cannot remove a refused recipient";
 		milter_reply_text(v.text, sizeof(v.text),
-				  pool_printf(t->pool,
-					      "Error: cannot remove a refused "
-					      "recipient, id=%s",
-					      t->id));
+				  milter_tempfail_text(t));
 	}
 	/* What the MTA does with each recipient, for the log and counts. */
 	for (size_t i = 0; t->error == TXN_OK && i < t->n_rcpts; i++) {
@@ -809,8 +807,9 @@ milter_eom(SMFICTX *ctx)
 		break;
 	}
 	(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
-	msg_info("%s: milter %s, %s %s %s", t->id, milter_action_name(v.action),
-		 v.code, v.dsn, v.text);
+	msg_info("%s: milter %s, %s %s %s%s%s", t->id,
+		 milter_action_name(v.action), v.code, v.dsn, v.text,
+		 v.detail ? ": " : "", v.detail ? v.detail : "");
 	if (mc->w->slot)
 		mc->w->slot->messages++;
 	milter_end(mc);
