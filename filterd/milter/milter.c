@@ -91,6 +91,8 @@ static struct {
 	size_t active;	/* connections */
 	size_t in_hand; /* messages between MAIL and their answer */
 	volatile sig_atomic_t retire;  /* SIGUSR1: finish, take nothing new */
+	int lfd;		       /* libmilter's listener, -1 unknown */
+	int parked[2];		       /* a pipe put in place of lfd */
 	struct sockaddr_storage lname; /* the listener's own address */
 	socklen_t lname_len;	       /* 0: not known, no watchdog */
 } milter_proc = {.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -195,6 +197,7 @@ milter_find_listener(void)
 			    0 ||
 		    acc != 1)
 			continue;
+		milter_proc.lfd = fd;
 		milter_proc.lname_len = sizeof(milter_proc.lname);
 		if (getsockname(fd, (struct sockaddr *)&milter_proc.lname,
 				&milter_proc.lname_len) < 0)
@@ -983,10 +986,40 @@ milter_on_retire(int sig)
 }
 
 /*
- * milter_retirer - the thread that ends a retiring process: once no
- * message is in hand (or child_timeout after the signal), smfi_stop().
- * libmilter's own stop (its SIGTERM) would leave the messages in flight
- * unserved: its worker pool stops with the listener.
+ * milter_release - let go of the listening socket at once, so that the
+ * new process can listen while this one finishes its messages. Not
+ * smfi_stop(): in libmilter's worker pool (Debian's build) the pool
+ * controller and every worker stop at mi_stop() != MILTER_CONT too, and
+ * the messages in hand would be left unserved. So the listener's
+ * descriptor becomes a pipe nobody writes (dup2: libmilter's listener
+ * thread polls it and never accepts again), and the socket itself is
+ * shut down (a poll() in progress holds it: shutdown wakes it and frees
+ * the port now, not at the poll's timeout).
+ */
+static void
+milter_release(void)
+{
+	int old;
+
+	if (milter_proc.lfd < 0 || milter_proc.parked[0] < 0)
+		return;
+	if ((old = dup(milter_proc.lfd)) < 0 ||
+	    dup2(milter_proc.parked[0], milter_proc.lfd) < 0) {
+		msg_warn("milter: cannot release the listening socket: %m");
+		if (old >= 0)
+			close(old);
+		return;
+	}
+	(void)shutdown(old, SHUT_RDWR);
+	close(old);
+	msg_info("milter: retiring: listening socket released");
+}
+
+/*
+ * milter_retirer - the thread that ends a retiring process: it lets go
+ * of the listener at once (milter_release), then once no message is in
+ * hand (or child_timeout after the signal), smfi_stop(): only then, as
+ * libmilter's stop ends the worker pool with the listener.
  */
 static void *
 milter_retirer(void *arg)
@@ -999,8 +1032,10 @@ milter_retirer(void *arg)
 		usleep(100000);
 		if (!milter_proc.retire)
 			continue;
-		if (since == 0)
+		if (since == 0) {
 			since = time(NULL);
+			milter_release();
+		}
 		pthread_mutex_lock(&milter_proc.lock);
 		done = milter_proc.in_hand == 0 ||
 		       time(NULL) - since >= milter_proc.conf->child_timeout;
@@ -1080,6 +1115,9 @@ milter_main(const struct milter_args *args)
 
 	milter_proc.conf = c;
 	milter_proc.checks = args->checks;
+	milter_proc.lfd = -1;
+	if (pipe(milter_proc.parked) < 0)
+		milter_proc.parked[0] = milter_proc.parked[1] = -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
@@ -1102,15 +1140,16 @@ milter_main(const struct milter_args *args)
 		msg_fatal("milter %s: libmilter refused the setup",
 			  c->milter.socket);
 	/*
-	 * A reload's new process starts while the old one finishes its
-	 * messages (child_timeout at most) and still holds an inet socket:
-	 * try until it lets go (a unix socket is replaced at once). Until
-	 * then the old one tempfails new connections.
+	 * A reload's new process starts while the old one lets go of an
+	 * inet socket (milter_release, at once on its retirement): try
+	 * every 20 ms until it is free (a unix socket is replaced at once).
+	 * Until then new connections are refused or tempfailed: about a
+	 * tenth of a second (README).
 	 */
 	for (tries = 0; smfi_opensocket(1) != MI_SUCCESS; tries++) {
-		if (tries == (c->child_timeout + 10) * 10L)
+		if (tries == (c->child_timeout + 10) * 50L)
 			msg_fatal("milter %s: cannot listen", c->milter.socket);
-		usleep(100000);
+		usleep(20000);
 	}
 	if (pthread_create(&retirer, NULL, milter_retirer, NULL) != 0)
 		msg_fatal("milter: pthread_create: %m");
