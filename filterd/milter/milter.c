@@ -13,6 +13,7 @@
 /*--*/
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
@@ -33,6 +34,7 @@
 #include "master/scoreboard.h"
 #include "master/server_skel.h"
 #include "milter.h"
+#include "milter_addr.h"
 #include "milter_verdict.h"
 #include "reinject/copy.h"
 #include "scan/checks.h"
@@ -48,6 +50,11 @@
 /* What one connection in flight works with (max_connections of them). */
 struct milter_worker {
 	int busy;
+	/* The MTA's socket, for the watchdog (milter_watchdog): -1 none. */
+	int fd;
+	ino_t ino;
+	int in_callback;      /* our turn: the MTA is not awaited */
+	struct timespec last; /* a callback returned, CLOCK_MONOTONIC */
 	struct sb_slot *slot;
 	struct checks_ctx *cctx; /* made at first use, kept */
 	struct db *storage;
@@ -83,7 +90,11 @@ static struct {
 	size_t n;
 	size_t active;	/* connections */
 	size_t in_hand; /* messages between MAIL and their answer */
-	volatile sig_atomic_t retire; /* SIGUSR1: finish, take nothing new */
+	volatile sig_atomic_t retire;  /* SIGUSR1: finish, take nothing new */
+	int lfd;		       /* libmilter's listener, -1 unknown */
+	int parked[2];		       /* a pipe put in place of lfd */
+	struct sockaddr_storage lname; /* the listener's own address */
+	socklen_t lname_len;	       /* 0: not known, no watchdog */
 } milter_proc = {.lock = PTHREAD_MUTEX_INITIALIZER,
 		 .idle = PTHREAD_COND_INITIALIZER};
 
@@ -112,20 +123,199 @@ milter_give(struct milter_worker *w)
 	sb_slot_state(w->slot, SB_IDLE);
 	pthread_mutex_lock(&milter_proc.lock);
 	w->busy = 0;
+	w->fd = -1;
+	w->ino = 0;
 	milter_proc.active--;
 	pthread_cond_broadcast(&milter_proc.idle);
 	pthread_mutex_unlock(&milter_proc.lock);
 }
 
-/* milter_unangle - an address without its angle brackets, in pool */
-static const char *
-milter_unangle(struct pool *pool, const char *arg)
-{
-	size_t len = strlen(arg);
+/*
+ * libmilter's SMFICTX (struct smfi_str, libmilter.h, the same since
+ * 8.12) opens with its id and the MTA's socket: the one way to the
+ * socket of a connection. milter_connect() checks what it reads there
+ * is one of our accepted sockets before the watchdog trusts it.
+ */
+struct milter_ctx_head {
+	unsigned int id;
+	int sd;
+};
 
-	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
-		return pool_strndup(pool, arg + 1, len - 2);
-	return pool_strdup(pool, arg);
+/* milter_now - CLOCK_MONOTONIC seconds */
+static double
+milter_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * milter_accepted - is fd a connection accepted on our listener (its
+ * local address the listener's, not listening)? Its inode in ino_r.
+ */
+static int
+milter_accepted(int fd, ino_t *ino_r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int acc = 1;
+	socklen_t alen = sizeof(acc);
+	struct stat st;
+
+	if (milter_proc.lname_len == 0 || fstat(fd, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) < 0 ||
+	    acc != 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    len != milter_proc.lname_len ||
+	    memcmp(&ss, &milter_proc.lname, len) != 0)
+		return 0;
+	*ino_r = st.st_ino;
+	return 1;
+}
+
+/*
+ * milter_find_listener - the address libmilter listens on (the one
+ * listening socket of this process: the master's are closed at fork)
+ */
+static void
+milter_find_listener(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name), acc = 0;
+		socklen_t alen = sizeof(acc);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) <
+			    0 ||
+		    acc != 1)
+			continue;
+		milter_proc.lfd = fd;
+		milter_proc.lname_len = sizeof(milter_proc.lname);
+		if (getsockname(fd, (struct sockaddr *)&milter_proc.lname,
+				&milter_proc.lname_len) < 0)
+			milter_proc.lname_len = 0;
+		break;
+	}
+	closedir(d);
+}
+
+/* milter_turn - a callback of w starts (1) or returns (0) */
+static void
+milter_turn(struct milter_worker *w, int ours)
+{
+	pthread_mutex_lock(&milter_proc.lock);
+	w->in_callback = ours;
+	if (!ours)
+		clock_gettime(CLOCK_MONOTONIC, &w->last);
+	pthread_mutex_unlock(&milter_proc.lock);
+}
+
+/* An accepted socket no callback has claimed yet, first seen when. */
+struct milter_stray {
+	ino_t ino;
+	double seen;
+};
+
+/*
+ * milter_watchdog - the milter timeout, which libmilter's worker pool
+ * does not enforce (smfi_settimeout bounds nothing there): an MTA
+ * connection waited for more than timeout seconds since our last
+ * answer, or accepted and never past negotiation for as long, is shut
+ * down; libmilter then sees the end of it, calls milter_close() (and
+ * milter_abort() for a message in hand: its spool goes) and closes it.
+ */
+static void *
+milter_watchdog(void *arg)
+{
+	int timeout = milter_proc.conf->milter.timeout;
+	size_t cap = 64, n = 0;
+	struct milter_stray *stray = xcalloc(cap, sizeof(*stray));
+
+	(void)arg;
+	for (;;) {
+		double now;
+		DIR *d;
+		struct dirent *e;
+		size_t kept = 0;
+
+		usleep(250000);
+		now = milter_now();
+		pthread_mutex_lock(&milter_proc.lock);
+		for (size_t i = 0; i < milter_proc.n; i++) {
+			struct milter_worker *w = milter_proc.w + i;
+			double last = (double)w->last.tv_sec +
+				      (double)w->last.tv_nsec / 1e9;
+			ino_t ino;
+
+			if (!w->busy || w->fd < 0 || w->in_callback ||
+			    now - last <= timeout)
+				continue;
+			if (milter_accepted(w->fd, &ino) && ino == w->ino) {
+				msg_warn("milter: no word from the MTA for %d "
+					 "s: connection dropped",
+					 timeout);
+				(void)shutdown(w->fd, SHUT_RDWR);
+			}
+			w->fd = -1;
+		}
+		pthread_mutex_unlock(&milter_proc.lock);
+		/* Connections no callback has claimed: negotiation stalls. */
+		if ((d = opendir("/proc/self/fd")) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			int fd = atoi(e->d_name), claimed = 0;
+			ino_t ino;
+			size_t k;
+
+			if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+			    fd == dirfd(d) || !milter_accepted(fd, &ino))
+				continue;
+			pthread_mutex_lock(&milter_proc.lock);
+			for (size_t i = 0; i < milter_proc.n && !claimed; i++)
+				claimed = milter_proc.w[i].busy &&
+					  milter_proc.w[i].ino == ino;
+			pthread_mutex_unlock(&milter_proc.lock);
+			for (k = 0; k < n && stray[k].ino != ino; k++)
+				;
+			if (k == n) {
+				if (n == cap) {
+					cap *= 2;
+					stray = xrealloc(stray,
+							 cap * sizeof(*stray));
+				}
+				stray[n].ino = ino;
+				stray[n++].seen = now;
+			}
+			/* Kept at the front: the ones still open. */
+			if (k != kept) {
+				struct milter_stray tmp = stray[k];
+
+				stray[k] = stray[kept];
+				stray[kept] = tmp;
+			}
+			if (claimed)
+				stray[kept].seen = now;
+			else if (now - stray[kept].seen > timeout) {
+				msg_warn("milter: connection idle for %d s "
+					 "before its first message event: "
+					 "dropped",
+					 timeout);
+				(void)shutdown(fd, SHUT_RDWR);
+			}
+			kept++;
+		}
+		closedir(d);
+		n = kept;
+	}
+	return NULL;
 }
 
 /* milter_macro - a macro's value, or NULL when unset or empty */
@@ -194,6 +384,23 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	}
 	mc->name = xstrdup(hostname ? hostname : "");
 	smfi_setpriv(ctx, mc);
+	{
+		int fd =
+			((const struct milter_ctx_head *)(const void *)ctx)->sd;
+		ino_t ino;
+
+		pthread_mutex_lock(&milter_proc.lock);
+		if (milter_accepted(fd, &ino)) {
+			w->fd = fd;
+			w->ino = ino;
+		} else
+			w->fd = -1;
+		w->in_callback = 1;
+		pthread_mutex_unlock(&milter_proc.lock);
+		if (w->fd < 0)
+			msg_warn("milter: the MTA's socket is not known: no "
+				 "timeout for this connection");
+	}
 	sb_slot_state(w->slot, SB_GREETING);
 	return SMFIS_CONTINUE;
 }
@@ -239,7 +446,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *mc = smfi_getpriv(ctx);
 	const struct conf *c = milter_proc.conf;
-	const char *addr;
+	const char *addr, *raw = argv[0] ? argv[0] : "<>";
 	struct txn *t;
 
 	if (mc == NULL)
@@ -252,7 +459,15 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	}
 	addr = milter_macro(ctx, "{client_addr}");
 	t = txn_create(c, addr ? addr : mc->addr, mc->port);
-	t->sender = milter_unangle(t->pool, argv[0] ? argv[0] : "<>");
+	/* The form the MTA keeps: what lookups and records must use. */
+	if ((t->sender = milter_addr(t->pool, raw)) == NULL) {
+		(void)smfi_setreply(ctx, "501", "5.1.7",
+				    strlen(raw) > MILTER_ADDR_MAX + 2
+					    ? "Sender address too long"
+					    : "Bad sender address syntax");
+		txn_free(&t);
+		return SMFIS_REJECT;
+	}
 	for (size_t i = 1; argv[0] && argv[i]; i++) {
 		if (strcasecmp(argv[i], "SMTPUTF8") == 0)
 			t->smtputf8 = 1;
@@ -285,6 +500,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *mc = smfi_getpriv(ctx);
 	struct txn *t = mc ? mc->txn : NULL;
+	const char *addr;
 
 	if (t == NULL || argv[0] == NULL)
 		return SMFIS_TEMPFAIL;
@@ -293,7 +509,15 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 				    "Error: too many recipients");
 		return SMFIS_TEMPFAIL;
 	}
-	txn_add_rcpt(t, milter_unangle(t->pool, argv[0]), NULL);
+	/* The form the MTA keeps: lookups, records, smfi_delrcpt(). */
+	if ((addr = milter_addr(t->pool, argv[0])) == NULL || *addr == 0) {
+		(void)smfi_setreply(ctx, "501", "5.1.3",
+				    strlen(argv[0]) > MILTER_ADDR_MAX + 2
+					    ? "Recipient address too long"
+					    : "Bad recipient address syntax");
+		return SMFIS_REJECT;
+	}
+	txn_add_rcpt(t, addr, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -328,7 +552,7 @@ milter_write(SMFICTX *ctx, struct milter_conn *mc, const char *p, size_t n)
 
 	if (t->error == TXN_OK && milter_spool(mc) < 0) {
 		(void)smfi_setreply(ctx, "451", "4.3.0",
-				    "Error: cannot spool the message");
+				    (char *)milter_tempfail_text(t));
 		(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
 		milter_end(mc);
 		return SMFIS_TEMPFAIL;
@@ -453,17 +677,35 @@ milter_add_field(SMFICTX *ctx, const char *field)
 	buf_release(&out);
 }
 
+/*
+ * milter_delrcpts - remove the recipients the verdict refuses; -1 when
+ * a removal failed (the message must not be accepted for them)
+ */
+static int
+milter_delrcpts(SMFICTX *ctx, struct milter_conn *mc,
+		const struct milter_verdict *v)
+{
+	struct txn *t = mc->txn;
+
+	/* rcpts[i].addr is the MTA's own form (milter_addr.h). */
+	for (size_t i = 0; i < t->n_rcpts; i++)
+		if (v->delrcpt[i] &&
+		    smfi_delrcpt(ctx, pool_printf(t->pool, "<%s>",
+						  t->rcpts[i].addr)) !=
+			    MI_SUCCESS) {
+			msg_warn("%s: milter: cannot remove recipient <%s>: "
+				 "tempfail",
+				 t->id, t->rcpts[i].addr);
+			return -1;
+		}
+	return 0;
+}
+
 /* milter_apply_accept - the header changes of an accepted message */
 static void
 milter_apply_accept(SMFICTX *ctx, struct milter_conn *mc,
 		    const struct milter_verdict *v)
 {
-	struct txn *t = mc->txn;
-
-	for (size_t i = 0; i < t->n_rcpts; i++)
-		if (v->delrcpt[i])
-			(void)smfi_delrcpt(ctx, pool_printf(t->pool, "<%s>",
-							    t->rcpts[i].addr));
 	for (const struct milter_strip *s = mc->strip; v->strip && s;
 	     s = s->next)
 		for (int k = s->count; k >= 1; k--)
@@ -500,6 +742,18 @@ milter_eom(SMFICTX *ctx)
 			      NULL);
 	sb_slot_state(t->slot, SB_REPLYING);
 	milter_verdict(t, &v);
+	/*
+	 * A refused recipient that stays would get the message: before the
+	 * recipients are counted as accepted, or the answer is a tempfail.
+	 */
+	if (v.action == MILTER_ACCEPT && milter_delrcpts(ctx, mc, &v) < 0) {
+		v.action = MILTER_TEMPFAIL;
+		snprintf(v.code, sizeof(v.code), "451");
+		snprintf(v.dsn, sizeof(v.dsn), "4.3.0");
+		v.detail = "cannot remove a refused recipient";
+		milter_reply_text(v.text, sizeof(v.text),
+				  milter_tempfail_text(t));
+	}
 	/* What the MTA does with each recipient, for the log and counts. */
 	for (size_t i = 0; t->error == TXN_OK && i < t->n_rcpts; i++) {
 		struct txn_rcpt *r = t->rcpts + i;
@@ -556,8 +810,9 @@ milter_eom(SMFICTX *ctx)
 		break;
 	}
 	(void)txn_run(t, TXN_STAGE_BIT(TXN_STAGE_LOG), NULL);
-	msg_info("%s: milter %s, %s %s %s", t->id, milter_action_name(v.action),
-		 v.code, v.dsn, v.text);
+	msg_info("%s: milter %s, %s %s %s%s%s", t->id,
+		 milter_action_name(v.action), v.code, v.dsn, v.text,
+		 v.detail ? ": " : "", v.detail ? v.detail : "");
 	if (mc->w->slot)
 		mc->w->slot->messages++;
 	milter_end(mc);
@@ -594,20 +849,105 @@ milter_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * The callbacks as libmilter calls them: between two, the connection
+ * waits for the MTA, and the watchdog counts (milter_watchdog).
+ */
+#define MILTER_TURN(call)                                                      \
+	do {                                                                   \
+		struct milter_conn *mc_ = smfi_getpriv(ctx);                   \
+		sfsistat rc_;                                                  \
+                                                                               \
+		if (mc_)                                                       \
+			milter_turn(mc_->w, 1);                                \
+		rc_ = (call);                                                  \
+		if (mc_)                                                       \
+			milter_turn(mc_->w, 0);                                \
+		return rc_;                                                    \
+	} while (0)
+
+/* milter_t_connect - milter_connect, then the MTA's turn */
+static sfsistat
+milter_t_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	sfsistat rc = milter_connect(ctx, hostname, sa);
+	struct milter_conn *mc = smfi_getpriv(ctx);
+
+	if (mc)
+		milter_turn(mc->w, 0);
+	return rc;
+}
+
+/* milter_t_helo - milter_helo, timed */
+static sfsistat
+milter_t_helo(SMFICTX *ctx, char *helo)
+{
+	MILTER_TURN(milter_helo(ctx, helo));
+}
+
+/* milter_t_envfrom - milter_envfrom, timed */
+static sfsistat
+milter_t_envfrom(SMFICTX *ctx, char **argv)
+{
+	MILTER_TURN(milter_envfrom(ctx, argv));
+}
+
+/* milter_t_envrcpt - milter_envrcpt, timed */
+static sfsistat
+milter_t_envrcpt(SMFICTX *ctx, char **argv)
+{
+	MILTER_TURN(milter_envrcpt(ctx, argv));
+}
+
+/* milter_t_header - milter_header, timed */
+static sfsistat
+milter_t_header(SMFICTX *ctx, char *name, char *value)
+{
+	MILTER_TURN(milter_header(ctx, name, value));
+}
+
+/* milter_t_eoh - milter_eoh, timed */
+static sfsistat
+milter_t_eoh(SMFICTX *ctx)
+{
+	MILTER_TURN(milter_eoh(ctx));
+}
+
+/* milter_t_body - milter_body, timed */
+static sfsistat
+milter_t_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	MILTER_TURN(milter_body(ctx, p, n));
+}
+
+/* milter_t_eom - milter_eom, timed */
+static sfsistat
+milter_t_eom(SMFICTX *ctx)
+{
+	MILTER_TURN(milter_eom(ctx));
+}
+
+/* milter_t_abort - milter_abort, timed */
+static sfsistat
+milter_t_abort(SMFICTX *ctx)
+{
+	MILTER_TURN(milter_abort(ctx));
+}
+
 static struct smfiDesc milter_desc = {
 	.xxfi_name = "filterd",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT |
 		      SMFIF_QUARANTINE,
-	.xxfi_connect = milter_connect,
-	.xxfi_helo = milter_helo,
-	.xxfi_envfrom = milter_envfrom,
-	.xxfi_envrcpt = milter_envrcpt,
-	.xxfi_header = milter_header,
-	.xxfi_eoh = milter_eoh,
-	.xxfi_body = milter_body,
-	.xxfi_eom = milter_eom,
-	.xxfi_abort = milter_abort,
+	.xxfi_connect = milter_t_connect,
+	.xxfi_helo = milter_t_helo,
+	.xxfi_envfrom = milter_t_envfrom,
+	.xxfi_envrcpt = milter_t_envrcpt,
+	.xxfi_header = milter_t_header,
+	.xxfi_eoh = milter_t_eoh,
+	.xxfi_body = milter_t_body,
+	.xxfi_eom = milter_t_eom,
+	.xxfi_abort = milter_t_abort,
 	.xxfi_close = milter_close,
 };
 
@@ -623,6 +963,7 @@ milter_workers(const struct milter_args *args)
 		struct milter_worker *w = milter_proc.w + i;
 
 		w->slot = args->slots[i];
+		w->fd = -1;
 		w->slot->pid = (int32_t)getpid();
 		/* Connected when first used (db.h), one per worker. */
 		if (c->sql.storage.n)
@@ -645,10 +986,40 @@ milter_on_retire(int sig)
 }
 
 /*
- * milter_retirer - the thread that ends a retiring process: once no
- * message is in hand (or child_timeout after the signal), smfi_stop().
- * libmilter's own stop (its SIGTERM) would leave the messages in flight
- * unserved: its worker pool stops with the listener.
+ * milter_release - let go of the listening socket at once, so that the
+ * new process can listen while this one finishes its messages. Not
+ * smfi_stop(): in libmilter's worker pool (Debian's build) the pool
+ * controller and every worker stop at mi_stop() != MILTER_CONT too, and
+ * the messages in hand would be left unserved. So the listener's
+ * descriptor becomes a pipe nobody writes (dup2: libmilter's listener
+ * thread polls it and never accepts again), and the socket itself is
+ * shut down (a poll() in progress holds it: shutdown wakes it and frees
+ * the port now, not at the poll's timeout).
+ */
+static void
+milter_release(void)
+{
+	int old;
+
+	if (milter_proc.lfd < 0 || milter_proc.parked[0] < 0)
+		return;
+	if ((old = dup(milter_proc.lfd)) < 0 ||
+	    dup2(milter_proc.parked[0], milter_proc.lfd) < 0) {
+		msg_warn("milter: cannot release the listening socket: %m");
+		if (old >= 0)
+			close(old);
+		return;
+	}
+	(void)shutdown(old, SHUT_RDWR);
+	close(old);
+	msg_info("milter: retiring: listening socket released");
+}
+
+/*
+ * milter_retirer - the thread that ends a retiring process: it lets go
+ * of the listener at once (milter_release), then once no message is in
+ * hand (or child_timeout after the signal), smfi_stop(): only then, as
+ * libmilter's stop ends the worker pool with the listener.
  */
 static void *
 milter_retirer(void *arg)
@@ -661,8 +1032,10 @@ milter_retirer(void *arg)
 		usleep(100000);
 		if (!milter_proc.retire)
 			continue;
-		if (since == 0)
+		if (since == 0) {
 			since = time(NULL);
+			milter_release();
+		}
 		pthread_mutex_lock(&milter_proc.lock);
 		done = milter_proc.in_hand == 0 ||
 		       time(NULL) - since >= milter_proc.conf->child_timeout;
@@ -737,11 +1110,14 @@ milter_main(const struct milter_args *args)
 	pid_t master = getppid();
 	struct sigaction sa;
 	sigset_t usr1;
-	pthread_t retirer;
+	pthread_t retirer, watchdog;
 	long tries;
 
 	milter_proc.conf = c;
 	milter_proc.checks = args->checks;
+	milter_proc.lfd = -1;
+	if (pipe(milter_proc.parked) < 0)
+		milter_proc.parked[0] = milter_proc.parked[1] = -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
@@ -764,19 +1140,29 @@ milter_main(const struct milter_args *args)
 		msg_fatal("milter %s: libmilter refused the setup",
 			  c->milter.socket);
 	/*
-	 * A reload's new process starts while the old one finishes its
-	 * messages (child_timeout at most) and still holds an inet socket:
-	 * try until it lets go (a unix socket is replaced at once). Until
-	 * then the old one tempfails new connections.
+	 * A reload's new process starts while the old one lets go of an
+	 * inet socket (milter_release, at once on its retirement): try
+	 * every 20 ms until it is free (a unix socket is replaced at once).
+	 * Until then new connections are refused or tempfailed: about a
+	 * tenth of a second (README).
 	 */
 	for (tries = 0; smfi_opensocket(1) != MI_SUCCESS; tries++) {
-		if (tries == (c->child_timeout + 10) * 10L)
+		if (tries == (c->child_timeout + 10) * 50L)
 			msg_fatal("milter %s: cannot listen", c->milter.socket);
-		usleep(100000);
+		usleep(20000);
 	}
 	if (pthread_create(&retirer, NULL, milter_retirer, NULL) != 0)
 		msg_fatal("milter: pthread_create: %m");
 	(void)pthread_detach(retirer);
+	milter_find_listener();
+	if (milter_proc.lname_len == 0)
+		msg_warn("milter %s: the listening socket is not known: the "
+			 "timeout is not enforced",
+			 c->milter.socket);
+	else if (pthread_create(&watchdog, NULL, milter_watchdog, NULL) != 0)
+		msg_fatal("milter: pthread_create: %m");
+	else
+		(void)pthread_detach(watchdog);
 	msg_info("milter listening on %s (bank %s, %zu connections)",
 		 c->milter.socket, c->milter.bank->name, milter_proc.n);
 	/*

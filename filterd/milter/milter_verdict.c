@@ -16,6 +16,20 @@
 #include "util/pool.h"
 #include "util/safe.h"
 
+/*
+ * milter_tempfail_text - the one text of a tempfail: the reply goes to
+ * the sending client on the Internet, so it says nothing of ours (a
+ * DSN, a server, a client library's message); the log has the reason
+ */
+const char *
+milter_tempfail_text(struct txn *t)
+{
+	return pool_printf(t->pool,
+			   "Temporary failure in content checks, try again "
+			   "later, id=%s",
+			   t->id);
+}
+
 /* milter_reply_text - in made one safe smfi_setreply() text */
 void
 milter_reply_text(char *out, size_t size, const char *in)
@@ -60,11 +74,9 @@ milter_verdict(struct txn *t, struct milter_verdict *v)
 		return;
 	}
 	if (t->error) {
+		v->detail = t->error_text ? t->error_text : "checks failed";
 		milter_set(v, MILTER_TEMPFAIL, "451", "4.3.0",
-			   pool_printf(t->pool, "Error: %s, id=%s",
-				       t->error_text ? t->error_text
-						     : "checks failed",
-				       t->id));
+			   milter_tempfail_text(t));
 		return;
 	}
 	for (size_t i = 0; i < t->n_rcpts; i++) {
@@ -98,13 +110,11 @@ milter_verdict(struct txn *t, struct milter_verdict *v)
 		}
 	}
 	if (deferred) {
-		milter_set(
-			v, MILTER_TEMPFAIL, "451", "4.3.0",
-			first_deferred->reply.text
-				? first_deferred->reply.text
-				: pool_printf(t->pool,
-					      "Error: try again later, id=%s",
-					      t->id));
+		v->detail = first_deferred->reply.text
+				    ? first_deferred->reply.text
+				    : "a recipient's outcome was deferred";
+		milter_set(v, MILTER_TEMPFAIL, "451", "4.3.0",
+			   milter_tempfail_text(t));
 		return;
 	}
 	if (pass == 0 && refused) {

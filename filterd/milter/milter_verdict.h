@@ -38,11 +38,17 @@
 /*	checked in full) is REJECTED: a milter cannot rewrite it as the
 /*	hop does, and it is not passed unchecked.
 /* .PP
+/*	A TEMPFAIL's text is milter_tempfail_text(): "Temporary failure
+/*	in content checks, try again later, id=ID", whatever the reason
+/*	(before the queue the reply reaches the remote sender: no DSN,
+/*	server or library message there); the reason is v->detail, for
+/*	our log only.
+/*
 /*	Reply texts are made safe for smfi_setreply(): printable ASCII,
 /*	no CR or LF, '%' doubled (sendmail reads it as a format).
 /*
-/*	Memory: v->delrcpt comes from t->pool; v->added[] and
-/*	v->subject_tag borrow from t. All live as long as t.
+/*	Memory: v->delrcpt comes from t->pool; v->added[],
+/*	v->subject_tag and v->detail borrow from t. All live as long as t.
 /* PROCESS
 /*	milter.
 /*--*/
@@ -72,10 +78,12 @@ struct milter_verdict {
 	int strip;		 /* remove outside X-Spam-* fields */
 	unsigned char *delrcpt;	 /* per recipient: remove it */
 	size_t chosen;		 /* the recipient whose headers apply */
+	const char *detail;	 /* TEMPFAIL: the reason, for our log only */
 };
 
 void milter_verdict(struct txn *t, struct milter_verdict *v);
 void milter_reply_text(char *out, size_t size, const char *in);
 const char *milter_action_name(enum milter_action a);
+const char *milter_tempfail_text(struct txn *t);
 
 #endif

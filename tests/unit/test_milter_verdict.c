@@ -179,6 +179,41 @@ test_rejected_text_escaped(void **state)
 	txn_free(&t);
 }
 
+/*
+ * test_tempfail_text_generic - a tempfail says nothing of ours to the
+ * remote sender (a DSN, a disk, a library's message); the reason stays
+ * in v.detail for the log. Before: "Error: <reason>, id=..."
+ */
+static void
+test_tempfail_text_generic(void **state)
+{
+	static const struct verdict_case k = {"x", "PT", 0, 0, 0, 0, 0, 0, 0};
+	struct txn *t = make_txn(&k);
+	struct milter_verdict v;
+	const char *want = "Temporary failure in content checks, try again "
+			   "later, id=";
+
+	(void)state;
+	milter_verdict(t, &v);
+	assert_int_equal(v.action, MILTER_TEMPFAIL);
+	assert_string_equal(v.code, "451");
+	assert_int_equal(strncmp(v.text, want, strlen(want)), 0);
+	assert_string_equal(v.text + strlen(want), t->id);
+	assert_string_equal(v.detail, "lookup failed");
+	txn_free(&t);
+	t = make_txn(&k);
+	txn_set_error(t, TXN_ERR_SPOOL,
+		      "cannot quarantine in SQL: mysql://u:***@10.0.0.1/db: "
+		      "No space left on device");
+	milter_verdict(t, &v);
+	assert_int_equal(v.action, MILTER_TEMPFAIL);
+	assert_int_equal(strncmp(v.text, want, strlen(want)), 0);
+	assert_null(strstr(v.text, "mysql"));
+	assert_null(strstr(v.text, "space"));
+	assert_non_null(strstr(v.detail, "mysql"));
+	txn_free(&t);
+}
+
 int
 main(void)
 {
@@ -186,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_reply_text),
 		cmocka_unit_test(test_rejected_text_escaped),
+		cmocka_unit_test(test_tempfail_text_generic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
