@@ -257,8 +257,12 @@ class MilterRestartCase(MilterBase):
         old = self.milter_pid()
         p = self.miltertest("inflight", GTUBE + b"\r\n", wait=False,
                             hold=4)
+        # The in-flight message's own spool file, in the old process's
+        # directory (not one another test's connection left behind).
+        own = os.path.join(self.fd.params["tmp_dir"], "child.%d" % old, "")
         try:
-            self.assertTrue(h.wait_until(lambda: self.spool_files(), 10))
+            self.assertTrue(h.wait_until(lambda: any(
+                f.startswith(own) for f in self.spool_files()), 10))
             self.fd.banks["default"]["final_spam_destiny"] = "reject"
             self.fd.write_conf()
             self.fd.signal(signal.SIGHUP)
