@@ -613,5 +613,42 @@ class ReleaseEndToEndTest(h.PeerTestCase):
         self.assertEqual(dumps[0].rcpts, ["two@example.net"])
 
 
+class SecondInstanceTest(h.PeerTestCase):
+    """A second filterd whose pdp_socket is the path a running filterd
+    serves does not take the socket over: it fails to start, as it does
+    on a port in use, and requests there still reach the first."""
+
+    def ask(self, path):
+        """ask - an unknown request on path: the reply's first line."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(path)
+            s.sendall(b"request=ping\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return data.split(b"\r\n")[0]
+
+    def test_second_instance_does_not_take_the_socket(self):
+        sock = os.path.join(self.tmp.path, "pdp.sock")
+        first = h.Filterd(self.tmp, "first", pdp_socket=sock)
+        self.start(first)
+        self.assertTrue(h.wait_until(lambda: os.path.exists(sock), 10))
+        self.assertTrue(self.ask(sock).startswith(b"setreply=502 "))
+        second = h.Filterd(self.tmp, "second", pdp_socket=sock)
+        self.peers.append(second)
+        second.start(wait=False)
+        h.wait_until(lambda: not second.running(), 10)
+        self.assertFalse(second.running(),
+                         "a second filterd took over %s" % sock)
+        self.assertNotEqual(second.proc.returncode, 0)
+        self.assertIn("in use", second.log_text())
+        self.assertTrue(first.running())
+        self.assertTrue(self.ask(sock).startswith(b"setreply=502 "))
+
+
 if __name__ == "__main__":
     unittest.main()
