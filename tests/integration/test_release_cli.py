@@ -15,6 +15,7 @@ release of each end to end, through filterd's own AM.PDP service."""
 import getpass
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -648,6 +649,34 @@ class SecondInstanceTest(h.PeerTestCase):
         self.assertIn("in use", second.log_text())
         self.assertTrue(first.running())
         self.assertTrue(self.ask(sock).startswith(b"setreply=502 "))
+
+
+    def test_rejected_reload_leaves_no_new_socket(self):
+        """A reload that names a new pdp_socket and is then rejected (its
+        quarantine_dir cannot be made) changes nothing: no socket file nobody
+        serves at the new path, the old one still answers."""
+        old = os.path.join(self.tmp.path, "old.sock")
+        new = os.path.join(self.tmp.path, "new.sock")
+        fd = h.Filterd(self.tmp, "reload", pdp_socket=old)
+        self.start(fd)
+        self.assertTrue(h.wait_until(lambda: os.path.exists(old), 10))
+        fd.params["pdp_socket"] = new
+        fd.params["quarantine_dir"] = "/dev/null/quarantine"
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertFalse(os.path.exists(new),
+                         "a rejected reload left %s" % new)
+        self.assertTrue(self.ask(old).startswith(b"setreply=502 "))
+        # A reload that is done keeps the socket it reuses.
+        fd.params["pdp_socket"] = old
+        fd.params["quarantine_dir"] = os.path.join(fd.dir, "quarantine")
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reloaded" in fd.log_text(), 10), fd.log_text())
+        self.assertTrue(self.ask(old).startswith(b"setreply=502 "))
 
 
 if __name__ == "__main__":
