@@ -177,13 +177,7 @@ pdp_reply_line(struct buf *out, const char *reply)
 	char *text;
 
 	(void)pdp_split_reply(copy, &code, &xcode, &text);
-	buf_puts(out, "setreply=");
-	pdp_encode_value(out, code);
-	buf_puts(out, " ");
-	pdp_encode_value(out, xcode);
-	buf_puts(out, " ");
-	pdp_encode_value(out, text);
-	buf_puts(out, "\r\n");
+	pdp_write_setreply(out, code, xcode, text);
 	free(copy);
 }
 
