@@ -27,7 +27,6 @@ struct db_member {
 	struct db_dsn dsn;
 	MYSQL *conn;
 	int fresh;	   /* conn was made by the last db_connection() */
-	int galera;	   /* conn is to a Galera node (@@wsrep_on = 1) */
 	time_t rest_until; /* do not try before this */
 };
 
@@ -104,16 +103,16 @@ db_galera_sync(struct db_member *m, MYSQL *c, char *errbuf, size_t errsize)
 	static const char ask[] = "SELECT @@wsrep_on";
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+	int galera;
 
-	m->galera = 0;
 	if (mysql_real_query(c, ask, sizeof(ask) - 1) != 0)
 		return 0;
 	if ((res = mysql_store_result(c)) == NULL)
 		return 0;
 	row = mysql_fetch_row(res);
-	m->galera = row && row[0] && strcmp(row[0], "1") == 0;
+	galera = row && row[0] && strcmp(row[0], "1") == 0;
 	mysql_free_result(res);
-	if (m->galera && mysql_real_query(c, set, sizeof(set) - 1) != 0) {
+	if (galera && mysql_real_query(c, set, sizeof(set) - 1) != 0) {
 		snprintf(errbuf, errsize, "%s: %s: %s", m->text, set,
 			 mysql_error(c));
 		return -1;
@@ -365,14 +364,6 @@ void
 db_sync_reads(struct db *db, int on)
 {
 	db->sync_reads = on;
-}
-
-/* db_galera - is the connection in use to a Galera node? */
-int
-db_galera(const struct db *db)
-{
-	return db->current >= 0 && db->m[db->current].conn != NULL &&
-	       db->m[db->current].galera;
 }
 
 /* db_current - which DSN is in use, or -1 */

@@ -79,8 +79,7 @@
 /*	(the AM.PDP service, filterd-release). It costs one cluster round
 /*	trip per read; a server that is not a Galera node (or a MySQL
 /*	server, which has no @@wsrep_on) is left as it is. Call it before
-/*	db_connection(). db_galera() says whether the connection in use is
-/*	to a Galera node (known only after db_sync_reads()).
+/*	db_connection().
 /*
 /*	db_current() names the DSN in use (0-based), for logs and tests;
 /*	db_failovers() counts the times service moved to another DSN.
@@ -120,7 +119,6 @@ db_txn(struct db *db, const char *what,
 			size_t errsize),
        void *ctx, struct db_txn_stats *st, char *errbuf, size_t errsize);
 void db_sync_reads(struct db *db, int on);
-int db_galera(const struct db *db);
 int db_current(const struct db *db);
 unsigned long db_failovers(const struct db *db);
 

@@ -132,17 +132,6 @@ master_signals(void)
 }
 
 /*
- * master_bind - a listener for each configured address, reusing the
- * socket of an old listener with the same address. Nothing changes in old
- * until every new address is bound: on failure the sockets bound here are
- * closed, old is as it was (the running pool keeps its listeners) and the
- * result is NULL. On success old still holds its sockets too, until
- * master_bind_commit() gives the reused ones to the new array (their
- * old[].fd becomes -1: closing old closes only the removed listeners), or
- * master_bind_abandon() closes what was bound here and leaves old as it
- * was.
- */
-/*
  * master_unix_listen - the pdp_socket: mode 0660, owner user, group
  * pdp_group (else the user's group); ownership only when root
  */
@@ -173,6 +162,39 @@ master_unix_listen(const struct conf *c, const char *path, char *err,
 			   err, errsize);
 }
 
+/*
+ * master_bind_abandon - close what master_bind() bound (a unix socket
+ * made, its file removed too: nobody would serve it), free the array;
+ * the reused sockets stay old's
+ */
+static void
+master_bind_abandon(struct master_listener **lp, size_t n)
+{
+	struct master_listener *l = *lp;
+
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].from == 0 && l[i].fd >= 0) {
+			close(l[i].fd);
+			if (l[i].addr[0] == '/')
+				(void)unlink(l[i].addr);
+		}
+		free(l[i].addr);
+	}
+	free(l);
+	*lp = NULL;
+}
+
+/*
+ * master_bind - a listener for each configured address, reusing the
+ * socket of an old listener with the same address. Nothing changes in old
+ * until every new address is bound: on failure the sockets bound here are
+ * closed, old is as it was (the running pool keeps its listeners) and the
+ * result is NULL. On success old still holds its sockets too, until
+ * master_bind_commit() gives the reused ones to the new array (their
+ * old[].fd becomes -1: closing old closes only the removed listeners), or
+ * master_bind_abandon() closes what was bound here and leaves old as it
+ * was.
+ */
 static struct master_listener *
 master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 {
@@ -204,12 +226,7 @@ master_bind(const struct conf *c, struct master_listener *old, size_t n_old)
 							sizeof(err));
 		if (l[i].fd < 0) {
 			msg_error("listen %s: %s", cl->addr, err);
-			for (size_t k = 0; k <= i; k++) {
-				if (l[k].from == 0 && l[k].fd >= 0)
-					close(l[k].fd);
-				free(l[k].addr);
-			}
-			free(l);
+			master_bind_abandon(&l, i + 1);
 			return NULL;
 		}
 		/* Children race for connections: accept must not block. */
@@ -230,24 +247,6 @@ master_bind_commit(struct master_listener *l, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (l[i].from)
 			old[l[i].from - 1].fd = -1; /* moved */
-}
-
-/*
- * master_bind_abandon - close what master_bind() bound, free the array;
- * the reused sockets stay old's
- */
-static void
-master_bind_abandon(struct master_listener **lp, size_t n)
-{
-	struct master_listener *l = *lp;
-
-	for (size_t i = 0; i < n; i++) {
-		if (l[i].from == 0 && l[i].fd >= 0)
-			close(l[i].fd);
-		free(l[i].addr);
-	}
-	free(l);
-	*lp = NULL;
 }
 
 /*

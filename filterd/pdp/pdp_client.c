@@ -13,6 +13,7 @@
 
 #include "pdp/pdp_client.h"
 #include "pdp/pdp_proto.h"
+#include "quarantine/quar_read.h"
 
 /* The kinds a local quarantine file is named after (quar.c, amavis). */
 static const char *const pdp_client_kinds[] = {
@@ -49,21 +50,6 @@ pdp_client_pt_ok(const char *s, size_t len)
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* pdp_client_path_ok - a mail_file: relative, a safe charset, no ".." */
-int
-pdp_client_path_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len >= PDP_CLIENT_PATH_MAX || s[0] == '/' ||
-	    strstr(s, ".."))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._/+=-", s[i]))
 			return 0;
 	return 1;
 }
@@ -119,7 +105,7 @@ pdp_client_parse_id(const char *arg, struct pdp_client_req *r, char *err,
 	memcpy(r->mail_id, base + prefix, idlen);
 	r->mail_id[idlen] = 0;
 	if (r->quar_type) {
-		if (!pdp_client_path_ok(arg))
+		if (!quar_read_path_ok(arg))
 			goto bad;
 		snprintf(r->mail_file, sizeof(r->mail_file), "%s", arg);
 	}

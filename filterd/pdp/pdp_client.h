@@ -27,8 +27,8 @@
 /*	banned, spam, unchecked, badh, clean, archive, spammy, oversized).
 /*	An ID is amavis' mail_id, [A-Za-z0-9][A-Za-z0-9_+-]*={0,2}, except
 /*	that it may also start with '-' or '_' (filterd's base64url ids
-/*	do). A mail_file must be relative, of [A-Za-z0-9._/+=-], without
-/*	"..".
+/*	do). A mail_file must be a path the server takes:
+/*	quar_read_path_ok() (quarantine/quar_read.h).
 /*
 /*	pdp_client_request() appends the request for r to out, in
 /*	amavisd-release's order, encoded (pdp_write_attr()), ended by the
@@ -37,10 +37,8 @@
 /*	recipient in angle brackets (added when missing).
 /*
 /*	pdp_client_kind_prefix() returns the length of a "KIND-" prefix of
-/*	a file name, or 0; pdp_client_path_ok() says whether a quarantine
-/*	location is a safe relative path (as above); pdp_client_addr_ok()
-/*	whether an address argument is printable without white space, 1 to
-/*	512 bytes.
+/*	a file name, or 0; pdp_client_addr_ok() whether an address
+/*	argument is printable without white space, 1 to 512 bytes.
 /* DIAGNOSTICS
 /*	pdp_client_build() and pdp_client_parse_id() return 0, or -1 with
 /*	a reason in err (which quotes nothing of the input).
@@ -74,7 +72,6 @@ void pdp_client_request(struct buf *out, const char *request,
 			const char *requested_by,
 			const struct pdp_client_req *r);
 size_t pdp_client_kind_prefix(const char *name);
-int pdp_client_path_ok(const char *s);
 int pdp_client_addr_ok(const char *s);
 
 #endif

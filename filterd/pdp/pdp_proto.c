@@ -75,6 +75,20 @@ pdp_write_attr(struct buf *out, const char *name, const char *value)
 	buf_append(out, "\r\n", 2);
 }
 
+/* pdp_write_setreply - "setreply=CODE XCODE TEXT", each field encoded */
+void
+pdp_write_setreply(struct buf *out, const char *code, const char *xcode,
+		   const char *text)
+{
+	buf_puts(out, "setreply=");
+	pdp_encode_value(out, code);
+	buf_puts(out, " ");
+	pdp_encode_value(out, xcode);
+	buf_puts(out, " ");
+	pdp_encode_value(out, text);
+	buf_puts(out, "\r\n");
+}
+
 /* pdp_hexval - value of one hex digit, or -1 */
 
 static int

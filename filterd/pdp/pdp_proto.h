@@ -11,6 +11,8 @@
 /*
 /*	void pdp_write_attr(struct buf *out, const char *name,
 /*			    const char *value);
+/*	void pdp_write_setreply(struct buf *out, const char *code,
+/*				const char *xcode, const char *text);
 /*	int pdp_parse_line(char *line, char **name, char **value,
 /*			   char *err, size_t errsize);
 /*	int pdp_split_reply(char *value, char **code, char **xcode,
@@ -27,9 +29,10 @@
 /*	logs or keeps state; they are safe on hostile input.
 /*
 /*	pdp_write_attr() appends "name=value\r\n" to out, both encoded.
-/*	A multi-field value (setreply=CODE XCODE TEXT) is written field by
-/*	field by the caller: encode each with pdp_encode_value() and join
-/*	them with single spaces.
+/*
+/*	pdp_write_setreply() appends "setreply=CODE XCODE TEXT\r\n": each
+/*	field encoded on its own (pdp_encode_value()), joined by single
+/*	spaces, as amavisd-new writes it.
 /*
 /*	pdp_encode_value() appends value to out with the value encoding
 /*	(no name, no line end).
@@ -60,6 +63,8 @@
 #define PDP_LINE_MAX 8192
 
 void pdp_write_attr(struct buf *out, const char *name, const char *value);
+void pdp_write_setreply(struct buf *out, const char *code, const char *xcode,
+			const char *text);
 void pdp_encode_value(struct buf *out, const char *value);
 int pdp_parse_line(char *line, char **name, char **value, char *err,
 		   size_t errsize);

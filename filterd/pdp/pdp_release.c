@@ -79,20 +79,14 @@ pdp_fail(struct pdp_rel *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* pdp_setreply - one setreply= line, each field encoded */
+/* pdp_setreply - one setreply= line of a numeric code */
 static void
 pdp_setreply(struct buf *out, int code, const char *xcode, const char *text)
 {
 	char num[16];
 
 	snprintf(num, sizeof(num), "%d", code);
-	buf_puts(out, "setreply=");
-	pdp_encode_value(out, num);
-	buf_puts(out, " ");
-	pdp_encode_value(out, xcode);
-	buf_puts(out, " ");
-	pdp_encode_value(out, text);
-	buf_puts(out, "\r\n");
+	pdp_write_setreply(out, num, xcode, text);
 }
 
 /* pdp_tempfail - amavis' answer to a request that cannot be done */

@@ -177,13 +177,7 @@ pdp_reply_line(struct buf *out, const char *reply)
 	char *text;
 
 	(void)pdp_split_reply(copy, &code, &xcode, &text);
-	buf_puts(out, "setreply=");
-	pdp_encode_value(out, code);
-	buf_puts(out, " ");
-	pdp_encode_value(out, xcode);
-	buf_puts(out, " ");
-	pdp_encode_value(out, text);
-	buf_puts(out, "\r\n");
+	pdp_write_setreply(out, code, xcode, text);
 	free(copy);
 }
 
@@ -253,6 +247,16 @@ pdp_linger(struct pdp_conn *pc)
 	}
 }
 
+/* pdp_refuse - answer "CODE X.Y.Z text" alone, then let the client go */
+static void
+pdp_refuse(struct pdp_conn *pc, const char *reply)
+{
+	pdp_reply_line(&pc->out, reply);
+	buf_puts(&pc->out, "\r\n");
+	stream_write(pc->s, pc->out.data, pc->out.len);
+	pdp_linger(pc);
+}
+
 /* pdp_share - how many children may serve AM.PDP at once */
 static unsigned
 pdp_share(const struct conf *c)
@@ -307,11 +311,8 @@ pdp_serve(struct session_ctx *ctx, int fd)
 		msg_warn("pdp: connection from [%s] refused: %u children "
 			 "already serve AM.PDP (half of max_servers)",
 			 pc.peer, pdp_share(c));
-		pdp_reply_line(&pc.out, "421 4.3.2 Too many AM.PDP "
-					"connections, try again later");
-		buf_puts(&pc.out, "\r\n");
-		stream_write(pc.s, pc.out.data, pc.out.len);
-		pdp_linger(&pc);
+		pdp_refuse(&pc, "421 4.3.2 Too many AM.PDP connections, "
+				"try again later");
 		goto done;
 	}
 	if (!ctx->listen->unix_socket &&
@@ -319,11 +320,8 @@ pdp_serve(struct session_ctx *ctx, int fd)
 		msg_warn("pdp: connection from [%s]:%d refused: not in "
 			 "pdp_clients",
 			 pc.peer, port);
-		pdp_reply_line(&pc.out, "554 5.7.1 Client address not "
-					"allowed (pdp_clients)");
-		buf_puts(&pc.out, "\r\n");
-		stream_write(pc.s, pc.out.data, pc.out.len);
-		pdp_linger(&pc);
+		pdp_refuse(&pc, "554 5.7.1 Client address not allowed "
+				"(pdp_clients)");
 		goto done;
 	}
 	for (;;) {
@@ -350,12 +348,8 @@ pdp_serve(struct session_ctx *ctx, int fd)
 			msg_info("pdp [%s]: request not complete within "
 				 "pdp_timeout (%d s)",
 				 pc.peer, c->pdp_timeout);
-			pdp_reply_line(&pc.out,
-				       "421 4.4.2 Request not complete "
-				       "within pdp_timeout");
-			buf_puts(&pc.out, "\r\n");
-			stream_write(pc.s, pc.out.data, pc.out.len);
-			pdp_linger(&pc);
+			pdp_refuse(&pc, "421 4.4.2 Request not complete "
+					"within pdp_timeout");
 			break;
 		}
 		if (len == 0 && !too_long) {

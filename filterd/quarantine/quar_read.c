@@ -171,12 +171,45 @@ quar_read_find(const char *dir, const char *mail_id, char *mail_file,
 	return found;
 }
 
+/*
+ * quar_read_open - open dir/mail_file (a checked path) following no
+ * symbolic link below dir: each directory of mail_file is opened with
+ * O_NOFOLLOW too, not only its last component. -1 with errno.
+ */
+static int
+quar_read_open(const char *dir, const char *mail_file)
+{
+	char comp[QUAR_READ_PATH_MAX + 1];
+	const char *p = mail_file;
+	int fd, next, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		size_t len = strcspn(p, "/");
+
+		memcpy(comp, p, len);
+		comp[len] = 0;
+		/* O_NONBLOCK: a FIFO put there must not hang the open. */
+		next = openat(fd, comp,
+			      O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+				      (p[len] ? O_DIRECTORY : O_NONBLOCK));
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		if (next < 0 || p[len] == 0)
+			return next;
+		fd = next;
+		p += len + 1;
+	}
+}
+
 /* quar_read_file - a local quarantine file, plain or gzip, to the sink */
 int
 quar_read_file(const char *dir, const char *mail_file, quar_read_sink sink,
 	       void *ctx, char *err, size_t errsize)
 {
-	char path[4500], chunk[65536];
+	char chunk[65536];
 	struct stat st;
 	gzFile z;
 	int fd, n, zerr;
@@ -185,9 +218,7 @@ quar_read_file(const char *dir, const char *mail_file, quar_read_sink sink,
 		snprintf(err, errsize, "unsafe mail_file");
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, mail_file);
-	/* O_NONBLOCK: a FIFO put there must not hang the open. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = quar_read_open(dir, mail_file);
 	if (fd < 0) {
 		snprintf(err, errsize, "cannot open quarantine file %s: %s",
 			 mail_file, strerror(errno));

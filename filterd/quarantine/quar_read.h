@@ -48,8 +48,10 @@
 /*	quar_read_file() hands the content of dir/mail_file to sink, gzip
 /*	decompressed (zlib reads a plain file as it is). It refuses a
 /*	mail_file that quar_read_path_ok() refuses, follows no symbolic
-/*	link (O_NOFOLLOW: the children may write in quarantine_dir, the
-/*	reader may be an admin) and reads only a regular file. Returns 0,
+/*	link below dir, in the file's name or in a directory of mail_file
+/*	(O_NOFOLLOW on each component: the children may write in
+/*	quarantine_dir, the reader may be an admin; dir itself may be a
+/*	link) and reads only a regular file. Returns 0,
 /*	or -1 with the reason in err.
 /*
 /*	sink(ctx, data, len) gets each piece in order; data is valid only

@@ -182,8 +182,32 @@ inet_listen(const char *host, const char *port, int backlog, char *errbuf,
 }
 
 /*
+ * unix_alive - does a server accept connections on the socket at path?
+ * A socket file nobody listens on (a dead run's) refuses at once; a live
+ * server accepts, or has its backlog full (EAGAIN).
+ */
+static int
+unix_alive(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
+	     errno == EAGAIN || errno == EINPROGRESS;
+	(void)close(fd);
+	return rc;
+}
+
+/*
  * unix_listen - a listening unix socket at path, owned by uid:gid
- * ((uid_t)-1: as created), mode 0660, that appears there only whole
+ * ((uid_t)-1: as created), mode 0660, that appears there only whole;
+ * never over a socket a live server accepts on (another instance's)
  */
 int
 unix_listen(const char *path, int backlog, uid_t uid, gid_t gid, char *errbuf,
@@ -205,6 +229,12 @@ unix_listen(const char *path, int backlog, uid_t uid, gid_t gid, char *errbuf,
 	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		snprintf(errbuf, errsize, "%s: exists and is not a socket",
 			 path);
+		return -1;
+	}
+	/* As a port in use: a second instance must not take it over. */
+	if (lstat(path, &st) == 0 && unix_alive(path)) {
+		snprintf(errbuf, errsize,
+			 "%s: in use: a running server accepts on it", path);
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {

@@ -29,7 +29,9 @@
 /*	0660, owned by uid:gid unless uid is (uid_t)-1. It is bound and
 /*	owned under a name of its own and renamed to path when ready, so
 /*	a client finds no socket or one that takes connections; a socket
-/*	left at path is replaced, a file of another kind is an error.
+/*	left at path that nobody accepts on (a dead run's) is replaced; one
+/*	that a live server accepts on (another instance's: "in use", as a
+/*	port in use) and a file of another kind are errors.
 /*	Returns the descriptor or -1 with the reason in errbuf.
 /*	inet_connect()
 /*	connects with a timeout to each address of host in turn, sets

@@ -15,6 +15,7 @@ release of each end to end, through filterd's own AM.PDP service."""
 import getpass
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -611,6 +612,71 @@ class ReleaseEndToEndTest(h.PeerTestCase):
         dumps = self.released("e2e gz", 1)
         self.assertEqual(len(dumps), 1, dumps)
         self.assertEqual(dumps[0].rcpts, ["two@example.net"])
+
+
+class SecondInstanceTest(h.PeerTestCase):
+    """A second filterd whose pdp_socket is the path a running filterd
+    serves does not take the socket over: it fails to start, as it does
+    on a port in use, and requests there still reach the first."""
+
+    def ask(self, path):
+        """ask - an unknown request on path: the reply's first line."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(path)
+            s.sendall(b"request=ping\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return data.split(b"\r\n")[0]
+
+    def test_second_instance_does_not_take_the_socket(self):
+        sock = os.path.join(self.tmp.path, "pdp.sock")
+        first = h.Filterd(self.tmp, "first", pdp_socket=sock)
+        self.start(first)
+        self.assertTrue(h.wait_until(lambda: os.path.exists(sock), 10))
+        self.assertTrue(self.ask(sock).startswith(b"setreply=502 "))
+        second = h.Filterd(self.tmp, "second", pdp_socket=sock)
+        self.peers.append(second)
+        second.start(wait=False)
+        h.wait_until(lambda: not second.running(), 10)
+        self.assertFalse(second.running(),
+                         "a second filterd took over %s" % sock)
+        self.assertNotEqual(second.proc.returncode, 0)
+        self.assertIn("in use", second.log_text())
+        self.assertTrue(first.running())
+        self.assertTrue(self.ask(sock).startswith(b"setreply=502 "))
+
+
+    def test_rejected_reload_leaves_no_new_socket(self):
+        """A reload that names a new pdp_socket and is then rejected (its
+        quarantine_dir cannot be made) changes nothing: no socket file nobody
+        serves at the new path, the old one still answers."""
+        old = os.path.join(self.tmp.path, "old.sock")
+        new = os.path.join(self.tmp.path, "new.sock")
+        fd = h.Filterd(self.tmp, "reload", pdp_socket=old)
+        self.start(fd)
+        self.assertTrue(h.wait_until(lambda: os.path.exists(old), 10))
+        fd.params["pdp_socket"] = new
+        fd.params["quarantine_dir"] = "/dev/null/quarantine"
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertFalse(os.path.exists(new),
+                         "a rejected reload left %s" % new)
+        self.assertTrue(self.ask(old).startswith(b"setreply=502 "))
+        # A reload that is done keeps the socket it reuses.
+        fd.params["pdp_socket"] = old
+        fd.params["quarantine_dir"] = os.path.join(fd.dir, "quarantine")
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reloaded" in fd.log_text(), 10), fd.log_text())
+        self.assertTrue(self.ask(old).startswith(b"setreply=502 "))
 
 
 if __name__ == "__main__":

@@ -67,6 +67,21 @@ test_write(void **state)
 	}
 }
 
+/* test_write_setreply - fields encoded one by one, joined by spaces */
+
+static void
+test_write_setreply(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 16);
+	pdp_write_setreply(&b, "450", "4.5.0", "Failure: a\r\nb 100%");
+	assert_string_equal(b.data, "setreply=450 4.5.0 "
+				    "Failure:%20a%0D%0Ab%20100%25\r\n");
+	buf_release(&b);
+}
+
 /* test_round_trip - every byte but NUL survives write then parse */
 
 static void
@@ -233,6 +248,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write_setreply),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_repeats),

@@ -7,7 +7,8 @@
 /*	In a scratch quarantine_dir: a plain and a gzipped copy are read
 /*	whole and found by their mail_id; a symbolic link (to a readable
 /*	file), a FIFO and a directory under a quarantine name are refused
-/*	and give nothing to the sink; mail_file paths are checked.
+/*	and give nothing to the sink, as is a file under a directory of
+/*	mail_file that is a symbolic link; mail_file paths are checked.
 /*--*/
 
 #include <errno.h>
@@ -165,6 +166,35 @@ test_refuse_link_fifo_dir(void **state)
 	buf_release(&b);
 }
 
+/*
+ * test_refuse_linked_directory - a symlink as a directory of mail_file
+ * is not followed either: L -> a directory outside quarantine_dir
+ */
+static void
+test_refuse_linked_directory(void **state)
+{
+	const char *dir = *state;
+	char err[256], outside[512], path[600];
+	struct buf b;
+
+	snprintf(outside, sizeof(outside), "%s.outside", dir);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	put(outside, "virus-LabcdefGHIJ1", text, 0);
+	snprintf(path, sizeof(path), "%s/L", dir);
+	assert_int_equal(symlink(outside, path), 0);
+	buf_init(&b, 64);
+	err[0] = 0;
+	assert_int_equal(quar_read_file(dir, "L/virus-LabcdefGHIJ1", sink, &b,
+					err, sizeof(err)),
+			 -1);
+	assert_true(err[0] != 0);
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+	snprintf(path, sizeof(path), "%s/virus-LabcdefGHIJ1", outside);
+	(void)unlink(path);
+	(void)rmdir(outside);
+}
+
 struct path_case {
 	const char *path;
 	int ok;
@@ -201,6 +231,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_plain_and_gzip),
 		cmocka_unit_test(test_refuse_link_fifo_dir),
+		cmocka_unit_test(test_refuse_linked_directory),
 		cmocka_unit_test(test_path_ok),
 	};
 
