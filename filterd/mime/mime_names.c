@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mime_names.h"
+#include "util/hex.h"
 #include "util/pool.h"
 
 /* One piece of an RFC 2231 value: name*N= or name*N*= */
@@ -96,13 +97,6 @@ mime_names_params(const char *s, const char *key, struct mime_names_piece *out,
 	return n;
 }
 
-/* mime_names_hex - the value of a hex digit */
-static int
-mime_names_hex(char c)
-{
-	return g_ascii_isdigit(c) ? c - '0' : g_ascii_tolower(c) - 'a' + 10;
-}
-
 /* mime_names_2231 - see mime_names.h */
 const char *
 mime_names_2231(struct pool *pool, const char *raw, const char *key)
@@ -136,8 +130,8 @@ mime_names_2231(struct pool *pool, const char *raw, const char *key)
 		while (v < e) {
 			if (pc[i].extended && v[0] == '%' && e - v >= 3 &&
 			    g_ascii_isxdigit(v[1]) && g_ascii_isxdigit(v[2])) {
-				buf[len++] = (char)(mime_names_hex(v[1]) << 4 |
-						    mime_names_hex(v[2]));
+				buf[len++] = (char)(hex_value(v[1]) << 4 |
+						    hex_value(v[2]));
 				v += 3;
 			} else {
 				if (!pc[i].extended && v[0] == '\\' &&

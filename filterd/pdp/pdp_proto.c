@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pdp/pdp_proto.h"
+#include "util/hex.h"
 
 static const char pdp_hex[] = "0123456789ABCDEF";
 
@@ -89,20 +90,6 @@ pdp_write_setreply(struct buf *out, const char *code, const char *xcode,
 	buf_puts(out, "\r\n");
 }
 
-/* pdp_hexval - value of one hex digit, or -1 */
-
-static int
-pdp_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /* pdp_decode - decode %XX in place; -1 on a bad escape or a NUL */
 
 static int
@@ -118,8 +105,8 @@ pdp_decode(char *s, const char *what, char *err, size_t errsize)
 			*out++ = *in;
 			continue;
 		}
-		if ((hi = pdp_hexval(in[1])) < 0 ||
-		    (lo = pdp_hexval(in[2])) < 0) {
+		if ((hi = hex_value(in[1])) < 0 ||
+		    (lo = hex_value(in[2])) < 0) {
 			snprintf(err, errsize, "bad %%XX escape in %s", what);
 			return (-1);
 		}

@@ -20,6 +20,7 @@
 
 #include "db/db.h"
 #include "quarantine/quar_read.h"
+#include "util/hex.h"
 #include "util/xalloc.h"
 
 #define QUAR_READ_PATH_MAX 200
@@ -68,15 +69,6 @@ struct quar_read_chunks {
 	unsigned long n;
 };
 
-/* quar_read_hex - a hex digit's value; the caller knows it is one */
-static unsigned
-quar_read_hex(char h)
-{
-	return isdigit((unsigned char)h)
-		       ? (unsigned)(h - '0')
-		       : (unsigned)(toupper((unsigned char)h) - 'A' + 10);
-}
-
 /* quar_read_chunk - one chunk, as HEX(mail_text), to the sink */
 static int
 quar_read_chunk(void *ctx, const char *const *v, size_t n)
@@ -87,8 +79,9 @@ quar_read_chunk(void *ctx, const char *const *v, size_t n)
 	char *bin = xmalloc(len + 1);
 
 	for (size_t i = 0; i < len; i++)
-		bin[i] = (char)(quar_read_hex(hex[2 * i]) << 4 |
-				quar_read_hex(hex[2 * i + 1]));
+		/* HEX() writes digits only: no -1 to meet here. */
+		bin[i] = (char)(hex_value(hex[2 * i]) << 4 |
+				hex_value(hex[2 * i + 1]));
 	q->sink(q->ctx, bin, len);
 	free(bin);
 	q->n++;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cmd_parse.h"
+#include "util/hex.h"
 
 static const struct {
 	const char *name;
@@ -133,13 +134,12 @@ xtext_decode(char *s)
 
 	for (; *s; s++) {
 		if (*s == '+') {
-			unsigned v;
+			int hi = hex_value(s[1]),
+			    lo = hi < 0 ? -1 : hex_value(s[2]);
 
-			if (!isxdigit((unsigned char)s[1]) ||
-			    !isxdigit((unsigned char)s[2]) ||
-			    sscanf(s + 1, "%2x", &v) != 1)
+			if (lo < 0)
 				return -1;
-			*out++ = (char)v;
+			*out++ = (char)(hi << 4 | lo);
 			s += 2;
 		} else {
 			*out++ = *s;
