@@ -426,5 +426,109 @@ class HostileHeaderTest(h.PeerTestCase):
             self.assertEqual(unsafe_chars(raw.decode("utf-8")), [])
 
 
+def pdp_ask(host, port, source=None):
+    """pdp_ask - one AM.PDP request over TCP; what the server said."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        if source:
+            s.bind((source, 0))
+        s.connect((host, port))
+        s.sendall(b"request=release\r\nmail_id=AAAAAAAAAAAA\r\n"
+                  b"secret_id=BBBBBBBBBBBB\r\n\r\n")
+        data = b""
+        while not data.endswith(b"\r\n\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+class AclTest(h.PeerTestCase):
+    """XFORWARD (mynetworks) and the AM.PDP listeners (pdp_clients, the
+    unix socket's group) refuse whoever is outside, whatever the form
+    of the peer's address: 127.0.0.1, ::1, and ::ffff:127.0.0.1 (an
+    IPv4 client of a dual-stack [::] listener)."""
+
+    def filterd(self, name, nets):
+        ports = h.free_ports(6)
+        sink = self.start(h.Sink(self.tmp, name + "-sink"))
+        fd = h.Filterd(
+            self.tmp, name, listen=[(ports[0], "smtp", "default")],
+            banks={"default": {"forward": [sink.addr]}},
+            mynetworks=nets, pdp_clients=nets,
+            raw="\n".join(
+                'listen "%s:%d" { protocol = "%s" bank = "default" }'
+                % (a, p, proto) for a, p, proto in (
+                    ("[::1]", ports[1], "smtp"),
+                    ("[::]", ports[2], "smtp"),
+                    ("127.0.0.1", ports[3], "am.pdp"),
+                    ("[::1]", ports[4], "am.pdp"),
+                    ("[::]", ports[5], "am.pdp"))))
+        self.start(fd)
+        for p in ports[3:4]:
+            self.assertTrue(h.wait_port(p, 10))
+        return fd, ports
+
+    def xforward(self, host, port):
+        """The EHLO reply offers XFORWARD, and XFORWARD's reply code."""
+        with h.SmtpClient(port, host=host) as c:
+            self.assertEqual(c.greeting().code, 220)
+            r = c.ehlo()
+            offered = "XFORWARD" in r.text
+            x = c.cmd("XFORWARD ADDR=192.0.2.7")
+            return offered, x.code
+
+    def test_ipv4_network(self):
+        fd, p = self.filterd("v4", ["127.0.0.0/8"])
+        self.assertEqual(self.xforward("127.0.0.1", p[0]), (True, 250))
+        self.assertEqual(self.xforward("::1", p[1]), (False, 550))
+        # ::ffff:127.0.0.1 is 127.0.0.1.
+        self.assertEqual(self.xforward("127.0.0.1", p[2]), (True, 250))
+        self.assertEqual(self.xforward("::1", p[2]), (False, 550))
+        self.assertNotIn(b"pdp_clients", pdp_ask("127.0.0.1", p[3]))
+        self.assertIn(b"setreply=554 5.7.1 ", pdp_ask("::1", p[4]))
+        self.assertNotIn(b"pdp_clients", pdp_ask("127.0.0.1", p[5]))
+        self.assertIn(b"setreply=554 5.7.1 ", pdp_ask("::1", p[5]))
+
+    def test_ipv6_network(self):
+        fd, p = self.filterd("v6", ["::1/128"])
+        self.assertEqual(self.xforward("127.0.0.1", p[0]), (False, 550))
+        self.assertEqual(self.xforward("::1", p[1]), (True, 250))
+        # ::ffff:127.0.0.1 is not ::1.
+        self.assertEqual(self.xforward("127.0.0.1", p[2]), (False, 550))
+        self.assertIn(b"setreply=554 5.7.1 ", pdp_ask("127.0.0.1", p[3]))
+        self.assertNotIn(b"pdp_clients", pdp_ask("::1", p[4]))
+        self.assertIn(b"setreply=554 5.7.1 ", pdp_ask("127.0.0.1", p[5]))
+
+    @unittest.skipUnless(h.IS_ROOT, "needs root: clients of other users")
+    def test_unix_socket_needs_the_group(self):
+        """pdp_socket is 0660 user:group: a process of another user is
+        refused by the kernel unless it is in the group."""
+        sock = os.path.join(self.tmp.path, "acl-pdp.sock")
+        sink = self.start(h.Sink(self.tmp, "unix-sink"))
+        self.start(h.Filterd(self.tmp, "unix", pdp_socket=sock, banks={
+            "default": {"forward": [sink.addr]}}))
+        self.assertTrue(h.wait_until(lambda: os.path.exists(sock), 10))
+        group = grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_gid
+        daemon = pwd.getpwnam("daemon")
+        code = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+                "try:\n s.connect(sys.argv[1])\nexcept PermissionError:\n"
+                " sys.exit(3)\n")
+
+        def connect(groups):
+            def become():
+                os.setgroups(groups)
+                os.setgid(daemon.pw_gid)
+                os.setuid(daemon.pw_uid)
+            import subprocess
+            # The system's python: the test's may be under /root.
+            return subprocess.run(["/usr/bin/python3", "-c", code, sock],
+                                  preexec_fn=become, timeout=20).returncode
+        self.assertEqual(connect([]), 3)
+        self.assertEqual(connect([group]), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
