@@ -89,6 +89,16 @@ rundirs_one(const struct conf *c, const char *dir, mode_t mode,
 	}
 	if ((fd = rundirs_open(dir, &st, err, errsize)) < 0)
 		return -1;
+	/* Its mode and owner are about to change: never those of a
+	 * directory others share (/tmp, /run/lock), set here by mistake. */
+	if (st.st_mode & S_ISVTX) {
+		snprintf(err, errsize,
+			 "%s: a shared directory (sticky bit): give filterd "
+			 "one of its own",
+			 dir);
+		close(fd);
+		return -1;
+	}
 	/* Nothing of ours is open to others, whatever made the directory
 	 * (systemd's RuntimeDirectoryMode, an old package, an admin). */
 	if ((st.st_uid == geteuid() || geteuid() == 0) &&
@@ -235,6 +245,13 @@ rundirs_check_one(const char *dir, char *err, size_t errsize)
 	if ((fd = rundirs_open(dir, &st, err, errsize)) < 0)
 		return -1;
 	close(fd);
+	if (st.st_mode & S_ISVTX) {
+		snprintf(err, errsize,
+			 "%s: a shared directory (sticky bit): give filterd "
+			 "one of its own",
+			 dir);
+		return -1;
+	}
 	return 0;
 }
 

@@ -16,6 +16,9 @@
 /*	symbolic link in place of one of them is refused, never followed.
 /*	0, or -1 with the reason in err.
 /*
+/*	A directory with the sticky bit (/tmp, set by mistake) is refused
+/*	by both: its owner and mode would change.
+/*
 /*	Modes: run_dir 0750, owner root, group that of rundirs_group();
 /*	tmp_dir 0700 and quarantine_dir 0750 when made, and an existing
 /*	one loses any access of others (an admin's group bits stay).

@@ -530,5 +530,30 @@ class AclTest(h.PeerTestCase):
         self.assertEqual(connect([group]), 0)
 
 
+class SharedDirectoryTest(h.PeerTestCase):
+    """filterd changes the mode and owner of run_dir, tmp_dir and
+    quarantine_dir: one set by mistake to a shared directory (sticky,
+    as /tmp) is refused at start and left as it was."""
+
+    def test_sticky_directories_are_refused(self):
+        for key in ("run_dir", "tmp_dir", "quarantine_dir"):
+            with self.subTest(key=key):
+                shared = self.tmp.sub("shared-" + key)
+                os.chmod(shared, 0o1777)
+                fd = h.Filterd(self.tmp, "fd-" + key, **{key: shared})
+                fd.start(wait=False)
+                self.addCleanup(fd.stop)
+                self.assertTrue(h.wait_until(
+                    lambda: fd.proc.poll() is not None, 20))
+                self.assertNotEqual(fd.proc.returncode, 0)
+                self.assertIn("%s: a shared directory" % shared,
+                              fd.log_text())
+                self.assertEqual(stat.S_IMODE(os.stat(shared).st_mode),
+                                 0o1777)
+                p = fd.check_conf()
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn(b"a shared directory", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
