@@ -2161,9 +2161,14 @@ rules_header_hs(const struct rules *r, const struct rule *ru,
 	const char *s;
 	int m, rc;
 
-	/* A missing field's text is the rule's own (if-unset). */
+	/*
+	 * A missing field's text is the rule's own (if-unset), else empty,
+	 * which no pattern on Vectorscan matches (its minimum width, or its
+	 * approximation's, which is no more, is not 0).
+	 */
 	if (hv->state == RULES_HV_UNSET)
-		return rules_header_hit(r, ru, c, in, out);
+		return ru->if_unset ? rules_header_hit(r, ru, c, in, out)
+				    : ru->negate;
 	if (!c->cand[i]) {
 		m = 0;
 	} else if (ru->hs == RULES_HS_EXACT) {
