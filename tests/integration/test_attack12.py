@@ -1,0 +1,187 @@
+"""test_attack12 - an outsider against the running filterd (issue 12).
+
+Every test here was written by an outside tester as an attack and failed
+on the code it was written against; each docstring starts with "ATTACK:"
+and says what filterd did and which promise of issue 12 ("Hardening and
+threat model") or of the common product rules it breaks. They assert the
+promise, so they pass once the defect is fixed.
+
+Peers are real: filterd as root with user = nobody (as the integration
+tests run it), filterd-nanny next to it, sinks on loopback.
+
+A "compromised child" is simulated by writing through the child's own
+mapping of run_dir/scoreboard (/proc/PID/mem): exactly the bytes a child
+running as `user` can store, since every child maps the whole file
+read-write and shared."""
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+SENDER = "sender@example.org"
+RCPT = "rcpt@example.net"
+
+# struct sb_header / struct sb_slot of scoreboard.h (SB_VERSION 3).
+SB_MAGIC = 0x42534446
+SB_COUNTERS = 136 * 8          # struct sb_counters: 136 uint64_t
+SB_HEADER = 72 + SB_COUNTERS + 8
+SB_SLOT = 96 + SB_COUNTERS
+H_MASTER_PID = 20
+H_CHILD_TIMEOUT = 32
+H_MASTER_START = 72 + SB_COUNTERS
+S_PID, S_STATE, S_MSG_START, S_MAIL_ID = 0, 8, 16, 48
+SB_RECEIVING = 3
+HOSTILE_SLOT = 1000             # far above any slot the master gives out
+
+
+def nanny_bin():
+    return os.path.join(os.path.dirname(h.filterd_bin()), "filterd-nanny")
+
+
+def scoreboard_mapping(pid):
+    """(start address, path) of pid's mapping of a scoreboard, and whether
+    it is writable."""
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 6 and fields[5].endswith("/scoreboard"):
+                start = int(fields[0].split("-")[0], 16)
+                return start, fields[5], fields[1].startswith("rw")
+    return None, None, False
+
+
+def child_store(pid, base, offset, data):
+    """Store data at offset of the scoreboard through the child's own
+    mapping (what code running in that child can do)."""
+    fd = os.open("/proc/%d/mem" % pid, os.O_RDWR)
+    try:
+        os.pwrite(fd, data, base + offset)
+    finally:
+        os.close(fd)
+
+
+def uid_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+@unittest.skipUnless(h.IS_ROOT, "needs root: filterd drops to nobody")
+class ScoreboardAttack(h.PeerTestCase):
+    """What a child (user nobody) can make root's tools do through the
+    scoreboard, and who else can read it."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = h.TempDir()
+        self.addCleanup(self.tmp.cleanup)
+        sink = self.start(h.Sink(self.tmp))
+        self.fd = self.start(h.Filterd(
+            self.tmp, banks={"default": {"forward": [sink.addr]}},
+            min_servers=1, max_servers=2, child_timeout=60))
+        self.assertTrue(h.wait_until(lambda: self.fd.children(), 10))
+        self.sb_path = os.path.join(self.fd.params["run_dir"], "scoreboard")
+
+    def victim(self):
+        """A root process that has nothing to do with filterd."""
+        p = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait()))
+        return p
+
+    def compromised_child(self):
+        child = self.fd.children()[0]
+        base, path, writable = scoreboard_mapping(child)
+        self.assertEqual(path, self.sb_path)
+        self.assertTrue(writable, "the child maps the scoreboard read-only")
+        self.assertEqual(uid_of(child), 65534, "child not running as nobody")
+        with open(self.sb_path, "rb") as f:
+            hdr = f.read(20)
+        magic, version, n_slots, slot_size, header_size = \
+            struct.unpack("<5I", hdr)
+        self.assertEqual((magic, version, slot_size, header_size),
+                         (SB_MAGIC, 3, SB_SLOT, SB_HEADER),
+                         "scoreboard layout changed; update the offsets")
+        return child, base
+
+    def forge_stuck_slot(self, child, base, pid):
+        off = SB_HEADER + HOSTILE_SLOT * SB_SLOT
+        child_store(child, base, off + S_STATE, struct.pack("<I",
+                                                            SB_RECEIVING))
+        child_store(child, base, off + S_MSG_START, struct.pack("<q", 1))
+        child_store(child, base, off + S_MAIL_ID, b"AAAAAAAAAAAA\0")
+        child_store(child, base, off + S_PID, struct.pack("<i", pid))
+
+    def kill_stuck(self):
+        return h.run([nanny_bin(), "-c", self.fd.conf_path, "--kill-stuck",
+                      "--grace", "1"], timeout=30)
+
+    def test_child_makes_root_nanny_kill_any_process(self):
+        """ATTACK: a compromised child (uid nobody) writes into the
+        scoreboard it maps read-write a slot with pid = any process of
+        the machine (here a root `sleep`), an old msg_start_ms, and a
+        master_pid of a process that does not exist; `filterd-nanny
+        --kill-stuck`, run by root as README says, trusts both and sends
+        SIGTERM/SIGKILL to that process (with the master "gone" it does
+        not even check that the pid is a child of the master). A child
+        must not be able to reach beyond itself: the nanny may only
+        signal processes that are really filterd's children."""
+        child, base = self.compromised_child()
+        victim = self.victim()
+        child_store(child, base, H_MASTER_PID, struct.pack("<i", 0x3ffffff0))
+        self.forge_stuck_slot(child, base, victim.pid)
+        p = self.kill_stuck()
+        time.sleep(0.2)
+        self.assertIsNone(victim.poll(),
+                          "root's nanny killed pid %d (not filterd's) for "
+                          "the child: %s" % (victim.pid, p.stdout.decode()))
+
+    def test_child_makes_root_nanny_kill_a_child_of_init(self):
+        """ATTACK: the same with the master alive as far as the nanny can
+        tell: the child sets master_pid to the victim's parent (here pid
+        of the test, for a daemon it is 1 or its supervisor) and
+        master_start to 0 ("unknown"); the nanny's check "the pid is a
+        child of master_pid" then passes, and it kills the victim."""
+        child, base = self.compromised_child()
+        victim = self.victim()
+        child_store(child, base, H_MASTER_PID, struct.pack("<i", os.getpid()))
+        child_store(child, base, H_MASTER_START, struct.pack("<Q", 0))
+        self.forge_stuck_slot(child, base, victim.pid)
+        p = self.kill_stuck()
+        time.sleep(0.2)
+        self.assertIsNone(victim.poll(),
+                          "root's nanny killed pid %d (not filterd's) for "
+                          "the child: %s" % (victim.pid, p.stdout.decode()))
+
+    def test_scoreboard_not_readable_by_others(self):
+        """ATTACK: run_dir is 0755 and the scoreboard 0644, so any local
+        user reads every child's mail_id and the front MTA's queue id of
+        the message in hand, and every counter. Issue 12: "run_dir, the
+        scoreboard, the PDP socket and quarantine files are not readable
+        or writable by others"."""
+        def read_as_daemon():
+            os.setgid(1)
+            os.setgroups([])
+            os.setuid(1)
+        p = subprocess.run(["head", "-c", "4", self.sb_path],
+                           preexec_fn=read_as_daemon, capture_output=True,
+                           timeout=10)
+        self.assertNotEqual(p.returncode, 0,
+                            "uid 1 (daemon) read %s (%s, in %s)" % (
+                                self.sb_path,
+                                oct(os.stat(self.sb_path).st_mode),
+                                oct(os.stat(os.path.dirname(
+                                    self.sb_path)).st_mode)))
+
+
+if __name__ == "__main__":
+    unittest.main()
