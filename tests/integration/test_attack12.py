@@ -20,6 +20,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -181,6 +182,72 @@ class ScoreboardAttack(h.PeerTestCase):
                                 oct(os.stat(self.sb_path).st_mode),
                                 oct(os.stat(os.path.dirname(
                                     self.sb_path)).st_mode)))
+
+
+class DripAttack(h.PeerTestCase):
+    """Clients that never send a message but keep their session busy."""
+
+    def test_noop_drip_holds_every_child_forever(self):
+        """ATTACK: any client that can reach the SMTP port (no XFORWARD,
+        not in mynetworks) sends NOOP (or RSET) every half second and
+        never a message; smtpd_timeout (2 s here) never fires, there is
+        no limit on junk commands or on a session's length, so two such
+        connections hold both children (max_servers 2) for as long as
+        they like and a real message waits in the backlog without end
+        (20 s = 10 x smtpd_timeout here). Issue 12's brief: a very long
+        session of RSET/NOOP and slow-drip clients must end, in bounded
+        time, with no effect on other messages (Postfix ends such a
+        session after smtpd_junk_command_limit)."""
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        sink = self.start(h.Sink(tmp))
+        fd = self.start(h.Filterd(
+            tmp, banks={"default": {"forward": [sink.addr]}},
+            min_servers=2, max_servers=2, smtpd_timeout=2,
+            mynetworks=["192.0.2.0/24"]))
+        self.assertTrue(h.wait_until(lambda: len(fd.children()) == 2, 10))
+        stop = threading.Event()
+        ended = []
+
+        def drip(verb):
+            try:
+                c = h.SmtpClient(fd.port, timeout=10)
+            except OSError:
+                ended.append(verb)
+                return
+            try:
+                c.greeting()
+                c.ehlo()
+                while not stop.is_set():
+                    if c.cmd(verb).code != 250:
+                        break
+                    stop.wait(0.5)
+            except (h.SmtpError, OSError):
+                pass
+            ended.append(verb)
+            c.close()
+        threads = [threading.Thread(target=drip, args=(v,), daemon=True)
+                   for v in ("NOOP", "RSET")]
+        for t in threads:
+            t.start()
+        self.addCleanup(lambda: [stop.set()] + [t.join(5) for t in threads])
+        time.sleep(1)
+        result = []
+
+        def send():
+            try:
+                result.append(h.send_message(
+                    fd.port, SENDER, [RCPT],
+                    b"Subject: waits\r\n\r\nbody\r\n", timeout=60))
+            except Exception as e:  # noqa: B902
+                result.append(e)
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        t.join(20)
+        stop.set()
+        self.assertTrue(result and getattr(result[0], "code", None) == 250,
+                        "a message waited 20 s behind two NOOP/RSET "
+                        "sessions (ended: %s): %r" % (ended, result))
 
 
 if __name__ == "__main__":
