@@ -250,5 +250,51 @@ class DripAttack(h.PeerTestCase):
                         "sessions (ended: %s): %r" % (ended, result))
 
 
+class SqlRecordAttack(h.PeerTestCase):
+    """What a message's header fields put into the SQL records."""
+
+    def test_encoded_words_put_control_characters_into_msgs(self):
+        """ATTACK: Subject and From as RFC 2047 encoded-words that decode
+        to CR LF, ESC sequences and BEL ("=?UTF-8?B?...?="): GMime
+        decodes them (g_mime_header_get_value) and quar_sql_rows stores
+        the result in msgs.subject and msgs.from_addr with db_text, which
+        only repairs UTF-8: the control bytes reach the columns that
+        quarantine web interfaces and reports show. Issue 12: header
+        values copied into logs or SQL are bounded and escaped (control
+        characters); product rule 4: text from a message never reaches a
+        record unescaped."""
+        import base64
+        from test_sql import sql_tool
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        sink = self.start(h.Sink(tmp, "sink"))
+        db = self.start(h.MariaDB(tmp, "db"))
+        p = h.run([sql_tool(), "-d", db.dsn(), "init"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        fd = self.start(h.Filterd(
+            tmp, "fd", banks={"default": {"forward": [sink.addr]}},
+            raw='sql { storage = {"%s"} }\n' % db.dsn()))
+
+        def ew(text):
+            return b"=?UTF-8?B?" + base64.b64encode(text) + b"?="
+        subject = b"Invoice\r\nX-Injected: yes\x1b[2J\x1b]0;owned\x07"
+        name = b"Bank\r\nBcc: victim@example.net\x1b[31m"
+        msg = (b"From: " + ew(name) + b" <a@example.org>\r\n"
+               b"Subject: " + ew(subject) + b"\r\n"
+               b"Message-ID: <ctl@example.org>\r\n\r\nbody\r\n")
+        r = h.send_message(fd.port, SENDER, [RCPT], msg, timeout=30)
+        self.assertEqual(r.code, 250, r)
+        mail_id = r.text.split("id=")[1].split(",")[0]
+        rows = db.sql("SELECT HEX(subject), HEX(from_addr) FROM msgs "
+                      "WHERE mail_id = '%s'" % mail_id,
+                      database=db.database)
+        self.assertEqual(len(rows), 1, rows)
+        for col, hexed in zip(("subject", "from_addr"), rows[0]):
+            raw = bytes.fromhex(hexed)
+            bad = [c for c in raw if c < 0x20 or c == 0x7f]
+            self.assertEqual(bad, [], "msgs.%s holds control characters: "
+                             "%r" % (col, raw))
+
+
 if __name__ == "__main__":
     unittest.main()
