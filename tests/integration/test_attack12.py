@@ -251,7 +251,42 @@ class DripAttack(h.PeerTestCase):
 
 
 class SqlRecordAttack(h.PeerTestCase):
-    """What a message's header fields put into the SQL records."""
+    """What a message's header fields and a next hop's replies put into
+    the SQL records."""
+
+    def sql_filterd(self, forward):
+        from test_sql import sql_tool
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        db = self.start(h.MariaDB(tmp, "db"))
+        p = h.run([sql_tool(), "-d", db.dsn(), "init"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        fd = self.start(h.Filterd(
+            tmp, "fd", banks={"default": {"forward": [forward]}},
+            raw='sql { storage = {"%s"} }\n' % db.dsn()))
+        return db, fd
+
+    def test_next_hop_reply_bytes_reach_msgrcpt_raw(self):
+        """ATTACK: a next hop refuses the recipient with "550 5.1.1 "
+        and text holding \\x01, DEL, \\xff, a bare CR and ESC; filterd
+        escapes it in its reply and log line (test_injection) but
+        quar_sql_rows copies rc->reply.text as it came into
+        msgrcpt.smtp_resp. A peer's text must not reach a record
+        unescaped either (product rule 4, issue 12)."""
+        from test_injection import RefusingHop
+        hop = self.start(RefusingHop(b"bad\x01ctl\x7fdel\rcr\x1b[2Jesc"))
+        db, fd = self.sql_filterd(hop.addr)
+        r = h.send_message(fd.port, SENDER, [RCPT],
+                           b"Subject: hop\r\n\r\nbody\r\n", timeout=30)
+        self.assertEqual(r.code // 100, 5, r)
+        rows = db.sql("SELECT HEX(smtp_resp) FROM msgrcpt",
+                      database=db.database)
+        self.assertTrue(rows, "no msgrcpt row; %s" % fd.log_text()[-800:])
+        for (hexed,) in rows:
+            raw = bytes.fromhex(hexed or "")
+            bad = [c for c in raw if c < 0x20 or c == 0x7f]
+            self.assertEqual(bad, [], "msgrcpt.smtp_resp holds control "
+                             "characters: %r" % raw)
 
     def test_encoded_words_put_control_characters_into_msgs(self):
         """ATTACK: Subject and From as RFC 2047 encoded-words that decode
@@ -264,16 +299,8 @@ class SqlRecordAttack(h.PeerTestCase):
         characters); product rule 4: text from a message never reaches a
         record unescaped."""
         import base64
-        from test_sql import sql_tool
-        tmp = h.TempDir()
-        self.addCleanup(tmp.cleanup)
-        sink = self.start(h.Sink(tmp, "sink"))
-        db = self.start(h.MariaDB(tmp, "db"))
-        p = h.run([sql_tool(), "-d", db.dsn(), "init"], timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        fd = self.start(h.Filterd(
-            tmp, "fd", banks={"default": {"forward": [sink.addr]}},
-            raw='sql { storage = {"%s"} }\n' % db.dsn()))
+        sink = self.start(h.WireSink())
+        db, fd = self.sql_filterd(sink.addr)
 
         def ew(text):
             return b"=?UTF-8?B?" + base64.b64encode(text) + b"?="
