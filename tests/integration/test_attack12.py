@@ -328,5 +328,46 @@ class SqlRecordAttack(h.PeerTestCase):
         self.assertEqual(bad, {}, "msgs columns hold control characters")
 
 
+@unittest.skipUnless(h.IS_ROOT, "needs root: runs clients as other users")
+class PdpSocketAcl(h.PeerTestCase):
+    """Who may talk to pdp_socket (mode 0660, group pdp_group). Holds on
+    the code it was written against; no other test connects as a user
+    outside the group."""
+
+    def connect_as(self, path, uid, gids):
+        code = ("import socket,sys\n"
+                "s=socket.socket(socket.AF_UNIX)\n"
+                "try:\n s.connect(sys.argv[1])\n"
+                "except PermissionError:\n sys.exit(3)\n"
+                "s.sendall(b'request=ping\\r\\n\\r\\n')\n"
+                "s.settimeout(5)\nprint(s.recv(200))\n")
+
+        def become():
+            os.setgroups(gids)
+            os.setgid(gids[0])
+            os.setuid(uid)
+        return subprocess.run(["/usr/bin/python3", "-c", code, path],
+                              preexec_fn=become, capture_output=True,
+                              timeout=20)
+
+    def test_unix_socket_refuses_users_outside_pdp_group(self):
+        import grp
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        os.chmod(tmp.path, 0o755)
+        sock = os.path.join(tmp.path, "pdp.sock")
+        gid = grp.getgrnam("nogroup").gr_gid
+        self.start(h.Filterd(tmp, pdp_socket=sock, pdp_group="nogroup"))
+        st = os.stat(sock)
+        self.assertEqual((st.st_mode & 0o777, st.st_gid), (0o660, gid))
+        outsider = self.connect_as(sock, 1, [1])
+        self.assertEqual(outsider.returncode, 3,
+                         "uid 1 without group nogroup reached pdp_socket: "
+                         "%r" % outsider)
+        member = self.connect_as(sock, 1, [1, gid])
+        self.assertEqual(member.returncode, 0, member)
+        self.assertIn(b"setreply=", member.stdout, member)
+
+
 if __name__ == "__main__":
     unittest.main()
