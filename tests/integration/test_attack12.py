@@ -17,6 +17,7 @@ read-write and shared."""
 import json
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -367,6 +368,55 @@ class PdpSocketAcl(h.PeerTestCase):
         member = self.connect_as(sock, 1, [1, gid])
         self.assertEqual(member.returncode, 0, member)
         self.assertIn(b"setreply=", member.stdout, member)
+
+
+class PdpTcpAcl(h.PeerTestCase):
+    """pdp_clients on a dual-stack AM.PDP listener ("[::]:port"), where an
+    IPv4 client arrives as ::ffff:a.b.c.d. Holds on the code it was
+    written against; the existing ACL tests use IPv4 listeners only."""
+
+    def reply_from(self, port, family, host):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(10)
+        try:
+            s.connect((host, port))
+            s.sendall(b"request=release\r\nmail_id=abcdefABCDEF\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+        finally:
+            s.close()
+
+    def pdp(self, clients):
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        port = h.free_port()
+        fd = self.start(h.Filterd(
+            tmp, pdp_clients=clients,
+            raw='listen "[::]:%d" { protocol = "am.pdp" bank = "default" }'
+                % port))
+        self.assertTrue(h.wait_port(port, 10), fd.log_text())
+        return port
+
+    def test_ipv6_only_acl_refuses_mapped_ipv4(self):
+        port = self.pdp(["::1/128"])
+        v4 = self.reply_from(port, socket.AF_INET, "127.0.0.1")
+        self.assertIn(b"554", v4, v4)
+        v6 = self.reply_from(port, socket.AF_INET6, "::1")
+        self.assertNotIn(b"554", v6, v6)
+        self.assertIn(b"setreply=", v6, v6)
+
+    def test_ipv4_acl_refuses_ipv6_loopback(self):
+        port = self.pdp(["127.0.0.1/32"])
+        v6 = self.reply_from(port, socket.AF_INET6, "::1")
+        self.assertIn(b"554", v6, v6)
+        v4 = self.reply_from(port, socket.AF_INET, "127.0.0.1")
+        self.assertNotIn(b"554", v4, v4)
+        self.assertIn(b"setreply=", v4, v4)
 
 
 if __name__ == "__main__":
