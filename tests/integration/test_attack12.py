@@ -197,8 +197,11 @@ class DripAttack(h.PeerTestCase):
         they like and a real message waits in the backlog without end
         (20 s = 10 x smtpd_timeout here). Issue 12's brief: a very long
         session of RSET/NOOP and slow-drip clients must end, in bounded
-        time, with no effect on other messages (Postfix ends such a
-        session after smtpd_junk_command_limit)."""
+        time, with no effect on other messages. (Postfix ends such a
+        session through smtpd_junk_command_limit; a front MTA's cached
+        connection sends RSET and then MAIL at once, so commands that
+        move no message forward need not keep a session alive past
+        smtpd_timeout.)"""
         tmp = h.TempDir()
         self.addCleanup(tmp.cleanup)
         sink = self.start(h.Sink(tmp))
