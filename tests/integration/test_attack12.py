@@ -14,9 +14,7 @@ mapping of run_dir/scoreboard (/proc/PID/mem): exactly the bytes a child
 running as `user` can store, since every child maps the whole file
 read-write and shared."""
 
-import json
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -147,7 +145,7 @@ class ScoreboardAttack(h.PeerTestCase):
                           "root's nanny killed pid %d (not filterd's) for "
                           "the child: %s" % (victim.pid, p.stdout.decode()))
 
-    def test_child_makes_root_nanny_kill_a_child_of_init(self):
+    def test_child_forges_master_pid_and_root_nanny_kills(self):
         """ATTACK: the same with the master alive as far as the nanny can
         tell: the child sets master_pid to the victim's parent (here pid
         of the test, for a daemon it is 1 or its supervisor) and
