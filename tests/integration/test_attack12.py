@@ -420,5 +420,30 @@ class PdpTcpAcl(h.PeerTestCase):
         self.assertIn(b"setreply=", v4, v4)
 
 
+@unittest.skipUnless(h.IS_ROOT, "needs root: user = nobody")
+class MilterSocketAttack(h.PeerTestCase):
+    """A milter unix socket the milter process (user) cannot make."""
+
+    def test_unwritable_milter_directory_passes_check_and_is_silent(self):
+        """ATTACK: milter { socket = "unix:DIR/m.sock" } with DIR root's
+        0755: README says the directory must be one `user` may write,
+        yet `filterd -t` exits 0, and at start the milter process
+        (nobody) retries smfi_opensocket every 20 ms for child_timeout +
+        10 s (490 s by default) without a line in filterd's log, then
+        dies and is started again: Postfix tempfails all mail
+        (milter_default_action = tempfail) and nothing says why. The
+        check must name the socket, as it does for a missing directory
+        (test_milter test_check_looks_at_the_socket)."""
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        d = tmp.sub("rootonly", 0o755)
+        fd = h.Filterd(tmp, raw='milter { socket = "unix:%s/m.sock" }' % d)
+        p = fd.check_conf()
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        self.assertEqual(p.returncode, 1, "filterd -t accepted a milter "
+                         "socket nobody can make: %s" % out)
+        self.assertIn("m.sock", out)
+
+
 if __name__ == "__main__":
     unittest.main()
