@@ -35,7 +35,6 @@ SB_COUNTERS = 136 * 8          # struct sb_counters: 136 uint64_t
 SB_HEADER = 72 + SB_COUNTERS + 8
 SB_SLOT = 96 + SB_COUNTERS
 H_MASTER_PID = 20
-H_CHILD_TIMEOUT = 32
 H_MASTER_START = 72 + SB_COUNTERS
 S_PID, S_STATE, S_MSG_START, S_MAIL_ID = 0, 8, 16, 48
 SB_RECEIVING = 3
@@ -47,8 +46,7 @@ def nanny_bin():
 
 
 def scoreboard_mapping(pid):
-    """(start address, path) of pid's mapping of a scoreboard, and whether
-    it is writable."""
+    """(start address, path, writable) of pid's mapping of a scoreboard."""
     with open("/proc/%d/maps" % pid) as f:
         for line in f:
             fields = line.split()
@@ -60,10 +58,13 @@ def scoreboard_mapping(pid):
 
 def child_store(pid, base, offset, data):
     """Store data at offset of the scoreboard through the child's own
-    mapping (what code running in that child can do)."""
+    mapping (what code running in that child can do): True, or False
+    when the mapping does not let the child write there."""
     fd = os.open("/proc/%d/mem" % pid, os.O_RDWR)
     try:
-        os.pwrite(fd, data, base + offset)
+        return os.pwrite(fd, data, base + offset) == len(data)
+    except OSError:
+        return False
     finally:
         os.close(fd)
 
@@ -99,11 +100,14 @@ class ScoreboardAttack(h.PeerTestCase):
         return p
 
     def compromised_child(self):
+        """(pid, scoreboard address) of a child, or None when no child
+        maps the scoreboard writable (then no child can forge it)."""
         child = self.fd.children()[0]
-        base, path, writable = scoreboard_mapping(child)
-        self.assertEqual(path, self.sb_path)
-        self.assertTrue(writable, "the child maps the scoreboard read-only")
         self.assertEqual(uid_of(child), 65534, "child not running as nobody")
+        base, path, writable = scoreboard_mapping(child)
+        if not writable:
+            return None
+        self.assertEqual(path, self.sb_path)
         with open(self.sb_path, "rb") as f:
             hdr = f.read(20)
         magic, version, n_slots, slot_size, header_size = \
@@ -113,13 +117,21 @@ class ScoreboardAttack(h.PeerTestCase):
                          "scoreboard layout changed; update the offsets")
         return child, base
 
-    def forge_stuck_slot(self, child, base, pid):
+    def forge(self, header, pid):
+        """As a compromised child: the header fields given ({offset:
+        bytes}) and a slot saying pid is stuck in a message. False when
+        the child cannot store them (the attack is then impossible)."""
+        got = self.compromised_child()
+        if got is None:
+            return False
+        child, base = got
         off = SB_HEADER + HOSTILE_SLOT * SB_SLOT
-        child_store(child, base, off + S_STATE, struct.pack("<I",
-                                                            SB_RECEIVING))
-        child_store(child, base, off + S_MSG_START, struct.pack("<q", 1))
-        child_store(child, base, off + S_MAIL_ID, b"AAAAAAAAAAAA\0")
-        child_store(child, base, off + S_PID, struct.pack("<i", pid))
+        stores = list(header.items()) + [
+            (off + S_STATE, struct.pack("<I", SB_RECEIVING)),
+            (off + S_MSG_START, struct.pack("<q", 1)),
+            (off + S_MAIL_ID, b"AAAAAAAAAAAA\0"),
+            (off + S_PID, struct.pack("<i", pid))]
+        return all(child_store(child, base, o, d) for o, d in stores)
 
     def kill_stuck(self):
         return h.run([nanny_bin(), "-c", self.fd.conf_path, "--kill-stuck",
@@ -135,10 +147,10 @@ class ScoreboardAttack(h.PeerTestCase):
         not even check that the pid is a child of the master). A child
         must not be able to reach beyond itself: the nanny may only
         signal processes that are really filterd's children."""
-        child, base = self.compromised_child()
         victim = self.victim()
-        child_store(child, base, H_MASTER_PID, struct.pack("<i", 0x3ffffff0))
-        self.forge_stuck_slot(child, base, victim.pid)
+        if not self.forge({H_MASTER_PID: struct.pack("<i", 0x3ffffff0)},
+                          victim.pid):
+            return  # the child cannot write the scoreboard: holds
         p = self.kill_stuck()
         time.sleep(0.2)
         self.assertIsNone(victim.poll(),
@@ -151,11 +163,11 @@ class ScoreboardAttack(h.PeerTestCase):
         of the test, for a daemon it is 1 or its supervisor) and
         master_start to 0 ("unknown"); the nanny's check "the pid is a
         child of master_pid" then passes, and it kills the victim."""
-        child, base = self.compromised_child()
         victim = self.victim()
-        child_store(child, base, H_MASTER_PID, struct.pack("<i", os.getpid()))
-        child_store(child, base, H_MASTER_START, struct.pack("<Q", 0))
-        self.forge_stuck_slot(child, base, victim.pid)
+        if not self.forge({H_MASTER_PID: struct.pack("<i", os.getpid()),
+                           H_MASTER_START: struct.pack("<Q", 0)},
+                          victim.pid):
+            return  # the child cannot write the scoreboard: holds
         p = self.kill_stuck()
         time.sleep(0.2)
         self.assertIsNone(victim.poll(),
