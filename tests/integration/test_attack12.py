@@ -282,7 +282,7 @@ class SqlRecordAttack(h.PeerTestCase):
 
     def test_next_hop_reply_bytes_reach_msgrcpt_raw(self):
         """ATTACK: a next hop refuses the recipient with "550 5.1.1 "
-        and text holding \\x01, DEL, \\xff, a bare CR and ESC; filterd
+        and text holding \\x01, DEL, a bare CR and ESC; filterd
         escapes it in its reply and log line (test_injection) but
         quar_sql_rows copies rc->reply.text as it came into
         msgrcpt.smtp_resp. A peer's text must not reach a record
