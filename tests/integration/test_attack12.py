@@ -443,7 +443,10 @@ class MilterSocketAttack(h.PeerTestCase):
         (nobody) retries smfi_opensocket every 20 ms for child_timeout +
         10 s (490 s by default) without a line in filterd's log, then
         dies and is started again: Postfix tempfails all mail
-        (milter_default_action = tempfail) and nothing says why. The
+        (milter_default_action = tempfail) and nothing says why; a
+        SIGTERM meanwhile waits for that loop (masters seen still
+        draining 10 s after SIGTERM, the retry loop ignores the retire
+        signal). The
         check must name the socket, as it does for a missing directory
         (test_milter test_check_looks_at_the_socket)."""
         tmp = h.TempDir()
