@@ -35,6 +35,7 @@ SB_COUNTERS = 136 * 8          # struct sb_counters: 136 uint64_t
 SB_HEADER = 72 + SB_COUNTERS + 8
 SB_SLOT = 96 + SB_COUNTERS
 H_MASTER_PID = 20
+H_CHILD_TIMEOUT = 32
 H_MASTER_START = 72 + SB_COUNTERS
 S_PID, S_STATE, S_MSG_START, S_MAIL_ID = 0, 8, 16, 48
 SB_RECEIVING = 3
@@ -173,6 +174,39 @@ class ScoreboardAttack(h.PeerTestCase):
         self.assertIsNone(victim.poll(),
                           "root's nanny killed pid %d (not filterd's) for "
                           "the child: %s" % (victim.pid, p.stdout.decode()))
+
+    def test_child_forges_child_timeout_and_root_nanny_kills_sibling(self):
+        """A compromised child sets the header's child_timeout to 1 s:
+        its healthy sibling, 2 s into a message (the front MTA is
+        sending it), looks stuck, and `--kill-stuck` (root) killed it
+        on the scoreboard's word. child_timeout is the configuration's
+        (60 s here): nothing a child writes in the header may get a
+        process killed that its own slot does not say is stuck."""
+        import json
+        c = h.open_data(self.fd.port, SENDER, RCPT, b"Subject: slow\r\n")
+        self.addCleanup(c.close)
+
+        def receiving():
+            p = h.run([nanny_bin(), "-c", self.fd.conf_path, "--json"],
+                      timeout=20)
+            kids = [k["pid"] for k in json.loads(p.stdout)["children"]
+                    if k["state"] == "receiving"]
+            return kids and kids[0]
+        sibling = h.wait_until(receiving, 10, 0.1)
+        self.assertTrue(sibling, "no child receiving")
+        self.assertTrue(h.wait_until(
+            lambda: [p for p in self.fd.children() if p != sibling], 10))
+        child = [p for p in self.fd.children() if p != sibling][0]
+        base, path, writable = scoreboard_mapping(child)
+        if not writable or not child_store(
+                child, base, H_CHILD_TIMEOUT, struct.pack("<I", 1)):
+            return  # the child cannot write the header: holds
+        time.sleep(2.2)
+        p = self.kill_stuck()
+        self.assertTrue(h.pid_alive(sibling),
+                        "root's nanny killed healthy child %d on a forged "
+                        "child_timeout: %s" % (sibling, p.stdout.decode()))
+        self.assertIn(b"killed 0 stuck children", p.stdout)
 
     def test_scoreboard_not_readable_by_others(self):
         """ATTACK: run_dir is 0755 and the scoreboard 0644, so any local
