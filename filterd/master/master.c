@@ -790,6 +790,15 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	if (nc->milter.socket[0] &&
+	    milter_socket_user(nc, err, sizeof(err)) < 0) {
+		msg_error("reload rejected, configuration unchanged: %s: "
+			  "milter socket \"%s\": %s",
+			  nc->milter.where, nc->milter.socket, err);
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
 	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
 		msg_error("reload rejected, configuration unchanged");
 		checks_free(&nck);
