@@ -175,6 +175,28 @@ class ScoreboardAttack(h.PeerTestCase):
                           "root's nanny killed pid %d (not filterd's) for "
                           "the child: %s" % (victim.pid, p.stdout.decode()))
 
+    def test_master_gone_root_nanny_kills_nothing(self):
+        """A forged slot (pid = a root process) left behind by a child
+        whose master was then killed -9: filterd.pid is still there,
+        but no master holds its lock, so `--kill-stuck` signals nothing
+        and exits 1 saying filterd is not running (before, with the
+        master gone, it did not even check whose child the pid was)."""
+        victim = self.victim()
+        if not self.forge({}, victim.pid):
+            return  # the child cannot write the scoreboard: holds
+        pid_file = os.path.join(self.fd.params["run_dir"], "filterd.pid")
+        self.assertTrue(os.path.exists(pid_file))
+        self.fd.proc.kill()
+        self.fd.proc.wait(10)
+        self.assertTrue(os.path.exists(pid_file))
+        p = self.kill_stuck()
+        time.sleep(0.2)
+        self.assertIsNone(victim.poll(),
+                          "root's nanny killed pid %d with the master gone: "
+                          "%s" % (victim.pid, p.stdout.decode()))
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn(b"filterd is not running", p.stderr)
+
     def test_child_forges_child_timeout_and_root_nanny_kills_sibling(self):
         """A compromised child sets the header's child_timeout to 1 s:
         its healthy sibling, 2 s into a message (the front MTA is
