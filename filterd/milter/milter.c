@@ -1237,8 +1237,9 @@ milter_main(const struct milter_args *args)
 		if (tries == (c->child_timeout + 10) * 50L)
 			msg_fatal("milter %s: cannot listen: %s",
 				  c->milter.socket, strerror(saved));
-		/* Said at once, then every 10 s: never a silent wait. */
-		if (tries % 500 == 0)
+		/* A reload's old process lets go within a moment; past
+		 * a second it is said, then every 10 s: never silent. */
+		if (tries % 500 == 50)
 			msg_warn("milter %s: cannot listen (%s): trying again "
 				 "for %d s",
 				 c->milter.socket, strerror(saved),

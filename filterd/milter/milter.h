@@ -49,8 +49,8 @@
 /*	socket: yes). filterd checks it at start and on a reload (a no
 /*	refuses the start, rejects the reload), and the milter process
 /*	itself before it listens (a no is fatal at once, said in the log;
-/*	other failures to listen are said at once and every 10 s while it
-/*	tries again, and a retirement meanwhile ends it).
+/*	other failures to listen are said after a second and every 10 s
+/*	while it tries again, and a retirement meanwhile ends it).
 /* PROCESS
 /*	milter; master (milter_socket_check for filterd -t,
 /*	milter_socket_user at start and reload).
