@@ -221,8 +221,7 @@ main(int argc, char **argv)
 			}
 		}
 		if (conf->milter.socket[0] &&
-		    milter_socket_check(conf->milter.socket, err, sizeof(err)) <
-			    0) {
+		    milter_socket_check(conf, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: milter socket \"%s\": %s\n",
 				conf->milter.where, conf->milter.socket, err);
 			ok = 0;
@@ -233,6 +232,10 @@ main(int argc, char **argv)
 	}
 	/* Until it is ready, a daemon too says on stderr why it failed. */
 	msg_open(conf->syslog_ident, conf->syslog_facility, 1);
+	if (conf->milter.socket[0] &&
+	    milter_socket_user(conf, err, sizeof(err)) < 0)
+		msg_fatal("%s: milter socket \"%s\": %s", conf->milter.where,
+			  conf->milter.socket, err);
 	ready_fd = foreground ? -1 : daemon_start();
 	msg_info("starting filterd %s with %s", FILTERD_VERSION, conf->file);
 	return master_run(conf, file, ready_fd);

@@ -91,6 +91,7 @@ struct master {
 	struct master_milter milters[MASTER_MILTERS];
 	time_t milter_throttle; /* no milter process started before */
 	int tmp_fd;		/* tmp_dir, locked against another master */
+	int pid_fd;		/* run_dir/filterd.pid, write-locked */
 	dev_t tmp_dev;		/* and which directory that is */
 	ino_t tmp_ino;
 	int exhausted;		 /* every child busy, max_servers reached */
@@ -358,6 +359,8 @@ master_fork(struct master *m, int children, sigset_t *old_mask)
 	close(master_sig_pipe[1]);
 	close(m->status_rd);
 	close(m->tmp_fd);
+	if (m->pid_fd >= 0)
+		close(m->pid_fd);
 	if (!children) {
 		close(m->status_wr);
 		for (size_t i = 0; i < m->conf->n_listens; i++)
@@ -787,6 +790,15 @@ master_reload(struct master *m)
 		conf_free(&nc);
 		return;
 	}
+	if (nc->milter.socket[0] &&
+	    milter_socket_user(nc, err, sizeof(err)) < 0) {
+		msg_error("reload rejected, configuration unchanged: %s: "
+			  "milter socket \"%s\": %s",
+			  nc->milter.where, nc->milter.socket, err);
+		checks_free(&nck);
+		conf_free(&nc);
+		return;
+	}
 	if ((nl = master_bind(nc, m->listeners, m->conf->n_listens)) == NULL) {
 		msg_error("reload rejected, configuration unchanged");
 		checks_free(&nck);
@@ -878,23 +890,24 @@ master_drain(struct master *m)
 }
 
 /*
- * master_pidfile - write (or with remove set, remove) run_dir/filterd.pid.
+ * master_pidfile - write run_dir/filterd.pid and keep it write-locked.
  * The pid goes into a new file (O_EXCL | O_NOFOLLOW) renamed over the
  * name: a symbolic link found there is replaced, never written through,
- * and a reader never sees a half-written file.
+ * and a reader never sees a half-written file. The descriptor stays
+ * open with a POSIX write lock (released by the kernel when the master
+ * exits; children close it and never hold the lock): the lock's holder
+ * is how filterd-nanny knows the live master. Returns the descriptor,
+ * -1 when the file could not be written (said).
  */
-static void
-master_pidfile(const struct conf *c, int remove)
+static int
+master_pidfile(const struct conf *c)
 {
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	char path[4096], tmp[4200], text[32], err[256];
 	int fd, len;
 	gid_t gid;
 
 	snprintf(path, sizeof(path), "%s/filterd.pid", c->run_dir);
-	if (remove) {
-		(void)unlink(path);
-		return;
-	}
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	(void)unlink(tmp);
 	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
@@ -902,12 +915,29 @@ master_pidfile(const struct conf *c, int remove)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0640);
 	if (fd < 0 || (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0) ||
-	    write(fd, text, (size_t)len) != len || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
+	    write(fd, text, (size_t)len) != len ||
+	    fcntl(fd, F_SETLK, &lk) < 0 || rename(tmp, path) < 0) {
 		msg_warn("cannot write %s: %m", path);
-		if (fd >= 0)
+		if (fd >= 0) {
 			(void)unlink(tmp);
+			close(fd);
+		}
+		return -1;
 	}
+	return fd;
+}
+
+/* master_pidfile_remove - remove run_dir/filterd.pid, let go of the lock */
+static void
+master_pidfile_remove(const struct conf *c, int *fdp)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/filterd.pid", c->run_dir);
+	(void)unlink(path);
+	if (*fdp >= 0)
+		close(*fdp);
+	*fdp = -1;
 }
 
 /* master_scoreboard - create run_dir/scoreboard, before any fork */
@@ -983,6 +1013,7 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	if ((m.listeners = master_bind(conf, NULL, 0)) == NULL)
 		msg_fatal("cannot listen: see above");
 	m.tmp_fd = -1;
+	m.pid_fd = -1;
 	if (master_tmp_open(&m, conf->tmp_dir, &fd, &st, err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	master_tmp_take(&m, fd, &st);
@@ -995,7 +1026,7 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 	/* Engines and rules are built once, here, before any child exists. */
 	if ((m.checks = checks_create(conf, err, sizeof(err))) == NULL)
 		msg_fatal("%s", err);
-	master_pidfile(conf, 0);
+	m.pid_fd = master_pidfile(conf);
 	master_scoreboard(&m);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		msg_fatal("pipe: %m");
@@ -1031,7 +1062,7 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 			case SIGTERM:
 			case SIGINT:
 				master_drain(&m);
-				master_pidfile(m.conf, 1);
+				master_pidfile_remove(m.conf, &m.pid_fd);
 				sb_close(&m.sb);
 				checks_free(&m.checks);
 				close(m.tmp_fd);

@@ -28,7 +28,13 @@
 /*	under a temporary name (quar_local_leftover(), quar.h).
 /*
 /*	The master's pid is in run_dir/filterd.pid while it runs (a new
-/*	file renamed into place: a symbolic link there is replaced).
+/*	file renamed into place: a symbolic link there is replaced), and
+/*	the master holds a POSIX write lock (fcntl F_SETLK) on that file
+/*	from then until it exits: the lock's holder, as F_GETLK reports
+/*	it, is the live master, which neither a stale file nor anything a
+/*	child (which never inherits the descriptor) can fake. filterd-nanny
+/*	--kill-stuck takes the master from there, never from the
+/*	scoreboard.
 /*
 /*	SIGHUP re-reads the configuration file. A bad file is logged and
 /*	ignored (the running pool keeps going), and so is a reload that

@@ -35,6 +35,20 @@
 /*	sb_count_pdp() counts the live children whose slot says they serve
 /*	an AM.PDP connection (pdp = 1, set and cleared by the child).
 /*
+/*	Trust: every child maps the whole file read-write, so a child
+/*	that runs hostile code can write any byte of it: the header
+/*	(master_pid, master_start, child_timeout, fold_seq, counters) and
+/*	every slot. Readers may show what it says, but nothing that acts
+/*	on processes as root may rest on it: filterd-nanny --kill-stuck
+/*	takes the master from the lock on run_dir/filterd.pid (master.h),
+/*	child_timeout and user from the configuration file, and signals a
+/*	slot's pid only when the kernel says it is a child of that master
+/*	running as user (a process the child could signal itself). A
+/*	child can thus lie about itself and its siblings (which it can
+/*	kill anyway), never get another process signalled. A forged odd
+/*	fold_seq only makes sb_sum() give up after a bounded number of
+/*	tries (counters, not processes).
+/*
 /*	All sb_slot_* and sb_hist_add calls accept a NULL slot (a process
 /*	without a scoreboard, such as a unit test) and then do nothing.
 /* PROCESS

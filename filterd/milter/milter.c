@@ -15,9 +15,11 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <libmilter/mfapi.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1063,15 +1066,92 @@ milter_leftover(void)
 }
 
 /*
- * milter_socket_check - could the milter process listen on spec? For
- * inet, what inet_listen_check() says of its address and port; for a
- * unix socket, its directory exists (the process makes the socket
- * there as conf->user). 0, or -1 with the reason in err.
+ * milter_socket_dir - the directory of a unix socket spec ("unix:" or
+ * "local:", libmilter's names) into dir: 1, or 0 for an inet socket.
+ */
+static int
+milter_socket_dir(const char *spec, char *dir, size_t size)
+{
+	const char *colon = strchr(spec, ':');
+
+	if (colon == NULL || strncmp(spec, "inet", 4) == 0)
+		return 0;
+	snprintf(dir, size, "%s", colon + 1);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = 0;
+	if (dir[0] == 0)
+		snprintf(dir, size, "/");
+	return 1;
+}
+
+/*
+ * milter_socket_user - can conf->user make the unix milter socket? The
+ * milter process runs as the user and makes it in its directory: a
+ * process that became the user, as the milter process does, asks
+ * access(2) for write and search there (the parents too, ACLs too).
+ * 0 (an inet socket, or yes), or -1 with the reason in err.
  */
 int
-milter_socket_check(const char *spec, char *err, size_t errsize)
+milter_socket_user(const struct conf *c, char *err, size_t errsize)
 {
-	const char *colon = strchr(spec, ':'), *at;
+	const char *user = c->user[0] ? c->user : NULL;
+	struct passwd *pw = NULL;
+	char dir[4096];
+	int status = -1;
+	pid_t pid;
+
+	if (!milter_socket_dir(c->milter.socket, dir, sizeof(dir)))
+		return 0;
+	if (geteuid() == 0 && user && (pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsize, "unknown user \"%s\"", user);
+		return -1;
+	}
+	if (pw == NULL || pw->pw_uid == 0) {
+		/* We are whom the milter process will be. */
+		if (access(dir, W_OK | X_OK) == 0)
+			return 0;
+		snprintf(err, errsize,
+			 "directory %s: cannot make the socket there: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errsize, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (setgroups(1, &pw->pw_gid) < 0 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+			_exit(255);
+		_exit(access(dir, W_OK | X_OK) == 0 ? 0 : errno & 0x7f);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 255)
+		snprintf(err, errsize,
+			 "directory %s: user %s cannot make the socket "
+			 "there: %s",
+			 dir, user, strerror(WEXITSTATUS(status)));
+	else
+		snprintf(err, errsize,
+			 "directory %s: cannot check it as user %s", dir, user);
+	return -1;
+}
+
+/*
+ * milter_socket_check - could the milter process listen on the
+ * configured socket? For inet, what inet_listen_check() says of its
+ * address and port; for a unix socket, its directory exists and the
+ * user can make the socket there (milter_socket_user). 0, or -1 with
+ * the reason in err.
+ */
+int
+milter_socket_check(const struct conf *c, char *err, size_t errsize)
+{
+	const char *spec = c->milter.socket, *colon = strchr(spec, ':'), *at;
 	char host[256], port[16], dir[4096];
 	struct stat st;
 
@@ -1079,7 +1159,7 @@ milter_socket_check(const char *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "bad socket");
 		return -1;
 	}
-	if (strncmp(spec, "inet", 4) == 0) {
+	if (!milter_socket_dir(spec, dir, sizeof(dir))) {
 		at = strchr(colon, '@');
 		if (at == NULL || (size_t)(at - colon - 1) >= sizeof(port)) {
 			snprintf(err, errsize, "bad socket");
@@ -1090,16 +1170,13 @@ milter_socket_check(const char *spec, char *err, size_t errsize)
 		snprintf(host, sizeof(host), "%s", at + 1);
 		return inet_listen_check(host, port, err, errsize);
 	}
-	snprintf(dir, sizeof(dir), "%s", colon + 1);
-	if (strrchr(dir, '/'))
-		*strrchr(dir, '/') = 0;
 	errno = 0;
-	if (stat(dir[0] ? dir : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errsize, "directory %s: %s", dir,
 			 errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
-	return 0;
+	return milter_socket_user(c, err, errsize);
 }
 
 /* milter_main - the life of the milter process */
@@ -1111,6 +1188,7 @@ milter_main(const struct milter_args *args)
 	struct sigaction sa;
 	sigset_t usr1;
 	pthread_t retirer, watchdog;
+	char err[4200];
 	long tries;
 
 	milter_proc.conf = c;
@@ -1146,9 +1224,26 @@ milter_main(const struct milter_args *args)
 	 * Until then new connections are refused or tempfailed: about a
 	 * tenth of a second (README).
 	 */
+	if (milter_socket_user(c, err, sizeof(err)) < 0)
+		msg_fatal("milter %s: %s", c->milter.socket, err);
 	for (tries = 0; smfi_opensocket(1) != MI_SUCCESS; tries++) {
+		int saved = errno;
+
+		if (milter_proc.retire) {
+			msg_info("milter %s: retired before it could listen",
+				 c->milter.socket);
+			exit(0);
+		}
 		if (tries == (c->child_timeout + 10) * 50L)
-			msg_fatal("milter %s: cannot listen", c->milter.socket);
+			msg_fatal("milter %s: cannot listen: %s",
+				  c->milter.socket, strerror(saved));
+		/* A reload's old process lets go within a moment; past
+		 * a second it is said, then every 10 s: never silent. */
+		if (tries % 500 == 50)
+			msg_warn("milter %s: cannot listen (%s): trying again "
+				 "for %d s",
+				 c->milter.socket, strerror(saved),
+				 c->child_timeout + 10 - (int)(tries / 50));
 		usleep(20000);
 	}
 	if (pthread_create(&retirer, NULL, milter_retirer, NULL) != 0)

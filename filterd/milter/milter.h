@@ -40,9 +40,20 @@
 /*
 /*	milter_socket_check() is filterd -t's look at the socket: an inet
 /*	one's address and port as a listener's (inet_listen_check), a unix
-/*	one's directory exists. 0, or -1 with the reason in err.
+/*	one's directory exists and milter_socket_user() says yes. 0, or -1
+/*	with the reason in err.
+/*
+/*	milter_socket_user() says whether the user can make a unix socket
+/*	where the configuration puts it (write and search on its
+/*	directory, asked by a process that became the user; an inet
+/*	socket: yes). filterd checks it at start and on a reload (a no
+/*	refuses the start, rejects the reload), and the milter process
+/*	itself before it listens (a no is fatal at once, said in the log;
+/*	other failures to listen are said after a second and every 10 s
+/*	while it tries again, and a retirement meanwhile ends it).
 /* PROCESS
-/*	milter; master (milter_socket_check, for filterd -t).
+/*	milter; master (milter_socket_check for filterd -t,
+/*	milter_socket_user at start and reload).
 /*--*/
 
 #include <stddef.h>
@@ -59,6 +70,7 @@ struct milter_args {
 };
 
 void milter_main(const struct milter_args *args) __attribute__((noreturn));
-int milter_socket_check(const char *spec, char *err, size_t errsize);
+int milter_socket_check(const struct conf *c, char *err, size_t errsize);
+int milter_socket_user(const struct conf *c, char *err, size_t errsize);
 
 #endif

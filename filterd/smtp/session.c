@@ -73,6 +73,7 @@ struct session {
 	int quit;
 	char *line;
 	struct buf reply;
+	int64_t idle_since_ms; /* CLOCK_MONOTONIC: start, or last message */
 };
 
 /*
@@ -152,6 +153,31 @@ session_xforward_free(struct session_xforward *xf)
 		free(xf->v[i]);
 		xf->v[i] = NULL;
 	}
+}
+
+/* session_clock_ms - CLOCK_MONOTONIC in milliseconds */
+static int64_t
+session_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * session_idle_left - seconds (rounded up) this session may still wait
+ * for a command: smtpd_timeout since it started or its last message
+ * reached end of data, whatever came in between (NOOP, RSET, HELO,
+ * MAIL and RCPT given up...); 0 when that time is over.
+ */
+static int
+session_idle_left(const struct session *ss)
+{
+	int64_t left = (int64_t)ss->conf->smtpd_timeout * 1000 -
+		       (session_clock_ms() - ss->idle_since_ms);
+
+	return left <= 0 ? 0 : (int)((left + 999) / 1000);
 }
 
 /* session_reset - end any transaction (RSET, HELO, after DATA) */
@@ -557,6 +583,7 @@ cmd_data(struct session *ss, char *arg)
 	if (session_receive(ss, t) < 0)
 		goto lost;
 	session_finish(ss, t);
+	ss->idle_since_ms = session_clock_ms();
 	ss->ctx->messages++;
 	if (ss->ctx->slot)
 		ss->ctx->slot->messages++;
@@ -654,7 +681,7 @@ session_run(struct session_ctx *ctx, int fd)
 	struct session ss = {0};
 	size_t line_size = (size_t)c->command_line_limit + 1;
 	time_t retired_at = 0;
-	int too_long;
+	int too_long, idle_left;
 
 	ss.ctx = ctx;
 	ss.conf = c;
@@ -664,6 +691,7 @@ session_run(struct session_ctx *ctx, int fd)
 					   ss.peer_addr);
 	ss.s = stream_open(fd, 65536);
 	stream_set_timeout(ss.s, c->smtpd_timeout);
+	ss.idle_since_ms = session_clock_ms();
 	ss.line = xmalloc(line_size);
 	buf_init(&ss.reply, 256);
 	session_reply(&ss, "220 %s %s filterd", c->myhostname,
@@ -679,7 +707,20 @@ session_run(struct session_ctx *ctx, int fd)
 					     : NULL);
 		if (stream_pending(ss.s) == 0 && stream_flush(ss.s) < 0)
 			break;
+		/* Only a message moves the idle clock (session.h). */
+		if ((idle_left = session_idle_left(&ss)) == 0) {
+			msg_info("session from [%s]:%d ended: no message in "
+				 "%d s",
+				 ss.peer_addr, ss.peer_port, c->smtpd_timeout);
+			session_reply(&ss,
+				      "421 4.4.2 %s Error: timeout exceeded",
+				      c->myhostname);
+			break;
+		}
+		stream_set_timeout(ss.s, idle_left);
 		len = stream_get_line(ss.s, ss.line, line_size, &too_long);
+		/* DATA has smtpd_timeout for each read. */
+		stream_set_timeout(ss.s, c->smtpd_timeout);
 		if (len < 0) {
 			if (stream_error(ss.s) == STREAM_TIMEOUT) {
 				session_reply(&ss,

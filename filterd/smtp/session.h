@@ -40,6 +40,16 @@
 /*	answered with 421 and the session closes, so that an old configuration (and the old child)
 /*	does not serve a client that keeps its connection busy for ever.
 /*
+/*	smtpd_timeout bounds each read of a command or of data, and
+/*	also the session between messages: a session may wait for
+/*	commands for at most smtpd_timeout seconds since it started or
+/*	since its last message reached end of data (whatever its reply).
+/*	Nothing else moves that clock (NOOP, RSET, HELO, VRFY, MAIL and
+/*	RCPT of a transaction given up), so a client that keeps a child
+/*	busy without ever sending a message gets 421 4.4.2 and is cut
+/*	off, while a session that carries messages (Postfix's connection
+/*	cache: RSET, then MAIL at once) lives on, as amavisd-new's do.
+/*
 /*	ctx->messages counts the transactions that reached end of data;
 /*	when ctx->messages reaches ctx->max_messages, session_run() calls
 /*	ctx->last_session (the child accepts nothing more) and the session

@@ -38,6 +38,16 @@
 /*		process acts on SIGTERM only once continued). The master
 /*		replaces killed children; the front MTA sees the connection
 /*		drop and keeps the message.
+/*
+/*		Children can write the whole scoreboard, so nothing in it
+/*		decides whom root signals: child_timeout and user come from
+/*		the configuration file; the master is the process holding
+/*		the write lock on filterd.pid next to the scoreboard (none:
+/*		nothing is killed, exit 1); and a slot's pid is signalled
+/*		only if that process (held by a pidfd from the check to the
+/*		signal) is a child of that master and runs as user (without
+/*		user: as the master), i.e. only a process a child could
+/*		signal itself. Any other is "left alone" and logged.
 /* DIAGNOSTICS
 /*	Exit status 0 on success; 1 when the scoreboard is missing or of
 /*	another version, its master is gone (the last state of a filterd
@@ -48,11 +58,15 @@
 /*--*/
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,10 +183,141 @@ nanny_slot_gone(pid_t pid, int master_alive)
 	return !master_alive && !sb_view_pid_alive(pid);
 }
 
+/*
+ * nanny_master - the live master of the scoreboard at sb_path: the
+ * holder of the write lock on filterd.pid in the same directory (the
+ * master takes it when it starts, the kernel drops it when the master
+ * exits). That file must belong to root or to us and be writable by
+ * nobody else. Returns the pid, 0 when no master holds it (why says).
+ */
+static pid_t
+nanny_master(const char *sb_path, char *why, size_t whysize)
+{
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	const char *slash = strrchr(sb_path, '/');
+	struct stat st;
+	struct buf path;
+	int fd;
+
+	buf_init(&path, 256);
+	if (slash)
+		buf_append(&path, sb_path, (size_t)(slash - sb_path) + 1);
+	buf_puts(&path, "filterd.pid");
+	fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, whysize, "%s: %s", path.data, strerror(errno));
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		   (st.st_uid != 0 && st.st_uid != geteuid()) ||
+		   (st.st_mode & 022)) {
+		snprintf(why, whysize,
+			 "%s: not a regular file of root's that only its "
+			 "owner may write",
+			 path.data);
+	} else if (fcntl(fd, F_GETLK, &lk) < 0) {
+		snprintf(why, whysize, "%s: F_GETLK: %s", path.data,
+			 strerror(errno));
+	} else if (lk.l_type != F_WRLCK || lk.l_pid <= 0) {
+		snprintf(why, whysize, "%s: no master holds its lock",
+			 path.data);
+	} else {
+		close(fd);
+		buf_release(&path);
+		return lk.l_pid;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_release(&path);
+	return 0;
+}
+
+/* nanny_proc_uids - real, effective and saved uid of a process */
+static int
+nanny_proc_uids(pid_t pid, uid_t uids[3])
+{
+	char path[64], line[256];
+	unsigned long r, e, s;
+	FILE *fp;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof(line), fp))
+		found = sscanf(line, "Uid: %lu %lu %lu", &r, &e, &s) == 3;
+	fclose(fp);
+	if (!found)
+		return -1;
+	uids[0] = (uid_t)r;
+	uids[1] = (uid_t)e;
+	uids[2] = (uid_t)s;
+	return 0;
+}
+
+/* nanny_signal - signal the process a pidfd holds (or, without, a pid) */
+static int
+nanny_signal(int pidfd, pid_t pid, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+	if (pidfd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#endif
+	(void)pidfd;
+	return kill(pid, sig);
+}
+
+/*
+ * nanny_target - may root signal pid, which a slot names? Only if it is
+ * a child of master running as uid (all three ids), so that whatever a
+ * child wrote in the scoreboard, we signal nothing it could not signal
+ * itself. The process is held by a pidfd (returned in *pidfdp, -1 on a
+ * kernel without pidfd_open) from the check to the signals, so a pid
+ * reused meanwhile is never hit. Returns 0, or -1 with why said.
+ */
+static int
+nanny_target(pid_t pid, pid_t master, uid_t uid, int *pidfdp, char *why,
+	     size_t whysize)
+{
+	char state;
+	uid_t uids[3];
+	pid_t ppid;
+	int pidfd = -1;
+
+	*pidfdp = -1;
+#ifdef SYS_pidfd_open
+	if ((pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0 &&
+	    errno != ENOSYS) {
+		snprintf(why, whysize, "pidfd_open: %s", strerror(errno));
+		return -1;
+	}
+#endif
+	if (nanny_proc_stat(pid, &state, &ppid) < 0 ||
+	    nanny_proc_uids(pid, uids) < 0) {
+		snprintf(why, whysize, "no such process");
+	} else if (ppid != master) {
+		snprintf(why, whysize, "not a child of master %d", (int)master);
+	} else if (uids[0] != uid || uids[1] != uid || uids[2] != uid) {
+		snprintf(why, whysize,
+			 "runs as uid %lu, not filterd's user "
+			 "(uid %lu)",
+			 (unsigned long)uids[1], (unsigned long)uid);
+	} else if (nanny_signal(pidfd, pid, 0) < 0 && errno == ESRCH) {
+		/* What /proc showed may be a newer process with that pid. */
+		snprintf(why, whysize, "went away");
+	} else {
+		*pidfdp = pidfd;
+		return 0;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return -1;
+}
+
 /* nanny_child_gone - a signalled child is dead, zombie or released */
 static int
-nanny_child_gone(struct scoreboard *sb, unsigned slot, pid_t pid)
+nanny_child_gone(struct scoreboard *sb, unsigned slot, pid_t pid, int pidfd)
 {
+	if (pidfd >= 0 && nanny_signal(pidfd, pid, 0) < 0 && errno == ESRCH)
+		return 1;
 	if (__atomic_load_n(&sb_slot(sb, slot)->pid, __ATOMIC_ACQUIRE) != pid)
 		return 1;
 	return nanny_pid_gone(pid);
@@ -180,10 +325,11 @@ nanny_child_gone(struct scoreboard *sb, unsigned slot, pid_t pid)
 
 /* nanny_wait_gone - wait up to grace seconds for a child to go */
 static int
-nanny_wait_gone(struct scoreboard *sb, unsigned slot, pid_t pid, int grace)
+nanny_wait_gone(struct scoreboard *sb, unsigned slot, pid_t pid, int pidfd,
+		int grace)
 {
 	for (int i = 0; i <= grace * 10; i++) {
-		if (nanny_child_gone(sb, slot, pid))
+		if (nanny_child_gone(sb, slot, pid, pidfd))
 			return 1;
 		if (i < grace * 10)
 			nanny_sleep_ms(100);
@@ -191,30 +337,63 @@ nanny_wait_gone(struct scoreboard *sb, unsigned slot, pid_t pid, int grace)
 	return 0;
 }
 
-/* nanny_kill_stuck - TERM, then KILL, children past child_timeout */
+/*
+ * nanny_kill_stuck - TERM, then KILL, children past child_timeout. The
+ * scoreboard at sb_path names the candidates (a slot's pid and the
+ * start of its message); child_timeout and user are the configuration's
+ * and whom we may signal is checked against the kernel (nanny_target).
+ */
 static int
-nanny_kill_stuck(struct scoreboard *sb, int grace, struct buf *out)
+nanny_kill_stuck(struct scoreboard *sb, const char *sb_path,
+		 const struct conf *conf, int grace, struct buf *out)
 {
+	int64_t timeout_ms = (int64_t)conf->child_timeout * 1000;
+	int failed = 0, killed = 0, pidfd;
+	char why[1024], proc[1024];
+	struct passwd *pw;
 	struct sb_view v;
-	int failed = 0, killed = 0;
+	uid_t uid[3];
+	pid_t master;
 
+	if ((master = nanny_master(sb_path, why, sizeof(why))) == 0) {
+		msg_error("filterd is not running (%s): nothing killed", why);
+		return -1;
+	}
+	if (conf->user && *conf->user) {
+		if ((pw = getpwnam(conf->user)) == NULL) {
+			msg_error("user %s: no such user: nothing killed",
+				  conf->user);
+			return -1;
+		}
+		uid[0] = pw->pw_uid;
+	} else if (nanny_proc_uids(master, uid) < 0) {
+		msg_error("master %d: cannot read its uid: nothing killed",
+			  (int)master);
+		return -1;
+	}
 	sb_view_take(sb, sb_now_ms(), &v);
 	for (size_t i = 0; i < v.n_children; i++) {
 		const struct sb_view_child *ch = v.children + i;
-		char state;
-		pid_t ppid;
 
-		if (!ch->stuck || ch->pid <= 1 || ch->pid == getpid() ||
-		    ch->pid == (pid_t)v.hdr.master_pid)
+		why[0] = 0;
+		if (ch->msg_ms < 0 || timeout_ms <= 0 ||
+		    ch->msg_ms <= timeout_ms || ch->pid <= 1 ||
+		    ch->pid == getpid() || ch->pid == master)
 			continue;
-		/* A recycled pid is not ours to kill. */
-		if (nanny_proc_stat(ch->pid, &state, &ppid) == 0 &&
-		    v.master_alive && ppid != (pid_t)v.hdr.master_pid) {
-			buf_printf(out,
-				   "slot %u: pid %d is not a child of master "
-				   "%d: left alone\n",
-				   ch->slot, (int)ch->pid,
-				   (int)v.hdr.master_pid);
+		if (nanny_target(ch->pid, master, uid[0], &pidfd, why,
+				 sizeof(why)) == 0 &&
+		    nanny_master(sb_path, proc, sizeof(proc)) != master) {
+			/* Its parent may be a newer process with that pid. */
+			snprintf(why, sizeof(why), "master %d went away",
+				 (int)master);
+			close(pidfd);
+			pidfd = -1;
+		}
+		if (pidfd < 0 && why[0]) {
+			buf_printf(out, "slot %u: pid %d %s: left alone\n",
+				   ch->slot, (int)ch->pid, why);
+			msg_warn("slot %u names pid %d, %s: left alone",
+				 ch->slot, (int)ch->pid, why);
 			continue;
 		}
 		buf_printf(out, "slot %u: pid %d mail_id ", ch->slot,
@@ -222,33 +401,38 @@ nanny_kill_stuck(struct scoreboard *sb, int grace, struct buf *out)
 		nanny_view_json_string(out, ch->mail_id);
 		buf_puts(out, " in its message for ");
 		nanny_view_elapsed(out, ch->msg_ms);
-		buf_printf(out, " (child_timeout %u s): SIGTERM",
-			   v.hdr.child_timeout);
-		if (kill(ch->pid, SIGTERM) < 0 && errno != ESRCH) {
+		buf_printf(out, " (child_timeout %d s): SIGTERM",
+			   conf->child_timeout);
+		if (nanny_signal(pidfd, ch->pid, SIGTERM) < 0 &&
+		    errno != ESRCH) {
 			buf_printf(out, " failed: %s\n", strerror(errno));
 			failed++;
-			continue;
+			goto next;
 		}
-		if (!nanny_wait_gone(sb, ch->slot, ch->pid, grace)) {
+		if (!nanny_wait_gone(sb, ch->slot, ch->pid, pidfd, grace)) {
 			buf_printf(out, ", still there after %d s: SIGKILL",
 				   grace);
-			if (kill(ch->pid, SIGKILL) < 0 && errno != ESRCH) {
+			if (nanny_signal(pidfd, ch->pid, SIGKILL) < 0 &&
+			    errno != ESRCH) {
 				buf_printf(out, " failed: %s\n",
 					   strerror(errno));
 				failed++;
-				continue;
+				goto next;
 			}
-			if (!nanny_wait_gone(sb, ch->slot, ch->pid,
+			if (!nanny_wait_gone(sb, ch->slot, ch->pid, pidfd,
 					     grace > 0 ? grace : 1)) {
 				buf_puts(out, ", still there\n");
 				failed++;
-				continue;
+				goto next;
 			}
 		}
 		buf_puts(out, ", gone\n");
 		msg_info("killed stuck child %d (mail_id %s)", (int)ch->pid,
 			 ch->mail_id);
 		killed++;
+next:
+		if (pidfd >= 0)
+			close(pidfd);
 	}
 	buf_printf(out, "killed %d stuck child%s\n", killed,
 		   killed == 1 ? "" : "ren");
@@ -331,20 +515,16 @@ nanny_show(struct scoreboard *sb, enum nanny_format fmt, struct buf *out)
 	return gone;
 }
 
-/* nanny_path - the scoreboard file named by the configuration */
-static char *
-nanny_path(const char *conf_file)
+/* nanny_conf - the configuration file (null: the embedded defaults) */
+static struct conf *
+nanny_conf(const char *conf_file)
 {
 	struct conf *conf;
 	char err[1024];
-	struct buf b;
 
 	if ((conf = conf_load(conf_file, err, sizeof(err))) == NULL)
 		msg_fatal("%s", err);
-	buf_init(&b, 256);
-	buf_printf(&b, "%s/scoreboard", conf->run_dir);
-	conf_free(&conf);
-	return b.data;
+	return conf;
 }
 
 int
@@ -367,6 +547,7 @@ main(int argc, char **argv)
 	pid_t gone = 0;
 	struct sb_view_reader *r;
 	struct scoreboard *sb;
+	struct conf *conf;
 	struct sigaction sa;
 	char *path, err[1024];
 	struct buf out;
@@ -413,7 +594,14 @@ main(int argc, char **argv)
 	if (optind != argc || (once && wait) || reap + kill_stuck > 1 ||
 	    ((reap || kill_stuck) && (wait || fmt != NANNY_TABLE)))
 		usage();
-	path = sb_path ? xstrdup(sb_path) : nanny_path(conf_file);
+	conf = nanny_conf(conf_file);
+	if (sb_path) {
+		path = xstrdup(sb_path);
+	} else {
+		buf_init(&out, 256);
+		buf_printf(&out, "%s/scoreboard", conf->run_dir);
+		path = out.data;
+	}
 	r = sb_view_reader_open(path, reap);
 	buf_init(&out, 16384);
 	if ((sb = sb_view_reader_get(r, err, sizeof(err))) == NULL) {
@@ -422,7 +610,7 @@ main(int argc, char **argv)
 	} else if (reap) {
 		rc = nanny_reap(sb, &out) < 0;
 	} else if (kill_stuck) {
-		rc = nanny_kill_stuck(sb, grace, &out) < 0;
+		rc = nanny_kill_stuck(sb, path, conf, grace, &out) < 0;
 	} else {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = nanny_on_signal;
@@ -457,6 +645,7 @@ main(int argc, char **argv)
 	}
 	buf_release(&out);
 	sb_view_reader_close(&r);
+	conf_free(&conf);
 	free(path);
 	return rc;
 }

@@ -282,6 +282,59 @@ class MilterRestartCase(MilterBase):
         self.assertTrue(h.wait_until(lambda: not h.pid_alive(old), 10))
 
 
+@unittest.skipUnless(h.IS_ROOT, "needs root: user = nobody")
+class MilterUnixSocketTest(h.PeerTestCase):
+    """A unix milter socket is made by the milter process, as user: a
+    directory user cannot write is refused at start and on a reload
+    (file:line, the socket named), and a milter process that meets one
+    anyway says so in the log at once instead of retrying silently."""
+
+    def test_directory_user_cannot_write(self):
+        tmp = h.TempDir()
+        self.addCleanup(tmp.cleanup)
+        rootonly = tmp.sub("rootonly", 0o755)
+        ours = tmp.sub("milterdir", 0o755)
+        os.chown(ours, 65534, 65534)
+        raw = 'milter {\n socket = "unix:%s/m.sock"\n}'
+
+        # The start refuses it.
+        fd = h.Filterd(tmp, "bad", raw=raw % rootonly)
+        fd.start(wait=False)
+        self.addCleanup(fd.stop)
+        self.assertTrue(h.wait_until(
+            lambda: fd.proc.poll() is not None, 20), fd.log_text())
+        self.assertNotEqual(fd.proc.returncode, 0, fd.log_text())
+        self.assertRegex(fd.log_text(), re.escape(fd.conf_path) +
+                         r":\d+: milter socket \"unix:%s/m.sock\": "
+                         r"directory %s: user nobody cannot make the socket "
+                         r"there: Permission denied" % (
+                             re.escape(rootonly), re.escape(rootonly)))
+
+        # A reload to it is rejected; the milter process goes on.
+        fd = self.start(h.Filterd(tmp, "good", raw=raw % ours))
+        self.assertTrue(h.wait_until(
+            lambda: MILTER_PID_RE.search(fd.log_text()), 10), fd.log_text())
+        old = int(MILTER_PID_RE.findall(fd.log_text())[-1])
+        fd.raw = raw % rootonly
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 10), fd.log_text())
+        self.assertIn("%s/m.sock\": directory %s: user nobody cannot make"
+                      % (rootonly, rootonly), fd.log_text())
+        self.assertTrue(h.pid_alive(old))
+
+        # The directory taken from user: the restarted process says why.
+        fd.raw = raw % ours
+        fd.write_conf()
+        os.chown(ours, 0, 0)
+        os.kill(old, signal.SIGKILL)
+        want = ("milter unix:%s/m.sock: directory %s: cannot make the "
+                "socket there: Permission denied" % (ours, ours))
+        self.assertTrue(h.wait_until(lambda: want in fd.log_text(), 10),
+                        fd.log_text()[-2000:])
+
+
 class MilterConfigCase(unittest.TestCase):
     """MilterConfigCase - the milter section: file:line errors, filterd -t
     checks the socket, filterd -d documents every key."""

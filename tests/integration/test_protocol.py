@@ -249,6 +249,52 @@ class ProtocolTest(h.PeerTestCase):
         self.assertGreaterEqual(waited, SMTPD_TIMEOUT - 1.5)
         self.assertTrue(c.at_eof(5), "not closed after 421")
 
+    def test_junk_commands_do_not_keep_a_session(self):
+        """Only a message moves the idle clock: a client that gives MAIL
+        and RCPT, RSET, NOOP... every half second and never DATA gets
+        421 4.4.2 once smtpd_timeout has passed since its last message
+        (here: since it connected), and the connection closes. Before,
+        each command reset smtpd_timeout and the child was held for as
+        long as the client liked (test_attack12 DripAttack)."""
+        c = self.client(timeout=SMTPD_TIMEOUT + 10)
+        cmds = ["MAIL FROM:<%s>" % SENDER, "RCPT TO:<%s>" % self.rcpt(),
+                "RSET", "NOOP", "EHLO again.example.org", "VRFY x"]
+        codes = []
+        for i in range(SMTPD_TIMEOUT * 4):  # at most 2 x smtpd_timeout
+            try:
+                r = c.cmd(cmds[i % len(cmds)])
+            except h.SmtpError:
+                codes.append("closed")
+                break
+            codes.append(r.code)
+            if r.code == 421:
+                break
+            time.sleep(0.5)
+        self.assertEqual(codes[-1], 421, codes)
+        self.assertEqual(r.enhanced, "4.4.2", r)
+        self.assertTrue(c.at_eof(5), "not closed after 421")
+        self.assertIn("ended: no message in %d s" % SMTPD_TIMEOUT,
+                      self.fd.log_text())
+
+    def test_cached_connection_carries_messages_past_smtpd_timeout(self):
+        """Postfix's connection cache: a session carries message after
+        message, idle a while between them, each time RSET and then
+        MAIL; each message starts the idle clock again, so the session
+        lives on well past smtpd_timeout, as with amavisd-new."""
+        c = self.client(timeout=SMTPD_TIMEOUT + 10)
+        rcpt = self.rcpt()
+        t0 = time.monotonic()
+        for i in range(3):
+            if i:
+                time.sleep(SMTPD_TIMEOUT * 0.5)
+                self.expect(c, "RSET", 250)
+            final = self.transaction(c, rcpt, simple_msg("cached %d" % i))
+            self.assertEqual(final.code, 250, final)
+        self.assertGreater(time.monotonic() - t0, SMTPD_TIMEOUT)
+        self.expect(c, "QUIT", 221)
+        h.wait_until(lambda: len(self.dumps_for(rcpt)) >= 3, 10)
+        self.assertEqual(len(self.dumps_for(rcpt)), 3)
+
     # -- XFORWARD ---------------------------------------------------------
 
     def test_xforward_from_mynetworks(self):
