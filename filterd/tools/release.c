@@ -1013,6 +1013,75 @@ rel_socket(const struct rel_opts *o, const struct conf *conf)
 	return conf->pdp_socket;
 }
 
+/*
+ * rel_operand_like - whether a is a mail_id or secret_id (12 characters
+ * of amavis' alphabet A-Z a-z 0-9 - _, then perhaps "[pt]") that begins
+ * with "-": amavisd-release has no options and takes it as it is, where
+ * getopt would read options. One that begins a long option stays one.
+ */
+static int
+rel_operand_like(const char *a, const struct option *longopts)
+{
+	const char *p = a + strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+	if (a[0] != '-' || p - a != 12)
+		return 0;
+	if (*p == '[') {
+		p += 1 + strspn(p + 1, "0123456789");
+		if (*p++ != ']')
+			return 0;
+	}
+	if (*p != 0)
+		return 0;
+	if (a[1] == '-')
+		for (const struct option *o = longopts; o->name; o++)
+			if (strncmp(o->name, a + 2, 10) == 0)
+				return 0;
+	return 1;
+}
+
+/*
+ * rel_getopt_argv - a copy of argv for getopt_long() in which each
+ * argument that is rel_operand_like() (and not the value of the option
+ * before it) points past its leading "-"s, so getopt takes it for an
+ * operand; rel_operands() then points the operands back.
+ */
+static char **
+rel_getopt_argv(int argc, char **argv, const struct option *longopts)
+{
+	static const char *const valued[] = {"-c", "-s", NULL};
+	char **av = xcalloc((size_t)argc + 1, sizeof(*av));
+
+	for (int i = 0; i < argc; i++) {
+		int value = 0;
+
+		if (i > 0) {
+			for (size_t v = 0; valued[v]; v++)
+				value |= strcmp(argv[i - 1], valued[v]) == 0;
+			for (const struct option *o = longopts; o->name; o++)
+				value |= o->has_arg == required_argument &&
+					 strncmp(argv[i - 1], "--", 2) == 0 &&
+					 strcmp(argv[i - 1] + 2, o->name) == 0;
+		}
+		av[i] = argv[i];
+		if (i > 0 && !value && rel_operand_like(argv[i], longopts))
+			av[i] += strspn(argv[i], "-");
+	}
+	return av;
+}
+
+/* rel_operands - av's operands (from optind), each as argv gave it */
+static void
+rel_operands(int argc, char **argv, char **av)
+{
+	for (int k = optind; k < argc; k++)
+		for (int i = 1; i < argc; i++)
+			if (av[k] != argv[i] &&
+			    av[k] == argv[i] + strspn(argv[i], "-"))
+				av[k] = argv[i];
+}
+
 /* main - parse the command line; release, requeue, list or show */
 int
 main(int argc, char **argv)
@@ -1033,13 +1102,16 @@ main(int argc, char **argv)
 	struct rel_opts o;
 	const char *show = NULL;
 	int list = 0, ch, rc, list_opts = 0;
-	char err[1024], cat[2] = {0, 0}, *who;
+	char err[1024], cat[2] = {0, 0}, *who, **orig;
 	struct conf *conf;
 
 	memset(&o, 0, sizeof(o));
 	o.request = "release";
 	o.since = -1;
-	/* "-" alone is an argument, not an option: getopt leaves it. */
+	/* "-" alone is an argument, not an option: getopt leaves it; so
+	 * are ids that begin with "-" (rel_operand_like). */
+	orig = argv;
+	argv = rel_getopt_argv(argc, orig, longopts);
 	while ((ch = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -1103,6 +1175,7 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
+	rel_operands(argc, orig, argv);
 	if (list + (show != NULL) > 1 || ((list || show) && optind < argc) ||
 	    (list_opts && !list)) {
 		fprintf(stderr, "filterd-release: --list and --show take no "

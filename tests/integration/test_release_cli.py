@@ -226,6 +226,32 @@ class ReleaseRequestTest(unittest.TestCase):
                           self.server.requests],
                          [b"mail_id=-bCdEfGh1_-2", b"mail_id=_bCdEfGh1_-2"])
 
+    def test_ids_starting_with_dash_without_double_dash(self):
+        """amavisd-release takes no options: an id or secret that begins
+        with "-" (one mail_id in 64) is taken as it is, without "--";
+        one that begins a long option's name stays that option."""
+        self.serve(*([OK + "\r\n"] * 3))
+        for args in (("-bCdEfGh1_-2",), ("-bCdEfGh1_-2[7]", "--cretSecret"),
+                     ("--requeue", "-bCdEfGh1_-2")):
+            rc, _, err = self.release(*args)
+            self.assertEqual(rc, 0, err)
+        self.assertEqual([r.split(b"\r\n")[:3] for r in
+                          self.server.requests],
+                         [[b"request=release", b"mail_id=-bCdEfGh1_-2",
+                           b"requested_by=<admin@example.com>"],
+                          [b"request=release", b"mail_id=-bCdEfGh1_-2",
+                           b"secret_id=--cretSecret"],
+                          [b"request=requeue", b"mail_id=-bCdEfGh1_-2",
+                           b"requested_by=<admin@example.com>"]])
+        # A value of -s is the socket's path, not an id.
+        rc, _, err = self.release("-s", "-bCdEfGh1_-2", ID, by=None)
+        self.assertEqual(rc, 75, err)
+        self.assertIn("-bCdEfGh1_-2", err)
+        # Not 12 characters of the alphabet: still an option.
+        rc, _, err = self.release("-bCdEfGh1_-", by=None)
+        self.assertEqual(rc, 1)
+        self.assertIn("usage", err)
+
     def test_socket_missing(self):
         rc, out, err = self.release(ID)
         self.assertEqual(rc, 75)
