@@ -20,8 +20,11 @@ set(FILTERD_SANITIZE_SUPP ${CMAKE_SOURCE_DIR}/tests/sanitize)
 # A child exits by exit(3) after its last session, so LSan checks it too;
 # abort_on_error=0: an ASan error ends the process with exitcode 1 and
 # its report in the file.
+# quarantine_size_mb=64 (not 256): a test runs many children at once.
+# FILTERD_SANITIZE tells the tests (harness.py: rss_test).
 set(FILTERD_SANITIZE_ENV
-  "ASAN_OPTIONS=log_path=${FILTERD_SANITIZE_LOGS}/asan:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+  "FILTERD_SANITIZE=${FILTERD_SANITIZE}"
+  "ASAN_OPTIONS=log_path=${FILTERD_SANITIZE_LOGS}/asan:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:quarantine_size_mb=64"
   "LSAN_OPTIONS=suppressions=${FILTERD_SANITIZE_SUPP}/lsan.supp:print_suppressions=0"
   "UBSAN_OPTIONS=log_path=${FILTERD_SANITIZE_LOGS}/ubsan:print_stacktrace=1:halt_on_error=1:suppressions=${FILTERD_SANITIZE_SUPP}/ubsan.supp")
 
