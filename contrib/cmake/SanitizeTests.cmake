@@ -11,7 +11,10 @@
 # tests/sanitize/, and requires the fixture "sanitize": the test
 # sanitize_logs_clean empties that directory before the first test and
 # sanitize_reports fails, printing them, when any report is there after
-# the last one (tests/sanitize/reports).
+# the last one (tests/sanitize/reports). With clang (what ./bootstrap
+# uses) the runtime is one and UBSAN_OPTIONS's log_path, read last, wins:
+# every report is then a ubsan.<pid>; GCC 12 writes ASan's to asan.<pid>
+# but UBSan's to stderr whatever log_path says.
 
 include_guard(GLOBAL)
 
