@@ -380,25 +380,30 @@ db_failovers(const struct db *db)
 	return db->failovers;
 }
 
-/* db_text - a copy of s made well-formed UTF-8, or NULL if it is */
+/*
+ * db_text - a copy of s as safe_log_text() makes it (controls, DEL, C1,
+ * line breaks and reordering marks, bytes outside well-formed UTF-8
+ * escaped), or NULL when s is that already
+ */
 static char *
 db_text(const char *s)
 {
-	size_t len = strlen(s), k;
-	unsigned long cp;
+	size_t len = strlen(s);
 	char *out;
 
-	for (size_t i = 0; i < len; i += k) {
-		k = (unsigned char)s[i] < 0x80
-			    ? 1
-			    : safe_utf8_char(s + i, len - i, &cp);
-		if (k == 0) {
-			out = xmalloc(4 * len + 1);
-			(void)safe_name_text(out, 4 * len + 1, s, len);
-			return out;
-		}
-	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			goto escape;
 	return NULL;
+escape:
+	/* Each byte becomes at most 4 ("\xNN"): never cut. */
+	out = xmalloc(4 * len + 1);
+	(void)safe_log_text(out, 4 * len + 1, s, len);
+	if (strcmp(out, s) == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* db_text_free - free what db_text() made for a statement */

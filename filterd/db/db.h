@@ -140,11 +140,16 @@ struct db_param {
 };
 
 /*
- * A DB_TEXT value goes as it is when it is well-formed UTF-8; else as
- * safe_name_text() makes it, each byte outside a well-formed sequence
- * written \xNN ("caf\xe9"): a character column (utf8mb4, strict mode)
- * refuses such bytes ("Incorrect string value") on every try, and the
- * message would tempfail for good. Use DB_TEXT for every character
+ * A DB_TEXT value goes as safe_log_text() makes a log line's text: as it
+ * is when it is printable, well-formed UTF-8; else each control (CR, LF,
+ * TAB, NUL from an encoded-word, ESC...), DEL, C1 control, line or
+ * direction mark, and each byte outside a well-formed sequence is
+ * written \xNN (or \r \n \t): "caf\xe9". A character column (utf8mb4,
+ * strict mode) refuses invalid bytes ("Incorrect string value") on
+ * every try, and the message would tempfail for good; a control would
+ * reach whatever shows the column (a quarantine web page, a terminal).
+ * The one escaper of the SQL sink: callers pass the text as it came.
+ * Use DB_TEXT for every character
  * column that text from a message or a peer reaches, and for the keys
  * that are compared with one (pen pals' Message-IDs), so that both sides
  * are made valid alike; DB_STR for binary columns (varbinary, blob).

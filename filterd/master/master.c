@@ -886,8 +886,9 @@ master_drain(struct master *m)
 static void
 master_pidfile(const struct conf *c, int remove)
 {
-	char path[4096], tmp[4200], text[32];
+	char path[4096], tmp[4200], text[32], err[256];
 	int fd, len;
+	gid_t gid;
 
 	snprintf(path, sizeof(path), "%s/filterd.pid", c->run_dir);
 	if (remove) {
@@ -897,9 +898,11 @@ master_pidfile(const struct conf *c, int remove)
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	(void)unlink(tmp);
 	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	(void)rundirs_group(c, &gid, err, sizeof(err));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
-	if (fd < 0 || write(fd, text, (size_t)len) != len || close(fd) < 0 ||
+		  0640);
+	if (fd < 0 || (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0) ||
+	    write(fd, text, (size_t)len) != len || close(fd) < 0 ||
 	    rename(tmp, path) < 0) {
 		msg_warn("cannot write %s: %m", path);
 		if (fd >= 0)
@@ -912,10 +915,17 @@ static void
 master_scoreboard(struct master *m)
 {
 	char path[4096], err[4200];
+	gid_t gid;
 
 	snprintf(path, sizeof(path), "%s/scoreboard", m->conf->run_dir);
 	if ((m->sb = sb_create(path, err, sizeof(err))) == NULL)
 		msg_fatal("scoreboard: %s", err);
+	/* Mode 0640: its readers are root and the group of run_dir, which
+	 * only root can write (no link can be planted there). */
+	if (rundirs_group(m->conf, &gid, err, sizeof(err)) < 0)
+		msg_fatal("scoreboard: %s", err);
+	if (gid != (gid_t)-1 && lchown(path, (uid_t)-1, gid) < 0)
+		msg_fatal("scoreboard: chown %s: %m", path);
 	master_scoreboard_conf(m);
 }
 

@@ -89,23 +89,50 @@ rundirs_one(const struct conf *c, const char *dir, mode_t mode,
 	}
 	if ((fd = rundirs_open(dir, &st, err, errsize)) < 0)
 		return -1;
-	if (geteuid() == 0 && c->user[0]) {
+	/* Its mode and owner are about to change: never those of a
+	 * directory others share (/tmp, /run/lock), set here by mistake. */
+	if (st.st_mode & S_ISVTX) {
+		snprintf(err, errsize,
+			 "%s: a shared directory (sticky bit): give filterd "
+			 "one of its own",
+			 dir);
+		close(fd);
+		return -1;
+	}
+	/* Nothing of ours is open to others, whatever made the directory
+	 * (systemd's RuntimeDirectoryMode, an old package, an admin). */
+	if ((st.st_uid == geteuid() || geteuid() == 0) &&
+	    (st.st_mode & 07777) != (who == RUNDIRS_OWNER_MASTER
+					     ? mode
+					     : (st.st_mode & 07770)) &&
+	    fchmod(fd,
+		   who == RUNDIRS_OWNER_MASTER ? mode : (st.st_mode & 07770)) <
+		    0) {
+		snprintf(err, errsize, "chmod %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (who == RUNDIRS_OWNER_MASTER) {
+		gid_t gid;
+
+		if (rundirs_group(c, &gid, err, errsize) < 0)
+			rc = -1;
+		else if (gid != (gid_t)-1 &&
+			 (st.st_uid != 0 || st.st_gid != gid) &&
+			 fchown(fd, 0, gid) < 0) {
+			snprintf(err, errsize, "chown %s: %s", dir,
+				 strerror(errno));
+			rc = -1;
+		}
+	} else if (geteuid() == 0 && c->user[0]) {
 		if ((pw = getpwnam(c->user)) == NULL) {
 			snprintf(err, errsize,
 				 "parameter user: unknown user \"%s\"",
 				 c->user);
 			rc = -1;
-		} else if (who == RUNDIRS_OWNER_CHILDREN &&
-			   (st.st_uid != pw->pw_uid ||
+		} else if ((st.st_uid != pw->pw_uid ||
 			    st.st_gid != pw->pw_gid) &&
 			   fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
-			snprintf(err, errsize, "chown %s: %s", dir,
-				 strerror(errno));
-			rc = -1;
-		} else if (who == RUNDIRS_OWNER_MASTER &&
-			   st.st_uid == pw->pw_uid && pw->pw_uid != 0 &&
-			   fchown(fd, 0, (gid_t)-1) < 0) {
-			/* Earlier versions gave run_dir to the children. */
 			snprintf(err, errsize, "chown %s: %s", dir,
 				 strerror(errno));
 			rc = -1;
@@ -116,6 +143,38 @@ rundirs_one(const struct conf *c, const char *dir, mode_t mode,
 }
 
 /*
+ * rundirs_group - the group of run_dir, the scoreboard and the pid file:
+ * pdp_group, else user's group; (gid_t)-1 (leave it) when not root or
+ * no user. 0, or -1 with the reason in err.
+ */
+int
+rundirs_group(const struct conf *c, gid_t *gid, char *err, size_t errsize)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (geteuid() != 0 || c->user[0] == 0)
+		return 0;
+	if (c->pdp_group[0]) {
+		if ((gr = getgrnam(c->pdp_group)) == NULL) {
+			snprintf(err, errsize,
+				 "parameter pdp_group: unknown group \"%s\"",
+				 c->pdp_group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	} else if ((pw = getpwnam(c->user)) == NULL) {
+		snprintf(err, errsize, "parameter user: unknown user \"%s\"",
+			 c->user);
+		return -1;
+	} else {
+		*gid = pw->pw_gid;
+	}
+	return 0;
+}
+
+/*
  * rundirs_make - run_dir, the master's (the children write nothing there:
  * the scoreboard is made by the master, they use its mapping), tmp_dir
  * and quarantine_dir, the children's. 0, or -1 with the reason in err.
@@ -123,7 +182,7 @@ rundirs_one(const struct conf *c, const char *dir, mode_t mode,
 int
 rundirs_make(const struct conf *c, char *err, size_t errsize)
 {
-	if (rundirs_one(c, c->run_dir, 0755, RUNDIRS_OWNER_MASTER, err,
+	if (rundirs_one(c, c->run_dir, 0750, RUNDIRS_OWNER_MASTER, err,
 			errsize) < 0)
 		return -1;
 	if (rundirs_one(c, c->tmp_dir, 0700, RUNDIRS_OWNER_CHILDREN, err,
@@ -186,6 +245,13 @@ rundirs_check_one(const char *dir, char *err, size_t errsize)
 	if ((fd = rundirs_open(dir, &st, err, errsize)) < 0)
 		return -1;
 	close(fd);
+	if (st.st_mode & S_ISVTX) {
+		snprintf(err, errsize,
+			 "%s: a shared directory (sticky bit): give filterd "
+			 "one of its own",
+			 dir);
+		return -1;
+	}
 	return 0;
 }
 

@@ -75,7 +75,7 @@ sb_create(const char *path, char *errbuf, size_t errsize)
 	/* Readers never see a half-made file: build it, then rename. */
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	(void)unlink(tmp);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0 || ftruncate(fd, (off_t)SB_SIZE) < 0) {
 		snprintf(errbuf, errsize, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)

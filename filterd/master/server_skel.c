@@ -149,6 +149,13 @@ void
 skel_become_worker(const struct conf *c, pid_t master)
 {
 	skel_drop_privileges(c);
+	/* No program it could run (it runs none) gains privileges, and
+	 * nothing it makes is open to others: the modes it asks for are
+	 * kept, a file made by a library (libmilter's unix socket,
+	 * libclamav's temporary files) loses any access of others. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		msg_fatal("prctl PR_SET_NO_NEW_PRIVS: %m");
+	(void)umask(007);
 	/* After the drop: a change of credentials clears the death signal. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)

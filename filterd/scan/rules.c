@@ -20,6 +20,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <hs.h>
+#include <limits.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "rules.h"
 #include "util/buf.h"
@@ -43,6 +46,31 @@
 /* JIT stack per child: PCRE2's default 32 KiB is too small for some. */
 #define RULES_JIT_STACK_MIN (32 * 1024)
 #define RULES_JIT_STACK_MAX (1024 * 1024)
+
+/* Patterns per Vectorscan database (see rules_hs_build). */
+#define RULES_HS_CHUNK 100
+
+/* Bounded repeats longer than this keep a pattern off Vectorscan. */
+#define RULES_HS_REPEAT_MAX 1000
+
+/* How a rule's regex runs. */
+enum rules_hs {
+	RULES_HS_NONE,	    /* PCRE2 only */
+	RULES_HS_EXACT,	    /* Vectorscan's hit is the answer */
+	RULES_HS_PREFILTER, /* Vectorscan's hit is confirmed by PCRE2 */
+};
+
+/*
+ * One Vectorscan database per text that rules match: body, rawbody,
+ * full, uri (each URI scanned in turn), and each header view. Match ids
+ * are rule indices.
+ */
+struct rules_hsdb {
+	hs_database_t *db;
+	int kind;  /* enum rules_kind */
+	long hkey; /* RULES_HEADER: the view */
+	size_t n;  /* member rules */
+};
 
 enum rules_kind {
 	RULES_HEADER,
@@ -110,7 +138,12 @@ struct rule {
 	size_t n_prog;
 	char **refs; /* meta: referenced names until resolved */
 	size_t n_refs;
-	int mark; /* cycle check */
+	int mark;	  /* cycle check */
+	char *src;	  /* the pattern as written, for Vectorscan */
+	size_t src_len;	  /* its length (src may hold a NUL) */
+	uint32_t opts;	  /* its PCRE2 options */
+	enum rules_hs hs; /* how Vectorscan takes it */
+	long hsdb;	  /* its database, or -1 */
 };
 
 /* score and describe lines, which may come before their rule. */
@@ -153,6 +186,11 @@ struct rules {
 	size_t n_active;
 	size_t skipped;
 	int need_full; /* a full or :raw header rule is enabled */
+	struct rules_hsdb *hsdb;
+	size_t n_hsdb;
+	size_t hs_count[3]; /* regex rules per enum rules_hs */
+	size_t hs_bytes;    /* database sizes */
+	size_t hs_dbs;	    /* databases compiled */
 };
 
 /* One header field: offsets into the text it was parsed from. */
@@ -191,6 +229,9 @@ struct rules_ctx {
 	pcre2_jit_stack *jit;
 	unsigned char *hit;
 	struct rules_hval *hv;
+	hs_scratch_t *scratch; /* for every database of the set */
+	unsigned char *cand;   /* per rule: Vectorscan reported it */
+	unsigned char *hsfail; /* per database: its scan failed */
 	struct buf hbuf;
 	struct rules_fields dec;
 	struct rules_fields raw;
@@ -206,6 +247,9 @@ struct rules_loader {
 	int block_line; /* where the outermost block opened */
 	char *errbuf;
 	size_t errsize;
+	const char *re_src; /* the last regex rules_regex() compiled */
+	size_t re_len;
+	uint32_t re_opts;
 };
 
 /* rules_map_hash - FNV-1a */
@@ -363,6 +407,10 @@ rules_clear(struct rule *ru)
 	if (ru->re)
 		pcre2_code_free(ru->re);
 	free(ru->if_unset);
+	free(ru->src);
+	ru->src = NULL;
+	ru->src_len = 0;
+	ru->opts = 0;
 	free(ru->prog);
 	for (size_t i = 0; i < ru->n_refs; i++)
 		free(ru->refs[i]);
@@ -404,6 +452,17 @@ rules_define(struct rules_loader *ld, const char *name, enum rules_kind kind)
 	ru->file = ld->file;
 	ru->line = ld->line;
 	return ru;
+}
+
+/* rules_keep_source - keep the regex just compiled for Vectorscan */
+static void
+rules_keep_source(struct rules_loader *ld, struct rule *ru)
+{
+	ru->src = xmalloc(ld->re_len + 1);
+	memcpy(ru->src, ld->re_src, ld->re_len);
+	ru->src[ld->re_len] = 0;
+	ru->src_len = ld->re_len;
+	ru->opts = ld->re_opts;
 }
 
 /* rules_attr - the score/describe record of a name, created on demand */
@@ -534,6 +593,9 @@ rules_regex(struct rules_loader *ld, const char *name, char *text,
 		}
 	}
 	*rest = rules_skip_space(p);
+	ld->re_src = start;
+	ld->re_len = len;
+	ld->re_opts = options;
 	return rules_compile(ld, name, start, len, options);
 }
 
@@ -668,6 +730,7 @@ rules_parse_header(struct rules_loader *ld, char *p)
 	}
 	ru = rules_define(ld, name, RULES_HEADER);
 	ru->re = re;
+	rules_keep_source(ld, ru);
 	ru->negate = negate;
 	ru->hkey = hkey;
 	if (*rest) {
@@ -710,6 +773,7 @@ rules_parse_pattern(struct rules_loader *ld, char *p, const char *what,
 	}
 	ru = rules_define(ld, name, kind);
 	ru->re = re;
+	rules_keep_source(ld, ru);
 	return 0;
 }
 
@@ -1321,6 +1385,234 @@ rules_finish(struct rules_loader *ld)
 	return 0;
 }
 
+/* rules_hs_flags - Vectorscan flags for a rule's PCRE2 options */
+static unsigned int
+rules_hs_flags(const struct rule *ru, enum rules_hs mode)
+{
+	unsigned int flags = HS_FLAG_SINGLEMATCH;
+
+	if (ru->opts & PCRE2_CASELESS)
+		flags |= HS_FLAG_CASELESS;
+	if (ru->opts & PCRE2_DOTALL)
+		flags |= HS_FLAG_DOTALL;
+	if (ru->opts & PCRE2_MULTILINE)
+		flags |= HS_FLAG_MULTILINE;
+	if (mode == RULES_HS_PREFILTER)
+		flags |= HS_FLAG_PREFILTER;
+	return flags;
+}
+
+/* rules_hs_accepts - can Vectorscan take the pattern in this mode? */
+static int
+rules_hs_accepts(const struct rule *ru, enum rules_hs mode)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	int ok;
+
+	if (hs_expression_info(ru->src, rules_hs_flags(ru, mode), &info,
+			       &err) != HS_SUCCESS) {
+		hs_free_compile_error(err);
+		return 0;
+	}
+	/* A pattern that matches the empty string hits every text, empty
+	 * ones included, which a scan never reports: PCRE2 keeps those. */
+	ok = info->min_width > 0;
+	free(info);
+	return ok;
+}
+
+/*
+ * rules_hs_unfit - does the pattern hold a bounded repeat so long that
+ * Vectorscan's compiler, which unrolls such repeats, would take seconds
+ * ("x{0,2048}" in SA's __SPOOFED_URL alone costs ~10 s of CPU), or
+ * "{,n}", which PCRE2 10.43 and later read as a repeat and Vectorscan as
+ * literal text? PCRE2 alone runs it.
+ */
+static int
+rules_hs_unfit(const char *p)
+{
+	int in_class = 0;
+	unsigned long lo, hi;
+	char *end;
+
+	for (; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (in_class) {
+			in_class = *p != ']';
+			continue;
+		}
+		if (*p == '[') {
+			in_class = 1;
+			if (p[1] == '^')
+				p++;
+			if (p[1] == ']')
+				p++;
+			continue;
+		}
+		if (*p == '{' && p[1] == ',')
+			return 1;
+		if (*p != '{' || !isdigit((unsigned char)p[1]))
+			continue;
+		lo = hi = strtoul(p + 1, &end, 10);
+		if (*end == ',')
+			hi = isdigit((unsigned char)end[1])
+				     ? strtoul(end + 1, &end, 10)
+				     : (end++, lo);
+		if (*end == '}' && hi > RULES_HS_REPEAT_MAX)
+			return 1;
+	}
+	return 0;
+}
+
+/* rules_hs_mode - how Vectorscan can take a rule, if at all */
+static enum rules_hs
+rules_hs_mode(const struct rule *ru)
+{
+	if (ru->disabled || ru->re == NULL || ru->exists || ru->src == NULL)
+		return RULES_HS_NONE;
+	/*
+	 * Patterns are C strings to Vectorscan; it has no extended mode
+	 * flag; PCRE2_LITERAL is GTUBE's, whose source is escaped.
+	 */
+	if (strlen(ru->src) != ru->src_len || (ru->opts & PCRE2_EXTENDED) ||
+	    rules_hs_unfit(ru->src))
+		return RULES_HS_NONE;
+	/*
+	 * Where Vectorscan compiles the pattern itself, it finds the same
+	 * texts with a match as PCRE2 (the differential test holds both
+	 * engines to that); where it takes only an approximation of it,
+	 * that approximation matches at least wherever the pattern does.
+	 */
+	if (rules_hs_accepts(ru, RULES_HS_EXACT))
+		return RULES_HS_EXACT;
+	if (rules_hs_accepts(ru, RULES_HS_PREFILTER))
+		return RULES_HS_PREFILTER;
+	return RULES_HS_NONE;
+}
+
+/* rules_hs_compile - one database; demote what Vectorscan rejects */
+static void
+rules_hs_compile(struct rules *r, struct rules_hsdb *d)
+{
+	size_t n = 0, cap = 0;
+	const char **expr = NULL;
+	unsigned int *flags = NULL, *ids = NULL;
+	hs_compile_error_t *err;
+	struct rule *ru;
+
+	for (;;) {
+		n = 0;
+		for (size_t i = 0; i < r->n_rules; i++) {
+			ru = r->rule + i;
+			if (ru->hsdb != d - r->hsdb || ru->hs == RULES_HS_NONE)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				expr = xrealloc(expr, cap * sizeof(*expr));
+				flags = xrealloc(flags, cap * sizeof(*flags));
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			expr[n] = ru->src;
+			flags[n] = rules_hs_flags(ru, ru->hs);
+			ids[n++] = (unsigned int)i;
+		}
+		d->n = n;
+		if (n == 0)
+			break;
+		err = NULL;
+		if (hs_compile_multi(expr, flags, ids, (unsigned int)n,
+				     HS_MODE_BLOCK, NULL, &d->db,
+				     &err) == HS_SUCCESS)
+			break;
+		d->db = NULL;
+		if (err && err->expression >= 0 &&
+		    (size_t)err->expression < n) {
+			/* That pattern alone: approximated, then PCRE2. */
+			ru = r->rule + ids[err->expression];
+			ru->hs = ru->hs == RULES_HS_EXACT &&
+						 rules_hs_accepts(
+							 ru, RULES_HS_PREFILTER)
+					 ? RULES_HS_PREFILTER
+					 : RULES_HS_NONE;
+		} else {
+			/* The set as a whole: every member stays on PCRE2. */
+			msg_warn("rules: Vectorscan rejects a set of %zu "
+				 "patterns (%s); they run on PCRE2",
+				 n, err ? err->message : "no reason given");
+			for (size_t k = 0; k < n; k++)
+				r->rule[ids[k]].hs = RULES_HS_NONE;
+		}
+		hs_free_compile_error(err);
+	}
+	free(expr);
+	free(flags);
+	free(ids);
+}
+
+/* rules_hs_build - the Vectorscan databases of a loaded set */
+static void
+rules_hs_build(struct rules *r)
+{
+	size_t n_targets = RULES_META + r->n_hkeys, cap = 0, size;
+	long *cur = xcalloc(n_targets, sizeof(*cur));
+	struct rules_hsdb *d;
+
+	/*
+	 * A database per body kind and per header view, of at most
+	 * RULES_HS_CHUNK patterns: compile time grows faster than the
+	 * number of patterns (SA's 456 body rules: 8 s of CPU in one
+	 * database, 3.4 s in five), a scan only linearly.
+	 */
+	for (size_t t = 0; t < n_targets; t++)
+		cur[t] = -1;
+	for (size_t i = 0; i < r->n_rules; i++) {
+		struct rule *ru = r->rule + i;
+		size_t t;
+
+		ru->hs = rules_hs_mode(ru);
+		ru->hsdb = -1;
+		if (ru->hs == RULES_HS_NONE)
+			continue;
+		t = ru->kind == RULES_HEADER ? RULES_META + (size_t)ru->hkey
+					     : (size_t)ru->kind;
+		if (cur[t] < 0 || r->hsdb[cur[t]].n == RULES_HS_CHUNK) {
+			if (r->n_hsdb == cap) {
+				cap = cap ? 2 * cap : 16;
+				r->hsdb = xrealloc(r->hsdb,
+						   cap * sizeof(*r->hsdb));
+			}
+			cur[t] = (long)r->n_hsdb++;
+			d = r->hsdb + cur[t];
+			memset(d, 0, sizeof(*d));
+			d->kind = (int)ru->kind;
+			d->hkey = ru->kind == RULES_HEADER ? ru->hkey : -1;
+		}
+		ru->hsdb = cur[t];
+		r->hsdb[cur[t]].n++;
+	}
+	free(cur);
+	for (size_t k = 0; k < r->n_hsdb; k++) {
+		d = r->hsdb + k;
+		rules_hs_compile(r, d);
+		if (d->db)
+			r->hs_dbs++;
+		if (d->db && hs_database_size(d->db, &size) == HS_SUCCESS)
+			r->hs_bytes += size;
+	}
+	for (size_t i = 0; i < r->n_rules; i++) {
+		struct rule *ru = r->rule + i;
+
+		if (ru->hs == RULES_HS_NONE)
+			ru->hsdb = -1;
+		if (!ru->disabled && ru->re)
+			r->hs_count[ru->hs]++;
+	}
+}
+
 /* rules_gtube - the built-in rule, always first */
 static int
 rules_gtube(struct rules_loader *ld)
@@ -1336,6 +1628,12 @@ rules_gtube(struct rules_loader *ld)
 			       PCRE2_LITERAL);
 	if (ru->re == NULL)
 		return -1;
+	/* For Vectorscan: the same literal, every byte escaped. */
+	ru->src = xmalloc(4 * strlen(gtube) + 1);
+	for (size_t i = 0; gtube[i]; i++)
+		snprintf(ru->src + 4 * i, 5, "\\x%02x",
+			 (unsigned char)gtube[i]);
+	ru->src_len = strlen(ru->src);
 	ru->score = RULES_GTUBE_SCORE;
 	a->describe = xstrdup("Generic Test for Unsolicited Bulk Email");
 	return 0;
@@ -1345,6 +1643,15 @@ rules_gtube(struct rules_loader *ld)
 struct rules *
 rules_load(const char *const *files, size_t n_files, char *errbuf,
 	   size_t errsize)
+{
+	return rules_load_engine(files, n_files, RULES_ENGINE_VECTORSCAN,
+				 errbuf, errsize);
+}
+
+/* rules_load_engine - rules_load() with a choice of matching engine */
+struct rules *
+rules_load_engine(const char *const *files, size_t n_files,
+		  enum rules_engine engine, char *errbuf, size_t errsize)
 {
 	struct rules *r = xcalloc(1, sizeof(*r));
 	struct rules_loader ld;
@@ -1367,6 +1674,24 @@ rules_load(const char *const *files, size_t n_files, char *errbuf,
 	msg_info("loaded %zu rules from %zu files, skipped %zu unsupported "
 		 "lines",
 		 r->n_active, r->n_files, r->skipped);
+	if (engine == RULES_ENGINE_VECTORSCAN) {
+		clock_t t0 = clock();
+
+		rules_hs_build(r);
+		/* Compiling SA's rules takes seconds: say how many. */
+		msg_info("rule regexes: %zu on Vectorscan, %zu prefiltered by "
+			 "Vectorscan and confirmed by PCRE2, %zu on PCRE2 "
+			 "only; Vectorscan databases %zu bytes in %zu, "
+			 "compiled in %.1f s of CPU",
+			 r->hs_count[RULES_HS_EXACT],
+			 r->hs_count[RULES_HS_PREFILTER],
+			 r->hs_count[RULES_HS_NONE], r->hs_bytes, r->hs_dbs,
+			 (double)(clock() - t0) / CLOCKS_PER_SEC);
+	} else {
+		for (size_t i = 0; i < r->n_rules; i++)
+			if (!r->rule[i].disabled && r->rule[i].re)
+				r->hs_count[RULES_HS_NONE]++;
+	}
 	return r;
 
 fail:
@@ -1394,6 +1719,9 @@ rules_free(struct rules **rp)
 		free(r->hkey[i].name);
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i]);
+	for (size_t i = 0; i < r->n_hsdb; i++)
+		hs_free_database(r->hsdb[i].db);
+	free(r->hsdb);
 	free(r->rule);
 	free(r->by_name.slots);
 	free(r->attr);
@@ -1417,6 +1745,17 @@ size_t
 rules_skipped(const struct rules *r)
 {
 	return r->skipped;
+}
+
+/* rules_engine_counts - regex rules per engine path */
+void
+rules_engine_counts(const struct rules *r, size_t *exact, size_t *prefilter,
+		    size_t *pcre2_only, size_t *db_bytes)
+{
+	*exact = r->hs_count[RULES_HS_EXACT];
+	*prefilter = r->hs_count[RULES_HS_PREFILTER];
+	*pcre2_only = r->hs_count[RULES_HS_NONE];
+	*db_bytes = r->hs_bytes;
 }
 
 /* rules_describe - the describe text of a rule, or NULL */
@@ -1446,6 +1785,13 @@ rules_ctx_create(const struct rules *r)
 		msg_fatal("rules_ctx_create: out of memory");
 	pcre2_jit_stack_assign(c->mctx, NULL, c->jit);
 	c->hit = xcalloc(r->n_rules, 1);
+	c->cand = xcalloc(r->n_rules, 1);
+	c->hsfail = xcalloc(r->n_hsdb ? r->n_hsdb : 1, 1);
+	for (size_t i = 0; i < r->n_hsdb; i++)
+		if (r->hsdb[i].db &&
+		    hs_alloc_scratch(r->hsdb[i].db, &c->scratch) != HS_SUCCESS)
+			msg_fatal("rules_ctx_create: cannot allocate "
+				  "Vectorscan scratch space");
 	c->hv = xcalloc(r->n_hkeys ? r->n_hkeys : 1, sizeof(*c->hv));
 	c->stack = xcalloc(r->stack_max ? r->stack_max : 1, sizeof(*c->stack));
 	buf_init(&c->hbuf, 4096);
@@ -1464,6 +1810,10 @@ rules_ctx_free(struct rules_ctx **cp)
 	pcre2_match_context_free(c->mctx);
 	pcre2_jit_stack_free(c->jit);
 	free(c->hit);
+	free(c->cand);
+	free(c->hsfail);
+	if (c->scratch)
+		hs_free_scratch(c->scratch);
 	free(c->hv);
 	free(c->stack);
 	free(c->dec.f);
@@ -1723,6 +2073,128 @@ rules_header_hit(const struct rules *r, const struct rule *ru,
 	return ru->negate;
 }
 
+/* rules_hs_on_match - Vectorscan's match callback: note the rule */
+static int
+rules_hs_on_match(unsigned int id, unsigned long long from,
+		  unsigned long long to, unsigned int flags, void *arg)
+{
+	struct rules_ctx *c = arg;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	c->cand[id] = 1;
+	return 0;
+}
+
+/* rules_hs_scan - one text through one database; -1 if the scan failed */
+static int
+rules_hs_scan(const struct rules_hsdb *d, struct rules_ctx *c, const char *s,
+	      size_t len)
+{
+	/* No member matches the empty string (rules_hs_accepts). */
+	if (len == 0)
+		return 0;
+	if (len > UINT_MAX)
+		return -1;
+	return hs_scan(d->db, s, (unsigned int)len, 0, c->scratch,
+		       rules_hs_on_match, c) == HS_SUCCESS
+		       ? 0
+		       : -1;
+}
+
+/* rules_hs_run - every database over its text, one pass each */
+static void
+rules_hs_run(const struct rules *r, struct rules_ctx *c,
+	     const struct rules_input *in)
+{
+	memset(c->cand, 0, r->n_rules);
+	for (size_t k = 0; k < r->n_hsdb; k++) {
+		const struct rules_hsdb *d = r->hsdb + k;
+		struct rules_hval *hv;
+		int rc = 0;
+
+		c->hsfail[k] = 0;
+		if (d->db == NULL)
+			continue;
+		switch (d->kind) {
+		case RULES_HEADER:
+			hv = rules_header_value(r, c, in, d->hkey);
+			if (hv->state == RULES_HV_SET)
+				rc = rules_hs_scan(d, c,
+						   hv->ext ? hv->ext
+							   : c->hbuf.data +
+								     hv->off,
+						   hv->len);
+			break;
+		case RULES_BODY:
+			rc = rules_hs_scan(d, c, in->body, in->body_len);
+			break;
+		case RULES_RAWBODY:
+			rc = rules_hs_scan(d, c, in->rawbody, in->rawbody_len);
+			break;
+		case RULES_FULL:
+			rc = rules_hs_scan(d, c, in->full, in->full_len);
+			break;
+		case RULES_URI:
+			for (size_t u = 0; u < in->n_uris && rc == 0; u++)
+				rc = rules_hs_scan(d, c, in->uris[u],
+						   strlen(in->uris[u]));
+			break;
+		}
+		/* Its rules then run on PCRE2, as without Vectorscan. */
+		if (rc < 0)
+			c->hsfail[k] = 1;
+	}
+}
+
+/* rules_hs_hit - a Vectorscan rule's answer, confirmed where needed */
+static int
+rules_hs_hit(const struct rule *ru, struct rules_ctx *c, size_t i,
+	     const char *s, size_t len, struct rules_result *out)
+{
+	if (!c->cand[i])
+		return 0;
+	if (ru->hs == RULES_HS_EXACT)
+		return 1;
+	return rules_match(ru, c, s, len, out);
+}
+
+/* rules_header_hs - a header rule whose regex is on Vectorscan */
+static int
+rules_header_hs(const struct rules *r, const struct rule *ru,
+		struct rules_ctx *c, size_t i, const struct rules_input *in,
+		struct rules_result *out)
+{
+	struct rules_hval *hv = rules_header_value(r, c, in, ru->hkey);
+	const char *s;
+	int m, rc;
+
+	/*
+	 * A missing field's text is the rule's own (if-unset), else empty,
+	 * which no pattern on Vectorscan matches (its minimum width, or its
+	 * approximation's, which is no more, is not 0).
+	 */
+	if (hv->state == RULES_HV_UNSET)
+		return ru->if_unset ? rules_header_hit(r, ru, c, in, out)
+				    : ru->negate;
+	if (!c->cand[i]) {
+		m = 0;
+	} else if (ru->hs == RULES_HS_EXACT) {
+		m = 1;
+	} else {
+		s = hv->ext ? hv->ext : c->hbuf.data + hv->off;
+		rc = pcre2_match(ru->re, (PCRE2_SPTR)s, hv->len, 0, 0, c->md,
+				 c->mctx);
+		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+			out->n_errors++;
+			return 0;
+		}
+		m = rc >= 0;
+	}
+	return ru->negate ? !m : m;
+}
+
 /* rules_meta_eval - run a meta program over the hits so far */
 static double
 rules_meta_eval(const struct rule *ru, const unsigned char *hit, double *st)
@@ -1811,28 +2283,45 @@ rules_run(const struct rules *r, struct rules_ctx *c,
 	out->score = 0;
 	out->n_hits = 0;
 	out->n_errors = 0;
+	if (r->n_hsdb)
+		rules_hs_run(r, c, in);
 
 	for (size_t i = 0; i < r->n_rules; i++) {
 		const struct rule *ru = r->rule + i;
+		int hs = ru->hs != RULES_HS_NONE && !c->hsfail[ru->hsdb];
 		int hit = 0;
 
 		if (ru->disabled)
 			continue;
 		switch (ru->kind) {
 		case RULES_HEADER:
-			hit = rules_header_hit(r, ru, c, in, out);
+			hit = hs ? rules_header_hs(r, ru, c, i, in, out)
+				 : rules_header_hit(r, ru, c, in, out);
 			break;
 		case RULES_BODY:
-			hit = rules_match(ru, c, in->body, in->body_len, out);
+			hit = hs ? rules_hs_hit(ru, c, i, in->body,
+						in->body_len, out)
+				 : rules_match(ru, c, in->body, in->body_len,
+					       out);
 			break;
 		case RULES_RAWBODY:
-			hit = rules_match(ru, c, in->rawbody, in->rawbody_len,
-					  out);
+			hit = hs ? rules_hs_hit(ru, c, i, in->rawbody,
+						in->rawbody_len, out)
+				 : rules_match(ru, c, in->rawbody,
+					       in->rawbody_len, out);
 			break;
 		case RULES_FULL:
-			hit = rules_match(ru, c, in->full, in->full_len, out);
+			hit = hs ? rules_hs_hit(ru, c, i, in->full,
+						in->full_len, out)
+				 : rules_match(ru, c, in->full, in->full_len,
+					       out);
 			break;
 		case RULES_URI:
+			/* Which URI hit is not known: PCRE2 confirms. */
+			if (hs && (!c->cand[i] || ru->hs == RULES_HS_EXACT)) {
+				hit = c->cand[i];
+				break;
+			}
 			for (size_t u = 0; u < in->n_uris && !hit; u++)
 				hit = rules_match(ru, c, in->uris[u],
 						  strlen(in->uris[u]), out);
@@ -1881,4 +2370,25 @@ int
 rules_need_full(const struct rules *r)
 {
 	return r->need_full;
+}
+
+/* rules_total - rules defined, disabled ones included */
+size_t
+rules_total(const struct rules *r)
+{
+	return r->n_rules;
+}
+
+/* rules_name - the name of rule number i */
+const char *
+rules_name(const struct rules *r, size_t i)
+{
+	return i < r->n_rules ? r->rule[i].name : NULL;
+}
+
+/* rules_ctx_hit - did rule number i hit in the last rules_run()? */
+int
+rules_ctx_hit(const struct rules_ctx *c, size_t i)
+{
+	return i < c->r->n_rules && c->hit[i];
 }

@@ -40,6 +40,30 @@
 /*
 /*	rules_describe() gives a rule's describe text (owned by the set),
 /*	or NULL.
+/* ENGINE
+/*	rules_load() also compiles, after the rules, one Vectorscan
+/*	database per text that rules match (body, rawbody, full, uri, and
+/*	each header view), so that rules_run() reads each text once for
+/*	all of its rules. A regex that Vectorscan compiles as written runs
+/*	there alone; one it can only approximate (HS_FLAG_PREFILTER:
+/*	back-references, look-arounds...) runs there first and a hit is
+/*	confirmed by PCRE2; one it rejects, that matches the empty string,
+/*	uses the x flag, or holds a NUL, runs on PCRE2 only. A pattern
+/*	that fails in a database is moved to the next of these paths, a
+/*	database Vectorscan rejects as a whole leaves its rules on PCRE2,
+/*	and a scan that fails at run time runs that database's rules on
+/*	PCRE2: Vectorscan never causes a load error. The hits are those
+/*	of PCRE2 alone (except that a PCRE2 match limit cannot be reached
+/*	by a rule Vectorscan answers alone). The databases are built in
+/*	the master; each rules_ctx_create() allocates its own scratch.
+/*
+/*	rules_load_engine() is rules_load() with the engine chosen:
+/*	RULES_ENGINE_PCRE2 matches every regex with PCRE2 (the reference
+/*	the tests compare against). rules_engine_counts() tells how many
+/*	enabled regex rules take each path, and the databases' size.
+/*	rules_ctx_hit() tells whether rule number i (0 to rules_total()-1,
+/*	definition order; rules_name() names it) hit in the context's last
+/*	rules_run(), whatever its score: the tests compare every rule.
 /* SYNTAX
 /*	One directive per line; leading white space is allowed. A "#" at
 /*	the start of a line or after white space begins a comment (SA also
@@ -140,8 +164,19 @@ struct rules_result {
 	size_t n_errors;
 };
 
+enum rules_engine {
+	RULES_ENGINE_VECTORSCAN, /* Vectorscan, PCRE2 where it must */
+	RULES_ENGINE_PCRE2,	 /* PCRE2 for every regex */
+};
+
 struct rules *rules_load(const char *const *files, size_t n_files, char *errbuf,
 			 size_t errsize);
+struct rules *rules_load_engine(const char *const *files, size_t n_files,
+				enum rules_engine engine, char *errbuf,
+				size_t errsize);
+void rules_engine_counts(const struct rules *r, size_t *exact,
+			 size_t *prefilter, size_t *pcre2_only,
+			 size_t *db_bytes);
 void rules_free(struct rules **rp);
 size_t rules_count(const struct rules *r);
 size_t rules_skipped(const struct rules *r);
@@ -153,5 +188,8 @@ void rules_ctx_free(struct rules_ctx **cp);
 void rules_run(const struct rules *r, struct rules_ctx *ctx,
 	       const struct rules_input *in, struct rules_result *out);
 void rules_result_release(struct rules_result *res);
+size_t rules_total(const struct rules *r);
+const char *rules_name(const struct rules *r, size_t i);
+int rules_ctx_hit(const struct rules_ctx *c, size_t i);
 
 #endif

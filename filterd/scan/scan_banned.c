@@ -546,6 +546,45 @@ banned_why(struct archive *a, const char *otherwise)
 }
 
 /*
+ * banned_filters - the decompression filters libarchive runs in this
+ * process. archive_read_support_filter_all() also enables those it
+ * runs as another program, fed the stream (lrzip and grzip always,
+ * lzop, lz4, zstd, xz... when libarchive was built without their
+ * library: Debian's has no liblzo2, so /usr/bin/lzop ran on message
+ * content). Each filter is tried on a scratch handle first; one that
+ * says ARCHIVE_WARN ("Using external ... program") is left out, and
+ * its streams stay unopened (UNCHECKED) as any unreadable archive's.
+ */
+static void
+banned_filters(struct archive *a)
+{
+	static int (*const support[])(struct archive *) = {
+		archive_read_support_filter_bzip2,
+		archive_read_support_filter_compress,
+		archive_read_support_filter_grzip,
+		archive_read_support_filter_gzip,
+		archive_read_support_filter_lrzip,
+		archive_read_support_filter_lz4,
+		archive_read_support_filter_lzip,
+		archive_read_support_filter_lzma,
+		archive_read_support_filter_lzop,
+		archive_read_support_filter_rpm,
+		archive_read_support_filter_uu,
+		archive_read_support_filter_xz,
+		archive_read_support_filter_zstd,
+	};
+
+	for (size_t i = 0; i < sizeof(support) / sizeof(*support); i++) {
+		struct archive *probe = archive_read_new();
+		int r = support[i](probe);
+
+		archive_read_free(probe);
+		if (r == ARCHIVE_OK)
+			(void)support[i](a);
+	}
+}
+
+/*
  * banned_unwrap - a zip compressed as a whole (a zip.gz): libarchive
  * reads it as a stream, by its local headers only. Decompressed into a
  * file, it is read as any zip is, by its directory too.
@@ -557,7 +596,7 @@ banned_unwrap(struct banned *b, int fd, const char *path, int depth)
 	struct archive_entry *e;
 	int out = -1;
 
-	archive_read_support_filter_all(a);
+	banned_filters(a);
 	archive_read_support_format_raw(a);
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		banned_error(b, "cannot read a temporary file");
@@ -645,7 +684,7 @@ banned_archive(struct banned *b, int fd, const char *path, int depth,
 	/* A gzip's own name for what it holds, whatever it is. */
 	if (!banned_gzname(b, fd, path))
 		goto done;
-	archive_read_support_filter_all(a);
+	banned_filters(a);
 	archive_read_support_format_all(a);
 	/* A compressed file that holds no archive: one member, "data". */
 	archive_read_support_format_raw(a);

@@ -1025,6 +1025,28 @@ sql_status_row(void *ctx, const struct sql_row *row)
 	l->index += strtoull(row->col[5], NULL, 10);
 }
 
+/*
+ * sql_ident - name as a quoted identifier: between backquotes, each
+ * backquote doubled (a partition name comes from the database, and
+ * whoever may ALTER it chose it). out has room for 2 * strlen(name) + 3.
+ */
+static void
+sql_ident(char *out, size_t size, const char *name)
+{
+	size_t o = 0;
+
+	if (size < 2 * strlen(name) + 3)
+		msg_panic("sql_ident: %zu bytes for %s", size, name);
+	out[o++] = '`';
+	for (const char *p = name; *p; p++) {
+		if (*p == '`')
+			out[o++] = '`';
+		out[o++] = *p;
+	}
+	out[o++] = '`';
+	out[o] = 0;
+}
+
 /* sql_status - partitions with rows and sizes */
 static int
 sql_status(MYSQL *c, time_t now, int exact, struct buf *out, char *err,
@@ -1050,14 +1072,16 @@ sql_status(MYSQL *c, time_t now, int exact, struct buf *out, char *err,
 	if (exact) {
 		for (size_t i = 0; i < s.n; i++) {
 			for (size_t t = 0; t < SQL_N_TABLES; t++) {
-				char q[SQL_COL_SIZE + 64];
+				char ident[2 * SQL_COL_SIZE + 3];
+				char q[sizeof(ident) + 64];
 
 				if (s.v[i].rows[t] < 0)
 					continue;
+				sql_ident(ident, sizeof(ident), s.v[i].name);
 				snprintf(q, sizeof(q),
 					 "SELECT COUNT(*) FROM %s PARTITION "
-					 "(`%s`)",
-					 sql_tables[t], s.v[i].name);
+					 "(%s)",
+					 sql_tables[t], ident);
 				if (sql_value(c, q, NULL, 0, &s.v[i].rows[t],
 					      err, errsize) < 0)
 					goto done;

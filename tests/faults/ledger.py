@@ -768,22 +768,28 @@ class FaultCase(h.PeerTestCase):
                          "connect failures %d)\n" % (
                              r.figures(), r.retried, q.connections,
                              q.connect_failures))
-        if FIGURES:
-            with open(FIGURES, "a") as f:
-                f.write("%s\t%d\t%d\t%d\t%d\t%d\n" % (
-                    name, r.sent, r.delivered, r.refused, r.held,
-                    r.duplicates))
-        self.assertEqual(r.failures, [], str(r))
-        if not expect_held:
-            self.assertEqual(r.held, 0, "held at the deadline: %s" % r)
-        # The fault must have happened: a case that expects 4xx sees
-        # retries, one that does not sees none.
-        if retries is True:
-            self.assertGreater(r.retried, 0, "no message was retried: "
-                               "the fault did not happen")
-        elif retries is False:
-            self.assertEqual(r.retried, 0, "messages were retried")
-        self.check_after(fd, r, counters)
+        passed = False
+        try:
+            self.assertEqual(r.failures, [], str(r))
+            if not expect_held:
+                self.assertEqual(r.held, 0, "held at the deadline: %s" % r)
+            # The fault must have happened: a case that expects 4xx sees
+            # retries, one that does not sees none.
+            if retries is True:
+                self.assertGreater(r.retried, 0, "no message was retried: "
+                                   "the fault did not happen")
+            elif retries is False:
+                self.assertEqual(r.retried, 0, "messages were retried")
+            self.check_after(fd, r, counters)
+            passed = True
+        finally:
+            # The row of tests/faults/run: the figures, and whether the
+            # case's checks passed (1) or not (0).
+            if FIGURES:
+                with open(FIGURES, "a") as f:
+                    f.write("%s\t%d\t%d\t%d\t%d\t%d\t%d\n" % (
+                        name, r.sent, r.delivered, r.refused, r.held,
+                        r.duplicates, passed))
         return r
 
     def check_after(self, fd, r, counters="exact"):

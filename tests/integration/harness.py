@@ -845,6 +845,14 @@ class Filterd:
                 "filterd did not start listening on %d (status %s):\n%s\n"
                 "config:\n%s" % (self.port, status, self.log_text(),
                                  self.conf_text()))
+        if wait:
+            # The port is bound first; the signatures load, then the
+            # scoreboard is made and the children fork. Ready is then.
+            run_dir = self.params.get("run_dir")
+            if run_dir:
+                wait_until(lambda: self.proc.poll() is not None or
+                           os.path.exists(os.path.join(run_dir,
+                                                       "scoreboard")), 30)
         return self
 
     def running(self):

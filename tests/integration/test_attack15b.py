@@ -74,7 +74,13 @@ class WhitelistOnlyDatabaseTest(Attack15bCase):
             raw='clamav { database = "%s" }' % self.db())
         fd.start(wait=False)
         self.addCleanup(fd.stop)
-        if not h.wait_port(fd.port, 10, proc=fd.proc):
+        # The port is bound before the signatures load; the pid file is
+        # written after they loaded. Wait for that, or for the exit.
+        pidfile = os.path.join(fd.dir, "run", "filterd.pid")
+        h.wait_until(lambda: fd.proc.poll() is not None or
+                     os.path.exists(pidfile), 30)
+        if fd.proc.poll() is not None or \
+                not h.wait_port(fd.port, 10, proc=fd.proc):
             # Refusing to start is the answer (the database is set in
             # the file): it must say why and exit non-zero.
             self.assertNotEqual(fd.proc.wait(10), 0)

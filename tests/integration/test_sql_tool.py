@@ -442,6 +442,21 @@ class SqlToolTest(h.PeerTestCase):
         self.assertEqual(len([x for x in out.splitlines()
                               if re.match(r"\d+\*? +p\d\d ", x)]), 53)
 
+    def test_status_exact_quotes_a_partition_name(self):
+        """A partition name is text from the database (someone with ALTER
+        on it chose it), not from filterd: --exact counts its rows with
+        the name quoted as an identifier, not pasted into the statement
+        (it once was, between backquotes a backquote in the name ends)."""
+        name, dsn = self.fresh()
+        self.ok("init", dsn=dsn)
+        self.db.sql("ALTER TABLE msgs ADD PARTITION (PARTITION `x``y` "
+                    "VALUES IN (60))", name)
+        out = self.ok("status", "--exact", "--now", "2026-11-23", dsn=dsn)
+        rows = [x.split() for x in out.splitlines()
+                if x.split()[1:2] == ["x`y"]]
+        self.assertEqual(len(rows), 1, out)
+        self.assertEqual(rows[0][:3], ["-", "x`y", "0"], out)
+
     # -- errors -----------------------------------------------------------
 
     def test_errors(self):

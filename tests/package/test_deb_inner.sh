@@ -70,7 +70,7 @@ for d in /var/lib/filterd /var/lib/filterd/quarantine /var/lib/filterd/tmp; do
 	[ "$d" != /var/lib/filterd/tmp ] || want="filterd:filterd 700"
 	[ "$got" = "$want" ] || fail "$d is $got"
 done
-[ "$(stat -c '%U %a' /run/filterd)" = "root 755" ] ||
+[ "$(stat -c '%U:%G %a' /run/filterd)" = "root:filterd 750" ] ||
 	fail "tmpfiles.d did not make /run/filterd"
 # Every directory default of filterd -d is there: those under /run by
 # tmpfiles.d (a tmpfs, made at each boot), those on disk by the
