@@ -239,8 +239,10 @@ class PoolTest(h.PeerTestCase):
         self.assertTrue(h.wait_until(lambda: h.port_open(fd.port), 60,
                                      0.001))
         fd.signal(signal.SIGHUP)
+        # The reload is handled once the compile is over: a minute of
+        # Vectorscan under ASan on a loaded machine (60 s was too short).
         self.assertTrue(h.wait_until(
-            lambda: "reload" in fd.log_text() or not fd.running(), 60))
+            lambda: "reload" in fd.log_text() or not fd.running(), 300))
         self.assertTrue(fd.running(), fd.log_text()[-2000:])
         self.assertEqual(self.send_one(fd.port).code, 250)
         self.assertEqual(sink.wait_count(1, 10), 1)
