@@ -224,6 +224,9 @@ class PoolTest(h.PeerTestCase):
         self.assertEqual(self.send_one(fd.port).code, 250)
         self.assertEqual(sink.wait_count(1, 10), 1)
 
+    @unittest.skipIf(h.filterd_wrapper(), "under FILTERD_WRAPPER "
+                     "(valgrind) the compile of SpamAssassin's rules takes "
+                     "over 5 minutes")
     def test_sighup_while_starting_is_a_reload(self):
         """A SIGHUP that comes once the port is bound but while the rules
         are still compiling (SpamAssassin's 1,800) is a reload, not the
