@@ -147,7 +147,7 @@ main(int argc, char **argv)
 	const char *file = NULL;
 	char *abs_file = NULL;
 	int foreground = 0, check = 0, defaults = 0, changed = 0, ch;
-	int ready_fd;
+	int ready_fd, rc;
 	struct conf *conf;
 	char err[1024];
 
@@ -191,6 +191,7 @@ main(int argc, char **argv)
 		file = abs_file;
 	if ((conf = conf_load(file, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		free(abs_file);
 		return 1;
 	}
 	/*
@@ -228,6 +229,7 @@ main(int argc, char **argv)
 		}
 		checks_free(&ck);
 		conf_free(&conf);
+		free(abs_file);
 		return ok ? 0 : 1;
 	}
 	/* Until it is ready, a daemon too says on stderr why it failed. */
@@ -238,5 +240,7 @@ main(int argc, char **argv)
 			  conf->milter.socket, err);
 	ready_fd = foreground ? -1 : daemon_start();
 	msg_info("starting filterd %s with %s", FILTERD_VERSION, conf->file);
-	return master_run(conf, file, ready_fd);
+	rc = master_run(conf, file, ready_fd);
+	free(abs_file);
+	return rc;
 }

@@ -1004,10 +1004,7 @@ conf_pdp_socket(cfg_t *cfg, struct conf *c)
 			       where[0] ? where : c->file, CONF_MAX_LISTENS);
 		return -1;
 	}
-	l->addr = xstrdup(c->pdp_socket);
-	l->where = xstrdup(where);
-	l->unix_socket = 1;
-	l->protocol = CONF_PROTO_AMPDP;
+	/* The bank first: conf_free() frees only the n_listens counted. */
 	if ((l->bank = conf_bank_find(c, bank)) == NULL) {
 		conf_where(NULL, "pdp_bank", NULL, 0, where, sizeof(where));
 		conf_set_error("%s: parameter pdp_bank: no bank \"%s\" is "
@@ -1015,6 +1012,10 @@ conf_pdp_socket(cfg_t *cfg, struct conf *c)
 			       where[0] ? where : c->file, bank);
 		return -1;
 	}
+	l->addr = xstrdup(c->pdp_socket);
+	l->where = xstrdup(where);
+	l->unix_socket = 1;
+	l->protocol = CONF_PROTO_AMPDP;
 	c->n_listens++;
 	return 0;
 }

@@ -434,7 +434,9 @@ zip_unlisted(struct zip_walk *z, off_t from, off_t to)
 	off_t covered = -1; /* listed spans end there, at or before at */
 	int r;
 
-	qsort(z->listed, z->n_listed, sizeof(*z->listed), zip_span_cmp);
+	/* No entry listed: listed is NULL, which qsort() may not be given. */
+	if (z->n_listed > 1)
+		qsort(z->listed, z->n_listed, sizeof(*z->listed), zip_span_cmp);
 	for (off_t at = from; at + 4 <= to;) {
 		off_t end = to;
 		size_t len;

@@ -64,6 +64,9 @@ buf_reserve(struct buf *b, size_t len)
 void
 buf_append(struct buf *b, const void *data, size_t len)
 {
+	/* memcpy() may not be given NULL, even for no byte. */
+	if (len == 0)
+		return;
 	buf_reserve(b, len);
 	memcpy(b->data + b->len, data, len);
 	b->len += len;

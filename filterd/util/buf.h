@@ -10,7 +10,8 @@
 /*	struct buf is a caller-owned value: buf_init() before use,
 /*	buf_release() after. The bytes at data[0..len) are always followed
 /*	by a NUL, so data may be used as a C string when it holds text.
-/*	Growth never fails (see xalloc).
+/*	Growth never fails (see xalloc). buf_append() takes len bytes
+/*	at data; data may be NULL when len is 0 (an empty GByteArray's).
 /*--*/
 
 #include <stddef.h>

@@ -52,6 +52,7 @@ def peak_mb(test, msg, rcpts=("x@elsewhere.example",)):
     return r, max(peak.values() or [0])
 
 
+@h.rss_test
 class AttachedMemoryAttack(AttackBase):
     """What an attached message costs a child: mime_bounds counts the
     spool only, the attached messages mime_parse decodes are given to

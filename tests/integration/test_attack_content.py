@@ -303,6 +303,7 @@ class LogLineTest(AttackBase):
                 len(line), line[-80:]))
 
 
+@h.rss_test
 class MemoryTest(AttackBase):
     """What parsing hostile MIME costs a child, in memory."""
 

@@ -492,6 +492,7 @@ class ChecksBadInputTest(h.PeerTestCase):
              b"!!!! this is *not* base64 ~~~~\r\n====\r\n")]), "bad b64")
         self.assert_checked_or_unchecked(self.send(msg, "bad b64"), "b64")
 
+    @h.rss_test
     def test_50mb_single_line_body(self):
         body = b"x" * (50 << 20) + b"\r\n"
         r = self.send(message(body, "huge line"), "huge line")
@@ -500,6 +501,7 @@ class ChecksBadInputTest(h.PeerTestCase):
         self.assertLess(child_peak_kb(self.fd), 40 << 10,
                         "a child's peak RSS grew with the message")
 
+    @h.rss_test
     def test_24mb_body_scanned_in_bounded_memory(self):
         # Under clamav.max_filesize (50 MiB), so libclamav reads all of it,
         # twice (the message, then its one text part): through its aging

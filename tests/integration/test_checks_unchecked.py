@@ -453,6 +453,7 @@ class MimeBoundsMemoryTest(UncheckedTestCase):
         return h.children_peak_mb(self.fd, lambda: h.send_message(
             self.fd.port, SENDER, [RCPT], msg, timeout=120))
 
+    @h.rss_test
     def test_many_header_fields_cost_memory_in_proportion(self):
         """20 MB of short header fields made a child use 1.5 GB: GMime
         keeps some 600 bytes per field it parses."""

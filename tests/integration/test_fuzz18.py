@@ -49,6 +49,7 @@ class Fuzz18Test(UncheckedTestCase):
     def peak(self, listener, msg):
         return h.children_peak_mb(self.fd, lambda: self.send(listener, msg))
 
+    @h.rss_test
     def test_tnef_file_before_renddata_does_not_leak(self):
         """Nine messages with a 4 MB TNEF file before attAttachRenddata
         to the one child: its peak after the first and after all nine
@@ -116,6 +117,7 @@ class TnefCostTest(UncheckedTestCase):
     def peak(self, listener, msg):
         return h.children_peak_mb(self.fd, lambda: self.send(listener, msg))
 
+    @h.rss_test
     def test_tnef_ten_thousand_files(self):
         """10,000 files of 8 bytes: CLEAN, the child stays small."""
         t = tnef_files([(b"f%05d.txt" % i, None, b"12345678")
@@ -132,6 +134,7 @@ class TnefCostTest(UncheckedTestCase):
         self.assertIn("CLEAN", line)
         self.assertLess(peak, 150)
 
+    @h.rss_test
     def test_tnef_forty_mb_file(self):
         """One 40 MB file: CLEAN or UNCHECKED, the child's peak within
         a few copies of it."""
