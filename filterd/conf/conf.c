@@ -180,7 +180,19 @@ conf_source_open(const char *real, char *why, size_t whysize)
 			 strerror(errno));
 		return NULL;
 	}
+	/* Up to the first NUL, which is its end when the file has none. */
 	n = getdelim(&text, &size, 0, fp);
+	if (n > 0 && text[n - 1] == 0) {
+		int line = 1;
+
+		for (ssize_t k = 0; k < n - 1; k++)
+			line += text[k] == '\n';
+		snprintf(why, whysize,
+			 "%s:%d: a NUL byte: the file is not text", real, line);
+		fclose(fp);
+		free(text);
+		return NULL;
+	}
 	fclose(fp);
 	if (n < 0) {
 		free(text);
