@@ -1354,6 +1354,11 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 			(void)conf_milter(cfg, c);
 		if (conf_state.first_error[0])
 			conf_free(&c);
+	} else if (cfg->filename && cfg->line > 0) {
+		/* libconfuse stops without a word at some errors ('' as a
+		 * name): where its lexer stopped is the line. */
+		conf_set_error("%s:%d: syntax error",
+			       conf_real_name(cfg->filename), cfg->line);
 	} else {
 		conf_set_error("%s: syntax error", file ? file : "(defaults)");
 	}

@@ -291,6 +291,17 @@ class SyntaxErrorTest(ConfigCase):
                          r"^%s:2: a NUL byte: the file is not text"
                          % re.escape(path))
 
+    def test_empty_name_is_reported_at_its_line(self):
+        """libconfuse fails on '' as a name without saying where: the
+        error was "file: syntax error". Found by fuzz_conf."""
+        path = os.path.join(self.tmp.path, "empty.conf")
+        with open(path, "w") as f:
+            f.write('syslog_ident = "filterd-test"\n\n\'\' = 1\n')
+        p = h.run([h.filterd_bin(), "-t", "-c", path])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr.decode(),
+                         r"^%s:3: syntax error" % re.escape(path))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -337,6 +337,13 @@ static const struct err_case err_cases[] = {
 	 "@D@/main.conf:2: clamav database is empty; to turn virus checks "
 	 "off, set clamav { enabled = false }",
 	 NULL},
+	/* libconfuse fails on an empty name without saying why or where
+	 * (found by fuzz_conf): the line is ours to give. */
+	{"an empty name", "max_servers = 4\n\n''\n", NULL, NULL,
+	 "@D@/main.conf:3: syntax error", NULL},
+	{"an empty name in an included file", "include(\"inc.conf\")\n",
+	 "inc.conf", "min_servers = 1\n\"\" = 2\n",
+	 "@D@/inc.conf:2: syntax error", NULL},
 	{"min_servers > max_servers",
 	 "min_servers = 5\n"
 	 "max_servers = 3\n",
