@@ -180,7 +180,19 @@ conf_source_open(const char *real, char *why, size_t whysize)
 			 strerror(errno));
 		return NULL;
 	}
+	/* Up to the first NUL, which is its end when the file has none. */
 	n = getdelim(&text, &size, 0, fp);
+	if (n > 0 && text[n - 1] == 0) {
+		int line = 1;
+
+		for (ssize_t k = 0; k < n - 1; k++)
+			line += text[k] == '\n';
+		snprintf(why, whysize,
+			 "%s:%d: a NUL byte: the file is not text", real, line);
+		fclose(fp);
+		free(text);
+		return NULL;
+	}
 	fclose(fp);
 	if (n < 0) {
 		free(text);
@@ -1343,6 +1355,11 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 			(void)conf_milter(cfg, c);
 		if (conf_state.first_error[0])
 			conf_free(&c);
+	} else if (cfg->filename && cfg->line > 0) {
+		/* libconfuse stops without a word at some errors ('' as a
+		 * name): where its lexer stopped is the line. */
+		conf_set_error("%s:%d: syntax error",
+			       conf_real_name(cfg->filename), cfg->line);
 	} else {
 		conf_set_error("%s: syntax error", file ? file : "(defaults)");
 	}

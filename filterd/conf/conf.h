@@ -13,7 +13,9 @@
 /*	defaults) with libconfuse against the one parameter table in
 /*	conf_params.c, checks every value, and returns a plain struct conf
 /*	that the caller owns and releases with conf_free(). On error it
-/*	returns NULL with "file:line: message" in errbuf.
+/*	returns NULL with "file:line: message" in errbuf. A file (or an
+/*	included one) that holds a NUL byte is not text: it is refused at
+/*	the NUL's line, never read up to it.
 /*
 /*	The master loads the configuration before forking; children see it
 /*	only as const struct conf * (STYLE rule 7). Nothing in a struct conf

@@ -34,17 +34,38 @@ mime_tnef_head(const char *buf, size_t len)
 /*
  * mime_tnef_frames - walk the attributes: each a level (1), an id (4),
  * a size (4), data, a checksum (2); NULL when they fit in len and
- * start at most max_files files, else why not. With out (len bytes),
- * the signature, the key and the attachments' attributes are copied
- * there (*out_len): the message's own (subject, body, its MAPI
- * properties) are no file, and libytnef refuses some of them (a subject
- * over 100 bytes, a property over 512 KB) where Outlook does not.
+ * start at most max_files files, else why not. With out (at most
+ * MIME_TNEF_COPY_MAX(len) bytes), the signature, the key and the
+ * attachments' attributes are copied there (*out_len): the message's
+ * own (subject, body, its MAPI properties) are no file, and libytnef
+ * refuses some of them (a subject over 100 bytes, a property over 512
+ * KB) where Outlook does not.
+ *
+ * libytnef keeps one value of each attribute per file: a second title,
+ * data or property set of the same file replaces the first, which is
+ * never freed (a leak the size of the value) and never seen (a name or
+ * content the checks would miss). So an attribute whose id the file
+ * already has starts a file of its own: an attAttachRenddata is put
+ * before it, and it counts against max_files as one.
  */
+#define MIME_TNEF_IDS 32 /* ids remembered per file; more start a file */
+#define MIME_TNEF_REND_LEN 14
+#define MIME_TNEF_FRAME(n) (9 + (size_t)(n) + 2)
+#define MIME_TNEF_COPY_MAX(len)                                                \
+	((len) + ((len) / MIME_TNEF_FRAME(0) + 1) *                            \
+			 MIME_TNEF_FRAME(MIME_TNEF_REND_LEN))
+
 static const char *
 mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files,
 		 unsigned char *out, size_t *out_len)
 {
-	size_t off = 6, files = 0;
+	static const unsigned char rend[MIME_TNEF_FRAME(MIME_TNEF_REND_LEN)] = {
+		LVL_ATTACHMENT, 0x02, 0x90, 0x06, 0x00, MIME_TNEF_REND_LEN, 0,
+		0, 0, 1, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0,
+		/* the checksum: the sum of the value's bytes */
+		0xfd, 0x03};
+	uint32_t ids[MIME_TNEF_IDS];
+	size_t off = 6, files = 0, n_ids = 0;
 
 	if (len < 6 || !mime_tnef_head((const char *)b, len))
 		return "Outlook TNEF without its signature";
@@ -54,7 +75,7 @@ mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files,
 	}
 	while (off < len) {
 		uint32_t id, size;
-		size_t n;
+		size_t n, k;
 
 		if (len - off < 9)
 			return "Outlook TNEF cut short";
@@ -62,12 +83,32 @@ mime_tnef_frames(const unsigned char *b, size_t len, size_t max_files,
 		size = le32(b + off + 5);
 		if (size > len - off - 9 || len - off - 9 - size < 2)
 			return "Outlook TNEF cut short";
-		if (b[off] == LVL_ATTACHMENT && id == MIME_TNEF_RENDDATA &&
-		    ++files > max_files)
+		n = MIME_TNEF_FRAME(size);
+		if (b[off] != LVL_ATTACHMENT) {
+			off += n;
+			continue;
+		}
+		for (k = 0; k < n_ids && ids[k] != id; k++)
+			;
+		if (id == MIME_TNEF_RENDDATA) {
+			n_ids = 0;
+		} else if (k < n_ids || n_ids == MIME_TNEF_IDS) {
+			/* This file has one: the value is another file's. */
+			if (++files > max_files)
+				return "Outlook TNEF with more files than "
+				       "max_archive_files";
+			if (out) {
+				memcpy(out + *out_len, rend, sizeof(rend));
+				*out_len += sizeof(rend);
+			}
+			n_ids = 0;
+		}
+		if (id == MIME_TNEF_RENDDATA && ++files > max_files)
 			return "Outlook TNEF with more files than "
 			       "max_archive_files";
-		n = 9 + (size_t)size + 2;
-		if (out && b[off] == LVL_ATTACHMENT) {
+		if (id != MIME_TNEF_RENDDATA)
+			ids[n_ids++] = id;
+		if (out) {
 			memcpy(out + *out_len, b + off, n);
 			*out_len += n;
 		}
@@ -153,7 +194,7 @@ mime_tnef_read(const char *buf, size_t len, size_t max_files,
 				NULL, NULL);
 	if (*why)
 		return -1;
-	files = xmalloc(len);
+	files = xmalloc(MIME_TNEF_COPY_MAX(len));
 	(void)mime_tnef_frames((const unsigned char *)buf, len, max_files,
 			       files, &files_len);
 	TNEFInitialize(&tnef);

@@ -35,7 +35,12 @@
 /*	nothing is read; libytnef is given the attachments' attributes
 /*	only (the message's own, its subject, body and MAPI properties,
 /*	hold no file, and libytnef 2.0 refuses some that Outlook sends:
-/*	a subject over 100 bytes, a property over 512 KB). It returns 0 when the stream was read whole; a
+/*	a subject over 100 bytes, a property over 512 KB). libytnef keeps
+/*	one title, one data and one property set per file, the last one
+/*	(and leaks the others): a file's attribute that comes again is
+/*	given to it as the start of another file, so that every name and
+/*	every content in the stream reaches the sink (each such start
+/*	counts against max_files). It returns 0 when the stream was read whole; a
 /*	callback's non-zero value (the reading stops there); or -1 with
 /*	*why (our words) when the stream cannot be read whole: the files
 /*	read before the fault are given first.
@@ -46,7 +51,8 @@
 /*	512 KB, in version 2.0) make a stream unreadable: -1, never a
 /*	stream read in part said whole.
 /*
-/*	Memory: a copy of the attachments' attributes, and libytnef's
+/*	Memory: a copy of the attachments' attributes (with a 25-byte
+/*	attAttachRenddata before each repeated one), and libytnef's
 /*	copies of what it reads (about three times len at most);
 /*	all is freed before the return. Names and data given to the sink
 /*	live until the callback returns.

@@ -648,6 +648,19 @@ class Attack18Test(BannedAsserts, UncheckedTestCase):
             "winmail.dat", tnef(b"evil.exe", BODY),
             b"application/ms-tnef", "tnef"), "evil.exe")
 
+    def test_tnef_title_given_twice(self):
+        """One file of a winmail.dat with two titles, evil.exe then
+        ok.txt: libytnef kept only the last (and leaked the first), so
+        evil.exe was never checked: CLEAN. Found by fuzz_mime_tnef."""
+        def attr(level, attr_id, value):
+            return (struct.pack("<BII", level, attr_id, len(value)) +
+                    value + struct.pack("<H", sum(value) & 0xffff))
+        twice = (tnef(b"evil.exe", BODY) + attr(2, 0x00018010, b"ok.txt\0")
+                 + attr(2, 0x0006800F, BODY))
+        self.assert_banned(with_attachment(
+            "winmail.dat", twice, b"application/ms-tnef", "tnef twice"),
+            "evil.exe")
+
 
     def test_names_with_crlf_do_not_reach_the_reply_raw(self):
         """CR LF in a zip member's name and in an RFC 2231

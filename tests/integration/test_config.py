@@ -278,6 +278,32 @@ class SyntaxErrorTest(ConfigCase):
         self.assertRegex(p.stderr.decode(),
                          r"^%s:3: unclosed quote" % re.escape(path))
 
+    def test_nul_byte_is_refused_where_it_is(self):
+        """A NUL byte once cut the file there: what followed it (here
+        a max_servers that min_servers exceeds) was never read, and -t
+        passed. Found by fuzz_conf."""
+        path = os.path.join(self.tmp.path, "nul.conf")
+        with open(path, "wb") as f:
+            f.write(b'syslog_ident = "filterd-test"\n'
+                    b'min_servers = 3\x00\n'
+                    b'max_servers = 1\n')
+        p = h.run([h.filterd_bin(), "-t", "-c", path])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr.decode(),
+                         r"^%s:2: a NUL byte: the file is not text"
+                         % re.escape(path))
+
+    def test_empty_name_is_reported_at_its_line(self):
+        """libconfuse fails on '' as a name without saying where: the
+        error was "file: syntax error". Found by fuzz_conf."""
+        path = os.path.join(self.tmp.path, "empty.conf")
+        with open(path, "w") as f:
+            f.write('syslog_ident = "filterd-test"\n\n\'\' = 1\n')
+        p = h.run([h.filterd_bin(), "-t", "-c", path])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr.decode(),
+                         r"^%s:3: syntax error" % re.escape(path))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -337,6 +337,13 @@ static const struct err_case err_cases[] = {
 	 "@D@/main.conf:2: clamav database is empty; to turn virus checks "
 	 "off, set clamav { enabled = false }",
 	 NULL},
+	/* libconfuse fails on an empty name without saying why or where
+	 * (found by fuzz_conf): the line is ours to give. */
+	{"an empty name", "max_servers = 4\n\n''\n", NULL, NULL,
+	 "@D@/main.conf:3: syntax error", NULL},
+	{"an empty name in an included file", "include(\"inc.conf\")\n",
+	 "inc.conf", "min_servers = 1\n\"\" = 2\n",
+	 "@D@/inc.conf:2: syntax error", NULL},
 	{"min_servers > max_servers",
 	 "min_servers = 5\n"
 	 "max_servers = 3\n",
@@ -518,6 +525,75 @@ test_bank_order(void **state)
 	conf_free(&c);
 }
 
+/* put_bytes - write dir/name, NUL bytes and all */
+static void
+put_bytes(const char *dir, const char *name, const char *bytes, size_t len)
+{
+	char path[PATH_MAX * 2];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(bytes, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+#define B(lit) lit, sizeof(lit) - 1
+
+/* test_nul_byte - a NUL in a file: refused at its line, never cut there */
+static void
+test_nul_byte(void **state)
+{
+	static const struct {
+		const char *main;
+		size_t main_len;
+		const char *inc; /* inc.conf, or NULL */
+		size_t inc_len;
+		const char *want;
+	} cases[] = {
+		{B("\0"), NULL, 0,
+		 "@D@/main.conf:1: a NUL byte: the file is not text"},
+		/* Cut at the NUL, the last min_servers would not be read. */
+		{B("max_servers = 5\nmin_servers = 3\0\nmin_servers = 9\n"),
+		 NULL, 0, "@D@/main.conf:2: a NUL byte: the file is not text"},
+		{B("max_servers = 5\n# a \0 in a comment\n"), NULL, 0,
+		 "@D@/main.conf:2: a NUL byte: the file is not text"},
+		{B("include(\"inc.conf\")\n"), B("max_servers = 4\n\0"),
+		 "@D@/main.conf:1: include: @D@/inc.conf:2: a NUL byte: the "
+		 "file is not text"},
+	};
+	struct fixture *f = *state;
+	char path[PATH_MAX + 16], err[2048], want[2048];
+	int failed = 0;
+
+	snprintf(path, sizeof(path), "%s/main.conf", f->dir);
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		struct conf *c;
+
+		put_bytes(f->dir, "main.conf", cases[i].main,
+			  cases[i].main_len);
+		if (cases[i].inc)
+			put_bytes(f->dir, "inc.conf", cases[i].inc,
+				  cases[i].inc_len);
+		expand(cases[i].want, f->dir, want, sizeof(want));
+		strcpy(err, "(untouched)");
+		c = conf_load(path, err, sizeof(err));
+		if (c != NULL) {
+			print_error("case %zu: loaded (max_servers %d, "
+				    "min_servers %d), want \"%s\"\n",
+				    i, c->max_servers, c->min_servers, want);
+			conf_free(&c);
+			failed++;
+		} else if (strcmp(err, want) != 0) {
+			print_error("case %zu:\n   got \"%s\"\n  want \"%s\"\n",
+				    i, err, want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* conf_strip_comments: the text after, byte for byte. */
 struct strip_case {
 	const char *in;
@@ -577,6 +653,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bank_order, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test(test_strip_comments),
 	};
 

@@ -316,6 +316,88 @@ test_no_leak_before_renddata(void **state)
 			 after - before, ROUNDS, DATA);
 }
 
+/*
+ * A file whose title and data come twice (fuzz input
+ * tests/fuzz/regress/tnef-leak-repeated-title): libytnef keeps the last
+ * of each and never frees the first, which no check ever saw. Each
+ * value that comes again is a file of its own; none is lost or leaked.
+ */
+static void
+test_repeated_attributes(void **state)
+{
+	enum { DATA = 256 * 1024, ROUNDS = 20 };
+	size_t cap = 128 + 2 * DATA, len = 0, before, after;
+	unsigned char *b = malloc(cap);
+	static const unsigned char sig[6] = {0x78, 0x9f, 0x3e, 0x22, 1, 1};
+	static const unsigned char ver[4] = {0, 0, 1, 0};
+	static const unsigned char rend[14] = {1, 0, 0xff, 0xff, 0xff, 0xff};
+	char *data = malloc(DATA);
+	struct record r;
+	const char *why;
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(data);
+	memcpy(b, sig, 6);
+	len = 6;
+#define ATTR(level, id, v, n)                                                  \
+	do {                                                                   \
+		unsigned sum = 0;                                              \
+		b[len++] = (level);                                            \
+		for (int k = 0; k < 4; k++)                                    \
+			b[len++] = (unsigned char)((uint32_t)(id) >> 8 * k);   \
+		for (int k = 0; k < 4; k++)                                    \
+			b[len++] = (unsigned char)((uint32_t)(n) >> 8 * k);    \
+		memcpy(b + len, (v), (n));                                     \
+		for (size_t k = 0; k < (size_t)(n); k++)                       \
+			sum += b[len + k];                                     \
+		len += (n);                                                    \
+		b[len++] = sum & 0xff;                                         \
+		b[len++] = sum >> 8 & 0xff;                                    \
+	} while (0)
+	ATTR(1, 0x00089006, ver, 4);
+	ATTR(2, 0x00069002, rend, sizeof(rend));
+	ATTR(2, 0x00018010, "evil.exe", 9);
+	memset(data, 'M', DATA);
+	ATTR(2, 0x0006800F, data, DATA);
+	ATTR(2, 0x00018010, "ok.txt", 7);
+	memset(data, 'x', DATA);
+	ATTR(2, 0x0006800F, data, DATA);
+#undef ATTR
+	free(data);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(mime_tnef_read((const char *)b, len, 10,
+					&(struct mime_tnef_sink){rec_file, &r},
+					&why),
+			 0);
+	assert_int_equal(r.files, 2);
+	assert_string_equal(r.name[0], "evil.exe");
+	assert_int_equal(r.data[0][0], 'M');
+	assert_string_equal(r.name[1], "ok.txt");
+	assert_int_equal(r.data[1][0], 'x');
+	/* The repeated title starts a file: it counts against max_files. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(mime_tnef_read((const char *)b, len, 1,
+					&(struct mime_tnef_sink){rec_file, &r},
+					&why),
+			 -1);
+	assert_string_equal(
+		why, "Outlook TNEF with more files than max_archive_files");
+	before = heap_in_use();
+	for (int i = 0; i < ROUNDS; i++) {
+		memset(&r, 0, sizeof(r));
+		(void)mime_tnef_read((const char *)b, len, 10,
+				     &(struct mime_tnef_sink){rec_file, &r},
+				     &why);
+	}
+	after = heap_in_use();
+	free(b);
+	if (after > before + DATA)
+		fail_msg("heap grew by %zu bytes over %d reads of a file with "
+			 "two %d-byte data",
+			 after - before, ROUNDS, DATA);
+}
+
 int
 main(void)
 {
@@ -324,6 +406,7 @@ main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_properties_first),
 		cmocka_unit_test(test_no_leak_before_renddata),
+		cmocka_unit_test(test_repeated_attributes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
