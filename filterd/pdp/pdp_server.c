@@ -266,20 +266,30 @@ pdp_share(const struct conf *c)
 
 /*
  * pdp_enter - mark this child as serving AM.PDP; -1 (unmarked) when
- * the share of the pool AM.PDP may have is taken. Marking first and
- * counting after errs on the side of refusing: two children that race
- * may both refuse, never both overshoot. Without a scoreboard (a unit
- * test) there is no share.
+ * the share of the pool AM.PDP may have is still taken after a second.
+ * Marking first and counting after errs on the side of refusing: two
+ * children that race may both refuse, never both overshoot. The wait
+ * is for the child that served the client before: a client that runs
+ * one release after another connects again before that child has read
+ * the end of the last connection. Without a scoreboard (a unit test)
+ * there is no share.
  */
 static int
 pdp_enter(struct session_ctx *ctx)
 {
+	const struct timespec pause = {0, 50 * 1000 * 1000};
+
 	if (ctx->slot == NULL || ctx->sb == NULL)
 		return 0;
-	__atomic_store_n(&ctx->slot->pdp, 1, __ATOMIC_SEQ_CST);
-	if (sb_count_pdp(ctx->sb) <= pdp_share(ctx->conf))
-		return 0;
-	__atomic_store_n(&ctx->slot->pdp, 0, __ATOMIC_SEQ_CST);
+	for (int tries = 0; tries < 20; tries++) {
+		__atomic_store_n(&ctx->slot->pdp, 1, __ATOMIC_SEQ_CST);
+		if (sb_count_pdp(ctx->sb) <= pdp_share(ctx->conf))
+			return 0;
+		__atomic_store_n(&ctx->slot->pdp, 0, __ATOMIC_SEQ_CST);
+		if (ctx->stop && *ctx->stop)
+			break;
+		(void)nanosleep(&pause, NULL);
+	}
 	return -1;
 }
 

@@ -880,7 +880,7 @@ class Fix13Checks(Attack13Case):
     def test_pdp_gets_half_of_max_servers(self):
         """With max_servers = 4, two idle AM.PDP connections are served
         (pdp_timeout 30 s keeps them); a third is told "setreply=421
-        4.3.2" at once and closed, and SMTP is greeted meanwhile. When
+        4.3.2" within a second and closed, and SMTP is greeted meanwhile. When
         one of the two goes, a new AM.PDP client is served again."""
         fd = self.filterd(pdp_timeout=30)
         held = []
@@ -902,6 +902,30 @@ class Fix13Checks(Attack13Case):
         rep = tr.replies(self.pdp(fd).ask([("request", "release"),
                                            ("mail_id", "*")]))
         self.assertTrue(rep[0].startswith("501 "), rep)
+
+    def test_sequential_clients_are_not_refused_by_the_share(self):
+        """Releases one after the other (a script running
+        amavisd-release in a loop): the child that served the last one
+        may not have seen its client close when the next connects; the
+        share must not refuse the next for that (max_servers = 2: a
+        share of one)."""
+        fd = self.filterd(max_servers=2, min_servers=2)
+        refused = []
+        for i in range(40):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(fd.sock)
+                s.sendall(b"request=release\r\nmail_id=*\r\n\r\n")
+                got = b""
+                while not got.endswith(b"\r\n\r\n"):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            if b"4.3.2" in got:
+                refused.append(i)
+        self.assertEqual(refused, [])
+
 
 if __name__ == "__main__":
     unittest.main()
