@@ -17,6 +17,8 @@ Peers are real: filterd as root with user = nobody (as the integration
 tests run it), smtp-sink on loopback."""
 
 import os
+import pwd
+import subprocess
 import sys
 import time
 import unittest
@@ -210,6 +212,56 @@ class IdleRuleAttack(h.PeerTestCase):
         r = c.reply()
         self.assertEqual(r.code, 250, r)
         self.assertTrue(h.wait_until(lambda: self.dumps_for(rcpt), 10))
+
+
+def tool_bin(name):
+    """tool_bin - a filterd tool next to the filterd under test."""
+    return os.path.join(os.path.dirname(h.filterd_bin()), name)
+
+
+@unittest.skipUnless(h.IS_ROOT, "needs root: a reader of another user")
+class WatcherInGroupAttack(h.PeerTestCase):
+    """README Security: run_dir is 0750 root:group, its files 0640, and
+    "filterd-nanny and filterd-snmp" are run "as root or in that group";
+    filterd.conf is 0640 root:root as packaged (debian/rules)."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = h.TempDir()
+        self.addCleanup(self.tmp.cleanup)
+        sink = self.start(h.Sink(self.tmp))
+        self.fd = self.start(h.Filterd(
+            self.tmp, banks={"default": {"forward": [sink.addr]}}))
+        os.chown(self.fd.conf_path, 0, 0)
+        os.chmod(self.fd.conf_path, 0o640)   # as the package installs it
+        self.group = pwd.getpwnam("nobody").pw_gid   # run_dir's group
+        self.daemon = pwd.getpwnam("daemon")
+
+    def as_member(self, argv):
+        """argv run as daemon with run_dir's group as a supplementary
+        group (a monitoring user added to it)."""
+        def become():
+            os.setgroups([self.group])
+            os.setgid(self.daemon.pw_gid)
+            os.setuid(self.daemon.pw_uid)
+        return subprocess.run(argv, preexec_fn=become, timeout=30,
+                              capture_output=True)
+
+    def test_group_member_runs_nanny_as_documented(self):
+        """ATTACK: a member of run_dir's group runs "filterd-nanny -c
+        FILE --once" (README Watching it; Security: "run filterd-nanny
+        and filterd-snmp as root or in that group"). The scoreboard is
+        readable to it, but the nanny first loads FILE, which is 0640
+        root:root as packaged, and exits with "Permission denied":
+        the group the hardening documents cannot watch filterd."""
+        for args in (["--once"], ["--once", "--prometheus"]):
+            p = self.as_member([tool_bin("filterd-nanny"), "-c",
+                                self.fd.conf_path] + args)
+            self.assertEqual(p.returncode, 0,
+                             "filterd-nanny -c FILE %s as a member of "
+                             "run_dir's group: %r" % (
+                                 " ".join(args), p.stderr.decode()[-300:]))
+            self.assertTrue(p.stdout.strip(), p.stderr)
 
 
 if __name__ == "__main__":
