@@ -237,14 +237,14 @@ class WatcherInGroupAttack(h.PeerTestCase):
         self.group = pwd.getpwnam("nobody").pw_gid   # run_dir's group
         self.daemon = pwd.getpwnam("daemon")
 
-    def as_member(self, argv):
+    def as_member(self, argv, timeout=30):
         """argv run as daemon with run_dir's group as a supplementary
         group (a monitoring user added to it)."""
         def become():
             os.setgroups([self.group])
             os.setgid(self.daemon.pw_gid)
             os.setuid(self.daemon.pw_uid)
-        return subprocess.run(argv, preexec_fn=become, timeout=30,
+        return subprocess.run(argv, preexec_fn=become, timeout=timeout,
                               capture_output=True)
 
     def test_group_member_runs_nanny_as_documented(self):
@@ -262,6 +262,24 @@ class WatcherInGroupAttack(h.PeerTestCase):
                              "run_dir's group: %r" % (
                                  " ".join(args), p.stderr.decode()[-300:]))
             self.assertTrue(p.stdout.strip(), p.stderr)
+
+    def test_group_member_runs_snmp_agent_as_documented(self):
+        """ATTACK: the same for "filterd-snmp -c FILE -x SOCKET" (README
+        Watching it), the AgentX subagent snmpd's admin runs in run_dir's
+        group: conf_load() of the 0640 root:root FILE fails and it
+        exits 1 at once ("cannot open: Permission denied"), before it
+        ever reads the scoreboard it may read."""
+        agentx = os.path.join(self.tmp.path, "no-agentx")
+        try:
+            p = self.as_member([tool_bin("filterd-snmp"), "-f", "-c",
+                                self.fd.conf_path, "-x", agentx],
+                               timeout=3)
+        except subprocess.TimeoutExpired:
+            return   # still running: it got past the configuration
+        self.assertNotIn(b"Permission denied", p.stderr,
+                         "filterd-snmp -c FILE as a member of run_dir's "
+                         "group exited %d: %r" % (p.returncode,
+                                                  p.stderr.decode()[-300:]))
 
 
 if __name__ == "__main__":
