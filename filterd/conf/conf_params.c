@@ -177,8 +177,9 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "recipients per message; more get 452 4.5.3"},
 	{0, "smtpd_timeout", 1, 3600,
 	 "seconds to wait for a client command or data before 421; also "
-	 "the longest a session may go without a message reaching end of "
-	 "data (NOOP, RSET and the like do not count)"},
+	 "the longest a session may go without a message moving forward "
+	 "(MAIL or RCPT taken, end of data; NOOP, RSET and the like do "
+	 "not count)"},
 	{0, "command_line_limit", 512, 65536,
 	 "longest SMTP command line (RFC 5321 512 plus room for MAIL "
 	 "parameters and XFORWARD attributes)"},

@@ -73,7 +73,8 @@ struct session {
 	int quit;
 	char *line;
 	struct buf reply;
-	int64_t idle_since_ms; /* CLOCK_MONOTONIC: start, or last message */
+	int64_t idle_since_ms; /* CLOCK_MONOTONIC: start, or last progress */
+	int gave_up;	       /* a transaction ended without its message */
 };
 
 /*
@@ -166,10 +167,23 @@ session_clock_ms(void)
 }
 
 /*
+ * session_progress - a message moved forward: a MAIL or RCPT taken
+ * restarts the idle clock, unless a transaction was given up since the
+ * last message (then only a message reaching end of data does, so that
+ * MAIL, RCPT, RSET over and over keeps no child)
+ */
+static void
+session_progress(struct session *ss)
+{
+	if (!ss->gave_up)
+		ss->idle_since_ms = session_clock_ms();
+}
+
+/*
  * session_idle_left - seconds (rounded up) this session may still wait
- * for a command: smtpd_timeout since it started or its last message
- * reached end of data, whatever came in between (NOOP, RSET, HELO,
- * MAIL and RCPT given up...); 0 when that time is over.
+ * for a command: smtpd_timeout since it started or its last progress
+ * (session_progress; NOOP, RSET, HELO, VRFY and refusals are none);
+ * 0 when that time is over.
  */
 static int
 session_idle_left(const struct session *ss)
@@ -185,6 +199,7 @@ static void
 session_reset(struct session *ss)
 {
 	if (ss->txn) {
+		ss->gave_up = 1; /* cmd_data clears it after a message */
 		sb_slot_message_done(ss->ctx->slot);
 		sb_slot_state(ss->ctx->slot, SB_GREETING);
 		alarm(0); /* set at MAIL, only ever with a transaction */
@@ -423,6 +438,7 @@ cmd_mail(struct session *ss, char *arg)
 	sb_slot_state(t->slot, SB_RECEIVING);
 	/* The whole message, from here to our reply, has child_timeout. */
 	alarm((unsigned)c->child_timeout);
+	session_progress(ss);
 	session_reply(ss, "250 2.1.0 Ok");
 	return;
 bad:
@@ -477,6 +493,7 @@ cmd_rcpt(struct session *ss, char *arg)
 	txn_add_rcpt(t, addr, keep.data);
 	buf_release(&keep);
 	ss->state = SESSION_RCPT;
+	session_progress(ss);
 	session_reply(ss, "250 2.1.5 Ok");
 }
 
@@ -583,13 +600,14 @@ cmd_data(struct session *ss, char *arg)
 	if (session_receive(ss, t) < 0)
 		goto lost;
 	session_finish(ss, t);
-	ss->idle_since_ms = session_clock_ms();
 	ss->ctx->messages++;
 	if (ss->ctx->slot)
 		ss->ctx->slot->messages++;
 	if (ss->ctx->messages == ss->ctx->max_messages && ss->ctx->last_session)
 		ss->ctx->last_session();
 	session_reset(ss);
+	ss->gave_up = 0;
+	session_progress(ss);
 	return;
 lost:
 	msg_info("%s: %s from [%s]:%d during DATA, message not accepted", t->id,

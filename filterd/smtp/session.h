@@ -41,14 +41,18 @@
 /*	does not serve a client that keeps its connection busy for ever.
 /*
 /*	smtpd_timeout bounds each read of a command or of data, and
-/*	also the session between messages: a session may wait for
-/*	commands for at most smtpd_timeout seconds since it started or
-/*	since its last message reached end of data (whatever its reply).
-/*	Nothing else moves that clock (NOOP, RSET, HELO, VRFY, MAIL and
-/*	RCPT of a transaction given up), so a client that keeps a child
-/*	busy without ever sending a message gets 421 4.4.2 and is cut
-/*	off, while a session that carries messages (Postfix's connection
-/*	cache: RSET, then MAIL at once) lives on, as amavisd-new's do.
+/*	also the session between steps of a message: a session may wait
+/*	for commands for at most smtpd_timeout seconds since it started,
+/*	since its last message reached end of data (whatever its reply),
+/*	or since a MAIL or RCPT was taken. Once a transaction has been
+/*	given up (RSET, HELO, a lost DATA) only a message reaching end of
+/*	data moves the clock again; NOOP, RSET, HELO, VRFY and refused
+/*	commands never do. So a client that keeps a child busy without
+/*	sending a message gets 421 4.4.2 and is cut off within
+/*	child_timeout (the alarm set at MAIL, for one transaction) plus
+/*	twice smtpd_timeout, while a live client sending recipients slowly,
+/*	and a session that carries messages (Postfix's connection cache:
+/*	RSET, then MAIL at once), go on, as amavisd-new's do.
 /*
 /*	ctx->messages counts the transactions that reached end of data;
 /*	when ctx->messages reaches ctx->max_messages, session_run() calls

@@ -34,6 +34,7 @@
 
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,12 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	if ((conf = conf_load(conf_file, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "%s%s\n", err,
+			conf_file && access(conf_file, R_OK) < 0 &&
+					errno == EACCES
+				? " (in run_dir's group, without the "
+				  "configuration: -s run_dir/scoreboard)"
+				: "");
 		return 1;
 	}
 	buf_init(&path, 256);

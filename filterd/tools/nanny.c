@@ -523,7 +523,12 @@ nanny_conf(const char *conf_file)
 	char err[1024];
 
 	if ((conf = conf_load(conf_file, err, sizeof(err))) == NULL)
-		msg_fatal("%s", err);
+		msg_fatal("%s%s", err,
+			  conf_file && access(conf_file, R_OK) < 0 &&
+					  errno == EACCES
+				  ? " (in run_dir's group, without the "
+				    "configuration: -s run_dir/scoreboard)"
+				  : "");
 	return conf;
 }
 
