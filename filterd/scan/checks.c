@@ -109,7 +109,8 @@ checks_create(const struct conf *c, char *errbuf, size_t errsize)
 		goto fail;
 	ck->rules = rules_load_cached((const char *const *)c->spam_rules.v,
 				      c->spam_rules.n, RULES_ENGINE_VECTORSCAN,
-				      c->rules_cache_dir, errbuf, errsize);
+				      c->rules_cache_dir,
+				      c->rules_cache_readonly, errbuf, errsize);
 	if (ck->rules == NULL)
 		goto fail;
 	if ((ck->double_ext = re_compile(CHECKS_DOUBLE_EXT, errbuf, errsize)) ==

@@ -212,6 +212,7 @@ struct rules {
  */
 struct rules_cache {
 	int dfd;
+	int readonly; /* filterd -t: read what is there, make nothing */
 	const char *dir;
 	char (*used)[RULES_CACHE_NAME_LEN + 1];
 	size_t n_used;
@@ -1527,7 +1528,7 @@ rules_hs_mode(const struct rule *ru)
  * databases the rules run on. The descriptor, or -1.
  */
 static int
-rules_cache_open(const char *dir)
+rules_cache_open(const char *dir, int readonly)
 {
 	char path[4096];
 	struct stat st;
@@ -1545,14 +1546,17 @@ rules_cache_open(const char *dir)
 		msg_notice("rules cache %s: path too long; no cache", dir);
 		return -1;
 	}
-	for (char *p = path + 1; *p; p++)
+	for (char *p = path + 1; *p && !readonly; p++)
 		if (*p == '/') {
 			*p = 0;
 			(void)mkdir(path, 0755);
 			*p = '/';
 		}
-	(void)mkdir(path, 0700);
+	if (!readonly)
+		(void)mkdir(path, 0700);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && readonly && (errno == ENOENT || errno == EACCES))
+		return -1;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		msg_notice("rules cache %s: %s; compiling without a cache", dir,
 			   errno == ELOOP || errno == ENOTDIR
@@ -1560,6 +1564,12 @@ rules_cache_open(const char *dir)
 				   : strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	/* filterd -t by another user than the daemon's: no cache, as
+	 * nothing is written; a directory others can write is said. */
+	if (readonly && st.st_uid != geteuid() && !(st.st_mode & 022)) {
+		close(fd);
 		return -1;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
@@ -1570,7 +1580,7 @@ rules_cache_open(const char *dir)
 		close(fd);
 		return -1;
 	}
-	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
+	if (!readonly && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
 		msg_notice("rules cache %s: chmod 0700: %s", dir,
 			   strerror(errno));
 	return fd;
@@ -1827,7 +1837,7 @@ rules_hs_compile(struct rules *r, struct rules_hsdb *d,
 		if (hs_compile_multi(expr, flags, ids, (unsigned int)n,
 				     HS_MODE_BLOCK, NULL, &d->db,
 				     &err) == HS_SUCCESS) {
-			if (keyed)
+			if (keyed && !cache->readonly)
 				rules_cache_put(cache, d->db);
 			break;
 		}
@@ -1858,7 +1868,7 @@ rules_hs_compile(struct rules *r, struct rules_hsdb *d,
 
 /* rules_hs_build - the Vectorscan databases of a loaded set */
 static void
-rules_hs_build(struct rules *r, const char *cache_dir)
+rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 {
 	struct rules_cache cache;
 	size_t n_targets = RULES_META + r->n_hkeys, cap = 0, size;
@@ -1901,7 +1911,8 @@ rules_hs_build(struct rules *r, const char *cache_dir)
 	free(cur);
 	memset(&cache, 0, sizeof(cache));
 	cache.dir = cache_dir;
-	cache.dfd = rules_cache_open(cache_dir);
+	cache.readonly = readonly;
+	cache.dfd = rules_cache_open(cache_dir, readonly);
 	for (size_t k = 0; k < r->n_hsdb; k++) {
 		d = r->hsdb + k;
 		rules_hs_compile(r, d, &cache);
@@ -1919,7 +1930,8 @@ rules_hs_build(struct rules *r, const char *cache_dir)
 			r->hs_count[ru->hs]++;
 	}
 	if (cache.dfd >= 0) {
-		rules_cache_prune(&cache);
+		if (!cache.readonly)
+			rules_cache_prune(&cache);
 		close(cache.dfd);
 	}
 	free(cache.used);
@@ -1957,7 +1969,7 @@ rules_load(const char *const *files, size_t n_files, char *errbuf,
 	   size_t errsize)
 {
 	return rules_load_cached(files, n_files, RULES_ENGINE_VECTORSCAN, NULL,
-				 errbuf, errsize);
+				 0, errbuf, errsize);
 }
 
 /* rules_load_engine - rules_load() with a choice of matching engine */
@@ -1965,14 +1977,15 @@ struct rules *
 rules_load_engine(const char *const *files, size_t n_files,
 		  enum rules_engine engine, char *errbuf, size_t errsize)
 {
-	return rules_load_cached(files, n_files, engine, NULL, errbuf, errsize);
+	return rules_load_cached(files, n_files, engine, NULL, 0, errbuf,
+				 errsize);
 }
 
 /* rules_load_cached - rules_load_engine() with a database cache */
 struct rules *
 rules_load_cached(const char *const *files, size_t n_files,
-		  enum rules_engine engine, const char *cache_dir, char *errbuf,
-		  size_t errsize)
+		  enum rules_engine engine, const char *cache_dir,
+		  int cache_readonly, char *errbuf, size_t errsize)
 {
 	struct rules *r = xcalloc(1, sizeof(*r));
 	struct rules_loader ld;
@@ -1998,7 +2011,7 @@ rules_load_cached(const char *const *files, size_t n_files,
 	if (engine == RULES_ENGINE_VECTORSCAN) {
 		clock_t t0 = clock();
 
-		rules_hs_build(r, cache_dir);
+		rules_hs_build(r, cache_dir, cache_readonly);
 		/* Compiling SA's rules takes seconds: say how many. */
 		msg_info("rule regexes: %zu on Vectorscan, %zu prefiltered by "
 			 "Vectorscan and confirmed by PCRE2, %zu on PCRE2 "

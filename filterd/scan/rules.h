@@ -79,6 +79,10 @@
 /*	other's). A cache that cannot be read or written is a notice and
 /*	a compile, never a load error. rules_cache_counts() tells how
 /*	many databases came from the cache and how many were compiled.
+/*	With cache_readonly (filterd -t, which makes nothing) the cache
+/*	is only read: no directory is made, nothing written or removed,
+/*	and a directory that is missing or another user's is silently no
+/*	cache.
 /*
 /*	rules_ctx_hit() tells whether rule number i (0 to rules_total()-1,
 /*	definition order; rules_name() names it) hit in the context's last
@@ -195,7 +199,8 @@ struct rules *rules_load_engine(const char *const *files, size_t n_files,
 				size_t errsize);
 struct rules *rules_load_cached(const char *const *files, size_t n_files,
 				enum rules_engine engine, const char *cache_dir,
-				char *errbuf, size_t errsize);
+				int cache_readonly, char *errbuf,
+				size_t errsize);
 void rules_cache_counts(const struct rules *r, size_t *from_cache,
 			size_t *compiled);
 void rules_engine_counts(const struct rules *r, size_t *exact,

@@ -193,7 +193,7 @@ main(int argc, char **argv)
 	}
 	vs = rules_load_cached((const char *const *)argv + 1, n_files,
 			       RULES_ENGINE_VECTORSCAN,
-			       getenv("RULES_DIFF_CACHE"), err, sizeof(err));
+			       getenv("RULES_DIFF_CACHE"), 0, err, sizeof(err));
 	pc = rules_load_engine((const char *const *)argv + 1, n_files,
 			       RULES_ENGINE_PCRE2, err, sizeof(err));
 	if (vs == NULL || pc == NULL) {

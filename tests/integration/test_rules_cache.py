@@ -2,7 +2,8 @@
 
 A real filterd with SpamAssassin's rule files: the first start compiles
 every Vectorscan database into rules_cache_dir, a reload and a restart
-read them all from there (the log line counts both; no timing is
+read them all from there, filterd -t reads it but makes and writes
+nothing (the log line counts both; no timing is
 asserted), and a message gets the same spam verdict and rule hits either
 way. A cache directory others can write is refused with a notice and the
 rules compiled; a database file replaced by a symbolic link is not
@@ -83,8 +84,13 @@ class TestRulesCache(h.PeerTestCase):
         return cache_counts(fd.log_text())
 
     def test_start_reload_restart_read_the_cache(self):
-        fd = self.start(self.filterd())
+        fd = self.filterd()
         cache = fd.params["rules_cache_dir"]
+        # filterd -t makes nothing: no cache directory.
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(cache))
+        self.start(fd)
         (dbs, cached, compiled), = self.wait_loads(fd, 1)
         # SA's set makes dozens of databases, all compiled at first.
         self.assertGreater(dbs, 30)
@@ -109,6 +115,15 @@ class TestRulesCache(h.PeerTestCase):
         self.assertEqual(loads[2], (dbs, dbs, 0))
         self.assertEqual(self.verdict(fd), cold)
         self.assertEqual(len(os.listdir(cache)), dbs)
+        # filterd -t reads the cache, writes nothing.
+        names = sorted(os.listdir(cache))
+        os.unlink(os.path.join(cache, names[0]))
+        p = fd.check_conf()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = (p.stdout + p.stderr).decode("utf-8", "replace")
+        self.assertEqual(cache_counts(out),
+                         [(dbs, dbs - 1, 1)])
+        self.assertEqual(sorted(os.listdir(cache)), names[1:])
 
     def test_unsafe_cache_is_refused_and_links_not_followed(self):
         cache = os.path.join(self.tmp.path, "shared-cache")

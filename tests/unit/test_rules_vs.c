@@ -307,7 +307,7 @@ load_cached(const char *text, const char *dir, size_t *cached, size_t *compiled)
 	close(fd);
 	err[0] = 0;
 	compiles = 0;
-	r = rules_load_cached(files, 1, RULES_ENGINE_VECTORSCAN, dir, err,
+	r = rules_load_cached(files, 1, RULES_ENGINE_VECTORSCAN, dir, 0, err,
 			      sizeof(err));
 	unlink(path);
 	if (r == NULL)
