@@ -202,8 +202,13 @@ main(int argc, char **argv)
 	 * starts. Every problem found is said, one a line.
 	 */
 	if (check) {
-		struct checks *ck = checks_create(conf, err, sizeof(err));
-		int ok = ck != NULL;
+		struct checks *ck;
+		int ok;
+
+		/* The compiled rule databases are read, not written. */
+		conf->rules_cache_readonly = 1;
+		ck = checks_create(conf, err, sizeof(err));
+		ok = ck != NULL;
 
 		if (!ok)
 			fprintf(stderr, "%s\n", err);

@@ -1300,6 +1300,7 @@ conf_from_cfg(cfg_t *cfg, const char *file)
 	c->max_decoded_size = cfg_getint(cfg, "max_decoded_size");
 	c->spam_max_size = cfg_getint(cfg, "spam_max_size");
 	conf_strlist(cfg, "spam_rules", &c->spam_rules);
+	c->rules_cache_dir = xstrdup(cfg_getstr(cfg, "rules_cache_dir"));
 	conf_sections(cfg, c);
 	conf_banks(cfg, c);
 	return c;
@@ -1420,6 +1421,7 @@ conf_free(struct conf **cp)
 	free(c->syslog_ident);
 	free(c->user);
 	free(c->run_dir);
+	free(c->rules_cache_dir);
 	free(c->tmp_dir);
 	free(c->myhostname);
 	free(c);

@@ -199,6 +199,8 @@ struct conf {
 	long max_decoded_size;
 	long spam_max_size;
 	struct conf_strlist spam_rules;
+	char *rules_cache_dir;	  /* compiled rule databases; "": none */
+	int rules_cache_readonly; /* -t: read the cache, write nothing */
 	struct {
 		int enabled;	   /* false: no virus check, by choice */
 		char *database;	   /* signature directory */

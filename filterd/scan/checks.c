@@ -107,8 +107,10 @@ checks_create(const struct conf *c, char *errbuf, size_t errsize)
 	mime_init();
 	if (checks_clamav(c, ck, errbuf, errsize) < 0)
 		goto fail;
-	ck->rules = rules_load((const char *const *)c->spam_rules.v,
-			       c->spam_rules.n, errbuf, errsize);
+	ck->rules = rules_load_cached((const char *const *)c->spam_rules.v,
+				      c->spam_rules.n, RULES_ENGINE_VECTORSCAN,
+				      c->rules_cache_dir,
+				      c->rules_cache_readonly, errbuf, errsize);
 	if (ck->rules == NULL)
 		goto fail;
 	if ((ck->double_ext = re_compile(CHECKS_DOUBLE_EXT, errbuf, errsize)) ==

@@ -19,7 +19,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <hs.h>
 #include <limits.h>
 #include <pcre2.h>
@@ -29,7 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "rules.h"
 #include "util/buf.h"
@@ -49,6 +55,11 @@
 
 /* Patterns per Vectorscan database (see rules_hs_build). */
 #define RULES_HS_CHUNK 100
+
+/* Cache files: "hs-" SHA-256 in hex ".db"; larger ones are not read. */
+#define RULES_CACHE_PREFIX "hs-"
+#define RULES_CACHE_NAME_LEN (3 + 64 + 3)
+#define RULES_CACHE_FILE_MAX (256 * 1024 * 1024)
 
 /* Bounded repeats longer than this keep a pattern off Vectorscan. */
 #define RULES_HS_REPEAT_MAX 1000
@@ -191,6 +202,22 @@ struct rules {
 	size_t hs_count[3]; /* regex rules per enum rules_hs */
 	size_t hs_bytes;    /* database sizes */
 	size_t hs_dbs;	    /* databases compiled */
+	size_t hs_cached;   /* of those, read from the cache */
+};
+
+/*
+ * The compiled-database cache of one load: the directory (or -1: no
+ * cache), and the names of the files this load used, so that the others
+ * can be removed after it.
+ */
+struct rules_cache {
+	int dfd;
+	int readonly; /* filterd -t: read what is there, make nothing */
+	const char *dir;
+	char (*used)[RULES_CACHE_NAME_LEN + 1];
+	size_t n_used;
+	size_t cap_used;
+	char name[RULES_CACHE_NAME_LEN + 1]; /* of the database at hand */
 };
 
 /* One header field: offsets into the text it was parsed from. */
@@ -1494,10 +1521,282 @@ rules_hs_mode(const struct rule *ru)
 	return RULES_HS_NONE;
 }
 
+/*
+ * rules_cache_open - the cache directory of a load: made 0700 if missing;
+ * refused (a notice, no cache) when it is a symbolic link, not ours, or
+ * writable by others, since whoever can write there can choose the
+ * databases the rules run on. The descriptor, or -1.
+ */
+static int
+rules_cache_open(const char *dir, int readonly)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	if (dir == NULL || *dir == 0)
+		return -1;
+	if (*dir != '/') {
+		msg_notice("rules cache %s: not an absolute path; compiling "
+			   "without a cache",
+			   dir);
+		return -1;
+	}
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
+		msg_notice("rules cache %s: path too long; no cache", dir);
+		return -1;
+	}
+	for (char *p = path + 1; *p && !readonly; p++)
+		if (*p == '/') {
+			*p = 0;
+			(void)mkdir(path, 0755);
+			*p = '/';
+		}
+	if (!readonly)
+		(void)mkdir(path, 0700);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && readonly && (errno == ENOENT || errno == EACCES))
+		return -1;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		msg_notice("rules cache %s: %s; compiling without a cache", dir,
+			   errno == ELOOP || errno == ENOTDIR
+				   ? "not a directory (a symbolic link?)"
+				   : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* filterd -t by another user than the daemon's: no cache, as
+	 * nothing is written; a directory others can write is said. */
+	if (readonly && st.st_uid != geteuid() && !(st.st_mode & 022)) {
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		msg_notice("rules cache %s: %s; compiling without a cache", dir,
+			   st.st_uid != geteuid()
+				   ? "owned by another user"
+				   : "writable by others (give it mode 0700)");
+		close(fd);
+		return -1;
+	}
+	if (!readonly && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
+		msg_notice("rules cache %s: chmod 0700: %s", dir,
+			   strerror(errno));
+	return fd;
+}
+
+/*
+ * rules_cache_key - name the database of these patterns: a SHA-256 of
+ * all that determines it (the patterns with their ids and flags in
+ * order, the mode, the platform, the Vectorscan version) in c->name.
+ * 0, or -1 when it cannot be computed (no caching then).
+ */
+static int
+rules_cache_key(struct rules_cache *c, const char *const *expr,
+		const unsigned int *flags, const unsigned int *ids, size_t n)
+{
+	static const char tag[] = "filterd rules cache 1";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	hs_platform_info_t plat;
+	const char *ver = hs_version();
+	unsigned int mode = HS_MODE_BLOCK;
+	uint64_t len;
+	EVP_MD_CTX *h;
+	int ok;
+
+	memset(&plat, 0, sizeof(plat));
+	if (hs_populate_platform(&plat) != HS_SUCCESS ||
+	    (h = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(h, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(h, tag, sizeof(tag)) &&
+	     EVP_DigestUpdate(h, ver, strlen(ver) + 1) &&
+	     EVP_DigestUpdate(h, &plat.tune, sizeof(plat.tune)) &&
+	     EVP_DigestUpdate(h, &plat.cpu_features,
+			      sizeof(plat.cpu_features)) &&
+	     EVP_DigestUpdate(h, &mode, sizeof(mode));
+	len = n;
+	ok = ok && EVP_DigestUpdate(h, &len, sizeof(len));
+	for (size_t i = 0; ok && i < n; i++) {
+		len = strlen(expr[i]);
+		ok = EVP_DigestUpdate(h, &ids[i], sizeof(ids[i])) &&
+		     EVP_DigestUpdate(h, &flags[i], sizeof(flags[i])) &&
+		     EVP_DigestUpdate(h, &len, sizeof(len)) &&
+		     EVP_DigestUpdate(h, expr[i], len);
+	}
+	ok = ok && EVP_DigestFinal_ex(h, md, &md_len) && md_len == 32;
+	EVP_MD_CTX_free(h);
+	if (!ok)
+		return -1;
+	memcpy(c->name, RULES_CACHE_PREFIX, 3);
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(c->name + 3 + 2 * i, 3, "%02x", md[i]);
+	memcpy(c->name + 3 + 64, ".db", 4);
+	return 0;
+}
+
+/* rules_cache_use - note that this load uses the file c->name */
+static void
+rules_cache_use(struct rules_cache *c)
+{
+	if (c->n_used == c->cap_used) {
+		c->cap_used = c->cap_used ? 2 * c->cap_used : 64;
+		c->used = xrealloc(c->used, c->cap_used * sizeof(*c->used));
+	}
+	memcpy(c->used[c->n_used++], c->name, sizeof(c->name));
+}
+
+/*
+ * rules_cache_info_ok - does a serialised database's info say it was
+ * built by this Vectorscan version, in block mode? ("Version: 5.4.11
+ * Features: AVX2 Mode: BLOCK"; the platform is checked by deserialise.)
+ */
+static int
+rules_cache_info_ok(const char *info)
+{
+	const char *ver = hs_version();
+	size_t vlen = strcspn(ver, " ");
+
+	return strncmp(info, "Version: ", 9) == 0 &&
+	       strncmp(info + 9, ver, vlen) == 0 && info[9 + vlen] == ' ' &&
+	       strstr(info, " Mode: BLOCK") != NULL;
+}
+
+/*
+ * rules_cache_get - the database c->name from the cache; NULL (with a
+ * notice when the file was there but unusable) when it must be compiled.
+ * Nothing in the file is trusted beyond what deserialise checks: the
+ * directory is ours alone (rules_cache_open).
+ */
+static hs_database_t *
+rules_cache_get(struct rules_cache *c)
+{
+	hs_database_t *db = NULL;
+	char *bytes = NULL, *info = NULL;
+	const char *why = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t k;
+	int fd;
+
+	fd = openat(c->dfd, c->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			msg_notice("rules cache %s/%s: %s; compiling", c->dir,
+				   c->name,
+				   errno == ELOOP
+					   ? "a symbolic link, not followed"
+					   : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > RULES_CACHE_FILE_MAX) {
+		why = "not a regular file of a plausible size";
+		goto done;
+	}
+	bytes = xmalloc((size_t)st.st_size);
+	while (got < (size_t)st.st_size &&
+	       (k = read(fd, bytes + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)k;
+	if (got != (size_t)st.st_size) {
+		why = "short read";
+		goto done;
+	}
+	if (hs_serialized_database_info(bytes, got, &info) != HS_SUCCESS ||
+	    info == NULL || !rules_cache_info_ok(info)) {
+		why = "built by another Vectorscan or mode, or not a database";
+		goto done;
+	}
+	if (hs_deserialize_database(bytes, got, &db) != HS_SUCCESS) {
+		db = NULL;
+		why = "does not deserialise (corrupt or another platform)";
+	}
+done:
+	if (why)
+		msg_notice("rules cache %s/%s: %s; compiling", c->dir, c->name,
+			   why);
+	free(info);
+	free(bytes);
+	close(fd);
+	return db;
+}
+
+/*
+ * rules_cache_put - store a compiled database as c->name: a temporary
+ * file of ours, renamed over the name (which replaces a symbolic link or
+ * a bad file there, never writes through it). A failure is a notice.
+ */
+static void
+rules_cache_put(struct rules_cache *c, const hs_database_t *db)
+{
+	char tmp[RULES_CACHE_NAME_LEN + 32], *bytes = NULL;
+	size_t len = 0, done = 0;
+	ssize_t k;
+	int fd;
+
+	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
+		msg_notice("rules cache: cannot serialise a database");
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", c->name, (long)getpid());
+	fd = openat(c->dfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd >= 0) {
+		while (done < len &&
+		       (k = write(fd, bytes + done, len - done)) > 0)
+			done += (size_t)k;
+		if (close(fd) < 0)
+			done = 0;
+	}
+	if (fd < 0 || done != len ||
+	    renameat(c->dfd, tmp, c->dfd, c->name) < 0) {
+		msg_notice("rules cache %s/%s: cannot write: %s", c->dir,
+			   c->name, strerror(errno ? errno : EIO));
+		(void)unlinkat(c->dfd, tmp, 0);
+	}
+	free(bytes);
+}
+
+/*
+ * rules_cache_prune - after a load, remove the cache files it did not
+ * use (those of earlier rule sets, left temporaries), so that the
+ * directory holds one rule set's databases.
+ */
+static void
+rules_cache_prune(struct rules_cache *c)
+{
+	int fd = dup(c->dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	size_t i;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, RULES_CACHE_PREFIX, 3) != 0)
+			continue;
+		for (i = 0; i < c->n_used; i++)
+			if (strcmp(e->d_name, c->used[i]) == 0)
+				break;
+		if (i == c->n_used && unlinkat(c->dfd, e->d_name, 0) < 0)
+			msg_notice("rules cache %s/%s: cannot remove: %s",
+				   c->dir, e->d_name, strerror(errno));
+	}
+	closedir(d);
+}
+
 /* rules_hs_compile - one database; demote what Vectorscan rejects */
 static void
-rules_hs_compile(struct rules *r, struct rules_hsdb *d)
+rules_hs_compile(struct rules *r, struct rules_hsdb *d,
+		 struct rules_cache *cache)
 {
+	int keyed;
 	size_t n = 0, cap = 0;
 	const char **expr = NULL;
 	unsigned int *flags = NULL, *ids = NULL;
@@ -1523,11 +1822,25 @@ rules_hs_compile(struct rules *r, struct rules_hsdb *d)
 		d->n = n;
 		if (n == 0)
 			break;
+		/* The cache holds the sets that compiled: one that failed
+		 * is compiled again (and fails again) at every load. */
+		keyed = cache->dfd >= 0 &&
+			rules_cache_key(cache, expr, flags, ids, n) == 0;
+		if (keyed) {
+			rules_cache_use(cache);
+			if ((d->db = rules_cache_get(cache)) != NULL) {
+				r->hs_cached++;
+				break;
+			}
+		}
 		err = NULL;
 		if (hs_compile_multi(expr, flags, ids, (unsigned int)n,
 				     HS_MODE_BLOCK, NULL, &d->db,
-				     &err) == HS_SUCCESS)
+				     &err) == HS_SUCCESS) {
+			if (keyed && !cache->readonly)
+				rules_cache_put(cache, d->db);
 			break;
+		}
 		d->db = NULL;
 		if (err && err->expression >= 0 &&
 		    (size_t)err->expression < n) {
@@ -1555,8 +1868,9 @@ rules_hs_compile(struct rules *r, struct rules_hsdb *d)
 
 /* rules_hs_build - the Vectorscan databases of a loaded set */
 static void
-rules_hs_build(struct rules *r)
+rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 {
+	struct rules_cache cache;
 	size_t n_targets = RULES_META + r->n_hkeys, cap = 0, size;
 	long *cur = xcalloc(n_targets, sizeof(*cur));
 	struct rules_hsdb *d;
@@ -1595,9 +1909,13 @@ rules_hs_build(struct rules *r)
 		r->hsdb[cur[t]].n++;
 	}
 	free(cur);
+	memset(&cache, 0, sizeof(cache));
+	cache.dir = cache_dir;
+	cache.readonly = readonly;
+	cache.dfd = rules_cache_open(cache_dir, readonly);
 	for (size_t k = 0; k < r->n_hsdb; k++) {
 		d = r->hsdb + k;
-		rules_hs_compile(r, d);
+		rules_hs_compile(r, d, &cache);
 		if (d->db)
 			r->hs_dbs++;
 		if (d->db && hs_database_size(d->db, &size) == HS_SUCCESS)
@@ -1611,6 +1929,12 @@ rules_hs_build(struct rules *r)
 		if (!ru->disabled && ru->re)
 			r->hs_count[ru->hs]++;
 	}
+	if (cache.dfd >= 0) {
+		if (!cache.readonly)
+			rules_cache_prune(&cache);
+		close(cache.dfd);
+	}
+	free(cache.used);
 }
 
 /* rules_gtube - the built-in rule, always first */
@@ -1644,14 +1968,24 @@ struct rules *
 rules_load(const char *const *files, size_t n_files, char *errbuf,
 	   size_t errsize)
 {
-	return rules_load_engine(files, n_files, RULES_ENGINE_VECTORSCAN,
-				 errbuf, errsize);
+	return rules_load_cached(files, n_files, RULES_ENGINE_VECTORSCAN, NULL,
+				 0, errbuf, errsize);
 }
 
 /* rules_load_engine - rules_load() with a choice of matching engine */
 struct rules *
 rules_load_engine(const char *const *files, size_t n_files,
 		  enum rules_engine engine, char *errbuf, size_t errsize)
+{
+	return rules_load_cached(files, n_files, engine, NULL, 0, errbuf,
+				 errsize);
+}
+
+/* rules_load_cached - rules_load_engine() with a database cache */
+struct rules *
+rules_load_cached(const char *const *files, size_t n_files,
+		  enum rules_engine engine, const char *cache_dir,
+		  int cache_readonly, char *errbuf, size_t errsize)
 {
 	struct rules *r = xcalloc(1, sizeof(*r));
 	struct rules_loader ld;
@@ -1677,15 +2011,17 @@ rules_load_engine(const char *const *files, size_t n_files,
 	if (engine == RULES_ENGINE_VECTORSCAN) {
 		clock_t t0 = clock();
 
-		rules_hs_build(r);
+		rules_hs_build(r, cache_dir, cache_readonly);
 		/* Compiling SA's rules takes seconds: say how many. */
 		msg_info("rule regexes: %zu on Vectorscan, %zu prefiltered by "
 			 "Vectorscan and confirmed by PCRE2, %zu on PCRE2 "
-			 "only; Vectorscan databases %zu bytes in %zu, "
-			 "compiled in %.1f s of CPU",
+			 "only; Vectorscan databases %zu bytes in %zu (%zu "
+			 "from the cache, %zu compiled), ready in %.1f s of "
+			 "CPU",
 			 r->hs_count[RULES_HS_EXACT],
 			 r->hs_count[RULES_HS_PREFILTER],
 			 r->hs_count[RULES_HS_NONE], r->hs_bytes, r->hs_dbs,
+			 r->hs_cached, r->hs_dbs - r->hs_cached,
 			 (double)(clock() - t0) / CLOCKS_PER_SEC);
 	} else {
 		for (size_t i = 0; i < r->n_rules; i++)
@@ -1756,6 +2092,14 @@ rules_engine_counts(const struct rules *r, size_t *exact, size_t *prefilter,
 	*prefilter = r->hs_count[RULES_HS_PREFILTER];
 	*pcre2_only = r->hs_count[RULES_HS_NONE];
 	*db_bytes = r->hs_bytes;
+}
+
+/* rules_cache_counts - databases read from the cache, and compiled */
+void
+rules_cache_counts(const struct rules *r, size_t *from_cache, size_t *compiled)
+{
+	*from_cache = r->hs_cached;
+	*compiled = r->hs_dbs - r->hs_cached;
 }
 
 /* rules_describe - the describe text of a rule, or NULL */
@@ -2083,7 +2427,8 @@ rules_hs_on_match(unsigned int id, unsigned long long from,
 	(void)from;
 	(void)to;
 	(void)flags;
-	c->cand[id] = 1;
+	if (id < c->r->n_rules)
+		c->cand[id] = 1;
 	return 0;
 }
 

@@ -61,6 +61,29 @@
 /*	RULES_ENGINE_PCRE2 matches every regex with PCRE2 (the reference
 /*	the tests compare against). rules_engine_counts() tells how many
 /*	enabled regex rules take each path, and the databases' size.
+/*
+/*	rules_load_cached() is rules_load_engine() with a cache of the
+/*	compiled Vectorscan databases in cache_dir (NULL or "": none).
+/*	Each database is stored serialised in a file named by a SHA-256
+/*	of all that determines it (its patterns with their ids and flags
+/*	in order, the mode, the platform, the Vectorscan version), and
+/*	read back instead of compiled when that file is there, carries
+/*	this version's info and deserialises; else it is compiled and
+/*	written again (a temporary file renamed over the name). The
+/*	directory is made with mode 0700 when missing, and refused when
+/*	it is a symbolic link, another user's, or writable by others:
+/*	whoever writes there chooses the databases. Cache files are
+/*	opened with O_NOFOLLOW. After the databases, the files of the
+/*	directory that this load did not use are removed (one directory
+/*	per rule set: two instances sharing one keep removing each
+/*	other's). A cache that cannot be read or written is a notice and
+/*	a compile, never a load error. rules_cache_counts() tells how
+/*	many databases came from the cache and how many were compiled.
+/*	With cache_readonly (filterd -t, which makes nothing) the cache
+/*	is only read: no directory is made, nothing written or removed,
+/*	and a directory that is missing or another user's is silently no
+/*	cache.
+/*
 /*	rules_ctx_hit() tells whether rule number i (0 to rules_total()-1,
 /*	definition order; rules_name() names it) hit in the context's last
 /*	rules_run(), whatever its score: the tests compare every rule.
@@ -126,7 +149,7 @@
 /*	expressions to RULES_META_DEPTH levels of nesting. Each match is
 /*	bounded by PCRE2's match limit.
 /* PROCESS
-/*	master (rules_load, rules_free); children (rules_ctx_*, rules_run).
+/*	master (rules_load*, rules_free); children (rules_ctx_*, rules_run).
 /*--*/
 
 #include <stddef.h>
@@ -174,6 +197,12 @@ struct rules *rules_load(const char *const *files, size_t n_files, char *errbuf,
 struct rules *rules_load_engine(const char *const *files, size_t n_files,
 				enum rules_engine engine, char *errbuf,
 				size_t errsize);
+struct rules *rules_load_cached(const char *const *files, size_t n_files,
+				enum rules_engine engine, const char *cache_dir,
+				int cache_readonly, char *errbuf,
+				size_t errsize);
+void rules_cache_counts(const struct rules *r, size_t *from_cache,
+			size_t *compiled);
 void rules_engine_counts(const struct rules *r, size_t *exact,
 			 size_t *prefilter, size_t *pcre2_only,
 			 size_t *db_bytes);

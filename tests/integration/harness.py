@@ -779,6 +779,8 @@ class Filterd:
             "tmp_dir": os.path.join(self.dir, "tmp"),
             # Never the host's /var/lib/filterd (the built-in default).
             "quarantine_dir": os.path.join(self.dir, "quarantine"),
+            # Nor the host's /var/cache/filterd: each its own cache.
+            "rules_cache_dir": os.path.join(self.dir, "rules-cache"),
             "min_servers": 2,
             "max_servers": 4,
             "smtpd_timeout": 5,

@@ -15,10 +15,12 @@
 /*	the http(s):// and www. addresses in the body as uris), and again
 /*	with the body's HTML tags dropped, as a rendered text part reads.
 /*	Both engines must agree on every rule, scored or not, and on the
-/*	score.
+/*	score. With RULES_DIFF_CACHE set to a directory, the Vectorscan
+/*	set is loaded through that database cache (rules_load_cached()).
 /*
 /*	The first output line gives the engine counts ("paths: E exact, P
-/*	prefilter, C pcre2, B bytes"); then one line per disagreement, and
+/*	prefilter, C pcre2, B bytes"), the second the cache's ("cache: F
+/*	from the cache, N compiled"); then one line per disagreement, and
 /*	a last line "N inputs, M rules, H hits of D rules: identical" (or
 /*	"differ"): H hits over all inputs, of D distinct rules.
 /* DIAGNOSTICS
@@ -175,6 +177,7 @@ main(int argc, char **argv)
 	struct rules *vs, *pc;
 	struct rules_ctx *cvs, *cpc;
 	size_t n_files = 0, exact, pre, only, bytes, inputs = 0, hits = 0;
+	size_t cached, compiled;
 	struct buf hdr, text;
 	char err[512], *uris[RULES_DIFF_MAX_URIS];
 	unsigned char *ever;
@@ -188,8 +191,9 @@ main(int argc, char **argv)
 			"usage: rules_diff rulefile... -- message...\n");
 		return 2;
 	}
-	vs = rules_load_engine((const char *const *)argv + 1, n_files,
-			       RULES_ENGINE_VECTORSCAN, err, sizeof(err));
+	vs = rules_load_cached((const char *const *)argv + 1, n_files,
+			       RULES_ENGINE_VECTORSCAN,
+			       getenv("RULES_DIFF_CACHE"), 0, err, sizeof(err));
 	pc = rules_load_engine((const char *const *)argv + 1, n_files,
 			       RULES_ENGINE_PCRE2, err, sizeof(err));
 	if (vs == NULL || pc == NULL) {
@@ -199,6 +203,8 @@ main(int argc, char **argv)
 	rules_engine_counts(vs, &exact, &pre, &only, &bytes);
 	printf("paths: %zu exact, %zu prefilter, %zu pcre2, %zu bytes\n", exact,
 	       pre, only, bytes);
+	rules_cache_counts(vs, &cached, &compiled);
+	printf("cache: %zu from the cache, %zu compiled\n", cached, compiled);
 	ever = xcalloc(rules_total(vs) + 1, 1);
 	cvs = rules_ctx_create(vs);
 	cpc = rules_ctx_create(pc);

@@ -72,6 +72,8 @@ for d in /var/lib/filterd /var/lib/filterd/quarantine /var/lib/filterd/tmp; do
 done
 [ "$(stat -c '%U:%G %a' /run/filterd)" = "root:filterd 750" ] ||
 	fail "tmpfiles.d did not make /run/filterd"
+[ "$(stat -c '%U:%G %a' /var/cache/filterd)" = "root:root 700" ] ||
+	fail "the postinst did not make /var/cache/filterd root's alone"
 # Every directory default of filterd -d is there: those under /run by
 # tmpfiles.d (a tmpfs, made at each boot), those on disk by the
 # postinst, and none of these in tmpfiles.d (it would undo an admin's

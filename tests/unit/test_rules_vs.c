@@ -10,8 +10,17 @@
 /*	(--wrap, STYLE rule 22): a compile that rejects one pattern, one
 /*	that rejects the whole set, and a scan that fails never stop a load
 /*	or change a hit.
+/*
+/*	The database cache (rules_load_cached()): a second load reads
+/*	every database and compiles none (the wrapped compiler counts),
+/*	with the same hits; a corrupt or truncated file, or a symbolic
+/*	link in the directory, is compiled and written anew; a directory
+/*	others can write, or a symbolic link as the directory, is no
+/*	cache; a changed rule gives a new database and the unused file
+/*	is removed.
 /*--*/
 
+#include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +41,7 @@
 static int compile_reject_expr = -2; /* -2: none; -1: the set; n: expr n */
 static int compile_rejects;	     /* how many calls still fail */
 static int scan_fails;
+static int compiles; /* calls to hs_compile_multi */
 
 hs_error_t __real_hs_compile_multi(const char *const *expressions,
 				   const unsigned int *flags,
@@ -67,6 +78,7 @@ __wrap_hs_compile_multi(const char *const *expressions,
 	static const unsigned int zero[] = {0};
 	hs_error_t rc;
 
+	compiles++;
 	if (compile_rejects == 0 || compile_reject_expr == -2)
 		return __real_hs_compile_multi(expressions, flags, ids,
 					       elements, mode, platform, db,
@@ -281,6 +293,267 @@ test_scan_fails(void **state)
 	rules_free(&pc);
 }
 
+/* load_cached - rules from text through the cache in dir */
+static struct rules *
+load_cached(const char *text, const char *dir, size_t *cached, size_t *compiled)
+{
+	char path[] = "/tmp/test_rules_vs.XXXXXX", err[512];
+	const char *files[1] = {path};
+	struct rules *r;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	err[0] = 0;
+	compiles = 0;
+	r = rules_load_cached(files, 1, RULES_ENGINE_VECTORSCAN, dir, 0, err,
+			      sizeof(err));
+	unlink(path);
+	if (r == NULL)
+		fail_msg("load: %s", err);
+	rules_cache_counts(r, cached, compiled);
+	/* What the counts say is what the compiler saw. */
+	assert_int_equal(compiles, (int)*compiled);
+	return r;
+}
+
+/* cache_files - the names of the cache files in dir, sorted */
+static size_t
+cache_files(const char *dir, char names[][80], size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	memset(names, 0, max * 80);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.') {
+			assert_true(n < max);
+			snprintf(names[n++], 80, "%.79s", e->d_name);
+		}
+	closedir(d);
+	qsort(names, n, 80, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/* cache_dir - a fresh directory name (not made) under a temporary one */
+static void
+cache_dir(char *top, char *dir, size_t size)
+{
+	assert_non_null(mkdtemp(top));
+	snprintf(dir, size, "%s/cache", top);
+}
+
+/* cache_rm - remove the directories of a test */
+static void
+cache_rm(const char *top)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* test_cache_warm - the second load reads every database, same hits */
+static void
+test_cache_warm(void **state)
+{
+	char top[] = "/tmp/test_rules_cache.XXXXXX", dir[128];
+	char names[64][80], again[64][80];
+	size_t cached, compiled, n;
+	struct rules *a, *b, *pc = load(paths_rules, RULES_ENGINE_PCRE2);
+	struct stat st;
+
+	(void)state;
+	cache_dir(top, dir, sizeof(dir));
+	a = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(cached, 0);
+	assert_true(compiled >= 5);
+	/* Made by the load, the master's alone. */
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	n = cache_files(dir, names, 64);
+	assert_int_equal(n, compiled);
+	b = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(compiled, 0);
+	assert_int_equal(cached, n);
+	assert_int_equal(cache_files(dir, again, 64), n);
+	assert_memory_equal(names, again, n * 80);
+	run_all(a, pc);
+	run_all(b, pc);
+	rules_free(&a);
+	rules_free(&b);
+	/* No directory, no cache. */
+	a = load_cached(paths_rules, "", &cached, &compiled);
+	assert_int_equal(cached, 0);
+	assert_int_equal(compiled, n);
+	rules_free(&a);
+	a = load_cached(paths_rules, "relative/cache", &cached, &compiled);
+	assert_int_equal(cached, 0);
+	assert_int_equal(access("relative", F_OK), -1);
+	rules_free(&a);
+	rules_free(&pc);
+	cache_rm(top);
+}
+
+/* test_cache_corrupt - a bad file is compiled and written again */
+static void
+test_cache_corrupt(void **state)
+{
+	char top[] = "/tmp/test_rules_cache.XXXXXX", dir[128], path[300];
+	char names[64][80];
+	size_t cached, compiled, n;
+	struct rules *r, *pc = load(paths_rules, RULES_ENGINE_PCRE2);
+	struct stat st;
+	FILE *f;
+	long mid;
+
+	(void)state;
+	cache_dir(top, dir, sizeof(dir));
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	rules_free(&r);
+	n = cache_files(dir, names, 64);
+	assert_true(n >= 3);
+	/* One with a byte flipped in the middle, one cut short, one
+	 * emptied. */
+	snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
+	assert_non_null(f = fopen(path, "r+b"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	mid = ftell(f) / 2;
+	assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+	{
+		int ch = fgetc(f);
+
+		assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+		fputc(ch ^ 0xff, f);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s", dir, names[1]);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 1), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, names[2]);
+	assert_int_equal(truncate(path, 0), 0);
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(compiled, 3);
+	assert_int_equal(cached, n - 3);
+	run_all(r, pc);
+	rules_free(&r);
+	/* Rewritten: all from the cache now. */
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(compiled, 0);
+	assert_int_equal(cached, n);
+	run_all(r, pc);
+	rules_free(&r);
+	rules_free(&pc);
+	cache_rm(top);
+}
+
+/* test_cache_unsafe - others can write: no cache; links not followed */
+static void
+test_cache_unsafe(void **state)
+{
+	char top[] = "/tmp/test_rules_cache.XXXXXX", dir[128], path[300];
+	char link[300], copy[300], names[64][80], cmd[1024];
+	size_t cached, compiled, n;
+	struct rules *r, *pc = load(paths_rules, RULES_ENGINE_PCRE2);
+	struct stat st;
+
+	(void)state;
+	cache_dir(top, dir, sizeof(dir));
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	rules_free(&r);
+	n = cache_files(dir, names, 64);
+	/* Writable by others: not read, not written, not pruned. */
+	assert_int_equal(chmod(dir, 0777), 0);
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(cached, 0);
+	assert_int_equal(compiled, n);
+	rules_free(&r);
+	assert_int_equal(chmod(dir, 0770), 0);
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(cached, 0);
+	rules_free(&r);
+	assert_int_equal(chmod(dir, 0755), 0);
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(cached, n);
+	rules_free(&r);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* A file replaced by a link to a good database elsewhere: not
+	 * followed (compiled), and replaced by a file, the target left. */
+	snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
+	snprintf(copy, sizeof(copy), "%s/elsewhere.db", top);
+	assert_int_equal(rename(path, copy), 0);
+	assert_int_equal(symlink(copy, path), 0);
+	r = load_cached(paths_rules, dir, &cached, &compiled);
+	assert_int_equal(compiled, 1);
+	assert_int_equal(cached, n - 1);
+	run_all(r, pc);
+	rules_free(&r);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", path, copy);
+	assert_int_equal(system(cmd), 0);
+	/* The directory itself a link: no cache. */
+	snprintf(link, sizeof(link), "%s/link", top);
+	assert_int_equal(symlink(dir, link), 0);
+	r = load_cached(paths_rules, link, &cached, &compiled);
+	assert_int_equal(cached, 0);
+	assert_int_equal(compiled, n);
+	rules_free(&r);
+	rules_free(&pc);
+	cache_rm(top);
+}
+
+/* test_cache_changed - a changed rule: a new database, the old removed */
+static void
+test_cache_changed(void **state)
+{
+	static const char before[] = "body A /alpha/\n"
+				     "header S Subject =~ /^hi$/\n";
+	static const char after[] = "body A /beta/\n"
+				    "header S Subject =~ /^hi$/\n";
+	char top[] = "/tmp/test_rules_cache.XXXXXX", dir[128];
+	char n1[8][80], n2[8][80];
+	size_t cached, compiled;
+	struct rules *r;
+	struct rules_ctx *c;
+	struct rules_result res = {0};
+	struct rules_input in = {0};
+
+	(void)state;
+	cache_dir(top, dir, sizeof(dir));
+	r = load_cached(before, dir, &cached, &compiled);
+	rules_free(&r);
+	/* GTUBE with A in the body database, S in Subject's. */
+	assert_int_equal(cache_files(dir, n1, 8), 2);
+	r = load_cached(after, dir, &cached, &compiled);
+	assert_int_equal(cached, 1);
+	assert_int_equal(compiled, 1);
+	assert_int_equal(cache_files(dir, n2, 8), 2);
+	/* The Subject database stays, the body one is replaced. */
+	assert_true(strcmp(n1[0], n2[0]) != 0 || strcmp(n1[1], n2[1]) != 0);
+	assert_true(strcmp(n1[0], n2[0]) == 0 || strcmp(n1[1], n2[1]) == 0 ||
+		    strcmp(n1[0], n2[1]) == 0 || strcmp(n1[1], n2[0]) == 0);
+	c = rules_ctx_create(r);
+	in.body = in.rawbody = "beta\n";
+	in.body_len = in.rawbody_len = 5;
+	rules_run(r, c, &in, &res);
+	assert_int_equal(res.n_hits, 1);
+	assert_string_equal(res.hits[0].name, "A");
+	in.body = in.rawbody = "alpha\n";
+	in.body_len = in.rawbody_len = 6;
+	rules_run(r, c, &in, &res);
+	assert_int_equal(res.n_hits, 0);
+	rules_result_release(&res);
+	rules_ctx_free(&c);
+	rules_free(&r);
+	cache_rm(top);
+}
+
 int
 main(void)
 {
@@ -289,6 +562,10 @@ main(void)
 		cmocka_unit_test(test_compile_rejects_pattern),
 		cmocka_unit_test(test_compile_rejects_set),
 		cmocka_unit_test(test_scan_fails),
+		cmocka_unit_test(test_cache_warm),
+		cmocka_unit_test(test_cache_corrupt),
+		cmocka_unit_test(test_cache_unsafe),
+		cmocka_unit_test(test_cache_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
