@@ -1197,6 +1197,7 @@ main(int argc, char **argv)
 	msg_open("filterd-release", LOG_MAIL, 1);
 	if ((conf = conf_load(o.conf_file, err, sizeof(err))) == NULL) {
 		rel_print(stderr, "filterd-release: ", err);
+		free(argv);
 		return REL_EX_FAIL;
 	}
 	if (list) {
@@ -1227,5 +1228,6 @@ main(int argc, char **argv)
 		free(who);
 	}
 	conf_free(&conf);
+	free(argv); /* rel_getopt_argv()'s copy */
 	return rc;
 }

@@ -95,13 +95,24 @@ def wait_until(pred, timeout=10.0, interval=0.05):
 TEST_PORTS = (10000, 30000)
 
 
+# Ports this process handed out: never handed out again, so that two
+# servers of one test (a Sink picked after the ports of a Postfix that
+# has not bound them yet) cannot be given the same port.
+_HANDED_OUT = set()
+
+
 def _bound_test_port():
-    """A socket bound to a free port of TEST_PORTS (not listening)."""
+    """A socket bound to a free port of TEST_PORTS (not listening) that
+    this process has not handed out before."""
     import random
     for _ in range(1000):
+        port = random.randrange(*TEST_PORTS)
+        if port in _HANDED_OUT:
+            continue
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            s.bind((LOCALHOST, random.randrange(*TEST_PORTS)))
+            s.bind((LOCALHOST, port))
+            _HANDED_OUT.add(port)
             return s
         except OSError:
             s.close()
@@ -826,10 +837,11 @@ class Filterd:
         os.chmod(self.conf_path, 0o644)
         return self.conf_path
 
-    def check_conf(self):
+    def check_conf(self, timeout=20):
         """check_conf - run filterd -t; returns CompletedProcess."""
         self.write_conf()
-        return run([filterd_bin(), "-t", "-c", self.conf_path], timeout=20)
+        return run([filterd_bin(), "-t", "-c", self.conf_path],
+                   timeout=timeout)
 
     def start(self, wait=True):
         self.write_conf()

@@ -87,7 +87,8 @@ class TestRulesCache(h.PeerTestCase):
         fd = self.filterd()
         cache = fd.params["rules_cache_dir"]
         # filterd -t makes nothing: no cache directory.
-        p = fd.check_conf()
+        # SpamAssassin's rules compile in seconds, more under ASan.
+        p = fd.check_conf(timeout=300)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertFalse(os.path.exists(cache))
         self.start(fd)
@@ -118,7 +119,7 @@ class TestRulesCache(h.PeerTestCase):
         # filterd -t reads the cache, writes nothing.
         names = sorted(os.listdir(cache))
         os.unlink(os.path.join(cache, names[0]))
-        p = fd.check_conf()
+        p = fd.check_conf(timeout=300)
         self.assertEqual(p.returncode, 0, p.stderr)
         out = (p.stdout + p.stderr).decode("utf-8", "replace")
         self.assertEqual(cache_counts(out),
