@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "dsn.h"
+#include "util/hex.h"
 
 #define DSN_SCHEME "mysql://"
 #define DSN_UNIX "unix("
@@ -33,19 +34,6 @@ dsn_error(char *errbuf, size_t errsize, const char *fmt, ...)
 	return -1;
 }
 
-/* dsn_hex - value of a hex digit, or -1 */
-static int
-dsn_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* dsn_decode - percent-decode [s, end) into out; what names the part */
 static int
 dsn_decode(const char *s, const char *end, char *out, size_t size,
@@ -58,8 +46,8 @@ dsn_decode(const char *s, const char *end, char *out, size_t size,
 		int hi, lo;
 
 		if (c == '%') {
-			if (end - s < 3 || (hi = dsn_hex(s[1])) < 0 ||
-			    (lo = dsn_hex(s[2])) < 0)
+			if (end - s < 3 || (hi = hex_value(s[1])) < 0 ||
+			    (lo = hex_value(s[2])) < 0)
 				return dsn_error(errbuf, errsize,
 						 "%s: '%%' must start a %%XX "
 						 "escape",
@@ -157,7 +145,7 @@ dsn_host(const char *p, struct db_dsn *out, char *errbuf, size_t errsize)
 
 	if (*p == '[') {
 		start = ++p;
-		while (dsn_hex(*p) >= 0 || *p == ':' || *p == '.')
+		while (hex_value(*p) >= 0 || *p == ':' || *p == '.')
 			p++;
 		if (*p != ']' || p == start ||
 		    memchr(start, ':', p - start) == NULL) {

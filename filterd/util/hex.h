@@ -13,7 +13,8 @@
 /* DESCRIPTION
 /*	hex_value() is the value (0 to 15) of the digit c, either case,
 /*	or -1 when c is not one. The one reader of hex digits for the
-/*	%XX of AM.PDP and RFC 2231, SMTP's xtext +XX and SQL's HEX().
+/*	%XX of AM.PDP, RFC 2231 and SQL DSNs, SMTP's xtext +XX and
+/*	SQL's HEX().
 /*--*/
 
 static inline int
