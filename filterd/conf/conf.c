@@ -10,6 +10,7 @@
 /*	checked after parsing, against the line of the listen section.
 /*--*/
 
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <netdb.h>
@@ -160,6 +161,84 @@ conf_unclosed_quote(const char *text)
 	return quote ? line : 0;
 }
 
+/* What libconfuse's lexer passes over between words ('+' of "+=" too). */
+#define CONF_BLANK " \t\r*+"
+
+/* conf_word_char - is c part of a word for libconfuse's lexer? */
+static int
+conf_word_char(char c)
+{
+	return c && !isspace((unsigned char)c) && !strchr("\"'(),={}+*", c);
+}
+
+/* conf_skip_arg - past one argument (quoted or bare) at p, or p */
+static const char *
+conf_skip_arg(const char *p)
+{
+	if (*p == '"' || *p == '\'') {
+		char q = *p++;
+
+		/* Closed on its line: conf_unclosed_quote() ran first. */
+		for (; *p != q; p++)
+			if (*p == '\\')
+				p++;
+		return p + 1;
+	}
+	while (conf_word_char(*p))
+		p++;
+	return p;
+}
+
+/*
+ * conf_unclosed_call - the line of an include( whose arguments do not end
+ * in ')', or 0. libconfuse 3.3 reports it but keeps the arguments it read
+ * (a leak at each refused reload), so it never sees one: its grammar is
+ * '(' [ARG {',' ARG}] ')', ARG a quoted string or a run of characters its
+ * lexer takes for a word. Wider than its lexer where a call starts
+ * (any non-word before "include"), narrower inside one (no '+' nor '*').
+ */
+static int
+conf_unclosed_call(const char *text)
+{
+	int line = 1;
+
+	for (const char *p = text; *p; p++) {
+		const char *q, *arg;
+		int at = line;
+
+		if (*p == '"' || *p == '\'') {
+			q = conf_skip_arg(p);
+			p = q - 1;
+			continue;
+		}
+		if (*p == '\n')
+			line++;
+		if (strncmp(p, "include", 7) != 0 ||
+		    (p > text && conf_word_char(p[-1])))
+			continue;
+		/* A '(' after blanks its lexer passes over makes a call. */
+		for (q = p + 7;
+		     isspace((unsigned char)*q) || *q == '*' || *q == '+'; q++)
+			line += *q == '\n';
+		if (*q != '(')
+			continue;
+		for (q++;; q++) {
+			while (isspace((unsigned char)*q))
+				line += *q++ == '\n';
+			if (*q == ')' || (arg = conf_skip_arg(q)) == q)
+				break;
+			for (q = arg; isspace((unsigned char)*q); q++)
+				line += *q == '\n';
+			if (*q != ',')
+				break;
+		}
+		if (*q != ')')
+			return at;
+		p = q;
+	}
+	return 0;
+}
+
 /* conf_source_open - a comment-free copy of a file; its path or NULL */
 static const char *
 conf_source_open(const char *real, char *why, size_t whysize)
@@ -204,6 +283,14 @@ conf_source_open(const char *real, char *why, size_t whysize)
 		snprintf(why, whysize,
 			 "%s:%d: unclosed quote: the string opened on this "
 			 "line does not end on it",
+			 real, i);
+		free(text);
+		return NULL;
+	}
+	if ((i = conf_unclosed_call(text)) > 0) {
+		snprintf(why, whysize,
+			 "%s:%d: include( is not closed: write "
+			 "include(\"FILE\")",
 			 real, i);
 		free(text);
 		return NULL;
@@ -263,10 +350,10 @@ conf_source_line(int fd, const char *word, const char *title, int last)
 		if (next)
 			*next++ = 0;
 		while ((p = strstr(p, word)) != NULL) {
-			const char *after = p + wlen + strspn(p + wlen, " \t");
-			int token = (p == line || p[-1] == ' ' ||
-				     p[-1] == '\t' || p[-1] == '{' ||
-				     p[-1] == '}');
+			const char *after = p + wlen +
+					    strspn(p + wlen, CONF_BLANK);
+			int token = (p == line ||
+				     strchr(CONF_BLANK "{}", p[-1]));
 
 			p += wlen;
 			if (!token)

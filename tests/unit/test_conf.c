@@ -252,6 +252,16 @@ static const struct err_case err_cases[] = {
 	 "@D@/main.conf:2: parameter pdp_socket: \"run/pdp.sock\": not an "
 	 "absolute path shorter than 108 bytes",
 	 NULL},
+	/* libconfuse passes over '*' and the '+' of "+=": still line 2. */
+	{"pdp_socket after a '*'", "\npdp_socket*= \"o\"\n", NULL, NULL,
+	 "@D@/main.conf:2: parameter pdp_socket: \"o\": not an absolute "
+	 "path shorter than 108 bytes",
+	 NULL},
+	{"mynetworks appended with +=", "\n\nmynetworks += {\"10.0.0.0/33\"}\n",
+	 NULL, NULL,
+	 "@D@/main.conf:3: parameter mynetworks: \"10.0.0.0/33\": bad network "
+	 "mask length",
+	 NULL},
 	{"pdp_bank unknown",
 	 "pdp_socket = \"/run/pdp.sock\"\npdp_bank = \"nosuch\"\n", NULL, NULL,
 	 "@D@/main.conf:2: parameter pdp_bank: no bank \"nosuch\" is "
@@ -594,6 +604,79 @@ test_nul_byte(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* test_unclosed_include - include( without ')' refused at its line, before
+ * libconfuse (which keeps the arguments it read); a closed one loads */
+static void
+test_unclosed_include(void **state)
+{
+	static const struct {
+		const char *main;
+		const char *want; /* NULL: loads, max_servers 4 */
+	} cases[] = {
+		{"include(\"inc.conf\" [\n",
+		 "@D@/main.conf:1: include( is "
+		 "not closed: write include(\"FILE\")"},
+		{"max_servers = 5\ninclude(\"inc.conf\",\n",
+		 "@D@/main.conf:2: "
+		 "include( is not closed: write include(\"FILE\")"},
+		{"include(inc+conf)\n", "@D@/main.conf:1: include( is not "
+					"closed: write include(\"FILE\")"},
+		{"max_servers = 4\n+include(\"inc.conf\",\n",
+		 "@D@/main.conf:2: "
+		 "include( is not closed: write include(\"FILE\")"},
+		{"include * (\"inc.conf\" =\n",
+		 "@D@/main.conf:1: include( is "
+		 "not closed: write include(\"FILE\")"},
+		{"include(x y)\n", "@D@/main.conf:1: include( is not closed: "
+				   "write include(\"FILE\")"},
+		{"include ( 'inc.conf' = 3\n",
+		 "@D@/main.conf:1: include( is "
+		 "not closed: write include(\"FILE\")"},
+		{"myhostname = \"include(\"\ninclude(\"inc.conf\" }\n",
+		 "@D@/main.conf:2: "
+		 "include( is not closed: write include(\"FILE\")"},
+		{"include(\"inc.conf\")\n", NULL},
+		{"include (\n  \"inc.conf\"\n)\n", NULL},
+		{"include(inc.conf)\n", NULL},
+		{"myhostname = \"include(\"\ninclude(\"inc.conf\")\n", NULL},
+	};
+	struct fixture *f = *state;
+	char path[PATH_MAX + 16], err[2048], want[2048];
+	int failed = 0;
+
+	snprintf(path, sizeof(path), "%s/main.conf", f->dir);
+	put_bytes(f->dir, "inc.conf", B("max_servers = 4\n"));
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		struct conf *c;
+
+		put_bytes(f->dir, "main.conf", cases[i].main,
+			  strlen(cases[i].main));
+		strcpy(err, "(untouched)");
+		c = conf_load(path, err, sizeof(err));
+		if (cases[i].want == NULL) {
+			if (c == NULL || c->max_servers != 4) {
+				print_error("case %zu: \"%s\"\n", i,
+					    c ? "loaded, max_servers not 4"
+					      : err);
+				failed++;
+			}
+			conf_free(&c);
+			continue;
+		}
+		expand(cases[i].want, f->dir, want, sizeof(want));
+		if (c != NULL) {
+			print_error("case %zu: loaded, want \"%s\"\n", i, want);
+			conf_free(&c);
+			failed++;
+		} else if (strcmp(err, want) != 0) {
+			print_error("case %zu:\n   got \"%s\"\n  want \"%s\"\n",
+				    i, err, want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* conf_strip_comments: the text after, byte for byte. */
 struct strip_case {
 	const char *in;
@@ -654,6 +737,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bank_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unclosed_include, setup,
+						teardown),
 		cmocka_unit_test(test_strip_comments),
 	};
 
