@@ -27,43 +27,64 @@
 #include "conf.h"
 #include "conf_params.h"
 #include "db/dsn.h"
+#include "util/buf.h"
 #include "util/msg.h"
 #include "util/re.h"
 #include "util/xalloc.h"
 
 #define CONF_MAX_SOURCES 64
+#define CONF_MAX_DEPTH 8 /* include()s within include()s */
+
+/* From the copy's line flat_line on, the lines of files[file] from line. */
+struct conf_seg {
+	int flat_line;
+	int file;
+	int line;
+};
 
 /*
  * State of one conf_load() call. libconfuse gives its callbacks no user
  * context, so it lives here; only the master loads configuration, one
  * load at a time, and conf_load() resets it on entry and exit.
  *
- * libconfuse 3.3 miscounts lines after comments and rejects comments
- * inside lists, so every file is read by us first: comments are blanked
- * (newlines kept) and libconfuse parses a memfd copy. conf_sources maps
- * each copy's /proc/self/fd path back to the real file for messages.
+ * Every file is read by us first, and libconfuse parses one memfd copy
+ * of them all: comments blanked (libconfuse 3.3 miscounts lines after
+ * them and rejects them inside lists), each include("FILE") replaced by
+ * FILE's text on lines of its own. libconfuse's own include() is not
+ * used: after an error inside an included file it keeps that file on its
+ * include stack, and after ten such refused reloads it refuses every
+ * include() ("includes nested too deeply") until filterd restarts. segs
+ * map the copy's lines back to the real files for messages.
  */
 static struct {
 	char first_error[1024];
 	char database_at[4200]; /* file:line of the last clamav database = */
 	int database_line;	/* its line, until the section closes */
-	struct {
-		char fdpath[40];
-		char *real;
-		int fd;
-	} sources[CONF_MAX_SOURCES];
-	int n_sources;
+	char *files[CONF_MAX_SOURCES]; /* real names, in the order read */
+	int n_files;
+	struct conf_seg *segs;
+	size_t n_segs;
+	int flat_fd;	    /* the copy, when flat_path[0] */
+	char flat_path[40]; /* its /proc/self/fd path */
 	cfg_t *root; /* the file being parsed, for sections without a name */
 } conf_state;
 
-/* conf_real_name - the real file behind a memfd copy's name */
-static const char *
-conf_real_name(const char *name)
+/* conf_place - "file:line" of line of name (the copy: its real place) */
+static void
+conf_place(const char *name, int line, char *out, size_t size)
 {
-	for (int i = 0; name && i < conf_state.n_sources; i++)
-		if (strcmp(conf_state.sources[i].fdpath, name) == 0)
-			return conf_state.sources[i].real;
-	return name;
+	const struct conf_seg *seg = NULL;
+
+	if (name && conf_state.flat_path[0] &&
+	    strcmp(name, conf_state.flat_path) == 0)
+		for (size_t i = 0; i < conf_state.n_segs; i++)
+			if (conf_state.segs[i].flat_line <= line)
+				seg = conf_state.segs + i;
+	if (seg)
+		snprintf(out, size, "%s:%d", conf_state.files[seg->file],
+			 seg->line + line - seg->flat_line);
+	else
+		snprintf(out, size, "%s:%d", name ? name : "(defaults)", line);
 }
 
 /* conf_set_error - keep the first error */
@@ -88,19 +109,19 @@ static void
 conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char text[768];
+	char at[4200];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
 	/* A section such as sql {} exists before the parse: no file name. */
 	if (cfg && !cfg->filename && conf_state.root &&
 	    conf_state.root->filename && cfg->line > 0)
-		conf_set_error("%s:%d: %s",
-			       conf_real_name(conf_state.root->filename),
-			       cfg->line, text);
+		conf_place(conf_state.root->filename, cfg->line, at,
+			   sizeof(at));
 	else if (cfg && cfg->filename)
-		conf_set_error("%s:%d: %s", conf_real_name(cfg->filename),
-			       cfg->line, text);
+		conf_place(cfg->filename, cfg->line, at, sizeof(at));
 	else
-		conf_set_error("%s", text);
+		at[0] = 0;
+	conf_set_error("%s%s%s", at, at[0] ? ": " : "", text);
 }
 
 /* conf_strip_comments - blank #, // and C comments outside quotes */
@@ -190,25 +211,178 @@ conf_skip_arg(const char *p)
 }
 
 /*
- * conf_unclosed_call - the line of an include( whose arguments do not end
- * in ')', or 0. libconfuse 3.3 reports it but keeps the arguments it read
- * (a leak at each refused reload), so it never sees one: its grammar is
- * '(' [ARG {',' ARG}] ')', ARG a quoted string or a run of characters its
- * lexer takes for a word. Wider than its lexer where a call starts
- * (any non-word before "include"), narrower inside one (no '+' nor '*').
+ * conf_read_text - FILE's text with comments blanked, into *textp (the
+ * caller frees it); 0, or -1 with why "FILE[:line]: reason".
  */
 static int
-conf_unclosed_call(const char *text)
+conf_read_text(const char *real, char **textp, char *why, size_t whysize)
 {
-	int line = 1;
+	FILE *fp;
+	char *text = NULL;
+	size_t size = 0;
+	ssize_t n;
+	int line;
 
-	for (const char *p = text; *p; p++) {
-		const char *q, *arg;
-		int at = line;
+	if ((fp = fopen(real, "r")) == NULL) {
+		snprintf(why, whysize, "%s: cannot open: %s", real,
+			 strerror(errno));
+		return -1;
+	}
+	/* Up to the first NUL, which is its end when the file has none. */
+	errno = 0;
+	n = getdelim(&text, &size, 0, fp);
+	if (n < 0 && ferror(fp)) {
+		snprintf(why, whysize, "%s: cannot read: %s", real,
+			 strerror(errno));
+		fclose(fp);
+		free(text);
+		return -1;
+	}
+	fclose(fp);
+	if (n > 0 && text[n - 1] == 0) {
+		line = 1;
+		for (ssize_t k = 0; k < n - 1; k++)
+			line += text[k] == '\n';
+		snprintf(why, whysize,
+			 "%s:%d: a NUL byte: the file is not text", real, line);
+		free(text);
+		return -1;
+	}
+	if (n < 0) {
+		free(text);
+		text = xstrdup("");
+	}
+	conf_strip_comments(text);
+	if ((line = conf_unclosed_quote(text)) > 0) {
+		snprintf(why, whysize,
+			 "%s:%d: unclosed quote: the string opened on this "
+			 "line does not end on it",
+			 real, line);
+		free(text);
+		return -1;
+	}
+	*textp = text;
+	return 0;
+}
+
+/* The copy being made: its text, and the line its end is on. */
+struct conf_flat {
+	struct buf out;
+	int line;
+	int placed; /* the error in why names its file and line */
+};
+
+/* conf_flat_add - n bytes of a file to the copy */
+static void
+conf_flat_add(struct conf_flat *f, const char *s, size_t n)
+{
+	buf_append(&f->out, s, n);
+	for (size_t i = 0; i < n; i++)
+		f->line += s[i] == '\n';
+}
+
+/* conf_flat_seg - from the copy's current line on, file's line line */
+static void
+conf_flat_seg(const struct conf_flat *f, int file, int line)
+{
+	conf_state.segs = xrealloc(conf_state.segs,
+				   (conf_state.n_segs + 1) *
+					   sizeof(*conf_state.segs));
+	conf_state.segs[conf_state.n_segs++] = (struct conf_seg){f->line, file,
+								 line};
+}
+
+/*
+ * conf_include_arg - the file name of the include( whose '(' is at *pp:
+ * its grammar is '(' ARG ')', ARG a quoted string without escapes or a
+ * run of characters libconfuse's lexer takes for a word. *pp and *line
+ * are left past the ')'. 0, or -1 with what is wrong in why.
+ */
+static int
+conf_include_arg(const char **pp, int *line, char *name, size_t size, char *why,
+		 size_t whysize)
+{
+	const char *q = *pp + 1, *arg, *end;
+	int n = 0;
+
+	for (;; q++) {
+		while (isspace((unsigned char)*q))
+			*line += *q++ == '\n';
+		if (*q == ')' && n == 0)
+			break;
+		if ((end = conf_skip_arg(q)) == q)
+			goto unclosed;
+		arg = q;
+		n++;
+		for (q = end; isspace((unsigned char)*q); q++)
+			*line += *q == '\n';
+		if (*q == ')')
+			break;
+		if (*q != ',')
+			goto unclosed;
+	}
+	*pp = q + 1;
+	if (n != 1) {
+		snprintf(why, whysize, "include takes one file name");
+		return -1;
+	}
+	if (*arg == '"' || *arg == '\'') {
+		arg++;
+		end--;
+	}
+	if (memchr(arg, '\\', (size_t)(end - arg)) ||
+	    memmem(arg, (size_t)(end - arg), "${", 2)) {
+		snprintf(why, whysize,
+			 "include: write the file name without \\ or ${}");
+		return -1;
+	}
+	if (end == arg || (size_t)(end - arg) >= size) {
+		snprintf(why, whysize, "include: %s file name",
+			 end == arg ? "an empty" : "too long a");
+		return -1;
+	}
+	memcpy(name, arg, (size_t)(end - arg));
+	name[end - arg] = 0;
+	return 0;
+unclosed:
+	snprintf(why, whysize,
+		 "include( is not closed: write "
+		 "include(\"FILE\")");
+	return -1;
+}
+
+/*
+ * conf_flatten - add FILE to the copy, each include("NAME") in it (NAME
+ * relative to FILE's directory unless absolute) replaced by NAME's text,
+ * on lines of its own. 0, or -1 with why; f->placed says whether why
+ * names the file and line where it is (else the includer says where).
+ *
+ * An include( is found wherever libconfuse's lexer would find one: the
+ * word "include" after any non-word character (what it passes over
+ * included), then '(' after blanks.
+ */
+static int
+conf_flatten(struct conf_flat *f, const char *real, int depth, char *why,
+	     size_t whysize)
+{
+	char *text, path[4096], name[4096], sub[2048];
+	const char *p, *q, *from;
+	int idx = conf_state.n_files, line = 1, n;
+
+	if (idx == CONF_MAX_SOURCES) {
+		snprintf(why, whysize, "%.1500s: too many included files (%d)",
+			 real, idx);
+		return -1;
+	}
+	if (conf_read_text(real, &text, why, whysize) < 0)
+		return -1;
+	conf_state.files[conf_state.n_files++] = xstrdup(real);
+	conf_flat_seg(f, idx, 1);
+	for (from = p = text; *p; p++) {
+		int at = line; /* the line of "include" */
 
 		if (*p == '"' || *p == '\'') {
-			q = conf_skip_arg(p);
-			p = q - 1;
+			p = conf_skip_arg(p) - 1;
 			continue;
 		}
 		if (*p == '\n')
@@ -216,113 +390,108 @@ conf_unclosed_call(const char *text)
 		if (strncmp(p, "include", 7) != 0 ||
 		    (p > text && conf_word_char(p[-1])))
 			continue;
-		/* A '(' after blanks its lexer passes over makes a call. */
 		for (q = p + 7;
 		     isspace((unsigned char)*q) || *q == '*' || *q == '+'; q++)
 			line += *q == '\n';
-		if (*q != '(')
+		if (*q != '(') {
+			line = at;
 			continue;
-		for (q++;; q++) {
-			while (isspace((unsigned char)*q))
-				line += *q++ == '\n';
-			if (*q == ')' || (arg = conf_skip_arg(q)) == q)
-				break;
-			for (q = arg; isspace((unsigned char)*q); q++)
-				line += *q == '\n';
-			if (*q != ',')
-				break;
 		}
-		if (*q != ')')
-			return at;
-		p = q;
+		if (conf_include_arg(&q, &line, name, sizeof(name), sub,
+				     sizeof(sub)) < 0) {
+			snprintf(why, whysize, "%.1500s:%d: %s", real, at, sub);
+			goto placed;
+		}
+		if (name[0] == '/')
+			n = snprintf(path, sizeof(path), "%s", name);
+		else {
+			char *dir = xstrdup(real);
+
+			n = snprintf(path, sizeof(path), "%s/%s", dirname(dir),
+				     name);
+			free(dir);
+		}
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			snprintf(why, whysize,
+				 "%.1500s:%d: include: too long a file name",
+				 real, at);
+			goto placed;
+		}
+		if (depth == CONF_MAX_DEPTH) {
+			snprintf(
+				why, whysize,
+				"%.1500s:%d: include: %.1500s: includes nested "
+				"deeper than %d (does it include itself?)",
+				real, at, path, CONF_MAX_DEPTH);
+			goto placed;
+		}
+		conf_flat_add(f, from, (size_t)(p - from));
+		conf_flat_add(f, "\n", 1);
+		if (conf_flatten(f, path, depth + 1, sub, sizeof(sub)) < 0) {
+			if (f->placed)
+				snprintf(why, whysize, "%s", sub);
+			else
+				snprintf(why, whysize,
+					 "%.1500s:%d: include: %s", real, at,
+					 sub);
+			goto placed;
+		}
+		conf_flat_add(f, "\n", 1);
+		conf_flat_seg(f, idx, line);
+		from = q;
+		p = q - 1;
 	}
+	conf_flat_add(f, from, strlen(from));
+	free(text);
 	return 0;
+placed:
+	f->placed = 1;
+	free(text);
+	return -1;
 }
 
-/* conf_source_open - a comment-free copy of a file; its path or NULL */
+/* conf_flat_open - the copy of FILE and what it includes; its path, or
+ * NULL with why */
 static const char *
-conf_source_open(const char *real, char *why, size_t whysize)
+conf_flat_open(const char *file, char *why, size_t whysize)
 {
-	FILE *fp;
-	char *text = NULL;
-	size_t size = 0;
-	ssize_t n;
-	int fd, i = conf_state.n_sources;
+	struct conf_flat f = {.line = 1};
+	int fd;
 
-	if (i == CONF_MAX_SOURCES) {
-		snprintf(why, whysize, "%s: too many included files (%d)", real,
-			 i);
+	buf_init(&f.out, 4096);
+	if (conf_flatten(&f, file, 0, why, whysize) < 0) {
+		buf_release(&f.out);
 		return NULL;
 	}
-	if ((fp = fopen(real, "r")) == NULL) {
-		snprintf(why, whysize, "%s: cannot open: %s", real,
-			 strerror(errno));
-		return NULL;
-	}
-	/* Up to the first NUL, which is its end when the file has none. */
-	n = getdelim(&text, &size, 0, fp);
-	if (n > 0 && text[n - 1] == 0) {
-		int line = 1;
-
-		for (ssize_t k = 0; k < n - 1; k++)
-			line += text[k] == '\n';
-		snprintf(why, whysize,
-			 "%s:%d: a NUL byte: the file is not text", real, line);
-		fclose(fp);
-		free(text);
-		return NULL;
-	}
-	fclose(fp);
-	if (n < 0) {
-		free(text);
-		text = xstrdup("");
-		n = 0;
-	}
-	conf_strip_comments(text);
-	if ((i = conf_unclosed_quote(text)) > 0) {
-		snprintf(why, whysize,
-			 "%s:%d: unclosed quote: the string opened on this "
-			 "line does not end on it",
-			 real, i);
-		free(text);
-		return NULL;
-	}
-	if ((i = conf_unclosed_call(text)) > 0) {
-		snprintf(why, whysize,
-			 "%s:%d: include( is not closed: write "
-			 "include(\"FILE\")",
-			 real, i);
-		free(text);
-		return NULL;
-	}
-	i = conf_state.n_sources;
 	fd = memfd_create("filterd-conf", MFD_CLOEXEC);
-	if (fd < 0 || write(fd, text, (size_t)n) != n) {
-		snprintf(why, whysize, "%s: cannot copy: %s", real,
+	if (fd < 0 || write(fd, f.out.data, f.out.len) != (ssize_t)f.out.len) {
+		snprintf(why, whysize, "%s: cannot copy: %s", file,
 			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		free(text);
+		buf_release(&f.out);
 		return NULL;
 	}
-	free(text);
-	conf_state.sources[i].fd = fd;
-	conf_state.sources[i].real = xstrdup(real);
-	snprintf(conf_state.sources[i].fdpath,
-		 sizeof(conf_state.sources[i].fdpath), "/proc/self/fd/%d", fd);
-	conf_state.n_sources++;
-	return conf_state.sources[i].fdpath;
+	buf_release(&f.out);
+	conf_state.flat_fd = fd;
+	snprintf(conf_state.flat_path, sizeof(conf_state.flat_path),
+		 "/proc/self/fd/%d", fd);
+	return conf_state.flat_path;
 }
 
-/* conf_sources_close - forget the copies */
+/* conf_flat_close - forget the copy and its map */
 static void
-conf_sources_close(void)
+conf_flat_close(void)
 {
-	for (int i = 0; i < conf_state.n_sources; i++) {
-		close(conf_state.sources[i].fd);
-		free(conf_state.sources[i].real);
-	}
-	conf_state.n_sources = 0;
+	if (conf_state.flat_path[0])
+		close(conf_state.flat_fd);
+	conf_state.flat_path[0] = 0;
+	for (int i = 0; i < conf_state.n_files; i++)
+		free(conf_state.files[i]);
+	conf_state.n_files = 0;
+	free(conf_state.segs);
+	conf_state.segs = NULL;
+	conf_state.n_segs = 0;
 }
 
 /* conf_source_line - where WORD (with "TITLE", for a section) stands */
@@ -375,53 +544,34 @@ done:
 	return found;
 }
 
-/* conf_where - "file:line" of WORD ["TITLE"] in the copy named name */
+/* conf_where - "file:line" of WORD ["TITLE"] in the copy, or of line
+ * fallback of name (when name is not NULL) where it is not there */
 static void
 conf_where(const char *name, const char *word, const char *title, int fallback,
 	   char *out, size_t size)
 {
-	for (int i = 0; i < conf_state.n_sources; i++) {
-		int line;
+	int line = conf_state.flat_path[0]
+			   ? conf_source_line(conf_state.flat_fd, word, title,
+					      title == NULL)
+			   : 0;
 
-		if (name ? strcmp(conf_state.sources[i].fdpath, name) != 0 : 0)
-			continue;
-		line = conf_source_line(conf_state.sources[i].fd, word, title,
-					title == NULL);
-		if (line) {
-			snprintf(out, size, "%s:%d", conf_state.sources[i].real,
-				 line);
-			if (name)
-				return;
-		}
-	}
-	if (name && out[0] == 0)
-		snprintf(out, size, "%s:%d", conf_real_name(name), fallback);
+	if (line)
+		conf_place(conf_state.flat_path, line, out, size);
+	else if (name && out[0] == 0)
+		conf_place(name, fallback, out, size);
 }
 
-/* conf_include - include("FILE"), relative to the including file */
+/* conf_include - include() where conf_flatten() did not take it: never,
+ * as it takes every one libconfuse's lexer sees; refused, should it be */
 int
 conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 {
-	const char *fdpath;
-	char path[4096], why[4200];
-
-	if (argc != 1) {
-		cfg_error(cfg, "include takes one file name");
-		return 1;
-	}
-	if (argv[0][0] == '/') {
-		snprintf(path, sizeof(path), "%s", argv[0]);
-	} else {
-		char *dir = xstrdup(conf_real_name(cfg->filename));
-
-		snprintf(path, sizeof(path), "%s/%s", dirname(dir), argv[0]);
-		free(dir);
-	}
-	if ((fdpath = conf_source_open(path, why, sizeof(why))) == NULL) {
-		cfg_error(cfg, "include: %s", why);
-		return 1;
-	}
-	return cfg_include(cfg, opt, 1, &fdpath);
+	(void)opt;
+	(void)argc;
+	(void)argv;
+	cfg_error(cfg, "include( where it is not read: write "
+		       "include(\"FILE\") at the start of a line");
+	return 1;
 }
 
 /* conf_doc - the documentation row of an option */
@@ -527,8 +677,8 @@ conf_check_clamav(cfg_t *cfg, cfg_opt_t *opt)
 	conf_state.database_line = 0;
 	if (line <= 0)
 		return 0;
-	snprintf(conf_state.database_at, sizeof(conf_state.database_at),
-		 "%s:%d", conf_real_name(cfg->filename), line);
+	conf_place(cfg->filename, line, conf_state.database_at,
+		   sizeof(conf_state.database_at));
 	if (v && v[0] && v[0] != '/') {
 		conf_set_error("%s: clamav database \"%.200s\" is not an "
 			       "absolute path",
@@ -1403,7 +1553,7 @@ conf_parse(cfg_t *cfg, const char *file)
 
 	if (file == NULL)
 		return cfg_parse_buf(cfg, "");
-	if ((fdpath = conf_source_open(file, why, sizeof(why))) == NULL) {
+	if ((fdpath = conf_flat_open(file, why, sizeof(why))) == NULL) {
 		conf_set_error("%s", why);
 		return CFG_FILE_ERROR;
 	}
@@ -1446,13 +1596,15 @@ conf_load(const char *file, char *errbuf, size_t errsize)
 	} else if (cfg->filename && cfg->line > 0) {
 		/* libconfuse stops without a word at some errors ('' as a
 		 * name): where its lexer stopped is the line. */
-		conf_set_error("%s:%d: syntax error",
-			       conf_real_name(cfg->filename), cfg->line);
+		char at[4200];
+
+		conf_place(cfg->filename, cfg->line, at, sizeof(at));
+		conf_set_error("%s: syntax error", at);
 	} else {
 		conf_set_error("%s: syntax error", file ? file : "(defaults)");
 	}
 	cfg_free(cfg);
-	conf_sources_close();
+	conf_flat_close();
 	if (c == NULL)
 		snprintf(errbuf, errsize, "%s", conf_state.first_error);
 	return c;
@@ -1640,6 +1792,6 @@ conf_print_changed(const char *file, FILE *fp)
 		msg_error("%s", conf_state.first_error);
 	}
 	cfg_free(cfg);
-	conf_sources_close();
+	conf_flat_close();
 	return rc == CFG_SUCCESS ? 0 : -1;
 }

@@ -321,8 +321,9 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "bank NAME { ... }: a policy bank; keys it leaves unset come from "
 	 "the default bank"},
 	{0, "include", NO_RANGE,
-	 "include(\"FILE\"): read FILE here (relative to this file's "
-	 "directory)"},
+	 "include(\"FILE\"): read FILE's text here, at the top level or "
+	 "inside a section (relative to this file's directory; up to 8 "
+	 "deep)"},
 	{0, "milter", NO_RANGE,
 	 "milter { socket = \"inet:PORT@ADDR\" or \"unix:/path\" ... }: the "
 	 "before-queue front end (Postfix smtpd_milters, Sendmail); no "

@@ -10,7 +10,7 @@
 /*	left behind) and loads it with conf_load() by its /proc/self/fd
 /*	path, as filterd -t loads filterd.conf. Checks that a file it
 /*	refuses has a reason of the form "file:line: message" naming that
-/*	file, and frees what it takes.
+/*	file (or one it includes), and frees what it takes.
 /*
 /*	LLVMFuzzerInitialize() moves the process into a new user and
 /*	network namespace when the system allows it, so that a listen
@@ -48,15 +48,26 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* file_line_message - err is "<conf_path>:<digits>: <text>" */
+/*
+ * file_line_message - err is "<file>:<digits>: <text>", the file this
+ * input or one it includes: include("5") here is /proc/self/fd/5, a
+ * descriptor of this process (the input's own copy, which includes
+ * itself until libconfuse says "includes nested too deeply" there).
+ */
 static int
 file_line_message(const char *err)
 {
-	size_t n = strlen(conf_path);
-	const char *p = err + n;
+	const char *p = err;
 
-	if (strncmp(err, conf_path, n) != 0 || *p++ != ':' ||
-	    !isdigit((unsigned char)*p))
+	if (strncmp(p, conf_path, strlen(conf_path)) == 0)
+		p += strlen(conf_path);
+	else if (strncmp(p, "/proc/self/fd/", 14) == 0 &&
+		 isdigit((unsigned char)p[14]))
+		for (p += 14; isdigit((unsigned char)*p);)
+			p++;
+	else
+		return 0;
+	if (*p++ != ':' || !isdigit((unsigned char)*p))
 		return 0;
 	while (isdigit((unsigned char)*p))
 		p++;

@@ -228,6 +228,46 @@ class ReloadTest(LifecycleCase):
         self.assertTrue(h.wait_until(
             lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
 
+    def test_reloads_refused_in_an_included_file_then_mended(self):
+        """A typo in an included file (a policy bank, say) refuses the
+        reload, each time it is tried, with the file and line; once
+        mended, the next reload goes through. libconfuse's include()
+        kept each refused file on its include stack: from the eleventh
+        refusal on it refused every include ("includes nested too
+        deeply") until filterd restarted."""
+        sink = self.start(h.Sink(self.tmp))
+        fd = self.start(self.filterd(sink.addr, min_servers=1,
+                                     max_servers=2))
+        bank = os.path.join(fd.dir, "bank.conf")
+        with open(bank, "w") as f:
+            f.write("max_servers = 2\n")
+        fd.raw = 'include("bank.conf")\n'
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "generation 2" in fd.log_text(), 10), fd.log_text())
+        with open(bank, "w") as f:
+            f.write("\nmax_servers = = 2\n")
+        for i in range(12):
+            fd.signal(signal.SIGHUP)
+            self.assertTrue(h.wait_until(
+                lambda: fd.log_text().count("reload rejected") > i, 10),
+                fd.log_text())
+        refusals = [line for line in fd.log_text().splitlines()
+                    if "reload rejected" in line]
+        self.assertEqual(len(refusals), 12, refusals)
+        for line in refusals:
+            self.assertIn(bank + ":2: unexpected token '='", line)
+        with open(bank, "w") as f:
+            f.write("max_servers = 3\n")
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "generation 3" in fd.log_text() or
+            fd.log_text().count("reload rejected") > 12, 10), fd.log_text())
+        self.assertIn("generation 3", fd.log_text())
+        self.assertEqual(self.send_one(fd.port).code, 250)
+        self.assertEqual(sink.wait_count(1, 10), 1)
+
     def test_reload_that_moves_tmp_dir_is_rejected(self):
         """tmp_dir holds the working directories of the running children
         and the lock that keeps a second master from clearing them: a

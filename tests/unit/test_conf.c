@@ -322,6 +322,32 @@ static const struct err_case err_cases[] = {
 	 "# x\n"
 	 "nope = 3\n",
 	 "@D@/inc.conf:3: no such option 'nope'", NULL},
+	{"error in the main file after an include, at its own line",
+	 "max_servers = 5\n"
+	 "include(\"inc.conf\")\n"
+	 "bogus = 1\n",
+	 "inc.conf", "min_servers = 2\n\n\n\n",
+	 "@D@/main.conf:3: no such option 'bogus'", NULL},
+	{"error after an include inside a line",
+	 "bank b { include(\"inc.conf\") forwardd = 1 }\n", "inc.conf", "\n\n",
+	 "@D@/main.conf:1: no such option 'forwardd'", NULL},
+	{"error in a file included by an included file",
+	 "include(\"inc.conf\")\n", "inc.conf", "\ninclude(\"inc2.conf\")\n",
+	 "@D@/inc.conf:2: include: @D@/inc2.conf: cannot open: No such file "
+	 "or directory",
+	 NULL},
+	/* Refused before libconfuse's own limit (10), which leaks 16 KiB a
+	 * file and stays at its limit after. */
+	{"include of itself", "\ninclude(\"main.conf\")\n", NULL, NULL,
+	 "@D@/main.conf:2: include: @D@/main.conf: includes nested deeper "
+	 "than 8 (does it include itself?)",
+	 NULL},
+	{"include of a directory", "include(\".\")\n", NULL, NULL,
+	 "@D@/main.conf:1: include: @D@/.: cannot read: Is a directory", NULL},
+	{"include with two names", "include(\"a\", \"b\")\n", NULL, NULL,
+	 "@D@/main.conf:1: include takes one file name", NULL},
+	{"include of an empty name", "\ninclude('')\n", NULL, NULL,
+	 "@D@/main.conf:2: include: an empty file name", NULL},
 	{"unclosed quote, reported where it opened",
 	 "min_servers = 2\n"
 	 "myhostname = \"mx.example.org\n"
@@ -677,6 +703,39 @@ test_unclosed_include(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/*
+ * test_refused_includes_repeated - an error inside an included file,
+ * refused twelve times in one process, then the file mended: it loads.
+ * libconfuse's own include() kept each refused file on its include stack,
+ * and from the eleventh refusal on refused every include() ("includes
+ * nested too deeply"): every reload until filterd restarted.
+ */
+static void
+test_refused_includes_repeated(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX + 16], err[2048], want[2048];
+	struct conf *c;
+
+	snprintf(path, sizeof(path), "%s/main.conf", f->dir);
+	put_file(f->dir, "main.conf", "include(\"bank.conf\")\n");
+	put_file(f->dir, "bank.conf", "max_servers = = 3\n");
+	expand("@D@/bank.conf:1: unexpected token '='", f->dir, want,
+	       sizeof(want));
+	for (int i = 0; i < 12; i++) {
+		c = conf_load(path, err, sizeof(err));
+		assert_null(c);
+		assert_string_equal(err, want);
+	}
+	put_file(f->dir, "bank.conf", "max_servers = 3\n");
+	c = conf_load(path, err, sizeof(err));
+	if (c == NULL)
+		print_error("mended file refused: %s\n", err);
+	assert_non_null(c);
+	assert_int_equal(c->max_servers, 3);
+	conf_free(&c);
+}
+
 /* conf_strip_comments: the text after, byte for byte. */
 struct strip_case {
 	const char *in;
@@ -739,6 +798,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unclosed_include, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_refused_includes_repeated,
+						setup, teardown),
 		cmocka_unit_test(test_strip_comments),
 	};
 
