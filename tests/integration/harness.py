@@ -1107,30 +1107,32 @@ class PeerTestCase(unittest.TestCase):
     start(peer) starts a peer (Sink, Filterd, ...) and has it stopped, in
     reverse order, when the test ends. start_for_class(peer, ...) starts
     peers that serve every test of the class, stopped in reverse order
-    with the class, also when one of them fails to start (unittest does
-    not call tearDownClass after a failed setUpClass)."""
+    with the class, also when setUpClass fails after them (unittest does
+    not call tearDownClass then, but does run class cleanups)."""
 
     @classmethod
     def setUpClass(cls):
         cls.bin = filterd_bin()
         cls.tmp = TempDir()
         cls.class_peers = []
+        cls.addClassCleanup(cls.stop_class_peers)
+
+    @classmethod
+    def stop_class_peers(cls):
+        """Stop the class's peers, last first, once; remove its files."""
+        while cls.class_peers:
+            cls.class_peers.pop().stop()
+        cls.tmp.cleanup()
 
     @classmethod
     def tearDownClass(cls):
-        for p in reversed(cls.class_peers):
-            p.stop()
-        cls.tmp.cleanup()
+        cls.stop_class_peers()
 
     @classmethod
     def start_for_class(cls, *peers):
         for p in peers:
             cls.class_peers.append(p)
-            try:
-                p.start()
-            except Exception:
-                cls.tearDownClass()
-                raise
+            p.start()
 
     def setUp(self):
         self.peers = []
