@@ -15,8 +15,15 @@ them disagree, or to make a load misbehave:
   Vectorscan compile each) on PCRE2, is blinded by a "[" in a comment
   "(?#[)" or a quoted "\\Q[\\E": it reads a class to the end of the
   pattern, and the repeat goes to Vectorscan's compiler;
+- nested repeats, each under the guard's bound, multiply in the
+  compiler: "(?:[^>]{0,1000}x){0,99}" costs 2 s and 170 MB per load
+  here, "(?:[^<]{0,1000}<[^>]{1,1000}>){0,99}" 4.4 s and 350 MB and is
+  then refused, so compiled (and refused) again at every load;
 - a cache file name that is a FIFO: rules_cache_get() opens it
-  O_RDONLY before it checks the type, and the load blocks for good.
+  O_RDONLY before it checks the type, and the load blocks for good;
+- a cache file owned by another user (left from when the directory was
+  open to others, before its mode was fixed) is read and used: the
+  directory's owner and mode are checked, never the file's.
 """
 
 import os
@@ -125,6 +132,12 @@ class TestAttack16(unittest.TestCase):
         hidden = self.paths(b"body LONG /\\Q[\\Eax{0,2048}b/\n")
         self.assertEqual(hidden, plain, "\\Q[\\E hides the repeat")
 
+    def test_repeat_guard_nested(self):
+        # 99 times a repeat of 1,000: the compiler unrolls 99,000.
+        plain = self.paths(b"body LONG /ax{0,2048}b/\n")
+        nested = self.paths(b"body LONG /a(?:[^>]{0,1000}x){0,99}b/\n")
+        self.assertEqual(nested, plain, "nested repeats are not weighed")
+
     # Cache: a FIFO under a database's name.
 
     def test_cache_fifo_does_not_block_load(self):
@@ -149,6 +162,38 @@ class TestAttack16(unittest.TestCase):
             self.fail("the load blocked for 20 s opening the FIFO %s"
                       % names[0])
         self.assertEqual(rc, 0, out)
+
+    # Cache: a file of another user.
+
+    @unittest.skipUnless(os.geteuid() == 0, "chown needs root")
+    def test_cache_file_of_another_user_not_used(self):
+        rules_a = b"body ONE /hello\\s+world/\n"
+        rules_b = b"body ONE /cheap\\s+pills/\n"
+        msg = [b"Subject: hi\n\nbuy cheap pills now\n"]
+        dir_a = os.path.join(self.dir, "cache-a")
+        dir_b = os.path.join(self.dir, "cache-b")
+        for rules, d in ((rules_a, dir_a), (rules_b, dir_b)):
+            rc, out = self.diff(rules, msg, env={"RULES_DIFF_CACHE": d})
+            self.assertEqual(rc, 0, out)
+        names_a = [n for n in os.listdir(dir_a) if n.startswith("hs-")]
+        names_b = [n for n in os.listdir(dir_b) if n.startswith("hs-")]
+        self.assertEqual((len(names_a), len(names_b)), (1, 1))
+        # Another user's file under rule set A's name, holding the
+        # database of B (a valid one: same ids, other pattern), as that
+        # user could write it while the directory was mode 0777.
+        path = os.path.join(dir_a, names_a[0])
+        with open(os.path.join(dir_b, names_b[0]), "rb") as f:
+            data = f.read()
+        os.unlink(path)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chown(path, 65534, 65534)
+        os.chmod(path, 0o644)
+        os.chmod(dir_a, 0o700)
+        rc, out = self.diff(rules_a, msg, env={"RULES_DIFF_CACHE": dir_a})
+        self.assertNotRegex(out, r"cache: 1 from the cache",
+                            "another user's file was used")
+        self.assertEqual(rc, 0, "another user chose the database:\n" + out)
 
 
 if __name__ == "__main__":
