@@ -21,6 +21,9 @@ them disagree, or to make a load misbehave:
   then refused, so compiled (and refused) again at every load;
 - a cache file name that is a FIFO: rules_cache_get() opens it
   O_RDONLY before it checks the type, and the load blocks for good;
+- a cache directory given with a trailing "/" (or "/."): O_NOFOLLOW
+  does not apply, a symbolic link is followed and its target used,
+  written and pruned;
 - a cache file owned by another user (left from when the directory was
   open to others, before its mode was fixed) is read and used: the
   directory's owner and mode are checked, never the file's.
@@ -162,6 +165,22 @@ class TestAttack16(unittest.TestCase):
             self.fail("the load blocked for 20 s opening the FIFO %s"
                       % names[0])
         self.assertEqual(rc, 0, out)
+
+    # Cache: a symbolic link as the directory, named with a trailing "/".
+
+    def test_cache_dir_link_trailing_slash_refused(self):
+        real = os.path.join(self.dir, "real")
+        os.mkdir(real, 0o700)
+        link = os.path.join(self.dir, "link")
+        os.symlink(real, link)
+        rules = b"body ONE /hello\\s+world/\n"
+        msg = [b"Subject: hi\n\nhello world\n"]
+        for name in (link, link + "/", link + "/."):
+            rc, out = self.diff(rules, msg, env={"RULES_DIFF_CACHE": name})
+            self.assertEqual(rc, 0, out)
+            self.assertEqual(os.listdir(real), [],
+                             "cache %r: the link was followed:\n%s"
+                             % (name, out))
 
     # Cache: a file of another user.
 
