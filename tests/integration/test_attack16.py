@@ -26,11 +26,16 @@ them disagree, or to make a load misbehave:
   written and pruned;
 - a cache file owned by another user (left from when the directory was
   open to others, before its mode was fixed) is read and used: the
-  directory's owner and mode are checked, never the file's.
+  directory's owner and mode are checked, never the file's;
+- a reload that is then rejected ("configuration unchanged": a listener
+  whose port is taken) has already written the new rules' databases and
+  pruned the running set's from the cache: the next restart, with the
+  rules in use, compiles everything again.
 """
 
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -41,6 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 PATHS_RE = re.compile(r"paths: (\d+) exact, (\d+) prefilter, (\d+) pcre2")
+COUNTS_RE = re.compile(r"Vectorscan databases \d+ bytes in (\d+) "
+                       r"\((\d+) from the cache, (\d+) compiled\)")
 
 
 def rules_diff_bin():
@@ -213,6 +220,47 @@ class TestAttack16(unittest.TestCase):
         self.assertNotRegex(out, r"cache: 1 from the cache",
                             "another user's file was used")
         self.assertEqual(rc, 0, "another user chose the database:\n" + out)
+
+
+class TestAttack16Reload(h.PeerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = h.TempDir()
+        self.addCleanup(self.tmp.cleanup)
+
+    def loads(self, fd, n):
+        self.assertTrue(h.wait_until(
+            lambda: len(COUNTS_RE.findall(fd.log_text())) >= n, 30),
+            fd.log_text()[-3000:])
+        return [tuple(int(x) for x in m)
+                for m in COUNTS_RE.findall(fd.log_text())]
+
+    def test_rejected_reload_keeps_the_cache(self):
+        cf = os.path.join(self.tmp.path, "rules.cf")
+        with open(cf, "w") as f:
+            f.write("body A1 /hello\\s+world/\nheader A2 Subject =~ "
+                    "/free/i\n")
+        fd = self.start(h.Filterd(self.tmp, spam_rules=[cf],
+                                  min_servers=1, max_servers=1))
+        cache = fd.params["rules_cache_dir"]
+        (dbs, cached, compiled), = self.loads(fd, 1)
+        self.assertEqual((cached, compiled), (0, dbs))
+        running = sorted(os.listdir(cache))
+        self.assertEqual(len(running), dbs)
+        # New rules, and a listener on a port taken: rejected.
+        with open(cf, "w") as f:
+            f.write("body B1 /cheap\\s+pills/\nheader B2 Subject =~ "
+                    "/win/i\n")
+        taken = self.start(h.Sink(self.tmp, name="taken"))
+        fd.listen = fd.listen + [(taken.port, "smtp")]
+        fd.write_conf()
+        fd.signal(signal.SIGHUP)
+        self.assertTrue(h.wait_until(
+            lambda: "reload rejected" in fd.log_text(), 30), fd.log_text())
+        self.assertEqual(sorted(os.listdir(cache)), running,
+                         "a rejected reload ('configuration unchanged') "
+                         "rewrote the cache of the running rules")
 
 
 if __name__ == "__main__":
