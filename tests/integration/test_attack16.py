@@ -27,6 +27,9 @@ them disagree, or to make a load misbehave:
 - a cache file owned by another user (left from when the directory was
   open to others, before its mode was fixed) is read and used: the
   directory's owner and mode are checked, never the file's;
+- an existing directory named as the cache (rules_cache_dir =
+  /var/cache, say) is chmod 0700 when group or others may read it: a
+  shared system directory closed to every other user by a setting;
 - a reload that is then rejected ("configuration unchanged": a listener
   whose port is taken) has already written the new rules' databases and
   pruned the running set's from the cache: the next restart, with the
@@ -188,6 +191,20 @@ class TestAttack16(unittest.TestCase):
             self.assertEqual(os.listdir(real), [],
                              "cache %r: the link was followed:\n%s"
                              % (name, out))
+
+    # Cache: an existing, readable directory keeps its mode.
+
+    def test_cache_existing_dir_mode_kept(self):
+        shared = os.path.join(self.dir, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o755)
+        rules = b"body ONE /hello\\s+world/\n"
+        msg = [b"Subject: hi\n\nhello world\n"]
+        rc, out = self.diff(rules, msg, env={"RULES_DIFF_CACHE": shared})
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(oct(os.stat(shared).st_mode & 0o777), "0o755",
+                         "the load changed an existing directory's mode:"
+                         "\n" + out)
 
     # Cache: a file of another user.
 
