@@ -64,6 +64,9 @@
 /* Bounded repeats longer than this keep a pattern off Vectorscan. */
 #define RULES_HS_REPEAT_MAX 1000
 
+/* Groups nested deeper than this keep a pattern off Vectorscan. */
+#define RULES_HS_NEST_MAX 64
+
 /* How a rule's regex runs. */
 enum rules_hs {
 	RULES_HS_NONE,	    /* PCRE2 only */
@@ -1450,47 +1453,127 @@ rules_hs_accepts(const struct rule *ru, enum rules_hs mode)
 }
 
 /*
- * rules_hs_unfit - does the pattern hold a bounded repeat so long that
- * Vectorscan's compiler, which unrolls such repeats, would take seconds
- * ("x{0,2048}" in SA's __SPOOFED_URL alone costs ~10 s of CPU), or
- * "{,n}", which PCRE2 10.43 and later read as a repeat and Vectorscan as
- * literal text? PCRE2 alone runs it.
+ * rules_hs_unfit - must PCRE2 alone run the pattern? Yes when it holds
+ * what Vectorscan reads otherwise than PCRE2, or may: a verb "(*...)"
+ * ("(*UCP)", "(*UTF)", "(*CRLF)"...), an inline option other than i, m
+ * and s ("(?x)", "(?xx)", "(?n)", "(?^)"...), a callout or recursion, a
+ * comment "(?#...)" or a quote "\Q...\E" (which would also hide what
+ * follows from this scan); or "{,n}", which PCRE2 10.43 and later read
+ * as a repeat and Vectorscan as literal text. Yes too when bounded
+ * repeats multiply past RULES_HS_REPEAT_MAX around some atom:
+ * Vectorscan's compiler unrolls them ("x{0,2048}" in SA's
+ * __SPOOFED_URL alone costs ~10 s of CPU, "(?:[^>]{0,1000}x){0,99}" 2 s
+ * and 170 MB). When in doubt, PCRE2.
  */
 static int
 rules_hs_unfit(const char *p)
 {
-	int in_class = 0;
-	unsigned long lo, hi;
+	unsigned long outer[RULES_HS_NEST_MAX];
+	unsigned long here = 1, last = 0, lo, hi;
+	size_t depth = 0, n;
+	const char *q;
 	char *end;
 
 	for (; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			continue;
-		}
-		if (in_class) {
-			in_class = *p != ']';
-			continue;
-		}
-		if (*p == '[') {
-			in_class = 1;
-			if (p[1] == '^')
+		switch (*p) {
+		case '\\':
+			if (p[1] == 'Q' || p[1] == 0)
+				return 1;
+			/* "\x{41}", "\p{L}", "\g{1}": not a repeat */
+			if (strchr("xopPNgk", p[1]) && p[2] == '{') {
+				if ((p = strchr(p + 2, '}')) == NULL)
+					return 1;
+			} else if (p[1] == 'c' && p[2]) {
+				p += 2; /* "\c[": a control character */
+			} else {
 				p++;
-			if (p[1] == ']')
-				p++;
-			continue;
+			}
+			last = 1;
+			break;
+		case '[':
+			/* A class: "[]a]", "[^]a]", "[[:alpha:]]", "[\]]". */
+			q = p + 1;
+			q += *q == '^';
+			q += *q == ']';
+			for (; *q != ']'; q++) {
+				if (*q == 0 || (*q == '\\' && q[1] == 'Q'))
+					return 1;
+				if (*q == '\\') {
+					q++;
+				} else if (*q == '[' && q[1] &&
+					   strchr(":.=", q[1]) &&
+					   (end = strchr(q + 2, q[1])) &&
+					   end[1] == ']') {
+					q = end + 1;
+				}
+			}
+			p = (char *)q;
+			last = 1;
+			break;
+		case '(':
+			if (p[1] == '*' || (p[1] == '?' && p[2] == '#'))
+				return 1;
+			q = p + 2;
+			if (p[1] == '?' && (isalpha((unsigned char)*q) ||
+					    *q == '^' || *q == '-')) {
+				n = strspn(q, "abcdefghijklmnopqrstuvwxyz"
+					      "ABCDEFGHIJKLMNOPQRSTUVWXYZ^-");
+				if (q[n] == ')' || q[n] == ':') {
+					if (strspn(q, "ims-") < n)
+						return 1;
+				} else if (!(*q == 'P' && q[1] &&
+					     strchr("<=>", q[1]))) {
+					return 1;
+				}
+			}
+			if (depth == RULES_HS_NEST_MAX)
+				return 1;
+			outer[depth++] = here;
+			here = 1;
+			last = 0;
+			break;
+		case ')':
+			if (depth == 0)
+				return 1;
+			last = here;
+			here = outer[--depth];
+			break;
+		case '|':
+			last = 0;
+			break;
+		case '{':
+			if (p[1] == ',')
+				return 1;
+			if (!isdigit((unsigned char)p[1])) {
+				last = 1;
+				break;
+			}
+			lo = hi = strtoul(p + 1, &end, 10);
+			if (*end == ',')
+				hi = isdigit((unsigned char)end[1])
+					     ? strtoul(end + 1, &end, 10)
+					     : (end++, lo);
+			if (*end != '}') {
+				last = 1; /* literal text */
+				break;
+			}
+			/* Each factor is at most the bound: no overflow. */
+			if (hi > RULES_HS_REPEAT_MAX ||
+			    (last ? last : 1) * hi > RULES_HS_REPEAT_MAX)
+				return 1;
+			last = (last ? last : 1) * (hi ? hi : 1);
+			p = end;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			break; /* unbounded or optional: not unrolled */
+		default:
+			last = 1;
+			break;
 		}
-		if (*p == '{' && p[1] == ',')
-			return 1;
-		if (*p != '{' || !isdigit((unsigned char)p[1]))
-			continue;
-		lo = hi = strtoul(p + 1, &end, 10);
-		if (*end == ',')
-			hi = isdigit((unsigned char)end[1])
-				     ? strtoul(end + 1, &end, 10)
-				     : (end++, lo);
-		if (*end == '}' && hi > RULES_HS_REPEAT_MAX)
-			return 1;
+		if (last > here)
+			here = last;
 	}
 	return 0;
 }
