@@ -1605,17 +1605,20 @@ rules_hs_mode(const struct rule *ru)
 }
 
 /*
- * rules_cache_open - the cache directory of a load: made 0700 if missing;
- * refused (a notice, no cache) when it is a symbolic link, not ours, or
- * writable by others, since whoever can write there can choose the
- * databases the rules run on. The descriptor, or -1.
+ * rules_cache_open - the cache directory of a load: made 0700 if missing
+ * (an existing one keeps its mode); refused (a notice, no cache) when it
+ * is a symbolic link, not ours, or writable by others, since whoever can
+ * write there can choose the databases the rules run on, or when its
+ * name ends in "." or "..". Trailing slashes are dropped first: "link/"
+ * would follow the link. The descriptor, or -1.
  */
 static int
 rules_cache_open(const char *dir, int readonly)
 {
-	char path[4096];
+	char path[4096], *last;
 	struct stat st;
-	int fd;
+	size_t len;
+	int fd, made = 0;
 
 	if (dir == NULL || *dir == 0)
 		return -1;
@@ -1629,6 +1632,16 @@ rules_cache_open(const char *dir, int readonly)
 		msg_notice("rules cache %s: path too long; no cache", dir);
 		return -1;
 	}
+	for (len = strlen(path); len > 1 && path[len - 1] == '/'; len--)
+		path[len - 1] = 0;
+	last = strrchr(path, '/') + 1;
+	if (*last == 0 || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
+		msg_notice("rules cache %s: not a directory's own name (ends "
+			   "in \"/\", \".\" or \"..\"); compiling without a "
+			   "cache",
+			   dir);
+		return -1;
+	}
 	for (char *p = path + 1; *p && !readonly; p++)
 		if (*p == '/') {
 			*p = 0;
@@ -1636,8 +1649,8 @@ rules_cache_open(const char *dir, int readonly)
 			*p = '/';
 		}
 	if (!readonly)
-		(void)mkdir(path, 0700);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		made = mkdir(path, 0700) == 0;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && readonly && (errno == ENOENT || errno == EACCES))
 		return -1;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -1663,7 +1676,9 @@ rules_cache_open(const char *dir, int readonly)
 		close(fd);
 		return -1;
 	}
-	if (!readonly && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
+	/* Only a directory we made: a setting does not close one of the
+	 * system's (rules_cache_dir = /var/cache) to every other user. */
+	if (made && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
 		msg_notice("rules cache %s: chmod 0700: %s", dir,
 			   strerror(errno));
 	return fd;
@@ -1750,8 +1765,10 @@ rules_cache_info_ok(const char *info)
 /*
  * rules_cache_get - the database c->name from the cache; NULL (with a
  * notice when the file was there but unusable) when it must be compiled.
- * Nothing in the file is trusted beyond what deserialise checks: the
- * directory is ours alone (rules_cache_open).
+ * Only a regular file of ours that others cannot write is read (opened
+ * without blocking: a FIFO there must not stop the load); nothing in it
+ * is trusted beyond what deserialise checks: the directory is ours alone
+ * (rules_cache_open).
  */
 static hs_database_t *
 rules_cache_get(struct rules_cache *c)
@@ -1764,7 +1781,8 @@ rules_cache_get(struct rules_cache *c)
 	ssize_t k;
 	int fd;
 
-	fd = openat(c->dfd, c->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(c->dfd, c->name,
+		    O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			msg_notice("rules cache %s/%s: %s; compiling", c->dir,
@@ -1777,6 +1795,11 @@ rules_cache_get(struct rules_cache *c)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    st.st_size > RULES_CACHE_FILE_MAX) {
 		why = "not a regular file of a plausible size";
+		goto done;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		why = st.st_uid != geteuid() ? "owned by another user, not used"
+					     : "writable by others, not used";
 		goto done;
 	}
 	bytes = xmalloc((size_t)st.st_size);
@@ -1808,8 +1831,10 @@ done:
 
 /*
  * rules_cache_put - store a compiled database as c->name: a temporary
- * file of ours, renamed over the name (which replaces a symbolic link or
- * a bad file there, never writes through it). A failure is a notice.
+ * file of ours, made new (never one that was there: a link, a FIFO, a
+ * file of another user), renamed over the name (which replaces a
+ * symbolic link or a bad file there, never writes through it). A failure
+ * is a notice.
  */
 static void
 rules_cache_put(struct rules_cache *c, const hs_database_t *db)
@@ -1824,8 +1849,10 @@ rules_cache_put(struct rules_cache *c, const hs_database_t *db)
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", c->name, (long)getpid());
+	(void)unlinkat(c->dfd, tmp, 0); /* left by a process of our pid */
 	fd = openat(c->dfd, tmp,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+			    O_CLOEXEC,
 		    0600);
 	if (fd >= 0) {
 		while (done < len &&

@@ -240,6 +240,37 @@ class TestAttack16(unittest.TestCase):
                             "another user's file was used")
         self.assertEqual(rc, 0, "another user chose the database:\n" + out)
 
+    def test_cache_file_writable_by_others_not_used(self):
+        # As above without root: a file of ours that others may write
+        # (mode 0666, left from a umask of 0) holds B's database under
+        # A's name. It is said and compiled over, never used.
+        rules_a = b"body ONE /hello\\s+world/\n"
+        rules_b = b"body ONE /cheap\\s+pills/\n"
+        msg = [b"Subject: hi\n\nbuy cheap pills now\n"]
+        dir_a = os.path.join(self.dir, "cache-a")
+        dir_b = os.path.join(self.dir, "cache-b")
+        for rules, d in ((rules_a, dir_a), (rules_b, dir_b)):
+            rc, out = self.diff(rules, msg, env={"RULES_DIFF_CACHE": d})
+            self.assertEqual(rc, 0, out)
+        name_a, = [n for n in os.listdir(dir_a) if n.startswith("hs-")]
+        name_b, = [n for n in os.listdir(dir_b) if n.startswith("hs-")]
+        path = os.path.join(dir_a, name_a)
+        os.unlink(path)
+        with open(os.path.join(dir_b, name_b), "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o666)
+        rc, out = self.diff(rules_a, msg, env={"RULES_DIFF_CACHE": dir_a})
+        self.assertEqual(rc, 0, "a file others can write chose the "
+                         "database:\n" + out)
+        self.assertIn("cache: 0 from the cache, 1 compiled", out)
+        self.assertIn("writable by others, not used", out)
+        # Compiled over: the name now holds our own file, used next time.
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        rc, out = self.diff(rules_a, msg, env={"RULES_DIFF_CACHE": dir_a})
+        self.assertIn("cache: 1 from the cache, 0 compiled", out)
+
 
 class TestAttack16Reload(h.PeerTestCase):
 
