@@ -823,6 +823,7 @@ master_reload(struct master *m)
 	/* Old children keep their copy of the old engines until they exit. */
 	checks_free(&m->checks);
 	m->checks = nck;
+	checks_commit(m->checks);
 	master_close_listeners(&m->listeners, m->conf->n_listens);
 	m->listeners = nl;
 	/* Old children's directories are removed where they are. */
@@ -1039,6 +1040,9 @@ master_run(struct conf *conf, const char *conf_file, int ready_fd)
 		msg_info("listening on %s (%s, bank %s)", conf->listens[i].addr,
 			 conf_protocol_name(conf->listens[i].protocol),
 			 conf->listens[i].bank->name);
+	/* Started (nothing left to fail): the rules' cache now holds this
+	 * set's databases, before whoever started us is told. */
+	checks_commit(m.checks);
 	master_ready(&m, ready_fd);
 
 	for (;;) {

@@ -137,6 +137,13 @@ fail:
 	return NULL;
 }
 
+/* checks_commit - the engines run now: update the rules' cache */
+void
+checks_commit(struct checks *ck)
+{
+	rules_cache_commit(ck->rules);
+}
+
 /* checks_free - release the engines */
 void
 checks_free(struct checks **cp)

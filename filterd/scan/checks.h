@@ -22,6 +22,10 @@
 /*	a database set in the file that holds none is an error; the
 /*	built-in one, a warning with clamav_missing set (a reload uses it
 /*	to keep a running engine rather than lose virus checks).
+/*	checks_create() changes nothing outside: checks_commit(), called
+/*	once the set is the one that runs (after a start, or a reload that
+/*	went through; never for one rejected), writes the rule databases
+/*	it compiled to the cache and removes the previous set's.
 /*
 /*	checks_ctx_create() makes a process's (or thread's) matching state:
 /*	PCRE2 match data for the patterns and the rules, and its own
@@ -61,6 +65,7 @@ struct checks_ctx {
 
 struct checks *checks_create(const struct conf *c, char *errbuf,
 			     size_t errsize);
+void checks_commit(struct checks *ck);
 void checks_free(struct checks **cp);
 struct checks_ctx *checks_ctx_create(const struct checks *ck);
 void checks_ctx_free(struct checks_ctx **cp);

@@ -84,6 +84,8 @@ struct rules_hsdb {
 	int kind;  /* enum rules_kind */
 	long hkey; /* RULES_HEADER: the view */
 	size_t n;  /* member rules */
+	int store; /* compiled, to be written to the cache on commit */
+	char name[RULES_CACHE_NAME_LEN + 1]; /* its cache file, if store */
 };
 
 enum rules_kind {
@@ -202,10 +204,11 @@ struct rules {
 	int need_full; /* a full or :raw header rule is enabled */
 	struct rules_hsdb *hsdb;
 	size_t n_hsdb;
-	size_t hs_count[3]; /* regex rules per enum rules_hs */
-	size_t hs_bytes;    /* database sizes */
-	size_t hs_dbs;	    /* databases compiled */
-	size_t hs_cached;   /* of those, read from the cache */
+	size_t hs_count[3];	   /* regex rules per enum rules_hs */
+	size_t hs_bytes;	   /* database sizes */
+	size_t hs_dbs;		   /* databases compiled */
+	size_t hs_cached;	   /* of those, read from the cache */
+	struct rules_cache *cache; /* held for rules_cache_commit(), or NULL */
 };
 
 /*
@@ -216,7 +219,7 @@ struct rules {
 struct rules_cache {
 	int dfd;
 	int readonly; /* filterd -t: read what is there, make nothing */
-	const char *dir;
+	char *dir;
 	char (*used)[RULES_CACHE_NAME_LEN + 1];
 	size_t n_used;
 	size_t cap_used;
@@ -1901,6 +1904,22 @@ rules_cache_prune(struct rules_cache *c)
 	closedir(d);
 }
 
+/* rules_cache_release - close and free a load's cache */
+static void
+rules_cache_release(struct rules_cache **cp)
+{
+	struct rules_cache *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->dfd >= 0)
+		close(c->dfd);
+	free(c->used);
+	free(c->dir);
+	free(c);
+	*cp = NULL;
+}
+
 /* rules_hs_compile - one database; demote what Vectorscan rejects */
 static void
 rules_hs_compile(struct rules *r, struct rules_hsdb *d,
@@ -1947,8 +1966,12 @@ rules_hs_compile(struct rules *r, struct rules_hsdb *d,
 		if (hs_compile_multi(expr, flags, ids, (unsigned int)n,
 				     HS_MODE_BLOCK, NULL, &d->db,
 				     &err) == HS_SUCCESS) {
-			if (keyed && !cache->readonly)
-				rules_cache_put(cache, d->db);
+			/* Written when the load is committed: a load that
+			 * is then rejected changes nothing. */
+			if (keyed && !cache->readonly) {
+				d->store = 1;
+				memcpy(d->name, cache->name, sizeof(d->name));
+			}
 			break;
 		}
 		d->db = NULL;
@@ -1976,11 +1999,14 @@ rules_hs_compile(struct rules *r, struct rules_hsdb *d,
 	free(ids);
 }
 
-/* rules_hs_build - the Vectorscan databases of a loaded set */
+/*
+ * rules_hs_build - the Vectorscan databases of a loaded set; a writable
+ * cache is kept in r->cache for rules_cache_commit().
+ */
 static void
 rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 {
-	struct rules_cache cache;
+	struct rules_cache *cache = xcalloc(1, sizeof(*cache));
 	size_t n_targets = RULES_META + r->n_hkeys, cap = 0, size;
 	long *cur = xcalloc(n_targets, sizeof(*cur));
 	struct rules_hsdb *d;
@@ -2019,13 +2045,12 @@ rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 		r->hsdb[cur[t]].n++;
 	}
 	free(cur);
-	memset(&cache, 0, sizeof(cache));
-	cache.dir = cache_dir;
-	cache.readonly = readonly;
-	cache.dfd = rules_cache_open(cache_dir, readonly);
+	cache->dir = xstrdup(cache_dir ? cache_dir : "");
+	cache->readonly = readonly;
+	cache->dfd = rules_cache_open(cache_dir, readonly);
 	for (size_t k = 0; k < r->n_hsdb; k++) {
 		d = r->hsdb + k;
-		rules_hs_compile(r, d, &cache);
+		rules_hs_compile(r, d, cache);
 		if (d->db)
 			r->hs_dbs++;
 		if (d->db && hs_database_size(d->db, &size) == HS_SUCCESS)
@@ -2039,12 +2064,10 @@ rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 		if (!ru->disabled && ru->re)
 			r->hs_count[ru->hs]++;
 	}
-	if (cache.dfd >= 0) {
-		if (!cache.readonly)
-			rules_cache_prune(&cache);
-		close(cache.dfd);
-	}
-	free(cache.used);
+	if (cache->dfd >= 0 && !cache->readonly)
+		r->cache = cache;
+	else
+		rules_cache_release(&cache);
 }
 
 /* rules_gtube - the built-in rule, always first */
@@ -2168,6 +2191,7 @@ rules_free(struct rules **rp)
 	for (size_t i = 0; i < r->n_hsdb; i++)
 		hs_free_database(r->hsdb[i].db);
 	free(r->hsdb);
+	rules_cache_release(&r->cache);
 	free(r->rule);
 	free(r->by_name.slots);
 	free(r->attr);
@@ -2202,6 +2226,31 @@ rules_engine_counts(const struct rules *r, size_t *exact, size_t *prefilter,
 	*prefilter = r->hs_count[RULES_HS_PREFILTER];
 	*pcre2_only = r->hs_count[RULES_HS_NONE];
 	*db_bytes = r->hs_bytes;
+}
+
+/*
+ * rules_cache_commit - the load is the one that runs now: write its
+ * compiled databases to the cache, then remove the files it did not use
+ * (the previous set's). Once; nothing when it had no writable cache.
+ */
+void
+rules_cache_commit(struct rules *r)
+{
+	struct rules_cache *c = r->cache;
+
+	if (c == NULL)
+		return;
+	for (size_t k = 0; k < r->n_hsdb; k++) {
+		struct rules_hsdb *d = r->hsdb + k;
+
+		if (d->store && d->db) {
+			memcpy(c->name, d->name, sizeof(c->name));
+			rules_cache_put(c, d->db);
+		}
+		d->store = 0;
+	}
+	rules_cache_prune(c);
+	rules_cache_release(&r->cache);
 }
 
 /* rules_cache_counts - databases read from the cache, and compiled */

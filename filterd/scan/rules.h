@@ -67,18 +67,23 @@
 /*	Each database is stored serialised in a file named by a SHA-256
 /*	of all that determines it (its patterns with their ids and flags
 /*	in order, the mode, the platform, the Vectorscan version), and
-/*	read back instead of compiled when that file is there, carries
-/*	this version's info and deserialises; else it is compiled and
-/*	written again (a temporary file renamed over the name). The
-/*	directory is made with mode 0700 when missing, and refused when
-/*	it is a symbolic link, another user's, or writable by others:
-/*	whoever writes there chooses the databases. Cache files are
-/*	opened with O_NOFOLLOW. After the databases, the files of the
-/*	directory that this load did not use are removed (one directory
-/*	per rule set: two instances sharing one keep removing each
-/*	other's). A cache that cannot be read or written is a notice and
-/*	a compile, never a load error. rules_cache_counts() tells how
-/*	many databases came from the cache and how many were compiled.
+/*	read back instead of compiled when that file is there (a regular
+/*	file of ours that others cannot write), carries this version's
+/*	info and deserialises; else it is compiled. The directory is made
+/*	with mode 0700 when missing (an existing one keeps its mode), and
+/*	refused when it is a symbolic link, another user's, or writable
+/*	by others: whoever writes there chooses the databases. Cache
+/*	files are opened with O_NOFOLLOW and O_NONBLOCK. The load changes
+/*	nothing in the cache: rules_cache_commit(), called once the set
+/*	is the one that runs (a start, or a reload that went through),
+/*	writes the databases it compiled (a temporary file renamed over
+/*	the name), then removes the files of the directory that this load
+/*	did not use (one directory per rule set: two instances sharing
+/*	one keep removing each other's); the directory stays open until
+/*	then, or until rules_free(). A cache that cannot be read or
+/*	written is a notice and a compile, never a load error.
+/*	rules_cache_counts() tells how many databases came from the cache
+/*	and how many were compiled.
 /*	With cache_readonly (filterd -t, which makes nothing) the cache
 /*	is only read: no directory is made, nothing written or removed,
 /*	and a directory that is missing or another user's is silently no
@@ -201,6 +206,7 @@ struct rules *rules_load_cached(const char *const *files, size_t n_files,
 				enum rules_engine engine, const char *cache_dir,
 				int cache_readonly, char *errbuf,
 				size_t errsize);
+void rules_cache_commit(struct rules *r);
 void rules_cache_counts(const struct rules *r, size_t *from_cache,
 			size_t *compiled);
 void rules_engine_counts(const struct rules *r, size_t *exact,

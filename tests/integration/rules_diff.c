@@ -16,7 +16,8 @@
 /*	with the body's HTML tags dropped, as a rendered text part reads.
 /*	Both engines must agree on every rule, scored or not, and on the
 /*	score. With RULES_DIFF_CACHE set to a directory, the Vectorscan
-/*	set is loaded through that database cache (rules_load_cached()).
+/*	set is loaded through that database cache (rules_load_cached()),
+/*	and committed as filterd's start does (rules_cache_commit()).
 /*
 /*	The first output line gives the engine counts ("paths: E exact, P
 /*	prefilter, C pcre2, B bytes"), the second the cache's ("cache: F
@@ -200,6 +201,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "rules_diff: %s\n", err);
 		return 2;
 	}
+	rules_cache_commit(vs);
 	rules_engine_counts(vs, &exact, &pre, &only, &bytes);
 	printf("paths: %zu exact, %zu prefilter, %zu pcre2, %zu bytes\n", exact,
 	       pre, only, bytes);

@@ -293,9 +293,10 @@ test_scan_fails(void **state)
 	rules_free(&pc);
 }
 
-/* load_cached - rules from text through the cache in dir */
+/* load_commit - rules from text through the cache in dir; committed? */
 static struct rules *
-load_cached(const char *text, const char *dir, size_t *cached, size_t *compiled)
+load_commit(const char *text, const char *dir, int commit, size_t *cached,
+	    size_t *compiled)
 {
 	char path[] = "/tmp/test_rules_vs.XXXXXX", err[512];
 	const char *files[1] = {path};
@@ -313,9 +314,19 @@ load_cached(const char *text, const char *dir, size_t *cached, size_t *compiled)
 	if (r == NULL)
 		fail_msg("load: %s", err);
 	rules_cache_counts(r, cached, compiled);
+	/* As filterd's start: the cache now holds this set. */
+	if (commit)
+		rules_cache_commit(r);
 	/* What the counts say is what the compiler saw. */
 	assert_int_equal(compiles, (int)*compiled);
 	return r;
+}
+
+/* load_cached - load_commit(), committed as a start does */
+static struct rules *
+load_cached(const char *text, const char *dir, size_t *cached, size_t *compiled)
+{
+	return load_commit(text, dir, 1, cached, compiled);
 }
 
 /* cache_files - the names of the cache files in dir, sorted */
@@ -480,8 +491,10 @@ test_cache_unsafe(void **state)
 	r = load_cached(paths_rules, dir, &cached, &compiled);
 	assert_int_equal(cached, n);
 	rules_free(&r);
+	/* An existing directory keeps its mode (test_attack16). */
 	assert_int_equal(stat(dir, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	assert_int_equal(chmod(dir, 0700), 0);
 	/* A file replaced by a link to a good database elsewhere: not
 	 * followed (compiled), and replaced by a file, the target left. */
 	snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
@@ -554,6 +567,47 @@ test_cache_changed(void **state)
 	cache_rm(top);
 }
 
+/* test_cache_uncommitted - a load not committed changes no file */
+static void
+test_cache_uncommitted(void **state)
+{
+	static const char before[] = "body A /alpha/\n"
+				     "header S Subject =~ /^hi$/\n";
+	static const char after[] = "body A /beta/\n"
+				    "header S Subject =~ /^hi$/\n";
+	char top[] = "/tmp/test_rules_cache.XXXXXX", dir[128];
+	char n1[8][80], n2[8][80];
+	size_t cached, compiled;
+	struct rules *r;
+
+	(void)state;
+	cache_dir(top, dir, sizeof(dir));
+	r = load_cached(before, dir, &cached, &compiled);
+	rules_free(&r);
+	assert_int_equal(cache_files(dir, n1, 8), 2);
+	/* A reload that is then rejected: nothing written, nothing
+	 * removed, and the next one compiles again. */
+	r = load_commit(after, dir, 0, &cached, &compiled);
+	assert_int_equal(compiled, 1);
+	rules_free(&r);
+	assert_int_equal(cache_files(dir, n2, 8), 2);
+	assert_memory_equal(n1, n2, sizeof(n1));
+	r = load_commit(after, dir, 0, &cached, &compiled);
+	assert_int_equal(cached, 1);
+	assert_int_equal(compiled, 1);
+	/* Committed: the new database written, the old one removed. */
+	rules_cache_commit(r);
+	rules_cache_commit(r); /* once */
+	assert_int_equal(cache_files(dir, n2, 8), 2);
+	assert_true(memcmp(n1, n2, sizeof(n1)) != 0);
+	rules_free(&r);
+	r = load_commit(after, dir, 0, &cached, &compiled);
+	assert_int_equal(cached, 2);
+	assert_int_equal(compiled, 0);
+	rules_free(&r);
+	cache_rm(top);
+}
+
 int
 main(void)
 {
@@ -566,6 +620,7 @@ main(void)
 		cmocka_unit_test(test_cache_corrupt),
 		cmocka_unit_test(test_cache_unsafe),
 		cmocka_unit_test(test_cache_changed),
+		cmocka_unit_test(test_cache_uncommitted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
