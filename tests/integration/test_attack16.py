@@ -153,6 +153,25 @@ class TestAttack16(unittest.TestCase):
         nested = self.paths(b"body LONG /a(?:[^>]{0,1000}x){0,99}b/\n")
         self.assertEqual(nested, plain, "nested repeats are not weighed")
 
+    def test_guard_keeps_ordinary_patterns(self):
+        # The guard is conservative, not blunt: what Vectorscan reads as
+        # PCRE2 does stays there (SA's rules: 3 of 1,136 moved).
+        stay = [rb"(?i)foo\s+bar", rb"(?-i:Foo)bar", rb"(?s:a.b)c",
+                rb"(?im)^subject", rb"[[:alpha:]]{3}x", rb"\x{41}{2}bc",
+                rb"\p{L}{3}q", rb"(?:ab{10}){50}", rb"a[(*]b",
+                rb"a\(\*b", rb"[{]{0,5}x", rb"(?<=a)b{1,1000}",
+                rb"(?:(?:a{10}){10}){10}"]
+        leave = [rb"(?:ab{10}){101}", rb"(?:(?:a{10}){10}){11}",
+                 rb"(?x)a b", rb"(?n)(a)b", rb"(?^)ab", rb"(*CRLF)a$",
+                 rb"(?#c)ab", rb"\Qa.b\E", rb"a{,5}b", rb"(?i:a(?x)b c)",
+                 rb"[\Q]\E]x"]
+        # GTUBE is always on Vectorscan: (1, 0, 1) is R on PCRE2 alone.
+        for pat, pcre2 in [(p, 0) for p in stay] + [(p, 1) for p in leave]:
+            rules = b"body R /" + pat + b"/\n"
+            self.assertEqual(self.paths(rules)[2], pcre2, pat)
+            self.assert_agree(rules, [b"Subject: s\n\nfoo bar Foobar a\nb "
+                                      b"aab AAbc a(*b\n"], pat)
+
     # Cache: a FIFO under a database's name.
 
     def test_cache_fifo_does_not_block_load(self):
