@@ -159,6 +159,48 @@ scan_clamav_probe(const char *dir, char *errbuf, size_t errsize)
 	return 0;
 }
 
+/*
+ * The file name extensions of phishing lists: what libclamav's phishing
+ * URL check (CL_DB_PHISHING_URLS) checks links against. The containers
+ * may hold them too (a real daily.cvd does).
+ */
+static const char *const scan_clamav_phish_exts[] = {"pdb", "wdb", "gdb", NULL};
+
+/*
+ * scan_clamav_dbopts - libclamav's load options for dir: its phishing
+ * URL check only when dir may hold a phishing list. Without one the check
+ * finds nothing, yet libclamav's mail parser still normalises every HTML
+ * part for it, a second time beside the HTML scan itself.
+ */
+static unsigned
+scan_clamav_dbopts(const char *dir)
+{
+	struct dirent *de;
+	int lists = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return CL_DB_STDOPT;
+	while (!lists && (de = readdir(d)) != NULL) {
+		const char *dot = strrchr(de->d_name, '.');
+
+		lists = dot != NULL &&
+			(scan_clamav_ext_in(dot + 1, scan_clamav_phish_exts) ||
+			 scan_clamav_ext_in(dot + 1, scan_clamav_containers));
+	}
+	closedir(d);
+	return lists ? CL_DB_STDOPT
+		     : CL_DB_STDOPT & ~(CL_DB_PHISHING | CL_DB_PHISHING_URLS);
+}
+
+/* scan_clamav_phishing - see scan_clamav.h */
+int
+scan_clamav_phishing(const struct cl_engine *e)
+{
+	return (cl_engine_get_num(e, CL_ENGINE_DB_OPTIONS, NULL) &
+		CL_DB_PHISHING_URLS) != 0;
+}
+
 /* scan_clamav_load - a compiled engine with the configured signatures */
 struct cl_engine *
 scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
@@ -177,7 +219,8 @@ scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
 		snprintf(errbuf, errsize, "cl_engine_new failed");
 		return NULL;
 	}
-	if ((rc = cl_load(c->clamav.database, e, sigs, CL_DB_STDOPT)) !=
+	if ((rc = cl_load(c->clamav.database, e, sigs,
+			  scan_clamav_dbopts(c->clamav.database))) !=
 	    CL_SUCCESS) {
 		snprintf(errbuf, errsize, "clamav database %s: %s",
 			 c->clamav.database, cl_strerror(rc));

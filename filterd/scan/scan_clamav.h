@@ -39,6 +39,14 @@
 /*	the descriptor) with errbuf set. errbuf holds our text and
 /*	libclamav's, never the content's.
 /*
+/*	The phishing URL check of libclamav's mail parser is loaded only
+/*	when the directory may hold a phishing list (.pdb, .wdb, .gdb, or a
+/*	.cvd/.cld/.cud container): without one it checks links against
+/*	nothing, but still normalises each HTML part a second time.
+/*	scan_clamav_phishing() tells whether an engine has that check: 1 or
+/*	0. Without it, an HTML part need not go through libclamav's mail
+/*	parser (scan_run.c).
+/*
 /*	scan_clamav_load() warns when the limits do not agree with
 /*	message_size_limit: clamav.max_filesize below it (a message or part
 /*	the hop accepts would be scanned only in part) or
@@ -70,6 +78,7 @@ struct cl_engine *scan_clamav_load(const struct conf *c, unsigned *sigs,
 				   char *errbuf, size_t errsize);
 void scan_clamav_free(struct cl_engine **ep);
 int scan_clamav_probe(const char *dir, char *errbuf, size_t errsize);
+int scan_clamav_phishing(const struct cl_engine *e);
 enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
 				   off_t len, int parse_mail,
 				   const char **virname, char *errbuf,
