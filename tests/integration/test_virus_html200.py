@@ -90,6 +90,15 @@ class HtmlPartTest(WireChecksCase):
         self.assertNotIn(EICAR, msg)
         self.assert_virus(msg)
 
+    def test_data_uri_after_10_kb_of_text_in_html_part(self):
+        """libclamav types it as text, not HTML, by its first bytes."""
+        html = (b"Dear customer, your order has been shipped and will "
+                b"arrive soon.\r\n" * 150 + DATA_URI + b"\r\n")
+        msg = message(alternative([TEXT, html_part(html)]),
+                      "late html data uri")
+        self.assertNotIn(EICAR, msg)
+        self.assert_virus(msg)
+
     def test_data_uri_in_base64_html_part(self):
         msg = message(multipart([TEXT, html_part(html_page(DATA_URI),
                                                  "base64")]),
