@@ -364,29 +364,60 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 
 /*
  * Lines that make libclamav's mail parser find more than the MIME parts:
- * content encoded inside text (uuencode, BinHex, yEnc) and messages
- * quoted in text (bounces, forwards), which it unpacks and scans.
+ * content encoded inside the text (uuencode, BinHex, yEnc) and messages
+ * quoted in it (bounces, forwards), which it unpacks and scans. Header
+ * names match in any case (more than libclamav's file type magic does).
+ * The mbox "From " line is scan_clamav_from_line()'s.
  */
 static const char *const scan_clamav_markers[] = {
-	"begin ",
-	"begin-base64",
-	"(This file must be converted",
-	"=ybegin",
-	"From ",
-	">From ",
-	"From:",
-	"Received:",
-	"Return-Path:",
-	"Content-Type:",
-	"Content-Transfer-Encoding:",
-	"MIME-Version:",
-	"Message-ID:",
+	"begin ",	 "begin-base64",  "(This file must be converted",
+	"=ybegin",	 "From:",	  "Received:",
+	"Return-Path:",	 "Content-Type:", "Content-Transfer-Encoding:",
+	"MIME-Version:", "Message-ID:",
 };
+
+/* What scan_clamav_from_line() reads of a line: over libclamav's 72. */
+#define SCAN_CLAMAV_FROM_LOOK 128
+
+/*
+ * scan_clamav_from_line - is a line one libclamav's mail parser takes
+ * for the start of a quoted message's mbox "From " line? Its test
+ * (libclamav 1.4 mbox.c, isBounceStart): "From " or ">From ", as such,
+ * then at least 6 spaces and 11 digits from the space after "From" to
+ * the end of a line shorter than 72 bytes ("From a@b Sat Dec  5 08:43:33
+ * 2026"). Prose that begins "From " is not. Counted here over the first
+ * SCAN_CLAMAV_FROM_LOOK bytes whatever the line's length: every line
+ * libclamav takes is taken, and a few more.
+ */
+static int
+scan_clamav_from_line(const char *line, size_t len)
+{
+	int spaces = 0, digits = 0;
+	size_t i;
+
+	if (len >= 5 && memcmp(line, "From ", 5) == 0)
+		i = 4;
+	else if (len >= 6 && memcmp(line, ">From ", 6) == 0)
+		i = 5;
+	else
+		return 0;
+	if (len > SCAN_CLAMAV_FROM_LOOK)
+		len = SCAN_CLAMAV_FROM_LOOK;
+	for (; i < len && line[i] != '\n'; i++) {
+		if (line[i] == ' ')
+			spaces++;
+		else if (line[i] >= '0' && line[i] <= '9')
+			digits++;
+	}
+	return spaces >= 6 && digits >= 11;
+}
 
 /* scan_clamav_line_marked - does a line start with a marker? */
 static int
 scan_clamav_line_marked(const char *line, size_t len)
 {
+	if (scan_clamav_from_line(line, len))
+		return 1;
 	for (size_t i = 0;
 	     i < sizeof(scan_clamav_markers) / sizeof(*scan_clamav_markers);
 	     i++) {
@@ -403,12 +434,12 @@ scan_clamav_line_marked(const char *line, size_t len)
 int
 scan_clamav_text_marked(int fd, off_t off, off_t len)
 {
-	char buf[65536 + 64];
+	char buf[65536 + SCAN_CLAMAV_FROM_LOOK];
 	size_t have = 0; /* bytes of the current line's start kept in buf */
 	int bol = 1;
 
 	while (len > 0) {
-		size_t want = sizeof(buf) - 64;
+		size_t want = sizeof(buf) - SCAN_CLAMAV_FROM_LOOK;
 		ssize_t n;
 
 		if ((off_t)want > len)
@@ -425,7 +456,7 @@ scan_clamav_text_marked(int fd, off_t off, off_t len)
 
 			if (bol) {
 				/* A line start cut by the buffer: keep it. */
-				if (left < 64 && len > 0 &&
+				if (left < SCAN_CLAMAV_FROM_LOOK && len > 0 &&
 				    memchr(buf + i, '\n', left) == NULL) {
 					memmove(buf, buf + i, left);
 					have = left;

@@ -56,7 +56,10 @@
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond
 /*	the MIME structure: content encoded inside the text (uuencode,
-/*	BinHex, yEnc) or a message quoted in it (header lines). It returns 1
+/*	BinHex, yEnc) or a message quoted in it (header lines, or an mbox
+/*	"From " line as libclamav's mail parser tells one: "From " or
+/*	">From " then at least 6 spaces and 11 digits, such as "From a@b
+/*	Sat Dec  5 08:43:33 2026"; not prose that begins "From "). It returns 1
 /*	if so, 0 if not, -1 when the text cannot be read. A message whose
 /*	text has such a line is scanned by libclamav's own mail parser.
 /* PROCESS

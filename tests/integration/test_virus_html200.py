@@ -26,8 +26,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_checks import (EICAR, WireChecksCase, b64, message,  # noqa: E402
-                         multipart)
+from test_checks import (EICAR, WireChecksCase, attachment,  # noqa: E402
+                         b64, message, multipart)
 
 TEXT = (b"Content-Type: text/plain; charset=us-ascii\r\n",
         b"see the HTML version\r\n")
@@ -134,6 +134,35 @@ class HtmlPartTest(WireChecksCase):
     def test_spoofed_link_in_base64_html_part(self):
         self.assert_spoof(message(multipart([TEXT, html_part(
             html_page(SPOOF), "base64")]), "b64 html spoof"))
+
+
+    def test_bounce_quoted_in_a_text_part(self):
+        """A message quoted in text from its mbox "From " line on, its
+        attachment base64: libclamav's mail parser unpacks it."""
+        inner = message(multipart([TEXT, attachment("e.com", EICAR)],
+                                  b"inner0"), "returned")
+        body = (b"This is the mail system at host mx.example.org.\r\n\r\n"
+                b"Your message could not be delivered; it follows.\r\n\r\n"
+                b"From sender@example.org Sat Dec  5 08:43:33 2026\r\n" +
+                inner)
+        msg = message(alternative([(
+            b"Content-Type: text/plain; charset=us-ascii\r\n", body),
+            html_part(html_page(b"<p>see the text version</p>"))]),
+            "bounce in text")
+        self.assertNotIn(EICAR, msg)
+        self.assert_virus(msg)
+
+    def test_prose_line_beginning_from(self):
+        """Prose whose line begins "From " is clean, whichever path."""
+        html = html_page(b"<p>Thanks for the figures.\r\nFrom years of "
+                         b"the same team work, the draft is good.</p>")
+        msg = message(alternative([(
+            b"Content-Type: text/plain; charset=us-ascii\r\n",
+            b"Thanks.\r\nFrom what I hear the draft is good.\r\n"),
+            html_part(html)]), "prose from")
+        r, copies = self.send(msg)
+        self.assertEqual(r.code, 250, r)
+        self.assertEqual(len(copies), 1)
 
 
 class PhishingListTest(HtmlPartTest):
