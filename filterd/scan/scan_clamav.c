@@ -382,12 +382,14 @@ static const char *const scan_clamav_markers[] = {
 /*
  * scan_clamav_from_line - is a line one libclamav's mail parser takes
  * for the start of a quoted message's mbox "From " line? Its test
- * (libclamav 1.4 mbox.c, isBounceStart): "From " or ">From ", as such,
- * then at least 6 spaces and 11 digits from the space after "From" to
- * the end of a line shorter than 72 bytes ("From a@b Sat Dec  5 08:43:33
- * 2026"). Prose that begins "From " is not. Counted here over the first
+ * (mbox.c, isBounceStart): "From " or ">From ", as such, then at least
+ * 6 spaces and 11 digits from the space after "From" to the end of a
+ * line shorter than 72 bytes ("From a@b Sat Dec  5 08:43:33 2026").
+ * Prose that begins "From " is not. Counted here over the first
  * SCAN_CLAMAV_FROM_LOOK bytes whatever the line's length: every line
- * libclamav takes is taken, and a few more.
+ * libclamav takes is taken, and a few more. (libclamav 1.4.6 unpacks a
+ * message quoted in text from its header lines, with or without a "From "
+ * line before them: those stay markers.)
  */
 static int
 scan_clamav_from_line(const char *line, size_t len)
