@@ -14,6 +14,10 @@
 /*
 /*	Per message, a header view is computed on first use and cached in
 /*	the context for the other rules that read it.
+/*
+/*	The Vectorscan code is compiled only with FILTERD_VECTORSCAN (the
+/*	build's WITH_VECTORSCAN): without it, every regex takes the path of
+/*	a rule Vectorscan cannot take (RULES_HS_NONE), PCRE2 alone.
 /*--*/
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -22,7 +26,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hs.h>
 #include <limits.h>
 #include <pcre2.h>
 #include <stdarg.h>
@@ -36,6 +39,10 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+
+#ifdef FILTERD_VECTORSCAN
+#include <hs.h>
+#endif
 
 #include "rules.h"
 #include "util/buf.h"
@@ -71,10 +78,12 @@ enum rules_hs {
 	RULES_HS_PREFILTER, /* Vectorscan's hit is confirmed by PCRE2 */
 };
 
+#ifdef FILTERD_VECTORSCAN
+
 /*
  * One Vectorscan database per text that rules match: body, rawbody,
  * full, uri (each URI scanned in turn), and each header view. Match ids
- * are rule indices.
+ * are rule indices. (Without Vectorscan: none, n_hsdb is 0.)
  */
 struct rules_hsdb {
 	hs_database_t *db;
@@ -82,6 +91,7 @@ struct rules_hsdb {
 	long hkey; /* RULES_HEADER: the view */
 	size_t n;  /* member rules */
 };
+#endif
 
 enum rules_kind {
 	RULES_HEADER,
@@ -203,6 +213,7 @@ struct rules {
 	size_t hs_bytes;    /* database sizes */
 	size_t hs_dbs;	    /* databases compiled */
 	size_t hs_cached;   /* of those, read from the cache */
+	int vectorscan;	    /* loaded with Vectorscan */
 };
 
 /*
@@ -256,7 +267,9 @@ struct rules_ctx {
 	pcre2_jit_stack *jit;
 	unsigned char *hit;
 	struct rules_hval *hv;
+#ifdef FILTERD_VECTORSCAN
 	hs_scratch_t *scratch; /* for every database of the set */
+#endif
 	unsigned char *cand;   /* per rule: Vectorscan reported it */
 	unsigned char *hsfail; /* per database: its scan failed */
 	struct buf hbuf;
@@ -1412,6 +1425,7 @@ rules_finish(struct rules_loader *ld)
 	return 0;
 }
 
+#ifdef FILTERD_VECTORSCAN
 /* rules_hs_flags - Vectorscan flags for a rule's PCRE2 options */
 static unsigned int
 rules_hs_flags(const struct rule *ru, enum rules_hs mode)
@@ -1937,6 +1951,8 @@ rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 	free(cache.used);
 }
 
+#endif /* FILTERD_VECTORSCAN */
+
 /* rules_gtube - the built-in rule, always first */
 static int
 rules_gtube(struct rules_loader *ld)
@@ -2008,26 +2024,38 @@ rules_load_cached(const char *const *files, size_t n_files,
 	msg_info("loaded %zu rules from %zu files, skipped %zu unsupported "
 		 "lines",
 		 r->n_active, r->n_files, r->skipped);
+#ifdef FILTERD_VECTORSCAN
 	if (engine == RULES_ENGINE_VECTORSCAN) {
 		clock_t t0 = clock();
 
 		rules_hs_build(r, cache_dir, cache_readonly);
 		/* Compiling SA's rules takes seconds: say how many. */
-		msg_info("rule regexes: %zu on Vectorscan, %zu prefiltered by "
-			 "Vectorscan and confirmed by PCRE2, %zu on PCRE2 "
-			 "only; Vectorscan databases %zu bytes in %zu (%zu "
-			 "from the cache, %zu compiled), ready in %.1f s of "
-			 "CPU",
+		msg_info("rule engine vectorscan+pcre2: %zu regexes on "
+			 "Vectorscan, %zu prefiltered by Vectorscan and "
+			 "confirmed by PCRE2, %zu on PCRE2 only; Vectorscan "
+			 "databases %zu bytes in %zu (%zu from the cache, %zu "
+			 "compiled), ready in %.1f s of CPU",
 			 r->hs_count[RULES_HS_EXACT],
 			 r->hs_count[RULES_HS_PREFILTER],
 			 r->hs_count[RULES_HS_NONE], r->hs_bytes, r->hs_dbs,
 			 r->hs_cached, r->hs_dbs - r->hs_cached,
 			 (double)(clock() - t0) / CLOCKS_PER_SEC);
-	} else {
-		for (size_t i = 0; i < r->n_rules; i++)
-			if (!r->rule[i].disabled && r->rule[i].re)
-				r->hs_count[RULES_HS_NONE]++;
+		r->vectorscan = 1;
+		return r;
 	}
+#else
+	(void)cache_dir;
+	(void)cache_readonly;
+#endif
+	/* Every regex on PCRE2: the path of one Vectorscan cannot take. */
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (!r->rule[i].disabled && r->rule[i].re)
+			r->hs_count[RULES_HS_NONE]++;
+	msg_info("rule engine pcre2: %zu regexes on PCRE2%s",
+		 r->hs_count[RULES_HS_NONE],
+		 engine == RULES_ENGINE_VECTORSCAN
+			 ? " (this filterd is built without Vectorscan)"
+			 : "");
 	return r;
 
 fail:
@@ -2055,8 +2083,10 @@ rules_free(struct rules **rp)
 		free(r->hkey[i].name);
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i]);
+#ifdef FILTERD_VECTORSCAN
 	for (size_t i = 0; i < r->n_hsdb; i++)
 		hs_free_database(r->hsdb[i].db);
+#endif
 	free(r->hsdb);
 	free(r->rule);
 	free(r->by_name.slots);
@@ -2081,6 +2111,26 @@ size_t
 rules_skipped(const struct rules *r)
 {
 	return r->skipped;
+}
+
+/* rules_have_vectorscan - was this filterd built with Vectorscan? */
+int
+rules_have_vectorscan(void)
+{
+#ifdef FILTERD_VECTORSCAN
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* rules_engine_name - "vectorscan+pcre2" or "pcre2": how a set matches */
+const char *
+rules_engine_name(const struct rules *r)
+{
+	if (r == NULL)
+		return rules_have_vectorscan() ? "vectorscan+pcre2" : "pcre2";
+	return r->vectorscan ? "vectorscan+pcre2" : "pcre2";
 }
 
 /* rules_engine_counts - regex rules per engine path */
@@ -2131,11 +2181,13 @@ rules_ctx_create(const struct rules *r)
 	c->hit = xcalloc(r->n_rules, 1);
 	c->cand = xcalloc(r->n_rules, 1);
 	c->hsfail = xcalloc(r->n_hsdb ? r->n_hsdb : 1, 1);
+#ifdef FILTERD_VECTORSCAN
 	for (size_t i = 0; i < r->n_hsdb; i++)
 		if (r->hsdb[i].db &&
 		    hs_alloc_scratch(r->hsdb[i].db, &c->scratch) != HS_SUCCESS)
 			msg_fatal("rules_ctx_create: cannot allocate "
 				  "Vectorscan scratch space");
+#endif
 	c->hv = xcalloc(r->n_hkeys ? r->n_hkeys : 1, sizeof(*c->hv));
 	c->stack = xcalloc(r->stack_max ? r->stack_max : 1, sizeof(*c->stack));
 	buf_init(&c->hbuf, 4096);
@@ -2156,8 +2208,10 @@ rules_ctx_free(struct rules_ctx **cp)
 	free(c->hit);
 	free(c->cand);
 	free(c->hsfail);
+#ifdef FILTERD_VECTORSCAN
 	if (c->scratch)
 		hs_free_scratch(c->scratch);
+#endif
 	free(c->hv);
 	free(c->stack);
 	free(c->dec.f);
@@ -2417,6 +2471,7 @@ rules_header_hit(const struct rules *r, const struct rule *ru,
 	return ru->negate;
 }
 
+#ifdef FILTERD_VECTORSCAN
 /* rules_hs_on_match - Vectorscan's match callback: note the rule */
 static int
 rules_hs_on_match(unsigned int id, unsigned long long from,
@@ -2492,6 +2547,8 @@ rules_hs_run(const struct rules *r, struct rules_ctx *c,
 			c->hsfail[k] = 1;
 	}
 }
+
+#endif /* FILTERD_VECTORSCAN */
 
 /* rules_hs_hit - a Vectorscan rule's answer, confirmed where needed */
 static int
@@ -2628,8 +2685,10 @@ rules_run(const struct rules *r, struct rules_ctx *c,
 	out->score = 0;
 	out->n_hits = 0;
 	out->n_errors = 0;
+#ifdef FILTERD_VECTORSCAN
 	if (r->n_hsdb)
 		rules_hs_run(r, c, in);
+#endif
 
 	for (size_t i = 0; i < r->n_rules; i++) {
 		const struct rule *ru = r->rule + i;

@@ -52,6 +52,12 @@ def cache_counts(text):
 
 class TestRulesCache(h.PeerTestCase):
 
+    @classmethod
+    def setUpClass(cls):
+        # The cache holds Vectorscan databases: nothing to test without.
+        h.need_vectorscan("the Vectorscan database cache")
+        super().setUpClass()
+
     def setUp(self):
         super().setUp()
         self.assertTrue(SA_RULES, "SpamAssassin's rule files (package "
