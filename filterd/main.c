@@ -28,7 +28,9 @@
 /*		socket likewise (a unix socket's directory must exist)
 /*	-d	print every parameter with its documentation and default
 /*	-n	print the top-level parameters the file changes
-/*	-V	print the version
+/*	-V	print the version and the spam rules' engine
+/*		("vectorscan+pcre2", or "pcre2" in a build without
+/*		Vectorscan)
 /*
 /*	Without -f, filterd detaches and its caller's exit status says
 /*	whether it started: 0 once it listens on every address and has
@@ -53,6 +55,7 @@
 #include "master/rundirs.h"
 #include "milter/milter.h"
 #include "scan/checks.h"
+#include "scan/rules.h"
 #include "util/inet.h"
 #include "util/msg.h"
 
@@ -117,6 +120,21 @@ daemon_start(void)
 }
 
 /*
+ * main_rules_cache_note - a build without Vectorscan has no compiled
+ * rule databases to keep: rules_cache_dir (set by default) goes unused.
+ * Said once at start and by -t; not an error.
+ */
+static void
+main_rules_cache_note(const struct conf *conf)
+{
+	if (!rules_have_vectorscan() && conf->rules_cache_dir[0])
+		msg_notice("rules_cache_dir %s is unused: this filterd is "
+			   "built without Vectorscan and its spam rules run "
+			   "on PCRE2 alone",
+			   conf->rules_cache_dir);
+}
+
+/*
  * main_listen_check - could this listener be made? (filterd -t) A
  * unix socket (pdp_socket) needs its directory; 0 or -1 and errbuf
  */
@@ -169,7 +187,8 @@ main(int argc, char **argv)
 			check = 1;
 			break;
 		case 'V':
-			printf("filterd %s\n", FILTERD_VERSION);
+			printf("filterd %s (spam rules: %s)\n", FILTERD_VERSION,
+			       rules_engine_name(NULL));
 			return 0;
 		default:
 			usage();
@@ -207,6 +226,7 @@ main(int argc, char **argv)
 
 		/* The compiled rule databases are read, not written. */
 		conf->rules_cache_readonly = 1;
+		main_rules_cache_note(conf);
 		ck = checks_create(conf, err, sizeof(err));
 		ok = ck != NULL;
 
@@ -245,6 +265,7 @@ main(int argc, char **argv)
 			  conf->milter.socket, err);
 	ready_fd = foreground ? -1 : daemon_start();
 	msg_info("starting filterd %s with %s", FILTERD_VERSION, conf->file);
+	main_rules_cache_note(conf);
 	rc = master_run(conf, file, ready_fd);
 	free(abs_file);
 	return rc;

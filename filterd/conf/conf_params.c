@@ -240,7 +240,8 @@ const struct conf_param_doc conf_param_docs[] = {
 	 "(start and reload read them instead of compiling: seconds of CPU "
 	 "with SpamAssassin's rules); the master's alone: made mode 0700, "
 	 "refused (no cache) when writable by others; one per instance; "
-	 "files no longer used are removed at each load; empty: no cache"},
+	 "files no longer used are removed at each load; empty: no cache; "
+	 "unused (a notice at start) by a build without Vectorscan"},
 	{0, "clamav", NO_RANGE,
 	 "clamav { database = DIR ... }: libclamav in process, on by "
 	 "default; clamav { enabled = false } turns virus checks off"},

@@ -14,6 +14,10 @@
 /*
 /*	Per message, a header view is computed on first use and cached in
 /*	the context for the other rules that read it.
+/*
+/*	The Vectorscan code is compiled only with FILTERD_VECTORSCAN (the
+/*	build's WITH_VECTORSCAN): without it, every regex takes the path of
+/*	a rule Vectorscan cannot take (RULES_HS_NONE), PCRE2 alone.
 /*--*/
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -22,7 +26,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hs.h>
 #include <limits.h>
 #include <pcre2.h>
 #include <stdarg.h>
@@ -36,6 +39,10 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+
+#ifdef FILTERD_VECTORSCAN
+#include <hs.h>
+#endif
 
 #include "rules.h"
 #include "util/buf.h"
@@ -74,10 +81,12 @@ enum rules_hs {
 	RULES_HS_PREFILTER, /* Vectorscan's hit is confirmed by PCRE2 */
 };
 
+#ifdef FILTERD_VECTORSCAN
+
 /*
  * One Vectorscan database per text that rules match: body, rawbody,
  * full, uri (each URI scanned in turn), and each header view. Match ids
- * are rule indices.
+ * are rule indices. (Without Vectorscan: none, n_hsdb is 0.)
  */
 struct rules_hsdb {
 	hs_database_t *db;
@@ -87,6 +96,7 @@ struct rules_hsdb {
 	int store; /* compiled, to be written to the cache on commit */
 	char name[RULES_CACHE_NAME_LEN + 1]; /* its cache file, if store */
 };
+#endif
 
 enum rules_kind {
 	RULES_HEADER,
@@ -208,6 +218,7 @@ struct rules {
 	size_t hs_bytes;	   /* database sizes */
 	size_t hs_dbs;		   /* databases compiled */
 	size_t hs_cached;	   /* of those, read from the cache */
+	int vectorscan;		   /* loaded with Vectorscan */
 	struct rules_cache *cache; /* held for rules_cache_commit(), or NULL */
 };
 
@@ -262,7 +273,9 @@ struct rules_ctx {
 	pcre2_jit_stack *jit;
 	unsigned char *hit;
 	struct rules_hval *hv;
+#ifdef FILTERD_VECTORSCAN
 	hs_scratch_t *scratch; /* for every database of the set */
+#endif
 	unsigned char *cand;   /* per rule: Vectorscan reported it */
 	unsigned char *hsfail; /* per database: its scan failed */
 	struct buf hbuf;
@@ -1418,6 +1431,7 @@ rules_finish(struct rules_loader *ld)
 	return 0;
 }
 
+#ifdef FILTERD_VECTORSCAN
 /* rules_hs_flags - Vectorscan flags for a rule's PCRE2 options */
 static unsigned int
 rules_hs_flags(const struct rule *ru, enum rules_hs mode)
@@ -1837,19 +1851,19 @@ done:
  * file of ours, made new (never one that was there: a link, a FIFO, a
  * file of another user), renamed over the name (which replaces a
  * symbolic link or a bad file there, never writes through it). A failure
- * is a notice.
+ * is a notice. 0 when written, else -1.
  */
-static void
+static int
 rules_cache_put(struct rules_cache *c, const hs_database_t *db)
 {
 	char tmp[RULES_CACHE_NAME_LEN + 32], *bytes = NULL;
 	size_t len = 0, done = 0;
 	ssize_t k;
-	int fd;
+	int fd, ret = 0;
 
 	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
 		msg_notice("rules cache: cannot serialise a database");
-		return;
+		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", c->name, (long)getpid());
 	(void)unlinkat(c->dfd, tmp, 0); /* left by a process of our pid */
@@ -1869,27 +1883,29 @@ rules_cache_put(struct rules_cache *c, const hs_database_t *db)
 		msg_notice("rules cache %s/%s: cannot write: %s", c->dir,
 			   c->name, strerror(errno ? errno : EIO));
 		(void)unlinkat(c->dfd, tmp, 0);
+		ret = -1;
 	}
 	free(bytes);
+	return ret;
 }
 
 /*
  * rules_cache_prune - after a load, remove the cache files it did not
  * use (those of earlier rule sets, left temporaries), so that the
- * directory holds one rule set's databases.
+ * directory holds one rule set's databases. How many were removed.
  */
-static void
+static size_t
 rules_cache_prune(struct rules_cache *c)
 {
 	int fd = dup(c->dfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
-	size_t i;
+	size_t i, removed = 0;
 
 	if (d == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, RULES_CACHE_PREFIX, 3) != 0)
@@ -1897,11 +1913,16 @@ rules_cache_prune(struct rules_cache *c)
 		for (i = 0; i < c->n_used; i++)
 			if (strcmp(e->d_name, c->used[i]) == 0)
 				break;
-		if (i == c->n_used && unlinkat(c->dfd, e->d_name, 0) < 0)
+		if (i < c->n_used)
+			continue;
+		if (unlinkat(c->dfd, e->d_name, 0) < 0)
 			msg_notice("rules cache %s/%s: cannot remove: %s",
 				   c->dir, e->d_name, strerror(errno));
+		else
+			removed++;
 	}
 	closedir(d);
+	return removed;
 }
 
 /* rules_cache_release - close and free a load's cache */
@@ -2070,6 +2091,8 @@ rules_hs_build(struct rules *r, const char *cache_dir, int readonly)
 		rules_cache_release(&cache);
 }
 
+#endif /* FILTERD_VECTORSCAN */
+
 /* rules_gtube - the built-in rule, always first */
 static int
 rules_gtube(struct rules_loader *ld)
@@ -2141,26 +2164,38 @@ rules_load_cached(const char *const *files, size_t n_files,
 	msg_info("loaded %zu rules from %zu files, skipped %zu unsupported "
 		 "lines",
 		 r->n_active, r->n_files, r->skipped);
+#ifdef FILTERD_VECTORSCAN
 	if (engine == RULES_ENGINE_VECTORSCAN) {
 		clock_t t0 = clock();
 
 		rules_hs_build(r, cache_dir, cache_readonly);
 		/* Compiling SA's rules takes seconds: say how many. */
-		msg_info("rule regexes: %zu on Vectorscan, %zu prefiltered by "
-			 "Vectorscan and confirmed by PCRE2, %zu on PCRE2 "
-			 "only; Vectorscan databases %zu bytes in %zu (%zu "
-			 "from the cache, %zu compiled), ready in %.1f s of "
-			 "CPU",
+		msg_info("rule engine vectorscan+pcre2: %zu regexes on "
+			 "Vectorscan, %zu prefiltered by Vectorscan and "
+			 "confirmed by PCRE2, %zu on PCRE2 only; Vectorscan "
+			 "databases %zu bytes in %zu (%zu from the cache, %zu "
+			 "compiled), ready in %.1f s of CPU",
 			 r->hs_count[RULES_HS_EXACT],
 			 r->hs_count[RULES_HS_PREFILTER],
 			 r->hs_count[RULES_HS_NONE], r->hs_bytes, r->hs_dbs,
 			 r->hs_cached, r->hs_dbs - r->hs_cached,
 			 (double)(clock() - t0) / CLOCKS_PER_SEC);
-	} else {
-		for (size_t i = 0; i < r->n_rules; i++)
-			if (!r->rule[i].disabled && r->rule[i].re)
-				r->hs_count[RULES_HS_NONE]++;
+		r->vectorscan = 1;
+		return r;
 	}
+#else
+	(void)cache_dir;
+	(void)cache_readonly;
+#endif
+	/* Every regex on PCRE2: the path of one Vectorscan cannot take. */
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (!r->rule[i].disabled && r->rule[i].re)
+			r->hs_count[RULES_HS_NONE]++;
+	msg_info("rule engine pcre2: %zu regexes on PCRE2%s",
+		 r->hs_count[RULES_HS_NONE],
+		 engine == RULES_ENGINE_VECTORSCAN
+			 ? " (this filterd is built without Vectorscan)"
+			 : "");
 	return r;
 
 fail:
@@ -2188,10 +2223,12 @@ rules_free(struct rules **rp)
 		free(r->hkey[i].name);
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i]);
+#ifdef FILTERD_VECTORSCAN
 	for (size_t i = 0; i < r->n_hsdb; i++)
 		hs_free_database(r->hsdb[i].db);
-	free(r->hsdb);
 	rules_cache_release(&r->cache);
+#endif
+	free(r->hsdb);
 	free(r->rule);
 	free(r->by_name.slots);
 	free(r->attr);
@@ -2217,6 +2254,26 @@ rules_skipped(const struct rules *r)
 	return r->skipped;
 }
 
+/* rules_have_vectorscan - was this filterd built with Vectorscan? */
+int
+rules_have_vectorscan(void)
+{
+#ifdef FILTERD_VECTORSCAN
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* rules_engine_name - "vectorscan+pcre2" or "pcre2": how a set matches */
+const char *
+rules_engine_name(const struct rules *r)
+{
+	if (r == NULL)
+		return rules_have_vectorscan() ? "vectorscan+pcre2" : "pcre2";
+	return r->vectorscan ? "vectorscan+pcre2" : "pcre2";
+}
+
 /* rules_engine_counts - regex rules per engine path */
 void
 rules_engine_counts(const struct rules *r, size_t *exact, size_t *prefilter,
@@ -2231,12 +2288,15 @@ rules_engine_counts(const struct rules *r, size_t *exact, size_t *prefilter,
 /*
  * rules_cache_commit - the load is the one that runs now: write its
  * compiled databases to the cache, then remove the files it did not use
- * (the previous set's). Once; nothing when it had no writable cache.
+ * (the previous set's), and say so. Once; nothing when it had no
+ * writable cache (always, in a build without Vectorscan).
  */
 void
 rules_cache_commit(struct rules *r)
 {
+#ifdef FILTERD_VECTORSCAN
 	struct rules_cache *c = r->cache;
+	size_t written = 0, removed;
 
 	if (c == NULL)
 		return;
@@ -2245,12 +2305,17 @@ rules_cache_commit(struct rules *r)
 
 		if (d->store && d->db) {
 			memcpy(c->name, d->name, sizeof(c->name));
-			rules_cache_put(c, d->db);
+			written += rules_cache_put(c, d->db) == 0;
 		}
 		d->store = 0;
 	}
-	rules_cache_prune(c);
+	removed = rules_cache_prune(c);
+	msg_info("rules cache %s: %zu databases written, %zu files removed",
+		 c->dir, written, removed);
 	rules_cache_release(&r->cache);
+#else
+	(void)r;
+#endif
 }
 
 /* rules_cache_counts - databases read from the cache, and compiled */
@@ -2290,11 +2355,13 @@ rules_ctx_create(const struct rules *r)
 	c->hit = xcalloc(r->n_rules, 1);
 	c->cand = xcalloc(r->n_rules, 1);
 	c->hsfail = xcalloc(r->n_hsdb ? r->n_hsdb : 1, 1);
+#ifdef FILTERD_VECTORSCAN
 	for (size_t i = 0; i < r->n_hsdb; i++)
 		if (r->hsdb[i].db &&
 		    hs_alloc_scratch(r->hsdb[i].db, &c->scratch) != HS_SUCCESS)
 			msg_fatal("rules_ctx_create: cannot allocate "
 				  "Vectorscan scratch space");
+#endif
 	c->hv = xcalloc(r->n_hkeys ? r->n_hkeys : 1, sizeof(*c->hv));
 	c->stack = xcalloc(r->stack_max ? r->stack_max : 1, sizeof(*c->stack));
 	buf_init(&c->hbuf, 4096);
@@ -2315,8 +2382,10 @@ rules_ctx_free(struct rules_ctx **cp)
 	free(c->hit);
 	free(c->cand);
 	free(c->hsfail);
+#ifdef FILTERD_VECTORSCAN
 	if (c->scratch)
 		hs_free_scratch(c->scratch);
+#endif
 	free(c->hv);
 	free(c->stack);
 	free(c->dec.f);
@@ -2576,6 +2645,7 @@ rules_header_hit(const struct rules *r, const struct rule *ru,
 	return ru->negate;
 }
 
+#ifdef FILTERD_VECTORSCAN
 /* rules_hs_on_match - Vectorscan's match callback: note the rule */
 static int
 rules_hs_on_match(unsigned int id, unsigned long long from,
@@ -2651,6 +2721,8 @@ rules_hs_run(const struct rules *r, struct rules_ctx *c,
 			c->hsfail[k] = 1;
 	}
 }
+
+#endif /* FILTERD_VECTORSCAN */
 
 /* rules_hs_hit - a Vectorscan rule's answer, confirmed where needed */
 static int
@@ -2787,8 +2859,10 @@ rules_run(const struct rules *r, struct rules_ctx *c,
 	out->score = 0;
 	out->n_hits = 0;
 	out->n_errors = 0;
+#ifdef FILTERD_VECTORSCAN
 	if (r->n_hsdb)
 		rules_hs_run(r, c, in);
+#endif
 
 	for (size_t i = 0; i < r->n_rules; i++) {
 		const struct rule *ru = r->rule + i;

@@ -5,7 +5,7 @@
 /* NAME
 /*	rules 3h
 /* SUMMARY
-/*	a SpamAssassin-subset rule engine on PCRE2
+/*	a SpamAssassin-subset rule engine on PCRE2 (and Vectorscan)
 /* SYNOPSIS
 /*	#include "scan/rules.h"
 /* DESCRIPTION
@@ -62,6 +62,15 @@
 /*	the tests compare against). rules_engine_counts() tells how many
 /*	enabled regex rules take each path, and the databases' size.
 /*
+/*	Vectorscan is optional (the build's WITH_VECTORSCAN; Debian builds
+/*	it on some architectures only). rules_have_vectorscan() tells
+/*	whether this build has it. Without it, RULES_ENGINE_VECTORSCAN is
+/*	RULES_ENGINE_PCRE2: every regex on PCRE2, the same hits and scores,
+/*	no database and no cache (cache_dir is not touched). The summary
+/*	line rules_load*() logs names the engine ("rule engine
+/*	vectorscan+pcre2: ..." or "rule engine pcre2: ..."), and so does
+/*	rules_engine_name() for a loaded set (NULL: the build's default).
+/*
 /*	rules_load_cached() is rules_load_engine() with a cache of the
 /*	compiled Vectorscan databases in cache_dir (NULL or "": none).
 /*	Each database is stored serialised in a file named by a SHA-256
@@ -79,7 +88,8 @@
 /*	writes the databases it compiled (a temporary file renamed over
 /*	the name), then removes the files of the directory that this load
 /*	did not use (one directory per rule set: two instances sharing
-/*	one keep removing each other's); the directory stays open until
+/*	one keep removing each other's), and logs "rules cache DIR: N
+/*	databases written, M files removed"; the directory stays open until
 /*	then, or until rules_free(). A cache that cannot be read or
 /*	written is a notice and a compile, never a load error.
 /*	rules_cache_counts() tells how many databases came from the cache
@@ -212,6 +222,8 @@ void rules_cache_counts(const struct rules *r, size_t *from_cache,
 void rules_engine_counts(const struct rules *r, size_t *exact,
 			 size_t *prefilter, size_t *pcre2_only,
 			 size_t *db_bytes);
+int rules_have_vectorscan(void);
+const char *rules_engine_name(const struct rules *r);
 void rules_free(struct rules **rp);
 size_t rules_count(const struct rules *r);
 size_t rules_skipped(const struct rules *r);

@@ -159,6 +159,48 @@ scan_clamav_probe(const char *dir, char *errbuf, size_t errsize)
 	return 0;
 }
 
+/*
+ * The file name extensions of phishing lists: what libclamav's phishing
+ * URL check (CL_DB_PHISHING_URLS) checks links against. The containers
+ * may hold them too (a real daily.cvd does).
+ */
+static const char *const scan_clamav_phish_exts[] = {"pdb", "wdb", "gdb", NULL};
+
+/*
+ * scan_clamav_dbopts - libclamav's load options for dir: its phishing
+ * URL check only when dir may hold a phishing list. Without one the check
+ * finds nothing, yet libclamav's mail parser still normalises every HTML
+ * part for it, a second time beside the HTML scan itself.
+ */
+static unsigned
+scan_clamav_dbopts(const char *dir)
+{
+	struct dirent *de;
+	int lists = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return CL_DB_STDOPT;
+	while (!lists && (de = readdir(d)) != NULL) {
+		const char *dot = strrchr(de->d_name, '.');
+
+		lists = dot != NULL &&
+			(scan_clamav_ext_in(dot + 1, scan_clamav_phish_exts) ||
+			 scan_clamav_ext_in(dot + 1, scan_clamav_containers));
+	}
+	closedir(d);
+	return lists ? CL_DB_STDOPT
+		     : CL_DB_STDOPT & ~(CL_DB_PHISHING | CL_DB_PHISHING_URLS);
+}
+
+/* scan_clamav_phishing - see scan_clamav.h */
+int
+scan_clamav_phishing(const struct cl_engine *e)
+{
+	return (cl_engine_get_num(e, CL_ENGINE_DB_OPTIONS, NULL) &
+		CL_DB_PHISHING_URLS) != 0;
+}
+
 /* scan_clamav_load - a compiled engine with the configured signatures */
 struct cl_engine *
 scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
@@ -177,7 +219,8 @@ scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
 		snprintf(errbuf, errsize, "cl_engine_new failed");
 		return NULL;
 	}
-	if ((rc = cl_load(c->clamav.database, e, sigs, CL_DB_STDOPT)) !=
+	if ((rc = cl_load(c->clamav.database, e, sigs,
+			  scan_clamav_dbopts(c->clamav.database))) !=
 	    CL_SUCCESS) {
 		snprintf(errbuf, errsize, "clamav database %s: %s",
 			 c->clamav.database, cl_strerror(rc));
@@ -321,29 +364,62 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 
 /*
  * Lines that make libclamav's mail parser find more than the MIME parts:
- * content encoded inside text (uuencode, BinHex, yEnc) and messages
- * quoted in text (bounces, forwards), which it unpacks and scans.
+ * content encoded inside the text (uuencode, BinHex, yEnc) and messages
+ * quoted in it (bounces, forwards), which it unpacks and scans. Header
+ * names match in any case (more than libclamav's file type magic does).
+ * The mbox "From " line is scan_clamav_from_line()'s.
  */
 static const char *const scan_clamav_markers[] = {
-	"begin ",
-	"begin-base64",
-	"(This file must be converted",
-	"=ybegin",
-	"From ",
-	">From ",
-	"From:",
-	"Received:",
-	"Return-Path:",
-	"Content-Type:",
-	"Content-Transfer-Encoding:",
-	"MIME-Version:",
-	"Message-ID:",
+	"begin ",	 "begin-base64",  "(This file must be converted",
+	"=ybegin",	 "From:",	  "Received:",
+	"Return-Path:",	 "Content-Type:", "Content-Transfer-Encoding:",
+	"MIME-Version:", "Message-ID:",
 };
+
+/* What scan_clamav_from_line() reads of a line: over libclamav's 72. */
+#define SCAN_CLAMAV_FROM_LOOK 128
+
+/*
+ * scan_clamav_from_line - is a line one libclamav's mail parser takes
+ * for the start of a quoted message's mbox "From " line? Its test
+ * (mbox.c, isBounceStart): "From " or ">From ", as such, then at least
+ * 6 spaces and 11 digits from the space after "From" to the end of a
+ * line shorter than 72 bytes ("From a@b Sat Dec  5 08:43:33 2026").
+ * Prose that begins "From " is not. Counted here over the first
+ * SCAN_CLAMAV_FROM_LOOK bytes whatever the line's length: every line
+ * libclamav takes is taken, and a few more. (libclamav 1.4.6 unpacks a
+ * message quoted in text from its header lines, with or without a "From "
+ * line before them: those stay markers.)
+ */
+static int
+scan_clamav_from_line(const char *line, size_t len)
+{
+	int spaces = 0, digits = 0;
+	size_t i;
+
+	if (len >= 5 && memcmp(line, "From ", 5) == 0)
+		i = 4;
+	else if (len >= 6 && memcmp(line, ">From ", 6) == 0)
+		i = 5;
+	else
+		return 0;
+	if (len > SCAN_CLAMAV_FROM_LOOK)
+		len = SCAN_CLAMAV_FROM_LOOK;
+	for (; i < len && line[i] != '\n'; i++) {
+		if (line[i] == ' ')
+			spaces++;
+		else if (line[i] >= '0' && line[i] <= '9')
+			digits++;
+	}
+	return spaces >= 6 && digits >= 11;
+}
 
 /* scan_clamav_line_marked - does a line start with a marker? */
 static int
 scan_clamav_line_marked(const char *line, size_t len)
 {
+	if (scan_clamav_from_line(line, len))
+		return 1;
 	for (size_t i = 0;
 	     i < sizeof(scan_clamav_markers) / sizeof(*scan_clamav_markers);
 	     i++) {
@@ -360,12 +436,12 @@ scan_clamav_line_marked(const char *line, size_t len)
 int
 scan_clamav_text_marked(int fd, off_t off, off_t len)
 {
-	char buf[65536 + 64];
+	char buf[65536 + SCAN_CLAMAV_FROM_LOOK];
 	size_t have = 0; /* bytes of the current line's start kept in buf */
 	int bol = 1;
 
 	while (len > 0) {
-		size_t want = sizeof(buf) - 64;
+		size_t want = sizeof(buf) - SCAN_CLAMAV_FROM_LOOK;
 		ssize_t n;
 
 		if ((off_t)want > len)
@@ -382,7 +458,7 @@ scan_clamav_text_marked(int fd, off_t off, off_t len)
 
 			if (bol) {
 				/* A line start cut by the buffer: keep it. */
-				if (left < 64 && len > 0 &&
+				if (left < SCAN_CLAMAV_FROM_LOOK && len > 0 &&
 				    memchr(buf + i, '\n', left) == NULL) {
 					memmove(buf, buf + i, left);
 					have = left;

@@ -39,6 +39,14 @@
 /*	the descriptor) with errbuf set. errbuf holds our text and
 /*	libclamav's, never the content's.
 /*
+/*	The phishing URL check of libclamav's mail parser is loaded only
+/*	when the directory may hold a phishing list (.pdb, .wdb, .gdb, or a
+/*	.cvd/.cld/.cud container): without one it checks links against
+/*	nothing, but still normalises each HTML part a second time.
+/*	scan_clamav_phishing() tells whether an engine has that check: 1 or
+/*	0. Without it, an HTML part need not go through libclamav's mail
+/*	parser (scan_run.c).
+/*
 /*	scan_clamav_load() warns when the limits do not agree with
 /*	message_size_limit: clamav.max_filesize below it (a message or part
 /*	the hop accepts would be scanned only in part) or
@@ -48,7 +56,10 @@
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond
 /*	the MIME structure: content encoded inside the text (uuencode,
-/*	BinHex, yEnc) or a message quoted in it (header lines). It returns 1
+/*	BinHex, yEnc) or a message quoted in it (header lines, or an mbox
+/*	"From " line as libclamav's mail parser tells one: "From " or
+/*	">From " then at least 6 spaces and 11 digits, such as "From a@b
+/*	Sat Dec  5 08:43:33 2026"; not prose that begins "From "). It returns 1
 /*	if so, 0 if not, -1 when the text cannot be read. A message whose
 /*	text has such a line is scanned by libclamav's own mail parser.
 /* PROCESS
@@ -70,6 +81,7 @@ struct cl_engine *scan_clamav_load(const struct conf *c, unsigned *sigs,
 				   char *errbuf, size_t errsize);
 void scan_clamav_free(struct cl_engine **ep);
 int scan_clamav_probe(const char *dir, char *errbuf, size_t errsize);
+int scan_clamav_phishing(const struct cl_engine *e);
 enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
 				   off_t len, int parse_mail,
 				   const char **virname, char *errbuf,

@@ -30,7 +30,9 @@
 /*	file, from the spool when the part is stored as is, else decoded
 /*	into a temporary file. libclamav's mail parser does more than MIME
 /*	for text (uuencode, BinHex, quoted messages) and for HTML (phishing
-/*	URL checks): a message with an HTML part, with text libclamav would
+/*	URL checks, when the engine has phishing lists:
+/*	scan_clamav_phishing): a message with an HTML part and such an
+/*	engine, with text libclamav would
 /*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
 /*	cleanly, or with a part decoded otherwise than GMime would (an odd
 /*	Content-Transfer-Encoding, base64 cut short, quoted-printable with
@@ -163,7 +165,8 @@ scan_run_part_close(const struct scan_run_msg *rm, size_t i)
  * scan_run_parts_plain - can the parts filterd parsed stand in for
  * libclamav's mail parser? Parsed cleanly, every part decoded as GMime
  * decodes it (mime.decoded_otherwise: a mail program may read it
- * otherwise), no HTML, no text that libclamav would unpack further.
+ * otherwise), no HTML when the engine checks links against phishing
+ * lists, no text that libclamav would unpack further.
  * Opens the text parts' content as it looks (kept for the scan). 1 or
  * 0, or -1 with av->why set when a part cannot be read.
  */
@@ -183,7 +186,14 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
 
 		if (!p->is_leaf || strncmp(p->type, "text/", 5) != 0)
 			continue;
-		if (strcmp(p->type, "text/html") == 0)
+		/*
+		 * Links are checked against phishing lists only there: without
+		 * them an HTML part is a file like any other (libclamav
+		 * normalises HTML and decodes its data: URIs when it scans it
+		 * as a file, test_virus_html200).
+		 */
+		if (strcmp(p->type, "text/html") == 0 &&
+		    scan_clamav_phishing(t->checks->clamav))
 			return 0;
 		if (scan_run_part_open(t, rm, p, i, av) < 0)
 			return -1;

@@ -65,6 +65,37 @@ rss_test = unittest.skipIf(
     % SANITIZED)
 
 
+def rules_engine():
+    """rules_engine - the spam rules' engine of the filterd under test,
+    "vectorscan+pcre2" or "pcre2" (a build without Vectorscan), as its
+    -V says. When FILTERD_WITH_VECTORSCAN (set by ctest from the build's
+    WITH_VECTORSCAN result) is ON, a binary without Vectorscan is an
+    error, not a reason to skip."""
+    out = subprocess.run([filterd_bin(), "-V"], capture_output=True,
+                         text=True, timeout=30).stdout
+    m = re.search(r"\(spam rules: ([a-z0-9+]+)\)", out)
+    if m is None or m.group(1) not in ("vectorscan+pcre2", "pcre2"):
+        raise RuntimeError("filterd -V names no rule engine: %r" % out)
+    want = os.environ.get("FILTERD_WITH_VECTORSCAN", "")
+    if want == "ON" and m.group(1) != "vectorscan+pcre2":
+        raise RuntimeError("the build has Vectorscan but %s -V says %r"
+                           % (filterd_bin(), out))
+    if want == "OFF" and m.group(1) != "pcre2":
+        raise RuntimeError("the build has no Vectorscan but %s -V says %r"
+                           % (filterd_bin(), out))
+    return m.group(1)
+
+
+def need_vectorscan(what):
+    """need_vectorscan - skip (unittest.SkipTest) a test of Vectorscan's
+    own facts (its databases, their cache, its paths) when the filterd
+    under test is built without it; what names the test."""
+    if rules_engine() != "vectorscan+pcre2":
+        raise unittest.SkipTest(
+            "%s: filterd is built without Vectorscan (WITH_VECTORSCAN); "
+            "its rules run on PCRE2 alone" % what)
+
+
 def filterd_wrapper():
     """filterd_wrapper - the words of FILTERD_WRAPPER (none when unset)."""
     import shlex

@@ -18,9 +18,18 @@
 /*	score. With RULES_DIFF_CACHE set to a directory, the Vectorscan
 /*	set is loaded through that database cache (rules_load_cached()),
 /*	and committed as filterd's start does (rules_cache_commit()).
+/*	In a build without Vectorscan both sets run on PCRE2 (the first
+/*	line says which engine the first set has).
+/*
+/*	With RULES_DIFF_HITS set to a file name, rules_diff also writes
+/*	there, per input, "input<TAB>score<TAB>rule rule ..." (every rule
+/*	the first set hit, scored or not, in rule order): two builds'
+/*	files over the same inputs must be equal (a build without
+/*	Vectorscan against one with it).
 /*
 /*	The first output line gives the engine counts ("paths: E exact, P
-/*	prefilter, C pcre2, B bytes"), the second the cache's ("cache: F
+/*	prefilter, C pcre2, B bytes, engine NAME", NAME from
+/*	rules_engine_name()), the second the cache's ("cache: F
 /*	from the cache, N compiled"); then one line per disagreement, and
 /*	a last line "N inputs, M rules, H hits of D rules: identical" (or
 /*	"differ"): H hits over all inputs, of D distinct rules.
@@ -142,13 +151,20 @@ find_uris(const char *text, size_t len, char **out, size_t max)
 static int
 compare(const char *what, struct rules *ra, struct rules_ctx *ca,
 	struct rules *rb, struct rules_ctx *cb, const struct rules_input *in,
-	size_t *hits, unsigned char *ever)
+	size_t *hits, unsigned char *ever, FILE *dump)
 {
 	struct rules_result a = {0}, b = {0};
 	int differ = 0;
 
 	rules_run(ra, ca, in, &a);
 	rules_run(rb, cb, in, &b);
+	if (dump) {
+		fprintf(dump, "%s\t%.17g\t", what, a.score);
+		for (size_t i = 0; i < rules_total(ra); i++)
+			if (rules_ctx_hit(ca, i))
+				fprintf(dump, " %s", rules_name(ra, i));
+		fputc('\n', dump);
+	}
 	for (size_t i = 0; i < rules_total(ra); i++) {
 		*hits += rules_ctx_hit(cb, i);
 		ever[i] |= (unsigned char)rules_ctx_hit(cb, i);
@@ -184,6 +200,7 @@ main(int argc, char **argv)
 	unsigned char *ever;
 	size_t distinct = 0;
 	int i, differ = 0;
+	FILE *dump = NULL;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		n_files++;
@@ -203,8 +220,15 @@ main(int argc, char **argv)
 	}
 	rules_cache_commit(vs);
 	rules_engine_counts(vs, &exact, &pre, &only, &bytes);
-	printf("paths: %zu exact, %zu prefilter, %zu pcre2, %zu bytes\n", exact,
-	       pre, only, bytes);
+	printf("paths: %zu exact, %zu prefilter, %zu pcre2, %zu bytes, engine "
+	       "%s\n",
+	       exact, pre, only, bytes, rules_engine_name(vs));
+	if (getenv("RULES_DIFF_HITS") &&
+	    (dump = fopen(getenv("RULES_DIFF_HITS"), "w")) == NULL) {
+		fprintf(stderr, "rules_diff: cannot write %s\n",
+			getenv("RULES_DIFF_HITS"));
+		return 2;
+	}
 	rules_cache_counts(vs, &cached, &compiled);
 	printf("cache: %zu from the cache, %zu compiled\n", cached, compiled);
 	ever = xcalloc(rules_total(vs) + 1, 1);
@@ -234,12 +258,14 @@ main(int argc, char **argv)
 		in.uris = (const char *const *)uris;
 		in.n_uris = n_uris;
 		snprintf(what, sizeof(what), "%s", argv[i]);
-		differ |= compare(what, vs, cvs, pc, cpc, &in, &hits, ever);
+		differ |= compare(what, vs, cvs, pc, cpc, &in, &hits, ever,
+				  dump);
 		untag(msg + body, len - body, &text);
 		in.body = text.data ? text.data : "";
 		in.body_len = text.len;
 		snprintf(what, sizeof(what), "%s (rendered)", argv[i]);
-		differ |= compare(what, vs, cvs, pc, cpc, &in, &hits, ever);
+		differ |= compare(what, vs, cvs, pc, cpc, &in, &hits, ever,
+				  dump);
 		inputs += 2;
 		for (size_t u = 0; u < n_uris; u++)
 			free(uris[u]);
@@ -250,6 +276,11 @@ main(int argc, char **argv)
 	printf("%zu inputs, %zu rules, %zu hits of %zu rules: %s\n", inputs,
 	       rules_total(vs), hits, distinct,
 	       differ ? "differ" : "identical");
+	if (dump && fclose(dump) != 0) {
+		fprintf(stderr, "rules_diff: cannot write %s\n",
+			getenv("RULES_DIFF_HITS"));
+		return 2;
+	}
 	free(ever);
 	buf_release(&hdr);
 	buf_release(&text);

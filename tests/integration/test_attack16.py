@@ -315,6 +315,10 @@ class TestAttack16Reload(h.PeerTestCase):
         cache = fd.params["rules_cache_dir"]
         (dbs, cached, compiled), = self.loads(fd, 1)
         self.assertEqual((cached, compiled), (0, dbs))
+        # Written when the start is committed (after the load's line).
+        self.assertTrue(h.wait_until(
+            lambda: "rules cache %s: %d databases written" % (cache, dbs)
+            in fd.log_text(), 30), fd.log_text()[-3000:])
         running = sorted(os.listdir(cache))
         self.assertEqual(len(running), dbs)
         # New rules, and a listener on a port taken: rejected.

@@ -96,16 +96,21 @@ class WireChecksCase(h.PeerTestCase):
     """WireChecksCase - filterd (libclamav with signature_db, banned names
     and types, VIRUS and BANNED rejected, UNCHECKED passed) in front of a
     WireSink, which keeps the exact bytes of each copy. A subclass's BANK
-    and CONF add to or change the bank and the configuration."""
+    and CONF add to or change the bank and the configuration, its DB adds
+    files (name: text) to the signature directory."""
 
     BANK = {}
     CONF = {}
+    DB = {}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         db = cls.tmp.sub("clamdb")
         signature_db(db)
+        for name, text in cls.DB.items():
+            with open(os.path.join(db, name), "w") as f:
+                f.write(text)
         cls.sink = h.WireSink()
         cls.port = h.free_port()
         bank = dict(forward=[cls.sink.addr], final_virus_destiny="reject",

@@ -44,6 +44,10 @@ COUNTS_RE = re.compile(r"Vectorscan databases \d+ bytes in (\d+) "
                        r"\((\d+) from the cache, (\d+) compiled\)")
 
 
+COMMIT_RE = re.compile(r"rules cache [^ ]+: \d+ databases written, "
+                       r"\d+ files removed")
+
+
 def cache_counts(text):
     """cache_counts - (databases, from the cache, compiled) per load."""
     return [tuple(int(x) for x in m.groups())
@@ -51,6 +55,12 @@ def cache_counts(text):
 
 
 class TestRulesCache(h.PeerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        # The cache holds Vectorscan databases: nothing to test without.
+        h.need_vectorscan("the Vectorscan database cache")
+        super().setUpClass()
 
     def setUp(self):
         super().setUp()
@@ -83,6 +93,13 @@ class TestRulesCache(h.PeerTestCase):
             fd.log_text()[-3000:])
         return cache_counts(fd.log_text())
 
+    def wait_commits(self, fd, n):
+        """wait_commits - n loads have written the cache (start, reload:
+        after the load's own line, and after the port answers)."""
+        self.assertTrue(h.wait_until(
+            lambda: len(COMMIT_RE.findall(fd.log_text())) >= n, 60),
+            fd.log_text()[-3000:])
+
     def test_start_reload_restart_read_the_cache(self):
         fd = self.filterd()
         cache = fd.params["rules_cache_dir"]
@@ -98,6 +115,7 @@ class TestRulesCache(h.PeerTestCase):
         self.assertEqual((cached, compiled), (0, dbs))
         st = os.lstat(cache)
         self.assertEqual(st.st_mode & 0o777, 0o700)
+        self.wait_commits(fd, 1)
         self.assertEqual(len(os.listdir(cache)), dbs)
         cold = self.verdict(fd)
         # At least two ordinary rules, or equality proves little.
@@ -115,6 +133,7 @@ class TestRulesCache(h.PeerTestCase):
         loads = self.wait_loads(fd, 3)
         self.assertEqual(loads[2], (dbs, dbs, 0))
         self.assertEqual(self.verdict(fd), cold)
+        self.wait_commits(fd, 3)
         self.assertEqual(len(os.listdir(cache)), dbs)
         # filterd -t reads the cache, writes nothing.
         names = sorted(os.listdir(cache))
@@ -142,6 +161,8 @@ class TestRulesCache(h.PeerTestCase):
         os.chmod(cache, 0o700)
         fd.start()
         self.assertEqual(self.wait_loads(fd, 2)[1], (dbs, 0, dbs))
+        # The first start had no cache, so nothing to commit.
+        self.wait_commits(fd, 1)
         names = sorted(os.listdir(cache))
         self.assertEqual(len(names), dbs)
         target = os.path.join(self.tmp.path, "elsewhere.db")
@@ -151,6 +172,7 @@ class TestRulesCache(h.PeerTestCase):
         self.assertEqual(self.wait_loads(fd, 3)[2], (dbs, dbs - 1, 1))
         self.assertIn("%s: a symbolic link, not followed" % names[0],
                       fd.log_text())
+        self.wait_commits(fd, 2)
         self.assertFalse(os.path.islink(os.path.join(cache, names[0])))
         self.assertTrue(h.wait_until(
             lambda: "reloaded %s" % fd.conf_path in fd.log_text(), 30))

@@ -12,6 +12,13 @@ messages, SpamAssassin's sample spam and ham, the messages the integration
 tests send, messages crafted from the rules' own words so that many rules
 hit (and many nearly do), and hostile ones (NUL, invalid UTF-8, a 200 KB
 line, 5,000 header fields, CR line ends, random bytes).
+
+A build without Vectorscan (WITH_VECTORSCAN=OFF) has one engine: the
+comparisons above are skipped there, saying so. test_builds_agree runs
+when RULES_DIFF_OTHER names the rules_diff of the other build (ctest's
+build_without_vectorscan gives it): every rule's hits and the score of
+every input must be the same in the build without Vectorscan as in the
+build with it.
 """
 
 import ast
@@ -374,6 +381,7 @@ class TestRulesEngines(unittest.TestCase):
 
     def diff(self, rules):
         """diff - rules_diff over the corpus; its output."""
+        h.need_vectorscan("the comparison of Vectorscan with PCRE2")
         p = subprocess.run([rules_diff_bin()] + rules + ["--"] +
                            self.messages, capture_output=True, text=True,
                            errors="replace", timeout=240)
@@ -385,7 +393,8 @@ class TestRulesEngines(unittest.TestCase):
                          r"(\d+) rules: identical\n$", out)
         self.assertIsNotNone(last, out[-500:])
         self.assertEqual(int(last.group(1)), 2 * len(self.messages))
-        m = re.match(r"paths: (\d+) exact, (\d+) prefilter, (\d+) pcre2", out)
+        m = re.match(r"paths: (\d+) exact, (\d+) prefilter, (\d+) pcre2, "
+                     r"\d+ bytes, engine vectorscan\+pcre2\n", out)
         self.assertIsNotNone(m, out[:200])
         return tuple(int(x) for x in m.groups()) + (int(last.group(2)),
                                                     int(last.group(3)))
@@ -418,6 +427,49 @@ class TestRulesEngines(unittest.TestCase):
         self.assertGreater(exact, 5)
         self.assertGreater(hits, 20)
         self.assertGreater(distinct, 12)
+
+    def hits(self, binary, rules, name):
+        """hits - one build's rules_diff over the corpus: its engine and
+        its RULES_DIFF_HITS lines (input, score, every rule hit)."""
+        path = os.path.join(self.dir, name)
+        env = dict(os.environ, RULES_DIFF_HITS=path)
+        env.pop("RULES_DIFF_CACHE", None)
+        p = subprocess.run([binary] + rules + ["--"] + self.messages,
+                           capture_output=True, text=True, errors="replace",
+                           timeout=240, env=env)
+        self.assertEqual(p.returncode, 0, "%s: %s\n%s" % (
+            binary, p.stdout[-2000:], p.stderr[-2000:]))
+        m = re.match(r"paths: .*, engine (\S+)\n", p.stdout)
+        self.assertIsNotNone(m, p.stdout[:200])
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 2 * len(self.messages))
+        return m.group(1), lines
+
+    def test_builds_agree(self):
+        other = os.environ.get("RULES_DIFF_OTHER", "")
+        if not other:
+            self.skipTest("RULES_DIFF_OTHER names no other build's "
+                          "rules_diff (ctest's build_without_vectorscan "
+                          "gives it)")
+        for name, rules in (("sa", SA_RULES),
+                            ("small", [SAMPLE_CF, self.bench_rules])):
+            mine, a = self.hits(rules_diff_bin(), rules, name + "-this")
+            theirs, b = self.hits(other, rules, name + "-other")
+            # One build with Vectorscan, one without: else this proves
+            # nothing about the build without it.
+            self.assertEqual(sorted([mine, theirs]),
+                             ["pcre2", "vectorscan+pcre2"])
+            diff = [(x, y) for x, y in zip(a, b) if x != y]
+            self.assertEqual(len(diff), 0, "%s: %d of %d inputs differ "
+                             "between the builds; the first:\n%s: %s\n"
+                             "%s: %s" % (name, len(diff), len(a), mine,
+                                         diff[0][0][:1500] if diff else "",
+                                         theirs,
+                                         diff[0][1][:1500] if diff else ""))
+            # The corpus makes rules hit, or equal files prove little.
+            n_hits = sum(len(x.split("\t")[2].split()) for x in a)
+            self.assertGreater(n_hits, 5000 if name == "sa" else 100)
 
 
 if __name__ == "__main__":

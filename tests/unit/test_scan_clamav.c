@@ -69,7 +69,20 @@ test_short_texts(void **state)
 		{"x\r\nbegin-base64 644 a\r\n", 1},
 		{"----- Original -----\r\nFrom: a@example.org\r\n", 1},
 		{"x\r\nFrom someone Mon Jan  1 00:00:00 2024\r\n", 1},
-		{"x\r\n>From quoted\r\n", 1},
+		{"x\r\n>From someone Mon Jan  1 00:00:00 2024\r\n", 1},
+		{"From MAILER-DAEMON Sat Dec  5 08:43:33 2026", 1}, /* no LF */
+		/* the mbox line as libclamav tells it: 6 spaces, 11 digits */
+		{"x\r\n>From quoted\r\n", 0},
+		{"From years same team which may under any draft\r\n", 0},
+		{"From 2019 to 2024 we grew\r\n", 0},
+		{"from someone Mon Jan  1 00:00:00 2024\r\n", 0}, /* case */
+		{"From a b c d e f 1234567890\r\n", 0}, /* 10 digits */
+		{"From a b c d 12345678901\r\n", 0},	/* 5 spaces */
+		{"From a b c d e f 12345678901\r\n", 1},
+		/* longer than libclamav's 72: still taken */
+		{"From someone@a-rather-long-domain.example.org Mon Jan  1 "
+		 "00:00:00 2024 remote from somewhere\r\n",
+		 1},
 		{"x\r\nReceived: from mx\r\n", 1},
 		{"x\r\ncontent-type: text/plain\r\n", 1},
 		{"x\r\nMIME-Version: 1.0", 1}, /* last line, no LF */
@@ -85,6 +98,40 @@ test_short_texts(void **state)
 			fail_msg("row %zu \"%s\": got %d, want %d", i,
 				 rows[i].text, got, rows[i].want);
 	}
+}
+
+/*
+ * An mbox "From " line, whose spaces and digits must all be read, at
+ * every position around the 64 KiB read boundary.
+ */
+static void
+test_from_line_across_reads(void **state)
+{
+	static const char line[] = "From a@example.org Sat Dec  5 08:43:33 "
+				   "2026\n";
+	const size_t size = 65536 * 2 + 200;
+	char *text = malloc(size + 1);
+
+	(void)state;
+	for (size_t at = 65536 - 130; at <= 65536 + 4; at++) {
+		int fd;
+
+		memset(text, 'a', size);
+		text[size] = 0;
+		text[at - 1] = '\n';
+		memcpy(text + at, line, sizeof(line) - 1);
+		fd = file_with(text, size);
+		if (scan_clamav_text_marked(fd, 0, (off_t)size) != 1)
+			fail_msg("From line at %zu not found", at);
+		/* one digit less: prose */
+		text[at + 37] = 'x';
+		assert_int_equal(pwrite(fd, text + at + 37, 1, (off_t)at + 37),
+				 1);
+		if (scan_clamav_text_marked(fd, 0, (off_t)size) != 0)
+			fail_msg("From line with 10 digits at %zu found", at);
+		close(fd);
+	}
+	free(text);
 }
 
 /* A marker line at every position around the 64 KiB read boundary. */
@@ -140,6 +187,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_short_texts),
 		cmocka_unit_test(test_marker_across_reads),
+		cmocka_unit_test(test_from_line_across_reads),
 		cmocka_unit_test(test_window),
 	};
 
