@@ -238,9 +238,10 @@ const struct conf_param_doc conf_param_docs[] = {
 	{0, "rules_cache_dir", NO_RANGE,
 	 "absolute path of the cache of compiled Vectorscan rule databases "
 	 "(start and reload read them instead of compiling: seconds of CPU "
-	 "with SpamAssassin's rules); the master's alone: made mode 0700, "
-	 "refused (no cache) when writable by others; one per instance; "
-	 "files no longer used are removed at each load; empty: no cache; "
+	 "with SpamAssassin's rules); the master's alone: made mode 0700 "
+	 "when missing, refused (no cache) when writable by others; one per "
+	 "instance; written, and files no longer used removed, when a start "
+	 "or reload goes through; empty: no cache; "
 	 "unused (a notice at start) by a build without Vectorscan"},
 	{0, "clamav", NO_RANGE,
 	 "clamav { database = DIR ... }: libclamav in process, on by "
