@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -232,6 +234,32 @@ skel_accept(const struct skel_child *args, int ep, size_t *which)
 	return fd;
 }
 
+/* skel_now - the monotonic clock's seconds */
+static time_t
+skel_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * skel_idle_trim - once a child has waited a second or more without a
+ * session (*trim_at passed), give the heap's free pages back: libclamav's
+ * scans of archives leave tens of MiB free in the heap (with a large
+ * database: its per-scan arrays for logical signatures), which a busy
+ * child reuses at once but an idle one would keep private for nothing.
+ */
+static void
+skel_idle_trim(time_t *trim_at)
+{
+	if (*trim_at == 0 || skel_now() < *trim_at)
+		return;
+	malloc_trim(0);
+	*trim_at = 0;
+}
+
 /* skel_child_main - the life of a child */
 void
 skel_child_main(const struct skel_child *args)
@@ -240,6 +268,7 @@ skel_child_main(const struct skel_child *args)
 	pid_t master = getppid(), self = getpid();
 	struct session_ctx ctx = {0};
 	size_t which;
+	time_t trim_at = 0; /* idle from then on: give the heap back */
 	int ep;
 
 	/* SIGUSR1 and SIGTERM stay blocked from the fork (master_spawn)
@@ -285,8 +314,10 @@ skel_child_main(const struct skel_child *args)
 		if (fd < 0) {
 			if (getppid() != master)
 				break;
+			skel_idle_trim(&trim_at);
 			continue;
 		}
+		trim_at = 0;
 		status_send(args->status_fd, self, STATUS_BUSY);
 		ctx.listen = c->listens + which;
 		sb_slot_state(ctx.slot, SB_GREETING);
@@ -296,6 +327,7 @@ skel_child_main(const struct skel_child *args)
 			session_run(&ctx, fd);
 		sb_slot_state(ctx.slot, SB_IDLE);
 		status_send(args->status_fd, self, STATUS_IDLE);
+		trim_at = skel_now() + 2; /* a second or more */
 	}
 	close(ep);
 	skel_last_session();
