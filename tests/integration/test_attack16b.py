@@ -1,0 +1,139 @@
+"""test_attack16b - an outside attack on the virus scan's parts path.
+
+Issue 16 (mime200) scans a message whose text parts hold nothing that
+libclamav's mail parser would unpack (scan_clamav_text_marked) without
+that parser: the message as sent, then each part as a file of its own.
+Each test here is content libclamav 1.4's mail parser finds (checked
+with clamscan on the same bytes) that the parts path does not: the
+marker scan reads lines otherwise than libclamav does (a bare CR ends a
+line for libclamav, a NUL byte is dropped by it), libclamav checks links
+against the phishing lists in every text part but text/plain inside a
+multipart, not only in text/html. (BinHex in text holds: filterd
+decodes it itself, mime_embedded.)
+
+Each test sends one message and expects the client's view of a found
+virus: 554 5.7.0 and no copy at the next hop. Peers are real: filterd
+with libclamav and the test signature database (test_checks), a
+WireSink next hop."""
+
+import base64
+import binascii
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_checks import (EICAR, WireChecksCase, message,  # noqa: E402
+                         multipart)
+
+TEXT = b"Content-Type: text/plain; charset=us-ascii\r\n"
+PROSE = (b"This is the mail system at host mx.example.org.\r\n\r\n"
+         b"Your message could not be delivered; it follows.\r\n\r\n")
+SPOOF = (b"<p>Please sign in: <a href=\"http://198.51.100.66/login\">"
+         b"https://www.paypal.com/signin</a></p>")
+
+
+def b64_lines(data):
+    return base64.encodebytes(data).rstrip(b"\n").split(b"\n")
+
+
+def quoted_message_lines():
+    """A returned message's lines: headers, then EICAR base64."""
+    return [b"From: a@example.org", b"To: b@example.net",
+            b"Subject: returned",
+            b"Content-Type: application/octet-stream; name=\"e.com\"",
+            b"Content-Transfer-Encoding: base64", b""] + b64_lines(EICAR)
+
+
+def uu_lines(name, data):
+    out = [b"begin 644 " + name]
+    for i in range(0, len(data), 45):
+        out.append(binascii.b2a_uu(data[i:i + 45]).rstrip(b"\n"))
+    return out + [b"`", b"end"]
+
+
+def with_text_part(body, subject, ctype=TEXT):
+    """A multipart message: a greeting, then body in a part of ctype."""
+    return message(multipart([(TEXT, b"hello\r\n"), (ctype, body)]),
+                   subject)
+
+
+class TextPartTest(WireChecksCase):
+    """The test signature database, no phishing list."""
+
+    def assert_virus(self, msg):
+        self.assertNotIn(EICAR, msg)
+        r, copies = self.send(msg)
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.fd.log_text()[-600:]))
+        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertEqual(copies, [])
+
+    def test_message_quoted_in_text_after_bare_cr(self):
+        """Its lines end in a bare CR (SMTP content, kept as such): a
+        line end for libclamav, none for the marker scan."""
+        body = (PROSE + b"The original:\r" +
+                b"\r".join(quoted_message_lines()) + b"\r\n")
+        self.assert_virus(with_text_part(body, "cr bounce"))
+
+    def test_message_quoted_in_text_with_nul_bytes(self):
+        """A NUL in each marker line's name: libclamav drops NULs as it
+        reads the message, the marker scan does not."""
+        lines = [ln.replace(b":", b"\0:", 1) if b":" in ln[:30] else ln
+                 for ln in quoted_message_lines()]
+        body = PROSE + b"\r\n".join(lines) + b"\r\n"
+        self.assert_virus(with_text_part(body, "nul bounce"))
+
+    def test_uuencoded_file_whose_begin_line_has_a_nul(self):
+        """'beg\\0in 644 e.com': libclamav reads 'begin 644 e.com' and
+        decodes; neither the marker scan nor filterd's own embedded-file
+        decoder sees a begin line."""
+        uu = uu_lines(b"e.com", EICAR)
+        uu[0] = b"beg\0in" + uu[0][5:]
+        body = PROSE + b"\r\n".join(uu) + b"\r\n"
+        self.assert_virus(with_text_part(body, "nul uu"))
+
+    def test_uuencoded_file_after_999_bytes_of_a_line(self):
+        """libclamav reads a message in lines of at most 999 bytes
+        (mbox.c getline_from_mbox, RFC2821LENGTH): the rest of a longer
+        line is a line of its own, here a begin line. The marker scan
+        and the embedded-file decoder see one line starting with 'x'."""
+        body = (PROSE + b"x" * 999 + b"\r\n".join(uu_lines(b"e.com", EICAR)) +
+                b"\r\n")
+        self.assert_virus(with_text_part(body, "long uu"))
+
+
+class PhishingTextTest(WireChecksCase):
+    """The test signatures and a phishing list naming paypal.com.
+    libclamav's mail parser checks links in every text part against the
+    list, HTML or not (mbox.c: NOMIME falls through to TEXT, checkURLs
+    for every text subtype; only text/plain inside a multipart is left
+    out); filterd sends only text/html parts to it."""
+
+    DB = {"test.pdb": "H:paypal.com\n"}
+
+    def assert_spoof(self, msg):
+        r, copies = self.send(msg)
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.fd.log_text()[-600:]))
+        self.assertIn("VIRUS: Heuristics.Phishing.Email.SSL-Spoof", r.text)
+        self.assertEqual(copies, [])
+
+    def test_spoofed_link_in_a_message_without_mime(self):
+        self.assert_spoof(message(b"Dear customer,\r\n" + SPOOF + b"\r\n",
+                                  "nomime spoof"))
+
+    def test_spoofed_link_in_a_text_plain_message(self):
+        """A single-part text/plain message (not a part of a multipart)."""
+        self.assert_spoof(message(
+            b"Dear customer,\r\n" + SPOOF + b"\r\n", "plain spoof",
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"))
+
+    def test_spoofed_link_in_a_text_enriched_part(self):
+        self.assert_spoof(with_text_part(
+            b"Dear customer,\r\n" + SPOOF + b"\r\n", "enriched spoof",
+            b"Content-Type: text/enriched\r\n"))
+
+
+if __name__ == "__main__":
+    unittest.main()
