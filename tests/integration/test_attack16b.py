@@ -58,8 +58,8 @@ def with_text_part(body, subject, ctype=TEXT):
                    subject)
 
 
-class TextPartTest(WireChecksCase):
-    """The test signature database, no phishing list."""
+class VirusCase(WireChecksCase):
+    """assert_virus: the test signature found, the message refused."""
 
     def assert_virus(self, msg):
         self.assertNotIn(EICAR, msg)
@@ -68,6 +68,10 @@ class TextPartTest(WireChecksCase):
                          "%r; %s" % (r, self.fd.log_text()[-600:]))
         self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
         self.assertEqual(copies, [])
+
+
+class TextPartTest(VirusCase):
+    """The test signature database, no phishing list."""
 
     def test_message_quoted_in_text_after_bare_cr(self):
         """Its lines end in a bare CR (SMTP content, kept as such): a
@@ -101,6 +105,93 @@ class TextPartTest(WireChecksCase):
         body = (PROSE + b"x" * 999 + b"\r\n".join(uu_lines(b"e.com", EICAR)) +
                 b"\r\n")
         self.assert_virus(with_text_part(body, "long uu"))
+
+
+HTML_PART = (b"Content-Type: text/html; charset=us-ascii\r\n",
+             b"<html><body><p>see the text version</p></body></html>\r\n")
+
+
+def outside_parts(where, block, html=True):
+    """A multipart message with block in its preamble or epilogue."""
+    parts = [(TEXT, b"hello\r\n")] + ([HTML_PART] if html else [])
+    hdrs, body = multipart(parts)
+    if where == "preamble":
+        body = body.replace(b"preamble\r\n", b"preamble\r\n" + block, 1)
+    else:
+        body += block
+    return message((hdrs, body), where + (" html" if html else ""))
+
+
+class OutsidePartsTest(VirusCase):
+    """What a multipart's preamble and epilogue hold is in no part:
+    libclamav's mail parser unpacks it (a uuencoded file, a quoted
+    message), the parts path reads it only as the raw message. Before
+    mime200 an HTML part sent such a message to the mail parser."""
+
+    def test_uuencoded_file_in_the_preamble_with_html(self):
+        self.assert_virus(outside_parts(
+            "preamble", b"\r\n".join(uu_lines(b"e.com", EICAR)) + b"\r\n"))
+
+    def test_uuencoded_file_in_the_epilogue_with_html(self):
+        self.assert_virus(outside_parts(
+            "epilogue", b"\r\n".join(uu_lines(b"e.com", EICAR)) + b"\r\n"))
+
+    def test_message_quoted_in_the_preamble_with_html(self):
+        self.assert_virus(outside_parts(
+            "preamble", b"\r\n".join(quoted_message_lines()) + b"\r\n"))
+
+    def test_message_quoted_in_the_epilogue_with_html(self):
+        self.assert_virus(outside_parts(
+            "epilogue", b"\r\n" + b"\r\n".join(quoted_message_lines()) +
+            b"\r\n"))
+
+    def test_uuencoded_file_in_the_preamble(self):
+        self.assert_virus(outside_parts(
+            "preamble", b"\r\n".join(uu_lines(b"e.com", EICAR)) + b"\r\n",
+            html=False))
+
+
+def signed(parts, sub=b"signed"):
+    """multipart/signed (or another subtype): parts, then a signature."""
+    hdrs, body = multipart(list(parts) + [(
+        b"Content-Type: application/pgp-signature\r\n", b"sig\r\n")])
+    return hdrs.replace(b"multipart/mixed", b"multipart/" + sub), body
+
+
+EICAR_PART = (b"Content-Type: application/octet-stream; name=\"e.com\"\r\n"
+              b"Content-Transfer-Encoding: base64\r\n",
+              b"\r\n".join(b64_lines(EICAR)) + b"\r\n")
+
+
+class SignedTest(VirusCase):
+    """libclamav's mail parser reads one part of a multipart/signed or
+    multipart/parallel (mbox.c: its text part, else the first) and none
+    of the others. A text part with a marker line sends the message to
+    that parser, and the parts are then scanned on their own only when
+    they hold embedded files: the attachment is scanned by nothing."""
+
+    def test_attachment_of_a_signed_message_with_a_from_line(self):
+        text = (TEXT, b"Hi,\r\nFrom: the team\r\n")
+        self.assert_virus(message(signed([text, EICAR_PART]), "signed"))
+
+    def test_attachment_of_a_parallel_message_with_a_from_line(self):
+        text = (TEXT, b"Hi,\r\nFrom: the team\r\n")
+        self.assert_virus(message(signed([text, EICAR_PART], b"parallel"),
+                                  "parallel"))
+
+
+class PhishingSignedTest(VirusCase):
+    """With a phishing list (any real database: daily.cvd) every HTML
+    part sends the message to libclamav's mail parser: a signed message
+    with HTML and an attachment, no marker needed."""
+
+    DB = {"test.pdb": "H:paypal.com\n"}
+
+    def test_attachment_of_a_signed_message_with_html(self):
+        html = (b"Content-Type: text/html; charset=us-ascii\r\n",
+                b"<html><body><p>see the attachment</p></body></html>\r\n")
+        self.assert_virus(message(signed([(TEXT, b"hello\r\n"), html,
+                                          EICAR_PART]), "signed html"))
 
 
 class PhishingTextTest(WireChecksCase):
