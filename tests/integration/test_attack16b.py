@@ -194,6 +194,38 @@ class PhishingSignedTest(VirusCase):
                                           EICAR_PART]), "signed html"))
 
 
+PHRASE = b"FILTERD-LOCAL-PHISHING-BODY-PHRASE"
+
+
+class PhishingSignatureTest(WireChecksCase):
+    """A detection signature of the database's own .ndb whose name
+    begins Email.Phishing or HTML.Phishing: libclamav loads it only with
+    CL_DB_PHISHING (readdb.c cli_loadndb), which scan_clamav_dbopts()
+    leaves out when no phishing list is in the directory (7bc9846). A
+    site's own body signature then detects nothing, and nothing says so."""
+
+    DB = {"local.ndb": "Email.Phishing.Filterd-Local:0:*:%s\n"
+                       "HTML.Phishing.Filterd-Local:0:*:%s\n" %
+                       (PHRASE.hex(), PHRASE[::-1].hex())}
+
+    def assert_found(self, msg, name):
+        r, copies = self.send(msg)
+        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
+                         "%r; %s" % (r, self.fd.log_text()[-600:]))
+        self.assertIn("VIRUS: " + name, r.text)
+        self.assertEqual(copies, [])
+
+    def test_email_phishing_signature_in_a_local_ndb(self):
+        self.assert_found(message(b"Dear customer,\r\n" + PHRASE +
+                                  b"\r\n", "local email phishing"),
+                          "Email.Phishing.Filterd-Local")
+
+    def test_html_phishing_signature_in_a_local_ndb(self):
+        self.assert_found(message(b"Dear customer,\r\n" + PHRASE[::-1] +
+                                  b"\r\n", "local html phishing"),
+                          "HTML.Phishing.Filterd-Local")
+
+
 class PhishingTextTest(WireChecksCase):
     """The test signatures and a phishing list naming paypal.com.
     libclamav's mail parser checks links in every text part against the
