@@ -107,13 +107,33 @@ class TextPartTest(VirusCase):
         self.assert_virus(with_text_part(body, "long uu"))
 
 
+class PartTypeTest(VirusCase):
+    """A part whose type is not text/*: the marker scan and filterd's own
+    decoder of files in text (mime_embedded) read text/* parts only;
+    libclamav's mail parser decodes a uuencoded file in a plain/text or
+    foo/bar part too (message.c: plain/text by likeness, an unknown type
+    as no MIME). 1 KB of prose first keeps the begin line out of what
+    libclamav reads to type the part scanned as a file."""
+
+    def check(self, ctype, block, subject):
+        body = PROSE * 20 + b"\r\n".join(block) + b"\r\n"
+        self.assert_virus(with_text_part(
+            body, subject, b"Content-Type: " + ctype + b"\r\n"))
+
+    def test_uuencoded_file_in_a_plain_text_part(self):
+        self.check(b"plain/text", uu_lines(b"e.com", EICAR), "uu plain")
+
+    def test_uuencoded_file_in_a_foo_bar_part(self):
+        self.check(b"foo/bar", uu_lines(b"e.com", EICAR), "uu foo")
+
+
 HTML_PART = (b"Content-Type: text/html; charset=us-ascii\r\n",
              b"<html><body><p>see the text version</p></body></html>\r\n")
 
 
-def outside_parts(where, block, html=True):
+def outside_parts(where, block, html=True, text=b"hello\r\n"):
     """A multipart message with block in its preamble or epilogue."""
-    parts = [(TEXT, b"hello\r\n")] + ([HTML_PART] if html else [])
+    parts = [(TEXT, text)] + ([HTML_PART] if html else [])
     hdrs, body = multipart(parts)
     if where == "preamble":
         body = body.replace(b"preamble\r\n", b"preamble\r\n" + block, 1)
@@ -144,6 +164,13 @@ class OutsidePartsTest(VirusCase):
         self.assert_virus(outside_parts(
             "epilogue", b"\r\n" + b"\r\n".join(quoted_message_lines()) +
             b"\r\n"))
+
+    def test_uuencoded_file_in_the_preamble_with_a_prose_from_line(self):
+        """Before c03b594 a text line beginning 'From ' sent the message
+        to the mail parser."""
+        self.assert_virus(outside_parts(
+            "preamble", b"\r\n".join(uu_lines(b"e.com", EICAR)) + b"\r\n",
+            html=False, text=b"Thanks.\r\nFrom what I hear it is good.\r\n"))
 
     def test_uuencoded_file_in_the_preamble(self):
         self.assert_virus(outside_parts(
