@@ -193,13 +193,24 @@ EICAR_PART = (b"Content-Type: application/octet-stream; name=\"e.com\"\r\n"
 class SignedTest(VirusCase):
     """libclamav's mail parser reads one part of a multipart/signed or
     multipart/parallel (mbox.c: its text part, else the first) and none
-    of the others. A text part with a marker line sends the message to
+    of the others, nor a text part of an unknown disposition. A text part with a marker line sends the message to
     that parser, and the parts are then scanned on their own only when
     they hold embedded files: the attachment is scanned by nothing."""
 
     def test_attachment_of_a_signed_message_with_a_from_line(self):
         text = (TEXT, b"Hi,\r\nFrom: the team\r\n")
         self.assert_virus(message(signed([text, EICAR_PART]), "signed"))
+
+    def test_text_part_of_an_unknown_disposition_with_a_from_line(self):
+        """libclamav's mail parser passes over a text part whose
+        Content-Disposition is neither inline nor attachment (mbox.c
+        do_multipart: 'Text type ... is not supported')."""
+        text = (TEXT, b"Hi,\r\nFrom: the team\r\n")
+        part = (b"Content-Type: text/plain\r\n"
+                b"Content-Transfer-Encoding: base64\r\n"
+                b"Content-Disposition: x-foo\r\n",
+                b"\r\n".join(b64_lines(EICAR)) + b"\r\n")
+        self.assert_virus(message(multipart([text, part]), "disposition"))
 
     def test_attachment_of_a_parallel_message_with_a_from_line(self):
         text = (TEXT, b"Hi,\r\nFrom: the team\r\n")
