@@ -1036,6 +1036,16 @@ mime_holds_delimiter(const char *text, const char *b)
 	return 0;
 }
 
+/* mime_has_text - does s (NULL: none) hold more than white space? */
+static int
+mime_has_text(const char *s)
+{
+	for (; s && *s; s++)
+		if (!g_ascii_isspace(*s))
+			return 1;
+	return 0;
+}
+
 /*
  * mime_walk_boundary - multipart mp (obj) is walked: its boundary is
  * one the delimiter lines are checked for (mime_walk_delimiters), and
@@ -1057,6 +1067,11 @@ mime_walk_boundary(struct mime_walk *w, GMimeObject *obj, GMimeMultipart *mp)
 		w->boundaries = g_hash_table_new(g_str_hash, g_str_equal);
 	g_hash_table_add(w->boundaries, (gpointer)b);
 	w->boundary_max = MAX(w->boundary_max, strlen(b));
+	/* Text there is read by libclamav's mail parser (a quoted message,
+	 * uuencode), by no part of ours (test_attack16b). */
+	if (mime_has_text(g_mime_multipart_get_prologue(mp)) ||
+	    mime_has_text(g_mime_multipart_get_epilogue(mp)))
+		w->m->outside_text = 1;
 	if (mime_holds_delimiter(g_mime_multipart_get_prologue(mp), b))
 		where = "preamble";
 	else if (mime_holds_delimiter(g_mime_multipart_get_epilogue(mp), b))

@@ -37,17 +37,13 @@
 /*	cleanly, or with a part decoded otherwise than GMime would (an odd
 /*	Content-Transfer-Encoding, base64 cut short, quoted-printable with
 /*	blanks before a soft line break: mail programs differ)
-/*	is scanned whole with libclamav's own mail parser instead.
-/*	MIME that was not parsed cleanly (ambiguous MIME above all) or that
-/*	was decoded otherwise is also scanned part by part as we read it
-/*	(a part whose encoding GMime did not know, also as stored): two
-/*	readings, so that what one parser misses the other still sees.
-/*	Files embedded in text (uuencode, yEnc: mime_parse.h) are scanned
-/*	as files of their own, but for those libclamav's mail parser has
-/*	just decoded (part->clamav_decodes): it decodes only uuencode, and
-/*	only in a text part sent as is, not in a base64 or quoted-printable
-/*	one, nor yEnc or begin-base64 at all (libclamav 1.4, measured by
-/*	test_checks_embedded). A
+/*	is scanned whole with libclamav's own mail parser first, then part
+/*	by part as we read it all the same (a part whose encoding GMime did
+/*	not know, also as stored): libclamav's mail parser reads one part
+/*	of a multipart/signed or /parallel and skips parts of a disposition
+/*	it does not know (test_attack16b), and what one parser misses the
+/*	other still sees. Files embedded in text (uuencode, yEnc:
+/*	mime_parse.h) are scanned as files of their own. A
 /*	part no reading is sure for (mime.undecoded) makes the message
 /*	UNCHECKED; an attached message that cannot be decoded (mime.failed)
 /*	fails it.
@@ -162,10 +158,31 @@ scan_run_part_close(const struct scan_run_msg *rm, size_t i)
 }
 
 /*
+ * scan_run_textish - a part type libclamav's mail parser may read as
+ * text (for uuencode, quoted messages): text/*, and any type of a
+ * top-level name no standard has (plain/text, foo/bar: test_attack16b)
+ */
+static int
+scan_run_textish(const char *type)
+{
+	static const char *const binary[] = {
+		"image/",	"audio/",     "video/",
+		"application/", "font/",      "model/",
+		"message/",	"multipart/", NULL};
+
+	if (strncmp(type, "text/", 5) == 0)
+		return 1;
+	for (int i = 0; binary[i]; i++)
+		if (strncmp(type, binary[i], strlen(binary[i])) == 0)
+			return 0;
+	return 1;
+}
+
+/*
  * scan_run_parts_plain - can the parts filterd parsed stand in for
  * libclamav's mail parser? Parsed cleanly, every part decoded as GMime
  * decodes it (mime.decoded_otherwise: a mail program may read it
- * otherwise), no HTML when the engine checks links against phishing
+ * otherwise), no text outside the parts, an engine without phishing
  * lists, no text that libclamav would unpack further.
  * Opens the text parts' content as it looks (kept for the scan). 1 or
  * 0, or -1 with av->why set when a part cannot be read.
@@ -177,24 +194,23 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
 	const struct mime_summary *m = rm->m;
 	size_t i = 0;
 
+	/*
+	 * libclamav checks links against phishing lists in any text of a
+	 * message, HTML or not, and only in its mail parser; without lists
+	 * an HTML part is a file like any other (it normalises HTML and
+	 * decodes its data: URIs when it scans it as one, test_virus_html200).
+	 */
 	if (m->message == NULL || m->unchecked || m->malformed ||
-	    m->ambiguous || m->decoded_otherwise)
+	    m->ambiguous || m->decoded_otherwise || m->outside_text ||
+	    scan_clamav_phishing(t->checks->clamav))
 		return 0;
 	for (const struct mime_part *p = m->parts; p; p = p->next, i++) {
 		const struct scan_run_part *c = rm->cs + i;
 		int marked;
 
-		if (!p->is_leaf || strncmp(p->type, "text/", 5) != 0)
+		/* Text, or a type libclamav's mail parser reads as text. */
+		if (!p->is_leaf || !scan_run_textish(p->type))
 			continue;
-		/*
-		 * Links are checked against phishing lists only there: without
-		 * them an HTML part is a file like any other (libclamav
-		 * normalises HTML and decodes its data: URIs when it scans it
-		 * as a file, test_virus_html200).
-		 */
-		if (strcmp(p->type, "text/html") == 0 &&
-		    scan_clamav_phishing(t->checks->clamav))
-			return 0;
 		if (scan_run_part_open(t, rm, p, i, av) < 0)
 			return -1;
 		errno = 0;
@@ -248,14 +264,12 @@ scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
 }
 
 /*
- * scan_run_virus_parts - each leaf part as a file of its own (embedded:
- * only the files embedded in text that libclamav's mail parser, which
- * has just read the message, does not decode); a part GMime reads as
- * stored and we decode (an odd encoding) both ways
+ * scan_run_virus_parts - each leaf part as a file of its own; a part
+ * GMime reads as stored and we decode (an odd encoding) both ways
  */
 static void
 scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
-		     struct scan_run_av *av, int embedded)
+		     struct scan_run_av *av)
 {
 	size_t i = 0;
 
@@ -264,8 +278,7 @@ scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 		off_t start, end;
 		int done;
 
-		if (!p->is_leaf ||
-		    (embedded && (p->embedded == NULL || p->clamav_decodes)))
+		if (!p->is_leaf)
 			continue;
 		if (c->fd < 0 && scan_run_part_open(t, rm, p, i, av) < 0)
 			return;
@@ -296,14 +309,16 @@ scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
 	if (plain > 0) {
 		/* The message as a whole without the mail parser, then parts. */
 		if (!scan_run_span(t, av, fd, 0, t->size, 0))
-			scan_run_virus_parts(t, &rm, av, 0);
+			scan_run_virus_parts(t, &rm, av);
 	} else if (plain == 0) {
-		/* libclamav's reading, then GMime's when they may differ. */
+		/*
+		 * libclamav's reading, then GMime's parts all the same: its
+		 * mail parser reads one part of a multipart/signed or
+		 * /parallel and skips parts of a disposition it does not
+		 * know, whose files nothing else would scan (test_attack16b).
+		 */
 		if (!scan_run_span(t, av, fd, 0, t->size, 1) && m->message)
-			scan_run_virus_parts(t, &rm, av,
-					     !(m->malformed || m->ambiguous ||
-					       m->decoded_otherwise ||
-					       fd != spool_fd(t->spool)));
+			scan_run_virus_parts(t, &rm, av);
 	}
 	for (size_t i = 0; i < n; i++)
 		scan_run_part_close(&rm, i);

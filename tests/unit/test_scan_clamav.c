@@ -88,6 +88,9 @@ test_short_texts(void **state)
 		{"x\r\nMIME-Version: 1.0", 1}, /* last line, no LF */
 		{"x\r\nFrom", 0},	       /* shorter than "From " */
 		{"Fromage is cheese\r\n", 0},
+		/* a bare CR ends a line for libclamav: its reading differs */
+		{"x\rbegin 644 y\r\n", 1},
+		{"a\rb\r\n", 1},
 	};
 
 	(void)state;
@@ -98,6 +101,34 @@ test_short_texts(void **state)
 			fail_msg("row %zu \"%s\": got %d, want %d", i,
 				 rows[i].text, got, rows[i].want);
 	}
+}
+
+/* fill_lines - size bytes of 79-byte lines of 'a', NUL-terminated */
+static void
+fill_lines(char *text, size_t size)
+{
+	memset(text, 'a', size);
+	for (size_t k = 79; k < size; k += 80)
+		text[k] = '\n';
+	text[size] = 0;
+}
+
+/* A NUL, which libclamav's mail parser drops, is marked. */
+static void
+test_nul_marked(void **state)
+{
+	char text[2100];
+	int fd;
+
+	(void)state;
+	fill_lines(text, 2000);
+	fd = file_with(text, 2000);
+	assert_int_equal(scan_clamav_text_marked(fd, 0, 2000), 0);
+	close(fd);
+	text[500] = 0;
+	fd = file_with(text, 2000);
+	assert_int_equal(scan_clamav_text_marked(fd, 0, 2000), 1);
+	close(fd);
 }
 
 /*
@@ -116,8 +147,7 @@ test_from_line_across_reads(void **state)
 	for (size_t at = 65536 - 130; at <= 65536 + 4; at++) {
 		int fd;
 
-		memset(text, 'a', size);
-		text[size] = 0;
+		fill_lines(text, size);
 		text[at - 1] = '\n';
 		memcpy(text + at, line, sizeof(line) - 1);
 		fd = file_with(text, size);
@@ -145,8 +175,7 @@ test_marker_across_reads(void **state)
 	for (size_t at = 65536 - 30; at <= 65536 + 4; at++) {
 		int fd;
 
-		memset(text, 'a', size);
-		text[size] = 0;
+		fill_lines(text, size);
 		/* a line break, then the marker starting at offset at */
 		text[at - 1] = '\n';
 		memcpy(text + at, "begin 644 x\n", 12);
@@ -188,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_short_texts),
 		cmocka_unit_test(test_marker_across_reads),
 		cmocka_unit_test(test_from_line_across_reads),
+		cmocka_unit_test(test_nul_marked),
 		cmocka_unit_test(test_window),
 	};
 
