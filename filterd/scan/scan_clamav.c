@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -203,6 +204,97 @@ scan_clamav_phishing(const struct cl_engine *e)
 		CL_DB_PHISHING_URLS) != 0;
 }
 
+/* A file libclamav scanned: its size and SHA-256. */
+struct scan_clamav_file {
+	off_t size;
+	unsigned char sha256[SCAN_CLAMAV_SHA256];
+};
+
+/* scan_clamav_sha256 - SHA-256 of bytes [off, off + len) of fd; 0 or -1 */
+static int
+scan_clamav_sha256(int fd, off_t off, off_t len,
+		   unsigned char out[SCAN_CLAMAV_SHA256])
+{
+	char buf[65536];
+	void *h = cl_hash_init("sha256");
+	int ok = h != NULL;
+
+	while (ok && len > 0) {
+		size_t want = len < (off_t)sizeof(buf) ? (size_t)len
+						       : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, off);
+
+		ok = n > 0 && cl_update_hash(h, buf, (size_t)n) == 0;
+		off += n;
+		len -= n;
+	}
+	if (h != NULL && cl_finish_hash(h, out) != 0)
+		ok = 0; /* frees h */
+	return ok ? 0 : -1;
+}
+
+/*
+ * scan_clamav_pre_scan - libclamav is about to scan a file (inner or
+ * outer): with a scan_clamav_seen as the scan's context, note the file's
+ * size and SHA-256 when it is one libclamav made (a descriptor of its
+ * own: the message, given as our window, has none). Whatever fails here
+ * is left unnoted, so the part is scanned again. Scanning goes on.
+ */
+static cl_error_t
+scan_clamav_pre_scan(int fd, const char *type, void *context)
+{
+	struct scan_clamav_seen *seen = context;
+	struct scan_clamav_file f;
+	struct stat st;
+
+	(void)type;
+	if (seen == NULL || fd < 0 || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size == 0)
+		return CL_CLEAN;
+	f.size = st.st_size;
+	if (scan_clamav_sha256(fd, 0, f.size, f.sha256) < 0)
+		return CL_CLEAN;
+	if (seen->n == seen->cap) {
+		size_t cap = seen->cap ? 2 * seen->cap : 16;
+		struct scan_clamav_file *v = realloc(seen->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return CL_CLEAN;
+		seen->v = v;
+		seen->cap = cap;
+	}
+	seen->v[seen->n++] = f;
+	return CL_CLEAN;
+}
+
+/* scan_clamav_seen_has - see scan_clamav.h */
+int
+scan_clamav_seen_has(const struct scan_clamav_seen *seen, int fd, off_t off,
+		     off_t len)
+{
+	unsigned char sha[SCAN_CLAMAV_SHA256];
+	int hashed = 0;
+
+	for (size_t i = 0; seen != NULL && i < seen->n; i++) {
+		if (seen->v[i].size != len)
+			continue;
+		if (!hashed && scan_clamav_sha256(fd, off, len, sha) < 0)
+			return 0;
+		hashed = 1;
+		if (memcmp(seen->v[i].sha256, sha, sizeof(sha)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* scan_clamav_seen_free - forget the files noted */
+void
+scan_clamav_seen_free(struct scan_clamav_seen *seen)
+{
+	free(seen->v);
+	*seen = (struct scan_clamav_seen){NULL, 0, 0};
+}
+
 /* scan_clamav_load - a compiled engine with the configured signatures */
 struct cl_engine *
 scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
@@ -221,6 +313,7 @@ scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
 		snprintf(errbuf, errsize, "cl_engine_new failed");
 		return NULL;
 	}
+	cl_engine_set_clcb_pre_scan(e, scan_clamav_pre_scan);
 	if ((rc = cl_load(c->clamav.database, e, sigs,
 			  scan_clamav_dbopts(c->clamav.database))) !=
 	    CL_SUCCESS) {
@@ -316,8 +409,8 @@ scan_span_pread(void *handle, void *buf, size_t count, off_t offset)
 /* scan_clamav_span - scan bytes [off, off + len) of fd as a file */
 enum scan_verdict
 scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
-		 int parse_mail, const char **virname, char *errbuf,
-		 size_t errsize)
+		 int parse_mail, struct scan_clamav_seen *seen,
+		 const char **virname, char *errbuf, size_t errsize)
 {
 	long long max = cl_engine_get_num(e, CL_ENGINE_MAX_FILESIZE, NULL);
 	struct scan_span sp = {fd, off, len};
@@ -351,7 +444,7 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 		return SCAN_ERROR;
 	}
 	scan_clamav_options(&opt, parse_mail);
-	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, NULL);
+	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, seen);
 	cl_fmap_close(map);
 	v = scan_clamav_verdict(rc, virname, errbuf, errsize);
 	if (v == SCAN_CLEAN && sp.len < len) {
@@ -372,11 +465,21 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
  * The mbox "From " line is scan_clamav_from_line()'s.
  */
 static const char *const scan_clamav_markers[] = {
-	"begin ",	 "begin-base64",  "(This file must be converted",
-	"=ybegin",	 "From:",	  "Received:",
-	"Return-Path:",	 "Content-Type:", "Content-Transfer-Encoding:",
-	"MIME-Version:", "Message-ID:",
+	/* encoded content: the first SCAN_CLAMAV_ENCODED */
+	"begin ",
+	"begin-base64",
+	"(This file must be converted",
+	"=ybegin",
+	/* a quoted message's header lines */
+	"From:",
+	"Received:",
+	"Return-Path:",
+	"Content-Type:",
+	"Content-Transfer-Encoding:",
+	"MIME-Version:",
+	"Message-ID:",
 };
+#define SCAN_CLAMAV_ENCODED 4
 
 /* What scan_clamav_from_line() reads of a line: over libclamav's 72. */
 #define SCAN_CLAMAV_FROM_LOOK 128
@@ -417,20 +520,24 @@ scan_clamav_from_line(const char *line, size_t len)
 }
 
 /*
- * scan_clamav_lines_differ - would libclamav's mail parser split the
- * lines of these bytes otherwise than scan_clamav_text_marked() does? It
- * ends a line at a bare CR too and drops NUL bytes: a marker could start
- * a line only to it (test_attack16b). Such text goes to its mail parser.
- * (It also starts a new line after 999 bytes of one; looking there is
- * not done: see test_attack16b.)
+ * scan_clamav_odd - would libclamav's mail parser split these bytes into
+ * lines otherwise than scan_clamav_lines() does? It ends a line at a
+ * bare CR too and drops NUL bytes: a marker could start a line only to
+ * it (test_attack16b). *cr carries a CR that ended the last read.
  */
 static int
-scan_clamav_lines_differ(const char *p, size_t n)
+scan_clamav_odd(const char *p, size_t n, int *cr)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == 0 ||
-		    (p[i] == '\r' && i + 1 < n && p[i + 1] != '\n'))
+	const char *end = p + n, *q;
+
+	if (n == 0)
+		return 0;
+	if ((*cr && p[0] != '\n') || memchr(p, 0, n) != NULL)
+		return 1;
+	for (q = p; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++)
+		if (q + 1 < end && q[1] != '\n')
 			return 1;
+	*cr = end[-1] == '\r';
 	return 0;
 }
 
@@ -452,13 +559,27 @@ scan_clamav_line_marked(const char *line, size_t len)
 	return 0;
 }
 
-/* scan_clamav_text_marked - see scan_clamav.h */
-int
-scan_clamav_text_marked(int fd, off_t off, off_t len)
+/*
+ * libclamav's mail parser reads a message in lines of at most 999 bytes
+ * (mbox.c, getline_from_mbox): the rest of a longer line is a line of
+ * its own, and may begin with a marker (test_attack16b).
+ */
+#define SCAN_CLAMAV_LINE_MAX 999
+
+/*
+ * scan_clamav_lines - does marked() take a line of text [off, off + len)
+ * of fd, as libclamav's mail parser reads its lines (at LF, and after
+ * SCAN_CLAMAV_LINE_MAX bytes of one), or does the text hold what makes
+ * its lines differ (scan_clamav_odd)? 1 or 0, -1 when it cannot be read
+ */
+static int
+scan_clamav_lines(int fd, off_t off, off_t len,
+		  int (*marked)(const char *, size_t))
 {
 	char buf[65536 + SCAN_CLAMAV_FROM_LOOK];
 	size_t have = 0; /* bytes of the current line's start kept in buf */
-	int bol = 1;
+	size_t col = 0;	 /* bytes of the current line passed over */
+	int bol = 1, cr = 0;
 
 	while (len > 0) {
 		size_t want = sizeof(buf) - SCAN_CLAMAV_FROM_LOOK;
@@ -470,13 +591,13 @@ scan_clamav_text_marked(int fd, off_t off, off_t len)
 			return -1;
 		off += n;
 		len -= n;
-		if (scan_clamav_lines_differ(buf + have, (size_t)n))
+		if (scan_clamav_odd(buf + have, (size_t)n, &cr))
 			return 1;
 		n += (ssize_t)have;
 		have = 0;
-		for (ssize_t i = 0; i < n;) {
+		for (size_t i = 0; i < (size_t)n;) {
+			size_t left = (size_t)n - i, step;
 			const char *lf;
-			size_t left = (size_t)(n - i);
 
 			if (bol) {
 				/* A line start cut by the buffer: keep it. */
@@ -486,17 +607,55 @@ scan_clamav_text_marked(int fd, off_t off, off_t len)
 					have = left;
 					break;
 				}
-				if (scan_clamav_line_marked(buf + i, left))
+				if (marked(buf + i, left))
 					return 1;
-			}
-			lf = memchr(buf + i, '\n', left);
-			if (lf == NULL) {
 				bol = 0;
-				break;
+				col = 0;
 			}
-			i = lf + 1 - buf;
-			bol = 1;
+			step = SCAN_CLAMAV_LINE_MAX - col;
+			if (step > left)
+				step = left;
+			if ((lf = memchr(buf + i, '\n', step)) != NULL) {
+				i = (size_t)(lf + 1 - buf);
+				bol = 1;
+			} else {
+				i += step;
+				col += step;
+				bol = col == SCAN_CLAMAV_LINE_MAX;
+			}
 		}
 	}
 	return 0;
+}
+
+/* scan_clamav_text_marked - see scan_clamav.h */
+int
+scan_clamav_text_marked(int fd, off_t off, off_t len)
+{
+	return scan_clamav_lines(fd, off, len, scan_clamav_line_marked);
+}
+
+/*
+ * scan_clamav_line_encoded - does a line start content encoded inside
+ * text, which libclamav's mail parser unpacks wherever it is in a
+ * message (uuencode: mbox.c's "fast track", yEnc, BinHex)?
+ */
+static int
+scan_clamav_line_encoded(const char *line, size_t len)
+{
+	for (size_t i = 0; i < SCAN_CLAMAV_ENCODED; i++) {
+		size_t m = strlen(scan_clamav_markers[i]);
+
+		if (len >= m &&
+		    strncasecmp(line, scan_clamav_markers[i], m) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* scan_clamav_raw_marked - see scan_clamav.h */
+int
+scan_clamav_raw_marked(int fd, off_t off, off_t len)
+{
+	return scan_clamav_lines(fd, off, len, scan_clamav_line_encoded);
 }

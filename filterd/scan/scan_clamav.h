@@ -53,15 +53,32 @@
 /*	clamav.max_scansize below twice it (the message and what it
 /*	unpacks to, in one scan).
 /*
+/*	When seen is not NULL, scan_clamav_span() notes in it every file
+/*	libclamav makes and scans on the way (the parts its mail parser
+/*	takes out of a message, what it unpacks from them): size and
+/*	SHA-256. scan_clamav_seen_has() then tells whether bytes [off, off +
+/*	len) of fd are those of such a file: 1, or 0 (also when they cannot
+/*	be read). A part with the same bytes was scanned by the same engine
+/*	with the same options: scanning it again finds nothing more, unless
+/*	a limit stopped that scan, which the scan's verdict says
+/*	(SCAN_UNCHECKED). scan_clamav_seen_free() frees what was noted; a
+/*	zeroed struct scan_clamav_seen is empty.
+/*
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond
 /*	the MIME structure: content encoded inside the text (uuencode,
 /*	BinHex, yEnc) or a message quoted in it (header lines, or an mbox
 /*	"From " line as libclamav's mail parser tells one: "From " or
 /*	">From " then at least 6 spaces and 11 digits, such as "From a@b
-/*	Sat Dec  5 08:43:33 2026"; not prose that begins "From "). It returns 1
+/*	Sat Dec  5 08:43:33 2026"; not prose that begins "From "), at the
+/*	start of a line as that parser reads lines: after a LF, and after
+/*	every 999 bytes of a longer line. Text with a bare CR or a NUL, which
+/*	that parser reads in other lines, counts as marked. It returns 1
 /*	if so, 0 if not, -1 when the text cannot be read. A message whose
 /*	text has such a line is scanned by libclamav's own mail parser.
+/*	scan_clamav_raw_marked() does the same for encoded content alone
+/*	(uuencode, BinHex, yEnc), which that parser unpacks from any line
+/*	of a message as it stands, whatever part or encoding it is in.
 /* PROCESS
 /*	master (load), children and milter (scan).
 /*--*/
@@ -73,6 +90,15 @@
 
 struct cl_engine;
 struct conf;
+struct scan_clamav_file;
+
+/* The files libclamav scanned inside one message (see above). */
+struct scan_clamav_seen {
+	struct scan_clamav_file *v;
+	size_t n, cap;
+};
+
+#define SCAN_CLAMAV_SHA256 32
 
 /* scan_clamav_probe()'s reason for a directory without signatures */
 #define SCAN_CLAMAV_NO_SIGS "holds no ClamAV signatures"
@@ -84,8 +110,13 @@ int scan_clamav_probe(const char *dir, char *errbuf, size_t errsize);
 int scan_clamav_phishing(const struct cl_engine *e);
 enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
 				   off_t len, int parse_mail,
+				   struct scan_clamav_seen *seen,
 				   const char **virname, char *errbuf,
 				   size_t errsize);
+int scan_clamav_seen_has(const struct scan_clamav_seen *seen, int fd, off_t off,
+			 off_t len);
+void scan_clamav_seen_free(struct scan_clamav_seen *seen);
 int scan_clamav_text_marked(int fd, off_t off, off_t len);
+int scan_clamav_raw_marked(int fd, off_t off, off_t len);
 
 #endif

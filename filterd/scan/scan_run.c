@@ -29,20 +29,26 @@
 /*	(signatures on the message as a whole), then each leaf part as a
 /*	file, from the spool when the part is stored as is, else decoded
 /*	into a temporary file. libclamav's mail parser does more than MIME
-/*	for text (uuencode, BinHex, quoted messages) and for HTML (phishing
-/*	URL checks, when the engine has phishing lists:
-/*	scan_clamav_phishing): a message with an HTML part and such an
-/*	engine, with text libclamav would
-/*	unpack (scan_clamav_text_marked), or whose MIME was not parsed
-/*	cleanly, or with a part decoded otherwise than GMime would (an odd
+/*	for text (uuencode, BinHex, quoted messages) and for links (phishing
+/*	URL checks in any text, when the engine has phishing lists:
+/*	scan_clamav_phishing, as any real database does). A message scanned
+/*	by such an engine, with text libclamav would unpack
+/*	(scan_clamav_text_marked), with encoded content in any raw line
+/*	(uuencode, yEnc, BinHex: scan_clamav_raw_marked; that parser unpacks
+/*	it wherever it stands), whose MIME was not parsed cleanly, or with a
+/*	part decoded otherwise than GMime would (an odd
 /*	Content-Transfer-Encoding, base64 cut short, quoted-printable with
-/*	blanks before a soft line break: mail programs differ)
-/*	is scanned whole with libclamav's own mail parser first, then part
-/*	by part as we read it all the same (a part whose encoding GMime did
-/*	not know, also as stored): libclamav's mail parser reads one part
-/*	of a multipart/signed or /parallel and skips parts of a disposition
-/*	it does not know (test_attack16b), and what one parser misses the
-/*	other still sees. Files embedded in text (uuencode, yEnc:
+/*	blanks before a soft line break: mail programs differ) is scanned
+/*	whole with libclamav's own mail parser first, then part by part as
+/*	we read it all the same (a part whose encoding GMime did not know,
+/*	also as stored): libclamav's mail parser reads one part of a
+/*	multipart/signed or /parallel and skips parts of a disposition it
+/*	does not know (test_attack16b), and what one parser misses the
+/*	other still sees. A part whose bytes that parser took out and
+/*	scanned as a file of their own (scan_clamav_seen_has: the same size
+/*	and SHA-256) is not scanned again, unless a limit stopped that scan
+/*	(UNCHECKED): the same bytes, engine and options find the same.
+/*	Files embedded in text (uuencode, yEnc:
 /*	mime_parse.h) are scanned as files of their own. A
 /*	part no reading is sure for (mime.undecoded) makes the message
 /*	UNCHECKED; an attached message that cannot be decoded (mime.failed)
@@ -178,6 +184,16 @@ scan_run_textish(const char *type)
 	return 1;
 }
 
+/* scan_run_unread - a marker check could not read what: -1, av set */
+static int
+scan_run_unread(struct scan_run_av *av, const char *what)
+{
+	snprintf(av->why, sizeof(av->why), "cannot read %s: %s", what,
+		 errno ? strerror(errno) : "short read");
+	av->v = SCAN_ERROR;
+	return -1;
+}
+
 /*
  * scan_run_parts_plain - can the parts filterd parsed stand in for
  * libclamav's mail parser? Parsed cleanly, every part decoded as GMime
@@ -193,6 +209,7 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
 {
 	const struct mime_summary *m = rm->m;
 	size_t i = 0;
+	int marked;
 
 	/*
 	 * libclamav checks links against phishing lists in any text of a
@@ -204,9 +221,12 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
 	    m->ambiguous || m->decoded_otherwise || m->outside_text ||
 	    scan_clamav_phishing(t->checks->clamav))
 		return 0;
+	/* Encoded content in any line of the message, as it stands. */
+	errno = 0;
+	if ((marked = scan_clamav_raw_marked(rm->fd, 0, t->size)) != 0)
+		return marked > 0 ? 0 : scan_run_unread(av, "the message");
 	for (const struct mime_part *p = m->parts; p; p = p->next, i++) {
 		const struct scan_run_part *c = rm->cs + i;
-		int marked;
 
 		/* Text, or a type libclamav's mail parser reads as text. */
 		if (!p->is_leaf || !scan_run_textish(p->type))
@@ -214,16 +234,15 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
 		if (scan_run_part_open(t, rm, p, i, av) < 0)
 			return -1;
 		errno = 0;
-		if ((marked = scan_clamav_text_marked(c->fd, c->off, c->len)) <
-		    0) {
-			snprintf(av->why, sizeof(av->why),
-				 "cannot read MIME part %zu: %s", i + 1,
-				 errno ? strerror(errno) : "short read");
-			av->v = SCAN_ERROR;
-			return -1;
-		}
-		if (marked)
+		if ((marked = scan_clamav_text_marked(c->fd, c->off, c->len)) >
+		    0)
 			return 0;
+		if (marked < 0) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "MIME part %zu", i + 1);
+			return scan_run_unread(av, what);
+		}
 	}
 	return 1;
 }
@@ -235,13 +254,13 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
  */
 static int
 scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
-	      off_t len, int parse_mail)
+	      off_t len, int parse_mail, struct scan_clamav_seen *seen)
 {
 	const char *virname;
 	char why[512];
 	enum scan_verdict v;
 
-	v = scan_clamav_span(t->checks->clamav, fd, off, len, parse_mail,
+	v = scan_clamav_span(t->checks->clamav, fd, off, len, parse_mail, seen,
 			     &virname, why, sizeof(why));
 	switch (v) {
 	case SCAN_CLEAN:
@@ -264,11 +283,14 @@ scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
 }
 
 /*
- * scan_run_virus_parts - each leaf part as a file of its own; a part
- * GMime reads as stored and we decode (an odd encoding) both ways
+ * scan_run_virus_parts - each leaf part as a file of its own, unless
+ * libclamav's mail parser scanned the same bytes (seen: NULL when it did
+ * not run, or ran into a limit); a part GMime reads as stored and we
+ * decode (an odd encoding) both ways
  */
 static void
 scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
+		     const struct scan_clamav_seen *seen,
 		     struct scan_run_av *av)
 {
 	size_t i = 0;
@@ -276,18 +298,21 @@ scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 	for (const struct mime_part *p = rm->m->parts; p; p = p->next, i++) {
 		const struct scan_run_part *c = rm->cs + i;
 		off_t start, end;
-		int done;
+		int done = 0;
 
 		if (!p->is_leaf)
 			continue;
 		if (c->fd < 0 && scan_run_part_open(t, rm, p, i, av) < 0)
 			return;
-		done = scan_run_span(t, av, c->fd, c->off, c->len, 1);
+		if (!scan_clamav_seen_has(seen, c->fd, c->off, c->len))
+			done = scan_run_span(t, av, c->fd, c->off, c->len, 1,
+					     NULL);
 		scan_run_part_close(rm, i);
 		if (!done && p->as_stored &&
-		    mime_part_stored(p, t->size, &start, &end) == 0)
+		    mime_part_stored(p, t->size, &start, &end) == 0 &&
+		    !scan_clamav_seen_has(seen, rm->fd, start, end - start))
 			done = scan_run_span(t, av, rm->fd, start, end - start,
-					     1);
+					     1, NULL);
 		if (done)
 			return;
 	}
@@ -301,6 +326,7 @@ scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
 	size_t n = m->n_parts;
 	struct scan_run_msg rm = {
 		fd, m, pool_alloc(t->pool, (n + 1) * sizeof(*rm.cs))};
+	struct scan_clamav_seen seen = {NULL, 0, 0};
 	int plain;
 
 	for (size_t i = 0; i < n; i++)
@@ -308,17 +334,22 @@ scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
 	plain = scan_run_parts_plain(t, &rm, av);
 	if (plain > 0) {
 		/* The message as a whole without the mail parser, then parts. */
-		if (!scan_run_span(t, av, fd, 0, t->size, 0))
-			scan_run_virus_parts(t, &rm, av);
+		if (!scan_run_span(t, av, fd, 0, t->size, 0, NULL))
+			scan_run_virus_parts(t, &rm, NULL, av);
 	} else if (plain == 0) {
 		/*
 		 * libclamav's reading, then GMime's parts all the same: its
 		 * mail parser reads one part of a multipart/signed or
 		 * /parallel and skips parts of a disposition it does not
 		 * know, whose files nothing else would scan (test_attack16b).
+		 * A part whose bytes it scanned as a file is not scanned
+		 * again, unless a limit stopped it.
 		 */
-		if (!scan_run_span(t, av, fd, 0, t->size, 1) && m->message)
-			scan_run_virus_parts(t, &rm, av);
+		if (!scan_run_span(t, av, fd, 0, t->size, 1, &seen) &&
+		    m->message)
+			scan_run_virus_parts(
+				t, &rm, av->v == SCAN_CLEAN ? &seen : NULL, av);
+		scan_clamav_seen_free(&seen);
 	}
 	for (size_t i = 0; i < n; i++)
 		scan_run_part_close(&rm, i);

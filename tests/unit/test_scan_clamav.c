@@ -2,13 +2,19 @@
 /* NAME
 /*	test_scan_clamav 1
 /* SUMMARY
-/*	unit tests for scan_clamav_text_marked()
+/*	unit tests for scan_clamav_text_marked(), scan_clamav_raw_marked()
+/*	and the files noted by scan_clamav_span()
 /* DESCRIPTION
 /*	Text with a line that libclamav's mail parser would unpack (in-text
 /*	encodings, quoted messages) must be found wherever the line falls:
-/*	at the start, after CR LF or a bare LF, across the 64 KiB reads,
-/*	at the very end, inside a window of a larger file. Text without one
-/*	must not be.
+/*	at the start, after CR LF or a bare LF, after 999 bytes of a longer
+/*	line, across the 64 KiB reads, at the very end, inside a window of
+/*	a larger file. Text without one must not be.
+/*
+/*	A real libclamav engine (a one-signature directory made by the test)
+/*	scans a message with its mail parser: the attachment it takes out
+/*	is noted, byte for byte; the text part, which it rewrites with LF
+/*	line ends, and bytes of the same size are not.
 /*--*/
 
 #include <setjmp.h>
@@ -22,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "conf/conf.h"
 #include "scan/scan_clamav.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof(*(a)))
@@ -91,6 +98,7 @@ test_short_texts(void **state)
 		/* a bare CR ends a line for libclamav: its reading differs */
 		{"x\rbegin 644 y\r\n", 1},
 		{"a\rb\r\n", 1},
+		{"a\r\nb\r", 0}, /* a CR at the very end starts no line */
 	};
 
 	(void)state;
@@ -101,6 +109,184 @@ test_short_texts(void **state)
 			fail_msg("row %zu \"%s\": got %d, want %d", i,
 				 rows[i].text, got, rows[i].want);
 	}
+}
+
+/*
+ * long_line - a line of n bytes of 'x' then tail, in a file; what
+ * scan_clamav_text_marked() says of it
+ */
+static int
+long_line(size_t n, const char *tail, int (*check)(int, off_t, off_t))
+{
+	size_t tl = strlen(tail);
+	char *text = malloc(n + tl);
+	int fd, r;
+
+	memset(text, 'x', n);
+	memcpy(text + n, tail, tl);
+	fd = file_with(text, n + tl);
+	r = check(fd, 0, (off_t)(n + tl));
+	close(fd);
+	free(text);
+	return r;
+}
+
+/*
+ * libclamav's mail parser starts a new line after 999 bytes of one
+ * (also around the 64 KiB reads: 65 * 999 < 65536 < 66 * 999), and a
+ * marker there is a line start to it; one byte off is not.
+ */
+static void
+test_long_lines(void **state)
+{
+	static const char uu[] = "begin 644 e.com\r\n";
+
+	(void)state;
+	for (size_t k = 1; k <= 67; k += (k < 3 || k > 63) ? 1 : 31) {
+		if (long_line(999 * k, uu, scan_clamav_text_marked) != 1)
+			fail_msg("begin after %zu bytes not found", 999 * k);
+		if (long_line(999 * k, uu, scan_clamav_raw_marked) != 1)
+			fail_msg("raw: begin after %zu bytes not found",
+				 999 * k);
+		if (long_line(999 * k - 1, uu, scan_clamav_text_marked) != 0 ||
+		    long_line(999 * k + 1, uu, scan_clamav_text_marked) != 0)
+			fail_msg("begin next to %zu bytes found", 999 * k);
+	}
+	/* 999 bytes, then the line's end: the next line starts after it */
+	assert_int_equal(
+		long_line(999, "\r\nbegin 644 e\r\n", scan_clamav_text_marked),
+		1);
+	assert_int_equal(long_line(998, "\r\nx begin 644 e\r\n",
+				   scan_clamav_text_marked),
+			 0);
+}
+
+/* A bare CR is found where one read ends and the next begins. */
+static void
+test_cr_across_reads(void **state)
+{
+	(void)state;
+	assert_int_equal(long_line(65535, "\rb", scan_clamav_text_marked), 1);
+	assert_int_equal(long_line(65535, "\r\nb", scan_clamav_text_marked), 0);
+	assert_int_equal(long_line(65536, "\rb", scan_clamav_text_marked), 1);
+}
+
+/* The raw check: encoded content only, in any line of a message. */
+static void
+test_raw_marked(void **state)
+{
+	static const struct {
+		const char *text;
+		int want;
+	} rows[] = {
+		{"Subject: x\r\n\r\nhello\r\n", 0},
+		{"Content-Type: text/plain\r\nFrom: a@b\r\n\r\nhi\r\n", 0},
+		{"Subject: x\r\n\r\nhi=\r\nbegin 644 e.com\r\n", 1},
+		{"\r\n--b\r\n\r\n=ybegin line=128 size=5 name=a\r\n", 1},
+		{"\r\n(This file must be converted with BinHex 4.0)\r\n", 1},
+		{"\r\nQmVnaW4=\r\n", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMS(rows); i++) {
+		int fd = file_with(rows[i].text, strlen(rows[i].text));
+		int got = scan_clamav_raw_marked(fd, 0,
+						 (off_t)strlen(rows[i].text));
+
+		close(fd);
+		if (got != rows[i].want)
+			fail_msg("row %zu: got %d, want %d", i, got,
+				 rows[i].want);
+	}
+}
+
+/* seen_has - scan_clamav_seen_has() over the whole of some bytes */
+static int
+seen_has(const struct scan_clamav_seen *seen, const void *data, size_t len)
+{
+	int fd = file_with(data, len);
+	int r = scan_clamav_seen_has(seen, fd, 0, (off_t)len);
+
+	close(fd);
+	return r;
+}
+
+/*
+ * What libclamav's mail parser scans as files of their own is noted:
+ * the base64 attachment as decoded; not the text part (rewritten with
+ * LF line ends) nor other bytes of the attachment's size.
+ */
+static void
+test_seen(void **state)
+{
+	char dir[] = "/tmp/test_scan_clamav_db.XXXXXX", path[64], err[256];
+	unsigned char blob[300], other[300];
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				  "qrstuvwxyz0123456789+/";
+	char msg[4096], *w = msg;
+	struct scan_clamav_seen seen = {NULL, 0, 0};
+	struct cl_engine *e;
+	const char *virname;
+	struct conf *c;
+	unsigned sigs;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.ndb", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "Filterd-Unit-Test:0:*:66696c74657264756e6974\n");
+	fclose(fp);
+	assert_non_null(c = conf_load(NULL, err, sizeof(err)));
+	free(c->clamav.database);
+	c->clamav.database = strdup(dir);
+	assert_non_null(e = scan_clamav_load(c, &sigs, err, sizeof(err)));
+
+	blob[0] = 0x89;
+	memcpy(blob + 1, "PNG\r\n\x1a\n", 7);
+	for (size_t i = 8; i < sizeof(blob); i++)
+		blob[i] = (unsigned char)(i * 7 + 3);
+	memcpy(other, blob, sizeof(other));
+	other[150] ^= 1;
+	w += sprintf(w, "From: a@example.org\r\nSubject: t\r\n"
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+			"boundary=\"b\"\r\n\r\n--b\r\nContent-Type: "
+			"text/plain\r\n\r\nhello there\r\nline two\r\n"
+			"--b\r\nContent-Type: image/png\r\nContent-"
+			"Transfer-Encoding: base64\r\n\r\n");
+	for (size_t i = 0; i < sizeof(blob); i += 3) {
+		unsigned v = (unsigned)blob[i] << 16 |
+			     (unsigned)blob[i + 1] << 8 | blob[i + 2];
+
+		for (int k = 18; k >= 0; k -= 6)
+			*w++ = b64[(v >> k) & 63];
+		if (i % 57 == 54)
+			w += sprintf(w, "\r\n");
+	}
+	w += sprintf(w, "\r\n--b--\r\n");
+	fd = file_with(msg, (size_t)(w - msg));
+	assert_int_equal(scan_clamav_span(e, fd, 0, w - msg, 1, &seen, &virname,
+					  err, sizeof(err)),
+			 SCAN_CLEAN);
+	close(fd);
+	assert_true(seen.n >= 2);
+	assert_int_equal(seen_has(&seen, blob, sizeof(blob)), 1);
+	assert_int_equal(seen_has(&seen, other, sizeof(other)), 0);
+	assert_int_equal(seen_has(&seen, "hello there\r\nline two\r\n", 24), 0);
+	assert_int_equal(seen_has(NULL, blob, sizeof(blob)), 0);
+	scan_clamav_seen_free(&seen);
+	assert_int_equal(seen_has(&seen, blob, sizeof(blob)), 0);
+	/* without seen nothing is noted, and the scan is the same */
+	fd = file_with(msg, (size_t)(w - msg));
+	assert_int_equal(scan_clamav_span(e, fd, 0, w - msg, 1, NULL, &virname,
+					  err, sizeof(err)),
+			 SCAN_CLEAN);
+	close(fd);
+	scan_clamav_free(&e);
+	conf_free(&c);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* fill_lines - size bytes of 79-byte lines of 'a', NUL-terminated */
@@ -219,6 +405,10 @@ main(void)
 		cmocka_unit_test(test_from_line_across_reads),
 		cmocka_unit_test(test_nul_marked),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_cr_across_reads),
+		cmocka_unit_test(test_raw_marked),
+		cmocka_unit_test(test_seen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
