@@ -54,7 +54,6 @@ struct mime_walk {
 	struct mime_part *block;
 	int block_depth;
 	int block_attached;
-	int block_plain;   /* the text: text/plain sent as is, not attached */
 	const char *limit; /* the last limit reached (mime_limit) */
 };
 
@@ -1409,7 +1408,7 @@ mime_walk_attached(struct mime_walk *w, const struct mime_part *p, int fd,
  */
 static int
 mime_file_begin(struct mime_walk *w, const char *what, const char *name,
-		const char *other, int clamav_decodes)
+		const char *other)
 {
 	const struct conf *c = w->t->conf;
 	struct mime_part *p;
@@ -1445,7 +1444,6 @@ mime_file_begin(struct mime_walk *w, const char *what, const char *name,
 	p->attached = w->block_attached;
 	p->encoding = GMIME_CONTENT_ENCODING_BINARY;
 	p->embedded = what;
-	p->clamav_decodes = clamav_decodes;
 	p->content = w->m->attached;
 	p->content_off = w->m->attached_size;
 	*w->tail = p;
@@ -1465,8 +1463,7 @@ mime_embed_begin(void *ctx, enum mime_embedded_kind kind, const char *name)
 	struct mime_walk *w = ctx;
 
 	return mime_file_begin(w, mime_embedded_kind_name(kind), name,
-			       w->embedded->also,
-			       kind == MIME_EMBEDDED_UU && w->block_plain);
+			       w->embedded->also);
 }
 
 /*
@@ -1526,7 +1523,7 @@ mime_embed_end(void *ctx, const char *why)
  * one level below depth
  */
 static void
-mime_embed_open(struct mime_walk *w, int depth, int attached, int plain)
+mime_embed_open(struct mime_walk *w, int depth, int attached)
 {
 	static const struct mime_embedded_sink sink = {
 		mime_embed_begin, mime_embed_data, mime_embed_end, NULL};
@@ -1539,7 +1536,6 @@ mime_embed_open(struct mime_walk *w, int depth, int attached, int plain)
 	w->block = NULL;
 	w->block_depth = depth;
 	w->block_attached = attached;
-	w->block_plain = plain;
 }
 
 /*
@@ -1590,7 +1586,7 @@ mime_walk_embedded_fd(struct mime_walk *w, int fd, int depth)
 	char chunk[16384];
 	ssize_t n;
 
-	mime_embed_open(w, depth, 1, 0);
+	mime_embed_open(w, depth, 1);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1623,7 +1619,7 @@ mime_tnef_one(void *ctx, const char *name, const char *other, const char *data,
 	struct mime_walk *w = ctx;
 	int r;
 
-	if ((r = mime_file_begin(w, "TNEF", name, other, 0)) != 0)
+	if ((r = mime_file_begin(w, "TNEF", name, other)) != 0)
 		return r;
 	if (len && (r = mime_embed_data(w, data, len)) != 0)
 		return r;
@@ -1679,7 +1675,6 @@ mime_walk_tnef(struct mime_walk *w, const struct mime_part *p, int fd,
 		w->block = NULL;
 		w->block_depth = depth;
 		w->block_attached = 1;
-		w->block_plain = 0;
 		if (mime_tnef_read(in.data, in.len,
 				   (size_t)w->t->conf->max_archive_files, &s,
 				   &why) < 0)
@@ -1759,9 +1754,7 @@ mime_walk_content(struct mime_walk *w, struct mime_part *p, int depth)
 		bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	}
 	if (embedded)
-		mime_embed_open(w, depth, p->attached,
-				!p->attached && mime_identity(p->encoding) &&
-					strcmp(p->type, "text/plain") == 0);
+		mime_embed_open(w, depth, p->attached);
 	while ((n = mime_decoder_read(&d, chunk, sizeof(chunk))) > 0) {
 		if (room && bytes->len < room)
 			g_mime_stream_write(filtered, chunk, (size_t)n);

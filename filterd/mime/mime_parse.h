@@ -109,10 +109,6 @@
 /*	cannot be decoded to its end (no end line, a line that is no such
 /*	encoding, one too long) is still a part, with what was decoded,
 /*	and mime.undecoded says why: the message is UNCHECKED, never CLEAN.
-/*	clamav_decodes marks the one kind libclamav's mail parser (1.4)
-/*	decodes itself when it reads the message: uuencode in a text/plain
-/*	part sent as is (not base64 or quoted-printable), not in an
-/*	attached message filterd decoded.
 /*
 /*	mime_readings() gives the other readings of ambiguous MIME whose
 /*	ambiguity is a header field or parameter given more than once with
@@ -230,7 +226,6 @@ struct mime_part {
 	void *content;	      /* that file's GMimeStream (the summary's) */
 	off_t content_off;    /* where its decoded content is in it */
 	long content_len;
-	int clamav_decodes; /* libclamav's mail parser decodes it as well */
 };
 
 /* A message parsed from an attached one (mime_free releases it). */
