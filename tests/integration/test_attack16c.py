@@ -177,6 +177,43 @@ class ScanSizeCacheTest(ClamavConfCase):
         self.assert_virus(cab_after_zeros())
 
 
+def the_cab():
+    """The CAB of cab_after_zeros() alone, in an ordinary message."""
+    payload = b"\0" * 2000000 + EICAR + b"\0" * 100
+    return message(multipart([
+        (TEXT, b"hello\r\n"),
+        attachment("e.cab", cab("e.com", payload),
+                   b"application/vnd.ms-cab-compressed")]), "cab alone")
+
+
+class CachePoisonTest(ClamavConfCase):
+    """No phishing list, one child (min and max_servers 1), the clean
+    cache on (the default). A first message with a marker line (a
+    quoted header) goes through libclamav's mail parser, where the CAB
+    after the zip of zeros is cut to the scan size left and cached
+    clean (no limit reported, so nothing keeps it out of the cache:
+    emax_reached() is not called). A second, ordinary message with the
+    same CAB takes the parts path, without the mail parser: its part
+    scan of the CAB, a fresh budget, is answered from libclamav's clean
+    cache. (Not new with 1030508: the cache was on before it.)"""
+
+    CONF = {"min_servers": 1, "max_servers": 1}
+    CLAMAV = "max_filesize = 5000000 max_scansize = 10000000"
+
+    def test_cab_cached_clean_by_an_earlier_message(self):
+        hdrs, body = multipart([
+            (TEXT, b"hello\r\nFrom: the team\r\n"),
+            attachment("zeros.zip", zeros_zip([4500000, 4400000]),
+                       b"application/zip"),
+            attachment("e.cab", cab("e.com", b"\0" * 2000000 + EICAR +
+                                    b"\0" * 100),
+                       b"application/vnd.ms-cab-compressed")])
+        first = message((hdrs, body), "cab poison")
+        r, _ = self.send(first)
+        self.assertIn(r.code, (250, 554), r)
+        self.assert_virus(the_cab())
+
+
 QP = TEXT + b"Content-Transfer-Encoding: quoted-printable\r\n"
 
 
