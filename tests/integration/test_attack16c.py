@@ -45,7 +45,7 @@ import harness as h  # noqa: E402
 from test_attack16b import (TEXT, PROSE, VirusCase,  # noqa: E402
                             quoted_message_lines, with_text_part)
 from test_checks import (EICAR, WireChecksCase, attachment,  # noqa: E402
-                         message, multipart, signature_db)
+                         b64, message, multipart, signature_db)
 
 PHISHING = {"test.pdb": "H:paypal.com\n"}
 TOP = b"FILTERD-TOP-LEVEL-ONLY-PAYLOAD"
@@ -236,6 +236,31 @@ class QuotedPrintableLinesTest(VirusCase):
         self.assert_virus(with_text_part(
             PROSE + b"\r\n".join(lines) + b"\r\n", "qp 999", QP))
 
+
+
+class HeaderSplitTest(VirusCase):
+    """No phishing list. A header field longer than 999 bytes: libclamav's
+    mail parser reads its rest as a header field of its own (mbox.c
+    getline_from_mbox, then parseEmailFile), here a Content-Type that
+    makes the message a multipart/mixed for it alone, coming after the
+    message's own application/octet-stream (which it then overrides).
+    GMime reads one application/octet-stream part, in which it is no
+    text part for scan_clamav_text_marked() and the raw lines hold no
+    encoded content (scan_clamav_raw_marked): the parts path scans the
+    message and the part as they stand, base64 text. clamscan finds the
+    EICAR attachment of the multipart it reads (and nothing without the
+    long field)."""
+
+    def test_content_type_after_999_bytes_of_a_header_field(self):
+        hidden = (b"X-Pad: " + b"a" * 992 +
+                  b"Content-Type: multipart/mixed; boundary=\"zzz\"\r\n")
+        body = (b"--zzz\r\nContent-Type: application/octet-stream; "
+                b"name=\"e.com\"\r\nContent-Transfer-Encoding: base64\r\n"
+                b"\r\n" + b64(EICAR) + b"--zzz--\r\n")
+        self.assert_virus(message(
+            body, "hidden content type",
+            b"MIME-Version: 1.0\r\nContent-Type: "
+            b"application/octet-stream\r\n" + hidden))
 
 if __name__ == "__main__":
     unittest.main()
