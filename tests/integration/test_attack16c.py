@@ -19,13 +19,18 @@ not, although it took the part out and noted it:
   what it extracts to the budget left, silently (no
   Heuristics.Limits.Exceeded), and the CAB part is not scanned again;
   with libclamav's clean cache on (the default) the cut CAB is also
-  cached clean, which a second scan of it would hit.
+  cached clean, which a second scan of it would hit, also in a later
+  ordinary message that takes the parts path (CachePoisonTest, not new
+  with 1030508).
 
-And one on the line logic (scan_clamav_lines): the 999-byte split of
-libclamav's mail parser is applied to a text part after decoding, but
-libclamav splits the raw quoted-printable lines before decoding them: a
-quoted message whose header lines follow 999 raw bytes of =41 escapes
-starts lines only for libclamav (clamscan finds the EICAR in it).
+And two on the line logic (scan_clamav_lines), with no phishing list:
+the 999-byte split of libclamav's mail parser is applied to a text part
+after decoding, but libclamav splits the raw quoted-printable lines
+before decoding them: a quoted message whose header lines follow 999 raw
+bytes of =41 escapes starts lines only for libclamav (clamscan finds the
+EICAR in it); and the split is not applied to header fields at all: a
+Content-Type after 999 bytes of a header field is a header field of its
+own for libclamav alone, which then reads another MIME structure.
 
 Each test sends one message and expects the client's view of a found
 virus: 554 5.7.0 and no copy at the next hop. Peers are real: filterd
