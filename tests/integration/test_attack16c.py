@@ -267,5 +267,19 @@ class HeaderSplitTest(VirusCase):
             b"MIME-Version: 1.0\r\nContent-Type: "
             b"application/octet-stream\r\n" + hidden))
 
+    def test_transfer_encoding_after_999_bytes_of_a_part_header_field(self):
+        """The same inside a part: a Content-Disposition whose quoted
+        parameter runs past 999 bytes into 'Content-Transfer-Encoding:
+        base64'. libclamav decodes the part as base64 (clamscan finds
+        the EICAR; not with X-Content-Transfer-Encoding there); GMime
+        reads a 7bit application/octet-stream part of base64 text."""
+        pad = b"Content-Disposition: attachment; x=\""
+        hdrs = (b"Content-Type: application/octet-stream; name=\"e.com\"\r\n"
+                + pad + b"a" * (999 - len(pad)) +
+                b"Content-Transfer-Encoding: base64\r\n")
+        self.assert_virus(message(multipart([(TEXT, b"hello\r\n"),
+                                             (hdrs, b64(EICAR))]),
+                                  "part header split"))
+
 if __name__ == "__main__":
     unittest.main()
