@@ -30,7 +30,8 @@ before decoding them: a quoted message whose header lines follow 999 raw
 bytes of =41 escapes starts lines only for libclamav (clamscan finds the
 EICAR in it); and the split is not applied to header fields at all: a
 Content-Type after 999 bytes of a header field is a header field of its
-own for libclamav alone, which then reads another MIME structure.
+own for libclamav alone, which then reads another MIME structure (a
+Content-Transfer-Encoding in a part's header field alike).
 
 Each test sends one message and expects the client's view of a found
 virus: 554 5.7.0 and no copy at the next hop. Peers are real: filterd
