@@ -204,7 +204,7 @@ scan_clamav_phishing(const struct cl_engine *e)
 		CL_DB_PHISHING_URLS) != 0;
 }
 
-/* A file libclamav scanned: its size and SHA-256. */
+/* Bytes filterd scans itself: their size and SHA-256. */
 struct scan_clamav_file {
 	off_t size;
 	unsigned char sha256[SCAN_CLAMAV_SHA256];
@@ -215,7 +215,7 @@ static int
 scan_clamav_sha256(int fd, off_t off, off_t len,
 		   unsigned char out[SCAN_CLAMAV_SHA256])
 {
-	char buf[65536];
+	char buf[16384];
 	void *h = cl_hash_init("sha256");
 	int ok = h != NULL;
 
@@ -233,66 +233,117 @@ scan_clamav_sha256(int fd, off_t off, off_t len,
 	return ok ? 0 : -1;
 }
 
+/* scan_clamav_skip_add - see scan_clamav.h */
+int
+scan_clamav_skip_add(struct scan_clamav_skip *skip, int fd, off_t off,
+		     off_t len)
+{
+	struct scan_clamav_file f = {len, {0}};
+
+	if (len == 0 || scan_clamav_sha256(fd, off, len, f.sha256) < 0)
+		return -1;
+	if (skip->n == skip->cap) {
+		size_t cap = skip->cap ? 2 * skip->cap : 16;
+		struct scan_clamav_file *v = realloc(skip->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		skip->v = v;
+		skip->cap = cap;
+	}
+	skip->v[skip->n++] = f;
+	return 0;
+}
+
+/*
+ * scan_clamav_skip_last - is the file of st the last one looked at? Its
+ * descriptor is kept open (a dup), so that its inode cannot be reused
+ * by another file meanwhile: libclamav's temporary files reuse the
+ * inodes of deleted ones (tmpfs), within one tick of their timestamps.
+ */
+static int
+scan_clamav_skip_last(const struct scan_clamav_skip *skip,
+		      const struct stat *st)
+{
+	struct stat was;
+
+	return skip->have_last && fstat(skip->last_fd, &was) == 0 &&
+	       was.st_dev == st->st_dev && was.st_ino == st->st_ino &&
+	       was.st_size == st->st_size &&
+	       was.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       was.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* scan_clamav_skip_has - are the bytes of file fd, of st, in skip? */
+static int
+scan_clamav_skip_has(struct scan_clamav_skip *skip, int fd,
+		     const struct stat *st)
+{
+	unsigned char sha[SCAN_CLAMAV_SHA256];
+	int has = 0, hashed = 0;
+
+	/*
+	 * libclamav scans an archive's members as windows of one file (cpio)
+	 * and calls us with that file each time: the last file's answer is
+	 * kept, so that it is read once (test_attack16c).
+	 */
+	if (scan_clamav_skip_last(skip, st))
+		return skip->last_has;
+	for (size_t i = 0; i < skip->n && !has; i++) {
+		if (skip->v[i].size != st->st_size)
+			continue;
+		if (!hashed) {
+			if (scan_clamav_sha256(fd, 0, st->st_size, sha) < 0)
+				return 0;
+			hashed = 1;
+			skip->hashed++;
+		}
+		has = memcmp(skip->v[i].sha256, sha, sizeof(sha)) == 0;
+	}
+	if (hashed) {
+		int keep = dup(fd);
+
+		if (skip->have_last)
+			close(skip->last_fd);
+		skip->have_last = keep >= 0;
+		skip->last_fd = keep;
+		skip->last_has = has;
+	}
+	return has;
+}
+
 /*
  * scan_clamav_pre_scan - libclamav is about to scan a file (inner or
- * outer): with a scan_clamav_seen as the scan's context, note the file's
- * size and SHA-256 when it is one libclamav made (a descriptor of its
- * own: the message, given as our window, has none). Whatever fails here
- * is left unnoted, so the part is scanned again. Scanning goes on.
+ * outer): with a scan_clamav_skip as the scan's context, a file it made
+ * (a descriptor of its own: the message, given as our window, has none)
+ * whose bytes are noted there is left out (CL_BREAK: that file alone is
+ * taken as clean, libclamav 1.4 scanners.c), as filterd scans those bytes
+ * as a file of its own. What fails here leaves the file in.
  */
 static cl_error_t
 scan_clamav_pre_scan(int fd, const char *type, void *context)
 {
-	struct scan_clamav_seen *seen = context;
-	struct scan_clamav_file f;
+	struct scan_clamav_skip *skip = context;
 	struct stat st;
 
 	(void)type;
-	if (seen == NULL || fd < 0 || fstat(fd, &st) < 0 ||
+	if (skip == NULL || skip->n == 0 || fd < 0 || fstat(fd, &st) < 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size == 0)
 		return CL_CLEAN;
-	f.size = st.st_size;
-	if (scan_clamav_sha256(fd, 0, f.size, f.sha256) < 0)
+	if (!scan_clamav_skip_has(skip, fd, &st))
 		return CL_CLEAN;
-	if (seen->n == seen->cap) {
-		size_t cap = seen->cap ? 2 * seen->cap : 16;
-		struct scan_clamav_file *v = realloc(seen->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return CL_CLEAN;
-		seen->v = v;
-		seen->cap = cap;
-	}
-	seen->v[seen->n++] = f;
-	return CL_CLEAN;
+	skip->skipped++;
+	return CL_BREAK;
 }
 
-/* scan_clamav_seen_has - see scan_clamav.h */
-int
-scan_clamav_seen_has(const struct scan_clamav_seen *seen, int fd, off_t off,
-		     off_t len)
-{
-	unsigned char sha[SCAN_CLAMAV_SHA256];
-	int hashed = 0;
-
-	for (size_t i = 0; seen != NULL && i < seen->n; i++) {
-		if (seen->v[i].size != len)
-			continue;
-		if (!hashed && scan_clamav_sha256(fd, off, len, sha) < 0)
-			return 0;
-		hashed = 1;
-		if (memcmp(seen->v[i].sha256, sha, sizeof(sha)) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* scan_clamav_seen_free - forget the files noted */
+/* scan_clamav_skip_free - forget the bytes noted */
 void
-scan_clamav_seen_free(struct scan_clamav_seen *seen)
+scan_clamav_skip_free(struct scan_clamav_skip *skip)
 {
-	free(seen->v);
-	*seen = (struct scan_clamav_seen){NULL, 0, 0};
+	if (skip->have_last)
+		close(skip->last_fd);
+	free(skip->v);
+	memset(skip, 0, sizeof(*skip));
 }
 
 /* scan_clamav_load - a compiled engine with the configured signatures */
@@ -409,7 +460,7 @@ scan_span_pread(void *handle, void *buf, size_t count, off_t offset)
 /* scan_clamav_span - scan bytes [off, off + len) of fd as a file */
 enum scan_verdict
 scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
-		 int parse_mail, struct scan_clamav_seen *seen,
+		 int parse_mail, struct scan_clamav_skip *skip,
 		 const char **virname, char *errbuf, size_t errsize)
 {
 	long long max = cl_engine_get_num(e, CL_ENGINE_MAX_FILESIZE, NULL);
@@ -444,7 +495,14 @@ scan_clamav_span(const struct cl_engine *e, int fd, off_t off, off_t len,
 		return SCAN_ERROR;
 	}
 	scan_clamav_options(&opt, parse_mail);
-	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, seen);
+	/*
+	 * libclamav caches a file it was told to leave out as clean: then
+	 * filterd's own scan of the same bytes would be answered from the
+	 * cache. Nothing is left out while the cache is on.
+	 */
+	if (cl_engine_get_num(e, CL_ENGINE_DISABLE_CACHE, NULL) == 0)
+		skip = NULL;
+	rc = cl_scanmap_callback(map, NULL, virname, &scanned, e, &opt, skip);
 	cl_fmap_close(map);
 	v = scan_clamav_verdict(rc, virname, errbuf, errsize);
 	if (v == SCAN_CLEAN && sp.len < len) {
@@ -574,12 +632,12 @@ scan_clamav_line_marked(const char *line, size_t len)
  */
 static int
 scan_clamav_lines(int fd, off_t off, off_t len,
-		  int (*marked)(const char *, size_t))
+		  int (*marked)(const char *, size_t, int))
 {
 	char buf[65536 + SCAN_CLAMAV_FROM_LOOK];
 	size_t have = 0; /* bytes of the current line's start kept in buf */
 	size_t col = 0;	 /* bytes of the current line passed over */
-	int bol = 1, cr = 0;
+	int bol = 1, cr = 0, split = 0;
 
 	while (len > 0) {
 		size_t want = sizeof(buf) - SCAN_CLAMAV_FROM_LOOK;
@@ -607,7 +665,7 @@ scan_clamav_lines(int fd, off_t off, off_t len,
 					have = left;
 					break;
 				}
-				if (marked(buf + i, left))
+				if (marked(buf + i, left, split))
 					return 1;
 				bol = 0;
 				col = 0;
@@ -618,31 +676,46 @@ scan_clamav_lines(int fd, off_t off, off_t len,
 			if ((lf = memchr(buf + i, '\n', step)) != NULL) {
 				i = (size_t)(lf + 1 - buf);
 				bol = 1;
+				split = 0;
 			} else {
 				i += step;
 				col += step;
-				bol = col == SCAN_CLAMAV_LINE_MAX;
+				bol = split = col == SCAN_CLAMAV_LINE_MAX;
 			}
 		}
 	}
 	return 0;
 }
 
+/* scan_clamav_text_line - any marker, wherever the line starts */
+static int
+scan_clamav_text_line(const char *line, size_t len, int split)
+{
+	(void)split;
+	return scan_clamav_line_marked(line, len);
+}
+
 /* scan_clamav_text_marked - see scan_clamav.h */
 int
 scan_clamav_text_marked(int fd, off_t off, off_t len)
 {
-	return scan_clamav_lines(fd, off, len, scan_clamav_line_marked);
+	return scan_clamav_lines(fd, off, len, scan_clamav_text_line);
 }
 
 /*
- * scan_clamav_line_encoded - does a line start content encoded inside
- * text, which libclamav's mail parser unpacks wherever it is in a
- * message (uuencode: mbox.c's "fast track", yEnc, BinHex)?
+ * scan_clamav_raw_line - does a line of a message as it stands start
+ * content encoded inside text, which libclamav's mail parser unpacks
+ * wherever it is in a message (uuencode: mbox.c's "fast track", yEnc,
+ * BinHex)? A line it starts after 999 bytes of a longer one (split)
+ * counts with any marker: a header field there is one to that parser
+ * only, a quoted message's line one it reads before it decodes
+ * quoted-printable (test_attack16c).
  */
 static int
-scan_clamav_line_encoded(const char *line, size_t len)
+scan_clamav_raw_line(const char *line, size_t len, int split)
 {
+	if (split)
+		return scan_clamav_line_marked(line, len);
 	for (size_t i = 0; i < SCAN_CLAMAV_ENCODED; i++) {
 		size_t m = strlen(scan_clamav_markers[i]);
 
@@ -657,5 +730,5 @@ scan_clamav_line_encoded(const char *line, size_t len)
 int
 scan_clamav_raw_marked(int fd, off_t off, off_t len)
 {
-	return scan_clamav_lines(fd, off, len, scan_clamav_line_encoded);
+	return scan_clamav_lines(fd, off, len, scan_clamav_raw_line);
 }

@@ -53,16 +53,19 @@
 /*	clamav.max_scansize below twice it (the message and what it
 /*	unpacks to, in one scan).
 /*
-/*	When seen is not NULL, scan_clamav_span() notes in it every file
-/*	libclamav makes and scans on the way (the parts its mail parser
-/*	takes out of a message, what it unpacks from them): size and
-/*	SHA-256. scan_clamav_seen_has() then tells whether bytes [off, off +
-/*	len) of fd are those of such a file: 1, or 0 (also when they cannot
-/*	be read). A part with the same bytes was scanned by the same engine
-/*	with the same options: scanning it again finds nothing more, unless
-/*	a limit stopped that scan, which the scan's verdict says
-/*	(SCAN_UNCHECKED). scan_clamav_seen_free() frees what was noted; a
-/*	zeroed struct scan_clamav_seen is empty.
+/*	When skip is not NULL, scan_clamav_span() has libclamav leave out
+/*	every file it makes on the way (what its mail parser takes out of a
+/*	message, what it unpacks from that) whose bytes were noted in skip
+/*	with scan_clamav_skip_add() (size and SHA-256 of bytes [off, off +
+/*	len) of fd: 0, or -1 when they cannot be read or noted): the parts
+/*	filterd scans as files of their own anyway, so that no part is
+/*	scanned twice. Those bytes' scan is then filterd's, with its own
+/*	limits and as a file scanned at the top (not one inside a message,
+/*	for a logical signature's Container:). skip->skipped counts the
+/*	files left out, skip->hashed the files read to compare. libclamav caches a file left out as clean, so while
+/*	its cache is on (clamav.disable_cache false) nothing is left out.
+/*	scan_clamav_skip_free() frees what was noted; a zeroed struct
+/*	scan_clamav_skip is empty.
 /*
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond
@@ -76,9 +79,13 @@
 /*	that parser reads in other lines, counts as marked. It returns 1
 /*	if so, 0 if not, -1 when the text cannot be read. A message whose
 /*	text has such a line is scanned by libclamav's own mail parser.
-/*	scan_clamav_raw_marked() does the same for encoded content alone
-/*	(uuencode, BinHex, yEnc), which that parser unpacks from any line
-/*	of a message as it stands, whatever part or encoding it is in.
+/*	scan_clamav_raw_marked() does the same over a message as it stands,
+/*	for encoded content (uuencode, BinHex, yEnc), which that parser
+/*	unpacks from any line of a message, whatever part or encoding it is
+/*	in, and for any marker (a header field name too) at a line start
+/*	that only the 999-byte split makes: there a header field is one to
+/*	that parser alone, and a quoted message's line one it reads before
+/*	it decodes quoted-printable.
 /* PROCESS
 /*	master (load), children and milter (scan).
 /*--*/
@@ -92,10 +99,16 @@ struct cl_engine;
 struct conf;
 struct scan_clamav_file;
 
-/* The files libclamav scanned inside one message (see above). */
-struct scan_clamav_seen {
+/* Bytes libclamav is to leave out of a scan (see above). */
+struct scan_clamav_skip {
 	struct scan_clamav_file *v;
 	size_t n, cap;
+	size_t skipped; /* files left out */
+	size_t hashed;	/* files read to compare with v */
+	/* the last file read to compare (a dup), and whether it was in v */
+	int have_last;
+	int last_fd;
+	int last_has;
 };
 
 #define SCAN_CLAMAV_SHA256 32
@@ -110,12 +123,12 @@ int scan_clamav_probe(const char *dir, char *errbuf, size_t errsize);
 int scan_clamav_phishing(const struct cl_engine *e);
 enum scan_verdict scan_clamav_span(const struct cl_engine *e, int fd, off_t off,
 				   off_t len, int parse_mail,
-				   struct scan_clamav_seen *seen,
+				   struct scan_clamav_skip *skip,
 				   const char **virname, char *errbuf,
 				   size_t errsize);
-int scan_clamav_seen_has(const struct scan_clamav_seen *seen, int fd, off_t off,
+int scan_clamav_skip_add(struct scan_clamav_skip *skip, int fd, off_t off,
 			 off_t len);
-void scan_clamav_seen_free(struct scan_clamav_seen *seen);
+void scan_clamav_skip_free(struct scan_clamav_skip *skip);
 int scan_clamav_text_marked(int fd, off_t off, off_t len);
 int scan_clamav_raw_marked(int fd, off_t off, off_t len);
 

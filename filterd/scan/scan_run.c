@@ -44,10 +44,10 @@
 /*	also as stored): libclamav's mail parser reads one part of a
 /*	multipart/signed or /parallel and skips parts of a disposition it
 /*	does not know (test_attack16b), and what one parser misses the
-/*	other still sees. A part whose bytes that parser took out and
-/*	scanned as a file of their own (scan_clamav_seen_has: the same size
-/*	and SHA-256) is not scanned again, unless a limit stopped that scan
-/*	(UNCHECKED): the same bytes, engine and options find the same.
+/*	other still sees. That parser leaves out the files whose bytes are
+/*	those of a part (scan_clamav_skip: the same size and SHA-256; only
+/*	while libclamav's clean cache is off), so each part is scanned once,
+/*	as a file of its own with a scan's full limits, as on the other path.
 /*	Files embedded in text (uuencode, yEnc:
 /*	mime_parse.h) are scanned as files of their own. A
 /*	part no reading is sure for (mime.undecoded) makes the message
@@ -254,13 +254,13 @@ scan_run_parts_plain(struct txn *t, const struct scan_run_msg *rm,
  */
 static int
 scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
-	      off_t len, int parse_mail, struct scan_clamav_seen *seen)
+	      off_t len, int parse_mail, struct scan_clamav_skip *skip)
 {
 	const char *virname;
 	char why[512];
 	enum scan_verdict v;
 
-	v = scan_clamav_span(t->checks->clamav, fd, off, len, parse_mail, seen,
+	v = scan_clamav_span(t->checks->clamav, fd, off, len, parse_mail, skip,
 			     &virname, why, sizeof(why));
 	switch (v) {
 	case SCAN_CLEAN:
@@ -283,14 +283,44 @@ scan_run_span(struct txn *t, struct scan_run_av *av, int fd, off_t off,
 }
 
 /*
- * scan_run_virus_parts - each leaf part as a file of its own, unless
- * libclamav's mail parser scanned the same bytes (seen: NULL when it did
- * not run, or ran into a limit); a part GMime reads as stored and we
- * decode (an odd encoding) both ways
+ * scan_run_parts_skip - note each leaf part's bytes (and, for a part GMime
+ * reads as stored, those too) for libclamav's mail parser to leave out:
+ * they are scanned as files of their own after it. 0, or -1 with av set
+ * when a part cannot be decoded.
+ */
+static int
+scan_run_parts_skip(struct txn *t, const struct scan_run_msg *rm,
+		    struct scan_clamav_skip *skip, struct scan_run_av *av)
+{
+	size_t i = 0;
+
+	for (const struct mime_part *p = rm->m->parts; p; p = p->next, i++) {
+		const struct scan_run_part *c = rm->cs + i;
+		int was_open = c->fd >= 0;
+		off_t start, end;
+
+		if (!p->is_leaf)
+			continue;
+		if (!was_open && scan_run_part_open(t, rm, p, i, av) < 0)
+			return -1;
+		/* Bytes that cannot be noted are scanned by both. */
+		(void)scan_clamav_skip_add(skip, c->fd, c->off, c->len);
+		if (p->as_stored &&
+		    mime_part_stored(p, t->size, &start, &end) == 0)
+			(void)scan_clamav_skip_add(skip, rm->fd, start,
+						   end - start);
+		if (!was_open)
+			scan_run_part_close(rm, i);
+	}
+	return 0;
+}
+
+/*
+ * scan_run_virus_parts - each leaf part as a file of its own; a part
+ * GMime reads as stored and we decode (an odd encoding) both ways
  */
 static void
 scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
-		     const struct scan_clamav_seen *seen,
 		     struct scan_run_av *av)
 {
 	size_t i = 0;
@@ -298,19 +328,16 @@ scan_run_virus_parts(struct txn *t, const struct scan_run_msg *rm,
 	for (const struct mime_part *p = rm->m->parts; p; p = p->next, i++) {
 		const struct scan_run_part *c = rm->cs + i;
 		off_t start, end;
-		int done = 0;
+		int done;
 
 		if (!p->is_leaf)
 			continue;
 		if (c->fd < 0 && scan_run_part_open(t, rm, p, i, av) < 0)
 			return;
-		if (!scan_clamav_seen_has(seen, c->fd, c->off, c->len))
-			done = scan_run_span(t, av, c->fd, c->off, c->len, 1,
-					     NULL);
+		done = scan_run_span(t, av, c->fd, c->off, c->len, 1, NULL);
 		scan_run_part_close(rm, i);
 		if (!done && p->as_stored &&
-		    mime_part_stored(p, t->size, &start, &end) == 0 &&
-		    !scan_clamav_seen_has(seen, rm->fd, start, end - start))
+		    mime_part_stored(p, t->size, &start, &end) == 0)
 			done = scan_run_span(t, av, rm->fd, start, end - start,
 					     1, NULL);
 		if (done)
@@ -326,31 +353,33 @@ scan_run_virus_reading(struct txn *t, int fd, const struct mime_summary *m,
 	size_t n = m->n_parts;
 	struct scan_run_msg rm = {
 		fd, m, pool_alloc(t->pool, (n + 1) * sizeof(*rm.cs))};
-	struct scan_clamav_seen seen = {NULL, 0, 0};
+	struct scan_clamav_skip skip;
 	int plain;
 
+	memset(&skip, 0, sizeof(skip));
 	for (size_t i = 0; i < n; i++)
 		rm.cs[i].fd = -1;
 	plain = scan_run_parts_plain(t, &rm, av);
 	if (plain > 0) {
 		/* The message as a whole without the mail parser, then parts. */
 		if (!scan_run_span(t, av, fd, 0, t->size, 0, NULL))
-			scan_run_virus_parts(t, &rm, NULL, av);
-	} else if (plain == 0) {
+			scan_run_virus_parts(t, &rm, av);
+	} else if (plain == 0 &&
+		   (m->message == NULL ||
+		    scan_run_parts_skip(t, &rm, &skip, av) == 0)) {
 		/*
 		 * libclamav's reading, then GMime's parts all the same: its
 		 * mail parser reads one part of a multipart/signed or
 		 * /parallel and skips parts of a disposition it does not
 		 * know, whose files nothing else would scan (test_attack16b).
-		 * A part whose bytes it scanned as a file is not scanned
-		 * again, unless a limit stopped it.
+		 * It leaves out the files whose bytes are those parts: each
+		 * is scanned once, as a file of its own, as on the other path.
 		 */
-		if (!scan_run_span(t, av, fd, 0, t->size, 1, &seen) &&
+		if (!scan_run_span(t, av, fd, 0, t->size, 1, &skip) &&
 		    m->message)
-			scan_run_virus_parts(
-				t, &rm, av->v == SCAN_CLEAN ? &seen : NULL, av);
-		scan_clamav_seen_free(&seen);
+			scan_run_virus_parts(t, &rm, av);
 	}
+	scan_clamav_skip_free(&skip);
 	for (size_t i = 0; i < n; i++)
 		scan_run_part_close(&rm, i);
 }

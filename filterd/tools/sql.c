@@ -80,8 +80,9 @@
 #define SQL_DAY_SECS 86400
 #define SQL_WEEK_SECS (7 * SQL_DAY_SECS)
 #define SQL_CONNECT_TIMEOUT 10
-#define SQL_LOCK_WAIT_SECS 120 /* for another run's filterd_lock row */
-#define SQL_LOCK_LEASE 900     /* seconds a run holds it between renewals */
+#define SQL_LOCK_WAIT_SECS 120	/* for another run's filterd_lock row */
+#define SQL_LOCK_LEASE 900	/* seconds a run holds it between renewals */
+#define SQL_LOCK_RENEW_TRIES 20 /* renewals that met a concurrent write */
 #define SQL_MAX_COLS 6
 #define SQL_COL_SIZE 256
 
@@ -385,6 +386,17 @@ sql_lock_row(void *ctx, const struct sql_row *row)
 	l->expires = row->null[1] ? 0 : strtoll(row->col[1], NULL, 10);
 }
 
+/* sql_lock_read - the lock row as it is now */
+static int
+sql_lock_read(MYSQL *c, struct sql_lock_row *now, char *err, size_t errsize)
+{
+	memset(now, 0, sizeof(*now));
+	return sql_exec(c,
+			"SELECT holder, expires FROM filterd_lock WHERE "
+			"name = 'filterd-sql'",
+			NULL, 0, sql_lock_row, now, NULL, err, errsize);
+}
+
 /*
  * sql_lock_gone - is the holder a run of this host whose process is
  * gone? holder is "host:pid:random" (main); a pid that is not running
@@ -480,12 +492,7 @@ sql_lock(MYSQL *c, const char *holder, const char *host, int create, char *err,
 		/* Free: taken (this also says when there is no table). */
 		if ((got = sql_lock_update(c, take_free, p, 2, err, errsize)))
 			return got < 0 ? -1 : 0;
-		memset(&now, 0, sizeof(now));
-		if (sql_exec(c,
-			     "SELECT holder, expires FROM filterd_lock WHERE "
-			     "name = 'filterd-sql'",
-			     NULL, 0, sql_lock_row, &now, NULL, err,
-			     errsize) < 0)
+		if (sql_lock_read(c, &now, err, errsize) < 0)
 			return -1;
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		if (!now.found) {
@@ -542,25 +549,40 @@ sql_lock(MYSQL *c, const char *holder, const char *host, int create, char *err,
 
 /*
  * sql_lock_renew - extend the lease before a step that may take long;
- * -1 when the lock is no longer ours (held past its lease and taken)
+ * -1 when the lock is no longer ours (held past its lease and taken).
+ * An UPDATE that changed nothing may also have met another run's write
+ * to the row at the same moment (a Galera certification failure: a
+ * waiter's INSERT IGNORE of the row on another node), the lock still
+ * ours: the row is read, and the renewal tried again while it is.
  */
 static int
 sql_lock_renew(MYSQL *c, const char *holder, char *err, size_t errsize)
 {
 	struct db_param p[] = {{DB_INT, NULL, 0, SQL_LOCK_LEASE, 0},
 			       {DB_STR, holder, 0, 0, 0}};
-	int n = sql_lock_update(c,
-				"UPDATE filterd_lock SET expires = "
-				"GREATEST(expires + 1, UNIX_TIMESTAMP() + ?) "
-				"WHERE name = "
-				"'filterd-sql' AND holder = ?",
-				p, 2, err, errsize);
 
-	if (n == 0)
-		snprintf(err, errsize,
-			 "lost the filterd_lock row (held longer than %d s?)",
-			 SQL_LOCK_LEASE);
-	return n == 1 ? 0 : -1;
+	for (int i = 0; i < SQL_LOCK_RENEW_TRIES; i++) {
+		struct sql_lock_row now;
+		struct timespec ts = {0, 100000000};
+		int n = sql_lock_update(c,
+					"UPDATE filterd_lock SET expires = "
+					"GREATEST(expires + 1, "
+					"UNIX_TIMESTAMP() + ?) WHERE name = "
+					"'filterd-sql' AND holder = ?",
+					p, 2, err, errsize);
+
+		if (n != 0)
+			return n == 1 ? 0 : -1;
+		if (sql_lock_read(c, &now, err, errsize) < 0)
+			return -1;
+		if (!now.found || now.free || strcmp(now.holder, holder) != 0)
+			break;
+		(void)nanosleep(&ts, NULL);
+	}
+	snprintf(err, errsize,
+		 "lost the filterd_lock row (held longer than %d s?)",
+		 SQL_LOCK_LEASE);
+	return -1;
 }
 
 /* sql_unlock - release the lock, if it is still ours */
