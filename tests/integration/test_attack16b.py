@@ -59,15 +59,20 @@ def with_text_part(body, subject, ctype=TEXT):
 
 
 class VirusCase(WireChecksCase):
-    """assert_virus: the test signature found, the message refused."""
+    """assert_found: the signature name found, the message refused;
+    assert_virus: the test signature so, nowhere in the message as
+    sent."""
 
-    def assert_virus(self, msg):
-        self.assertNotIn(EICAR, msg)
+    def assert_found(self, msg, name):
         r, copies = self.send(msg)
         self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
                          "%r; %s" % (r, self.fd.log_text()[-600:]))
-        self.assertIn("VIRUS: Eicar-Test-Signature", r.text)
+        self.assertIn("VIRUS: " + name, r.text)
         self.assertEqual(copies, [])
+
+    def assert_virus(self, msg):
+        self.assertNotIn(EICAR, msg)
+        self.assert_found(msg, "Eicar-Test-Signature")
 
 
 class TextPartTest(VirusCase):
@@ -281,7 +286,7 @@ class PhishingSignedTest(VirusCase):
 PHRASE = b"FILTERD-LOCAL-PHISHING-BODY-PHRASE"
 
 
-class PhishingSignatureTest(WireChecksCase):
+class PhishingSignatureTest(VirusCase):
     """A detection signature of the database's own .ndb whose name
     begins Email.Phishing or HTML.Phishing: libclamav loads it only with
     CL_DB_PHISHING (readdb.c cli_loadndb), which scan_clamav_dbopts()
@@ -291,13 +296,6 @@ class PhishingSignatureTest(WireChecksCase):
     DB = {"local.ndb": "Email.Phishing.Filterd-Local:0:*:%s\n"
                        "HTML.Phishing.Filterd-Local:0:*:%s\n" %
                        (PHRASE.hex(), PHRASE[::-1].hex())}
-
-    def assert_found(self, msg, name):
-        r, copies = self.send(msg)
-        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
-                         "%r; %s" % (r, self.fd.log_text()[-600:]))
-        self.assertIn("VIRUS: " + name, r.text)
-        self.assertEqual(copies, [])
 
     def test_email_phishing_signature_in_a_local_ndb(self):
         self.assert_found(message(b"Dear customer,\r\n" + PHRASE +

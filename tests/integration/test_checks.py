@@ -97,11 +97,13 @@ class WireChecksCase(h.PeerTestCase):
     and types, VIRUS and BANNED rejected, UNCHECKED passed) in front of a
     WireSink, which keeps the exact bytes of each copy. A subclass's BANK
     and CONF add to or change the bank and the configuration, its DB adds
-    files (name: text) to the signature directory."""
+    files (name: text) to the signature directory, its CLAMAV settings
+    to the clamav block."""
 
     BANK = {}
     CONF = {}
     DB = {}
+    CLAMAV = ""
 
     @classmethod
     def setUpClass(cls):
@@ -125,7 +127,8 @@ class WireChecksCase(h.PeerTestCase):
         cls.fd = h.Filterd(cls.tmp, "fd",
                            listen=[(cls.port, "smtp", "default")],
                            banks={"default": bank},
-                           raw='clamav { database = "%s" }' % db, **conf)
+                           raw='clamav { database = "%s" %s }' %
+                           (db, cls.CLAMAV), **conf)
         cls.start_for_class(cls.sink, cls.fd)
 
     def send(self, msg):
