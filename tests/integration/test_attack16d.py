@@ -29,8 +29,9 @@ filterd passes CLEAN:
 Each test sends one message and expects the client's view of a found
 virus: 554 5.7.0, the signature's name, no copy at the next hop. Peers
 are real: filterd with libclamav and a test signature database
-(test_checks, plus the test's own .ldb and a phishing list that sends
-every message through libclamav's mail parser), a WireSink next hop."""
+(test_checks, plus the test's own .ldb and, but in DecoyMemberTest, a
+phishing list, which sends every message through libclamav's mail
+parser), a WireSink next hop."""
 
 import os
 import sys
@@ -81,12 +82,12 @@ def preamble_zip_message(decoy, subject):
 
 class DecoyMemberTest(FoundCase):
     """A Container:CL_TYPE_ZIP signature on a zip member; the zip is
-    uuencoded in the preamble (the phishing list is not needed for
-    that: its begin line sends the message to the mail parser, but it
-    makes sure of the path)."""
+    uuencoded in the preamble. No phishing list: the begin line alone
+    sends the message to libclamav's mail parser
+    (scan_clamav_raw_marked); with one (PhishingDecoyMemberTest) the
+    same."""
 
-    DB = dict(PHISHING, **{"zipm.ldb": ldb("Filterd-Zip-Member",
-                                           "CL_TYPE_ZIP", ZIP_TOKEN)})
+    DB = {"zipm.ldb": ldb("Filterd-Zip-Member", "CL_TYPE_ZIP", ZIP_TOKEN)}
 
     def test_zip_member_left_out_for_a_decoy_attachment(self):
         """The decoy part has the member's bytes: libclamav leaves the
@@ -100,6 +101,12 @@ class DecoyMemberTest(FoundCase):
         found, so the signature and the preamble's zip do work."""
         self.assert_found(preamble_zip_message(False, "no decoy"),
                           "Filterd-Zip-Member")
+
+
+class PhishingDecoyMemberTest(DecoyMemberTest):
+    """DecoyMemberTest with a phishing list, as any real database has."""
+
+    DB = dict(PHISHING, **DecoyMemberTest.DB)
 
 
 class MailContainerTest(FoundCase):
