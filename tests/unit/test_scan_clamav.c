@@ -17,7 +17,8 @@
 /*	are, nor while the clean cache is on; an archive whose members
 /*	libclamav scans as windows of one file is read once. A cpio attachment,
 /*	whose members libclamav scans as windows of one file, is noted once,
-/*	not once more for each member (test_attack16c).
+/*	not once more for each member (test_attack16c), nor when a file
+/*	compared between two members displaces it (test_attack16d).
 /*--*/
 
 #include <setjmp.h>
@@ -528,6 +529,71 @@ test_skip_windows(void **state)
 	scan_clamav_free(&e);
 }
 
+/*
+ * test_attack16d: the same cpio, but each member a small mail, whose
+ * text libclamav's mail parser writes into a file of its own (a
+ * descriptor) between two members. Noted bytes of every small size (a
+ * message's decoy parts) make that file compared too: it becomes the
+ * last file looked at, and the next member's window, the cpio's
+ * descriptor again, no longer is: the whole cpio is read again for each
+ * member, as before the fix of test_skip_windows (2N reads where N + 1
+ * do: the cpio once, each member's text once). Here the cpio is an
+ * attachment and bytes of its size (not its own) are noted; in a
+ * message it would be a cpio filterd has no part for (uuencoded in a
+ * multipart's preamble) beside a decoy part of its size and one of the
+ * members' texts' size: the reads grow with members times cpio size.
+ */
+static void
+test_skip_windows_between(void **state)
+{
+	char dir[] = "/tmp/test_scan_clamav_db.XXXXXX";
+	static char arc[16384], msg[32768], other[16384];
+	struct scan_clamav_skip skip;
+	struct cl_engine *e;
+	const unsigned n = 20;
+	char *a = arc;
+	size_t alen, len;
+
+	(void)state;
+	e = test_engine(dir, 0);
+	for (unsigned i = 0; i < n; i++) {
+		char name[16], data[256];
+
+		snprintf(name, sizeof(name), "m%u.eml", i);
+		snprintf(data, sizeof(data),
+			 "From: a@example.org\r\nTo: b@example.net\r\n"
+			 "Subject: member %02u\r\n\r\nthe text of member "
+			 "%02u of the cpio\r\n",
+			 i, i);
+		a = cpio_newc(arc, a, name, data, strlen(data), i + 1);
+	}
+	a = cpio_newc(arc, a, "TRAILER!!!", "", 0, 0);
+	alen = (size_t)(a - arc);
+	while (alen % 3)
+		arc[alen++] = 0;
+	len = mail_with(msg, "application/x-cpio; name=\"a.cpio\"",
+			(const unsigned char *)arc, alen);
+	memcpy(other, arc, alen);
+	other[alen - 1] = 1;
+	memset(&skip, 0, sizeof(skip));
+	note(&skip, other, alen);
+	/* decoys: bytes of every small size, none a member's text */
+	for (size_t sz = 6; sz < 400; sz++) {
+		char decoy[400];
+
+		memset(decoy, '#', sz);
+		note(&skip, decoy, sz);
+	}
+	assert_int_equal(scan_mail(e, msg, len, &skip), SCAN_CLEAN);
+	assert_int_equal(skip.skipped, 0);
+	if (skip.hashed > n + 1)
+		fail_msg("%zu files read to compare for a cpio of %u members "
+			 "(the cpio once, each member's text once: %u)",
+			 skip.hashed, n, n + 1);
+	scan_clamav_skip_free(&skip);
+	scan_clamav_free(&e);
+}
+
 int
 main(void)
 {
@@ -542,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_raw_marked),
 		cmocka_unit_test(test_skip),
 		cmocka_unit_test(test_skip_windows),
+		cmocka_unit_test(test_skip_windows_between),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
