@@ -255,41 +255,15 @@ scan_clamav_skip_add(struct scan_clamav_skip *skip, int fd, off_t off,
 	return 0;
 }
 
-/*
- * scan_clamav_skip_last - is the file of st the last one looked at? Its
- * descriptor is kept open (a dup), so that its inode cannot be reused
- * by another file meanwhile: libclamav's temporary files reuse the
- * inodes of deleted ones (tmpfs), within one tick of their timestamps.
- */
-static int
-scan_clamav_skip_last(const struct scan_clamav_skip *skip,
-		      const struct stat *st)
-{
-	struct stat was;
-
-	return skip->have_last && fstat(skip->last_fd, &was) == 0 &&
-	       was.st_dev == st->st_dev && was.st_ino == st->st_ino &&
-	       was.st_size == st->st_size &&
-	       was.st_mtim.tv_sec == st->st_mtim.tv_sec &&
-	       was.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
-}
-
 /* scan_clamav_skip_has - are the bytes of file fd, of st, in skip? */
 static int
 scan_clamav_skip_has(struct scan_clamav_skip *skip, int fd,
 		     const struct stat *st)
 {
 	unsigned char sha[SCAN_CLAMAV_SHA256];
-	int has = 0, hashed = 0;
+	int hashed = 0;
 
-	/*
-	 * libclamav scans an archive's members as windows of one file (cpio)
-	 * and calls us with that file each time: the last file's answer is
-	 * kept, so that it is read once (test_attack16c).
-	 */
-	if (scan_clamav_skip_last(skip, st))
-		return skip->last_has;
-	for (size_t i = 0; i < skip->n && !has; i++) {
+	for (size_t i = 0; i < skip->n; i++) {
 		if (skip->v[i].size != st->st_size)
 			continue;
 		if (!hashed) {
@@ -298,27 +272,24 @@ scan_clamav_skip_has(struct scan_clamav_skip *skip, int fd,
 			hashed = 1;
 			skip->hashed++;
 		}
-		has = memcmp(skip->v[i].sha256, sha, sizeof(sha)) == 0;
+		if (memcmp(skip->v[i].sha256, sha, sizeof(sha)) == 0)
+			return 1;
 	}
-	if (hashed) {
-		int keep = dup(fd);
-
-		if (skip->have_last)
-			close(skip->last_fd);
-		skip->have_last = keep >= 0;
-		skip->last_fd = keep;
-		skip->last_has = has;
-	}
-	return has;
+	return 0;
 }
 
 /*
  * scan_clamav_pre_scan - libclamav is about to scan a file (inner or
- * outer): with a scan_clamav_skip as the scan's context, a file it made
- * (a descriptor of its own: the message, given as our window, has none)
- * whose bytes are noted there is left out (CL_BREAK: that file alone is
- * taken as clean, libclamav 1.4 scanners.c), as filterd scans those bytes
- * as a file of its own. What fails here leaves the file in.
+ * outer). With a scan_clamav_skip as the scan's context: a file one
+ * level below the message (what libclamav's mail parser takes out of
+ * it; not what it unpacks from those, whose signatures may need their
+ * container: test_attack16d) that libclamav made (a descriptor of its
+ * own) and whose bytes are noted there is left out (CL_BREAK: that file
+ * alone is taken as clean, libclamav 1.4 scanners.c), as filterd scans
+ * those bytes as a file of its own. What fails here leaves the file in.
+ * The level is counted here and in scan_clamav_post_scan(): libclamav
+ * calls both for every file it gets this far with (its clean cache off:
+ * scan_clamav_span()).
  */
 static cl_error_t
 scan_clamav_pre_scan(int fd, const char *type, void *context)
@@ -327,21 +298,34 @@ scan_clamav_pre_scan(int fd, const char *type, void *context)
 	struct stat st;
 
 	(void)type;
-	if (skip == NULL || skip->n == 0 || fd < 0 || fstat(fd, &st) < 0 ||
-	    !S_ISREG(st.st_mode) || st.st_size == 0)
+	if (skip == NULL)
 		return CL_CLEAN;
-	if (!scan_clamav_skip_has(skip, fd, &st))
+	if (skip->depth++ != 1 || skip->n == 0 || fd < 0 ||
+	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+	    !scan_clamav_skip_has(skip, fd, &st))
 		return CL_CLEAN;
 	skip->skipped++;
 	return CL_BREAK;
+}
+
+/* scan_clamav_post_scan - libclamav is done with a file: a level up */
+static cl_error_t
+scan_clamav_post_scan(int fd, int result, const char *virname, void *context)
+{
+	struct scan_clamav_skip *skip = context;
+
+	(void)fd;
+	(void)result;
+	(void)virname;
+	if (skip != NULL && skip->depth > 0)
+		skip->depth--;
+	return CL_CLEAN; /* the verdict as it is */
 }
 
 /* scan_clamav_skip_free - forget the bytes noted */
 void
 scan_clamav_skip_free(struct scan_clamav_skip *skip)
 {
-	if (skip->have_last)
-		close(skip->last_fd);
 	free(skip->v);
 	memset(skip, 0, sizeof(*skip));
 }
@@ -365,6 +349,7 @@ scan_clamav_load(const struct conf *c, unsigned *sigs, char *errbuf,
 		return NULL;
 	}
 	cl_engine_set_clcb_pre_scan(e, scan_clamav_pre_scan);
+	cl_engine_set_clcb_post_scan(e, scan_clamav_post_scan);
 	if ((rc = cl_load(c->clamav.database, e, sigs,
 			  scan_clamav_dbopts(c->clamav.database))) !=
 	    CL_SUCCESS) {

@@ -54,18 +54,21 @@
 /*	unpacks to, in one scan).
 /*
 /*	When skip is not NULL, scan_clamav_span() has libclamav leave out
-/*	every file it makes on the way (what its mail parser takes out of a
-/*	message, what it unpacks from that) whose bytes were noted in skip
-/*	with scan_clamav_skip_add() (size and SHA-256 of bytes [off, off +
-/*	len) of fd: 0, or -1 when they cannot be read or noted): the parts
+/*	every file its mail parser takes out of the message (one level
+/*	below it; not what it unpacks from those, whose signatures may
+/*	need their container) whose bytes were noted in skip with
+/*	scan_clamav_skip_add() (size and SHA-256 of bytes [off, off + len)
+/*	of fd: 0, or -1 when they cannot be read or noted): the parts
 /*	filterd scans as files of their own anyway, so that no part is
-/*	scanned twice. Those bytes' scan is then filterd's, with its own
-/*	limits and as a file scanned at the top (not one inside a message,
-/*	for a logical signature's Container:). skip->skipped counts the
-/*	files left out, skip->hashed the files read to compare. libclamav caches a file left out as clean, so while
-/*	its cache is on (clamav.disable_cache false) nothing is left out.
-/*	scan_clamav_skip_free() frees what was noted; a zeroed struct
-/*	scan_clamav_skip is empty.
+/*	scanned twice. Those bytes' scan is then filterd's alone: with a
+/*	scan's full limits, and as a file at the top, as clamd scans
+/*	amavisd-new's parts (a logical signature with Container:
+/*	CL_TYPE_MAIL does not match it; one with Container: CL_TYPE_ANY
+/*	does). skip->skipped counts the files left out, skip->hashed the
+/*	files read to compare. libclamav caches a file left out as clean,
+/*	so while its cache is on (clamav.disable_cache false) nothing is
+/*	left out. scan_clamav_skip_free() frees what was noted; a zeroed
+/*	struct scan_clamav_skip is empty.
 /*
 /*	scan_clamav_text_marked() tells whether text [off, off + len) of a
 /*	descriptor has a line libclamav's mail parser would act on beyond
@@ -105,10 +108,7 @@ struct scan_clamav_skip {
 	size_t n, cap;
 	size_t skipped; /* files left out */
 	size_t hashed;	/* files read to compare with v */
-	/* the last file read to compare (a dup), and whether it was in v */
-	int have_last;
-	int last_fd;
-	int last_has;
+	unsigned depth; /* libclamav's level of nesting, counted */
 };
 
 #define SCAN_CLAMAV_SHA256 32

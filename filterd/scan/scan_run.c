@@ -44,10 +44,12 @@
 /*	also as stored): libclamav's mail parser reads one part of a
 /*	multipart/signed or /parallel and skips parts of a disposition it
 /*	does not know (test_attack16b), and what one parser misses the
-/*	other still sees. That parser leaves out the files whose bytes are
-/*	those of a part (scan_clamav_skip: the same size and SHA-256; only
-/*	while libclamav's clean cache is off), so each part is scanned once,
-/*	as a file of its own with a scan's full limits, as on the other path.
+/*	other still sees. That parser leaves out the files it takes out of
+/*	the message whose bytes are those of a part (scan_clamav_skip: the
+/*	same size and SHA-256; only while libclamav's clean cache is off),
+/*	so each part is scanned once, as a file of its own at the top with
+/*	a scan's full limits, as on the other path (a signature that needs
+/*	the mail container does not match such a part: test_attack16d).
 /*	Files embedded in text (uuencode, yEnc:
 /*	mime_parse.h) are scanned as files of their own. A
 /*	part no reading is sure for (mime.undecoded) makes the message

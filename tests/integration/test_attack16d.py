@@ -26,6 +26,11 @@ filterd passes CLEAN:
   scans it only at the top (the other side of test_attack16c's
   Container:CL_TYPE_ANY test: one scan of the bytes cannot be both).
 
+Both failed on df58bfe. DecoyMemberTest is fixed: libclamav leaves out
+only files one level below the message (what its mail parser takes out
+of it), never what it unpacks from those. MailContainerTest is a
+decision, kept as an expected failure (see its class).
+
 Each test sends one message and expects the client's view of a found
 virus: 554 5.7.0, the signature's name, no copy at the next hop. Peers
 are real: filterd with libclamav and a test signature database
@@ -55,17 +60,6 @@ def ldb(name, container, token):
             (name, container, token.hex()))
 
 
-class FoundCase(VirusCase):
-    """assert_found: the message refused with the signature's name."""
-
-    def assert_found(self, msg, name):
-        r, copies = self.send(msg)
-        self.assertEqual((r.code, r.enhanced), (554, "5.7.0"),
-                         "%r; %s" % (r, self.fd.log_text()[-600:]))
-        self.assertIn("VIRUS: " + name, r.text)
-        self.assertEqual(copies, [])
-
-
 def preamble_zip_message(decoy, subject):
     """A multipart message whose preamble holds a uuencoded zip with
     MEMBER (no part of filterd's, a file of libclamav's mail parser),
@@ -80,7 +74,7 @@ def preamble_zip_message(decoy, subject):
     return message((hdrs, body), subject)
 
 
-class DecoyMemberTest(FoundCase):
+class DecoyMemberTest(VirusCase):
     """A Container:CL_TYPE_ZIP signature on a zip member; the zip is
     uuencoded in the preamble. No phishing list: the begin line alone
     sends the message to libclamav's mail parser
@@ -109,13 +103,24 @@ class PhishingDecoyMemberTest(DecoyMemberTest):
     DB = dict(PHISHING, **DecoyMemberTest.DB)
 
 
-class MailContainerTest(FoundCase):
+class MailContainerTest(VirusCase):
     """A Container:CL_TYPE_MAIL signature on an attachment: the file as
-    it is in a message."""
+    it is in a message.
+
+    Decided (issue 16), not fixed: an attachment that is one of
+    filterd's parts is scanned once, as a file at the top, as clamd
+    scans amavisd-new's parts and as filterd's path without the mail
+    parser always has; a signature that needs the mail container does
+    not match it (test_attack16c's Container:CL_TYPE_ANY one does). The
+    other way round loses test_attack16c's cases, and scanning it both
+    ways is the double scan that issue 16 took away. Text and HTML
+    parts are still scanned both ways (libclamav's copy of them is
+    rewritten, so not left out). An unexpected success fails the run."""
 
     DB = dict(PHISHING, **{"mailc.ldb": ldb("Filterd-Mail-Attachment",
                                             "CL_TYPE_MAIL", MAIL_TOKEN)})
 
+    @unittest.expectedFailure
     def test_attachment_of_a_mail_container_signature(self):
         part = b"some document text\r\n" + MAIL_TOKEN + b"\r\n"
         self.assert_found(message(multipart([
