@@ -50,24 +50,31 @@ file_with(const char *data, size_t len)
 	return fd;
 }
 
-/* marked - scan_clamav_text_marked over the whole of a string */
-static int
-marked(const char *text)
-{
-	int fd = file_with(text, strlen(text));
-	int r = scan_clamav_text_marked(fd, 0, (off_t)strlen(text));
+/* A text and what a check should say of it. */
+struct row {
+	const char *text;
+	int want;
+};
 
-	close(fd);
-	return r;
+/* check_rows - check over the whole of each row's text */
+static void
+check_rows(const struct row *rows, size_t n, int (*check)(int, off_t, off_t))
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd = file_with(rows[i].text, strlen(rows[i].text));
+		int got = check(fd, 0, (off_t)strlen(rows[i].text));
+
+		close(fd);
+		if (got != rows[i].want)
+			fail_msg("row %zu \"%s\": got %d, want %d", i,
+				 rows[i].text, got, rows[i].want);
+	}
 }
 
 static void
 test_short_texts(void **state)
 {
-	static const struct {
-		const char *text;
-		int want;
-	} rows[] = {
+	static const struct row rows[] = {
 		{"", 0},
 		{"hello\r\nworld\r\n", 0},
 		{"begin 644 eicar.com\r\n", 1},
@@ -106,13 +113,7 @@ test_short_texts(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < N_ELEMS(rows); i++) {
-		int got = marked(rows[i].text);
-
-		if (got != rows[i].want)
-			fail_msg("row %zu \"%s\": got %d, want %d", i,
-				 rows[i].text, got, rows[i].want);
-	}
+	check_rows(rows, N_ELEMS(rows), scan_clamav_text_marked);
 }
 
 /*
@@ -192,10 +193,7 @@ test_cr_across_reads(void **state)
 static void
 test_raw_marked(void **state)
 {
-	static const struct {
-		const char *text;
-		int want;
-	} rows[] = {
+	static const struct row rows[] = {
 		{"Subject: x\r\n\r\nhello\r\n", 0},
 		{"Content-Type: text/plain\r\nFrom: a@b\r\n\r\nhi\r\n", 0},
 		{"Subject: x\r\n\r\nhi=\r\nbegin 644 e.com\r\n", 1},
@@ -205,16 +203,7 @@ test_raw_marked(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < N_ELEMS(rows); i++) {
-		int fd = file_with(rows[i].text, strlen(rows[i].text));
-		int got = scan_clamav_raw_marked(fd, 0,
-						 (off_t)strlen(rows[i].text));
-
-		close(fd);
-		if (got != rows[i].want)
-			fail_msg("row %zu: got %d, want %d", i, got,
-				 rows[i].want);
-	}
+	check_rows(rows, N_ELEMS(rows), scan_clamav_raw_marked);
 }
 
 /* test_engine - an engine with the one unit test signature, in *dir */
@@ -477,6 +466,39 @@ cpio_newc(const char *base, char *w, const char *name, const char *data,
 }
 
 /*
+ * cpio_mail - a message (into msg, its length returned) with a cpio of
+ * 20 members attached (into arc, its length in *alen), each member a
+ * line of text or, with mails, a small mail
+ */
+static size_t
+cpio_mail(char *arc, size_t *alen, char *msg, int mails)
+{
+	char *a = arc;
+
+	for (unsigned i = 0; i < 20; i++) {
+		char name[16], data[256];
+
+		snprintf(name, sizeof(name), mails ? "m%u.eml" : "m%u", i);
+		if (mails)
+			snprintf(data, sizeof(data),
+				 "From: a@example.org\r\nTo: b@example.net\r\n"
+				 "Subject: member %02u\r\n\r\nthe text of "
+				 "member %02u of the cpio\r\n",
+				 i, i);
+		else
+			snprintf(data, sizeof(data), "member %02u of the cpio",
+				 i);
+		a = cpio_newc(arc, a, name, data, strlen(data), i + 1);
+	}
+	a = cpio_newc(arc, a, "TRAILER!!!", "", 0, 0);
+	*alen = (size_t)(a - arc);
+	while (*alen % 3)
+		arc[(*alen)++] = 0; /* cpio pads its end; base64 in groups */
+	return mail_with(msg, "application/x-cpio; name=\"a.cpio\"",
+			 (const unsigned char *)arc, *alen);
+}
+
+/*
  * test_attack16c: a cpio attachment of 20 members, which libclamav scans
  * as windows of the one file its mail parser made (cpio.c:
  * cli_magic_scan_nested_fmap_type, no descriptor of their own). The
@@ -490,27 +512,14 @@ static void
 test_skip_windows(void **state)
 {
 	char dir[] = "/tmp/test_scan_clamav_db.XXXXXX";
-	static char arc[8192], msg[16384], other[8192];
+	static char arc[16384], msg[32768], other[16384];
 	struct scan_clamav_skip skip;
 	struct cl_engine *e;
-	char *a = arc;
 	size_t alen, len;
 
 	(void)state;
 	e = test_engine(dir, 0);
-	for (unsigned i = 0; i < 20; i++) {
-		char name[16], data[32];
-
-		snprintf(name, sizeof(name), "m%u", i);
-		snprintf(data, sizeof(data), "member %02u of the cpio", i);
-		a = cpio_newc(arc, a, name, data, strlen(data), i + 1);
-	}
-	a = cpio_newc(arc, a, "TRAILER!!!", "", 0, 0);
-	alen = (size_t)(a - arc);
-	while (alen % 3)
-		arc[alen++] = 0; /* cpio pads its end; base64 in whole groups */
-	len = mail_with(msg, "application/x-cpio; name=\"a.cpio\"",
-			(const unsigned char *)arc, alen);
+	len = cpio_mail(arc, &alen, msg, 0);
 	memcpy(other, arc, alen);
 	other[alen - 1] = 1;
 	memset(&skip, 0, sizeof(skip));
@@ -537,8 +546,9 @@ test_skip_windows(void **state)
  * last file looked at, and the next member's window, the cpio's
  * descriptor again, no longer is: the whole cpio is read again for each
  * member, as before the fix of test_skip_windows (2N reads where one
- * does: now only files one level below the message are compared). Here the cpio is an
- * attachment and bytes of its size (not its own) are noted; in a
+ * does: now only files one level below the message are compared).
+ * Here the cpio is an attachment and bytes of its size (not its own)
+ * are noted; in a
  * message it would be a cpio filterd has no part for (uuencoded in a
  * multipart's preamble) beside a decoy part of its size and one of the
  * members' texts' size: the reads grow with members times cpio size.
@@ -550,29 +560,11 @@ test_skip_windows_between(void **state)
 	static char arc[16384], msg[32768], other[16384];
 	struct scan_clamav_skip skip;
 	struct cl_engine *e;
-	const unsigned n = 20;
-	char *a = arc;
 	size_t alen, len;
 
 	(void)state;
 	e = test_engine(dir, 0);
-	for (unsigned i = 0; i < n; i++) {
-		char name[16], data[256];
-
-		snprintf(name, sizeof(name), "m%u.eml", i);
-		snprintf(data, sizeof(data),
-			 "From: a@example.org\r\nTo: b@example.net\r\n"
-			 "Subject: member %02u\r\n\r\nthe text of member "
-			 "%02u of the cpio\r\n",
-			 i, i);
-		a = cpio_newc(arc, a, name, data, strlen(data), i + 1);
-	}
-	a = cpio_newc(arc, a, "TRAILER!!!", "", 0, 0);
-	alen = (size_t)(a - arc);
-	while (alen % 3)
-		arc[alen++] = 0;
-	len = mail_with(msg, "application/x-cpio; name=\"a.cpio\"",
-			(const unsigned char *)arc, alen);
+	len = cpio_mail(arc, &alen, msg, 1);
 	memcpy(other, arc, alen);
 	other[alen - 1] = 1;
 	memset(&skip, 0, sizeof(skip));
@@ -591,9 +583,9 @@ test_skip_windows_between(void **state)
 	 * cpio and its copy of the text part (a decoy has that size)
 	 */
 	if (skip.hashed != 2)
-		fail_msg("%zu files read to compare for a cpio of %u members "
+		fail_msg("%zu files read to compare for a cpio of 20 members "
 			 "(the cpio and the text: 2)",
-			 skip.hashed, n);
+			 skip.hashed);
 	scan_clamav_skip_free(&skip);
 	scan_clamav_free(&e);
 }
