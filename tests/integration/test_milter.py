@@ -255,11 +255,16 @@ class MilterRestartCase(MilterBase):
 
     def test_reload_new_connections_new_bank_old_ones_finish(self):
         old = self.milter_pid()
+        # The in-flight message's own spool file, in the old process's
+        # directory: first that of a connection another test killed
+        # (test_nanny_shows_milter_connections) must be gone, or the
+        # reload could come before this message's MAIL, which a retiring
+        # process answers 451 (seen under ASan: "mailfrom accepted").
+        own = os.path.join(self.fd.params["tmp_dir"], "child.%d" % old, "")
+        self.assertTrue(h.wait_until(lambda: not any(
+            f.startswith(own) for f in self.spool_files()), 10))
         p = self.miltertest("inflight", GTUBE + b"\r\n", wait=False,
                             hold=4)
-        # The in-flight message's own spool file, in the old process's
-        # directory (not one another test's connection left behind).
-        own = os.path.join(self.fd.params["tmp_dir"], "child.%d" % old, "")
         try:
             self.assertTrue(h.wait_until(lambda: any(
                 f.startswith(own) for f in self.spool_files()), 10))
