@@ -468,11 +468,14 @@ cpio_newc(const char *base, char *w, const char *name, const char *data,
 /*
  * cpio_mail - a message (into msg, its length returned) with a cpio of
  * 20 members attached (into arc, its length in *alen), each member a
- * line of text or, with mails, a small mail
+ * line of text or, with mails, a small mail; noted in skip (emptied
+ * first): bytes of the cpio's size, not its own
  */
 static size_t
-cpio_mail(char *arc, size_t *alen, char *msg, int mails)
+cpio_mail(char *arc, size_t *alen, char *msg, int mails,
+	  struct scan_clamav_skip *skip)
 {
+	static char other[16384];
 	char *a = arc;
 
 	for (unsigned i = 0; i < 20; i++) {
@@ -494,6 +497,10 @@ cpio_mail(char *arc, size_t *alen, char *msg, int mails)
 	*alen = (size_t)(a - arc);
 	while (*alen % 3)
 		arc[(*alen)++] = 0; /* cpio pads its end; base64 in groups */
+	memcpy(other, arc, *alen);
+	other[*alen - 1] = 1;
+	memset(skip, 0, sizeof(*skip));
+	note(skip, other, *alen);
 	return mail_with(msg, "application/x-cpio; name=\"a.cpio\"",
 			 (const unsigned char *)arc, *alen);
 }
@@ -512,18 +519,14 @@ static void
 test_skip_windows(void **state)
 {
 	char dir[] = "/tmp/test_scan_clamav_db.XXXXXX";
-	static char arc[16384], msg[32768], other[16384];
+	static char arc[16384], msg[32768];
 	struct scan_clamav_skip skip;
 	struct cl_engine *e;
 	size_t alen, len;
 
 	(void)state;
 	e = test_engine(dir, 0);
-	len = cpio_mail(arc, &alen, msg, 0);
-	memcpy(other, arc, alen);
-	other[alen - 1] = 1;
-	memset(&skip, 0, sizeof(skip));
-	note(&skip, other, alen);
+	len = cpio_mail(arc, &alen, msg, 0, &skip);
 	assert_int_equal(scan_mail(e, msg, len, &skip), SCAN_CLEAN);
 	assert_int_equal(skip.skipped, 0);
 	/* the cpio read once, not again for each of its 20 members */
@@ -548,27 +551,23 @@ test_skip_windows(void **state)
  * member, as before the fix of test_skip_windows (2N reads where one
  * does: now only files one level below the message are compared).
  * Here the cpio is an attachment and bytes of its size (not its own)
- * are noted; in a
- * message it would be a cpio filterd has no part for (uuencoded in a
- * multipart's preamble) beside a decoy part of its size and one of the
- * members' texts' size: the reads grow with members times cpio size.
+ * are noted; in a message it would be a cpio filterd has no part for
+ * (uuencoded in a multipart's preamble) beside a decoy part of its size
+ * and one of the members' texts' size: the reads grew with members
+ * times cpio size.
  */
 static void
 test_skip_windows_between(void **state)
 {
 	char dir[] = "/tmp/test_scan_clamav_db.XXXXXX";
-	static char arc[16384], msg[32768], other[16384];
+	static char arc[16384], msg[32768];
 	struct scan_clamav_skip skip;
 	struct cl_engine *e;
 	size_t alen, len;
 
 	(void)state;
 	e = test_engine(dir, 0);
-	len = cpio_mail(arc, &alen, msg, 1);
-	memcpy(other, arc, alen);
-	other[alen - 1] = 1;
-	memset(&skip, 0, sizeof(skip));
-	note(&skip, other, alen);
+	len = cpio_mail(arc, &alen, msg, 1, &skip);
 	/* decoys: bytes of every small size, none a member's text */
 	for (size_t sz = 6; sz < 400; sz++) {
 		char decoy[400];
