@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,17 +280,44 @@ scan_clamav_skip_has(struct scan_clamav_skip *skip, int fd,
 }
 
 /*
+ * scan_clamav_mail_file - is the file of fd one libclamav's mail parser
+ * took out of a message? It writes those, and only those, into a
+ * directory "mail-tmp.*" of its own (libclamav 1.4 scanners.c,
+ * cli_scanmail); what it unpacks from them goes elsewhere.
+ */
+static int
+scan_clamav_mail_file(int fd)
+{
+	char proc[64], path[PATH_MAX];
+	const char *dir;
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, path, sizeof(path) - 1)) <= 0)
+		return 0;
+	path[n] = 0;
+	if ((dir = strrchr(path, '/')) == NULL || dir == path)
+		return 0;
+	path[dir - path] = 0;
+	dir = strrchr(path, '/');
+	return dir != NULL && strncmp(dir + 1, "mail-tmp.", 9) == 0;
+}
+
+/*
  * scan_clamav_pre_scan - libclamav is about to scan a file (inner or
  * outer). With a scan_clamav_skip as the scan's context: a file one
- * level below the message (what libclamav's mail parser takes out of
- * it; not what it unpacks from those, whose signatures may need their
- * container: test_attack16d) that libclamav made (a descriptor of its
- * own) and whose bytes are noted there is left out (CL_BREAK: that file
- * alone is taken as clean, libclamav 1.4 scanners.c), as filterd scans
- * those bytes as a file of its own. What fails here leaves the file in.
- * The level is counted here and in scan_clamav_post_scan(): libclamav
- * calls both for every file it gets this far with (its clean cache off:
- * scan_clamav_span()).
+ * level below the message that libclamav's mail parser took out of it
+ * (not what libclamav unpacks from those, nor from the message's own
+ * bytes, whose signatures may need their container: test_attack16d,
+ * test_attack16e) and whose bytes are noted there is left out
+ * (CL_BREAK: that file alone is taken as clean, libclamav 1.4
+ * scanners.c), as filterd scans those bytes as a file of its own. What
+ * fails here leaves the file in. Both must hold: the level, counted
+ * here and in scan_clamav_post_scan() (libclamav calls both for every
+ * file it gets this far with, its clean cache off: scan_clamav_span();
+ * but it unpacks some archives found inside a file, such as a zip in a
+ * message's raw bytes, without a call of its own), and the mail
+ * parser's directory (scan_clamav_mail_file).
  */
 static cl_error_t
 scan_clamav_pre_scan(int fd, const char *type, void *context)
@@ -302,7 +330,7 @@ scan_clamav_pre_scan(int fd, const char *type, void *context)
 		return CL_CLEAN;
 	if (skip->depth++ != 1 || skip->n == 0 || fd < 0 ||
 	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    !scan_clamav_skip_has(skip, fd, &st))
+	    !scan_clamav_mail_file(fd) || !scan_clamav_skip_has(skip, fd, &st))
 		return CL_CLEAN;
 	skip->skipped++;
 	return CL_BREAK;

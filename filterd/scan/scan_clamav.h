@@ -55,7 +55,8 @@
 /*
 /*	When skip is not NULL, scan_clamav_span() has libclamav leave out
 /*	every file its mail parser takes out of the message (one level
-/*	below it; not what it unpacks from those, whose signatures may
+/*	below it, in that parser's directory; not what libclamav unpacks
+/*	from those or from the message's own bytes, whose signatures may
 /*	need their container) whose bytes were noted in skip with
 /*	scan_clamav_skip_add() (size and SHA-256 of bytes [off, off + len)
 /*	of fd: 0, or -1 when they cannot be read or noted): the parts
